@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: MIT
+#
+# tcpdoctor: plain GNU make, C11, dependencies through pkg-config.
+#
+#   make                    build build/tcpdoctor
+#   make run                install missing packages, build, run `tcpdoctor check` on this host
+#   make check              build and run every unit, golden, integration and conformance test
+#   make check SAN=address,undefined   the same under sanitizers, in build-san/
+#   make bench              benchmarks against ss and netstat (bench/)
+#   make install            PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# Missing Debian packages are installed by scripts/deps.sh (as root), or it
+# prints the apt-get command to run.
+
+PKG_CONFIG ?= pkg-config
+PKGS       := libmnl jansson
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+BUILD      ?= build
+VERSION    := 0.1.0
+
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+              -Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
+              -Wvla -Wno-missing-field-initializers
+CPPFLAGS   += -D_GNU_SOURCE -I. -DTD_VERSION='"$(VERSION)"'
+
+ifneq ($(WERROR),)
+CFLAGS     += -Werror
+endif
+ifneq ($(SAN),)
+BUILD      := build-san
+CFLAGS     += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=$(SAN)
+endif
+
+# Package flags are discovered once per build directory, after
+# scripts/deps.sh has made sure the packages are there.  GNU make builds an
+# included makefile first and restarts, so this happens before any compile.
+NEEDS_CONFIG := $(filter-out clean,$(or $(MAKECMDGOALS),all))
+ifneq ($(NEEDS_CONFIG),)
+include $(BUILD)/config.mk
+endif
+ifneq ($(filter check bench unit,$(MAKECMDGOALS)),)
+include $(BUILD)/config-test.mk
+endif
+
+CPPFLAGS   += $(PKG_CFLAGS)
+LDLIBS     += $(PKG_LIBS) -lm
+
+SRC     := $(wildcard cmd/*.c collectors/*.c analyzers/*.c tcp/*.c)
+LIBOBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cmd/main.c,$(SRC)))
+UNITSRC := $(wildcard tests/unit/*/*_test.c)
+UNIT    := $(patsubst %.c,$(BUILD)/%,$(UNITSRC))
+BENCHSRC := $(wildcard bench/*.c)
+BENCH   := $(patsubst %.c,$(BUILD)/%,$(BENCHSRC))
+HELPSRC := $(wildcard tests/helpers/*.c)
+HELPERS := $(patsubst %.c,$(BUILD)/%,$(HELPSRC))
+
+all: $(BUILD)/tcpdoctor
+
+$(BUILD)/config.mk: scripts/deps.sh
+	@mkdir -p $(@D)
+	@scripts/deps.sh build
+	@{ echo "PKG_CFLAGS := $$($(PKG_CONFIG) --cflags $(PKGS))"; \
+	   echo "PKG_LIBS := $$($(PKG_CONFIG) --libs $(PKGS))"; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/config-test.mk: scripts/deps.sh
+	@mkdir -p $(@D)
+	@scripts/deps.sh test
+	@{ echo "CHECK_CFLAGS := $$($(PKG_CONFIG) --cflags check)"; \
+	   echo "CHECK_LIBS := $$($(PKG_CONFIG) --libs check)"; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libtd.a: $(LIBOBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/tcpdoctor: $(BUILD)/cmd/main.o $(BUILD)/libtd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%.o: CPPFLAGS += $(CHECK_CFLAGS)
+$(BUILD)/tests/unit/%_test: $(BUILD)/tests/unit/%_test.o $(BUILD)/tests/unit/check_main.o $(BUILD)/libtd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+$(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(BUILD)/libtd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libtd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit: all $(UNIT) $(HELPERS)
+
+check: all $(UNIT) $(HELPERS)
+	@tests/run.sh $(BUILD)
+
+bench: all $(BENCH) $(HELPERS)
+	@bench/run.sh $(BUILD)
+
+run: all
+	$(BUILD)/tcpdoctor check
+
+install: all
+	install -D -m 0755 $(BUILD)/tcpdoctor $(DESTDIR)$(SBINDIR)/tcpdoctor
+	for m in man/*.[1-8]; do \
+		s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
+	done
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all check unit bench run install clean
+.SECONDARY:
+-include $(LIBOBJ:.o=.d) $(BUILD)/cmd/main.d $(UNIT:=.d) $(UNIT:%=%.o.d)

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The subcommands and what main() hands them.
+ *
+ * Adding a subcommand:
+ *  1. cmd/<name>.c with `int cmd_<name>(struct td_ctx *, int, char **)`,
+ *     declared below;
+ *  2. a sorted row in commands[] (cmd/main.c) with flags and usage, the
+ *     usage in the same words as the man page SYNOPSIS;
+ *  3. a COMMANDS entry in man/tcpdoctor.8 (tests/misc/man-options.sh checks);
+ *  4. golden or integration tests under tests/.
+ */
+#ifndef TD_CMD_CMD_H
+#define TD_CMD_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "collectors/source.h"
+
+struct td_err;
+
+enum td_format {
+	TD_FMT_TABLE = 0,
+	TD_FMT_JSON,
+	TD_FMT_NDJSON,
+	TD_FMT_PROMETHEUS,
+	TD_FMT_NAGIOS,
+};
+
+struct td_ctx {
+	const char	*cmd;		/* the subcommand's name, for messages */
+	enum td_format	 format;
+	bool		 format_set;	/* -j or --format given */
+	int		 family;	/* 0, AF_INET or AF_INET6 (-4/-6) */
+	const char	*from;		/* --from FILE */
+	const char	*netns;		/* -N NAME */
+	int		 netns_pid;	/* --netns-pid PID, 0 if none */
+	const char	*proc_root;	/* --proc-root DIR (tests), default /proc */
+	char		 netns_label[64];
+	FILE		*out;		/* stdout */
+};
+
+enum cmd_flag {
+	CMD_LIVE_ONLY	= 1 << 0,	/* reads the kernel: --from is an error */
+	CMD_NAGIOS	= 1 << 1,	/* every failure exits TD_EXIT_UNKNOWN */
+	CMD_NO_NETNS	= 1 << 2,	/* does not look at a namespace (-N ignored) */
+};
+
+struct cmd {
+	const char	*name;
+	int		(*run)(struct td_ctx *ctx, int argc, char **argv);
+	unsigned int	 flags;
+	const char	*usage;		/* same words as the man page SYNOPSIS */
+	const char	*summary;	/* one line for `tcpdoctor --help` */
+};
+
+/* The table, for --help and the documentation check. */
+extern const struct cmd td_commands[];
+extern const unsigned int td_ncommands;
+
+/* ---- Messages (cmd/ only prints) ---- */
+
+/* "tcpdoctor: <cmd>: <message>" on stderr; returns status. */
+int	cmd_fail(struct td_ctx *ctx, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* "tcpdoctor: <cmd>: warning: <message>" on stderr. */
+void	cmd_warn(struct td_ctx *ctx, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Print err->msg and return the exit status its errno code maps to. */
+int	cmd_fail_err(struct td_ctx *ctx, const struct td_err *err);
+/* The exit status for an errno code (EACCES -> 77, EBADMSG -> 65, ...). */
+int	cmd_status_for(int code);
+/* Print a subcommand's usage line to fp. */
+void	cmd_usage(FILE *fp, const struct td_ctx *ctx);
+/* Prepare a source from the global options (netns already entered). */
+void	cmd_source_init(struct td_ctx *ctx, struct td_source *src);
+
+/* One per cmd/<name>.c. */
+int	cmd_version(struct td_ctx *, int, char **);
+
+#endif /* TD_CMD_CMD_H */

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcpdoctor: global options, the table of subcommands, dispatch.
+ *
+ * main() parses the global options with getopt_long("+...") so that it
+ * stops at the command word, enters the network namespace once (every
+ * collector then reads that namespace), and calls the command's run(),
+ * which parses its own options.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "collectors/netns.h"
+#include "collectors/snapshot.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Sorted; exact names only (ip(8) warns why prefixes break). */
+const struct cmd td_commands[] = {
+	{ "version",	cmd_version,	CMD_NO_NETNS,	"version",
+	  "print the version" },
+};
+const unsigned int td_ncommands = ARRAY_SIZE(td_commands);
+
+static const char global_usage[] =
+    "usage: tcpdoctor [-N NETNS | --netns-pid PID] [-4 | -6] [--format FORMAT | -j]\n"
+    "                 [--from SNAPSHOT] COMMAND [ARGS]\n";
+
+static void
+usage(FILE *fp)
+{
+	unsigned int i;
+
+	fputs(global_usage, fp);
+	fputs("\ncommands:\n", fp);
+	for (i = 0; i < td_ncommands; i++)
+		fprintf(fp, "  %-10s %s\n", td_commands[i].name, td_commands[i].summary);
+	fputs("\nglobal options:\n"
+	    "  -N, --netns NAME      look inside network namespace NAME (/run/netns/NAME)\n"
+	    "      --netns-pid PID   look inside the network namespace of process PID\n"
+	    "  -4, -6                IPv4 or IPv6 sockets only\n"
+	    "      --format FORMAT   table, json, ndjson, prometheus or nagios\n"
+	    "  -j, --json            same as --format json\n"
+	    "      --from FILE       read a saved snapshot instead of the kernel\n"
+	    "  -h, --help            this help; `tcpdoctor COMMAND --help` for a command\n"
+	    "  -V, --version         print the version\n", fp);
+	fputs("\nSee tcpdoctor(8).\n", fp);
+}
+
+static const struct cmd *
+cmd_find(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < td_ncommands; i++)
+		if (strcmp(td_commands[i].name, name) == 0)
+			return &td_commands[i];
+	return NULL;
+}
+
+void
+cmd_usage(FILE *fp, const struct td_ctx *ctx)
+{
+	const struct cmd *c = ctx->cmd != NULL ? cmd_find(ctx->cmd) : NULL;
+
+	if (c == NULL) {
+		fputs(global_usage, fp);
+		return;
+	}
+	fprintf(fp, "usage: tcpdoctor [GLOBAL OPTIONS] %s\n", c->usage);
+}
+
+void
+cmd_source_init(struct td_ctx *ctx, struct td_source *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->proc_root = ctx->proc_root;
+	src->from = ctx->from;
+	src->netns_label = ctx->netns_label;
+	src->states = TD_STATES_ALL;
+	src->family = ctx->family;
+	src->want_info = true;
+}
+
+int
+cmd_version(struct td_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s'", argv[1]);
+	fprintf(ctx->out, "tcpdoctor %s\n", TD_VERSION);
+	return TD_EXIT_OK;
+}
+
+static int
+parse_format(const char *s, enum td_format *fmt)
+{
+	static const struct {
+		const char	*name;
+		enum td_format	 fmt;
+	} formats[] = {
+		{ "table", TD_FMT_TABLE },
+		{ "json", TD_FMT_JSON },
+		{ "ndjson", TD_FMT_NDJSON },
+		{ "prometheus", TD_FMT_PROMETHEUS },
+		{ "nagios", TD_FMT_NAGIOS },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(formats); i++)
+		if (strcmp(formats[i].name, s) == 0) {
+			*fmt = formats[i].fmt;
+			return 0;
+		}
+	return -1;
+}
+
+enum { OPT_FROM = 256, OPT_NETNS_PID, OPT_FORMAT, OPT_PROC_ROOT };
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "netns",	required_argument,	NULL, 'N' },
+		{ "netns-pid",	required_argument,	NULL, OPT_NETNS_PID },
+		{ "format",	required_argument,	NULL, OPT_FORMAT },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "from",	required_argument,	NULL, OPT_FROM },
+		{ "proc-root",	required_argument,	NULL, OPT_PROC_ROOT },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct td_ctx ctx = { .out = stdout, .proc_root = "/proc" };
+	const struct cmd *c;
+	struct td_err err = { 0 };
+	char *end;
+	long v;
+	int ch, status;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:N:46jhV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'N':
+			ctx.netns = optarg;
+			break;
+		case OPT_NETNS_PID:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || v <= 0 || v > INT_MAX)
+				return cmd_fail(NULL, TD_EXIT_USAGE,
+				    "--netns-pid: '%s' is not a process id", optarg);
+			ctx.netns_pid = (int)v;
+			break;
+		case '4':
+			ctx.family = AF_INET;
+			break;
+		case '6':
+			ctx.family = AF_INET6;
+			break;
+		case 'j':
+			ctx.format = TD_FMT_JSON;
+			ctx.format_set = true;
+			break;
+		case OPT_FORMAT:
+			if (parse_format(optarg, &ctx.format) < 0)
+				return cmd_fail(NULL, TD_EXIT_USAGE,
+				    "--format: unknown format '%s' (table, json, ndjson, prometheus, nagios)",
+				    optarg);
+			ctx.format_set = true;
+			break;
+		case OPT_FROM:
+			ctx.from = optarg;
+			break;
+		case OPT_PROC_ROOT:
+			ctx.proc_root = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return TD_EXIT_OK;
+		case 'V':
+			printf("tcpdoctor %s\n", TD_VERSION);
+			return TD_EXIT_OK;
+		case ':':
+			return cmd_fail(NULL, TD_EXIT_USAGE, "option '%s' needs an argument",
+			    argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				return cmd_fail(NULL, TD_EXIT_USAGE, "unknown option '-%c' (see tcpdoctor --help)",
+				    optopt);
+			return cmd_fail(NULL, TD_EXIT_USAGE, "unknown option '%s' (see tcpdoctor --help)",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind >= argc) {
+		fputs(global_usage, stderr);
+		return cmd_fail(NULL, TD_EXIT_USAGE, "no command given (see tcpdoctor --help)");
+	}
+	c = cmd_find(argv[optind]);
+	if (c == NULL)
+		return cmd_fail(NULL, TD_EXIT_USAGE, "unknown command '%s' (see tcpdoctor --help)",
+		    argv[optind]);
+	ctx.cmd = c->name;
+	if (ctx.netns != NULL && ctx.netns_pid != 0)
+		return cmd_fail(&ctx, TD_EXIT_USAGE, "-N and --netns-pid cannot be used together");
+	if ((c->flags & CMD_LIVE_ONLY) && ctx.from != NULL)
+		return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE,
+		    "--from cannot be used: this command reads the running kernel");
+	if (ctx.from != NULL && (ctx.netns != NULL || ctx.netns_pid != 0))
+		return cmd_fail(&ctx, TD_EXIT_USAGE, "--from reads a saved snapshot: -N and --netns-pid do not apply");
+	if (!(c->flags & CMD_NO_NETNS) && (ctx.netns != NULL || ctx.netns_pid != 0)) {
+		if (netns_enter(ctx.netns, ctx.netns_pid, &err) < 0) {
+			status = cmd_fail_err(&ctx, &err);
+			return c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : status;
+		}
+		if (ctx.netns != NULL)
+			snprintf(ctx.netns_label, sizeof(ctx.netns_label), "%s", ctx.netns);
+		else
+			snprintf(ctx.netns_label, sizeof(ctx.netns_label), "pid:%d", ctx.netns_pid);
+	}
+	status = c->run(&ctx, argc - optind, argv + optind);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_OSERR,
+		    "writing output: %s", strerror(errno));
+	return status;
+}

@@ -1,0 +1,18 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The man pages lint clean under mandoc, and tcpdoctor.8 documents every
+# subcommand and every global option that `tcpdoctor --help` lists.
+. "$(dirname "$0")/../lib.sh"
+command -v mandoc >/dev/null || skip_all "needs mandoc"
+for m in "$TD_SRCDIR"/man/*.[1-8]; do
+	out=$(mandoc -Tlint -Wwarning "$m" 2>&1)
+	if [ -z "$out" ]; then ok "mandoc lint $(basename "$m")"; else not_ok "mandoc lint $(basename "$m")"; diag "$out"; fi
+done
+page=$(MANWIDTH=200 mandoc -Tascii "$TD_SRCDIR/man/tcpdoctor.8" | col -b)
+help=$("$TD_BIN" --help)
+for c in $(echo "$help" | sed -n '/^commands:/,/^$/p' | awk 'NR>1 && NF {print $1}'); do
+	if grep -qE "^ {5,}$c( |$)" <<<"$page"; then ok "man documents command $c"; else not_ok "man documents command $c"; fi
+done
+for o in $(echo "$help" | sed -n '/^global options:/,/^$/p' | grep -oE -- '--[a-z-]+|-[0-9A-Za-z]\b' | sort -u); do
+	if grep -qF -- "$o" <<<"$page"; then ok "man documents option $o"; else not_ok "man documents option $o"; fi
+done

@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Runs every test and totals them: the Check unit tests (TAP via
+# check_main.c), then the scripts under tests/misc, tests/golden,
+# tests/integration and tests/conformance, which print TAP lines too
+# ("ok N - what", "not ok N - what", "ok N # SKIP reason").
+# Ends with one plain line "N passed, N failed, N skipped" and exits
+# non-zero on any failure.  With CI=true a skip counts as a failure: CI runs
+# as root and every privileged test must run there.
+#
+# Usage: tests/run.sh BUILD_DIR      (TD_TESTS=glob selects scripts/units)
+set -u
+build=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+export TD_BUILD="$top/$build" TD_BIN="$top/$build/tcpdoctor" TD_SRCDIR="$top"
+export TD_HELPERS="$top/$build/tests/helpers"
+pass=0 fail=0 skip=0
+logdir="$top/$build/test-logs"
+mkdir -p "$logdir"
+pattern=${TD_TESTS:-*}
+failed_list=()
+
+tally() {	# name logfile status
+	local name=$1 log=$2 status=$3 line n_ok=0 n_fail=0 n_skip=0
+	while IFS= read -r line; do
+		case "$line" in
+		"not ok"*)
+			if [[ $line == *"# TODO"* ]]; then :; else
+				n_fail=$((n_fail + 1)); failed_list+=("$name: $line"); fi ;;
+		"ok"*"# SKIP"* | "ok"*"# skip"*)
+			if [ "${CI:-}" = true ]; then
+				n_fail=$((n_fail + 1)); failed_list+=("$name: skipped in CI: $line")
+			else
+				n_skip=$((n_skip + 1)); echo "  skip: $name: ${line#*# }"
+			fi ;;
+		"ok"*) n_ok=$((n_ok + 1)) ;;
+		esac
+	done < "$log"
+	if [ "$status" -ne 0 ] && [ "$n_fail" -eq 0 ]; then
+		n_fail=1; failed_list+=("$name: exited with status $status (see $log)")
+	fi
+	if [ $((n_ok + n_fail + n_skip)) -eq 0 ]; then
+		n_fail=1; failed_list+=("$name: ran no test (see $log)")
+	fi
+	pass=$((pass + n_ok)); fail=$((fail + n_fail)); skip=$((skip + n_skip))
+	printf '%-48s %4d ok %3d failed %3d skipped\n' "$name" "$n_ok" "$n_fail" "$n_skip"
+}
+
+run_one() {	# name command...
+	local name=$1 log status
+	shift
+	# shellcheck disable=SC2053
+	[[ $name == $pattern ]] || return 0
+	log="$logdir/$(echo "$name" | tr '/' '_').log"
+	timeout --kill-after=10 900 "$@" > "$log" 2>&1
+	status=$?
+	[ $status -eq 124 ] && echo "not ok - timed out" >> "$log"
+	tally "$name" "$log" "$status"
+}
+
+for t in "$build"/tests/unit/*/*_test; do
+	[ -x "$t" ] || continue
+	run_one "unit/${t#"$build"/tests/unit/}" "$t"
+done
+for dir in misc golden integration conformance; do
+	for t in tests/$dir/*.sh; do
+		[ -f "$t" ] || continue
+		run_one "$dir/$(basename "$t" .sh)" bash "$t"
+	done
+done
+
+if [ ${#failed_list[@]} -gt 0 ]; then
+	echo
+	echo "failures:"
+	printf '  %s\n' "${failed_list[@]}"
+fi
+echo "logs: $logdir"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
