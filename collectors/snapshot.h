@@ -127,6 +127,7 @@ struct td_sock {
 	uint8_t		shutdown;	/* INET_DIAG_SHUTDOWN: bit 0 RCV, bit 1 SEND */
 	uint8_t		tos, tclass;
 	bool		has_tcpi, has_skmem, has_owner;
+	bool		v6only;		/* INET_DIAG_SKV6ONLY (AF_INET6 full sockets) */
 	uint16_t	sport, dport;	/* host byte order */
 	struct in6_addr	src, dst;	/* IPv4 stored v4-mapped (::ffff:a.b.c.d) */
 	uint32_t	ifindex;	/* bound device / scope, 0 if none */

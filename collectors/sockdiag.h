@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TCP sockets from the kernel through NETLINK_SOCK_DIAG (sock_diag(7)):
+ * one SOCK_DIAG_BY_FAMILY dump per address family, decoded one message at
+ * a time into struct td_sock and handed to a callback, so memory does not
+ * grow with the number of sockets.
+ *
+ * The work is split in two so that tests can replay recorded kernel
+ * replies through the real decoder: sockdiag_dump() talks to the kernel,
+ * sockdiag_parse() turns a buffer of netlink messages into sockets.
+ */
+#ifndef TD_COLLECTORS_SOCKDIAG_H
+#define TD_COLLECTORS_SOCKDIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "collectors/snapshot.h"
+
+struct nlmsghdr;
+
+/* What to ask the kernel for. */
+struct sockdiag_req {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned int	 states;	/* TD_STATE_BIT mask; 0 means every state */
+	bool		 want_info;	/* tcp_info, skmeminfo, congestion, tos/tclass */
+	FILE		*record;	/* if set, every raw reply buffer is written here */
+};
+
+/*
+ * State of one dump being parsed.  Zero it before the first buffer; set
+ * seq and portid to check them (0 accepts any, as libmnl does).
+ */
+struct sockdiag_parser {
+	uint32_t	 seq, portid;
+	unsigned int	 states;	/* reported states to deliver; 0 = all */
+	size_t		 nsocks;	/* sockets delivered so far */
+	bool		 done;		/* NLMSG_DONE seen */
+	bool		 intr;		/* NLM_F_DUMP_INTR seen: the dump is inconsistent */
+};
+
+/*
+ * Run one dump for req->family and call fn once per socket.  If the
+ * kernel flags the dump as interrupted (NLM_F_DUMP_INTR) before any socket
+ * was delivered, the dump is restarted, at most SOCKDIAG_RETRIES times;
+ * once sockets have gone to fn a restart would deliver them twice, so the
+ * walk fails with EINTR instead.  Returns 0, or -1 with *err set (also
+ * when fn returns -1).  Codes: EPERM/EACCES (not allowed), ENOBUFS (the
+ * kernel dropped replies), EINTR (table changed during the dump), EPROTO
+ * (a malformed reply), or the kernel's own error.
+ */
+#define SOCKDIAG_RETRIES	3
+int	sockdiag_dump(const struct sockdiag_req *req, td_sock_fn fn, void *arg,
+	    struct td_err *err);
+
+/*
+ * Parse len bytes holding whole netlink messages (one or more recv
+ * buffers back to back, as sockdiag_dump receives or records them).
+ * Each SOCK_DIAG_BY_FAMILY message is decoded and given to fn.  Returns 1
+ * when the buffer ended without NLMSG_DONE (more is to come), 0 when DONE
+ * was seen, -1 with *err set on NLMSG_ERROR, a DONE carrying an error, a
+ * truncated or malformed message, or fn failing.  When a message carries
+ * NLM_F_DUMP_INTR, p->intr is set and parsing stops with 1 before that
+ * message is delivered; the caller decides whether to restart.
+ */
+int	sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
+	    td_sock_fn fn, void *arg, struct td_err *err);
+
+/*
+ * Decode one SOCK_DIAG_BY_FAMILY message into *sk (zeroed first).
+ * Returns 0, or -1 with *err set when the message is too short or an
+ * attribute is malformed.
+ */
+int	sockdiag_decode(const struct nlmsghdr *nlh, struct td_sock *sk,
+	    struct td_err *err);
+
+/*
+ * The kernel-side state mask for a user mask: request sockets are
+ * reported as SYN_RECV but filtered as NEW_SYN_RECV (KERNEL-FACTS F14),
+ * so either bit asks for both.  0 becomes every state.
+ */
+unsigned int	sockdiag_kernel_states(unsigned int states);
+
+#endif /* TD_COLLECTORS_SOCKDIAG_H */

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The snapshot source: the running kernel (this file: meta from the clock,
+ * uname and procfs, counters.c, sysctl.c, one sockdiag.c dump per family)
+ * or a saved snapshot file (snapfile.c).  Callers see the same header and
+ * the same socket stream either way.
+ */
+#include "collectors/source.h"
+
+#include <sys/socket.h>
+#include <sys/utsname.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collectors/counters.h"
+#include "collectors/netns.h"
+#include "collectors/sockdiag.h"
+#include "collectors/sysctl.h"
+
+#ifndef TD_VERSION
+#define TD_VERSION	"unknown"
+#endif
+
+static const char *
+proc_root(const struct td_source *src)
+{
+	return src->proc_root != NULL ? src->proc_root : "/proc";
+}
+
+static int64_t
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* First line of a small file, or "" when it cannot be read. */
+static void
+read_line(const char *path, char *buf, size_t size)
+{
+	FILE *fp;
+
+	buf[0] = '\0';
+	fp = fopen(path, "re");
+	if (fp == NULL)
+		return;
+	if (fgets(buf, (int)size, fp) == NULL)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(fp);
+}
+
+static void
+live_meta(const struct td_source *src, struct td_meta *m)
+{
+	struct utsname u;
+	char path[PATH_MAX];
+
+	memset(m, 0, sizeof(*m));
+	m->time_ns = clock_ns(CLOCK_REALTIME);
+	m->mono_ns = clock_ns(CLOCK_BOOTTIME);
+	if (gethostname(m->host, sizeof(m->host) - 1) < 0)
+		m->host[0] = '\0';
+	if (src->netns_label != NULL)
+		snprintf(m->netns, sizeof(m->netns), "%s", src->netns_label);
+	m->netns_ino = netns_current_ino();
+	if (uname(&u) == 0)
+		snprintf(m->kernel, sizeof(m->kernel), "%s", u.release);
+	snprintf(path, sizeof(path), "%s/sys/kernel/random/boot_id", proc_root(src));
+	read_line(path, m->boot_id, sizeof(m->boot_id));
+	snprintf(m->source, sizeof(m->source), "live");
+	snprintf(m->version, sizeof(m->version), "%s", TD_VERSION);
+}
+
+int
+source_header(struct td_source *src, struct td_snapshot *snap, struct td_err *err)
+{
+	memset(snap, 0, sizeof(*snap));
+	if (src->from != NULL)
+		return td_errf(err, ENOTSUP, "--from '%s': reading snapshot files is not "
+		    "implemented yet", src->from);
+	live_meta(src, &snap->meta);
+	if (counters_read(proc_root(src), &snap->ctr, err) < 0)
+		return -1;
+	return sysctl_read(proc_root(src), &snap->sys, err);
+}
+
+int
+source_walk(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct sockdiag_req req;
+	size_t i;
+
+	if (src->from != NULL)
+		return td_errf(err, ENOTSUP, "--from '%s': reading snapshot files is not "
+		    "implemented yet", src->from);
+	if (src->family != 0 && src->family != AF_INET && src->family != AF_INET6)
+		return td_errf(err, EAFNOSUPPORT, "address family %d is not supported",
+		    src->family);
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		if (src->family != 0 && src->family != families[i])
+			continue;
+		memset(&req, 0, sizeof(req));
+		req.family = families[i];
+		req.states = src->states;
+		req.want_info = src->want_info;
+		if (sockdiag_dump(&req, fn, arg, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+source_close(struct td_source *src)
+{
+	if (src->fp != NULL) {
+		fclose(src->fp);
+		src->fp = NULL;
+	}
+	src->priv = NULL;
+}
