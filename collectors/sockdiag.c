@@ -312,16 +312,14 @@ kernel_error(int code, const char *what, struct td_err *err)
 	return td_errf(err, code, "sock_diag: %s: %s", what, strerror(code));
 }
 
-static bool
-state_wanted(const struct sockdiag_parser *p, unsigned int st)
+bool
+sockdiag_state_match(unsigned int states, unsigned int st)
 {
-	unsigned int mask = p->states;
-
-	if (mask == 0)
+	if (states == 0)
 		return true;
-	if (mask & TD_STATE_BIT(TD_ST_NEW_SYN_RECV))
-		mask |= TD_STATE_BIT(TD_ST_SYN_RECV);
-	return st < 32 && (mask & TD_STATE_BIT(st));
+	if (states & TD_STATE_BIT(TD_ST_NEW_SYN_RECV))
+		states |= TD_STATE_BIT(TD_ST_SYN_RECV);
+	return st < 32 && (states & TD_STATE_BIT(st));
 }
 
 int
@@ -377,7 +375,7 @@ sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
 		case SOCK_DIAG_BY_FAMILY:
 			if (sockdiag_decode(nlh, &sk, err) < 0)
 				return -1;
-			if (!state_wanted(p, sk.state))
+			if (!sockdiag_state_match(p->states, sk.state))
 				break;
 			if (fn(&sk, arg, err) < 0) {
 				if (err != NULL && err->msg[0] == '\0')

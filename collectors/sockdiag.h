@@ -83,4 +83,11 @@ int	sockdiag_decode(const struct nlmsghdr *nlh, struct td_sock *sk,
  */
 unsigned int	sockdiag_kernel_states(unsigned int states);
 
+/*
+ * Whether a socket reported in state st passes the user mask states
+ * (0 = all; NEW_SYN_RECV also selects the SYN_RECV that request sockets
+ * are reported as).  The file source filters with it too.
+ */
+bool		sockdiag_state_match(unsigned int states, unsigned int st);
+
 #endif /* TD_COLLECTORS_SOCKDIAG_H */

@@ -2,7 +2,8 @@
 /*
  * The snapshot source: the running kernel (this file: meta from the clock,
  * uname and procfs, counters.c, sysctl.c, one sockdiag.c dump per family)
- * or a saved snapshot file (snapfile.c).  Callers see the same header and
+ * or a saved snapshot file (snapfile.c: header when the file is opened,
+ * sockets filtered by state and family as the kernel would).  Callers see the same header and
  * the same socket stream either way.
  */
 #include "collectors/source.h"
@@ -19,6 +20,7 @@
 
 #include "collectors/counters.h"
 #include "collectors/netns.h"
+#include "collectors/snapfile.h"
 #include "collectors/sockdiag.h"
 #include "collectors/sysctl.h"
 
@@ -84,9 +86,12 @@ int
 source_header(struct td_source *src, struct td_snapshot *snap, struct td_err *err)
 {
 	memset(snap, 0, sizeof(*snap));
-	if (src->from != NULL)
-		return td_errf(err, ENOTSUP, "--from '%s': reading snapshot files is not "
-		    "implemented yet", src->from);
+	if (src->from != NULL) {
+		/* The header is read when the file is opened; keep the reader. */
+		snapfile_close(src->priv);
+		src->priv = snapfile_open(src->from, snap, err);
+		return src->priv != NULL ? 0 : -1;
+	}
 	live_meta(src, &snap->meta);
 	if (counters_read(proc_root(src), &snap->ctr, err) < 0)
 		return -1;
@@ -100,12 +105,17 @@ source_walk(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 	struct sockdiag_req req;
 	size_t i;
 
-	if (src->from != NULL)
-		return td_errf(err, ENOTSUP, "--from '%s': reading snapshot files is not "
-		    "implemented yet", src->from);
 	if (src->family != 0 && src->family != AF_INET && src->family != AF_INET6)
 		return td_errf(err, EAFNOSUPPORT, "address family %d is not supported",
 		    src->family);
+	if (src->from != NULL) {
+		struct td_snapshot snap;
+
+		/* source_header opens the file; a walk without it opens it here. */
+		if (src->priv == NULL && source_header(src, &snap, err) < 0)
+			return -1;
+		return snapfile_walk(src->priv, src->states, src->family, fn, arg, err);
+	}
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		if (src->family != 0 && src->family != families[i])
 			continue;
@@ -126,5 +136,7 @@ source_close(struct td_source *src)
 		fclose(src->fp);
 		src->fp = NULL;
 	}
+	if (src->from != NULL)
+		snapfile_close(src->priv);
 	src->priv = NULL;
 }

@@ -107,6 +107,14 @@ count_all(int64_t lo, int64_t hi, void *arg)
 	*(int64_t *)arg += hi - lo + 1;
 }
 
+int64_t
+sysctl_count_ports(const char *list)
+{
+	int64_t n = 0;
+
+	return for_each_range(list, count_all, &n) < 0 ? -1 : n;
+}
+
 struct clip {
 	int64_t	lo, hi, n;
 };

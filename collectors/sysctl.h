@@ -88,5 +88,10 @@ int	sysctl_find(const char *name);
 int64_t	sysctl_int(const struct td_sysctls *sys, enum td_sysctl_id id, int64_t dflt);
 /* Number of ports in ip_local_port_range minus ip_local_reserved_ports, or -1. */
 int64_t	sysctl_usable_ports(const struct td_sysctls *sys);
+/*
+ * Number of ports in an ip_local_reserved_ports list ("8080,9000-9010",
+ * "" when none), or -1 when the text is malformed.
+ */
+int64_t	sysctl_count_ports(const char *list);
 
 #endif /* TD_COLLECTORS_SYSCTL_H */

@@ -1,0 +1,1036 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Snapshot files: JSON save and load that stream (see snapfile.h for the
+ * format and its conventions).
+ *
+ * Loading uses a small scanner over the FILE: it tracks line and column,
+ * strings, escapes and nesting depth, so it can find where each top-level
+ * member and each element of "sockets" starts and ends.  Each such piece of
+ * text (one socket, or one header member) is handed to json_loadb; the
+ * "sockets" array as a whole is never held in memory.
+ */
+#include "collectors/snapfile.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collectors/sockdiag.h"
+
+/* One socket object in a file is far below this; more is garbage. */
+#define SNAP_ELEM_MAX	(1 << 20)
+
+/* ---- Field tables shared by both directions ---- */
+
+struct nfield {
+	const char	*name;
+	size_t		 off, size;
+};
+
+#define NF(type, f)	{ #f, offsetof(struct type, f), sizeof(((struct type *)0)->f) }
+
+static const struct nfield tcpi_fields[] = {
+	NF(td_tcpi, state), NF(td_tcpi, ca_state), NF(td_tcpi, retransmits),
+	NF(td_tcpi, probes), NF(td_tcpi, backoff), NF(td_tcpi, options),
+	NF(td_tcpi, snd_wscale), NF(td_tcpi, rcv_wscale),
+	NF(td_tcpi, delivery_rate_app_limited),
+	NF(td_tcpi, rto), NF(td_tcpi, ato), NF(td_tcpi, snd_mss), NF(td_tcpi, rcv_mss),
+	NF(td_tcpi, unacked), NF(td_tcpi, sacked), NF(td_tcpi, lost), NF(td_tcpi, retrans),
+	NF(td_tcpi, fackets),
+	NF(td_tcpi, last_data_sent), NF(td_tcpi, last_ack_sent),
+	NF(td_tcpi, last_data_recv), NF(td_tcpi, last_ack_recv),
+	NF(td_tcpi, pmtu), NF(td_tcpi, rcv_ssthresh), NF(td_tcpi, rtt), NF(td_tcpi, rttvar),
+	NF(td_tcpi, snd_ssthresh), NF(td_tcpi, snd_cwnd),
+	NF(td_tcpi, advmss), NF(td_tcpi, reordering), NF(td_tcpi, rcv_rtt),
+	NF(td_tcpi, rcv_space), NF(td_tcpi, total_retrans),
+	NF(td_tcpi, pacing_rate), NF(td_tcpi, max_pacing_rate),
+	NF(td_tcpi, bytes_acked), NF(td_tcpi, bytes_received),
+	NF(td_tcpi, segs_out), NF(td_tcpi, segs_in), NF(td_tcpi, notsent_bytes),
+	NF(td_tcpi, min_rtt), NF(td_tcpi, data_segs_in), NF(td_tcpi, data_segs_out),
+	NF(td_tcpi, delivery_rate), NF(td_tcpi, busy_time), NF(td_tcpi, rwnd_limited),
+	NF(td_tcpi, sndbuf_limited), NF(td_tcpi, delivered), NF(td_tcpi, delivered_ce),
+	NF(td_tcpi, bytes_sent), NF(td_tcpi, bytes_retrans), NF(td_tcpi, dsack_dups),
+	NF(td_tcpi, reord_seen), NF(td_tcpi, rcv_ooopack), NF(td_tcpi, snd_wnd),
+	NF(td_tcpi, rcv_wnd), NF(td_tcpi, rehash), NF(td_tcpi, total_rto),
+	NF(td_tcpi, total_rto_recoveries), NF(td_tcpi, total_rto_time), NF(td_tcpi, len),
+};
+
+static const struct nfield skmem_fields[] = {
+	NF(td_skmem, rmem_alloc), NF(td_skmem, rcvbuf), NF(td_skmem, wmem_alloc),
+	NF(td_skmem, sndbuf), NF(td_skmem, fwd_alloc), NF(td_skmem, wmem_queued),
+	NF(td_skmem, optmem), NF(td_skmem, backlog), NF(td_skmem, drops),
+};
+
+static const char *const kind_names[] = {
+	[TD_SK_FULL] = "full", [TD_SK_REQ] = "request", [TD_SK_TW] = "timewait",
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static json_int_t
+clamp_u64(uint64_t v)
+{
+	return v > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)v;
+}
+
+static uint64_t
+load_field(const void *base, const struct nfield *f)
+{
+	const char *p = (const char *)base + f->off;
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+
+	switch (f->size) {
+	case 1: memcpy(&u8, p, 1); return u8;
+	case 2: memcpy(&u16, p, 2); return u16;
+	case 4: memcpy(&u32, p, 4); return u32;
+	default: memcpy(&u64, p, 8); return u64;
+	}
+}
+
+static void
+store_field(void *base, const struct nfield *f, uint64_t v)
+{
+	char *p = (char *)base + f->off;
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint32_t u32 = (uint32_t)v;
+
+	switch (f->size) {
+	case 1: memcpy(p, &u8, 1); break;
+	case 2: memcpy(p, &u16, 2); break;
+	case 4: memcpy(p, &u32, 4); break;
+	default: memcpy(p, &v, 8); break;
+	}
+}
+
+static uint64_t
+field_max(size_t size)
+{
+	return size >= 8 ? (uint64_t)INT64_MAX : (UINT64_C(1) << (size * 8)) - 1;
+}
+
+static json_t *
+fields_json(const void *base, const struct nfield *f, size_t n)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o != NULL && i < n; i++)
+		json_object_set_new(o, f[i].name, json_integer(clamp_u64(load_field(base, &f[i]))));
+	return o;
+}
+
+/* ---- To JSON ---- */
+
+/* A string JSON can hold: bytes that are not valid UTF-8 become '?'. */
+static json_t *
+safe_string(const char *s, size_t max)
+{
+	char buf[256];
+	size_t i, n = strnlen(s, max < sizeof(buf) ? max : sizeof(buf) - 1);
+	json_t *j;
+
+	j = json_stringn(s, n);
+	if (j != NULL)
+		return j;
+	for (i = 0; i < n; i++)
+		buf[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+	return json_stringn(buf, n);
+}
+
+static json_t *
+addr_json(const struct td_sock *sk, const struct in6_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	/* IPv4 sockets store addresses v4-mapped; IPv6 ones keep ::ffff: visible. */
+	if (sk->family == AF_INET)
+		inet_ntop(AF_INET, &a->s6_addr[12], buf, sizeof(buf));
+	else
+		inet_ntop(AF_INET6, a, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+json_t *
+snapfile_sock_json(const struct td_sock *sk)
+{
+	json_t *o, *t;
+
+	o = json_object();
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "family", json_string(sk->family == AF_INET ? "ipv4" : "ipv6"));
+	json_object_set_new(o, "state", json_string(td_state_name(sk->state)));
+	json_object_set_new(o, "kind", json_string(sk->kind < NELEM(kind_names) ?
+	    kind_names[sk->kind] : "full"));
+	json_object_set_new(o, "src", addr_json(sk, &sk->src));
+	json_object_set_new(o, "sport", json_integer(sk->sport));
+	json_object_set_new(o, "dst", addr_json(sk, &sk->dst));
+	json_object_set_new(o, "dport", json_integer(sk->dport));
+	json_object_set_new(o, "ifindex", json_integer(sk->ifindex));
+	json_object_set_new(o, "rqueue", json_integer(sk->rqueue));
+	json_object_set_new(o, "wqueue", json_integer(sk->wqueue));
+	t = json_object();
+	json_object_set_new(t, "name", json_string(td_timer_name(sk->timer)));
+	json_object_set_new(t, "expires_ms", json_integer(sk->timer_ms));
+	json_object_set_new(t, "retrans", json_integer(sk->retrans));
+	json_object_set_new(o, "timer", t);
+	json_object_set_new(o, "uid", json_integer(sk->uid));
+	json_object_set_new(o, "inode", json_integer(clamp_u64(sk->inode)));
+	json_object_set_new(o, "cookie", json_integer(clamp_u64(sk->cookie)));
+	json_object_set_new(o, "shutdown", json_integer(sk->shutdown));
+	json_object_set_new(o, "tos", json_integer(sk->tos));
+	json_object_set_new(o, "tclass", json_integer(sk->tclass));
+	json_object_set_new(o, "mark", json_integer(sk->mark));
+	json_object_set_new(o, "v6only", json_boolean(sk->v6only));
+	if (sk->cong[0] != '\0')
+		json_object_set_new(o, "cong", safe_string(sk->cong, sizeof(sk->cong)));
+	if (sk->has_tcpi)
+		json_object_set_new(o, "tcp_info", fields_json(&sk->tcpi, tcpi_fields,
+		    NELEM(tcpi_fields)));
+	if (sk->has_skmem)
+		json_object_set_new(o, "skmem", fields_json(&sk->skmem, skmem_fields,
+		    NELEM(skmem_fields)));
+	if (sk->has_owner) {
+		t = json_object();
+		json_object_set_new(t, "pid", json_integer(sk->pid));
+		json_object_set_new(t, "comm", safe_string(sk->comm, sizeof(sk->comm)));
+		json_object_set_new(o, "owner", t);
+	}
+	return o;
+}
+
+static void
+rfc3339(int64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "1970-01-01T00:00:00Z");
+}
+
+json_t *
+snapfile_header_json(const struct td_snapshot *snap, const char *command)
+{
+	const struct td_meta *m = &snap->meta;
+	char when[64];
+	json_t *o, *meta;
+
+	o = json_object();
+	meta = json_object();
+	if (o == NULL || meta == NULL) {
+		json_decref(o);
+		json_decref(meta);
+		return NULL;
+	}
+	rfc3339(m->time_ns, when, sizeof(when));
+	json_object_set_new(o, "schema", json_string(TD_SCHEMA));
+	json_object_set_new(o, "command", json_string(command));
+	json_object_set_new(o, "time", json_string(when));
+	json_object_set_new(o, "host", safe_string(m->host, sizeof(m->host)));
+	json_object_set_new(o, "netns", safe_string(m->netns, sizeof(m->netns)));
+	json_object_set_new(o, "kernel", safe_string(m->kernel, sizeof(m->kernel)));
+	json_object_set_new(meta, "time_ns", json_integer(m->time_ns));
+	json_object_set_new(meta, "mono_ns", json_integer(m->mono_ns));
+	json_object_set_new(meta, "netns_ino", json_integer(clamp_u64(m->netns_ino)));
+	json_object_set_new(meta, "boot_id", safe_string(m->boot_id, sizeof(m->boot_id)));
+	json_object_set_new(meta, "source", safe_string(m->source, sizeof(m->source)));
+	json_object_set_new(meta, "version", safe_string(m->version, sizeof(m->version)));
+	json_object_set_new(o, "meta", meta);
+	return o;
+}
+
+json_t *
+snapfile_counters_json(const struct td_counters *ctr)
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; o != NULL && i < TD_CTR_MAX; i++)
+		json_object_set_new(o, td_counter_fields[i].json, ctr->present[i] ?
+		    json_integer(clamp_u64(ctr->v[i])) : json_null());
+	return o;
+}
+
+json_t *
+snapfile_sysctls_json(const struct td_sysctls *sys)
+{
+	const struct td_sysval *sv;
+	json_t *o = json_object(), *v;
+	int i;
+
+	for (i = 0; o != NULL && i < TD_SYS_MAX; i++) {
+		sv = &sys->s[i];
+		if (!sv->readable)
+			v = json_null();
+		else if (td_sysctl_fields[i].kind == TD_SYS_PAIR)
+			v = json_pack("[II]", (json_int_t)sv->v[0], (json_int_t)sv->v[1]);
+		else if (td_sysctl_fields[i].kind == TD_SYS_TEXT)
+			v = safe_string(sys->reserved_ports, sizeof(sys->reserved_ports));
+		else
+			v = json_integer(sv->v[0]);
+		json_object_set_new(o, td_sysctl_fields[i].name, v);
+	}
+	return o;
+}
+
+/* ---- From JSON ---- */
+
+/* An unsigned integer member; missing is 0 unless required. */
+static int
+get_uint(const json_t *o, const char *ctx, const char *key, uint64_t max, bool required,
+    uint64_t *out, struct td_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+	json_int_t x;
+
+	*out = 0;
+	if (v == NULL) {
+		if (required)
+			return td_errf(err, EBADMSG, "missing \"%s%s\"", ctx, key);
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return td_errf(err, EBADMSG, "\"%s%s\" is not an integer", ctx, key);
+	x = json_integer_value(v);
+	if (x < 0 || (uint64_t)x > max)
+		return td_errf(err, EBADMSG, "\"%s%s\" is out of range (%" JSON_INTEGER_FORMAT ")",
+		    ctx, key, x);
+	*out = (uint64_t)x;
+	return 0;
+}
+
+/* A string member copied into buf; missing is "" unless required. */
+static int
+get_str(const json_t *o, const char *ctx, const char *key, bool required, char *buf,
+    size_t size, struct td_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+	size_t n;
+
+	buf[0] = '\0';
+	if (v == NULL) {
+		if (required)
+			return td_errf(err, EBADMSG, "missing \"%s%s\"", ctx, key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return td_errf(err, EBADMSG, "\"%s%s\" is not a string", ctx, key);
+	n = json_string_length(v);
+	if (n >= size || memchr(json_string_value(v), '\0', n) != NULL)
+		return td_errf(err, EBADMSG, "\"%s%s\" is longer than %zu bytes or holds NUL",
+		    ctx, key, size - 1);
+	memcpy(buf, json_string_value(v), n + 1);
+	return 0;
+}
+
+static int
+get_fields(const json_t *o, const char *ctx, void *base, const struct nfield *f, size_t n,
+    struct td_err *err)
+{
+	uint64_t v;
+	size_t i;
+
+	if (!json_is_object(o))
+		return td_errf(err, EBADMSG, "\"%s\" is not an object", ctx);
+	for (i = 0; i < n; i++) {
+		if (get_uint(o, ctx, f[i].name, field_max(f[i].size), false, &v, err) < 0)
+			return -1;
+		store_field(base, &f[i], v);
+	}
+	return 0;
+}
+
+static int
+get_addr(const json_t *o, const char *key, int family, struct in6_addr *a, struct td_err *err)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	struct in_addr v4;
+
+	if (get_str(o, "", key, true, buf, sizeof(buf), err) < 0)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET && inet_pton(AF_INET, buf, &v4) == 1) {
+		a->s6_addr[10] = 0xff;
+		a->s6_addr[11] = 0xff;
+		memcpy(&a->s6_addr[12], &v4, 4);
+		return 0;
+	}
+	if (family == AF_INET6 && inet_pton(AF_INET6, buf, a) == 1)
+		return 0;
+	return td_errf(err, EBADMSG, "\"%s\" is not an %s address: '%s'", key,
+	    family == AF_INET ? "IPv4" : "IPv6", buf);
+}
+
+static int
+name_index(const char *name, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+snapfile_sock_from_json(const json_t *o, struct td_sock *sk, struct td_err *err)
+{
+	const json_t *t;
+	char buf[32];
+	uint64_t v;
+	int i;
+
+	memset(sk, 0, sizeof(*sk));
+	if (!json_is_object(o))
+		return td_errf(err, EBADMSG, "expected object");
+	if (get_str(o, "", "family", true, buf, sizeof(buf), err) < 0)
+		return -1;
+	if (strcmp(buf, "ipv4") == 0)
+		sk->family = AF_INET;
+	else if (strcmp(buf, "ipv6") == 0)
+		sk->family = AF_INET6;
+	else
+		return td_errf(err, EBADMSG, "\"family\" is '%s', not ipv4 or ipv6", buf);
+	if (get_str(o, "", "state", true, buf, sizeof(buf), err) < 0)
+		return -1;
+	for (i = 0; i < TD_ST_MAX; i++)
+		if (strcmp(td_state_name((unsigned int)i), buf) == 0)
+			break;
+	if (i == TD_ST_MAX)
+		return td_errf(err, EBADMSG, "\"state\" '%s' is not a kernel state name", buf);
+	sk->state = (uint8_t)i;
+	if (get_str(o, "", "kind", true, buf, sizeof(buf), err) < 0)
+		return -1;
+	if ((i = name_index(buf, kind_names, NELEM(kind_names))) < 0)
+		return td_errf(err, EBADMSG, "\"kind\" '%s' is not full, request or timewait", buf);
+	sk->kind = (uint8_t)i;
+	if (get_addr(o, "src", sk->family, &sk->src, err) < 0 ||
+	    get_addr(o, "dst", sk->family, &sk->dst, err) < 0)
+		return -1;
+
+#define U(key, field, max, req)							\
+	do {									\
+		if (get_uint(o, "", key, max, req, &v, err) < 0)		\
+			return -1;						\
+		sk->field = v;							\
+	} while (0)
+	U("sport", sport, UINT16_MAX, true);
+	U("dport", dport, UINT16_MAX, true);
+	U("ifindex", ifindex, UINT32_MAX, false);
+	U("rqueue", rqueue, UINT32_MAX, true);
+	U("wqueue", wqueue, UINT32_MAX, true);
+	U("uid", uid, UINT32_MAX, false);
+	U("inode", inode, INT64_MAX, true);
+	U("cookie", cookie, INT64_MAX, false);
+	U("shutdown", shutdown, UINT8_MAX, false);
+	U("tos", tos, UINT8_MAX, false);
+	U("tclass", tclass, UINT8_MAX, false);
+	U("mark", mark, UINT32_MAX, false);
+#undef U
+	t = json_object_get(o, "v6only");
+	if (t != NULL && !json_is_boolean(t))
+		return td_errf(err, EBADMSG, "\"v6only\" is not true or false");
+	sk->v6only = json_is_true(t);
+
+	t = json_object_get(o, "timer");
+	if (t != NULL) {
+		if (!json_is_object(t))
+			return td_errf(err, EBADMSG, "\"timer\" is not an object");
+		if (get_str(t, "timer.", "name", true, buf, sizeof(buf), err) < 0)
+			return -1;
+		for (i = 0; i <= TD_TIMER_UNKNOWN; i++)
+			if (strcmp(td_timer_name((unsigned int)i), buf) == 0)
+				break;
+		if (i > TD_TIMER_UNKNOWN)
+			return td_errf(err, EBADMSG, "\"timer.name\" '%s' is not a timer name", buf);
+		sk->timer = (uint8_t)i;
+		if (get_uint(t, "timer.", "expires_ms", UINT32_MAX, false, &v, err) < 0)
+			return -1;
+		sk->timer_ms = (uint32_t)v;
+		if (get_uint(t, "timer.", "retrans", UINT32_MAX, false, &v, err) < 0)
+			return -1;
+		sk->retrans = (uint32_t)v;
+	}
+	if (get_str(o, "", "cong", false, sk->cong, sizeof(sk->cong), err) < 0)
+		return -1;
+	if ((t = json_object_get(o, "tcp_info")) != NULL) {
+		if (get_fields(t, "tcp_info.", &sk->tcpi, tcpi_fields, NELEM(tcpi_fields), err) < 0)
+			return -1;
+		sk->has_tcpi = true;
+	}
+	if ((t = json_object_get(o, "skmem")) != NULL) {
+		if (get_fields(t, "skmem.", &sk->skmem, skmem_fields, NELEM(skmem_fields), err) < 0)
+			return -1;
+		sk->has_skmem = true;
+	}
+	if ((t = json_object_get(o, "owner")) != NULL) {
+		if (!json_is_object(t))
+			return td_errf(err, EBADMSG, "\"owner\" is not an object");
+		if (get_uint(t, "owner.", "pid", INT32_MAX, true, &v, err) < 0 ||
+		    get_str(t, "owner.", "comm", false, sk->comm, sizeof(sk->comm), err) < 0)
+			return -1;
+		sk->pid = (int32_t)v;
+		sk->has_owner = true;
+	}
+	return 0;
+}
+
+int
+snapfile_header_from_json(const json_t *o, struct td_snapshot *snap, struct td_err *err)
+{
+	struct td_meta *m = &snap->meta;
+	const json_t *meta, *ctr, *sys, *v;
+	uint64_t u;
+	int i;
+
+	memset(snap, 0, sizeof(*snap));
+	if (!json_is_object(o))
+		return td_errf(err, EBADMSG, "expected object");
+	if (get_str(o, "", "host", true, m->host, sizeof(m->host), err) < 0 ||
+	    get_str(o, "", "netns", false, m->netns, sizeof(m->netns), err) < 0 ||
+	    get_str(o, "", "kernel", true, m->kernel, sizeof(m->kernel), err) < 0)
+		return -1;
+	meta = json_object_get(o, "meta");
+	if (!json_is_object(meta))
+		return td_errf(err, EBADMSG, "missing \"meta\" object");
+	if (get_uint(meta, "meta.", "time_ns", INT64_MAX, true, &u, err) < 0)
+		return -1;
+	m->time_ns = (int64_t)u;
+	if (get_uint(meta, "meta.", "mono_ns", INT64_MAX, false, &u, err) < 0)
+		return -1;
+	m->mono_ns = (int64_t)u;
+	if (get_uint(meta, "meta.", "netns_ino", INT64_MAX, false, &u, err) < 0)
+		return -1;
+	m->netns_ino = u;
+	if (get_str(meta, "meta.", "boot_id", false, m->boot_id, sizeof(m->boot_id), err) < 0 ||
+	    get_str(meta, "meta.", "version", false, m->version, sizeof(m->version), err) < 0)
+		return -1;
+	snprintf(m->source, sizeof(m->source), "file");
+
+	ctr = json_object_get(o, "counters");
+	if (ctr != NULL && !json_is_object(ctr))
+		return td_errf(err, EBADMSG, "\"counters\" is not an object");
+	for (i = 0; ctr != NULL && i < TD_CTR_MAX; i++) {
+		v = json_object_get(ctr, td_counter_fields[i].json);
+		if (v == NULL || json_is_null(v))
+			continue;	/* absent on the kernel it was taken from */
+		if (get_uint(ctr, "counters.", td_counter_fields[i].json, INT64_MAX, true,
+		    &u, err) < 0)
+			return -1;
+		snap->ctr.v[i] = u;
+		snap->ctr.present[i] = true;
+	}
+
+	sys = json_object_get(o, "sysctls");
+	if (sys != NULL && !json_is_object(sys))
+		return td_errf(err, EBADMSG, "\"sysctls\" is not an object");
+	for (i = 0; sys != NULL && i < TD_SYS_MAX; i++) {
+		const char *name = td_sysctl_fields[i].name;
+		struct td_sysval *sv = &snap->sys.s[i];
+		int64_t n;
+
+		v = json_object_get(sys, name);
+		if (v == NULL || json_is_null(v))
+			continue;	/* unreadable where it was taken */
+		switch (td_sysctl_fields[i].kind) {
+		case TD_SYS_INT:
+			if (!json_is_integer(v))
+				return td_errf(err, EBADMSG, "\"sysctls.%s\" is not an integer",
+				    name);
+			sv->v[0] = json_integer_value(v);
+			break;
+		case TD_SYS_PAIR:
+			if (!json_is_array(v) || json_array_size(v) != 2 ||
+			    !json_is_integer(json_array_get(v, 0)) ||
+			    !json_is_integer(json_array_get(v, 1)))
+				return td_errf(err, EBADMSG, "\"sysctls.%s\" is not a pair of "
+				    "integers", name);
+			sv->v[0] = json_integer_value(json_array_get(v, 0));
+			sv->v[1] = json_integer_value(json_array_get(v, 1));
+			break;
+		case TD_SYS_TEXT:
+			if (get_str(sys, "sysctls.", name, true, snap->sys.reserved_ports,
+			    sizeof(snap->sys.reserved_ports), err) < 0)
+				return -1;
+			n = sysctl_count_ports(snap->sys.reserved_ports);
+			if (n < 0)
+				return td_errf(err, EBADMSG, "\"sysctls.%s\" is not a port list: "
+				    "'%s'", name, snap->sys.reserved_ports);
+			sv->v[0] = n;
+			break;
+		}
+		sv->readable = true;
+	}
+	return 0;
+}
+
+/* ---- Saving ---- */
+
+static int
+write_err(struct td_err *err)
+{
+	return td_errf(err, errno != 0 ? errno : EIO, "snapshot: write failed: %s",
+	    strerror(errno != 0 ? errno : EIO));
+}
+
+int
+snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *snap,
+    const char *command, struct td_err *err)
+{
+	json_t *doc;
+	char *text;
+	size_t len;
+	int rc;
+
+	w->fp = fp;
+	w->nsocks = 0;
+	doc = snapfile_header_json(snap, command);
+	if (doc == NULL)
+		return td_errf(err, ENOMEM, "snapshot: out of memory");
+	json_object_set_new(doc, "counters", snapfile_counters_json(&snap->ctr));
+	json_object_set_new(doc, "sysctls", snapfile_sysctls_json(&snap->sys));
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (text == NULL)
+		return td_errf(err, ENOMEM, "snapshot: cannot encode the header");
+	/* Reopen the object: drop the closing "\n}" and add the sockets array. */
+	len = strlen(text);
+	while (len > 0 && text[len - 1] != '}')
+		len--;
+	if (len > 0)
+		len--;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		len--;
+	errno = 0;
+	rc = fwrite(text, 1, len, fp) == len &&
+	    fputs(",\n  \"sockets\": [", fp) != EOF ? 0 : -1;
+	free(text);
+	return rc < 0 ? write_err(err) : 0;
+}
+
+int
+snapfile_put_sock(const struct td_sock *sk, void *writer, struct td_err *err)
+{
+	struct snapfile_writer *w = writer;
+	json_t *o;
+	int rc;
+
+	o = snapfile_sock_json(sk);
+	if (o == NULL)
+		return td_errf(err, ENOMEM, "snapshot: out of memory");
+	errno = 0;
+	rc = fputs(w->nsocks == 0 ? "\n    " : ",\n    ", w->fp) == EOF ? -1 :
+	    json_dumpf(o, w->fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (rc < 0)
+		return write_err(err);
+	w->nsocks++;
+	return 0;
+}
+
+int
+snapfile_end(struct snapfile_writer *w, struct td_err *err)
+{
+	errno = 0;
+	if (fputs(w->nsocks == 0 ? "]\n}\n" : "\n  ]\n}\n", w->fp) == EOF || fflush(w->fp) != 0)
+		return write_err(err);
+	return 0;
+}
+
+/* ---- Loading: the scanner ---- */
+
+struct snapfile_reader {
+	FILE		*fp;
+	char		*path;
+	unsigned long	 line, col;	/* position of the next character */
+	unsigned long	 cline, ccol;	/* position of the last one read */
+	long		 sockets_off;	/* file offset of the sockets '[' */
+	unsigned long	 sockets_line, sockets_col;
+	char		*buf;		/* text of the value being captured */
+	size_t		 len, cap;
+	bool		 capture;
+};
+
+static int
+sc_get(struct snapfile_reader *r)
+{
+	int c = getc(r->fp);
+
+	if (c == EOF)
+		return EOF;
+	r->cline = r->line;
+	r->ccol = r->col;
+	if (c == '\n') {
+		r->line++;
+		r->col = 1;
+	} else {
+		r->col++;
+	}
+	return c;
+}
+
+static void
+sc_unget(struct snapfile_reader *r, int c)
+{
+	if (c == EOF)
+		return;
+	ungetc(c, r->fp);
+	r->line = r->cline;
+	r->col = r->ccol;
+}
+
+static int
+sc_ws(struct snapfile_reader *r)
+{
+	int c;
+
+	do
+		c = sc_get(r);
+	while (c == ' ' || c == '\t' || c == '\n' || c == '\r');
+	return c;
+}
+
+static int __attribute__((format(printf, 5, 6)))
+sc_err(struct snapfile_reader *r, unsigned long line, unsigned long col, struct td_err *err,
+    const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ferror(r->fp))
+		return td_errf(err, EIO, "--from '%s': read error: %s", r->path, strerror(errno));
+	return td_errf(err, EBADMSG, "--from '%s': line %lu, column %lu: %s", r->path, line,
+	    col, msg);
+}
+
+static int
+sc_put(struct snapfile_reader *r, int c, struct td_err *err)
+{
+	char *n;
+
+	if (!r->capture)
+		return 0;
+	if (r->len + 2 > r->cap) {
+		if (r->cap >= SNAP_ELEM_MAX)
+			return sc_err(r, r->cline, r->ccol, err, "value longer than %d bytes",
+			    SNAP_ELEM_MAX);
+		n = realloc(r->buf, r->cap == 0 ? 4096 : r->cap * 2);
+		if (n == NULL)
+			return td_errf(err, ENOMEM, "--from '%s': out of memory", r->path);
+		r->buf = n;
+		r->cap = r->cap == 0 ? 4096 : r->cap * 2;
+	}
+	r->buf[r->len++] = (char)c;
+	r->buf[r->len] = '\0';
+	return 0;
+}
+
+/* The rest of a string whose opening quote was read (and put). */
+static int
+sc_string(struct snapfile_reader *r, struct td_err *err)
+{
+	int c;
+
+	for (;;) {
+		c = sc_get(r);
+		if (c == EOF)
+			return sc_err(r, r->line, r->col, err, "unexpected end of file in a string");
+		if (sc_put(r, c, err) < 0)
+			return -1;
+		if (c == '"')
+			return 0;
+		if (c == '\\') {
+			c = sc_get(r);
+			if (c == EOF)
+				return sc_err(r, r->line, r->col, err,
+				    "unexpected end of file in a string");
+			if (sc_put(r, c, err) < 0)
+				return -1;
+		}
+	}
+}
+
+/*
+ * Scan one value whose first character c was just read, putting its text
+ * into r->buf when capturing.  Structure inside is checked by json_loadb
+ * later; here we only find where the value ends.
+ */
+static int
+sc_value(struct snapfile_reader *r, int c, struct td_err *err)
+{
+	unsigned long depth = 0;
+
+	if (c == EOF)
+		return sc_err(r, r->line, r->col, err, "unexpected end of file (truncated?)");
+	for (;;) {
+		if (sc_put(r, c, err) < 0)
+			return -1;
+		if (c == '"') {
+			if (sc_string(r, err) < 0)
+				return -1;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return sc_err(r, r->cline, r->ccol, err, "unexpected '%c'", c);
+			depth--;
+		} else if (depth == 0) {
+			/* A scalar: read up to the next delimiter. */
+			for (;;) {
+				c = sc_get(r);
+				if (c == EOF || strchr(",:]} \t\r\n", c) != NULL) {
+					sc_unget(r, c);
+					return 0;
+				}
+				if (sc_put(r, c, err) < 0)
+					return -1;
+			}
+		}
+		if (depth == 0)
+			return 0;
+		c = sc_get(r);
+		if (c == EOF)
+			return sc_err(r, r->line, r->col, err,
+			    "unexpected end of file (truncated?)");
+	}
+}
+
+/* Parse the captured text; jansson's position is mapped to the file's. */
+static json_t *
+sc_load(struct snapfile_reader *r, unsigned long line, unsigned long col, struct td_err *err)
+{
+	json_error_t je;
+	json_t *v;
+
+	v = json_loadb(r->buf, r->len, JSON_DECODE_ANY, &je);
+	if (v == NULL) {
+		sc_err(r, line + (unsigned long)(je.line > 0 ? je.line - 1 : 0),
+		    je.line <= 1 ? col + (unsigned long)(je.column > 0 ? je.column - 1 : 0) :
+		    (unsigned long)je.column, err, "%s", je.text);
+		return NULL;
+	}
+	return v;
+}
+
+static void
+sc_reset(struct snapfile_reader *r)
+{
+	r->len = 0;
+	if (r->buf != NULL)
+		r->buf[0] = '\0';
+}
+
+/* Read the top-level object, keeping every member but "sockets". */
+static json_t *
+read_header(struct snapfile_reader *r, struct td_err *err)
+{
+	json_t *doc, *key = NULL, *val;
+	unsigned long line, col;
+	bool have_sockets = false;
+	int c;
+
+	c = sc_ws(r);
+	if (c != '{')
+		return c == EOF ? (sc_err(r, r->line, r->col, err, "empty file"), NULL) :
+		    (sc_err(r, r->cline, r->ccol, err, "expected '{' (not a tcpdoctor snapshot)"),
+		    NULL);
+	doc = json_object();
+	c = sc_ws(r);
+	if (c == '}')
+		goto end;
+	for (;;) {
+		if (c != '"') {
+			sc_err(r, r->cline, r->ccol, err, c == EOF ?
+			    "unexpected end of file (truncated?)" : "expected a member name");
+			goto fail;
+		}
+		sc_reset(r);
+		r->capture = true;
+		line = r->cline;
+		col = r->ccol;
+		if (sc_put(r, c, err) < 0 || sc_string(r, err) < 0 ||
+		    (key = sc_load(r, line, col, err)) == NULL)
+			goto fail;
+		c = sc_ws(r);
+		if (c != ':') {
+			sc_err(r, r->cline, r->ccol, err, "expected ':'");
+			goto fail;
+		}
+		c = sc_ws(r);
+		if (strcmp(json_string_value(key), "sockets") == 0) {
+			if (c != '[') {
+				sc_err(r, r->cline, r->ccol, err, c == EOF ?
+				    "unexpected end of file (truncated?)" :
+				    "\"sockets\": expected array");
+				goto fail;
+			}
+			r->sockets_off = ftell(r->fp) - 1;
+			r->sockets_line = r->cline;
+			r->sockets_col = r->ccol;
+			have_sockets = true;
+			r->capture = false;
+			if (sc_value(r, c, err) < 0)
+				goto fail;
+		} else {
+			sc_reset(r);
+			line = r->cline;
+			col = r->ccol;
+			if (sc_value(r, c, err) < 0 || (val = sc_load(r, line, col, err)) == NULL)
+				goto fail;
+			json_object_set_new(doc, json_string_value(key), val);
+		}
+		json_decref(key);
+		key = NULL;
+		c = sc_ws(r);
+		if (c == '}')
+			break;
+		if (c != ',') {
+			sc_err(r, r->cline, r->ccol, err, c == EOF ?
+			    "unexpected end of file (truncated?)" : "expected ',' or '}'");
+			goto fail;
+		}
+		c = sc_ws(r);
+	}
+end:
+	c = sc_ws(r);
+	if (c != EOF) {
+		sc_err(r, r->cline, r->ccol, err, "data after the end of the snapshot");
+		goto fail;
+	}
+	if (!have_sockets) {
+		sc_err(r, r->line, r->col, err, "no \"sockets\" array");
+		goto fail;
+	}
+	return doc;
+fail:
+	json_decref(key);
+	json_decref(doc);
+	return NULL;
+}
+
+void
+snapfile_close(struct snapfile_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->fp != NULL)
+		fclose(r->fp);
+	free(r->path);
+	free(r->buf);
+	free(r);
+}
+
+struct snapfile_reader *
+snapfile_open(const char *path, struct td_snapshot *snap, struct td_err *err)
+{
+	struct snapfile_reader *r;
+	struct td_err sub = { 0 };
+	const json_t *schema;
+	json_t *doc;
+
+	r = calloc(1, sizeof(*r));
+	if (r == NULL || (r->path = strdup(path)) == NULL) {
+		free(r);
+		td_errf(err, ENOMEM, "--from '%s': out of memory", path);
+		return NULL;
+	}
+	r->fp = fopen(path, "re");
+	if (r->fp == NULL) {
+		td_errf(err, errno, "--from '%s': %s", path, strerror(errno));
+		snapfile_close(r);
+		return NULL;
+	}
+	r->line = r->col = 1;
+	doc = read_header(r, err);
+	if (doc == NULL) {
+		snapfile_close(r);
+		return NULL;
+	}
+	schema = json_object_get(doc, "schema");
+	if (!json_is_string(schema) || strcmp(json_string_value(schema), TD_SCHEMA) != 0) {
+		td_errf(err, EBADMSG, "--from '%s': not a %s snapshot (schema %s%s%s)", path,
+		    TD_SCHEMA, json_is_string(schema) ? "'" : "",
+		    json_is_string(schema) ? json_string_value(schema) : "missing",
+		    json_is_string(schema) ? "'" : "");
+		goto fail;
+	}
+	if (snapfile_header_from_json(doc, snap, &sub) < 0) {
+		td_errf(err, sub.code, "--from '%s': header: %s", path, sub.msg);
+		goto fail;
+	}
+	json_decref(doc);
+	return r;
+fail:
+	json_decref(doc);
+	snapfile_close(r);
+	return NULL;
+}
+
+int
+snapfile_walk(struct snapfile_reader *r, unsigned int states, int family,
+    td_sock_fn fn, void *arg, struct td_err *err)
+{
+	struct td_err sub = { 0 };
+	unsigned long line, col, n = 0;
+	struct td_sock sk;
+	json_t *o;
+	int c, rc;
+
+	if (fseek(r->fp, r->sockets_off, SEEK_SET) < 0)
+		return td_errf(err, errno, "--from '%s': cannot seek: %s", r->path,
+		    strerror(errno));
+	r->line = r->sockets_line;
+	r->col = r->sockets_col;
+	if (sc_get(r) != '[')
+		return sc_err(r, r->cline, r->ccol, err, "\"sockets\": expected array");
+	c = sc_ws(r);
+	if (c == ']')
+		return 0;
+	for (;;) {
+		n++;
+		if (c != '{')
+			return sc_err(r, r->cline, r->ccol, err, c == EOF ?
+			    "unexpected end of file in \"sockets\" (truncated?)" :
+			    "expected object");
+		sc_reset(r);
+		r->capture = true;
+		line = r->cline;
+		col = r->ccol;
+		if (sc_value(r, c, err) < 0 || (o = sc_load(r, line, col, err)) == NULL)
+			return -1;
+		rc = snapfile_sock_from_json(o, &sk, &sub);
+		json_decref(o);
+		if (rc < 0)
+			return sc_err(r, line, col, err, "socket %lu: %s", n, sub.msg);
+		if (sockdiag_state_match(states, sk.state) &&
+		    (family == 0 || family == sk.family) && fn(&sk, arg, err) < 0) {
+			if (err != NULL && err->msg[0] == '\0')
+				td_errf(err, 0, "--from '%s': walk stopped by the consumer", r->path);
+			return -1;
+		}
+		c = sc_ws(r);
+		if (c == ']')
+			return 0;
+		if (c != ',')
+			return sc_err(r, r->cline, r->ccol, err, c == EOF ?
+			    "unexpected end of file in \"sockets\" (truncated?)" :
+			    "expected ',' or ']'");
+		c = sc_ws(r);
+	}
+}

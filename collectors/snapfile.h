@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The snapshot file: one JSON document holding the snapshot header
+ * (schema, command, time, host, netns, kernel, meta, counters, sysctls)
+ * and then every socket in a "sockets" array, the last member.
+ *
+ * Saving streams: the header is written first, then each socket as it
+ * comes from the walk (one json_t at a time), never one array holding every
+ * socket.  Loading streams too: the top-level object is scanned member by
+ * member, the "sockets" array element by element, and each element is
+ * converted back into a struct td_sock and handed to the callback.
+ *
+ * The per-record converters are exported so that every JSON output of the
+ * tool (ls -j, ndjson, snapshot) uses the same field names; the format is
+ * documented in man/tcpdoctor-json.7.  Conventions:
+ *   - a counter this kernel lacks is written as null (never omitted, never 0);
+ *   - a sysctl that could not be read is null; ip_local_port_range is
+ *     [low, high]; ip_local_reserved_ports is its text ("" when empty);
+ *   - unsigned 64-bit values above INT64_MAX (tcpi max_pacing_rate is ~0
+ *     when unlimited) are written as 9223372036854775807;
+ *   - tcp_info, skmem and owner appear only when the record has them.
+ */
+#ifndef TD_COLLECTORS_SNAPFILE_H
+#define TD_COLLECTORS_SNAPFILE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "collectors/snapshot.h"
+
+/* ---- Records to JSON (new references; NULL only when out of memory) ---- */
+
+json_t	*snapfile_sock_json(const struct td_sock *sk);
+/* schema, command, time (RFC 3339, UTC), host, netns, kernel, meta{...}. */
+json_t	*snapfile_header_json(const struct td_snapshot *snap, const char *command);
+json_t	*snapfile_counters_json(const struct td_counters *ctr);
+json_t	*snapfile_sysctls_json(const struct td_sysctls *sys);
+
+/* ---- JSON to records ---- */
+
+/*
+ * Convert one socket object back.  Returns 0, or -1 with *err set (code
+ * EBADMSG) naming the first field that is missing or wrong; the message
+ * does not name the file (the loader adds it).
+ */
+int	snapfile_sock_from_json(const json_t *o, struct td_sock *sk, struct td_err *err);
+/* The header members of a whole document object (sockets are ignored). */
+int	snapfile_header_from_json(const json_t *o, struct td_snapshot *snap,
+	    struct td_err *err);
+
+/* ---- Saving ---- */
+
+struct snapfile_writer {
+	FILE	*fp;
+	size_t	 nsocks;
+};
+
+/*
+ * Write the header of a snapshot document for command ("snapshot") to fp
+ * and open the "sockets" array.  Then pass snapfile_put_sock (a td_sock_fn)
+ * with the writer as arg to source_walk, and finish with snapfile_end.
+ * Each returns 0, or -1 with *err set (EIO when writing fails).
+ */
+int	snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *snap,
+	    const char *command, struct td_err *err);
+int	snapfile_put_sock(const struct td_sock *sk, void *writer, struct td_err *err);
+int	snapfile_end(struct snapfile_writer *w, struct td_err *err);
+
+/* ---- Loading ---- */
+
+struct snapfile_reader;
+
+/*
+ * Open path and read its header into *snap (meta.source becomes "file").
+ * Returns a reader, or NULL with *err set: ENOENT (and other errno values)
+ * when the file cannot be opened, EBADMSG when it is not a tcpdoctor/1
+ * snapshot, with the message naming the file and the line and column:
+ * "--from 'x.json': line 3, column 7: expected object".
+ */
+struct snapfile_reader *snapfile_open(const char *path, struct td_snapshot *snap,
+	    struct td_err *err);
+/*
+ * Call fn for each saved socket whose state is in states (TD_STATE_BIT
+ * mask, 0 = all; NEW_SYN_RECV matches request sockets, as in the kernel)
+ * and whose family is family (0 = both), in file order.  Can be called
+ * again to walk again.  Returns 0, or -1 with *err set (malformed or
+ * truncated file, or fn returning -1).
+ */
+int	snapfile_walk(struct snapfile_reader *r, unsigned int states, int family,
+	    td_sock_fn fn, void *arg, struct td_err *err);
+void	snapfile_close(struct snapfile_reader *r);
+
+#endif /* TD_COLLECTORS_SNAPFILE_H */
