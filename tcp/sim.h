@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The deterministic simulator around the model (tcp/tm.h): a world of
+ * endpoints (hosts, each a TCP stack with its own profile), links between
+ * them with delay, jitter, loss, duplication and reordering, fault rules
+ * written as predicates on segments, and scripted application calls at given
+ * times.  Time is simulated (no wall clock); events are kept in a binary heap
+ * ordered by (time, insertion counter), so ties replay in the same order; all
+ * randomness comes from one seeded PRNG (xoshiro256**).  Two runs with the
+ * same script, profile and seed produce the same event log, record for
+ * record.
+ *
+ * Every effect of every step is appended to the world's event log (struct
+ * tm_effect, documented in tcp/tm.h), plus TM_FX_SEG_IN when a segment is
+ * delivered and TM_FX_SEG_DROP when a link or fault rule loses it.
+ *
+ * Scripts (tm_script_load) describe a scenario in text; the named scenarios
+ * (tm_scenarios) are such scripts.  The format, one statement a line, '#'
+ * starts a comment, times like 0, 1.5, 250ms, 2s, 1m:
+ *
+ *   profile linux|rfc9293            base profile of hosts declared after it
+ *   host NAME ADDRESS [KNOB=VALUE]...   an endpoint; knobs as in --set
+ *   set [NAME] KNOB=VALUE            a knob for one host or (no NAME) all
+ *   link A B [delay T] [jitter T] [loss P] [dup P] [reorder P]   (P in 0..1)
+ *   fault drop|dup|delay T  A>B [flags F] [bare|data] [nth N] [after T] [before T]
+ *                                    F: letters S A F R P or "none" ("A" = exactly ACK)
+ *   at T NAME listen PORT [backlog N] as H
+ *   at T NAME connect PEER:PORT [from PORT] as H
+ *   at T NAME accept H as H2
+ *   at T NAME send H BYTES | recv H [BYTES] | shutdown H [rd|wr|rdwr] | close H
+ *   at T NAME setsockopt H OPT VALUE   OPT: keepalive keepidle keepintvl keepcnt
+ *                                    linger2 user_timeout linger0 syncnt
+ *   at T flood PEER:PORT COUNT [from ADDRESS]   spoofed SYNs (no host answers)
+ *   at T inject SRC:SPORT>PEER:PORT FLAGS seq N [ack N] [len N]   a raw segment
+ *   run T                            stop the clock at T (default: quiescence, 600 s cap)
+ */
+#ifndef TD_TCP_SIM_H
+#define TD_TCP_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcp/tm.h"
+
+struct td_err;
+
+#define TM_MAX_HOSTS	4
+#define TM_MAX_FAULTS	16
+#define TM_MAX_HANDLES	32
+#define TM_NAME_MAX	16
+
+struct tm_link {
+	tm_time		delay, jitter;
+	double		loss, dup, reorder;	/* probabilities 0..1 */
+	bool		set;
+};
+
+enum tm_fault_action { TM_FA_DROP = 0, TM_FA_DUP, TM_FA_DELAY };
+
+/*
+ * A fault rule: a predicate on (time, direction, segment) and an action.
+ * A segment matches when every given field matches; nth picks the nth match
+ * only (1-based, 0 = every match).  pred, when set, is an extra predicate.
+ */
+struct tm_fault {
+	int			 from, to;	/* host index, -1 any */
+	uint8_t			 flags_mask, flags_val;	/* (flags & mask) == val */
+	int			 len;		/* -1 any, 0 bare (no payload), 1 with payload */
+	unsigned int		 nth;
+	tm_time			 after, before;	/* before 0: no end */
+	enum tm_fault_action	 action;
+	tm_time			 delay;		/* DELAY: extra delay; DUP: the copy's extra delay */
+	bool			(*pred)(const struct tm_seg *seg, void *arg);
+	void			*arg;
+	unsigned int		 matched;	/* state: matches so far */
+	char			 desc[80];	/* for the log: "drop 1st A>B ACK bare" */
+};
+
+/* A scripted action. */
+enum tm_act_kind { TM_ACT_APP = 0, TM_ACT_FLOOD, TM_ACT_INJECT };
+
+struct tm_action {
+	tm_time			at;
+	enum tm_act_kind	kind;
+	uint16_t		host;		/* APP: who calls; FLOOD/INJECT: target */
+	struct tm_app		app;		/* APP: the call (app.sock from sock_ref) */
+	int			sock_ref;	/* handle the call acts on, -1 none */
+	int			bind_ref;	/* handle that receives the result, -1 none */
+	struct tm_seg		seg;		/* INJECT: the segment; FLOOD: dst and port */
+	uint32_t		count;		/* FLOOD: number of SYNs */
+	unsigned int		line;		/* script line, for messages */
+};
+
+/* A queued event (internal, exposed for the bench's sizing only). */
+struct tm_qev {
+	tm_time		at;
+	uint64_t	order;
+	uint8_t		kind;		/* 0 segment arrives, 1 timer, 2 action */
+	uint16_t	host;
+	uint32_t	idx;		/* action index, or timer sock id */
+	uint8_t		obj, timer;
+	struct tm_seg	seg;
+};
+
+typedef void (*tm_fx_fn)(const struct tm_effect *fx, void *arg);
+
+struct tm_world {
+	unsigned int	 nhosts;
+	char		 host_name[TM_MAX_HOSTS][TM_NAME_MAX];
+	struct tm_profile prof[TM_MAX_HOSTS];
+	struct tm_host	 hosts[TM_MAX_HOSTS];
+	struct tm_link	 link[TM_MAX_HOSTS][TM_MAX_HOSTS];
+	struct tm_link	 default_link;
+	struct tm_fault	 faults[TM_MAX_FAULTS];
+	unsigned int	 nfaults;
+	/* Handles: script names for sockets ("c1" -> host, id). */
+	unsigned int	 nhandles;
+	char		 handle_name[TM_MAX_HANDLES][TM_NAME_MAX];
+	uint16_t	 handle_host[TM_MAX_HANDLES];
+	uint32_t	 handle_sock[TM_MAX_HANDLES];
+	/* Script. */
+	struct tm_action *acts;
+	size_t		 nacts, capacts;
+	/* Event queue. */
+	struct tm_qev	*heap;
+	size_t		 nheap, capheap;
+	uint64_t	 order;
+	/* Clock and randomness. */
+	tm_time		 now, until;
+	bool		 until_set;
+	uint64_t	 seed, rng[4];
+	/* Event log. */
+	bool		 keep_log;
+	struct tm_effect *log;
+	size_t		 nlog, caplog;
+	tm_fx_fn	 on_fx;
+	void		*on_fx_arg;
+	/* Results. */
+	unsigned int	 errors;	/* TM_FX_ERROR records seen */
+	bool		 quiescent;	/* the queue ran empty */
+	/* Pools (one block per world). */
+	void		*pool;
+	struct tm_effect *fx;		/* scratch for one step */
+	size_t		 capfx;
+};
+
+/*
+ * Make an empty world (no hosts) with this seed; keep_log says whether the
+ * event log is stored in w->log (the callback, if set, sees every record
+ * either way).  Returns 0, or -1 with *err set (out of memory).
+ */
+int	tm_world_init(struct tm_world *w, uint64_t seed, bool keep_log, struct td_err *err);
+void	tm_world_free(struct tm_world *w);
+/* Forget the run (queue, log, sockets, handles, script) but keep hosts, links,
+ * faults and profiles; for benchmarks that rerun one world. */
+void	tm_world_reset(struct tm_world *w, uint64_t seed);
+
+/* Add an endpoint; returns its index, or -1 with *err set. */
+int	tm_world_add_host(struct tm_world *w, const char *name, const struct tm_addr *addr,
+	    const struct tm_profile *p, struct td_err *err);
+int	tm_world_host_find(const struct tm_world *w, const char *name);
+/* Set the link a->b (and b->a when both is true). */
+void	tm_world_link(struct tm_world *w, int a, int b, const struct tm_link *l, bool both);
+int	tm_world_add_fault(struct tm_world *w, const struct tm_fault *f, struct td_err *err);
+int	tm_world_add_action(struct tm_world *w, const struct tm_action *a, struct td_err *err);
+/* A handle by name, created when missing; -1 if the table is full. */
+int	tm_world_handle(struct tm_world *w, const char *name);
+/* Apply KNOB=VALUE to every host's profile. */
+int	tm_world_set_all(struct tm_world *w, const char *assignment, struct td_err *err);
+
+/*
+ * Run until the queue is empty (quiescence) or the clock passes `until`
+ * (w->until when set, else the argument).  Returns 0; -1 with *err set if
+ * the log could not grow.  w->errors counts model errors seen.
+ */
+int	tm_world_run(struct tm_world *w, tm_time until, struct td_err *err);
+
+/* ---- Scripts and named scenarios ---- */
+
+/*
+ * Parse a script into w (empty, freshly initialised) with base as the
+ * default profile.  Errors name the file, line and column:
+ * "FILE:3:12: unknown host 'srv'".  Returns 0 or -1 with *err set.
+ */
+int	tm_script_load(struct tm_world *w, const char *text, const char *fname,
+	    const struct tm_profile *base, struct td_err *err);
+
+struct tm_scenario {
+	const char	*name;
+	const char	*question;	/* the seed article's question (Chinese) */
+	const char	*question_en;	/* the same in English */
+	const char	*answer;	/* the correct Linux answer, one paragraph */
+	const char	*verified;	/* KERNEL-FACTS Part B/C rows it follows */
+	const char	*script;	/* the scenario in the script format */
+};
+
+const struct tm_scenario *tm_scenarios(size_t *n);
+const struct tm_scenario *tm_scenario_find(const char *name);
+
+#endif /* TD_TCP_SIM_H */
