@@ -20,6 +20,7 @@
 
 #include "collectors/counters.h"
 #include "collectors/netns.h"
+#include "collectors/procs.h"
 #include "collectors/snapfile.h"
 #include "collectors/sockdiag.h"
 #include "collectors/sysctl.h"
@@ -98,13 +99,76 @@ source_header(struct td_source *src, struct td_snapshot *snap, struct td_err *er
 	return sysctl_read(proc_root(src), &snap->sys, err);
 }
 
-int
-source_walk(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
+/* One sock_diag dump per family asked for, AF_INET first (as ss). */
+static int
+dump_families(const struct td_source *src, bool want_info, td_sock_fn fn, void *arg,
+    struct td_err *err)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct sockdiag_req req;
 	size_t i;
 
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		if (src->family != 0 && src->family != families[i])
+			continue;
+		memset(&req, 0, sizeof(req));
+		req.family = families[i];
+		req.states = src->states;
+		req.want_info = want_info;
+		if (sockdiag_dump(&req, fn, arg, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+want_inode(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	return procs_want(arg, sk->inode, err);
+}
+
+struct owner_walk {
+	struct procs_map	*map;
+	td_sock_fn		 fn;
+	void			*arg;
+};
+
+static int
+add_owner(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct owner_walk *ow = arg;
+	struct td_sock copy = *sk;
+
+	copy.has_owner = procs_lookup(ow->map, sk->inode, &copy.pid, copy.comm);
+	return ow->fn(&copy, ow->arg, err);
+}
+
+/*
+ * With owners: a first, light dump collects the inodes, /proc is scanned
+ * once for just those, and the second dump delivers the sockets.  Sockets
+ * born between the two dumps have no owner; ss -p has the same race.
+ */
+static int
+walk_with_owners(const struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
+{
+	struct owner_walk ow = { .fn = fn, .arg = arg };
+	int rc;
+
+	ow.map = procs_new();
+	if (ow.map == NULL)
+		return td_errf(err, ENOMEM, "procs: out of memory");
+	rc = dump_families(src, false, want_inode, ow.map, err);
+	if (rc == 0)
+		rc = procs_resolve(ow.map, proc_root(src), NULL, err);
+	if (rc == 0)
+		rc = dump_families(src, src->want_info, add_owner, &ow, err);
+	procs_free(ow.map);
+	return rc;
+}
+
+int
+source_walk(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
+{
 	if (src->family != 0 && src->family != AF_INET && src->family != AF_INET6)
 		return td_errf(err, EAFNOSUPPORT, "address family %d is not supported",
 		    src->family);
@@ -116,17 +180,9 @@ source_walk(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 			return -1;
 		return snapfile_walk(src->priv, src->states, src->family, fn, arg, err);
 	}
-	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-		if (src->family != 0 && src->family != families[i])
-			continue;
-		memset(&req, 0, sizeof(req));
-		req.family = families[i];
-		req.states = src->states;
-		req.want_info = src->want_info;
-		if (sockdiag_dump(&req, fn, arg, err) < 0)
-			return -1;
-	}
-	return 0;
+	if (src->want_owner)
+		return walk_with_owners(src, fn, arg, err);
+	return dump_families(src, src->want_info, fn, arg, err);
 }
 
 void

@@ -4,7 +4,9 @@
  * through collectors/source.c and print one line per socket in the shape
  * of `ss -tanH -e`'s first columns, so a test can compare them:
  *	STATE RECV-Q SEND-Q LOCAL:PORT PEER:PORT INODE
- * Usage: collect [-4|-6] [-i] [STATE...]
+ * -i adds kind, timer, uid, cookie, tcp_info length, skmem and congestion;
+ * -p adds the owner as pid=N comm=NAME (or pid=- when unknown).
+ * Usage: collect [-4|-6] [-i] [-p] [STATE...]
  */
 #include <sys/socket.h>
 
@@ -42,7 +44,7 @@ static int
 print_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 {
 	char l[96], r[96];
-	bool info = *(bool *)arg;
+	bool info = ((bool *)arg)[0], owner = ((bool *)arg)[1];
 
 	(void)err;
 	endpoint(sk, &sk->src, sk->sport, l, sizeof(l));
@@ -53,6 +55,10 @@ print_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 		printf(" kind=%u timer=%s,%u,%u uid=%u cookie=%" PRIx64 " tcpi=%u skmem=%d cong=%s",
 		    sk->kind, td_timer_name(sk->timer), sk->timer_ms, sk->retrans, sk->uid,
 		    sk->cookie, sk->has_tcpi ? sk->tcpi.len : 0, sk->has_skmem, sk->cong);
+	if (sk->has_owner)
+		printf(" pid=%d comm=%s", sk->pid, sk->comm);
+	else if (owner)
+		printf(" pid=-");
 	printf("\n");
 	return 0;
 }
@@ -62,14 +68,15 @@ main(int argc, char **argv)
 {
 	struct td_source src = { .proc_root = "/proc" };
 	struct td_err err = { 0 };
-	bool info = false;
+	bool flags[2] = { false, false };
 	int c, st;
 
-	while ((c = getopt(argc, argv, "46i")) != -1) {
+	while ((c = getopt(argc, argv, "46ip")) != -1) {
 		switch (c) {
 		case '4': src.family = AF_INET; break;
 		case '6': src.family = AF_INET6; break;
-		case 'i': info = true; src.want_info = true; break;
+		case 'i': flags[0] = true; src.want_info = true; break;
+		case 'p': flags[1] = true; src.want_owner = true; break;
 		default: return 64;
 		}
 	}
@@ -81,7 +88,7 @@ main(int argc, char **argv)
 		}
 		src.states |= TD_STATE_BIT(st);
 	}
-	if (source_walk(&src, print_sock, &info, &err) < 0) {
+	if (source_walk(&src, print_sock, flags, &err) < 0) {
 		fprintf(stderr, "collect: %s\n", err.msg);
 		return 1;
 	}

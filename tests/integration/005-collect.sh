@@ -81,6 +81,15 @@ expect_eq "cookies agree with ss's sk:" \
 	"$(echo "$info" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^cookie=/) print $4, $5, substr($i, 8) }' | sort)" \
 	"$(nsx ss -tanH -e 2>/dev/null | awk '{ for (i = 6; i <= NF; i++) if ($i ~ /^sk:/) print $4, $5, substr($i, 4) }' | sort)"
 
+# Owners (-p): the process found through /proc/PID/fd is the one ss -p names.
+expect_eq "owners agree with ss -p" \
+	"$(nsx "$COLLECT" -p | awk '$6 != 0 { for (i = 7; i <= NF; i++) if ($i ~ /^pid=/) print $4, $5, substr($i, 5) }' | sort)" \
+	"$(nsx ss -tanHpe 2>/dev/null | awk '{ p = "-"; if (match($0, /pid=[0-9]+/)) p = substr($0, RSTART + 4, RLENGTH - 4); if (match($0, / ino:[0-9]+/) && substr($0, RSTART + 5, RLENGTH - 5) != "0") print $4, $5, p }' | sort)"
+check "inode-0 sockets (accept queue, TIME-WAIT, requests) get no owner" \
+	sh -c "ip netns exec $ns $COLLECT -p | awk '\$6 == 0 && \$7 != \"pid=-\" { bad = 1 } END { exit bad }'"
+check "the python owner is named" \
+	sh -c "ip netns exec $ns $COLLECT -p | grep -q 'LISTEN 0 4 127.0.0.1:8080 0.0.0.0:\* [0-9]* pid=[0-9]* comm=python3'"
+
 # Snapshot file round trip on the same namespace: live -> save -> load ->
 # save keeps every socket field; the second and third saves are identical.
 SNAPCOPY=$TD_HELPERS/snapcopy
