@@ -98,6 +98,7 @@ check: all $(UNIT) $(HELPERS)
 	@tests/run.sh $(BUILD)
 
 bench: all $(BENCH) $(HELPERS)
+	@scripts/deps.sh bench
 	@bench/run.sh $(BUILD)
 
 run: all

@@ -77,6 +77,9 @@ void	cmd_usage(FILE *fp, const struct td_ctx *ctx);
 void	cmd_source_init(struct td_ctx *ctx, struct td_source *src);
 
 /* One per cmd/<name>.c. */
+int	cmd_ls(struct td_ctx *, int, char **);
+int	cmd_snapshot(struct td_ctx *, int, char **);
+int	cmd_summary(struct td_ctx *, int, char **);
 int	cmd_version(struct td_ctx *, int, char **);
 
 #endif /* TD_CMD_CMD_H */

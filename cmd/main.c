@@ -24,6 +24,12 @@
 
 /* Sorted; exact names only (ip(8) warns why prefixes break). */
 const struct cmd td_commands[] = {
+	{ "ls",		cmd_ls,		0,		"ls [-p] [-i] [-e] [-H] [FILTER]",
+	  "list sockets, like ss -tan, with filters" },
+	{ "snapshot",	cmd_snapshot,	0,		"snapshot [-o FILE]",
+	  "save sockets, counters and sysctls as JSON" },
+	{ "summary",	cmd_summary,	0,		"summary [--top N]",
+	  "counts per state, listener queues, top ports and peers, key counters" },
 	{ "version",	cmd_version,	CMD_NO_NETNS,	"version",
 	  "print the version" },
 };

@@ -11,7 +11,7 @@ pkgs="gcc make pkg-config libmnl-dev libjansson-dev iproute2"
 case "$what" in
 build) ;;
 test)  pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools" ;;
-bench) pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools" ;;
+bench) pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools time" ;;
 *) echo "deps.sh: unknown set '$what' (build, test, bench)" >&2; exit 64 ;;
 esac
 missing=""

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `tcpdoctor ls [-p] [-i] [-e] [-H] [FILTER]`: every TCP socket in every
+ * state (what `ss -tan` shows), streamed from the source through the filter
+ * to the renderer one socket at a time.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/filter.h"
+#include "cmd/output.h"
+#include "collectors/source.h"
+
+struct ls_walk {
+	const struct td_filter		*filter;
+	const struct sock_renderer	*r;
+	struct out			*o;
+};
+
+static int
+ls_one(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct ls_walk *w = arg;
+
+	if (!filter_match(w->filter, sk))
+		return 0;
+	if (w->r->sock(w->o, sk) < 0)
+		return td_errf(err, errno, "writing output: %s", strerror(errno));
+	return 0;
+}
+
+int
+cmd_ls(struct td_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "processes",	no_argument, NULL, 'p' },
+		{ "info",	no_argument, NULL, 'i' },
+		{ "extended",	no_argument, NULL, 'e' },
+		{ "no-header",	no_argument, NULL, 'H' },
+		{ "help",	no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct out_opts oo = { .family = ctx->family };
+	struct td_snapshot snap;
+	struct td_source src;
+	struct td_filter filter;
+	struct td_err err = { 0 };
+	const struct sock_renderer *r;
+	struct out o = { 0 };
+	struct ls_walk w;
+	int ch, status = TD_EXIT_OK;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+pieHh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': oo.owner = true; break;
+		case 'i': oo.info = true; break;
+		case 'e': oo.extended = true; break;
+		case 'H': oo.no_header = true; break;
+		case 'h':
+			cmd_usage(stdout, ctx);
+			return TD_EXIT_OK;
+		default:
+			cmd_usage(stderr, ctx);
+			return cmd_fail(ctx, TD_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (filter_parse(&filter, argc - optind, argv + optind, &err) < 0)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "%s", err.msg);
+	r = output_sock_renderer(ctx->format);
+	if (r == NULL)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table, json or ndjson");
+
+	cmd_source_init(ctx, &src);
+	src.states = filter.states;
+	src.want_owner = oo.owner;
+	src.want_info = oo.info || oo.extended || ctx->format != TD_FMT_TABLE;
+	if (source_header(&src, &snap, &err) < 0) {
+		source_close(&src);
+		return cmd_fail_err(ctx, &err);
+	}
+	o.fp = ctx->out;
+	o.opts = &oo;
+	o.snap = &snap;
+	o.command = "ls";
+	w.filter = &filter;
+	w.r = r;
+	w.o = &o;
+	if (r->begin(&o) < 0 || source_walk(&src, ls_one, &w, &err) < 0) {
+		if (err.msg[0] == '\0')
+			td_errf(&err, errno, "writing output: %s", strerror(errno));
+		status = cmd_fail_err(ctx, &err);
+	} else if (r->end(&o) < 0) {
+		status = cmd_fail(ctx, TD_EXIT_OSERR, "writing output: %s", strerror(errno));
+	}
+	source_close(&src);
+	return status;
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Socket renderers (table, json, ndjson) and the JSON document framing
+ * shared by every command.  Renderers decide nothing: they print the
+ * records they are given, in the order given.
+ */
+#include "cmd/output.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "collectors/snapfile.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+char *
+output_ms(uint32_t ms, char *buf, size_t len)
+{
+	if (ms < 1000)
+		snprintf(buf, len, "%ums", ms);
+	else if (ms < 60000)
+		snprintf(buf, len, "%u.%us", ms / 1000, (ms % 1000) / 100);
+	else if (ms < 3600000)
+		snprintf(buf, len, "%um%02us", ms / 60000, (ms / 1000) % 60);
+	else
+		snprintf(buf, len, "%uh%02um", ms / 3600000, (ms / 60000) % 60);
+	return buf;
+}
+
+/* ---- JSON framing ---- */
+
+int
+output_json_head(FILE *fp, const struct td_snapshot *snap, const char *command, json_t *extra)
+{
+	json_t *head;
+	char *s;
+	size_t n;
+
+	head = snapfile_header_json(snap, command);
+	if (head == NULL)
+		return -1;
+	if (extra != NULL)
+		json_object_update(head, extra);
+	s = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(head);
+	if (s == NULL)
+		return -1;
+	n = strlen(s);
+	/* Leave the object open: drop the closing brace. */
+	if (n < 2 || s[n - 1] != '}') {
+		free(s);
+		return -1;
+	}
+	s[n - 1] = '\0';
+	fputs(s, fp);
+	free(s);
+	return 0;
+}
+
+int
+output_json_line(FILE *fp, json_t *v)
+{
+	int rc;
+
+	if (v == NULL)
+		return -1;
+	rc = json_dumpf(v, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(v);
+	fputc('\n', fp);
+	return rc;
+}
+
+int
+output_json_doc(FILE *fp, const struct td_snapshot *snap, const char *command, json_t *body)
+{
+	json_t *doc;
+
+	doc = snapfile_header_json(snap, command);
+	if (doc == NULL) {
+		json_decref(body);
+		return -1;
+	}
+	if (body != NULL) {
+		json_object_update(doc, body);
+		json_decref(body);
+	}
+	return json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
+	    fputc('\n', fp) != EOF ? (json_decref(doc), 0) : (json_decref(doc), -1);
+}
+
+/* ---- Table ---- */
+
+static int
+addr_width(const struct out *o)
+{
+	return o->opts->family == AF_INET ? 21 : 47;
+}
+
+static void
+endpoint(const struct td_sock *sk, const struct in6_addr *a, uint16_t port, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	td_addr_str(sk, a, host, sizeof(host));
+	if (strchr(host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%u", host, port);
+	else
+		snprintf(buf, len, "%s:%u", host, port);
+}
+
+static int
+table_begin(struct out *o)
+{
+	int w = addr_width(o);
+
+	if (o->opts->no_header)
+		return 0;
+	fprintf(o->fp, "%-11s %7s %7s %-*s %-*s%s%s\n", "State", "Recv-Q", "Send-Q",
+	    w, "Local Address:Port", w, "Peer Address:Port",
+	    o->opts->owner ? " Process" : "", o->opts->extended ? " Details" : "");
+	return 0;
+}
+
+static void
+table_info(struct out *o, const struct td_sock *sk)
+{
+	const struct td_tcpi *t = &sk->tcpi;
+
+	fputs("\t", o->fp);
+	if (sk->cong[0] != '\0')
+		fprintf(o->fp, " %s", sk->cong);
+	if (t->options & 0x1)	/* TCPI_OPT_TIMESTAMPS */
+		fputs(" ts", o->fp);
+	if (t->options & 0x2)	/* TCPI_OPT_SACK */
+		fputs(" sack", o->fp);
+	if (t->options & 0x4)	/* TCPI_OPT_WSCALE */
+		fprintf(o->fp, " wscale:%u,%u", t->snd_wscale, t->rcv_wscale);
+	fprintf(o->fp, " rto:%.0f rtt:%.3f/%.3f ato:%.0f mss:%u pmtu:%u rcvmss:%u advmss:%u"
+	    " cwnd:%u", t->rto / 1000.0, t->rtt / 1000.0, t->rttvar / 1000.0,
+	    t->ato / 1000.0, t->snd_mss, t->pmtu, t->rcv_mss, t->advmss, t->snd_cwnd);
+	if (t->snd_ssthresh < 0xffff)
+		fprintf(o->fp, " ssthresh:%u", t->snd_ssthresh);
+	fprintf(o->fp, " bytes_sent:%" PRIu64 " bytes_retrans:%" PRIu64 " bytes_acked:%" PRIu64
+	    " bytes_received:%" PRIu64 " segs_out:%u segs_in:%u", t->bytes_sent, t->bytes_retrans,
+	    t->bytes_acked, t->bytes_received, t->segs_out, t->segs_in);
+	fprintf(o->fp, " lastsnd:%u lastrcv:%u lastack:%u", t->last_data_sent,
+	    t->last_data_recv, t->last_ack_recv);
+	if (t->unacked != 0)
+		fprintf(o->fp, " unacked:%u", t->unacked);
+	if (t->retrans != 0 || t->total_retrans != 0)
+		fprintf(o->fp, " retrans:%u/%u", t->retrans, t->total_retrans);
+	if (t->lost != 0)
+		fprintf(o->fp, " lost:%u", t->lost);
+	if (t->backoff != 0)
+		fprintf(o->fp, " backoff:%u", t->backoff);
+	if (t->min_rtt != 0)
+		fprintf(o->fp, " minrtt:%.3f", t->min_rtt / 1000.0);
+	fprintf(o->fp, " rcv_space:%u rcv_ssthresh:%u notsent:%u", t->rcv_space,
+	    t->rcv_ssthresh, t->notsent_bytes);
+	if (sk->has_skmem)
+		fprintf(o->fp, " skmem:(r%u,rb%u,t%u,tb%u,f%u,w%u,o%u,bl%u,d%u)",
+		    sk->skmem.rmem_alloc, sk->skmem.rcvbuf, sk->skmem.wmem_alloc,
+		    sk->skmem.sndbuf, sk->skmem.fwd_alloc, sk->skmem.wmem_queued,
+		    sk->skmem.optmem, sk->skmem.backlog, sk->skmem.drops);
+	fputc('\n', o->fp);
+}
+
+static int
+table_sock(struct out *o, const struct td_sock *sk)
+{
+	char l[INET6_ADDRSTRLEN + 10], r[INET6_ADDRSTRLEN + 10], tbuf[32];
+	int w = addr_width(o);
+
+	endpoint(sk, &sk->src, sk->sport, l, sizeof(l));
+	endpoint(sk, &sk->dst, sk->dport, r, sizeof(r));
+	fprintf(o->fp, "%-11s %7u %7u %-*s %-*s", td_state_ss_name(sk->state), sk->rqueue,
+	    sk->wqueue, w, l, w, r);
+	if (o->opts->owner) {
+		if (sk->has_owner)
+			fprintf(o->fp, " users:((\"%s\",pid=%d))", sk->comm, sk->pid);
+		else
+			fputs(" -", o->fp);
+	}
+	if (o->opts->extended) {
+		if (sk->timer != TD_TIMER_OFF)
+			fprintf(o->fp, " timer:(%s,%s,%u)", td_timer_name(sk->timer),
+			    output_ms(sk->timer_ms, tbuf, sizeof(tbuf)), sk->retrans);
+		fprintf(o->fp, " uid:%u ino:%" PRIu64 " sk:%" PRIx64, sk->uid, sk->inode, sk->cookie);
+		if (sk->kind == TD_SK_REQ)
+			fputs(" request", o->fp);
+		else if (sk->kind == TD_SK_TW)
+			fputs(" timewait", o->fp);
+	}
+	fputc('\n', o->fp);
+	if (o->opts->info && sk->has_tcpi)
+		table_info(o, sk);
+	o->count++;
+	return 0;
+}
+
+static int
+table_end(struct out *o)
+{
+	(void)o;
+	return 0;
+}
+
+/* ---- JSON: one document ---- */
+
+static int
+json_begin(struct out *o)
+{
+	if (output_json_head(o->fp, o->snap, o->command, o->extra) < 0)
+		return -1;
+	fputs(",\"sockets\":[\n", o->fp);
+	return 0;
+}
+
+static int
+json_sock(struct out *o, const struct td_sock *sk)
+{
+	json_t *v = snapfile_sock_json(sk);
+
+	if (v == NULL)
+		return -1;
+	if (o->count > 0)
+		fputs(",\n", o->fp);
+	o->count++;
+	if (json_dumpf(v, o->fp, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0) {
+		json_decref(v);
+		return -1;
+	}
+	json_decref(v);
+	return 0;
+}
+
+static int
+json_end(struct out *o)
+{
+	fprintf(o->fp, "%s],\"count\":%" PRIu64 "}\n", o->count > 0 ? "\n" : "", o->count);
+	return 0;
+}
+
+/* ---- NDJSON: one self-contained object per socket ---- */
+
+static int
+ndjson_begin(struct out *o)
+{
+	static const char *const keys[] = { "schema", "command", "time", "host", "netns" };
+	json_t *head;
+	size_t i;
+
+	head = snapfile_header_json(o->snap, o->command);
+	if (head == NULL)
+		return -1;
+	o->line_head = json_object();
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (json_object_get(head, keys[i]) != NULL)
+			json_object_set(o->line_head, keys[i], json_object_get(head, keys[i]));
+	json_decref(head);
+	return 0;
+}
+
+static int
+ndjson_sock(struct out *o, const struct td_sock *sk)
+{
+	json_t *line, *v;
+
+	v = snapfile_sock_json(sk);
+	if (v == NULL)
+		return -1;
+	line = json_copy(o->line_head);
+	json_object_update(line, v);
+	json_decref(v);
+	o->count++;
+	return output_json_line(o->fp, line);
+}
+
+static int
+ndjson_end(struct out *o)
+{
+	json_decref(o->line_head);
+	o->line_head = NULL;
+	return 0;
+}
+
+static const struct sock_renderer renderers[] = {
+	[TD_FMT_TABLE] = { "table", table_begin, table_sock, table_end },
+	[TD_FMT_JSON] = { "json", json_begin, json_sock, json_end },
+	[TD_FMT_NDJSON] = { "ndjson", ndjson_begin, ndjson_sock, ndjson_end },
+};
+
+const struct sock_renderer *
+output_sock_renderer(enum td_format fmt)
+{
+	if ((size_t)fmt >= ARRAY_SIZE(renderers) || renderers[fmt].name == NULL)
+		return NULL;
+	return &renderers[fmt];
+}

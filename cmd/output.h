@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Renderers for socket listings: a table for people, one JSON document, or
+ * NDJSON (one socket per line).  Each renderer streams: begin() once,
+ * sock() per socket, end() once; nothing buffers the whole listing.  The
+ * JSON field names come from collectors/snapfile.c, so `ls -j` and a saved
+ * snapshot describe a socket the same way.
+ */
+#ifndef TD_CMD_OUTPUT_H
+#define TD_CMD_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "collectors/snapshot.h"
+
+/* Columns of the table renderer (ls -e, -i, -p, -H). */
+struct out_opts {
+	bool	extended;	/* -e: uid, inode, cookie, timer */
+	bool	info;		/* -i: tcp_info */
+	bool	owner;		/* -p: process */
+	bool	no_header;	/* -H */
+	int	family;		/* 0, AF_INET or AF_INET6: address column width */
+};
+
+struct out {
+	FILE			*fp;
+	const struct out_opts	*opts;
+	const struct td_snapshot *snap;
+	const char		*command;
+	uint64_t		 count;
+	json_t			*extra;		/* merged into the JSON document head */
+	json_t			*line_head;	/* ndjson: fields repeated on every line */
+};
+
+struct sock_renderer {
+	const char	*name;
+	int		(*begin)(struct out *o);
+	int		(*sock)(struct out *o, const struct td_sock *sk);
+	int		(*end)(struct out *o);
+};
+
+/* The renderer for a format, or NULL when it cannot list sockets. */
+const struct sock_renderer *output_sock_renderer(enum td_format fmt);
+
+/*
+ * Print a JSON document head: the common fields (schema, command, time,
+ * host, netns, kernel) plus the members of extra, leaving the object open
+ * so that the caller can stream an array after it.  Returns 0 or -1.
+ */
+int	output_json_head(FILE *fp, const struct td_snapshot *snap, const char *command,
+	    json_t *extra);
+/* Dump one JSON value compactly followed by a newline; steals v. */
+int	output_json_line(FILE *fp, json_t *v);
+/* A whole JSON document: head fields + members of body; steals body. */
+int	output_json_doc(FILE *fp, const struct td_snapshot *snap, const char *command,
+	    json_t *body);
+
+/* "12.3s", "850ms", "2m05s": a compact duration for tables. */
+char	*output_ms(uint32_t ms, char *buf, size_t len);
+
+#endif /* TD_CMD_OUTPUT_H */

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `tcpdoctor summary [--top N]`: counts per state (IPv4/IPv6), a queue
+ * view per listener (accept queue against backlog, request sockets against
+ * backlog+1, the listener's own drops), the top local ports and top peers
+ * per state, and the key counters.
+ *
+ * One pass over the socket stream.  Memory does not grow with the number
+ * of sockets: per state at most one port table (65536 counters, allocated
+ * when the state is first seen) and a fixed set of peer counters (the
+ * Space-Saving algorithm: exact while a state has at most PEER_SLOTS
+ * distinct peers, an upper bound flagged "approximate" beyond); listeners
+ * and request-socket endpoints are kept per listening endpoint.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/output.h"
+#include "collectors/snapfile.h"
+#include "collectors/source.h"
+
+#define PEER_SLOTS	128
+#define TOP_DEFAULT	5
+#define TOP_MAX		100
+
+struct peer_slot {
+	struct in6_addr	addr;
+	uint64_t	count;
+};
+
+struct peers {
+	struct peer_slot slot[PEER_SLOTS];
+	unsigned int	 used;
+	bool		 approximate;
+};
+
+/* One listening socket and the request sockets seen for it. */
+struct listener {
+	struct td_sock	sk;
+	uint64_t	syn_recv;
+	uint32_t	syn_recv_retrans_max;
+};
+
+/* Request sockets counted per local endpoint, matched to listeners at the end. */
+struct req_ep {
+	struct in6_addr	addr;
+	uint16_t	port;
+	uint64_t	count;
+	uint32_t	retrans_max;
+};
+
+struct summary {
+	uint64_t	 by_state[TD_ST_MAX][2];	/* [state][0 = IPv4, 1 = IPv6] */
+	uint64_t	 total;
+	uint32_t	*ports[TD_ST_MAX];
+	struct peers	*peers[TD_ST_MAX];
+	struct listener	*lst;
+	size_t		 nlst, alst;
+	struct req_ep	*req;
+	size_t		 nreq, areq;
+};
+
+static void *
+grow(void *p, size_t *alloc, size_t need, size_t size)
+{
+	size_t n = *alloc == 0 ? 16 : *alloc * 2;
+	void *q;
+
+	if (need < *alloc)
+		return p;
+	q = realloc(p, n * size);
+	if (q != NULL)
+		*alloc = n;
+	return q;
+}
+
+static void
+peers_add(struct peers *pp, const struct in6_addr *a)
+{
+	unsigned int i, min = 0;
+
+	for (i = 0; i < pp->used; i++)
+		if (memcmp(&pp->slot[i].addr, a, sizeof(*a)) == 0) {
+			pp->slot[i].count++;
+			return;
+		}
+	if (pp->used < PEER_SLOTS) {
+		pp->slot[pp->used].addr = *a;
+		pp->slot[pp->used].count = 1;
+		pp->used++;
+		return;
+	}
+	/* Space-Saving: the new key takes over the smallest counter. */
+	for (i = 1; i < PEER_SLOTS; i++)
+		if (pp->slot[i].count < pp->slot[min].count)
+			min = i;
+	pp->slot[min].addr = *a;
+	pp->slot[min].count++;
+	pp->approximate = true;
+}
+
+static bool
+addr_is_any(const struct in6_addr *a)
+{
+	static const uint8_t v4any[16] = { [10] = 0xff, [11] = 0xff };
+
+	return IN6_IS_ADDR_UNSPECIFIED(a) || memcmp(a, v4any, 16) == 0;
+}
+
+static int
+summary_visit(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct summary *s = arg;
+	unsigned int st = sk->state < TD_ST_MAX ? sk->state : TD_ST_UNKNOWN;
+	size_t i;
+
+	s->total++;
+	s->by_state[st][sk->family == AF_INET6]++;
+	if (s->ports[st] == NULL) {
+		s->ports[st] = calloc(65536, sizeof(uint32_t));
+		s->peers[st] = calloc(1, sizeof(struct peers));
+		if (s->ports[st] == NULL || s->peers[st] == NULL)
+			return td_errf(err, ENOMEM, "out of memory");
+	}
+	if (s->ports[st][sk->sport] < UINT32_MAX)
+		s->ports[st][sk->sport]++;
+	if (st != TD_ST_LISTEN)
+		peers_add(s->peers[st], &sk->dst);
+
+	if (st == TD_ST_LISTEN) {
+		s->lst = grow(s->lst, &s->alst, s->nlst + 1, sizeof(*s->lst));
+		if (s->lst == NULL)
+			return td_errf(err, ENOMEM, "out of memory");
+		memset(&s->lst[s->nlst], 0, sizeof(s->lst[0]));
+		s->lst[s->nlst++].sk = *sk;
+	} else if (sk->kind == TD_SK_REQ) {
+		for (i = 0; i < s->nreq; i++)
+			if (s->req[i].port == sk->sport &&
+			    memcmp(&s->req[i].addr, &sk->src, sizeof(sk->src)) == 0)
+				break;
+		if (i == s->nreq) {
+			s->req = grow(s->req, &s->areq, s->nreq + 1, sizeof(*s->req));
+			if (s->req == NULL)
+				return td_errf(err, ENOMEM, "out of memory");
+			memset(&s->req[i], 0, sizeof(s->req[0]));
+			s->req[i].addr = sk->src;
+			s->req[i].port = sk->sport;
+			s->nreq++;
+		}
+		s->req[i].count++;
+		if (sk->retrans > s->req[i].retrans_max)
+			s->req[i].retrans_max = sk->retrans;
+	}
+	return 0;
+}
+
+/* Give each request endpoint to its listener: exact address first, then a wildcard. */
+static void
+match_requests(struct summary *s)
+{
+	struct listener *best;
+	size_t i, j;
+
+	for (i = 0; i < s->nreq; i++) {
+		best = NULL;
+		for (j = 0; j < s->nlst; j++) {
+			struct listener *l = &s->lst[j];
+
+			if (l->sk.sport != s->req[i].port)
+				continue;
+			if (memcmp(&l->sk.src, &s->req[i].addr, 16) == 0) {
+				best = l;
+				break;
+			}
+			if (best == NULL && addr_is_any(&l->sk.src))
+				best = l;
+		}
+		if (best != NULL) {
+			best->syn_recv += s->req[i].count;
+			if (s->req[i].retrans_max > best->syn_recv_retrans_max)
+				best->syn_recv_retrans_max = s->req[i].retrans_max;
+		}
+	}
+}
+
+static int
+listener_cmp(const void *a, const void *b)
+{
+	const struct listener *x = a, *y = b;
+	int c;
+
+	if (x->sk.sport != y->sk.sport)
+		return x->sk.sport < y->sk.sport ? -1 : 1;
+	c = memcmp(&x->sk.src, &y->sk.src, 16);
+	if (c != 0)
+		return c;
+	return x->sk.family - y->sk.family;
+}
+
+struct top {
+	uint32_t	key;		/* port, or index of a peer slot */
+	uint64_t	count;
+};
+
+static int
+top_cmp(const void *a, const void *b)
+{
+	const struct top *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* The n largest entries (ties by key), into out[]; returns how many. */
+static unsigned int
+top_ports(const uint32_t *ports, unsigned int n, struct top *out)
+{
+	unsigned int k = 0, i, j;
+
+	for (i = 0; i < 65536; i++) {
+		struct top t = { i, ports[i] };
+
+		if (t.count == 0)
+			continue;
+		if (k == n && top_cmp(&t, &out[k - 1]) >= 0)
+			continue;
+		j = k < n ? k++ : n - 1;
+		while (j > 0 && top_cmp(&t, &out[j - 1]) < 0) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = t;
+	}
+	return k;
+}
+
+static int
+peer_cmp(const void *a, const void *b)
+{
+	const struct peer_slot *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return memcmp(&x->addr, &y->addr, 16);
+}
+
+static const char *
+addr_text(const struct in6_addr *a, char *buf, size_t len)
+{
+	struct td_sock tmp = { .family = td_addr_is_v4(a) ? AF_INET : AF_INET6 };
+
+	return td_addr_str(&tmp, a, buf, len);
+}
+
+static void
+summary_free(struct summary *s)
+{
+	unsigned int st;
+
+	for (st = 0; st < TD_ST_MAX; st++) {
+		free(s->ports[st]);
+		free(s->peers[st]);
+	}
+	free(s->lst);
+	free(s->req);
+}
+
+/* The counters shown as "key counters", in this order. */
+static const enum td_counter_id key_counters[] = {
+	TD_CTR_LISTEN_OVERFLOWS, TD_CTR_LISTEN_DROPS, TD_CTR_SYNCOOKIES_SENT,
+	TD_CTR_SYNCOOKIES_RECV, TD_CTR_SYNCOOKIES_FAILED, TD_CTR_REQQ_FULL_DO_COOKIES,
+	TD_CTR_REQQ_FULL_DROP, TD_CTR_TW, TD_CTR_TW_OVERFLOW, TD_CTR_TW_RECYCLED,
+	TD_CTR_ABORT_ON_TIMEOUT, TD_CTR_ABORT_ON_MEMORY, TD_CTR_ABORT_ON_CLOSE,
+	TD_CTR_ABORT_ON_DATA, TD_CTR_ESTAB_RESETS, TD_CTR_ATTEMPT_FAILS, TD_CTR_OUT_RSTS,
+	TD_CTR_RETRANS_SEGS, TD_CTR_SYN_RETRANS, TD_CTR_ACTIVE_OPENS, TD_CTR_PASSIVE_OPENS,
+	TD_CTR_CURR_ESTAB, TD_CTR_SOCK_ORPHAN, TD_CTR_SOCK_TW,
+};
+
+#define NKEY	(sizeof(key_counters) / sizeof(key_counters[0]))
+
+static json_t *
+summary_json(struct summary *s, const struct td_snapshot *snap, unsigned int ntop)
+{
+	json_t *body = json_object(), *states = json_object(), *lst = json_array();
+	json_t *tports = json_object(), *tpeers = json_object(), *ctr = json_object();
+	struct top *top = calloc(ntop, sizeof(*top));
+	char buf[INET6_ADDRSTRLEN];
+	unsigned int st, i, k;
+	size_t j;
+
+	json_object_set_new(body, "total", json_integer((json_int_t)s->total));
+	for (st = 1; st < TD_ST_MAX; st++) {
+		if (st == TD_ST_NEW_SYN_RECV)
+			continue;
+		json_object_set_new(states, td_state_name(st),
+		    json_pack("{s:I,s:I,s:I}", "ipv4", (json_int_t)s->by_state[st][0],
+			"ipv6", (json_int_t)s->by_state[st][1],
+			"total", (json_int_t)(s->by_state[st][0] + s->by_state[st][1])));
+	}
+	json_object_set_new(body, "states", states);
+	for (j = 0; j < s->nlst; j++) {
+		const struct listener *l = &s->lst[j];
+		json_t *o = json_pack("{s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:I}",
+		    "family", l->sk.family == AF_INET6 ? "ipv6" : "ipv4",
+		    "local", addr_text(&l->sk.src, buf, sizeof(buf)),
+		    "port", (int)l->sk.sport,
+		    "accept_queue", (json_int_t)l->sk.rqueue,
+		    "backlog", (json_int_t)l->sk.wqueue,
+		    "syn_recv", (json_int_t)l->syn_recv,
+		    "syn_recv_limit", (json_int_t)l->sk.wqueue + 1,
+		    "syn_recv_retrans_max", (json_int_t)l->syn_recv_retrans_max);
+
+		json_object_set_new(o, "drops", l->sk.has_skmem ?
+		    json_integer((json_int_t)l->sk.skmem.drops) : json_null());
+		json_object_set_new(o, "inode", json_integer((json_int_t)l->sk.inode));
+		json_array_append_new(lst, o);
+	}
+	json_object_set_new(body, "listeners", lst);
+	for (st = 1; st < TD_ST_MAX && top != NULL; st++) {
+		json_t *a;
+
+		if (s->ports[st] == NULL)
+			continue;
+		k = top_ports(s->ports[st], ntop, top);
+		a = json_array();
+		for (i = 0; i < k; i++)
+			json_array_append_new(a, json_pack("{s:i,s:I}", "port", (int)top[i].key,
+			    "count", (json_int_t)top[i].count));
+		json_object_set_new(tports, td_state_name(st), a);
+		if (st == TD_ST_LISTEN)
+			continue;
+		qsort(s->peers[st]->slot, s->peers[st]->used, sizeof(struct peer_slot), peer_cmp);
+		a = json_array();
+		for (i = 0; i < s->peers[st]->used && i < ntop; i++)
+			json_array_append_new(a, json_pack("{s:s,s:I}", "address",
+			    addr_text(&s->peers[st]->slot[i].addr, buf, sizeof(buf)),
+			    "count", (json_int_t)s->peers[st]->slot[i].count));
+		json_object_set_new(tpeers, td_state_name(st), json_pack("{s:o,s:b}",
+		    "peers", a, "approximate", s->peers[st]->approximate));
+	}
+	free(top);
+	json_object_set_new(body, "top_local_ports", tports);
+	json_object_set_new(body, "top_peers", tpeers);
+	for (i = 0; i < NKEY; i++) {
+		enum td_counter_id id = key_counters[i];
+
+		json_object_set_new(ctr, td_counter_fields[id].json, snap->ctr.present[id] ?
+		    json_integer(snap->ctr.v[id] > (uint64_t)JSON_INTEGER_MAX ?
+			JSON_INTEGER_MAX : (json_int_t)snap->ctr.v[id]) : json_null());
+	}
+	json_object_set_new(body, "counters", ctr);
+	return body;
+}
+
+static void
+summary_table(FILE *fp, struct summary *s, const struct td_snapshot *snap, unsigned int ntop)
+{
+	struct top *top = calloc(ntop, sizeof(*top));
+	char buf[INET6_ADDRSTRLEN], ep[INET6_ADDRSTRLEN + 10];
+	uint64_t v4 = 0, v6 = 0;
+	unsigned int st, i, k;
+	size_t j;
+
+	for (st = 0; st < TD_ST_MAX; st++) {
+		v4 += s->by_state[st][0];
+		v6 += s->by_state[st][1];
+	}
+	fprintf(fp, "TCP sockets: %" PRIu64 " (IPv4 %" PRIu64 ", IPv6 %" PRIu64 ")%s%s\n\n",
+	    s->total, v4, v6, snap->meta.netns[0] != '\0' ? " in netns " : "", snap->meta.netns);
+	fprintf(fp, "%-12s %9s %9s %9s\n", "State", "IPv4", "IPv6", "Total");
+	for (st = 1; st < TD_ST_MAX; st++) {
+		if (st == TD_ST_NEW_SYN_RECV || s->by_state[st][0] + s->by_state[st][1] == 0)
+			continue;
+		fprintf(fp, "%-12s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 "\n", td_state_name(st),
+		    s->by_state[st][0], s->by_state[st][1], s->by_state[st][0] + s->by_state[st][1]);
+	}
+	if (s->nlst > 0) {
+		fprintf(fp, "\nListeners (accept queue against backlog; SYN_RECV against backlog+1)\n");
+		fprintf(fp, "%-32s %9s %8s %9s %9s %8s\n", "Local Address:Port", "Accept-Q",
+		    "Backlog", "SYN_RECV", "Limit", "Drops");
+		for (j = 0; j < s->nlst; j++) {
+			const struct listener *l = &s->lst[j];
+			char drops[24];
+
+			addr_text(&l->sk.src, buf, sizeof(buf));
+			snprintf(ep, sizeof(ep), strchr(buf, ':') ? "[%s]:%u" : "%s:%u", buf,
+			    l->sk.sport);
+			if (l->sk.has_skmem)
+				snprintf(drops, sizeof(drops), "%u", l->sk.skmem.drops);
+			else
+				snprintf(drops, sizeof(drops), "-");
+			fprintf(fp, "%-32s %9u %8u %9" PRIu64 " %9u %8s%s\n", ep, l->sk.rqueue,
+			    l->sk.wqueue, l->syn_recv, l->sk.wqueue + 1, drops,
+			    l->sk.rqueue > l->sk.wqueue ? "  accept queue full" :
+			    l->syn_recv > l->sk.wqueue ? "  SYN queue full" : "");
+		}
+	}
+	fprintf(fp, "\nTop local ports and peers per state\n");
+	for (st = 1; st < TD_ST_MAX && top != NULL; st++) {
+		if (s->ports[st] == NULL)
+			continue;
+		k = top_ports(s->ports[st], ntop, top);
+		fprintf(fp, "%-12s ports:", td_state_name(st));
+		for (i = 0; i < k; i++)
+			fprintf(fp, " %u (%" PRIu64 ")", top[i].key, top[i].count);
+		fputc('\n', fp);
+		if (st == TD_ST_LISTEN)
+			continue;
+		qsort(s->peers[st]->slot, s->peers[st]->used, sizeof(struct peer_slot), peer_cmp);
+		fprintf(fp, "%-12s peers:", "");
+		for (i = 0; i < s->peers[st]->used && i < ntop; i++)
+			fprintf(fp, " %s (%s%" PRIu64 ")",
+			    addr_text(&s->peers[st]->slot[i].addr, buf, sizeof(buf)),
+			    s->peers[st]->approximate ? "<=" : "", s->peers[st]->slot[i].count);
+		fputc('\n', fp);
+	}
+	free(top);
+	fprintf(fp, "\nKey counters (since boot or namespace creation)\n");
+	for (i = 0; i < NKEY; i++) {
+		enum td_counter_id id = key_counters[i];
+
+		if (snap->ctr.present[id])
+			fprintf(fp, "  %-22s %12" PRIu64 "\n", td_counter_fields[id].json,
+			    snap->ctr.v[id]);
+		else
+			fprintf(fp, "  %-22s %12s\n", td_counter_fields[id].json, "absent");
+	}
+}
+
+int
+cmd_summary(struct td_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "top",	required_argument, NULL, 't' },
+		{ "help",	no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct summary s = { 0 };
+	struct td_snapshot snap;
+	struct td_source src;
+	struct td_err err = { 0 };
+	unsigned int ntop = TOP_DEFAULT;
+	char *end;
+	long v;
+	int ch, status = TD_EXIT_OK;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || v < 1 || v > TOP_MAX)
+				return cmd_fail(ctx, TD_EXIT_USAGE,
+				    "--top: '%s' is not a number from 1 to %d", optarg, TOP_MAX);
+			ntop = (unsigned int)v;
+			break;
+		case 'h':
+			cmd_usage(stdout, ctx);
+			return TD_EXIT_OK;
+		default:
+			cmd_usage(stderr, ctx);
+			return cmd_fail(ctx, TD_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table or json");
+
+	cmd_source_init(ctx, &src);
+	src.want_info = true;		/* listeners' drop counts (skmeminfo) */
+	if (source_header(&src, &snap, &err) < 0 ||
+	    source_walk(&src, summary_visit, &s, &err) < 0) {
+		status = cmd_fail_err(ctx, &err);
+		goto out;
+	}
+	match_requests(&s);
+	qsort(s.lst, s.nlst, sizeof(*s.lst), listener_cmp);
+	if (ctx->format == TD_FMT_JSON) {
+		if (output_json_doc(ctx->out, &snap, "summary", summary_json(&s, &snap, ntop)) < 0)
+			status = cmd_fail(ctx, TD_EXIT_OSERR, "writing output: %s", strerror(errno));
+	} else {
+		summary_table(ctx->out, &s, &snap, ntop);
+	}
+out:
+	source_close(&src);
+	summary_free(&s);
+	return status;
+}
