@@ -73,6 +73,26 @@ int	cmd_fail_err(struct td_ctx *ctx, const struct td_err *err);
 int	cmd_status_for(int code);
 /* Print a subcommand's usage line to fp. */
 void	cmd_usage(FILE *fp, const struct td_ctx *ctx);
+/*
+ * Output-format options every command accepts after its name as well:
+ * -j/--json and --format FORMAT.  Put CMD_FORMAT_LONGOPTS in the command's
+ * option table and "j" in its short options, and pass getopt's result to
+ * cmd_format_opt() first: it returns 1 when it took the option, 0 when the
+ * option is not a format option, or -1 (message printed) on a bad format.
+ */
+#define CMD_OPT_FORMAT	0x1000
+#define CMD_FORMAT_LONGOPTS						\
+	{ "json",	no_argument,		NULL, 'j' },			\
+	{ "format",	required_argument,	NULL, CMD_OPT_FORMAT }
+int	cmd_format_opt(struct td_ctx *ctx, int ch, const char *arg);
+/* Parse a format name; 0, or -1 when unknown. */
+int	cmd_parse_format(const char *s, enum td_format *fmt);
+/*
+ * The one-line error for getopt's '?' (unknown option) or ':' (missing
+ * argument; start the short options with "+:") in ch; returns 64.
+ */
+int	cmd_bad_option(struct td_ctx *ctx, int ch, int argc, char **argv);
+
 /* Prepare a source from the global options (netns already entered). */
 void	cmd_source_init(struct td_ctx *ctx, struct td_source *src);
 

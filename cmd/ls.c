@@ -42,6 +42,7 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 		{ "extended",	no_argument, NULL, 'e' },
 		{ "no-header",	no_argument, NULL, 'H' },
 		{ "help",	no_argument, NULL, 'h' },
+		CMD_FORMAT_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct out_opts oo = { .family = ctx->family };
@@ -56,7 +57,13 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+pieHh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:pieHhj", opts, NULL)) != -1) {
+		switch (cmd_format_opt(ctx, ch, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			return TD_EXIT_USAGE;
+		}
 		switch (ch) {
 		case 'p': oo.owner = true; break;
 		case 'i': oo.info = true; break;
@@ -66,8 +73,7 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 			cmd_usage(stdout, ctx);
 			return TD_EXIT_OK;
 		default:
-			cmd_usage(stderr, ctx);
-			return cmd_fail(ctx, TD_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+			return cmd_bad_option(ctx, ch, argc, argv);
 		}
 	}
 	if (filter_parse(&filter, argc - optind, argv + optind, &err) < 0)

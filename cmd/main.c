@@ -96,6 +96,39 @@ cmd_source_init(struct td_ctx *ctx, struct td_source *src)
 }
 
 int
+cmd_format_opt(struct td_ctx *ctx, int ch, const char *arg)
+{
+	if (ch == 'j') {
+		ctx->format = TD_FMT_JSON;
+	} else if (ch == CMD_OPT_FORMAT) {
+		if (cmd_parse_format(arg, &ctx->format) < 0) {
+			cmd_fail(ctx, TD_EXIT_USAGE,
+			    "--format: unknown format '%s' (table, json, ndjson, prometheus, nagios)", arg);
+			return -1;
+		}
+	} else {
+		return 0;
+	}
+	ctx->format_set = true;
+	return 1;
+}
+
+int
+cmd_bad_option(struct td_ctx *ctx, int ch, int argc, char **argv)
+{
+	const char *word = optind - 1 < argc && optind > 0 ? argv[optind - 1] : "?";
+
+	if (ch == ':')
+		return cmd_fail(ctx, TD_EXIT_USAGE, "option '%s' needs an argument (see tcpdoctor %s --help)",
+		    word, ctx->cmd);
+	if (optopt != 0)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "unknown option '-%c' (see tcpdoctor %s --help)",
+		    optopt, ctx->cmd);
+	return cmd_fail(ctx, TD_EXIT_USAGE, "unknown option '%s' (see tcpdoctor %s --help)", word,
+	    ctx->cmd);
+}
+
+int
 cmd_version(struct td_ctx *ctx, int argc, char **argv)
 {
 	(void)argv;
@@ -105,8 +138,8 @@ cmd_version(struct td_ctx *ctx, int argc, char **argv)
 	return TD_EXIT_OK;
 }
 
-static int
-parse_format(const char *s, enum td_format *fmt)
+int
+cmd_parse_format(const char *s, enum td_format *fmt)
 {
 	static const struct {
 		const char	*name;
@@ -176,7 +209,7 @@ main(int argc, char **argv)
 			ctx.format_set = true;
 			break;
 		case OPT_FORMAT:
-			if (parse_format(optarg, &ctx.format) < 0)
+			if (cmd_parse_format(optarg, &ctx.format) < 0)
 				return cmd_fail(NULL, TD_EXIT_USAGE,
 				    "--format: unknown format '%s' (table, json, ndjson, prometheus, nagios)",
 				    optarg);

@@ -106,11 +106,18 @@ endpoint(const struct td_sock *sk, const struct in6_addr *a, uint16_t port, char
 {
 	char host[INET6_ADDRSTRLEN];
 
+	char pbuf[8] = "*";
+
+	if (port != 0)
+		snprintf(pbuf, sizeof(pbuf), "%u", port);
 	td_addr_str(sk, a, host, sizeof(host));
-	if (strchr(host, ':') != NULL)
-		snprintf(buf, len, "[%s]:%u", host, port);
+	/* ss prints a dual-stack wildcard as "*". */
+	if (sk->family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(a) && !sk->v6only)
+		snprintf(buf, len, "*:%s", pbuf);
+	else if (strchr(host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%s", host, pbuf);
 	else
-		snprintf(buf, len, "%s:%u", host, port);
+		snprintf(buf, len, "%s:%s", host, pbuf);
 }
 
 static int

@@ -358,8 +358,8 @@ summary_json(struct summary *s, const struct td_snapshot *snap, unsigned int nto
 		enum td_counter_id id = key_counters[i];
 
 		json_object_set_new(ctr, td_counter_fields[id].json, snap->ctr.present[id] ?
-		    json_integer(snap->ctr.v[id] > (uint64_t)JSON_INTEGER_MAX ?
-			JSON_INTEGER_MAX : (json_int_t)snap->ctr.v[id]) : json_null());
+		    json_integer(snap->ctr.v[id] > (uint64_t)LLONG_MAX ?
+			LLONG_MAX : (json_int_t)snap->ctr.v[id]) : json_null());
 	}
 	json_object_set_new(body, "counters", ctr);
 	return body;
@@ -446,6 +446,7 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "top",	required_argument, NULL, 't' },
 		{ "help",	no_argument, NULL, 'h' },
+		CMD_FORMAT_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct summary s = { 0 };
@@ -459,7 +460,13 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:t:hj", opts, NULL)) != -1) {
+		switch (cmd_format_opt(ctx, ch, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			return TD_EXIT_USAGE;
+		}
 		switch (ch) {
 		case 't':
 			errno = 0;
@@ -473,8 +480,7 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 			cmd_usage(stdout, ctx);
 			return TD_EXIT_OK;
 		default:
-			cmd_usage(stderr, ctx);
-			return cmd_fail(ctx, TD_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+			return cmd_bad_option(ctx, ch, argc, argv);
 		}
 	}
 	if (optind < argc)

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 """Compare `ss -tanHe` with `tcpdoctor ls -j` socket for socket.
 
-Usage: sscompare.py SS_OUTPUT TCPDOCTOR_JSON
+Usage: sscompare.py SS_OUTPUT TCPDOCTOR_JSON [STATE]
+ss leaves out the State column when the filter selects one state: give
+that state (kernel name) as STATE then.
 Each socket becomes (state, recv-q, send-q, local, peer, inode, cookie);
 the two multisets must be equal.  Prints the differences and exits 1 if
 they are not, 0 if they are, 2 on unreadable input.
@@ -36,11 +38,13 @@ def split_ep(ep):
     return norm_addr(host), 0 if port == "*" else int(port)
 
 
-def ss_sockets(path):
+def ss_sockets(path, only_state=None):
     out = []
     with open(path) as f:
         for line in f:
             w = line.split()
+            if only_state is not None:
+                w.insert(0, [k for k, v in SS_STATES.items() if v == only_state][0])
             if len(w) < 5:
                 continue
             ino = cookie = None
@@ -77,7 +81,7 @@ def td_sockets(path):
 
 def main():
     try:
-        a = collections.Counter(ss_sockets(sys.argv[1]))
+        a = collections.Counter(ss_sockets(sys.argv[1], sys.argv[3] if len(sys.argv) > 3 else None))
         b = collections.Counter(td_sockets(sys.argv[2]))
     except (OSError, ValueError, KeyError) as e:
         print("sscompare: %s" % e)

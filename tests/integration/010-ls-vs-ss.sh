@@ -13,13 +13,18 @@ wait_for 20 test -s "$t/ready" || { not_ok "workload ready"; exit 1; }
 cmp_py="$TD_SRCDIR/tests/helpers/sscompare.py"
 
 # compare WHAT [FILTER...]: ss and tcpdoctor on the same filter; a socket
-# can change state between the two reads, so up to 3 tries.
+# can change state between the two reads, so up to 3 tries.  ss spells
+# LISTEN "listening" and drops the State column when one state is selected.
 compare() {
-	local what=$1 i out; shift
+	local what=$1 i out one=""; shift
+	local ssargs=("${@/#listen/listening}")
+	if [ "$1" = state ] && [ $# -eq 2 ] && [[ $2 != connected ]]; then
+		one=$(echo "$2" | tr 'a-z-' 'A-Z_' | sed 's/FIN_WAIT_/FIN_WAIT/')
+	fi
 	for i in 1 2 3; do
-		ip netns exec "$ns" ss -tanHe "$@" > "$t/ss" 2>/dev/null
+		ip netns exec "$ns" ss -tanHe "${ssargs[@]}" > "$t/ss" 2>"$t/sserr" || { not_ok "$what: ss failed: $(cat "$t/sserr")"; return; }
 		"$TD_BIN" -N "$ns" ls -j "$@" > "$t/td" || { not_ok "$what: ls exit status"; return; }
-		out=$("$PY" "$cmp_py" "$t/ss" "$t/td") && { ok "$what ($(echo "$out" | head -1 | tr -d '#'))"; return; }
+		out=$("$PY" "$cmp_py" "$t/ss" "$t/td" $one) && { ok "$what ($(echo "$out" | head -1 | tr -d '#'))"; return; }
 		sleep 0.2
 	done
 	not_ok "$what"
@@ -28,7 +33,7 @@ compare() {
 
 compare "ls -j agrees with ss -tan, all sockets"
 n=$(wc -l < "$t/ss")
-check "the namespace is populated ($n sockets)" test "$n" -ge 30
+check "the namespace is populated ($n sockets)" test "$n" -ge 25
 compare "filter: state time-wait" state time-wait
 compare "filter: state established" state established
 compare "filter: state syn-sent" state syn-sent
@@ -50,7 +55,7 @@ done
 # per-state counts from summary
 "$TD_BIN" -N "$ns" summary -j > "$t/sum" || not_ok "summary exit status"
 for st in ESTABLISHED SYN_SENT TIME_WAIT CLOSE_WAIT FIN_WAIT2 LISTEN; do
-	ssname=$(echo "$st" | tr 'A-Z_' 'a-z-' | sed 's/fin-wait2/fin-wait-2/')
+	ssname=$(echo "$st" | tr 'A-Z_' 'a-z-' | sed 's/fin-wait2/fin-wait-2/; s/^listen$/listening/')
 	want=$(ip netns exec "$ns" ss -tanH state "$ssname" | wc -l)
 	got=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["states"][sys.argv[2]]["total"])' "$t/sum" "$st")
 	expect_eq "summary count $st equals ss" "$got" "$want"
