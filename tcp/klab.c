@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel lab: namespace, TUN wiring, per-namespace sysctls and a
+ * private tracefs instance.  See klab.h for the contract.  Trace lines are
+ * parsed from the formats in /sys/kernel/tracing/events/{sock,tcp}/.../format
+ * (include/trace/events/sock.h, include/trace/events/tcp.h).
+ */
+#include "tcp/klab.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collectors/snapshot.h"
+
+static const char *const trace_events[] = {
+	"sock/inet_sock_set_state",
+	"tcp/tcp_retransmit_synack",
+	"tcp/tcp_send_reset",
+	"tcp/tcp_receive_reset",
+};
+
+#define NEVENTS	(sizeof(trace_events) / sizeof(trace_events[0]))
+
+static int
+write_file(const char *path, const char *val, struct td_err *err)
+{
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
+		return td_errf(err, errno, "%s: %s", path, strerror(errno));
+	n = write(fd, val, len);
+	if (n < 0 || (size_t)n != len) {
+		int e = n < 0 ? errno : EIO;
+
+		close(fd);
+		return td_errf(err, e, "writing '%s' to %s: %s", val, path, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+int
+tm_klab_enter(struct tm_klab *lab, struct td_err *err)
+{
+	memset(lab, 0, sizeof(*lab));
+	lab->tun.fd = -1;
+	if (unshare(CLONE_NEWNET) < 0)
+		return td_errf(err, errno, "new network namespace: %s%s", strerror(errno),
+		    errno == EPERM ? " (needs root)" : "");
+	lab->entered = true;
+	tm_addr_parse(TM_KLAB_LOCAL4, &lab->local4);
+	tm_addr_parse(TM_KLAB_LOCAL6, &lab->local6);
+	/*
+	 * No router solicitations or duplicate address detection on the wire
+	 * we compare: set before the device exists, so it inherits "default".
+	 */
+	if (tm_klab_sysctl(lab, "net/ipv6/conf/default/accept_dad", "0", err) < 0 ||
+	    tm_klab_sysctl(lab, "net/ipv6/conf/default/router_solicitations", "0", err) < 0 ||
+	    tm_klab_sysctl(lab, "net/ipv6/conf/default/dad_transmits", "0", err) < 0 ||
+	    tm_link_up("lo", err) < 0 ||
+	    tm_tun_open(&lab->tun, "tdk0", err) < 0 ||
+	    tm_tun_up(&lab->tun, err) < 0 ||
+	    tm_tun_addr(&lab->tun, &lab->local4, 15, err) < 0 ||
+	    tm_tun_addr(&lab->tun, &lab->local6, 64, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+tm_klab_sysctl(struct tm_klab *lab, const char *name, const char *value, struct td_err *err)
+{
+	char path[PATH_MAX], *p;
+
+	(void)lab;
+	if (strstr(name, "..") != NULL || name[0] == '/' || name[0] == '\0')
+		return td_errf(err, EINVAL, "sysctl '%s': bad name", name);
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	for (p = path + strlen("/proc/sys/"); *p; p++)
+		if (*p == '.')
+			*p = '/';
+	return write_file(path, value, err);
+}
+
+/* The tracefs mount point, mounting it on /sys/kernel/tracing if needed. */
+static const char *
+tracefs_root(struct td_err *err)
+{
+	static const char *const roots[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	char p[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(p, sizeof(p), "%s/instances", roots[i]);
+		if (access(p, F_OK) == 0)
+			return roots[i];
+	}
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
+		return roots[0];
+	td_errf(err, errno, "tracefs: not mounted and cannot mount it on /sys/kernel/tracing: %s",
+	    strerror(errno));
+	return NULL;
+}
+
+static void
+trace_remove(struct tm_klab *lab)
+{
+	char path[PATH_MAX + 64];
+	size_t i;
+
+	if (lab->trace_dir[0] == '\0')
+		return;
+	for (i = 0; i < NEVENTS; i++) {
+		snprintf(path, sizeof(path), "%s/events/%s/enable", lab->trace_dir, trace_events[i]);
+		(void)write_file(path, "0", NULL);
+	}
+	(void)rmdir(lab->trace_dir);
+	lab->trace_dir[0] = '\0';
+}
+
+int
+tm_klab_trace_start(struct tm_klab *lab, uint16_t lo, uint16_t hi, struct td_err *err)
+{
+	char path[PATH_MAX + 64], filt[256];
+	const char *root;
+	size_t i;
+
+	if ((root = tracefs_root(err)) == NULL)
+		return -1;
+	lab->port_lo = lo;
+	lab->port_hi = hi;
+	snprintf(lab->trace_dir, sizeof(lab->trace_dir), "%s/instances/tdk-%ld-%lx", root,
+	    (long)getpid(), (unsigned long)(tm_now_ns() & 0xffffff));
+	if (mkdir(lab->trace_dir, 0700) < 0) {
+		td_errf(err, errno, "tracefs instance %s: %s", lab->trace_dir, strerror(errno));
+		lab->trace_dir[0] = '\0';
+		return -1;
+	}
+	snprintf(filt, sizeof(filt), "(sport >= %u && sport <= %u) || (dport >= %u && dport <= %u)",
+	    lo, hi, lo, hi);
+	snprintf(path, sizeof(path), "%s/trace_clock", lab->trace_dir);
+	if (write_file(path, "mono", err) < 0)
+		goto fail;
+	for (i = 0; i < NEVENTS; i++) {
+		/* tcp_send_reset has no port fields: filtered when read. */
+		if (strcmp(trace_events[i], "tcp/tcp_send_reset") != 0) {
+			snprintf(path, sizeof(path), "%s/events/%s/filter", lab->trace_dir,
+			    trace_events[i]);
+			if (write_file(path, filt, err) < 0)
+				goto fail;
+		}
+		snprintf(path, sizeof(path), "%s/events/%s/enable", lab->trace_dir, trace_events[i]);
+		if (write_file(path, "1", err) < 0)
+			goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/tracing_on", lab->trace_dir);
+	if (write_file(path, "1", err) < 0)
+		goto fail;
+	return 0;
+fail:
+	trace_remove(lab);
+	return -1;
+}
+
+/* ---- Reading the trace ---- */
+
+static const char *const kstates[] = {
+	[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV", [4] = "FIN_WAIT1",
+	[5] = "FIN_WAIT2", [6] = "TIME_WAIT", [7] = "CLOSE", [8] = "CLOSE_WAIT",
+	[9] = "LAST_ACK", [10] = "LISTEN", [11] = "CLOSING", [12] = "NEW_SYN_RECV",
+};
+
+const char *
+tm_kstate_name(int st)
+{
+	if (st <= 0 || (size_t)st >= sizeof(kstates) / sizeof(kstates[0]))
+		return "?";
+	return kstates[st];
+}
+
+/* "TCP_SYN_RECV" -> 3; -1 if unknown. */
+static int
+kstate_parse(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n > 4 && strncmp(s, "TCP_", 4) == 0) {
+		s += 4;
+		n -= 4;
+	}
+	for (i = 1; i < sizeof(kstates) / sizeof(kstates[0]); i++)
+		if (strlen(kstates[i]) == n && strncmp(kstates[i], s, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The value of " key=" in line, its length in *n; NULL if absent. */
+static const char *
+field(const char *line, const char *key, size_t *n)
+{
+	char pat[32];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	if ((p = strstr(line, pat)) == NULL)
+		return NULL;
+	p += strlen(pat);
+	*n = strcspn(p, " \n");
+	return p;
+}
+
+static long
+field_num(const char *line, const char *key)
+{
+	const char *p;
+	size_t n;
+
+	if ((p = field(line, key, &n)) == NULL)
+		return -1;
+	return strtol(p, NULL, 10);
+}
+
+/* Port of "198.18.0.1:80" or "[2001:db8::1]:80". */
+static long
+field_port(const char *line, const char *key)
+{
+	const char *p, *c;
+	size_t n;
+
+	if ((p = field(line, key, &n)) == NULL)
+		return -1;
+	for (c = p + n; c > p && c[-1] != ':'; c--)
+		;
+	return c > p ? strtol(c, NULL, 10) : -1;
+}
+
+static bool
+port_wanted(const struct tm_klab *lab, long sport, long dport)
+{
+	return (sport >= lab->port_lo && sport <= lab->port_hi) ||
+	    (dport >= lab->port_lo && dport <= lab->port_hi);
+}
+
+/* Parse one trace line; 1 if it is one of ours, 0 to skip it. */
+static int
+trace_line(const struct tm_klab *lab, const char *line, struct tm_kev *ev)
+{
+	static const struct {
+		const char	*name;
+		enum tm_kev_kind kind;
+	} names[] = {
+		{ " inet_sock_set_state: ", TM_KEV_STATE },
+		{ " tcp_retransmit_synack: ", TM_KEV_RETRANSMIT_SYNACK },
+		{ " tcp_send_reset: ", TM_KEV_SEND_RESET },
+		{ " tcp_receive_reset: ", TM_KEV_RECEIVE_RESET },
+	};
+	const char *at = NULL, *p, *ts;
+	long sport, dport;
+	size_t i, n;
+
+	if (line[0] == '#')
+		return 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((at = strstr(line, names[i].name)) != NULL)
+			break;
+	if (at == NULL)
+		return 0;
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = names[i].kind;
+	/* The timestamp ends with ':' right before the event name. */
+	for (ts = at; ts > line && ts[-1] != ' '; ts--)
+		;
+	if (ts == at)
+		return 0;
+	{
+		double sec = strtod(ts, NULL);
+
+		ev->ts_ns = (uint64_t)(sec * 1e9 + 0.5);
+	}
+	if (ev->kind == TM_KEV_SEND_RESET) {
+		sport = field_port(at, "src");
+		dport = field_port(at, "dest");
+		if ((p = field(at, "reason", &n)) != NULL)
+			snprintf(ev->reason, sizeof(ev->reason), "%.*s", (int)n, p);
+	} else {
+		sport = field_num(at, "sport");
+		dport = field_num(at, "dport");
+	}
+	if (sport < 0 || dport < 0 || !port_wanted(lab, sport, dport))
+		return 0;
+	ev->sport = (uint16_t)sport;
+	ev->dport = (uint16_t)dport;
+	if (ev->kind == TM_KEV_STATE) {
+		ev->oldstate = (p = field(at, "oldstate", &n)) ? kstate_parse(p, n) : -1;
+		ev->newstate = (p = field(at, "newstate", &n)) ? kstate_parse(p, n) : -1;
+	}
+	return 1;
+}
+
+int
+tm_klab_trace_read(struct tm_klab *lab, struct tm_kev *ev, size_t cap, struct td_err *err)
+{
+	char path[PATH_MAX + 16], line[1024];
+	size_t n = 0;
+	FILE *fp;
+
+	if (lab->trace_dir[0] == '\0')
+		return td_errf(err, EINVAL, "trace: no tracefs instance");
+	snprintf(path, sizeof(path), "%s/trace", lab->trace_dir);
+	if ((fp = fopen(path, "re")) == NULL)
+		return td_errf(err, errno, "%s: %s", path, strerror(errno));
+	while (n < cap && fgets(line, sizeof(line), fp) != NULL)
+		if (trace_line(lab, line, &ev[n]) == 1)
+			n++;
+	fclose(fp);
+	return (int)n;
+}
+
+void
+tm_klab_leave(struct tm_klab *lab)
+{
+	trace_remove(lab);
+	tm_tun_close(&lab->tun);
+}

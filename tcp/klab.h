@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel lab: a throwaway network namespace in which the running kernel's
+ * TCP talks to ours over a TUN device.  tm_klab_enter() moves the calling
+ * process into a new network namespace (unshare(CLONE_NEWNET)), so everything
+ * made there (device, addresses, routes, sysctls, sockets) disappears when
+ * the process exits, however it exits.  The only thing outside is the private
+ * tracefs instance, which tm_klab_leave() removes; callers also run it from
+ * an exit handler.
+ *
+ * Addresses: the kernel is 198.18.0.1/15 and 2001:db8:7464::1/64 (RFC 2544
+ * benchmarking and RFC 3849 documentation space), peers are any other
+ * address in those prefixes, reached through the TUN device.  There is no
+ * default route, so nothing can leave.
+ */
+#ifndef TD_TCP_KLAB_H
+#define TD_TCP_KLAB_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcp/segment.h"
+#include "tcp/tun.h"
+
+struct td_err;
+
+#define TM_KLAB_LOCAL4	"198.18.0.1"
+#define TM_KLAB_PEER4	"198.18.0.2"
+#define TM_KLAB_LOCAL6	"2001:db8:7464::1"
+#define TM_KLAB_PEER6	"2001:db8:7464::2"
+
+/* One line of the trace, parsed. */
+enum tm_kev_kind {
+	TM_KEV_STATE,			/* sock:inet_sock_set_state */
+	TM_KEV_RETRANSMIT_SYNACK,	/* tcp:tcp_retransmit_synack */
+	TM_KEV_SEND_RESET,		/* tcp:tcp_send_reset */
+	TM_KEV_RECEIVE_RESET,		/* tcp:tcp_receive_reset */
+};
+
+struct tm_kev {
+	uint64_t	 ts_ns;		/* CLOCK_MONOTONIC (trace_clock mono) */
+	enum tm_kev_kind kind;
+	uint16_t	 sport, dport;
+	int		 oldstate, newstate;	/* TM_KEV_STATE: kernel numbering */
+	char		 reason[48];	/* tcp_send_reset reason, "" if none */
+};
+
+struct tm_klab {
+	struct tm_tun	 tun;
+	struct tm_addr	 local4, local6;
+	char		 trace_dir[PATH_MAX];	/* "" when no instance exists */
+	uint16_t	 port_lo, port_hi;	/* the trace filter: either port in range */
+	bool		 entered;
+};
+
+/*
+ * Enter a new network namespace and build the lab in it: lo up, TUN device
+ * "tdk0" up with the kernel's addresses, routes for the peers' prefixes.
+ * Returns 0, or -1 with *err set (EPERM without CAP_SYS_ADMIN/NET_ADMIN,
+ * ENOENT without /dev/net/tun).  Call once per process.
+ */
+int	tm_klab_enter(struct tm_klab *lab, struct td_err *err);
+
+/*
+ * Write value to /proc/sys/<name> in the lab's namespace, name with slashes
+ * or dots ("net.ipv4.tcp_fin_timeout").  Returns 0 or -1 with *err set.
+ */
+int	tm_klab_sysctl(struct tm_klab *lab, const char *name, const char *value,
+	    struct td_err *err);
+
+/*
+ * Make a private tracefs instance (mounting tracefs if needed) with the four
+ * events enabled, filtered on ports lo..hi (either side), clock "mono".
+ * Returns 0, or -1 with *err set (ENOENT: no tracefs; the instance is
+ * removed again on failure).
+ */
+int	tm_klab_trace_start(struct tm_klab *lab, uint16_t lo, uint16_t hi, struct td_err *err);
+
+/*
+ * Parse the instance's buffer (non-consuming) into ev[0..cap).  Returns
+ * the number of events (at most cap), or -1 with *err set.  Events of other
+ * namespaces that happen to use the same ports cannot be told apart by the
+ * tracepoint's fields alone; callers use ports unique to the run.
+ */
+int	tm_klab_trace_read(struct tm_klab *lab, struct tm_kev *ev, size_t cap,
+	    struct td_err *err);
+
+/* Remove the tracefs instance and close the device; safe to call twice. */
+void	tm_klab_leave(struct tm_klab *lab);
+
+/* Kernel state name ("ESTABLISHED") from its number, "?" if unknown. */
+const char *tm_kstate_name(int st);
+
+#endif /* TD_TCP_KLAB_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Conformance scenarios: a packetdrill-like list of steps (kernel socket
+ * calls, segments the scripted peer sends, segments the kernel must send
+ * and when, checkpoints), and the runner that plays them against the
+ * running kernel in a tm_klab.  The run is recorded (every segment both
+ * ways with its time, the kernel's trace events) so that a second run,
+ * through the model, can be compared with it.
+ *
+ * Segments are written as text, "FLAGS SEQ ACK LEN [OPTIONS]":
+ *	"S. 0 1 0 mss,sackok,ws"	SYN-ACK, seq ISN+0, ack peer ISN+1
+ *	"R 1 - 0"			RST, ack not checked
+ * FLAGS as tcpdump prints them ("." is ACK); SEQ relative to the sender's
+ * ISN, ACK relative to the receiver's ("-" in an expectation: any); LEN
+ * payload bytes; OPTIONS a comma list of mss, ws, sackok, ts, sack ("-" or
+ * absent: none).  In an expectation the options' presence must match.  A
+ * kernel SYN's SEQ is relative to the ISN the kernel used before on that
+ * connection (so a SYN-ACK after TIME_WAIT shows its ISN offset); then the
+ * ISN becomes its seq.
+ *
+ * Times: an expected segment's delay is counted from the previous step; it
+ * must arrive within max(20 ms, 5 % of the delay) either side, plus the
+ * late slack of the kernel timer wheel at HZ=250 (KERNEL-FACTS.md Part C:
+ * "long kernel timers fire late").
+ */
+#ifndef TD_TCP_KSCRIPT_H
+#define TD_TCP_KSCRIPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tcp/segment.h"
+
+struct td_err;
+struct tm_klab;
+
+enum tm_kop {
+	KS_END = 0,
+	KS_SYSCTL,	/* s1 = name, s2 = value (before anything else) */
+	KS_LISTEN,	/* n = backlog */
+	KS_CONNECT,	/* conn c connects to the peer */
+	KS_ACCEPT,	/* accept one child; it must be conn c (n = errno expected, 0) */
+	KS_SEND,	/* conn c writes n bytes */
+	KS_SHUTDOWN,	/* conn c: shutdown(SHUT_WR) */
+	KS_CLOSE,	/* conn c (c < 0: the listener): close() */
+	KS_SOCKOPT,	/* conn c: option s1 (keepalive keepidle keepintvl keepcnt
+			 * linger2 user_timeout linger syncnt) = n */
+	KS_SOERROR,	/* conn c: SO_ERROR must be n */
+	KS_IN,		/* the peer sends seg on conn c */
+	KS_OUT,		/* the kernel sends seg on conn c, ms after the previous step */
+	KS_QUIET,	/* the kernel sends nothing for ms */
+	KS_SS,		/* sock_diag: conn c is in state s1 ("none": no socket);
+			 * n > 0: its timer expires in n ms (± 1 s) */
+};
+
+struct tm_kstep {
+	enum tm_kop	 op;
+	int		 c;		/* connection index, 0..TM_KCONN_MAX-1 */
+	int		 ms;		/* KS_OUT, KS_QUIET */
+	const char	*seg;		/* KS_IN, KS_OUT */
+	const char	*s1, *s2;
+	long		 n;
+};
+
+#define TM_KCONN_MAX	8
+
+struct tm_kscen {
+	const char		*name;
+	const char		*summary;	/* one line: what it shows */
+	const char		*source;	/* KERNEL-FACTS reference, "T1" */
+	bool			 active;	/* the kernel connects (else it listens) */
+	const struct tm_kstep	*steps;
+	/*
+	 * Expected trace, "EVENT, EVENT, ...": "L CLOSE>LISTEN" (L: the
+	 * listener, cN: connection N), "c0 retransmit_synack",
+	 * "c0 send_reset", "c0 receive_reset".  NULL: not checked.
+	 */
+	const char		*trace;
+};
+
+/* One recorded event of a run. */
+enum tm_krec_kind { KR_IN, KR_OUT, KR_APP, KR_TRACE, KR_CHECK };
+
+struct tm_krec {
+	uint64_t	 t_ns;		/* since the run started */
+	enum tm_krec_kind kind;
+	int		 c;
+	char		 text[96];	/* normalised segment, call, event, checkpoint */
+};
+
+struct tm_krun {
+	const struct tm_kscen	*scen;
+	int			 family;	/* AF_INET or AF_INET6 */
+	uint16_t		 base_port;	/* listener port; peers base+1+c */
+	struct tm_krec		*rec;
+	size_t			 nrec, caprec;
+	bool			 failed;
+	char			 why[256];	/* first failure */
+	FILE			*pcap_fp;	/* if set, every packet is written here */
+};
+
+/* The scenarios (tcp/kscen.c), ending with a NULL name. */
+extern const struct tm_kscen tm_kscens[];
+
+/* Find a scenario by name, NULL if none. */
+const struct tm_kscen *tm_kscen_find(const char *name);
+
+/*
+ * Run scen against the kernel in lab (made by tm_klab_enter in this
+ * process; one scenario per lab).  run->family and base_port must be set.
+ * Returns 0 when the run completed (run->failed says whether the kernel did
+ * what the scenario expects, run->why the first difference), -1 with *err
+ * set when the harness itself failed (socket, TUN, tracefs).
+ */
+int	tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen,
+	    struct tm_krun *run, struct td_err *err);
+
+/* Print the recorded run as a ladder, one event per line. */
+void	tm_krun_print(const struct tm_krun *run, FILE *fp);
+
+/* Release the record. */
+void	tm_krun_free(struct tm_krun *run);
+
+#endif /* TD_TCP_KSCRIPT_H */

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# The Part C sequences of KERNEL-FACTS.md against this kernel, over TUN:
+# every scenario of tcp/kscen.c, IPv4 and IPv6, each in a network namespace
+# of its own (the helper unshares; the namespace dies with it) with a
+# private tracefs instance (removed by the helper, and here if it was killed).
+. "$(dirname "$0")/../lib.sh"
+
+require_root
+[ -c /dev/net/tun ] || skip_all "needs /dev/net/tun (tun module)"
+if [ ! -d /sys/kernel/tracing/instances ] && [ ! -d /sys/kernel/debug/tracing/instances ]; then
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
+		skip_all "needs tracefs (mount -t tracefs nodev /sys/kernel/tracing)"
+fi
+K=$TD_HELPERS/kconform
+[ -x "$K" ] || { not_ok "helper $K not built"; exit 1; }
+
+# Instances whose helper is gone (the name carries its PID): a leak if the
+# helper exited normally, so they are counted, then removed.
+stale_instances() {
+	local d pid n=0
+	for d in /sys/kernel/tracing/instances/tdk-*; do
+		[ -d "$d" ] || continue
+		pid=${d##*/tdk-}; pid=${pid%%-*}
+		if ! kill -0 "$pid" 2>/dev/null; then
+			rmdir "$d" 2>/dev/null && n=$((n + 1))
+		fi
+	done
+	echo $n
+}
+trap 'stale_instances >/dev/null; _td_cleanup' EXIT
+stale_instances >/dev/null
+
+timeout --kill-after=5 240 "$K" -j 6
+[ $? -eq 124 ] && not_ok "conformance run timed out after 240 s"
+expect_eq "no tracefs instance left behind" "$(stale_instances)" 0

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kconform: run conformance scenarios against this kernel over TUN, each in
+ * a namespace of its own (a child process per scenario and family), and
+ * print TAP.  Root only.
+ *
+ *	kconform [-v] [-4|-6] [-p PCAP] [-b BASEPORT] [SCENARIO...]	(default: all)
+ *	kconform -l							list scenarios
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collectors/snapshot.h"
+#include "tcp/klab.h"
+#include "tcp/kscript.h"
+
+static struct tm_klab lab;
+
+static void
+on_signal(int sig)
+{
+	tm_klab_leave(&lab);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Child: one scenario in one new namespace; exit 0 pass, 1 fail, 2 harness error. */
+static int
+run_one(const struct tm_kscen *sc, int family, uint16_t port, const char *pcap, bool verbose)
+{
+	struct td_err err = { 0 };
+	struct tm_krun run = { 0 };
+	FILE *pf = NULL;
+	int ret;
+
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	if (tm_klab_enter(&lab, &err) < 0) {
+		printf("# %s: lab: %s\n", sc->name, err.msg);
+		return 2;
+	}
+	if (pcap != NULL && (pf = fopen(pcap, "wb")) == NULL) {
+		printf("# %s: %s: %s\n", sc->name, pcap, strerror(errno));
+		return 2;
+	}
+	run.family = family;
+	run.base_port = port;
+	run.pcap_fp = pf;
+	ret = tm_krun_kernel(&lab, sc, &run, &err);
+	tm_klab_leave(&lab);
+	if (pf != NULL)
+		fclose(pf);
+	if (ret < 0) {
+		printf("# %s: harness: %s\n", sc->name, err.msg);
+		tm_krun_print(&run, stdout);
+		return 2;
+	}
+	if (run.failed)
+		printf("# %s: %s\n", sc->name, run.why);
+	if (run.failed || verbose)
+		tm_krun_print(&run, stdout);
+	fflush(stdout);
+	tm_krun_free(&run);
+	return run.failed ? 1 : 0;
+}
+
+struct job {
+	const struct tm_kscen	*sc;
+	int			 family;
+	pid_t			 pid;
+	FILE			*out;		/* the child's stdout */
+	int			 status;
+};
+
+static void
+start(struct job *jb, uint16_t port, const char *pcap, bool verbose)
+{
+	fflush(stdout);
+	if ((jb->out = tmpfile()) == NULL || (jb->pid = fork()) < 0) {
+		perror("kconform");
+		exit(71);
+	}
+	if (jb->pid == 0) {
+		dup2(fileno(jb->out), 1);
+		_exit(run_one(jb->sc, jb->family, port, pcap, verbose));
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct job jobs[128];
+	const struct tm_kscen *list[64], *sc;
+	const char *pcap = NULL;
+	int fam[2] = { AF_INET, AF_INET6 }, nfam = 2, opt, i, j, n = 0, njob = 0, bad = 0;
+	int par = 1, running = 0, next = 0;
+	uint16_t base = (uint16_t)(20000 + (getpid() % 150) * 256);
+	bool verbose = false;
+	char line[512];
+
+	while ((opt = getopt(argc, argv, "46b:j:lp:v")) != -1) {
+		switch (opt) {
+		case '4': fam[0] = AF_INET; nfam = 1; break;
+		case '6': fam[0] = AF_INET6; nfam = 1; break;
+		case 'b': base = (uint16_t)atoi(optarg); break;
+		case 'j': par = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+		case 'p': pcap = optarg; break;
+		case 'v': verbose = true; break;
+		case 'l':
+			for (sc = tm_kscens; sc->name != NULL; sc++)
+				printf("%-24s %-4s %s\n", sc->name, sc->source, sc->summary);
+			return 0;
+		default:
+			fprintf(stderr, "usage: kconform [-v] [-4|-6] [-j N] [-p PCAP] [-b PORT] [SCENARIO...]\n");
+			return 64;
+		}
+	}
+	if (optind == argc)
+		for (sc = tm_kscens; sc->name != NULL && n < 64; sc++)
+			list[n++] = sc;
+	for (i = optind; i < argc && n < 64; i++) {
+		if ((list[n] = tm_kscen_find(argv[i])) == NULL) {
+			fprintf(stderr, "kconform: unknown scenario '%s'\n", argv[i]);
+			return 64;
+		}
+		n++;
+	}
+	if (pcap != NULL && n * nfam > 1) {
+		fprintf(stderr, "kconform: -p needs exactly one scenario and family\n");
+		return 64;
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nfam; j++) {
+			jobs[njob].sc = list[i];
+			jobs[njob].family = fam[j];
+			njob++;
+		}
+	/* Run up to par scenarios at once; each one mostly waits on kernel timers. */
+	while (next < njob || running > 0) {
+		if (next < njob && running < par) {
+			start(&jobs[next], (uint16_t)(base + 10 * next), pcap, verbose);
+			next++;
+			running++;
+			continue;
+		}
+		{
+			int st = 0;
+			pid_t pid = wait(&st);
+
+			if (pid < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			for (i = 0; i < njob; i++)
+				if (jobs[i].pid == pid)
+					jobs[i].status = st;
+			running--;
+		}
+	}
+	for (i = 0; i < njob; i++) {
+		struct job *jb = &jobs[i];
+		bool pass = WIFEXITED(jb->status) && WEXITSTATUS(jb->status) == 0;
+
+		rewind(jb->out);
+		while (fgets(line, sizeof(line), jb->out) != NULL)
+			fputs(line, stdout);
+		fclose(jb->out);
+		printf("%s %d - %s %s (%s)\n", pass ? "ok" : "not ok", i + 1, jb->sc->name,
+		    jb->family == AF_INET ? "ipv4" : "ipv6", jb->sc->source);
+		if (!pass)
+			bad = 1;
+	}
+	return bad;
+}
