@@ -12,7 +12,7 @@
 #   CLOSE_WAIT    server side of a connection the client closed
 #   FIN_WAIT2     client side of it (shut down for writing but still open,
 #                 so a full socket, not a timewait mini-socket)
-#   TIME_WAIT     server-side active closes (--tw N of them)
+#   TIME_WAIT     server-side active closes (--tw N over IPv4, --tw6 N over IPv6)
 import argparse
 import socket
 import sys
@@ -20,6 +20,7 @@ import time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--tw", type=int, default=2)
+ap.add_argument("--tw6", type=int, default=0)
 ap.add_argument("--syn-addr", default=None)
 ap.add_argument("--hold", type=float, default=120)
 a = ap.parse_args()
@@ -67,6 +68,13 @@ keep += [c2, s2]
 for _ in range(a.tw):
     c3 = socket.create_connection(("127.0.0.1", 8080))
     s3, _ = ls.accept()
+    s3.close()
+    time.sleep(0.05)
+    c3.close()
+
+for _ in range(a.tw6):
+    c3 = socket.create_connection(("::1", 8081))
+    s3, _ = l6.accept()
     s3.close()
     time.sleep(0.05)
     c3.close()
