@@ -65,19 +65,17 @@ c2.shutdown(socket.SHUT_WR)
 keep += [c2, s2]
 
 # TIME_WAIT on the server side: it closes first, then the client.
-for _ in range(a.tw):
-    c3 = socket.create_connection(("127.0.0.1", 8080))
-    s3, _ = ls.accept()
-    s3.close()
-    time.sleep(0.05)
-    c3.close()
+def time_wait(listener, addr, n):
+    for _ in range(n):
+        c3 = socket.create_connection(addr)
+        s3, _ = listener.accept()
+        s3.close()
+        time.sleep(0.05)
+        c3.close()
 
-for _ in range(a.tw6):
-    c3 = socket.create_connection(("::1", 8081))
-    s3, _ = l6.accept()
-    s3.close()
-    time.sleep(0.05)
-    c3.close()
+
+time_wait(ls, ("127.0.0.1", 8080), a.tw)
+time_wait(l6, ("::1", 8081), a.tw6)
 
 c6 = socket.create_connection(("::1", 8081))
 s6, _ = l6.accept()

@@ -5,6 +5,7 @@
  * expected numbers were read off the fixture files by hand.
  */
 #include "tests/unit/check_main.h"
+#include "tests/unit/collectors/fixture.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,11 +18,7 @@
 static const char *
 root(const char *name)
 {
-	static char path[4096];
-	const char *dir = getenv("TD_SRCDIR") != NULL ? getenv("TD_SRCDIR") : TD_SRCDIR;
-
-	snprintf(path, sizeof(path), "%s/tests/fixtures/proc/%s", dir, name);
-	return path;
+	return fixture_path("proc", name);
 }
 
 START_TEST(test_counters_read_real_kernel)

@@ -6,6 +6,7 @@
  * what ss printed for the same namespace at the same moment (*.expect).
  */
 #include "tests/unit/check_main.h"
+#include "tests/unit/collectors/fixture.h"
 
 #include <sys/socket.h>
 
@@ -43,20 +44,18 @@ collect(const struct td_sock *sk, void *arg, struct td_err *err)
 static char *
 fixture(const char *name, size_t *len)
 {
-	const char *dir = getenv("TD_SRCDIR") != NULL ? getenv("TD_SRCDIR") : TD_SRCDIR;
-	char path[4096];
+	const char *path = fixture_path("netlink", name);
 	char *buf;
 	FILE *fp;
 	long n;
 
-	snprintf(path, sizeof(path), "%s/tests/fixtures/netlink/%s", dir, name);
 	fp = fopen(path, "rb");
 	ck_assert_msg(fp != NULL, "cannot open %s", path);
 	fseek(fp, 0, SEEK_END);
 	n = ftell(fp);
 	rewind(fp);
-	/* Netlink messages are read in place: keep them 4-byte aligned. */
-	buf = aligned_alloc(8, (size_t)n + 8);
+	/* Netlink messages are read in place: malloc aligns for any type. */
+	buf = malloc((size_t)n + 8);
 	ck_assert_ptr_nonnull(buf);
 	ck_assert_uint_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
 	fclose(fp);
@@ -110,7 +109,6 @@ static void
 check_against_ss(const struct seen *s, const char *expect_name)
 {
 	char *got[MAXSOCK], *want[MAXSOCK], line[512], l[80], r[80];
-	const char *dir = getenv("TD_SRCDIR") != NULL ? getenv("TD_SRCDIR") : TD_SRCDIR;
 	size_t nwant = 0, i;
 	FILE *fp;
 
@@ -122,9 +120,8 @@ check_against_ss(const struct seen *s, const char *expect_name)
 		    (unsigned long long)s->sk[i].inode, (unsigned long long)s->sk[i].cookie);
 		got[i] = strdup(line);
 	}
-	snprintf(line, sizeof(line), "%s/tests/fixtures/netlink/%s", dir, expect_name);
-	fp = fopen(line, "r");
-	ck_assert_msg(fp != NULL, "cannot open %s", line);
+	fp = fopen(fixture_path("netlink", expect_name), "r");
+	ck_assert_msg(fp != NULL, "cannot open %s", expect_name);
 	while (nwant < MAXSOCK && fgets(line, sizeof(line), fp) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
 		want[nwant++] = strdup(line);

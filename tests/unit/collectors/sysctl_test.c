@@ -4,6 +4,7 @@
  * kernel (tests/fixtures/proc/record.sh) and cases derived from them.
  */
 #include "tests/unit/check_main.h"
+#include "tests/unit/collectors/fixture.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,11 +17,7 @@
 static const char *
 root(const char *name)
 {
-	static char path[4096];
-	const char *dir = getenv("TD_SRCDIR") != NULL ? getenv("TD_SRCDIR") : TD_SRCDIR;
-
-	snprintf(path, sizeof(path), "%s/tests/fixtures/proc/%s", dir, name);
-	return path;
+	return fixture_path("proc", name);
 }
 
 START_TEST(test_sysctl_read_real_kernel)
