@@ -3,9 +3,9 @@
 #
 # Benchmarks, side by side with ss and netstat in the same run, reported as
 # ratios (tcpdoctor / ss).  A namespace made here is populated with N
-# ESTABLISHED pairs and N TIME_WAIT sockets (BENCH_N, default 10000, so
-# 3N+2 sockets), then each lister runs BENCH_RUNS times (default 15):
-# median wall time and peak RSS.  Also runs every bench/*.c binary, each of
+# ESTABLISHED pairs and N TIME_WAIT sockets (BENCH_N, default 6000, so
+# 3N+2 sockets), then each lister runs BENCH_RUNS times (default 21)
+# inside the namespace (bench/measure.py): median wall time and peak RSS.  Also runs every bench/*.c binary, each of
 # which prints "name value" lines.
 #
 # Usage: bench/run.sh BUILD_DIR
@@ -13,8 +13,8 @@ set -u
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-N=${BENCH_N:-10000}
-RUNS=${BENCH_RUNS:-15}
+N=${BENCH_N:-6000}
+RUNS=${BENCH_RUNS:-21}
 bin="$top/$build/tcpdoctor"
 
 for b in "$build"/bench/*; do
@@ -35,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 ip netns add "$ns" && ip -n "$ns" link set lo up || exit 1
 ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
-ulimit -n $((N * 2 + 1000))
+ulimit -n $((N * 2 + 1000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 ip netns exec "$ns" /usr/bin/python3 tests/helpers/workload.py bench "/tmp/$ns.ready" "$N" &
 wl=$!
 for _ in $(seq 1 600); do [ -s "/tmp/$ns.ready" ] && break; sleep 0.1; done
@@ -43,33 +43,15 @@ for _ in $(seq 1 600); do [ -s "/tmp/$ns.ready" ] && break; sleep 0.1; done
 total=$(ip netns exec "$ns" ss -tanH | wc -l)
 echo "sockets in the namespace: $total"
 
-# measure NAME COMMAND...: prints "NAME median_ms peak_rss_kib"
-measure() {
-	local name=$1 i t0 t1 rss
-	shift
-	local times=() rsses=()
-	for i in $(seq 1 "$RUNS"); do
-		t0=$(date +%s%N)
-		rss=$(/usr/bin/time -f '%M' ip netns exec "$ns" "$@" 2>&1 >/dev/null | tail -1)
-		t1=$(date +%s%N)
-		times+=($(( (t1 - t0) / 1000 )))
-		rsses+=("$rss")
-	done
-	local med mrss
-	med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-	mrss=$(printf '%s\n' "${rsses[@]}" | sort -n | tail -1)
-	echo "$name $med $mrss"
-}
-
-results=$(
-	measure "tcpdoctor-ls" "$bin" ls -H
-	measure "ss-tan" ss -tanH
-	measure "netstat-tan" netstat -tan
-	measure "tcpdoctor-ls-json" "$bin" ls -j
-	measure "ss-tan-e" ss -tanHe
-	measure "tcpdoctor-summary" "$bin" summary
-	measure "ss-s" ss -s
-)
+results=$(ip netns exec "$ns" /usr/bin/python3 bench/measure.py "$RUNS" \
+	"tcpdoctor-ls=$bin ls -H" \
+	"ss-tan=ss -tanH" \
+	"netstat-tan=netstat -tan" \
+	"tcpdoctor-ls-json=$bin ls -j" \
+	"ss-tan-e=ss -tanHe" \
+	"tcpdoctor-summary=$bin summary" \
+	"ss-tan-m=ss -tanHm" \
+	"ss-s=ss -s") || { echo "bench: $results"; exit 1; }
 echo
 printf '%-20s %12s %12s\n' "command" "median_us" "peak_rss_kib"
 echo "$results" | awk '{printf "%-20s %12s %12s\n", $1, $2, $3}'
@@ -80,5 +62,6 @@ echo "$results" | awk '
 		printf "ratio tcpdoctor-ls/ss-tan: time %.2f, rss %.2f\n", t["tcpdoctor-ls"] / t["ss-tan"], m["tcpdoctor-ls"] / m["ss-tan"]
 		printf "ratio tcpdoctor-ls/netstat-tan: time %.2f, rss %.2f\n", t["tcpdoctor-ls"] / t["netstat-tan"], m["tcpdoctor-ls"] / m["netstat-tan"]
 		printf "ratio tcpdoctor-ls-json/ss-tan-e: time %.2f, rss %.2f\n", t["tcpdoctor-ls-json"] / t["ss-tan-e"], m["tcpdoctor-ls-json"] / m["ss-tan-e"]
-		printf "ratio tcpdoctor-summary/ss-s: time %.2f, rss %.2f\n", t["tcpdoctor-summary"] / t["ss-s"], m["tcpdoctor-summary"] / m["ss-s"]
+		printf "ratio tcpdoctor-summary/ss-tan-m (both read every socket with its memory): time %.2f, rss %.2f\n", t["tcpdoctor-summary"] / t["ss-tan-m"], m["tcpdoctor-summary"] / m["ss-tan-m"]
+		printf "ratio tcpdoctor-summary/ss-s (ss -s reads only /proc/net/sockstat): time %.2f, rss %.2f\n", t["tcpdoctor-summary"] / t["ss-s"], m["tcpdoctor-summary"] / m["ss-s"]
 	}'

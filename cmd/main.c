@@ -184,6 +184,8 @@ main(int argc, char **argv)
 	long v;
 	int ch, status;
 
+	/* Listings are large: write stdout in big blocks, not 4 KiB ones. */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:N:46jhV", opts, NULL)) != -1) {
 		switch (ch) {
