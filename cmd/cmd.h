@@ -53,6 +53,7 @@ struct cmd {
 	unsigned int	 flags;
 	const char	*usage;		/* same words as the man page SYNOPSIS */
 	const char	*summary;	/* one line for `tcpdoctor --help` */
+	const char	*help;		/* options, for `tcpdoctor CMD --help`; may be NULL */
 };
 
 /* The table, for --help and the documentation check. */

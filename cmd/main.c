@@ -25,11 +25,27 @@
 /* Sorted; exact names only (ip(8) warns why prefixes break). */
 const struct cmd td_commands[] = {
 	{ "ls",		cmd_ls,		0,		"ls [-p] [-i] [-e] [-H] [FILTER]",
-	  "list sockets, like ss -tan, with filters" },
+	  "list sockets, like ss -tan, with filters",
+	  "  -p, --processes   owning process (pid, command)\n"
+	  "  -i, --info        tcp_info and socket memory on a second line\n"
+	  "  -e, --extended    timer, uid, inode, socket cookie\n"
+	  "  -H, --no-header   no header line\n"
+	  "  -j, --format F    json (one document) or ndjson (one socket per line)\n"
+	  "FILTER: [state NAME...] [exclude NAME...] [EXPR]\n"
+	  "  NAME: ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE,\n"
+	  "        CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING (any case, ss spellings too), or\n"
+	  "        all, connected, synchronized, bucket, big\n"
+	  "  EXPR: sport|dport OP PORT, src|dst PREFIX, joined by and, or, not, ( )\n"
+	  "        OP: = != < <= > >= (eq ne lt le gt ge); PREFIX: ADDR[/LEN][:PORT]\n"
+	  "example: tcpdoctor ls -p state close-wait dport = :5432" },
 	{ "snapshot",	cmd_snapshot,	0,		"snapshot [-o FILE]",
-	  "save sockets, counters and sysctls as JSON" },
+	  "save sockets, counters and sysctls as JSON",
+	  "  -o, --output FILE  write FILE atomically (temporary file + rename)\n"
+	  "read it back anywhere with: tcpdoctor --from FILE COMMAND" },
 	{ "summary",	cmd_summary,	0,		"summary [--top N]",
-	  "counts per state, listener queues, top ports and peers, key counters" },
+	  "counts per state, listener queues, top ports and peers, key counters",
+	  "  -t, --top N        how many ports and peers per state (1-100, default 5)\n"
+	  "  -j, --format json  one JSON document" },
 	{ "version",	cmd_version,	CMD_NO_NETNS,	"version",
 	  "print the version" },
 };
@@ -81,6 +97,12 @@ cmd_usage(FILE *fp, const struct td_ctx *ctx)
 		return;
 	}
 	fprintf(fp, "usage: tcpdoctor [GLOBAL OPTIONS] %s\n", c->usage);
+	if (fp == stdout) {
+		fprintf(fp, "%s\n", c->summary);
+		if (c->help != NULL)
+			fprintf(fp, "\n%s\n", c->help);
+		fputs("\nSee tcpdoctor(8); global options: tcpdoctor --help\n", fp);
+	}
 }
 
 void
