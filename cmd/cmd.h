@@ -98,6 +98,7 @@ int	cmd_bad_option(struct td_ctx *ctx, int ch, int argc, char **argv);
 void	cmd_source_init(struct td_ctx *ctx, struct td_source *src);
 
 /* One per cmd/<name>.c. */
+int	cmd_check(struct td_ctx *, int, char **);
 int	cmd_ls(struct td_ctx *, int, char **);
 int	cmd_snapshot(struct td_ctx *, int, char **);
 int	cmd_summary(struct td_ctx *, int, char **);

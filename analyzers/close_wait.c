@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * close_wait: sockets the peer closed and the application never did.
+ *
+ * CLOSE_WAIT means the peer's FIN arrived and the local application has
+ * not called close(); the kernel never times this state out, so the socket
+ * leaks until the process exits.  It keeps its inode, so the owner can be
+ * named; Recv-Q counts the unread bytes plus 1 for the FIN (KERNEL-FACTS
+ * F18, S4).  With --state-file the sockets are remembered by cookie, which
+ * gives their age and the growth per process across runs.  No sysctl fixes
+ * it, and the finding says so.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analyzers/analyzer.h"
+#include "analyzers/config.h"
+#include "analyzers/history.h"
+#include "analyzers/tally.h"
+
+#define CW_REPORT	10
+
+struct cw_key {
+	int32_t		pid;		/* 0 when the owner is unknown */
+	uint16_t	port;		/* local port */
+	char		comm[16];
+};
+
+struct cw_state {
+	struct td_tally	groups;		/* count, n[0] unread bytes, n[1] oldest age s, n[2] aged */
+	uint64_t	total, unread;
+	int64_t		oldest_s;
+};
+
+static void
+cw_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
+{
+	struct cw_state *st = stp;
+	struct cw_key key;
+	int64_t first = -1, age;
+	bool is_new;
+	int s;
+
+	/*
+	 * Inode 0 in CLOSE_WAIT: a child still in the accept queue, which the
+	 * application never accepted and so cannot close (accept_queue's case).
+	 */
+	if (sk->state != TD_ST_CLOSE_WAIT || sk->inode == 0)
+		return;
+	st->total++;
+	st->unread += sk->rqueue;
+	memset(&key, 0, sizeof(key));
+	key.port = sk->sport;
+	if (sk->has_owner) {
+		key.pid = sk->pid;
+		memcpy(key.comm, sk->comm, sizeof(key.comm) - 1);
+	}
+	s = tally_slot(&st->groups, &key, sizeof(key), &is_new);
+	st->groups.ent[s].count++;
+	st->groups.ent[s].n[0] += sk->rqueue;
+	if (sk->cookie == 0)
+		return;
+	if (ax->prev != NULL)
+		first = history_first_seen(ax->prev, sk->cookie);
+	if (first >= 0 && ax->snap->meta.mono_ns >= first) {
+		age = (ax->snap->meta.mono_ns - first) / 1000000000;
+		if ((uint64_t)age > st->groups.ent[s].n[1])
+			st->groups.ent[s].n[1] = (uint64_t)age;
+		st->groups.ent[s].n[2]++;
+		if (age > st->oldest_s)
+			st->oldest_s = age;
+	}
+	if (ax->next != NULL)
+		history_add_cookie(ax->next, sk->cookie, first >= 0 ? first : ax->snap->meta.mono_ns);
+}
+
+static int
+cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, struct td_findings *out,
+    struct td_err *err)
+{
+	const struct cw_key *k = (const void *)e->key;
+	uint64_t age = e->n[1];
+	int64_t prev = 0;
+	bool have_prev = false;
+	enum td_severity sev;
+	struct td_finding *f;
+	char who[48], gkey[TD_HISTORY_GAUGE_KEY];
+
+	if (k->pid != 0)
+		snprintf(who, sizeof(who), "%s[%d]", k->comm, k->pid);
+	else
+		snprintf(who, sizeof(who), "port %u", k->port);
+	snprintf(gkey, sizeof(gkey), "close_wait:%d:%s:%u", k->pid, k->comm, k->port);
+	if (ax->prev != NULL)
+		have_prev = history_gauge(ax->prev, gkey, &prev);
+	if (ax->next != NULL)
+		history_set_gauge(ax->next, gkey, (int64_t)e->count);
+	if (e->count >= config_get(ax->cfg, TD_TH_CW_CRITICAL))
+		sev = TD_SEV_CRITICAL;
+	else if (e->count >= config_get(ax->cfg, TD_TH_CW_WARNING) ||
+	    (e->n[2] > 0 && age >= config_get(ax->cfg, TD_TH_CW_AGE)))
+		sev = TD_SEV_WARNING;
+	else
+		return 0;
+	f = td_finding_add(out, err, "close_wait.leak", who, sev,
+	    "%s holds %llu connections in CLOSE_WAIT on local port %u: the peers closed and the application never called close() (an application bug; no sysctl fixes it)",
+	    who, (unsigned long long)e->count, k->port);
+	if (f == NULL)
+		return -1;
+	if (k->pid != 0) {
+		td_ev_int(f, "pid", k->pid);
+		td_ev_str(f, "command", "%s", k->comm);
+	}
+	td_ev_int(f, "local_port", k->port);
+	td_ev_int(f, "close_wait", (int64_t)e->count);
+	td_ev_int(f, "unread_bytes", (int64_t)e->n[0]);
+	if (e->n[2] > 0)
+		td_ev_int(f, "oldest_age_s", (int64_t)age);
+	if (have_prev)
+		td_ev_int(f, "growth", (int64_t)e->count - prev);
+	td_reco_add(f, TD_RECO_APP, "close()", NULL, NULL,
+	    "%s must close() each socket once read() returns 0 (the peer's FIN) or an error, also on error paths; watch its open descriptors (/proc/PID/fd). The kernel never times CLOSE_WAIT out: tcp_fin_timeout, keepalive and the TIME_WAIT knobs do not apply; restarting the process only hides the leak",
+	    k->pid != 0 ? who : "the application on this port");
+	return 0;
+}
+
+static int
+cw_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, struct td_err *err)
+{
+	struct cw_state *st = stp;
+	int idx[CW_REPORT];
+	size_t i, n;
+
+	n = tally_top(&st->groups, idx, CW_REPORT);
+	for (i = 0; i < n; i++)
+		if (cw_group(ax, &st->groups.ent[idx[i]], out, err) < 0)
+			return -1;
+	return 0;
+}
+
+const struct analyzer analyzer_close_wait = {
+	.id = "close_wait",
+	.title = "connections the peer closed and the application never did",
+	.state_size = sizeof(struct cw_state),
+	.visit = cw_visit,
+	.finish = cw_finish,
+};

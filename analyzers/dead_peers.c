@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dead_peers: established connections whose peer or path has gone away.
+ *
+ * A connection with unacknowledged data retransmits with exponential
+ * backoff until tcp_retries2 (15: about 924.6 s, ip-sysctl.rst) and then
+ * dies with ETIMEDOUT (TCPAbortOnTimeout, KERNEL-FACTS F19, S8).  An idle
+ * connection notices nothing unless it has SO_KEEPALIVE, and then only after
+ * tcp_keepalive_time + tcp_keepalive_probes x tcp_keepalive_intvl
+ * (7200 + 9 x 75 = 7875 s by default, F9).  TCP_USER_TIMEOUT bounds both
+ * per socket.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "analyzers/analyzer.h"
+#include "analyzers/config.h"
+#include "analyzers/tally.h"
+#include "collectors/sysctl.h"
+
+struct dp_state {
+	uint64_t	listen_ports[65536 / 64];
+	struct td_tally	peers;		/* backing-off sockets by remote address */
+	uint64_t	backing_off, unacked_bytes, idle;
+	uint32_t	max_retrans;
+};
+
+static bool
+dp_listening(const struct dp_state *st, uint16_t port)
+{
+	return (st->listen_ports[port / 64] >> (port % 64)) & 1;
+}
+
+static void
+dp_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
+{
+	struct dp_state *st = stp;
+	struct td_ep_key key;
+	bool is_new;
+	int s;
+
+	if (sk->state == TD_ST_LISTEN) {
+		st->listen_ports[sk->sport / 64] |= UINT64_C(1) << (sk->sport % 64);
+		return;
+	}
+	if (sk->state != TD_ST_ESTABLISHED || sk->kind != TD_SK_FULL)
+		return;
+	if (sk->timer == TD_TIMER_ON && sk->retrans >= config_get(ax->cfg, TD_TH_DP_RETRANS)) {
+		st->backing_off++;
+		st->unacked_bytes += sk->wqueue;
+		if (sk->retrans > st->max_retrans)
+			st->max_retrans = sk->retrans;
+		memset(&key, 0, sizeof(key));
+		key.addr = sk->dst;
+		s = tally_slot(&st->peers, &key, sizeof(key), &is_new);
+		st->peers.ent[s].count++;
+		return;
+	}
+	/* Inbound (its local port listens), idle, no keepalive timer. */
+	if (sk->timer == TD_TIMER_OFF && sk->has_tcpi && dp_listening(st, sk->sport) &&
+	    sk->tcpi.last_data_recv >= config_get(ax->cfg, TD_TH_DP_IDLE) * 1000 &&
+	    sk->tcpi.last_data_sent >= config_get(ax->cfg, TD_TH_DP_IDLE) * 1000)
+		st->idle++;
+}
+
+/*
+ * Seconds until a connection gives up after `retries` retransmissions with
+ * a 200 ms initial RTO doubling up to TCP_RTO_MAX (120 s): tcp_model_timeout()
+ * in net/ipv4/tcp_timer.c.  15 gives 924.6 s.
+ */
+static double
+dp_give_up_s(int64_t retries)
+{
+	const double rto_min = 0.2, rto_max = 120;
+	const int64_t thresh = 9;	/* ilog2(TCP_RTO_MAX / TCP_RTO_MIN) */
+
+	if (retries <= thresh)
+		return (double)((2LL << retries) - 1) * rto_min;
+	return (double)((2LL << thresh) - 1) * rto_min + (double)(retries - thresh) * rto_max;
+}
+
+static int
+dp_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, struct td_err *err)
+{
+	struct dp_state *st = stp;
+	const struct td_sysctls *sys = &ax->snap->sys;
+	int64_t r2 = sysctl_int(sys, TD_SYS_RETRIES2, 15);
+	int64_t kt = sysctl_int(sys, TD_SYS_KEEPALIVE_TIME, 7200);
+	int64_t ki = sysctl_int(sys, TD_SYS_KEEPALIVE_INTVL, 75);
+	int64_t kp = sysctl_int(sys, TD_SYS_KEEPALIVE_PROBES, 9);
+	uint64_t aborts = 0;
+	bool sb = true;
+	struct td_finding *f;
+	char peer[64] = "";
+	int top;
+
+	ax_counter(ax, TD_CTR_ABORT_ON_TIMEOUT, &aborts, &sb);
+	if (st->backing_off > 0) {
+		if (tally_top(&st->peers, &top, 1) == 1)
+			td_ep_str(&((const struct td_ep_key *)(const void *)st->peers.ent[top].key)->addr,
+			    0, peer, sizeof(peer));
+		f = td_finding_add(out, err, "dead_peers.retransmitting", "",
+		    st->backing_off >= config_get(ax->cfg, TD_TH_DP_WARNING) ? TD_SEV_WARNING : TD_SEV_INFO,
+		    "%llu established connections are retransmitting with backoff (up to %u times; most to %s): the peer or the path is gone; the kernel gives up after tcp_retries2=%lld, about %.0f s",
+		    (unsigned long long)st->backing_off, st->max_retrans, peer, (long long)r2,
+		    dp_give_up_s(r2));
+		if (f == NULL)
+			return -1;
+		td_ev_int(f, "retransmitting", (int64_t)st->backing_off);
+		td_ev_int(f, "max_retrans", st->max_retrans);
+		td_ev_int(f, "unacked_bytes", (int64_t)st->unacked_bytes);
+		td_ev_str(f, "top_peer", "%s", peer);
+		td_ev_int(f, "tcp_retries2", r2);
+		td_ev_float(f, "give_up_s", dp_give_up_s(r2));
+		ax_ev_counter(ax, f, TD_CTR_ABORT_ON_TIMEOUT);
+		ax_ev_window(ax, f);
+		td_reco_add(f, TD_RECO_APP, "TCP_USER_TIMEOUT", NULL, NULL,
+		    "set TCP_USER_TIMEOUT (ms) on these sockets to fail after a bounded time instead of %.0f s; check the path to %s",
+		    dp_give_up_s(r2), peer);
+	}
+	if (st->idle >= config_get(ax->cfg, TD_TH_DP_IDLE_COUNT)) {
+		f = td_finding_add(out, err, "dead_peers.no_keepalive", "", TD_SEV_INFO,
+		    "%llu inbound connections idle for over %.0f s without keepalive: a peer that vanished is never noticed and the socket stays forever",
+		    (unsigned long long)st->idle, config_get(ax->cfg, TD_TH_DP_IDLE));
+		if (f == NULL)
+			return -1;
+		td_ev_int(f, "idle_without_keepalive", (int64_t)st->idle);
+		td_ev_int(f, "tcp_keepalive_time", kt);
+		td_ev_int(f, "tcp_keepalive_intvl", ki);
+		td_ev_int(f, "tcp_keepalive_probes", kp);
+		td_ev_int(f, "keepalive_detection_s", kt + kp * ki);
+		td_reco_add(f, TD_RECO_APP, "SO_KEEPALIVE", NULL, NULL,
+		    "enable SO_KEEPALIVE (or an application ping); with the current sysctls a dead idle peer is found after %lld + %lld x %lld = %lld s; TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT set it per socket",
+		    (long long)kt, (long long)kp, (long long)ki, (long long)(kt + kp * ki));
+		if (kt > 600)
+			td_reco_sysctl(f, ax->snap, TD_SYS_KEEPALIVE_TIME, "600",
+			    "shortens detection for sockets that have SO_KEEPALIVE (only those); the rest still need the application to enable it");
+	}
+	if (aborts > 0 && st->backing_off == 0 && !sb) {
+		f = td_finding_add(out, err, "dead_peers.timeouts", "",
+		    aborts >= config_get(ax->cfg, TD_TH_DP_WARNING) ? TD_SEV_WARNING : TD_SEV_INFO,
+		    "%llu connections were killed by retransmission or keepalive timeouts since the last run",
+		    (unsigned long long)aborts);
+		if (f == NULL)
+			return -1;
+		ax_ev_counter(ax, f, TD_CTR_ABORT_ON_TIMEOUT);
+		ax_ev_window(ax, f);
+		td_reco_add(f, TD_RECO_APP, "peers", NULL, NULL,
+		    "peers or paths went away mid-connection; correlate with network events");
+	}
+	return 0;
+}
+
+const struct analyzer analyzer_dead_peers = {
+	.id = "dead_peers",
+	.title = "established connections to peers that stopped answering",
+	.state_size = sizeof(struct dp_state),
+	.visit = dp_visit,
+	.finish = dp_finish,
+};

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * orphans: sockets the application has closed that the kernel still
+ * finishes on its behalf.
+ *
+ * An orphaned FIN_WAIT2 becomes a timewait mini-socket with substate
+ * FIN_WAIT2 (inode 0) and lives at most tcp_fin_timeout (KERNEL-FACTS F2,
+ * S7): lowering tcp_fin_timeout shortens these, never TIME_WAIT (60 s,
+ * TCP_TIMEWAIT_LEN).  Orphaned full sockets (FIN_WAIT1, CLOSING, LAST_ACK
+ * with inode 0) count against tcp_max_orphans, which is host-wide; over it
+ * the kernel resets them (TCPAbortOnMemory, F11).  /proc/net/sockstat's
+ * orphan count is host-wide too, while the sockets seen here are this
+ * namespace's.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "analyzers/analyzer.h"
+#include "analyzers/config.h"
+#include "analyzers/tally.h"
+#include "collectors/sysctl.h"
+
+struct or_state {
+	struct td_tally	peers;		/* orphaned FIN_WAIT2 by remote address */
+	uint64_t	fin_wait2;	/* orphaned FIN_WAIT2 (timewait substate) */
+	uint64_t	full;		/* orphaned full sockets */
+	uint32_t	max_timer_ms;
+};
+
+static void
+or_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
+{
+	struct or_state *st = stp;
+	struct td_ep_key key;
+	bool is_new;
+	int s;
+
+	(void)ax;
+	if (sk->state == TD_ST_FIN_WAIT2 && sk->kind == TD_SK_TW) {
+		st->fin_wait2++;
+		if (sk->timer_ms > st->max_timer_ms)
+			st->max_timer_ms = sk->timer_ms;
+		memset(&key, 0, sizeof(key));
+		key.addr = sk->dst;
+		s = tally_slot(&st->peers, &key, sizeof(key), &is_new);
+		st->peers.ent[s].count++;
+		return;
+	}
+	if (sk->kind == TD_SK_FULL && sk->inode == 0 &&
+	    (sk->state == TD_ST_FIN_WAIT1 || sk->state == TD_ST_FIN_WAIT2 ||
+	    sk->state == TD_ST_CLOSING || sk->state == TD_ST_LAST_ACK))
+		st->full++;
+}
+
+static int
+or_fin_wait2(const struct analyzer_ctx *ax, const struct or_state *st, struct td_findings *out,
+    struct td_err *err)
+{
+	int64_t fin = sysctl_int(&ax->snap->sys, TD_SYS_FIN_TIMEOUT, 60);
+	struct td_finding *f;
+	char peer[64] = "", sug[16];
+	int top;
+
+	if (st->fin_wait2 < config_get(ax->cfg, TD_TH_OR_FIN_WAIT2))
+		return 0;
+	if (tally_top(&st->peers, &top, 1) == 1)
+		td_ep_str(&((const struct td_ep_key *)(const void *)st->peers.ent[top].key)->addr, 0,
+		    peer, sizeof(peer));
+	f = td_finding_add(out, err, "orphans.fin_wait2", "", TD_SEV_WARNING,
+	    "%llu orphaned FIN_WAIT2 sockets: this host closed, the peers (most: %s, %llu) have not sent their FIN; each lasts up to tcp_fin_timeout (%lld s)",
+	    (unsigned long long)st->fin_wait2, peer,
+	    (unsigned long long)(peer[0] != '\0' ? st->peers.ent[top].count : 0), (long long)fin);
+	if (f == NULL)
+		return -1;
+	td_ev_int(f, "orphaned_fin_wait2", (int64_t)st->fin_wait2);
+	td_ev_int(f, "tcp_fin_timeout", fin);
+	td_ev_float(f, "max_timer_s", st->max_timer_ms / 1000.0);
+	if (peer[0] != '\0') {
+		td_ev_str(f, "top_peer", "%s", peer);
+		td_ev_int(f, "top_peer_sockets", (int64_t)st->peers.ent[top].count);
+	}
+	td_reco_add(f, TD_RECO_APP, "peer close()", NULL, NULL,
+	    "usually the peer application never closes its side after reading our FIN: fix or time out the peer (%s)",
+	    peer[0] != '\0' ? peer : "see top_peer");
+	if (fin > 30) {
+		snprintf(sug, sizeof(sug), "%d", 30);
+		td_reco_sysctl(f, ax->snap, TD_SYS_FIN_TIMEOUT, sug,
+		    "frees these orphaned FIN_WAIT2 sockets sooner; it does not shorten TIME_WAIT (fixed at 60 s) and does not touch FIN_WAIT2 sockets whose application still holds them");
+	}
+	return 0;
+}
+
+static int
+or_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, struct td_err *err)
+{
+	struct or_state *st = stp;
+	const struct td_snapshot *snap = ax->snap;
+	int64_t max = sysctl_int(&snap->sys, TD_SYS_MAX_ORPHANS, -1);
+	uint64_t orphans = 0, aborts = 0;
+	bool have_orphans = snap->ctr.present[TD_CTR_SOCK_ORPHAN], sb = true;
+	double ratio = 0;
+	enum td_severity sev = TD_SEV_OK;
+	struct td_finding *f;
+	char sug[32];
+
+	if (or_fin_wait2(ax, st, out, err) < 0)
+		return -1;
+	if (have_orphans)
+		orphans = snap->ctr.v[TD_CTR_SOCK_ORPHAN];
+	ax_counter(ax, TD_CTR_ABORT_ON_MEMORY, &aborts, &sb);
+	if (have_orphans && max > 0) {
+		ratio = (double)orphans / (double)max;
+		if (ratio >= config_get(ax->cfg, TD_TH_OR_CRITICAL))
+			sev = TD_SEV_CRITICAL;
+		else if (ratio >= config_get(ax->cfg, TD_TH_OR_WARNING))
+			sev = TD_SEV_WARNING;
+	}
+	if (aborts > 0 && sev < TD_SEV_WARNING)
+		sev = sb ? TD_SEV_INFO : TD_SEV_WARNING;
+	if (sev == TD_SEV_OK)
+		return 0;
+	f = td_finding_add(out, err, "orphans.limit", "", sev,
+	    "%llu orphaned sockets host-wide against tcp_max_orphans %lld; %llu connections reset for too many orphans or memory (%s)",
+	    (unsigned long long)orphans, (long long)max, (unsigned long long)aborts,
+	    sb ? "since boot" : "since the last run");
+	if (f == NULL)
+		return -1;
+	td_ev_int(f, "orphans", (int64_t)orphans);
+	if (max > 0) {
+		td_ev_int(f, "tcp_max_orphans", max);
+		td_ev_float(f, "fill_ratio", ratio);
+	}
+	td_ev_int(f, "orphaned_here", (int64_t)(st->full + st->fin_wait2));
+	ax_ev_counter(ax, f, TD_CTR_ABORT_ON_MEMORY);
+	ax_ev_window(ax, f);
+	td_reco_add(f, TD_RECO_APP, "close()", NULL, NULL,
+	    "orphans are connections closed with data still unacknowledged or peers that never finish; find which peers (tcpdoctor ls state fin-wait-1 state last-ack)");
+	if (max > 0 && ratio >= config_get(ax->cfg, TD_TH_OR_WARNING)) {
+		snprintf(sug, sizeof(sug), "%lld", (long long)(max * 2));
+		td_reco_sysctl(f, snap, TD_SYS_MAX_ORPHANS, sug,
+		    "each orphan can hold up to about 64 KiB of unswappable memory (ip-sysctl.rst): raise it only with memory to spare; tcp_orphan_retries (0 means 8) bounds how long they retransmit");
+	}
+	return 0;
+}
+
+const struct analyzer analyzer_orphans = {
+	.id = "orphans",
+	.title = "orphaned FIN_WAIT2 and other closed-but-unfinished sockets",
+	.state_size = sizeof(struct or_state),
+	.visit = or_visit,
+	.finish = or_finish,
+};

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcpdoctor check: run every analyzer over one streaming pass of the
+ * sockets and report the findings (table, JSON, Nagios, Prometheus).
+ * Exit status follows the Nagios plugin guidelines: 0 OK (nothing above
+ * info), 1 WARNING, 2 CRITICAL, 3 UNKNOWN for any failure: bad flag, bad
+ * configuration, failure to collect or to write.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzers/analyzer.h"
+#include "analyzers/config.h"
+#include "analyzers/history.h"
+#include "cmd/check_common.h"
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/findings.h"
+#include "collectors/source.h"
+
+static const char check_help[] =
+    "usage: tcpdoctor [GLOBAL OPTIONS] check [OPTIONS]\n"
+    "  -c, --config FILE      thresholds (default " TD_CONFIG_DEFAULT " if it exists)\n"
+    "      --set S.K=VALUE    set one threshold, e.g. --set close_wait.warning=20\n"
+    "      --only ID,...      run only these analyzers\n"
+    "      --skip ID,...      run all but these analyzers\n"
+    "      --state-file FILE  keep counters and sockets between runs (rates, growth, age)\n"
+    "  -o, --output FILE      write the report to FILE atomically (temporary file + rename)\n"
+    "  -j, --json             same as --format json\n"
+    "      --format FORMAT    table, json, nagios or prometheus\n"
+    "exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n";
+
+/* Write the report with the chosen renderer to fp. */
+static int
+render(FILE *fp, enum td_format fmt, const struct check_report *r)
+{
+	switch (fmt) {
+	case TD_FMT_JSON:
+		return findings_json(fp, r);
+	case TD_FMT_NAGIOS:
+		return findings_nagios(fp, r);
+	case TD_FMT_PROMETHEUS:
+		return findings_prometheus(fp, r);
+	default:
+		return findings_table(fp, r);
+	}
+}
+
+/* Write to path through a temporary file in the same directory and rename(). */
+static int
+render_file(struct td_ctx *ctx, const char *path, enum td_format fmt, const struct check_report *r)
+{
+	char tmp[4096];
+	FILE *fp;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "output '%s': name too long", path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
+	fchmod(fd, 0644);
+	fp = fdopen(fd, "w");
+	if (fp == NULL) {
+		close(fd);
+		unlink(tmp);
+		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
+	}
+	if (render(fp, fmt, r) < 0 || fflush(fp) != 0 || fsync(fd) != 0) {
+		fclose(fp);
+		unlink(tmp);
+		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "output '%s': write failed: %s", path, strerror(errno));
+	}
+	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+enum { OPT_SET = 256, OPT_ONLY, OPT_SKIP, OPT_STATE, OPT_FORMAT };
+
+int
+cmd_check(struct td_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "set",	required_argument,	NULL, OPT_SET },
+		{ "only",	required_argument,	NULL, OPT_ONLY },
+		{ "skip",	required_argument,	NULL, OPT_SKIP },
+		{ "state-file",	required_argument,	NULL, OPT_STATE },
+		{ "output",	required_argument,	NULL, 'o' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "format",	required_argument,	NULL, OPT_FORMAT },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct check_opts co;
+	struct check_state cs;
+	struct check_report rep;
+	int ch, status;
+
+	check_opts_init(&co, ctx);
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:c:o:jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			co.config = optarg;
+			co.config_explicit = true;
+			break;
+		case OPT_SET:
+			if (co.nset >= CHECK_MAX_SET)
+				return cmd_fail(ctx, TD_EXIT_UNKNOWN, "too many --set options");
+			co.set[co.nset++] = optarg;
+			break;
+		case OPT_ONLY:
+			co.only = optarg;
+			break;
+		case OPT_SKIP:
+			co.skip = optarg;
+			break;
+		case OPT_STATE:
+			co.state_file = optarg;
+			break;
+		case 'o':
+			co.output = optarg;
+			break;
+		case 'j':
+			co.format = TD_FMT_JSON;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "table") == 0)
+				co.format = TD_FMT_TABLE;
+			else if (strcmp(optarg, "json") == 0)
+				co.format = TD_FMT_JSON;
+			else if (strcmp(optarg, "nagios") == 0)
+				co.format = TD_FMT_NAGIOS;
+			else if (strcmp(optarg, "prometheus") == 0)
+				co.format = TD_FMT_PROMETHEUS;
+			else
+				return cmd_fail(ctx, TD_EXIT_UNKNOWN,
+				    "--format: unknown format '%s' (table, json, nagios, prometheus)", optarg);
+			break;
+		case 'h':
+			fputs(check_help, ctx->out);
+			return TD_EXIT_OK;
+		case ':':
+			return cmd_fail(ctx, TD_EXIT_UNKNOWN, "option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return cmd_fail(ctx, TD_EXIT_UNKNOWN, "unknown option '%s' (see tcpdoctor check --help)",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "unexpected argument '%s'", argv[optind]);
+	if (co.format == TD_FMT_NDJSON)
+		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "--format ndjson is not supported here (table, json, nagios, prometheus)");
+
+	status = check_collect(ctx, &co, &cs, TD_EXIT_UNKNOWN);
+	if (status != 0) {
+		check_state_free(&cs);
+		return status;
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.snap = &cs.snap;
+	rep.findings = &cs.findings;
+	rep.worst = td_findings_worst(&cs.findings);
+	rep.status = rep.worst == TD_SEV_CRITICAL ? TD_EXIT_CRITICAL :
+	    rep.worst == TD_SEV_WARNING ? TD_EXIT_WARNING : TD_EXIT_OK;
+	rep.sockets = cs.sockets;
+	memcpy(rep.by_state, cs.by_state, sizeof(rep.by_state));
+	rep.analyzers = cs.nanalyzers;
+	rep.interval_s = cs.run.ax.delta.known ? cs.run.ax.delta.interval_s : 0;
+
+	if (co.output != NULL)
+		status = render_file(ctx, co.output, co.format, &rep);
+	else if (render(ctx->out, co.format, &rep) < 0)
+		status = cmd_fail(ctx, TD_EXIT_UNKNOWN, "writing output: %s", strerror(errno));
+	if (status == 0)
+		status = check_save_state(ctx, &co, &cs, TD_EXIT_UNKNOWN);
+	check_state_free(&cs);
+	return status != 0 ? status : rep.status;
+}

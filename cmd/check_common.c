@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* The analysis pipeline shared by check and tune; see check_common.h. */
+#include "cmd/check_common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/exit.h"
+
+void
+check_opts_init(struct check_opts *co, const struct td_ctx *ctx)
+{
+	memset(co, 0, sizeof(*co));
+	co->config = TD_CONFIG_DEFAULT;
+	co->format = ctx->format;
+}
+
+static int
+check_fail(struct td_ctx *ctx, int status, const struct td_err *err)
+{
+	return cmd_fail(ctx, status, "%s", err->msg[0] != '\0' ? err->msg : "internal error");
+}
+
+static int
+check_config(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
+    int fail_status, uint64_t *mask)
+{
+	struct td_err err = { 0 };
+	uint64_t all = (UINT64_C(1) << analyzer_count()) - 1, m;
+	unsigned int i;
+
+	config_defaults(&cs->cfg);
+	if (config_load(&cs->cfg, co->config, co->config_explicit, &err) < 0)
+		return check_fail(ctx, fail_status, &err);
+	for (i = 0; i < co->nset; i++)
+		if (config_set(&cs->cfg, co->set[i], &err) < 0)
+			return check_fail(ctx, fail_status, &err);
+	*mask = all & ~cs->cfg.disabled;
+	if (co->only != NULL) {
+		if (analyzer_parse_list(co->only, &m, &err) < 0)
+			return cmd_fail(ctx, fail_status, "--only: %s", err.msg);
+		*mask = m;
+	}
+	if (co->skip != NULL) {
+		if (analyzer_parse_list(co->skip, &m, &err) < 0)
+			return cmd_fail(ctx, fail_status, "--skip: %s", err.msg);
+		*mask &= ~m;
+	}
+	return 0;
+}
+
+static int
+check_walk_sock(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct check_state *cs = arg;
+
+	(void)err;
+	cs->sockets++;
+	if (sk->state < TD_ST_MAX)
+		cs->by_state[sk->state]++;
+	analyzer_run_visit(&cs->run, sk);
+	return 0;
+}
+
+int
+check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
+    int fail_status)
+{
+	struct td_err err = { 0 };
+	uint64_t mask = 0;
+	size_t i;
+	int rc;
+
+	memset(cs, 0, sizeof(*cs));
+	cs->lockfd = -1;
+	if ((rc = check_config(ctx, co, cs, fail_status, &mask)) != 0)
+		return rc;
+	cmd_source_init(ctx, &cs->src);
+	cs->src.want_owner = true;	/* close_wait names processes */
+	if (source_header(&cs->src, &cs->snap, &err) < 0)
+		return check_fail(ctx, fail_status, &err);
+
+	if (co->state_file != NULL) {
+		cs->lockfd = history_lock(co->state_file, 10, &err);
+		if (cs->lockfd < 0 || history_load(&cs->prev, co->state_file, &err) < 0)
+			return check_fail(ctx, fail_status, &err);
+		history_init(&cs->next, &cs->snap);
+		cs->run.ax.next = &cs->next;
+		if (history_matches(&cs->prev, &cs->snap)) {
+			cs->run.ax.prev = &cs->prev;
+			cs->run.ax.delta.known = true;
+			cs->run.ax.delta.interval_s =
+			    (double)(cs->snap.meta.mono_ns - cs->prev.mono_ns) / 1e9;
+		}
+	}
+	cs->run.ax.snap = &cs->snap;
+	cs->run.ax.cfg = &cs->cfg;
+	cs->run.enabled = mask;
+	for (i = 0; i < analyzer_count(); i++)
+		cs->nanalyzers += (mask >> i) & 1;
+	if (analyzer_run_init(&cs->run, &err) < 0 ||
+	    source_walk(&cs->src, check_walk_sock, cs, &err) < 0 ||
+	    analyzer_run_finish(&cs->run, &cs->findings, &err) < 0)
+		return check_fail(ctx, fail_status, &err);
+	return 0;
+}
+
+int
+check_save_state(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
+    int fail_status)
+{
+	struct td_err err = { 0 };
+
+	if (co->state_file == NULL)
+		return 0;
+	if (history_save(&cs->next, co->state_file, &err) < 0)
+		return check_fail(ctx, fail_status, &err);
+	return 0;
+}
+
+void
+check_state_free(struct check_state *cs)
+{
+	analyzer_run_free(&cs->run);
+	td_findings_free(&cs->findings);
+	history_free(&cs->prev);
+	history_free(&cs->next);
+	history_unlock(cs->lockfd);
+	cs->lockfd = -1;
+	source_close(&cs->src);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What `check` and `tune` share: their analyzer options, and the pipeline
+ * that loads the configuration and the state file, collects one snapshot
+ * and runs the analyzers over it.
+ */
+#ifndef TD_CMD_CHECK_COMMON_H
+#define TD_CMD_CHECK_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analyzers/analyzer.h"
+#include "analyzers/config.h"
+#include "analyzers/history.h"
+#include "cmd/cmd.h"
+#include "collectors/source.h"
+
+#define CHECK_MAX_SET	64
+
+struct check_opts {
+	const char	*config;		/* -c FILE, or the default path */
+	bool		 config_explicit;	/* -c given: the file must exist */
+	const char	*set[CHECK_MAX_SET];	/* --set, in order */
+	unsigned int	 nset;
+	const char	*only, *skip;		/* --only, --skip lists */
+	const char	*state_file;		/* --state-file */
+	const char	*output;		/* -o FILE */
+	enum td_format	 format;
+};
+
+struct check_state {
+	struct td_source	src;
+	struct td_snapshot	snap;
+	struct td_config	cfg;
+	struct td_history	prev, next;
+	struct analyzer_run	run;
+	struct td_findings	findings;
+	uint64_t		sockets;
+	uint64_t		by_state[TD_ST_MAX];
+	unsigned int		nanalyzers;
+	int			lockfd;
+};
+
+/* Defaults, with the format taken from the global options. */
+void	check_opts_init(struct check_opts *co, const struct td_ctx *ctx);
+/*
+ * Load the configuration, take the state file's lock and read it, collect
+ * the snapshot and run the enabled analyzers into cs->findings.  Returns 0,
+ * or the exit status fail_status after printing the error.  Call
+ * check_state_free() in any case.
+ */
+int	check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
+	    int fail_status);
+/* Write the state file (if asked for); 0 or fail_status after an error. */
+int	check_save_state(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
+	    int fail_status);
+void	check_state_free(struct check_state *cs);
+
+#endif /* TD_CMD_CHECK_COMMON_H */

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Renderers for findings; see findings.h.  Prometheus names are
+ * tcpdoctor_ + snake_case, counters end in _total, HELP and TYPE appear
+ * once per family and label values escape \, " and newline.
+ */
+#include "cmd/findings.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "collectors/counters.h"
+#include "collectors/sysctl.h"
+
+static const char *const sev_upper[] = { "OK", "INFO", "WARNING", "CRITICAL" };
+
+/* ---- Table ---- */
+
+/* Print text wrapped at width, every line after the first indented by indent. */
+static void
+wrap(FILE *fp, const char *text, int first_col, int indent, int width)
+{
+	int col = first_col, wl;
+	const char *p = text, *w;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		for (w = p; *w != '\0' && *w != ' '; w++)
+			;
+		wl = (int)(w - p);
+		if (col > indent && col + 1 + wl > width) {
+			fprintf(fp, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > first_col || (col > indent && p != text)) {
+			fputc(' ', fp);
+			col++;
+		}
+		fprintf(fp, "%.*s", wl, p);
+		col += wl;
+		p = w;
+	}
+	fputc('\n', fp);
+}
+
+static void
+ev_value(char *buf, size_t len, const struct td_evidence *e)
+{
+	switch (e->type) {
+	case TD_EV_INT:
+		snprintf(buf, len, "%lld", (long long)e->i);
+		break;
+	case TD_EV_FLOAT:
+		snprintf(buf, len, "%.3g", e->f);
+		break;
+	case TD_EV_BOOL:
+		snprintf(buf, len, "%s", e->i ? "yes" : "no");
+		break;
+	case TD_EV_STR:
+		snprintf(buf, len, "%s", e->s);
+		break;
+	}
+}
+
+int
+findings_table(FILE *fp, const struct check_report *r)
+{
+	const struct td_meta *m = &r->snap->meta;
+	char line[4096], v[96];
+	size_t i, j, off;
+
+	fprintf(fp, "%s: %s, netns %s, kernel %s: %llu sockets checked by %u analyzers\n",
+	    sev_upper[r->worst], m->host, m->netns[0] != '\0' ? m->netns : "(current)",
+	    m->kernel, (unsigned long long)r->sockets, r->analyzers);
+	if (r->findings->n == 0)
+		fputs("nothing to report\n", fp);
+	for (i = 0; i < r->findings->n; i++) {
+		const struct td_finding *f = &r->findings->v[i];
+
+		fprintf(fp, "\n%-8s %s%s%s\n", sev_upper[f->severity], f->id,
+		    f->subject[0] != '\0' ? "  " : "", f->subject);
+		fputs("  ", fp);
+		wrap(fp, f->summary, 2, 4, 100);
+		off = 0;
+		line[0] = '\0';
+		for (j = 0; j < f->nev; j++) {
+			ev_value(v, sizeof(v), &f->ev[j]);
+			off += (size_t)snprintf(line + off, off < sizeof(line) ? sizeof(line) - off : 0,
+			    "%s%s=%s", j > 0 ? " " : "", f->ev[j].key, v);
+			if (off >= sizeof(line))
+				break;
+		}
+		if (f->nev > 0) {
+			fputs("  evidence: ", fp);
+			wrap(fp, line, 12, 4, 100);
+		}
+		for (j = 0; j < f->nreco; j++) {
+			const struct td_reco *rc = &f->reco[j];
+
+			if (rc->suggested[0] != '\0' && strcmp(rc->current, rc->suggested) != 0)
+				snprintf(line, sizeof(line), "fix (%s) %s: %s -> %s: %s",
+				    td_reco_kind_name(rc->kind), rc->key,
+				    rc->current[0] != '\0' ? rc->current : "?", rc->suggested, rc->reason);
+			else
+				snprintf(line, sizeof(line), "fix (%s) %s: %s",
+				    td_reco_kind_name(rc->kind), rc->key, rc->reason);
+			fputs("  ", fp);
+			wrap(fp, line, 2, 6, 100);
+		}
+	}
+	return ferror(fp) ? -1 : 0;
+}
+
+/* ---- JSON ---- */
+
+static json_t *
+json_i64(int64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+json_t *
+findings_json_meta(const struct td_snapshot *snap, const char *command)
+{
+	const struct td_meta *m = &snap->meta;
+	char when[40];
+	struct tm tm;
+	time_t t = (time_t)(m->time_ns / 1000000000);
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(o, "schema", json_string(TD_SCHEMA));
+	json_object_set_new(o, "command", json_string(command));
+	json_object_set_new(o, "time", json_string(when));
+	json_object_set_new(o, "host", json_string(m->host));
+	json_object_set_new(o, "netns", json_string(m->netns));
+	json_object_set_new(o, "kernel", json_string(m->kernel));
+	return o;
+}
+
+json_t *
+findings_json_finding(const struct td_finding *f)
+{
+	json_t *o = json_object(), *ev = json_object(), *recos = json_array(), *r;
+	unsigned int j;
+
+	if (o == NULL || ev == NULL || recos == NULL) {
+		json_decref(o);
+		json_decref(ev);
+		json_decref(recos);
+		return NULL;
+	}
+	json_object_set_new(o, "id", json_string(f->id));
+	json_object_set_new(o, "severity", json_string(td_severity_name(f->severity)));
+	json_object_set_new(o, "subject", json_string(f->subject));
+	json_object_set_new(o, "summary", json_string(f->summary));
+	for (j = 0; j < f->nev; j++) {
+		const struct td_evidence *e = &f->ev[j];
+
+		switch (e->type) {
+		case TD_EV_INT:
+			json_object_set_new(ev, e->key, json_i64(e->i));
+			break;
+		case TD_EV_FLOAT:
+			json_object_set_new(ev, e->key, isfinite(e->f) ? json_real(e->f) : json_null());
+			break;
+		case TD_EV_BOOL:
+			json_object_set_new(ev, e->key, json_boolean(e->i));
+			break;
+		case TD_EV_STR:
+			json_object_set_new(ev, e->key, json_string(e->s));
+			break;
+		}
+	}
+	json_object_set_new(o, "evidence", ev);
+	for (j = 0; j < f->nreco; j++) {
+		const struct td_reco *rc = &f->reco[j];
+
+		r = json_object();
+		json_object_set_new(r, "kind", json_string(td_reco_kind_name(rc->kind)));
+		json_object_set_new(r, "key", json_string(rc->key));
+		json_object_set_new(r, "current", rc->current[0] != '\0' ? json_string(rc->current) : json_null());
+		json_object_set_new(r, "suggested", rc->suggested[0] != '\0' ? json_string(rc->suggested) : json_null());
+		json_object_set_new(r, "reason", json_string(rc->reason));
+		json_array_append_new(recos, r);
+	}
+	json_object_set_new(o, "recommendations", recos);
+	return o;
+}
+
+int
+findings_json(FILE *fp, const struct check_report *r)
+{
+	json_t *doc, *arr, *st, *f;
+	size_t i;
+	int rc;
+
+	doc = findings_json_meta(r->snap, "check");
+	if (doc == NULL)
+		return -1;
+	json_object_set_new(doc, "status", json_string(td_severity_name(r->worst)));
+	json_object_set_new(doc, "exit_status", json_integer(r->status));
+	json_object_set_new(doc, "sockets", json_i64((int64_t)r->sockets));
+	st = json_object();
+	for (i = 1; i < TD_ST_MAX; i++)
+		if (i != TD_ST_NEW_SYN_RECV)
+			json_object_set_new(st, td_state_name((unsigned int)i), json_i64((int64_t)r->by_state[i]));
+	json_object_set_new(doc, "states", st);
+	if (r->interval_s > 0)
+		json_object_set_new(doc, "interval_s", json_real(r->interval_s));
+	else
+		json_object_set_new(doc, "interval_s", json_null());
+	arr = json_array();
+	for (i = 0; i < r->findings->n; i++) {
+		f = findings_json_finding(&r->findings->v[i]);
+		if (f == NULL) {
+			json_decref(arr);
+			json_decref(doc);
+			errno = ENOMEM;
+			return -1;
+		}
+		json_array_append_new(arr, f);
+	}
+	json_object_set_new(doc, "findings", arr);
+	rc = json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (rc != 0)
+		return -1;
+	fputc('\n', fp);
+	return ferror(fp) ? -1 : 0;
+}
+
+/* ---- Nagios ---- */
+
+/* Perfdata labels are quoted; a quote inside one is doubled (Nagios plugin guidelines). */
+static void
+perf(FILE *fp, const char *label, uint64_t v, const char *uom)
+{
+	const char *p;
+
+	fputs(" '", fp);
+	for (p = label; *p != '\0'; p++) {
+		if (*p == '\'')
+			fputc('\'', fp);
+		fputc(*p, fp);
+	}
+	fprintf(fp, "'=%llu%s;;;0", (unsigned long long)v, uom);
+}
+
+int
+findings_nagios(FILE *fp, const struct check_report *r)
+{
+	static const int states[] = {
+		TD_ST_ESTABLISHED, TD_ST_SYN_RECV, TD_ST_TIME_WAIT, TD_ST_CLOSE_WAIT,
+		TD_ST_FIN_WAIT2, TD_ST_LISTEN,
+	};
+	static const int ctrs[] = {
+		TD_CTR_LISTEN_OVERFLOWS, TD_CTR_LISTEN_DROPS, TD_CTR_SYNCOOKIES_SENT,
+		TD_CTR_TW_OVERFLOW, TD_CTR_OUT_RSTS, TD_CTR_ABORT_ON_TIMEOUT,
+	};
+	const struct td_findings *fs = r->findings;
+	size_t i, shown = 0;
+	char msg[400];
+
+	fprintf(fp, "TCPDOCTOR %s - ", sev_upper[r->worst]);
+	if (fs->n == 0) {
+		fprintf(fp, "nothing to report, %llu sockets", (unsigned long long)r->sockets);
+	} else {
+		for (i = 0; i < fs->n && shown < 3; i++) {
+			if (fs->v[i].severity < TD_SEV_WARNING && shown > 0)
+				break;
+			/* The plugin output is one line and '|' starts perfdata. */
+			snprintf(msg, sizeof(msg), "%s", fs->v[i].summary);
+			for (char *p = msg; *p != '\0'; p++)
+				if (*p == '|' || *p == '\n')
+					*p = '/';
+			fprintf(fp, "%s%s: %s", shown > 0 ? "; " : "", fs->v[i].id, msg);
+			shown++;
+		}
+		if (fs->n > shown)
+			fprintf(fp, " (+%zu more)", fs->n - shown);
+	}
+	fputs(" |", fp);
+	perf(fp, "sockets", r->sockets, "");
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		perf(fp, td_state_name((unsigned int)states[i]), r->by_state[states[i]], "");
+	for (i = 0; i < sizeof(ctrs) / sizeof(ctrs[0]); i++)
+		if (r->snap->ctr.present[ctrs[i]])
+			perf(fp, td_counter_fields[ctrs[i]].json, r->snap->ctr.v[ctrs[i]], "c");
+	fputc('\n', fp);
+	return ferror(fp) ? -1 : 0;
+}
+
+/* ---- Prometheus ---- */
+
+static void
+prom_label(FILE *fp, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(fp, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", fp);
+		else
+			fputc(*v, fp);
+	}
+}
+
+static void
+prom_family(FILE *fp, const char *name, const char *type, const char *help)
+{
+	const char *p;
+
+	fprintf(fp, "# HELP %s ", name);
+	for (p = help; *p != '\0'; p++) {	/* HELP escapes \ and newline */
+		if (*p == '\\')
+			fputs("\\\\", fp);
+		else if (*p == '\n')
+			fputs("\\n", fp);
+		else
+			fputc(*p, fp);
+	}
+	fprintf(fp, "\n# TYPE %s %s\n", name, type);
+}
+
+int
+findings_prometheus(FILE *fp, const struct check_report *r)
+{
+	const struct td_snapshot *snap = r->snap;
+	uint64_t nsev[4] = { 0 };
+	size_t i;
+
+	prom_family(fp, "tcpdoctor_check_status", "gauge",
+	    "Result of tcpdoctor check: 0 ok, 1 warning, 2 critical, 3 unknown (Nagios exit status)");
+	fprintf(fp, "tcpdoctor_check_status %d\n", r->status);
+	prom_family(fp, "tcpdoctor_check_timestamp_seconds", "gauge",
+	    "When the snapshot was taken, seconds since the epoch");
+	fprintf(fp, "tcpdoctor_check_timestamp_seconds %.3f\n", (double)snap->meta.time_ns / 1e9);
+
+	for (i = 0; i < r->findings->n; i++)
+		nsev[r->findings->v[i].severity]++;
+	prom_family(fp, "tcpdoctor_findings", "gauge", "Number of findings by severity");
+	for (i = TD_SEV_INFO; i <= TD_SEV_CRITICAL; i++)
+		fprintf(fp, "tcpdoctor_findings{severity=\"%s\"} %llu\n",
+		    td_severity_name((enum td_severity)i), (unsigned long long)nsev[i]);
+	if (r->findings->n > 0) {
+		prom_family(fp, "tcpdoctor_finding_severity", "gauge",
+		    "Each current finding: 1 info, 2 warning, 3 critical");
+		for (i = 0; i < r->findings->n; i++) {
+			const struct td_finding *f = &r->findings->v[i];
+
+			fputs("tcpdoctor_finding_severity{id=\"", fp);
+			prom_label(fp, f->id);
+			fputs("\",subject=\"", fp);
+			prom_label(fp, f->subject);
+			fprintf(fp, "\",severity=\"%s\"} %d\n", td_severity_name(f->severity), (int)f->severity);
+		}
+	}
+
+	prom_family(fp, "tcpdoctor_sockets", "gauge", "TCP sockets by state, as sock_diag reports them");
+	for (i = 1; i < TD_ST_MAX; i++)
+		if (i != TD_ST_NEW_SYN_RECV)
+			fprintf(fp, "tcpdoctor_sockets{state=\"%s\"} %llu\n",
+			    td_state_name((unsigned int)i), (unsigned long long)r->by_state[i]);
+
+	for (i = 0; i < TD_CTR_MAX; i++) {
+		const struct td_field *fd = &td_counter_fields[i];
+		char name[96];
+
+		if (!snap->ctr.present[i])
+			continue;
+		snprintf(name, sizeof(name), "tcpdoctor_%s%s", fd->json,
+		    fd->kind == TD_COUNTER ? "_total" : "");
+		prom_family(fp, name, fd->kind == TD_COUNTER ? "counter" : "gauge", fd->help);
+		fprintf(fp, "%s %llu\n", name, (unsigned long long)snap->ctr.v[i]);
+	}
+
+	prom_family(fp, "tcpdoctor_sysctl", "gauge", "TCP sysctl values (integer knobs; port range as its two ends)");
+	for (i = 0; i < TD_SYS_MAX; i++) {
+		const struct td_sysval *sv = &snap->sys.s[i];
+
+		if (!sv->readable || td_sysctl_fields[i].kind == TD_SYS_TEXT)
+			continue;
+		if (td_sysctl_fields[i].kind == TD_SYS_PAIR) {
+			fprintf(fp, "tcpdoctor_sysctl{name=\"%s\",part=\"low\"} %lld\n",
+			    td_sysctl_fields[i].name, (long long)sv->v[0]);
+			fprintf(fp, "tcpdoctor_sysctl{name=\"%s\",part=\"high\"} %lld\n",
+			    td_sysctl_fields[i].name, (long long)sv->v[1]);
+		} else {
+			fprintf(fp, "tcpdoctor_sysctl{name=\"%s\"} %lld\n",
+			    td_sysctl_fields[i].name, (long long)sv->v[0]);
+		}
+	}
+	return ferror(fp) ? -1 : 0;
+}

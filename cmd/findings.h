@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Renderers for the findings of `check` (and the sysctl snippet of `tune`
+ * builds on the same data): a table for people, one JSON document, one
+ * Nagios line with perfdata, and Prometheus text exposition.  They decide
+ * nothing: the analyzers did.
+ */
+#ifndef TD_CMD_FINDINGS_H
+#define TD_CMD_FINDINGS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "analyzers/analyzer.h"
+#include "collectors/snapshot.h"
+
+/* What `check` saw besides the findings. */
+struct check_report {
+	const struct td_snapshot	*snap;
+	const struct td_findings	*findings;
+	enum td_severity		 worst;
+	int				 status;	/* the exit status */
+	uint64_t			 sockets;
+	uint64_t			 by_state[TD_ST_MAX];
+	unsigned int			 analyzers;	/* how many ran */
+	double				 interval_s;	/* since the previous run, 0 if none */
+};
+
+/* Each returns 0, or -1 when writing fails (errno set). */
+int	findings_table(FILE *fp, const struct check_report *r);
+int	findings_json(FILE *fp, const struct check_report *r);
+int	findings_nagios(FILE *fp, const struct check_report *r);
+int	findings_prometheus(FILE *fp, const struct check_report *r);
+
+/* JSON helpers shared by check and tune (cmd/ only). */
+struct json_t;
+/* A new object with schema, command, time, host, netns and kernel set. */
+struct json_t	*findings_json_meta(const struct td_snapshot *snap, const char *command);
+/* A finding as a JSON object. */
+struct json_t	*findings_json_finding(const struct td_finding *f);
+
+#endif /* TD_CMD_FINDINGS_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for analyzers/close_wait.c on synthetic streams (KERNEL-FACTS S4, F18). */
+#include "tests/unit/check_main.h"
+
+#include "tests/unit/analyzers/synth.h"
+
+static void
+feed_cw(struct synth_run *r, int n, int pid, const char *comm, int port)
+{
+	struct td_sock sk;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		sk = synth_sock(TD_ST_CLOSE_WAIT, "10.0.0.1", port, "10.0.0.9", 50000 + i);
+		sk.rqueue = 1;		/* the unread FIN */
+		if (pid != 0) {
+			sk.has_owner = true;
+			sk.pid = pid;
+			snprintf(sk.comm, sizeof(sk.comm), "%s", comm);
+		}
+		synth_feed(r, &sk);
+	}
+}
+
+START_TEST(test_close_wait_s4_named)
+{
+	struct synth_run r;
+	const struct td_finding *f;
+	unsigned int j;
+
+	synth_begin(&r, "close_wait");
+	feed_cw(&r, 12, 777, "leaky", 9000);
+	synth_finish(&r);
+	f = synth_find(&r, "close_wait.leak");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->severity, TD_SEV_WARNING);
+	ck_assert_str_eq(f->subject, "leaky[777]");
+	ck_assert_int_eq(synth_ev(f, "close_wait"), 12);
+	ck_assert_int_eq(synth_ev(f, "pid"), 777);
+	ck_assert_int_eq(synth_ev(f, "local_port"), 9000);
+	ck_assert_int_eq(synth_ev(f, "unread_bytes"), 12);
+	ck_assert_ptr_nonnull(strstr(f->summary, "no sysctl fixes it"));
+	for (j = 0; j < f->nreco; j++)
+		ck_assert_int_ne(f->reco[j].kind, TD_RECO_SYSCTL);
+	synth_end(&r);
+}
+END_TEST
+
+START_TEST(test_close_wait_healthy_silent)
+{
+	struct synth_run r;
+	struct td_sock sk;
+
+	synth_begin(&r, "close_wait");
+	feed_cw(&r, 2, 777, "ok", 9000);
+	/* Unaccepted children (inode 0) belong to accept_queue. */
+	sk = synth_sock(TD_ST_CLOSE_WAIT, "10.0.0.1", 8080, "10.0.0.9", 1);
+	sk.inode = 0;
+	for (int i = 0; i < 10; i++)
+		synth_feed(&r, &sk);
+	synth_finish(&r);
+	ck_assert_uint_eq(r.out.n, 0);
+	synth_end(&r);
+}
+END_TEST
+
+START_TEST(test_close_wait_critical_count)
+{
+	struct synth_run r;
+
+	synth_begin(&r, "close_wait");
+	feed_cw(&r, 250, 0, "", 9000);
+	synth_finish(&r);
+	ck_assert_int_eq(r.out.v[0].severity, TD_SEV_CRITICAL);
+	ck_assert_str_eq(r.out.v[0].subject, "port 9000");
+	synth_end(&r);
+}
+END_TEST
+
+/* One socket seen 400 s ago in the previous run: old enough to warn; growth tracked. */
+START_TEST(test_close_wait_age_and_growth)
+{
+	struct synth_run r;
+	struct td_history prev, next;
+	const struct td_finding *f;
+	struct td_sock sk;
+
+	synth_begin(&r, "close_wait");
+	synth_prev(&r, &prev, 400);
+	sk = synth_sock(TD_ST_CLOSE_WAIT, "10.0.0.1", 9000, "10.0.0.9", 50000);
+	sk.has_owner = true;
+	sk.pid = 5;
+	snprintf(sk.comm, sizeof(sk.comm), "old");
+	history_add_cookie(&prev, sk.cookie, r.snap.meta.mono_ns - 400LL * 1000000000);
+	history_set_gauge(&prev, "close_wait:5:old:9000", 0);
+	history_init(&next, &r.snap);
+	r.run.ax.next = &next;
+	synth_feed(&r, &sk);
+	synth_finish(&r);
+	f = synth_find(&r, "close_wait.leak");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->severity, TD_SEV_WARNING);
+	ck_assert_int_eq(synth_ev(f, "oldest_age_s"), 400);
+	ck_assert_int_eq(synth_ev(f, "growth"), 1);
+	/* The next state keeps the first-seen time, not now. */
+	ck_assert_uint_eq(next.ncookies, 1);
+	ck_assert_int_eq(next.cookies[0].first_ns, r.snap.meta.mono_ns - 400LL * 1000000000);
+	synth_end(&r);
+	history_free(&prev);
+	history_free(&next);
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite *s = suite_create("analyzers/close_wait");
+	TCase *tc = tcase_create("close_wait");
+
+	tcase_add_test(tc, test_close_wait_s4_named);
+	tcase_add_test(tc, test_close_wait_healthy_silent);
+	tcase_add_test(tc, test_close_wait_critical_count);
+	tcase_add_test(tc, test_close_wait_age_and_growth);
+	suite_add_tcase(s, tc);
+	return s;
+}
