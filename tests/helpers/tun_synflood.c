@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test helper: a spoofed SYN flood through a TUN device, as KERNEL-FACTS'
+ * "Realistic scenarios" describe.  Creates TUN device DEV with address
+ * LOCAL/15 (so 198.18.0.0/15 is routed into it), prints "ready", waits until
+ * the file GO exists, then writes COUNT SYNs to LOCAL:PORT from random
+ * sources in 198.18.0.0/15 (never 198.18.0.0/24, where LOCAL lives).  The
+ * listener's SYN-ACKs come back out of the device; they are read and
+ * counted into the file STATS ("synacks N") and vanish, so the requests are
+ * never completed.  Runs until killed.  Needs CAP_NET_ADMIN; use only inside
+ * a namespace the test made.
+ * Usage: tun_synflood DEV LOCAL PORT COUNT GO STATS [SEED]
+ */
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static uint16_t
+csum(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *p = data;
+
+	for (; len > 1; len -= 2, p += 2)
+		sum += (uint32_t)(p[0] << 8 | p[1]);
+	if (len)
+		sum += (uint32_t)(p[0] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint32_t
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 11);
+}
+
+static int
+die(const char *what)
+{
+	fprintf(stderr, "tun_synflood: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+/* Address LOCAL/15 on DEV and bring it up. */
+static int
+configure(const char *dev, struct in_addr local)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (s < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev);
+	sin->sin_family = AF_INET;
+	sin->sin_addr = local;
+	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
+		goto fail;
+	sin->sin_addr.s_addr = htonl(0xfffe0000u);
+	if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
+		goto fail;
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	close(s);
+	return 0;
+fail:
+	close(s);
+	return -1;
+}
+
+static void
+syn(uint8_t *buf, struct in_addr dst, uint16_t port, uint32_t src, uint16_t sport, uint32_t seq)
+{
+	struct iphdr *ip = (struct iphdr *)buf;
+	struct tcphdr *tcp = (struct tcphdr *)(buf + sizeof(*ip));
+	struct {
+		uint32_t	src, dst;
+		uint8_t		zero, proto;
+		uint16_t	len;
+		struct tcphdr	tcp;
+	} ph;
+
+	memset(buf, 0, sizeof(*ip) + sizeof(*tcp));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(sizeof(*ip) + sizeof(*tcp));
+	ip->id = htons((uint16_t)seq);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->saddr = htonl(src);
+	ip->daddr = dst.s_addr;
+	tcp->source = htons(sport);
+	tcp->dest = htons(port);
+	tcp->seq = htonl(seq);
+	tcp->doff = 5;
+	tcp->syn = 1;
+	tcp->window = htons(65535);
+	ph.src = ip->saddr;
+	ph.dst = ip->daddr;
+	ph.zero = 0;
+	ph.proto = IPPROTO_TCP;
+	ph.len = htons(sizeof(*tcp));
+	ph.tcp = *tcp;
+	tcp->check = csum(&ph, sizeof(ph), 0);
+	ip->check = csum(ip, sizeof(*ip), 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ifreq ifr;
+	struct in_addr local;
+	struct pollfd pfd;
+	uint8_t buf[2048];
+	long port, count, i, synacks = 0;
+	uint32_t src;
+	FILE *fp;
+	ssize_t n;
+	int fd;
+
+	if (argc < 7 || argc > 8 || inet_pton(AF_INET, argv[2], &local) != 1 ||
+	    (port = strtol(argv[3], NULL, 10)) <= 0 || port > 65535 ||
+	    (count = strtol(argv[4], NULL, 10)) <= 0 || count > 100000) {
+		fprintf(stderr, "usage: tun_synflood DEV LOCAL PORT COUNT GO STATS [SEED]\n");
+		return 64;
+	}
+	if (argc == 8)
+		rng ^= strtoull(argv[7], NULL, 10) * 0x9e3779b97f4a7c15ULL;
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return die("/dev/net/tun");
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", argv[1]);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return die("TUNSETIFF");
+	if (configure(argv[1], local) < 0)
+		return die("configure the device");
+	printf("ready\n");
+	fflush(stdout);
+	for (i = 0; access(argv[5], F_OK) != 0; i++) {
+		if (i > 600)
+			return die("waiting for the go file");
+		usleep(50000);
+	}
+	for (i = 0; i < count; i++) {
+		/* 198.18.0.0/15 minus 198.18.0.0/24: 198.18.1.0 .. 198.19.255.254 */
+		do
+			src = 0xc6120000u + (rnd() & 0x1ffff);
+		while ((src & 0xffffff00u) == 0xc6120000u || (src & 0xff) == 0 || (src & 0xff) == 255);
+		syn(buf, local, (uint16_t)port, src, (uint16_t)(1024 + rnd() % 60000), rnd());
+		if (write(fd, buf, sizeof(struct iphdr) + sizeof(struct tcphdr)) < 0)
+			return die("write");
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
+			return die("poll");
+		if (!(pfd.revents & POLLIN))
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n < (ssize_t)(sizeof(struct iphdr) + sizeof(struct tcphdr)))
+			continue;
+		if (buf[9] == IPPROTO_TCP) {
+			const struct tcphdr *t = (const struct tcphdr *)(buf + (buf[0] & 0xf) * 4);
+
+			if (t->syn && t->ack)
+				synacks++;
+		}
+		fp = fopen(argv[6], "w");
+		if (fp != NULL) {
+			fprintf(fp, "synacks %ld\n", synacks);
+			fclose(fp);
+		}
+	}
+}

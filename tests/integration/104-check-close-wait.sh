@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# S4: a server ("leakysrv") that accepts and never closes; 8 clients close.
+# check must name the process in close_wait.leak (warning), count its
+# CLOSE_WAIT sockets and unread bytes as ss does, give no sysctl advice,
+# and exit 1.
+. "$(dirname "$0")/../lib.sh"
+require_root
+ns=$(mkns cw) || skip_all "cannot create a network namespace"
+dir=$(tmpdir)
+bg ip netns exec "$ns" "$PY" -c '
+import ctypes, socket, sys, time
+ctypes.CDLL(None).prctl(15, b"leakysrv", 0, 0, 0)     # PR_SET_NAME: comm
+l = socket.socket(); l.bind(("127.0.0.1", 9000)); l.listen(64)
+kept = []
+cs = [socket.create_connection(("127.0.0.1", 9000)) for i in range(8)]
+for i in range(8): kept.append(l.accept()[0])
+for i, c in enumerate(cs):
+    if i < 3: c.send(b"hello")
+    c.close()
+time.sleep(0.3)
+open(sys.argv[1], "w").write("ready")
+time.sleep(600)
+' "$dir/ready"
+pid=$BG_PID
+wait_for 10 test -s "$dir/ready" || { not_ok "server ready"; exit 1; }
+spid=$(pgrep -n -x leakysrv)
+
+"$TD_BIN" -N "$ns" check -j > "$dir/out.json"
+expect_eq "check exits 1" "$?" 1
+"$PY" - "$dir/out.json" > "$dir/facts" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [x for x in d["findings"] if x["id"] == "close_wait.leak"]
+print("n", len(f))
+f = f[0]; e = f["evidence"]
+print("severity", f["severity"]); print("subject", f["subject"])
+for k in ("close_wait", "unread_bytes", "pid", "command", "local_port"): print(k, e.get(k))
+print("kinds", " ".join(sorted(set(r["kind"] for r in f["recommendations"]))))
+print("summary", f["summary"])
+PYEOF
+get() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$dir/facts"; }
+kcw=$(ip netns exec "$ns" ss -tanH state close-wait | wc -l)
+kunread=$(ip netns exec "$ns" ss -tanH state close-wait | awk '{ s += $1 } END { print s }')
+expect_eq "one leak finding" "$(get n)" 1
+expect_eq "severity warning" "$(get severity)" warning
+expect_eq "names the process" "$(get subject)" "leakysrv[$spid]"
+expect_eq "command" "$(get command)" leakysrv
+expect_eq "pid" "$(get pid)" "$spid"
+expect_eq "CLOSE_WAIT count = ss" "$(get close_wait)" "$kcw"
+expect_eq "8 sockets" "$kcw" 8
+expect_eq "unread bytes = ss Recv-Q sum (3 x 5 bytes + 8 FINs)" "$(get unread_bytes)" "$kunread"
+expect_eq "local port" "$(get local_port)" 9000
+expect_eq "application advice only" "$(get kinds)" app
+check "says no sysctl fixes it" grep -q "no sysctl fixes it" <(get summary)
+: "$pid"
