@@ -84,7 +84,7 @@ render_file(struct td_ctx *ctx, const char *path, enum td_format fmt, const stru
 	return 0;
 }
 
-enum { OPT_SET = 256, OPT_ONLY, OPT_SKIP, OPT_STATE, OPT_FORMAT };
+enum { OPT_SET = 256, OPT_ONLY, OPT_SKIP, OPT_STATE };
 
 int
 cmd_check(struct td_ctx *ctx, int argc, char **argv)
@@ -96,8 +96,7 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 		{ "skip",	required_argument,	NULL, OPT_SKIP },
 		{ "state-file",	required_argument,	NULL, OPT_STATE },
 		{ "output",	required_argument,	NULL, 'o' },
-		{ "json",	no_argument,		NULL, 'j' },
-		{ "format",	required_argument,	NULL, OPT_FORMAT },
+		CMD_FORMAT_LONGOPTS,
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -110,6 +109,12 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:c:o:jh", opts, NULL)) != -1) {
+		switch (cmd_format_opt(ctx, ch, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			return TD_EXIT_UNKNOWN;
+		}
 		switch (ch) {
 		case 'c':
 			co.config = optarg;
@@ -132,22 +137,6 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 		case 'o':
 			co.output = optarg;
 			break;
-		case 'j':
-			co.format = TD_FMT_JSON;
-			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "table") == 0)
-				co.format = TD_FMT_TABLE;
-			else if (strcmp(optarg, "json") == 0)
-				co.format = TD_FMT_JSON;
-			else if (strcmp(optarg, "nagios") == 0)
-				co.format = TD_FMT_NAGIOS;
-			else if (strcmp(optarg, "prometheus") == 0)
-				co.format = TD_FMT_PROMETHEUS;
-			else
-				return cmd_fail(ctx, TD_EXIT_UNKNOWN,
-				    "--format: unknown format '%s' (table, json, nagios, prometheus)", optarg);
-			break;
 		case 'h':
 			fputs(check_help, ctx->out);
 			return TD_EXIT_OK;
@@ -160,6 +149,7 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "unexpected argument '%s'", argv[optind]);
+	co.format = ctx->format;
 	if (co.format == TD_FMT_NDJSON)
 		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "--format ndjson is not supported here (table, json, nagios, prometheus)");
 

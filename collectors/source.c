@@ -101,8 +101,8 @@ source_header(struct td_source *src, struct td_snapshot *snap, struct td_err *er
 
 /* One sock_diag dump per family asked for, AF_INET first (as ss). */
 static int
-dump_families(const struct td_source *src, bool want_info, td_sock_fn fn, void *arg,
-    struct td_err *err)
+dump_families(const struct td_source *src, unsigned int states, bool want_info, td_sock_fn fn,
+    void *arg, struct td_err *err)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct sockdiag_req req;
@@ -113,7 +113,7 @@ dump_families(const struct td_source *src, bool want_info, td_sock_fn fn, void *
 			continue;
 		memset(&req, 0, sizeof(req));
 		req.family = families[i];
-		req.states = src->states;
+		req.states = states;
 		req.want_info = want_info;
 		if (sockdiag_dump(&req, fn, arg, err) < 0)
 			return -1;
@@ -157,11 +157,13 @@ walk_with_owners(const struct td_source *src, td_sock_fn fn, void *arg, struct t
 	ow.map = procs_new();
 	if (ow.map == NULL)
 		return td_errf(err, ENOMEM, "procs: out of memory");
-	rc = dump_families(src, false, want_inode, ow.map, err);
+	/* The light dump only needs the states whose owners were asked for. */
+	rc = dump_families(src, src->owner_states != 0 ? src->states & src->owner_states : src->states,
+	    false, want_inode, ow.map, err);
 	if (rc == 0)
 		rc = procs_resolve(ow.map, proc_root(src), NULL, err);
 	if (rc == 0)
-		rc = dump_families(src, src->want_info, add_owner, &ow, err);
+		rc = dump_families(src, src->states, src->want_info, add_owner, &ow, err);
 	procs_free(ow.map);
 	return rc;
 }
@@ -182,7 +184,7 @@ source_walk(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 	}
 	if (src->want_owner)
 		return walk_with_owners(src, fn, arg, err);
-	return dump_families(src, src->want_info, fn, arg, err);
+	return dump_families(src, src->states, src->want_info, fn, arg, err);
 }
 
 void

@@ -27,6 +27,8 @@ struct td_source {
 	unsigned int	 states;	/* state mask (TD_STATE_BIT), applied in the kernel */
 	int		 family;	/* 0 for both, AF_INET or AF_INET6 */
 	bool		 want_owner;	/* resolve inode -> pid/comm (procs.c) */
+	unsigned int	 owner_states;	/* with want_owner: only for these states
+					 * (TD_STATE_BIT mask); 0 = every state */
 	bool		 want_info;	/* ask for tcp_info, skmeminfo, congestion */
 
 	/* Private to the collectors. */
