@@ -75,24 +75,37 @@ int	cmd_status_for(int code);
 /* Print a subcommand's usage line to fp. */
 void	cmd_usage(FILE *fp, const struct td_ctx *ctx);
 /*
- * Output-format options every command accepts after its name as well:
- * -j/--json and --format FORMAT.  Put CMD_FORMAT_LONGOPTS in the command's
- * option table and "j" in its short options, and pass getopt's result to
- * cmd_format_opt() first: it returns 1 when it took the option, 0 when the
- * option is not a format option, or -1 (message printed) on a bad format.
+ * Option parsing for a subcommand, getopt_long with the common parts done:
+ * -h/--help (prints the usage, status 0), -j/--json and --format FORMAT
+ * (which every command accepts after its name too), unknown options and
+ * missing arguments (one-line error, status 64).  Put CMD_COMMON_LONGOPTS
+ * in the command's long options; shortopts lists only its own letters.
+ * Returns the next option for the command to handle, -1 at the end of the
+ * options (optind is the first operand), or CMD_OPT_EXIT with *status set.
+ * main() resets getopt before calling a command's run().
  */
 #define CMD_OPT_FORMAT	0x1000
+#define CMD_OPT_EXIT	(-2)
+#define CMD_COMMON_LONGOPTS						\
+	{ "help",	no_argument,		NULL, 'h' },			\
+	CMD_FORMAT_LONGOPTS
 #define CMD_FORMAT_LONGOPTS						\
 	{ "json",	no_argument,		NULL, 'j' },			\
 	{ "format",	required_argument,	NULL, CMD_OPT_FORMAT }
+struct option;
+int	cmd_getopt(struct td_ctx *ctx, int argc, char **argv, const char *shortopts,
+	    const struct option *longopts, int *status);
+/*
+ * The pieces cmd_getopt() is made of, for a command that runs getopt_long
+ * itself: cmd_format_opt() takes -j/--format (returns 1 when it took the
+ * option, 0 when ch is not a format option, -1 after printing the error
+ * for a bad format); cmd_bad_option() prints the one-line error for
+ * getopt's '?' or ':' in ch and returns 64.
+ */
 int	cmd_format_opt(struct td_ctx *ctx, int ch, const char *arg);
+int	cmd_bad_option(struct td_ctx *ctx, int ch, int argc, char **argv);
 /* Parse a format name; 0, or -1 when unknown. */
 int	cmd_parse_format(const char *s, enum td_format *fmt);
-/*
- * The one-line error for getopt's '?' (unknown option) or ':' (missing
- * argument; start the short options with "+:") in ch; returns 64.
- */
-int	cmd_bad_option(struct td_ctx *ctx, int ch, int argc, char **argv);
 
 /* Prepare a source from the global options (netns already entered). */
 void	cmd_source_init(struct td_ctx *ctx, struct td_source *src);

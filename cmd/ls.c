@@ -41,8 +41,7 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 		{ "info",	no_argument, NULL, 'i' },
 		{ "extended",	no_argument, NULL, 'e' },
 		{ "no-header",	no_argument, NULL, 'H' },
-		{ "help",	no_argument, NULL, 'h' },
-		CMD_FORMAT_LONGOPTS,
+		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct out_opts oo = { .family = ctx->family };
@@ -55,25 +54,13 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 	struct ls_walk w;
 	int ch, status = TD_EXIT_OK;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:pieHhj", opts, NULL)) != -1) {
-		switch (cmd_format_opt(ctx, ch, optarg)) {
-		case 1:
-			continue;
-		case -1:
-			return TD_EXIT_USAGE;
-		}
+	while ((ch = cmd_getopt(ctx, argc, argv, "pieH", opts, &status)) != -1) {
 		switch (ch) {
 		case 'p': oo.owner = true; break;
 		case 'i': oo.info = true; break;
 		case 'e': oo.extended = true; break;
 		case 'H': oo.no_header = true; break;
-		case 'h':
-			cmd_usage(stdout, ctx);
-			return TD_EXIT_OK;
-		default:
-			return cmd_bad_option(ctx, ch, argc, argv);
+		default: return status;
 		}
 	}
 	if (filter_parse(&filter, argc - optind, argv + optind, &err) < 0)

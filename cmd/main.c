@@ -141,16 +141,46 @@ cmd_format_opt(struct td_ctx *ctx, int ch, const char *arg)
 int
 cmd_bad_option(struct td_ctx *ctx, int ch, int argc, char **argv)
 {
-	const char *word = optind - 1 < argc && optind > 0 ? argv[optind - 1] : "?";
+	const char *word = optind > 0 && optind - 1 < argc ? argv[optind - 1] : "?";
 
 	if (ch == ':')
 		return cmd_fail(ctx, TD_EXIT_USAGE, "option '%s' needs an argument (see tcpdoctor %s --help)",
 		    word, ctx->cmd);
-	if (optopt != 0)
+	if (optopt != 0 && optopt < 256)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "unknown option '-%c' (see tcpdoctor %s --help)",
 		    optopt, ctx->cmd);
 	return cmd_fail(ctx, TD_EXIT_USAGE, "unknown option '%s' (see tcpdoctor %s --help)", word,
 	    ctx->cmd);
+}
+
+int
+cmd_getopt(struct td_ctx *ctx, int argc, char **argv, const char *shortopts,
+    const struct option *longopts, int *status)
+{
+	char opts[64];
+	int ch;
+
+	snprintf(opts, sizeof(opts), "+:hj%s", shortopts);
+	for (;;) {
+		ch = getopt_long(argc, argv, opts, longopts, NULL);
+		switch (cmd_format_opt(ctx, ch, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			*status = TD_EXIT_USAGE;
+			return CMD_OPT_EXIT;
+		}
+		if (ch == 'h') {
+			cmd_usage(stdout, ctx);
+			*status = TD_EXIT_OK;
+			return CMD_OPT_EXIT;
+		}
+		if (ch == ':' || ch == '?') {
+			*status = cmd_bad_option(ctx, ch, argc, argv);
+			return CMD_OPT_EXIT;
+		}
+		return ch;
+	}
 }
 
 int
@@ -291,7 +321,11 @@ main(int argc, char **argv)
 		else
 			snprintf(ctx.netns_label, sizeof(ctx.netns_label), "pid:%d", ctx.netns_pid);
 	}
-	status = c->run(&ctx, argc - optind, argv + optind);
+	/* Commands parse their own options: restart getopt for them. */
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	status = c->run(&ctx, argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_OSERR,
 		    "writing output: %s", strerror(errno));

@@ -25,8 +25,7 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output",	required_argument, NULL, 'o' },
-		{ "help",	no_argument, NULL, 'h' },
-		CMD_FORMAT_LONGOPTS,
+		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct snapfile_writer w;
@@ -38,24 +37,13 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 	FILE *fp = ctx->out;
 	int ch, fd, status = TD_EXIT_OK;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:o:hj", opts, NULL)) != -1) {
-		switch (cmd_format_opt(ctx, ch, optarg)) {
-		case 1:
-			continue;
-		case -1:
-			return TD_EXIT_USAGE;
-		}
+	while ((ch = cmd_getopt(ctx, argc, argv, "o:", opts, &status)) != -1) {
 		switch (ch) {
 		case 'o':
 			out = optarg;
 			break;
-		case 'h':
-			cmd_usage(stdout, ctx);
-			return TD_EXIT_OK;
 		default:
-			return cmd_bad_option(ctx, ch, argc, argv);
+			return status;
 		}
 	}
 	if (optind < argc)

@@ -445,8 +445,7 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "top",	required_argument, NULL, 't' },
-		{ "help",	no_argument, NULL, 'h' },
-		CMD_FORMAT_LONGOPTS,
+		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct summary s = { 0 };
@@ -458,15 +457,7 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 	long v;
 	int ch, status = TD_EXIT_OK;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:t:hj", opts, NULL)) != -1) {
-		switch (cmd_format_opt(ctx, ch, optarg)) {
-		case 1:
-			continue;
-		case -1:
-			return TD_EXIT_USAGE;
-		}
+	while ((ch = cmd_getopt(ctx, argc, argv, "t:", opts, &status)) != -1) {
 		switch (ch) {
 		case 't':
 			errno = 0;
@@ -476,11 +467,8 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 				    "--top: '%s' is not a number from 1 to %d", optarg, TOP_MAX);
 			ntop = (unsigned int)v;
 			break;
-		case 'h':
-			cmd_usage(stdout, ctx);
-			return TD_EXIT_OK;
 		default:
-			return cmd_bad_option(ctx, ch, argc, argv);
+			return status;
 		}
 	}
 	if (optind < argc)
