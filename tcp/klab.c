@@ -50,16 +50,25 @@ write_file(const char *path, const char *val, struct td_err *err)
 }
 
 int
-tm_klab_enter(struct tm_klab *lab, struct td_err *err)
+tm_klab_enter(struct tm_klab *lab, unsigned int id, struct td_err *err)
 {
+	unsigned int a = 1 + (id / 250) % 250, b = 2 + id % 250;
+	char buf[64];
+
 	memset(lab, 0, sizeof(*lab));
 	lab->tun.fd = -1;
+	snprintf(lab->local4_s, sizeof(lab->local4_s), "198.18.%u.%u", a, b);
+	snprintf(lab->local6_s, sizeof(lab->local6_s), "2001:db8:7464::%x:%x:1", a, b);
+	tm_addr_parse(lab->local4_s, &lab->local4);
+	tm_addr_parse(lab->local6_s, &lab->local6);
+	snprintf(buf, sizeof(buf), "198.19.%u.%u", a, b);
+	tm_addr_parse(buf, &lab->peer4);
+	snprintf(buf, sizeof(buf), "2001:db8:7464::%x:%x:2", a, b);
+	tm_addr_parse(buf, &lab->peer6);
 	if (unshare(CLONE_NEWNET) < 0)
 		return td_errf(err, errno, "new network namespace: %s%s", strerror(errno),
 		    errno == EPERM ? " (needs root)" : "");
 	lab->entered = true;
-	tm_addr_parse(TM_KLAB_LOCAL4, &lab->local4);
-	tm_addr_parse(TM_KLAB_LOCAL6, &lab->local6);
 	/*
 	 * No router solicitations or duplicate address detection on the wire
 	 * we compare: set before the device exists, so it inherits "default".
@@ -252,6 +261,25 @@ port_wanted(const struct tm_klab *lab, long sport, long dport)
 	    (dport >= lab->port_lo && dport <= lab->port_hi);
 }
 
+/* Is the event's local address the lab's?  (The kernel side is the source.) */
+static bool
+addr_wanted(const struct tm_klab *lab, const char *at)
+{
+	char pat[80];
+
+	snprintf(pat, sizeof(pat), " saddr=%s ", lab->local4_s);
+	if (strstr(at, pat) != NULL)
+		return true;
+	snprintf(pat, sizeof(pat), " saddrv6=%s ", lab->local6_s);
+	if (strstr(at, pat) != NULL)
+		return true;
+	snprintf(pat, sizeof(pat), " src=%s:", lab->local4_s);
+	if (strstr(at, pat) != NULL)
+		return true;
+	snprintf(pat, sizeof(pat), " src=[%s]:", lab->local6_s);
+	return strstr(at, pat) != NULL;
+}
+
 /* Parse one trace line; 1 if it is one of ours, 0 to skip it. */
 static int
 trace_line(const struct tm_klab *lab, const char *line, struct tm_kev *ev)
@@ -297,7 +325,7 @@ trace_line(const struct tm_klab *lab, const char *line, struct tm_kev *ev)
 		sport = field_num(at, "sport");
 		dport = field_num(at, "dport");
 	}
-	if (sport < 0 || dport < 0 || !port_wanted(lab, sport, dport))
+	if (sport < 0 || dport < 0 || !port_wanted(lab, sport, dport) || !addr_wanted(lab, at))
 		return 0;
 	ev->sport = (uint16_t)sport;
 	ev->dport = (uint16_t)dport;

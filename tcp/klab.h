@@ -8,10 +8,12 @@
  * tracefs instance, which tm_klab_leave() removes; callers also run it from
  * an exit handler.
  *
- * Addresses: the kernel is 198.18.0.1/15 and 2001:db8:7464::1/64 (RFC 2544
- * benchmarking and RFC 3849 documentation space), peers are any other
- * address in those prefixes, reached through the TUN device.  There is no
- * default route, so nothing can leave.
+ * Addresses come from the lab's id, so that concurrent labs (and other
+ * tests on the machine, whose tracepoint events land in every instance)
+ * can be told apart in the trace: the kernel is 198.18.A.B/15 and
+ * 2001:db8:7464::A:B:1/64, the peer 198.19.A.B and 2001:db8:7464::A:B:2
+ * (RFC 2544 benchmarking and RFC 3849 documentation space), reached through
+ * the TUN device.  There is no default route, so nothing can leave.
  */
 #ifndef TD_TCP_KLAB_H
 #define TD_TCP_KLAB_H
@@ -26,10 +28,6 @@
 
 struct td_err;
 
-#define TM_KLAB_LOCAL4	"198.18.0.1"
-#define TM_KLAB_PEER4	"198.18.0.2"
-#define TM_KLAB_LOCAL6	"2001:db8:7464::1"
-#define TM_KLAB_PEER6	"2001:db8:7464::2"
 
 /* One line of the trace, parsed. */
 enum tm_kev_kind {
@@ -49,7 +47,9 @@ struct tm_kev {
 
 struct tm_klab {
 	struct tm_tun	 tun;
-	struct tm_addr	 local4, local6;
+	struct tm_addr	 local4, local6;	/* the kernel's addresses */
+	struct tm_addr	 peer4, peer6;		/* the scripted peer's */
+	char		 local4_s[16], local6_s[48];
 	char		 trace_dir[PATH_MAX];	/* "" when no instance exists */
 	uint16_t	 port_lo, port_hi;	/* the trace filter: either port in range */
 	bool		 entered;
@@ -57,11 +57,12 @@ struct tm_klab {
 
 /*
  * Enter a new network namespace and build the lab in it: lo up, TUN device
- * "tdk0" up with the kernel's addresses, routes for the peers' prefixes.
+ * "tdk0" up with the kernel's addresses (derived from id, 0..62499; see
+ * above), the peers' prefixes on it.
  * Returns 0, or -1 with *err set (EPERM without CAP_SYS_ADMIN/NET_ADMIN,
  * ENOENT without /dev/net/tun).  Call once per process.
  */
-int	tm_klab_enter(struct tm_klab *lab, struct td_err *err);
+int	tm_klab_enter(struct tm_klab *lab, unsigned int id, struct td_err *err);
 
 /*
  * Write value to /proc/sys/<name> in the lab's namespace, name with slashes
@@ -79,10 +80,10 @@ int	tm_klab_sysctl(struct tm_klab *lab, const char *name, const char *value,
 int	tm_klab_trace_start(struct tm_klab *lab, uint16_t lo, uint16_t hi, struct td_err *err);
 
 /*
- * Parse the instance's buffer (non-consuming) into ev[0..cap).  Returns
- * the number of events (at most cap), or -1 with *err set.  Events of other
- * namespaces that happen to use the same ports cannot be told apart by the
- * tracepoint's fields alone; callers use ports unique to the run.
+ * Parse the instance's buffer (non-consuming) into ev[0..cap): only events
+ * on the filtered ports whose local address is the lab's (the tracepoint
+ * has no namespace field; the id-derived addresses stand in for one).
+ * Returns the number of events (at most cap), or -1 with *err set.
  */
 int	tm_klab_trace_read(struct tm_klab *lab, struct tm_kev *ev, size_t cap,
 	    struct td_err *err);

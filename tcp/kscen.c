@@ -34,13 +34,46 @@
 #define HANDSHAKE(c_)							\
 	IN(c_, PEER_SYN), OUT(0, c_, KERNEL_SA), IN(c_, ". 1 1 0"), ACCEPT(c_)
 
+/* Passive open of connection c, not accepted. */
+#define OPEN(c_)							\
+	IN(c_, PEER_SYN), OUT(0, c_, KERNEL_SA), IN(c_, ". 1 1 0")
+
+/* ---- Opening ---- */
+
+/* Part B #4: the trace shows LISTEN>SYN_RECV>ESTABLISHED at the third ACK. */
 static const struct tm_kstep handshake[] = {
 	LISTEN(8),
 	HANDSHAKE(0),
+	SS(0, "ESTABLISHED", 0),
 	END
 };
 
-/* T1: SYN-ACK at 0, 1, 3 s (tcp_synack_retries=2), request dropped at 7 s without a RST. */
+/* Part B #16: the third ACK is lost; the SYN-ACK is retransmitted and the ACK to it completes. */
+static const struct tm_kstep lost_third_ack[] = {
+	LISTEN(8),
+	IN(0, PEER_SYN),
+	OUT(0, 0, KERNEL_SA),
+	SS(0, "SYN_RECV", 0),
+	OUT(1000, 0, KERNEL_SA),
+	IN(0, ". 1 1 0"),
+	ACCEPT(0),
+	SS(0, "ESTABLISHED", 0),
+	END
+};
+
+/* Part B #16: the third ACK is lost and the first data segment completes the handshake. */
+static const struct tm_kstep data_on_third_ack[] = {
+	LISTEN(8),
+	IN(0, PEER_SYN),
+	OUT(0, 0, KERNEL_SA),
+	IN(0, "P. 1 1 15"),
+	OUT(0, 0, ". 1 16 0"),
+	ACCEPT(0),
+	SS(0, "ESTABLISHED", 0),
+	END
+};
+
+/* T1 / Part B #5, #6: SYN-ACK at 0, 1, 3 s (tcp_synack_retries=2), dropped at 7 s without a RST. */
 static const struct tm_kstep synack_expiry[] = {
 	SYSCTL("net.ipv4.tcp_synack_retries", "2"),
 	LISTEN(8),
@@ -48,18 +81,448 @@ static const struct tm_kstep synack_expiry[] = {
 	OUT(0, 0, KERNEL_SA),
 	OUT(1000, 0, KERNEL_SA),
 	OUT(2000, 0, KERNEL_SA),
+	SS(0, "SYN_RECV", 0),
 	QUIET(4500),
+	SS(0, "none", 0),
 	IN(0, ". 1 1 0"),
 	OUT(0, 0, "R 1 - 0"),
 	END
 };
 
+/*
+ * T2 / Part B #8: listen(1) holds two children.  The third ACK of c2 is
+ * dropped while the queue is full, a new SYN (c3) gets nothing, c2's
+ * SYN-ACK keeps being retransmitted and the ACK to it completes once
+ * accept() made room.
+ */
+static const struct tm_kstep accept_queue_full[] = {
+	SYSCTL("net.ipv4.tcp_syncookies", "0"),
+	LISTEN(1),
+	OPEN(0),
+	IN(1, PEER_SYN), OUT(0, 1, KERNEL_SA),
+	IN(2, PEER_SYN), OUT(0, 2, KERNEL_SA),
+	IN(1, "P. 1 1 15"), OUT(0, 1, ". 1 16 0"),
+	IN(2, ". 1 1 0"),
+	IN(3, PEER_SYN),
+	SS(2, "SYN_RECV", 0),
+	OUT(1000, 2, KERNEL_SA),
+	IN(2, ". 1 1 0"),
+	ACCEPT(0),
+	OUT(2000, 2, KERNEL_SA),
+	IN(2, ". 1 1 0"),
+	SS(2, "ESTABLISHED", 0),
+	SS(3, "none", 0),
+	END
+};
+
+/* T2 with tcp_abort_on_overflow=1: the third ACK that finds the queue full gets a RST. */
+static const struct tm_kstep accept_queue_abort[] = {
+	SYSCTL("net.ipv4.tcp_syncookies", "0"),
+	SYSCTL("net.ipv4.tcp_abort_on_overflow", "1"),
+	LISTEN(1),
+	OPEN(0),
+	IN(1, PEER_SYN), OUT(0, 1, KERNEL_SA),
+	IN(2, PEER_SYN), OUT(0, 2, KERNEL_SA),
+	IN(1, ". 1 1 0"),
+	IN(2, ". 1 1 0"),
+	OUT(0, 2, "R 1 - 0"),
+	SS(2, "none", 0),
+	END
+};
+
+/*
+ * T6 / Part B #9: listen(1); the third SYN finds the SYN queue full.
+ * Spaced 200 ms apart so that the retransmissions come in a fixed order.
+ */
+#define SYN_QUEUE_FILL							\
+	LISTEN(1),							\
+	IN(0, PEER_SYN), OUT(0, 0, KERNEL_SA), QUIET(200),		\
+	IN(1, PEER_SYN), OUT(0, 1, KERNEL_SA), QUIET(200)
+
+static const struct tm_kstep syncookies0[] = {
+	SYSCTL("net.ipv4.tcp_syncookies", "0"),
+	SYN_QUEUE_FILL,
+	IN(2, PEER_SYN),
+	OUT(600, 0, KERNEL_SA),
+	OUT(200, 1, KERNEL_SA),
+	SS(2, "none", 0),
+	END
+};
+
+/* Cookie SYN-ACK: MSS only (no timestamps in the SYN), never retransmitted. */
+static const struct tm_kstep syncookies1[] = {
+	SYSCTL("net.ipv4.tcp_syncookies", "1"),
+	SYN_QUEUE_FILL,
+	IN(2, PEER_SYN),
+	OUT(0, 2, "S. 0 1 0 mss"),
+	IN(2, ". 1 1 0"),
+	SS(2, "ESTABLISHED", 0),
+	OUT(600, 0, KERNEL_SA),
+	OUT(200, 1, KERNEL_SA),
+	OUT(1800, 0, KERNEL_SA),
+	OUT(200, 1, KERNEL_SA),
+	END
+};
+
+static const struct tm_kstep syncookies2[] = {
+	SYSCTL("net.ipv4.tcp_syncookies", "2"),
+	LISTEN(1),
+	IN(0, PEER_SYN), OUT(0, 0, "S. 0 1 0 mss"),
+	IN(1, PEER_SYN), OUT(0, 1, "S. 0 1 0 mss"),
+	IN(2, PEER_SYN), OUT(0, 2, "S. 0 1 0 mss"),
+	QUIET(1500),
+	IN(1, ". 1 1 0"),
+	SS(1, "ESTABLISHED", 0),
+	SS(0, "none", 0),
+	END
+};
+
+/*
+ * T7 / Part B #7: with TCP_SYNCNT=2 the SYN is retransmitted at 1, 2, 3, 4,
+ * 5 s (linear timeouts) and the connection fails at 7 s: besides the count
+ * (syncnt + tcp_syn_linear_timeouts), tcp_write_timeout() also bounds SYN_SENT
+ * by time, retransmits_timed_out(sk, syncnt) = ((2 << syncnt) - 1) * 1 s.
+ */
+static const struct tm_kstep syn_timeout[] = {
+	SOCKOPT(0, "syncnt", 2),
+	CONNECT(0),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	OUT(1000, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	OUT(1000, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	OUT(1000, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	OUT(1000, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	OUT(1000, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	SS(0, "SYN_SENT", 2000),
+	QUIET(2300),
+	SOERROR(0, 110),
+	SS(0, "none", 0),
+	END
+};
+
+/* T7 / Part B #20: an old duplicate SYN-ACK gets a RST (seq = its ACK); the right one completes. */
+static const struct tm_kstep old_synack[] = {
+	CONNECT(0),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	IN(0, "S. 0 1000 0 mss,sackok,ws"),
+	OUT(0, 0, "R 1000 - 0"),
+	SS(0, "SYN_SENT", 0),
+	IN(0, "S. 0 1 0 mss,sackok,ws"),
+	OUT(0, 0, ". 1 1 0"),
+	SS(0, "ESTABLISHED", 0),
+	END
+};
+
+/*
+ * T7 / Part B #15: crossed SYNs; SYN-ACK with the same ISN (and, unlike a
+ * listener's, with a timestamp although the peer's SYN had none), then a
+ * D-SACK ACK.
+ */
+static const struct tm_kstep simultaneous_open[] = {
+	CONNECT(0),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	IN(0, PEER_SYN),
+	OUT(0, 0, "S. 0 1 0 mss,sackok,ts,ws"),
+	SS(0, "SYN_RECV", 0),
+	IN(0, "S. 0 1 0 mss,sackok,ws"),
+	OUT(0, 0, ". 1 1 0 sack"),
+	SS(0, "ESTABLISHED", 0),
+	END
+};
+
+/* Part B #19: close() in SYN_SENT: no RST, no more SYNs. */
+static const struct tm_kstep close_syn_sent[] = {
+	CONNECT(0),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	CLOSE(0),
+	SS(0, "none", 0),
+	QUIET(1500),
+	END
+};
+
+/* ---- Established ---- */
+
+/*
+ * T4 / Part B #12, #17, #21: old duplicate data gets a D-SACK; an in-window
+ * RST and a SYN get challenge ACKs (0.6 s apart: the 500 ms per-socket
+ * limit); keepalive probes SND.UNA-1 at 1 s intervals, then RST and
+ * ETIMEDOUT.
+ */
+static const struct tm_kstep rfc5961_keepalive[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	IN(0, "P. 1 1 10"), OUT(0, 0, ". 1 11 0"),
+	QUIET(600),
+	IN(0, "P. 1 1 10"), OUT(0, 0, ". 1 11 0 sack"),
+	QUIET(600),
+	IN(0, "R 511 - 0"), OUT(0, 0, ". 1 11 0"),
+	SS(0, "ESTABLISHED", 0),
+	QUIET(600),
+	IN(0, "S 31 - 0"), OUT(0, 0, ". 1 11 0"),
+	QUIET(600),
+	SOCKOPT(0, "keepidle", 1),
+	SOCKOPT(0, "keepintvl", 1),
+	SOCKOPT(0, "keepcnt", 3),
+	SOCKOPT(0, "keepalive", 1),
+	OUT(1000, 0, ". 0 11 0"),
+	OUT(1000, 0, ". 0 11 0"),
+	OUT(1000, 0, ". 0 11 0"),
+	OUT(1000, 0, "R. 1 11 0"),
+	SOERROR(0, 110),
+	SS(0, "none", 0),
+	END
+};
+
+/* T4: an RST with seq == RCV.NXT resets the connection: ECONNRESET. */
+static const struct tm_kstep rst_established[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	IN(0, "R 1 - 0"),
+	SS(0, "none", 0),
+	SOERROR(0, 104),
+	END
+};
+
+/*
+ * TCP_USER_TIMEOUT=1500 ms with unacknowledged data: a tail loss probe
+ * (tcp_schedule_loss_probe(): 2 * srtt + TCP_RTO_MIN with one segment out)
+ * at ~200 ms, RTO retransmissions at +200, +400, +800 ms, and the connection
+ * dies 1.5 s after the first RTO retransmission (retrans_stamp), without a
+ * RST (tcp_write_err()).
+ */
+static const struct tm_kstep user_timeout[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	SOCKOPT(0, "user_timeout", 1500),
+	SEND(0, 100),
+	OUT(0, 0, "P. 1 1 100"),
+	OUT(200, 0, "P. 1 1 100"),
+	OUT(200, 0, "P. 1 1 100"),
+	OUT(400, 0, "P. 1 1 100"),
+	OUT(800, 0, "P. 1 1 100"),
+	QUIET(400),
+	SOERROR(0, 110),
+	SS(0, "none", 0),
+	END
+};
+
+/* ---- Closing ---- */
+
+/*
+ * E1 / Part B #1, #2: close(), the peer ACKs and sends its FIN: TIME_WAIT
+ * for 60 s (sock_diag expiry), re-armed by a retransmitted FIN.
+ */
+static const struct tm_kstep active_close[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	CLOSE(0),
+	OUT(0, 0, "F. 1 1 0"),
+	IN(0, ". 1 2 0"),
+	SS(0, "FIN_WAIT2", 60000),
+	IN(0, "F. 1 2 0"),
+	OUT(0, 0, ". 2 2 0"),
+	SS(0, "TIME_WAIT", 60000),
+	QUIET(1500),
+	IN(0, "F. 1 2 0"),
+	OUT(0, 0, ". 2 2 0"),
+	SS(0, "TIME_WAIT", 60000),
+	END
+};
+
+/* E1: the peer closes first: CLOSE_WAIT until close(), then LAST_ACK. */
+static const struct tm_kstep passive_close[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	IN(0, "F. 1 1 0"),
+	OUT(0, 0, ". 1 2 0"),
+	SS(0, "CLOSE_WAIT", -1),
+	CLOSE(0),
+	OUT(0, 0, "F. 1 2 0"),
+	SS(0, "LAST_ACK", 0),
+	IN(0, ". 2 2 0"),
+	SS(0, "none", 0),
+	END
+};
+
+/* T3 / Part B #14: FINs cross: CLOSING, then TIME_WAIT; the trace shows CLOSING>CLOSE. */
+#define SIMULTANEOUS_CLOSE						\
+	LISTEN(8),							\
+	HANDSHAKE(0),							\
+	SHUTDOWN(0),							\
+	OUT(0, 0, "F. 1 1 0"),						\
+	IN(0, "F. 1 1 0"),						\
+	OUT(0, 0, ". 2 2 0"),						\
+	SS(0, "CLOSING", 0),						\
+	IN(0, ". 2 2 0"),						\
+	SS(0, "TIME_WAIT", 60000)
+
+/* T3: our last ACK "lost": the retransmitted FIN is ACKed again and re-arms 60 s. */
+static const struct tm_kstep simultaneous_close[] = {
+	SIMULTANEOUS_CLOSE,
+	QUIET(1500),
+	IN(0, "F. 1 2 0"),
+	OUT(0, 0, ". 2 2 0"),
+	SS(0, "TIME_WAIT", 60000),
+	END
+};
+
+/* T3 / Part B #10: rfc1337=0: an RST with seq == RCV.NXT kills TIME_WAIT. */
+static const struct tm_kstep tw_rst[] = {
+	SYSCTL("net.ipv4.tcp_rfc1337", "0"),
+	SIMULTANEOUS_CLOSE,
+	IN(0, "R 2 - 0"),
+	SS(0, "none", 0),
+	IN(0, ". 2 2 0"),
+	OUT(0, 0, "R 2 - 0"),
+	END
+};
+
+/* T3: rfc1337=1: the RST is ignored, TIME_WAIT stays and a bare ACK gets no reply. */
+static const struct tm_kstep tw_rst_rfc1337[] = {
+	SYSCTL("net.ipv4.tcp_rfc1337", "1"),
+	SIMULTANEOUS_CLOSE,
+	IN(0, "R 2 - 0"),
+	SS(0, "TIME_WAIT", 60000),
+	IN(0, ". 2 2 0"),
+	QUIET(300),
+	END
+};
+
+/* T3 / Part B #11: a new SYN above RCV.NXT reopens; ISN = old snd_nxt + 65535 + 2. */
+static const struct tm_kstep tw_syn[] = {
+	SIMULTANEOUS_CLOSE,
+	IN(0, "S 100002 - 0 mss,sackok,ws"),
+	OUT(0, 0, "S. 65539 100003 0 mss,sackok,ws"),
+	SS(0, "SYN_RECV", 0),
+	END
+};
+
+/*
+ * E2 / Part B #3: shutdown(SHUT_WR) leaves FIN_WAIT2 without a timer;
+ * close() makes it a timewait socket in FIN_WAIT2 for tcp_fin_timeout (3 s),
+ * which expires silently; later segments find only the listener.
+ */
+static const struct tm_kstep fin_wait2_orphan[] = {
+	SYSCTL("net.ipv4.tcp_fin_timeout", "3"),
+	LISTEN(8),
+	HANDSHAKE(0),
+	SHUTDOWN(0),
+	OUT(0, 0, "F. 1 1 0"),
+	IN(0, ". 1 2 0"),
+	SS(0, "FIN_WAIT2", -1),
+	QUIET(1000),
+	CLOSE(0),
+	SS(0, "FIN_WAIT2", 3000),
+	QUIET(3600),
+	SS(0, "none", 0),
+	IN(0, "P. 1 2 5"),
+	OUT(0, 0, "R 2 - 0"),
+	END
+};
+
+/* E2 with TCP_LINGER2=2 on the socket instead of the sysctl. */
+static const struct tm_kstep fin_wait2_linger2[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	SOCKOPT(0, "linger2", 2),
+	CLOSE(0),
+	OUT(0, 0, "F. 1 1 0"),
+	IN(0, ". 1 2 0"),
+	SS(0, "FIN_WAIT2", 2000),
+	QUIET(2600),
+	SS(0, "none", 0),
+	END
+};
+
+/* Part B #18: close() with unread data sends RST instead of FIN. */
+static const struct tm_kstep close_unread[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	IN(0, "P. 1 1 10"),
+	OUT(0, 0, ". 1 11 0"),
+	CLOSE(0),
+	OUT(0, 0, "R. 1 11 0"),
+	SS(0, "none", 0),
+	END
+};
+
+#define HS(c)	#c " LISTEN>SYN_RECV, " #c " SYN_RECV>ESTABLISHED"
+
 const struct tm_kscen tm_kscens[] = {
 	{ "handshake", "passive open with options", "E1", false, handshake,
-	  "L CLOSE>LISTEN, c0 LISTEN>SYN_RECV, c0 SYN_RECV>ESTABLISHED" },
+	  "L CLOSE>LISTEN, " HS(c0) },
+	{ "lost-third-ack", "third ACK lost: the SYN-ACK retransmission completes it", "B16",
+	  false, lost_third_ack,
+	  "L CLOSE>LISTEN, c0 retransmit_synack, " HS(c0) },
+	{ "data-on-third-ack", "third ACK lost: the first data completes it", "B16", false,
+	  data_on_third_ack, "L CLOSE>LISTEN, " HS(c0) },
 	{ "synack-expiry", "SYN-ACK retransmissions, silent expiry, RST to the late ACK", "T1",
 	  false, synack_expiry,
 	  "L CLOSE>LISTEN, c0 retransmit_synack, c0 retransmit_synack, L send_reset(TCP_FLAGS)" },
+	{ "accept-queue-full", "third ACK dropped while the accept queue is full", "T2", false,
+	  accept_queue_full,
+	  "L CLOSE>LISTEN, " HS(c0) ", " HS(c1) ", c2 retransmit_synack, "
+	  "c2 retransmit_synack, " HS(c2) },
+	{ "accept-queue-abort", "tcp_abort_on_overflow=1: RST to the third ACK", "T2", false,
+	  accept_queue_abort,
+	  "L CLOSE>LISTEN, " HS(c0) ", " HS(c1) ", L send_reset(INVALID_SYN)" },
+	{ "syncookies-0", "SYN queue full, no cookies: the SYN is dropped", "T6", false,
+	  syncookies0, "L CLOSE>LISTEN, c0 retransmit_synack, c1 retransmit_synack" },
+	{ "syncookies-1", "SYN queue full: a cookie SYN-ACK, MSS only, never retransmitted",
+	  "T6", false, syncookies1,
+	  "L CLOSE>LISTEN, " HS(c2) ", c0 retransmit_synack, c1 retransmit_synack, "
+	  "c0 retransmit_synack, c1 retransmit_synack" },
+	{ "syncookies-2", "tcp_syncookies=2: cookies for every SYN, no request kept", "T6",
+	  false, syncookies2, "L CLOSE>LISTEN, " HS(c1) },
+	{ "syn-timeout", "SYN schedule 1,1,1,1,1 s (linear timeouts), ETIMEDOUT at 7 s",
+	  "T7", true, syn_timeout, "c0 CLOSE>SYN_SENT, c0 SYN_SENT>CLOSE" },
+	{ "old-synack", "an old duplicate SYN-ACK gets a RST, SYN_SENT stays", "T7", true,
+	  old_synack,
+	  "c0 CLOSE>SYN_SENT, c0 send_reset(TCP_INVALID_ACK_SEQUENCE), c0 SYN_SENT>ESTABLISHED" },
+	{ "simultaneous-open", "crossed SYNs: SYN_SENT>SYN_RECV>ESTABLISHED", "T7", true,
+	  simultaneous_open,
+	  "c0 CLOSE>SYN_SENT, c0 SYN_SENT>SYN_RECV, c0 SYN_RECV>ESTABLISHED" },
+	{ "close-syn-sent", "close() in SYN_SENT: CLOSE without a RST", "B19", true,
+	  close_syn_sent, "c0 CLOSE>SYN_SENT, c0 SYN_SENT>CLOSE" },
+	{ "rfc5961-keepalive", "D-SACK, challenge ACKs for RST and SYN, keepalive then RST",
+	  "T4", false, rfc5961_keepalive,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 send_reset(TCP_KEEPALIVE_TIMEOUT), "
+	  "c0 ESTABLISHED>CLOSE" },
+	{ "rst-established", "an exact RST resets ESTABLISHED: ECONNRESET", "T4", false,
+	  rst_established, "L CLOSE>LISTEN, " HS(c0) ", c0 receive_reset, c0 ESTABLISHED>CLOSE" },
+	{ "user-timeout", "TCP_USER_TIMEOUT ends retransmission at 1.5 s", "B17", false,
+	  user_timeout, "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE" },
+	{ "active-close", "FIN_WAIT2 then TIME_WAIT 60 s, re-armed by a retransmitted FIN",
+	  "E1", false, active_close,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>FIN_WAIT2, "
+	  "c0 FIN_WAIT2>CLOSE" },
+	{ "passive-close", "CLOSE_WAIT until close(), LAST_ACK, CLOSE", "E1", false,
+	  passive_close,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE_WAIT, c0 CLOSE_WAIT>LAST_ACK, "
+	  "c0 LAST_ACK>CLOSE" },
+	{ "simultaneous-close", "crossed FINs: CLOSING, TIME_WAIT re-armed by a FIN", "T3",
+	  false, simultaneous_close,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>CLOSING, "
+	  "c0 CLOSING>CLOSE" },
+	{ "tw-rst", "rfc1337=0: RST kills TIME_WAIT, the listener resets the next ACK", "T3",
+	  false, tw_rst,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>CLOSING, "
+	  "c0 CLOSING>CLOSE, L send_reset(TCP_FLAGS)" },
+	{ "tw-rst-rfc1337", "rfc1337=1: RST ignored in TIME_WAIT", "T3", false, tw_rst_rfc1337,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>CLOSING, "
+	  "c0 CLOSING>CLOSE" },
+	{ "tw-syn", "SYN in TIME_WAIT reopens with ISN snd_nxt+65537", "T3", false, tw_syn,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>CLOSING, "
+	  "c0 CLOSING>CLOSE" },
+	{ "fin-wait-2-orphan", "FIN_WAIT2 waits forever until close(), then tcp_fin_timeout",
+	  "E2", false, fin_wait2_orphan,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>FIN_WAIT2, "
+	  "c0 FIN_WAIT2>FIN_WAIT2, c0 FIN_WAIT2>CLOSE, L send_reset(TCP_FLAGS)" },
+	{ "fin-wait-2-linger2", "TCP_LINGER2 bounds the orphan FIN_WAIT2", "E2", false,
+	  fin_wait2_linger2,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>FIN_WAIT2, "
+	  "c0 FIN_WAIT2>CLOSE" },
+	{ "close-unread", "close() with unread data sends RST", "B18", false, close_unread,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE, c0 send_reset(TCP_ABORT_ON_CLOSE)" },
 	{ NULL, NULL, NULL, false, NULL, NULL },
 };
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "collectors/sockdiag.h"
 #include "tcp/klab.h"
 #include "tcp/pcap.h"
 #include "tcp/tun.h"
@@ -622,6 +623,61 @@ step_app(struct runner *r, const struct tm_kstep *st, struct td_err *err)
 	return 0;
 }
 
+/* ---- sock_diag checkpoints ---- */
+
+struct ss_find {
+	uint16_t	sport, dport;
+	bool		found;
+	struct td_sock	sk;
+};
+
+static int
+ss_match(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct ss_find *f = arg;
+
+	(void)err;
+	if (sk->sport == f->sport && sk->dport == f->dport && !f->found) {
+		f->found = true;
+		f->sk = *sk;
+	}
+	return 0;
+}
+
+/*
+ * The connection's socket as the collectors see it (collectors/sockdiag.c):
+ * state, and the timer's time left when st->n > 0 (within 1 s: sock_diag
+ * reports jiffies left, and TIME_WAIT's wheel slack is about that).
+ */
+static int
+step_ss(struct runner *r, const struct tm_kstep *st, struct td_err *err)
+{
+	struct sockdiag_req req = { .family = r->kaddr.family };
+	struct ss_find f = { .sport = r->conn[st->c].kport, .dport = r->conn[st->c].pport };
+	uint64_t now = tm_now_ns();
+	const char *got;
+
+	if (sockdiag_dump(&req, ss_match, &f, err) < 0)
+		return -1;
+	got = f.found ? td_state_name(f.sk.state) : "none";
+	if (f.found && st->n > 0)
+		rec(r, now, KR_CHECK, st->c, "ss %s timer %u ms", got, f.sk.timer_ms);
+	else
+		rec(r, now, KR_CHECK, st->c, "ss %s", got);
+	if (strcmp(got, st->s1) != 0)
+		fail(r, "c%d: sock_diag shows %s at +%.3fs, expected %s", st->c, got,
+		    rel_s(r, now), st->s1);
+	else if (f.found && st->n < 0 && f.sk.timer != TD_TIMER_OFF)
+		fail(r, "c%d: %s has a timer (%u ms left) at +%.3fs, expected none", st->c, got,
+		    f.sk.timer_ms, rel_s(r, now));
+	else if (f.found && st->n > 0 &&
+	    (f.sk.timer_ms + 1000 < (uint64_t)st->n || f.sk.timer_ms > (uint64_t)st->n + 1000))
+		fail(r, "c%d: %s timer has %u ms left at +%.3fs, expected %ld ms", st->c, got,
+		    f.sk.timer_ms, rel_s(r, now), st->n);
+	r->tprev = tm_now_ns();
+	return 0;
+}
+
 /* ---- The trace ---- */
 
 static void
@@ -705,7 +761,7 @@ tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen, struct tm_krun 
 	run->failed = false;
 	run->why[0] = '\0';
 	r->kaddr = run->family == AF_INET6 ? lab->local6 : lab->local4;
-	tm_addr_parse(run->family == AF_INET6 ? TM_KLAB_PEER6 : TM_KLAB_PEER4, &r->paddr);
+	r->paddr = run->family == AF_INET6 ? lab->peer6 : lab->peer4;
 	for (c = 0; c < TM_KCONN_MAX; c++) {
 		r->conn[c].fd = -1;
 		r->conn[c].kport = scen->active ? (uint16_t)(run->base_port + 1 + c) : run->base_port;
@@ -747,9 +803,9 @@ tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen, struct tm_krun 
 				goto out;
 			break;
 		case KS_SS:
-			td_errf(err, ENOSYS, "scenario %s: sock_diag checkpoints are not wired yet",
-			    scen->name);
-			goto out;
+			if (step_ss(r, st, err) < 0)
+				goto out;
+			break;
 		default:
 			if (step_app(r, st, err) < 0)
 				goto out;

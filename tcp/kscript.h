@@ -52,7 +52,7 @@ enum tm_kop {
 	KS_OUT,		/* the kernel sends seg on conn c, ms after the previous step */
 	KS_QUIET,	/* the kernel sends nothing for ms */
 	KS_SS,		/* sock_diag: conn c is in state s1 ("none": no socket);
-			 * n > 0: its timer expires in n ms (± 1 s) */
+			 * n > 0: its timer expires in n ms (± 1 s); n < 0: no timer */
 };
 
 struct tm_kstep {

@@ -32,7 +32,8 @@ on_signal(int sig)
 
 /* Child: one scenario in one new namespace; exit 0 pass, 1 fail, 2 harness error. */
 static int
-run_one(const struct tm_kscen *sc, int family, uint16_t port, const char *pcap, bool verbose)
+run_one(const struct tm_kscen *sc, int family, unsigned int id, uint16_t port, const char *pcap,
+    bool verbose)
 {
 	struct td_err err = { 0 };
 	struct tm_krun run = { 0 };
@@ -41,7 +42,7 @@ run_one(const struct tm_kscen *sc, int family, uint16_t port, const char *pcap, 
 
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	if (tm_klab_enter(&lab, &err) < 0) {
+	if (tm_klab_enter(&lab, id, &err) < 0) {
 		printf("# %s: lab: %s\n", sc->name, err.msg);
 		return 2;
 	}
@@ -79,7 +80,7 @@ struct job {
 };
 
 static void
-start(struct job *jb, uint16_t port, const char *pcap, bool verbose)
+start(struct job *jb, unsigned int id, uint16_t port, const char *pcap, bool verbose)
 {
 	fflush(stdout);
 	if ((jb->out = tmpfile()) == NULL || (jb->pid = fork()) < 0) {
@@ -88,7 +89,7 @@ start(struct job *jb, uint16_t port, const char *pcap, bool verbose)
 	}
 	if (jb->pid == 0) {
 		dup2(fileno(jb->out), 1);
-		_exit(run_one(jb->sc, jb->family, port, pcap, verbose));
+		_exit(run_one(jb->sc, jb->family, id, port, pcap, verbose));
 	}
 }
 
@@ -100,7 +101,8 @@ main(int argc, char **argv)
 	const char *pcap = NULL;
 	int fam[2] = { AF_INET, AF_INET6 }, nfam = 2, opt, i, j, n = 0, njob = 0, bad = 0;
 	int par = 1, running = 0, next = 0;
-	uint16_t base = (uint16_t)(20000 + (getpid() % 150) * 256);
+	uint16_t base = 20000;
+	unsigned int idbase = (unsigned int)getpid() * 131u;
 	bool verbose = false;
 	char line[512];
 
@@ -144,7 +146,8 @@ main(int argc, char **argv)
 	/* Run up to par scenarios at once; each one mostly waits on kernel timers. */
 	while (next < njob || running > 0) {
 		if (next < njob && running < par) {
-			start(&jobs[next], (uint16_t)(base + 10 * next), pcap, verbose);
+			start(&jobs[next], (idbase + (unsigned int)next) % 62500,
+			    (uint16_t)(base + 10 * next), pcap, verbose);
 			next++;
 			running++;
 			continue;
