@@ -115,4 +115,4 @@ clean:
 
 .PHONY: all check unit bench run install clean
 .SECONDARY:
--include $(LIBOBJ:.o=.d) $(BUILD)/cmd/main.d $(UNIT:=.d) $(UNIT:%=%.o.d)
+-include $(LIBOBJ:.o=.d) $(BUILD)/cmd/main.d $(UNIT:=.d) $(HELPERS:=.d) $(BENCH:=.d)
