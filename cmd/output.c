@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -139,6 +140,19 @@ utoa(uint64_t v, char *end)
 	return end;
 }
 
+static void
+line_printf(struct line *ln, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(ln->b + ln->n, sizeof(ln->b) - 1 - ln->n, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		ln->n += (size_t)n < sizeof(ln->b) - 1 - ln->n ? (size_t)n : sizeof(ln->b) - 2 - ln->n;
+}
+
 /* A left-aligned field of at least width columns, then one space. */
 static void
 line_field(struct line *ln, const char *s, size_t width)
@@ -196,13 +210,23 @@ line_endpoint(struct line *ln, const struct td_sock *sk, const struct in6_addr *
 static int
 table_begin(struct out *o)
 {
-	int w = addr_width(o);
+	struct line ln = { .n = 0 };
+	size_t w = (size_t)addr_width(o);
 
 	if (o->opts->no_header)
 		return 0;
-	fprintf(o->fp, "%-11s %7s %7s %-*s %-*s%s%s\n", "State", "Recv-Q", "Send-Q",
-	    w, "Local Address:Port", w, "Peer Address:Port",
-	    o->opts->owner ? " Process" : "", o->opts->extended ? " Details" : "");
+	line_field(&ln, "State", 11);
+	line_put(&ln, " Recv-Q  Send-Q ", 16);
+	line_field(&ln, "Local Address:Port", w);
+	line_field(&ln, "Peer Address:Port", w);
+	if (o->opts->owner)
+		line_put(&ln, "Process ", 8);
+	if (o->opts->extended)
+		line_put(&ln, "Details", 7);
+	while (ln.n > 0 && ln.b[ln.n - 1] == ' ')
+		ln.n--;
+	ln.b[ln.n++] = '\n';
+	fwrite(ln.b, 1, ln.n, o->fp);
 	return 0;
 }
 
@@ -262,26 +286,26 @@ table_sock(struct out *o, const struct td_sock *sk)
 	line_num(&ln, sk->wqueue, 7);
 	line_endpoint(&ln, sk, &sk->src, sk->sport, w);
 	line_endpoint(&ln, sk, &sk->dst, sk->dport, w);
-	while (ln.n > 0 && ln.b[ln.n - 1] == ' ')
-		ln.n--;
-	fwrite(ln.b, 1, ln.n, o->fp);
 	if (o->opts->owner) {
 		if (sk->has_owner)
-			fprintf(o->fp, " users:((\"%s\",pid=%d))", sk->comm, sk->pid);
+			line_printf(&ln, "users:((\"%s\",pid=%d)) ", sk->comm, sk->pid);
 		else
-			fputs(" -", o->fp);
+			line_put(&ln, "- ", 2);
 	}
 	if (o->opts->extended) {
 		if (sk->timer != TD_TIMER_OFF)
-			fprintf(o->fp, " timer:(%s,%s,%u)", td_timer_name(sk->timer),
+			line_printf(&ln, "timer:(%s,%s,%u) ", td_timer_name(sk->timer),
 			    output_ms(sk->timer_ms, tbuf, sizeof(tbuf)), sk->retrans);
-		fprintf(o->fp, " uid:%u ino:%" PRIu64 " sk:%" PRIx64, sk->uid, sk->inode, sk->cookie);
+		line_printf(&ln, "uid:%u ino:%" PRIu64 " sk:%" PRIx64, sk->uid, sk->inode, sk->cookie);
 		if (sk->kind == TD_SK_REQ)
-			fputs(" request", o->fp);
+			line_put(&ln, " request", 8);
 		else if (sk->kind == TD_SK_TW)
-			fputs(" timewait", o->fp);
+			line_put(&ln, " timewait", 9);
 	}
-	fputc('\n', o->fp);
+	while (ln.n > 0 && ln.b[ln.n - 1] == ' ')
+		ln.n--;
+	ln.b[ln.n++] = '\n';
+	fwrite(ln.b, 1, ln.n, o->fp);
 	if (o->opts->info && sk->has_tcpi)
 		table_info(o, sk);
 	o->count++;

@@ -53,6 +53,8 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 
 	cmd_source_init(ctx, &src);
 	src.want_info = true;
+	/* A snapshot is diagnosed elsewhere, where /proc is not ours: keep the owners. */
+	src.want_owner = true;
 	if (source_header(&src, &snap, &err) < 0) {
 		source_close(&src);
 		return cmd_fail_err(ctx, &err);
