@@ -21,7 +21,7 @@ m=d.get("meta", {})
 for k in ("time_ns","mono_ns","source"):
     m.pop(k, None)
 for s in d.get("sockets", []):
-    s.pop("timer", None); s.pop("tcp_info", None); s.pop("skmem", None)
+    s.pop("timer", None); s.pop("tcp_info", None); s.pop("skmem", None); s.pop("owner", None)
 json.dump(d, sys.stdout, sort_keys=True, indent=1)'
 
 for i in 1 2 3; do
