@@ -126,6 +126,7 @@ static const char *const call_names[TM_CALL_MAX] = {
 	[TM_CALL_CONNECT] = "connect", [TM_CALL_LISTEN] = "listen", [TM_CALL_ACCEPT] = "accept",
 	[TM_CALL_SEND] = "send", [TM_CALL_RECV] = "recv", [TM_CALL_SHUTDOWN] = "shutdown",
 	[TM_CALL_CLOSE] = "close", [TM_CALL_SETSOCKOPT] = "setsockopt",
+	[TM_CALL_SO_ERROR] = "so_error",
 };
 
 const char *
@@ -274,6 +275,7 @@ static const struct tm_transition table[] = {
 	{ TW, TM_TIME_WAIT, TM_CLOSE, TM_E_TMR_TIME_WAIT, L | K, "timewait timer: 60 s after the last (re)arm" },
 	{ TW, TM_TIME_WAIT, TM_CLOSE, TM_E_RST, L | K, "TIME_WAIT assassination, tcp_rfc1337=0 (Part B #10)" },
 	{ TW, TM_TIME_WAIT, TM_CLOSE, TM_E_TW_SYN, L | K, "TCP_TW_SYN: a newer SYN reopens (Part B #11)" },
+	{ TW, TM_TIME_WAIT, TM_CLOSE, TM_E_CONNECT, L | K, "tcp_twsk_unique(): tcp_tw_reuse (Part B #23)" },
 };
 
 #undef R

@@ -307,6 +307,8 @@ enum tm_call {
 	TM_CALL_SHUTDOWN,		/* how: SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2 */
 	TM_CALL_CLOSE,
 	TM_CALL_SETSOCKOPT,		/* opt, val */
+	TM_CALL_SO_ERROR,		/* not a call: an error reported asynchronously
+					 * (what SO_ERROR / the next call would return) */
 	TM_CALL_MAX
 };
 
@@ -431,14 +433,18 @@ struct tm_conn {
 	bool		shut_wr, shut_rd;
 	bool		fin_queued;	/* FIN to send after the queued data */
 	bool		fin_rcvd;
+	bool		fin_sent;	/* our FIN is in snd_nxt */
+	bool		ack_pending;	/* an ACK is owed (delayed or quick) */
 	bool		from_listener;	/* a child (passive open) */
 	bool		accepted;	/* given to the app by accept() */
 	bool		has_ts, has_sack, has_ws;	/* negotiated options */
 	uint32_t	parent;		/* listener id for children */
+	uint32_t	acq_order;	/* accept-queue order (FIFO) */
 	struct tm_addr	laddr, raddr;
 	uint16_t	lport, rport;
 	tm_seq		iss, irs, snd_una, snd_nxt, rcv_nxt, write_seq;
 	uint32_t	snd_wnd, rcv_wnd, snd_mss;
+	uint8_t		snd_wscale;	/* the peer's window scale */
 	uint32_t	rcvq;		/* bytes received, not yet read */
 	uint32_t	sndq;		/* bytes queued, not yet sent */
 	int		err;		/* sk_err: reported on the next call */
@@ -447,6 +453,7 @@ struct tm_conn {
 	tm_time		rtt_start;	/* time the timed segment was sent, 0 none */
 	tm_seq		rtt_seq;
 	tm_time		retrans_stamp;	/* first (re)transmission of the head */
+	tm_time		head_sent;	/* when the oldest unacked segment was first sent */
 	unsigned int	retransmits, backoff, total_rto;
 	unsigned int	probes_out;
 	int		quick;		/* quick ACKs left */
@@ -479,6 +486,7 @@ struct tm_reqsk {
 	bool		acked;		/* 3rd ACK dropped because the accept queue was full */
 	bool		has_ts, has_sack, has_ws;
 	uint16_t	peer_mss;
+	uint8_t		peer_wscale;
 	uint32_t	ts_recent, ts_off;
 	tm_time		deadline;
 	tm_time		born;
@@ -518,6 +526,7 @@ struct tm_host {
 	uint32_t	 next_id;
 	uint16_t	 next_port;	/* ephemeral port cursor */
 	uint32_t	 ntw_live;
+	uint32_t	 acq_counter;
 	uint64_t	 counters[TM_C_MAX];
 	tm_time		 chal_window;	/* global challenge ACK limit window */
 	int		 chal_count;

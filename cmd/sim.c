@@ -1,0 +1,722 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcpdoctor sim SCENARIO | -f FILE [--profile P] [--seed N] [--set K=V]... [-j]
+ *
+ * Runs a named scenario or a script through the simulator (tcp/sim.h) and
+ * prints a ladder diagram (times, flags, relative seq/ack, each side's state
+ * changes and application calls) or the event log as JSON.  Without an
+ * argument it lists the named scenarios.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "collectors/snapshot.h"
+#include "tcp/sim.h"
+
+#define SCRIPT_MAX	(1 << 20)
+#define MAX_ISN		256
+#define EXT_SHOWN	2	/* outside addresses shown in full in the ladder */
+
+/* ---- Relative sequence numbers: the ISN of each direction of each tuple ---- */
+
+struct isn_ent {
+	struct in6_addr	src;
+	uint16_t	sport, dport;
+	tm_seq		isn;
+};
+
+struct rel {
+	struct isn_ent	e[MAX_ISN];
+	unsigned int	n;
+};
+
+static struct isn_ent *
+rel_find(struct rel *r, const struct in6_addr *src, uint16_t sport, uint16_t dport)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->e[i].sport == sport && r->e[i].dport == dport &&
+		    memcmp(&r->e[i].src, src, sizeof(*src)) == 0)
+			return &r->e[i];
+	return NULL;
+}
+
+static void
+rel_learn(struct rel *r, const struct tm_seg *s)
+{
+	struct isn_ent *e;
+
+	if (!(s->flags & TM_SYN))
+		return;
+	if ((e = rel_find(r, &s->src.a, s->sport, s->dport)) == NULL) {
+		if (r->n == MAX_ISN)
+			return;
+		e = &r->e[r->n++];
+		e->src = s->src.a;
+		e->sport = s->sport;
+		e->dport = s->dport;
+	}
+	e->isn = s->seq;
+}
+
+/* Relative seq and ack; has_* false when the ISN is unknown. */
+static void
+rel_of(struct rel *r, const struct tm_seg *s, int64_t *seq, int64_t *ack)
+{
+	struct isn_ent *e = rel_find(r, &s->src.a, s->sport, s->dport);
+	struct isn_ent *b = rel_find(r, &s->dst.a, s->dport, s->sport);
+
+	*seq = e ? (int64_t)(uint32_t)(s->seq - e->isn) : -1;
+	*ack = b && (s->flags & TM_ACK) ? (int64_t)(uint32_t)(s->ack - b->isn) : -1;
+}
+
+static void
+addr_str(const struct tm_addr *a, char *buf, size_t len)
+{
+	static const uint8_t v4pre[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (memcmp(a->a.s6_addr, v4pre, 12) == 0)
+		inet_ntop(AF_INET, &a->a.s6_addr[12], buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, &a->a, buf, (socklen_t)len);
+}
+
+static void
+flags_str(uint8_t f, char *buf)
+{
+	char *p = buf;
+
+	if (f & TM_SYN)
+		*p++ = 'S';
+	if (f & TM_FIN)
+		*p++ = 'F';
+	if (f & TM_RST)
+		*p++ = 'R';
+	if (f & TM_PSH)
+		*p++ = 'P';
+	if (f & TM_URG)
+		*p++ = 'U';
+	if (f & TM_ACK)
+		*p++ = '.';
+	*p = '\0';
+}
+
+static void
+seg_label(struct rel *r, const struct tm_seg *s, bool rtx, char *buf, size_t len)
+{
+	char fl[12];
+	int64_t seq, ack;
+	size_t n;
+
+	flags_str(s->flags, fl);
+	rel_of(r, s, &seq, &ack);
+	n = (size_t)snprintf(buf, len, "%s", fl);
+	if (seq >= 0 && s->len > 0)
+		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " %" PRId64 ":%" PRId64, seq,
+		    seq + s->len);
+	else if (seq >= 0)
+		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " seq %" PRId64, seq);
+	else
+		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " seq %" PRIu32, s->seq);
+	if (s->flags & TM_ACK) {
+		if (ack >= 0)
+			n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " ack %" PRId64, ack);
+		else
+			n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " ack %" PRIu32, s->ack);
+	}
+	if (s->nsack > 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " <dsack>");
+	if ((s->flags & TM_SYN) && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " <mss%s%s%s>", s->sack_ok ? ",sack" : "",
+		    s->has_ts ? ",ts" : "", s->has_wscale ? ",ws" : "");
+	if (rtx && n < len)
+		snprintf(buf + n, len - n, " (rtx)");
+}
+
+/* ---- The ladder ---- */
+
+struct ladder {
+	FILE		*out;
+	const struct tm_world *w;
+	struct rel	 rel;
+	struct in6_addr	 ext[EXT_SHOWN];
+	unsigned int	 next;
+	unsigned long	 hidden;
+	struct in6_addr	 last_in_src[TM_MAX_HOSTS];	/* source of the last segment in */
+	bool		 last_in_hidden[TM_MAX_HOSTS];
+	tm_time		 last_in_at[TM_MAX_HOSTS];
+	uint32_t	 hidden_sock[TM_MAX_HOSTS][64];
+	unsigned int	 nhidden_sock[TM_MAX_HOSTS];
+};
+
+static bool
+is_host_addr(const struct tm_world *w, const struct tm_addr *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nhosts; i++)
+		if (memcmp(&w->hosts[i].addr.a, &a->a, sizeof(a->a)) == 0)
+			return true;
+	return false;
+}
+
+/* An outside address beyond the first EXT_SHOWN is summarised, not drawn. */
+static bool
+ext_hidden(struct ladder *l, const struct tm_addr *a)
+{
+	unsigned int i;
+
+	if (is_host_addr(l->w, a))
+		return false;
+	for (i = 0; i < l->next; i++)
+		if (memcmp(&l->ext[i], &a->a, sizeof(a->a)) == 0)
+			return false;
+	if (l->next < EXT_SHOWN) {
+		l->ext[l->next++] = a->a;
+		return false;
+	}
+	return true;
+}
+
+static bool
+sock_hidden(struct ladder *l, unsigned int host, uint32_t sock)
+{
+	unsigned int i;
+
+	if (host >= TM_MAX_HOSTS || sock == 0)
+		return false;
+	for (i = 0; i < l->nhidden_sock[host]; i++)
+		if (l->hidden_sock[host][i] == sock)
+			return true;
+	return false;
+}
+
+static void
+hide_sock(struct ladder *l, unsigned int host, uint32_t sock)
+{
+	if (host < TM_MAX_HOSTS && sock && !sock_hidden(l, host, sock) && l->nhidden_sock[host] < 64)
+		l->hidden_sock[host][l->nhidden_sock[host]++] = sock;
+}
+
+#define COLW	26
+#define MIDW	50
+
+static void
+row(struct ladder *l, tm_time at, const char *left, const char *mid, const char *right)
+{
+	fprintf(l->out, "%10.4f  %-*s %-*s %s\n", (double)at / 1e9, COLW, left, MIDW, mid, right);
+}
+
+static void
+arrow(char *buf, size_t len, const char *label, bool to_right, bool lost)
+{
+	char tmp[MIDW + 1];
+	size_t ll = strlen(label), pad;
+
+	if (ll > MIDW - 6)
+		ll = MIDW - 6;
+	pad = MIDW - 6 - ll;
+	if (to_right)
+		snprintf(tmp, sizeof(tmp), "-- %.*s %.*s%s", (int)ll, label, (int)pad,
+		    "--------------------------------------------------", lost ? "x" : ">");
+	else
+		snprintf(tmp, sizeof(tmp), "%s%.*s %.*s --", lost ? "x" : "<", (int)pad,
+		    "--------------------------------------------------", (int)ll, label);
+	snprintf(buf, len, "%s", tmp);
+}
+
+static const char *
+err_name(int e)
+{
+	switch (e) {
+	case 0: return "0";
+	case EINPROGRESS: return "EINPROGRESS";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case ECONNRESET: return "ECONNRESET";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case EPIPE: return "EPIPE";
+	case EAGAIN: return "EAGAIN";
+	case ENOTCONN: return "ENOTCONN";
+	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+	case EADDRINUSE: return "EADDRINUSE";
+	case EISCONN: return "EISCONN";
+	case EALREADY: return "EALREADY";
+	case EINVAL: return "EINVAL";
+	case EBADF: return "EBADF";
+	case ENOBUFS: return "ENOBUFS";
+	}
+	return "E?";
+}
+
+static void
+ladder_fx(const struct tm_effect *fx, void *arg)
+{
+	struct ladder *l = arg;
+	const struct tm_world *w = l->w;
+	char text[160], mid[MIDW + 8], label[120], a[64];
+	unsigned int h = fx->host;
+	bool right = h == 1, lost;
+
+	switch (fx->kind) {
+	case TM_FX_SEG_IN:
+		if (h < TM_MAX_HOSTS) {
+			l->last_in_src[h] = fx->u.seg.seg.src.a;
+			l->last_in_at[h] = fx->at;
+			l->last_in_hidden[h] = ext_hidden(l, &fx->u.seg.seg.src);
+		}
+		rel_learn(&l->rel, &fx->u.seg.seg);
+		if (is_host_addr(w, &fx->u.seg.seg.src))
+			return;
+		if (h < TM_MAX_HOSTS && l->last_in_hidden[h]) {
+			l->hidden++;
+			return;
+		}
+		/* A segment from outside the world (injected, spoofed). */
+		seg_label(&l->rel, &fx->u.seg.seg, false, label, sizeof(label));
+		addr_str(&fx->u.seg.seg.src, a, sizeof(a));
+		snprintf(text, sizeof(text), "from %s:%u", a, fx->u.seg.seg.sport);
+		arrow(mid, sizeof(mid), label, h == 1, false);
+		row(l, fx->at, h == 1 ? text : "", mid, h == 1 ? "" : text);
+		return;
+	case TM_FX_SEG_OUT:
+	case TM_FX_SEG_DROP:
+		rel_learn(&l->rel, &fx->u.seg.seg);
+		if (!is_host_addr(w, &fx->u.seg.seg.dst) && ext_hidden(l, &fx->u.seg.seg.dst)) {
+			hide_sock(l, h, fx->sock);
+			l->hidden++;
+			return;
+		}
+		if (fx->kind == TM_FX_SEG_OUT && fx->u.seg.to_host == 0xffff)
+			return;		/* its drop row follows */
+		if (fx->kind == TM_FX_SEG_DROP && fx->host == 0xffff) {
+			/* Injected and lost on the way in. */
+			right = false;
+		}
+		lost = fx->kind == TM_FX_SEG_DROP;
+		seg_label(&l->rel, &fx->u.seg.seg, fx->kind == TM_FX_SEG_OUT && fx->u.seg.rtx,
+		    label, sizeof(label));
+		arrow(mid, sizeof(mid), label, !right, lost);
+		if (lost) {
+			snprintf(text, sizeof(text), "(lost: %s)", fx->reason ? fx->reason : "?");
+			row(l, fx->at, "", mid, text);
+		} else {
+			row(l, fx->at, "", mid, "");
+		}
+		return;
+	case TM_FX_STATE:
+		if (h < TM_MAX_HOSTS && (sock_hidden(l, h, fx->sock) || (l->last_in_hidden[h] &&
+		    l->last_in_at[h] == fx->at && fx->obj == TM_OBJ_REQ))) {
+			hide_sock(l, h, fx->sock);
+			l->hidden++;
+			return;
+		}
+		if (fx->obj == TM_OBJ_FULL)
+			snprintf(text, sizeof(text), "#%u %s>%s", fx->sock,
+			    fx->u.st.from == TM_CLOSE && fx->u.st.to == TM_SYN_SENT ? "CLOSE" :
+			    tm_state_name(fx->u.st.from), tm_state_name(fx->u.st.to));
+		else
+			snprintf(text, sizeof(text), "#%u %s %s>%s", fx->sock, tm_obj_name(fx->obj),
+			    tm_state_name(fx->u.st.from), tm_state_name(fx->u.st.to));
+		row(l, fx->at, right ? "" : text, "", right ? text : "");
+		return;
+	case TM_FX_APP:
+		if (fx->u.app.call == TM_CALL_SO_ERROR)
+			snprintf(text, sizeof(text), "#%u error %s", fx->sock, err_name(fx->u.app.err));
+		else if (fx->u.app.err)
+			snprintf(text, sizeof(text), "%s(#%u) = %s", tm_call_name(fx->u.app.call),
+			    fx->sock, err_name(fx->u.app.err));
+		else
+			snprintf(text, sizeof(text), "%s(#%u) = %" PRId64, tm_call_name(fx->u.app.call),
+			    fx->sock, fx->u.app.ret);
+		row(l, fx->at, right ? "" : text, "", right ? text : "");
+		return;
+	case TM_FX_ERROR:
+		snprintf(text, sizeof(text), "MODEL ERROR: %s", fx->reason ? fx->reason : "?");
+		row(l, fx->at, right ? "" : text, "", right ? text : "");
+		return;
+	default:
+		return;
+	}
+}
+
+/* ---- JSON ---- */
+
+static json_t *
+seg_json(struct rel *r, const struct tm_seg *s)
+{
+	char fl[12], a[64], b[64];
+	int64_t seq, ack;
+	json_t *o, *opts;
+
+	flags_str(s->flags, fl);
+	addr_str(&s->src, a, sizeof(a));
+	addr_str(&s->dst, b, sizeof(b));
+	rel_of(r, s, &seq, &ack);
+	opts = json_array();
+	if (s->has_mss)
+		json_array_append_new(opts, json_string("mss"));
+	if (s->sack_ok)
+		json_array_append_new(opts, json_string("sack_ok"));
+	if (s->has_ts)
+		json_array_append_new(opts, json_string("ts"));
+	if (s->has_wscale)
+		json_array_append_new(opts, json_string("wscale"));
+	if (s->nsack)
+		json_array_append_new(opts, json_string("sack"));
+	o = json_pack("{s:s, s:i, s:s, s:i, s:s, s:I, s:I, s:I, s:i, s:o}",
+	    "src", a, "sport", s->sport, "dst", b, "dport", s->dport, "flags", fl,
+	    "seq", (json_int_t)s->seq, "ack", (json_int_t)s->ack, "len", (json_int_t)s->len,
+	    "win", s->wnd, "options", opts);
+	if (seq >= 0)
+		json_object_set_new(o, "rel_seq", json_integer(seq));
+	if (ack >= 0)
+		json_object_set_new(o, "rel_ack", json_integer(ack));
+	return o;
+}
+
+static const char *
+host_name(const struct tm_world *w, unsigned int h)
+{
+	return h < w->nhosts ? w->host_name[h] : "outside";
+}
+
+static json_t *
+fx_json(const struct tm_world *w, struct rel *r, const struct tm_effect *fx)
+{
+	json_t *o = json_pack("{s:f, s:I, s:s, s:s}", "t", (double)fx->at / 1e9,
+	    "t_ns", (json_int_t)fx->at, "host", host_name(w, fx->host),
+	    "kind", tm_fx_kind_name(fx->kind));
+
+	switch (fx->kind) {
+	case TM_FX_SEG_OUT:
+	case TM_FX_SEG_IN:
+	case TM_FX_SEG_DROP:
+		rel_learn(r, &fx->u.seg.seg);
+		json_object_set_new(o, "seg", seg_json(r, &fx->u.seg.seg));
+		if (fx->kind == TM_FX_SEG_OUT)
+			json_object_set_new(o, "rtx", json_boolean(fx->u.seg.rtx));
+		break;
+	case TM_FX_STATE:
+	case TM_FX_ERROR:
+		json_object_set_new(o, "from", json_string(tm_state_name(fx->u.st.from)));
+		json_object_set_new(o, "to", json_string(tm_state_name(fx->u.st.to)));
+		json_object_set_new(o, "event", json_string(tm_event_name(fx->u.st.event)));
+		break;
+	case TM_FX_TIMER_SET:
+	case TM_FX_TIMER_CLR:
+		json_object_set_new(o, "timer", json_string(tm_timer_name(fx->u.tmr.timer)));
+		if (fx->kind == TM_FX_TIMER_SET)
+			json_object_set_new(o, "expires", json_real((double)fx->u.tmr.expires / 1e9));
+		break;
+	case TM_FX_COUNTER:
+		json_object_set_new(o, "counter", json_string(tm_counter_name(fx->u.ctr.id)));
+		json_object_set_new(o, "delta", json_integer(fx->u.ctr.delta));
+		break;
+	case TM_FX_APP:
+		json_object_set_new(o, "call", json_string(tm_call_name(fx->u.app.call)));
+		json_object_set_new(o, "errno", json_string(err_name(fx->u.app.err)));
+		json_object_set_new(o, "ret", json_integer(fx->u.app.ret));
+		break;
+	default:
+		break;
+	}
+	if (fx->kind != TM_FX_SEG_IN && fx->kind != TM_FX_SEG_DROP && fx->kind != TM_FX_COUNTER) {
+		json_object_set_new(o, "obj", json_string(tm_obj_name(fx->obj)));
+		json_object_set_new(o, "sock", json_integer(fx->sock));
+	}
+	if (fx->kind == TM_FX_STATE)
+		json_object_set_new(o, "traced", json_boolean(tm_fx_traced(&w->prof[0], fx)));
+	if (fx->reason != NULL)
+		json_object_set_new(o, "reason", json_string(fx->reason));
+	return o;
+}
+
+/* ---- The command ---- */
+
+static void
+list_scenarios(FILE *out)
+{
+	const struct tm_scenario *sc;
+	size_t n, i;
+
+	sc = tm_scenarios(&n);
+	fputs("scenarios (tcpdoctor sim NAME; -j for the event log):\n", out);
+	for (i = 0; i < n; i++)
+		fprintf(out, "  %-24s %s\n", sc[i].name, sc[i].question_en);
+}
+
+static int
+read_file(struct td_ctx *ctx, const char *path, char **text)
+{
+	FILE *fp;
+	size_t n;
+	char *buf;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return cmd_fail(ctx, errno == ENOENT ? TD_EXIT_NOINPUT : TD_EXIT_NOINPUT,
+		    "cannot open '%s': %s", path, strerror(errno));
+	if ((buf = malloc(SCRIPT_MAX + 1)) == NULL) {
+		fclose(fp);
+		return cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
+	}
+	n = fread(buf, 1, SCRIPT_MAX + 1, fp);
+	if (ferror(fp) || n > SCRIPT_MAX) {
+		fclose(fp);
+		free(buf);
+		return cmd_fail(ctx, TD_EXIT_DATAERR, "'%s': unreadable or larger than 1 MiB", path);
+	}
+	fclose(fp);
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n) != NULL) {
+		free(buf);
+		return cmd_fail(ctx, TD_EXIT_DATAERR, "'%s': not a text file", path);
+	}
+	*text = buf;
+	return 0;
+}
+
+static void
+print_counters(FILE *out, const struct tm_world *w)
+{
+	unsigned int h, c;
+	bool any;
+
+	for (h = 0; h < w->nhosts; h++) {
+		any = false;
+		for (c = 0; c < TM_C_MAX; c++) {
+			if (!w->hosts[h].counters[c])
+				continue;
+			if (!any)
+				fprintf(out, "  %s:", w->host_name[h]);
+			fprintf(out, " %s=%" PRIu64, tm_counter_name(c), w->hosts[h].counters[c]);
+			any = true;
+		}
+		if (any)
+			fputc('\n', out);
+	}
+}
+
+static json_t *
+counters_json(const struct tm_world *w)
+{
+	json_t *o = json_object(), *hc;
+	unsigned int h, c;
+
+	for (h = 0; h < w->nhosts; h++) {
+		hc = json_object();
+		for (c = 0; c < TM_C_MAX; c++)
+			if (w->hosts[h].counters[c])
+				json_object_set_new(hc, tm_counter_name(c),
+				    json_integer((json_int_t)w->hosts[h].counters[c]));
+		json_object_set_new(o, w->host_name[h], hc);
+	}
+	return o;
+}
+
+static json_t *
+hosts_json(const struct tm_world *w)
+{
+	json_t *a = json_array(), *knobs;
+	const struct tm_knob *k;
+	size_t nk, i;
+	unsigned int h;
+	char buf[64];
+
+	k = tm_knobs(&nk);
+	for (h = 0; h < w->nhosts; h++) {
+		addr_str(&w->hosts[h].addr, buf, sizeof(buf));
+		knobs = json_object();
+		for (i = 0; i < nk; i++)
+			if (k[i].sysctl >= 0)
+				json_object_set_new(knobs, k[i].name,
+				    json_integer(tm_knob_get(&w->prof[h], &k[i])));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "name", w->host_name[h],
+		    "address", buf, "profile", w->prof[h].name, "knobs", knobs));
+	}
+	return a;
+}
+
+int
+cmd_sim(struct td_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "profile",	required_argument,	NULL, 'p' },
+		{ "seed",	required_argument,	NULL, 's' },
+		{ "set",	required_argument,	NULL, 'S' },
+		{ "file",	required_argument,	NULL, 'f' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct tm_scenario *sc = NULL;
+	struct tm_profile base = tm_profile_linux();
+	const char *file = NULL, *sets[32];
+	unsigned int nsets = 0, i;
+	uint64_t seed = 1;
+	bool json = ctx->format == TD_FMT_JSON;
+	struct tm_world w;
+	struct td_err err = { 0 };
+	struct ladder *lad = NULL;
+	char *text = NULL, *end;
+	const char *name;
+	int ch, status = TD_EXIT_OK;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":f:jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			if (tm_profile_by_name(optarg, &base) < 0)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "unknown profile '%s' (linux, rfc9293)", optarg);
+			break;
+		case 's':
+			errno = 0;
+			seed = strtoull(optarg, &end, 0);
+			if (errno != 0 || *end != '\0' || end == optarg || optarg[0] == '-')
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--seed: '%s' is not a number", optarg);
+			break;
+		case 'S':
+			if (nsets == 32)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "too many --set options (at most 32)");
+			sets[nsets++] = optarg;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			cmd_usage(stdout, ctx);
+			return TD_EXIT_OK;
+		case ':':
+			return cmd_fail(ctx, TD_EXIT_USAGE, "option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return cmd_fail(ctx, TD_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (ctx->format_set && ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_TABLE)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "sim prints a ladder (table) or json only");
+	if (file == NULL && optind >= argc) {
+		list_scenarios(ctx->out);
+		return TD_EXIT_OK;
+	}
+	if (file != NULL && optind < argc)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "give a scenario name or -f FILE, not both");
+	if (optind + 1 < argc)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
+	if (file == NULL) {
+		if ((sc = tm_scenario_find(argv[optind])) == NULL)
+			return cmd_fail(ctx, TD_EXIT_USAGE,
+			    "unknown scenario '%s' (run `tcpdoctor sim` for the list)", argv[optind]);
+		name = sc->name;
+	} else {
+		if ((status = read_file(ctx, file, &text)) != 0)
+			return status;
+		name = file;
+	}
+	if (tm_world_init(&w, seed, json, &err) < 0) {
+		free(text);
+		return cmd_fail_err(ctx, &err);
+	}
+	if (tm_script_load(&w, sc ? sc->script : text, name, &base, &err) < 0) {
+		status = cmd_fail(ctx, TD_EXIT_DATAERR, "%s", err.msg);
+		goto out;
+	}
+	for (i = 0; i < nsets; i++)
+		if (tm_world_set_all(&w, sets[i], &err) < 0) {
+			status = cmd_fail(ctx, TD_EXIT_USAGE, "--set: %s", err.msg);
+			goto out;
+		}
+	if (!json) {
+		char a0[64], a1[64];
+
+		if ((lad = calloc(1, sizeof(*lad))) == NULL) {
+			status = cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
+			goto out;
+		}
+		lad->out = ctx->out;
+		lad->w = &w;
+		w.on_fx = ladder_fx;
+		w.on_fx_arg = lad;
+		fprintf(ctx->out, "scenario %s, profile %s, seed %" PRIu64 "\n", name, w.prof[0].name, seed);
+		if (sc != NULL)
+			fprintf(ctx->out, "question: %s\n          (%s)\nlinux:    %s\nchecked:  %s\n",
+			    sc->question, sc->question_en, sc->answer, sc->verified);
+		addr_str(&w.hosts[0].addr, a0, sizeof(a0));
+		if (w.nhosts > 1)
+			addr_str(&w.hosts[1].addr, a1, sizeof(a1));
+		else
+			snprintf(a1, sizeof(a1), "-");
+		fputc('\n', ctx->out);
+		fprintf(ctx->out, "%10s  %-*s %-*s %s\n", "time (s)", COLW, w.host_name[0], MIDW, "",
+		    w.nhosts > 1 ? w.host_name[1] : "");
+		fprintf(ctx->out, "%10s  %-*s %-*s %s\n", "", COLW, a0, MIDW, "", a1);
+	}
+	if (tm_world_run(&w, TM_SEC(14400), &err) < 0) {
+		status = cmd_fail_err(ctx, &err);
+		goto out;
+	}
+	if (json) {
+		struct rel *r = calloc(1, sizeof(*r));
+		json_t *doc, *ev = json_array(), *trace = json_array();
+		size_t k;
+
+		if (r == NULL) {
+			status = cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
+			goto out;
+		}
+		for (k = 0; k < w.nlog; k++) {
+			const struct tm_effect *fx = &w.log[k];
+
+			json_array_append_new(ev, fx_json(&w, r, fx));
+			if (fx->kind == TM_FX_STATE && fx->host < w.nhosts &&
+			    tm_fx_traced(&w.prof[fx->host], fx))
+				json_array_append_new(trace, json_pack("{s:f, s:s, s:I, s:s, s:s}",
+				    "t", (double)fx->at / 1e9, "host", w.host_name[fx->host],
+				    "sock", (json_int_t)fx->sock, "oldstate", tm_state_name(fx->u.st.from),
+				    "newstate", tm_state_name(fx->u.st.to)));
+		}
+		free(r);
+		doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:b, s:f, s:i, s:o, s:o, s:o}",
+		    "schema", TD_SCHEMA, "command", "sim", "scenario", name, "profile", base.name,
+		    "seed", (json_int_t)seed, "hosts", hosts_json(&w), "quiescent", w.quiescent,
+		    "end", (double)w.now / 1e9, "model_errors", (int)w.errors, "events", ev,
+		    "trace", trace, "counters", counters_json(&w));
+		if (sc != NULL) {
+			json_object_set_new(doc, "question", json_string(sc->question));
+			json_object_set_new(doc, "question_en", json_string(sc->question_en));
+			json_object_set_new(doc, "answer", json_string(sc->answer));
+			json_object_set_new(doc, "verified", json_string(sc->verified));
+		}
+		json_dumpf(doc, ctx->out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+		fputc('\n', ctx->out);
+		json_decref(doc);
+	} else {
+		if (lad->hidden)
+			fprintf(ctx->out, "\n(%lu rows about further outside addresses not drawn; -j has them all)\n",
+			    lad->hidden);
+		fprintf(ctx->out, "\nend at %.4f s, %s\ncounters:\n", (double)w.now / 1e9,
+		    w.quiescent ? "quiescent (no timer left)" : "stopped by 'run' with timers pending");
+		print_counters(ctx->out, &w);
+	}
+	if (w.errors) {
+		cmd_warn(ctx, "the model reported %u error(s) (illegal transitions); see the log", w.errors);
+		status = TD_EXIT_SOFTWARE;
+	}
+out:
+	free(lad);
+	free(text);
+	tm_world_free(&w);
+	return status;
+}

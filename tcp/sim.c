@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The deterministic simulator (tcp/sim.h): a binary heap of events ordered
+ * by (time, insertion counter), links with delay/jitter/loss/dup/reorder,
+ * fault rules, scripted actions, and the event log.  Allocation happens in
+ * tm_world_init() and when the heap or the log grows, never inside tm_step().
+ */
+#include "tcp/sim.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/snapshot.h"
+
+#define CONNS_PER_HOST	128
+#define REQS_PER_HOST	512
+#define TWS_PER_HOST	128
+#define FX_PER_STEP	1024
+
+enum { Q_ARRIVE = 0, Q_TIMER, Q_ACTION };
+
+/* ---- PRNG: splitmix64 seeding xoshiro256** ---- */
+
+static uint64_t
+splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t
+rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t
+rng_next(struct tm_world *w)
+{
+	uint64_t *s = w->rng, r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return r;
+}
+
+static double
+rng_unit(struct tm_world *w)
+{
+	return (double)(rng_next(w) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static void
+rng_seed(struct tm_world *w, uint64_t seed)
+{
+	uint64_t x = seed;
+	int i;
+
+	w->seed = seed;
+	for (i = 0; i < 4; i++)
+		w->rng[i] = splitmix(&x);
+}
+
+/* ---- Heap ---- */
+
+static bool
+q_less(const struct tm_qev *a, const struct tm_qev *b)
+{
+	return a->at < b->at || (a->at == b->at && a->order < b->order);
+}
+
+static int
+q_push(struct tm_world *w, const struct tm_qev *e)
+{
+	size_t i, parent;
+	struct tm_qev *nh;
+
+	if (w->nheap == w->capheap) {
+		size_t cap = w->capheap ? w->capheap * 2 : 256;
+
+		if ((nh = realloc(w->heap, cap * sizeof(*nh))) == NULL)
+			return -1;
+		w->heap = nh;
+		w->capheap = cap;
+	}
+	i = w->nheap++;
+	w->heap[i] = *e;
+	w->heap[i].order = w->order++;
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (!q_less(&w->heap[i], &w->heap[parent]))
+			break;
+		struct tm_qev t = w->heap[i];
+
+		w->heap[i] = w->heap[parent];
+		w->heap[parent] = t;
+		i = parent;
+	}
+	return 0;
+}
+
+static void
+q_pop(struct tm_world *w, struct tm_qev *out)
+{
+	size_t i = 0, l, r, m;
+
+	*out = w->heap[0];
+	w->heap[0] = w->heap[--w->nheap];
+	for (;;) {
+		l = 2 * i + 1;
+		r = l + 1;
+		m = i;
+		if (l < w->nheap && q_less(&w->heap[l], &w->heap[m]))
+			m = l;
+		if (r < w->nheap && q_less(&w->heap[r], &w->heap[m]))
+			m = r;
+		if (m == i)
+			break;
+		struct tm_qev t = w->heap[i];
+
+		w->heap[i] = w->heap[m];
+		w->heap[m] = t;
+		i = m;
+	}
+}
+
+/* ---- World ---- */
+
+struct pool {
+	struct tm_conn	conns[TM_MAX_HOSTS][CONNS_PER_HOST];
+	struct tm_reqsk	reqs[TM_MAX_HOSTS][REQS_PER_HOST];
+	struct tm_twsk	tws[TM_MAX_HOSTS][TWS_PER_HOST];
+	struct tm_effect fx[FX_PER_STEP];
+};
+
+int
+tm_world_init(struct tm_world *w, uint64_t seed, bool keep_log, struct td_err *err)
+{
+	struct pool *pool;
+
+	memset(w, 0, sizeof(*w));
+	if ((pool = calloc(1, sizeof(*pool))) == NULL)
+		return td_errf(err, ENOMEM, "simulator: out of memory");
+	w->pool = pool;
+	w->fx = pool->fx;
+	w->capfx = FX_PER_STEP;
+	w->keep_log = keep_log;
+	w->default_link.delay = TM_MS(10);
+	w->default_link.set = true;
+	rng_seed(w, seed);
+	return 0;
+}
+
+void
+tm_world_free(struct tm_world *w)
+{
+	free(w->pool);
+	free(w->heap);
+	free(w->log);
+	free(w->acts);
+	memset(w, 0, sizeof(*w));
+}
+
+static void
+host_reset(struct tm_world *w, unsigned int i)
+{
+	struct pool *pool = w->pool;
+	uint64_t x = w->seed ^ (0x1000193ull * (i + 1));
+	uint64_t k0 = splitmix(&x), k1 = splitmix(&x);
+	struct tm_addr addr = w->hosts[i].addr;
+
+	tm_host_init(&w->hosts[i], (uint16_t)i, &addr, k0, k1, pool->conns[i], CONNS_PER_HOST,
+	    pool->reqs[i], REQS_PER_HOST, pool->tws[i], TWS_PER_HOST);
+}
+
+void
+tm_world_reset(struct tm_world *w, uint64_t seed)
+{
+	unsigned int i;
+
+	rng_seed(w, seed);
+	w->nheap = 0;
+	w->order = 0;
+	w->now = 0;
+	w->nlog = 0;
+	w->errors = 0;
+	w->quiescent = false;
+	w->nhandles = 0;
+	w->nacts = 0;
+	for (i = 0; i < w->nfaults; i++)
+		w->faults[i].matched = 0;
+	for (i = 0; i < w->nhosts; i++)
+		host_reset(w, i);
+}
+
+int
+tm_world_add_host(struct tm_world *w, const char *name, const struct tm_addr *addr,
+    const struct tm_profile *p, struct td_err *err)
+{
+	unsigned int i;
+
+	if (w->nhosts == TM_MAX_HOSTS)
+		return td_errf(err, EINVAL, "too many hosts (at most %d)", TM_MAX_HOSTS);
+	if (strlen(name) >= TM_NAME_MAX)
+		return td_errf(err, EINVAL, "host name '%s' too long", name);
+	for (i = 0; i < w->nhosts; i++) {
+		if (strcmp(w->host_name[i], name) == 0)
+			return td_errf(err, EINVAL, "host '%s' declared twice", name);
+		if (memcmp(&w->hosts[i].addr.a, &addr->a, sizeof(addr->a)) == 0)
+			return td_errf(err, EINVAL, "host '%s' reuses the address of '%s'", name,
+			    w->host_name[i]);
+	}
+	i = w->nhosts++;
+	snprintf(w->host_name[i], TM_NAME_MAX, "%s", name);
+	w->prof[i] = *p;
+	w->hosts[i].addr = *addr;
+	host_reset(w, i);
+	return (int)i;
+}
+
+int
+tm_world_host_find(const struct tm_world *w, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nhosts; i++)
+		if (strcmp(w->host_name[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+void
+tm_world_link(struct tm_world *w, int a, int b, const struct tm_link *l, bool both)
+{
+	w->link[a][b] = *l;
+	w->link[a][b].set = true;
+	if (both) {
+		w->link[b][a] = *l;
+		w->link[b][a].set = true;
+	}
+}
+
+int
+tm_world_add_fault(struct tm_world *w, const struct tm_fault *f, struct td_err *err)
+{
+	if (w->nfaults == TM_MAX_FAULTS)
+		return td_errf(err, EINVAL, "too many fault rules (at most %d)", TM_MAX_FAULTS);
+	w->faults[w->nfaults] = *f;
+	w->faults[w->nfaults].matched = 0;
+	w->nfaults++;
+	return 0;
+}
+
+int
+tm_world_add_action(struct tm_world *w, const struct tm_action *a, struct td_err *err)
+{
+	struct tm_action *na;
+
+	if (w->nacts == w->capacts) {
+		size_t cap = w->capacts ? w->capacts * 2 : 32;
+
+		if ((na = realloc(w->acts, cap * sizeof(*na))) == NULL)
+			return td_errf(err, ENOMEM, "simulator: out of memory");
+		w->acts = na;
+		w->capacts = cap;
+	}
+	w->acts[w->nacts++] = *a;
+	return 0;
+}
+
+int
+tm_world_handle(struct tm_world *w, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nhandles; i++)
+		if (strcmp(w->handle_name[i], name) == 0)
+			return (int)i;
+	if (w->nhandles == TM_MAX_HANDLES || strlen(name) >= TM_NAME_MAX)
+		return -1;
+	i = w->nhandles++;
+	snprintf(w->handle_name[i], TM_NAME_MAX, "%s", name);
+	w->handle_sock[i] = 0;
+	w->handle_host[i] = 0;
+	return (int)i;
+}
+
+int
+tm_world_set_all(struct tm_world *w, const char *assignment, struct td_err *err)
+{
+	char msg[200];
+	unsigned int i;
+
+	for (i = 0; i < w->nhosts; i++)
+		if (tm_knob_set(&w->prof[i], assignment, msg, sizeof(msg)) < 0)
+			return td_errf(err, EINVAL, "%s", msg);
+	return 0;
+}
+
+/* ---- Running ---- */
+
+static int
+log_add(struct tm_world *w, const struct tm_effect *fx, struct td_err *err)
+{
+	struct tm_effect *nl;
+
+	if (fx->kind == TM_FX_ERROR)
+		w->errors++;
+	if (w->on_fx != NULL)
+		w->on_fx(fx, w->on_fx_arg);
+	if (!w->keep_log)
+		return 0;
+	if (w->nlog == w->caplog) {
+		size_t cap = w->caplog ? w->caplog * 2 : 1024;
+
+		if ((nl = realloc(w->log, cap * sizeof(*nl))) == NULL)
+			return td_errf(err, ENOMEM, "simulator: event log: out of memory");
+		w->log = nl;
+		w->caplog = cap;
+	}
+	w->log[w->nlog++] = *fx;
+	return 0;
+}
+
+static int
+host_by_addr(const struct tm_world *w, const struct tm_addr *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nhosts; i++)
+		if (memcmp(&w->hosts[i].addr.a, &a->a, sizeof(a->a)) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool
+fault_matches(struct tm_world *w, struct tm_fault *f, int from, int to, const struct tm_seg *s)
+{
+	if (f->from >= 0 && f->from != from)
+		return false;
+	if (f->to >= 0 && f->to != to)
+		return false;
+	if ((s->flags & f->flags_mask) != f->flags_val)
+		return false;
+	if (f->len == 0 && s->len != 0)
+		return false;
+	if (f->len == 1 && s->len == 0)
+		return false;
+	if (w->now < f->after || (f->before && w->now >= f->before))
+		return false;
+	if (f->pred != NULL && !f->pred(s, f->arg))
+		return false;
+	f->matched++;
+	return f->nth == 0 || f->matched == f->nth;
+}
+
+static int
+drop_seg(struct tm_world *w, int from, int to, const struct tm_seg *s, const char *why,
+    struct td_err *err)
+{
+	struct tm_effect fx;
+
+	memset(&fx, 0, sizeof(fx));
+	fx.at = w->now;
+	fx.host = (uint16_t)(from < 0 ? 0xffff : from);
+	fx.kind = TM_FX_SEG_DROP;
+	fx.reason = why;
+	fx.u.seg.seg = *s;
+	fx.u.seg.to_host = (uint16_t)(to < 0 ? 0xffff : to);
+	return log_add(w, &fx, err);
+}
+
+/* Put a segment on the link from -> its destination. */
+static int
+route(struct tm_world *w, int from, const struct tm_seg *s, struct td_err *err)
+{
+	int to = host_by_addr(w, &s->dst);
+	const struct tm_link *l;
+	struct tm_qev e;
+	tm_time extra = 0, dup_delay = 0;
+	bool dup = false;
+	const char *drop_why = NULL;
+	unsigned int i;
+
+	if (to < 0)
+		return drop_seg(w, from, to, s, "no host at the destination address", err);
+	l = (from >= 0 && w->link[from][to].set) ? &w->link[from][to] : &w->default_link;
+	/* Every rule sees every segment (its nth counts them all); then the actions apply. */
+	for (i = 0; i < w->nfaults; i++) {
+		struct tm_fault *f = &w->faults[i];
+
+		if (!fault_matches(w, f, from, to, s))
+			continue;
+		switch (f->action) {
+		case TM_FA_DROP:
+			if (drop_why == NULL)
+				drop_why = f->desc;
+			break;
+		case TM_FA_DELAY:
+			extra += f->delay;
+			break;
+		case TM_FA_DUP:
+			dup = true;
+			dup_delay = f->delay;
+			break;
+		}
+	}
+	if (drop_why != NULL)
+		return drop_seg(w, from, to, s, drop_why, err);
+	if (l->loss > 0 && rng_unit(w) < l->loss)
+		return drop_seg(w, from, to, s, "link loss", err);
+	if (l->dup > 0 && rng_unit(w) < l->dup)
+		dup = true;
+	if (l->reorder > 0 && rng_unit(w) < l->reorder)
+		extra += l->delay ? l->delay : TM_MS(1);
+	memset(&e, 0, sizeof(e));
+	e.kind = Q_ARRIVE;
+	e.host = (uint16_t)to;
+	e.seg = *s;
+	e.seg.payload = NULL;
+	e.at = w->now + l->delay + extra;
+	if (l->jitter)
+		e.at += (tm_time)(rng_unit(w) * (double)l->jitter);
+	if (q_push(w, &e) < 0)
+		return td_errf(err, ENOMEM, "simulator: out of memory");
+	if (dup) {
+		e.at += dup_delay;
+		if (q_push(w, &e) < 0)
+			return td_errf(err, ENOMEM, "simulator: out of memory");
+	}
+	return 0;
+}
+
+static void
+bind_results(struct tm_world *w, const struct tm_action *a, const struct tm_fxbuf *fb)
+{
+	size_t i;
+
+	if (a->bind_ref < 0)
+		return;
+	for (i = 0; i < fb->n; i++) {
+		const struct tm_effect *fx = &fb->v[i];
+
+		if (fx->kind != TM_FX_APP || fx->u.app.call != a->app.call)
+			continue;
+		if ((a->app.call == TM_CALL_CONNECT && fx->u.app.err == EINPROGRESS) ||
+		    (a->app.call != TM_CALL_CONNECT && fx->u.app.err == 0 && fx->u.app.ret > 0)) {
+			w->handle_sock[a->bind_ref] = (uint32_t)fx->u.app.ret;
+			w->handle_host[a->bind_ref] = a->host;
+			return;
+		}
+	}
+}
+
+static int
+after_step(struct tm_world *w, unsigned int host, struct tm_fxbuf *fb, struct td_err *err)
+{
+	struct tm_qev e;
+	size_t i;
+
+	for (i = 0; i < fb->n; i++) {
+		struct tm_effect *fx = &fb->v[i];
+
+		if (fx->kind == TM_FX_SEG_OUT) {
+			int to = host_by_addr(w, &fx->u.seg.seg.dst);
+
+			fx->u.seg.to_host = (uint16_t)(to < 0 ? 0xffff : to);
+		}
+		if (log_add(w, fx, err) < 0)
+			return -1;
+		if (fx->kind == TM_FX_SEG_OUT && route(w, (int)host, &fx->u.seg.seg, err) < 0)
+			return -1;
+		if (fx->kind == TM_FX_TIMER_SET) {
+			memset(&e, 0, sizeof(e));
+			e.kind = Q_TIMER;
+			e.host = (uint16_t)host;
+			e.at = fx->u.tmr.expires;
+			e.idx = fx->sock;
+			e.obj = fx->obj;
+			e.timer = fx->u.tmr.timer;
+			if (q_push(w, &e) < 0)
+				return td_errf(err, ENOMEM, "simulator: out of memory");
+		}
+	}
+	if (fb->lost) {
+		struct tm_effect fx;
+
+		memset(&fx, 0, sizeof(fx));
+		fx.at = w->now;
+		fx.host = (uint16_t)host;
+		fx.kind = TM_FX_ERROR;
+		fx.reason = "effect buffer overflow: records lost";
+		return log_add(w, &fx, err);
+	}
+	return 0;
+}
+
+static int
+step(struct tm_world *w, unsigned int host, const struct tm_event *ev, const struct tm_action *a,
+    struct td_err *err)
+{
+	struct tm_fxbuf fb = { .v = w->fx, .n = 0, .cap = w->capfx, .lost = 0 };
+
+	tm_step(&w->prof[host], &w->hosts[host], ev, &fb);
+	if (a != NULL)
+		bind_results(w, a, &fb);
+	return after_step(w, host, &fb, err);
+}
+
+static int
+inject(struct tm_world *w, const struct tm_seg *s, struct td_err *err)
+{
+	/* A segment from outside the world: it enters the destination's link. */
+	return route(w, -1, s, err);
+}
+
+static int
+do_action(struct tm_world *w, const struct tm_action *a, struct td_err *err)
+{
+	struct tm_event ev;
+	struct tm_seg s;
+	uint32_t i;
+
+	switch (a->kind) {
+	case TM_ACT_APP:
+		memset(&ev, 0, sizeof(ev));
+		ev.at = w->now;
+		ev.kind = TM_EV_APP;
+		ev.u.app = a->app;
+		if (a->sock_ref >= 0)
+			ev.u.app.sock = w->handle_sock[a->sock_ref];
+		return step(w, a->host, &ev, a, err);
+	case TM_ACT_INJECT:
+		return inject(w, &a->seg, err);
+	case TM_ACT_FLOOD:
+		for (i = 0; i < a->count; i++) {
+			s = a->seg;
+			/* Spoofed sources: 198.19.x.y, random port and ISN, no host answers. */
+			memset(&s.src.a, 0, sizeof(s.src.a));
+			s.src.family = 2;
+			s.src.a.s6_addr[10] = 0xff;
+			s.src.a.s6_addr[11] = 0xff;
+			s.src.a.s6_addr[12] = 198;
+			s.src.a.s6_addr[13] = 19;
+			s.src.a.s6_addr[14] = (uint8_t)(i >> 8);
+			s.src.a.s6_addr[15] = (uint8_t)(i & 0xff);
+			s.sport = (uint16_t)(1024 + rng_next(w) % 60000);
+			s.seq = (tm_seq)rng_next(w);
+			s.flags = TM_SYN;
+			s.has_mss = true;
+			s.mss = 1460;
+			s.wnd = 64240;
+			if (inject(w, &s, err) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+int
+tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
+{
+	struct tm_event ev;
+	struct tm_qev e;
+	struct tm_effect fx;
+	size_t i;
+
+	if (w->until_set)
+		until = w->until;
+	for (i = 0; i < w->nacts; i++) {
+		memset(&e, 0, sizeof(e));
+		e.kind = Q_ACTION;
+		e.at = w->acts[i].at;
+		e.idx = (uint32_t)i;
+		e.host = w->acts[i].host;
+		if (q_push(w, &e) < 0)
+			return td_errf(err, ENOMEM, "simulator: out of memory");
+	}
+	w->quiescent = false;
+	while (w->nheap > 0) {
+		if (w->heap[0].at > until)
+			return 0;
+		q_pop(w, &e);
+		w->now = e.at;
+		switch (e.kind) {
+		case Q_ARRIVE:
+			memset(&fx, 0, sizeof(fx));
+			fx.at = w->now;
+			fx.host = e.host;
+			fx.kind = TM_FX_SEG_IN;
+			fx.u.seg.seg = e.seg;
+			fx.u.seg.to_host = e.host;
+			if (log_add(w, &fx, err) < 0)
+				return -1;
+			memset(&ev, 0, sizeof(ev));
+			ev.at = w->now;
+			ev.kind = TM_EV_SEG;
+			ev.u.seg = e.seg;
+			if (step(w, e.host, &ev, NULL, err) < 0)
+				return -1;
+			break;
+		case Q_TIMER:
+			memset(&ev, 0, sizeof(ev));
+			ev.at = w->now;
+			ev.kind = TM_EV_TIMER;
+			ev.u.tmr.sock = e.idx;
+			ev.u.tmr.obj = (enum tm_obj)e.obj;
+			ev.u.tmr.timer = (enum tm_timer)e.timer;
+			if (step(w, e.host, &ev, NULL, err) < 0)
+				return -1;
+			break;
+		case Q_ACTION:
+			if (do_action(w, &w->acts[e.idx], err) < 0)
+				return -1;
+			break;
+		}
+	}
+	w->quiescent = true;
+	return 0;
+}
