@@ -112,7 +112,9 @@ void	cmd_source_init(struct td_ctx *ctx, struct td_source *src);
 
 /* One per cmd/<name>.c. */
 int	cmd_check(struct td_ctx *, int, char **);
+int	cmd_explain(struct td_ctx *, int, char **);
 int	cmd_ls(struct td_ctx *, int, char **);
+int	cmd_sim(struct td_ctx *, int, char **);
 int	cmd_snapshot(struct td_ctx *, int, char **);
 int	cmd_summary(struct td_ctx *, int, char **);
 int	cmd_version(struct td_ctx *, int, char **);

@@ -157,6 +157,8 @@ struct ladder {
 	tm_time		 last_in_at[TM_MAX_HOSTS];
 	uint32_t	 hidden_sock[TM_MAX_HOSTS][64];
 	unsigned int	 nhidden_sock[TM_MAX_HOSTS];
+	struct tm_effect pending;	/* a SEG_OUT waiting: is it lost? */
+	bool		 has_pending;
 };
 
 static bool
@@ -259,9 +261,8 @@ err_name(int e)
 }
 
 static void
-ladder_fx(const struct tm_effect *fx, void *arg)
+ladder_row(struct ladder *l, const struct tm_effect *fx, bool rtx)
 {
-	struct ladder *l = arg;
 	const struct tm_world *w = l->w;
 	char text[160], mid[MIDW + 8], label[120], a[64];
 	unsigned int h = fx->host;
@@ -296,15 +297,12 @@ ladder_fx(const struct tm_effect *fx, void *arg)
 			l->hidden++;
 			return;
 		}
-		if (fx->kind == TM_FX_SEG_OUT && fx->u.seg.to_host == 0xffff)
-			return;		/* its drop row follows */
 		if (fx->kind == TM_FX_SEG_DROP && fx->host == 0xffff) {
 			/* Injected and lost on the way in. */
 			right = false;
 		}
 		lost = fx->kind == TM_FX_SEG_DROP;
-		seg_label(&l->rel, &fx->u.seg.seg, fx->kind == TM_FX_SEG_OUT && fx->u.seg.rtx,
-		    label, sizeof(label));
+		seg_label(&l->rel, &fx->u.seg.seg, rtx, label, sizeof(label));
 		arrow(mid, sizeof(mid), label, !right, lost);
 		if (lost) {
 			snprintf(text, sizeof(text), "(lost: %s)", fx->reason ? fx->reason : "?");
@@ -347,6 +345,43 @@ ladder_fx(const struct tm_effect *fx, void *arg)
 	default:
 		return;
 	}
+}
+
+static bool
+same_seg(const struct tm_seg *a, const struct tm_seg *b)
+{
+	return a->seq == b->seq && a->ack == b->ack && a->flags == b->flags && a->len == b->len &&
+	    a->sport == b->sport && a->dport == b->dport;
+}
+
+static void
+ladder_flush(struct ladder *l)
+{
+	if (l->has_pending) {
+		l->has_pending = false;
+		ladder_row(l, &l->pending, l->pending.u.seg.rtx);
+	}
+}
+
+/* A sent segment is drawn once: as sent, or as lost when its drop record follows. */
+static void
+ladder_fx(const struct tm_effect *fx, void *arg)
+{
+	struct ladder *l = arg;
+
+	if (l->has_pending && fx->kind == TM_FX_SEG_DROP &&
+	    same_seg(&fx->u.seg.seg, &l->pending.u.seg.seg)) {
+		l->has_pending = false;
+		ladder_row(l, fx, l->pending.u.seg.rtx);
+		return;
+	}
+	ladder_flush(l);
+	if (fx->kind == TM_FX_SEG_OUT) {
+		l->pending = *fx;
+		l->has_pending = true;
+		return;
+	}
+	ladder_row(l, fx, false);
 }
 
 /* ---- JSON ---- */
@@ -554,16 +589,15 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		{ "seed",	required_argument,	NULL, 's' },
 		{ "set",	required_argument,	NULL, 'S' },
 		{ "file",	required_argument,	NULL, 'f' },
-		{ "json",	no_argument,		NULL, 'j' },
-		{ "help",	no_argument,		NULL, 'h' },
+		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct tm_scenario *sc = NULL;
 	struct tm_profile base = tm_profile_linux();
-	const char *file = NULL, *sets[32];
+	const char *file = NULL, *sets[32], *operand = NULL;
 	unsigned int nsets = 0, i;
 	uint64_t seed = 1;
-	bool json = ctx->format == TD_FMT_JSON;
+	bool json;
 	struct tm_world w;
 	struct td_err err = { 0 };
 	struct ladder *lad = NULL;
@@ -571,9 +605,19 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 	const char *name;
 	int ch, status = TD_EXIT_OK;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":f:jh", opts, NULL)) != -1) {
+	for (;;) {
+		ch = cmd_getopt(ctx, argc, argv, "f:", opts, &status);
+		if (ch == CMD_OPT_EXIT)
+			return status;
+		if (ch == -1) {
+			/* Options may follow the scenario name. */
+			if (optind >= argc)
+				break;
+			if (operand != NULL)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+			operand = argv[optind++];
+			continue;
+		}
 		switch (ch) {
 		case 'p':
 			if (tm_profile_by_name(optarg, &base) < 0)
@@ -593,32 +637,23 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		case 'f':
 			file = optarg;
 			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			cmd_usage(stdout, ctx);
-			return TD_EXIT_OK;
-		case ':':
-			return cmd_fail(ctx, TD_EXIT_USAGE, "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			return cmd_fail(ctx, TD_EXIT_USAGE, "unknown option '%s'", argv[optind - 1]);
+			return cmd_bad_option(ctx, '?', argc, argv);
 		}
 	}
-	if (ctx->format_set && ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_TABLE)
+	json = ctx->format == TD_FMT_JSON;
+	if (ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_TABLE)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "sim prints a ladder (table) or json only");
-	if (file == NULL && optind >= argc) {
+	if (file == NULL && operand == NULL) {
 		list_scenarios(ctx->out);
 		return TD_EXIT_OK;
 	}
-	if (file != NULL && optind < argc)
+	if (file != NULL && operand != NULL)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "give a scenario name or -f FILE, not both");
-	if (optind + 1 < argc)
-		return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s'", argv[optind + 1]);
 	if (file == NULL) {
-		if ((sc = tm_scenario_find(argv[optind])) == NULL)
+		if ((sc = tm_scenario_find(operand)) == NULL)
 			return cmd_fail(ctx, TD_EXIT_USAGE,
-			    "unknown scenario '%s' (run `tcpdoctor sim` for the list)", argv[optind]);
+			    "unknown scenario '%s' (run `tcpdoctor sim` for the list)", operand);
 		name = sc->name;
 	} else {
 		if ((status = read_file(ctx, file, &text)) != 0)
@@ -703,6 +738,7 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		fputc('\n', ctx->out);
 		json_decref(doc);
 	} else {
+		ladder_flush(lad);
 		if (lad->hidden)
 			fprintf(ctx->out, "\n(%lu rows about further outside addresses not drawn; -j has them all)\n",
 			    lad->hidden);

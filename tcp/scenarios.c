@@ -46,7 +46,7 @@ static const struct tm_scenario scenarios[] = {
 	  "at 0.2 client connect server:80 from 41002 as c3\n"
 	  "at 0.3 client connect server:80 from 41003 as c4\n"
 	  "at 3.5 server accept L as s1\n"
-	  "at 20 server accept L as s2\n"
+	  "at 3.5 server accept L as s2\n"
 	  "at 20 server accept L as s3\n"
 	  "at 20 server accept L as s4\n"
 	  "run 30\n" },
@@ -188,7 +188,9 @@ static const struct tm_scenario scenarios[] = {
 	  "Part B #16, #6; Part C T1, T2",
 	  HOSTS
 	  "fault drop client>server flags A bare nth 1\n"
-	  OPEN },
+	  "at 0 server listen 80 as L\n"
+	  "at 0.1 client connect server:80 from 40000 as c\n"
+	  "at 2 server accept L as s\n" },
 	{ "old-duplicate",
 	  "为什么TIME_WAIT状态需要经过2MSL? (已经失效的报文段出现在新连接中)",
 	  "Why 2MSL: old duplicates and a new incarnation",

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +34,18 @@ struct parser {
 	struct td_err		*err;
 };
 
+static int perr(struct parser *ps, unsigned int col, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int
-perr(struct parser *ps, unsigned int col, const char *fmt, const char *arg)
+perr(struct parser *ps, unsigned int col, const char *fmt, ...)
 {
 	char msg[200];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, arg);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	return td_errf(ps->err, EBADMSG, "%s:%u:%u: %s", ps->fname, ps->line, col, msg);
 }
 
@@ -48,7 +55,7 @@ tokenize(struct parser *ps, const char *line, size_t len)
 	char *p;
 
 	if (len >= sizeof(ps->buf))
-		return perr(ps, 1, "line longer than %s characters", "511");
+		return perr(ps, 1, "line longer than %d characters", MAX_LINE - 1);
 	memcpy(ps->buf, line, len);
 	ps->buf[len] = '\0';
 	if ((p = strchr(ps->buf, '#')) != NULL)
@@ -61,7 +68,7 @@ tokenize(struct parser *ps, const char *line, size_t len)
 		if (*p == '\0')
 			break;
 		if (ps->n == MAX_TOKENS)
-			return perr(ps, (unsigned int)(p - ps->buf) + 1, "too many words (at most %s)", "24");
+			return perr(ps, (unsigned int)(p - ps->buf) + 1, "too many words (at most %d)", MAX_TOKENS);
 		ps->t[ps->n].s = p;
 		ps->t[ps->n].col = (unsigned int)(p - ps->buf) + 1;
 		ps->n++;
@@ -273,9 +280,9 @@ st_host(struct parser *ps)
 		if (knob_tok(ps, &p, &ps->t[i]) < 0)
 			return -1;
 	if (tm_world_add_host(ps->w, ps->t[1].s, &a, &p, ps->err) < 0) {
-		char msg[256];
+		char msg[180];
 
-		snprintf(msg, sizeof(msg), "%s", ps->err->msg);
+		snprintf(msg, sizeof(msg), "%.170s", ps->err->msg);
 		ps->err->msg[0] = '\0';
 		ps->err->code = 0;
 		return perr(ps, ps->t[1].col, "%s", msg);

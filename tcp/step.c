@@ -2352,7 +2352,7 @@ app_call(struct ctx *c, const struct tm_app *a)
 		app_setopt(c, k, a);
 		break;
 	}
-	app_result(c, id, a->call, err, err ? -1 : ret, NULL);
+	app_result(c, id, a->call, err, err && err != EINPROGRESS ? -1 : ret, NULL);
 }
 
 int
