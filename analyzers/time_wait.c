@@ -171,7 +171,7 @@ tw_config(const struct analyzer_ctx *ax, const struct tw_state *st, struct td_fi
 	int64_t buckets = sysctl_int(&snap->sys, TD_SYS_MAX_TW_BUCKETS, -1);
 	int64_t ehash = sysctl_int(&snap->sys, TD_SYS_EHASH_ENTRIES, 0);
 	uint64_t ovf = 0;
-	bool since_boot = true;
+	bool since_boot = true, low, full;
 	struct td_finding *f;
 	char sug[32];
 
@@ -186,26 +186,36 @@ tw_config(const struct analyzer_ctx *ax, const struct tw_state *st, struct td_fi
 	}
 	if (!ax_counter(ax, TD_CTR_TW_OVERFLOW, &ovf, &since_boot) || ovf == 0)
 		return 0;
-	f = td_finding_add(out, err, "time_wait.bucket_overflow", "", TD_SEV_WARNING,
-	    "%llu connections skipped TIME_WAIT because tcp_max_tw_buckets (%lld) was reached (%s): the limit is too low and TIME_WAIT's protection is lost",
-	    (unsigned long long)ovf, (long long)buckets, since_boot ? "since boot" : "since the last run");
+	/* The default is ehash/2; a negative ehash means the netns shares the host's. */
+	if (ehash < 0)
+		ehash = -ehash;
+	low = buckets >= 0 && ehash > 0 && buckets < ehash / 2;
+	full = buckets > 0 && st->time_wait * 10 >= (uint64_t)buckets * 9;
+	f = td_finding_add(out, err, "time_wait.bucket_overflow", "",
+	    low || full || !since_boot ? TD_SEV_WARNING : TD_SEV_INFO,
+	    "%llu connections skipped TIME_WAIT because tcp_max_tw_buckets (%lld) was reached (%s)%s",
+	    (unsigned long long)ovf, (long long)buckets, since_boot ? "since boot" : "since the last run",
+	    low ? ": the limit is below the default and TIME_WAIT's protection is lost" :
+	    full ? ": TIME_WAIT is at the limit now" : "");
 	if (f == NULL)
 		return -1;
 	td_ev_int(f, "time_wait", (int64_t)st->time_wait);
 	if (buckets >= 0)
 		td_ev_int(f, "tcp_max_tw_buckets", buckets);
+	if (ehash > 0)
+		td_ev_int(f, "default_max_tw_buckets", ehash / 2);
 	ax_ev_counter(ax, f, TD_CTR_TW_OVERFLOW);
 	ax_ev_counter(ax, f, TD_CTR_TW);
 	ax_ev_window(ax, f);
-	/* The default is ehash/2; a negative ehash means the netns shares the host's. */
-	if (ehash < 0)
-		ehash = -ehash;
-	if (ehash > 0 && ehash / 2 > buckets)
+	if (low) {
 		snprintf(sug, sizeof(sug), "%lld", (long long)(ehash / 2));
-	else
-		snprintf(sug, sizeof(sug), "%lld", (long long)(buckets > 0 ? buckets * 4 : 262144));
-	td_reco_sysctl(f, snap, TD_SYS_MAX_TW_BUCKETS, sug,
-	    "restore the default (tcp_ehash_entries / 2): \"you must not lower the limit artificially\" (ip-sysctl.rst); a TIME_WAIT socket costs a few hundred bytes");
+		td_reco_sysctl(f, snap, TD_SYS_MAX_TW_BUCKETS, sug,
+		    "restore the default (tcp_ehash_entries / 2): \"you must not lower the limit artificially\" (ip-sysctl.rst); a TIME_WAIT socket costs a few hundred bytes");
+	} else if (full) {
+		snprintf(sug, sizeof(sug), "%lld", (long long)buckets * 2);
+		td_reco_sysctl(f, snap, TD_SYS_MAX_TW_BUCKETS, sug,
+		    "TIME_WAIT is at the limit: allow more (a TIME_WAIT socket costs a few hundred bytes), and reuse connections so fewer are created");
+	}
 	return 0;
 }
 

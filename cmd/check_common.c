@@ -15,9 +15,12 @@ check_opts_init(struct check_opts *co, const struct td_ctx *ctx)
 	co->format = ctx->format;
 }
 
+/* status < 0: the exit status follows the error's errno (sysexits). */
 static int
 check_fail(struct td_ctx *ctx, int status, const struct td_err *err)
 {
+	if (status < 0)
+		status = cmd_status_for(err->code);
 	return cmd_fail(ctx, status, "%s", err->msg[0] != '\0' ? err->msg : "internal error");
 }
 
@@ -38,12 +41,12 @@ check_config(struct td_ctx *ctx, const struct check_opts *co, struct check_state
 	*mask = all & ~cs->cfg.disabled;
 	if (co->only != NULL) {
 		if (analyzer_parse_list(co->only, &m, &err) < 0)
-			return cmd_fail(ctx, fail_status, "--only: %s", err.msg);
+			return cmd_fail(ctx, fail_status < 0 ? TD_EXIT_USAGE : fail_status, "--only: %s", err.msg);
 		*mask = m;
 	}
 	if (co->skip != NULL) {
 		if (analyzer_parse_list(co->skip, &m, &err) < 0)
-			return cmd_fail(ctx, fail_status, "--skip: %s", err.msg);
+			return cmd_fail(ctx, fail_status < 0 ? TD_EXIT_USAGE : fail_status, "--skip: %s", err.msg);
 		*mask &= ~m;
 	}
 	return 0;

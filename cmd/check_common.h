@@ -47,7 +47,8 @@ void	check_opts_init(struct check_opts *co, const struct td_ctx *ctx);
 /*
  * Load the configuration, take the state file's lock and read it, collect
  * the snapshot and run the enabled analyzers into cs->findings.  Returns 0,
- * or the exit status fail_status after printing the error.  Call
+ * or the exit status fail_status after printing the error (fail_status -1:
+ * the sysexits status the error calls for, as other commands use).  Call
  * check_state_free() in any case.
  */
 int	check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,

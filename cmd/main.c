@@ -58,6 +58,9 @@ const struct cmd td_commands[] = {
 	  "counts per state, listener queues, top ports and peers, key counters",
 	  "  -t, --top N        how many ports and peers per state (1-100, default 5)\n"
 	  "  -j, --format json  one JSON document" },
+	{ "tune",	cmd_tune,	0,
+	  "tune [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] | tune --audit FILE...",
+	  "a sysctl.d snippet from the findings (printed, never applied); --audit judges sysctl files" },
 	{ "version",	cmd_version,	CMD_NO_NETNS,	"version",
 	  "print the version" },
 };

@@ -6,7 +6,9 @@
 # suggest tcp_max_syn_backlog.
 . "$(dirname "$0")/../lib.sh"
 require_root
-ns=$(mkns aq) || skip_all "cannot create a network namespace"
+# mkns in the main shell, not $(...), so the namespace is removed at exit.
+mkns aq >/dev/null || { not_ok "create a network namespace"; exit 1; }
+ns=td-$$-aq
 dir=$(tmpdir)
 bg ip netns exec "$ns" "$PY" -c '
 import socket, sys, time

@@ -18,7 +18,8 @@ dir=$(tmpdir)
 # flood MODE: sets ns and leaves the flooded namespace running.
 flood() {
 	local mode=$1 i
-	ns=$(mkns "syn$mode") || return 1
+	mkns "syn$mode" >/dev/null || return 1
+	ns=td-$$-syn$mode
 	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies="$mode" || return 1
 	rm -f "$dir/go$mode"
 	bg ip netns exec "$ns" "$flood" tdtun0 198.18.0.1 8080 200 "$dir/go$mode" "$dir/stats$mode" "$mode"

@@ -8,7 +8,9 @@
 # reuse and tcp_tw_reuse=1, never tcp_tw_recycle, and exit 2.
 . "$(dirname "$0")/../lib.sh"
 require_root
-ns=$(mkns tw) || skip_all "cannot create a network namespace"
+# mkns in the main shell, not $(...), so the namespace is removed at exit.
+mkns tw >/dev/null || { not_ok "create a network namespace"; exit 1; }
+ns=td-$$-tw
 dir=$(tmpdir)
 ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="40000 40009" net.ipv4.tcp_tw_reuse=0 \
 	|| { not_ok "set sysctls"; exit 1; }

@@ -7,7 +7,9 @@
 # tcp_fin_timeout says it does not shorten TIME_WAIT.
 . "$(dirname "$0")/../lib.sh"
 require_root
-ns=$(mkns or) || skip_all "cannot create a network namespace"
+# mkns in the main shell, not $(...), so the namespace is removed at exit.
+mkns or >/dev/null || { not_ok "create a network namespace"; exit 1; }
+ns=td-$$-or
 dir=$(tmpdir)
 ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fin_timeout=45 || { not_ok "set tcp_fin_timeout"; exit 1; }
 bg ip netns exec "$ns" "$PY" -c '

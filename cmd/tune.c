@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcpdoctor tune: a sysctl.d snippet built from the current findings, each
+ * line with its reason, current value and risk.  It prints; it never
+ * applies anything.  tune --audit FILE... judges every TCP line of existing
+ * sysctl.conf / sysctl.d files instead.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "analyzers/advice.h"
+#include "analyzers/audit.h"
+#include "cmd/check_common.h"
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/findings.h"
+
+static const char tune_help[] =
+    "usage: tcpdoctor [GLOBAL OPTIONS] tune [-c FILE] [--set S.K=VALUE] [--only ID,...] [--skip ID,...]\n"
+    "       tcpdoctor [GLOBAL OPTIONS] tune --audit FILE...\n"
+    "  (no option)        a /etc/sysctl.d/ snippet from the current findings; printed, never applied\n"
+    "  --audit FILE...    judge every TCP line of sysctl.conf or sysctl.d files:\n"
+    "                     fine, caution, pointless, harmful, obsolete, invalid or unknown\n"
+    "  -c, --set, --only, --skip   as for check\n"
+    "  -j, --format json  JSON instead of text\n";
+
+/* One sysctl change: the first (worst) finding that asks for it. */
+struct tune_line {
+	const struct td_finding	*f;
+	const struct td_reco	*r;
+	unsigned int		 also;		/* other findings asking the same */
+};
+
+#define TUNE_MAX	64
+
+static size_t
+tune_collect(const struct td_findings *fs, struct tune_line *out, size_t max)
+{
+	size_t i, j, n = 0;
+	unsigned int k;
+
+	for (i = 0; i < fs->n; i++) {
+		for (k = 0; k < fs->v[i].nreco; k++) {
+			const struct td_reco *r = &fs->v[i].reco[k];
+
+			if (r->kind != TD_RECO_SYSCTL || r->suggested[0] == '\0' ||
+			    strcmp(r->current, r->suggested) == 0)
+				continue;
+			for (j = 0; j < n && strcmp(out[j].r->key, r->key) != 0; j++)
+				;
+			if (j < n) {
+				out[j].also++;
+				continue;
+			}
+			if (n < max) {
+				out[n].f = &fs->v[i];
+				out[n].r = r;
+				out[n].also = 0;
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+/* Print text as "# "-prefixed comment lines no wider than about 78 columns. */
+static void
+comment(FILE *fp, const char *label, const char *text)
+{
+	int col = fprintf(fp, "# %s", label), wl;
+	const char *p = text, *w;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		for (w = p; *w != '\0' && *w != ' '; w++)
+			;
+		wl = (int)(w - p);
+		if (wl == 0)
+			break;
+		if (col + 1 + wl > 78 && col > 12) {
+			fputs("\n#   ", fp);
+			col = 4;
+		} else {
+			fputc(' ', fp);
+			col++;
+		}
+		fprintf(fp, "%.*s", wl, p);
+		col += wl;
+		p = w;
+	}
+	fputc('\n', fp);
+}
+
+static int
+tune_text(FILE *fp, const struct td_snapshot *snap, const struct td_findings *fs,
+    const struct tune_line *lines, size_t n)
+{
+	const struct td_meta *m = &snap->meta;
+	const struct td_advice *adv;
+	char when[40], buf[512];
+	time_t t = (time_t)(m->time_ns / 1000000000);
+	struct tm tm;
+	size_t i;
+	unsigned int k;
+	bool any_app = false;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(fp, "# /etc/sysctl.d/90-tcpdoctor.conf\n"
+	    "# Written by tcpdoctor tune for %s (kernel %s%s%s) at %s from %zu findings.\n"
+	    "# Printed, not applied: review every line, then run `sysctl --system`.\n",
+	    m->host, m->kernel, m->netns[0] != '\0' ? ", netns " : "", m->netns, when, fs->n);
+	if (n == 0)
+		fputs("#\n# No finding asks for a sysctl change on this host.\n", fp);
+	for (i = 0; i < n; i++) {
+		const struct tune_line *l = &lines[i];
+
+		adv = advice_find(l->r->key);
+		fputs("#\n", fp);
+		snprintf(buf, sizeof(buf), "%s (%s)%s%s%s", l->f->id, td_severity_name(l->f->severity),
+		    l->f->subject[0] != '\0' ? " " : "", l->f->subject,
+		    l->also > 0 ? " and more" : "");
+		comment(fp, "finding:", buf);
+		comment(fp, "reason:", l->r->reason);
+		snprintf(buf, sizeof(buf), "%s; risk: %s", l->r->current,
+		    adv != NULL && adv->risk[0] != '\0' ? adv->risk : "see tcpdoctor explain");
+		comment(fp, "current:", buf);
+		fprintf(fp, "%s = %s\n", l->r->key, l->r->suggested);
+	}
+	for (i = 0; i < fs->n; i++)
+		for (k = 0; k < fs->v[i].nreco; k++) {
+			const struct td_reco *r = &fs->v[i].reco[k];
+
+			if (r->kind == TD_RECO_SYSCTL)
+				continue;
+			if (!any_app) {
+				fputs("#\n# Not sysctls (no line above can do these):\n", fp);
+				any_app = true;
+			}
+			snprintf(buf, sizeof(buf), "%s: %s", fs->v[i].id, r->reason);
+			comment(fp, r->key, buf);
+		}
+	return ferror(fp) ? -1 : 0;
+}
+
+static int
+tune_json(FILE *fp, const struct td_snapshot *snap, const struct tune_line *lines, size_t n)
+{
+	json_t *doc = findings_json_meta(snap, "tune"), *arr = json_array(), *o;
+	const struct td_advice *adv;
+	size_t i;
+	int rc;
+
+	if (doc == NULL || arr == NULL) {
+		json_decref(doc);
+		json_decref(arr);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		adv = advice_find(lines[i].r->key);
+		o = json_object();
+		json_object_set_new(o, "key", json_string(lines[i].r->key));
+		json_object_set_new(o, "current", json_string(lines[i].r->current));
+		json_object_set_new(o, "suggested", json_string(lines[i].r->suggested));
+		json_object_set_new(o, "reason", json_string(lines[i].r->reason));
+		json_object_set_new(o, "risk", adv != NULL ? json_string(adv->risk) : json_null());
+		json_object_set_new(o, "finding", json_string(lines[i].f->id));
+		json_object_set_new(o, "severity", json_string(td_severity_name(lines[i].f->severity)));
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(doc, "sysctls", arr);
+	rc = json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	fputc('\n', fp);
+	return rc != 0 || ferror(fp) ? -1 : 0;
+}
+
+static int
+audit_print(FILE *fp, enum td_format fmt, const struct td_snapshot *snap, const struct td_audit *a)
+{
+	static const char *const upper[] = {
+		[TD_VERDICT_FINE] = "FINE", [TD_VERDICT_CAUTION] = "CAUTION",
+		[TD_VERDICT_POINTLESS] = "POINTLESS", [TD_VERDICT_HARMFUL] = "HARMFUL",
+		[TD_VERDICT_OBSOLETE] = "OBSOLETE", [TD_VERDICT_INVALID] = "INVALID",
+		[TD_VERDICT_UNKNOWN] = "UNKNOWN",
+	};
+	json_t *doc, *arr, *o;
+	size_t i;
+	int rc;
+
+	if (fmt != TD_FMT_JSON) {
+		fprintf(fp, "judged %zu TCP lines against kernel %s (%zu other lines skipped)\n",
+		    a->n, snap->meta.kernel, a->other);
+		for (i = 0; i < a->n; i++) {
+			const struct td_audit_line *l = &a->v[i];
+
+			fprintf(fp, "\n%s:%u: %s%s%s\n  %s: %s\n", l->file, l->line, l->key,
+			    l->value[0] != '\0' ? " = " : "", l->value, upper[l->verdict], l->why);
+		}
+		return ferror(fp) ? -1 : 0;
+	}
+	doc = findings_json_meta(snap, "tune");
+	arr = json_array();
+	for (i = 0; i < a->n; i++) {
+		const struct td_audit_line *l = &a->v[i];
+
+		o = json_object();
+		json_object_set_new(o, "file", json_string(l->file));
+		json_object_set_new(o, "line", json_integer(l->line));
+		json_object_set_new(o, "key", json_string(l->key));
+		json_object_set_new(o, "value", json_string(l->value));
+		json_object_set_new(o, "verdict", json_string(td_verdict_name(l->verdict)));
+		json_object_set_new(o, "reason", json_string(l->why));
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(doc, "audit", arr);
+	rc = json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	fputc('\n', fp);
+	return rc != 0 || ferror(fp) ? -1 : 0;
+}
+
+static int
+tune_audit(struct td_ctx *ctx, int nfiles, char **files)
+{
+	struct td_source src;
+	struct td_snapshot snap;
+	struct td_audit a = { 0 };
+	struct td_err err = { 0 };
+	int i, status = TD_EXIT_OK;
+
+	cmd_source_init(ctx, &src);
+	if (source_header(&src, &snap, &err) < 0) {
+		source_close(&src);
+		return cmd_fail_err(ctx, &err);
+	}
+	source_close(&src);
+	for (i = 0; i < nfiles; i++)
+		if (audit_file(&a, files[i], &snap, &err) < 0) {
+			status = cmd_fail_err(ctx, &err);
+			goto out;
+		}
+	if (audit_print(ctx->out, ctx->format, &snap, &a) < 0)
+		status = cmd_fail(ctx, TD_EXIT_OSERR, "writing output: %s", strerror(errno));
+out:
+	audit_free(&a);
+	return status;
+}
+
+enum { OPT_SET = 256, OPT_ONLY, OPT_SKIP, OPT_AUDIT };
+
+int
+cmd_tune(struct td_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "set",	required_argument,	NULL, OPT_SET },
+		{ "only",	required_argument,	NULL, OPT_ONLY },
+		{ "skip",	required_argument,	NULL, OPT_SKIP },
+		{ "audit",	no_argument,		NULL, OPT_AUDIT },
+		{ "help",	no_argument,		NULL, 'h' },
+		CMD_FORMAT_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tune_line lines[TUNE_MAX];
+	struct check_opts co;
+	struct check_state cs;
+	bool audit = false;
+	size_t n;
+	int ch, status;
+
+	check_opts_init(&co, ctx);
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:c:jh", opts, NULL)) != -1) {
+		switch (cmd_format_opt(ctx, ch, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			return TD_EXIT_USAGE;
+		}
+		switch (ch) {
+		case 'c':
+			co.config = optarg;
+			co.config_explicit = true;
+			break;
+		case OPT_SET:
+			if (co.nset >= CHECK_MAX_SET)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "too many --set options");
+			co.set[co.nset++] = optarg;
+			break;
+		case OPT_ONLY:
+			co.only = optarg;
+			break;
+		case OPT_SKIP:
+			co.skip = optarg;
+			break;
+		case OPT_AUDIT:
+			audit = true;
+			break;
+		case 'h':
+			fputs(tune_help, ctx->out);
+			return TD_EXIT_OK;
+		default:
+			return cmd_bad_option(ctx, ch, argc, argv);
+		}
+	}
+	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints text or json");
+	if (audit) {
+		if (optind >= argc)
+			return cmd_fail(ctx, TD_EXIT_USAGE, "--audit needs at least one file");
+		return tune_audit(ctx, argc - optind, argv + optind);
+	}
+	if (optind < argc)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s' (files go with --audit)",
+		    argv[optind]);
+	status = check_collect(ctx, &co, &cs, -1);
+	if (status == 0) {
+		n = tune_collect(&cs.findings, lines, TUNE_MAX);
+		if ((ctx->format == TD_FMT_JSON ? tune_json(ctx->out, &cs.snap, lines, n) :
+		    tune_text(ctx->out, &cs.snap, &cs.findings, lines, n)) < 0)
+			status = cmd_fail(ctx, TD_EXIT_OSERR, "writing output: %s", strerror(errno));
+	}
+	check_state_free(&cs);
+	return status;
+}

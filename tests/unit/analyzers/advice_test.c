@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for analyzers/advice.c and audit.c: the knob table and the sysctl.conf judge. */
+#include "tests/unit/check_main.h"
+
+#include <string.h>
+
+#include "analyzers/advice.h"
+#include "analyzers/audit.h"
+#include "tests/unit/analyzers/synth.h"
+
+#define SEED	TD_SRCDIR "/tests/fixtures/sysctl/seed-article.conf"
+
+START_TEST(test_advice_find_forms)
+{
+	const struct td_advice *a = advice_find("net.ipv4.tcp_fin_timeout");
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_eq(advice_find("net/ipv4/tcp_fin_timeout"), a);
+	ck_assert_ptr_eq(advice_find("tcp_fin_timeout"), a);
+	ck_assert_ptr_null(advice_find("tcp_frobnicate"));
+	ck_assert_ptr_null(advice_find("net.ipv4.tcp_fin"));
+	ck_assert_ptr_nonnull(strstr(a->not_fixes, "TIME_WAIT"));
+}
+END_TEST
+
+/* Every knob the collectors read has an entry with the text explain prints. */
+START_TEST(test_advice_covers_collected_knobs)
+{
+	const struct td_advice *a;
+	unsigned int i;
+
+	for (i = 0; i < TD_SYS_MAX; i++) {
+		a = advice_find(td_sysctl_fields[i].name);
+		ck_assert_msg(a != NULL, "no advice for %s", td_sysctl_fields[i].name);
+		ck_assert_int_eq(a->sysctl_id, (int)i);
+		ck_assert(a->meaning[0] != '\0' && a->dflt[0] != '\0');
+	}
+}
+END_TEST
+
+static const char *
+verdict_of(const struct td_audit *a, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].key, key) == 0)
+			return td_verdict_name(a->v[i].verdict);
+	return "absent";
+}
+
+START_TEST(test_audit_seed_article)
+{
+	struct td_snapshot snap;
+	struct td_audit a = { 0 };
+	struct td_err err = { 0 };
+	size_t i;
+
+	synth_snap(&snap);
+	snap.ctr.v[TD_CTR_SOFTNET_DROPPED] = 0;
+	ck_assert_int_eq(audit_file(&a, SEED, &snap, &err), 0);
+	ck_assert_uint_eq(a.n, 10);
+	for (i = 0; i < a.n; i++)
+		ck_assert_msg(a.v[i].adv != NULL, "%s has no entry", a.v[i].key);
+	ck_assert_str_eq(verdict_of(&a, "net.ipv4.tcp_tw_recycle"), "obsolete");
+	ck_assert_str_eq(verdict_of(&a, "net.ipv4.tcp_fin_timeout"), "pointless");
+	ck_assert_str_eq(verdict_of(&a, "net.ipv4.tcp_max_syn_backlog"), "pointless");
+	ck_assert_str_eq(verdict_of(&a, "net.core.netdev_max_backlog"), "pointless");
+	ck_assert_str_eq(verdict_of(&a, "net.ipv4.tcp_syncookies"), "fine");
+	ck_assert_str_eq(verdict_of(&a, "net.ipv4.tcp_synack_retries"), "absent");	/* commented out */
+	audit_free(&a);
+
+	/* With softnet drops on the host, netdev_max_backlog is worth it. */
+	snap.ctr.v[TD_CTR_SOFTNET_DROPPED] = 1234;
+	ck_assert_int_eq(audit_file(&a, SEED, &snap, &err), 0);
+	ck_assert_str_eq(verdict_of(&a, "net.core.netdev_max_backlog"), "fine");
+	audit_free(&a);
+
+	/* On a 4.9 kernel tcp_tw_recycle still exists and is harmful. */
+	snprintf(snap.meta.kernel, sizeof(snap.meta.kernel), "4.9.0-19-amd64");
+	ck_assert_int_eq(audit_file(&a, SEED, &snap, &err), 0);
+	ck_assert_str_eq(verdict_of(&a, "net.ipv4.tcp_tw_recycle"), "harmful");
+	audit_free(&a);
+}
+END_TEST
+
+START_TEST(test_audit_missing_file)
+{
+	struct td_audit a = { 0 };
+	struct td_err err = { 0 };
+
+	ck_assert_int_eq(audit_file(&a, "/nonexistent/sysctl.conf", NULL, &err), -1);
+	ck_assert_str_eq(err.msg, "'/nonexistent/sysctl.conf': No such file or directory");
+	audit_free(&a);
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite *s = suite_create("analyzers/advice");
+	TCase *tc = tcase_create("advice");
+
+	tcase_add_test(tc, test_advice_find_forms);
+	tcase_add_test(tc, test_advice_covers_collected_knobs);
+	tcase_add_test(tc, test_audit_seed_article);
+	tcase_add_test(tc, test_audit_missing_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
