@@ -173,6 +173,7 @@ scan_pid(struct procs_map *m, const char *proc_root, const char *pid)
 	struct slot *s;
 	uint64_t ino;
 	ssize_t n;
+	int32_t npid = (int32_t)strtol(pid, NULL, 10);
 	DIR *d;
 	int dfd;
 
@@ -192,15 +193,17 @@ scan_pid(struct procs_map *m, const char *proc_root, const char *pid)
 		if (ino == 0)
 			continue;
 		s = find_slot(m->slots, m->size, ino);
-		if (s->inode != ino || s->pid != 0)
+		/* A socket shared by several processes goes to the lowest pid. */
+		if (s->inode != ino || (s->pid != 0 && s->pid <= npid))
 			continue;
 		if (!have_comm) {
 			read_comm(proc_root, pid, comm);
 			have_comm = true;
 		}
-		s->pid = (int32_t)strtol(pid, NULL, 10);
+		if (s->pid == 0)
+			m->found++;
+		s->pid = npid;
 		memcpy(s->comm, comm, sizeof(comm));
-		m->found++;
 	}
 	closedir(d);
 	return true;

@@ -30,9 +30,10 @@ void			 procs_free(struct procs_map *m);
 int	procs_want(struct procs_map *m, uint64_t inode, struct td_err *err);
 
 /*
- * Scan <proc_root>/PID/fd of every process once and record the first process (in
- * directory order) holding each wanted inode; stops early when all are
- * found.  Processes whose fd directory cannot be read are skipped and
+ * Scan <proc_root>/PID/fd of every process once and record, for each
+ * wanted inode, the lowest pid holding it (a socket shared after fork());
+ * stops early when every inode has an owner, which in /proc (listed in
+ * ascending pid order) is already the lowest.  Processes whose fd directory cannot be read are skipped and
  * counted in *hidden (may be NULL).  Returns 0, or -1 with *err set when
  * proc_root itself cannot be read.
  */

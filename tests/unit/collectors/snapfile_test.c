@@ -1,0 +1,581 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for collectors/snapfile.c.  The socket records are the real ones
+ * decoded from the recorded netlink fixtures (tests/fixtures/netlink), the
+ * counters and sysctls come from the procfs fixtures, so the round trips
+ * run on what a 6.18 kernel really reports.
+ */
+#include "tests/unit/check_main.h"
+#include "tests/unit/collectors/fixture.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collectors/counters.h"
+#include "collectors/snapfile.h"
+#include "collectors/sockdiag.h"
+#include "collectors/sysctl.h"
+
+#define MAXSOCK	64
+
+struct recs {
+	size_t		n;
+	struct td_sock	sk[MAXSOCK];
+};
+
+static int
+keep(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct recs *r = arg;
+
+	(void)err;
+	ck_assert_uint_lt(r->n, MAXSOCK);
+	r->sk[r->n++] = *sk;
+	return 0;
+}
+
+static void
+replay(const char *name, struct recs *r)
+{
+	struct sockdiag_parser p = { 0 };
+	struct td_err err = { 0 };
+	char *buf;
+	long n;
+	FILE *fp;
+
+	fp = fopen(fixture_path("netlink", name), "rb");
+	ck_assert_ptr_nonnull(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	ck_assert_int_eq(sockdiag_parse(&p, buf, (size_t)n, keep, r, &err), 0);
+	free(buf);
+}
+
+/* Every record of both recordings, one of them with an owner. */
+static struct recs *
+real_records(void)
+{
+	struct recs *r = calloc(1, sizeof(*r));
+
+	replay("inet-info.nl", r);
+	replay("inet6-info.nl", r);
+	ck_assert_uint_eq(r->n, 20);
+	r->sk[1].has_owner = true;
+	r->sk[1].pid = 4321;
+	snprintf(r->sk[1].comm, sizeof(r->sk[1].comm), "nginx: worker");
+	return r;
+}
+
+/* What survives JSON: u64 values above INT64_MAX are clamped to it. */
+static void
+clamp(struct td_sock *sk)
+{
+	uint64_t *f[] = {
+		&sk->tcpi.pacing_rate, &sk->tcpi.max_pacing_rate, &sk->tcpi.bytes_acked,
+		&sk->tcpi.bytes_received, &sk->tcpi.delivery_rate, &sk->tcpi.busy_time,
+		&sk->tcpi.rwnd_limited, &sk->tcpi.sndbuf_limited, &sk->tcpi.bytes_sent,
+		&sk->tcpi.bytes_retrans, &sk->inode, &sk->cookie,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (*f[i] > (uint64_t)INT64_MAX)
+			*f[i] = (uint64_t)INT64_MAX;
+}
+
+static void
+header(struct td_snapshot *snap)
+{
+	struct td_err err = { 0 };
+
+	memset(snap, 0, sizeof(*snap));
+	snap->meta.time_ns = INT64_C(1795513248435852619);
+	snap->meta.mono_ns = 977895614267;
+	snprintf(snap->meta.host, sizeof(snap->meta.host), "vm");
+	snprintf(snap->meta.netns, sizeof(snap->meta.netns), "td-123-x");
+	snap->meta.netns_ino = 4026531833u;
+	snprintf(snap->meta.kernel, sizeof(snap->meta.kernel), "6.18.44");
+	snprintf(snap->meta.boot_id, sizeof(snap->meta.boot_id),
+	    "b2a9c2a2-4f95-43b7-bce9-5843fa01872c");
+	snprintf(snap->meta.source, sizeof(snap->meta.source), "live");
+	snprintf(snap->meta.version, sizeof(snap->meta.version), "0.1.0");
+	/* old-kernel has absent counters; reserved has a port list. */
+	ck_assert_int_eq(counters_read(fixture_path("proc", "old-kernel"), &snap->ctr, &err), 0);
+	ck_assert_int_eq(sysctl_read(fixture_path("proc", "reserved"), &snap->sys, &err), 0);
+}
+
+static char *
+tmpname(void)
+{
+	static char name[64];
+	int fd;
+
+	snprintf(name, sizeof(name), "/tmp/td-snapfile-XXXXXX");
+	fd = mkstemp(name);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	return name;
+}
+
+static void
+save(const char *path, const struct td_snapshot *snap, const struct recs *r)
+{
+	struct snapfile_writer w;
+	struct td_err err = { 0 };
+	FILE *fp = fopen(path, "w");
+	size_t i;
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(snapfile_begin(&w, fp, snap, "snapshot", &err), 0);
+	for (i = 0; i < r->n; i++)
+		ck_assert_int_eq(snapfile_put_sock(&r->sk[i], &w, &err), 0);
+	ck_assert_int_eq(snapfile_end(&w, &err), 0);
+	fclose(fp);
+}
+
+/* Load path; returns the reader (header in *snap, records in *r). */
+static struct snapfile_reader *
+load(const char *path, struct td_snapshot *snap, struct recs *r, struct td_err *err)
+{
+	struct snapfile_reader *rd;
+
+	memset(r, 0, sizeof(*r));
+	rd = snapfile_open(path, snap, err);
+	if (rd != NULL && snapfile_walk(rd, 0, 0, keep, r, err) < 0) {
+		snapfile_close(rd);
+		return NULL;
+	}
+	return rd;
+}
+
+static void
+write_file(const char *path, const char *text, size_t len)
+{
+	FILE *fp = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(text, 1, len, fp), len);
+	fclose(fp);
+}
+
+/* The error loading text gives (or "" when it loads). */
+static const char *
+load_error(const char *text, int *code)
+{
+	static struct td_err err;
+	struct td_snapshot snap;
+	struct snapfile_reader *rd;
+	static struct recs r;
+	char *path = tmpname();
+
+	memset(&err, 0, sizeof(err));
+	write_file(path, text, strlen(text));
+	rd = load(path, &snap, &r, &err);
+	snapfile_close(rd);
+	unlink(path);
+	*code = err.code;
+	return err.msg;
+}
+
+/* ---- converters ---- */
+
+START_TEST(test_snapfile_sock_json_fields)
+{
+	struct recs *r = real_records();
+	const struct td_sock *req = NULL, *mapped = NULL, *est = NULL;
+	json_t *o;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		if (r->sk[i].kind == TD_SK_REQ)
+			req = &r->sk[i];
+		if (r->sk[i].family == AF_INET6 && td_addr_is_v4(&r->sk[i].src))
+			mapped = &r->sk[i];
+		if (r->sk[i].state == TD_ST_ESTABLISHED && r->sk[i].has_tcpi)
+			est = &r->sk[i];
+	}
+	ck_assert(req != NULL && mapped != NULL && est != NULL);
+
+	o = snapfile_sock_json(req);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "family")), "ipv4");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "state")), "SYN_RECV");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "kind")), "request");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "src")), "198.18.0.1");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "sport")), 9090);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(o, "timer"), "name")),
+	    "on");
+	ck_assert_ptr_null(json_object_get(o, "tcp_info"));
+	ck_assert_ptr_null(json_object_get(o, "skmem"));
+	ck_assert_ptr_null(json_object_get(o, "owner"));
+	json_decref(o);
+
+	o = snapfile_sock_json(mapped);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "family")), "ipv6");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "src")), "::ffff:127.0.0.1");
+	json_decref(o);
+
+	o = snapfile_sock_json(est);
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(o, "tcp_info"), "rtt"));
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(o, "skmem"), "drops"));
+	/* max_pacing_rate is ~0 (unlimited) on the kernel: clamped. */
+	ck_assert_uint_eq(est->tcpi.max_pacing_rate, UINT64_MAX);
+	ck_assert(json_integer_value(json_object_get(json_object_get(o, "tcp_info"),
+	    "max_pacing_rate")) == INT64_MAX);
+	json_decref(o);
+	free(r);
+}
+END_TEST
+
+START_TEST(test_snapfile_sock_roundtrip_real_records)
+{
+	struct recs *r = real_records();
+	struct td_err err = { 0 };
+	struct td_sock back, want;
+	json_t *o;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		o = snapfile_sock_json(&r->sk[i]);
+		ck_assert_int_eq(snapfile_sock_from_json(o, &back, &err), 0);
+		json_decref(o);
+		want = r->sk[i];
+		clamp(&want);
+		ck_assert_msg(memcmp(&back, &want, sizeof(want)) == 0, "record %zu differs", i);
+	}
+	free(r);
+}
+END_TEST
+
+START_TEST(test_snapfile_counters_and_sysctls_json)
+{
+	struct td_snapshot snap, back;
+	struct td_err err = { 0 };
+	json_t *doc, *c, *s;
+
+	header(&snap);
+	c = snapfile_counters_json(&snap.ctr);
+	ck_assert(json_is_null(json_object_get(c, "tw_overflow")));	/* absent */
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "tw")), 10);
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "attempt_fails")), 0);
+	s = snapfile_sysctls_json(&snap.sys);
+	ck_assert(json_is_null(json_object_get(s, "net.ipv4.tcp_tw_recycle")));
+	ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(s,
+	    "net.ipv4.ip_local_port_range"), 1)), 9100);
+	ck_assert_str_eq(json_string_value(json_object_get(s,
+	    "net.ipv4.ip_local_reserved_ports")), "8080,9000-9010,9100,9200-9300");
+
+	doc = snapfile_header_json(&snap, "snapshot");
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "schema")), "tcpdoctor/1");
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "time")), "2026-11-24T09:40:48Z");
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "netns")), "td-123-x");
+	json_object_set_new(doc, "counters", c);
+	json_object_set_new(doc, "sysctls", s);
+	ck_assert_int_eq(snapfile_header_from_json(doc, &back, &err), 0);
+	json_decref(doc);
+	ck_assert_str_eq(back.meta.source, "file");
+	snprintf(back.meta.source, sizeof(back.meta.source), "live");
+	ck_assert(memcmp(&back.meta, &snap.meta, sizeof(snap.meta)) == 0);
+	ck_assert(memcmp(&back.ctr, &snap.ctr, sizeof(snap.ctr)) == 0);
+	ck_assert(memcmp(&back.sys, &snap.sys, sizeof(snap.sys)) == 0);
+	ck_assert_int_eq(sysctl_usable_ports(&back.sys), 89);
+}
+END_TEST
+
+/* ---- files ---- */
+
+START_TEST(test_snapfile_save_load_roundtrip)
+{
+	struct recs *r = real_records(), *b = calloc(1, sizeof(*b)), *c = calloc(1, sizeof(*c));
+	struct td_snapshot snap, s2, s3;
+	struct snapfile_reader *rd;
+	struct td_err err = { 0 };
+	char p1[64], p2[64], p3[64], cmd[512];
+	size_t i;
+
+	header(&snap);
+	snprintf(p1, sizeof(p1), "%s", tmpname());
+	snprintf(p2, sizeof(p2), "%s", tmpname());
+	snprintf(p3, sizeof(p3), "%s", tmpname());
+	save(p1, &snap, r);
+	rd = load(p1, &s2, b, &err);
+	ck_assert_msg(rd != NULL, "%s", err.msg);
+	ck_assert_uint_eq(b->n, r->n);
+	for (i = 0; i < r->n; i++) {
+		clamp(&r->sk[i]);
+		ck_assert_msg(memcmp(&b->sk[i], &r->sk[i], sizeof(r->sk[i])) == 0,
+		    "record %zu differs", i);
+	}
+	/* A second walk of the same reader gives the same stream. */
+	memset(c, 0, sizeof(*c));
+	ck_assert_int_eq(snapfile_walk(rd, 0, 0, keep, c, &err), 0);
+	ck_assert(memcmp(c, b, sizeof(*b)) == 0);
+	snapfile_close(rd);
+
+	save(p2, &s2, b);
+	rd = load(p2, &s3, c, &err);
+	ck_assert_ptr_nonnull(rd);
+	snapfile_close(rd);
+	save(p3, &s3, c);
+	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", p2, p3);
+	ck_assert_int_eq(system(cmd), 0);
+	/* Only meta.source differs between the live save and the reload's. */
+	snprintf(cmd, sizeof(cmd), "diff %s %s | grep -c '^[<>]' | grep -qx 2 && "
+	    "diff %s %s | grep -q '\"source\": \"file\"'", p1, p2, p1, p2);
+	ck_assert_int_eq(system(cmd), 0);
+	unlink(p1);
+	unlink(p2);
+	unlink(p3);
+	free(r);
+	free(b);
+	free(c);
+}
+END_TEST
+
+static const struct {
+	unsigned int	states;
+	int		family;
+	size_t		n;
+} filters[] = {
+	{ 0, 0, 20 },
+	{ 0, AF_INET, 12 },
+	{ 0, AF_INET6, 8 },
+	{ TD_STATE_BIT(TD_ST_NEW_SYN_RECV), 0, 3 },
+	{ TD_STATE_BIT(TD_ST_SYN_RECV), AF_INET6, 0 },
+	{ TD_STATE_BIT(TD_ST_TIME_WAIT), 0, 3 },
+	{ TD_STATE_BIT(TD_ST_LISTEN) | TD_STATE_BIT(TD_ST_CLOSE_WAIT), AF_INET, 3 },
+};
+
+START_TEST(test_snapfile_walk_filters)
+{
+	struct recs *r = real_records(), *b = calloc(1, sizeof(*b));
+	struct td_snapshot snap, s2;
+	struct snapfile_reader *rd;
+	struct td_err err = { 0 };
+	char *path = tmpname();
+	size_t i;
+
+	header(&snap);
+	save(path, &snap, r);
+	rd = snapfile_open(path, &s2, &err);
+	ck_assert_ptr_nonnull(rd);
+	ck_assert_int_eq(snapfile_walk(rd, filters[_i].states, filters[_i].family, keep, b,
+	    &err), 0);
+	ck_assert_uint_eq(b->n, filters[_i].n);
+	for (i = 0; i < b->n; i++) {
+		ck_assert(sockdiag_state_match(filters[_i].states, b->sk[i].state));
+		ck_assert(filters[_i].family == 0 || b->sk[i].family == filters[_i].family);
+	}
+	snapfile_close(rd);
+	unlink(path);
+	free(r);
+	free(b);
+}
+END_TEST
+
+/* Every proper prefix of a snapshot is a clean error, never a crash or a pass. */
+START_TEST(test_snapfile_truncated_everywhere)
+{
+	struct recs *r = real_records(), *b = calloc(1, sizeof(*b));
+	struct td_snapshot snap, s2;
+	struct snapfile_reader *rd;
+	char *path = tmpname(), *text, cut[64];
+	size_t len, i;
+	FILE *fp;
+
+	header(&snap);
+	r->n = 3;
+	save(path, &snap, r);
+	fp = fopen(path, "r");
+	fseek(fp, 0, SEEK_END);
+	len = (size_t)ftell(fp);
+	rewind(fp);
+	text = malloc(len);
+	ck_assert_uint_eq(fread(text, 1, len, fp), len);
+	fclose(fp);
+	snprintf(cut, sizeof(cut), "%s", tmpname());
+	/* The last byte is the final newline: without it the file is whole. */
+	for (i = 0; i + 1 < len; i++) {
+		struct td_err err = { 0 };
+
+		write_file(cut, text, i);
+		rd = load(cut, &s2, b, &err);
+		ck_assert_msg(rd == NULL, "prefix of %zu bytes loaded", i);
+		ck_assert_msg(err.code == EBADMSG, "prefix %zu: code %d: %s", i, err.code,
+		    err.msg);
+		ck_assert_msg(strncmp(err.msg, "--from '", 8) == 0 && strstr(err.msg, ": line ") !=
+		    NULL, "prefix %zu: %s", i, err.msg);
+	}
+	unlink(cut);
+	unlink(path);
+	free(text);
+	free(r);
+	free(b);
+}
+END_TEST
+
+static const char head[] = "{\"schema\":\"tcpdoctor/1\",\"host\":\"h\",\"kernel\":\"k\","
+    "\"meta\":{\"time_ns\":1},\n";
+
+static const struct {
+	const char	*text;
+	const char	*msg;		/* expected after "--from '<file>': " */
+} bad[] = {
+	{ "", "line 1, column 1: empty file" },
+	{ "garbage\n", "line 1, column 1: expected '{' (not a tcpdoctor snapshot)" },
+	{ "[1,2]", "line 1, column 1: expected '{' (not a tcpdoctor snapshot)" },
+	/* The example of the house style. */
+	{ "{\"schema\":\"tcpdoctor/1\",\"host\":\"h\",\"kernel\":\"k\",\"meta\":{\"time_ns\":1},\n"
+	  "\"sockets\": [\n      42]}\n", "line 3, column 7: expected object" },
+	{ "{\"schema\":\"tcpdoctor/1\", \"sockets\": []} x",
+	  "line 1, column 41: data after the end of the snapshot" },
+	{ "{\"schema\":\"tcpdoctor/1\"}", "line 1, column 25: no \"sockets\" array" },
+	{ "{\"schema\":\"tcpdoctor/1\" \"x\":1}", "line 1, column 25: expected ',' or '}'" },
+	{ "{\"schema\":\"tcpdoctor/1\",\"sockets\":{}}",
+	  "line 1, column 35: \"sockets\": expected array" },
+	{ "{\"schema\":\"tcpdoctor/1\",\"n\":tru}", "line 1, column 31: invalid token near 'tru'" },
+	{ "{\"schema\":\"tcpdoctor/1\",\"host\":\"h\",\"kernel\":\"k\",\"meta\":{\"time_ns\":1},\n"
+	  "\"sockets\":[{\"a\":1} {}]}", "line 2, column 12: socket 1: missing \"family\"" },
+};
+
+START_TEST(test_snapfile_open_bad_table)
+{
+	const char *msg, *p;
+	int code;
+
+	msg = load_error(bad[_i].text, &code);
+	ck_assert_int_eq(code, EBADMSG);
+	p = strstr(msg, "': ");
+	ck_assert_msg(p != NULL, "%s", msg);
+	ck_assert_str_eq(p + 3, bad[_i].msg);
+}
+END_TEST
+
+/* A jansson error inside a socket is reported at its place in the file. */
+START_TEST(test_snapfile_error_inside_socket_position)
+{
+	char text[1024];
+	const char *msg;
+	int code;
+
+	snprintf(text, sizeof(text), "%s\"sockets\": [\n  {\"family\": \"ipv4\",\n"
+	    "   \"state\": }\n]}\n", head);
+	msg = load_error(text, &code);
+	ck_assert_int_eq(code, EBADMSG);
+	ck_assert_ptr_nonnull(strstr(msg, "line 4, column 13: "));
+}
+END_TEST
+
+START_TEST(test_snapfile_bad_socket_field)
+{
+	char text[1024];
+	const char *msg;
+	int code;
+
+	snprintf(text, sizeof(text), "%s\"sockets\": [\n  {\"family\": \"ipv4\", \"state\": "
+	    "\"LISTEN\", \"kind\": \"full\", \"src\": \"1.2.3.4\", \"dst\": \"0.0.0.0\", "
+	    "\"sport\": 70000, \"dport\": 0, \"rqueue\": 0, \"wqueue\": 0, \"inode\": 1}]}\n", head);
+	msg = load_error(text, &code);
+	ck_assert_int_eq(code, EBADMSG);
+	ck_assert_ptr_nonnull(strstr(msg, "line 3, column 3: socket 1: \"sport\" is out of range"));
+
+	snprintf(text, sizeof(text), "%s\"sockets\": [{\"family\": \"ipv4\", \"state\": "
+	    "\"LISTENING\"}]}\n", head);
+	msg = load_error(text, &code);
+	ck_assert_ptr_nonnull(strstr(msg, "\"state\" 'LISTENING' is not a kernel state name"));
+
+	snprintf(text, sizeof(text), "%s\"sockets\": [{\"family\": \"ipv6\", \"state\": "
+	    "\"LISTEN\", \"kind\": \"full\", \"src\": \"1.2.3.4\"}]}\n", head);
+	msg = load_error(text, &code);
+	ck_assert_ptr_nonnull(strstr(msg, "\"src\" is not an IPv6 address: '1.2.3.4'"));
+}
+END_TEST
+
+START_TEST(test_snapfile_schema)
+{
+	const char *msg;
+	int code;
+
+	msg = load_error("{\"schema\":\"tcpdoctor/2\",\"sockets\":[]}", &code);
+	ck_assert_int_eq(code, EBADMSG);
+	ck_assert_ptr_nonnull(strstr(msg, "not a tcpdoctor/1 snapshot (schema 'tcpdoctor/2')"));
+	msg = load_error("{\"sockets\":[]}", &code);
+	ck_assert_ptr_nonnull(strstr(msg, "not a tcpdoctor/1 snapshot (schema missing)"));
+	msg = load_error("{\"schema\":\"tcpdoctor/1\",\"sockets\":[]}", &code);
+	ck_assert_ptr_nonnull(strstr(msg, "header: missing \"host\""));
+}
+END_TEST
+
+START_TEST(test_snapfile_missing_file)
+{
+	struct td_snapshot snap;
+	struct td_err err = { 0 };
+
+	ck_assert_ptr_null(snapfile_open("/nonexistent/snap.json", &snap, &err));
+	ck_assert_int_eq(err.code, ENOENT);
+	ck_assert_str_eq(err.msg, "--from '/nonexistent/snap.json': No such file or directory");
+}
+END_TEST
+
+START_TEST(test_snapfile_empty_sockets)
+{
+	struct td_snapshot snap, s2;
+	struct recs *r = calloc(1, sizeof(*r)), *b = calloc(1, sizeof(*b));
+	struct snapfile_reader *rd;
+	struct td_err err = { 0 };
+	char *path = tmpname();
+
+	header(&snap);
+	save(path, &snap, r);
+	rd = load(path, &s2, b, &err);
+	ck_assert_msg(rd != NULL, "%s", err.msg);
+	ck_assert_uint_eq(b->n, 0);
+	snapfile_close(rd);
+	unlink(path);
+	free(r);
+	free(b);
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite *s = suite_create("collectors/snapfile");
+	TCase *tc;
+
+	tc = tcase_create("snapfile_json");
+	tcase_add_test(tc, test_snapfile_sock_json_fields);
+	tcase_add_test(tc, test_snapfile_sock_roundtrip_real_records);
+	tcase_add_test(tc, test_snapfile_counters_and_sysctls_json);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("snapfile_file");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_snapfile_save_load_roundtrip);
+	tcase_add_loop_test(tc, test_snapfile_walk_filters, 0,
+	    (int)(sizeof(filters) / sizeof(filters[0])));
+	tcase_add_test(tc, test_snapfile_truncated_everywhere);
+	tcase_add_test(tc, test_snapfile_empty_sockets);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("snapfile_errors");
+	tcase_add_loop_test(tc, test_snapfile_open_bad_table, 0,
+	    (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_test(tc, test_snapfile_error_inside_socket_position);
+	tcase_add_test(tc, test_snapfile_bad_socket_field);
+	tcase_add_test(tc, test_snapfile_schema);
+	tcase_add_test(tc, test_snapfile_missing_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
