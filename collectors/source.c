@@ -152,14 +152,22 @@ static int
 walk_with_owners(const struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 {
 	struct owner_walk ow = { .fn = fn, .arg = arg };
+	unsigned int light;
 	int rc;
 
 	ow.map = procs_new();
 	if (ow.map == NULL)
 		return td_errf(err, ENOMEM, "procs: out of memory");
-	/* The light dump only needs the states whose owners were asked for. */
-	rc = dump_families(src, src->owner_states != 0 ? src->states & src->owner_states : src->states,
-	    false, want_inode, ow.map, err);
+	/*
+	 * The light dump only needs the states whose owners were asked for
+	 * (states 0 means every state, so the owner mask alone then).
+	 */
+	light = src->states;
+	if (src->owner_states != 0)
+		light = light != 0 ? light & src->owner_states : src->owner_states;
+	rc = 0;
+	if (src->owner_states == 0 || light != 0)
+		rc = dump_families(src, light, false, want_inode, ow.map, err);
 	if (rc == 0)
 		rc = procs_resolve(ow.map, proc_root(src), NULL, err);
 	if (rc == 0)
