@@ -117,6 +117,7 @@ int	cmd_ls(struct td_ctx *, int, char **);
 int	cmd_sim(struct td_ctx *, int, char **);
 int	cmd_snapshot(struct td_ctx *, int, char **);
 int	cmd_summary(struct td_ctx *, int, char **);
+int	cmd_trace(struct td_ctx *, int, char **);
 int	cmd_tune(struct td_ctx *, int, char **);
 int	cmd_version(struct td_ctx *, int, char **);
 

@@ -58,6 +58,16 @@ const struct cmd td_commands[] = {
 	  "counts per state, listener queues, top ports and peers, key counters",
 	  "  -t, --top N        how many ports and peers per state (1-100, default 5)\n"
 	  "  -j, --format json  one JSON document" },
+	{ "trace",	cmd_trace,	CMD_LIVE_ONLY,	"trace [-d SECONDS] [-c COUNT] [-P PORT] [state NAME...]",
+	  "live state transitions from the kernel tracepoint, explained by the model",
+	  "  -d, --duration S   stop after S seconds (default: until interrupted)\n"
+	  "  -c, --count N      stop after N transitions\n"
+	  "  -P, --port PORT    only sockets with this local or remote port\n"
+	  "  state NAME...      only transitions into these states (exclude NAME... too)\n"
+	  "  -j                 one JSON object per transition (ndjson)\n"
+	  "Needs root (tracefs).  The tracepoint sees every network namespace and\n"
+	  "never shows request or timewait sockets: FIN_WAIT2 -> CLOSE is the handover\n"
+	  "to TIME_WAIT." },
 	{ "tune",	cmd_tune,	0,
 	  "tune [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] | tune --audit FILE...",
 	  "a sysctl.d snippet from the findings (printed, never applied); --audit judges sysctl files" },

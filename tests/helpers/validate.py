@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 """Validate tcpdoctor JSON output against schema/tcpdoctor.schema.json.
 
-Usage: validate.py FILE            one JSON document
-       validate.py --ndjson FILE   one socket object per line
+Usage: validate.py FILE                  one JSON document
+       validate.py --ndjson FILE         one socket object per line
+       validate.py --ndjson=DEF FILE     one object per line of schema $defs/DEF
 Prints the first error and exits 1 when the output does not conform, 0
 when it does, 2 when the file is not JSON at all.
 """
@@ -19,8 +20,11 @@ SCHEMA = os.path.join(HERE, "..", "..", "schema", "tcpdoctor.schema.json")
 
 def main():
     args = sys.argv[1:]
-    ndjson = args and args[0] == "--ndjson"
+    ndjson = args and args[0].startswith("--ndjson")
+    linedef = "ndjson_socket"
     if ndjson:
+        if "=" in args[0]:
+            linedef = args[0].split("=", 1)[1]
         args = args[1:]
     with open(SCHEMA) as f:
         schema = json.load(f)
@@ -29,7 +33,7 @@ def main():
     if ndjson:
         sub = dict(schema)
         sub.pop("allOf")
-        sub["$ref"] = "#/$defs/ndjson_socket"
+        sub["$ref"] = "#/$defs/" + linedef
         validator = jsonschema.Draft202012Validator(sub)
     with open(args[0]) as f:
         text = f.read()

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `tcpdoctor trace [-d SECONDS] [-c COUNT] [-P PORT] [state NAME...]`:
+ * live TCP state transitions from the sock:inet_sock_set_state
+ * tracepoint, each annotated by the model: is the edge one Linux takes,
+ * what the kernel-only edges mean, and how long the new state may last
+ * under this host's sysctls.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/filter.h"
+#include "cmd/output.h"
+#include "collectors/sysctl.h"
+#include "collectors/tracefs.h"
+#include "tcp/tm.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+struct trace_run {
+	struct td_ctx		*ctx;
+	struct tm_profile	 prof;
+	uint64_t		 count, limit;
+	char			 host[256];
+};
+
+/* Kernel-specific edges, KERNEL-FACTS F21 and Part B #2, #4, #22. */
+static const char *
+edge_note(unsigned int from, unsigned int to)
+{
+	if (from == TD_ST_CLOSE && to == TD_ST_SYN_SENT)
+		return "connect(): SYN sent; the source port is not chosen yet, so sport is 0";
+	if (from == TD_ST_LISTEN && to == TD_ST_SYN_RECV)
+		return "third ACK: child cloned from the listener (its request socket is never traced)";
+	if (from == TD_ST_SYN_RECV && to == TD_ST_ESTABLISHED)
+		return "handshake complete; waits in the accept queue until accept()";
+	if (from == TD_ST_FIN_WAIT2 && to == TD_ST_FIN_WAIT2)
+		return "close() after shutdown: now an orphan, bounded by tcp_fin_timeout";
+	if ((from == TD_ST_FIN_WAIT2 || from == TD_ST_CLOSING) && to == TD_ST_CLOSE)
+		return "a timewait socket takes over (TIME_WAIT, or FIN_WAIT2 for an orphan); "
+		    "it is not traced";
+	if ((from == TD_ST_ESTABLISHED || from == TD_ST_CLOSE_WAIT || from == TD_ST_FIN_WAIT1 ||
+	    from == TD_ST_SYN_SENT || from == TD_ST_SYN_RECV) && to == TD_ST_CLOSE)
+		return "reset or timeout: RST sent or received, retransmissions or keepalive gave up";
+	if (from == TD_ST_LAST_ACK && to == TD_ST_CLOSE)
+		return "the last ACK arrived: passive close complete";
+	if (from == TD_ST_LISTEN && to == TD_ST_CLOSE)
+		return "listener closed: unaccepted children are reset, request sockets dropped";
+	if (to == TD_ST_CLOSE_WAIT)
+		return "peer sent FIN: waits for this application to close(), with no timeout";
+	return NULL;
+}
+
+static void
+lifetime_text(const struct tm_profile *p, unsigned int st, char *buf, size_t len)
+{
+	tm_time t = tm_state_max_lifetime(p, (enum tm_state)st, NULL);
+
+	if (st == TD_ST_CLOSE)
+		snprintf(buf, len, "-");
+	else if (t == TM_TIME_INF)
+		snprintf(buf, len, "unbounded");
+	else
+		snprintf(buf, len, "%.1fs", (double)t / 1e9);
+}
+
+static void
+time_text(int64_t ns, char *buf, size_t len, bool date)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&secs, &tm);
+	n = strftime(buf, len, date ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06ld%s", (long)(ns % 1000000000 / 1000), date ? "Z" : "");
+}
+
+static const char *
+addr_text(const struct td_trace_ev *ev, const struct in6_addr *a, char *buf, size_t len)
+{
+	struct td_sock tmp = { .family = ev->family };
+
+	return td_addr_str(&tmp, a, buf, len);
+}
+
+/* addr:port, [v6]:port, port 0 as "*" (ss's spelling). */
+static void
+endpoint_text(const char *addr, uint16_t port, char *buf, size_t len)
+{
+	char p[8] = "*";
+
+	if (port != 0)
+		snprintf(p, sizeof(p), "%u", port);
+	snprintf(buf, len, strchr(addr, ':') != NULL ? "[%s]:%s" : "%s:%s", addr, p);
+}
+
+static int
+trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
+{
+	struct trace_run *r = arg;
+	char t[40], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], life[32], ep[2][INET6_ADDRSTRLEN + 10];
+	const char *note = edge_note(ev->oldstate, ev->newstate);
+	bool legal = tm_trace_edge_legal(&r->prof, (enum tm_state)ev->oldstate,
+	    (enum tm_state)ev->newstate);
+	tm_time max = tm_state_max_lifetime(&r->prof, (enum tm_state)ev->newstate, NULL);
+	json_t *o;
+
+	(void)err;
+	if (r->limit != 0 && r->count >= r->limit)
+		return 0;
+	addr_text(ev, &ev->src, src, sizeof(src));
+	addr_text(ev, &ev->dst, dst, sizeof(dst));
+	if (r->ctx->format == TD_FMT_TABLE) {
+		time_text(ev->time_ns, t, sizeof(t), false);
+		lifetime_text(&r->prof, ev->newstate, life, sizeof(life));
+		endpoint_text(src, ev->sport, ep[0], sizeof(ep[0]));
+		endpoint_text(dst, ev->dport, ep[1], sizeof(ep[1]));
+		fprintf(r->ctx->out, "%s %-22s %-22s %-11s -> %-11s %-9s %s%s\n", t, ep[0], ep[1],
+		    td_state_name(ev->oldstate), td_state_name(ev->newstate), life,
+		    legal ? "" : "UNEXPECTED by the model; ", note != NULL ? note : "");
+	} else {
+		time_text(ev->time_ns, t, sizeof(t), true);
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:i,s:s,s:s,s:b}",
+		    "schema", TD_SCHEMA, "command", "trace", "time", t, "host", r->host,
+		    "src", src, "sport", (int)ev->sport, "dst", dst, "dport", (int)ev->dport,
+		    "oldstate", td_state_name(ev->oldstate), "newstate", td_state_name(ev->newstate),
+		    "legal", legal);
+		json_object_set_new(o, "family", json_string(ev->family == AF_INET ? "ipv4" : "ipv6"));
+		json_object_set_new(o, "pid", ev->pid > 0 ? json_integer(ev->pid) : json_null());
+		json_object_set_new(o, "comm", ev->comm[0] != '\0' ? json_string(ev->comm) : json_null());
+		json_object_set_new(o, "max_lifetime_s", max == TM_TIME_INF ||
+		    ev->newstate == TD_ST_CLOSE ? json_null() : json_real((double)max / 1e9));
+		json_object_set_new(o, "note", note != NULL ? json_string(note) : json_null());
+		output_json_line(r->ctx->out, o);
+	}
+	fflush(r->ctx->out);
+	r->count++;
+	return 0;
+}
+
+int
+cmd_trace(struct td_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "duration",	required_argument, NULL, 'd' },
+		{ "count",	required_argument, NULL, 'c' },
+		{ "port",	required_argument, NULL, 'P' },
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tracefs_opts to = { 0 };
+	struct tracefs_session *s;
+	struct trace_run r = { .ctx = ctx };
+	struct td_sysctls sys;
+	struct td_filter filter;
+	struct td_err err = { 0 };
+	struct sigaction sa;
+	double duration = 0;
+	int64_t deadline = 0, now;
+	struct timespec ts;
+	char *end;
+	long v;
+	int ch, status = TD_EXIT_OK, rc;
+
+	while ((ch = cmd_getopt(ctx, argc, argv, "d:c:P:", opts, &status)) != -1) {
+		switch (ch) {
+		case 'd':
+			errno = 0;
+			duration = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || end == optarg || !(duration > 0) ||
+			    duration > 86400 * 366)
+				return cmd_fail(ctx, TD_EXIT_USAGE,
+				    "--duration: '%s' is not a number of seconds", optarg);
+			break;
+		case 'c':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || v < 1)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--count: '%s' is not a positive number",
+				    optarg);
+			r.limit = (uint64_t)v;
+			break;
+		case 'P':
+			errno = 0;
+			v = strtol(optarg[0] == ':' ? optarg + 1 : optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--port: '%s' is not a port (1-65535)",
+				    optarg);
+			to.port = (uint16_t)v;
+			break;
+		default:
+			return status;
+		}
+	}
+	if (filter_parse(&filter, argc - optind, argv + optind, &err) < 0)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "%s", err.msg);
+	if (filter.root >= 0)
+		return cmd_fail(ctx, TD_EXIT_USAGE,
+		    "only 'state NAME...' and 'exclude NAME...' filter transitions (use --port for a port)");
+	if (filter.states != TD_STATES_ALL)
+		to.states = filter.states;
+	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_NDJSON)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table or ndjson (-j)");
+	if (ctx->netns != NULL || ctx->netns_pid != 0)
+		return cmd_fail(ctx, TD_EXIT_USAGE,
+		    "the tracepoint reports every network namespace at once: -N and --netns-pid "
+		    "cannot select one (use --port)");
+
+	/* The model's profile follows this host's sysctls. */
+	memset(&sys, 0, sizeof(sys));
+	if (sysctl_read(ctx->proc_root, &sys, &err) < 0)
+		return cmd_fail_err(ctx, &err);
+	r.prof = tm_profile_from_sysctls(&sys);
+	if (gethostname(r.host, sizeof(r.host) - 1) < 0)
+		r.host[0] = '\0';
+
+	s = tracefs_open(&to, &err);
+	if (s == NULL)
+		return cmd_fail_err(ctx, &err);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	if (ctx->format == TD_FMT_TABLE) {
+		fprintf(ctx->out, "%-15s %-22s %-22s %-11s    %-11s %-9s %s\n", "Time (UTC)", "Local",
+		    "Peer", "Old", "New", "Max stay", "Note");
+		fflush(ctx->out);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (duration > 0)
+		deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + (int64_t)(duration * 1000);
+	while (!stop && (r.limit == 0 || r.count < r.limit)) {
+		int wait = 250;
+
+		if (deadline != 0) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+			if (now >= deadline)
+				break;
+			if (deadline - now < wait)
+				wait = (int)(deadline - now);
+		}
+		rc = tracefs_poll(s, wait, trace_one, &r, &err);
+		if (rc < 0) {
+			status = cmd_fail_err(ctx, &err);
+			break;
+		}
+	}
+	if (tracefs_lost(s) > 0)
+		cmd_warn(ctx, "%" PRIu64 " events were lost: the trace buffer overflowed",
+		    tracefs_lost(s));
+	tracefs_close(s);
+	return status;
+}

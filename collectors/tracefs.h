@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Live TCP state transitions from the sock:inet_sock_set_state tracepoint,
+ * read through a private tracefs instance (instances/tcpdoctor-<pid>-<n>) so
+ * the global trace buffer and other tracers are left alone.  The instance
+ * is removed by tracefs_close(), also after errors.
+ *
+ * What the tracepoint shows (KERNEL-FACTS F21, Part B #2, #22): full
+ * sockets only, from every network namespace; never request sockets and
+ * never TIME_WAIT (a FIN_WAIT2->CLOSE or CLOSING->CLOSE marks the handover
+ * to a timewait socket); CLOSE->SYN_SENT with sport 0.
+ */
+#ifndef TD_COLLECTORS_TRACEFS_H
+#define TD_COLLECTORS_TRACEFS_H
+
+#include <netinet/in.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct td_err;
+
+struct td_trace_ev {
+	int64_t		time_ns;	/* CLOCK_REALTIME of the event */
+	uint8_t		family;		/* AF_INET or AF_INET6 */
+	uint8_t		oldstate, newstate;	/* enum td_state */
+	uint16_t	sport, dport;
+	struct in6_addr	src, dst;	/* IPv4 stored v4-mapped */
+	int32_t		pid;		/* task that was running, -1 if unknown */
+	char		comm[16];	/* its command, "" if unknown ("<...>") */
+};
+
+struct tracefs_opts {
+	uint16_t	port;		/* only events with sport or dport == port; 0: all */
+	unsigned int	states;		/* only events entering these (TD_STATE_BIT); 0: all */
+};
+
+struct tracefs_session;
+
+/*
+ * Make the private instance, enable the tracepoint with a kernel-side
+ * filter (TCP only, plus opts), start tracing.  Mounts tracefs on
+ * /sys/kernel/tracing if it is not mounted.  Returns NULL with *err set:
+ * ENOENT/ENODEV when tracefs or the tracepoint is missing, EACCES/EPERM
+ * without privileges.
+ */
+struct tracefs_session *tracefs_open(const struct tracefs_opts *opts, struct td_err *err);
+
+/*
+ * Wait up to timeout_ms for events and call fn for each.  Returns the
+ * number of events delivered (0 on timeout), or -1 with *err set (also
+ * when fn returns -1).
+ */
+typedef int (*td_trace_fn)(const struct td_trace_ev *ev, void *arg, struct td_err *err);
+int	tracefs_poll(struct tracefs_session *s, int timeout_ms, td_trace_fn fn, void *arg,
+	    struct td_err *err);
+
+/* Events the kernel dropped because the buffer was full (per_cpu stats). */
+uint64_t tracefs_lost(struct tracefs_session *s);
+
+/* Disable, remove the instance, free; safe with NULL. */
+void	tracefs_close(struct tracefs_session *s);
+
+/*
+ * Parse one trace_pipe line into *ev (exposed for tests).  mono_to_real is
+ * added to the line's timestamp (seconds on the instance's mono clock).
+ * Returns 1 for an inet_sock_set_state TCP event, 0 for another line, -1
+ * with *err set for a malformed event line.
+ */
+int	tracefs_parse_line(const char *line, int64_t mono_to_real, struct td_trace_ev *ev,
+	    struct td_err *err);
+
+#endif /* TD_COLLECTORS_TRACEFS_H */

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for collectors/tracefs.c: parsing trace_pipe lines recorded on 6.18. */
+#include "tests/unit/check_main.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "collectors/snapshot.h"
+#include "collectors/tracefs.h"
+
+static const char v4_line[] =
+    "         python3-18409   [001] ..s2.  1925.176341: inet_sock_set_state: family=AF_INET "
+    "protocol=IPPROTO_TCP sport=54897 dport=58198 saddr=127.0.0.1 daddr=127.0.0.1 "
+    "saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:127.0.0.1 oldstate=TCP_LISTEN newstate=TCP_SYN_RECV";
+static const char v6_line[] =
+    "        kconform-18390   [000] bN.1.  1925.847887: inet_sock_set_state: family=AF_INET6 "
+    "protocol=IPPROTO_TCP sport=20030 dport=20031 saddr=127.0.0.6 daddr=127.0.0.6 "
+    "saddrv6=2001:db8:7464::87:47:1 daddrv6=2001:db8:7464::87:47:2 oldstate=TCP_SYN_RECV "
+    "newstate=TCP_ESTABLISHED";
+static const char anon_line[] =
+    "           <...>-18409   [000] .....  1925.172988: inet_sock_set_state: family=AF_INET "
+    "protocol=IPPROTO_TCP sport=0 dport=54897 saddr=127.0.0.1 daddr=127.0.0.1 "
+    "saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:127.0.0.1 oldstate=TCP_CLOSE newstate=TCP_SYN_SENT";
+static const char dash_comm_line[] =
+    "   my-app worker-77   [001] .....    12.000001: inet_sock_set_state: family=AF_INET "
+    "protocol=IPPROTO_TCP sport=1 dport=2 saddr=198.18.0.1 daddr=198.19.0.1 "
+    "saddrv6=::ffff:198.18.0.1 daddrv6=::ffff:198.19.0.1 oldstate=TCP_FIN_WAIT2 newstate=TCP_CLOSE";
+
+START_TEST(test_tracefs_parse_line_v4)
+{
+	struct td_trace_ev ev;
+	struct td_err err = { 0 };
+	char buf[INET6_ADDRSTRLEN];
+	struct td_sock tmp = { .family = AF_INET };
+
+	ck_assert_int_eq(tracefs_parse_line(v4_line, 1000, &ev, &err), 1);
+	ck_assert_int_eq(ev.family, AF_INET);
+	ck_assert_int_eq(ev.oldstate, TD_ST_LISTEN);
+	ck_assert_int_eq(ev.newstate, TD_ST_SYN_RECV);
+	ck_assert_int_eq(ev.sport, 54897);
+	ck_assert_int_eq(ev.dport, 58198);
+	ck_assert_str_eq(td_addr_str(&tmp, &ev.src, buf, sizeof(buf)), "127.0.0.1");
+	ck_assert_int_eq(ev.pid, 18409);
+	ck_assert_str_eq(ev.comm, "python3");
+	ck_assert(ev.time_ns == 1925176341000LL + 1000);
+}
+END_TEST
+
+START_TEST(test_tracefs_parse_line_v6)
+{
+	struct td_trace_ev ev;
+	struct td_err err = { 0 };
+	struct in6_addr want;
+
+	ck_assert_int_eq(tracefs_parse_line(v6_line, 0, &ev, &err), 1);
+	ck_assert_int_eq(ev.family, AF_INET6);
+	inet_pton(AF_INET6, "2001:db8:7464::87:47:2", &want);
+	ck_assert(memcmp(&ev.dst, &want, 16) == 0);
+	ck_assert_int_eq(ev.newstate, TD_ST_ESTABLISHED);
+	ck_assert_str_eq(ev.comm, "kconform");
+}
+END_TEST
+
+START_TEST(test_tracefs_parse_line_comm)
+{
+	struct td_trace_ev ev;
+	struct td_err err = { 0 };
+
+	ck_assert_int_eq(tracefs_parse_line(anon_line, 0, &ev, &err), 1);
+	ck_assert_str_eq(ev.comm, "");
+	ck_assert_int_eq(ev.pid, 18409);
+	ck_assert_int_eq(ev.sport, 0);
+	ck_assert_int_eq(tracefs_parse_line(dash_comm_line, 0, &ev, &err), 1);
+	ck_assert_str_eq(ev.comm, "my-app worker");
+	ck_assert_int_eq(ev.pid, 77);
+}
+END_TEST
+
+static const char *const other_lines[] = {
+	"# tracer: nop",
+	"",
+	"   python3-1 [000] ..... 1.0: sched_switch: prev_comm=a",
+	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_SCTP "
+	    "sport=1 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 oldstate=TCP_CLOSE newstate=TCP_LISTEN",
+};
+
+START_TEST(test_tracefs_parse_line_other)
+{
+	struct td_trace_ev ev;
+	struct td_err err = { 0 };
+
+	ck_assert_int_eq(tracefs_parse_line(other_lines[_i], 0, &ev, &err), 0);
+}
+END_TEST
+
+static const char *const bad_lines[] = {
+	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP",
+	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP "
+	    "sport=1 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 oldstate=TCP_BOGUS newstate=TCP_LISTEN",
+	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP "
+	    "sport=99999 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 oldstate=TCP_CLOSE newstate=TCP_LISTEN",
+	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP "
+	    "sport=1 dport=2 saddr=1.2.3 daddr=1.2.3.4 oldstate=TCP_CLOSE newstate=TCP_LISTEN",
+	"inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP "
+	    "sport=1 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 oldstate=TCP_CLOSE newstate=TCP_LISTEN",
+	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_UNIX protocol=IPPROTO_TCP",
+};
+
+START_TEST(test_tracefs_parse_line_bad)
+{
+	struct td_trace_ev ev;
+	struct td_err err = { 0 };
+	char line[512];
+
+	/* The last case has no timestamp at all: prefix it so only that is wrong. */
+	snprintf(line, sizeof(line), "%s%s", _i == 4 ? "x: " : "", bad_lines[_i]);
+	ck_assert_int_eq(tracefs_parse_line(line, 0, &ev, &err), -1);
+	ck_assert(strncmp(err.msg, "trace: ", 7) == 0);
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite *s = suite_create("collectors/tracefs");
+	TCase *tc = tcase_create("tracefs_parse_line");
+
+	tcase_add_test(tc, test_tracefs_parse_line_v4);
+	tcase_add_test(tc, test_tracefs_parse_line_v6);
+	tcase_add_test(tc, test_tracefs_parse_line_comm);
+	tcase_add_loop_test(tc, test_tracefs_parse_line_other, 0,
+	    (int)(sizeof(other_lines) / sizeof(other_lines[0])));
+	tcase_add_loop_test(tc, test_tracefs_parse_line_bad, 0,
+	    (int)(sizeof(bad_lines) / sizeof(bad_lines[0])));
+	suite_add_tcase(s, tc);
+	return s;
+}
