@@ -3,6 +3,7 @@
 #include "tests/unit/check_main.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "collectors/snapshot.h"
