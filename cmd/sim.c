@@ -23,7 +23,7 @@
 #include "tcp/sim.h"
 
 #define SCRIPT_MAX	(1 << 20)
-#define MAX_ISN		256
+#define MAX_ISN		4096
 #define EXT_SHOWN	2	/* outside addresses shown in full in the ladder */
 
 /* ---- Relative sequence numbers: the ISN of each direction of each tuple ---- */
@@ -31,7 +31,8 @@
 struct isn_ent {
 	struct in6_addr	src;
 	uint16_t	sport, dport;
-	tm_seq		isn;
+	tm_seq		isn, prev;	/* prev: the ISN of the tuple's previous incarnation */
+	bool		has_prev;
 };
 
 struct rel {
@@ -65,6 +66,9 @@ rel_learn(struct rel *r, const struct tm_seg *s)
 		e->src = s->src.a;
 		e->sport = s->sport;
 		e->dport = s->dport;
+	} else if (e->isn != s->seq) {
+		e->prev = e->isn;
+		e->has_prev = true;
 	}
 	e->isn = s->seq;
 }
@@ -139,6 +143,12 @@ seg_label(struct rel *r, const struct tm_seg *s, bool rtx, char *buf, size_t len
 	if ((s->flags & TM_SYN) && n < len)
 		n += (size_t)snprintf(buf + n, len - n, " <mss%s%s%s>", s->sack_ok ? ",sack" : "",
 		    s->has_ts ? ",ts" : "", s->has_wscale ? ",ws" : "");
+	if ((s->flags & TM_SYN) && n < len) {
+		struct isn_ent *e = rel_find(r, &s->src.a, s->sport, s->dport);
+
+		if (e != NULL && e->has_prev && e->isn == s->seq)
+			n += (size_t)snprintf(buf + n, len - n, " ISN=old+%" PRIu32, (uint32_t)(e->isn - e->prev));
+	}
 	if (rtx && n < len)
 		snprintf(buf + n, len - n, " (rtx)");
 }
@@ -211,7 +221,7 @@ hide_sock(struct ladder *l, unsigned int host, uint32_t sock)
 }
 
 #define COLW	26
-#define MIDW	50
+#define MIDW	62
 
 static void
 row(struct ladder *l, tm_time at, const char *left, const char *mid, const char *right)
@@ -230,10 +240,10 @@ arrow(char *buf, size_t len, const char *label, bool to_right, bool lost)
 	pad = MIDW - 6 - ll;
 	if (to_right)
 		snprintf(tmp, sizeof(tmp), "-- %.*s %.*s%s", (int)ll, label, (int)pad,
-		    "--------------------------------------------------", lost ? "x" : ">");
+		    "--------------------------------------------------------------", lost ? "x" : ">");
 	else
 		snprintf(tmp, sizeof(tmp), "%s%.*s %.*s --", lost ? "x" : "<", (int)pad,
-		    "--------------------------------------------------", (int)ll, label);
+		    "--------------------------------------------------------------", (int)ll, label);
 	snprintf(buf, len, "%s", tmp);
 }
 
@@ -273,33 +283,28 @@ ladder_row(struct ladder *l, const struct tm_effect *fx, bool rtx)
 		if (h < TM_MAX_HOSTS) {
 			l->last_in_src[h] = fx->u.seg.seg.src.a;
 			l->last_in_at[h] = fx->at;
-			l->last_in_hidden[h] = ext_hidden(l, &fx->u.seg.seg.src);
+			l->last_in_hidden[h] = !is_host_addr(w, &fx->u.seg.seg.src) &&
+			    ext_hidden(l, &fx->u.seg.seg.src);
 		}
-		rel_learn(&l->rel, &fx->u.seg.seg);
-		if (is_host_addr(w, &fx->u.seg.seg.src))
-			return;
-		if (h < TM_MAX_HOSTS && l->last_in_hidden[h]) {
-			l->hidden++;
-			return;
-		}
-		/* A segment from outside the world (injected, spoofed). */
-		seg_label(&l->rel, &fx->u.seg.seg, false, label, sizeof(label));
-		addr_str(&fx->u.seg.seg.src, a, sizeof(a));
-		snprintf(text, sizeof(text), "from %s:%u", a, fx->u.seg.seg.sport);
-		arrow(mid, sizeof(mid), label, h == 1, false);
-		row(l, fx->at, h == 1 ? text : "", mid, h == 1 ? "" : text);
 		return;
 	case TM_FX_SEG_OUT:
 	case TM_FX_SEG_DROP:
-		rel_learn(&l->rel, &fx->u.seg.seg);
-		if (!is_host_addr(w, &fx->u.seg.seg.dst) && ext_hidden(l, &fx->u.seg.seg.dst)) {
+		if ((!is_host_addr(w, &fx->u.seg.seg.dst) && ext_hidden(l, &fx->u.seg.seg.dst)) ||
+		    (!is_host_addr(w, &fx->u.seg.seg.src) && ext_hidden(l, &fx->u.seg.seg.src))) {
 			hide_sock(l, h, fx->sock);
 			l->hidden++;
 			return;
 		}
-		if (fx->kind == TM_FX_SEG_DROP && fx->host == 0xffff) {
-			/* Injected and lost on the way in. */
-			right = false;
+		rel_learn(&l->rel, &fx->u.seg.seg);
+		if (h == 0xffff) {
+			/* Injected: drawn toward its destination host. */
+			right = fx->u.seg.to_host != 1;
+			addr_str(&fx->u.seg.seg.src, a, sizeof(a));
+			snprintf(text, sizeof(text), "%s:%u (injected)", a, fx->u.seg.seg.sport);
+			seg_label(&l->rel, &fx->u.seg.seg, false, label, sizeof(label));
+			arrow(mid, sizeof(mid), label, !right, fx->kind == TM_FX_SEG_DROP);
+			row(l, fx->at, right ? "" : text, mid, right ? text : "");
+			return;
 		}
 		lost = fx->kind == TM_FX_SEG_DROP;
 		seg_label(&l->rel, &fx->u.seg.seg, rtx, label, sizeof(label));
@@ -726,7 +731,7 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:b, s:f, s:i, s:o, s:o, s:o}",
 		    "schema", TD_SCHEMA, "command", "sim", "scenario", name, "profile", base.name,
 		    "seed", (json_int_t)seed, "hosts", hosts_json(&w), "quiescent", w.quiescent,
-		    "end", (double)w.now / 1e9, "model_errors", (int)w.errors, "events", ev,
+		    "end", (double)w.last_at / 1e9, "model_errors", (int)w.errors, "events", ev,
 		    "trace", trace, "counters", counters_json(&w));
 		if (sc != NULL) {
 			json_object_set_new(doc, "question", json_string(sc->question));
@@ -742,7 +747,7 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		if (lad->hidden)
 			fprintf(ctx->out, "\n(%lu rows about further outside addresses not drawn; -j has them all)\n",
 			    lad->hidden);
-		fprintf(ctx->out, "\nend at %.4f s, %s\ncounters:\n", (double)w.now / 1e9,
+		fprintf(ctx->out, "\nend at %.4f s, %s\ncounters:\n", (double)w.last_at / 1e9,
 		    w.quiescent ? "quiescent (no timer left)" : "stopped by 'run' with timers pending");
 		print_counters(ctx->out, &w);
 	}

@@ -204,6 +204,7 @@ static const struct tm_scenario scenarios[] = {
 	  HOSTS OPEN
 	  "fault dup 20s client>server data nth 1\n"
 	  "at 0.5 client send c 100\n"
+	  "at 0.6 server recv s\n"
 	  "at 1 client close c\n"
 	  "at 1.5 server close s\n"
 	  "at 5 client connect server:80 from 40000 as c2\n"
@@ -267,7 +268,7 @@ static const struct tm_scenario scenarios[] = {
 	  "Part B #9, #5; Part C T6 (cookie SA <mss> only, SyncookiesSent/Recv); Part A S2, S3",
 	  HOSTS
 	  "at 0 server listen 80 backlog 16 as L\n"
-	  "at 0.1 flood server:80 200\n"
+	  "at 0.1 flood server:80 64\n"
 	  "at 0.5 client connect server:80 from 40000 as c\n"
 	  "at 1 server accept L as s\n"
 	  "run 200\n" },

@@ -192,6 +192,7 @@ tm_world_reset(struct tm_world *w, uint64_t seed)
 	w->order = 0;
 	w->now = 0;
 	w->nlog = 0;
+	w->last_at = 0;
 	w->errors = 0;
 	w->quiescent = false;
 	w->nhandles = 0;
@@ -315,6 +316,8 @@ log_add(struct tm_world *w, const struct tm_effect *fx, struct td_err *err)
 
 	if (fx->kind == TM_FX_ERROR)
 		w->errors++;
+	if (fx->kind != TM_FX_TIMER_SET && fx->kind != TM_FX_TIMER_CLR)
+		w->last_at = fx->at;
 	if (w->on_fx != NULL)
 		w->on_fx(fx, w->on_fx_arg);
 	if (!w->keep_log)
@@ -519,7 +522,19 @@ step(struct tm_world *w, unsigned int host, const struct tm_event *ev, const str
 static int
 inject(struct tm_world *w, const struct tm_seg *s, struct td_err *err)
 {
-	/* A segment from outside the world: it enters the destination's link. */
+	struct tm_effect fx;
+	int to = host_by_addr(w, &s->dst);
+
+	/* A segment from outside the world, logged as sent by host 0xffff. */
+	memset(&fx, 0, sizeof(fx));
+	fx.at = w->now;
+	fx.host = 0xffff;
+	fx.kind = TM_FX_SEG_OUT;
+	fx.reason = "injected by the script";
+	fx.u.seg.seg = *s;
+	fx.u.seg.to_host = (uint16_t)(to < 0 ? 0xffff : to);
+	if (log_add(w, &fx, err) < 0)
+		return -1;
 	return route(w, -1, s, err);
 }
 

@@ -128,6 +128,7 @@ struct tm_world {
 	uint64_t	 order;
 	/* Clock and randomness. */
 	tm_time		 now, until;
+	tm_time		 last_at;	/* time of the last log record */
 	bool		 until_set;
 	uint64_t	 seed, rng[4];
 	/* Event log. */

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for tcp/sim.c, tcp/script.c and tcp/scenarios.c: the KERNEL-FACTS
+ * Part C sequences as fixtures (times within max(20 ms, 5%) of the lab's,
+ * as the conformance comparison does), script errors with line and column,
+ * and property tests over random seeds and faults: no illegal transition,
+ * sequence and acknowledgment numbers of new segments never go backwards,
+ * every run ends quiescent within the model's bound.
+ */
+#include "tests/unit/check_main.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "collectors/snapshot.h"
+#include "tcp/sim.h"
+
+static struct tm_world w;
+
+static void
+load(const char *script, const struct tm_profile *p)
+{
+	struct td_err err = { 0 };
+	struct tm_profile lx = tm_profile_linux();
+
+	ck_assert_int_eq(tm_world_init(&w, 1, true, &err), 0);
+	if (tm_script_load(&w, script, "test", p ? p : &lx, &err) < 0)
+		ck_abort_msg("script: %s", err.msg);
+	ck_assert_int_eq(tm_world_run(&w, TM_SEC(14400), &err), 0);
+	ck_assert_uint_eq(w.errors, 0);
+}
+
+static void
+load_named(const char *name, const char *set)
+{
+	const struct tm_scenario *sc = tm_scenario_find(name);
+	struct td_err err = { 0 };
+	struct tm_profile lx = tm_profile_linux();
+
+	ck_assert_ptr_nonnull(sc);
+	ck_assert_int_eq(tm_world_init(&w, 1, true, &err), 0);
+	ck_assert_int_eq(tm_script_load(&w, sc->script, name, &lx, &err), 0);
+	if (set != NULL)
+		ck_assert_int_eq(tm_world_set_all(&w, set, &err), 0);
+	ck_assert_int_eq(tm_world_run(&w, TM_SEC(14400), &err), 0);
+	ck_assert_uint_eq(w.errors, 0);
+}
+
+static void
+teardown(void)
+{
+	tm_world_free(&w);
+}
+
+/* |got - want| <= max(20 ms, 5% of want) */
+static void
+near(tm_time got, tm_time want, const char *what)
+{
+	tm_time tol = want / 20 > TM_MS(20) ? want / 20 : TM_MS(20);
+	tm_time d = got > want ? got - want : want - got;
+
+	ck_assert_msg(d <= tol, "%s: %.3f s, lab %.3f s", what, (double)got / 1e9, (double)want / 1e9);
+}
+
+/* Times of segments sent by host h with exactly these flags (rtx or not). */
+static size_t
+seg_times(unsigned int h, uint8_t flags, tm_time *out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < w.nlog && n < max; i++)
+		if (w.log[i].kind == TM_FX_SEG_OUT && w.log[i].host == h &&
+		    w.log[i].u.seg.seg.flags == flags)
+			out[n++] = w.log[i].at;
+	return n;
+}
+
+static const struct tm_effect *
+find_state(unsigned int h, enum tm_obj obj, enum tm_state from, enum tm_state to)
+{
+	size_t i;
+
+	for (i = 0; i < w.nlog; i++)
+		if (w.log[i].kind == TM_FX_STATE && w.log[i].host == h && w.log[i].obj == obj &&
+		    w.log[i].u.st.from == from && w.log[i].u.st.to == to)
+			return &w.log[i];
+	return NULL;
+}
+
+/* T1: SYN-ACK at 0, then 1.02, 3.04, 7.07, 15.27, 31.39 s; gone by 66 s; no RST. */
+START_TEST(test_part_c_t1_synack_schedule)
+{
+	static const double lab[] = { 1.02, 3.04, 7.07, 15.27, 31.39 };
+	tm_time t[8];
+	const struct tm_effect *drop;
+	size_t n, i;
+
+	load_named("lost-synack", NULL);
+	n = seg_times(1, TM_SYN | TM_ACK, t, 8);
+	ck_assert_uint_eq(n, 6);
+	for (i = 0; i < 5; i++)
+		near(t[i + 1] - t[0], (tm_time)(lab[i] * 1e9), "SYN-ACK retransmission");
+	drop = find_state(1, TM_OBJ_REQ, TM_NEW_SYN_RECV, TM_CLOSE);
+	ck_assert_ptr_nonnull(drop);
+	near(drop->at - t[0], TM_SEC(63), "request dropped");
+	ck_assert_uint_lt(drop->at - t[0], TM_SEC(66));
+	ck_assert_uint_eq(w.hosts[1].counters[TM_C_OUT_RSTS], 0);
+	teardown();
+}
+END_TEST
+
+/* T7: SYN retransmitted at 1.02, 2.05, 3.07, 4.10, 5.12, 7.14, 11.36 s; ETIMEDOUT ~131 s. */
+START_TEST(test_part_c_t7_syn_schedule)
+{
+	static const double lab[] = { 1.02, 2.05, 3.07, 4.10, 5.12, 7.14, 11.36 };
+	tm_time t[16];
+	const struct tm_effect *fail;
+	size_t n, i;
+
+	load_named("lost-syn", NULL);
+	n = seg_times(0, TM_SYN, t, 16);
+	ck_assert_uint_eq(n, 11);
+	for (i = 0; i < 7; i++)
+		near(t[i + 1] - t[0], (tm_time)(lab[i] * 1e9), "SYN retransmission");
+	fail = find_state(0, TM_OBJ_FULL, TM_SYN_SENT, TM_CLOSE);
+	ck_assert_ptr_nonnull(fail);
+	near(fail->at - t[0], TM_SEC(131), "connect() ETIMEDOUT");
+	ck_assert_uint_eq(w.hosts[0].counters[TM_C_OUT_RSTS], 0);
+	teardown();
+}
+END_TEST
+
+/* T3: a retransmitted FIN is re-ACKed and re-arms the full 60 s. */
+START_TEST(test_part_c_t3_time_wait_rearm)
+{
+	tm_time fin[4];
+	const struct tm_effect *end;
+	size_t n;
+
+	load_named("lost-last-ack", NULL);
+	n = seg_times(1, TM_FIN | TM_ACK, fin, 4);
+	ck_assert_uint_eq(n, 2);
+	end = find_state(0, TM_OBJ_TW, TM_TIME_WAIT, TM_CLOSE);
+	ck_assert_ptr_nonnull(end);
+	/* 60 s after the retransmitted FIN arrived (10 ms link), not after the first. */
+	near(end->at, fin[1] + TM_MS(10) + TM_SEC(60), "TIME_WAIT end");
+	teardown();
+	/* Without a timewait socket the retransmitted FIN meets an RST. */
+	load_named("lost-last-ack", "tcp_max_tw_buckets=0");
+	ck_assert_uint_eq(w.hosts[0].counters[TM_C_TW_OVERFLOW], 1);
+	ck_assert_uint_ge(w.hosts[0].counters[TM_C_OUT_RSTS], 1);
+	ck_assert_ptr_nonnull(find_state(1, TM_OBJ_FULL, TM_LAST_ACK, TM_CLOSE));
+	teardown();
+}
+END_TEST
+
+/* T3 SYN mode: the reopening SYN-ACK's ISN is the old ISN + 65539. */
+START_TEST(test_part_c_t3_syn_in_time_wait)
+{
+	tm_seq isn[4];
+	size_t i, n = 0;
+
+	load_named("syn-in-time-wait", NULL);
+	for (i = 0; i < w.nlog && n < 4; i++)
+		if (w.log[i].kind == TM_FX_SEG_OUT && w.log[i].host == 1 &&
+		    w.log[i].u.seg.seg.flags == (TM_SYN | TM_ACK))
+			isn[n++] = w.log[i].u.seg.seg.seq;
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq((uint32_t)(isn[1] - isn[0]), 65539u);
+	teardown();
+}
+END_TEST
+
+/* T3 RST mode: tcp_rfc1337=0 kills the timewait socket, =1 keeps it. */
+START_TEST(test_part_c_t3_rst_in_time_wait)
+{
+	const struct tm_effect *e;
+
+	load_named("rst-in-time-wait", NULL);
+	e = find_state(0, TM_OBJ_TW, TM_TIME_WAIT, TM_CLOSE);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->u.st.event, TM_E_RST);
+	teardown();
+	load_named("rst-in-time-wait", "tcp_rfc1337=1");
+	e = find_state(0, TM_OBJ_TW, TM_TIME_WAIT, TM_CLOSE);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->u.st.event, TM_E_TMR_TIME_WAIT);
+	teardown();
+}
+END_TEST
+
+/* T4: KEEPIDLE 1, KEEPINTVL 1, KEEPCNT 3: probes 1, 2, 3 s after SO_KEEPALIVE, RST at 4 s. */
+START_TEST(test_part_c_t4_keepalive)
+{
+	tm_time probes[8], rst[2];
+	size_t n, i;
+	bool etimedout = false;
+
+	load("host client 198.18.0.1\nhost server 198.18.0.2\nlink client server delay 1ms\n"
+	    "at 0 server listen 80 as L\nat 0 client connect server:80 from 31000 as c\n"
+	    "at 0.1 server accept L as s\n"
+	    "at 0.1 server setsockopt s keepidle 1\nat 0.1 server setsockopt s keepintvl 1\n"
+	    "at 0.1 server setsockopt s keepcnt 3\nat 0.1 server setsockopt s keepalive 1\n"
+	    "fault drop client>* after 0.05\n", NULL);
+	n = seg_times(1, TM_ACK, probes, 8);
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < 3; i++)
+		near(probes[i], TM_MS(100) + TM_SEC(i + 1), "keepalive probe");
+	ck_assert_uint_eq(seg_times(1, TM_RST | TM_ACK, rst, 2), 1);
+	near(rst[0], TM_MS(100) + TM_SEC(4), "keepalive RST");
+	for (i = 0; i < w.nlog; i++)
+		if (w.log[i].kind == TM_FX_APP && w.log[i].host == 1 &&
+		    w.log[i].u.app.call == TM_CALL_SO_ERROR && w.log[i].u.app.err == ETIMEDOUT)
+			etimedout = true;
+	ck_assert(etimedout);
+	teardown();
+}
+END_TEST
+
+/* E4 / T2: accept queue full: SYNs dropped, the acked request completes later;
+ * tcp_abort_on_overflow=1 answers the 3rd ACK with R seq=SEG.ACK. */
+START_TEST(test_part_c_e4_t2_accept_queue)
+{
+	size_t i;
+	bool rst_no_ack = false;
+
+	load_named("accept-queue-full", NULL);
+	ck_assert_uint_ge(w.hosts[1].counters[TM_C_LISTEN_OVERFLOWS], 4);
+	ck_assert_uint_eq(w.hosts[1].counters[TM_C_OUT_RSTS], 0);
+	ck_assert_uint_eq(w.hosts[1].counters[TM_C_PASSIVE_OPENS], 4);
+	teardown();
+	load_named("accept-queue-full", "tcp_abort_on_overflow=1");
+	for (i = 0; i < w.nlog; i++)
+		if (w.log[i].kind == TM_FX_SEG_OUT && w.log[i].host == 1 &&
+		    w.log[i].u.seg.seg.flags == TM_RST)
+			rst_no_ack = true;
+	ck_assert(rst_no_ack);
+	teardown();
+}
+END_TEST
+
+/* T6: cookie SYN-ACKs are never retransmitted; the client still gets in. */
+START_TEST(test_part_c_t6_syncookies)
+{
+	load_named("syn-flood", NULL);
+	ck_assert_uint_gt(w.hosts[1].counters[TM_C_SYNCOOKIES_SENT], 0);
+	ck_assert_uint_eq(w.hosts[1].counters[TM_C_SYNCOOKIES_RECV], 1);
+	ck_assert_ptr_nonnull(find_state(0, TM_OBJ_FULL, TM_SYN_SENT, TM_ESTABLISHED));
+	teardown();
+	load_named("syn-flood", "tcp_syncookies=0");
+	ck_assert_uint_eq(w.hosts[1].counters[TM_C_SYNCOOKIES_SENT], 0);
+	ck_assert_uint_gt(w.hosts[1].counters[TM_C_REQQ_FULL_DROP], 0);
+	teardown();
+}
+END_TEST
+
+/* E2: orphan FIN_WAIT2 lasts tcp_fin_timeout (3 s here); trace shows the self-edge. */
+START_TEST(test_part_c_e2_fin_wait2)
+{
+	const struct tm_effect *self, *end;
+
+	load_named("fin-wait-2-orphan", NULL);
+	self = find_state(0, TM_OBJ_FULL, TM_FIN_WAIT2, TM_FIN_WAIT2);
+	ck_assert_ptr_nonnull(self);
+	end = find_state(0, TM_OBJ_TW, TM_FIN_WAIT2, TM_CLOSE);
+	ck_assert_ptr_nonnull(end);
+	near(end->at - self->at, TM_SEC(3), "FIN_WAIT2 substate");
+	ck_assert_ptr_nonnull(find_state(1, TM_OBJ_FULL, TM_CLOSE_WAIT, TM_CLOSE));
+	teardown();
+}
+END_TEST
+
+/* Every named scenario runs under both profiles without a model error and quiesces. */
+START_TEST(test_scenarios_all)
+{
+	const struct tm_scenario *sc;
+	struct td_err err = { 0 };
+	struct tm_profile p = _i % 2 ? tm_profile_rfc9293() : tm_profile_linux();
+	size_t n;
+
+	sc = tm_scenarios(&n);
+	ck_assert_uint_ge(n, 20);
+	ck_assert_int_lt(_i / 2, (int)n);
+	ck_assert_int_eq(tm_world_init(&w, 1, false, &err), 0);
+	ck_assert_int_eq(tm_script_load(&w, sc[_i / 2].script, sc[_i / 2].name, &p, &err), 0);
+	ck_assert_int_eq(tm_world_run(&w, TM_SEC(14400), &err), 0);
+	ck_assert_msg(w.errors == 0, "%s (%s): model errors", sc[_i / 2].name, p.name);
+	teardown();
+}
+END_TEST
+
+static const struct {
+	const char	*script;
+	const char	*msg;
+} bad_scripts[] = {
+	{ "host a 10.0.0.1\nhost b 10.0.0.x\n", "test:2:8: bad address '10.0.0.x'" },
+	{ "host a 10.0.0.1\nat 1 a connect nowhere:80 as c\n", "test:2:16: unknown host or address 'nowhere'" },
+	{ "host a 10.0.0.1\nat 1 b close c\n", "test:2:6: unknown host 'b'" },
+	{ "host a 10.0.0.1\nat 1x a close c\n", "test:2:4: bad time '1x' (like 1.5, 250ms, 2s, 1m)" },
+	{ "host a 10.0.0.1\nat 1 a close c\n", "test:2:14: unknown socket 'c' (name it with 'as')" },
+	{ "host a 10.0.0.1 tcp_syncookies=9\n", "test:1:17: bad value '9' for tcp_syncookies (0..2)" },
+	{ "bogus\n", "test:1:1: unknown statement 'bogus' (profile host set link fault at run)" },
+	{ "host a 10.0.0.1\nfault drop a>z\n", "test:2:14: unknown host 'z'" },
+	{ "# nothing\n", "test: no host declared" },
+};
+
+START_TEST(test_script_errors)
+{
+	struct td_err err = { 0 };
+	struct tm_profile p = tm_profile_linux();
+
+	ck_assert_int_eq(tm_world_init(&w, 1, false, &err), 0);
+	ck_assert_int_eq(tm_script_load(&w, bad_scripts[_i].script, "test", &p, &err), -1);
+	ck_assert_str_eq(err.msg, bad_scripts[_i].msg);
+	ck_assert_int_eq(err.code, EBADMSG);
+	teardown();
+}
+END_TEST
+
+/* ---- Properties over random seeds and faults ---- */
+
+#define TRACK	64
+
+struct prop {
+	unsigned int	 n;
+	uint16_t	 host[TRACK];
+	uint32_t	 sock[TRACK];
+	tm_seq		 seq[TRACK], ack[TRACK];
+	bool		 has_ack[TRACK];
+	unsigned int	 backwards;
+	const char	*why;
+};
+
+static void
+prop_fx(const struct tm_effect *fx, void *arg)
+{
+	struct prop *pr = arg;
+	const struct tm_seg *s = &fx->u.seg.seg;
+	unsigned int i;
+
+	if (fx->kind != TM_FX_SEG_OUT || fx->host == 0xffff || fx->u.seg.rtx || fx->obj != TM_OBJ_FULL ||
+	    (s->flags & (TM_RST | TM_SYN)) || fx->sock == 0 ||
+	    (fx->reason != NULL && strncmp(fx->reason, "keepalive", 9) == 0))
+		return;
+	for (i = 0; i < pr->n; i++)
+		if (pr->host[i] == fx->host && pr->sock[i] == fx->sock)
+			break;
+	if (i == pr->n) {
+		if (pr->n == TRACK)
+			return;
+		pr->n++;
+		pr->host[i] = fx->host;
+		pr->sock[i] = fx->sock;
+		pr->seq[i] = s->seq;
+		pr->has_ack[i] = false;
+	}
+	if (TM_SEQ_LT(s->seq, pr->seq[i])) {
+		pr->backwards++;
+		pr->why = "seq";
+	}
+	if ((s->flags & TM_ACK) && pr->has_ack[i] && TM_SEQ_LT(s->ack, pr->ack[i])) {
+		pr->backwards++;
+		pr->why = "ack";
+	}
+	pr->seq[i] = s->seq;
+	if (s->flags & TM_ACK) {
+		pr->ack[i] = s->ack;
+		pr->has_ack[i] = true;
+	}
+}
+
+START_TEST(test_property_random_faults)
+{
+	struct td_err err = { 0 };
+	struct tm_profile p = _i % 2 ? tm_profile_rfc9293() : tm_profile_linux();
+	struct prop pr;
+	char script[1024];
+	unsigned int seed = (unsigned int)_i + 1;
+	tm_time bound;
+	int first = seed % 3;
+
+	memset(&pr, 0, sizeof(pr));
+	snprintf(script, sizeof(script),
+	    "host client 198.18.0.1\nhost server 198.18.0.2\n"
+	    "link client server delay %ums jitter %ums loss 0.%u dup 0.%u reorder 0.%u\n"
+	    "fault drop client>server flags A bare nth %u\n"
+	    "at 0 server listen 80 as L\n"
+	    "at 0.01 client connect server:80 from 40000 as c\n"
+	    "at 20 server accept L as s\n"
+	    "at 6 client send c %u\n"
+	    "at 21 server send s %u\n"
+	    "at 30 server recv s\n"
+	    "at 31 client recv c\n"
+	    "at %u %s close %s\n"
+	    "at %u %s close %s\n",
+	    1 + seed % 40, seed % 7, seed % 3, seed % 2, seed % 4, 1 + seed % 4,
+	    1 + (seed * 977) % 9000, 1 + (seed * 131) % 3000,
+	    40 + first, first ? "server" : "client", first ? "s" : "c",
+	    40 + 2 * first, first ? "client" : "server", first ? "c" : "s");
+	ck_assert_int_eq(tm_world_init(&w, seed, false, &err), 0);
+	w.on_fx = prop_fx;
+	w.on_fx_arg = &pr;
+	ck_assert_int_eq(tm_script_load(&w, script, "prop", &p, &err), 0);
+	/* The model's bound: the retry budgets plus TIME_WAIT after the last call. */
+	bound = TM_SEC(42) + tm_syn_giveup(&p) + tm_retries_timeout(&p, p.retries2, p.rto_min) +
+	    p.timewait_len + tm_synack_giveup(&p);
+	ck_assert_int_eq(tm_world_run(&w, bound, &err), 0);
+	ck_assert_msg(w.errors == 0, "seed %u (%s): model errors", seed, p.name);
+	ck_assert_msg(pr.backwards == 0, "seed %u (%s): %s went backwards", seed, p.name,
+	    pr.why ? pr.why : "");
+	ck_assert_msg(w.quiescent, "seed %u (%s): not quiescent by %.0f s", seed, p.name, (double)bound / 1e9);
+	/* Linux bounds an orphan's FIN_WAIT2; RFC 9293 does not (the peer may never close). */
+	if (p.orphan_fin_wait2)
+		ck_assert_msg(tm_host_live(&w.hosts[0]) == 0, "seed %u: client objects left", seed);
+	teardown();
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite *s = suite_create("tcp/sim");
+	TCase *tc = tcase_create("part_c");
+	TCase *tp = tcase_create("properties");
+	size_t n;
+
+	tm_scenarios(&n);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_part_c_t1_synack_schedule);
+	tcase_add_test(tc, test_part_c_t7_syn_schedule);
+	tcase_add_test(tc, test_part_c_t3_time_wait_rearm);
+	tcase_add_test(tc, test_part_c_t3_syn_in_time_wait);
+	tcase_add_test(tc, test_part_c_t3_rst_in_time_wait);
+	tcase_add_test(tc, test_part_c_t4_keepalive);
+	tcase_add_test(tc, test_part_c_e4_t2_accept_queue);
+	tcase_add_test(tc, test_part_c_t6_syncookies);
+	tcase_add_test(tc, test_part_c_e2_fin_wait2);
+	tcase_add_loop_test(tc, test_scenarios_all, 0, (int)(2 * n));
+	tcase_add_loop_test(tc, test_script_errors, 0, (int)(sizeof(bad_scripts) / sizeof(bad_scripts[0])));
+	suite_add_tcase(s, tc);
+	tcase_set_timeout(tp, 120);
+	tcase_add_loop_test(tp, test_property_random_faults, 0, 600);
+	suite_add_tcase(s, tp);
+	return s;
+}
