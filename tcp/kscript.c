@@ -1,33 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The scenario runner's kernel leg: plays a struct tm_kscen against the
- * kernel of a tm_klab, one real socket per connection on the kernel's side
- * and scripted segments over the TUN device on the peer's side, and checks
- * every segment the kernel sends (flags, relative seq/ack, length, option
- * presence, time) and its trace events against the scenario.  See kscript.h.
+ * The scenario interpreter: plays a struct tm_kscen against a backend (the
+ * kernel over TUN, tcp/kkernel.c, or the model, tcp/kmodel.c; see kback.h),
+ * checks every segment the stack sends (flags, relative seq/ack, length,
+ * option presence, time), the sock_diag checkpoints, SO_ERROR and the trace
+ * against the scenario, and records the run.  tm_krun_compare() then puts a
+ * kernel run and a model run side by side.  See kscript.h.
  */
 #include "tcp/kscript.h"
-
-#include <sys/socket.h>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "collectors/snapshot.h"
-#include "collectors/sockdiag.h"
-#include "tcp/klab.h"
-#include "tcp/pcap.h"
-#include "tcp/tun.h"
+#include "tcp/kback.h"
 
-#define PEER_ISN	1000u
-#define MS		1000000ull
+#define PEER_ISN	KPEER_ISN
+#define MS		KMS
 
 /* Option presence bits of a parsed segment spec. */
 enum {
@@ -46,36 +37,14 @@ struct pseg {
 	unsigned int	opts;
 };
 
-struct kconn {
-	int		fd;		/* kernel socket, -1 if none */
-	bool		kisn_known;
-	uint32_t	kisn;
-	uint16_t	kport, pport;
-	uint32_t	ts_recent;	/* last TSval from the kernel */
-};
-
-struct runner {
-	struct tm_klab	*lab;
-	struct tm_krun	*run;
-	const struct tm_kscen *scen;
-	struct kconn	 conn[TM_KCONN_MAX];
-	int		 lfd;		/* listener */
-	struct tm_addr	 kaddr, paddr;
-	uint64_t	 t0, tprev;
-	struct tm_pcap	 pcap;
-	bool		 pcap_on;
-	uint64_t	 realtime_off;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
-	uint8_t		 pkt[TM_PKT_MAX + 1];
-};
-
 /* ---- Recording and failing ---- */
 
 static void
-rec(struct runner *r, uint64_t t, enum tm_krec_kind kind, int c, const char *fmt, ...)
+rec(struct krunner *r, uint64_t t, enum tm_krec_kind kind, int c, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 static void
-rec(struct runner *r, uint64_t t, enum tm_krec_kind kind, int c, const char *fmt, ...)
+rec(struct krunner *r, uint64_t t, enum tm_krec_kind kind, int c, const char *fmt, ...)
 {
 	struct tm_krun *run = r->run;
 	struct tm_krec *e;
@@ -92,6 +61,7 @@ rec(struct runner *r, uint64_t t, enum tm_krec_kind kind, int c, const char *fmt
 	}
 	e = &run->rec[run->nrec++];
 	e->t_ns = t >= r->t0 ? t - r->t0 : 0;
+	e->dt_ns = t >= r->tprev ? t - r->tprev : 0;
 	e->kind = kind;
 	e->c = c;
 	va_start(ap, fmt);
@@ -99,11 +69,8 @@ rec(struct runner *r, uint64_t t, enum tm_krec_kind kind, int c, const char *fmt
 	va_end(ap);
 }
 
-static int
-fail(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-fail(struct runner *r, const char *fmt, ...)
+int
+krunner_fail(struct krunner *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -116,8 +83,10 @@ fail(struct runner *r, const char *fmt, ...)
 	return 1;
 }
 
+#define fail	krunner_fail
+
 static double
-rel_s(const struct runner *r, uint64_t t)
+rel_s(const struct krunner *r, uint64_t t)
 {
 	return (double)(t - r->t0) / 1e9;
 }
@@ -254,103 +223,10 @@ tolerance(uint64_t dt)
 	return t > 20 * MS ? t : 20 * MS;
 }
 
-/* ---- Sockets ---- */
+/* ---- The stack's segments ---- */
 
-static int
-sockaddr_of(const struct tm_addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, &a->a.s6_addr[12], 4);
-		return sizeof(*sin);
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	sin6->sin6_addr = a->a;
-	return sizeof(*sin6);
-}
-
-static int
-new_socket(struct runner *r, uint16_t port, struct td_err *err)
-{
-	struct sockaddr_storage ss;
-	int fd, one = 1;
-	socklen_t len;
-
-	fd = socket(r->kaddr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return td_errf(err, errno, "socket: %s", strerror(errno));
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	len = (socklen_t)sockaddr_of(&r->kaddr, port, &ss);
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
-		td_errf(err, errno, "bind port %u: %s", port, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-conn_socket(struct runner *r, int c, struct td_err *err)
-{
-	if (r->conn[c].fd < 0 && (r->conn[c].fd = new_socket(r, r->conn[c].kport, err)) < 0)
-		return -1;
-	return r->conn[c].fd;
-}
-
-static int
-do_sockopt(struct runner *r, const struct tm_kstep *st, struct td_err *err)
-{
-	static const struct {
-		const char	*name;
-		int		 level, opt;
-	} tab[] = {
-		{ "keepalive", SOL_SOCKET, SO_KEEPALIVE },
-		{ "keepidle", IPPROTO_TCP, TCP_KEEPIDLE },
-		{ "keepintvl", IPPROTO_TCP, TCP_KEEPINTVL },
-		{ "keepcnt", IPPROTO_TCP, TCP_KEEPCNT },
-		{ "linger2", IPPROTO_TCP, TCP_LINGER2 },
-		{ "user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT },
-		{ "syncnt", IPPROTO_TCP, TCP_SYNCNT },
-		{ "linger", SOL_SOCKET, SO_LINGER },
-	};
-	struct linger lg = { 1, (int)st->n };
-	int fd, v = (int)st->n;
-	size_t i;
-
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (strcmp(tab[i].name, st->s1) == 0)
-			break;
-	if (i == sizeof(tab) / sizeof(tab[0]))
-		return td_errf(err, EINVAL, "scenario: unknown socket option '%s'", st->s1);
-	if ((fd = conn_socket(r, st->c, err)) < 0)
-		return -1;
-	if (tab[i].opt == SO_LINGER ?
-	    setsockopt(fd, tab[i].level, tab[i].opt, &lg, sizeof(lg)) :
-	    setsockopt(fd, tab[i].level, tab[i].opt, &v, sizeof(v)) < 0)
-		return td_errf(err, errno, "setsockopt %s=%ld: %s", st->s1, st->n, strerror(errno));
-	return 0;
-}
-
-/* ---- The wire ---- */
-
-static int
-emit(struct runner *r, const uint8_t *pkt, size_t len, uint64_t ts)
-{
-	/* Captures carry wall-clock time, as tcpdump's do. */
-	if (r->pcap_on && tm_pcap_write(&r->pcap, ts + r->realtime_off, pkt, len, NULL) < 0)
-		r->pcap_on = false;
-	return 0;
-}
-
-static int
-conn_of(const struct runner *r, const struct tm_seg *s)
+int
+krunner_conn_of(const struct krunner *r, const struct tm_seg *s)
 {
 	int c;
 
@@ -360,41 +236,9 @@ conn_of(const struct runner *r, const struct tm_seg *s)
 	return -1;
 }
 
-/*
- * Read the kernel's next segment on one of our connections, waiting until
- * deadline.  Returns 1 with *s and *ts set, 0 at the deadline, -1 on a
- * harness error.  Other traffic (IPv6 neighbour discovery, MLD) is skipped.
- */
-static int
-kernel_seg(struct runner *r, uint64_t deadline, struct tm_seg *s, int *c, uint64_t *ts,
-    struct td_err *err)
-{
-	struct td_err derr;
-	uint64_t now;
-	int n, ms;
-
-	for (;;) {
-		now = tm_now_ns();
-		ms = deadline > now ? (int)((deadline - now + MS - 1) / MS) : 0;
-		n = tm_tun_read(&r->lab->tun, r->pkt, sizeof(r->pkt), ms, ts, err);
-		if (n <= 0)
-			return n;
-		emit(r, r->pkt, (size_t)n, *ts);
-		memset(&derr, 0, sizeof(derr));
-		if (tm_seg_decode(r->pkt, (size_t)n, s, &derr) != TM_DEC_OK) {
-			if (derr.code == EPROTONOSUPPORT)
-				continue;	/* not TCP */
-			fail(r, "kernel sent a bad packet at +%.3fs: %s", rel_s(r, *ts), derr.msg);
-			continue;
-		}
-		if ((*c = conn_of(r, s)) >= 0)
-			return 1;
-	}
-}
-
-/* Normalise and record a kernel segment; returns its spec form. */
+/* Normalise and record a segment from the stack. */
 static void
-kernel_norm(struct runner *r, int c, const struct tm_seg *s, uint64_t ts, struct pseg *p)
+stack_norm(struct krunner *r, int c, const struct tm_seg *s, uint64_t ts, struct pseg *p)
 {
 	struct kconn *k = &r->conn[c];
 	char buf[96];
@@ -418,14 +262,27 @@ kernel_norm(struct runner *r, int c, const struct tm_seg *s, uint64_t ts, struct
 }
 
 static int
-step_in(struct runner *r, const struct tm_kstep *st, struct td_err *err)
+next_seg(struct krunner *r, uint64_t deadline, struct tm_seg *s, int *c, uint64_t *ts,
+    struct td_err *err)
+{
+	int n;
+
+	while ((n = r->ops->recv(r, deadline, s, ts, err)) == 1)
+		if ((*c = krunner_conn_of(r, s)) >= 0)
+			return 1;
+	return n;
+}
+
+/* ---- Steps ---- */
+
+static int
+step_in(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 {
 	struct kconn *k = &r->conn[st->c];
 	struct tm_seg s;
 	struct pseg p;
 	uint64_t now;
 	char buf[96];
-	int n;
 
 	if (parse_seg(st->seg, &p, err) < 0)
 		return -1;
@@ -448,17 +305,14 @@ step_in(struct runner *r, const struct tm_kstep *st, struct td_err *err)
 		s.wscale = 7;
 	}
 	s.sack_ok = (p.opts & O_SACKOK) != 0;
+	now = r->ops->now(r);
 	if (p.opts & O_TS) {
 		s.has_ts = true;
-		s.tsval = (uint32_t)((tm_now_ns() - r->t0) / MS) + 1;
+		s.tsval = (uint32_t)((now - r->t0) / MS) + 1;
 		s.tsecr = k->ts_recent;
 	}
-	if ((n = tm_seg_encode(&s, r->pkt, sizeof(r->pkt), err)) < 0)
+	if (r->ops->send(r, &s, err) < 0)
 		return -1;
-	now = tm_now_ns();
-	if (tm_tun_write(&r->lab->tun, r->pkt, (size_t)n, err) < 0)
-		return -1;
-	emit(r, r->pkt, (size_t)n, now);
 	norm_str(p.flags, p.seq, p.ack, p.len, p.opts, buf, sizeof(buf));
 	rec(r, now, KR_IN, st->c, "%s", buf);
 	r->tprev = now;
@@ -466,7 +320,7 @@ step_in(struct runner *r, const struct tm_kstep *st, struct td_err *err)
 }
 
 static int
-step_out(struct runner *r, const struct tm_kstep *st, struct td_err *err)
+step_out(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 {
 	uint64_t dt = (uint64_t)st->ms * MS, want = r->tprev + dt, ts;
 	uint64_t lo = want - (tolerance(dt) < want ? tolerance(dt) : want);
@@ -479,7 +333,7 @@ step_out(struct runner *r, const struct tm_kstep *st, struct td_err *err)
 	if (parse_seg(st->seg, &e, err) < 0)
 		return -1;
 	norm_str(e.flags, e.seq, e.ack, e.len, e.opts, exp, sizeof(exp));
-	n = kernel_seg(r, hi, &s, &c, &ts, err);
+	n = next_seg(r, hi, &s, &c, &ts, err);
 	if (n < 0)
 		return -1;
 	if (n == 0) {
@@ -488,13 +342,13 @@ step_out(struct runner *r, const struct tm_kstep *st, struct td_err *err)
 		return fail(r, "c%d: expected '%s' at +%.3fs (%d ms after the previous step), nothing came by +%.3fs",
 		    st->c, st->seg, rel_s(r, want), st->ms, rel_s(r, hi));
 	}
-	kernel_norm(r, c, &s, ts, &p);
+	stack_norm(r, c, &s, ts, &p);
 	r->tprev = ts;
 	norm_str(p.flags, p.seq, p.ack, p.len, p.opts, got, sizeof(got));
 	if (c != st->c || p.flags != e.flags || (!e.any_seq && p.seq != e.seq) ||
 	    (!e.any_ack && (e.flags & TM_ACK) && p.ack != e.ack) || p.len != e.len ||
 	    p.opts != e.opts)
-		return fail(r, "c%d: expected '%s', kernel sent c%d '%s' at +%.3fs", st->c,
+		return fail(r, "c%d: expected '%s', got c%d '%s' at +%.3fs", st->c,
 		    st->seg, c, got, rel_s(r, ts));
 	if (ts < lo)
 		return fail(r, "c%d: '%s' came at +%.3fs, %.0f ms early (expected +%.3fs)", c, got,
@@ -503,185 +357,113 @@ step_out(struct runner *r, const struct tm_kstep *st, struct td_err *err)
 }
 
 static int
-step_quiet(struct runner *r, const struct tm_kstep *st, struct td_err *err)
+step_quiet(struct krunner *r, uint64_t until, const char *what, struct td_err *err)
 {
-	uint64_t until = r->tprev + (uint64_t)st->ms * MS, ts;
 	struct tm_seg s;
 	struct pseg p;
+	uint64_t ts;
 	char got[96];
 	int c, n;
 
-	while ((n = kernel_seg(r, until, &s, &c, &ts, err)) == 1) {
-		kernel_norm(r, c, &s, ts, &p);
+	while ((n = next_seg(r, until, &s, &c, &ts, err)) == 1) {
+		stack_norm(r, c, &s, ts, &p);
 		norm_str(p.flags, p.seq, p.ack, p.len, p.opts, got, sizeof(got));
-		fail(r, "c%d: kernel sent '%s' at +%.3fs during %d ms of expected silence", c, got,
-		    rel_s(r, ts), st->ms);
+		fail(r, "c%d: '%s' sent at +%.3fs %s", c, got, rel_s(r, ts), what);
 	}
-	if (n < 0)
-		return -1;
-	r->tprev = until;
-	return 0;
+	return n;
 }
 
-static int
-step_app(struct runner *r, const struct tm_kstep *st, struct td_err *err)
+static const char *
+app_name(const struct tm_kstep *st, char *buf, size_t cap)
 {
-	struct kconn *k = st->c >= 0 ? &r->conn[st->c] : NULL;
-	struct sockaddr_storage ss;
-	uint64_t now = tm_now_ns();
-	socklen_t len = sizeof(ss);
-	char buf[4096];
-	int fd, v;
-	ssize_t w;
-
 	switch (st->op) {
-	case KS_LISTEN:
-		if ((r->lfd = new_socket(r, r->run->base_port, err)) < 0)
-			return -1;
-		if (listen(r->lfd, (int)st->n) < 0)
-			return td_errf(err, errno, "listen: %s", strerror(errno));
-		rec(r, now, KR_APP, -1, "listen(%ld)", st->n);
-		break;
-	case KS_CONNECT:
-		if ((fd = conn_socket(r, st->c, err)) < 0)
-			return -1;
-		len = (socklen_t)sockaddr_of(&r->paddr, k->pport, &ss);
-		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS)
-			return td_errf(err, errno, "connect: %s", strerror(errno));
-		rec(r, now, KR_APP, st->c, "connect()");
-		break;
-	case KS_ACCEPT:
-		fd = accept4(r->lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			rec(r, now, KR_APP, st->c, "accept() = %s", strerror(errno));
-			if (errno != st->n)
-				fail(r, "c%d: accept() failed: %s", st->c, strerror(errno));
-			break;
-		}
-		v = -1;
-		{
-			uint16_t port = ntohs(ss.ss_family == AF_INET ?
-			    ((struct sockaddr_in *)&ss)->sin_port :
-			    ((struct sockaddr_in6 *)&ss)->sin6_port);
-			int c;
-
-			for (c = 0; c < TM_KCONN_MAX; c++)
-				if (r->conn[c].pport == port)
-					v = c;
-		}
-		rec(r, now, KR_APP, v, "accept()");
-		if (v != st->c || st->n != 0) {
-			close(fd);
-			fail(r, "c%d: accept() returned connection c%d", st->c, v);
-			break;
-		}
-		k->fd = fd;
-		break;
-	case KS_SEND:
-		memset(buf, 'x', sizeof(buf));
-		w = send(k->fd, buf, (size_t)st->n < sizeof(buf) ? (size_t)st->n : sizeof(buf),
-		    MSG_NOSIGNAL);
-		rec(r, now, KR_APP, st->c, "send(%ld) = %zd", st->n, w);
-		if (w != st->n)
-			fail(r, "c%d: send(%ld) = %zd: %s", st->c, st->n, w, strerror(errno));
-		break;
-	case KS_SHUTDOWN:
-		rec(r, now, KR_APP, st->c, "shutdown(SHUT_WR)");
-		if (shutdown(k->fd, SHUT_WR) < 0)
-			fail(r, "c%d: shutdown: %s", st->c, strerror(errno));
-		break;
-	case KS_CLOSE:
-		if (st->c < 0) {
-			rec(r, now, KR_APP, -1, "close(listener)");
-			close(r->lfd);
-			r->lfd = -1;
-		} else {
-			rec(r, now, KR_APP, st->c, "close()");
-			close(k->fd);
-			k->fd = -1;
-		}
-		break;
-	case KS_SOCKOPT:
-		rec(r, now, KR_APP, st->c, "setsockopt(%s, %ld)", st->s1, st->n);
-		if (do_sockopt(r, st, err) < 0)
-			return -1;
-		break;
-	case KS_SOERROR:
-		len = sizeof(v);
-		v = -1;
-		if (k->fd < 0 || getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &v, &len) < 0)
-			return fail(r, "c%d: SO_ERROR: no socket", st->c);
-		rec(r, now, KR_CHECK, st->c, "SO_ERROR = %s", v ? strerror(v) : "0");
-		if (v != st->n)
-			fail(r, "c%d: SO_ERROR is %d (%s), expected %ld (%s)", st->c, v,
-			    v ? strerror(v) : "none", st->n, st->n ? strerror((int)st->n) : "none");
-		break;
-	default:
-		break;
+	case KS_LISTEN:		snprintf(buf, cap, "listen(%ld)", st->n); break;
+	case KS_CONNECT:	snprintf(buf, cap, "connect()"); break;
+	case KS_ACCEPT:		snprintf(buf, cap, "accept()"); break;
+	case KS_SEND:		snprintf(buf, cap, "send(%ld)", st->n); break;
+	case KS_SHUTDOWN:	snprintf(buf, cap, "shutdown(SHUT_WR)"); break;
+	case KS_CLOSE:		snprintf(buf, cap, st->c < 0 ? "close(listener)" : "close()"); break;
+	case KS_SOCKOPT:	snprintf(buf, cap, "setsockopt(%s, %ld)", st->s1, st->n); break;
+	default:		snprintf(buf, cap, "?"); break;
 	}
-	r->tprev = tm_now_ns();
-	return 0;
+	return buf;
 }
 
-/* ---- sock_diag checkpoints ---- */
-
-struct ss_find {
-	uint16_t	sport, dport;
-	bool		found;
-	struct td_sock	sk;
-};
-
 static int
-ss_match(const struct td_sock *sk, void *arg, struct td_err *err)
+step_app(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 {
-	struct ss_find *f = arg;
+	uint64_t now = r->ops->now(r);
+	char name[64];
+	long res = 0;
 
-	(void)err;
-	if (sk->sport == f->sport && sk->dport == f->dport && !f->found) {
-		f->found = true;
-		f->sk = *sk;
+	if (r->ops->app(r, st, &res, err) < 0)
+		return -1;
+	if (st->op == KS_SOERROR) {
+		rec(r, now, KR_CHECK, st->c, "SO_ERROR = %s", res ? strerror((int)res) : "0");
+		if (res != st->n)
+			fail(r, "c%d: SO_ERROR is %ld (%s), expected %ld (%s)", st->c, res,
+			    res ? strerror((int)res) : "none", st->n,
+			    st->n ? strerror((int)st->n) : "none");
+	} else if (st->op == KS_ACCEPT) {
+		if (res < 0)
+			rec(r, now, KR_APP, st->c, "accept() = %s", strerror((int)-res));
+		else
+			rec(r, now, KR_APP, (int)res, "accept()");
+		if (res != st->c)
+			fail(r, "c%d: accept() gave %s%ld", st->c, res < 0 ? "errno " : "c",
+			    res < 0 ? -res : res);
+	} else {
+		app_name(st, name, sizeof(name));
+		if (res < 0) {
+			rec(r, now, KR_APP, st->c, "%s = %s", name, strerror((int)-res));
+			fail(r, "c%d: %s failed: %s", st->c, name, strerror((int)-res));
+		} else {
+			rec(r, now, KR_APP, st->c, "%s", name);
+		}
 	}
+	r->tprev = r->ops->now(r);
 	return 0;
 }
 
 /*
- * The connection's socket as the collectors see it (collectors/sockdiag.c):
- * state, and the timer's time left when st->n > 0 (within 1 s: sock_diag
- * reports jiffies left, and TIME_WAIT's wheel slack is about that).
+ * A sock_diag checkpoint: state, and the timer's time left when st->n > 0
+ * (within 1 s: sock_diag reports jiffies left, and TIME_WAIT's wheel slack
+ * is about that), or no timer when st->n < 0.
  */
 static int
-step_ss(struct runner *r, const struct tm_kstep *st, struct td_err *err)
+step_ss(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 {
-	struct sockdiag_req req = { .family = r->kaddr.family };
-	struct ss_find f = { .sport = r->conn[st->c].kport, .dport = r->conn[st->c].pport };
-	uint64_t now = tm_now_ns();
+	uint64_t now = r->ops->now(r);
+	struct kss ss;
 	const char *got;
 
-	if (sockdiag_dump(&req, ss_match, &f, err) < 0)
+	memset(&ss, 0, sizeof(ss));
+	if (r->ops->ss(r, st->c, &ss, err) < 0)
 		return -1;
-	got = f.found ? td_state_name(f.sk.state) : "none";
-	if (f.found && st->n > 0)
-		rec(r, now, KR_CHECK, st->c, "ss %s timer %u ms", got, f.sk.timer_ms);
+	got = ss.found ? ss.state : "none";
+	if (ss.found && st->n > 0)
+		rec(r, now, KR_CHECK, st->c, "ss %s timer %u ms", got, ss.timer_ms);
 	else
 		rec(r, now, KR_CHECK, st->c, "ss %s", got);
 	if (strcmp(got, st->s1) != 0)
 		fail(r, "c%d: sock_diag shows %s at +%.3fs, expected %s", st->c, got,
 		    rel_s(r, now), st->s1);
-	else if (f.found && st->n < 0 && f.sk.timer != TD_TIMER_OFF)
+	else if (ss.found && st->n < 0 && ss.has_timer)
 		fail(r, "c%d: %s has a timer (%u ms left) at +%.3fs, expected none", st->c, got,
-		    f.sk.timer_ms, rel_s(r, now));
-	else if (f.found && st->n > 0 &&
-	    (f.sk.timer_ms + 1000 < (uint64_t)st->n || f.sk.timer_ms > (uint64_t)st->n + 1000))
+		    ss.timer_ms, rel_s(r, now));
+	else if (ss.found && st->n > 0 &&
+	    (!ss.has_timer || ss.timer_ms + 1000 < (uint64_t)st->n ||
+	    ss.timer_ms > (uint64_t)st->n + 1000))
 		fail(r, "c%d: %s timer has %u ms left at +%.3fs, expected %ld ms", st->c, got,
-		    f.sk.timer_ms, rel_s(r, now), st->n);
-	r->tprev = tm_now_ns();
+		    ss.timer_ms, rel_s(r, now), st->n);
+	r->tprev = r->ops->now(r);
 	return 0;
 }
 
 /* ---- The trace ---- */
 
 static void
-kev_name(const struct runner *r, uint16_t sport, uint16_t dport, char *buf, size_t cap)
+kev_name(const struct krunner *r, uint16_t sport, uint16_t dport, char *buf, size_t cap)
 {
 	int c;
 
@@ -696,15 +478,37 @@ kev_name(const struct runner *r, uint16_t sport, uint16_t dport, char *buf, size
 		snprintf(buf, cap, "%u-%u", sport, dport);
 }
 
+/*
+ * The expected trace as the model can show it: its reset events carry no
+ * kernel reason and are left out (the RST segments are compared instead).
+ */
+static void
+trace_for_model(const char *want, char *buf, size_t cap)
+{
+	size_t n = 0, len;
+	const char *p = want;
+
+	buf[0] = '\0';
+	while (*p) {
+		len = strcspn(p, ",");
+		if (memmem(p, len, "_reset", 6) == NULL && n < cap)
+			n += (size_t)snprintf(buf + n, cap - n, "%s%.*s", n ? ", " : "", (int)len,
+			    p);
+		p += len;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
+}
+
 static int
-check_trace(struct runner *r, struct td_err *err)
+check_trace(struct krunner *r, struct td_err *err)
 {
 	struct tm_kev ev[256];
-	char got[2048], who[24];
+	char got[2048], want[2048], who[24];
 	size_t i, n = 0;
 	int nev;
 
-	if ((nev = tm_klab_trace_read(r->lab, ev, 256, err)) < 0)
+	if ((nev = r->ops->trace(r, ev, 256, err)) < 0)
 		return -1;
 	got[0] = '\0';
 	for (i = 0; i < (size_t)nev; i++) {
@@ -730,151 +534,243 @@ check_trace(struct runner *r, struct td_err *err)
 		if (n < sizeof(got))
 			n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s", n ? ", " : "", one);
 	}
-	if (r->scen->trace != NULL && strcmp(got, r->scen->trace) != 0) {
+	if (r->scen->trace == NULL)
+		return 0;
+	if (r->model)
+		trace_for_model(r->scen->trace, want, sizeof(want));
+	else
+		snprintf(want, sizeof(want), "%s", r->scen->trace);
+	if (strcmp(got, want) != 0) {
+		uint64_t now = r->ops->now(r);
+
 		fail(r, "trace differs");
-		rec(r, tm_now_ns(), KR_CHECK, -1, "trace expected: %s", r->scen->trace);
-		rec(r, tm_now_ns(), KR_CHECK, -1, "trace got:      %s", got);
+		rec(r, now, KR_CHECK, -1, "trace expected: %s", want);
+		rec(r, now, KR_CHECK, -1, "trace got:      %s", got);
 	}
 	return 0;
 }
 
 /* ---- The run ---- */
 
-int
-tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen, struct tm_krun *run,
-    struct td_err *err)
+void
+krunner_init(struct krunner *r, struct tm_krun *run, const struct tm_kscen *scen,
+    const struct tm_addr *kaddr, const struct tm_addr *paddr)
 {
-	struct runner *r;
-	struct timespec rt;
-	const struct tm_kstep *st;
-	struct tm_seg s;
-	struct pseg p;
-	uint64_t ts;
-	int c, ret = -1;
+	int c;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return td_errf(err, ENOMEM, "out of memory");
-	r->lab = lab;
 	r->run = run;
 	r->scen = run->scen = scen;
-	r->lfd = -1;
 	run->failed = false;
 	run->why[0] = '\0';
-	r->kaddr = run->family == AF_INET6 ? lab->local6 : lab->local4;
-	r->paddr = run->family == AF_INET6 ? lab->peer6 : lab->peer4;
+	r->kaddr = *kaddr;
+	r->paddr = *paddr;
 	for (c = 0; c < TM_KCONN_MAX; c++) {
 		r->conn[c].fd = -1;
 		r->conn[c].kport = scen->active ? (uint16_t)(run->base_port + 1 + c) : run->base_port;
 		r->conn[c].pport = scen->active ? run->base_port : (uint16_t)(run->base_port + 1 + c);
 	}
-	if (run->pcap_fp != NULL) {
-		if (tm_pcap_fcreate(&r->pcap, run->pcap_fp, "capture", err) < 0)
-			goto out;
-		r->pcap_on = true;
-		clock_gettime(CLOCK_REALTIME, &rt);
-		r->realtime_off = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec -
-		    tm_now_ns();
-	}
-	for (st = scen->steps; st->op != KS_END; st++)
-		if (st->op == KS_SYSCTL && tm_klab_sysctl(lab, st->s1, st->s2, err) < 0)
-			goto out;
-	if (tm_klab_trace_start(lab, run->base_port, (uint16_t)(run->base_port + TM_KCONN_MAX),
-	    err) < 0)
-		goto out;
-	r->t0 = r->tprev = tm_now_ns();
-	for (st = scen->steps; st->op != KS_END; st++) {
-		if (st->c >= TM_KCONN_MAX) {
-			td_errf(err, EINVAL, "scenario %s: connection %d out of range", scen->name, st->c);
-			goto out;
-		}
+}
+
+int
+krunner_run(struct krunner *r, struct td_err *err)
+{
+	const struct tm_kstep *st;
+	uint64_t until;
+	int n;
+
+	r->t0 = r->tprev = r->ops->now(r);
+	for (st = r->scen->steps; st->op != KS_END; st++) {
+		if (st->c >= TM_KCONN_MAX)
+			return td_errf(err, EINVAL, "scenario %s: connection %d out of range",
+			    r->scen->name, st->c);
 		switch (st->op) {
 		case KS_SYSCTL:
-			break;
+			break;		/* applied by the backend before the run */
 		case KS_IN:
 			if (step_in(r, st, err) < 0)
-				goto out;
+				return -1;
 			break;
 		case KS_OUT:
 			if (step_out(r, st, err) < 0)
-				goto out;
+				return -1;
 			break;
 		case KS_QUIET:
-			if (step_quiet(r, st, err) < 0)
-				goto out;
+			until = r->tprev + (uint64_t)st->ms * MS;
+			if (step_quiet(r, until, "during expected silence", err) < 0)
+				return -1;
+			r->tprev = until;
 			break;
 		case KS_SS:
 			if (step_ss(r, st, err) < 0)
-				goto out;
+				return -1;
 			break;
 		default:
 			if (step_app(r, st, err) < 0)
-				goto out;
+				return -1;
 			break;
 		}
 	}
-	/* Anything the kernel sent that no step expected is a difference too. */
-	while ((c = kernel_seg(r, tm_now_ns() + 50 * MS, &s, &c, &ts, err)) == 1) {
-		char got[96];
+	/* Anything the stack sent that no step expected is a difference too. */
+	n = step_quiet(r, r->ops->now(r) + 50 * MS, "after the last step", err);
+	if (n < 0)
+		return -1;
+	return check_trace(r, err);
+}
 
-		kernel_norm(r, conn_of(r, &s), &s, ts, &p);
-		norm_str(p.flags, p.seq, p.ack, p.len, p.opts, got, sizeof(got));
-		fail(r, "kernel sent '%s' at +%.3fs after the last step", got, rel_s(r, ts));
+/* ---- Printing and comparing ---- */
+
+static const char *const rec_kinds[] = {
+	[KR_IN] = "<in ", [KR_OUT] = ">out", [KR_APP] = "app ", [KR_TRACE] = "trc ",
+	[KR_CHECK] = "chk ",
+};
+
+/* The records in time order (trace events were appended at the end). */
+static struct tm_krec *
+rec_sorted(const struct tm_krun *run)
+{
+	struct tm_krec *v;
+	size_t i, j;
+
+	if (run->nrec == 0 || (v = malloc(run->nrec * sizeof(*v))) == NULL)
+		return NULL;
+	memcpy(v, run->rec, run->nrec * sizeof(*v));
+	for (i = 1; i < run->nrec; i++) {
+		struct tm_krec x = v[i];
+
+		for (j = i; j > 0 && v[j - 1].t_ns > x.t_ns; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
 	}
-	if (c < 0)
-		goto out;
-	if (check_trace(r, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	if (r->pcap_on || r->pcap.fp != NULL)
-		tm_pcap_close(&r->pcap, NULL);
-	for (c = 0; c < TM_KCONN_MAX; c++)
-		if (r->conn[c].fd >= 0)
-			close(r->conn[c].fd);
-	if (r->lfd >= 0)
-		close(r->lfd);
-	free(r);
-	return ret;
+	return v;
+}
+
+static void
+rec_line(const struct tm_krec *e, char *buf, size_t cap)
+{
+	char who[8];
+
+	if (e->c >= 0)
+		snprintf(who, sizeof(who), "c%d", e->c % 100);
+	else
+		snprintf(who, sizeof(who), "-");
+	snprintf(buf, cap, "%9.3f  %-3s %s  %s", (double)e->t_ns / 1e9, who, rec_kinds[e->kind],
+	    e->text);
 }
 
 void
 tm_krun_print(const struct tm_krun *run, FILE *fp)
 {
-	static const char *const kinds[] = {
-		[KR_IN] = "<in ", [KR_OUT] = ">out", [KR_APP] = "app ", [KR_TRACE] = "trc ",
-		[KR_CHECK] = "chk ",
-	};
-	struct tm_krec *sorted;
+	struct tm_krec *v = rec_sorted(run);
+	char line[160];
 	size_t i;
 
-	if (run->nrec == 0)
+	if (v == NULL)
 		return;
-	if ((sorted = malloc(run->nrec * sizeof(*sorted))) == NULL)
-		return;
-	memcpy(sorted, run->rec, run->nrec * sizeof(*sorted));
-	/* Trace events were appended at the end: a stable insertion sort by time. */
-	for (i = 1; i < run->nrec; i++) {
-		struct tm_krec x = sorted[i];
-		size_t j = i;
-
-		while (j > 0 && sorted[j - 1].t_ns > x.t_ns) {
-			sorted[j] = sorted[j - 1];
-			j--;
-		}
-		sorted[j] = x;
-	}
 	for (i = 0; i < run->nrec; i++) {
-		const struct tm_krec *e = &sorted[i];
-		char who[8];
-
-		if (e->c >= 0)
-			snprintf(who, sizeof(who), "c%d", e->c % 100);
-		else
-			snprintf(who, sizeof(who), "-");
-		fprintf(fp, "%9.3f  %-3s %s  %s\n", (double)e->t_ns / 1e9, who, kinds[e->kind],
-		    e->text);
+		rec_line(&v[i], line, sizeof(line));
+		fprintf(fp, "%s\n", line);
 	}
-	free(sorted);
+	free(v);
+}
+
+/* The records two runs must agree on, by section. */
+static bool
+in_section(const struct tm_krec *e, enum tm_krec_kind kind)
+{
+	if (e->kind != kind)
+		return false;
+	if (kind == KR_CHECK)
+		return strncmp(e->text, "trace ", 6) != 0;
+	if (kind == KR_TRACE)
+		return strstr(e->text, "_reset") == NULL;
+	return true;
+}
+
+/* Do two records agree?  Times within max(20 ms, 5 %) + the wheel's late slack. */
+static bool
+same(const struct tm_krec *k, const struct tm_krec *m)
+{
+	unsigned int tk, tm_;
+	char sk[16], sm[16];
+	int64_t d;
+
+	if (k->c != m->c)
+		return false;
+	if (k->kind == KR_CHECK && sscanf(k->text, "ss %15s timer %u", sk, &tk) == 2 &&
+	    sscanf(m->text, "ss %15s timer %u", sm, &tm_) == 2)
+		return strcmp(sk, sm) == 0 && (tk > tm_ ? tk - tm_ : tm_ - tk) <= 1000;
+	if (strcmp(k->text, m->text) != 0)
+		return false;
+	if (k->kind != KR_OUT)
+		return true;
+	d = (int64_t)k->dt_ns - (int64_t)m->dt_ns;
+	return d <= (int64_t)(tolerance(m->dt_ns) + wheel_slack(m->dt_ns)) &&
+	    -d <= (int64_t)tolerance(m->dt_ns);
+}
+
+static void
+cmp_line(const struct tm_krec *e, char *buf, size_t cap)
+{
+	char who[8];
+
+	buf[0] = '\0';
+	if (e == NULL)
+		return;
+	if (e->c >= 0)
+		snprintf(who, sizeof(who), "c%d", e->c % 100);
+	else
+		snprintf(who, sizeof(who), "-");
+	if (e->kind == KR_OUT)
+		snprintf(buf, cap, "%8.3f +%-7.3f %-3s %s", (double)e->t_ns / 1e9,
+		    (double)e->dt_ns / 1e9, who, e->text);
+	else
+		snprintf(buf, cap, "%8.3f %-3s %s", (double)e->t_ns / 1e9, who, e->text);
+}
+
+/* Next record of a section at or after *i, NULL at the end. */
+static const struct tm_krec *
+next_in(const struct tm_krun *run, size_t *i, enum tm_krec_kind kind)
+{
+	while (*i < run->nrec && !in_section(&run->rec[*i], kind))
+		(*i)++;
+	return *i < run->nrec ? &run->rec[(*i)++] : NULL;
+}
+
+int
+tm_krun_compare(const struct tm_krun *k, const struct tm_krun *m, FILE *fp)
+{
+	static const struct {
+		enum tm_krec_kind kind;
+		const char	*title;
+	} sections[] = {
+		{ KR_OUT, "segments sent (time, +since the previous step)" },
+		{ KR_CHECK, "checkpoints" },
+		{ KR_TRACE, "trace (state changes, SYN-ACK retransmissions)" },
+	};
+	const struct tm_krec *ek, *em;
+	char a[128], b[128];
+	size_t s, i, j;
+	int diffs = 0;
+	bool ok;
+
+	for (s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+		if (fp != NULL)
+			fprintf(fp, "  %-62s | model\n", sections[s].title);
+		i = j = 0;
+		for (;;) {
+			ek = next_in(k, &i, sections[s].kind);
+			em = next_in(m, &j, sections[s].kind);
+			if (ek == NULL && em == NULL)
+				break;
+			ok = ek != NULL && em != NULL && same(ek, em);
+			diffs += !ok;
+			cmp_line(ek, a, sizeof(a));
+			cmp_line(em, b, sizeof(b));
+			if (fp != NULL)
+				fprintf(fp, "%c %-62s | %s\n", ok ? ' ' : '!', a, b);
+		}
+	}
+	return diffs;
 }
 
 void

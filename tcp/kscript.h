@@ -35,6 +35,7 @@
 
 struct td_err;
 struct tm_klab;
+struct tm_profile;
 
 enum tm_kop {
 	KS_END = 0,
@@ -85,6 +86,7 @@ enum tm_krec_kind { KR_IN, KR_OUT, KR_APP, KR_TRACE, KR_CHECK };
 
 struct tm_krec {
 	uint64_t	 t_ns;		/* since the run started */
+	uint64_t	 dt_ns;		/* since the previous step */
 	enum tm_krec_kind kind;
 	int		 c;
 	char		 text[96];	/* normalised segment, call, event, checkpoint */
@@ -96,6 +98,7 @@ struct tm_krun {
 	uint16_t		 base_port;	/* listener port; peers base+1+c */
 	struct tm_krec		*rec;
 	size_t			 nrec, caprec;
+	struct tm_addr		 kaddr, paddr;	/* set by the kernel run; the model reuses them */
 	bool			 failed;
 	char			 why[256];	/* first failure */
 	FILE			*pcap_fp;	/* if set, every packet is written here */
@@ -116,6 +119,16 @@ const struct tm_kscen *tm_kscen_find(const char *name);
  */
 int	tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen,
 	    struct tm_krun *run, struct td_err *err);
+
+/*
+ * Put a kernel run and a model run of one scenario side by side on fp (if
+ * not NULL), marking with '!' each pair that differs: segments sent (in
+ * their normalised form, each time since its previous step within max(20
+ * ms, 5 %) plus the kernel's timer-wheel slack), checkpoints (states, timers
+ * within 1 s, SO_ERROR) and the projected trace (state changes).  Returns
+ * the number of differences.
+ */
+int	tm_krun_compare(const struct tm_krun *kernel, const struct tm_krun *model, FILE *fp);
 
 /* Print the recorded run as a ladder, one event per line. */
 void	tm_krun_print(const struct tm_krun *run, FILE *fp);

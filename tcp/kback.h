@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to the conformance runner (tcp/kscript.c): the interface between
+ * the scenario interpreter and the stack that plays the "kernel" side.  Two
+ * backends implement it: the running kernel over TUN (tcp/kkernel.c) and the
+ * model through tm_step() (tcp/kmodel.c).  The interpreter owns the
+ * expectations and the record, so both runs are judged by one piece of code.
+ */
+#ifndef TD_TCP_KBACK_H
+#define TD_TCP_KBACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcp/klab.h"
+#include "tcp/kscript.h"
+#include "tcp/segment.h"
+
+struct td_err;
+
+#define KPEER_ISN	1000u
+#define KMS		1000000ull
+
+struct kconn {
+	int		fd;		/* kernel: socket, -1 if none */
+	uint32_t	sock;		/* model: socket id, 0 if none */
+	bool		kisn_known;
+	uint32_t	kisn;
+	uint16_t	kport, pport;
+	uint32_t	ts_recent;	/* last TSval from the stack */
+};
+
+/* A sock_diag view of one connection. */
+struct kss {
+	bool		found;
+	char		state[16];	/* "ESTABLISHED", "TIME_WAIT", ... */
+	bool		has_timer;
+	uint32_t	timer_ms;
+};
+
+struct krunner;
+
+struct kback_ops {
+	/* Time now, ns (monotonic or simulated). */
+	uint64_t (*now)(struct krunner *r);
+	/* Deliver a segment from the peer. */
+	int	(*send)(struct krunner *r, const struct tm_seg *s, struct td_err *err);
+	/*
+	 * The stack's next segment on one of the runner's connections, waiting
+	 * (or simulating) until deadline: 1 with *s and *ts, 0 at the deadline,
+	 * -1 on a harness error.
+	 */
+	int	(*recv)(struct krunner *r, uint64_t deadline, struct tm_seg *s, uint64_t *ts,
+		    struct td_err *err);
+	/*
+	 * An application step (listen, connect, accept, send, shutdown, close,
+	 * sockopt, SO_ERROR).  *res: accept: the connection index accepted, or
+	 * -errno; SO_ERROR: its value; others: 0 or -errno.  Returns -1 only on
+	 * a harness error.
+	 */
+	int	(*app)(struct krunner *r, const struct tm_kstep *st, long *res, struct td_err *err);
+	/* What sock_diag shows for connection c. */
+	int	(*ss)(struct krunner *r, int c, struct kss *out, struct td_err *err);
+	/* The trace events so far, in time order. */
+	int	(*trace)(struct krunner *r, struct tm_kev *ev, size_t cap, struct td_err *err);
+};
+
+struct krunner {
+	const struct kback_ops	*ops;
+	void			*be;		/* backend state */
+	struct tm_krun		*run;
+	const struct tm_kscen	*scen;
+	struct kconn		 conn[TM_KCONN_MAX];
+	struct tm_addr		 kaddr, paddr;
+	uint64_t		 t0, tprev;
+	bool			 model;		/* the trace has no reset events */
+};
+
+/* Set up conn[] ports and addresses from run; then krunner_run(). */
+void	krunner_init(struct krunner *r, struct tm_krun *run, const struct tm_kscen *scen,
+	    const struct tm_addr *kaddr, const struct tm_addr *paddr);
+int	krunner_run(struct krunner *r, struct td_err *err);
+
+/* Connection index of a segment sent by the stack, -1 if none. */
+int	krunner_conn_of(const struct krunner *r, const struct tm_seg *s);
+
+/* Record the first failure of the run (always returns 1). */
+int	krunner_fail(struct krunner *r, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#endif /* TD_TCP_KBACK_H */

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The conformance runner's kernel backend (kback.h): the kernel's side is a
+ * real socket per connection in a tm_klab, the peer writes and reads
+ * packets on its TUN device, checkpoints come from collectors/sockdiag and
+ * the trace from the lab's tracefs instance.  Times are CLOCK_MONOTONIC.
+ */
+#include "tcp/kscript.h"
+
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collectors/snapshot.h"
+#include "collectors/sockdiag.h"
+#include "tcp/kback.h"
+#include "tcp/klab.h"
+#include "tcp/pcap.h"
+#include "tcp/tun.h"
+
+struct kernel {
+	struct tm_klab	*lab;
+	int		 lfd;		/* listener */
+	struct tm_pcap	 pcap;
+	bool		 pcap_on;
+	uint64_t	 realtime_off;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	uint8_t		 pkt[TM_PKT_MAX + 1];
+};
+
+#define KB(r)	((struct kernel *)(r)->be)
+
+static uint64_t
+k_now(struct krunner *r)
+{
+	(void)r;
+	return tm_now_ns();
+}
+
+static void
+emit(struct kernel *kb, const uint8_t *pkt, size_t len, uint64_t ts)
+{
+	/* Captures carry wall-clock time, as tcpdump's do. */
+	if (kb->pcap_on && tm_pcap_write(&kb->pcap, ts + kb->realtime_off, pkt, len, NULL) < 0)
+		kb->pcap_on = false;
+}
+
+static int
+k_send(struct krunner *r, const struct tm_seg *s, struct td_err *err)
+{
+	struct kernel *kb = KB(r);
+	int n;
+
+	if ((n = tm_seg_encode(s, kb->pkt, sizeof(kb->pkt), err)) < 0)
+		return -1;
+	if (tm_tun_write(&kb->lab->tun, kb->pkt, (size_t)n, err) < 0)
+		return -1;
+	emit(kb, kb->pkt, (size_t)n, tm_now_ns());
+	return 0;
+}
+
+/* Other traffic on the device (IPv6 neighbour discovery, MLD) is skipped. */
+static int
+k_recv(struct krunner *r, uint64_t deadline, struct tm_seg *s, uint64_t *ts,
+    struct td_err *err)
+{
+	struct kernel *kb = KB(r);
+	struct td_err derr;
+	uint64_t now;
+	int n, ms;
+
+	for (;;) {
+		now = tm_now_ns();
+		ms = deadline > now ? (int)((deadline - now + KMS - 1) / KMS) : 0;
+		n = tm_tun_read(&kb->lab->tun, kb->pkt, sizeof(kb->pkt), ms, ts, err);
+		if (n <= 0)
+			return n;
+		emit(kb, kb->pkt, (size_t)n, *ts);
+		memset(&derr, 0, sizeof(derr));
+		if (tm_seg_decode(kb->pkt, (size_t)n, s, &derr) != TM_DEC_OK) {
+			if (derr.code != EPROTONOSUPPORT)
+				krunner_fail(r, "kernel sent a bad packet at +%.3fs: %s",
+				    (double)(*ts - r->t0) / 1e9, derr.msg);
+			continue;
+		}
+		return 1;
+	}
+}
+
+/* ---- Sockets ---- */
+
+static int
+sockaddr_of(const struct tm_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, &a->a.s6_addr[12], 4);
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	sin6->sin6_addr = a->a;
+	return sizeof(*sin6);
+}
+
+static int
+new_socket(struct krunner *r, uint16_t port, struct td_err *err)
+{
+	struct sockaddr_storage ss;
+	int fd, one = 1;
+	socklen_t len;
+
+	fd = socket(r->kaddr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return td_errf(err, errno, "socket: %s", strerror(errno));
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	len = (socklen_t)sockaddr_of(&r->kaddr, port, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		td_errf(err, errno, "bind port %u: %s", port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+conn_socket(struct krunner *r, int c, struct td_err *err)
+{
+	if (r->conn[c].fd < 0 && (r->conn[c].fd = new_socket(r, r->conn[c].kport, err)) < 0)
+		return -1;
+	return r->conn[c].fd;
+}
+
+static int
+do_sockopt(struct krunner *r, const struct tm_kstep *st, long *res, struct td_err *err)
+{
+	static const struct {
+		const char	*name;
+		int		 level, opt;
+	} tab[] = {
+		{ "keepalive", SOL_SOCKET, SO_KEEPALIVE },
+		{ "keepidle", IPPROTO_TCP, TCP_KEEPIDLE },
+		{ "keepintvl", IPPROTO_TCP, TCP_KEEPINTVL },
+		{ "keepcnt", IPPROTO_TCP, TCP_KEEPCNT },
+		{ "linger2", IPPROTO_TCP, TCP_LINGER2 },
+		{ "user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT },
+		{ "syncnt", IPPROTO_TCP, TCP_SYNCNT },
+		{ "linger", SOL_SOCKET, SO_LINGER },
+	};
+	struct linger lg = { 1, (int)st->n };
+	int fd, v = (int)st->n, rc;
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcmp(tab[i].name, st->s1) == 0)
+			break;
+	if (i == sizeof(tab) / sizeof(tab[0]))
+		return td_errf(err, EINVAL, "scenario: unknown socket option '%s'", st->s1);
+	if ((fd = conn_socket(r, st->c, err)) < 0)
+		return -1;
+	if (tab[i].opt == SO_LINGER && tab[i].level == SOL_SOCKET)
+		rc = setsockopt(fd, tab[i].level, tab[i].opt, &lg, sizeof(lg));
+	else
+		rc = setsockopt(fd, tab[i].level, tab[i].opt, &v, sizeof(v));
+	*res = rc < 0 ? -errno : 0;
+	return 0;
+}
+
+static int
+k_app(struct krunner *r, const struct tm_kstep *st, long *res, struct td_err *err)
+{
+	struct kernel *kb = KB(r);
+	struct kconn *k = st->c >= 0 ? &r->conn[st->c] : NULL;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char buf[4096];
+	int fd, v, c;
+	ssize_t w;
+
+	*res = 0;
+	switch (st->op) {
+	case KS_LISTEN:
+		if ((kb->lfd = new_socket(r, r->run->base_port, err)) < 0)
+			return -1;
+		if (listen(kb->lfd, (int)st->n) < 0)
+			*res = -errno;
+		break;
+	case KS_CONNECT:
+		if ((fd = conn_socket(r, st->c, err)) < 0)
+			return -1;
+		len = (socklen_t)sockaddr_of(&r->paddr, k->pport, &ss);
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS)
+			*res = -errno;
+		break;
+	case KS_ACCEPT:
+		fd = accept4(kb->lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			*res = -errno;
+			break;
+		}
+		{
+			uint16_t port = ntohs(ss.ss_family == AF_INET ?
+			    ((struct sockaddr_in *)&ss)->sin_port :
+			    ((struct sockaddr_in6 *)&ss)->sin6_port);
+
+			*res = -ENOENT;
+			for (c = 0; c < TM_KCONN_MAX; c++)
+				if (r->conn[c].pport == port && r->conn[c].fd < 0) {
+					r->conn[c].fd = fd;
+					*res = c;
+					break;
+				}
+		}
+		if (*res < 0)
+			close(fd);
+		break;
+	case KS_SEND:
+		memset(buf, 'x', sizeof(buf));
+		w = send(k->fd, buf, (size_t)st->n < sizeof(buf) ? (size_t)st->n : sizeof(buf),
+		    MSG_NOSIGNAL);
+		*res = w < 0 ? -errno : (w == st->n ? 0 : -EIO);
+		break;
+	case KS_SHUTDOWN:
+		if (shutdown(k->fd, SHUT_WR) < 0)
+			*res = -errno;
+		break;
+	case KS_CLOSE:
+		if (st->c < 0) {
+			close(kb->lfd);
+			kb->lfd = -1;
+		} else {
+			close(k->fd);
+			k->fd = -1;
+		}
+		break;
+	case KS_SOCKOPT:
+		return do_sockopt(r, st, res, err);
+	case KS_SOERROR:
+		len = sizeof(v);
+		v = 0;
+		if (k->fd < 0 || getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &v, &len) < 0)
+			return td_errf(err, EBADF, "c%d: SO_ERROR: no socket", st->c);
+		*res = v;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* ---- sock_diag checkpoints (collectors/sockdiag.c) ---- */
+
+struct ss_find {
+	uint16_t	sport, dport;
+	bool		found;
+	struct td_sock	sk;
+};
+
+static int
+ss_match(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct ss_find *f = arg;
+
+	(void)err;
+	if (sk->sport == f->sport && sk->dport == f->dport && !f->found) {
+		f->found = true;
+		f->sk = *sk;
+	}
+	return 0;
+}
+
+static int
+k_ss(struct krunner *r, int c, struct kss *out, struct td_err *err)
+{
+	struct sockdiag_req req = { .family = r->kaddr.family };
+	struct ss_find f = { .sport = r->conn[c].kport, .dport = r->conn[c].pport };
+
+	if (sockdiag_dump(&req, ss_match, &f, err) < 0)
+		return -1;
+	out->found = f.found;
+	if (f.found) {
+		snprintf(out->state, sizeof(out->state), "%s", td_state_name(f.sk.state));
+		out->has_timer = f.sk.timer != TD_TIMER_OFF;
+		out->timer_ms = f.sk.timer_ms;
+	}
+	return 0;
+}
+
+static int
+k_trace(struct krunner *r, struct tm_kev *ev, size_t cap, struct td_err *err)
+{
+	return tm_klab_trace_read(KB(r)->lab, ev, cap, err);
+}
+
+static const struct kback_ops kernel_ops = {
+	.now = k_now,
+	.send = k_send,
+	.recv = k_recv,
+	.app = k_app,
+	.ss = k_ss,
+	.trace = k_trace,
+};
+
+int
+tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen, struct tm_krun *run,
+    struct td_err *err)
+{
+	struct krunner *r;
+	struct kernel *kb;
+	struct timespec rt;
+	const struct tm_kstep *st;
+	int c, ret = -1;
+
+	r = calloc(1, sizeof(*r));
+	kb = calloc(1, sizeof(*kb));
+	if (r == NULL || kb == NULL) {
+		free(r);
+		free(kb);
+		return td_errf(err, ENOMEM, "out of memory");
+	}
+	kb->lab = lab;
+	kb->lfd = -1;
+	r->ops = &kernel_ops;
+	r->be = kb;
+	run->kaddr = run->family == AF_INET6 ? lab->local6 : lab->local4;
+	run->paddr = run->family == AF_INET6 ? lab->peer6 : lab->peer4;
+	krunner_init(r, run, scen, &run->kaddr, &run->paddr);
+	if (run->pcap_fp != NULL) {
+		if (tm_pcap_fcreate(&kb->pcap, run->pcap_fp, "capture", err) < 0)
+			goto out;
+		kb->pcap_on = true;
+		clock_gettime(CLOCK_REALTIME, &rt);
+		kb->realtime_off = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec -
+		    tm_now_ns();
+	}
+	for (st = scen->steps; st->op != KS_END; st++)
+		if (st->op == KS_SYSCTL && tm_klab_sysctl(lab, st->s1, st->s2, err) < 0)
+			goto out;
+	if (tm_klab_trace_start(lab, run->base_port, (uint16_t)(run->base_port + TM_KCONN_MAX),
+	    err) < 0)
+		goto out;
+	ret = krunner_run(r, err);
+out:
+	if (kb->pcap.fp != NULL)
+		tm_pcap_close(&kb->pcap, NULL);
+	for (c = 0; c < TM_KCONN_MAX; c++)
+		if (r->conn[c].fd >= 0)
+			close(r->conn[c].fd);
+	if (kb->lfd >= 0)
+		close(kb->lfd);
+	free(kb);
+	free(r);
+	return ret;
+}
