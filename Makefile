@@ -3,7 +3,7 @@
 # tcpdoctor: plain GNU make, C11, dependencies through pkg-config.
 #
 #   make                    build build/tcpdoctor
-#   make run                install missing packages, build, run tcpdoctor on this host
+#   make run                install missing packages, build, run `tcpdoctor check` on this host
 #   make check              build and run every unit, golden, integration and conformance test
 #   make check SAN=address,undefined   the same under sanitizers, in build-san/
 #   make bench              benchmarks against ss and netstat (bench/)
@@ -102,7 +102,8 @@ bench: all $(BENCH) $(HELPERS)
 	@bench/run.sh $(BUILD)
 
 run: all
-	$(BUILD)/tcpdoctor summary
+	@# 1 (WARNING) and 2 (CRITICAL) are findings, not build failures.
+	$(BUILD)/tcpdoctor check || [ $$? -le 2 ]
 
 install: all
 	install -D -m 0755 $(BUILD)/tcpdoctor $(DESTDIR)$(SBINDIR)/tcpdoctor

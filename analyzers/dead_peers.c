@@ -17,6 +17,7 @@
 #include "analyzers/config.h"
 #include "analyzers/tally.h"
 #include "collectors/sysctl.h"
+#include "tcp/tm.h"
 
 struct dp_state {
 	uint64_t	listen_ports[65536 / 64];
@@ -64,19 +65,16 @@ dp_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 }
 
 /*
- * Seconds until a connection gives up after `retries` retransmissions with
- * a 200 ms initial RTO doubling up to TCP_RTO_MAX (120 s): tcp_model_timeout()
- * in net/ipv4/tcp_timer.c.  15 gives 924.6 s.
+ * Seconds until a connection gives up after `retries` retransmissions from
+ * the minimum RTO: the model's tcp_model_timeout() (tcp/tm.h), with this
+ * snapshot's sysctls.  15 gives 924.6 s.
  */
 static double
-dp_give_up_s(int64_t retries)
+dp_give_up_s(const struct td_sysctls *sys, int64_t retries)
 {
-	const double rto_min = 0.2, rto_max = 120;
-	const int64_t thresh = 9;	/* ilog2(TCP_RTO_MAX / TCP_RTO_MIN) */
+	struct tm_profile p = tm_profile_from_sysctls(sys);
 
-	if (retries <= thresh)
-		return (double)((2LL << retries) - 1) * rto_min;
-	return (double)((2LL << thresh) - 1) * rto_min + (double)(retries - thresh) * rto_max;
+	return (double)tm_retries_timeout(&p, (int)retries, p.rto_min) / 1e9;
 }
 
 static int
@@ -103,7 +101,7 @@ dp_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 		    st->backing_off >= config_get(ax->cfg, TD_TH_DP_WARNING) ? TD_SEV_WARNING : TD_SEV_INFO,
 		    "%llu established connections are retransmitting with backoff (up to %u times; most to %s): the peer or the path is gone; the kernel gives up after tcp_retries2=%lld, about %.0f s",
 		    (unsigned long long)st->backing_off, st->max_retrans, peer, (long long)r2,
-		    dp_give_up_s(r2));
+		    dp_give_up_s(sys, r2));
 		if (f == NULL)
 			return -1;
 		td_ev_int(f, "retransmitting", (int64_t)st->backing_off);
@@ -111,12 +109,12 @@ dp_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 		td_ev_int(f, "unacked_bytes", (int64_t)st->unacked_bytes);
 		td_ev_str(f, "top_peer", "%s", peer);
 		td_ev_int(f, "tcp_retries2", r2);
-		td_ev_float(f, "give_up_s", dp_give_up_s(r2));
+		td_ev_float(f, "give_up_s", dp_give_up_s(sys, r2));
 		ax_ev_counter(ax, f, TD_CTR_ABORT_ON_TIMEOUT);
 		ax_ev_window(ax, f);
 		td_reco_add(f, TD_RECO_APP, "TCP_USER_TIMEOUT", NULL, NULL,
 		    "set TCP_USER_TIMEOUT (ms) on these sockets to fail after a bounded time instead of %.0f s; check the path to %s",
-		    dp_give_up_s(r2), peer);
+		    dp_give_up_s(sys, r2), peer);
 	}
 	if (st->idle >= config_get(ax->cfg, TD_TH_DP_IDLE_COUNT)) {
 		f = td_finding_add(out, err, "dead_peers.no_keepalive", "", TD_SEV_INFO,

@@ -10,7 +10,7 @@ what=${1:-build}
 pkgs="gcc make pkg-config libmnl-dev libjansson-dev iproute2"
 case "$what" in
 build) ;;
-test)  pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools" ;;
+test)  pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools prometheus" ;;
 bench) pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools time" ;;
 *) echo "deps.sh: unknown set '$what' (build, test, bench)" >&2; exit 64 ;;
 esac

@@ -63,3 +63,11 @@ check "nagios perfdata" grep -q "| 'sockets'=" <<<"$out"
 "$TD_BIN" -N "$ns" check > "$dir/table"
 expect_eq "table exit 2" "$?" 2
 check "table shows the finding" grep -q '^CRITICAL accept_queue.overflow  127.0.0.1:8080' "$dir/table"
+
+# The same diagnosis from a saved snapshot (capture here, diagnose anywhere).
+"$TD_BIN" -N "$ns" snapshot -o "$dir/snap.json" || not_ok "snapshot saved"
+"$TD_BIN" --from "$dir/snap.json" check -j > "$dir/from.json"
+expect_eq "--from: exit 2" "$?" 2
+"$TD_BIN" -N "$ns" check -j > "$dir/live.json"
+strip() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps([(f["id"], f["subject"], f["severity"], f["evidence"]) for f in d["findings"]], sort_keys=True))' "$1"; }
+expect_eq "--from gives the live findings and evidence" "$(strip "$dir/from.json")" "$(strip "$dir/live.json")"

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for analyzers/orphans.c on synthetic streams (KERNEL-FACTS S7, F11). */
+#include "tests/unit/check_main.h"
+
+#include "tests/unit/analyzers/synth.h"
+
+static void
+feed_fw2(struct synth_run *r, int n)
+{
+	struct td_sock sk;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		sk = synth_sock(TD_ST_FIN_WAIT2, "10.0.0.1", 40000 + i, i % 4 ? "10.0.0.7" : "10.0.0.8", 80);
+		sk.kind = TD_SK_TW;
+		sk.inode = 0;
+		sk.timer = TD_TIMER_TIMEWAIT;
+		sk.timer_ms = 30000 + (uint32_t)i;
+		synth_feed(r, &sk);
+	}
+}
+
+START_TEST(test_orphans_fin_wait2)
+{
+	struct synth_run r;
+	const struct td_finding *f;
+	unsigned int j;
+	bool fin = false;
+
+	synth_begin(&r, "orphans");
+	r.cfg.v[TD_TH_OR_FIN_WAIT2] = 20;
+	feed_fw2(&r, 40);
+	synth_finish(&r);
+	f = synth_find(&r, "orphans.fin_wait2");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->severity, TD_SEV_WARNING);
+	ck_assert_int_eq(synth_ev(f, "orphaned_fin_wait2"), 40);
+	ck_assert_int_eq(synth_ev(f, "tcp_fin_timeout"), 60);
+	ck_assert_str_eq(td_ev_find(f, "top_peer")->s, "10.0.0.7");
+	ck_assert_int_eq(synth_ev(f, "top_peer_sockets"), 30);
+	for (j = 0; j < f->nreco; j++)
+		if (strcmp(f->reco[j].key, "net.ipv4.tcp_fin_timeout") == 0) {
+			fin = true;
+			ck_assert_ptr_nonnull(strstr(f->reco[j].reason, "does not shorten TIME_WAIT"));
+		}
+	ck_assert(fin);
+	synth_end(&r);
+}
+END_TEST
+
+START_TEST(test_orphans_healthy_silent)
+{
+	struct synth_run r;
+	struct td_sock sk;
+
+	synth_begin(&r, "orphans");
+	r.snap.ctr.v[TD_CTR_SOCK_ORPHAN] = 100;
+	feed_fw2(&r, 50);
+	/* A FIN_WAIT2 the application still holds (shutdown without close) is no orphan. */
+	sk = synth_sock(TD_ST_FIN_WAIT2, "10.0.0.1", 41000, "10.0.0.9", 80);
+	synth_feed(&r, &sk);
+	synth_finish(&r);
+	ck_assert_uint_eq(r.out.n, 0);
+	synth_end(&r);
+}
+END_TEST
+
+START_TEST(test_orphans_limit)
+{
+	struct synth_run r;
+	const struct td_finding *f;
+
+	synth_begin(&r, "orphans");
+	synth_sys(&r.snap, TD_SYS_MAX_ORPHANS, 1000);
+	r.snap.ctr.v[TD_CTR_SOCK_ORPHAN] = 950;
+	r.snap.ctr.v[TD_CTR_ABORT_ON_MEMORY] = 12;
+	synth_finish(&r);
+	f = synth_find(&r, "orphans.limit");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->severity, TD_SEV_CRITICAL);
+	ck_assert_int_eq(synth_ev(f, "orphans"), 950);
+	ck_assert_int_eq(synth_ev(f, "abort_on_memory"), 12);
+	ck_assert(synth_reco(&r, "net.ipv4.tcp_max_orphans"));
+	synth_end(&r);
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite *s = suite_create("analyzers/orphans");
+	TCase *tc = tcase_create("orphans");
+
+	tcase_add_test(tc, test_orphans_fin_wait2);
+	tcase_add_test(tc, test_orphans_healthy_silent);
+	tcase_add_test(tc, test_orphans_limit);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* Tests for analyzers/tally.c: bounded top-N tables and distinct counts. */
+#include "tests/unit/check_main.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzers/tally.h"
+
+START_TEST(test_tally_exact_when_small)
+{
+	struct td_tally *t = calloc(1, sizeof(*t));
+	int idx[3];
+	uint32_t k;
+	bool is_new;
+	int s, i;
+
+	for (k = 0; k < 100; k++)
+		for (i = 0; i <= (int)k; i++) {
+			s = tally_slot(t, &k, sizeof(k), &is_new);
+			t->ent[s].count++;
+		}
+	ck_assert(!t->pruned);
+	ck_assert_uint_eq(t->n, 100);
+	ck_assert_uint_eq(tally_top(t, idx, 3), 3);
+	ck_assert_uint_eq(t->ent[idx[0]].count, 100);
+	ck_assert_uint_eq(t->ent[idx[1]].count, 99);
+	ck_assert_uint_eq(t->ent[idx[2]].count, 98);
+	k = 42;
+	ck_assert_int_ge(tally_lookup(t, &k, sizeof(k)), 0);
+	k = 4242;
+	ck_assert_int_eq(tally_lookup(t, &k, sizeof(k)), -1);
+	free(t);
+}
+END_TEST
+
+/* A million distinct keys and one heavy hitter: memory stays fixed, the hitter survives. */
+START_TEST(test_tally_bounded_keeps_heavy_hitter)
+{
+	struct td_tally *t = calloc(1, sizeof(*t));
+	uint32_t k, heavy = 0xffffffffu;
+	bool is_new;
+	int idx[1], s;
+
+	for (k = 0; k < 1000000; k++) {
+		s = tally_slot(t, &k, sizeof(k), &is_new);
+		t->ent[s].count++;
+		if (k % 10 == 0) {
+			s = tally_slot(t, &heavy, sizeof(heavy), &is_new);
+			t->ent[s].count++;
+		}
+	}
+	ck_assert(t->pruned);
+	ck_assert_uint_le(t->n, TD_TALLY_CAP);
+	ck_assert_uint_eq(tally_top(t, idx, 1), 1);
+	ck_assert_int_eq(memcmp(t->ent[idx[0]].key, &heavy, sizeof(heavy)), 0);
+	ck_assert_uint_ge(t->ent[idx[0]].count, 90000);
+	free(t);
+}
+END_TEST
+
+START_TEST(test_distinct_estimate)
+{
+	struct td_distinct d;
+	uint32_t k;
+
+	memset(&d, 0, sizeof(d));
+	ck_assert_uint_eq(distinct_estimate(&d), 0);
+	for (k = 0; k < 17; k++)
+		distinct_add(&d, &k, sizeof(k));
+	for (k = 0; k < 17; k++)		/* repeats do not count */
+		distinct_add(&d, &k, sizeof(k));
+	ck_assert_uint_ge(distinct_estimate(&d), 16);
+	ck_assert_uint_le(distinct_estimate(&d), 17);
+	for (k = 17; k < 1000; k++)
+		distinct_add(&d, &k, sizeof(k));
+	ck_assert_uint_ge(distinct_estimate(&d), 900);
+	ck_assert_uint_le(distinct_estimate(&d), 1100);
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite *s = suite_create("analyzers/tally");
+	TCase *tc = tcase_create("tally");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_tally_exact_when_small);
+	tcase_add_test(tc, test_tally_bounded_keeps_heavy_hitter);
+	tcase_add_test(tc, test_distinct_estimate);
+	suite_add_tcase(s, tc);
+	return s;
+}
