@@ -72,7 +72,7 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 	cmd_source_init(ctx, &src);
 	src.states = filter.states;
 	src.want_owner = oo.owner;
-	src.want_info = oo.info || oo.extended || ctx->format != TD_FMT_TABLE;
+	src.want_info = oo.info;	/* tcp_info, skmem and cong: only with -i */
 	if (source_header(&src, &snap, &err) < 0) {
 		source_close(&src);
 		return cmd_fail_err(ctx, &err);

@@ -321,6 +321,25 @@ table_end(struct out *o)
 
 /* ---- JSON: one document ---- */
 
+/*
+ * The JSON of a socket, with tcp_info, skmem and cong only under -i, so
+ * that `ls -j` prints the same from the kernel and from a snapshot (which
+ * always keeps them).
+ */
+static json_t *
+sock_json(const struct out *o, const struct td_sock *sk)
+{
+	struct td_sock lean;
+
+	if (o->opts->info || (!sk->has_tcpi && !sk->has_skmem && sk->cong[0] == '\0'))
+		return snapfile_sock_json(sk);
+	lean = *sk;
+	lean.has_tcpi = false;
+	lean.has_skmem = false;
+	lean.cong[0] = '\0';
+	return snapfile_sock_json(&lean);
+}
+
 static int
 json_begin(struct out *o)
 {
@@ -333,7 +352,7 @@ json_begin(struct out *o)
 static int
 json_sock(struct out *o, const struct td_sock *sk)
 {
-	json_t *v = snapfile_sock_json(sk);
+	json_t *v = sock_json(o, sk);
 
 	if (v == NULL)
 		return -1;
@@ -380,7 +399,7 @@ ndjson_sock(struct out *o, const struct td_sock *sk)
 {
 	json_t *line, *v;
 
-	v = snapfile_sock_json(sk);
+	v = sock_json(o, sk);
 	if (v == NULL)
 		return -1;
 	line = json_copy(o->line_head);
