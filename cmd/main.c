@@ -27,6 +27,11 @@ const struct cmd td_commands[] = {
 	{ "check",	cmd_check,	CMD_NAGIOS,
 	  "check [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] [--state-file FILE] [-o FILE] [-j | --format FORMAT]",
 	  "diagnose: findings with evidence and fixes; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN" },
+	{ "explain",	cmd_explain,	0,		"explain [TOPIC]",
+	  "what a TCP state, a knob or a scenario means, answered by the model for this host",
+	  "TOPIC: a state (TIME_WAIT, close-wait, ...), a sysctl (tcp_fin_timeout), knobs, scenarios\n"
+	  "  or a scenario name; without TOPIC: the list of topics\n"
+	  "  -j, --format json  one JSON document" },
 	{ "ls",		cmd_ls,		0,		"ls [-p] [-i] [-e] [-H] [FILTER]",
 	  "list sockets, like ss -tan, with filters",
 	  "  -p, --processes   owning process (pid, command)\n"

@@ -19,6 +19,8 @@
 
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
+#include "cmd/output.h"
+#include "collectors/source.h"
 #include "collectors/snapshot.h"
 #include "tcp/sim.h"
 
@@ -481,6 +483,32 @@ fx_json(const struct tm_world *w, struct rel *r, const struct tm_effect *fx)
 	return o;
 }
 
+/*
+ * The document head (time, host, netns, kernel) describes where the
+ * simulation ran, from the same live header every command uses.
+ */
+static int
+sim_json_out(struct td_ctx *ctx, json_t *body)
+{
+	struct td_snapshot *snap = calloc(1, sizeof(*snap));
+	struct td_source src;
+	struct td_err err = { 0 };
+	int r;
+
+	if (snap == NULL) {
+		json_decref(body);
+		return -1;
+	}
+	cmd_source_init(ctx, &src);
+	src.from = NULL;
+	if (source_header(&src, snap, &err) < 0)
+		memset(snap, 0, sizeof(*snap));
+	source_close(&src);
+	r = output_json_doc(ctx->out, snap, "sim", body);
+	free(snap);
+	return r;
+}
+
 /* ---- The command ---- */
 
 static void
@@ -728,9 +756,9 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 				    "newstate", tm_state_name(fx->u.st.to)));
 		}
 		free(r);
-		doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:b, s:f, s:i, s:o, s:o, s:o}",
-		    "schema", TD_SCHEMA, "command", "sim", "scenario", name, "profile", base.name,
-		    "seed", (json_int_t)seed, "hosts", hosts_json(&w), "quiescent", w.quiescent,
+		doc = json_pack("{s:s, s:s, s:I, s:o, s:b, s:f, s:i, s:o, s:o, s:o}",
+		    "scenario", name, "profile", base.name, "seed", (json_int_t)seed,
+		    "hosts", hosts_json(&w), "quiescent", w.quiescent,
 		    "end", (double)w.last_at / 1e9, "model_errors", (int)w.errors, "events", ev,
 		    "trace", trace, "counters", counters_json(&w));
 		if (sc != NULL) {
@@ -739,9 +767,10 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 			json_object_set_new(doc, "answer", json_string(sc->answer));
 			json_object_set_new(doc, "verified", json_string(sc->verified));
 		}
-		json_dumpf(doc, ctx->out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-		fputc('\n', ctx->out);
-		json_decref(doc);
+		if (sim_json_out(ctx, doc) < 0) {
+			status = cmd_fail(ctx, TD_EXIT_OSERR, "writing JSON failed");
+			goto out;
+		}
 	} else {
 		ladder_flush(lad);
 		if (lad->hidden)
