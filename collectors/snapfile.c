@@ -625,15 +625,29 @@ int
 snapfile_put_sock(const struct td_sock *sk, void *writer, struct td_err *err)
 {
 	struct snapfile_writer *w = writer;
+	char text[8192];
+	size_t n, off;
 	json_t *o;
 	int rc;
 
 	o = snapfile_sock_json(sk);
 	if (o == NULL)
 		return td_errf(err, ENOMEM, "snapshot: out of memory");
+	/*
+	 * Encode into a buffer and write it at once: json_dumpf calls fwrite
+	 * once per token, which dominated saving.
+	 */
 	errno = 0;
-	rc = fputs(w->nsocks == 0 ? "\n    " : ",\n    ", w->fp) == EOF ? -1 :
-	    json_dumpf(o, w->fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	n = json_dumpb(o, text + 6, sizeof(text) - 6, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (n > 0 && n <= sizeof(text) - 6) {
+		/* The separator goes right before the object: ",\n    " or "\n    ". */
+		off = w->nsocks == 0 ? 1 : 0;
+		memcpy(text + off, ",\n    " + off, 6 - off);
+		rc = fwrite(text + off, 1, n + 6 - off, w->fp) == n + 6 - off ? 0 : -1;
+	} else {
+		rc = fputs(w->nsocks == 0 ? "\n    " : ",\n    ", w->fp) == EOF ? -1 :
+		    json_dumpf(o, w->fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	}
 	json_decref(o);
 	if (rc < 0)
 		return write_err(err);
@@ -652,25 +666,40 @@ snapfile_end(struct snapfile_writer *w, struct td_err *err)
 
 /* ---- Loading: the scanner ---- */
 
+#define SNAP_INBUF	65536
+
 struct snapfile_reader {
 	FILE		*fp;
 	char		*path;
 	unsigned long	 line, col;	/* position of the next character */
 	unsigned long	 cline, ccol;	/* position of the last one read */
+	long		 off;		/* file offset of the next character */
 	long		 sockets_off;	/* file offset of the sockets '[' */
 	unsigned long	 sockets_line, sockets_col;
 	char		*buf;		/* text of the value being captured */
 	size_t		 len, cap;
 	bool		 capture;
+	size_t		 ipos, ilen;	/* our own input buffer: stdio per byte is slow */
+	char		 in[SNAP_INBUF];
 };
 
 static int
+sc_fill(struct snapfile_reader *r)
+{
+	r->ipos = 0;
+	r->ilen = fread(r->in, 1, sizeof(r->in), r->fp);
+	return r->ilen > 0 ? 0 : -1;
+}
+
+static inline int
 sc_get(struct snapfile_reader *r)
 {
-	int c = getc(r->fp);
+	int c;
 
-	if (c == EOF)
+	if (r->ipos == r->ilen && sc_fill(r) < 0)
 		return EOF;
+	c = (unsigned char)r->in[r->ipos++];
+	r->off++;
 	r->cline = r->line;
 	r->ccol = r->col;
 	if (c == '\n') {
@@ -682,14 +711,29 @@ sc_get(struct snapfile_reader *r)
 	return c;
 }
 
+/* Give back the character just read (it is still in the buffer). */
 static void
 sc_unget(struct snapfile_reader *r, int c)
 {
 	if (c == EOF)
 		return;
-	ungetc(c, r->fp);
+	r->ipos--;
+	r->off--;
 	r->line = r->cline;
 	r->col = r->ccol;
+}
+
+/* Continue reading at file offset off, which is at line, col. */
+static int
+sc_seek(struct snapfile_reader *r, long off, unsigned long line, unsigned long col)
+{
+	if (fseek(r->fp, off, SEEK_SET) < 0)
+		return -1;
+	r->ipos = r->ilen = 0;
+	r->off = off;
+	r->line = line;
+	r->col = col;
+	return 0;
 }
 
 static int
@@ -720,26 +764,70 @@ sc_err(struct snapfile_reader *r, unsigned long line, unsigned long col, struct 
 }
 
 static int
-sc_put(struct snapfile_reader *r, int c, struct td_err *err)
+sc_append(struct snapfile_reader *r, const char *p, size_t n, struct td_err *err)
 {
-	char *n;
+	size_t ncap;
+	char *b;
 
 	if (!r->capture)
 		return 0;
-	if (r->len + 2 > r->cap) {
-		if (r->cap >= SNAP_ELEM_MAX)
+	if (r->len + n + 1 > r->cap) {
+		if (r->len + n + 1 > SNAP_ELEM_MAX)
 			return sc_err(r, r->cline, r->ccol, err, "value longer than %d bytes",
 			    SNAP_ELEM_MAX);
-		n = realloc(r->buf, r->cap == 0 ? 4096 : r->cap * 2);
-		if (n == NULL)
+		for (ncap = r->cap == 0 ? 4096 : r->cap; ncap < r->len + n + 1; ncap *= 2)
+			;
+		b = realloc(r->buf, ncap);
+		if (b == NULL)
 			return td_errf(err, ENOMEM, "--from '%s': out of memory", r->path);
-		r->buf = n;
-		r->cap = r->cap == 0 ? 4096 : r->cap * 2;
+		r->buf = b;
+		r->cap = ncap;
 	}
-	r->buf[r->len++] = (char)c;
+	memcpy(r->buf + r->len, p, n);
+	r->len += n;
 	r->buf[r->len] = '\0';
 	return 0;
 }
+
+static int
+sc_put(struct snapfile_reader *r, int c, struct td_err *err)
+{
+	char ch = (char)c;
+
+	return sc_append(r, &ch, 1, err);
+}
+
+/*
+ * Take the run of buffered bytes up to (not including) one of the bytes
+ * in stop, which must include '\n' so that only the column moves.  This is
+ * the fast path of the scanner; the stop byte is then read with sc_get.
+ */
+static int
+sc_run(struct snapfile_reader *r, const bool *stop, struct td_err *err)
+{
+	size_t start = r->ipos, i = r->ipos;
+
+	while (i < r->ilen && !stop[(unsigned char)r->in[i]])
+		i++;
+	if (i == start)
+		return 0;
+	r->ipos = i;
+	r->off += (long)(i - start);
+	r->col += i - start;
+	r->cline = r->line;
+	r->ccol = r->col - 1;
+	return sc_append(r, r->in + start, i - start, err);
+}
+
+/* Bytes that end a fast run: inside a string, a scalar, or nested values. */
+static const bool str_stop[256] = { ['"'] = true, ['\\'] = true, ['\n'] = true };
+static const bool scalar_stop[256] = {
+	[','] = true, [':'] = true, [']'] = true, ['}'] = true,
+	[' '] = true, ['\t'] = true, ['\r'] = true, ['\n'] = true,
+};
+static const bool nest_stop[256] = {
+	['"'] = true, ['{'] = true, ['}'] = true, ['['] = true, [']'] = true, ['\n'] = true,
+};
 
 /* The rest of a string whose opening quote was read (and put). */
 static int
@@ -748,6 +836,8 @@ sc_string(struct snapfile_reader *r, struct td_err *err)
 	int c;
 
 	for (;;) {
+		if (sc_run(r, str_stop, err) < 0)
+			return -1;
 		c = sc_get(r);
 		if (c == EOF)
 			return sc_err(r, r->line, r->col, err, "unexpected end of file in a string");
@@ -793,8 +883,10 @@ sc_value(struct snapfile_reader *r, int c, struct td_err *err)
 		} else if (depth == 0) {
 			/* A scalar: read up to the next delimiter. */
 			for (;;) {
+				if (sc_run(r, scalar_stop, err) < 0)
+					return -1;
 				c = sc_get(r);
-				if (c == EOF || strchr(",:]} \t\r\n", c) != NULL) {
+				if (c == EOF || scalar_stop[c]) {
 					sc_unget(r, c);
 					return 0;
 				}
@@ -804,6 +896,8 @@ sc_value(struct snapfile_reader *r, int c, struct td_err *err)
 		}
 		if (depth == 0)
 			return 0;
+		if (sc_run(r, nest_stop, err) < 0)
+			return -1;
 		c = sc_get(r);
 		if (c == EOF)
 			return sc_err(r, r->line, r->col, err,
@@ -880,7 +974,7 @@ read_header(struct snapfile_reader *r, struct td_err *err)
 				    "\"sockets\": expected array");
 				goto fail;
 			}
-			r->sockets_off = ftell(r->fp) - 1;
+			r->sockets_off = r->off - 1;
 			r->sockets_line = r->cline;
 			r->sockets_col = r->ccol;
 			have_sockets = true;
@@ -992,11 +1086,9 @@ snapfile_walk(struct snapfile_reader *r, unsigned int states, int family,
 	json_t *o;
 	int c, rc;
 
-	if (fseek(r->fp, r->sockets_off, SEEK_SET) < 0)
+	if (sc_seek(r, r->sockets_off, r->sockets_line, r->sockets_col) < 0)
 		return td_errf(err, errno, "--from '%s': cannot seek: %s", r->path,
 		    strerror(errno));
-	r->line = r->sockets_line;
-	r->col = r->sockets_col;
 	if (sc_get(r) != '[')
 		return sc_err(r, r->cline, r->ccol, err, "\"sockets\": expected array");
 	c = sc_ws(r);

@@ -302,6 +302,13 @@ sockdiag_decode(const struct nlmsghdr *nlh, struct td_sock *sk, struct td_err *e
 	return 0;
 }
 
+/* A kernel's negative errno as a positive one; nonsense becomes EPROTO. */
+static int
+neg_errno(int32_t e)
+{
+	return e < 0 && e > -4096 ? -e : EPROTO;
+}
+
 /* The error of an NLMSG_ERROR or a DONE-with-error, as a message. */
 static int
 kernel_error(int code, const char *what, struct td_err *err)
@@ -358,7 +365,7 @@ sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
 			e = mnl_nlmsg_get_payload(nlh);
 			if (e->error == 0)	/* an ACK; dumps do not send them */
 				break;
-			return kernel_error(-e->error, "request failed", err);
+			return kernel_error(neg_errno(e->error), "request failed", err);
 		case NLMSG_DONE:
 			/*
 			 * A dump that failed part-way ends with DONE carrying
@@ -368,7 +375,7 @@ sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
 			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(code)) {
 				memcpy(&code, mnl_nlmsg_get_payload(nlh), sizeof(code));
 				if (code < 0)
-					return kernel_error(-code, "dump failed", err);
+					return kernel_error(neg_errno(code), "dump failed", err);
 			}
 			p->done = true;
 			return 0;

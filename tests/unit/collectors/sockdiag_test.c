@@ -458,6 +458,47 @@ START_TEST(test_sockdiag_decode_short_message)
 }
 END_TEST
 
+static int
+count_only(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	(void)sk;
+	(void)err;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/*
+ * Corrupt each byte of a real reply in turn: the parser must return a
+ * result (any) without reading out of bounds (the sanitizer build checks).
+ */
+START_TEST(test_sockdiag_parse_corrupt_bytes)
+{
+	static const unsigned char flips[] = { 0xff, 0x01, 0x80 };
+	size_t len, i, j, n;
+	char *buf, *copy;
+	int rc;
+
+	buf = fixture("inet-info.nl", &len);
+	copy = malloc(len);
+	for (j = 0; j < sizeof(flips); j++) {
+		for (i = 0; i < len; i++) {
+			struct sockdiag_parser p = { 0 };
+			struct td_err err = { 0 };
+
+			memcpy(copy, buf, len);
+			copy[i] ^= (char)flips[j];
+			n = 0;
+			rc = sockdiag_parse(&p, copy, len, count_only, &n, &err);
+			ck_assert(rc >= -1 && rc <= 1);
+			ck_assert(rc != -1 || err.msg[0] != '\0');
+			ck_assert_uint_le(n, 12);
+		}
+	}
+	free(copy);
+	free(buf);
+}
+END_TEST
+
 static const struct {
 	unsigned int	in, out;
 } kstates[] = {
@@ -505,6 +546,7 @@ test_suite(void)
 	tcase_add_test(tc, test_sockdiag_parse_consumer_stops);
 	tcase_add_test(tc, test_sockdiag_parse_wrong_sequence);
 	tcase_add_test(tc, test_sockdiag_parse_state_filter);
+	tcase_add_test(tc, test_sockdiag_parse_corrupt_bytes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sockdiag_decode");
