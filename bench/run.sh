@@ -48,6 +48,7 @@ results=$(ip netns exec "$ns" /usr/bin/python3 bench/measure.py "$RUNS" \
 	"ss-tan=ss -tanH" \
 	"netstat-tan=netstat -tan" \
 	"tcpdoctor-ls-json=$bin ls -j" \
+	"tcpdoctor-ls-e=$bin ls -H -e" \
 	"ss-tan-e=ss -tanHe" \
 	"tcpdoctor-summary=$bin summary" \
 	"ss-tan-m=ss -tanHm" \
@@ -61,7 +62,8 @@ echo "$results" | awk '
 	END {
 		printf "ratio tcpdoctor-ls/ss-tan: time %.2f, rss %.2f\n", t["tcpdoctor-ls"] / t["ss-tan"], m["tcpdoctor-ls"] / m["ss-tan"]
 		printf "ratio tcpdoctor-ls/netstat-tan: time %.2f, rss %.2f\n", t["tcpdoctor-ls"] / t["netstat-tan"], m["tcpdoctor-ls"] / m["netstat-tan"]
-		printf "ratio tcpdoctor-ls-json/ss-tan-e: time %.2f, rss %.2f\n", t["tcpdoctor-ls-json"] / t["ss-tan-e"], m["tcpdoctor-ls-json"] / m["ss-tan-e"]
+		printf "ratio tcpdoctor-ls-json/ss-tan (JSON against ss text): time %.2f, rss %.2f\n", t["tcpdoctor-ls-json"] / t["ss-tan"], m["tcpdoctor-ls-json"] / m["ss-tan"]
+		printf "ratio tcpdoctor-ls-e/ss-tan-e (ss -e also looks up cgroups): time %.3f, rss %.2f\n", t["tcpdoctor-ls-e"] / t["ss-tan-e"], m["tcpdoctor-ls-e"] / m["ss-tan-e"]
 		printf "ratio tcpdoctor-summary/ss-tan-m (both read every socket with its memory): time %.2f, rss %.2f\n", t["tcpdoctor-summary"] / t["ss-tan-m"], m["tcpdoctor-summary"] / m["ss-tan-m"]
 		printf "ratio tcpdoctor-summary/ss-s (ss -s reads only /proc/net/sockstat): time %.2f, rss %.2f\n", t["tcpdoctor-summary"] / t["ss-s"], m["tcpdoctor-summary"] / m["ss-s"]
 	}'
