@@ -72,7 +72,8 @@ analyzer_run_free(struct analyzer_run *run)
 int
 analyzer_parse_list(const char *list, uint64_t *mask, struct td_err *err)
 {
-	char buf[512], *tok, *save = NULL;
+	char buf[512], ids[256] = "", *tok, *save = NULL;
+	size_t off = 0;
 	int i;
 
 	*mask = 0;
@@ -80,10 +81,12 @@ analyzer_parse_list(const char *list, uint64_t *mask, struct td_err *err)
 		return td_errf(err, EINVAL, "analyzer list '%.40s...' is too long", list);
 	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
 		i = analyzer_index(tok);
-		if (i < 0)
-			return td_errf(err, EINVAL,
-			    "unknown analyzer '%s' (syn_flood, accept_queue, time_wait, close_wait, orphans, dead_peers, resets)",
-			    tok);
+		if (i < 0) {
+			for (i = 0; td_analyzers[i] != NULL && off < sizeof(ids); i++)
+				off += (size_t)snprintf(ids + off, sizeof(ids) - off, "%s%s",
+				    i > 0 ? ", " : "", td_analyzers[i]->id);
+			return td_errf(err, EINVAL, "unknown analyzer '%s' (%s)", tok, ids);
+		}
 		*mask |= UINT64_C(1) << i;
 	}
 	if (*mask == 0)

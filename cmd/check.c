@@ -61,33 +61,49 @@ render_file(struct td_ctx *ctx, const char *path, enum td_format fmt, const stru
 	int fd;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "output '%s': name too long", path);
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': name too long", path);
 	fd = mkstemp(tmp);
 	if (fd < 0)
-		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
 	fchmod(fd, 0644);
 	fp = fdopen(fd, "w");
 	if (fp == NULL) {
 		close(fd);
 		unlink(tmp);
-		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
 	}
 	if (render(fp, fmt, r) < 0 || fflush(fp) != 0 || fsync(fd) != 0) {
 		fclose(fp);
 		unlink(tmp);
-		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "output '%s': write failed: %s", path, strerror(errno));
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': write failed: %s", path, strerror(errno));
 	}
 	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
 		unlink(tmp);
-		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
 	}
 	return 0;
 }
 
 enum { OPT_SET = 256, OPT_ONLY, OPT_SKIP, OPT_STATE };
 
+static int	check_run(struct td_ctx *ctx, int argc, char **argv);
+
+/*
+ * A Nagios plugin must say UNKNOWN on stdout too: the monitoring system
+ * shows that line, often without stderr.
+ */
 int
 cmd_check(struct td_ctx *ctx, int argc, char **argv)
+{
+	int status = check_run(ctx, argc, argv);
+
+	if (status == TD_EXIT_UNKNOWN && ctx->format == TD_FMT_NAGIOS)
+		fprintf(ctx->out, "TCPDOCTOR UNKNOWN - %s\n", check_last_error());
+	return status;
+}
+
+static int
+check_run(struct td_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config",	required_argument,	NULL, 'c' },
@@ -113,7 +129,7 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 		case 1:
 			continue;
 		case -1:
-			return TD_EXIT_UNKNOWN;
+			return TD_EXIT_UNKNOWN;	/* cmd_format_opt() said why */
 		}
 		switch (ch) {
 		case 'c':
@@ -122,7 +138,7 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_SET:
 			if (co.nset >= CHECK_MAX_SET)
-				return cmd_fail(ctx, TD_EXIT_UNKNOWN, "too many --set options");
+				return check_failf(ctx, TD_EXIT_UNKNOWN, "too many --set options");
 			co.set[co.nset++] = optarg;
 			break;
 		case OPT_ONLY:
@@ -141,17 +157,17 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 			fputs(check_help, ctx->out);
 			return TD_EXIT_OK;
 		case ':':
-			return cmd_fail(ctx, TD_EXIT_UNKNOWN, "option '%s' needs an argument", argv[optind - 1]);
+			return check_failf(ctx, TD_EXIT_UNKNOWN, "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			return cmd_fail(ctx, TD_EXIT_UNKNOWN, "unknown option '%s' (see tcpdoctor check --help)",
+			return check_failf(ctx, TD_EXIT_UNKNOWN, "unknown option '%s' (see tcpdoctor check --help)",
 			    argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "unexpected argument '%s'", argv[optind]);
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "unexpected argument '%s'", argv[optind]);
 	co.format = ctx->format;
 	if (co.format == TD_FMT_NDJSON)
-		return cmd_fail(ctx, TD_EXIT_UNKNOWN, "--format ndjson is not supported here (table, json, nagios, prometheus)");
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "--format ndjson is not supported here (table, json, nagios, prometheus)");
 
 	status = check_collect(ctx, &co, &cs, TD_EXIT_UNKNOWN);
 	if (status != 0) {
@@ -172,7 +188,7 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 	if (co.output != NULL)
 		status = render_file(ctx, co.output, co.format, &rep);
 	else if (render(ctx->out, co.format, &rep) < 0)
-		status = cmd_fail(ctx, TD_EXIT_UNKNOWN, "writing output: %s", strerror(errno));
+		status = check_failf(ctx, TD_EXIT_UNKNOWN, "writing output: %s", strerror(errno));
 	if (status == 0)
 		status = check_save_state(ctx, &co, &cs, TD_EXIT_UNKNOWN);
 	check_state_free(&cs);

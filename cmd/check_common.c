@@ -2,6 +2,7 @@
 /* The analysis pipeline shared by check and tune; see check_common.h. */
 #include "cmd/check_common.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,13 +16,32 @@ check_opts_init(struct check_opts *co, const struct td_ctx *ctx)
 	co->format = ctx->format;
 }
 
+static char last_error[320];
+
+int
+check_failf(struct td_ctx *ctx, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	return cmd_fail(ctx, status, "%s", last_error);
+}
+
+const char *
+check_last_error(void)
+{
+	return last_error[0] != '\0' ? last_error : "unknown error";
+}
+
 /* status < 0: the exit status follows the error's errno (sysexits). */
 static int
 check_fail(struct td_ctx *ctx, int status, const struct td_err *err)
 {
 	if (status < 0)
 		status = cmd_status_for(err->code);
-	return cmd_fail(ctx, status, "%s", err->msg[0] != '\0' ? err->msg : "internal error");
+	return check_failf(ctx, status, "%s", err->msg[0] != '\0' ? err->msg : "internal error");
 }
 
 static int
@@ -41,12 +61,12 @@ check_config(struct td_ctx *ctx, const struct check_opts *co, struct check_state
 	*mask = all & ~cs->cfg.disabled;
 	if (co->only != NULL) {
 		if (analyzer_parse_list(co->only, &m, &err) < 0)
-			return cmd_fail(ctx, fail_status < 0 ? TD_EXIT_USAGE : fail_status, "--only: %s", err.msg);
+			return check_failf(ctx, fail_status < 0 ? TD_EXIT_USAGE : fail_status, "--only: %s", err.msg);
 		*mask = m;
 	}
 	if (co->skip != NULL) {
 		if (analyzer_parse_list(co->skip, &m, &err) < 0)
-			return cmd_fail(ctx, fail_status < 0 ? TD_EXIT_USAGE : fail_status, "--skip: %s", err.msg);
+			return check_failf(ctx, fail_status < 0 ? TD_EXIT_USAGE : fail_status, "--skip: %s", err.msg);
 		*mask &= ~m;
 	}
 	return 0;

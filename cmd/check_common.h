@@ -57,5 +57,10 @@ int	check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_
 int	check_save_state(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
 	    int fail_status);
 void	check_state_free(struct check_state *cs);
+/* cmd_fail() that also remembers the message (for Nagios' UNKNOWN line). */
+int	check_failf(struct td_ctx *ctx, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* The last message check_failf() printed. */
+const char *check_last_error(void);
 
 #endif /* TD_CMD_CHECK_COMMON_H */

@@ -39,3 +39,8 @@ expect_err "tune: prometheus" 64 "this command prints text or json" "$TD_BIN" tu
 "$TD_BIN" check --help > "$dir/out"
 expect_eq "check --help exits 0" "$?" 0
 check "check --help lists --state-file" grep -q -- "--state-file FILE" "$dir/out"
+
+# Nagios shows stdout: an UNKNOWN line there too.
+out=$("$TD_BIN" check --format nagios -c "$dir/bad.conf" 2>/dev/null)
+expect_eq "nagios: exit 3" "$?" 3
+expect_eq "nagios: UNKNOWN line on stdout" "$out" "TCPDOCTOR UNKNOWN - $dir/bad.conf:4: time_wait.warning: 'high' is not a number"
