@@ -12,6 +12,8 @@
 #   CLOSE_WAIT    server side of a connection the client closed
 #   FIN_WAIT2     client side of it (shut down for writing but still open,
 #                 so a full socket, not a timewait mini-socket)
+#   FIN_WAIT2     with --orphan, a client that close()d while its peer did not:
+#                 a timewait mini-socket in the FIN_WAIT2 substate (port 8083)
 #   TIME_WAIT     server-side active closes (--tw N over IPv4, --tw6 N over IPv6)
 import argparse
 import socket
@@ -21,6 +23,8 @@ import time
 ap = argparse.ArgumentParser()
 ap.add_argument("--tw", type=int, default=2)
 ap.add_argument("--tw6", type=int, default=0)
+ap.add_argument("--orphan", action="store_true",
+                help="also an orphaned FIN_WAIT2 (a timewait mini-socket) on port 8083")
 ap.add_argument("--syn-addr", default=None)
 ap.add_argument("--hold", type=float, default=120)
 a = ap.parse_args()
@@ -75,6 +79,15 @@ def time_wait(listener, addr, n):
 
 
 time_wait(ls, ("127.0.0.1", 8080), a.tw)
+
+if a.orphan:
+    lo = socket.socket()
+    lo.bind(("127.0.0.1", 8083))
+    lo.listen(4)
+    co = socket.create_connection(("127.0.0.1", 8083))
+    so, _ = lo.accept()
+    co.close()
+    keep += [lo, so]
 time_wait(l6, ("::1", 8081), a.tw6)
 
 c6 = socket.create_connection(("::1", 8081))

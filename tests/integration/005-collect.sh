@@ -26,7 +26,7 @@ nsx ip neigh add 198.18.0.2 lladdr 02:00:00:00:00:02 dev v0 nud permanent &&
 nsx ip route add 198.19.0.0/16 via 198.18.0.2 dev v0 || { not_ok "namespace set-up"; exit 1; }
 
 out=$(tmpdir)
-bg nsx "$PY" "$TD_SRCDIR/tests/helpers/populate.py" --tw 3 --syn-addr 198.18.0.1 > "$out/pop"
+bg nsx "$PY" "$TD_SRCDIR/tests/helpers/populate.py" --tw 3 --orphan --syn-addr 198.18.0.1 > "$out/pop"
 wait_for 10 grep -q ready "$out/pop" || { not_ok "populate.py did not get ready"; exit 1; }
 nsx "$RAWSYN" 198.18.0.1 9090 5 || { not_ok "rawsyn"; exit 1; }
 wait_for 5 sh -c "ip netns exec $ns ss -tanH state syn-recv | grep -c . | grep -qx 5" ||
@@ -44,11 +44,11 @@ want=$(ss_lines)
 expect_eq "collect agrees with ss -tan -e socket for socket" "$got" "$want"
 
 count() { echo "$got" | awk -v s="$1" '$1 == s' | wc -l; }
-expect_eq "LISTEN sockets" "$(count LISTEN)" 4
+expect_eq "LISTEN sockets" "$(count LISTEN)" 5
 expect_eq "request sockets (SYN-RECV)" "$(count SYN-RECV)" 5
 expect_eq "TIME-WAIT sockets" "$(count TIME-WAIT)" 3
-expect_eq "CLOSE-WAIT sockets" "$(count CLOSE-WAIT)" 1
-expect_eq "FIN-WAIT-2 sockets" "$(count FIN-WAIT-2)" 1
+expect_eq "CLOSE-WAIT sockets" "$(count CLOSE-WAIT)" 2
+expect_eq "FIN-WAIT-2 sockets (one full, one orphaned mini-socket)" "$(count FIN-WAIT-2)" 2
 check "an ESTAB socket with both queues non-empty" \
 	sh -c "echo \"\$1\" | awk '\$1 == \"ESTAB\" && \$2 > 0 { r = 1 } \$1 == \"ESTAB\" && \$3 > 0 { w = 1 } END { exit !(r && w) }'" _ "$got"
 check "the dual-stack listener prints as *:8081 like ss" \
@@ -61,7 +61,7 @@ expect_eq "-4 gives exactly the IPv4 sockets" "$(nsx "$COLLECT" -4 | sort)" "$(s
 expect_eq "-6 gives exactly the IPv6 sockets" "$(nsx "$COLLECT" -6 | sort)" "$(ss_lines -6)"
 
 # Kernel-side state filter gives the same sockets as filtering the full dump.
-for st in SYN-RECV TIME-WAIT LISTEN CLOSE-WAIT ESTAB; do
+for st in SYN-RECV TIME-WAIT FIN-WAIT-2 LISTEN CLOSE-WAIT ESTAB; do
 	expect_eq "kernel state filter $st" "$(nsx "$COLLECT" "$st" | sort)" \
 	    "$(echo "$got" | awk -v s="$st" '$1 == s')"
 done
@@ -74,6 +74,9 @@ check "request sockets are kind=1 with timer on and inode 0" \
 	sh -c "echo \"\$1\" | awk '\$1 == \"SYN-RECV\" { n++; if (\$7 != \"kind=1\" || \$8 !~ /^timer=on,/ || \$6 != 0) bad = 1 } END { exit !(n == 5 && !bad) }'" _ "$info"
 check "TIME-WAIT sockets are kind=2 with the timewait timer" \
 	sh -c "echo \"\$1\" | awk '\$1 == \"TIME-WAIT\" { n++; if (\$7 != \"kind=2\" || \$8 !~ /^timer=timewait,/) bad = 1 } END { exit !(n == 3 && !bad) }'" _ "$info"
+# The kernel filters timewait mini-sockets by their substate (like ss).
+check "the orphaned FIN-WAIT-2 is a kind=2 timewait socket with inode 0" \
+	sh -c "echo \"\$1\" | awk '\$1 == \"FIN-WAIT-2\" && \$5 == \"127.0.0.1:8083\" { n++; if (\$7 != \"kind=2\" || \$8 !~ /^timer=timewait,/ || \$6 != 0) bad = 1 } END { exit !(n == 1 && !bad) }'" _ "$info"
 check "full sockets carry tcp_info, skmeminfo and a congestion algorithm" \
 	sh -c "echo \"\$1\" | awk '\$7 == \"kind=0\" { n++; if (\$11 == \"tcpi=0\" || \$12 != \"skmem=1\" || \$13 == \"cong=\") bad = 1 } END { exit !(n > 0 && !bad) }'" _ "$info"
 # Cookies as ss prints them (sk:HEX).
