@@ -472,15 +472,21 @@ const struct tm_kscen tm_kscens[] = {
 	  "L CLOSE>LISTEN, " HS(c2) ", c0 retransmit_synack, c1 retransmit_synack, "
 	  "c0 retransmit_synack, c1 retransmit_synack" },
 	{ "syncookies-2", "tcp_syncookies=2: cookies for every SYN, no request kept", "T6",
-	  false, syncookies2, "L CLOSE>LISTEN, " HS(c1) },
+	  false, syncookies2, "L CLOSE>LISTEN, " HS(c1) ,
+	  "model RSTs the ACK of a cookie SYN-ACK: with tcp_syncookies=2 the kernel "
+	  "checks cookies without a recent overflow" },
 	{ "syn-timeout", "SYN schedule 1,1,1,1,1 s (linear timeouts), ETIMEDOUT at 7 s",
-	  "T7", true, syn_timeout, "c0 CLOSE>SYN_SENT, c0 SYN_SENT>CLOSE" },
+	  "T7", true, syn_timeout, "c0 CLOSE>SYN_SENT, c0 SYN_SENT>CLOSE",
+	  "model lacks the time bound of tcp_write_timeout() in SYN_SENT, "
+	  "((2 << syncnt) - 1) * 1 s" },
 	{ "old-synack", "an old duplicate SYN-ACK gets a RST, SYN_SENT stays", "T7", true,
 	  old_synack,
 	  "c0 CLOSE>SYN_SENT, c0 send_reset(TCP_INVALID_ACK_SEQUENCE), c0 SYN_SENT>ESTABLISHED" },
 	{ "simultaneous-open", "crossed SYNs: SYN_SENT>SYN_RECV>ESTABLISHED", "T7", true,
 	  simultaneous_open,
-	  "c0 CLOSE>SYN_SENT, c0 SYN_SENT>SYN_RECV, c0 SYN_RECV>ESTABLISHED" },
+	  "c0 CLOSE>SYN_SENT, c0 SYN_SENT>SYN_RECV, c0 SYN_RECV>ESTABLISHED",
+	  "model SYN-ACK of a simultaneous open has no timestamp option; "
+	  "the kernel keeps its own" },
 	{ "close-syn-sent", "close() in SYN_SENT: CLOSE without a RST", "B19", true,
 	  close_syn_sent, "c0 CLOSE>SYN_SENT, c0 SYN_SENT>CLOSE" },
 	{ "rfc5961-keepalive", "D-SACK, challenge ACKs for RST and SYN, keepalive then RST",
@@ -490,7 +496,8 @@ const struct tm_kscen tm_kscens[] = {
 	{ "rst-established", "an exact RST resets ESTABLISHED: ECONNRESET", "T4", false,
 	  rst_established, "L CLOSE>LISTEN, " HS(c0) ", c0 receive_reset, c0 ESTABLISHED>CLOSE" },
 	{ "user-timeout", "TCP_USER_TIMEOUT ends retransmission at 1.5 s", "B17", false,
-	  user_timeout, "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE" },
+	  user_timeout, "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE",
+	  "model has no tail loss probe and does not end the connection at TCP_USER_TIMEOUT" },
 	{ "active-close", "FIN_WAIT2 then TIME_WAIT 60 s, re-armed by a retransmitted FIN",
 	  "E1", false, active_close,
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>FIN_WAIT2, "

@@ -62,6 +62,7 @@ rec(struct krunner *r, uint64_t t, enum tm_krec_kind kind, int c, const char *fm
 	e = &run->rec[run->nrec++];
 	e->t_ns = t >= r->t0 ? t - r->t0 : 0;
 	e->dt_ns = t >= r->tprev ? t - r->tprev : 0;
+	e->timer_ns = kind == KR_OUT ? r->seg_timer : 0;
 	e->kind = kind;
 	e->c = c;
 	va_start(ap, fmt);
@@ -267,6 +268,7 @@ next_seg(struct krunner *r, uint64_t deadline, struct tm_seg *s, int *c, uint64_
 {
 	int n;
 
+	r->seg_timer = 0;
 	while ((n = r->ops->recv(r, deadline, s, ts, err)) == 1)
 		if ((*c = krunner_conn_of(r, s)) >= 0)
 			return 1;
@@ -686,12 +688,18 @@ in_section(const struct tm_krec *e, enum tm_krec_kind kind)
 	return true;
 }
 
-/* Do two records agree?  Times within max(20 ms, 5 %) + the wheel's late slack. */
+/*
+ * Do two records agree?  A segment's time since the previous step must be
+ * within max(20 ms, 5 % of the timer) early and that plus the kernel's
+ * timer-wheel slack late, the timer being the model's timer behind the
+ * segment when longer than the step gap.
+ */
 static bool
 same(const struct tm_krec *k, const struct tm_krec *m)
 {
 	unsigned int tk, tm_;
 	char sk[16], sm[16];
+	uint64_t t;
 	int64_t d;
 
 	if (k->c != m->c)
@@ -703,9 +711,9 @@ same(const struct tm_krec *k, const struct tm_krec *m)
 		return false;
 	if (k->kind != KR_OUT)
 		return true;
+	t = m->timer_ns > m->dt_ns ? m->timer_ns : m->dt_ns;
 	d = (int64_t)k->dt_ns - (int64_t)m->dt_ns;
-	return d <= (int64_t)(tolerance(m->dt_ns) + wheel_slack(m->dt_ns)) &&
-	    -d <= (int64_t)tolerance(m->dt_ns);
+	return d <= (int64_t)(tolerance(t) + wheel_slack(t)) && -d <= (int64_t)tolerance(t);
 }
 
 static void

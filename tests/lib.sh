@@ -40,6 +40,19 @@ require_root() {
 	command -v ip >/dev/null || skip_all "needs ip(8) from iproute2"
 }
 
+# require_kernel_lab: root, the TUN device and tracefs (mounted if needed),
+# and the conformance helper; sets K to it.
+require_kernel_lab() {
+	require_root
+	[ -c /dev/net/tun ] || skip_all "needs /dev/net/tun (tun module)"
+	if [ ! -d /sys/kernel/tracing/instances ] && [ ! -d /sys/kernel/debug/tracing/instances ]; then
+		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
+			skip_all "needs tracefs (mount -t tracefs nodev /sys/kernel/tracing)"
+	fi
+	K=$TD_HELPERS/kconform
+	[ -x "$K" ] || { not_ok "helper $K not built"; exit 1; }
+}
+
 tmpdir() {
 	[ -n "$_td_tmp" ] || _td_tmp=$(mktemp -d "${TMPDIR:-/tmp}/td-test.XXXXXX")
 	echo "$_td_tmp"

@@ -7,14 +7,7 @@
 # private tracefs instance (removed by the helper, and here if it was killed).
 . "$(dirname "$0")/../lib.sh"
 
-require_root
-[ -c /dev/net/tun ] || skip_all "needs /dev/net/tun (tun module)"
-if [ ! -d /sys/kernel/tracing/instances ] && [ ! -d /sys/kernel/debug/tracing/instances ]; then
-	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
-		skip_all "needs tracefs (mount -t tracefs nodev /sys/kernel/tracing)"
-fi
-K=$TD_HELPERS/kconform
-[ -x "$K" ] || { not_ok "helper $K not built"; exit 1; }
+require_kernel_lab
 
 # Instances whose helper is gone (the name carries its PID): a leak if the
 # helper exited normally, so they are counted, then removed.
