@@ -77,6 +77,13 @@ history_add_cookie(struct td_history *h, uint64_t cookie, int64_t first_ns)
 	h->ncookies++;
 }
 
+void
+history_sort(struct td_history *h)
+{
+	if (h->ncookies > 1)
+		qsort(h->cookies, h->ncookies, sizeof(*h->cookies), cookie_cmp);
+}
+
 int64_t
 history_first_seen(const struct td_history *h, uint64_t cookie)
 {
@@ -197,8 +204,7 @@ history_load(struct td_history *h, const char *path, struct td_err *err)
 		history_free(h);
 		return -1;
 	}
-	if (h->ncookies > 0)
-		qsort(h->cookies, h->ncookies, sizeof(*h->cookies), cookie_cmp);
+	history_sort(h);
 	h->valid = true;
 	return 0;
 }

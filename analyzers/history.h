@@ -61,7 +61,9 @@ int	history_load(struct td_history *h, const char *path, struct td_err *err);
 bool	history_matches(const struct td_history *prev, const struct td_snapshot *snap);
 /* Remember a socket cookie first seen at first_ns (silently bounded). */
 void	history_add_cookie(struct td_history *h, uint64_t cookie, int64_t first_ns);
-/* When the socket with this cookie was first seen, or -1. */
+/* Sort the cookies for lookups (history_load() does it). */
+void	history_sort(struct td_history *h);
+/* When the socket with this cookie was first seen, or -1 (sorted cookies). */
 int64_t	history_first_seen(const struct td_history *h, uint64_t cookie);
 /* Set or read a named gauge; history_gauge returns false if absent. */
 void	history_set_gauge(struct td_history *h, const char *key, int64_t value);

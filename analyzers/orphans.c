@@ -18,14 +18,78 @@
 #include "analyzers/analyzer.h"
 #include "analyzers/config.h"
 #include "analyzers/tally.h"
+#include "analyzers/history.h"
 #include "collectors/sysctl.h"
+#include "tcp/tm.h"
+
+#define OR_TRACK_MAX	4096	/* orphans remembered across runs, at most */
+#define OR_SLACK_NS	(5LL * 1000000000)	/* timer wheel and scheduling slack */
 
 struct or_state {
 	struct td_tally	peers;		/* orphaned FIN_WAIT2 by remote address */
 	uint64_t	fin_wait2;	/* orphaned FIN_WAIT2 (timewait substate) */
 	uint64_t	full;		/* orphaned full sockets */
 	uint32_t	max_timer_ms;
+	/* Sockets seen in an earlier run that outlived the model's bound. */
+	struct tm_profile p;		/* the linux profile with this host's sysctls */
+	uint64_t	tracked, stuck;
+	int64_t		stuck_age_ns, stuck_max_ns;
+	struct td_sock	stuck_sk;	/* the oldest one */
 };
+
+static void
+or_begin(void *stp, const struct analyzer_ctx *ax)
+{
+	struct or_state *st = stp;
+
+	st->p = tm_profile_from_sysctls(&ax->snap->sys);
+}
+
+/*
+ * An orphan seen in an earlier run (by cookie) has been in its state at
+ * least since then.  Compare that lower bound on its age with the longest
+ * the model lets the state last here (tm_state_max_lifetime()): FIN_WAIT1,
+ * CLOSING and LAST_ACK retransmit the FIN at most tcp_orphan_retries times
+ * (0 means 8), FIN_WAIT2 lasts tcp_fin_timeout.  The model counts from the
+ * minimum RTO, so the bound is scaled by the socket's own RTO when it is
+ * larger, plus timer slack; past that the socket is stuck.
+ */
+static void
+or_age(struct or_state *st, const struct analyzer_ctx *ax, const struct td_sock *sk)
+{
+	struct tm_sockctx c = { .orphan = true };
+	int64_t first = -1, age, now = ax->snap->meta.mono_ns;
+	tm_time max;
+	double scale = 1;
+
+	if (sk->cookie == 0)
+		return;
+	if (ax->prev != NULL)
+		first = history_first_seen(ax->prev, sk->cookie);
+	if (ax->next != NULL && st->tracked < OR_TRACK_MAX) {
+		history_add_cookie(ax->next, sk->cookie, first >= 0 ? first : now);
+		st->tracked++;
+	}
+	if (first < 0 || now <= first)
+		return;
+	age = now - first;
+	if (sk->has_tcpi && sk->tcpi.rto > 0) {
+		c.rto = (tm_time)sk->tcpi.rto * 1000;
+		if (sk->kind == TD_SK_FULL && c.rto > st->p.rto_min)
+			scale = (double)c.rto / (double)st->p.rto_min;
+	}
+	max = tm_state_max_lifetime(&st->p, (enum tm_state)sk->state, &c);
+	if (max == TM_TIME_INF)
+		return;
+	if ((double)age <= (double)max * scale + OR_SLACK_NS)
+		return;
+	st->stuck++;
+	if (age > st->stuck_age_ns) {
+		st->stuck_age_ns = age;
+		st->stuck_max_ns = (int64_t)((double)max * scale);
+		st->stuck_sk = *sk;
+	}
+}
 
 static void
 or_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
@@ -35,7 +99,6 @@ or_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 	bool is_new;
 	int s;
 
-	(void)ax;
 	if (sk->state == TD_ST_FIN_WAIT2 && sk->kind == TD_SK_TW) {
 		st->fin_wait2++;
 		if (sk->timer_ms > st->max_timer_ms)
@@ -44,12 +107,45 @@ or_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 		key.addr = sk->dst;
 		s = tally_slot(&st->peers, &key, sizeof(key), &is_new);
 		st->peers.ent[s].count++;
+		or_age(st, ax, sk);
 		return;
 	}
 	if (sk->kind == TD_SK_FULL && sk->inode == 0 &&
 	    (sk->state == TD_ST_FIN_WAIT1 || sk->state == TD_ST_FIN_WAIT2 ||
-	    sk->state == TD_ST_CLOSING || sk->state == TD_ST_LAST_ACK))
+	    sk->state == TD_ST_CLOSING || sk->state == TD_ST_LAST_ACK)) {
 		st->full++;
+		or_age(st, ax, sk);
+	}
+}
+
+static int
+or_stuck(const struct or_state *st, struct td_findings *out, struct td_err *err)
+{
+	const struct td_sock *sk = &st->stuck_sk;
+	const char *name = td_state_name(sk->state);
+	struct td_finding *f;
+	char local[64], peer[64];
+
+	if (st->stuck == 0)
+		return 0;
+	td_ep_str(&sk->src, sk->sport, local, sizeof(local));
+	td_ep_str(&sk->dst, sk->dport, peer, sizeof(peer));
+	f = td_finding_add(out, err, "orphans.stuck", peer, TD_SEV_WARNING,
+	    "%llu orphaned sockets outlived what this host's timers allow: %s %s -> %s was seen %.0f s ago, and %s may last at most %.0f s here (the model, with this host's sysctls)",
+	    (unsigned long long)st->stuck, name, local, peer, (double)st->stuck_age_ns / 1e9,
+	    name, (double)st->stuck_max_ns / 1e9);
+	if (f == NULL)
+		return -1;
+	td_ev_int(f, "stuck", (int64_t)st->stuck);
+	td_ev_str(f, "state", "%s", name);
+	td_ev_str(f, "local", "%s", local);
+	td_ev_str(f, "peer", "%s", peer);
+	td_ev_float(f, "seen_for_s", (double)st->stuck_age_ns / 1e9);
+	td_ev_float(f, "model_max_s", (double)st->stuck_max_ns / 1e9);
+	td_reco_add(f, TD_RECO_KERNEL, "timers", NULL, NULL,
+	    "the kernel should have finished these sockets: check TCP_LINGER2 and tcp_orphan_retries, peers that keep a zero window (persist probes), and the kernel version; tcpdoctor explain %s shows the timers this host's sysctls give",
+	    name);
+	return 0;
 }
 
 static int
@@ -103,7 +199,7 @@ or_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 	struct td_finding *f;
 	char sug[32];
 
-	if (or_fin_wait2(ax, st, out, err) < 0)
+	if (or_fin_wait2(ax, st, out, err) < 0 || or_stuck(st, out, err) < 0)
 		return -1;
 	if (have_orphans)
 		orphans = snap->ctr.v[TD_CTR_SOCK_ORPHAN];
@@ -147,6 +243,7 @@ const struct analyzer analyzer_orphans = {
 	.id = "orphans",
 	.title = "orphaned FIN_WAIT2 and other closed-but-unfinished sockets",
 	.state_size = sizeof(struct or_state),
+	.begin = or_begin,
 	.visit = or_visit,
 	.finish = or_finish,
 };

@@ -85,6 +85,57 @@ START_TEST(test_orphans_limit)
 }
 END_TEST
 
+/*
+ * Orphans seen in an earlier run: an orphaned FIN_WAIT1 first seen 1000 s
+ * ago outlived the model's bound (8 retries from a 200 ms RTO: about
+ * 102 s), one first seen 30 s ago did not; an orphaned FIN_WAIT2 seen
+ * 90 s ago outlived tcp_fin_timeout (60 s).
+ */
+START_TEST(test_orphans_stuck)
+{
+	struct synth_run r;
+	struct td_history prev, next;
+	const struct td_finding *f;
+	struct td_sock a, b, c;
+	int64_t now;
+
+	synth_begin(&r, "orphans");
+	now = r.snap.meta.mono_ns;
+	synth_prev(&r, &prev, 60);
+	history_init(&next, &r.snap);
+	r.run.ax.next = &next;
+	a = synth_sock(TD_ST_FIN_WAIT1, "10.0.0.1", 40001, "10.0.0.5", 80);
+	a.inode = 0;
+	b = synth_sock(TD_ST_FIN_WAIT1, "10.0.0.1", 40002, "10.0.0.5", 80);
+	b.inode = 0;
+	c = synth_sock(TD_ST_FIN_WAIT2, "10.0.0.1", 40003, "10.0.0.6", 80);
+	c.kind = TD_SK_TW;
+	c.inode = 0;
+	history_add_cookie(&prev, a.cookie, now - 1000LL * 1000000000);
+	history_add_cookie(&prev, b.cookie, now - 30LL * 1000000000);
+	history_add_cookie(&prev, c.cookie, now - 90LL * 1000000000);
+	history_add_cookie(&prev, 0x1234, now);
+	history_sort(&prev);
+	synth_feed(&r, &a);
+	synth_feed(&r, &b);
+	synth_feed(&r, &c);
+	synth_finish(&r);
+	f = synth_find(&r, "orphans.stuck");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->severity, TD_SEV_WARNING);
+	ck_assert_int_eq(synth_ev(f, "stuck"), 2);
+	ck_assert_str_eq(td_ev_find(f, "state")->s, "FIN_WAIT1");
+	ck_assert_int_eq(synth_ev(f, "seen_for_s"), 1000);
+	ck_assert_double_eq_tol(td_ev_find(f, "model_max_s")->f, 102.2, 0.1);
+	ck_assert_str_eq(f->subject, "10.0.0.5:80");
+	/* All three are remembered with their first-seen times. */
+	ck_assert_uint_eq(next.ncookies, 3);
+	synth_end(&r);
+	history_free(&prev);
+	history_free(&next);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -94,6 +145,7 @@ test_suite(void)
 	tcase_add_test(tc, test_orphans_fin_wait2);
 	tcase_add_test(tc, test_orphans_healthy_silent);
 	tcase_add_test(tc, test_orphans_limit);
+	tcase_add_test(tc, test_orphans_stuck);
 	suite_add_tcase(s, tc);
 	return s;
 }
