@@ -73,16 +73,19 @@ rng_seed(struct tm_world *w, uint64_t seed)
 /* ---- Heap ---- */
 
 static bool
-q_less(const struct tm_qev *a, const struct tm_qev *b)
+q_less(const struct tm_qent *a, const struct tm_qent *b)
 {
 	return a->at < b->at || (a->at == b->at && a->order < b->order);
 }
 
+#define NO_SLOT	UINT32_MAX
+
 static int
 q_push(struct tm_world *w, const struct tm_qev *e)
 {
+	struct tm_qent ent, *nh;
 	size_t i, parent;
-	struct tm_qev *nh;
+	uint32_t slot;
 
 	if (w->nheap == w->capheap) {
 		size_t cap = w->capheap ? w->capheap * 2 : 256;
@@ -92,45 +95,67 @@ q_push(struct tm_world *w, const struct tm_qev *e)
 		w->heap = nh;
 		w->capheap = cap;
 	}
+	if (w->free_head == NO_SLOT) {
+		uint32_t cap = w->nslots ? w->nslots * 2 : 256, k;
+		struct tm_qev *ns = realloc(w->slots, cap * sizeof(*ns));
+		uint32_t *nf;
+
+		if (ns == NULL)
+			return -1;
+		w->slots = ns;
+		if ((nf = realloc(w->free_next, cap * sizeof(*nf))) == NULL)
+			return -1;
+		w->free_next = nf;
+		for (k = w->nslots; k < cap; k++)
+			nf[k] = k + 1 < cap ? k + 1 : NO_SLOT;
+		w->free_head = w->nslots;
+		w->nslots = cap;
+	}
+	slot = w->free_head;
+	w->free_head = w->free_next[slot];
+	w->slots[slot] = *e;
+	ent.at = e->at;
+	ent.order = w->order++;
+	ent.slot = slot;
 	i = w->nheap++;
-	w->heap[i] = *e;
-	w->heap[i].order = w->order++;
 	while (i > 0) {
 		parent = (i - 1) / 2;
-		if (!q_less(&w->heap[i], &w->heap[parent]))
+		if (!q_less(&ent, &w->heap[parent]))
 			break;
-		struct tm_qev t = w->heap[i];
-
 		w->heap[i] = w->heap[parent];
-		w->heap[parent] = t;
 		i = parent;
 	}
+	w->heap[i] = ent;
 	return 0;
 }
 
+/* Pop the earliest event into *out and free its slot. */
 static void
 q_pop(struct tm_world *w, struct tm_qev *out)
 {
-	size_t i = 0, l, r, m;
+	struct tm_qent last;
+	size_t i = 0, c, n;
+	uint32_t slot = w->heap[0].slot;
 
-	*out = w->heap[0];
-	w->heap[0] = w->heap[--w->nheap];
+	*out = w->slots[slot];
+	w->free_next[slot] = w->free_head;
+	w->free_head = slot;
+	n = --w->nheap;
+	if (n == 0)
+		return;
+	last = w->heap[n];
 	for (;;) {
-		l = 2 * i + 1;
-		r = l + 1;
-		m = i;
-		if (l < w->nheap && q_less(&w->heap[l], &w->heap[m]))
-			m = l;
-		if (r < w->nheap && q_less(&w->heap[r], &w->heap[m]))
-			m = r;
-		if (m == i)
+		c = 2 * i + 1;
+		if (c >= n)
 			break;
-		struct tm_qev t = w->heap[i];
-
-		w->heap[i] = w->heap[m];
-		w->heap[m] = t;
-		i = m;
+		if (c + 1 < n && q_less(&w->heap[c + 1], &w->heap[c]))
+			c++;
+		if (!q_less(&w->heap[c], &last))
+			break;
+		w->heap[i] = w->heap[c];
+		i = c;
 	}
+	w->heap[i] = last;
 }
 
 /* ---- World ---- */
@@ -154,6 +179,7 @@ tm_world_init(struct tm_world *w, uint64_t seed, bool keep_log, struct td_err *e
 	w->fx = pool->fx;
 	w->capfx = FX_PER_STEP;
 	w->keep_log = keep_log;
+	w->free_head = NO_SLOT;
 	w->default_link.delay = TM_MS(10);
 	w->default_link.set = true;
 	rng_seed(w, seed);
@@ -165,6 +191,8 @@ tm_world_free(struct tm_world *w)
 {
 	free(w->pool);
 	free(w->heap);
+	free(w->slots);
+	free(w->free_next);
 	free(w->log);
 	free(w->acts);
 	memset(w, 0, sizeof(*w));
@@ -188,7 +216,11 @@ tm_world_reset(struct tm_world *w, uint64_t seed)
 	unsigned int i;
 
 	rng_seed(w, seed);
-	w->nheap = 0;
+	while (w->nheap > 0) {
+		struct tm_qev dummy;
+
+		q_pop(w, &dummy);
+	}
 	w->order = 0;
 	w->now = 0;
 	w->nlog = 0;
@@ -197,6 +229,7 @@ tm_world_reset(struct tm_world *w, uint64_t seed)
 	w->quiescent = false;
 	w->nhandles = 0;
 	w->nacts = 0;
+	w->nqueued = 0;
 	for (i = 0; i < w->nfaults; i++)
 		w->faults[i].matched = 0;
 	for (i = 0; i < w->nhosts; i++)
@@ -592,7 +625,7 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 
 	if (w->until_set)
 		until = w->until;
-	for (i = 0; i < w->nacts; i++) {
+	for (i = w->nqueued; i < w->nacts; i++) {
 		memset(&e, 0, sizeof(e));
 		e.kind = Q_ACTION;
 		e.at = w->acts[i].at;
@@ -601,6 +634,7 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 		if (q_push(w, &e) < 0)
 			return td_errf(err, ENOMEM, "simulator: out of memory");
 	}
+	w->nqueued = w->nacts;
 	w->quiescent = false;
 	while (w->nheap > 0) {
 		if (w->heap[0].at > until)

@@ -92,15 +92,21 @@ struct tm_action {
 	unsigned int		line;		/* script line, for messages */
 };
 
-/* A queued event (internal, exposed for the bench's sizing only). */
+/* A queued event's payload (internal). */
 struct tm_qev {
 	tm_time		at;
-	uint64_t	order;
 	uint8_t		kind;		/* 0 segment arrives, 1 timer, 2 action */
 	uint16_t	host;
 	uint32_t	idx;		/* action index, or timer sock id */
 	uint8_t		obj, timer;
 	struct tm_seg	seg;
+};
+
+/* A heap entry: small, so that sifting moves 24 bytes; the payload is in a slot. */
+struct tm_qent {
+	tm_time		at;
+	uint64_t	order;		/* insertion counter: ties pop in insertion order */
+	uint32_t	slot;
 };
 
 typedef void (*tm_fx_fn)(const struct tm_effect *fx, void *arg);
@@ -122,10 +128,14 @@ struct tm_world {
 	/* Script. */
 	struct tm_action *acts;
 	size_t		 nacts, capacts;
+	size_t		 nqueued;	/* actions already in the queue */
 	/* Event queue. */
-	struct tm_qev	*heap;
+	struct tm_qent	*heap;
 	size_t		 nheap, capheap;
 	uint64_t	 order;
+	struct tm_qev	*slots;		/* payloads; free ones chained through free_next */
+	uint32_t	*free_next;
+	uint32_t	 free_head, nslots;
 	/* Clock and randomness. */
 	tm_time		 now, until;
 	tm_time		 last_at;	/* time of the last log record */
@@ -171,7 +181,8 @@ int	tm_world_handle(struct tm_world *w, const char *name);
 int	tm_world_set_all(struct tm_world *w, const char *assignment, struct td_err *err);
 
 /*
- * Run until the queue is empty (quiescence) or the clock passes `until`
+ * Queue the actions added since the last run, then run until the queue is
+ * empty (quiescence) or the clock passes `until`
  * (w->until when set, else the argument).  Returns 0; -1 with *err set if
  * the log could not grow.  w->errors counts model errors seen.
  */

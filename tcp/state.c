@@ -306,8 +306,8 @@ tm_transition_legal(const struct tm_profile *p, enum tm_obj obj, enum tm_state f
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(table); i++)
-		if (table[i].obj == obj && table[i].from == from && table[i].to == to &&
-		    table[i].event == ev && (table[i].flags & want))
+		if (table[i].from == from && table[i].to == to && table[i].event == ev &&
+		    table[i].obj == obj && (table[i].flags & want))
 			return true;
 	return false;
 }

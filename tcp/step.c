@@ -25,6 +25,7 @@
 #include "tcp/tm.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -51,7 +52,8 @@ fx_new(struct ctx *c, enum tm_fx_kind kind, enum tm_obj obj, uint32_t sock, cons
 		c->out->lost++;
 		fx = &c->spill;
 	}
-	memset(fx, 0, sizeof(*fx));
+	/* Header and the small union members; segment records copy theirs. */
+	memset(fx, 0, offsetof(struct tm_effect, u) + sizeof(fx->u.app));
 	fx->at = c->now;
 	fx->host = c->h->index;
 	fx->kind = (uint8_t)kind;
@@ -197,7 +199,7 @@ tm_host_conn(struct tm_host *h, uint32_t id)
 
 	if (id == 0)
 		return NULL;
-	for (i = 0; i < h->nconns; i++)
+	for (i = 0; i < h->hw_conns; i++)
 		if (h->conns[i].id == id)
 			return &h->conns[i];
 	return NULL;
@@ -210,7 +212,7 @@ tm_host_req(struct tm_host *h, uint32_t id)
 
 	if (id == 0)
 		return NULL;
-	for (i = 0; i < h->nreqs; i++)
+	for (i = 0; i < h->hw_reqs; i++)
 		if (h->reqs[i].id == id)
 			return &h->reqs[i];
 	return NULL;
@@ -223,7 +225,7 @@ tm_host_tw(struct tm_host *h, uint32_t id)
 
 	if (id == 0)
 		return NULL;
-	for (i = 0; i < h->ntws; i++)
+	for (i = 0; i < h->hw_tws; i++)
 		if (h->tws[i].id == id)
 			return &h->tws[i];
 	return NULL;
@@ -236,6 +238,8 @@ conn_alloc(struct tm_host *h, uint32_t id)
 
 	for (i = 0; i < h->nconns; i++)
 		if (h->conns[i].id == 0) {
+			if (i >= h->hw_conns)
+				h->hw_conns = i + 1;
 			memset(&h->conns[i], 0, sizeof(h->conns[i]));
 			h->conns[i].id = id ? id : new_id(h);
 			return &h->conns[i];
@@ -293,17 +297,17 @@ tm_host_next_deadline(const struct tm_host *h)
 	uint32_t i;
 	int j;
 
-	for (i = 0; i < h->nconns; i++) {
+	for (i = 0; i < h->hw_conns; i++) {
 		if (h->conns[i].id == 0)
 			continue;
 		for (j = 0; j < TM_T_MAX; j++)
 			if (h->conns[i].deadline[j] && h->conns[i].deadline[j] < t)
 				t = h->conns[i].deadline[j];
 	}
-	for (i = 0; i < h->nreqs; i++)
+	for (i = 0; i < h->hw_reqs; i++)
 		if (h->reqs[i].id && h->reqs[i].deadline && h->reqs[i].deadline < t)
 			t = h->reqs[i].deadline;
-	for (i = 0; i < h->ntws; i++)
+	for (i = 0; i < h->hw_tws; i++)
 		if (h->tws[i].id && h->tws[i].deadline && h->tws[i].deadline < t)
 			t = h->tws[i].deadline;
 	return t;
@@ -315,13 +319,13 @@ tm_host_live(const struct tm_host *h)
 	unsigned int n = 0;
 	uint32_t i;
 
-	for (i = 0; i < h->nconns; i++)
+	for (i = 0; i < h->hw_conns; i++)
 		if (h->conns[i].id && h->conns[i].state != TM_CLOSE)
 			n++;
-	for (i = 0; i < h->nreqs; i++)
+	for (i = 0; i < h->hw_reqs; i++)
 		if (h->reqs[i].id)
 			n++;
-	for (i = 0; i < h->ntws; i++)
+	for (i = 0; i < h->hw_tws; i++)
 		if (h->tws[i].id)
 			n++;
 	return n;
@@ -591,6 +595,8 @@ tw_alloc(struct ctx *c, uint32_t id)
 		return NULL;
 	for (i = 0; i < h->ntws; i++)
 		if (h->tws[i].id == 0) {
+			if (i >= h->hw_tws)
+				h->hw_tws = i + 1;
 			memset(&h->tws[i], 0, sizeof(h->tws[i]));
 			h->tws[i].id = id;
 			h->ntw_live++;
@@ -1085,6 +1091,8 @@ req_alloc(struct tm_host *h)
 
 	for (i = 0; i < h->nreqs; i++)
 		if (h->reqs[i].id == 0) {
+			if (i >= h->hw_reqs)
+				h->hw_reqs = i + 1;
 			memset(&h->reqs[i], 0, sizeof(h->reqs[i]));
 			h->reqs[i].id = new_id(h);
 			return &h->reqs[i];
@@ -1104,6 +1112,28 @@ tuple_off(const struct ctx *c, const struct tm_addr *l, const struct tm_addr *r,
 	memcpy(buf + 32, &lp, 2);
 	memcpy(buf + 34, &rp, 2);
 	return (uint32_t)tm_siphash(key, buf, sizeof(buf));
+}
+
+/*
+ * ISN and timestamp offset of a tuple from one keyed hash: the ISN is what
+ * tm_isn() gives (low 32 bits + the clock), the offset the high 32 bits
+ * (Linux derives both from per-tuple hashes, secure_tcp_seq_and_ts_off()).
+ */
+static tm_seq
+isn_tsoff(const struct ctx *c, const struct tm_addr *l, const struct tm_addr *r, uint16_t lp,
+    uint16_t rp, uint32_t *ts_off)
+{
+	uint8_t buf[36];
+	uint64_t h, clock;
+
+	memcpy(buf, &l->a, 16);
+	memcpy(buf + 16, &r->a, 16);
+	memcpy(buf + 32, &lp, 2);
+	memcpy(buf + 34, &rp, 2);
+	h = tm_siphash(c->h->key, buf, sizeof(buf));
+	*ts_off = (uint32_t)(h >> 32);
+	clock = c->p->isn_tick_ns ? c->now / c->p->isn_tick_ns : c->now >> c->p->isn_shift;
+	return (tm_seq)((uint32_t)h + (uint32_t)clock);
 }
 
 /* cookie_v4_init_sequence(): the ISN is a MAC of the tuple and the peer's ISN. */
@@ -1171,7 +1201,6 @@ child_init(struct ctx *c, struct tm_conn *k, const struct tm_seg *s, tm_seq iss,
 	k->rto = c->p->rto_init;
 	k->quick = c->p->quickacks;
 	k->last_rcv = c->now;
-	k->ts_off = tuple_off(c, &k->laddr, &k->raddr, k->lport, k->rport, 0x7473);
 }
 
 static void
@@ -1238,14 +1267,15 @@ listener_syn(struct ctx *c, struct tm_conn *l, const struct tm_seg *s, tm_seq tw
 	r->lport = s->dport;
 	r->rport = s->sport;
 	r->irs = s->seq;
-	r->iss = from_tw ? tw_isn : tm_isn(p, c->h->key, &s->dst, &s->src, s->dport, s->sport, c->now);
+	r->iss = isn_tsoff(c, &s->dst, &s->src, s->dport, s->sport, &r->ts_off);
+	if (from_tw)
+		r->iss = tw_isn;
 	r->has_ts = s->has_ts && p->timestamps;
 	r->has_sack = s->sack_ok && p->sack;
 	r->has_ws = s->has_wscale && p->window_scaling;
 	r->peer_mss = s->has_mss ? s->mss : 536;
 	r->peer_wscale = s->has_wscale ? (s->wscale > 14 ? 14 : s->wscale) : 0;
 	r->ts_recent = s->tsval;
-	r->ts_off = tuple_off(c, &r->laddr, &r->raddr, r->lport, r->rport, 0x7473);
 	r->born = c->now;
 	l->qlen++;
 	l->young++;
@@ -1311,6 +1341,7 @@ listener_rcv(struct ctx *c, struct tm_conn *l, const struct tm_seg *s, tm_seq tw
 				if ((k = syn_recv_sock(c, l, s, 0, s->ack - 1, s->seq - 1)) == NULL)
 					return;
 				k->has_ts = s->has_ts && c->p->timestamps;
+				isn_tsoff(c, &k->laddr, &k->raddr, k->lport, k->rport, &k->ts_off);
 				if (k->has_ts) {
 					k->ts_recent = s->tsval;
 					k->ts_recent_stamp = c->now ? c->now : 1;
@@ -1597,7 +1628,7 @@ find_conn(struct tm_host *h, const struct tm_seg *s)
 {
 	uint32_t i;
 
-	for (i = 0; i < h->nconns; i++) {
+	for (i = 0; i < h->hw_conns; i++) {
 		struct tm_conn *k = &h->conns[i];
 
 		if (k->id && k->state != TM_LISTEN && k->state != TM_CLOSE && k->lport == s->dport &&
@@ -1612,7 +1643,7 @@ find_tw(struct tm_host *h, const struct tm_addr *raddr, uint16_t lport, uint16_t
 {
 	uint32_t i;
 
-	for (i = 0; i < h->ntws; i++) {
+	for (i = 0; i < h->hw_tws; i++) {
 		struct tm_twsk *tw = &h->tws[i];
 
 		if (tw->id && tw->lport == lport && tw->rport == rport && addr_eq(&tw->raddr, raddr))
@@ -1626,7 +1657,7 @@ find_req(struct tm_host *h, const struct tm_seg *s)
 {
 	uint32_t i;
 
-	for (i = 0; i < h->nreqs; i++) {
+	for (i = 0; i < h->hw_reqs; i++) {
 		struct tm_reqsk *r = &h->reqs[i];
 
 		if (r->id && r->lport == s->dport && r->rport == s->sport && addr_eq(&r->raddr, &s->src))
@@ -1640,7 +1671,7 @@ find_listener(struct tm_host *h, const struct tm_addr *a, uint16_t port)
 {
 	uint32_t i;
 
-	for (i = 0; i < h->nconns; i++) {
+	for (i = 0; i < h->hw_conns; i++) {
 		struct tm_conn *k = &h->conns[i];
 
 		if (k->id && k->state == TM_LISTEN && k->lport == port &&
@@ -1983,8 +2014,9 @@ conn_start(struct ctx *c, struct tm_conn *k, bool have_isn, tm_seq isn)
 {
 	struct tm_seg s;
 
-	k->iss = have_isn ? isn :
-	    tm_isn(c->p, c->h->key, &k->laddr, &k->raddr, k->lport, k->rport, c->now);
+	k->iss = isn_tsoff(c, &k->laddr, &k->raddr, k->lport, k->rport, &k->ts_off);
+	if (have_isn)
+		k->iss = isn;
 	k->snd_una = k->iss;
 	k->snd_nxt = k->iss + 1;
 	k->write_seq = k->snd_nxt;
@@ -1992,7 +2024,6 @@ conn_start(struct ctx *c, struct tm_conn *k, bool have_isn, tm_seq isn)
 	k->snd_mss = c->p->mss;
 	k->rto = c->p->rto_init;
 	k->quick = c->p->quickacks;
-	k->ts_off = tuple_off(c, &k->laddr, &k->raddr, k->lport, k->rport, 0x7473);
 	k->head_sent = c->now;
 	k->rtt_start = c->now ? c->now : 1;
 	k->rtt_seq = k->iss + 1;
@@ -2008,7 +2039,7 @@ port_busy(struct tm_host *h, uint16_t lport, const struct tm_addr *raddr, uint16
 {
 	uint32_t i;
 
-	for (i = 0; i < h->nconns; i++) {
+	for (i = 0; i < h->hw_conns; i++) {
 		struct tm_conn *k = &h->conns[i];
 
 		if (k->id && k->lport == lport && k->state != TM_CLOSE &&
@@ -2075,11 +2106,11 @@ listen_stop(struct ctx *c, struct tm_conn *l)
 	struct tm_host *h = c->h;
 	uint32_t i;
 
-	for (i = 0; i < h->nreqs; i++)
+	for (i = 0; i < h->hw_reqs; i++)
 		if (h->reqs[i].id && h->reqs[i].listener == l->id)
 			req_drop(c, l, &h->reqs[i], TM_E_LISTEN_STOP,
 			    "inet_csk_listen_stop(): request dropped silently");
-	for (i = 0; i < h->nconns; i++) {
+	for (i = 0; i < h->hw_conns; i++) {
 		struct tm_conn *k = &h->conns[i];
 
 		if (!k->id || !k->from_listener || k->accepted || k->parent != l->id)
@@ -2281,7 +2312,7 @@ app_call(struct ctx *c, const struct tm_app *a)
 		break;
 	case A_ACCEPT:
 		best = NULL;
-		for (i = 0; i < h->nconns; i++) {
+		for (i = 0; i < h->hw_conns; i++) {
 			struct tm_conn *q = &h->conns[i];
 
 			if (q->id && q->from_listener && !q->accepted && q->parent == k->id &&

@@ -523,6 +523,12 @@ struct tm_host {
 	struct tm_reqsk	*reqs;
 	struct tm_twsk	*tws;
 	uint32_t	 nconns, nreqs, ntws;	/* pool sizes */
+	/*
+	 * Slots at or above these were never used, so lookups stop there.
+	 * tm_step() raises them; code that places objects in the pools by
+	 * hand (tests) must raise them too.
+	 */
+	uint32_t	 hw_conns, hw_reqs, hw_tws;
 	uint32_t	 next_id;
 	uint16_t	 next_port;	/* ephemeral port cursor */
 	uint32_t	 ntw_live;

@@ -133,6 +133,7 @@ fixture(struct fixture *f, const struct row *r)
 	addr4(&f->a, 2);
 	addr4(&f->b, 1);
 	tm_host_init(&f->h, 1, &f->a, 11, 22, f->conns, 4, f->reqs, 4, f->tws, 4);
+	f->h.hw_conns = f->h.hw_reqs = f->h.hw_tws = 4;	/* objects placed by hand below */
 	f->out.v = f->fx;
 	f->out.cap = 64;
 	/* A listener on port 80 for SYNs that reopen a TIME_WAIT tuple. */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Simulated connection lifecycles per second on one core: a handshake, one
+ * accept(), close() on both sides and the TIME_WAIT that follows, through
+ * the whole simulator (event queue, links, tm_step()), with the event log
+ * off.  Lifecycles run back to back in one world, 100 simulated seconds
+ * apart so that each one's TIME_WAIT has ended.  Prints one line:
+ *   sim_lifecycles_per_sec N
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "collectors/snapshot.h"
+#include "tcp/sim.h"
+
+#define BATCH	64
+#define SECONDS	2.0
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+add(struct tm_world *w, tm_time at, uint16_t host, enum tm_call call, int sock_ref, int bind_ref,
+    uint16_t lport, struct td_err *err)
+{
+	struct tm_action a;
+
+	memset(&a, 0, sizeof(a));
+	a.at = at;
+	a.kind = TM_ACT_APP;
+	a.host = host;
+	a.app.call = call;
+	a.app.lport = lport;
+	a.app.rport = 80;
+	a.app.raddr = w->hosts[1].addr;
+	a.app.backlog = 128;
+	a.sock_ref = sock_ref;
+	a.bind_ref = bind_ref;
+	return tm_world_add_action(w, &a, err);
+}
+
+int
+main(void)
+{
+	static const char script[] =
+	    "host client 198.18.0.1\nhost server 198.18.0.2\nlink client server delay 10ms\n"
+	    "at 0 server listen 80 backlog 128 as L\n";
+	struct tm_profile p = tm_profile_linux();
+	struct td_err err = { 0 };
+	struct tm_world w;
+	unsigned long done = 0, i;
+	double t0, el;
+	tm_time base;
+	int hc, hs, hl;
+
+	if (tm_world_init(&w, 1, false, &err) < 0 || tm_script_load(&w, script, "bench", &p, &err) < 0 ||
+	    tm_world_run(&w, TM_TIME_INF, &err) < 0) {
+		fprintf(stderr, "sim_bench: %s\n", err.msg);
+		return 1;
+	}
+	hl = tm_world_handle(&w, "L");
+	hc = tm_world_handle(&w, "c");
+	hs = tm_world_handle(&w, "s");
+	t0 = now_s();
+	do {
+		w.nacts = w.nqueued = 0;
+		base = w.now + TM_SEC(1);
+		for (i = 0; i < BATCH; i++) {
+			tm_time t = base + (tm_time)i * TM_SEC(100);
+			uint16_t port = (uint16_t)(10000 + (done + i) % 50000);
+
+			if (add(&w, t, 0, TM_CALL_CONNECT, -1, hc, port, &err) < 0 ||
+			    add(&w, t + TM_MS(100), 1, TM_CALL_ACCEPT, hl, hs, 0, &err) < 0 ||
+			    add(&w, t + TM_MS(200), 0, TM_CALL_CLOSE, hc, -1, 0, &err) < 0 ||
+			    add(&w, t + TM_MS(300), 1, TM_CALL_CLOSE, hs, -1, 0, &err) < 0)
+				break;
+		}
+		if (tm_world_run(&w, TM_TIME_INF, &err) < 0) {
+			fprintf(stderr, "sim_bench: %s\n", err.msg);
+			return 1;
+		}
+		if (w.errors != 0 || tm_host_live(&w.hosts[0]) != 0) {
+			fprintf(stderr, "sim_bench: the model misbehaved (%u errors)\n", w.errors);
+			return 1;
+		}
+		done += BATCH;
+		el = now_s() - t0;
+	} while (el < SECONDS);
+	if (w.hosts[1].counters[TM_C_PASSIVE_OPENS] != done) {
+		fprintf(stderr, "sim_bench: %lu lifecycles but %llu passive opens\n", done,
+		    (unsigned long long)w.hosts[1].counters[TM_C_PASSIVE_OPENS]);
+		return 1;
+	}
+	printf("sim_lifecycles_per_sec %.0f\n", (double)done / el);
+	tm_world_free(&w);
+	return 0;
+}
