@@ -509,6 +509,32 @@ sim_json_out(struct td_ctx *ctx, json_t *body)
 	return r;
 }
 
+/*
+ * The ports of a socket, from the first segment it sent (a child shares its
+ * request's id).  Listeners and sockets that never sent have none.
+ */
+static bool
+sock_ports(const struct tm_world *w, unsigned int host, uint32_t sock, int *sp, int *dp)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlog; i++) {
+		const struct tm_effect *fx = &w->log[i];
+
+		if (fx->kind == TM_FX_STATE && fx->host == host && fx->sock == sock &&
+		    (fx->u.st.to == TM_LISTEN || fx->u.st.from == TM_LISTEN) && fx->obj == TM_OBJ_FULL &&
+		    !(fx->u.st.from == TM_LISTEN && fx->u.st.to == TM_SYN_RECV))
+			return false;
+		if (fx->kind == TM_FX_SEG_OUT && fx->host == host && fx->sock == sock &&
+		    fx->obj != TM_OBJ_TW) {
+			*sp = fx->u.seg.seg.sport;
+			*dp = fx->u.seg.seg.dport;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ---- The command ---- */
 
 static void
@@ -746,14 +772,24 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		}
 		for (k = 0; k < w.nlog; k++) {
 			const struct tm_effect *fx = &w.log[k];
+			json_t *te;
+			int sp, dp;
 
 			json_array_append_new(ev, fx_json(&w, r, fx));
-			if (fx->kind == TM_FX_STATE && fx->host < w.nhosts &&
-			    tm_fx_traced(&w.prof[fx->host], fx))
-				json_array_append_new(trace, json_pack("{s:f, s:s, s:I, s:s, s:s}",
-				    "t", (double)fx->at / 1e9, "host", w.host_name[fx->host],
-				    "sock", (json_int_t)fx->sock, "oldstate", tm_state_name(fx->u.st.from),
-				    "newstate", tm_state_name(fx->u.st.to)));
+			if (fx->kind != TM_FX_STATE || fx->host >= w.nhosts ||
+			    !tm_fx_traced(&w.prof[fx->host], fx))
+				continue;
+			te = json_pack("{s:f, s:s, s:I, s:s, s:s}", "t", (double)fx->at / 1e9,
+			    "host", w.host_name[fx->host], "sock", (json_int_t)fx->sock,
+			    "oldstate", tm_state_name(fx->u.st.from), "newstate", tm_state_name(fx->u.st.to));
+			if (sock_ports(&w, fx->host, fx->sock, &sp, &dp)) {
+				/* connect() is traced before the port is chosen (F21). */
+				if (fx->u.st.from == TM_CLOSE && fx->u.st.to == TM_SYN_SENT)
+					sp = 0;
+				json_object_set_new(te, "sport", json_integer(sp));
+				json_object_set_new(te, "dport", json_integer(dp));
+			}
+			json_array_append_new(trace, te);
 		}
 		free(r);
 		doc = json_pack("{s:s, s:s, s:I, s:o, s:b, s:f, s:i, s:o, s:o, s:o}",
