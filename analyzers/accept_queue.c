@@ -101,9 +101,13 @@ aq_listener(const struct analyzer_ctx *ax, const struct td_tally_ent *e,
 	    queue >= config_get(ax->cfg, TD_TH_AQ_MIN_QUEUE)) {
 		sev = TD_SEV_WARNING;
 		state = "filling up";
-	} else if (drops > 0) {
-		/* Drops since the listener started; current only if the counter moved. */
-		sev = !since_boot && ovf > 0 ? TD_SEV_WARNING : TD_SEV_INFO;
+	} else if (drops > 0 && ovf > 0) {
+		/*
+		 * sk_drops counts every tcp_listendrop() path, so its drops are
+		 * overflows only if ListenOverflows moved; a warning only when
+		 * it moved since the last run.
+		 */
+		sev = !since_boot ? TD_SEV_WARNING : TD_SEV_INFO;
 		state = "not full now";
 	} else {
 		return 0;

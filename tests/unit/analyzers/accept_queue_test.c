@@ -145,6 +145,25 @@ START_TEST(test_accept_queue_other_drops)
 }
 END_TEST
 
+/* S10: the listener's own drops without ListenOverflows are not an accept-queue problem. */
+START_TEST(test_accept_queue_listener_drops_not_overflow)
+{
+	struct synth_run r;
+	struct td_sock l = synth_sock(TD_ST_LISTEN, "127.0.0.1", 8080, "0.0.0.0", 0);
+
+	synth_begin(&r, "accept_queue");
+	r.snap.ctr.v[TD_CTR_LISTEN_DROPS] = 200;
+	l.wqueue = 16;
+	l.has_skmem = true;
+	l.skmem.drops = 200;
+	synth_feed(&r, &l);
+	synth_finish(&r);
+	ck_assert_ptr_null(synth_find(&r, "accept_queue.overflow"));
+	ck_assert_ptr_nonnull(synth_find(&r, "accept_queue.other_drops"));
+	synth_end(&r);
+}
+END_TEST
+
 /* With cookies off, SYN-queue drops are ListenDrops too (S3): not "other". */
 START_TEST(test_accept_queue_reqq_drops_not_other)
 {
@@ -171,6 +190,7 @@ test_suite(void)
 	tcase_add_test(tc, test_accept_queue_filling_warning);
 	tcase_add_test(tc, test_accept_queue_other_drops);
 	tcase_add_test(tc, test_accept_queue_reqq_drops_not_other);
+	tcase_add_test(tc, test_accept_queue_listener_drops_not_overflow);
 	suite_add_tcase(s, tc);
 	return s;
 }
