@@ -47,14 +47,16 @@ const struct cmd td_commands[] = {
 	  "        OP: = != < <= > >= (eq ne lt le gt ge); PREFIX: ADDR[/LEN][:PORT]\n"
 	  "example: tcpdoctor ls -p state close-wait dport = :5432" },
 	{ "sim",	cmd_sim,	CMD_NO_NETNS,
-	  "sim [SCENARIO | -f FILE] [--profile linux|rfc9293] [--seed N] [--set KNOB=VALUE]... [-j]",
+	  "sim [SCENARIO | -f FILE] [--profile linux|rfc9293] [--seed N] [--set KNOB=VALUE]... [-j] [--against-kernel]",
 	  "run the bundled TCP model through a scenario: ladder diagram or JSON event log",
 	  "  -f, --file FILE       a scenario script (format in tcpdoctor(8))\n"
 	  "      --profile P       linux (default, Linux 6.18 defaults) or rfc9293\n"
 	  "      --seed N          PRNG seed (links, ISN keys); same seed, same run\n"
 	  "      --set KNOB=VALUE  a profile knob for every host, e.g. tcp_syncookies=0\n"
 	  "  -j, --format json     the event log as one JSON document\n"
-	  "without SCENARIO: list the named scenarios" },
+	  "      --against-kernel  play a conformance scenario against this kernel (root,\n"
+	  "                        throwaway namespace, TUN) and the model, side by side\n"
+	  "without SCENARIO: list the named scenarios (with --against-kernel: its scenarios)" },
 	{ "snapshot",	cmd_snapshot,	0,		"snapshot [-o FILE]",
 	  "save sockets, counters and sysctls as JSON",
 	  "  -o, --output FILE  write FILE atomically (temporary file + rename)\n"

@@ -648,6 +648,7 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		{ "seed",	required_argument,	NULL, 's' },
 		{ "set",	required_argument,	NULL, 'S' },
 		{ "file",	required_argument,	NULL, 'f' },
+		{ "against-kernel", no_argument,	NULL, 'K' },
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -656,7 +657,7 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 	const char *file = NULL, *sets[32], *operand = NULL;
 	unsigned int nsets = 0, i;
 	uint64_t seed = 1;
-	bool json;
+	bool json, against = false;
 	struct tm_world w;
 	struct td_err err = { 0 };
 	struct ladder *lad = NULL;
@@ -696,9 +697,17 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		case 'f':
 			file = optarg;
 			break;
+		case 'K':
+			against = true;
+			break;
 		default:
 			return cmd_bad_option(ctx, '?', argc, argv);
 		}
+	}
+	if (against) {
+		if (file != NULL)
+			return cmd_fail(ctx, TD_EXIT_USAGE, "--against-kernel runs a named scenario, not -f FILE");
+		return sim_against_kernel(ctx, operand, sets, nsets);
 	}
 	json = ctx->format == TD_FMT_JSON;
 	if (ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_TABLE)

@@ -75,6 +75,7 @@ struct krunner {
 	struct tm_addr		 kaddr, paddr;
 	uint64_t		 t0, tprev;
 	uint64_t		 seg_timer;	/* set by recv: timer length behind the segment */
+	int			 step;		/* index of the step being played */
 	bool			 model;		/* the trace has no reset events */
 };
 

@@ -322,6 +322,7 @@ tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen, struct tm_krun 
 	struct timespec rt;
 	const struct tm_kstep *st;
 	int c, ret = -1;
+	size_t i;
 
 	r = calloc(1, sizeof(*r));
 	kb = calloc(1, sizeof(*kb));
@@ -347,6 +348,9 @@ tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen, struct tm_krun 
 	}
 	for (st = scen->steps; st->op != KS_END; st++)
 		if (st->op == KS_SYSCTL && tm_klab_sysctl(lab, st->s1, st->s2, err) < 0)
+			goto out;
+	for (i = 0; i < run->nsets && i < TM_KSETS_MAX; i++)
+		if (tm_klab_sysctl(lab, run->set_name[i], run->set_value[i], err) < 0)
 			goto out;
 	if (tm_klab_trace_start(lab, run->base_port, (uint16_t)(run->base_port + TM_KCONN_MAX),
 	    err) < 0)

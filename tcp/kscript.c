@@ -64,6 +64,7 @@ rec(struct krunner *r, uint64_t t, enum tm_krec_kind kind, int c, const char *fm
 	e->dt_ns = t >= r->tprev ? t - r->tprev : 0;
 	e->timer_ns = kind == KR_OUT ? r->seg_timer : 0;
 	e->kind = kind;
+	e->step = kind == KR_TRACE ? -1 : r->step;
 	e->c = c;
 	va_start(ap, fmt);
 	vsnprintf(e->text, sizeof(e->text), fmt, ap);
@@ -420,7 +421,7 @@ step_app(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 			rec(r, now, KR_APP, st->c, "%s = %s", name, strerror((int)-res));
 			fail(r, "c%d: %s failed: %s", st->c, name, strerror((int)-res));
 		} else {
-			rec(r, now, KR_APP, st->c, "%s", name);
+			rec(r, now, KR_APP, st->op == KS_LISTEN ? -1 : st->c, "%s", name);
 		}
 	}
 	r->tprev = r->ops->now(r);
@@ -581,7 +582,7 @@ krunner_run(struct krunner *r, struct td_err *err)
 	int n;
 
 	r->t0 = r->tprev = r->ops->now(r);
-	for (st = r->scen->steps; st->op != KS_END; st++) {
+	for (st = r->scen->steps; st->op != KS_END; st++, r->step++) {
 		if (st->c >= TM_KCONN_MAX)
 			return td_errf(err, EINVAL, "scenario %s: connection %d out of range",
 			    r->scen->name, st->c);
@@ -675,17 +676,17 @@ tm_krun_print(const struct tm_krun *run, FILE *fp)
 	free(v);
 }
 
-/* The records two runs must agree on, by section. */
+/* Does a record take part in the comparison? */
 static bool
-in_section(const struct tm_krec *e, enum tm_krec_kind kind)
+compared(const struct tm_krec *e)
 {
-	if (e->kind != kind)
-		return false;
-	if (kind == KR_CHECK)
+	if (e->kind == KR_OUT)
+		return true;
+	if (e->kind == KR_CHECK)
 		return strncmp(e->text, "trace ", 6) != 0;
-	if (kind == KR_TRACE)
+	if (e->kind == KR_TRACE)
 		return strstr(e->text, "_reset") == NULL;
-	return true;
+	return false;
 }
 
 /*
@@ -702,7 +703,7 @@ same(const struct tm_krec *k, const struct tm_krec *m)
 	uint64_t t;
 	int64_t d;
 
-	if (k->c != m->c)
+	if (k->kind != m->kind || k->c != m->c)
 		return false;
 	if (k->kind == KR_CHECK && sscanf(k->text, "ss %15s timer %u", sk, &tk) == 2 &&
 	    sscanf(m->text, "ss %15s timer %u", sm, &tm_) == 2)
@@ -729,53 +730,72 @@ cmp_line(const struct tm_krec *e, char *buf, size_t cap)
 	else
 		snprintf(who, sizeof(who), "-");
 	if (e->kind == KR_OUT)
-		snprintf(buf, cap, "%8.3f +%-7.3f %-3s %s", (double)e->t_ns / 1e9,
-		    (double)e->dt_ns / 1e9, who, e->text);
+		snprintf(buf, cap, "%7.3f %-3s %s %s  (+%.3f)", (double)e->t_ns / 1e9, who,
+		    rec_kinds[e->kind], e->text, (double)e->dt_ns / 1e9);
 	else
-		snprintf(buf, cap, "%8.3f %-3s %s", (double)e->t_ns / 1e9, who, e->text);
+		snprintf(buf, cap, "%7.3f %-3s %s %s", (double)e->t_ns / 1e9, who,
+		    rec_kinds[e->kind], e->text);
 }
 
-/* Next record of a section at or after *i, NULL at the end. */
+/* Next record of step (or of the trace, step -1) at or after *i; NULL at the end. */
 static const struct tm_krec *
-next_in(const struct tm_krun *run, size_t *i, enum tm_krec_kind kind)
+next_of(const struct tm_krun *run, size_t *i, int step)
 {
-	while (*i < run->nrec && !in_section(&run->rec[*i], kind))
+	while (*i < run->nrec && (run->rec[*i].step != step ||
+	    (step < 0 && !compared(&run->rec[*i])) ||
+	    (run->rec[*i].kind == KR_CHECK && !compared(&run->rec[*i]))))
 		(*i)++;
 	return *i < run->nrec ? &run->rec[(*i)++] : NULL;
+}
+
+static int
+last_step(const struct tm_krun *run)
+{
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < run->nrec; i++)
+		if (run->rec[i].step > n)
+			n = run->rec[i].step;
+	return n;
 }
 
 int
 tm_krun_compare(const struct tm_krun *k, const struct tm_krun *m, FILE *fp)
 {
-	static const struct {
-		enum tm_krec_kind kind;
-		const char	*title;
-	} sections[] = {
-		{ KR_OUT, "segments sent (time, +since the previous step)" },
-		{ KR_CHECK, "checkpoints" },
-		{ KR_TRACE, "trace (state changes, SYN-ACK retransmissions)" },
-	};
 	const struct tm_krec *ek, *em;
 	char a[128], b[128];
-	size_t s, i, j;
-	int diffs = 0;
+	int step, nstep, diffs = 0;
+	size_t i, j;
 	bool ok;
 
-	for (s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
-		if (fp != NULL)
-			fprintf(fp, "  %-62s | model\n", sections[s].title);
+	nstep = last_step(k) > last_step(m) ? last_step(k) : last_step(m);
+	if (fp != NULL)
+		fprintf(fp, "  %-66s | %s\n", "kernel (time, who, what, +since the previous step)",
+		    "model");
+	/* The ladders, step by step, then the traces (step -1). */
+	for (step = 0; step <= nstep + 1; step++) {
+		int s = step <= nstep ? step : -1;
+
+		if (s < 0 && fp != NULL)
+			fprintf(fp, "  %-66s | %s\n", "trace (state changes, SYN-ACK retransmissions)",
+			    "model");
 		i = j = 0;
 		for (;;) {
-			ek = next_in(k, &i, sections[s].kind);
-			em = next_in(m, &j, sections[s].kind);
+			ek = next_of(k, &i, s);
+			em = next_of(m, &j, s);
 			if (ek == NULL && em == NULL)
 				break;
-			ok = ek != NULL && em != NULL && same(ek, em);
+			if (ek != NULL && em != NULL)
+				ok = compared(ek) || compared(em) ? same(ek, em) :
+				    strcmp(ek->text, em->text) == 0;
+			else
+				ok = !(ek != NULL && compared(ek)) && !(em != NULL && compared(em));
 			diffs += !ok;
 			cmp_line(ek, a, sizeof(a));
 			cmp_line(em, b, sizeof(b));
 			if (fp != NULL)
-				fprintf(fp, "%c %-62s | %s\n", ok ? ' ' : '!', a, b);
+				fprintf(fp, "%c %-66s | %s\n", ok ? ' ' : '!', a, b);
 		}
 	}
 	return diffs;

@@ -66,6 +66,7 @@ struct tm_kstep {
 };
 
 #define TM_KCONN_MAX	8
+#define TM_KSETS_MAX	16
 
 struct tm_kscen {
 	const char		*name;
@@ -95,6 +96,7 @@ struct tm_krec {
 	uint64_t	 dt_ns;		/* since the previous step */
 	uint64_t	 timer_ns;	/* model: length of the timer that sent it, 0 if none */
 	enum tm_krec_kind kind;
+	int		 step;		/* index of the step that made it; -1: the trace */
 	int		 c;
 	char		 text[96];	/* normalised segment, call, event, checkpoint */
 };
@@ -109,6 +111,9 @@ struct tm_krun {
 	bool			 failed;
 	char			 why[256];	/* first failure */
 	FILE			*pcap_fp;	/* if set, every packet is written here */
+	/* Extra sysctls ("net.ipv4.tcp_fin_timeout", "3"), set after the scenario's. */
+	const char		*set_name[TM_KSETS_MAX], *set_value[TM_KSETS_MAX];
+	size_t			 nsets;
 };
 
 /* The scenarios (tcp/kscen.c), ending with a NULL name. */
@@ -129,11 +134,12 @@ int	tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen,
 
 /*
  * Put a kernel run and a model run of one scenario side by side on fp (if
- * not NULL), marking with '!' each pair that differs: segments sent (in
- * their normalised form, each time since its previous step within max(20
- * ms, 5 %) plus the kernel's timer-wheel slack), checkpoints (states, timers
- * within 1 s, SO_ERROR) and the projected trace (state changes).  Returns
- * the number of differences.
+ * not NULL): the two ladders step by step, then the two traces, marking with
+ * '!' each row that differs: segments sent (in their normalised form, each
+ * time since its previous step within max(20 ms, 5 % of the timer) plus the
+ * kernel's timer-wheel slack), checkpoints (states, timers within 1 s,
+ * SO_ERROR) and the projected trace (state changes, SYN-ACK
+ * retransmissions).  Returns the number of differences.
  */
 int	tm_krun_compare(const struct tm_krun *kernel, const struct tm_krun *model, FILE *fp);
 

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcpdoctor sim --against-kernel [SCENARIO] [--set KNOB=VALUE]...
+ *
+ * Plays one conformance scenario (tcp/kscen.c) against this host's kernel
+ * in a throwaway network namespace, with a TUN device as the wire (tcp/klab.c),
+ * then through the model with the linux profile read from that namespace's
+ * sysctls, and prints both runs side by side with the differences marked.
+ * The namespace lives in a child process, so it disappears with it; the
+ * child also removes its tracefs instance on SIGINT/SIGTERM.  Root only.
+ */
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "collectors/snapshot.h"
+#include "collectors/sysctl.h"
+#include "tcp/klab.h"
+#include "tcp/kscript.h"
+#include "tcp/tm.h"
+
+static struct tm_klab *live_lab;
+
+static void
+on_signal(int sig)
+{
+	if (live_lab != NULL)
+		tm_klab_leave(live_lab);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+list_kscens(FILE *fp)
+{
+	const struct tm_kscen *sc;
+
+	fprintf(fp, "scenarios for --against-kernel (KERNEL-FACTS reference, what it shows):\n");
+	for (sc = tm_kscens; sc->name != NULL; sc++)
+		fprintf(fp, "  %-22s %-4s %s\n", sc->name, sc->source, sc->summary);
+}
+
+/* The child: both legs in a new namespace.  Exit 0 agree, 1 differ, else a sysexits value. */
+static int
+child(struct td_ctx *ctx, const struct tm_kscen *sc, struct tm_krun *run)
+{
+	struct tm_klab lab;
+	struct td_err err = { 0 };
+	struct td_sysctls sys;
+	struct tm_profile prof;
+	struct tm_krun mrun = { 0 };
+	struct utsname u;
+	int ret, diffs;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (tm_klab_enter(&lab, (unsigned int)getpid() % 62500, &err) < 0)
+		return cmd_fail_err(ctx, &err);
+	live_lab = &lab;
+	ret = tm_krun_kernel(&lab, sc, run, &err);
+	tm_klab_leave(&lab);
+	live_lab = NULL;
+	if (ret < 0)
+		return cmd_fail_err(ctx, &err);
+	if (sysctl_read("/proc", &sys, &err) < 0)
+		return cmd_fail_err(ctx, &err);
+	prof = tm_profile_from_sysctls(&sys);
+	mrun.family = run->family;
+	mrun.base_port = run->base_port;
+	mrun.kaddr = run->kaddr;
+	mrun.paddr = run->paddr;
+	if (tm_krun_model(&prof, sc, &mrun, TM_KMUT_NONE, &err) < 0) {
+		tm_krun_free(&mrun);
+		return cmd_fail_err(ctx, &err);
+	}
+	fprintf(ctx->out, "scenario %s (%s): %s\n", sc->name, sc->source, sc->summary);
+	if (uname(&u) == 0)
+		fprintf(ctx->out, "kernel   %s %s, in a throwaway namespace over TUN, %s\n", u.sysname,
+		    u.release, run->family == AF_INET6 ? "IPv6" : "IPv4");
+	fprintf(ctx->out, "model    profile %s from the namespace's sysctls\n\n", prof.name);
+	diffs = tm_krun_compare(run, &mrun, ctx->out);
+	if (run->failed)
+		fprintf(ctx->out, "\nkernel: differs from the scenario's expectation (KERNEL-FACTS %s): %s\n",
+		    sc->source, run->why);
+	else
+		fprintf(ctx->out, "\nkernel: as the scenario expects (KERNEL-FACTS %s)\n", sc->source);
+	if (diffs == 0)
+		fprintf(ctx->out, "model:  agrees with the kernel\n");
+	else
+		fprintf(ctx->out, "model:  differs from the kernel in %d place%s (marked !)%s%s\n",
+		    diffs, diffs == 1 ? "" : "s", sc->model_todo ? "; known: " : "",
+		    sc->model_todo ? sc->model_todo : "");
+	fflush(ctx->out);
+	tm_krun_free(&mrun);
+	return run->failed || diffs ? 1 : 0;
+}
+
+int
+sim_against_kernel(struct td_ctx *ctx, const char *name, const char *const *sets,
+    unsigned int nsets)
+{
+	static char names[TM_KSETS_MAX][128], values[TM_KSETS_MAX][32];
+	const struct tm_kscen *sc;
+	const struct tm_knob *k;
+	struct tm_krun run = { 0 };
+	unsigned int i;
+	pid_t pid;
+	int st = 0;
+
+	if (name == NULL) {
+		list_kscens(ctx->out);
+		return TD_EXIT_OK;
+	}
+	if (ctx->format != TD_FMT_TABLE)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "--against-kernel prints a table only");
+	if ((sc = tm_kscen_find(name)) == NULL)
+		return cmd_fail(ctx, TD_EXIT_USAGE,
+		    "unknown scenario '%s' for --against-kernel (run `tcpdoctor sim --against-kernel` for the list)",
+		    name);
+	if (nsets > TM_KSETS_MAX)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "too many --set options (at most %d)", TM_KSETS_MAX);
+	for (i = 0; i < nsets; i++) {
+		const char *eq = strchr(sets[i], '=');
+		char knob[64], *end;
+
+		if (eq == NULL || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof(knob))
+			return cmd_fail(ctx, TD_EXIT_USAGE, "--set: '%s' is not KNOB=VALUE", sets[i]);
+		snprintf(knob, sizeof(knob), "%.*s", (int)(eq - sets[i]), sets[i]);
+		if ((k = tm_knob_find(knob)) == NULL)
+			return cmd_fail(ctx, TD_EXIT_USAGE, "--set: unknown knob '%s' (see `tcpdoctor explain knobs`)",
+			    knob);
+		if (k->sysctl < 0 || k->sysctl >= TD_SYS_MAX)
+			return cmd_fail(ctx, TD_EXIT_USAGE,
+			    "--set: knob '%s' is not a sysctl, so the kernel cannot be given it", knob);
+		errno = 0;
+		(void)strtoll(eq + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || end == eq + 1)
+			return cmd_fail(ctx, TD_EXIT_USAGE, "--set: '%s' is not a number", eq + 1);
+		snprintf(names[i], sizeof(names[i]), "%s", td_sysctl_fields[k->sysctl].name);
+		snprintf(values[i], sizeof(values[i]), "%s", eq + 1);
+		run.set_name[i] = names[i];
+		run.set_value[i] = values[i];
+	}
+	run.nsets = nsets;
+	if (geteuid() != 0)
+		return cmd_fail(ctx, TD_EXIT_NOPERM,
+		    "--against-kernel needs root (a network namespace, a TUN device and tracefs)");
+	if (access("/dev/net/tun", R_OK | W_OK) != 0)
+		return cmd_fail(ctx, TD_EXIT_UNAVAILABLE, "/dev/net/tun: %s (is the tun module loaded?)",
+		    strerror(errno));
+	run.family = ctx->family == AF_INET6 ? AF_INET6 : AF_INET;
+	run.base_port = 20000;
+	fflush(ctx->out);
+	fflush(stderr);
+	if ((pid = fork()) < 0)
+		return cmd_fail(ctx, TD_EXIT_OSERR, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int code = child(ctx, sc, &run);
+
+		fflush(ctx->out);
+		_exit(code);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return cmd_fail(ctx, TD_EXIT_OSERR, "waitpid: %s", strerror(errno));
+	if (!WIFEXITED(st))
+		return cmd_fail(ctx, TD_EXIT_SOFTWARE, "the lab process died (signal %d)",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return WEXITSTATUS(st);
+}
