@@ -14,7 +14,7 @@
 #include "collectors/snapshot.h"
 #include "tcp/sim.h"
 
-#define BATCH	64
+#define BATCH	8
 #define SECONDS	2.0
 
 static double

@@ -303,12 +303,17 @@ tm_transition_legal(const struct tm_profile *p, enum tm_obj obj, enum tm_state f
     enum tm_event_id ev, enum tm_state to)
 {
 	unsigned int want = profile_flag(p);
+	const uint8_t key[4] = { (uint8_t)obj, (uint8_t)from, (uint8_t)to, (uint8_t)ev };
+	uint32_t k, r;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(table); i++)
-		if (table[i].from == from && table[i].to == to && table[i].event == ev &&
-		    table[i].obj == obj && (table[i].flags & want))
+	/* obj, from, to, event are the first four bytes of a row: compare them at once. */
+	memcpy(&k, key, 4);
+	for (i = 0; i < ARRAY_SIZE(table); i++) {
+		memcpy(&r, &table[i].obj, 4);
+		if (r == k && (table[i].flags & want))
 			return true;
+	}
 	return false;
 }
 

@@ -133,7 +133,7 @@ enum tm_tr_flag {
 	TM_TR_KERNEL	= 1 << 2,	/* kernel-only (not in RFC 9293), F21 / Part B #22 */
 };
 
-struct tm_transition {
+struct tm_transition {			/* obj, from, to, event: adjacent bytes, in this order */
 	uint8_t		 obj;		/* enum tm_obj */
 	uint8_t		 from, to;	/* enum tm_state; from == to: a traced self-edge */
 	uint8_t		 event;		/* enum tm_event_id */
