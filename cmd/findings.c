@@ -363,7 +363,8 @@ findings_prometheus(FILE *fp, const struct check_report *r)
 			prom_label(fp, f->id);
 			fputs("\",subject=\"", fp);
 			prom_label(fp, f->subject);
-			fprintf(fp, "\",severity=\"%s\"} %d\n", td_severity_name(f->severity), (int)f->severity);
+			/* No severity label: a series must not change identity when it worsens. */
+			fprintf(fp, "\"} %d\n", (int)f->severity);
 		}
 	}
 

@@ -36,7 +36,7 @@ expect_eq "file mode 0644" "$(stat -c %a "$dir/textfile/tcpdoctor.prom")" 644
 check "promtool check metrics" sh -c "promtool check metrics < '$dir/textfile/tcpdoctor.prom'"
 prom="$dir/textfile/tcpdoctor.prom"
 check "status gauge" grep -qx 'tcpdoctor_check_status 1' "$prom"
-check "finding with escaped subject" grep -qxF "tcpdoctor_finding_severity{id=\"close_wait.leak\",subject=\"lk\\\"y\\\\srv[$spid]\",severity=\"warning\"} 2" "$prom"
+check "finding with escaped subject" grep -qxF "tcpdoctor_finding_severity{id=\"close_wait.leak\",subject=\"lk\\\"y\\\\srv[$spid]\"} 2" "$prom"
 check "CLOSE_WAIT gauge" grep -qx 'tcpdoctor_sockets{state="CLOSE_WAIT"} 6' "$prom"
 check "counters end in _total" grep -q '^tcpdoctor_listen_overflows_total [0-9]' "$prom"
 check "gauges do not" grep -q '^tcpdoctor_sockstat_tw [0-9]' "$prom"

@@ -170,6 +170,37 @@ START_TEST(test_syn_flood_cookies_delta)
 }
 END_TEST
 
+/* IPv6: sources in one /48 are one prefix, whatever their host bits. */
+START_TEST(test_syn_flood_ipv6_prefixes)
+{
+	struct synth_run r;
+	const struct td_finding *f;
+	struct td_sock l = synth_sock6(TD_ST_LISTEN, "::", 443, "::", 0), q;
+	char src[64];
+	int i;
+
+	synth_begin(&r, "syn_flood");
+	l.wqueue = 16;
+	synth_feed(&r, &l);
+	for (i = 0; i < 17; i++) {
+		snprintf(src, sizeof(src), "2001:db8:%x::%x", i < 9 ? 1 : 2, i + 1);
+		q = synth_sock6(TD_ST_SYN_RECV, "2001:db8:ffff::1", 443, src, 40000 + i);
+		q.kind = TD_SK_REQ;
+		q.inode = 0;
+		synth_feed(&r, &q);
+	}
+	synth_finish(&r);
+	f = synth_find(&r, "syn_flood.listener");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->subject, "[::]:443");	/* the listener it belongs to */
+	ck_assert_int_eq(synth_ev(f, "backlog"), 16);		/* matched the :: listener */
+	ck_assert_int_ge(synth_ev(f, "distinct_sources"), 16);
+	ck_assert_int_eq(synth_ev(f, "distinct_prefixes"), 2);
+	ck_assert_int_eq(synth_ev(f, "spoofed"), 0);
+	synth_end(&r);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -182,6 +213,7 @@ test_suite(void)
 	tcase_add_test(tc, test_syn_flood_cookies_off);
 	tcase_add_test(tc, test_syn_flood_cookies_always);
 	tcase_add_test(tc, test_syn_flood_cookies_delta);
+	tcase_add_test(tc, test_syn_flood_ipv6_prefixes);
 	suite_add_tcase(s, tc);
 	return s;
 }

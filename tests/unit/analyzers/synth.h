@@ -87,6 +87,18 @@ synth_sock(int state, const char *src, int sport, const char *dst, int dport)
 	return sk;
 }
 
+/* The same for IPv6. */
+static inline struct td_sock
+synth_sock6(int state, const char *src, int sport, const char *dst, int dport)
+{
+	struct td_sock sk = synth_sock(state, "0.0.0.0", sport, "0.0.0.0", dport);
+
+	sk.family = AF_INET6;
+	inet_pton(AF_INET6, src, &sk.src);
+	inet_pton(AF_INET6, dst, &sk.dst);
+	return sk;
+}
+
 struct synth_run {
 	struct td_snapshot	snap;
 	struct td_config	cfg;

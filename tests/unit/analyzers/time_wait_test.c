@@ -164,6 +164,33 @@ START_TEST(test_time_wait_rate)
 }
 END_TEST
 
+/* tcp_tw_reuse=2 (the default) reuses TIME_WAIT on loopback only, IPv6 included. */
+START_TEST(test_time_wait_reuse_loopback_only)
+{
+	struct synth_run r;
+	struct td_sock sk;
+	const struct td_finding *f;
+	int i;
+
+	synth_begin(&r, "time_wait");
+	synth_sys(&r.snap, TD_SYS_PORT_RANGE, 40000);
+	r.snap.sys.s[TD_SYS_PORT_RANGE].v[1] = 40009;
+	for (i = 0; i < 10; i++) {
+		sk = synth_sock6(TD_ST_TIME_WAIT, "::1", 40000 + i, "::1", 7000);
+		synth_feed(&r, &sk);
+		sk = synth_sock6(TD_ST_TIME_WAIT, "2001:db8::1", 40000 + i, "2001:db8::2", 7000);
+		synth_feed(&r, &sk);
+	}
+	synth_finish(&r);
+	ck_assert_uint_eq(r.out.n, 1);
+	f = synth_find(&r, "time_wait.port_exhaustion");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->subject, "[2001:db8::2]:7000");
+	ck_assert_int_eq(synth_ev(f, "reuse_applies"), 0);
+	synth_end(&r);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -176,6 +203,7 @@ test_suite(void)
 	tcase_add_test(tc, test_time_wait_s6_bucket_overflow);
 	tcase_add_test(tc, test_time_wait_recycle_flagged);
 	tcase_add_test(tc, test_time_wait_rate);
+	tcase_add_test(tc, test_time_wait_reuse_loopback_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
