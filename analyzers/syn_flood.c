@@ -194,9 +194,13 @@ sf_report(const struct analyzer_ctx *ax, const struct sf_agg *a, int64_t cookies
 	return 0;
 }
 
+/*
+ * Findings from the counters alone.  listener_found: a listener finding
+ * already carries the cookie counters, so they are not repeated.
+ */
 static int
-sf_counters_only(const struct analyzer_ctx *ax, int64_t cookies, struct td_findings *out,
-    struct td_err *err)
+sf_counters_only(const struct analyzer_ctx *ax, int64_t cookies, bool listener_found,
+    struct td_findings *out, struct td_err *err)
 {
 	uint64_t docookies = 0, drop = 0, sent = 0;
 	bool sb1 = true, sb2 = true, sb3 = true;
@@ -235,7 +239,7 @@ sf_counters_only(const struct analyzer_ctx *ax, int64_t cookies, struct td_findi
 			td_reco_sysctl(f, ax->snap, TD_SYS_SYNCOOKIES, "1",
 			    "with tcp_syncookies=1 a full SYN queue answers with cookies instead of dropping legitimate clients");
 	}
-	if (cookies != 2 && docookies > 0) {
+	if (cookies != 2 && docookies > 0 && !listener_found) {
 		sev = !sb1 && docookies >= config_get(ax->cfg, TD_TH_SF_COOKIES) ? TD_SEV_WARNING : TD_SEV_INFO;
 		f = td_finding_add(out, err, "syn_flood.cookies", "", sev,
 		    "a SYN queue overflowed and %llu SYNs were answered with cookies (%s)",
@@ -289,7 +293,7 @@ sf_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 	for (i = 0; i < na && out->n - before < SF_REPORT; i++)
 		if (sf_report(ax, &agg[i], cookies, out, err) < 0)
 			return -1;
-	return sf_counters_only(ax, cookies, out, err);
+	return sf_counters_only(ax, cookies, out->n > before, out, err);
 }
 
 const struct analyzer analyzer_syn_flood = {

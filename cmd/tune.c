@@ -143,8 +143,8 @@ tune_text(FILE *fp, const struct td_snapshot *snap, const struct td_findings *fs
 				fputs("#\n# Not sysctls (no line above can do these):\n", fp);
 				any_app = true;
 			}
-			snprintf(buf, sizeof(buf), "%s: %s", fs->v[i].id, r->reason);
-			comment(fp, r->key, buf);
+			snprintf(buf, sizeof(buf), "%s (%s): %s", r->key, fs->v[i].id, r->reason);
+			comment(fp, "-", buf);
 		}
 	return ferror(fp) ? -1 : 0;
 }
