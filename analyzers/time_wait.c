@@ -113,7 +113,7 @@ tw_dest(const struct analyzer_ctx *ax, const struct tw_state *st, const struct t
 	td_ep_str(&k->src, 0, src, sizeof(src));
 	td_ep_str(&k->dst, k->dport, dst, sizeof(dst));
 	f = td_finding_add(out, err, "time_wait.port_exhaustion", dst, sev,
-	    "%s -> %s uses %llu of %lld usable ephemeral ports (%llu TIME_WAIT, %llu ESTABLISHED): %s; sustainable rate without reuse %.0f new connections/s",
+	    "%s -> %s uses %llu of %lld usable ephemeral ports (%llu TIME_WAIT, %llu ESTABLISHED): %s; sustainable rate without reuse %.3g new connections/s",
 	    src, dst, (unsigned long long)e->count, (long long)usable,
 	    (unsigned long long)tw, (unsigned long long)est,
 	    ratio >= 1.0 ? "exhausted, connect() to it fails with EADDRNOTAVAIL" : "close to exhaustion",

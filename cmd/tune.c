@@ -113,9 +113,10 @@ tune_text(FILE *fp, const struct td_snapshot *snap, const struct td_findings *fs
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(fp, "# /etc/sysctl.d/90-tcpdoctor.conf\n"
-	    "# Written by tcpdoctor tune for %s (kernel %s%s%s) at %s from %zu findings.\n"
+	    "# Written by tcpdoctor tune for %s (kernel %s%s%s) at %s from %zu finding%s.\n"
 	    "# Printed, not applied: review every line, then run `sysctl --system`.\n",
-	    m->host, m->kernel, m->netns[0] != '\0' ? ", netns " : "", m->netns, when, fs->n);
+	    m->host, m->kernel, m->netns[0] != '\0' ? ", netns " : "", m->netns, when, fs->n,
+	    fs->n == 1 ? "" : "s");
 	if (n == 0)
 		fputs("#\n# No finding asks for a sysctl change on this host.\n", fp);
 	for (i = 0; i < n; i++) {
