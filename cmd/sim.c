@@ -75,15 +75,20 @@ rel_learn(struct rel *r, const struct tm_seg *s)
 	e->isn = s->seq;
 }
 
-/* Relative seq and ack; has_* false when the ISN is unknown. */
+/*
+ * Relative seq and ack (signed: a segment of an older incarnation is
+ * negative); false in *has_seq / *has_ack when the ISN is unknown.
+ */
 static void
-rel_of(struct rel *r, const struct tm_seg *s, int64_t *seq, int64_t *ack)
+rel_of(struct rel *r, const struct tm_seg *s, int64_t *seq, int64_t *ack, bool *has_seq, bool *has_ack)
 {
 	struct isn_ent *e = rel_find(r, &s->src.a, s->sport, s->dport);
 	struct isn_ent *b = rel_find(r, &s->dst.a, s->dport, s->sport);
 
-	*seq = e ? (int64_t)(uint32_t)(s->seq - e->isn) : -1;
-	*ack = b && (s->flags & TM_ACK) ? (int64_t)(uint32_t)(s->ack - b->isn) : -1;
+	*has_seq = e != NULL;
+	*has_ack = b != NULL && (s->flags & TM_ACK);
+	*seq = e ? (int64_t)(int32_t)(s->seq - e->isn) : 0;
+	*ack = *has_ack ? (int64_t)(int32_t)(s->ack - b->isn) : 0;
 }
 
 static void
@@ -122,20 +127,21 @@ seg_label(struct rel *r, const struct tm_seg *s, bool rtx, char *buf, size_t len
 {
 	char fl[12];
 	int64_t seq, ack;
+	bool hs, ha;
 	size_t n;
 
 	flags_str(s->flags, fl);
-	rel_of(r, s, &seq, &ack);
+	rel_of(r, s, &seq, &ack, &hs, &ha);
 	n = (size_t)snprintf(buf, len, "%s", fl);
-	if (seq >= 0 && s->len > 0)
+	if (hs && s->len > 0)
 		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " %" PRId64 ":%" PRId64, seq,
 		    seq + s->len);
-	else if (seq >= 0)
+	else if (hs)
 		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " seq %" PRId64, seq);
 	else
 		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " seq %" PRIu32, s->seq);
 	if (s->flags & TM_ACK) {
-		if (ack >= 0)
+		if (ha)
 			n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " ack %" PRId64, ack);
 		else
 			n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " ack %" PRIu32, s->ack);
@@ -288,6 +294,13 @@ ladder_row(struct ladder *l, const struct tm_effect *fx, bool rtx)
 			l->last_in_hidden[h] = !is_host_addr(w, &fx->u.seg.seg.src) &&
 			    ext_hidden(l, &fx->u.seg.seg.src);
 		}
+		if (fx->reason == NULL || (h < TM_MAX_HOSTS && l->last_in_hidden[h]))
+			return;
+		/* A duplicated or delayed copy: drawn when it arrives. */
+		seg_label(&l->rel, &fx->u.seg.seg, false, label, sizeof(label));
+		arrow(mid, sizeof(mid), label, h == 1, false);
+		snprintf(text, sizeof(text), "(arrives: %s)", fx->reason);
+		row(l, fx->at, "", mid, text);
 		return;
 	case TM_FX_SEG_OUT:
 	case TM_FX_SEG_DROP:
@@ -398,12 +411,13 @@ seg_json(struct rel *r, const struct tm_seg *s)
 {
 	char fl[12], a[64], b[64];
 	int64_t seq, ack;
+	bool hs, ha;
 	json_t *o, *opts;
 
 	flags_str(s->flags, fl);
 	addr_str(&s->src, a, sizeof(a));
 	addr_str(&s->dst, b, sizeof(b));
-	rel_of(r, s, &seq, &ack);
+	rel_of(r, s, &seq, &ack, &hs, &ha);
 	opts = json_array();
 	if (s->has_mss)
 		json_array_append_new(opts, json_string("mss"));
@@ -419,9 +433,9 @@ seg_json(struct rel *r, const struct tm_seg *s)
 	    "src", a, "sport", s->sport, "dst", b, "dport", s->dport, "flags", fl,
 	    "seq", (json_int_t)s->seq, "ack", (json_int_t)s->ack, "len", (json_int_t)s->len,
 	    "win", s->wnd, "options", opts);
-	if (seq >= 0)
+	if (hs)
 		json_object_set_new(o, "rel_seq", json_integer(seq));
-	if (ack >= 0)
+	if (ha)
 		json_object_set_new(o, "rel_ack", json_integer(ack));
 	return o;
 }

@@ -424,7 +424,7 @@ route(struct tm_world *w, int from, const struct tm_seg *s, struct td_err *err)
 	struct tm_qev e;
 	tm_time extra = 0, dup_delay = 0;
 	bool dup = false;
-	const char *drop_why = NULL;
+	const char *drop_why = NULL, *delay_why = NULL, *dup_why = "duplicated by the link";
 	unsigned int i;
 
 	if (to < 0)
@@ -443,10 +443,12 @@ route(struct tm_world *w, int from, const struct tm_seg *s, struct td_err *err)
 			break;
 		case TM_FA_DELAY:
 			extra += f->delay;
+			delay_why = f->desc;
 			break;
 		case TM_FA_DUP:
 			dup = true;
 			dup_delay = f->delay;
+			dup_why = f->desc;
 			break;
 		}
 	}
@@ -461,6 +463,7 @@ route(struct tm_world *w, int from, const struct tm_seg *s, struct td_err *err)
 	/* Only the fields an arrival uses are set (this is the hot path). */
 	e.kind = Q_ARRIVE;
 	e.host = (uint16_t)to;
+	e.why = delay_why;
 	e.seg = *s;
 	e.seg.payload = NULL;
 	e.at = w->now + l->delay + extra;
@@ -470,6 +473,7 @@ route(struct tm_world *w, int from, const struct tm_seg *s, struct td_err *err)
 		return td_errf(err, ENOMEM, "simulator: out of memory");
 	if (dup) {
 		e.at += dup_delay;
+		e.why = dup_why;
 		if (q_push(w, &e) < 0)
 			return td_errf(err, ENOMEM, "simulator: out of memory");
 	}
@@ -647,7 +651,7 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 			fx.kind = TM_FX_SEG_IN;
 			fx.obj = TM_OBJ_FULL;
 			fx.sock = 0;
-			fx.reason = NULL;
+			fx.reason = e.why;
 			fx.u.seg.seg = e.seg;
 			fx.u.seg.rtx = false;
 			fx.u.seg.to_host = e.host;

@@ -99,6 +99,7 @@ struct tm_qev {
 	uint16_t	host;
 	uint32_t	idx;		/* action index, or timer sock id */
 	uint8_t		obj, timer;
+	const char	*why;		/* arrival of a duplicated or delayed copy: the rule */
 	struct tm_seg	seg;
 };
 

@@ -271,6 +271,53 @@ START_TEST(test_part_c_e2_fin_wait2)
 }
 END_TEST
 
+/* F19: tcp_retries2=3 and the path cut: ETIMEDOUT about 3 s after the send. */
+START_TEST(test_part_a_f19_retries2)
+{
+	const struct tm_effect *e;
+	tm_time sent[8];
+	size_t i;
+	bool etimedout = false;
+
+	load("host client 198.18.0.1 tcp_retries2=3\nhost server 198.18.0.2\n"
+	    "link client server delay 1ms\n"
+	    "at 0 server listen 80 as L\nat 0 client connect server:80 from 31000 as c\n"
+	    "fault drop *>* after 0.5\nat 1 client send c 100\n", NULL);
+	ck_assert_uint_ge(seg_times(0, TM_ACK | TM_PSH, sent, 8), 4);
+	e = find_state(0, TM_OBJ_FULL, TM_ESTABLISHED, TM_CLOSE);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->u.st.event, TM_E_TMR_RTX);
+	near(e->at - sent[0], TM_SEC(3), "ETIMEDOUT after the send");
+	ck_assert_uint_eq(w.hosts[0].counters[TM_C_ABORT_ON_TIMEOUT], 1);
+	ck_assert_uint_eq(w.hosts[0].counters[TM_C_ESTAB_RESETS], 1);
+	ck_assert_uint_eq(w.hosts[0].counters[TM_C_OUT_RSTS], 0);
+	for (i = 0; i < w.nlog; i++)
+		if (w.log[i].kind == TM_FX_APP && w.log[i].u.app.err == ETIMEDOUT)
+			etimedout = true;
+	ck_assert(etimedout);
+	teardown();
+}
+END_TEST
+
+/* T4: an old duplicate of received data is answered at once with a D-SACK. */
+START_TEST(test_part_c_t4_dsack)
+{
+	size_t i;
+	bool dsack = false;
+
+	load("host client 198.18.0.1\nhost server 198.18.0.2\nlink client server delay 1ms\n"
+	    "at 0 server listen 80 as L\nat 0 client connect server:80 from 31000 as c\n"
+	    "fault dup 600ms client>server data nth 1\nat 1 client send c 10\n", NULL);
+	for (i = 0; i < w.nlog; i++)
+		if (w.log[i].kind == TM_FX_SEG_OUT && w.log[i].host == 1 && w.log[i].u.seg.seg.nsack == 1 &&
+		    w.log[i].at >= TM_MS(1600))
+			dsack = true;
+	ck_assert(dsack);
+	ck_assert_uint_eq(w.hosts[1].counters[TM_C_DSACK_OLD_SENT], 1);
+	teardown();
+}
+END_TEST
+
 /* Every named scenario runs under both profiles without a model error and quiesces. */
 START_TEST(test_scenarios_all)
 {
@@ -436,6 +483,8 @@ test_suite(void)
 	tcase_add_test(tc, test_part_c_e4_t2_accept_queue);
 	tcase_add_test(tc, test_part_c_t6_syncookies);
 	tcase_add_test(tc, test_part_c_e2_fin_wait2);
+	tcase_add_test(tc, test_part_a_f19_retries2);
+	tcase_add_test(tc, test_part_c_t4_dsack);
 	tcase_add_loop_test(tc, test_scenarios_all, 0, (int)(2 * n));
 	tcase_add_loop_test(tc, test_script_errors, 0, (int)(sizeof(bad_scripts) / sizeof(bad_scripts[0])));
 	suite_add_tcase(s, tc);
