@@ -383,8 +383,11 @@ setopt(struct model *m, uint32_t sock, const char *name, long val, long *res, st
 	struct tm_app a;
 	int opt;
 
-	if (strcmp(name, "linger") == 0 && val == 0)
+	/* SO_LINGER {1, 0} is the model's linger0 switch; other lingers are not modelled. */
+	if (strcmp(name, "linger") == 0 && val == 0) {
 		name = "linger0";
+		val = 1;
+	}
 	if ((opt = tm_sockopt_parse(name)) < 0)
 		return td_errf(err, EINVAL, "model: socket option '%s' is not modelled", name);
 	memset(&a, 0, sizeof(a));

@@ -445,6 +445,64 @@ static const struct tm_kstep close_unread[] = {
 	END
 };
 
+/* Part B #18: SO_LINGER {1, 0}: close() aborts with a RST at once. */
+static const struct tm_kstep close_linger0[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	SOCKOPT(0, "linger", 0),
+	CLOSE(0),
+	OUT(0, 0, "R. 1 1 0"),
+	SS(0, "none", 0),
+	END
+};
+
+/*
+ * The peer closes first and never ACKs our FIN: LAST_ACK retransmits it
+ * (a tail loss probe, then the RTO), until the ACK ends it.
+ */
+static const struct tm_kstep last_ack_rtx[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	IN(0, "F. 1 1 0"),
+	OUT(0, 0, ". 1 2 0"),
+	CLOSE(0),
+	OUT(0, 0, "F. 1 2 0"),
+	OUT(200, 0, "F. 1 2 0"),
+	OUT(200, 0, "F. 1 2 0"),
+	IN(0, ". 2 2 0"),
+	SS(0, "none", 0),
+	END
+};
+
+/* E1 with the kernel as the client: active open, then active close to TIME_WAIT. */
+static const struct tm_kstep client_close[] = {
+	CONNECT(0),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	IN(0, "S. 0 1 0 mss,sackok,ws"),
+	OUT(0, 0, ". 1 1 0"),
+	SS(0, "ESTABLISHED", 0),
+	CLOSE(0),
+	OUT(0, 0, "F. 1 1 0"),
+	IN(0, ". 1 2 0"),
+	IN(0, "F. 1 2 0"),
+	OUT(0, 0, ". 2 2 0"),
+	SS(0, "TIME_WAIT", 60000),
+	END
+};
+
+/* Part B #12: an in-window RST that is not exact, to a request socket: a challenge ACK. */
+static const struct tm_kstep rst_syn_recv[] = {
+	LISTEN(8),
+	IN(0, PEER_SYN),
+	OUT(0, 0, KERNEL_SA),
+	IN(0, "R 5 - 0"),
+	OUT(0, 0, ". 1 1 0"),
+	SS(0, "SYN_RECV", 0),
+	IN(0, "R 1 - 0"),
+	SS(0, "none", 0),
+	END
+};
+
 #define HS(c)	#c " LISTEN>SYN_RECV, " #c " SYN_RECV>ESTABLISHED"
 
 const struct tm_kscen tm_kscens[] = {
@@ -530,6 +588,20 @@ const struct tm_kscen tm_kscens[] = {
 	  "c0 FIN_WAIT2>CLOSE" },
 	{ "close-unread", "close() with unread data sends RST", "B18", false, close_unread,
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE, c0 send_reset(TCP_ABORT_ON_CLOSE)" },
+	{ "close-linger0", "SO_LINGER {1, 0}: close() sends RST", "B18", false, close_linger0,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE, c0 send_reset(TCP_STATE)" },
+	{ "last-ack-rtx", "LAST_ACK retransmits the unacknowledged FIN", "E1", false,
+	  last_ack_rtx,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE_WAIT, c0 CLOSE_WAIT>LAST_ACK, "
+	  "c0 LAST_ACK>CLOSE",
+	  "model has no tail loss probe: the kernel's first FIN retransmission (~200 ms) "
+	  "is a TLP, the RTO comes 200 ms later" },
+	{ "client-close", "the kernel as client: active open, active close, TIME_WAIT", "E1",
+	  true, client_close,
+	  "c0 CLOSE>SYN_SENT, c0 SYN_SENT>ESTABLISHED, c0 ESTABLISHED>FIN_WAIT1, "
+	  "c0 FIN_WAIT1>FIN_WAIT2, c0 FIN_WAIT2>CLOSE" },
+	{ "rst-syn-recv", "RFC 5961: a non-exact RST to a request socket gets a challenge ACK",
+	  "B12", false, rst_syn_recv, "L CLOSE>LISTEN" },
 	{ NULL, NULL, NULL, false, NULL, NULL },
 };
 
