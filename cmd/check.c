@@ -24,18 +24,6 @@
 #include "cmd/findings.h"
 #include "collectors/source.h"
 
-static const char check_help[] =
-    "usage: tcpdoctor [GLOBAL OPTIONS] check [OPTIONS]\n"
-    "  -c, --config FILE      thresholds (default " TD_CONFIG_DEFAULT " if it exists)\n"
-    "      --set S.K=VALUE    set one threshold, e.g. --set close_wait.warning=20\n"
-    "      --only ID,...      run only these analyzers\n"
-    "      --skip ID,...      run all but these analyzers\n"
-    "      --state-file FILE  keep counters and sockets between runs (rates, growth, age)\n"
-    "  -o, --output FILE      write the report to FILE atomically (temporary file + rename)\n"
-    "  -j, --json             same as --format json\n"
-    "      --format FORMAT    table, json, nagios or prometheus\n"
-    "exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n";
-
 /* Write the report with the chosen renderer to fp. */
 static int
 render(FILE *fp, enum td_format fmt, const struct check_report *r)
@@ -154,7 +142,7 @@ check_run(struct td_ctx *ctx, int argc, char **argv)
 			co.output = optarg;
 			break;
 		case 'h':
-			fputs(check_help, ctx->out);
+			cmd_usage(ctx->out, ctx);
 			return TD_EXIT_OK;
 		case ':':
 			return check_failf(ctx, TD_EXIT_UNKNOWN, "option '%s' needs an argument", argv[optind - 1]);

@@ -26,7 +26,16 @@
 const struct cmd td_commands[] = {
 	{ "check",	cmd_check,	CMD_NAGIOS,
 	  "check [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] [--state-file FILE] [-o FILE] [-j | --format FORMAT]",
-	  "diagnose: findings with evidence and fixes; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN" },
+	  "diagnose: findings with evidence and fixes; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+	  "  -c, --config FILE      thresholds (default /etc/tcpdoctor.conf if it exists)\n"
+	  "      --set S.K=VALUE    set one threshold, e.g. --set close_wait.warning=20\n"
+	  "      --only ID,...      run only these analyzers\n"
+	  "      --skip ID,...      run all but these analyzers\n"
+	  "      --state-file FILE  keep counters and sockets between runs (rates, growth, age)\n"
+	  "  -o, --output FILE      write the report to FILE atomically (temporary file + rename)\n"
+	  "  -j, --format F         table, json, nagios or prometheus\n"
+	  "analyzers: syn_flood accept_queue time_wait close_wait orphans dead_peers resets\n"
+	  "exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (any failure)" },
 	{ "explain",	cmd_explain,	0,		"explain [TOPIC]",
 	  "what a TCP state, a knob or a scenario means, answered by the model for this host",
 	  "TOPIC: a state (TIME_WAIT, close-wait, ...), a sysctl (tcp_fin_timeout), knobs, scenarios\n"
@@ -77,7 +86,13 @@ const struct cmd td_commands[] = {
 	  "to TIME_WAIT." },
 	{ "tune",	cmd_tune,	0,
 	  "tune [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] | tune --audit FILE...",
-	  "a sysctl.d snippet from the findings (printed, never applied); --audit judges sysctl files" },
+	  "a sysctl.d snippet from the findings (printed, never applied); --audit judges sysctl files",
+	  "  (no option)        a /etc/sysctl.d/ snippet from the current findings, each line with\n"
+	  "                     its reason, current value and risk; printed, never applied\n"
+	  "  --audit FILE...    judge every TCP line of sysctl.conf or sysctl.d files: fine,\n"
+	  "                     caution, pointless, harmful, obsolete, invalid or unknown\n"
+	  "  -c, --set, --only, --skip   as for check\n"
+	  "  -j, --format json  JSON instead of text" },
 	{ "version",	cmd_version,	CMD_NO_NETNS,	"version",
 	  "print the version" },
 };

@@ -20,15 +20,6 @@
 #include "cmd/exit.h"
 #include "cmd/findings.h"
 
-static const char tune_help[] =
-    "usage: tcpdoctor [GLOBAL OPTIONS] tune [-c FILE] [--set S.K=VALUE] [--only ID,...] [--skip ID,...]\n"
-    "       tcpdoctor [GLOBAL OPTIONS] tune --audit FILE...\n"
-    "  (no option)        a /etc/sysctl.d/ snippet from the current findings; printed, never applied\n"
-    "  --audit FILE...    judge every TCP line of sysctl.conf or sysctl.d files:\n"
-    "                     fine, caution, pointless, harmful, obsolete, invalid or unknown\n"
-    "  -c, --set, --only, --skip   as for check\n"
-    "  -j, --format json  JSON instead of text\n";
-
 /* One sysctl change: the first (worst) finding that asks for it. */
 struct tune_line {
 	const struct td_finding	*f;
@@ -307,7 +298,7 @@ cmd_tune(struct td_ctx *ctx, int argc, char **argv)
 			audit = true;
 			break;
 		case 'h':
-			fputs(tune_help, ctx->out);
+			cmd_usage(ctx->out, ctx);
 			return TD_EXIT_OK;
 		default:
 			return cmd_bad_option(ctx, ch, argc, argv);
