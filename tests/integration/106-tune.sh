@@ -73,6 +73,11 @@ ovf=$(ip netns exec "$ns" awk '/^TcpExt:/ { if (!h) { split($0, n); h = 1 } else
 check "the kernel skipped TIME_WAIT ($ovf overflows)" test "$ovf" -gt 0
 ehash=$(ip netns exec "$ns" sysctl -n net.ipv4.tcp_ehash_entries)
 want=$(( (ehash < 0 ? -ehash : ehash) / 2 ))
+"$TD_BIN" -N "$ns" check -j > "$dir/s6.json"
+expect_eq "S6: check exits 1" "$?" 1
+expect_eq "S6: time_wait.bucket_overflow with the kernel's count and the limit" \
+	"$("$PY" -c 'import json,sys; f=[x for x in json.load(open(sys.argv[1]))["findings"] if x["id"]=="time_wait.bucket_overflow"][0]; e=f["evidence"]; print(f["severity"], e["tw_overflow"], e["tcp_max_tw_buckets"], e["time_wait"])' "$dir/s6.json")" \
+	"warning $ovf 4 $(ip netns exec "$ns" ss -tanH state time-wait | wc -l)"
 "$TD_BIN" -N "$ns" tune > "$dir/snippet.conf"
 expect_eq "tune exits 0" "$?" 0
 check "restores tcp_max_tw_buckets to ehash/2" grep -qx "net.ipv4.tcp_max_tw_buckets = $want" "$dir/snippet.conf"
