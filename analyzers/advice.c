@@ -79,7 +79,7 @@ static enum td_verdict
 need_ints(const struct td_audit_in *in, int n, char *why, size_t len)
 {
 	if (in->nv != n) {
-		WHY("'%s' is not %s", in->value, n == 1 ? "an integer" : "two integers");
+		WHY("'%s' is not %s", in->value, n == 1 ? "an integer" : n == 2 ? "two integers" : "three integers");
 		return TD_VERDICT_INVALID;
 	}
 	return TD_VERDICT_FINE;
@@ -462,6 +462,71 @@ j_int(const struct td_audit_in *in, char *why, size_t len)
 	return TD_VERDICT_FINE;
 }
 
+/* A feature that is on by default and hurts every connection when off. */
+static enum td_verdict
+on_by_default(const struct td_audit_in *in, const char *off, char *why, size_t len)
+{
+	if (need_ints(in, 1, why, len) != TD_VERDICT_FINE)
+		return TD_VERDICT_INVALID;
+	if (in->v[0] == 0) {
+		WHY("%s", off);
+		return TD_VERDICT_HARMFUL;
+	}
+	WHY("on, as by default");
+	return TD_VERDICT_FINE;
+}
+
+static enum td_verdict
+j_sack(const struct td_audit_in *in, char *why, size_t len)
+{
+	return on_by_default(in, "without SACK every loss costs more retransmissions and time", why, len);
+}
+
+static enum td_verdict
+j_window_scaling(const struct td_audit_in *in, char *why, size_t len)
+{
+	return on_by_default(in, "caps every receive window at 64 KiB: throughput on any path with a real RTT collapses",
+	    why, len);
+}
+
+static enum td_verdict
+j_buffers(const struct td_audit_in *in, char *why, size_t len)
+{
+	if (need_ints(in, 3, why, len) != TD_VERDICT_FINE)
+		return TD_VERDICT_INVALID;
+	if (in->v[0] > in->v[1] || in->v[1] > in->v[2]) {
+		WHY("want MIN DEFAULT MAX in increasing order");
+		return TD_VERDICT_INVALID;
+	}
+	if (in->v[2] < 4 * 1024 * 1024) {
+		WHY("a maximum under 4 MiB limits autotuning: long fat paths cannot fill their bandwidth-delay product");
+		return TD_VERDICT_CAUTION;
+	}
+	WHY("per-socket buffer bounds for autotuning; memory per connection grows only when the path needs it");
+	return TD_VERDICT_FINE;
+}
+
+static enum td_verdict
+j_tcp_mem(const struct td_audit_in *in, char *why, size_t len)
+{
+	if (need_ints(in, 3, why, len) != TD_VERDICT_FINE)
+		return TD_VERDICT_INVALID;
+	if (in->v[0] > in->v[1] || in->v[1] > in->v[2]) {
+		WHY("want LOW PRESSURE HIGH (pages) in increasing order");
+		return TD_VERDICT_INVALID;
+	}
+	WHY("host-wide TCP memory in pages; the default is sized from RAM at boot: a fixed value copied from another machine can be far off (TCPMemoryPressures shows pressure)");
+	return TD_VERDICT_CAUTION;
+}
+
+static enum td_verdict
+j_any(const struct td_audit_in *in, char *why, size_t len)
+{
+	(void)in;
+	WHY("no known problem with this setting");
+	return TD_VERDICT_FINE;
+}
+
 /* ---- The table ---- */
 
 const struct td_advice td_advice_table[] = {
@@ -511,6 +576,14 @@ const struct td_advice td_advice_table[] = {
 	  "", j_read_only },
 	{ "net.ipv4.tcp_fack", -1, "legacy forward acknowledgement switch", "no effect", "",
 	  "", "everything", "legacy, no effect (ip-sysctl.rst)", "", j_legacy },
+	{ "net.ipv4.tcp_congestion_control", -1,
+	  "the default congestion control algorithm for new connections", "cubic", "an available algorithm",
+	  "throughput on lossy or long paths (bbr)", "queues, TIME_WAIT, anything about connection states",
+	  "the module must be loaded (net.ipv4.tcp_available_congestion_control)", "unfair sharing with other flows", j_any },
+	{ "net.ipv4.tcp_fastopen", -1,
+	  "TCP Fast Open: bit 1 client, bit 2 server", "1", "1 or 3",
+	  "one round trip on repeat connections", "", "servers also need the TCP_FASTOPEN socket option",
+	  "middleboxes that drop SYNs with data", j_any },
 	{ "net.ipv4.tcp_fin_timeout", TD_SYS_FIN_TIMEOUT,
 	  "how long an orphaned connection (closed by its application) stays in FIN_WAIT2 waiting for the peer's FIN",
 	  "60", "10-60",
@@ -536,6 +609,10 @@ const struct td_advice td_advice_table[] = {
 	  "very low values add traffic on hosts with many idle connections", j_keepalive_time },
 	{ "net.ipv4.tcp_low_latency", -1, "legacy switch for the prequeue", "no effect since 4.14", "",
 	  "", "everything", "legacy, no effect (ip-sysctl.rst)", "", j_legacy },
+	{ "net.ipv4.tcp_mem", -1,
+	  "host-wide TCP memory limits in pages: low, pressure, high", "sized from RAM at boot",
+	  "the default", "TCPMemoryPressures and TCPAbortOnMemory on hosts with very many connections",
+	  "per-socket buffer sizes (tcp_rmem, tcp_wmem)", "", "too low: memory pressure and aborted connections", j_tcp_mem },
 	{ "net.ipv4.tcp_max_orphans", TD_SYS_MAX_ORPHANS,
 	  "host-wide limit of orphaned sockets (closed by the application, not yet finished); over it they are reset",
 	  "depends on memory", "the default, or higher with memory to spare",
@@ -557,6 +634,12 @@ const struct td_advice td_advice_table[] = {
 	  "port exhaustion: lowering it does not free ports safely, it only skips TIME_WAIT's protection",
 	  "per namespace; \"you _must_ not lower the limit artificially\" (ip-sysctl.rst, KERNEL-FACTS F4)",
 	  "lowered: old duplicates can reach new connections", j_max_tw_buckets },
+	{ "net.ipv4.tcp_mtu_probing", -1,
+	  "packetization-layer path MTU discovery: 0 off, 1 after a black hole is detected, 2 always",
+	  "0", "0 or 1", "connections that stall behind ICMP-filtering paths (MTU black holes)", "", "", "", j_any },
+	{ "net.ipv4.tcp_no_metrics_save", -1,
+	  "do not cache per-destination metrics (ssthresh, RTT) when a connection closes", "0", "0 or 1",
+	  "stale cached metrics after a path change", "", "", "", j_any },
 	{ "net.ipv4.tcp_orphan_retries", TD_SYS_ORPHAN_RETRIES,
 	  "retransmissions before an orphaned connection is killed",
 	  "0, which the kernel treats as 8 (more than 100 s at a 200 ms RTO)", "3-8",
@@ -575,6 +658,15 @@ const struct td_advice td_advice_table[] = {
 	  "1: TIME_WAIT ignores RSTs (RFC 1337); 0: an in-window RST ends it", "0", "0 or 1",
 	  "TIME_WAIT assassination", "",
 	  "the ip-sysctl wording reads backwards (KERNEL-FACTS Part B #10)", "", j_rfc1337 },
+	{ "net.ipv4.tcp_rmem", -1,
+	  "receive buffer per socket: min, default, max bytes (autotuning stays within them)",
+	  "4096 131072 6291456", "max of at least the bandwidth-delay product",
+	  "throughput on long fat paths", "queue overflows of any kind", "", "large maxima cost memory only when used", j_buffers },
+	{ "net.ipv4.tcp_sack", -1, "selective acknowledgements (RFC 2018)", "1", "1",
+	  "", "", "", "0 makes loss recovery slow", j_sack },
+	{ "net.ipv4.tcp_slow_start_after_idle", -1,
+	  "restart the congestion window after an idle period", "1", "0 or 1",
+	  "long-lived connections that send in bursts (keep-alive HTTP, RPC) restarting slowly", "", "", "bursts into a path whose state changed", j_any },
 	{ "net.ipv4.tcp_syn_linear_timeouts", TD_SYS_SYN_LINEAR_TIMEOUTS,
 	  "SYN retransmissions at a fixed 1 s before exponential backoff", "4 (since 6.5)", "the default",
 	  "", "", "so connect() times out after about 131 s with the default 6 retries", "", j_int },
@@ -599,6 +691,12 @@ const struct td_advice td_advice_table[] = {
 	{ "net.ipv4.tcp_timestamps", TD_SYS_TIMESTAMPS,
 	  "RFC 7323 timestamps: RTT measurement and PAWS", "1", "1",
 	  "", "", "tcp_tw_reuse depends on them", "0 disables PAWS and TIME_WAIT reuse", j_timestamps },
+	{ "net.ipv4.tcp_window_scaling", -1, "window scaling (RFC 7323)", "1", "1",
+	  "", "", "", "0 caps every window at 64 KiB", j_window_scaling },
+	{ "net.ipv4.tcp_wmem", -1,
+	  "send buffer per socket: min, default, max bytes (autotuning stays within them)",
+	  "4096 16384 4194304", "max of at least the bandwidth-delay product",
+	  "throughput on long fat paths", "queue overflows of any kind", "", "large maxima cost memory only when used", j_buffers },
 	{ "net.ipv4.tcp_tw_recycle", TD_SYS_TW_RECYCLE,
 	  "(removed) fast TIME_WAIT recycling with per-host timestamps",
 	  "gone since Linux 4.12", "absent",

@@ -32,7 +32,7 @@ const char	*td_verdict_name(enum td_verdict v);
 /* What the judge of an entry may look at. */
 struct td_audit_in {
 	const char			*value;		/* as written in the file */
-	int64_t				 v[2];		/* parsed integers */
+	int64_t				 v[3];		/* parsed integers */
 	int				 nv;		/* how many parsed, -1 if not numbers */
 	const struct td_snapshot	*snap;		/* this host (kernel, counters, sysctls) */
 	int				 kmajor, kminor; /* this host's kernel version */

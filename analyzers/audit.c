@@ -154,15 +154,15 @@ add(struct td_audit *a)
 	return &a->v[a->n++];
 }
 
-/* Up to two integers separated by blanks; -1 when anything else is there. */
+/* Up to three integers separated by blanks; -1 when anything else is there. */
 static int
-parse_ints(const char *s, int64_t v[2])
+parse_ints(const char *s, int64_t v[3])
 {
 	char *end;
 	int n = 0;
 
 	while (*s != '\0') {
-		if (n == 2)
+		if (n == 3)
 			return -1;
 		v[n] = strtoll(s, &end, 10);
 		if (end == s)
