@@ -2,7 +2,10 @@
 /* Tests for analyzers/advice.c and audit.c: the knob table and the sysctl.conf judge. */
 #include "tests/unit/check_main.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyzers/advice.h"
 #include "analyzers/audit.h"
@@ -84,6 +87,48 @@ START_TEST(test_audit_seed_article)
 }
 END_TEST
 
+static const struct {
+	const char	*line, *key, *verdict;
+} common[] = {
+	{ "net.ipv4.tcp_rmem = 4096 87380 16777216", "net.ipv4.tcp_rmem", "fine" },
+	{ "net.ipv4.tcp_wmem = 4096 65536 1048576", "net.ipv4.tcp_wmem", "caution" },
+	{ "net.ipv4.tcp_rmem = 1 2", "net.ipv4.tcp_rmem", "invalid" },
+	{ "net.ipv4.tcp_sack = 0", "net.ipv4.tcp_sack", "harmful" },
+	{ "net.ipv4.tcp_window_scaling = 0", "net.ipv4.tcp_window_scaling", "harmful" },
+	{ "net.ipv4.tcp_max_tw_buckets = 5000", "net.ipv4.tcp_max_tw_buckets", "harmful" },
+	{ "net.ipv4.tcp_syncookies = 2", "net.ipv4.tcp_syncookies", "harmful" },
+	{ "net.core.somaxconn = 65535", "net.core.somaxconn", "fine" },
+	{ "net.ipv4.tcp_orphan_retries = 0", "net.ipv4.tcp_orphan_retries", "fine" },
+	{ "net.ipv4.tcp_abort_on_overflow = 1", "net.ipv4.tcp_abort_on_overflow", "caution" },
+	{ "net.ipv4.ip_local_port_range = 1024 65000", "net.ipv4.ip_local_port_range", "caution" },
+	{ "net.ipv4.ip_local_port_range = 1024 65535", "net.ipv4.ip_local_port_range", "fine" },
+	{ "net.ipv4.tcp_low_latency = 1", "net.ipv4.tcp_low_latency", "obsolete" },
+	{ "net.ipv4.tcp_frob = 1", "net.ipv4.tcp_frob", "unknown" },
+};
+
+/* One line at a time, as a file. */
+START_TEST(test_audit_common_knobs)
+{
+	struct td_snapshot snap;
+	struct td_audit a = { 0 };
+	struct td_err err = { 0 };
+	char path[] = "/tmp/td-audit-test.XXXXXX";
+	FILE *fp;
+	int fd;
+
+	synth_snap(&snap);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	fp = fdopen(fd, "w");
+	fprintf(fp, "%s\n", common[_i].line);
+	fclose(fp);
+	ck_assert_int_eq(audit_file(&a, path, &snap, &err), 0);
+	unlink(path);
+	ck_assert_str_eq(verdict_of(&a, common[_i].key), common[_i].verdict);
+	audit_free(&a);
+}
+END_TEST
+
 START_TEST(test_audit_missing_file)
 {
 	struct td_audit a = { 0 };
@@ -104,6 +149,7 @@ test_suite(void)
 	tcase_add_test(tc, test_advice_find_forms);
 	tcase_add_test(tc, test_advice_covers_collected_knobs);
 	tcase_add_test(tc, test_audit_seed_article);
+	tcase_add_loop_test(tc, test_audit_common_knobs, 0, sizeof(common) / sizeof(common[0]));
 	tcase_add_test(tc, test_audit_missing_file);
 	suite_add_tcase(s, tc);
 	return s;
