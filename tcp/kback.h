@@ -27,6 +27,9 @@ struct kconn {
 	uint32_t	sock;		/* model: socket id, 0 if none */
 	bool		kisn_known;
 	uint32_t	kisn;
+	uint64_t	kisn_t;		/* when the SYN with kisn was read */
+	uint32_t	prev_isn;	/* the ISN before kisn, and when */
+	uint64_t	prev_isn_t;
 	uint16_t	kport, pport;
 	uint32_t	ts_recent;	/* last TSval from the stack */
 };

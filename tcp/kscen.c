@@ -25,6 +25,7 @@
 #define OUT(ms_, c_, s)		{ .op = KS_OUT, .c = (c_), .ms = (ms_), .seg = (s) }
 #define QUIET(ms_)		{ .op = KS_QUIET, .ms = (ms_) }
 #define SS(c_, st, t)		{ .op = KS_SS, .c = (c_), .s1 = (st), .n = (t) }
+#define ISN_CLOCK(c_)		{ .op = KS_ISN_CLOCK, .c = (c_) }
 #define END			{ .op = KS_END }
 
 #define PEER_SYN	"S 0 0 0 mss,sackok,ws"
@@ -503,6 +504,25 @@ static const struct tm_kstep rst_syn_recv[] = {
 	END
 };
 
+/*
+ * T5 / Part B #13: the kernel connects twice from the same port, 0.5 s
+ * apart (refused with a RST in between); the ISNs differ by the elapsed time
+ * in 64 ns ticks.
+ */
+static const struct tm_kstep isn_clock[] = {
+	CONNECT(0),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	IN(0, "R. 0 1 0"),
+	SOERROR(0, 111),
+	CLOSE(0),
+	QUIET(500),
+	CONNECT(0),
+	OUT(0, 0, "S - - 0 mss,sackok,ts,ws"),
+	ISN_CLOCK(0),
+	IN(0, "R. 0 1 0"),
+	END
+};
+
 #define HS(c)	#c " LISTEN>SYN_RECV, " #c " SYN_RECV>ESTABLISHED"
 
 const struct tm_kscen tm_kscens[] = {
@@ -602,6 +622,10 @@ const struct tm_kscen tm_kscens[] = {
 	  "c0 FIN_WAIT1>FIN_WAIT2, c0 FIN_WAIT2>CLOSE" },
 	{ "rst-syn-recv", "RFC 5961: a non-exact RST to a request socket gets a challenge ACK",
 	  "B12", false, rst_syn_recv, "L CLOSE>LISTEN" },
+	{ "isn-clock", "the ISN advances 15.625 per microsecond (64 ns tick)", "T5", true,
+	  isn_clock,
+	  "c0 CLOSE>SYN_SENT, c0 receive_reset, c0 SYN_SENT>CLOSE, c0 CLOSE>SYN_SENT, "
+	  "c0 receive_reset, c0 SYN_SENT>CLOSE" },
 	{ NULL, NULL, NULL, false, NULL, NULL },
 };
 

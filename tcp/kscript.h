@@ -54,6 +54,7 @@ enum tm_kop {
 	KS_QUIET,	/* the kernel sends nothing for ms */
 	KS_SS,		/* sock_diag: conn c is in state s1 ("none": no socket);
 			 * n > 0: its timer expires in n ms (± 1 s); n < 0: no timer */
+	KS_ISN_CLOCK,	/* conn c's last two ISNs advanced by 15.625 per us (a 64 ns tick) */
 };
 
 struct tm_kstep {

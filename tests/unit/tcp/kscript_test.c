@@ -101,6 +101,24 @@ START_TEST(test_wrong_model_is_caught)
 }
 END_TEST
 
+START_TEST(test_isn_clock_catches_a_4us_tick)
+{
+	const struct tm_kscen *sc = tm_kscen_find("isn-clock");
+	struct tm_profile p = tm_profile_linux();
+	struct td_err err = { 0 };
+	struct tm_krun run = { 0 };
+
+	ck_assert_ptr_nonnull(sc);
+	p.isn_tick_ns = 4000;		/* RFC 6528's 4 us clock instead of Linux's 64 ns */
+	run.family = AF_INET;
+	run.base_port = 20000;
+	ck_assert_int_eq(tm_krun_model(&p, sc, &run, TM_KMUT_NONE, &err), 0);
+	ck_assert(run.failed);
+	ck_assert_msg(strstr(run.why, "ISNs advance 0.25") != NULL, "%s", run.why);
+	tm_krun_free(&run);
+}
+END_TEST
+
 /* ---- tm_krun_compare on synthetic records ---- */
 
 static void
@@ -198,6 +216,7 @@ test_suite(void)
 	tcase_add_loop_test(tc, test_model_meets_scenario, 0, 2 * nscen());
 	tcase_add_loop_test(tc, test_wrong_model_is_caught, 0,
 	    (int)(sizeof(caught) / sizeof(caught[0])));
+	tcase_add_test(tc, test_isn_clock_catches_a_4us_tick);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("compare");
