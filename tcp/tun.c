@@ -50,6 +50,9 @@ tm_tun_open(struct tm_tun *t, const char *name, struct td_err *err)
 		if (errno == ENOENT || errno == ENODEV)
 			return td_errf(err, errno, "/dev/net/tun: %s (is the tun module loaded?)",
 			    strerror(errno));
+		if (errno == EACCES || errno == EPERM)
+			return td_errf(err, errno, "/dev/net/tun: %s (needs root or CAP_NET_ADMIN)",
+			    strerror(errno));
 		return td_errf(err, errno, "/dev/net/tun: %s", strerror(errno));
 	}
 	memset(&ifr, 0, sizeof(ifr));
