@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
+#include "collectors/sysctl.h"
 #include "tcp/kback.h"
 #include "tcp/tm.h"
 
@@ -590,4 +591,21 @@ tm_krun_model(const struct tm_profile *prof, const struct tm_kscen *scen, struct
 	free(m);
 	free(r);
 	return ret;
+}
+
+int
+tm_krun_model_like(const struct tm_krun *kernel, enum tm_kmut mut, struct tm_krun *model,
+    struct td_err *err)
+{
+	struct td_sysctls sys;
+	struct tm_profile prof;
+
+	if (sysctl_read("/proc", &sys, err) < 0)
+		return -1;
+	prof = tm_profile_from_sysctls(&sys);
+	model->family = kernel->family;
+	model->base_port = kernel->base_port;
+	model->kaddr = kernel->kaddr;
+	model->paddr = kernel->paddr;
+	return tm_krun_model(&prof, kernel->scen, model, mut, err);
 }

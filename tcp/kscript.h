@@ -164,6 +164,15 @@ enum tm_kmut {
 int	tm_krun_model(const struct tm_profile *p, const struct tm_kscen *scen,
 	    struct tm_krun *run, enum tm_kmut mut, struct td_err *err);
 
+/*
+ * The model leg of a finished kernel run, called in the kernel run's
+ * namespace: the linux profile from this namespace's sysctls (read under
+ * /proc), the kernel run's family, ports and addresses.  Returns as
+ * tm_krun_model(); *model must be zeroed and is freed with tm_krun_free().
+ */
+int	tm_krun_model_like(const struct tm_krun *kernel, enum tm_kmut mut,
+	    struct tm_krun *model, struct td_err *err);
+
 /* Print the recorded run as a ladder, one event per line. */
 void	tm_krun_print(const struct tm_krun *run, FILE *fp);
 

@@ -22,10 +22,8 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
-#include "collectors/sysctl.h"
 #include "tcp/klab.h"
 #include "tcp/kscript.h"
-#include "tcp/tm.h"
 
 static struct tm_klab lab;
 
@@ -45,21 +43,10 @@ static int
 model_leg(const struct tm_kscen *sc, const struct tm_krun *krun, bool verbose)
 {
 	struct td_err err = { 0 };
-	struct td_sysctls sys;
-	struct tm_profile prof;
 	struct tm_krun mrun = { 0 };
 	int diffs;
 
-	if (sysctl_read("/proc", &sys, &err) < 0) {
-		printf("# %s: sysctls: %s\n", sc->name, err.msg);
-		return 4;
-	}
-	prof = tm_profile_from_sysctls(&sys);
-	mrun.family = krun->family;
-	mrun.base_port = krun->base_port;
-	mrun.kaddr = krun->kaddr;
-	mrun.paddr = krun->paddr;
-	if (tm_krun_model(&prof, sc, &mrun, mutation, &err) < 0) {
+	if (tm_krun_model_like(krun, mutation, &mrun, &err) < 0) {
 		printf("# %s: model: %s\n", sc->name, err.msg);
 		tm_krun_free(&mrun);
 		return 4;
