@@ -7,6 +7,7 @@
 #   make check              build and run every unit, golden, integration and conformance test
 #   make check SAN=address,undefined   the same under sanitizers, in build-san/
 #   make bench              benchmarks against ss and netstat (bench/)
+#   make fuzz               libFuzzer on the netlink and snapshot parsers (clang; FUZZ_TIME=60 s each)
 #   make install            PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -101,6 +102,9 @@ bench: all $(BENCH) $(HELPERS)
 	@scripts/deps.sh bench
 	@bench/run.sh $(BUILD)
 
+fuzz: all $(HELPERS)
+	@tests/fuzz/run.sh
+
 run: all
 	@# 1 (WARNING) and 2 (CRITICAL) are findings, not build failures.
 	$(BUILD)/tcpdoctor check || [ $$? -le 2 ]
@@ -112,8 +116,8 @@ install: all
 	done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all check unit bench run install clean
+.PHONY: all check unit bench fuzz run install clean
 .SECONDARY:
 -include $(LIBOBJ:.o=.d) $(BUILD)/cmd/main.d $(UNIT:=.d) $(HELPERS:=.d) $(BENCH:=.d)

@@ -642,7 +642,7 @@ snapfile_put_sock(const struct td_sock *sk, void *writer, struct td_err *err)
 	if (n > 0 && n <= sizeof(text) - 6) {
 		/* The separator goes right before the object: ",\n    " or "\n    ". */
 		off = w->nsocks == 0 ? 1 : 0;
-		memcpy(text + off, ",\n    " + off, 6 - off);
+		memcpy(text + off, &",\n    "[off], 6 - off);
 		rc = fwrite(text + off, 1, n + 6 - off, w->fp) == n + 6 - off ? 0 : -1;
 	} else {
 		rc = fputs(w->nsocks == 0 ? "\n    " : ",\n    ", w->fp) == EOF ? -1 :

@@ -342,7 +342,12 @@ sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
 	if (p->done)
 		return 0;
 	while (left > 0) {
-		if (!mnl_nlmsg_ok(nlh, left))
+		/*
+		 * Not mnl_nlmsg_ok() alone: libmnl 1.0.4 compares
+		 * (int)nlmsg_len, so a length above 2 GiB passes as negative
+		 * (found by tests/fuzz/sockdiag_fuzz.c).
+		 */
+		if (!mnl_nlmsg_ok(nlh, left) || nlh->nlmsg_len > (uint32_t)left)
 			return td_errf(err, EPROTO, "sock_diag: truncated netlink message "
 			    "(%d bytes left, header says %u)", left,
 			    left >= (int)sizeof(uint32_t) ? nlh->nlmsg_len : 0);

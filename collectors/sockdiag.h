@@ -69,7 +69,8 @@ int	sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
 	    td_sock_fn fn, void *arg, struct td_err *err);
 
 /*
- * Decode one SOCK_DIAG_BY_FAMILY message into *sk (zeroed first).
+ * Decode one SOCK_DIAG_BY_FAMILY message into *sk (zeroed first).  The
+ * caller has checked that nlmsg_len bytes are there (sockdiag_parse does).
  * Returns 0, or -1 with *err set when the message is too short or an
  * attribute is malformed.
  */

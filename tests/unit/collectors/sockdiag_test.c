@@ -499,6 +499,26 @@ START_TEST(test_sockdiag_parse_corrupt_bytes)
 }
 END_TEST
 
+/* A length above 2 GiB must not pass as a negative int (libmnl 1.0.4 does). */
+START_TEST(test_sockdiag_parse_huge_length)
+{
+	struct sockdiag_parser p = { 0 };
+	struct td_err err = { 0 };
+	struct nlmsghdr *nlh;
+	size_t len, n = 0;
+	char *buf;
+
+	buf = fixture("inet-info.nl", &len);
+	nlh = (struct nlmsghdr *)buf;
+	nlh->nlmsg_len = 0xe800007cu;
+	ck_assert_int_eq(sockdiag_parse(&p, buf, len, count_only, &n, &err), -1);
+	ck_assert_int_eq(err.code, EPROTO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "truncated"));
+	ck_assert_uint_eq(n, 0);
+	free(buf);
+}
+END_TEST
+
 static const struct {
 	unsigned int	in, out;
 } kstates[] = {
@@ -547,6 +567,7 @@ test_suite(void)
 	tcase_add_test(tc, test_sockdiag_parse_wrong_sequence);
 	tcase_add_test(tc, test_sockdiag_parse_state_filter);
 	tcase_add_test(tc, test_sockdiag_parse_corrupt_bytes);
+	tcase_add_test(tc, test_sockdiag_parse_huge_length);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sockdiag_decode");
