@@ -116,7 +116,7 @@ aq_listener(const struct analyzer_ctx *ax, const struct td_tally_ent *e,
 	if (own->comm[0] != '\0')
 		snprintf(who, sizeof(who), " (%s[%d])", own->comm, own->pid);
 	f = td_finding_add(out, err, "accept_queue.overflow", ep, sev,
-	    "listener %s%s: accept queue %llu of backlog %llu, %s; %llu connections dropped by this listener: the application accepts too slowly",
+	    "listener %s%s: accept queue %llu of backlog %llu, %s; the listener dropped %llu SYNs or handshake ACKs: the application accepts too slowly",
 	    ep, who, (unsigned long long)queue, (unsigned long long)backlog, state,
 	    (unsigned long long)drops);
 	if (f == NULL)

@@ -146,7 +146,7 @@ sf_report(const struct analyzer_ctx *ax, const struct sf_agg *a, int64_t cookies
 	else
 		snprintf(sq, sizeof(sq), "?");
 	f = td_finding_add(out, err, "syn_flood.listener", ep, sev,
-	    "%s on %s: %llu half-open connections (SYN queue limit %s = backlog + 1%s) from %llu sources in %llu prefixes, %llu retransmitted: %s",
+	    "%s on %s: %llu half-open connections (SYN queue limit %s = backlog + 1%s) from %llu sources in %llu prefixes, %llu with SYN-ACKs retransmitted: %s",
 	    spoofed ? "SYN flood" : "half-open connections piling up", ep,
 	    (unsigned long long)a->reqs, sq, saturated ? ", full" : "",
 	    (unsigned long long)nsrc, (unsigned long long)npfx,
