@@ -53,8 +53,13 @@ require_kernel_lab() {
 	[ -x "$K" ] || { not_ok "helper $K not built"; exit 1; }
 }
 
+# The scratch directory is made here, in the test's own shell: tests call
+# $(tmpdir) and $(mkns X), and a variable set inside $(...) is lost, which
+# left every directory and namespace behind.  Namespaces are recorded in a
+# file in it for the same reason.
+_td_tmp=$(mktemp -d "${TMPDIR:-/tmp}/td-test.XXXXXX")
+
 tmpdir() {
-	[ -n "$_td_tmp" ] || _td_tmp=$(mktemp -d "${TMPDIR:-/tmp}/td-test.XXXXXX")
 	echo "$_td_tmp"
 }
 
@@ -63,6 +68,9 @@ _td_cleanup() {
 	for p in "${_td_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${_td_pids[@]}"; do wait "$p" 2>/dev/null; done
 	for ns in "${_td_ns_list[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	if [ -f "$_td_tmp/.namespaces" ]; then
+		while read -r ns; do ip netns del "$ns" 2>/dev/null; done < "$_td_tmp/.namespaces"
+	fi
 	[ -n "$_td_tmp" ] && rm -rf "$_td_tmp"
 }
 trap _td_cleanup EXIT
@@ -72,8 +80,12 @@ trap 'exit 130' INT TERM
 # default route; prints its name.  Removed at exit.
 mkns() {
 	local ns="td-$$-$1"
+	# A namespace with this name can only be left over from a dead test
+	# that had the same PID: remove it.
+	[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
 	ip netns add "$ns" || return 1
 	_td_ns_list+=("$ns")
+	echo "$ns" >> "$_td_tmp/.namespaces"
 	ip -n "$ns" link set lo up || return 1
 	echo "$ns"
 }
