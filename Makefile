@@ -7,7 +7,7 @@
 #   make check              build and run every unit, golden, integration and conformance test
 #   make check SAN=address,undefined   the same under sanitizers, in build-san/
 #   make bench              benchmarks against ss and netstat (bench/)
-#   make fuzz               libFuzzer on the netlink and snapshot parsers (clang; FUZZ_TIME=60 s each)
+#   make fuzz               every parser under libFuzzer (clang), FUZZ_SECONDS each
 #   make install            PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -30,6 +30,12 @@ CPPFLAGS   += -D_GNU_SOURCE -I. -DTD_VERSION='"$(VERSION)"'
 
 ifneq ($(WERROR),)
 CFLAGS     += -Werror
+endif
+ifneq ($(FUZZ),)                      # make fuzz: clang + libFuzzer, in build-fuzz
+BUILD      := build-fuzz
+CC         := clang
+CFLAGS     += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+LDFLAGS    += -fsanitize=address,undefined
 endif
 ifneq ($(SAN),)
 BUILD      := build-san
@@ -59,6 +65,9 @@ BENCHSRC := $(wildcard bench/*.c)
 BENCH   := $(patsubst %.c,$(BUILD)/%,$(BENCHSRC))
 HELPSRC := $(wildcard tests/helpers/*.c)
 HELPERS := $(patsubst %.c,$(BUILD)/%,$(HELPSRC))
+FUZZSRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS := $(patsubst %.c,$(BUILD)/%,$(FUZZSRC))
+FUZZ_SECONDS ?= 60
 
 all: $(BUILD)/tcpdoctor
 
@@ -90,20 +99,44 @@ $(BUILD)/tests/unit/%_test: $(BUILD)/tests/unit/%_test.o $(BUILD)/tests/unit/che
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(BUILD)/libtd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+ifeq ($(FUZZ),)
+# In tests: each fuzz target with driver.c, replaying its corpus (tests/misc/fuzz-replay.sh).
+$(BUILD)/tests/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/driver.o $(BUILD)/tests/fuzz/util.o $(BUILD)/libtd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+else
+$(BUILD)/tests/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/util.o $(BUILD)/libtd.a
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+endif
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libtd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-unit: all $(UNIT) $(HELPERS)
+unit: all $(UNIT) $(HELPERS) $(FUZZERS)
 
-check: all $(UNIT) $(HELPERS)
+check: all $(UNIT) $(HELPERS) $(FUZZERS)
 	@tests/run.sh $(BUILD)
+
+# make fuzz [FUZZ_SECONDS=60]: every target under libFuzzer, starting from its
+# seed corpus; new inputs go to build-fuzz/corpus/, crashes to build-fuzz/crash/.
+fuzz:
+	@scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-run
+
+fuzz-run: $(FUZZERS)
+	@mkdir -p $(BUILD)/crash
+	@for f in $(FUZZERS); do \
+		n=$${f##*/fuzz_}; mkdir -p $(BUILD)/corpus/$$n; \
+		echo "fuzz $$n for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/crash/$$n- \
+		    $(BUILD)/corpus/$$n $$(tests/fuzz/seeds.sh $$n) 2>&1 | tail -3; \
+	done
+	@if ls $(BUILD)/crash | grep -q .; then \
+		echo "fuzz: crashes in $(BUILD)/crash: add each to tests/fuzz/corpus/<target>/ with the fix"; \
+		ls $(BUILD)/crash; exit 1; fi
 
 bench: all $(BENCH) $(HELPERS)
 	@scripts/deps.sh bench
 	@bench/run.sh $(BUILD)
 
-fuzz: all $(HELPERS)
-	@tests/fuzz/run.sh
 
 run: all
 	@# 1 (WARNING) and 2 (CRITICAL) are findings, not build failures.
@@ -118,6 +151,6 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check unit bench fuzz run install clean
+.PHONY: all check unit bench run install clean fuzz fuzz-run
 .SECONDARY:
--include $(LIBOBJ:.o=.d) $(BUILD)/cmd/main.d $(UNIT:=.d) $(HELPERS:=.d) $(BENCH:=.d)
+-include $(LIBOBJ:.o=.d) $(BUILD)/cmd/main.d $(UNIT:=.d) $(HELPERS:=.d) $(BENCH:=.d) $(FUZZERS:=.d)

@@ -345,7 +345,7 @@ sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
 		/*
 		 * Not mnl_nlmsg_ok() alone: libmnl 1.0.4 compares
 		 * (int)nlmsg_len, so a length above 2 GiB passes as negative
-		 * (found by tests/fuzz/sockdiag_fuzz.c).
+		 * (found by tests/fuzz/fuzz_sockdiag.c).
 		 */
 		if (!mnl_nlmsg_ok(nlh, left) || nlh->nlmsg_len > (uint32_t)left)
 			return td_errf(err, EPROTO, "sock_diag: truncated netlink message "

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # Install the Debian packages tcpdoctor needs to build, test and benchmark.
-# Usage: scripts/deps.sh [build|test|bench]   (default: build)
+# Usage: scripts/deps.sh [build|test|bench|fuzz]   (default: build)
 # As root it runs apt-get for whatever is missing; otherwise it prints the
 # exact command to run and fails.  Prints nothing when all is present.
 set -eu
@@ -12,7 +12,8 @@ case "$what" in
 build) ;;
 test)  pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools prometheus" ;;
 bench) pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools time" ;;
-*) echo "deps.sh: unknown set '$what' (build, test, bench)" >&2; exit 64 ;;
+fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
+*) echo "deps.sh: unknown set '$what' (build, test, bench, fuzz)" >&2; exit 64 ;;
 esac
 missing=""
 for p in $pkgs; do

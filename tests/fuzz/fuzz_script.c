@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Fuzz target: `sim -f` scenario scripts, parsed and run for a bounded time. */
+#include "tests/fuzz/fuzz.h"
+
+#include <stdlib.h>
+
+#include "collectors/snapshot.h"
+#include "tcp/sim.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct tm_profile prof = tm_profile_linux();
+	struct td_err err = { 0 };
+	struct tm_world w;
+	char *text = fuzz_string(data, size);
+
+	if (tm_world_init(&w, 1, false, &err) == 0) {
+		if (tm_script_load(&w, text, "fuzz", &prof, &err) == 0) {
+			struct td_err e2 = { 0 };
+
+			tm_world_run(&w, (tm_time)200 * 1000000000, &e2);
+		}
+		tm_world_free(&w);
+	}
+	free(text);
+	return 0;
+}

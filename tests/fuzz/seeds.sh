@@ -1,0 +1,13 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# seeds.sh TARGET: the directories whose files seed fuzz target TARGET:
+# its own corpus plus the recorded fixtures of the same input kind
+# (directories only: libFuzzer takes no single files as corpora).
+top=$(cd "$(dirname "$0")/../.." && pwd)
+echo "$top/tests/fuzz/corpus/$1"
+case "$1" in
+snapfile)	echo "$top/tests/fixtures/snapshots" ;;
+sockdiag)	echo "$top/tests/fixtures/netlink" ;;
+pcap)		echo "$top/tests/fixtures/packets" ;;
+config)		echo "$top/tests/fixtures/sysctl $top/contrib" ;;
+esac
