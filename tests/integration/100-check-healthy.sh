@@ -27,6 +27,8 @@ open(sys.argv[1], "w").write("ready")
 time.sleep(600)
 ' "$dir/ready"
 wait_for 10 test -s "$dir/ready" || { not_ok "namespace populated"; exit 1; }
+# The last close may still be in flight when the workload says ready.
+wait_for 5 sh -c '[ "$(ip netns exec "$0" ss -tanH state time-wait | wc -l)" -ge 3 ]' "$ns"
 
 out=$("$TD_BIN" -N "$ns" check)
 expect_eq "table: exit 0" "$?" 0
