@@ -51,9 +51,11 @@ prune(struct td_tally *t)
 	uint64_t sum = 0, mean;
 	size_t i;
 
+	/* The mean over the keys held: the smallest is at or below it, so at least one goes. */
 	for (i = 0; i < TD_TALLY_CAP; i++)
-		sum += t->ent[i].count;
-	mean = sum / TD_TALLY_CAP;
+		if (t->ent[i].used)
+			sum += t->ent[i].count;
+	mean = t->n > 0 ? sum / t->n : 0;
 	for (i = 0; i < TD_TALLY_CAP; i++)
 		if (t->ent[i].used && t->ent[i].count <= mean) {
 			t->ent[i].used = false;

@@ -59,6 +59,25 @@ START_TEST(test_tally_bounded_keeps_heavy_hitter)
 }
 END_TEST
 
+/* Many equal heavy keys, then a stream of new ones: pruning always frees a slot. */
+START_TEST(test_tally_equal_counts_never_overflow)
+{
+	struct td_tally *t = calloc(1, sizeof(*t));
+	uint32_t k;
+	bool is_new;
+	int s;
+
+	for (k = 0; k < 100000; k++) {
+		s = tally_slot(t, &k, sizeof(k), &is_new);
+		ck_assert_int_ge(s, 0);
+		ck_assert_int_lt(s, TD_TALLY_CAP);
+		t->ent[s].count += k < 400 ? 100 : 1;
+		ck_assert_uint_le(t->n, TD_TALLY_CAP);
+	}
+	free(t);
+}
+END_TEST
+
 START_TEST(test_distinct_estimate)
 {
 	struct td_distinct d;
@@ -88,6 +107,7 @@ test_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_tally_exact_when_small);
 	tcase_add_test(tc, test_tally_bounded_keeps_heavy_hitter);
+	tcase_add_test(tc, test_tally_equal_counts_never_overflow);
 	tcase_add_test(tc, test_distinct_estimate);
 	suite_add_tcase(s, tc);
 	return s;
