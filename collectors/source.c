@@ -149,7 +149,7 @@ add_owner(const struct td_sock *sk, void *arg, struct td_err *err)
  * born between the two dumps have no owner; ss -p has the same race.
  */
 static int
-walk_with_owners(const struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
+walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 {
 	struct owner_walk ow = { .fn = fn, .arg = arg };
 	unsigned int light;
@@ -169,7 +169,7 @@ walk_with_owners(const struct td_source *src, td_sock_fn fn, void *arg, struct t
 	if (src->owner_states == 0 || light != 0)
 		rc = dump_families(src, light, false, want_inode, ow.map, err);
 	if (rc == 0)
-		rc = procs_resolve(ow.map, proc_root(src), NULL, err);
+		rc = procs_resolve(ow.map, proc_root(src), &src->owners_hidden, err);
 	if (rc == 0)
 		rc = dump_families(src, src->states, src->want_info, add_owner, &ow, err);
 	procs_free(ow.map);

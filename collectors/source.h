@@ -31,6 +31,11 @@ struct td_source {
 					 * (TD_STATE_BIT mask); 0 = every state */
 	bool		 want_info;	/* ask for tcp_info, skmeminfo, congestion */
 
+	/* Set by source_walk, for the caller to report. */
+	size_t		 owners_hidden;	/* with want_owner: processes whose fds could
+					 * not be read (not root); their sockets
+					 * have no owner */
+
 	/* Private to the collectors. */
 	FILE		*fp;		/* open snapshot file */
 	void		*priv;

@@ -5,7 +5,8 @@
  * of `ss -tanH -e`'s first columns, so a test can compare them:
  *	STATE RECV-Q SEND-Q LOCAL:PORT PEER:PORT INODE
  * -i adds kind, timer, uid, cookie, tcp_info length, skmem and congestion;
- * -p adds the owner as pid=N comm=NAME (or pid=- when unknown).
+ * -p adds the owner as pid=N comm=NAME (or pid=- when unknown), and says
+ * on stderr how many processes could not be looked at.
  * Usage: collect [-4|-6] [-i] [-p] [STATE...]
  */
 #include <sys/socket.h>
@@ -92,6 +93,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "collect: %s\n", err.msg);
 		return 1;
 	}
+	if (src.want_owner && src.owners_hidden > 0)
+		fprintf(stderr, "collect: %zu processes hidden\n", src.owners_hidden);
 	source_close(&src);
 	return 0;
 }

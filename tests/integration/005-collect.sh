@@ -93,6 +93,20 @@ check "inode-0 sockets (accept queue, TIME-WAIT, requests) get no owner" \
 check "the python owner is named" \
 	sh -c "ip netns exec $ns $COLLECT -p | grep -q 'LISTEN 0 4 127.0.0.1:8080 0.0.0.0:\* [0-9]* pid=[0-9]* comm=python3'"
 
+# Without root, other users' processes cannot be read: no owners, and the
+# walk says how many processes it could not look at.
+if command -v setpriv >/dev/null; then
+	nsx setpriv --reuid=65534 --regid=65534 --clear-groups "$COLLECT" -p \
+	    > "$out/nobody" 2> "$out/nobody.err"
+	check "as nobody the walk still lists every socket" \
+	    test "$(awk '{ print $1, $2, $3, $4, $5, $6 }' "$out/nobody" | sort)" = "$got"
+	check "as nobody no owner is named" sh -c "! grep -q ' pid=[0-9]' '$out/nobody'"
+	check "as nobody the hidden processes are counted" \
+	    grep -Eq '^collect: [1-9][0-9]* processes hidden$' "$out/nobody.err"
+else
+	skip "setpriv(1) missing"
+fi
+
 # Snapshot file round trip on the same namespace: live -> save -> load ->
 # save keeps every socket field; the second and third saves are identical.
 SNAPCOPY=$TD_HELPERS/snapcopy
