@@ -65,6 +65,13 @@ struct kback_ops {
 	int	(*app)(struct krunner *r, const struct tm_kstep *st, long *res, struct td_err *err);
 	/* What sock_diag shows for connection c. */
 	int	(*ss)(struct krunner *r, int c, struct kss *out, struct td_err *err);
+	/*
+	 * How much the counter with this nstat name ("TcpExtSyncookiesSent")
+	 * rose since the run began; *known false when the stack does not
+	 * count it.
+	 */
+	int	(*counter)(struct krunner *r, const char *name, uint64_t *v, bool *known,
+		    struct td_err *err);
 	/* The trace events so far, in time order. */
 	int	(*trace)(struct krunner *r, struct tm_kev *ev, size_t cap, struct td_err *err);
 };

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collectors/counters.h"
 #include "collectors/snapshot.h"
 #include "collectors/sockdiag.h"
 #include "tcp/kback.h"
@@ -31,6 +32,7 @@ struct kernel {
 	struct tm_pcap	 pcap;
 	bool		 pcap_on;
 	uint64_t	 realtime_off;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	struct td_counters base;	/* the namespace's counters when the run began */
 	uint8_t		 pkt[TM_PKT_MAX + 1];
 };
 
@@ -298,6 +300,29 @@ k_ss(struct krunner *r, int c, struct kss *out, struct td_err *err)
 	return 0;
 }
 
+/* The namespace's MIB counters (collectors/counters.c), by nstat name. */
+static int
+k_counter(struct krunner *r, const char *name, uint64_t *v, bool *known, struct td_err *err)
+{
+	struct td_counters now;
+	char full[96];
+	int i;
+
+	if (counters_read("/proc", &now, err) < 0)
+		return -1;
+	*known = false;
+	for (i = 0; i < TD_CTR_MAX; i++) {
+		snprintf(full, sizeof(full), "%s%s", td_counter_fields[i].section,
+		    td_counter_fields[i].key);
+		if (strcmp(full, name) == 0 && now.present[i] && KB(r)->base.present[i]) {
+			*known = true;
+			*v = now.v[i] - KB(r)->base.v[i];
+			break;
+		}
+	}
+	return 0;
+}
+
 static int
 k_trace(struct krunner *r, struct tm_kev *ev, size_t cap, struct td_err *err)
 {
@@ -310,6 +335,7 @@ static const struct kback_ops kernel_ops = {
 	.recv = k_recv,
 	.app = k_app,
 	.ss = k_ss,
+	.counter = k_counter,
 	.trace = k_trace,
 };
 
@@ -353,7 +379,7 @@ tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen, struct tm_krun 
 		if (tm_klab_sysctl(lab, run->set_name[i], run->set_value[i], err) < 0)
 			goto out;
 	if (tm_klab_trace_start(lab, run->base_port, (uint16_t)(run->base_port + TM_KCONN_MAX),
-	    err) < 0)
+	    err) < 0 || counters_read("/proc", &kb->base, err) < 0)
 		goto out;
 	ret = krunner_run(r, err);
 out:

@@ -535,6 +535,25 @@ m_ss(struct krunner *r, int c, struct kss *out, struct td_err *err)
 	return 0;
 }
 
+/* The host's counters (tm_host.counters, names as nstat prints them). */
+static int
+m_counter(struct krunner *r, const char *name, uint64_t *v, bool *known, struct td_err *err)
+{
+	struct model *m = MB(r);
+	int i;
+
+	(void)err;
+	advance(m, m->now);
+	*known = false;
+	for (i = 0; i < TM_C_MAX; i++)
+		if (strcmp(tm_counter_name((enum tm_counter)i), name) == 0) {
+			*known = true;
+			*v = m->host.counters[i];
+			break;
+		}
+	return 0;
+}
+
 static int
 m_trace(struct krunner *r, struct tm_kev *ev, size_t cap, struct td_err *err)
 {
@@ -552,6 +571,7 @@ static const struct kback_ops model_ops = {
 	.recv = m_recv,
 	.app = m_app,
 	.ss = m_ss,
+	.counter = m_counter,
 	.trace = m_trace,
 };
 

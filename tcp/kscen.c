@@ -25,6 +25,7 @@
 #define OUT(ms_, c_, s)		{ .op = KS_OUT, .c = (c_), .ms = (ms_), .seg = (s) }
 #define QUIET(ms_)		{ .op = KS_QUIET, .ms = (ms_) }
 #define SS(c_, st, t)		{ .op = KS_SS, .c = (c_), .s1 = (st), .n = (t) }
+#define NSTAT(name, v)		{ .op = KS_NSTAT, .s1 = (name), .n = (v) }
 #define ISN_CLOCK(c_)		{ .op = KS_ISN_CLOCK, .c = (c_) }
 #define END			{ .op = KS_END }
 
@@ -113,6 +114,8 @@ static const struct tm_kstep accept_queue_full[] = {
 	IN(2, ". 1 1 0"),
 	SS(2, "ESTABLISHED", 0),
 	SS(3, "none", 0),
+	NSTAT("TcpExtListenOverflows", 3),
+	NSTAT("TcpExtListenDrops", 3),
 	END
 };
 
@@ -147,6 +150,9 @@ static const struct tm_kstep syncookies0[] = {
 	OUT(600, 0, KERNEL_SA),
 	OUT(200, 1, KERNEL_SA),
 	SS(2, "none", 0),
+	NSTAT("TcpExtTCPReqQFullDrop", 1),
+	NSTAT("TcpExtListenDrops", 1),
+	NSTAT("TcpExtSyncookiesSent", 0),
 	END
 };
 
@@ -162,6 +168,9 @@ static const struct tm_kstep syncookies1[] = {
 	OUT(200, 1, KERNEL_SA),
 	OUT(1800, 0, KERNEL_SA),
 	OUT(200, 1, KERNEL_SA),
+	NSTAT("TcpExtSyncookiesSent", 1),
+	NSTAT("TcpExtSyncookiesRecv", 1),
+	NSTAT("TcpExtTCPReqQFullDoCookies", 1),
 	END
 };
 
@@ -175,6 +184,8 @@ static const struct tm_kstep syncookies2[] = {
 	IN(1, ". 1 1 0"),
 	SS(1, "ESTABLISHED", 0),
 	SS(0, "none", 0),
+	NSTAT("TcpExtSyncookiesSent", 3),
+	NSTAT("TcpExtSyncookiesRecv", 1),
 	END
 };
 
@@ -200,12 +211,19 @@ static const struct tm_kstep syn_timeout[] = {
 	END
 };
 
-/* T7 / Part B #20: an old duplicate SYN-ACK gets a RST (seq = its ACK); the right one completes. */
+/*
+ * T7 / Part B #20: an old duplicate SYN-ACK gets a RST (seq = its ACK) and
+ * SYN_SENT stays; tcp_rcv_synsent_state_process() also re-arms the
+ * retransmission timer to TCP_TIMEOUT_MIN (2 jiffies) when nothing was
+ * retransmitted yet ("Previous FIN/ACK or RST/ACK might be ignored"), so
+ * the SYN goes out again ~8 ms later.  The right SYN-ACK then completes.
+ */
 static const struct tm_kstep old_synack[] = {
 	CONNECT(0),
 	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
 	IN(0, "S. 0 1000 0 mss,sackok,ws"),
 	OUT(0, 0, "R 1000 - 0"),
+	OUT(8, 0, "S 0 - 0 mss,sackok,ts,ws"),
 	SS(0, "SYN_SENT", 0),
 	IN(0, "S. 0 1 0 mss,sackok,ws"),
 	OUT(0, 0, ". 1 1 0"),
@@ -270,6 +288,10 @@ static const struct tm_kstep rfc5961_keepalive[] = {
 	OUT(1000, 0, "R. 1 11 0"),
 	SOERROR(0, 110),
 	SS(0, "none", 0),
+	NSTAT("TcpExtTCPChallengeACK", 2),
+	NSTAT("TcpExtTCPSYNChallenge", 1),
+	NSTAT("TcpExtTCPKeepAlive", 3),
+	NSTAT("TcpExtTCPAbortOnTimeout", 1),
 	END
 };
 
@@ -559,7 +581,8 @@ const struct tm_kscen tm_kscens[] = {
 	  "((2 << syncnt) - 1) * 1 s" },
 	{ "old-synack", "an old duplicate SYN-ACK gets a RST, SYN_SENT stays", "T7", true,
 	  old_synack,
-	  "c0 CLOSE>SYN_SENT, c0 send_reset(TCP_INVALID_ACK_SEQUENCE), c0 SYN_SENT>ESTABLISHED" },
+	  "c0 CLOSE>SYN_SENT, c0 send_reset(TCP_INVALID_ACK_SEQUENCE), c0 SYN_SENT>ESTABLISHED",
+	  "model does not re-send the SYN TCP_TIMEOUT_MIN after resetting an old SYN-ACK" },
 	{ "simultaneous-open", "crossed SYNs: SYN_SENT>SYN_RECV>ESTABLISHED", "T7", true,
 	  simultaneous_open,
 	  "c0 CLOSE>SYN_SENT, c0 SYN_SENT>SYN_RECV, c0 SYN_RECV>ESTABLISHED",

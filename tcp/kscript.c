@@ -507,6 +507,27 @@ step_isn_clock(struct krunner *r, const struct tm_kstep *st)
 	return 0;
 }
 
+/* A MIB counter's rise since the run began, as nstat names it. */
+static int
+step_nstat(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
+{
+	uint64_t now = r->ops->now(r), v = 0;
+	bool known = false;
+
+	if (r->ops->counter(r, st->s1, &v, &known, err) < 0)
+		return -1;
+	if (!known) {
+		rec(r, now, KR_CHECK, -1, "nstat %s not counted", st->s1);
+		fail(r, "%s is not counted here", st->s1);
+	} else {
+		rec(r, now, KR_CHECK, -1, "nstat %s %llu", st->s1, (unsigned long long)v);
+		if (v != (uint64_t)st->n)
+			fail(r, "%s rose by %llu, expected %ld", st->s1, (unsigned long long)v, st->n);
+	}
+	r->tprev = r->ops->now(r);
+	return 0;
+}
+
 /* ---- The trace ---- */
 
 static void
@@ -653,6 +674,10 @@ krunner_run(struct krunner *r, struct td_err *err)
 			break;
 		case KS_ISN_CLOCK:
 			step_isn_clock(r, st);
+			break;
+		case KS_NSTAT:
+			if (step_nstat(r, st, err) < 0)
+				return -1;
 			break;
 		default:
 			if (step_app(r, st, err) < 0)

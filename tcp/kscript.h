@@ -55,6 +55,7 @@ enum tm_kop {
 	KS_SS,		/* sock_diag: conn c is in state s1 ("none": no socket);
 			 * n > 0: its timer expires in n ms (± 1 s); n < 0: no timer */
 	KS_ISN_CLOCK,	/* conn c's last two ISNs advanced by 15.625 per us (a 64 ns tick) */
+	KS_NSTAT,	/* counter s1 (nstat name, "TcpExtListenOverflows") rose by n */
 };
 
 struct tm_kstep {
