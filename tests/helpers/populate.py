@@ -4,8 +4,9 @@
 # Test helper: build TCP sockets in every common state inside the current
 # (test) network namespace, print "ready", then hold them until killed.
 #   LISTEN        127.0.0.1:8080 (backlog 4), [::]:8081 dual-stack (backlog 8),
-#                 [::1]:8082 v6only, and 198.18.0.1:9090 (backlog 16) when
-#                 --syn-addr is given, for the request sockets rawsyn makes
+#                 [::1]:8082 v6only, and 198.18.0.1:9090 / [2001:db8:1::1]:9091
+#                 (backlog 16) with --syn-addr / --syn6-addr, for the request
+#                 sockets rawsyn makes
 #   ESTABLISHED   a v4 pair with unread data both ways and a full send queue,
 #                 a v6 pair, a v4-mapped pair on the dual-stack listener,
 #                 and --accept-pending connections left in the accept queue
@@ -26,6 +27,7 @@ ap.add_argument("--tw6", type=int, default=0)
 ap.add_argument("--orphan", action="store_true",
                 help="also an orphaned FIN_WAIT2 (a timewait mini-socket) on port 8083")
 ap.add_argument("--syn-addr", default=None)
+ap.add_argument("--syn6-addr", default=None)
 ap.add_argument("--hold", type=float, default=120)
 a = ap.parse_args()
 
@@ -48,6 +50,11 @@ if a.syn_addr:
     lsyn.bind((a.syn_addr, 9090))
     lsyn.listen(16)
     keep.append(lsyn)
+if a.syn6_addr:
+    lsyn6 = socket.socket(socket.AF_INET6)
+    lsyn6.bind((a.syn6_addr, 9091))
+    lsyn6.listen(16)
+    keep.append(lsyn6)
 
 # ESTABLISHED with data queued: the client fills the server's receive
 # queue and its own send queue; the server sends a little back unread.

@@ -18,18 +18,24 @@ ns=$(mkns collect) || skip_all "cannot create a network namespace"
 nsx() { ip netns exec "$ns" "$@"; }
 
 # A route for the spoofed sources that leads nowhere: replies to
-# 198.19.0.0/16 leave through v0 to a neighbour that does not exist.
+# 198.19.0.0/16 and 2001:db8:2::/64 leave through v0 to a neighbour that
+# does not exist.
 nsx ip link add v0 type veth peer name v1 &&
 nsx ip addr add 198.18.0.1/24 dev v0 &&
+nsx ip addr add 2001:db8:1::1/64 dev v0 nodad &&
 nsx ip link set v0 up && nsx ip link set v1 up &&
 nsx ip neigh add 198.18.0.2 lladdr 02:00:00:00:00:02 dev v0 nud permanent &&
-nsx ip route add 198.19.0.0/16 via 198.18.0.2 dev v0 || { not_ok "namespace set-up"; exit 1; }
+nsx ip route add 198.19.0.0/16 via 198.18.0.2 dev v0 &&
+nsx ip -6 neigh add 2001:db8:1::2 lladdr 02:00:00:00:00:02 dev v0 nud permanent &&
+nsx ip -6 route add 2001:db8:2::/64 via 2001:db8:1::2 dev v0 || { not_ok "namespace set-up"; exit 1; }
 
 out=$(tmpdir)
-bg nsx "$PY" "$TD_SRCDIR/tests/helpers/populate.py" --tw 3 --orphan --syn-addr 198.18.0.1 > "$out/pop"
+bg nsx "$PY" "$TD_SRCDIR/tests/helpers/populate.py" --tw 3 --orphan --syn-addr 198.18.0.1 \
+    --syn6-addr 2001:db8:1::1 > "$out/pop"
 wait_for 10 grep -q ready "$out/pop" || { not_ok "populate.py did not get ready"; exit 1; }
 nsx "$RAWSYN" 198.18.0.1 9090 5 || { not_ok "rawsyn"; exit 1; }
-wait_for 5 sh -c "ip netns exec $ns ss -tanH state syn-recv | grep -c . | grep -qx 5" ||
+nsx "$RAWSYN" 2001:db8:1::1 9091 3 || { not_ok "rawsyn IPv6"; exit 1; }
+wait_for 5 sh -c "ip netns exec $ns ss -tanH state syn-recv | grep -c . | grep -qx 8" ||
 	diag "request sockets did not all appear"
 
 # ss line -> "STATE RQ WQ LOCAL PEER INODE"
@@ -44,8 +50,8 @@ want=$(ss_lines)
 expect_eq "collect agrees with ss -tan -e socket for socket" "$got" "$want"
 
 count() { echo "$got" | awk -v s="$1" '$1 == s' | wc -l; }
-expect_eq "LISTEN sockets" "$(count LISTEN)" 5
-expect_eq "request sockets (SYN-RECV)" "$(count SYN-RECV)" 5
+expect_eq "LISTEN sockets" "$(count LISTEN)" 6
+expect_eq "request sockets (SYN-RECV, 5 IPv4 and 3 IPv6)" "$(count SYN-RECV)" 8
 expect_eq "TIME-WAIT sockets" "$(count TIME-WAIT)" 3
 expect_eq "CLOSE-WAIT sockets" "$(count CLOSE-WAIT)" 2
 expect_eq "FIN-WAIT-2 sockets (one full, one orphaned mini-socket)" "$(count FIN-WAIT-2)" 2
@@ -71,7 +77,7 @@ expect_eq "NEW_SYN_RECV selects the request sockets too" \
 # Details with -i: kinds, timers and tcp_info presence.
 info=$(nsx "$COLLECT" -i)
 check "request sockets are kind=1 with timer on and inode 0" \
-	sh -c "echo \"\$1\" | awk '\$1 == \"SYN-RECV\" { n++; if (\$7 != \"kind=1\" || \$8 !~ /^timer=on,/ || \$6 != 0) bad = 1 } END { exit !(n == 5 && !bad) }'" _ "$info"
+	sh -c "echo \"\$1\" | awk '\$1 == \"SYN-RECV\" { n++; if (\$7 != \"kind=1\" || \$8 !~ /^timer=on,/ || \$6 != 0) bad = 1 } END { exit !(n == 8 && !bad) }'" _ "$info"
 check "TIME-WAIT sockets are kind=2 with the timewait timer" \
 	sh -c "echo \"\$1\" | awk '\$1 == \"TIME-WAIT\" { n++; if (\$7 != \"kind=2\" || \$8 !~ /^timer=timewait,/) bad = 1 } END { exit !(n == 3 && !bad) }'" _ "$info"
 # The kernel filters timewait mini-sockets by their substate (like ss).
