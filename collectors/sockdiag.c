@@ -316,6 +316,10 @@ kernel_error(int code, const char *what, struct td_err *err)
 	if (code == EPERM || code == EACCES)
 		return td_errf(err, code, "sock_diag: %s: %s (needs CAP_NET_ADMIN or root?)",
 		    what, strerror(code));
+	/* __sock_diag_cmd: no handler registered for the family or protocol. */
+	if (code == ENOENT)
+		return td_errf(err, code, "sock_diag: %s: %s (kernel without inet_diag and "
+		    "tcp_diag?)", what, strerror(code));
 	return td_errf(err, code, "sock_diag: %s: %s", what, strerror(code));
 }
 

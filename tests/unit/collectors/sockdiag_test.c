@@ -519,6 +519,40 @@ START_TEST(test_sockdiag_parse_huge_length)
 }
 END_TEST
 
+/* NLMSG_ERROR codes: the message and the errno a caller maps to an exit status. */
+static const struct {
+	int32_t		 error;		/* as the kernel puts it: -errno */
+	int		 code;
+	const char	*hint;
+} ecodes[] = {
+	{ -EPERM, EPERM, "(needs CAP_NET_ADMIN or root?)" },
+	{ -ENOENT, ENOENT, "(kernel without inet_diag and tcp_diag?)" },
+	{ -EINVAL, EINVAL, "request failed: Invalid argument" },
+	{ INT32_MIN, EPROTO, "request failed" },
+	{ 5, EPROTO, "request failed" },
+};
+
+START_TEST(test_sockdiag_parse_error_codes)
+{
+	struct {
+		struct nlmsghdr	h;
+		int32_t		error;
+		struct nlmsghdr	req;
+	} msg;
+	struct sockdiag_parser p = { 0 };
+	struct td_err err = { 0 };
+	size_t n = 0;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.h.nlmsg_len = sizeof(msg);
+	msg.h.nlmsg_type = NLMSG_ERROR;
+	msg.error = ecodes[_i].error;
+	ck_assert_int_eq(sockdiag_parse(&p, &msg, sizeof(msg), count_only, &n, &err), -1);
+	ck_assert_int_eq(err.code, ecodes[_i].code);
+	ck_assert_msg(strstr(err.msg, ecodes[_i].hint) != NULL, "%s", err.msg);
+}
+END_TEST
+
 static const struct {
 	unsigned int	in, out;
 } kstates[] = {
@@ -568,6 +602,8 @@ test_suite(void)
 	tcase_add_test(tc, test_sockdiag_parse_state_filter);
 	tcase_add_test(tc, test_sockdiag_parse_corrupt_bytes);
 	tcase_add_test(tc, test_sockdiag_parse_huge_length);
+	tcase_add_loop_test(tc, test_sockdiag_parse_error_codes, 0,
+	    (int)(sizeof(ecodes) / sizeof(ecodes[0])));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sockdiag_decode");
