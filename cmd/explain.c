@@ -7,7 +7,8 @@
  * its timers and their lengths here, the longest it can last, how a socket
  * leaves it, what a pile of them means), a knob (the advice table of
  * analyzers/advice.h plus what the model computes from its value here), or
- * "knobs" and "scenarios".  Without a topic it lists the topics.
+ * "knobs" and "scenarios", or a finding id of check (analyzers/finding_docs.c).
+ * Without a topic it lists the topics.
  *
  * Adding a kind of topic: one row in providers[] below with a match
  * function (does this provider know TOPIC?), a show function (text and
@@ -24,6 +25,7 @@
 #include <jansson.h>
 
 #include "analyzers/advice.h"
+#include "analyzers/finding_docs.h"
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
@@ -417,12 +419,55 @@ scenarios_list(struct explain *ex, json_t *index)
 	json_object_set_new(index, "scenarios", a);
 }
 
+/* ---- Finding ids: analyzers/finding_docs.c ---- */
+
+static bool
+finding_match(const char *topic)
+{
+	return finding_doc_find(topic) != NULL;
+}
+
+static void
+finding_show(struct explain *ex, const char *topic)
+{
+	const struct td_finding_doc *d = finding_doc_find(topic);
+
+	json_object_set_new(ex->doc, "kind", json_string("finding"));
+	json_object_set_new(ex->doc, "finding", json_pack("{s:s, s:s, s:s, s:s, s:s}",
+	    "id", d->id, "means", d->means, "evidence", d->evidence, "fix", d->fix,
+	    "not_fix", d->not_fix));
+	if (!ex->json)
+		fprintf(ex->ctx->out, "%s (a finding of tcpdoctor check)\n  means:      %s\n"
+		    "  evidence:   %s\n  fix:        %s\n%s%s%s", d->id, d->means, d->evidence, d->fix,
+		    d->not_fix[0] != '\0' ? "  not:        " : "", d->not_fix,
+		    d->not_fix[0] != '\0' ? "\n" : "");
+}
+
+static void
+finding_list(struct explain *ex, json_t *index)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	if (!ex->json)
+		fputs("findings (ids of tcpdoctor check):\n ", ex->ctx->out);
+	for (i = 0; i < td_finding_doc_count; i++) {
+		if (!ex->json)
+			fprintf(ex->ctx->out, " %s", td_finding_docs[i].id);
+		json_array_append_new(a, json_string(td_finding_docs[i].id));
+	}
+	if (!ex->json)
+		fputc('\n', ex->ctx->out);
+	json_object_set_new(index, "findings", a);
+}
+
 /* Order matters: the first provider that knows a topic answers it. */
 static const struct provider providers[] = {
 	{ "state", state_match, state_show, state_list },
 	{ "knobs", all_knobs_match, all_knobs_show, NULL },
 	{ "knob", knob_match, knob_show, knob_list },
 	{ "scenario", scenarios_match, scenarios_show, scenarios_list },
+	{ "finding", finding_match, finding_show, finding_list },
 };
 
 int

@@ -40,3 +40,12 @@ valid "tune -j" "$dir/tune.json"
 valid "tune -j --audit" "$dir/audit.json"
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); d["findings"][0]["severity"]="bad"; json.dump(d,open(sys.argv[2],"w"))' "$dir/check.json" "$dir/bad.json"
 if "$PY" "$v" "$dir/bad.json" > /dev/null; then not_ok "the schema rejects a bad severity"; else ok "the schema rejects a bad severity"; fi
+
+# explain knows every finding id check can produce (analyzers/finding_docs.c).
+for id in $("$PY" -c 'import json,sys; print(" ".join(f["id"] for f in json.load(open(sys.argv[1]))["findings"]))' "$dir/check.json"); do
+	"$TD_BIN" explain -j "$id" > "$dir/explain.json"
+	expect_eq "explain $id: a finding" "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["kind"])' "$dir/explain.json")" finding
+	valid "explain -j $id" "$dir/explain.json"
+done
+out=$("$TD_BIN" explain time_wait.port_exhaustion)
+check "explain names what does not fix port exhaustion" grep -q "tcp_tw_recycle (removed in 4.12" <<<"$out"
