@@ -137,6 +137,7 @@ main(int argc, char **argv)
 	struct in_addr local;
 	struct pollfd pfd;
 	uint8_t buf[2048];
+	char tmp[4096];
 	long port, count, i, synacks = 0;
 	uint32_t src;
 	FILE *fp;
@@ -193,10 +194,13 @@ main(int argc, char **argv)
 			if (t->syn && t->ack)
 				synacks++;
 		}
-		fp = fopen(argv[6], "w");
+		/* Readers never see a half-written file: temporary file, then rename. */
+		snprintf(tmp, sizeof(tmp), "%s.tmp", argv[6]);
+		fp = fopen(tmp, "w");
 		if (fp != NULL) {
 			fprintf(fp, "synacks %ld\n", synacks);
-			fclose(fp);
+			if (fclose(fp) == 0)
+				rename(tmp, argv[6]);
 		}
 	}
 }

@@ -77,7 +77,7 @@ expect_eq "cookies=1: 183 cookies" "$(get listener.syncookies_sent "$dir/f1")" 1
 check "cookies=1: keeps tcp_syncookies=1" grep -q "^listener.reco net.ipv4.tcp_syncookies 1 1$" "$dir/f1"
 check "cookies=1: no tcp_max_syn_backlog advice" sh -c "! grep -q tcp_max_syn_backlog '$dir/f1'"
 expect_eq "cookies=1: the listener finding carries the cookie counters (no second finding)" "$(get cookies "$dir/f1")" ""
-check "cookies=1: SYN-ACKs went back into the TUN" grep -q "^synacks [1-9]" "$dir/stats1"
+check "cookies=1: SYN-ACKs went back into the TUN" wait_for 5 grep -q "^synacks [1-9]" "$dir/stats1"
 
 # ---- tcp_syncookies=0 ----
 flood 0 || { not_ok "set up the flood (cookies=0)"; exit 1; }
