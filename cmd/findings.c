@@ -19,6 +19,13 @@
 
 static const char *const sev_upper[] = { "OK", "INFO", "WARNING", "CRITICAL" };
 
+/* The overall status: info findings do not change OK (exit 0). */
+static const char *
+status_word(enum td_severity worst)
+{
+	return worst <= TD_SEV_INFO ? "OK" : sev_upper[worst];
+}
+
 /* ---- Table ---- */
 
 /* Print text wrapped at width, every line after the first indented by indent. */
@@ -77,7 +84,7 @@ findings_table(FILE *fp, const struct check_report *r)
 	size_t i, j, off;
 
 	fprintf(fp, "%s: %s, netns %s, kernel %s: %llu sockets checked by %u analyzers\n",
-	    sev_upper[r->worst], m->host, m->netns[0] != '\0' ? m->netns : "(current)",
+	    status_word(r->worst), m->host, m->netns[0] != '\0' ? m->netns : "(current)",
 	    m->kernel, (unsigned long long)r->sockets, r->analyzers);
 	if (r->findings->n == 0)
 		fputs("nothing to report\n", fp);
@@ -272,7 +279,7 @@ findings_nagios(FILE *fp, const struct check_report *r)
 	size_t i, shown = 0;
 	char msg[400];
 
-	fprintf(fp, "TCPDOCTOR %s - ", sev_upper[r->worst]);
+	fprintf(fp, "TCPDOCTOR %s - ", status_word(r->worst));
 	if (fs->n == 0) {
 		fprintf(fp, "nothing to report, %llu sockets", (unsigned long long)r->sockets);
 	} else {

@@ -46,3 +46,11 @@ expect_eq "the kernel's delta" "$(get other_drops)" "$((d1 - d0))"
 expect_eq "ListenDrops delta" "$(get listen_drops)" "$((d1 - d0))"
 expect_eq "per run, not since boot" "$(get counters_since_boot)" ""
 expect_eq "blames routing, not the backlog" "$(get recos)" kernel:routing
+
+# Without a state file the drops are "since boot": info, and the status stays OK.
+out=$("$TD_BIN" -N "$ns" check --format nagios)
+expect_eq "since boot: exit 0" "$?" 0
+check "since boot: Nagios OK line that still names the drops" grep -q '^TCPDOCTOR OK - accept_queue.other_drops: 200 SYNs dropped' <<<"$out"
+out=$("$TD_BIN" -N "$ns" check)
+check "since boot: table header OK" grep -q '^OK: ' <<<"$out"
+check "since boot: the info finding is listed" grep -q '^INFO     accept_queue.other_drops' <<<"$out"
