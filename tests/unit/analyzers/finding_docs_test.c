@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests for analyzers/finding_docs.c: every finding id an analyzer can
- * produce (each td_finding_add(..., "ID", ...) in analyzers/*.c) has a row,
+ * produce (each td_finding_add(..., "ID", ...) in analyzers/NAME.c) has a row,
  * every row is produced by some analyzer, and the JSON man page lists it.
  */
 #include "tests/unit/check_main.h"
