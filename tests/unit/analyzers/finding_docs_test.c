@@ -72,7 +72,7 @@ START_TEST(test_finding_docs_cover_the_analyzers)
 	for (i = 0; i < n; i++) {
 		ck_assert_msg(finding_doc_find(ids[i]) != NULL, "%s has no row in finding_docs.c", ids[i]);
 		ck_assert_msg(strstr(man, ids[i]) != NULL, "%s is not in tcpdoctor-json(7)", ids[i]);
-		snprintf(an, sizeof(an), "%s", ids[i]);
+		snprintf(an, sizeof(an), "%.47s", ids[i]);
 		*strchr(an, '.') = '\0';
 		ck_assert_msg(analyzer_find(an) != NULL, "%s: no such analyzer", ids[i]);
 	}
