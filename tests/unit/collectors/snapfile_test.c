@@ -71,7 +71,7 @@ real_records(void)
 
 	replay("inet-info.nl", r);
 	replay("inet6-info.nl", r);
-	ck_assert_uint_eq(r->n, 20);
+	ck_assert_uint_eq(r->n, 26);
 	r->sk[1].has_owner = true;
 	r->sk[1].pid = 4321;
 	snprintf(r->sk[1].comm, sizeof(r->sk[1].comm), "nginx: worker");
@@ -199,7 +199,7 @@ START_TEST(test_snapfile_sock_json_fields)
 	size_t i;
 
 	for (i = 0; i < r->n; i++) {
-		if (r->sk[i].kind == TD_SK_REQ)
+		if (r->sk[i].kind == TD_SK_REQ && r->sk[i].family == AF_INET)
 			req = &r->sk[i];
 		if (r->sk[i].family == AF_INET6 && td_addr_is_v4(&r->sk[i].src))
 			mapped = &r->sk[i];
@@ -348,13 +348,14 @@ static const struct {
 	int		family;
 	size_t		n;
 } filters[] = {
-	{ 0, 0, 20 },
-	{ 0, AF_INET, 12 },
-	{ 0, AF_INET6, 8 },
-	{ TD_STATE_BIT(TD_ST_NEW_SYN_RECV), 0, 3 },
-	{ TD_STATE_BIT(TD_ST_SYN_RECV), AF_INET6, 0 },
+	{ 0, 0, 26 },
+	{ 0, AF_INET, 15 },
+	{ 0, AF_INET6, 11 },
+	{ TD_STATE_BIT(TD_ST_NEW_SYN_RECV), 0, 5 },
+	{ TD_STATE_BIT(TD_ST_SYN_RECV), AF_INET6, 2 },
 	{ TD_STATE_BIT(TD_ST_TIME_WAIT), 0, 3 },
-	{ TD_STATE_BIT(TD_ST_LISTEN) | TD_STATE_BIT(TD_ST_CLOSE_WAIT), AF_INET, 3 },
+	{ TD_STATE_BIT(TD_ST_FIN_WAIT2), 0, 2 },
+	{ TD_STATE_BIT(TD_ST_LISTEN) | TD_STATE_BIT(TD_ST_CLOSE_WAIT), AF_INET, 5 },
 };
 
 START_TEST(test_snapfile_walk_filters)
