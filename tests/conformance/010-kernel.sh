@@ -25,6 +25,11 @@ stale_instances() {
 trap 'stale_instances >/dev/null; _td_cleanup' EXIT
 stale_instances >/dev/null
 
-timeout --kill-after=5 240 "$K" -j 6
+# The packets of every run are kept for a look with tcpdump -r when one fails.
+pcaps=${TD_BUILD:-build}/test-logs/conformance-pcap
+rm -rf "$pcaps"; mkdir -p "$pcaps"
+timeout --kill-after=5 240 "$K" -j 6 -P "$pcaps"
 [ $? -eq 124 ] && not_ok "conformance run timed out after 240 s"
 expect_eq "no tracefs instance left behind" "$(stale_instances)" 0
+n=$(ls "$pcaps" | wc -l)
+expect_eq "one capture per run" "$n" "$(( $("$K" -l | wc -l) * 2 ))"

@@ -4,10 +4,11 @@
  * a namespace of its own (a child process per scenario and family), and
  * print TAP.  Root only.
  *
- *	kconform [-v] [-m] [-M MUTATION] [-4|-6] [-j N] [-p PCAP] [SCENARIO...]
+ *	kconform [-v] [-m] [-M MUTATION] [-4|-6] [-j N] [-p PCAP | -P DIR] [SCENARIO...]
  *	kconform -l							list scenarios
  *
- * -m also runs each scenario through the model (linux profile from the
+ * -p writes the packets of one run to PCAP, -P those of every run to
+ * DIR/SCENARIO-FAMILY.pcap.  -m also runs each scenario through the model (linux profile from the
  * namespace's sysctls) and compares the two runs; -M breaks the model on
  * purpose (no-tw-rearm, synack-expiry-rst).  Exit status of a child: bit 0
  * the kernel run failed, bit 1 the model run differs, 4 a harness error.
@@ -135,7 +136,8 @@ main(int argc, char **argv)
 {
 	static struct job jobs[128];
 	const struct tm_kscen *list[64], *sc;
-	const char *pcap = NULL;
+	const char *pcap = NULL, *pcap_dir = NULL;
+	char pcap_path[128][512];
 	int fam[2] = { AF_INET, AF_INET6 }, nfam = 2, opt, i, j, n = 0, njob = 0, bad = 0;
 	int par = 1, running = 0, next = 0;
 	uint16_t base = 20000;
@@ -143,7 +145,7 @@ main(int argc, char **argv)
 	bool verbose = false;
 	char line[512];
 
-	while ((opt = getopt(argc, argv, "46b:j:lmM:p:v")) != -1) {
+	while ((opt = getopt(argc, argv, "46b:j:lmM:p:P:v")) != -1) {
 		switch (opt) {
 		case 'm': want_model = true; break;
 		case 'M':
@@ -162,13 +164,14 @@ main(int argc, char **argv)
 		case 'b': base = (uint16_t)atoi(optarg); break;
 		case 'j': par = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
 		case 'p': pcap = optarg; break;
+		case 'P': pcap_dir = optarg; break;
 		case 'v': verbose = true; break;
 		case 'l':
 			for (sc = tm_kscens; sc->name != NULL; sc++)
 				printf("%-24s %-4s %s\n", sc->name, sc->source, sc->summary);
 			return 0;
 		default:
-			fprintf(stderr, "usage: kconform [-v] [-m] [-M MUTATION] [-4|-6] [-j N] [-p PCAP] [-b PORT] [SCENARIO...]\n");
+			fprintf(stderr, "usage: kconform [-v] [-m] [-M MUTATION] [-4|-6] [-j N] [-p PCAP | -P DIR] [-b PORT] [SCENARIO...]\n");
 			return 64;
 		}
 	}
@@ -195,8 +198,13 @@ main(int argc, char **argv)
 	/* Run up to par scenarios at once; each one mostly waits on kernel timers. */
 	while (next < njob || running > 0) {
 		if (next < njob && running < par) {
+			if (pcap_dir != NULL)
+				snprintf(pcap_path[next], sizeof(pcap_path[next]), "%s/%s-%s.pcap",
+				    pcap_dir, jobs[next].sc->name,
+				    jobs[next].family == AF_INET ? "ipv4" : "ipv6");
 			start(&jobs[next], (idbase + (unsigned int)next) % 62500,
-			    (uint16_t)(base + 10 * next), pcap, verbose);
+			    (uint16_t)(base + 10 * next), pcap_dir != NULL ? pcap_path[next] : pcap,
+			    verbose);
 			next++;
 			running++;
 			continue;
