@@ -385,26 +385,38 @@ START_TEST(test_snapfile_walk_filters)
 }
 END_TEST
 
+/* Save the first n records to path and return the file's bytes. */
+static char *
+saved_text(const char *path, struct recs *r, size_t n, size_t *len)
+{
+	struct td_snapshot snap;
+	char *text;
+	FILE *fp;
+
+	header(&snap);
+	r->n = n;
+	save(path, &snap, r);
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	fseek(fp, 0, SEEK_END);
+	*len = (size_t)ftell(fp);
+	rewind(fp);
+	text = malloc(*len);
+	ck_assert_uint_eq(fread(text, 1, *len, fp), *len);
+	fclose(fp);
+	return text;
+}
+
 /* Every proper prefix of a snapshot is a clean error, never a crash or a pass. */
 START_TEST(test_snapfile_truncated_everywhere)
 {
 	struct recs *r = real_records(), *b = calloc(1, sizeof(*b));
-	struct td_snapshot snap, s2;
+	struct td_snapshot s2;
 	struct snapfile_reader *rd;
 	char *path = tmpname(), *text, cut[64];
 	size_t len, i;
-	FILE *fp;
 
-	header(&snap);
-	r->n = 3;
-	save(path, &snap, r);
-	fp = fopen(path, "r");
-	fseek(fp, 0, SEEK_END);
-	len = (size_t)ftell(fp);
-	rewind(fp);
-	text = malloc(len);
-	ck_assert_uint_eq(fread(text, 1, len, fp), len);
-	fclose(fp);
+	text = saved_text(path, r, 3, &len);
 	snprintf(cut, sizeof(cut), "%s", tmpname());
 	/* The last byte is the final newline: without it the file is whole. */
 	for (i = 0; i + 1 < len; i++) {
@@ -431,22 +443,12 @@ START_TEST(test_snapfile_corrupt_bytes)
 {
 	static const char subst[] = "{}[]\",:\\0a \x80";
 	struct recs *r = real_records(), *b = calloc(1, sizeof(*b));
-	struct td_snapshot snap, s2;
+	struct td_snapshot s2;
 	struct snapfile_reader *rd;
 	char *path = tmpname(), *text, cut[64];
 	size_t len, i, j;
-	FILE *fp;
 
-	header(&snap);
-	r->n = 2;
-	save(path, &snap, r);
-	fp = fopen(path, "r");
-	fseek(fp, 0, SEEK_END);
-	len = (size_t)ftell(fp);
-	rewind(fp);
-	text = malloc(len);
-	ck_assert_uint_eq(fread(text, 1, len, fp), len);
-	fclose(fp);
+	text = saved_text(path, r, 2, &len);
 	snprintf(cut, sizeof(cut), "%s", tmpname());
 	/* Every 7th byte, each replacement: about 2,000 loads. */
 	for (i = 0; i < len; i += 7) {
