@@ -47,6 +47,7 @@ tm_profile_linux(void)
 	p.rto_max = TM_SEC(120);	/* TCP_RTO_MAX */
 	p.delack_min = TM_MS(40);	/* TCP_DELACK_MIN = HZ/25 */
 	p.quickacks = 16;		/* TCP_MAX_QUICKACKS */
+	p.tlp = true;			/* tcp_early_retrans=3 (RACK-TLP) */
 	p.fin_timeout = TM_SEC(60);	/* TCP_FIN_TIMEOUT */
 	p.orphan_fin_wait2 = true;
 	p.timewait_len = TM_SEC(60);	/* TCP_TIMEWAIT_LEN */
@@ -88,6 +89,7 @@ tm_profile_rfc9293(void)
 	p.synack_retries = 7;
 	p.rto_min = TM_SEC(1);		/* RFC 6298 2.4 */
 	p.rto_max = TM_SEC(60);
+	p.tlp = false;			/* RFC 8985 is not part of RFC 9293 */
 	p.orphan_fin_wait2 = false;	/* RFC: FIN-WAIT-2 has no timeout */
 	p.timewait_len = TM_SEC(240);	/* 2 x MSL, MSL = 2 min */
 	p.rfc1337 = 0;			/* RFC 9293 3.10.7.4: RST -> CLOSED */
@@ -171,6 +173,7 @@ static const struct tm_knob knobs[] = {
 	{ "rto_init", F(rto_init), TM_KU_MS, NOSYS, 1, 600000, "initial RTO" },
 	{ "rto_max", F(rto_max), TM_KU_MS, NOSYS, 1, 600000, "largest RTO" },
 	{ "rto_min", F(rto_min), TM_KU_MS, NOSYS, 1, 600000, "smallest RTO" },
+	{ "tlp", F(tlp), TM_KU_BOOL, NOSYS, 0, 1, "tail loss probe before the first RTO" },
 	{ "timewait_len", F(timewait_len), TM_KU_SEC, NOSYS, 0, 3600, "TIME_WAIT length (Linux: fixed 60 s)" },
 	{ "tw_syn_reopen", F(tw_syn_reopen), TM_KU_BOOL, NOSYS, 0, 1, "a newer SYN reopens from TIME_WAIT" },
 };

@@ -380,8 +380,15 @@ tm_syn_rtx_at(const struct tm_profile *p, unsigned int k)
 tm_time
 tm_syn_giveup(const struct tm_profile *p)
 {
-	/* tcp_write_timeout(): retransmits >= syn_retries + linear timeouts. */
-	return tm_syn_rtx_at(p, (unsigned int)(p->syn_retries + p->syn_linear_timeouts) + 1);
+	unsigned int max = (unsigned int)(p->syn_retries + p->syn_linear_timeouts), k;
+	tm_time bound = tm_retries_timeout(p, p->syn_retries, p->rto_init), t;
+
+	/* tcp_write_timeout() at each firing: the count, or the time since the first SYN. */
+	for (k = 0;; k++) {
+		t = tm_syn_rtx_at(p, k + 1);
+		if (k >= max || (k > 0 && t >= bound))
+			return t;
+	}
 }
 
 tm_time

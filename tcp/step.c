@@ -354,8 +354,11 @@ conn_seg(struct ctx *c, const struct tm_conn *k, struct tm_seg *s, tm_seq seq, u
 	if (flags & TM_SYN) {
 		s->has_mss = true;
 		s->mss = c->p->mss;
-		if (k->state == TM_SYN_SENT) {
-			/* Our SYN offers what the profile enables. */
+		if (k->state == TM_SYN_SENT || (k->state == TM_SYN_RECV && !k->from_listener)) {
+			/*
+			 * tcp_syn_options(): a full socket's SYN, and its SYN-ACK in a
+			 * simultaneous open, offer what the sysctls enable.
+			 */
 			s->has_ts = c->p->timestamps != 0;
 			s->sack_ok = c->p->sack != 0;
 			s->has_wscale = c->p->window_scaling != 0;
@@ -446,6 +449,33 @@ rtx_arm(struct ctx *c, struct tm_conn *k)
 	timer_arm(c, TM_OBJ_FULL, k->id, &k->deadline[TM_T_RTX], TM_T_RTX, k->rto);
 }
 
+/*
+ * tcp_set_xmit_timer(): a tail loss probe (tcp_schedule_loss_probe(), SACK
+ * connections before any RTO) in 2 x SRTT, plus TCP_RTO_MIN when one segment
+ * is out, never later than the RTO; otherwise the RTO.
+ */
+static void
+xmit_timer(struct ctx *c, struct tm_conn *k)
+{
+	tm_time pto;
+
+	if (c->p->tlp && k->has_sack && k->retransmits == 0 && k->snd_una != k->snd_nxt &&
+	    k->state != TM_SYN_SENT && k->state != TM_SYN_RECV) {
+		if (k->srtt)
+			pto = 2 * k->srtt + (k->snd_nxt - k->snd_una <= k->snd_mss + 1 ?
+			    c->p->rto_min : TM_MS(8));
+		else
+			pto = c->p->rto_init;
+		if (pto > k->rto)
+			pto = k->rto;
+		k->tlp_armed = true;
+		timer_arm(c, TM_OBJ_FULL, k->id, &k->deadline[TM_T_RTX], TM_T_RTX, pto);
+		return;
+	}
+	k->tlp_armed = false;
+	rtx_arm(c, k);
+}
+
 static void
 keepalive_arm(struct ctx *c, struct tm_conn *k, tm_time after)
 {
@@ -514,8 +544,8 @@ push(struct ctx *c, struct tm_conn *k)
 	}
 	if (sent) {
 		conn_clear_ack(c, k);
-		if (k->deadline[TM_T_RTX] == 0)
-			rtx_arm(c, k);
+		if (k->deadline[TM_T_RTX] == 0 || k->tlp_armed)
+			xmit_timer(c, k);
 	}
 }
 
@@ -950,10 +980,12 @@ conn_ack(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
 	k->head_sent = c->now;
 	if (k->srtt == 0)
 		k->rto = c->p->rto_init;
-	if (k->snd_una == k->snd_nxt)
+	if (k->snd_una == k->snd_nxt) {
+		k->tlp_armed = false;
 		timer_stop(c, TM_OBJ_FULL, k->id, &k->deadline[TM_T_RTX], TM_T_RTX);
-	else
-		rtx_arm(c, k);
+	} else {
+		xmit_timer(c, k);
+	}
 	return 0;
 }
 
@@ -1141,7 +1173,7 @@ static tm_seq
 cookie_isn(const struct ctx *c, const struct tm_seg *syn)
 {
 	return tuple_off(c, &syn->dst, &syn->src, syn->dport, syn->sport,
-	    0x636f6f6b6965ull ^ syn->seq) + (tm_seq)(c->now >> 26);
+	    0x636f6f6b6965ull ^ syn->seq) + (tm_seq)(c->now / TM_SEC(60));
 }
 
 static bool
@@ -1151,9 +1183,9 @@ cookie_valid(const struct ctx *c, const struct tm_seg *ack)
 	tm_seq base = tuple_off(c, &ack->dst, &ack->src, ack->dport, ack->sport,
 	    0x636f6f6b6965ull ^ peer_isn);
 	tm_seq d = (ack->ack - 1) - base;
-	tm_seq now_tick = (tm_seq)(c->now >> 26);
+	tm_seq now_tick = (tm_seq)(c->now / TM_SEC(60));
 
-	/* The counter part must be recent (about two minutes, like the kernel's MAX_SYNCOOKIE_AGE). */
+	/* tcp_cookie_time() counts minutes; a cookie is valid for MAX_SYNCOOKIE_AGE (2) of them. */
 	return TM_SEQ_LEQ(d, now_tick) && now_tick - d <= 2;
 }
 
@@ -1710,6 +1742,35 @@ seg_arrives(struct ctx *c, const struct tm_seg *s)
 
 /* ---- Timers ---- */
 
+/*
+ * tcp_send_loss_probe(): retransmit the last segment once, then the RTO
+ * from now (tcp_rearm_rto()).  Not a timeout: no backoff, no retry count.
+ */
+static void
+tail_loss_probe(struct ctx *c, struct tm_conn *k)
+{
+	struct tm_seg s;
+	uint32_t data = k->snd_nxt - k->snd_una - (k->fin_sent ? 1 : 0), last;
+
+	k->tlp_armed = false;
+	if (k->fin_sent) {
+		conn_seg(c, k, &s, k->snd_nxt - 1, TM_FIN | TM_ACK, 0);
+		if (data == 0)
+			k->head_sent = c->now;
+	} else {
+		last = data % k->snd_mss ? data % k->snd_mss : k->snd_mss;
+		if (last > data)
+			last = data;
+		conn_seg(c, k, &s, k->snd_nxt - last, TM_ACK | TM_PSH, last);
+		if (last == data)
+			k->head_sent = c->now;
+	}
+	count(c, TM_C_LOSS_PROBES);
+	emit_seg(c, TM_OBJ_FULL, k->id, &s, true, "tcp_send_loss_probe(): tail loss probe");
+	conn_clear_ack(c, k);
+	rtx_arm(c, k);
+}
+
 /* tcp_retransmit_timer() and tcp_write_timeout() */
 static void
 conn_rtx_timer(struct ctx *c, struct tm_conn *k)
@@ -1723,11 +1784,22 @@ conn_rtx_timer(struct ctx *c, struct tm_conn *k)
 
 	if (k->snd_una == k->snd_nxt && k->state != TM_SYN_SENT && k->state != TM_SYN_RECV)
 		return;
+	if (k->tlp_armed) {
+		tail_loss_probe(c, k);
+		return;
+	}
 	if (k->state == TM_SYN_SENT || k->state == TM_SYN_RECV) {
-		max = (unsigned int)(k->opt.syncnt ? k->opt.syncnt : p->syn_retries);
+		unsigned int retry = (unsigned int)(k->opt.syncnt ? k->opt.syncnt : p->syn_retries);
+
+		max = retry;
 		if (k->state == TM_SYN_SENT)
 			max += (unsigned int)p->syn_linear_timeouts;
 		expired = k->retransmits >= max;
+		/* retransmits_timed_out() with rto_base tcp_timeout_init(): a time bound too. */
+		tmo = k->opt.user_timeout ? k->opt.user_timeout :
+		    tm_retries_timeout(p, (int)retry, p->rto_init);
+		if (!expired && k->retransmits > 0)
+			expired = c->now - k->retrans_stamp >= tmo;
 	} else if (k->retransmits > 0) {
 		int retries = p->retries2;
 
@@ -1782,7 +1854,17 @@ conn_rtx_timer(struct ctx *c, struct tm_conn *k)
 		k->backoff++;
 		k->rto = k->rto << 1 > p->rto_max ? p->rto_max : k->rto << 1;
 	}
-	rtx_arm(c, k);
+	tmo = k->rto;
+	if (k->opt.user_timeout) {
+		/* tcp_clamp_rto_to_user_timeout(): fire when the user timeout is up. */
+		tm_time el = c->now - k->retrans_stamp;
+
+		if (el >= k->opt.user_timeout)
+			tmo = TM_MS(4);
+		else if (k->opt.user_timeout - el < tmo)
+			tmo = k->opt.user_timeout - el;
+	}
+	timer_arm(c, TM_OBJ_FULL, k->id, &k->deadline[TM_T_RTX], TM_T_RTX, tmo);
 }
 
 /* tcp_keepalive_timer() */

@@ -182,6 +182,7 @@ struct tm_profile {
 	tm_time	rto_init, rto_min, rto_max;
 	tm_time	delack_min;		/* TCP_DELACK_MIN, 40 ms */
 	int	quickacks;		/* segments ACKed at once at the start */
+	bool	tlp;			/* tail loss probe (RFC 8985; tcp_early_retrans=3) */
 	/* Closing. */
 	tm_time	fin_timeout;		/* tcp_fin_timeout (orphan FIN_WAIT2) */
 	bool	orphan_fin_wait2;	/* orphan FIN_WAIT2 times out (linux) */
@@ -285,7 +286,8 @@ const char	*tm_timer_name(enum tm_timer t);	/* "retransmit", ... */
 	X(PAWS_ESTAB,		"TcpExtPAWSEstab")			\
 	X(DSACK_OLD_SENT,	"TcpExtTCPDSACKOldSent")		\
 	X(DELAYED_ACKS,		"TcpExtDelayedACKs")			\
-	X(KEEPALIVE,		"TcpExtTCPKeepAlive")
+	X(KEEPALIVE,		"TcpExtTCPKeepAlive")				\
+	X(LOSS_PROBES,		"TcpExtTCPLossProbes")
 
 enum tm_counter {
 #define X(id, name)	TM_C_##id,
@@ -434,6 +436,7 @@ struct tm_conn {
 	bool		fin_queued;	/* FIN to send after the queued data */
 	bool		fin_rcvd;
 	bool		fin_sent;	/* our FIN is in snd_nxt */
+	bool		tlp_armed;	/* the RTX deadline is a tail loss probe */
 	bool		ack_pending;	/* an ACK is owed (delayed or quick) */
 	bool		from_listener;	/* a child (passive open) */
 	bool		accepted;	/* given to the app by accept() */
@@ -619,7 +622,11 @@ size_t	tm_state_timers(const struct tm_profile *p, enum tm_state st,
 /* Retransmission schedule helpers (used by the timers and by explain). */
 /* Time of the k-th SYN retransmission (k >= 1) after the first SYN. */
 tm_time	tm_syn_rtx_at(const struct tm_profile *p, unsigned int k);
-/* When connect() fails with ETIMEDOUT after the first SYN. */
+/*
+ * When connect() fails with ETIMEDOUT after the first SYN: tcp_write_timeout()
+ * gives up at whichever comes first of tcp_syn_retries + linear retransmissions
+ * and the time bound ((2 << syn_retries) - 1) x the initial RTO.
+ */
 tm_time	tm_syn_giveup(const struct tm_profile *p);
 /* Time of the k-th SYN-ACK retransmission, and when the request is dropped. */
 tm_time	tm_synack_rtx_at(const struct tm_profile *p, unsigned int k);

@@ -271,7 +271,7 @@ START_TEST(test_part_c_e2_fin_wait2)
 }
 END_TEST
 
-/* F19: tcp_retries2=3 and the path cut: ETIMEDOUT about 3 s after the send. */
+/* F19: tcp_retries2=3 and the path cut: ETIMEDOUT about 3 s after the send, no RST. */
 START_TEST(test_part_a_f19_retries2)
 {
 	const struct tm_effect *e;
@@ -287,7 +287,9 @@ START_TEST(test_part_a_f19_retries2)
 	e = find_state(0, TM_OBJ_FULL, TM_ESTABLISHED, TM_CLOSE);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_int_eq(e->u.st.event, TM_E_TMR_RTX);
-	near(e->at - sent[0], TM_SEC(3), "ETIMEDOUT after the send");
+	/* "About 3 s": the 3 s count from the tail loss probe, ~0.2 s after the send. */
+	ck_assert_msg(e->at - sent[0] >= TM_SEC(3) && e->at - sent[0] <= TM_MS(3500),
+	    "ETIMEDOUT %.3f s after the send", (double)(e->at - sent[0]) / 1e9);
 	ck_assert_uint_eq(w.hosts[0].counters[TM_C_ABORT_ON_TIMEOUT], 1);
 	ck_assert_uint_eq(w.hosts[0].counters[TM_C_ESTAB_RESETS], 1);
 	ck_assert_uint_eq(w.hosts[0].counters[TM_C_OUT_RSTS], 0);
