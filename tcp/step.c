@@ -830,6 +830,10 @@ synsent_rcv(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
 			/* RFC 9293 fig. 8; reset reason TCP_INVALID_ACK_SEQUENCE (Part B #20). */
 			send_reset_for(c, s, TM_OBJ_FULL, k->id,
 			    "tcp_rcv_synsent_state_process(): unacceptable ACK, stay SYN_SENT");
+			/* "Previous FIN/ACK or RST/ACK might be ignored": retransmit the SYN soon
+			 * (TCP_TIMEOUT_MIN, 2 jiffies at HZ=250). */
+			if (k->retransmits == 0)
+				timer_arm(c, TM_OBJ_FULL, k->id, &k->deadline[TM_T_RTX], TM_T_RTX, TM_MS(8));
 			return;
 		}
 		if (s->flags & TM_RST) {
