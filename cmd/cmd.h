@@ -123,5 +123,6 @@ int	cmd_summary(struct td_ctx *, int, char **);
 int	cmd_trace(struct td_ctx *, int, char **);
 int	cmd_tune(struct td_ctx *, int, char **);
 int	cmd_version(struct td_ctx *, int, char **);
+int	cmd_watch(struct td_ctx *, int, char **);
 
 #endif /* TD_CMD_CMD_H */

@@ -95,6 +95,14 @@ const struct cmd td_commands[] = {
 	  "  -j, --format json  JSON instead of text" },
 	{ "version",	cmd_version,	CMD_NO_NETNS,	"version",
 	  "print the version" },
+	{ "watch",	cmd_watch,	CMD_LIVE_ONLY,
+	  "watch [-i SECONDS] [-n COUNT] [-c FILE] [--only ID,...] [--skip ID,...]",
+	  "continuous monitoring: states, rates, findings as they appear and clear",
+	  "  -i, --interval S   seconds between samples (default 5)\n"
+	  "  -n, --count N      stop after N samples (default: until interrupted)\n"
+	  "  -c, --config FILE  thresholds, as for check\n"
+	  "  --only, --skip     analyzer ids, as for check\n"
+	  "  -j                 one JSON object per sample (ndjson)" },
 };
 const unsigned int td_ncommands = ARRAY_SIZE(td_commands);
 
@@ -370,8 +378,12 @@ main(int argc, char **argv)
 	argv += optind;
 	optind = 0;
 	status = c->run(&ctx, argc, argv);
-	if (fflush(stdout) != 0 || ferror(stdout))
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		/* A reader that went away (head, a closed pipe) is not worth a message. */
+		if (errno == EPIPE)
+			return status != TD_EXIT_OK ? status : TD_EXIT_OSERR;
 		return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_OSERR,
 		    "writing output: %s", strerror(errno));
+	}
 	return status;
 }

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `tcpdoctor watch [-i SECONDS] [-n COUNT] [-c FILE] [--only ID,...]
+ * [--skip ID,...]`: continuous monitoring.  Every interval it runs the same
+ * pipeline as `check` (one streaming pass, every analyzer) with a private
+ * state file, so the analyzers see counter changes and socket ages across
+ * samples, and prints one record per interval: sockets per state, counter
+ * rates per second, and the findings, marking the ones that appeared or
+ * cleared since the previous sample.  A table for people; -j gives one
+ * JSON object per interval (NDJSON), for log pipelines.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "analyzers/analyzer.h"
+#include "cmd/check_common.h"
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/findings.h"
+#include "cmd/output.h"
+
+#define WATCH_MAX_FINDINGS	64	/* remembered from one sample to the next */
+#define HEADER_EVERY		20	/* table rows between headers */
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Counters shown as rates, per second. */
+static const struct {
+	enum td_counter_id	 id;
+	const char		*col;		/* table column, "" for JSON only */
+} rates[] = {
+	{ TD_CTR_ACTIVE_OPENS, "conn/s" },
+	{ TD_CTR_PASSIVE_OPENS, "acc/s" },
+	{ TD_CTR_TW, "tw/s" },
+	{ TD_CTR_OUT_RSTS, "rst/s" },
+	{ TD_CTR_LISTEN_DROPS, "drop/s" },
+	{ TD_CTR_RETRANS_SEGS, "retr/s" },
+	{ TD_CTR_ATTEMPT_FAILS, "" },
+	{ TD_CTR_ESTAB_RESETS, "" },
+	{ TD_CTR_LISTEN_OVERFLOWS, "" },
+	{ TD_CTR_SYNCOOKIES_SENT, "" },
+	{ TD_CTR_TW_OVERFLOW, "" },
+	{ TD_CTR_ABORT_ON_TIMEOUT, "" },
+	{ TD_CTR_SYN_RETRANS, "" },
+};
+#define NRATES	(sizeof(rates) / sizeof(rates[0]))
+
+/* States shown as table columns. */
+static const struct {
+	enum td_state	 st;
+	const char	*col;
+} cols[] = {
+	{ TD_ST_ESTABLISHED, "estab" },
+	{ TD_ST_SYN_RECV, "synrecv" },
+	{ TD_ST_TIME_WAIT, "timewait" },
+	{ TD_ST_CLOSE_WAIT, "closewait" },
+	{ TD_ST_FIN_WAIT2, "finwait2" },
+	{ TD_ST_LISTEN, "listen" },
+};
+#define NCOLS	(sizeof(cols) / sizeof(cols[0]))
+
+/* A finding as remembered between samples: its identity and severity. */
+struct seen {
+	char			key[48 + 96 + 2];	/* id + " " + subject */
+	enum td_severity	sev;
+};
+
+struct watch {
+	struct td_ctx	*ctx;
+	struct seen	 prev[WATCH_MAX_FINDINGS], cur[WATCH_MAX_FINDINGS];
+	size_t		 nprev, ncur;
+	bool		 have_prev;
+	unsigned int	 rows;
+};
+
+static void
+finding_key(const struct td_finding *f, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s", f->id, f->subject);
+}
+
+static bool
+seen_in(const struct seen *v, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+static void
+time_text(int64_t ns, char *buf, size_t len, bool full)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(buf, len, full ? "%Y-%m-%dT%H:%M:%SZ" : "%H:%M:%S", &tm);
+}
+
+/* Rate of counter id over the interval, or -1 when unknown. */
+static double
+rate(const struct check_state *cs, enum td_counter_id id)
+{
+	double dt = cs->run.ax.delta.interval_s;
+
+	if (!cs->run.ax.delta.known || dt <= 0 || !cs->snap.ctr.present[id] ||
+	    !cs->prev.ctr.present[id] || cs->snap.ctr.v[id] < cs->prev.ctr.v[id])
+		return -1;
+	return (double)(cs->snap.ctr.v[id] - cs->prev.ctr.v[id]) / dt;
+}
+
+static void
+table_row(struct watch *w, const struct check_state *cs)
+{
+	FILE *fp = w->ctx->out;
+	char t[32], key[sizeof(w->cur[0].key)];
+	size_t i;
+	double r;
+
+	if (w->rows++ % HEADER_EVERY == 0) {
+		fprintf(fp, "%-8s", "time");
+		for (i = 0; i < NCOLS; i++)
+			fprintf(fp, " %9s", cols[i].col);
+		for (i = 0; i < NRATES; i++)
+			if (rates[i].col[0] != '\0')
+				fprintf(fp, " %8s", rates[i].col);
+		fputs("  findings\n", fp);
+	}
+	time_text(cs->snap.meta.time_ns, t, sizeof(t), false);
+	fprintf(fp, "%-8s", t);
+	for (i = 0; i < NCOLS; i++)
+		fprintf(fp, " %9" PRIu64, cs->by_state[cols[i].st]);
+	for (i = 0; i < NRATES; i++) {
+		if (rates[i].col[0] == '\0')
+			continue;
+		r = rate(cs, rates[i].id);
+		if (r < 0)
+			fprintf(fp, " %8s", "-");
+		else
+			fprintf(fp, " %8.1f", r);
+	}
+	fprintf(fp, "  %zu\n", cs->findings.n);
+	/* What changed: new findings in full, cleared ones by name. */
+	for (i = 0; i < cs->findings.n; i++) {
+		finding_key(&cs->findings.v[i], key, sizeof(key));
+		if (!w->have_prev || !seen_in(w->prev, w->nprev, key))
+			fprintf(fp, "  + %-8s %s: %s\n", td_severity_name(cs->findings.v[i].severity),
+			    cs->findings.v[i].id, cs->findings.v[i].summary);
+	}
+	for (i = 0; i < w->nprev; i++)
+		if (!seen_in(w->cur, w->ncur, w->prev[i].key))
+			fprintf(fp, "  - cleared  %s\n", w->prev[i].key);
+}
+
+static int
+json_record(struct watch *w, const struct check_state *cs)
+{
+	json_t *o, *states, *rt, *fa, *added, *cleared;
+	char t[40], key[sizeof(w->cur[0].key)];
+	unsigned int st;
+	size_t i;
+	double r;
+
+	time_text(cs->snap.meta.time_ns, t, sizeof(t), true);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "schema", TD_SCHEMA, "command", "watch",
+	    "time", t, "host", cs->snap.meta.host, "netns", cs->snap.meta.netns);
+	json_object_set_new(o, "interval_s", cs->run.ax.delta.known ?
+	    json_real(cs->run.ax.delta.interval_s) : json_null());
+	json_object_set_new(o, "sockets", json_integer((json_int_t)cs->sockets));
+	states = json_object();
+	for (st = 1; st < TD_ST_MAX; st++)
+		if (st != TD_ST_NEW_SYN_RECV)
+			json_object_set_new(states, td_state_name(st),
+			    json_integer((json_int_t)cs->by_state[st]));
+	json_object_set_new(o, "states", states);
+	rt = json_object();
+	for (i = 0; i < NRATES; i++) {
+		r = rate(cs, rates[i].id);
+		json_object_set_new(rt, td_counter_fields[rates[i].id].json,
+		    r < 0 ? json_null() : json_real(r));
+	}
+	json_object_set_new(o, "rates_per_s", rt);
+	fa = json_array();
+	added = json_array();
+	for (i = 0; i < cs->findings.n; i++) {
+		json_array_append_new(fa, findings_json_finding(&cs->findings.v[i]));
+		finding_key(&cs->findings.v[i], key, sizeof(key));
+		if (!w->have_prev || !seen_in(w->prev, w->nprev, key))
+			json_array_append_new(added, json_string(key));
+	}
+	cleared = json_array();
+	for (i = 0; i < w->nprev; i++)
+		if (!seen_in(w->cur, w->ncur, w->prev[i].key))
+			json_array_append_new(cleared, json_string(w->prev[i].key));
+	json_object_set_new(o, "status", json_string(td_severity_name(td_findings_worst(&cs->findings))));
+	json_object_set_new(o, "findings", fa);
+	json_object_set_new(o, "new", added);
+	json_object_set_new(o, "cleared", cleared);
+	return output_json_line(w->ctx->out, o);
+}
+
+/* Sleep until deadline (CLOCK_MONOTONIC ns) or a signal. */
+static void
+sleep_until(int64_t deadline)
+{
+	struct timespec ts = { (time_t)(deadline / 1000000000), (long)(deadline % 1000000000) };
+
+	while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+enum { OPT_ONLY = 256, OPT_SKIP };
+
+int
+cmd_watch(struct td_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interval",	required_argument, NULL, 'i' },
+		{ "count",	required_argument, NULL, 'n' },
+		{ "config",	required_argument, NULL, 'c' },
+		{ "only",	required_argument, NULL, OPT_ONLY },
+		{ "skip",	required_argument, NULL, OPT_SKIP },
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct watch w = { .ctx = ctx };
+	struct check_opts co;
+	struct check_state cs;
+	struct sigaction sa;
+	char dir[] = "/tmp/tcpdoctor-watch.XXXXXX", state[PATH_MAX];
+	double interval = 5;
+	long count = 0, done = 0;
+	int64_t next;
+	char *end;
+	int ch, status = TD_EXIT_OK;
+	size_t i;
+
+	check_opts_init(&co, ctx);
+	while ((ch = cmd_getopt(ctx, argc, argv, "i:n:c:", opts, &status)) != -1) {
+		switch (ch) {
+		case 'i':
+			errno = 0;
+			interval = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || end == optarg || !(interval >= 0.1) ||
+			    interval > 86400)
+				return cmd_fail(ctx, TD_EXIT_USAGE,
+				    "--interval: '%s' is not a number of seconds from 0.1 to 86400", optarg);
+			break;
+		case 'n':
+			errno = 0;
+			count = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || count < 1)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--count: '%s' is not a positive number",
+				    optarg);
+			break;
+		case 'c':
+			co.config = optarg;
+			co.config_explicit = true;
+			break;
+		case OPT_ONLY:
+			co.only = optarg;
+			break;
+		case OPT_SKIP:
+			co.skip = optarg;
+			break;
+		default:
+			return status;
+		}
+	}
+	if (optind < argc)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (ctx->format == TD_FMT_NDJSON)
+		ctx->format = TD_FMT_JSON;
+	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table or ndjson (-j)");
+	co.format = ctx->format;
+
+	/* A private state file: the analyzers' memory from one sample to the next. */
+	if (mkdtemp(dir) == NULL)
+		return cmd_fail(ctx, TD_EXIT_CANTCREAT, "cannot make a directory for the state file: %s",
+		    strerror(errno));
+	snprintf(state, sizeof(state), "%s/state.json", dir);
+	co.state_file = state;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	next = mono_ns();
+	while (!stop && (count == 0 || done < count)) {
+		status = check_collect(ctx, &co, &cs, -1);
+		if (status != 0) {
+			check_state_free(&cs);
+			break;
+		}
+		w.ncur = 0;
+		for (i = 0; i < cs.findings.n && w.ncur < WATCH_MAX_FINDINGS; i++) {
+			finding_key(&cs.findings.v[i], w.cur[w.ncur].key, sizeof(w.cur[0].key));
+			w.cur[w.ncur++].sev = cs.findings.v[i].severity;
+		}
+		if (ctx->format == TD_FMT_JSON)
+			json_record(&w, &cs);
+		else
+			table_row(&w, &cs);
+		if (fflush(ctx->out) != 0 || ferror(ctx->out)) {
+			check_state_free(&cs);
+			break;	/* the reader went away (a closed pipe) */
+		}
+		status = check_save_state(ctx, &co, &cs, -1);
+		check_state_free(&cs);
+		if (status != 0)
+			break;
+		memcpy(w.prev, w.cur, sizeof(w.cur[0]) * w.ncur);
+		w.nprev = w.ncur;
+		w.have_prev = true;
+		done++;
+		if (count != 0 && done >= count)
+			break;
+		next += (int64_t)(interval * 1e9);
+		sleep_until(next);
+	}
+	unlink(state);
+	snprintf(state + strlen(state), sizeof(state) - strlen(state), ".lock");
+	unlink(state);
+	rmdir(dir);
+	return status;
+}
