@@ -21,14 +21,29 @@
 
 #define CW_REPORT	10
 
+/*
+ * Groups: per process and local port for accepted connections (the local
+ * port listens), per process for outgoing ones (ephemeral local ports:
+ * each leaked client connection has its own), and per destination when the
+ * owner is unknown.
+ */
 struct cw_key {
 	int32_t		pid;		/* 0 when the owner is unknown */
-	uint16_t	port;		/* local port */
+	uint16_t	port;		/* local port if it listens, else 0 (outgoing) */
+	uint16_t	dport;		/* outgoing without owner: the destination */
 	char		comm[16];
+	struct in6_addr	dst;
+};
+
+struct cw_sample {
+	struct in6_addr	dst;		/* a peer of the group */
+	uint16_t	dport;
 };
 
 struct cw_state {
+	uint64_t	listen_ports[65536 / 64];
 	struct td_tally	groups;		/* count, n[0] unread bytes, n[1] oldest age s, n[2] aged */
+	struct cw_sample sample[TD_TALLY_CAP];
 	uint64_t	total, unread;
 	int64_t		oldest_s;
 };
@@ -46,17 +61,30 @@ cw_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 	 * Inode 0 in CLOSE_WAIT: a child still in the accept queue, which the
 	 * application never accepted and so cannot close (accept_queue's case).
 	 */
+	if (sk->state == TD_ST_LISTEN) {
+		/* sock_diag dumps a family's listeners before its other sockets. */
+		st->listen_ports[sk->sport / 64] |= UINT64_C(1) << (sk->sport % 64);
+		return;
+	}
 	if (sk->state != TD_ST_CLOSE_WAIT || sk->inode == 0)
 		return;
 	st->total++;
 	st->unread += sk->rqueue;
 	memset(&key, 0, sizeof(key));
-	key.port = sk->sport;
+	if ((st->listen_ports[sk->sport / 64] >> (sk->sport % 64)) & 1)
+		key.port = sk->sport;
 	if (sk->has_owner) {
 		key.pid = sk->pid;
 		memcpy(key.comm, sk->comm, sizeof(key.comm) - 1);
+	} else if (key.port == 0) {
+		key.dst = sk->dst;
+		key.dport = sk->dport;
 	}
 	s = tally_slot(&st->groups, &key, sizeof(key), &is_new);
+	if (is_new) {
+		st->sample[s].dst = sk->dst;
+		st->sample[s].dport = sk->dport;
+	}
 	st->groups.ent[s].count++;
 	st->groups.ent[s].n[0] += sk->rqueue;
 	if (sk->cookie == 0)
@@ -76,8 +104,8 @@ cw_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 }
 
 static int
-cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, struct td_findings *out,
-    struct td_err *err)
+cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, const struct cw_sample *smp,
+    struct td_findings *out, struct td_err *err)
 {
 	const struct cw_key *k = (const void *)e->key;
 	uint64_t age = e->n[1];
@@ -85,13 +113,21 @@ cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, struct td_
 	bool have_prev = false;
 	enum td_severity sev;
 	struct td_finding *f;
-	char who[48], gkey[TD_HISTORY_GAUGE_KEY];
+	char who[96], where[128], peer[64], gkey[TD_HISTORY_GAUGE_KEY];
 
+	td_ep_str(&smp->dst, smp->dport, peer, sizeof(peer));
 	if (k->pid != 0)
 		snprintf(who, sizeof(who), "%s[%d]", k->comm, k->pid);
-	else
+	else if (k->port != 0)
 		snprintf(who, sizeof(who), "port %u", k->port);
-	snprintf(gkey, sizeof(gkey), "close_wait:%d:%s:%u", k->pid, k->comm, k->port);
+	else
+		snprintf(who, sizeof(who), "connections to %s", peer);
+	if (k->port != 0)
+		snprintf(where, sizeof(where), "on local port %u (accepted connections)", k->port);
+	else
+		snprintf(where, sizeof(where), "on outgoing connections (peers such as %s)", peer);
+	snprintf(gkey, sizeof(gkey), "close_wait:%d:%.15s:%u:%.28s", k->pid, k->comm, k->port,
+	    k->pid == 0 && k->port == 0 ? peer : "");
 	if (ax->prev != NULL)
 		have_prev = history_gauge(ax->prev, gkey, &prev);
 	if (ax->next != NULL)
@@ -104,15 +140,18 @@ cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, struct td_
 	else
 		return 0;
 	f = td_finding_add(out, err, "close_wait.leak", who, sev,
-	    "%s holds %llu connections in CLOSE_WAIT on local port %u: the peers closed and the application never called close() (an application bug; no sysctl fixes it)",
-	    who, (unsigned long long)e->count, k->port);
+	    "%s: %llu connections in CLOSE_WAIT %s: the peers closed and the application never called close() (an application bug; no sysctl fixes it)",
+	    who, (unsigned long long)e->count, where);
 	if (f == NULL)
 		return -1;
 	if (k->pid != 0) {
 		td_ev_int(f, "pid", k->pid);
 		td_ev_str(f, "command", "%s", k->comm);
 	}
-	td_ev_int(f, "local_port", k->port);
+	if (k->port != 0)
+		td_ev_int(f, "local_port", k->port);
+	td_ev_bool(f, "outgoing", k->port == 0);
+	td_ev_str(f, "peer", "%s", peer);
 	td_ev_int(f, "close_wait", (int64_t)e->count);
 	td_ev_int(f, "unread_bytes", (int64_t)e->n[0]);
 	if (e->n[2] > 0)
@@ -120,8 +159,8 @@ cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, struct td_
 	if (have_prev)
 		td_ev_int(f, "growth", (int64_t)e->count - prev);
 	td_reco_add(f, TD_RECO_APP, "close()", NULL, NULL,
-	    "%s must close() each socket once read() returns 0 (the peer's FIN) or an error, also on error paths; watch its open descriptors (/proc/PID/fd). The kernel never times CLOSE_WAIT out: tcp_fin_timeout, keepalive and the TIME_WAIT knobs do not apply; restarting the process only hides the leak",
-	    k->pid != 0 ? who : "the application on this port");
+	    "%s must close() each socket once read() returns 0 (the peer's FIN) or an error, also on error paths%s; watch its open descriptors (/proc/PID/fd). The kernel never times CLOSE_WAIT out: tcp_fin_timeout, keepalive and the TIME_WAIT knobs do not apply; restarting the process only hides the leak",
+	    k->pid != 0 ? who : "the application", k->port == 0 ? " (for clients: return connections to the pool, close responses)" : "");
 	return 0;
 }
 
@@ -134,7 +173,7 @@ cw_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 
 	n = tally_top(&st->groups, idx, CW_REPORT);
 	for (i = 0; i < n; i++)
-		if (cw_group(ax, &st->groups.ent[idx[i]], out, err) < 0)
+		if (cw_group(ax, &st->groups.ent[idx[i]], &st->sample[idx[i]], out, err) < 0)
 			return -1;
 	return 0;
 }

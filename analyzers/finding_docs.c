@@ -17,7 +17,7 @@ const struct td_finding_doc td_finding_docs[] = {
 	  "tcp_max_syn_backlog (it does not size the accept queue); tcp_abort_on_overflow only turns drops into resets" },
 	{ "close_wait.leak",
 	  "the peer closed and the application never called close(): the kernel never times CLOSE_WAIT out, so each one leaks a descriptor until the process exits",
-	  "CLOSE_WAIT sockets per process and local port, unread bytes, and with --state-file their age and growth",
+	  "CLOSE_WAIT sockets per process and listening port (accepted connections) or per process (outgoing ones), unread bytes, and with --state-file their age and growth",
 	  "fix the application: close() after read() returns 0 or on errors",
 	  "any sysctl (tcp_fin_timeout, keepalive, TIME_WAIT knobs); restarting only hides it" },
 	{ "dead_peers.no_keepalive",

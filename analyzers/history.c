@@ -95,11 +95,26 @@ history_first_seen(const struct td_history *h, uint64_t cookie)
 	return p != NULL ? p->first_ns : -1;
 }
 
+/* The key as it is stored (see history_set_gauge). */
+static void
+gauge_key(char *dst, size_t len, const char *key)
+{
+	char *p;
+
+	snprintf(dst, len, "%s", key);
+	for (p = dst; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p > '~')
+			*p = '_';
+}
+
 void
 history_set_gauge(struct td_history *h, const char *key, int64_t value)
 {
+	char k[TD_HISTORY_GAUGE_KEY];
 	size_t i;
 
+	gauge_key(k, sizeof(k), key);
+	key = k;
 	for (i = 0; i < h->ngauges; i++)
 		if (strcmp(h->gauges[i].key, key) == 0)
 			break;
@@ -115,8 +130,11 @@ history_set_gauge(struct td_history *h, const char *key, int64_t value)
 bool
 history_gauge(const struct td_history *h, const char *key, int64_t *value)
 {
+	char k[TD_HISTORY_GAUGE_KEY];
 	size_t i;
 
+	gauge_key(k, sizeof(k), key);
+	key = k;
 	for (i = 0; i < h->ngauges; i++)
 		if (strcmp(h->gauges[i].key, key) == 0) {
 			*value = h->gauges[i].value;

@@ -56,3 +56,39 @@ expect_eq "local port" "$(get local_port)" 9000
 expect_eq "application advice only" "$(get kinds)" app
 check "says no sysctl fixes it" grep -q "no sysctl fixes it" <(get summary)
 : "$pid"
+
+# The client side: a process whose outgoing connections the server closed;
+# each has its own ephemeral port, the process is the group.
+bg ip netns exec "$ns" "$PY" -c '
+import ctypes, socket, sys, threading, time
+l = socket.socket(); l.bind(("127.0.0.1", 9001)); l.listen(64)
+def serve():
+    while True:
+        c, _ = l.accept(); c.close()          # the server closes at once
+threading.Thread(target=serve, daemon=True).start()
+ctypes.CDLL(None).prctl(15, b"leakycli", 0, 0, 0)  # names the thread doing the leaking: the main one
+cs = [socket.create_connection(("127.0.0.1", 9001)) for i in range(6)]
+time.sleep(0.3)
+open(sys.argv[1], "w").write("ready")
+time.sleep(600)
+' "$dir/ready2"
+wait_for 10 test -s "$dir/ready2" || { not_ok "client ready"; exit 1; }
+cpid=$(pgrep -n -x leakycli)
+"$TD_BIN" -N "$ns" check -j > "$dir/out2.json"
+expect_eq "client leak: check exits 1" "$?" 1
+"$PY" - "$dir/out2.json" "leakycli[$cpid]" > "$dir/facts2" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [x for x in d["findings"] if x["id"] == "close_wait.leak" and x["subject"] == sys.argv[2]]
+print("n", len(f))
+if f:
+    e = f[0]["evidence"]
+    print("close_wait", e["close_wait"]); print("outgoing", e["outgoing"]); print("peer", e["peer"])
+    print("local_port", e.get("local_port"))
+PYEOF
+get2() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$dir/facts2"; }
+expect_eq "client leak: one finding for the process" "$(get2 n)" 1
+expect_eq "client leak: its 6 sockets (ports all different)" "$(get2 close_wait)" 6
+expect_eq "client leak: outgoing" "$(get2 outgoing)" True
+expect_eq "client leak: the server it talks to" "$(get2 peer)" 127.0.0.1:9001
+expect_eq "client leak: no local port" "$(get2 local_port)" None

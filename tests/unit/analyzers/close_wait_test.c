@@ -4,11 +4,14 @@
 
 #include "tests/unit/analyzers/synth.h"
 
+/* n CLOSE_WAIT sockets accepted on a listening port (the listener is dumped first). */
 static void
 feed_cw(struct synth_run *r, int n, int pid, const char *comm, int port)
 {
-	struct td_sock sk;
+	struct td_sock sk, l = synth_sock(TD_ST_LISTEN, "0.0.0.0", port, "0.0.0.0", 0);
 	int i;
+
+	synth_feed(r, &l);
 
 	for (i = 0; i < n; i++) {
 		sk = synth_sock(TD_ST_CLOSE_WAIT, "10.0.0.1", port, "10.0.0.9", 50000 + i);
@@ -77,6 +80,41 @@ START_TEST(test_close_wait_critical_count)
 }
 END_TEST
 
+/*
+ * A client that leaks: every connection has its own ephemeral local port,
+ * so the process, not the port, is the group; without an owner, the
+ * destination is.
+ */
+START_TEST(test_close_wait_outgoing)
+{
+	struct synth_run r;
+	const struct td_finding *f;
+	struct td_sock sk;
+	int i;
+
+	synth_begin(&r, "close_wait");
+	for (i = 0; i < 7; i++) {
+		sk = synth_sock(TD_ST_CLOSE_WAIT, "10.0.0.1", 41000 + i, "10.0.0.5", 8080);
+		sk.has_owner = true;
+		sk.pid = 99;
+		snprintf(sk.comm, sizeof(sk.comm), "java");
+		synth_feed(&r, &sk);
+		sk = synth_sock(TD_ST_CLOSE_WAIT, "10.0.0.1", 42000 + i, "10.0.0.6", 5432);
+		synth_feed(&r, &sk);
+	}
+	synth_finish(&r);
+	ck_assert_uint_eq(r.out.n, 2);
+	f = synth_find(&r, "close_wait.leak");
+	ck_assert_str_eq(r.out.v[0].subject, "java[99]");
+	ck_assert_str_eq(r.out.v[1].subject, "connections to 10.0.0.6:5432");
+	ck_assert_int_eq(synth_ev(f, "close_wait"), 7);
+	ck_assert_int_eq(synth_ev(f, "outgoing"), 1);
+	ck_assert_ptr_null(td_ev_find(f, "local_port"));
+	ck_assert_str_eq(td_ev_find(f, "peer")->s, "10.0.0.5:8080");
+	synth_end(&r);
+}
+END_TEST
+
 /* One socket seen 400 s ago in the previous run: old enough to warn; growth tracked. */
 START_TEST(test_close_wait_age_and_growth)
 {
@@ -92,7 +130,7 @@ START_TEST(test_close_wait_age_and_growth)
 	sk.pid = 5;
 	snprintf(sk.comm, sizeof(sk.comm), "old");
 	history_add_cookie(&prev, sk.cookie, r.snap.meta.mono_ns - 400LL * 1000000000);
-	history_set_gauge(&prev, "close_wait:5:old:9000", 0);
+	history_set_gauge(&prev, "close_wait:5:old:0:", 0);	/* outgoing: no listener on 9000 */
 	history_init(&next, &r.snap);
 	r.run.ax.next = &next;
 	synth_feed(&r, &sk);
@@ -120,6 +158,7 @@ test_suite(void)
 	tcase_add_test(tc, test_close_wait_s4_named);
 	tcase_add_test(tc, test_close_wait_healthy_silent);
 	tcase_add_test(tc, test_close_wait_critical_count);
+	tcase_add_test(tc, test_close_wait_outgoing);
 	tcase_add_test(tc, test_close_wait_age_and_growth);
 	suite_add_tcase(s, tc);
 	return s;

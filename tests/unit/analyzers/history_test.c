@@ -45,6 +45,7 @@ START_TEST(test_history_roundtrip)
 	history_add_cookie(&h, 0xdeadbeefcafeULL, 42);
 	history_add_cookie(&h, 7, 43);
 	history_set_gauge(&h, "close_wait:1:srv:80", 9);
+	history_set_gauge(&h, "close_wait:2:Web Content:0:", 4);	/* a comm with a blank */
 	ck_assert_int_eq(history_save(&h, path, &err), 0);
 	ck_assert_int_eq(history_load(&back, path, &err), 0);
 	ck_assert(back.valid);
@@ -57,6 +58,8 @@ START_TEST(test_history_roundtrip)
 	ck_assert_int_eq(history_first_seen(&back, 8), -1);
 	ck_assert(history_gauge(&back, "close_wait:1:srv:80", &v));
 	ck_assert_int_eq(v, 9);
+	ck_assert(history_gauge(&back, "close_wait:2:Web Content:0:", &v));
+	ck_assert_int_eq(v, 4);
 
 	/* Same boot and netns, later: usable.  Another boot or netns: not. */
 	later = snap;
