@@ -129,33 +129,38 @@ q_push(struct tm_world *w, const struct tm_qev *e)
 	return 0;
 }
 
-/* Pop the earliest event into *out and free its slot. */
-static void
-q_pop(struct tm_world *w, struct tm_qev *out)
+/* Take the earliest event off the heap; its payload stays in the returned slot. */
+static uint32_t
+q_pop_slot(struct tm_world *w)
 {
 	struct tm_qent last;
 	size_t i = 0, c, n;
 	uint32_t slot = w->heap[0].slot;
 
-	*out = w->slots[slot];
+	n = --w->nheap;
+	if (n > 0) {
+		last = w->heap[n];
+		for (;;) {
+			c = 2 * i + 1;
+			if (c >= n)
+				break;
+			if (c + 1 < n && q_less(&w->heap[c + 1], &w->heap[c]))
+				c++;
+			if (!q_less(&w->heap[c], &last))
+				break;
+			w->heap[i] = w->heap[c];
+			i = c;
+		}
+		w->heap[i] = last;
+	}
+	return slot;
+}
+
+static void
+q_free(struct tm_world *w, uint32_t slot)
+{
 	w->free_next[slot] = w->free_head;
 	w->free_head = slot;
-	n = --w->nheap;
-	if (n == 0)
-		return;
-	last = w->heap[n];
-	for (;;) {
-		c = 2 * i + 1;
-		if (c >= n)
-			break;
-		if (c + 1 < n && q_less(&w->heap[c + 1], &w->heap[c]))
-			c++;
-		if (!q_less(&w->heap[c], &last))
-			break;
-		w->heap[i] = w->heap[c];
-		i = c;
-	}
-	w->heap[i] = last;
 }
 
 /* ---- World ---- */
@@ -216,11 +221,8 @@ tm_world_reset(struct tm_world *w, uint64_t seed)
 	unsigned int i;
 
 	rng_seed(w, seed);
-	while (w->nheap > 0) {
-		struct tm_qev dummy;
-
-		q_pop(w, &dummy);
-	}
+	while (w->nheap > 0)
+		q_free(w, q_pop_slot(w));
 	w->order = 0;
 	w->now = 0;
 	w->nlog = 0;
@@ -640,41 +642,56 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 	w->nqueued = w->nacts;
 	w->quiescent = false;
 	while (w->nheap > 0) {
+		const struct tm_qev *q;
+		uint32_t slot;
+		uint16_t host;
+
 		if (w->heap[0].at > until)
 			return 0;
-		q_pop(w, &e);
-		w->now = e.at;
-		switch (e.kind) {
+		slot = q_pop_slot(w);
+		q = &w->slots[slot];
+		w->now = q->at;
+		host = q->host;
+		/* Copy what the event needs out of its slot, then free it: a step may
+		 * queue new events and move the slots. */
+		switch (q->kind) {
 		case Q_ARRIVE:
 			fx.at = w->now;
-			fx.host = e.host;
+			fx.host = host;
 			fx.kind = TM_FX_SEG_IN;
 			fx.obj = TM_OBJ_FULL;
 			fx.sock = 0;
-			fx.reason = e.why;
-			fx.u.seg.seg = e.seg;
+			fx.reason = q->why;
+			fx.u.seg.seg = q->seg;
 			fx.u.seg.rtx = false;
-			fx.u.seg.to_host = e.host;
+			fx.u.seg.to_host = host;
+			q_free(w, slot);
 			if (log_add(w, &fx, err) < 0)
 				return -1;
 			ev.at = w->now;
 			ev.kind = TM_EV_SEG;
-			ev.u.seg = e.seg;
-			if (step(w, e.host, &ev, NULL, err) < 0)
+			ev.u.seg = fx.u.seg.seg;
+			if (step(w, host, &ev, NULL, err) < 0)
 				return -1;
 			break;
 		case Q_TIMER:
 			ev.at = w->now;
 			ev.kind = TM_EV_TIMER;
-			ev.u.tmr.sock = e.idx;
-			ev.u.tmr.obj = (enum tm_obj)e.obj;
-			ev.u.tmr.timer = (enum tm_timer)e.timer;
-			if (step(w, e.host, &ev, NULL, err) < 0)
+			ev.u.tmr.sock = q->idx;
+			ev.u.tmr.obj = (enum tm_obj)q->obj;
+			ev.u.tmr.timer = (enum tm_timer)q->timer;
+			q_free(w, slot);
+			if (step(w, host, &ev, NULL, err) < 0)
 				return -1;
 			break;
 		case Q_ACTION:
-			if (do_action(w, &w->acts[e.idx], err) < 0)
+			i = q->idx;
+			q_free(w, slot);
+			if (do_action(w, &w->acts[i], err) < 0)
 				return -1;
+			break;
+		default:
+			q_free(w, slot);
 			break;
 		}
 	}

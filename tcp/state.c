@@ -192,90 +192,92 @@ tm_fx_traced(const struct tm_profile *p, const struct tm_effect *fx)
 #define REQ	TM_OBJ_REQ
 #define TW	TM_OBJ_TW
 
+/*
+ * Sorted by (obj, from, to, event), one row per key: tm_transition_legal()
+ * searches it by bisection (state_test checks the order).  Objects: full
+ * sockets, then request sockets, then timewait sockets (their substates).
+ */
 static const struct tm_transition table[] = {
-	/* Full sockets. */
-	{ FULL, TM_CLOSE, TM_SYN_SENT, TM_E_CONNECT, R | L, "tcp_v4_connect(); traced with sport 0 (F21)" },
-	{ FULL, TM_CLOSE, TM_LISTEN, TM_E_LISTEN, R | L, "inet_csk_listen_start()" },
-	{ FULL, TM_LISTEN, TM_CLOSE, TM_E_CLOSE, R | L, "__tcp_close(): inet_csk_listen_stop()" },
-	{ FULL, TM_LISTEN, TM_SYN_RECV, TM_E_ACK, L | K, "inet_csk_clone_lock(): the child is born in SYN_RECV at the 3rd ACK" },
-	{ FULL, TM_LISTEN, TM_SYN_RECV, TM_E_COOKIE_ACK, L | K, "cookie_v4_check(): child from a valid syncookie" },
-	{ FULL, TM_LISTEN, TM_SYN_RECV, TM_E_SYN, R, "RFC 9293 3.10.7.2: SYN in LISTEN" },
-	{ FULL, TM_SYN_SENT, TM_ESTABLISHED, TM_E_SYNACK, R | L, "tcp_rcv_synsent_state_process()" },
-	{ FULL, TM_SYN_SENT, TM_SYN_RECV, TM_E_SYN, R | L, "simultaneous open (MUST-10), crossed SYNs" },
-	{ FULL, TM_SYN_SENT, TM_CLOSE, TM_E_RST, R | L, "tcp_reset(): ECONNREFUSED" },
-	{ FULL, TM_SYN_SENT, TM_CLOSE, TM_E_CLOSE, R | L, "new_state[SYN_SENT] = CLOSE, no RST (Part B #19)" },
-	{ FULL, TM_SYN_SENT, TM_CLOSE, TM_E_SHUTDOWN, L | K, "inet_shutdown(): disconnect in SYN_SENT" },
-	{ FULL, TM_SYN_SENT, TM_CLOSE, TM_E_TMR_RTX, R | L, "tcp_write_timeout(): SYN retries exhausted, ETIMEDOUT" },
-	{ FULL, TM_SYN_RECV, TM_ESTABLISHED, TM_E_ACK, R | L, "tcp_rcv_state_process() TCP_SYN_RECV" },
-	{ FULL, TM_SYN_RECV, TM_ESTABLISHED, TM_E_COOKIE_ACK, L | K, "tcp_child_process() after a syncookie" },
-	{ FULL, TM_SYN_RECV, TM_ESTABLISHED, TM_E_SYNACK, R | L, "simultaneous open: the peer's SYN-ACK" },
-	{ FULL, TM_SYN_RECV, TM_FIN_WAIT1, TM_E_CLOSE, R | L, "new_state[SYN_RECV] = FIN_WAIT1" },
-	{ FULL, TM_SYN_RECV, TM_FIN_WAIT1, TM_E_SHUTDOWN, R | L, "tcp_shutdown()" },
-	{ FULL, TM_SYN_RECV, TM_CLOSE, TM_E_RST, R | L, "tcp_reset()" },
-	{ FULL, TM_SYN_RECV, TM_CLOSE, TM_E_TMR_RTX, R | L, "tcp_write_timeout()" },
-	{ FULL, TM_SYN_RECV, TM_CLOSE, TM_E_TMR_SYNACK, R, "SYN-ACK retries exhausted" },
-	{ FULL, TM_SYN_RECV, TM_CLOSE, TM_E_SYN, R, "RFC 9293: in-window SYN in SYN-RECEIVED -> RST" },
-	{ FULL, TM_SYN_RECV, TM_CLOSE, TM_E_LISTEN_STOP, R | L, "inet_csk_listen_stop()" },
-	{ FULL, TM_ESTABLISHED, TM_FIN_WAIT1, TM_E_CLOSE, R | L, "new_state[ESTABLISHED] = FIN_WAIT1 | FIN" },
 	{ FULL, TM_ESTABLISHED, TM_FIN_WAIT1, TM_E_SHUTDOWN, R | L, "tcp_shutdown(SHUT_WR)" },
-	{ FULL, TM_ESTABLISHED, TM_CLOSE_WAIT, TM_E_FIN, R | L, "tcp_fin()" },
-	{ FULL, TM_ESTABLISHED, TM_CLOSE, TM_E_RST, R | L, "tcp_reset(): ECONNRESET" },
+	{ FULL, TM_ESTABLISHED, TM_FIN_WAIT1, TM_E_CLOSE, R | L, "new_state[ESTABLISHED] = FIN_WAIT1 | FIN" },
 	{ FULL, TM_ESTABLISHED, TM_CLOSE, TM_E_CLOSE, R | L, "__tcp_close(): unread data or SO_LINGER 0 -> RST" },
+	{ FULL, TM_ESTABLISHED, TM_CLOSE, TM_E_RST, R | L, "tcp_reset(): ECONNRESET" },
 	{ FULL, TM_ESTABLISHED, TM_CLOSE, TM_E_TMR_RTX, R | L, "tcp_write_timeout(): retries2 / user timeout" },
 	{ FULL, TM_ESTABLISHED, TM_CLOSE, TM_E_TMR_KEEPALIVE, R | L | K, "tcp_keepalive_timer(): RST, ETIMEDOUT" },
 	{ FULL, TM_ESTABLISHED, TM_CLOSE, TM_E_LISTEN_STOP, L | K, "inet_csk_listen_stop(): unaccepted child reset" },
+	{ FULL, TM_ESTABLISHED, TM_CLOSE_WAIT, TM_E_FIN, R | L, "tcp_fin()" },
+	{ FULL, TM_SYN_SENT, TM_ESTABLISHED, TM_E_SYNACK, R | L, "tcp_rcv_synsent_state_process()" },
+	{ FULL, TM_SYN_SENT, TM_SYN_RECV, TM_E_SYN, R | L, "simultaneous open (MUST-10), crossed SYNs" },
+	{ FULL, TM_SYN_SENT, TM_CLOSE, TM_E_SHUTDOWN, L | K, "inet_shutdown(): disconnect in SYN_SENT" },
+	{ FULL, TM_SYN_SENT, TM_CLOSE, TM_E_CLOSE, R | L, "new_state[SYN_SENT] = CLOSE, no RST (Part B #19)" },
+	{ FULL, TM_SYN_SENT, TM_CLOSE, TM_E_RST, R | L, "tcp_reset(): ECONNREFUSED" },
+	{ FULL, TM_SYN_SENT, TM_CLOSE, TM_E_TMR_RTX, R | L, "tcp_write_timeout(): SYN retries exhausted, ETIMEDOUT" },
+	{ FULL, TM_SYN_RECV, TM_ESTABLISHED, TM_E_SYNACK, R | L, "simultaneous open: the peer's SYN-ACK" },
+	{ FULL, TM_SYN_RECV, TM_ESTABLISHED, TM_E_ACK, R | L, "tcp_rcv_state_process() TCP_SYN_RECV" },
+	{ FULL, TM_SYN_RECV, TM_ESTABLISHED, TM_E_COOKIE_ACK, L | K, "tcp_child_process() after a syncookie" },
+	{ FULL, TM_SYN_RECV, TM_FIN_WAIT1, TM_E_SHUTDOWN, R | L, "tcp_shutdown()" },
+	{ FULL, TM_SYN_RECV, TM_FIN_WAIT1, TM_E_CLOSE, R | L, "new_state[SYN_RECV] = FIN_WAIT1" },
+	{ FULL, TM_SYN_RECV, TM_CLOSE, TM_E_SYN, R, "RFC 9293: in-window SYN in SYN-RECEIVED -> RST" },
+	{ FULL, TM_SYN_RECV, TM_CLOSE, TM_E_RST, R | L, "tcp_reset()" },
+	{ FULL, TM_SYN_RECV, TM_CLOSE, TM_E_TMR_RTX, R | L, "tcp_write_timeout()" },
+	{ FULL, TM_SYN_RECV, TM_CLOSE, TM_E_TMR_SYNACK, R, "SYN-ACK retries exhausted" },
+	{ FULL, TM_SYN_RECV, TM_CLOSE, TM_E_LISTEN_STOP, R | L, "inet_csk_listen_stop()" },
 	{ FULL, TM_FIN_WAIT1, TM_FIN_WAIT1, TM_E_CLOSE, L | K, "new_state[FIN_WAIT1] = FIN_WAIT1 (traced self-edge)" },
 	{ FULL, TM_FIN_WAIT1, TM_FIN_WAIT2, TM_E_ACK, R | L, "tcp_rcv_state_process() TCP_FIN_WAIT1" },
-	{ FULL, TM_FIN_WAIT1, TM_CLOSING, TM_E_FIN, R | L, "tcp_fin(): crossed FINs (Part B #14)" },
 	{ FULL, TM_FIN_WAIT1, TM_TIME_WAIT, TM_E_FIN, R, "RFC 9293: FIN that also ACKs our FIN" },
+	{ FULL, TM_FIN_WAIT1, TM_CLOSE, TM_E_CLOSE, L | K, "SO_LINGER 0 / TCP_LINGER2 < 0" },
 	{ FULL, TM_FIN_WAIT1, TM_CLOSE, TM_E_RST, R | L, "tcp_reset()" },
 	{ FULL, TM_FIN_WAIT1, TM_CLOSE, TM_E_DATA, R | L | K, "new data after close(): RST (TCPAbortOnData)" },
 	{ FULL, TM_FIN_WAIT1, TM_CLOSE, TM_E_TMR_RTX, R | L, "tcp_write_timeout(): orphan retries" },
-	{ FULL, TM_FIN_WAIT1, TM_CLOSE, TM_E_CLOSE, L | K, "SO_LINGER 0 / TCP_LINGER2 < 0" },
+	{ FULL, TM_FIN_WAIT1, TM_CLOSING, TM_E_FIN, R | L, "tcp_fin(): crossed FINs (Part B #14)" },
 	{ FULL, TM_FIN_WAIT2, TM_FIN_WAIT2, TM_E_CLOSE, L | K, "new_state[FIN_WAIT2] = FIN_WAIT2 (Part B #22)" },
 	{ FULL, TM_FIN_WAIT2, TM_TIME_WAIT, TM_E_FIN, R, "RFC 9293: FIN in FIN-WAIT-2" },
-	{ FULL, TM_FIN_WAIT2, TM_CLOSE, TM_E_TW_TAKEOVER, L | K, "tcp_time_wait() then tcp_done(): the tw socket takes over" },
+	{ FULL, TM_FIN_WAIT2, TM_CLOSE, TM_E_CLOSE, L | K, "TCP_LINGER2 < 0: RST (TCPAbortOnLinger)" },
 	{ FULL, TM_FIN_WAIT2, TM_CLOSE, TM_E_RST, R | L, "tcp_reset()" },
 	{ FULL, TM_FIN_WAIT2, TM_CLOSE, TM_E_DATA, R | L | K, "new data after close(): RST (TCPAbortOnData)" },
 	{ FULL, TM_FIN_WAIT2, TM_CLOSE, TM_E_TMR_KEEPALIVE, L | K, "tcp_keepalive_timer(): orphan FIN_WAIT2" },
-	{ FULL, TM_FIN_WAIT2, TM_CLOSE, TM_E_CLOSE, L | K, "TCP_LINGER2 < 0: RST (TCPAbortOnLinger)" },
-	{ FULL, TM_CLOSING, TM_CLOSING, TM_E_CLOSE, L | K, "new_state[CLOSING] = CLOSING" },
-	{ FULL, TM_CLOSING, TM_TIME_WAIT, TM_E_ACK, R, "RFC 9293: ACK of our FIN in CLOSING" },
-	{ FULL, TM_CLOSING, TM_CLOSE, TM_E_TW_TAKEOVER, L | K, "tcp_time_wait() from CLOSING" },
-	{ FULL, TM_CLOSING, TM_CLOSE, TM_E_RST, R | L, "tcp_reset()" },
-	{ FULL, TM_CLOSING, TM_CLOSE, TM_E_TMR_RTX, R | L, "tcp_write_timeout()" },
-	{ FULL, TM_CLOSE_WAIT, TM_LAST_ACK, TM_E_CLOSE, R | L, "new_state[CLOSE_WAIT] = LAST_ACK | FIN" },
-	{ FULL, TM_CLOSE_WAIT, TM_LAST_ACK, TM_E_SHUTDOWN, R | L, "tcp_shutdown(SHUT_WR)" },
-	{ FULL, TM_CLOSE_WAIT, TM_CLOSE, TM_E_RST, R | L, "tcp_reset(): EPIPE" },
+	{ FULL, TM_FIN_WAIT2, TM_CLOSE, TM_E_TW_TAKEOVER, L | K, "tcp_time_wait() then tcp_done(): the tw socket takes over" },
+	{ FULL, TM_TIME_WAIT, TM_CLOSE, TM_E_RST, R, "RFC 9293 3.10.7.4: RST in TIME-WAIT" },
+	{ FULL, TM_TIME_WAIT, TM_CLOSE, TM_E_TMR_TIME_WAIT, R, "2 MSL expired" },
+	{ FULL, TM_CLOSE, TM_SYN_SENT, TM_E_CONNECT, R | L, "tcp_v4_connect(); traced with sport 0 (F21)" },
+	{ FULL, TM_CLOSE, TM_LISTEN, TM_E_LISTEN, R | L, "inet_csk_listen_start()" },
 	{ FULL, TM_CLOSE_WAIT, TM_CLOSE, TM_E_CLOSE, R | L, "__tcp_close(): unread data -> RST" },
+	{ FULL, TM_CLOSE_WAIT, TM_CLOSE, TM_E_RST, R | L, "tcp_reset(): EPIPE" },
 	{ FULL, TM_CLOSE_WAIT, TM_CLOSE, TM_E_TMR_RTX, R | L, "tcp_write_timeout()" },
 	{ FULL, TM_CLOSE_WAIT, TM_CLOSE, TM_E_TMR_KEEPALIVE, R | L | K, "tcp_keepalive_timer()" },
 	{ FULL, TM_CLOSE_WAIT, TM_CLOSE, TM_E_LISTEN_STOP, L | K, "inet_csk_listen_stop()" },
-	{ FULL, TM_LAST_ACK, TM_LAST_ACK, TM_E_CLOSE, L | K, "new_state[LAST_ACK] = LAST_ACK" },
+	{ FULL, TM_CLOSE_WAIT, TM_LAST_ACK, TM_E_SHUTDOWN, R | L, "tcp_shutdown(SHUT_WR)" },
+	{ FULL, TM_CLOSE_WAIT, TM_LAST_ACK, TM_E_CLOSE, R | L, "new_state[CLOSE_WAIT] = LAST_ACK | FIN" },
 	{ FULL, TM_LAST_ACK, TM_CLOSE, TM_E_ACK, R | L, "tcp_rcv_state_process() TCP_LAST_ACK: tcp_done()" },
 	{ FULL, TM_LAST_ACK, TM_CLOSE, TM_E_RST, R | L, "tcp_reset()" },
 	{ FULL, TM_LAST_ACK, TM_CLOSE, TM_E_TMR_RTX, R | L, "tcp_write_timeout()" },
-	{ FULL, TM_TIME_WAIT, TM_CLOSE, TM_E_TMR_TIME_WAIT, R, "2 MSL expired" },
-	{ FULL, TM_TIME_WAIT, TM_CLOSE, TM_E_RST, R, "RFC 9293 3.10.7.4: RST in TIME-WAIT" },
-	/* Request sockets (Linux). */
+	{ FULL, TM_LAST_ACK, TM_LAST_ACK, TM_E_CLOSE, L | K, "new_state[LAST_ACK] = LAST_ACK" },
+	{ FULL, TM_LISTEN, TM_SYN_RECV, TM_E_SYN, R, "RFC 9293 3.10.7.2: SYN in LISTEN" },
+	{ FULL, TM_LISTEN, TM_SYN_RECV, TM_E_ACK, L | K, "inet_csk_clone_lock(): the child is born in SYN_RECV at the 3rd ACK" },
+	{ FULL, TM_LISTEN, TM_SYN_RECV, TM_E_COOKIE_ACK, L | K, "cookie_v4_check(): child from a valid syncookie" },
+	{ FULL, TM_LISTEN, TM_CLOSE, TM_E_CLOSE, R | L, "__tcp_close(): inet_csk_listen_stop()" },
+	{ FULL, TM_CLOSING, TM_TIME_WAIT, TM_E_ACK, R, "RFC 9293: ACK of our FIN in CLOSING" },
+	{ FULL, TM_CLOSING, TM_CLOSE, TM_E_RST, R | L, "tcp_reset()" },
+	{ FULL, TM_CLOSING, TM_CLOSE, TM_E_TMR_RTX, R | L, "tcp_write_timeout()" },
+	{ FULL, TM_CLOSING, TM_CLOSE, TM_E_TW_TAKEOVER, L | K, "tcp_time_wait() from CLOSING" },
+	{ FULL, TM_CLOSING, TM_CLOSING, TM_E_CLOSE, L | K, "new_state[CLOSING] = CLOSING" },
 	{ REQ, TM_ST_NONE, TM_NEW_SYN_RECV, TM_E_SYN, L | K, "tcp_conn_request(): inet_reqsk_alloc()" },
-	{ REQ, TM_NEW_SYN_RECV, TM_CLOSE, TM_E_ACK, L | K, "tcp_check_req(): the child replaces the request" },
-	{ REQ, TM_NEW_SYN_RECV, TM_CLOSE, TM_E_TMR_SYNACK, L | K, "reqsk_timer_handler(): dropped silently (Part B #6)" },
-	{ REQ, TM_NEW_SYN_RECV, TM_CLOSE, TM_E_RST, L | K, "tcp_check_req(): embryonic reset" },
 	{ REQ, TM_NEW_SYN_RECV, TM_CLOSE, TM_E_SYN, L | K, "tcp_check_req(): in-window SYN, embryonic reset" },
+	{ REQ, TM_NEW_SYN_RECV, TM_CLOSE, TM_E_ACK, L | K, "tcp_check_req(): the child replaces the request" },
+	{ REQ, TM_NEW_SYN_RECV, TM_CLOSE, TM_E_RST, L | K, "tcp_check_req(): embryonic reset" },
+	{ REQ, TM_NEW_SYN_RECV, TM_CLOSE, TM_E_TMR_SYNACK, L | K, "reqsk_timer_handler(): dropped silently (Part B #6)" },
 	{ REQ, TM_NEW_SYN_RECV, TM_CLOSE, TM_E_LISTEN_STOP, L | K, "inet_csk_listen_stop(): requests dropped silently" },
-	/* Timewait sockets (Linux): substates. */
 	{ TW, TM_ST_NONE, TM_FIN_WAIT2, TM_E_TW_TAKEOVER, L | K, "tcp_time_wait(TCP_FIN_WAIT2, tcp_fin_time())" },
 	{ TW, TM_ST_NONE, TM_TIME_WAIT, TM_E_TW_TAKEOVER, L | K, "tcp_time_wait(TCP_TIME_WAIT, 60 s)" },
 	{ TW, TM_FIN_WAIT2, TM_TIME_WAIT, TM_E_FIN, L | K, "tcp_timewait_state_process(): FIN in the substate" },
-	{ TW, TM_FIN_WAIT2, TM_CLOSE, TM_E_TMR_FIN_WAIT2, L | K, "timewait timer: silent" },
+	{ TW, TM_FIN_WAIT2, TM_CLOSE, TM_E_SYN, L | K, "TCP_TW_RST: SYN in the FIN_WAIT2 substate" },
 	{ TW, TM_FIN_WAIT2, TM_CLOSE, TM_E_RST, L | K, "tcp_timewait_state_process(): kill" },
 	{ TW, TM_FIN_WAIT2, TM_CLOSE, TM_E_DATA, L | K, "TCP_TW_RST: new data after close()" },
-	{ TW, TM_FIN_WAIT2, TM_CLOSE, TM_E_SYN, L | K, "TCP_TW_RST: SYN in the FIN_WAIT2 substate" },
-	{ TW, TM_TIME_WAIT, TM_CLOSE, TM_E_TMR_TIME_WAIT, L | K, "timewait timer: 60 s after the last (re)arm" },
-	{ TW, TM_TIME_WAIT, TM_CLOSE, TM_E_RST, L | K, "TIME_WAIT assassination, tcp_rfc1337=0 (Part B #10)" },
-	{ TW, TM_TIME_WAIT, TM_CLOSE, TM_E_TW_SYN, L | K, "TCP_TW_SYN: a newer SYN reopens (Part B #11)" },
+	{ TW, TM_FIN_WAIT2, TM_CLOSE, TM_E_TMR_FIN_WAIT2, L | K, "timewait timer: silent" },
 	{ TW, TM_TIME_WAIT, TM_CLOSE, TM_E_CONNECT, L | K, "tcp_twsk_unique(): tcp_tw_reuse (Part B #23)" },
+	{ TW, TM_TIME_WAIT, TM_CLOSE, TM_E_RST, L | K, "TIME_WAIT assassination, tcp_rfc1337=0 (Part B #10)" },
+	{ TW, TM_TIME_WAIT, TM_CLOSE, TM_E_TMR_TIME_WAIT, L | K, "timewait timer: 60 s after the last (re)arm" },
+	{ TW, TM_TIME_WAIT, TM_CLOSE, TM_E_TW_SYN, L | K, "TCP_TW_SYN: a newer SYN reopens (Part B #11)" },
 };
 
 #undef R
@@ -298,21 +300,28 @@ profile_flag(const struct tm_profile *p)
 	return p->minisocks ? TM_TR_LINUX : TM_TR_RFC;
 }
 
+static uint32_t
+row_key(unsigned int obj, unsigned int from, unsigned int to, unsigned int ev)
+{
+	return (uint32_t)obj << 24 | (uint32_t)from << 16 | (uint32_t)to << 8 | (uint32_t)ev;
+}
+
 bool
 tm_transition_legal(const struct tm_profile *p, enum tm_obj obj, enum tm_state from,
     enum tm_event_id ev, enum tm_state to)
 {
-	unsigned int want = profile_flag(p);
-	const uint8_t key[4] = { (uint8_t)obj, (uint8_t)from, (uint8_t)to, (uint8_t)ev };
-	uint32_t k, r;
-	size_t i;
+	uint32_t k = row_key(obj, from, to, ev), r;
+	size_t lo = 0, hi = ARRAY_SIZE(table), mid;
 
-	/* obj, from, to, event are the first four bytes of a row: compare them at once. */
-	memcpy(&k, key, 4);
-	for (i = 0; i < ARRAY_SIZE(table); i++) {
-		memcpy(&r, &table[i].obj, 4);
-		if (r == k && (table[i].flags & want))
-			return true;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		r = row_key(table[mid].obj, table[mid].from, table[mid].to, table[mid].event);
+		if (r == k)
+			return (table[mid].flags & profile_flag(p)) != 0;
+		if (r < k)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return false;
 }

@@ -133,7 +133,7 @@ enum tm_tr_flag {
 	TM_TR_KERNEL	= 1 << 2,	/* kernel-only (not in RFC 9293), F21 / Part B #22 */
 };
 
-struct tm_transition {			/* obj, from, to, event: adjacent bytes, in this order */
+struct tm_transition {
 	uint8_t		 obj;		/* enum tm_obj */
 	uint8_t		 from, to;	/* enum tm_state; from == to: a traced self-edge */
 	uint8_t		 event;		/* enum tm_event_id */
@@ -141,7 +141,7 @@ struct tm_transition {			/* obj, from, to, event: adjacent bytes, in this order 
 	const char	*why;		/* source: kernel function or RFC section */
 };
 
-/* The whole table (static, sorted by obj, from). */
+/* The whole table (static, sorted by obj, from, to, event; one row per key). */
 const struct tm_transition *tm_transitions(size_t *n);
 /* Is obj: from --event--> to a legal edge under this profile? */
 bool	tm_transition_legal(const struct tm_profile *p, enum tm_obj obj,

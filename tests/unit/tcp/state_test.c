@@ -111,6 +111,32 @@ START_TEST(test_tm_transition_table_kernel_edges)
 }
 END_TEST
 
+/* tm_transition_legal() bisects: the table must stay sorted, one row per key. */
+START_TEST(test_tm_transitions_sorted)
+{
+	const struct tm_transition *t;
+	size_t n, i;
+
+	t = tm_transitions(&n);
+	ck_assert_uint_gt(n, 50);
+	for (i = 1; i < n; i++) {
+		uint32_t a = (uint32_t)t[i - 1].obj << 24 | (uint32_t)t[i - 1].from << 16 |
+		    (uint32_t)t[i - 1].to << 8 | t[i - 1].event;
+		uint32_t b = (uint32_t)t[i].obj << 24 | (uint32_t)t[i].from << 16 |
+		    (uint32_t)t[i].to << 8 | t[i].event;
+
+		ck_assert_msg(a < b, "row %zu (%s -> %s on %s) out of order", i, tm_state_name(t[i].from),
+		    tm_state_name(t[i].to), tm_event_name(t[i].event));
+	}
+	/* Every row is found by the search under a profile it belongs to. */
+	for (i = 0; i < n; i++) {
+		struct tm_profile p = (t[i].flags & TM_TR_LINUX) ? tm_profile_linux() : tm_profile_rfc9293();
+
+		ck_assert(tm_transition_legal(&p, t[i].obj, t[i].from, t[i].event, t[i].to));
+	}
+}
+END_TEST
+
 START_TEST(test_tm_state_waits)
 {
 	struct tm_profile lx = tm_profile_linux();
@@ -190,6 +216,7 @@ test_suite(void)
 	tcase_add_test(tc, test_tm_retries_timeout);
 	tcase_add_test(tc, test_tm_state_max_lifetime);
 	tcase_add_test(tc, test_tm_transition_table_kernel_edges);
+	tcase_add_test(tc, test_tm_transitions_sorted);
 	tcase_add_test(tc, test_tm_state_waits);
 	tcase_add_test(tc, test_tm_knob_set);
 	tcase_add_test(tc, test_tm_profile_from_sysctls);
