@@ -146,8 +146,13 @@ seg_label(struct rel *r, const struct tm_seg *s, bool rtx, char *buf, size_t len
 		else
 			n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " ack %" PRIu32, s->ack);
 	}
-	if (s->nsack > 0 && n < len)
-		n += (size_t)snprintf(buf + n, len - n, " <dsack>");
+	if (s->nsack > 0 && n < len) {
+		/* A first block below the ACK is a D-SACK (RFC 2883). */
+		if ((s->flags & TM_ACK) && TM_SEQ_LT(s->sack[0][0], s->ack))
+			n += (size_t)snprintf(buf + n, len - n, " <dsack>");
+		else
+			n += (size_t)snprintf(buf + n, len - n, " <sack x%u>", s->nsack);
+	}
 	if ((s->flags & TM_SYN) && n < len)
 		n += (size_t)snprintf(buf + n, len - n, " <mss%s%s%s>", s->sack_ok ? ",sack" : "",
 		    s->has_ts ? ",ts" : "", s->has_wscale ? ",ws" : "");

@@ -399,6 +399,16 @@ send_ack(struct ctx *c, struct tm_conn *k, const char *why)
 		k->dsack_pending = false;
 		count(c, TM_C_DSACK_OLD_SENT);
 	}
+	if (k->has_sack) {
+		/* tcp_build_sack(): the out-of-order ranges, most recent first. */
+		int i;
+
+		for (i = (int)k->nofo - 1; i >= 0 && s.nsack < 3; i--) {
+			s.sack[s.nsack][0] = k->ofo[i].start;
+			s.sack[s.nsack][1] = k->ofo[i].end - (k->ofo[i].fin ? 1 : 0);
+			s.nsack++;
+		}
+	}
 	emit_seg(c, TM_OBJ_FULL, k->id, &s, false, why);
 	conn_clear_ack(c, k);
 }
@@ -781,12 +791,75 @@ conn_fin(struct ctx *c, struct tm_conn *k)
 	}
 }
 
-/* tcp_data_queue(): in-order data and FIN only. */
+/*
+ * tcp_data_queue_ofo(): keep an out-of-order range (merged with the ones it
+ * touches; when all TM_OFO_MAX slots are taken the segment is dropped, as the
+ * kernel prunes under memory pressure).
+ */
+static void
+ofo_add(struct tm_conn *k, tm_seq start, tm_seq end, bool fin)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < k->nofo; i++) {
+		if (TM_SEQ_GT(start, k->ofo[i].end) || TM_SEQ_LT(end, k->ofo[i].start))
+			continue;
+		/* Overlapping or adjacent: merge, then take it out to re-add. */
+		if (TM_SEQ_LT(k->ofo[i].start, start))
+			start = k->ofo[i].start;
+		if (TM_SEQ_GT(k->ofo[i].end, end))
+			end = k->ofo[i].end;
+		fin = fin || k->ofo[i].fin;
+		for (j = i + 1; j < k->nofo; j++)
+			k->ofo[j - 1] = k->ofo[j];
+		k->nofo--;
+		i = (unsigned int)-1;	/* restart: the bigger range may touch others */
+	}
+	if (k->nofo == TM_OFO_MAX)
+		return;
+	k->ofo[k->nofo].start = start;
+	k->ofo[k->nofo].end = end;
+	k->ofo[k->nofo].fin = fin;
+	k->nofo++;
+}
+
+/* tcp_ofo_queue(): move what became in order; true when a FIN came with it. */
+static bool
+ofo_pull(struct tm_conn *k)
+{
+	unsigned int i, j;
+	bool fin = false, moved = true;
+	uint32_t data;
+
+	while (moved) {
+		moved = false;
+		for (i = 0; i < k->nofo; i++) {
+			if (TM_SEQ_GT(k->ofo[i].start, k->rcv_nxt))
+				continue;
+			if (TM_SEQ_GT(k->ofo[i].end, k->rcv_nxt)) {
+				data = k->ofo[i].end - k->rcv_nxt - (k->ofo[i].fin ? 1 : 0);
+				k->rcvq += data;
+				k->unacked_rcv += data;
+				k->rcv_nxt = k->ofo[i].end;
+				fin = fin || k->ofo[i].fin;
+			}
+			for (j = i + 1; j < k->nofo; j++)
+				k->ofo[j - 1] = k->ofo[j];
+			k->nofo--;
+			moved = true;
+			break;
+		}
+	}
+	return fin;
+}
+
+/* tcp_data_queue(): in-order data and FIN, out-of-order ranges kept aside. */
 static void
 data_queue(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
 {
 	tm_seq end = s->seq + tm_seg_seqlen(s);
 	uint32_t skip, len;
+	bool fin = false;
 
 	if (s->len == 0 && !(s->flags & TM_FIN))
 		return;
@@ -802,7 +875,9 @@ data_queue(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
 		return;
 	}
 	if (TM_SEQ_GT(s->seq, k->rcv_nxt)) {
-		/* Out of order: not queued by the model; a duplicate ACK. */
+		/* Out of order: kept, and a duplicate ACK (with SACK) at once. */
+		if (!k->fin_rcvd)
+			ofo_add(k, s->seq, end, (s->flags & TM_FIN) != 0);
 		k->ack_pending = true;
 		k->quick = k->quick > 0 ? k->quick : 1;
 		return;
@@ -817,8 +892,19 @@ data_queue(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
 	}
 	if (s->flags & TM_FIN) {
 		k->rcv_nxt++;
-		conn_fin(c, k);
+		fin = true;
 	}
+	if (k->nofo > 0) {
+		/* The hole is filled: what was held comes in, ACKed at once. */
+		if (!fin)
+			fin = ofo_pull(k);
+		else
+			k->nofo = 0;
+		k->ack_pending = true;
+		k->quick = k->quick > 0 ? k->quick : 1;
+	}
+	if (fin)
+		conn_fin(c, k);
 }
 
 /* tcp_rcv_synsent_state_process() */

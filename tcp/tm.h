@@ -427,6 +427,8 @@ struct tm_sockopts {
 	int		syncnt;			/* 0: tcp_syn_retries */
 };
 
+#define TM_OFO_MAX	4
+
 /* A full socket (struct tcp_sock), listeners included. */
 struct tm_conn {
 	uint32_t	id;		/* 0: free slot */
@@ -463,6 +465,11 @@ struct tm_conn {
 	uint32_t	unacked_rcv;	/* bytes received since our last ACK */
 	tm_seq		dsack[2];	/* pending D-SACK block */
 	bool		dsack_pending;
+	struct {
+		tm_seq	start, end;	/* sequence range held out of order */
+		bool	fin;		/* it ends with the peer's FIN */
+	}		ofo[TM_OFO_MAX];	/* tcp_data_queue_ofo(), bounded */
+	uint8_t		nofo;
 	tm_time		last_rcv;	/* last segment received (keepalive idle) */
 	tm_time		last_oow_ack;	/* RFC 5961 / out-of-window ACK limit */
 	uint32_t	ts_recent;

@@ -320,6 +320,41 @@ START_TEST(test_part_c_t4_dsack)
 }
 END_TEST
 
+/* A reordered segment: the later ones are held out of order and SACKed, then
+ * one cumulative ACK covers everything once the hole is filled. */
+START_TEST(test_reorder_ofo_queue)
+{
+	size_t i;
+	unsigned int sacked = 0;
+	bool all = false, got = false;
+	tm_seq isn = 0;
+
+	load("host client 198.18.0.1\nhost server 198.18.0.2\nlink client server delay 10ms\n"
+	    "at 0 server listen 80 as L\nat 0 client connect server:80 from 31000 as c\n"
+	    "at 0.1 server accept L as s\n"
+	    "fault delay 20ms client>server data nth 1\nat 1 client send c 3000\n"
+	    "at 2 server recv s\n", NULL);
+	for (i = 0; i < w.nlog; i++) {
+		const struct tm_effect *fx = &w.log[i];
+
+		if (fx->kind == TM_FX_SEG_OUT && fx->host == 0 && (fx->u.seg.seg.flags & TM_SYN))
+			isn = fx->u.seg.seg.seq;
+		if (fx->kind == TM_FX_SEG_OUT && fx->host == 1 && fx->u.seg.seg.nsack > 0)
+			sacked++;
+		if (fx->kind == TM_FX_SEG_OUT && fx->host == 1 && fx->u.seg.seg.ack == isn + 3001)
+			all = true;
+		if (fx->kind == TM_FX_APP && fx->host == 1 && fx->u.app.call == TM_CALL_RECV &&
+		    fx->u.app.ret == 3000)
+			got = true;
+	}
+	ck_assert_uint_ge(sacked, 1);
+	ck_assert(all);
+	ck_assert(got);
+	ck_assert_uint_eq(w.hosts[0].counters[TM_C_RETRANS_SEGS], 0);
+	teardown();
+}
+END_TEST
+
 /* Every named scenario runs under both profiles without a model error and quiesces. */
 START_TEST(test_scenarios_all)
 {
@@ -487,6 +522,7 @@ test_suite(void)
 	tcase_add_test(tc, test_part_c_e2_fin_wait2);
 	tcase_add_test(tc, test_part_a_f19_retries2);
 	tcase_add_test(tc, test_part_c_t4_dsack);
+	tcase_add_test(tc, test_reorder_ofo_queue);
 	tcase_add_loop_test(tc, test_scenarios_all, 0, (int)(2 * n));
 	tcase_add_loop_test(tc, test_script_errors, 0, (int)(sizeof(bad_scripts) / sizeof(bad_scripts[0])));
 	suite_add_tcase(s, tc);
