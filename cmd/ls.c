@@ -91,6 +91,9 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 	} else if (r->end(&o) < 0) {
 		status = cmd_fail(ctx, TD_EXIT_OSERR, "writing output: %s", strerror(errno));
 	}
+	if (status == TD_EXIT_OK && src.owners_hidden > 0)
+		cmd_warn(ctx, "%zu processes could not be read (run as root to see every owner)",
+		    src.owners_hidden);
 	source_close(&src);
 	return status;
 }
