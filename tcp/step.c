@@ -1964,7 +1964,7 @@ conn_keepalive_timer(struct ctx *c, struct tm_conn *k)
 	struct tm_seg s;
 	tm_time elapsed, tmo;
 
-	if (k->state == TM_FIN_WAIT2 && k->orphan) {
+	if (k->state == TM_FIN_WAIT2 && k->orphan && c->p->orphan_fin_wait2) {
 		if (k->opt.linger2_s >= 0) {
 			tmo = tm_fin_time(c->p, k->opt.linger2_s, k->rto);
 			if (tmo > c->p->timewait_len) {

@@ -501,6 +501,66 @@ START_TEST(test_property_random_faults)
 }
 END_TEST
 
+/*
+ * Random application calls in random order on both ends (send, recv,
+ * shutdown, close, socket options, a crossed connect) over lossy links: the
+ * model must never take an edge that is not in its table.
+ */
+static const struct {
+	const char	*verb, *rest;
+} random_calls[] = {
+	{ "send", " 1200" }, { "recv", "" }, { "shutdown", " wr" }, { "shutdown", " rd" },
+	{ "shutdown", " rdwr" }, { "close", "" }, { "setsockopt", " keepalive 1" },
+	{ "setsockopt", " keepidle 1" }, { "setsockopt", " linger2 -1" },
+	{ "setsockopt", " linger2 2" }, { "setsockopt", " linger0 1" },
+	{ "setsockopt", " user_timeout 500" }, { "setsockopt", " syncnt 1" },
+};
+
+static unsigned int
+rnd(uint64_t *x, unsigned int m)
+{
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	return (unsigned int)(*x >> 33) % m;
+}
+
+START_TEST(test_property_random_calls)
+{
+	struct td_err err = { 0 };
+	struct tm_profile p = _i % 2 ? tm_profile_rfc9293() : tm_profile_linux();
+	uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(_i + 1);
+	char script[2048], line[96];
+	size_t n;
+	int k, steps;
+	unsigned int i;
+	double t = 0.5;
+
+#define RND(m)	rnd(&x, (m))
+	n = (size_t)snprintf(script, sizeof(script),
+	    "host a 198.18.0.1\nhost b 198.18.0.2\nlink a b delay %ums loss 0.%u reorder 0.%u dup 0.%u\n"
+	    "at 0 b listen 80 backlog 2 as L\nat 0.%u a connect b:80 from 40000 as c\n"
+	    "at 0.3 b accept L as s\n%s",
+	    1 + RND(30), RND(3), RND(3), RND(2), RND(6),
+	    RND(3) == 0 ? "at 0.2 b connect a:40000 from 80 as x\n" : "");
+	steps = 2 + (int)RND(9);
+	for (k = 0; k < steps && n < sizeof(script) - 100; k++) {
+		static const double gaps[] = { 0.01, 0.1, 0.5, 1, 5, 30, 70 };
+		bool a = RND(2) == 0;
+
+		t += gaps[RND(7)];
+		i = RND(sizeof(random_calls) / sizeof(random_calls[0]));
+		snprintf(line, sizeof(line), "%s %s%s", random_calls[i].verb, a ? "c" : "s",
+		    random_calls[i].rest);
+		n += (size_t)snprintf(script + n, sizeof(script) - n, "at %.2f %s %s\n", t, a ? "a" : "b", line);
+	}
+#undef RND
+	ck_assert_int_eq(tm_world_init(&w, (uint64_t)_i, false, &err), 0);
+	ck_assert_msg(tm_script_load(&w, script, "random", &p, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(tm_world_run(&w, TM_SEC(14400), &err), 0);
+	ck_assert_msg(w.errors == 0, "run %d (%s): model errors in:\n%s", _i, p.name, script);
+	teardown();
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -528,6 +588,7 @@ test_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tp, 120);
 	tcase_add_loop_test(tp, test_property_random_faults, 0, 600);
+	tcase_add_loop_test(tp, test_property_random_calls, 0, 800);
 	suite_add_tcase(s, tp);
 	return s;
 }
