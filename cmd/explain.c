@@ -29,6 +29,7 @@
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
+#include "collectors/counters.h"
 #include "collectors/snapshot.h"
 #include "collectors/source.h"
 #include "tcp/sim.h"
@@ -462,12 +463,134 @@ finding_list(struct explain *ex, json_t *index)
 }
 
 /* Order matters: the first provider that knows a topic answers it. */
+/* ---- Counters: the collector's list, and the model's runs that move them ---- */
+
+static int
+counter_index(const char *topic)
+{
+	char full[96];
+	unsigned int i;
+
+	for (i = 0; i < TD_CTR_MAX; i++) {
+		const struct td_field *f = &td_counter_fields[i];
+
+		snprintf(full, sizeof(full), "%s%s", f->section, f->key);
+		if (strcmp(topic, f->json) == 0 || strcmp(topic, f->key) == 0 ||
+		    strcmp(topic, full) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static bool
+counter_match(const char *topic)
+{
+	return counter_index(topic) >= 0;
+}
+
+/* The model's counter of the same nstat name, or -1. */
+static int
+model_counter(const struct td_field *f)
+{
+	char full[96];
+	unsigned int c;
+
+	snprintf(full, sizeof(full), "%s%s", f->section, f->key);
+	for (c = 0; c < TM_C_MAX; c++)
+		if (strcmp(tm_counter_name((enum tm_counter)c), full) == 0)
+			return (int)c;
+	return -1;
+}
+
+static void
+counter_show(struct explain *ex, const char *topic)
+{
+	int id = counter_index(topic), mc;
+	const struct td_field *f = &td_counter_fields[id];
+	const struct tm_scenario *sc;
+	json_t *moved = json_array();
+	struct td_err err = { 0 };
+	struct tm_world w;
+	FILE *out = ex->ctx->out;
+	size_t n, i;
+	uint64_t sum;
+	unsigned int h;
+
+	json_object_set_new(ex->doc, "kind", json_string("counter"));
+	json_object_set_new(ex->doc, "name", json_string(f->key));
+	json_object_set_new(ex->doc, "section", json_string(f->section));
+	json_object_set_new(ex->doc, "json_key", json_string(f->json));
+	json_object_set_new(ex->doc, "means", json_string(f->help));
+	if (!ex->json)
+		fprintf(out, "%s%s (%s)\n  means:      %s\n", f->section, f->key, f->json, f->help);
+	if (ex->snap->ctr.present[id]) {
+		json_object_set_new(ex->doc, "value", json_integer((json_int_t)ex->snap->ctr.v[id]));
+		if (!ex->json)
+			fprintf(out, "  this host:  %llu%s\n", (unsigned long long)ex->snap->ctr.v[id],
+			    f->kind == TD_COUNTER ? " since boot (or since the namespace was made)" : " now");
+	} else if (!ex->json) {
+		fprintf(out, "  this host:  absent on this kernel\n");
+	}
+	if ((mc = model_counter(f)) < 0) {
+		if (!ex->json)
+			fprintf(out, "  model:      the bundled TCP does not keep this counter\n");
+		return;
+	}
+	/* Answered by the model: which named scenarios move it, with this host's knobs. */
+	sc = tm_scenarios(&n);
+	for (i = 0; i < n; i++) {
+		if (tm_world_init(&w, 1, false, &err) < 0)
+			break;
+		if (tm_script_load(&w, sc[i].script, sc[i].name, &ex->p, &err) == 0 &&
+		    tm_world_run(&w, TM_SEC(14400), &err) == 0) {
+			for (sum = 0, h = 0; h < w.nhosts; h++)
+				sum += w.hosts[h].counters[mc];
+			if (sum > 0)
+				json_array_append_new(moved, json_pack("{s:s, s:I}", "scenario", sc[i].name,
+				    "delta", (json_int_t)sum));
+		}
+		tm_world_free(&w);
+	}
+	if (!ex->json) {
+		fprintf(out, "  model:      moves in");
+		if (json_array_size(moved) == 0)
+			fprintf(out, " none of the named scenarios");
+		for (i = 0; i < json_array_size(moved); i++) {
+			json_t *m = json_array_get(moved, i);
+
+			fprintf(out, "%s %s (+%lld)", i ? "," : "", json_string_value(json_object_get(m, "scenario")),
+			    (long long)json_integer_value(json_object_get(m, "delta")));
+		}
+		fprintf(out, "\n  see it:     tcpdoctor sim SCENARIO -j (its counter records)\n");
+	}
+	json_object_set_new(ex->doc, "scenarios_moving_it", moved);
+}
+
+static void
+counter_list(struct explain *ex, json_t *index)
+{
+	json_t *a = json_array();
+	unsigned int i;
+
+	if (!ex->json)
+		fputs("counters (nstat names, or ss-like short names):\n ", ex->ctx->out);
+	for (i = 0; i < TD_CTR_MAX; i++) {
+		if (!ex->json)
+			fprintf(ex->ctx->out, " %s", td_counter_fields[i].key);
+		json_array_append_new(a, json_string(td_counter_fields[i].key));
+	}
+	if (!ex->json)
+		fputc('\n', ex->ctx->out);
+	json_object_set_new(index, "counters", a);
+}
+
 static const struct provider providers[] = {
 	{ "state", state_match, state_show, state_list },
 	{ "knobs", all_knobs_match, all_knobs_show, NULL },
 	{ "knob", knob_match, knob_show, knob_list },
 	{ "scenario", scenarios_match, scenarios_show, scenarios_list },
 	{ "finding", finding_match, finding_show, finding_list },
+	{ "counter", counter_match, counter_show, counter_list },
 };
 
 int

@@ -27,6 +27,10 @@ out=$("$TD_BIN" explain TIME_WAIT)
 if grep -q 'first after 60 s' <<<"$out"; then ok "TIME_WAIT is 60 s whatever tcp_fin_timeout says"
 else not_ok "TIME_WAIT is 60 s"; diag "$out"; fi
 
+out=$("$TD_BIN" explain ListenOverflows)
+if grep -q 'moves in accept-queue-full' <<<"$out" && grep -q '^TcpExtListenOverflows' <<<"$out"; then
+	ok "explain a counter: the model's scenarios that move it"
+else not_ok "explain a counter: the model's scenarios that move it"; diag "$out"; fi
 "$TD_BIN" explain nonsense 2> "$t/err"; expect_eq "explain: unknown topic exits 64" "$?" 64
 "$TD_BIN" sim nosuch 2> "$t/err"; expect_eq "sim: unknown scenario exits 64" "$?" 64
 "$TD_BIN" sim -f "$t/missing" 2> "$t/err"; expect_eq "sim: missing file exits 66" "$?" 66
@@ -40,7 +44,7 @@ printf 'host a 198.18.0.1\nhost b 198.18.0.2\nat 0 b listen 80 as L\nat 0.1 a co
 if "$TD_BIN" sim -f "$t/ok.sim" > "$t/ladder" && grep -q 'ESTABLISHED>FIN_WAIT1' "$t/ladder"; then ok "sim -f runs a user script"
 else not_ok "sim -f runs a user script"; diag "$(cat "$t/ladder")"; fi
 if python3 -c 'import jsonschema' 2>/dev/null; then
-	for c in "sim handshake -j" "sim syn-flood -j" "explain -j" "explain CLOSE_WAIT -j" "explain tcp_fin_timeout -j" "explain knobs -j"; do
+	for c in "sim handshake -j" "sim syn-flood -j" "explain -j" "explain CLOSE_WAIT -j" "explain tcp_fin_timeout -j" "explain knobs -j" "explain TcpExtTW -j"; do
 		# shellcheck disable=SC2086
 		"$TD_BIN" -N "$ns" $c > "$t/doc"
 		if out=$(python3 "$TD_SRCDIR/tests/helpers/validate.py" "$t/doc"); then ok "$c conforms to the schema"
