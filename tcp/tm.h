@@ -25,7 +25,9 @@
  * as JSON ("schema":"tcpdoctor/1"), and a kernel run observed over TUN is
  * recorded into the same records so the two can be compared:
  *   TM_FX_SEG_OUT   a segment the host sent (kernel: read from the TUN fd)
- *   TM_FX_SEG_IN    a segment delivered to the host (kernel: written to TUN)
+ *   TM_FX_SEG_IN    a segment delivered to the host (kernel: written to TUN);
+ *                   reason names the fault rule when it is a duplicated or
+ *                   delayed copy
  *   TM_FX_SEG_DROP  a segment lost on a link or discarded by a fault rule
  *   TM_FX_STATE     a state change of one object (kernel: the
  *                   sock:inet_sock_set_state tracepoint for FULL objects;
