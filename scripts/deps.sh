@@ -10,8 +10,8 @@ what=${1:-build}
 pkgs="gcc make pkg-config libmnl-dev libjansson-dev iproute2"
 case "$what" in
 build) ;;
-test)  pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools prometheus" ;;
-bench) pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools time" ;;
+test)  pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools prometheus procps bsdextrautils" ;;
+bench) pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools time procps" ;;
 fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
 *) echo "deps.sh: unknown set '$what' (build, test, bench, fuzz)" >&2; exit 64 ;;
 esac
