@@ -96,6 +96,8 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 
 	memset(cs, 0, sizeof(*cs));
 	cs->lockfd = -1;
+	if (ctx->setup_err.msg[0] != '\0')	/* main() could not enter the namespace */
+		return check_fail(ctx, fail_status, &ctx->setup_err);
 	if ((rc = check_config(ctx, co, cs, fail_status, &mask)) != 0)
 		return rc;
 	cmd_source_init(ctx, &cs->src);

@@ -16,9 +16,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "collectors/snapshot.h"
 #include "collectors/source.h"
-
-struct td_err;
 
 enum td_format {
 	TD_FMT_TABLE = 0,
@@ -38,6 +37,7 @@ struct td_ctx {
 	int		 netns_pid;	/* --netns-pid PID, 0 if none */
 	const char	*proc_root;	/* --proc-root DIR (tests), default /proc */
 	char		 netns_label[64];
+	struct td_err	 setup_err;	/* CMD_NAGIOS: main()'s failure to report (msg "" if none) */
 	FILE		*out;		/* stdout */
 };
 

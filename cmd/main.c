@@ -365,10 +365,16 @@ main(int argc, char **argv)
 		return cmd_fail(&ctx, TD_EXIT_USAGE, "--from reads a saved snapshot: -N and --netns-pid do not apply");
 	if (!(c->flags & CMD_NO_NETNS) && (ctx.netns != NULL || ctx.netns_pid != 0)) {
 		if (netns_enter(ctx.netns, ctx.netns_pid, &err) < 0) {
-			status = cmd_fail_err(&ctx, &err);
-			return c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : status;
+			/*
+			 * A Nagios check must report UNKNOWN on stdout in its
+			 * own format, which only it knows after parsing its
+			 * options: hand it the error instead of printing it.
+			 */
+			if (!(c->flags & CMD_NAGIOS))
+				return cmd_fail_err(&ctx, &err);
+			ctx.setup_err = err;
 		}
-		if (ctx.netns != NULL)
+		else if (ctx.netns != NULL)
 			snprintf(ctx.netns_label, sizeof(ctx.netns_label), "%s", ctx.netns);
 		else
 			snprintf(ctx.netns_label, sizeof(ctx.netns_label), "pid:%d", ctx.netns_pid);

@@ -37,6 +37,9 @@ expect_fail "wrong schema" 65 "schema" "$TD_BIN" --from "$t/schema.json" ls
 if [ "$(id -u)" -eq 0 ]; then
 	expect_fail "netns that does not exist" 69 "netns 'td-no-such-ns-$$'" "$TD_BIN" -N "td-no-such-ns-$$" ls
 	expect_fail "netns of a process that does not exist" 69 "no such process" "$TD_BIN" --netns-pid 999999999 ls
+	expect_fail "check in a netns that does not exist is UNKNOWN" 3 "netns 'td-no-such-ns-$$'" \
+	    "$TD_BIN" -N "td-no-such-ns-$$" check --format nagios
+	expect_eq "... with the Nagios UNKNOWN line on stdout" "$(head -c 27 "$t/out")" "TCPDOCTOR UNKNOWN - netns '"
 else
 	skip "netns errors need root"
 fi
