@@ -72,7 +72,7 @@ render_file(struct td_ctx *ctx, const char *path, enum td_format fmt, const stru
 	return 0;
 }
 
-enum { OPT_SET = 256, OPT_ONLY, OPT_SKIP, OPT_STATE };
+enum { OPT_STATE = 256 };
 
 static int	check_run(struct td_ctx *ctx, int argc, char **argv);
 
@@ -94,10 +94,7 @@ static int
 check_run(struct td_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config",	required_argument,	NULL, 'c' },
-		{ "set",	required_argument,	NULL, OPT_SET },
-		{ "only",	required_argument,	NULL, OPT_ONLY },
-		{ "skip",	required_argument,	NULL, OPT_SKIP },
+		CHECK_LONGOPTS,
 		{ "state-file",	required_argument,	NULL, OPT_STATE },
 		{ "output",	required_argument,	NULL, 'o' },
 		CMD_FORMAT_LONGOPTS,
@@ -119,22 +116,13 @@ check_run(struct td_ctx *ctx, int argc, char **argv)
 		case -1:
 			return TD_EXIT_UNKNOWN;	/* cmd_format_opt() said why */
 		}
+		switch (check_opt(ctx, &co, ch, optarg, TD_EXIT_UNKNOWN)) {
+		case 1:
+			continue;
+		case -1:
+			return TD_EXIT_UNKNOWN;
+		}
 		switch (ch) {
-		case 'c':
-			co.config = optarg;
-			co.config_explicit = true;
-			break;
-		case OPT_SET:
-			if (co.nset >= CHECK_MAX_SET)
-				return check_failf(ctx, TD_EXIT_UNKNOWN, "too many --set options");
-			co.set[co.nset++] = optarg;
-			break;
-		case OPT_ONLY:
-			co.only = optarg;
-			break;
-		case OPT_SKIP:
-			co.skip = optarg;
-			break;
 		case OPT_STATE:
 			co.state_file = optarg;
 			break;

@@ -86,6 +86,31 @@ check_walk_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 }
 
 int
+check_opt(struct td_ctx *ctx, struct check_opts *co, int ch, const char *arg, int fail_status)
+{
+	switch (ch) {
+	case 'c':
+		co->config = arg;
+		co->config_explicit = true;
+		return 1;
+	case CHECK_OPT_SET:
+		if (co->nset >= CHECK_MAX_SET) {
+			check_failf(ctx, fail_status, "too many --set options (at most %d)", CHECK_MAX_SET);
+			return -1;
+		}
+		co->set[co->nset++] = arg;
+		return 1;
+	case CHECK_OPT_ONLY:
+		co->only = arg;
+		return 1;
+	case CHECK_OPT_SKIP:
+		co->skip = arg;
+		return 1;
+	}
+	return 0;
+}
+
+int
 check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
     int fail_status)
 {

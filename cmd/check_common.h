@@ -42,6 +42,22 @@ struct check_state {
 	int			lockfd;
 };
 
+/*
+ * The analyzer options check, tune and watch share: -c FILE, --set
+ * SECTION.KEY=VALUE, --only ID,..., --skip ID,...  Put CHECK_LONGOPTS in the
+ * command's option table and "c:" in its short options, then offer each
+ * option to check_opt(): 1 when it took it, 0 when it is not one of these,
+ * -1 after printing the error (too many --set).
+ */
+enum { CHECK_OPT_SET = 0x2000, CHECK_OPT_ONLY, CHECK_OPT_SKIP };
+#define CHECK_LONGOPTS							\
+	{ "config",	required_argument,	NULL, 'c' },			\
+	{ "set",	required_argument,	NULL, CHECK_OPT_SET },		\
+	{ "only",	required_argument,	NULL, CHECK_OPT_ONLY },		\
+	{ "skip",	required_argument,	NULL, CHECK_OPT_SKIP }
+int	check_opt(struct td_ctx *ctx, struct check_opts *co, int ch, const char *arg,
+	    int fail_status);
+
 /* Defaults, with the format taken from the global options. */
 void	check_opts_init(struct check_opts *co, const struct td_ctx *ctx);
 /*

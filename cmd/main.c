@@ -96,12 +96,12 @@ const struct cmd td_commands[] = {
 	{ "version",	cmd_version,	CMD_NO_NETNS,	"version",
 	  "print the version" },
 	{ "watch",	cmd_watch,	CMD_LIVE_ONLY,
-	  "watch [-i SECONDS] [-n COUNT] [-c FILE] [--only ID,...] [--skip ID,...]",
+	  "watch [-i SECONDS] [-n COUNT] [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...]",
 	  "continuous monitoring: states, rates, findings as they appear and clear",
 	  "  -i, --interval S   seconds between samples (default 5)\n"
 	  "  -n, --count N      stop after N samples (default: until interrupted)\n"
 	  "  -c, --config FILE  thresholds, as for check\n"
-	  "  --only, --skip     analyzer ids, as for check\n"
+	  "  --set, --only, --skip   as for check\n"
 	  "  -j                 one JSON object per sample (ndjson)" },
 };
 const unsigned int td_ncommands = ARRAY_SIZE(td_commands);

@@ -246,16 +246,13 @@ out:
 	return status;
 }
 
-enum { OPT_SET = 256, OPT_ONLY, OPT_SKIP, OPT_AUDIT };
+enum { OPT_AUDIT = 256 };
 
 int
 cmd_tune(struct td_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config",	required_argument,	NULL, 'c' },
-		{ "set",	required_argument,	NULL, OPT_SET },
-		{ "only",	required_argument,	NULL, OPT_ONLY },
-		{ "skip",	required_argument,	NULL, OPT_SKIP },
+		CHECK_LONGOPTS,
 		{ "audit",	no_argument,		NULL, OPT_AUDIT },
 		{ "help",	no_argument,		NULL, 'h' },
 		CMD_FORMAT_LONGOPTS,
@@ -278,22 +275,13 @@ cmd_tune(struct td_ctx *ctx, int argc, char **argv)
 		case -1:
 			return TD_EXIT_USAGE;
 		}
+		switch (check_opt(ctx, &co, ch, optarg, TD_EXIT_USAGE)) {
+		case 1:
+			continue;
+		case -1:
+			return TD_EXIT_USAGE;
+		}
 		switch (ch) {
-		case 'c':
-			co.config = optarg;
-			co.config_explicit = true;
-			break;
-		case OPT_SET:
-			if (co.nset >= CHECK_MAX_SET)
-				return cmd_fail(ctx, TD_EXIT_USAGE, "too many --set options");
-			co.set[co.nset++] = optarg;
-			break;
-		case OPT_ONLY:
-			co.only = optarg;
-			break;
-		case OPT_SKIP:
-			co.skip = optarg;
-			break;
 		case OPT_AUDIT:
 			audit = true;
 			break;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `tcpdoctor watch [-i SECONDS] [-n COUNT] [-c FILE] [--only ID,...]
- * [--skip ID,...]`: continuous monitoring.  Every interval it runs the same
+ * `tcpdoctor watch [-i SECONDS] [-n COUNT] [-c FILE] [--set SECTION.KEY=VALUE]
+ * [--only ID,...] [--skip ID,...]`: continuous monitoring.  Every interval it runs the same
  * pipeline as `check` (one streaming pass, every analyzer) with a private
  * state file, so the analyzers see counter changes and socket ages across
  * samples, and prints one record per interval: sockets per state, counter
@@ -240,7 +240,7 @@ mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-enum { OPT_ONLY = 256, OPT_SKIP };
+
 
 int
 cmd_watch(struct td_ctx *ctx, int argc, char **argv)
@@ -248,9 +248,7 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "interval",	required_argument, NULL, 'i' },
 		{ "count",	required_argument, NULL, 'n' },
-		{ "config",	required_argument, NULL, 'c' },
-		{ "only",	required_argument, NULL, OPT_ONLY },
-		{ "skip",	required_argument, NULL, OPT_SKIP },
+		CHECK_LONGOPTS,
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -268,6 +266,12 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 
 	check_opts_init(&co, ctx);
 	while ((ch = cmd_getopt(ctx, argc, argv, "i:n:c:", opts, &status)) != -1) {
+		switch (check_opt(ctx, &co, ch, optarg, TD_EXIT_USAGE)) {
+		case 1:
+			continue;
+		case -1:
+			return TD_EXIT_USAGE;
+		}
 		switch (ch) {
 		case 'i':
 			errno = 0;
@@ -283,16 +287,6 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 			if (errno != 0 || *end != '\0' || end == optarg || count < 1)
 				return cmd_fail(ctx, TD_EXIT_USAGE, "--count: '%s' is not a positive number",
 				    optarg);
-			break;
-		case 'c':
-			co.config = optarg;
-			co.config_explicit = true;
-			break;
-		case OPT_ONLY:
-			co.only = optarg;
-			break;
-		case OPT_SKIP:
-			co.skip = optarg;
 			break;
 		default:
 			return status;
