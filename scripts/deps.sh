@@ -26,6 +26,13 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "tcpdoctor: missing packages:$missing; run: sudo apt-get install -y$missing" >&2
 	exit 69
 fi
+# make -j runs this for build/config.mk and build/config-test.mk at once:
+# one apt-get at a time (the lock is this script itself, so nothing is created).
+exec 9<"$0"
+flock 9
+missing=$(for p in $missing; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+	grep -q '^install ok installed$' || printf ' %s' "$p"; done)
+[ -z "$missing" ] && exit 0
 echo "tcpdoctor: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 if ! apt-get install -y --no-install-recommends $missing >/dev/null 2>&1; then
