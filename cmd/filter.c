@@ -31,7 +31,17 @@ struct parser {
 	char		 buf[4096];
 };
 
-/* ss(8) state groups (iproute2 misc/ss.c, SS_CONN and friends). */
+/*
+ * The words of ss(8)'s STATE-FILTER, as iproute2 misc/ss.c scan_state()
+ * reads them (case-insensitive): the eleven states in ss's own spelling
+ * (established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, time-wait,
+ * closed, close-wait, last-ack, listening, closing; also "close",
+ * "unconnected" and "syn-rcv") and five groups.  SS_ALL is every state;
+ * connected is all but listening and closed; synchronized is connected
+ * but not syn-sent; bucket is the states kept as minisockets (syn-recv,
+ * time-wait); big is all but bucket.  Kernel spellings (TIME_WAIT,
+ * FIN_WAIT1, LISTEN) work too, through td_state_parse().
+ */
 #define ST(x)		TD_STATE_BIT(TD_ST_##x)
 #define G_ALL		TD_STATES_ALL
 #define G_CONNECTED	(G_ALL & ~(ST(LISTEN) | ST(CLOSE)))
@@ -42,12 +52,15 @@ struct parser {
 static const struct {
 	const char	*name;
 	unsigned int	 mask;
-} groups[] = {
+} state_words[] = {
 	{ "all", G_ALL },
 	{ "connected", G_CONNECTED },
 	{ "synchronized", G_SYNCHRONIZED },
 	{ "bucket", G_BUCKET },
 	{ "big", G_BIG },
+	{ "listening", ST(LISTEN) },
+	{ "unconnected", ST(CLOSE) },
+	{ "syn-rcv", ST(SYN_RECV) },
 };
 
 static int
@@ -56,9 +69,9 @@ state_mask(const char *name, unsigned int *mask)
 	size_t i;
 	int st;
 
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		if (strcasecmp(name, groups[i].name) == 0) {
-			*mask = groups[i].mask;
+	for (i = 0; i < sizeof(state_words) / sizeof(state_words[0]); i++)
+		if (strcasecmp(name, state_words[i].name) == 0) {
+			*mask = state_words[i].mask;
 			return 0;
 		}
 	st = td_state_parse(name);
@@ -72,21 +85,48 @@ static int
 unknown_state(struct parser *p, const char *name)
 {
 	return td_errf(p->err, EINVAL,
-	    "unknown state '%s' (states: ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, "
-	    "FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING; "
-	    "groups: all, connected, synchronized, bucket, big)", name);
+	    "unknown state '%s' (states: established, syn-sent, syn-recv, fin-wait-1, "
+	    "fin-wait-2, time-wait, closed, close-wait, last-ack, listening, closing, or the "
+	    "kernel names such as TIME_WAIT; groups: all, connected, synchronized, bucket, big)",
+	    name);
+}
+
+/* The operator words of ss's lexer (iproute2 misc/ssfilter.y yylex). */
+static bool
+is_and(const char *t)
+{
+	return strcmp(t, "and") == 0 || strcmp(t, "&&") == 0 || strcmp(t, "&") == 0;
+}
+
+static bool
+is_or(const char *t)
+{
+	return strcmp(t, "or") == 0 || strcmp(t, "||") == 0 || strcmp(t, "|") == 0;
+}
+
+static bool
+is_not(const char *t)
+{
+	return strcmp(t, "not") == 0 || strcmp(t, "!") == 0;
+}
+
+/* "state" or "exclude" (ss also takes "excl"). */
+static bool
+is_state_kw(const char *t)
+{
+	return strcmp(t, "state") == 0 || strcmp(t, "exclude") == 0 || strcmp(t, "excl") == 0;
 }
 
 static bool
 is_keyword(const char *t)
 {
 	static const char *const kw[] = {
-		"sport", "dport", "src", "dst", "and", "or", "not", "(", ")", "!",
-		"&&", "||", "state", "exclude",
+		"sport", "dport", "src", "dst", "(", ")",
 	};
-	size_t i;
 
-	for (i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+	if (is_and(t) || is_or(t) || is_not(t) || is_state_kw(t))
+		return true;
+	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
 		if (strcmp(t, kw[i]) == 0)
 			return true;
 	return false;
@@ -148,8 +188,8 @@ parse_op(const char *t)
 	} ops[] = {
 		{ "=", OP_EQ }, { "==", OP_EQ }, { "eq", OP_EQ },
 		{ "!=", OP_NE }, { "ne", OP_NE }, { "neq", OP_NE },
-		{ "<", OP_LT }, { "lt", OP_LT }, { "<=", OP_LE }, { "le", OP_LE },
-		{ ">", OP_GT }, { "gt", OP_GT }, { ">=", OP_GE }, { "ge", OP_GE },
+		{ "<", OP_LT }, { "lt", OP_LT }, { "<=", OP_LE }, { "le", OP_LE }, { "leq", OP_LE },
+		{ ">", OP_GT }, { "gt", OP_GT }, { ">=", OP_GE }, { "ge", OP_GE }, { "geq", OP_GE },
 	};
 	size_t i;
 
@@ -254,7 +294,7 @@ parse_term(struct parser *p)
 		p->pos++;
 		return idx;
 	}
-	if (strcmp(t, "not") == 0 || strcmp(t, "!") == 0) {
+	if (is_not(t)) {
 		p->pos++;
 		idx = new_node(p, FN_NOT);
 		if (idx < 0)
@@ -302,8 +342,10 @@ parse_term(struct parser *p)
 	}
 	if (strcmp(t, ")") == 0)
 		return td_errf(p->err, EINVAL, "unbalanced ')' in filter");
-	if (strcmp(t, "state") == 0 || strcmp(t, "exclude") == 0)
+	if (is_state_kw(t))
 		return td_errf(p->err, EINVAL, "'%s' must come before the other filter words", t);
+	if (is_and(t) || is_or(t))
+		return td_errf(p->err, EINVAL, "'%s' needs a term before it", t);
 	return td_errf(p->err, EINVAL,
 	    "unknown filter word '%s' (state, exclude, sport, dport, src, dst, and, or, not)", t);
 }
@@ -311,7 +353,7 @@ parse_term(struct parser *p)
 static bool
 ends_and(const char *t)
 {
-	return t == NULL || strcmp(t, ")") == 0 || strcmp(t, "or") == 0 || strcmp(t, "||") == 0;
+	return t == NULL || strcmp(t, ")") == 0 || is_or(t);
 }
 
 static int
@@ -324,7 +366,7 @@ parse_and(struct parser *p)
 	if (left < 0)
 		return -1;
 	while (!ends_and(t = peek(p))) {
-		if (strcmp(t, "and") == 0 || strcmp(t, "&&") == 0) {
+		if (is_and(t)) {
 			p->pos++;
 			if (ends_and(peek(p)))
 				return td_errf(p->err, EINVAL, "'%s' needs a term after it", t);
@@ -348,7 +390,7 @@ parse_or(struct parser *p)
 	left = parse_and(p);
 	if (left < 0)
 		return -1;
-	while ((t = peek(p)) != NULL && (strcmp(t, "or") == 0 || strcmp(t, "||") == 0)) {
+	while ((t = peek(p)) != NULL && is_or(t)) {
 		p->pos++;
 		if (peek(p) == NULL)
 			return td_errf(p->err, EINVAL, "'%s' needs a term after it", t);
@@ -362,33 +404,47 @@ parse_or(struct parser *p)
 	return left;
 }
 
-/* Split the words into tokens; parentheses stand alone even when glued. */
+/*
+ * Split the words into tokens the way ss does (iproute2 misc/ssfilter.y,
+ * get_token_from_line): each word is cut at blanks, so a filter quoted as
+ * one word ('dport = :443 or sport = :443') or in several quoted pieces
+ * reads as the same tokens as the unquoted form, and a backslash makes the
+ * next character part of the token.  Unlike ss, a parenthesis is a token
+ * of its own even when glued to a word: "(dport".
+ */
 static int
 tokenize(struct parser *p, int argc, char **argv)
 {
-	size_t used = 0, l;
+	size_t used = 0, l, start;
+	const char *s;
 	int i;
-	char *s;
 
 	for (i = 0; i < argc; i++) {
 		l = strlen(argv[i]);
+		/* Each byte lands once, plus one NUL per token: at most 2l + 1. */
 		if (used + 2 * l + 2 > sizeof(p->buf))
 			return td_errf(p->err, EINVAL, "filter too long");
 		s = argv[i];
 		while (*s != '\0') {
-			char *start = p->buf + used;
-
+			while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+				s++;
+			if (*s == '\0')
+				break;
 			if (p->ntok >= MAX_TOKENS)
 				return td_errf(p->err, EINVAL, "filter too long");
+			start = used;
 			if (*s == '(' || *s == ')') {
 				p->buf[used++] = *s++;
 			} else {
-				while (*s != '\0' && *s != '(' && *s != ')')
+				while (*s != '\0' && *s != ' ' && *s != '\t' && *s != '\n' &&
+				    *s != '\r' && *s != '(' && *s != ')') {
+					if (*s == '\\' && s[1] != '\0')
+						s++;
 					p->buf[used++] = *s++;
+				}
 			}
 			p->buf[used++] = '\0';
-			if (*start != '\0')
-				p->tok[p->ntok++] = start;
+			p->tok[p->ntok++] = p->buf + start;
 		}
 	}
 	return 0;
@@ -415,7 +471,7 @@ filter_parse(struct td_filter *f, int argc, char **argv, struct td_err *err)
 		goto out;
 	}
 	/* Leading state/exclude clauses. */
-	while ((t = peek(p)) != NULL && (strcmp(t, "state") == 0 || strcmp(t, "exclude") == 0)) {
+	while ((t = peek(p)) != NULL && is_state_kw(t)) {
 		kw = t;
 		p->pos++;
 		t = peek(p);
@@ -445,7 +501,7 @@ filter_parse(struct td_filter *f, int argc, char **argv, struct td_err *err)
 			goto out;
 		}
 		if ((t = peek(p)) != NULL) {
-			if (strcmp(t, "state") == 0 || strcmp(t, "exclude") == 0)
+			if (is_state_kw(t))
 				rc = td_errf(err, EINVAL, "'%s' must come before the other filter words", t);
 			else
 				rc = td_errf(err, EINVAL, "unexpected '%s' in filter", t);

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The FILTER of `tcpdoctor ls`, as ss(8) spells it:
+ * The FILTER of `tcpdoctor ls`, as ss(8) spells it and tokenizes it
+ * (each argument cut at blanks, so 'dport = :443 or sport = :443' quoted as
+ * one argument means the unquoted form; a backslash escapes the next
+ * character; parentheses are words of their own even when glued):
  *
- *	state NAME...  exclude NAME...    (kernel names or ss names, any case,
- *	                                   plus the groups all, connected,
- *	                                   synchronized, bucket, big)
- *	sport OP PORT  dport OP PORT      OP: = == != < <= > >= eq ne lt le gt ge
+ *	state NAME...  exclude NAME...    (every ss state word: established,
+ *	                                   syn-sent, syn-recv, fin-wait-1,
+ *	                                   fin-wait-2, time-wait, closed,
+ *	                                   close-wait, last-ack, listening,
+ *	                                   closing; kernel names in any case;
+ *	                                   the groups all, connected,
+ *	                                   synchronized, bucket, big; excl)
+ *	sport OP PORT  dport OP PORT      OP: = == != < <= > >= eq ne neq lt le
+ *	                                  leq gt ge geq
  *	src PREFIX     dst PREFIX         ADDR, ADDR/LEN, ADDR:PORT, [V6]:PORT, *:PORT
- *	and or not ( )                    juxtaposition means and
+ *	and && &  or || |  not !  ( )     juxtaposition means and
  *
  * The state part becomes a kernel-side state mask; the rest is an
  * expression evaluated per socket.
