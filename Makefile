@@ -7,7 +7,8 @@
 #   make check              build and run every unit, golden, integration and conformance test
 #   make check SAN=address,undefined   the same under sanitizers, in build-san/
 #   make bench              benchmarks against ss and netstat (bench/)
-#   make fuzz               every parser under libFuzzer (clang), FUZZ_SECONDS each
+#   make fuzz               every parser under libFuzzer (clang), FUZZ_SECONDS each;
+#                           fails on any sanitizer report
 #   make install            PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -34,7 +35,8 @@ endif
 ifneq ($(FUZZ),)                      # make fuzz: clang + libFuzzer, in build-fuzz
 BUILD      := build-fuzz
 CC         := clang
-CFLAGS     += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+CFLAGS     += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=address,undefined
 endif
 ifneq ($(SAN),)
@@ -115,23 +117,17 @@ unit: all $(UNIT) $(HELPERS) $(FUZZERS)
 check: all $(UNIT) $(HELPERS) $(FUZZERS)
 	@tests/run.sh $(BUILD)
 
-# make fuzz [FUZZ_SECONDS=60]: every target under libFuzzer, starting from its
-# seed corpus; new inputs go to build-fuzz/corpus/, crashes to build-fuzz/crash/.
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=1] [FUZZ_TARGETS='trace_line ...']:
+# each target under libFuzzer, starting from its seed corpus; new inputs go to
+# build-fuzz/corpus/, reproducers to build-fuzz/crash/.  Fails on any crash,
+# sanitizer report, leak, timeout or out-of-memory (tests/fuzz/run.sh).
+FUZZ_JOBS ?= 1
 fuzz:
 	@scripts/deps.sh fuzz
 	@$(MAKE) --no-print-directory FUZZ=1 fuzz-run
 
 fuzz-run: $(FUZZERS)
-	@mkdir -p $(BUILD)/crash
-	@for f in $(FUZZERS); do \
-		n=$${f##*/fuzz_}; mkdir -p $(BUILD)/corpus/$$n; \
-		echo "fuzz $$n for $(FUZZ_SECONDS) s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(BUILD)/crash/$$n- \
-		    $(BUILD)/corpus/$$n $$(tests/fuzz/seeds.sh $$n) 2>&1 | tail -3; \
-	done
-	@if ls $(BUILD)/crash | grep -q .; then \
-		echo "fuzz: crashes in $(BUILD)/crash: add each to tests/fuzz/corpus/<target>/ with the fix"; \
-		ls $(BUILD)/crash; exit 1; fi
+	@tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 bench: all $(BENCH) $(HELPERS)
 	@scripts/deps.sh bench

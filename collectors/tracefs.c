@@ -28,6 +28,7 @@
 #include "collectors/snapshot.h"
 
 #define EVENT_DIR	"events/sock/inet_sock_set_state"
+#define TRACE_SECS_MAX	((int64_t)4000000000)	/* 126 years of uptime */
 
 struct tracefs_session {
 	char	dir[PATH_MAX];		/* the instance */
@@ -290,12 +291,20 @@ tracefs_parse_line(const char *line, int64_t mono_to_real, struct td_trace_ev *e
 	ts = ev_at;
 	while (ts > line && (isdigit((unsigned char)ts[-1]) || ts[-1] == '.'))
 		ts--;
-	/* seconds.fraction, read as integers: a double loses nanoseconds after days of uptime. */
+	/*
+	 * seconds.fraction, read as integers: a double loses nanoseconds after
+	 * days of uptime.  The clock is CLOCK_MONOTONIC, seconds since boot:
+	 * more than TRACE_SECS_MAX (over 100 years) is not a timestamp, and
+	 * would overflow the nanoseconds.
+	 */
 	secs = 0;
 	frac = 0;
 	digits = 0;
-	for (p = ts; p < ev_at && *p != '.'; p++)
+	for (p = ts; p < ev_at && *p != '.'; p++) {
 		secs = secs * 10 + (*p - '0');
+		if (secs > TRACE_SECS_MAX)
+			return td_errf(err, EPROTO, "trace: timestamp out of range in '%.80s'", line);
+	}
 	if (p < ev_at)
 		for (p++; p < ev_at; p++, digits++)
 			if (digits < 9)
@@ -304,7 +313,8 @@ tracefs_parse_line(const char *line, int64_t mono_to_real, struct td_trace_ev *e
 		frac *= 10;
 	if (ts == ev_at || *ts == '.')
 		return td_errf(err, EPROTO, "trace: no timestamp in '%.80s'", line);
-	ev->time_ns = secs * 1000000000 + frac + mono_to_real;
+	if (__builtin_add_overflow(secs * 1000000000 + frac, mono_to_real, &ev->time_ns))
+		return td_errf(err, EPROTO, "trace: timestamp out of range in '%.80s'", line);
 	/* "comm-pid [cpu]": comm may hold spaces and dashes, the pid follows the last '-'. */
 	bracket = strstr(line, " [");
 	if (bracket != NULL && bracket < ts) {

@@ -3,6 +3,7 @@
 #include "tests/unit/check_main.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,6 +121,49 @@ START_TEST(test_tracefs_parse_line_bad)
 }
 END_TEST
 
+/*
+ * Timestamps too large for nanoseconds in an int64_t (found by the fuzzer
+ * as signed overflows): an error, not undefined behaviour.  The largest
+ * accepted value still converts exactly.
+ */
+static const char *const big_stamps[] = {
+	"123456789012345678901234", "9223372036854775808", "9223372036.854775808",
+	"99999999999991", "4000000001.0",
+};
+
+START_TEST(test_tracefs_parse_line_timestamp_range)
+{
+	struct td_trace_ev ev;
+	struct td_err err = { 0 };
+	char line[512];
+
+	snprintf(line, sizeof(line), "   x-1 [000] ..... %s: inet_sock_set_state: family=AF_INET "
+	    "protocol=IPPROTO_TCP sport=1 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 oldstate=TCP_CLOSE "
+	    "newstate=TCP_LISTEN", big_stamps[_i]);
+	ck_assert_int_eq(tracefs_parse_line(line, 0, &ev, &err), -1);
+	ck_assert_msg(strstr(err.msg, "trace: timestamp out of range in '") == err.msg, "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_tracefs_parse_line_timestamp_limits)
+{
+	struct td_trace_ev ev;
+	struct td_err err = { 0 };
+	char line[512];
+
+	snprintf(line, sizeof(line), "   x-1 [000] ..... 4000000000.999999999: inet_sock_set_state: "
+	    "family=AF_INET protocol=IPPROTO_TCP sport=1 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 "
+	    "oldstate=TCP_CLOSE newstate=TCP_LISTEN");
+	ck_assert_int_eq(tracefs_parse_line(line, 0, &ev, &err), 1);
+	ck_assert(ev.time_ns == 4000000000999999999LL);
+	/* The offset to wall time must not overflow either. */
+	ck_assert_int_eq(tracefs_parse_line(line, INT64_MAX - 4000000000999999998LL, &ev, &err), -1);
+	ck_assert_msg(strstr(err.msg, "timestamp out of range") != NULL, "%s", err.msg);
+	ck_assert_int_eq(tracefs_parse_line(line, INT64_MAX - 4000000000999999999LL, &ev, &err), 1);
+	ck_assert(ev.time_ns == INT64_MAX);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -133,6 +177,9 @@ test_suite(void)
 	    (int)(sizeof(other_lines) / sizeof(other_lines[0])));
 	tcase_add_loop_test(tc, test_tracefs_parse_line_bad, 0,
 	    (int)(sizeof(bad_lines) / sizeof(bad_lines[0])));
+	tcase_add_loop_test(tc, test_tracefs_parse_line_timestamp_range, 0,
+	    (int)(sizeof(big_stamps) / sizeof(big_stamps[0])));
+	tcase_add_test(tc, test_tracefs_parse_line_timestamp_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
