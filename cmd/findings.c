@@ -26,6 +26,45 @@ status_word(enum td_severity worst)
 	return worst <= TD_SEV_INFO ? "OK" : sev_upper[worst];
 }
 
+/*
+ * The error of a failed check as one line of valid UTF-8 for every format:
+ * control characters, invalid UTF-8 and Nagios' '|' (perfdata follows it)
+ * become '?', so that a file name in the message cannot break the JSON
+ * string, the Prometheus label or the Nagios line.
+ */
+static const char *
+clean_error(const char *in, char *out, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0, n, k;
+
+	while (*p != '\0' && o + 5 < len) {
+		if (*p < 0x80) {
+			out[o++] = *p < 0x20 || *p == 0x7f || *p == '|' ? '?' : (char)*p;
+			p++;
+			continue;
+		}
+		n = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
+		for (k = 1; n != 0 && k < n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				n = 0;
+		/* Overlong 3- and 4-byte forms and surrogates are not UTF-8 either. */
+		if ((n == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0))) ||
+		    (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))))
+			n = 0;
+		if (n == 0) {
+			out[o++] = '?';
+			p++;
+			continue;
+		}
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* ---- Table ---- */
 
 /* Print text wrapped at width, every line after the first indented by indent. */
@@ -83,6 +122,14 @@ findings_table(FILE *fp, const struct check_report *r)
 	char line[4096], v[96];
 	size_t i, j, off;
 
+	if (r->error != NULL) {
+		fprintf(fp, "UNKNOWN: %s, netns %s, kernel %s: %s\n", m->host,
+		    m->netns[0] != '\0' ? m->netns : "(current)", m->kernel,
+		    clean_error(r->error, line, sizeof(line)));
+		if (r->findings == NULL)
+			return ferror(fp) ? -1 : 0;
+		fprintf(fp, "the findings below are complete, but the check failed after them\n");
+	}
 	fprintf(fp, "%s: %s, netns %s, kernel %s: %llu sockets checked by %u analyzers\n",
 	    status_word(r->worst), m->host, m->netns[0] != '\0' ? m->netns : "(current)",
 	    m->kernel, (unsigned long long)r->sockets, r->analyzers);
@@ -209,14 +256,26 @@ int
 findings_json(FILE *fp, const struct check_report *r)
 {
 	json_t *doc, *arr, *st, *f;
+	char msg[1024];
 	size_t i;
 	int rc;
 
 	doc = findings_json_meta(r->snap, "check");
 	if (doc == NULL)
 		return -1;
-	json_object_set_new(doc, "status", json_string(td_severity_name(r->worst)));
+	json_object_set_new(doc, "status", json_string(r->error != NULL ? "unknown" :
+	    td_severity_name(r->worst)));
 	json_object_set_new(doc, "exit_status", json_integer(r->status));
+	if (r->error != NULL)
+		json_object_set_new(doc, "error", json_string(clean_error(r->error, msg, sizeof(msg))));
+	if (r->findings == NULL) {
+		/* Nothing was seen: no counts, which would read as "none". */
+		json_object_set_new(doc, "sockets", json_null());
+		json_object_set_new(doc, "states", json_null());
+		json_object_set_new(doc, "interval_s", json_null());
+		json_object_set_new(doc, "findings", json_null());
+		goto dump;
+	}
 	json_object_set_new(doc, "sockets", json_i64((int64_t)r->sockets));
 	st = json_object();
 	for (i = 1; i < TD_ST_MAX; i++)
@@ -239,6 +298,7 @@ findings_json(FILE *fp, const struct check_report *r)
 		json_array_append_new(arr, f);
 	}
 	json_object_set_new(doc, "findings", arr);
+dump:
 	rc = json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (rc != 0)
@@ -277,12 +337,20 @@ findings_nagios(FILE *fp, const struct check_report *r)
 	};
 	const struct td_findings *fs = r->findings;
 	size_t i, shown = 0;
-	char msg[400];
+	char msg[1024];
 
-	fprintf(fp, "TCPDOCTOR %s - ", status_word(r->worst));
-	if (fs->n == 0) {
+	if (r->error != NULL) {
+		/* One line, the true status: the error, and the perfdata if any. */
+		fprintf(fp, "TCPDOCTOR UNKNOWN - %s", clean_error(r->error, msg, sizeof(msg)));
+		if (fs == NULL) {
+			fputc('\n', fp);
+			return ferror(fp) ? -1 : 0;
+		}
+	} else if (fs->n == 0) {
+		fprintf(fp, "TCPDOCTOR %s - ", status_word(r->worst));
 		fprintf(fp, "nothing to report, %llu sockets", (unsigned long long)r->sockets);
 	} else {
+		fprintf(fp, "TCPDOCTOR %s - ", status_word(r->worst));
 		for (i = 0; i < fs->n && shown < 3; i++) {
 			if (fs->v[i].severity < TD_SEV_WARNING && shown > 0)
 				break;
@@ -347,12 +415,26 @@ findings_prometheus(FILE *fp, const struct check_report *r)
 	uint64_t nsev[4] = { 0 };
 	size_t i;
 
+	char msg[1024];
+
 	prom_family(fp, "tcpdoctor_check_status", "gauge",
 	    "Result of tcpdoctor check: 0 ok, 1 warning, 2 critical, 3 unknown (Nagios exit status)");
 	fprintf(fp, "tcpdoctor_check_status %d\n", r->status);
+	prom_family(fp, "tcpdoctor_up", "gauge",
+	    "1 when tcpdoctor check completed, 0 when it failed (status 3; the error is in tcpdoctor_check_error)");
+	fprintf(fp, "tcpdoctor_up %d\n", r->error == NULL ? 1 : 0);
+	if (r->error != NULL) {
+		prom_family(fp, "tcpdoctor_check_error", "gauge",
+		    "Why tcpdoctor check failed (label message); present only while it fails");
+		fputs("tcpdoctor_check_error{message=\"", fp);
+		prom_label(fp, clean_error(r->error, msg, sizeof(msg)));
+		fputs("\"} 1\n", fp);
+	}
 	prom_family(fp, "tcpdoctor_check_timestamp_seconds", "gauge",
-	    "When the snapshot was taken, seconds since the epoch");
+	    "When the snapshot was taken (when the check failed, if it failed before), seconds since the epoch");
 	fprintf(fp, "tcpdoctor_check_timestamp_seconds %.3f\n", (double)snap->meta.time_ns / 1e9);
+	if (r->findings == NULL)
+		return ferror(fp) ? -1 : 0;
 
 	for (i = 0; i < r->findings->n; i++)
 		nsev[r->findings->v[i].severity]++;

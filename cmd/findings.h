@@ -14,10 +14,17 @@
 #include "analyzers/analyzer.h"
 #include "collectors/snapshot.h"
 
-/* What `check` saw besides the findings. */
+/*
+ * What `check` saw besides the findings.  A check that failed has error
+ * set and status TD_EXIT_UNKNOWN; findings is NULL (and sockets, by_state
+ * mean nothing) unless the failure came after the analysis.  snap is
+ * always set: without a collected header, cmd/check.c fills in the time,
+ * host, kernel and asked-for namespace.
+ */
 struct check_report {
 	const struct td_snapshot	*snap;
-	const struct td_findings	*findings;
+	const struct td_findings	*findings;	/* NULL: not analyzed */
+	const char			*error;		/* NULL unless UNKNOWN */
 	enum td_severity		 worst;
 	int				 status;	/* the exit status */
 	uint64_t			 sockets;

@@ -361,9 +361,12 @@ main(int argc, char **argv)
 	if ((c->flags & CMD_LIVE_ONLY) && ctx.from != NULL)
 		return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE,
 		    "--from cannot be used: this command reads the running kernel");
-	if (ctx.from != NULL && (ctx.netns != NULL || ctx.netns_pid != 0))
-		return cmd_fail(&ctx, TD_EXIT_USAGE, "--from reads a saved snapshot: -N and --netns-pid do not apply");
-	if (!(c->flags & CMD_NO_NETNS) && (ctx.netns != NULL || ctx.netns_pid != 0)) {
+	if (ctx.from != NULL && (ctx.netns != NULL || ctx.netns_pid != 0)) {
+		td_errf(&err, EINVAL, "--from reads a saved snapshot: -N and --netns-pid do not apply");
+		if (!(c->flags & CMD_NAGIOS))
+			return cmd_fail(&ctx, TD_EXIT_USAGE, "%s", err.msg);
+		ctx.setup_err = err;	/* check reports it in its own format */
+	} else if (!(c->flags & CMD_NO_NETNS) && (ctx.netns != NULL || ctx.netns_pid != 0)) {
 		if (netns_enter(ctx.netns, ctx.netns_pid, &err) < 0) {
 			/*
 			 * A Nagios check must report UNKNOWN on stdout in its
