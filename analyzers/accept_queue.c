@@ -67,15 +67,40 @@ aq_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 	}
 }
 
-/* The listen() backlog to suggest: four times the current, at least 511, at most 65535. */
-static uint64_t
-aq_suggest_backlog(uint64_t backlog)
-{
-	uint64_t b = 512;
+#define AQ_SOMAXCONN_DEFAULT	4096	/* SOMAXCONN since Linux 5.4 (commit 19f92a030ca6) */
+#define AQ_BACKLOG_MAX		65535	/* what nginx and most servers accept as a backlog */
 
-	while (b < backlog * 4 && b < 65536)
+/*
+ * The listen() backlog to suggest, from what was observed: the queue held
+ * `queue` connections and the listener dropped `drops` more, so a backlog
+ * of queue + drops would have held the burst seen; twice that leaves room
+ * for a larger one, rounded up to a power of two, never below the current
+ * backlog's double, at most AQ_BACKLOG_MAX.  No fixed floor: a listener
+ * with backlog 8 that dropped 3 connections needs 32, not 511.
+ */
+static uint64_t
+aq_suggest_backlog(uint64_t queue, uint64_t backlog, uint64_t drops)
+{
+	uint64_t need = 2 * (queue + drops), b = 1;
+
+	if (need < 2 * backlog)
+		need = 2 * backlog;
+	while (b < need && b < AQ_BACKLOG_MAX)
 		b *= 2;
-	return b - 1 < 65535 ? b - 1 : 65535;
+	return b < AQ_BACKLOG_MAX ? b : AQ_BACKLOG_MAX;
+}
+
+/*
+ * The somaxconn to suggest when it caps the backlog: at least the backlog
+ * suggested, never below the kernel's default (4096 since 5.4) nor the
+ * current value.
+ */
+static uint64_t
+aq_suggest_somaxconn(uint64_t want, int64_t somaxconn)
+{
+	uint64_t v = want > AQ_SOMAXCONN_DEFAULT ? want : AQ_SOMAXCONN_DEFAULT;
+
+	return somaxconn > 0 && (uint64_t)somaxconn > v ? (uint64_t)somaxconn : v;
 }
 
 static int
@@ -89,11 +114,15 @@ aq_listener(const struct analyzer_ctx *ax, const struct td_tally_ent *e,
 	double ratio = (double)queue / (double)(backlog > 0 ? backlog : 1);
 	enum td_severity sev;
 	struct td_finding *f;
-	char ep[64], who[48] = "", sug[24];
+	char ep[64], who[48] = "", sug[24], rate[64] = "";
+	uint64_t want;
 	const char *state;
 	bool since_boot = true, full = queue > backlog;
 
 	ax_counter(ax, TD_CTR_LISTEN_OVERFLOWS, &ovf, &since_boot);
+	if (!since_boot && ax->delta.interval_s > 0)
+		snprintf(rate, sizeof(rate), " (host-wide %.2f overflows/s since the last run)",
+		    (double)ovf / ax->delta.interval_s);
 	if (full) {
 		sev = TD_SEV_CRITICAL;
 		state = "full";
@@ -139,15 +168,20 @@ aq_listener(const struct analyzer_ctx *ax, const struct td_tally_ent *e,
 	ax_ev_window(ax, f);
 
 	td_reco_add(f, TD_RECO_APP, "accept()", NULL, NULL,
-	    "accept connections faster: more accept workers or threads, a non-blocking accept loop that drains the queue; a full queue drops new SYNs and third ACKs, so clients wait for their SYN retransmissions (1 s and more each)");
-	snprintf(sug, sizeof(sug), "%llu", (unsigned long long)aq_suggest_backlog(backlog));
+	    "accept connections faster: more accept workers or threads, a non-blocking accept loop that drains the queue; a full queue drops new SYNs and third ACKs, so clients wait for their SYN retransmissions (1 s and more each).");
+	want = aq_suggest_backlog(queue, backlog, drops);
+	snprintf(sug, sizeof(sug), "%llu", (unsigned long long)want);
 	snprintf(who, sizeof(who), "%llu", (unsigned long long)backlog);
 	td_reco_add(f, TD_RECO_APP, "listen() backlog", who, sug,
-	    "the accept queue holds backlog + 1 connections, with backlog = min(listen() argument, net.core.somaxconn); raise the application's listen() backlog (nginx: listen ... backlog=N); tcp_max_syn_backlog does not size this queue");
-	if (somaxconn >= 0 && (uint64_t)somaxconn <= backlog)
+	    "the accept queue holds backlog + 1 connections, with backlog = min(listen() argument, net.core.somaxconn); it held %llu and the listener dropped %llu%s, so %llu (twice the burst seen, as a power of two) would have held it: raise the application's listen() backlog (nginx: listen ... backlog=N); tcp_max_syn_backlog does not size this queue.",
+	    (unsigned long long)queue, (unsigned long long)drops, rate, (unsigned long long)want);
+	if (somaxconn >= 0 && (uint64_t)somaxconn <= backlog) {
+		snprintf(sug, sizeof(sug), "%llu",
+		    (unsigned long long)aq_suggest_somaxconn(want, somaxconn));
 		td_reco_sysctl(f, snap, TD_SYS_SOMAXCONN, sug,
-		    "somaxconn caps every listen() backlog (the effective backlog %llu equals it): raise it together with the application's backlog; it costs nothing until used",
-		    (unsigned long long)backlog);
+		    "somaxconn caps every listen() backlog (the effective backlog %llu equals it): raise it to at least the backlog the application asks for (%llu here); never below 4096, the kernel's default since Linux 5.4; it costs nothing until used.",
+		    (unsigned long long)backlog, (unsigned long long)want);
+	}
 	return 0;
 }
 
@@ -182,7 +216,7 @@ aq_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 		ax_ev_counter(ax, f, TD_CTR_LISTEN_DROPS);
 		ax_ev_window(ax, f);
 		td_reco_add(f, TD_RECO_APP, "accept()", NULL, NULL,
-		    "a listener's accept queue overflowed: run with --state-file from cron to see when, then raise that application's listen() backlog or accept faster");
+		    "a listener's accept queue overflowed: run with --state-file from cron to see when, then raise that application's listen() backlog or accept faster.");
 	}
 
 	/*
@@ -212,7 +246,7 @@ aq_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 	ax_ev_counter(ax, f, TD_CTR_REQQ_FULL_DROP);
 	ax_ev_window(ax, f);
 	td_reco_add(f, TD_RECO_KERNEL, "routing", NULL, NULL,
-	    "check that SYN-ACKs can be routed back to the clients (a listener on 127.0.0.1 cannot answer outside sources), socket memory (TCPMemoryPressures) and LSM or BPF policy; a larger backlog does not help these drops");
+	    "check that SYN-ACKs can be routed back to the clients (a listener on 127.0.0.1 cannot answer outside sources), socket memory (TCPMemoryPressures) and LSM or BPF policy; a larger backlog does not help these drops.");
 	return 0;
 }
 

@@ -49,7 +49,14 @@ enum td_ev_type {
 	TD_EV_BOOL,
 };
 
-#define TD_EV_STR_MAX	80
+/*
+ * Text is never cut: summaries, reasons and string evidence are allocated
+ * to their exact length (owned by the finding, freed by td_findings_free());
+ * the short fixed fields (id, subject, keys, current and suggested values)
+ * are checked, and one that does not fit marks the finding incomplete,
+ * which analyzer_run_finish() reports as an error instead of printing a
+ * shortened text.
+ */
 
 /* One piece of evidence: a snake_case key and a typed value. */
 struct td_evidence {
@@ -57,7 +64,7 @@ struct td_evidence {
 	enum td_ev_type	type;
 	int64_t		i;			/* INT, BOOL */
 	double		f;			/* FLOAT */
-	char		s[TD_EV_STR_MAX];	/* STR */
+	char		*s;			/* STR: never NULL for a STR item */
 };
 
 enum td_reco_kind {
@@ -74,7 +81,7 @@ struct td_reco {
 	char			key[64];
 	char			current[48];	/* "" when not applicable */
 	char			suggested[48];	/* "" when not applicable */
-	char			reason[320];
+	char			*reason;	/* whole sentences, ending with '.' */
 };
 
 #define TD_FINDING_EV_MAX	24
@@ -84,11 +91,17 @@ struct td_finding {
 	char			id[48];		/* "<analyzer>.<what>" */
 	char			subject[96];	/* what it is about: "0.0.0.0:80", "nginx[412]", "" */
 	enum td_severity	severity;
-	char			summary[320];	/* one line for people */
+	char			*summary;	/* one line for people, never NULL */
 	struct td_evidence	ev[TD_FINDING_EV_MAX];
 	unsigned int		nev;
 	struct td_reco		reco[TD_FINDING_RECO_MAX];
 	unsigned int		nreco;
+	/*
+	 * Set when memory ran out, a fixed field would have been cut or the
+	 * evidence or recommendation table was full: the finding is not
+	 * complete, and analyzer_run_finish() fails rather than report it.
+	 */
+	const char		*incomplete;	/* why, or NULL */
 };
 
 /* A growable list; its length is bounded by the analyzers' top-N limits. */
@@ -104,7 +117,10 @@ struct td_findings {
 struct td_finding *td_finding_add(struct td_findings *out, struct td_err *err,
 		    const char *id, const char *subject, enum td_severity sev,
 		    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-/* Evidence helpers; extra items beyond TD_FINDING_EV_MAX are dropped. */
+/*
+ * Evidence helpers.  An item beyond TD_FINDING_EV_MAX, or memory running
+ * out, marks the finding incomplete (never a silent drop).
+ */
 void	td_ev_int(struct td_finding *f, const char *key, int64_t v);
 void	td_ev_float(struct td_finding *f, const char *key, double v);
 void	td_ev_bool(struct td_finding *f, const char *key, bool v);
@@ -112,7 +128,10 @@ void	td_ev_str(struct td_finding *f, const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Lookup evidence by key (tests, renderers); NULL if absent. */
 const struct td_evidence *td_ev_find(const struct td_finding *f, const char *key);
-/* Add a recommendation; current/suggested may be NULL. */
+/*
+ * Add a recommendation; current/suggested may be NULL.  Returns NULL (and
+ * marks the finding incomplete) when the table is full or memory runs out.
+ */
 struct td_reco *td_reco_add(struct td_finding *f, enum td_reco_kind kind,
 		    const char *key, const char *current, const char *suggested,
 		    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -124,6 +143,12 @@ struct td_reco *td_reco_sysctl(struct td_finding *f, const struct td_snapshot *s
 enum td_severity td_findings_worst(const struct td_findings *fs);
 /* Sort by severity (worst first), keeping the analyzers' order otherwise. */
 void	td_findings_sort(struct td_findings *fs);
+/*
+ * Returns 0 if every finding is complete, else -1 with *err naming the
+ * first incomplete one.
+ */
+int	td_findings_check(const struct td_findings *fs, struct td_err *err);
+/* Free the findings and the text they own. */
 void	td_findings_free(struct td_findings *fs);
 
 /* ---- What an analyzer sees ---- */

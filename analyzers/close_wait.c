@@ -6,9 +6,10 @@
  * not called close(); the kernel never times this state out, so the socket
  * leaks until the process exits.  It keeps its inode, so the owner can be
  * named; Recv-Q counts the unread bytes plus 1 for the FIN (KERNEL-FACTS
- * F18, S4).  With --state-file the sockets are remembered by cookie, which
- * gives their age and the growth per process across runs.  No sysctl fixes
- * it, and the finding says so.
+ * F18, S4), and unread_bytes reports the data only (cw_unread()).  With
+ * --state-file the sockets are remembered by cookie, which gives their age
+ * and the growth per process across runs.  No sysctl fixes it, and the
+ * finding says so.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -48,6 +49,23 @@ struct cw_state {
 	int64_t		oldest_s;
 };
 
+/*
+ * Unread data bytes of a CLOSE_WAIT socket.  sock_diag's Recv-Q is
+ * rcv_nxt - copied_seq (net/ipv4/tcp_diag.c, tcp_diag_get_info()).  The
+ * peer's FIN takes one sequence number (end_seq = seq + SYN + FIN + len,
+ * tcp_v4_fill_cb()), so rcv_nxt moved past it when the FIN arrived, and a
+ * CLOSE_WAIT socket has always received it; copied_seq passes the FIN only
+ * when read() returns 0 (tcp_recvmsg_locked(), found_fin_ok: *seq + 1),
+ * after every data byte, since the FIN is the last sequence number.  So a
+ * non-zero Recv-Q is the data plus 1 for the unread FIN, and 0 means the
+ * application read everything, FIN included.
+ */
+static uint32_t
+cw_unread(const struct td_sock *sk)
+{
+	return sk->rqueue > 0 ? sk->rqueue - 1 : 0;
+}
+
 static void
 cw_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 {
@@ -69,7 +87,7 @@ cw_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 	if (sk->state != TD_ST_CLOSE_WAIT || sk->inode == 0)
 		return;
 	st->total++;
-	st->unread += sk->rqueue;
+	st->unread += cw_unread(sk);
 	memset(&key, 0, sizeof(key));
 	if ((st->listen_ports[sk->sport / 64] >> (sk->sport % 64)) & 1)
 		key.port = sk->sport;
@@ -86,7 +104,7 @@ cw_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 		st->sample[s].dport = sk->dport;
 	}
 	st->groups.ent[s].count++;
-	st->groups.ent[s].n[0] += sk->rqueue;
+	st->groups.ent[s].n[0] += cw_unread(sk);
 	if (sk->cookie == 0)
 		return;
 	if (ax->prev != NULL)
@@ -159,7 +177,7 @@ cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, const stru
 	if (have_prev)
 		td_ev_int(f, "growth", (int64_t)e->count - prev);
 	td_reco_add(f, TD_RECO_APP, "close()", NULL, NULL,
-	    "%s must close() each socket once read() returns 0 (the peer's FIN) or an error, also on error paths%s; watch its open descriptors (/proc/PID/fd). The kernel never times CLOSE_WAIT out: tcp_fin_timeout, keepalive and the TIME_WAIT knobs do not apply; restarting the process only hides the leak",
+	    "%s must close() each socket once read() returns 0 (the peer's FIN) or an error, also on error paths%s; watch its open descriptors (/proc/PID/fd). The kernel never times CLOSE_WAIT out: tcp_fin_timeout, keepalive and the TIME_WAIT knobs do not apply; restarting the process only hides the leak.",
 	    k->pid != 0 ? who : "the application", k->port == 0 ? " (for clients: return connections to the pool, close responses)" : "");
 	return 0;
 }

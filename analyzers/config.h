@@ -29,12 +29,17 @@
 	X(CW_CRITICAL,	"close_wait",	"critical",	200,	1,	1e9,	"the same count that is critical")	\
 	X(CW_AGE,	"close_wait",	"age",		300,	1,	1e9,	"seconds in CLOSE_WAIT (seen across runs) that is a warning")	\
 	X(OR_FIN_WAIT2,	"orphans",	"fin_wait2",	1000,	1,	1e9,	"orphaned FIN_WAIT2 sockets that is a warning")	\
+	X(OR_RETRANS,	"orphans",	"retransmits",	2,	1,	255,	"retransmissions or probes after which an orphan in FIN_WAIT1, CLOSING or LAST_ACK counts as retransmitting to a silent peer")	\
+	X(OR_RTX_WARNING, "orphans",	"retransmitting", 10,	1,	1e9,	"retransmitting orphans toward one peer that is a warning (fewer: info)")	\
 	X(OR_WARNING,	"orphans",	"warning",	0.5,	0.01,	1.0,	"orphans / tcp_max_orphans that is a warning")	\
 	X(OR_CRITICAL,	"orphans",	"critical",	0.9,	0.01,	1.0,	"orphans / tcp_max_orphans that is critical")	\
 	X(DP_RETRANS,	"dead_peers",	"retransmits",	3,	1,	255,	"timer retransmits after which an established socket counts as backing off")	\
 	X(DP_WARNING,	"dead_peers",	"warning",	10,	1,	1e9,	"backing-off established sockets that is a warning")	\
 	X(DP_IDLE,	"dead_peers",	"idle",		3600,	1,	1e9,	"seconds without data after which an inbound connection without keepalive is reported")	\
-	X(DP_IDLE_COUNT, "dead_peers",	"idle_count",	100,	1,	1e9,	"idle inbound connections without keepalive that are reported (info)")	\
+	X(DP_IDLE_COUNT, "dead_peers",	"idle_count",	100,	1,	1e9,	"idle accepted connections without keepalive, per process and local port, that are reported (info)")	\
+	X(CN_RETRANS,	"connects",	"retransmits",	2,	1,	255,	"SYN retransmissions after which a SYN_SENT socket counts as hanging")	\
+	X(CN_MIN,	"connects",	"min",		1,	1,	1e9,	"hanging connect() attempts to one destination that are reported (info)")	\
+	X(CN_WARNING,	"connects",	"warning",	5,	1,	1e9,	"hanging attempts to one destination, or connect timeouts per run, that is a warning")	\
 	X(RS_WARNING,	"resets",	"warning",	100,	0.001,	1e9,	"RSTs sent, failed attempts or established resets per second that is a warning")	\
 	X(RS_CRITICAL,	"resets",	"critical",	1000,	0.001,	1e9,	"the same rate that is critical")
 

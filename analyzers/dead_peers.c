@@ -8,7 +8,17 @@
  * connection notices nothing unless it has SO_KEEPALIVE, and then only after
  * tcp_keepalive_time + tcp_keepalive_probes x tcp_keepalive_intvl
  * (7200 + 9 x 75 = 7875 s by default, F9).  TCP_USER_TIMEOUT bounds both
- * per socket.
+ * per socket.  Children still in the accept queue (ESTABLISHED, inode 0,
+ * F13) are not idle connections: no application holds them yet, so they
+ * are accept_queue's business, not this analyzer's.
+ *
+ * TCPAbortOnTimeout counts every socket tcp_write_err() kills
+ * (net/ipv4/tcp_timer.c): established ones, connect() attempts in SYN_SENT
+ * and orphans retransmitting their FIN.  tcp_set_state() counts
+ * EstabResets only for ESTABLISHED or CLOSE_WAIT going to CLOSE, tcp_done()
+ * counts AttemptFails only from SYN_SENT or SYN_RECV (net/ipv4/tcp.c), so
+ * at most min(TCPAbortOnTimeout, EstabResets) of the timeouts were
+ * established connections: without EstabResets moving, none were.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,10 +29,21 @@
 #include "collectors/sysctl.h"
 #include "tcp/tm.h"
 
+#define DP_REPORT	5	/* idle groups reported, at most */
+
+/* Idle inbound connections are grouped by owner and local port. */
+struct dp_idle_key {
+	int32_t		pid;		/* 0 when the owner is unknown */
+	uint16_t	port;
+	uint16_t	pad;
+	char		comm[16];
+};
+
 struct dp_state {
 	uint64_t	listen_ports[65536 / 64];
 	struct td_tally	peers;		/* backing-off sockets by remote address */
-	uint64_t	backing_off, unacked_bytes, idle;
+	struct td_tally	idle_groups;	/* count; n[0] sockets whose owner is known */
+	uint64_t	backing_off, unacked_bytes, idle, unaccepted;
 	uint32_t	max_retrans;
 };
 
@@ -36,6 +57,7 @@ static void
 dp_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 {
 	struct dp_state *st = stp;
+	struct dp_idle_key ik;
 	struct td_ep_key key;
 	bool is_new;
 	int s;
@@ -60,8 +82,22 @@ dp_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 	/* Inbound (its local port listens), idle, no keepalive timer. */
 	if (sk->timer == TD_TIMER_OFF && sk->has_tcpi && dp_listening(st, sk->sport) &&
 	    sk->tcpi.last_data_recv >= config_get(ax->cfg, TD_TH_DP_IDLE) * 1000 &&
-	    sk->tcpi.last_data_sent >= config_get(ax->cfg, TD_TH_DP_IDLE) * 1000)
+	    sk->tcpi.last_data_sent >= config_get(ax->cfg, TD_TH_DP_IDLE) * 1000) {
+		/* Not accepted yet (inode 0): the accept queue's, not an idle connection. */
+		if (sk->inode == 0) {
+			st->unaccepted++;
+			return;
+		}
 		st->idle++;
+		memset(&ik, 0, sizeof(ik));
+		ik.port = sk->sport;
+		if (sk->has_owner) {
+			ik.pid = sk->pid;
+			memcpy(ik.comm, sk->comm, sizeof(ik.comm) - 1);
+		}
+		s = tally_slot(&st->idle_groups, &ik, sizeof(ik), &is_new);
+		st->idle_groups.ent[s].count++;
+	}
 }
 
 /*
@@ -77,20 +113,63 @@ dp_give_up_s(const struct td_sysctls *sys, int64_t retries)
 	return (double)tm_retries_timeout(&p, (int)retries, p.rto_min) / 1e9;
 }
 
+/* One group of idle inbound connections without keepalive: a process and its port. */
+static int
+dp_idle(const struct analyzer_ctx *ax, const struct td_tally_ent *e, uint64_t unaccepted,
+    struct td_findings *out, struct td_err *err)
+{
+	const struct dp_idle_key *k = (const void *)e->key;
+	const struct td_sysctls *sys = &ax->snap->sys;
+	int64_t kt = sysctl_int(sys, TD_SYS_KEEPALIVE_TIME, 7200);
+	int64_t ki = sysctl_int(sys, TD_SYS_KEEPALIVE_INTVL, 75);
+	int64_t kp = sysctl_int(sys, TD_SYS_KEEPALIVE_PROBES, 9);
+	struct td_finding *f;
+	char who[64];
+
+	if (e->count < config_get(ax->cfg, TD_TH_DP_IDLE_COUNT))
+		return 0;
+	if (k->pid != 0)
+		snprintf(who, sizeof(who), "%s[%d] port %u", k->comm, k->pid, k->port);
+	else
+		snprintf(who, sizeof(who), "port %u", k->port);
+	f = td_finding_add(out, err, "dead_peers.no_keepalive", who, TD_SEV_INFO,
+	    "%s: %llu accepted connections idle for over %.0f s without keepalive: a peer that vanished is never noticed and the socket stays forever",
+	    who, (unsigned long long)e->count, config_get(ax->cfg, TD_TH_DP_IDLE));
+	if (f == NULL)
+		return -1;
+	td_ev_int(f, "idle_without_keepalive", (int64_t)e->count);
+	td_ev_int(f, "local_port", k->port);
+	if (k->pid != 0) {
+		td_ev_int(f, "pid", k->pid);
+		td_ev_str(f, "command", "%s", k->comm);
+	}
+	td_ev_int(f, "not_yet_accepted", (int64_t)unaccepted);
+	td_ev_int(f, "tcp_keepalive_time", kt);
+	td_ev_int(f, "tcp_keepalive_intvl", ki);
+	td_ev_int(f, "tcp_keepalive_probes", kp);
+	td_ev_int(f, "keepalive_detection_s", kt + kp * ki);
+	td_reco_add(f, TD_RECO_APP, "SO_KEEPALIVE", NULL, NULL,
+	    "enable SO_KEEPALIVE in %s (or an application ping); with the current sysctls a dead idle peer is found after %lld + %lld x %lld = %lld s; TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT set it per socket.",
+	    k->pid != 0 ? k->comm : "the server", (long long)kt, (long long)kp, (long long)ki,
+	    (long long)(kt + kp * ki));
+	if (kt > 600)
+		td_reco_sysctl(f, ax->snap, TD_SYS_KEEPALIVE_TIME, "600",
+		    "shortens detection for sockets that have SO_KEEPALIVE (only those); the rest still need the application to enable it.");
+	return 0;
+}
+
 static int
 dp_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, struct td_err *err)
 {
 	struct dp_state *st = stp;
 	const struct td_sysctls *sys = &ax->snap->sys;
 	int64_t r2 = sysctl_int(sys, TD_SYS_RETRIES2, 15);
-	int64_t kt = sysctl_int(sys, TD_SYS_KEEPALIVE_TIME, 7200);
-	int64_t ki = sysctl_int(sys, TD_SYS_KEEPALIVE_INTVL, 75);
-	int64_t kp = sysctl_int(sys, TD_SYS_KEEPALIVE_PROBES, 9);
-	uint64_t aborts = 0;
-	bool sb = true;
+	uint64_t aborts = 0, resets = 0, estab;
+	bool sb = true, sb2 = true;
 	struct td_finding *f;
 	char peer[64] = "";
-	int top;
+	int top, idx[DP_REPORT];
+	size_t i, n;
 
 	ax_counter(ax, TD_CTR_ABORT_ON_TIMEOUT, &aborts, &sb);
 	if (st->backing_off > 0) {
@@ -113,38 +192,35 @@ dp_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 		ax_ev_counter(ax, f, TD_CTR_ABORT_ON_TIMEOUT);
 		ax_ev_window(ax, f);
 		td_reco_add(f, TD_RECO_APP, "TCP_USER_TIMEOUT", NULL, NULL,
-		    "set TCP_USER_TIMEOUT (ms) on these sockets to fail after a bounded time instead of %.0f s; check the path to %s",
+		    "set TCP_USER_TIMEOUT (ms) on these sockets to fail after a bounded time instead of %.0f s; check the path to %s.",
 		    dp_give_up_s(sys, r2), peer);
 	}
-	if (st->idle >= config_get(ax->cfg, TD_TH_DP_IDLE_COUNT)) {
-		f = td_finding_add(out, err, "dead_peers.no_keepalive", "", TD_SEV_INFO,
-		    "%llu inbound connections idle for over %.0f s without keepalive: a peer that vanished is never noticed and the socket stays forever",
-		    (unsigned long long)st->idle, config_get(ax->cfg, TD_TH_DP_IDLE));
-		if (f == NULL)
+	n = tally_top(&st->idle_groups, idx, DP_REPORT);
+	for (i = 0; i < n; i++)
+		if (dp_idle(ax, &st->idle_groups.ent[idx[i]], st->unaccepted, out, err) < 0)
 			return -1;
-		td_ev_int(f, "idle_without_keepalive", (int64_t)st->idle);
-		td_ev_int(f, "tcp_keepalive_time", kt);
-		td_ev_int(f, "tcp_keepalive_intvl", ki);
-		td_ev_int(f, "tcp_keepalive_probes", kp);
-		td_ev_int(f, "keepalive_detection_s", kt + kp * ki);
-		td_reco_add(f, TD_RECO_APP, "SO_KEEPALIVE", NULL, NULL,
-		    "enable SO_KEEPALIVE (or an application ping); with the current sysctls a dead idle peer is found after %lld + %lld x %lld = %lld s; TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT set it per socket",
-		    (long long)kt, (long long)kp, (long long)ki, (long long)(kt + kp * ki));
-		if (kt > 600)
-			td_reco_sysctl(f, ax->snap, TD_SYS_KEEPALIVE_TIME, "600",
-			    "shortens detection for sockets that have SO_KEEPALIVE (only those); the rest still need the application to enable it");
-	}
-	if (aborts > 0 && st->backing_off == 0 && !sb) {
+	/*
+	 * Only timeouts of established connections belong here: EstabResets
+	 * bounds them (see the top of this file).  connect() timeouts are
+	 * connects.timeouts, orphans' are orphans.retransmitting.
+	 */
+	ax_counter(ax, TD_CTR_ESTAB_RESETS, &resets, &sb2);
+	estab = aborts < resets ? aborts : resets;
+	if (estab > 0 && st->backing_off == 0 && !sb && !sb2) {
 		f = td_finding_add(out, err, "dead_peers.timeouts", "",
-		    aborts >= config_get(ax->cfg, TD_TH_DP_WARNING) ? TD_SEV_WARNING : TD_SEV_INFO,
-		    "%llu connections were killed by retransmission or keepalive timeouts since the last run",
-		    (unsigned long long)aborts);
+		    estab >= config_get(ax->cfg, TD_TH_DP_WARNING) ? TD_SEV_WARNING : TD_SEV_INFO,
+		    "up to %llu established connections were killed by retransmission or keepalive timeouts since the last run (%llu timeouts in all, %llu established resets)",
+		    (unsigned long long)estab, (unsigned long long)aborts,
+		    (unsigned long long)resets);
 		if (f == NULL)
 			return -1;
+		td_ev_int(f, "established_timeouts_max", (int64_t)estab);
 		ax_ev_counter(ax, f, TD_CTR_ABORT_ON_TIMEOUT);
+		ax_ev_counter(ax, f, TD_CTR_ESTAB_RESETS);
+		ax_ev_counter(ax, f, TD_CTR_ATTEMPT_FAILS);
 		ax_ev_window(ax, f);
 		td_reco_add(f, TD_RECO_APP, "peers", NULL, NULL,
-		    "peers or paths went away mid-connection; correlate with network events");
+		    "peers or paths went away mid-connection; correlate with network events.");
 	}
 	return 0;
 }

@@ -36,6 +36,28 @@ td_reco_kind_name(enum td_reco_kind kind)
 	return (unsigned int)kind <= TD_RECO_KERNEL ? names[kind] : "unknown";
 }
 
+/* Mark f incomplete (the first reason wins). */
+static void
+incomplete(struct td_finding *f, const char *why)
+{
+	if (f->incomplete == NULL)
+		f->incomplete = why;
+}
+
+/* Copy s into a fixed field; false (nothing cut, field left "") if it does not fit. */
+static bool
+fit(char *dst, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= len) {
+		dst[0] = '\0';
+		return false;
+	}
+	memcpy(dst, s, n + 1);
+	return true;
+}
+
 struct td_finding *
 td_finding_add(struct td_findings *out, struct td_err *err, const char *id,
     const char *subject, enum td_severity sev, const char *fmt, ...)
@@ -43,6 +65,7 @@ td_finding_add(struct td_findings *out, struct td_err *err, const char *id,
 	struct td_finding *f, *nv;
 	size_t cap;
 	va_list ap;
+	int n;
 
 	if (out->n == out->cap) {
 		cap = out->cap != 0 ? out->cap * 2 : 16;
@@ -54,14 +77,26 @@ td_finding_add(struct td_findings *out, struct td_err *err, const char *id,
 		out->v = nv;
 		out->cap = cap;
 	}
-	f = &out->v[out->n++];
+	f = &out->v[out->n];
 	memset(f, 0, sizeof(*f));
-	snprintf(f->id, sizeof(f->id), "%s", id);
-	snprintf(f->subject, sizeof(f->subject), "%s", subject != NULL ? subject : "");
+	if (!fit(f->id, sizeof(f->id), id)) {
+		td_errf(err, EINVAL, "finding id '%s' is too long", id);
+		return NULL;
+	}
+	if (!fit(f->subject, sizeof(f->subject), subject != NULL ? subject : "")) {
+		td_errf(err, EINVAL, "%s: subject '%s' is too long", id, subject);
+		return NULL;
+	}
 	f->severity = sev;
 	va_start(ap, fmt);
-	vsnprintf(f->summary, sizeof(f->summary), fmt, ap);
+	n = vasprintf(&f->summary, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		f->summary = NULL;
+		td_errf(err, ENOMEM, "out of memory for findings");
+		return NULL;
+	}
+	out->n++;
 	return f;
 }
 
@@ -70,12 +105,18 @@ ev_new(struct td_finding *f, const char *key, enum td_ev_type type)
 {
 	struct td_evidence *e;
 
-	if (f->nev >= TD_FINDING_EV_MAX)
+	if (f->nev >= TD_FINDING_EV_MAX) {
+		incomplete(f, "too many evidence items");
 		return NULL;
-	e = &f->ev[f->nev++];
+	}
+	e = &f->ev[f->nev];
 	memset(e, 0, sizeof(*e));
-	snprintf(e->key, sizeof(e->key), "%s", key);
+	if (!fit(e->key, sizeof(e->key), key)) {
+		incomplete(f, "an evidence key is too long");
+		return NULL;
+	}
 	e->type = type;
+	f->nev++;
 	return e;
 }
 
@@ -111,12 +152,18 @@ td_ev_str(struct td_finding *f, const char *key, const char *fmt, ...)
 {
 	struct td_evidence *e = ev_new(f, key, TD_EV_STR);
 	va_list ap;
+	int n;
 
 	if (e == NULL)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(e->s, sizeof(e->s), fmt, ap);
+	n = vasprintf(&e->s, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		/* Not shown: a STR item always has its text. */
+		f->nev--;
+		incomplete(f, "out of memory");
+	}
 }
 
 const struct td_evidence *
@@ -136,15 +183,25 @@ reco_vadd(struct td_finding *f, enum td_reco_kind kind, const char *key,
 {
 	struct td_reco *r;
 
-	if (f->nreco >= TD_FINDING_RECO_MAX)
+	if (f->nreco >= TD_FINDING_RECO_MAX) {
+		incomplete(f, "too many recommendations");
 		return NULL;
-	r = &f->reco[f->nreco++];
+	}
+	r = &f->reco[f->nreco];
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
-	snprintf(r->key, sizeof(r->key), "%s", key);
-	snprintf(r->current, sizeof(r->current), "%s", current != NULL ? current : "");
-	snprintf(r->suggested, sizeof(r->suggested), "%s", suggested != NULL ? suggested : "");
-	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	if (!fit(r->key, sizeof(r->key), key) ||
+	    !fit(r->current, sizeof(r->current), current != NULL ? current : "") ||
+	    !fit(r->suggested, sizeof(r->suggested), suggested != NULL ? suggested : "")) {
+		incomplete(f, "a recommendation's key or value is too long");
+		return NULL;
+	}
+	if (vasprintf(&r->reason, fmt, ap) < 0) {
+		r->reason = NULL;
+		incomplete(f, "out of memory");
+		return NULL;
+	}
+	f->nreco++;
 	return r;
 }
 
@@ -210,9 +267,34 @@ td_findings_sort(struct td_findings *fs)
 	}
 }
 
+int
+td_findings_check(const struct td_findings *fs, struct td_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n; i++)
+		if (fs->v[i].incomplete != NULL)
+			return td_errf(err, ENOMEM, "finding %s is incomplete: %s", fs->v[i].id,
+			    fs->v[i].incomplete);
+	return 0;
+}
+
 void
 td_findings_free(struct td_findings *fs)
 {
+	struct td_finding *f;
+	size_t i;
+	unsigned int j;
+
+	for (i = 0; i < fs->n; i++) {
+		f = &fs->v[i];
+		free(f->summary);
+		for (j = 0; j < f->nev; j++)
+			if (f->ev[j].type == TD_EV_STR)
+				free(f->ev[j].s);
+		for (j = 0; j < f->nreco; j++)
+			free(f->reco[j].reason);
+	}
 	free(fs->v);
 	memset(fs, 0, sizeof(*fs));
 }

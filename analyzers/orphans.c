@@ -11,6 +11,16 @@
  * the kernel resets them (TCPAbortOnMemory, F11).  /proc/net/sockstat's
  * orphan count is host-wide too, while the sockets seen here are this
  * namespace's.
+ *
+ * An orphan in FIN_WAIT1, CLOSING or LAST_ACK whose timer keeps firing
+ * (retransmit, or zero-window probes: idiag_retrans counts either,
+ * tcp_info's backoff the doublings) is retransmitting toward a peer that
+ * stopped answering.  tcp_write_timeout() and tcp_probe_timer()
+ * (net/ipv4/tcp_timer.c) give up on a dead socket after
+ * tcp_orphan_retries (0 means 8, tcp_orphan_retries()) and kill it with
+ * TCPAbortOnTimeout; until then each holds memory and counts against
+ * tcp_max_orphans.  orphans.retransmitting names the peer of each pile,
+ * with the bound the model computes for this host's sysctls.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,11 +32,18 @@
 #include "collectors/sysctl.h"
 #include "tcp/tm.h"
 
+#define OR_REPORT	10	/* peers of retransmitting orphans reported, at most */
 #define OR_TRACK_MAX	4096	/* orphans remembered across runs, at most */
 #define OR_SLACK_NS	(5LL * 1000000000)	/* timer wheel and scheduling slack */
 
 struct or_state {
 	struct td_tally	peers;		/* orphaned FIN_WAIT2 by remote address */
+	/*
+	 * Retransmitting orphans by remote address: count; n[0] max retransmits,
+	 * n[1] max backoff, n[2] unacknowledged bytes, n[3] FIN_WAIT1, n[4]
+	 * CLOSING, n[5] LAST_ACK.
+	 */
+	struct td_tally	rtx;
 	uint64_t	fin_wait2;	/* orphaned FIN_WAIT2 (timewait substate) */
 	uint64_t	full;		/* orphaned full sockets */
 	uint32_t	max_timer_ms;
@@ -91,6 +108,35 @@ or_age(struct or_state *st, const struct analyzer_ctx *ax, const struct td_sock 
 	}
 }
 
+/* An orphan whose FIN (or data, or window probe) goes unanswered. */
+static void
+or_rtx(struct or_state *st, const struct analyzer_ctx *ax, const struct td_sock *sk)
+{
+	struct td_tally_ent *e;
+	struct td_ep_key key;
+	uint32_t tries = sk->retrans, backoff = sk->has_tcpi ? sk->tcpi.backoff : 0;
+	bool is_new;
+	int s;
+
+	if (sk->timer != TD_TIMER_ON && sk->timer != TD_TIMER_PERSIST)
+		return;
+	if (backoff > tries)
+		tries = backoff;
+	if (tries < config_get(ax->cfg, TD_TH_OR_RETRANS))
+		return;
+	memset(&key, 0, sizeof(key));
+	key.addr = sk->dst;
+	s = tally_slot(&st->rtx, &key, sizeof(key), &is_new);
+	e = &st->rtx.ent[s];
+	e->count++;
+	if (sk->retrans > e->n[0])
+		e->n[0] = sk->retrans;
+	if (backoff > e->n[1])
+		e->n[1] = backoff;
+	e->n[2] += sk->wqueue;
+	e->n[sk->state == TD_ST_FIN_WAIT1 ? 3 : sk->state == TD_ST_CLOSING ? 4 : 5]++;
+}
+
 static void
 or_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 {
@@ -115,6 +161,8 @@ or_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 	    sk->state == TD_ST_CLOSING || sk->state == TD_ST_LAST_ACK)) {
 		st->full++;
 		or_age(st, ax, sk);
+		if (sk->state != TD_ST_FIN_WAIT2)
+			or_rtx(st, ax, sk);
 	}
 }
 
@@ -143,8 +191,67 @@ or_stuck(const struct or_state *st, struct td_findings *out, struct td_err *err)
 	td_ev_float(f, "seen_for_s", (double)st->stuck_age_ns / 1e9);
 	td_ev_float(f, "model_max_s", (double)st->stuck_max_ns / 1e9);
 	td_reco_add(f, TD_RECO_KERNEL, "timers", NULL, NULL,
-	    "the kernel should have finished these sockets: check TCP_LINGER2 and tcp_orphan_retries, peers that keep a zero window (persist probes), and the kernel version; tcpdoctor explain %s shows the timers this host's sysctls give",
+	    "the kernel should have finished these sockets: check TCP_LINGER2 and tcp_orphan_retries, peers that keep a zero window (persist probes), and the kernel version; tcpdoctor explain %s shows the timers this host's sysctls give.",
 	    name);
+	return 0;
+}
+
+static int
+or_retransmitting(const struct analyzer_ctx *ax, const struct or_state *st,
+    const struct td_tally_ent *e, struct td_findings *out, struct td_err *err)
+{
+	const struct td_ep_key *k = (const void *)e->key;
+	int64_t retries = sysctl_int(&ax->snap->sys, TD_SYS_ORPHAN_RETRIES, 0);
+	int64_t eff = retries > 0 ? retries : 8;
+	struct tm_sockctx c = { .orphan = true };
+	struct tm_profile p3 = st->p;
+	double bound, bound3;
+	struct td_finding *f;
+	char peer[64], states[96];
+	size_t off = 0;
+
+	td_ep_str(&k->addr, 0, peer, sizeof(peer));
+	bound = (double)tm_state_max_lifetime(&st->p, TM_FIN_WAIT1, &c) / 1e9;
+	p3.orphan_retries = 3;
+	bound3 = (double)tm_state_max_lifetime(&p3, TM_FIN_WAIT1, &c) / 1e9;
+	states[0] = '\0';
+	if (e->n[3] > 0)
+		off += (size_t)snprintf(states + off, sizeof(states) - off, "%llu FIN_WAIT1",
+		    (unsigned long long)e->n[3]);
+	if (e->n[4] > 0)
+		off += (size_t)snprintf(states + off, sizeof(states) - off, "%s%llu CLOSING",
+		    off > 0 ? ", " : "", (unsigned long long)e->n[4]);
+	if (e->n[5] > 0)
+		snprintf(states + off, sizeof(states) - off, "%s%llu LAST_ACK",
+		    off > 0 ? ", " : "", (unsigned long long)e->n[5]);
+	f = td_finding_add(out, err, "orphans.retransmitting", peer,
+	    e->count >= config_get(ax->cfg, TD_TH_OR_RTX_WARNING) ? TD_SEV_WARNING : TD_SEV_INFO,
+	    "%llu orphaned sockets (%s) keep retransmitting to %s, which stopped answering (up to %llu retransmissions, backoff %llu): the application closed them and the kernel finishes them alone, for up to about %.0f s each with tcp_orphan_retries=%lld",
+	    (unsigned long long)e->count, states, peer, (unsigned long long)e->n[0],
+	    (unsigned long long)e->n[1], bound, (long long)retries);
+	if (f == NULL)
+		return -1;
+	td_ev_str(f, "peer", "%s", peer);
+	td_ev_int(f, "orphans_retransmitting", (int64_t)e->count);
+	td_ev_int(f, "fin_wait1", (int64_t)e->n[3]);
+	td_ev_int(f, "closing", (int64_t)e->n[4]);
+	td_ev_int(f, "last_ack", (int64_t)e->n[5]);
+	td_ev_int(f, "max_retrans", (int64_t)e->n[0]);
+	td_ev_int(f, "max_backoff", (int64_t)e->n[1]);
+	td_ev_int(f, "unacked_bytes", (int64_t)e->n[2]);
+	td_ev_int(f, "tcp_orphan_retries", retries);
+	td_ev_int(f, "orphan_retries_effective", eff);
+	td_ev_float(f, "model_max_s", bound);
+	td_reco_add(f, TD_RECO_KERNEL, "path", NULL, NULL,
+	    "%s stopped answering while these connections were closing (host down, path cut, or a filter dropping its packets): the sockets hold their unsent data and memory until the kernel gives up, so check the peer and the path to it.",
+	    peer);
+	if (eff > 3) {
+		td_reco_sysctl(f, ax->snap, TD_SYS_ORPHAN_RETRIES, "3",
+		    "bounds how long closed connections retransmit to a dead peer: about %.0f s with 3 instead of %.0f s here (the model with this host's RTO); ip-sysctl.rst suggests lowering it on loaded servers, since each orphan holds up to about 64 KiB and counts against tcp_max_orphans; it touches only connections the application already closed.",
+		    bound3, bound);
+	}
+	td_reco_add(f, TD_RECO_APP, "close()", NULL, NULL,
+	    "an application that knows the peer is gone can abort instead (SO_LINGER with l_linger 0 sends a RST and leaves no orphan), and TCP_USER_TIMEOUT on the socket bounds the orphan's retransmissions as well.");
 	return 0;
 }
 
@@ -176,12 +283,12 @@ or_fin_wait2(const struct analyzer_ctx *ax, const struct or_state *st, struct td
 		td_ev_int(f, "top_peer_sockets", (int64_t)st->peers.ent[top].count);
 	}
 	td_reco_add(f, TD_RECO_APP, "peer close()", NULL, NULL,
-	    "usually the peer application never closes its side after reading our FIN: fix or time out the peer (%s)",
+	    "usually the peer application never closes its side after reading our FIN: fix or time out the peer (%s).",
 	    peer[0] != '\0' ? peer : "see top_peer");
 	if (fin > 30) {
 		snprintf(sug, sizeof(sug), "%d", 30);
 		td_reco_sysctl(f, ax->snap, TD_SYS_FIN_TIMEOUT, sug,
-		    "frees these orphaned FIN_WAIT2 sockets sooner; it does not shorten TIME_WAIT (fixed at 60 s) and does not touch FIN_WAIT2 sockets whose application still holds them");
+		    "frees these orphaned FIN_WAIT2 sockets sooner; it does not shorten TIME_WAIT (fixed at 60 s) and does not touch FIN_WAIT2 sockets whose application still holds them.");
 	}
 	return 0;
 }
@@ -199,6 +306,13 @@ or_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 	struct td_finding *f;
 	char sug[32];
 
+	int idx[OR_REPORT];
+	size_t i, n;
+
+	n = tally_top(&st->rtx, idx, OR_REPORT);
+	for (i = 0; i < n; i++)
+		if (or_retransmitting(ax, st, &st->rtx.ent[idx[i]], out, err) < 0)
+			return -1;
 	if (or_fin_wait2(ax, st, out, err) < 0 || or_stuck(st, out, err) < 0)
 		return -1;
 	if (have_orphans)
@@ -230,11 +344,11 @@ or_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 	ax_ev_counter(ax, f, TD_CTR_ABORT_ON_MEMORY);
 	ax_ev_window(ax, f);
 	td_reco_add(f, TD_RECO_APP, "close()", NULL, NULL,
-	    "orphans are connections closed with data still unacknowledged or peers that never finish; find which peers (tcpdoctor ls state fin-wait-1 state last-ack)");
+	    "orphans are connections closed with data still unacknowledged or peers that never finish; find which peers (tcpdoctor ls state fin-wait-1 state last-ack).");
 	if (max > 0 && ratio >= config_get(ax->cfg, TD_TH_OR_WARNING)) {
 		snprintf(sug, sizeof(sug), "%lld", (long long)(max * 2));
 		td_reco_sysctl(f, snap, TD_SYS_MAX_ORPHANS, sug,
-		    "each orphan can hold up to about 64 KiB of unswappable memory (ip-sysctl.rst): raise it only with memory to spare; tcp_orphan_retries (0 means 8) bounds how long they retransmit");
+		    "each orphan can hold up to about 64 KiB of unswappable memory (ip-sysctl.rst): raise it only with memory to spare; tcp_orphan_retries (0 means 8) bounds how long they retransmit.");
 	}
 	return 0;
 }

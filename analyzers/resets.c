@@ -76,7 +76,7 @@ rs_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 	ax_ev_counter(ax, f, TD_CTR_ESTAB_RESETS);
 	ax_ev_window(ax, f);
 	td_reco_add(f, TD_RECO_APP, "listeners", NULL, NULL,
-	    "compare with the listening sockets (tcpdoctor ls state listen): a service that should listen and does not, or clients pointed at the wrong port; no sysctl turns RSTs into successes");
+	    "compare with the listening sockets (tcpdoctor ls state listen): a service that should listen and does not, or clients pointed at the wrong port; no sysctl turns RSTs into successes.");
 	return 0;
 }
 

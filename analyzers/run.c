@@ -54,6 +54,8 @@ analyzer_run_finish(struct analyzer_run *run, struct td_findings *out, struct td
 	for (i = 0; (a = td_analyzers[i]) != NULL; i++)
 		if (enabled(run, i) && a->finish(run->state[i], &run->ax, out, err) < 0)
 			return -1;
+	if (td_findings_check(out, err) < 0)
+		return -1;
 	td_findings_sort(out);
 	return 0;
 }

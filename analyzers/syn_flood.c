@@ -181,16 +181,16 @@ sf_report(const struct analyzer_ctx *ax, const struct sf_agg *a, int64_t cookies
 
 	if (cookies == 0)
 		td_reco_sysctl(f, snap, TD_SYS_SYNCOOKIES, "1",
-		    "with cookies off a full SYN queue drops every new SYN (TCPReqQFullDrop), legitimate clients included; tcp_syncookies=1 answers them statelessly only while the queue is full");
+		    "with cookies off a full SYN queue drops every new SYN (TCPReqQFullDrop), legitimate clients included; tcp_syncookies=1 answers them statelessly only while the queue is full.");
 	else if (cookies == 1)
 		td_reco_sysctl(f, snap, TD_SYS_SYNCOOKIES, "1",
-		    "keep tcp_syncookies=1: it already answers the SYNs the full queue cannot hold; tcp_max_syn_backlog does not size this queue (the listen() backlog does)");
+		    "keep tcp_syncookies=1: it already answers the SYNs the full queue cannot hold; tcp_max_syn_backlog does not size this queue (the listen() backlog does).");
 	if (spoofed)
 		td_reco_add(f, TD_RECO_KERNEL, "upstream filtering", NULL, NULL,
-		    "rate-limit or filter SYNs before they reach this host (provider, load balancer, SYNPROXY); blocking source addresses does not help against spoofed sources");
+		    "rate-limit or filter SYNs before they reach this host (provider, load balancer, SYNPROXY); blocking source addresses does not help against spoofed sources.");
 	else
 		td_reco_add(f, TD_RECO_APP, "listen() backlog", NULL, NULL,
-		    "if these are real clients, the SYN queue is capped by the listener's backlog: raise the application's listen() backlog (and net.core.somaxconn if it caps it); check the return path if SYN-ACKs are retransmitted");
+		    "if these are real clients, the SYN queue is capped by the listener's backlog: raise the application's listen() backlog (and net.core.somaxconn if it caps it); check the return path if SYN-ACKs are retransmitted.");
 	return 0;
 }
 
@@ -223,7 +223,7 @@ sf_counters_only(const struct analyzer_ctx *ax, int64_t cookies, bool listener_f
 		ax_ev_counter(ax, f, TD_CTR_SYNCOOKIES_FAILED);
 		ax_ev_window(ax, f);
 		td_reco_sysctl(f, ax->snap, TD_SYS_SYNCOOKIES, "1",
-		    "cookies are a fallback and \"MUST NOT be used to help highly loaded servers\" (ip-sysctl.rst): cookie SYN-ACKs are never retransmitted and drop TCP options without timestamps; with 1 they are only sent while a SYN queue is full");
+		    "cookies are a fallback and \"MUST NOT be used to help highly loaded servers\" (ip-sysctl.rst): cookie SYN-ACKs are never retransmitted and drop TCP options without timestamps; with 1 they are only sent while a SYN queue is full.");
 	}
 	if (drop > 0) {
 		sev = cookies == 0 || !sb2 ? TD_SEV_WARNING : TD_SEV_INFO;
@@ -237,7 +237,7 @@ sf_counters_only(const struct analyzer_ctx *ax, int64_t cookies, bool listener_f
 		ax_ev_window(ax, f);
 		if (cookies == 0)
 			td_reco_sysctl(f, ax->snap, TD_SYS_SYNCOOKIES, "1",
-			    "with tcp_syncookies=1 a full SYN queue answers with cookies instead of dropping legitimate clients");
+			    "with tcp_syncookies=1 a full SYN queue answers with cookies instead of dropping legitimate clients.");
 	}
 	if (cookies != 2 && docookies > 0 && !listener_found) {
 		sev = !sb1 && docookies >= config_get(ax->cfg, TD_TH_SF_COOKIES) ? TD_SEV_WARNING : TD_SEV_INFO;
@@ -252,7 +252,7 @@ sf_counters_only(const struct analyzer_ctx *ax, int64_t cookies, bool listener_f
 		ax_ev_counter(ax, f, TD_CTR_SYNCOOKIES_FAILED);
 		ax_ev_window(ax, f);
 		td_reco_add(f, TD_RECO_APP, "listen() backlog", NULL, NULL,
-		    "if SyncookiesRecv grows with it these were real clients: raise that listener's listen() backlog (the SYN queue limit); if not, it was a flood and cookies handled it");
+		    "if SyncookiesRecv grows with it these were real clients: raise that listener's listen() backlog (the SYN queue limit); if not, it was a flood and cookies handled it.");
 	}
 	return 0;
 }

@@ -145,20 +145,20 @@ tw_dest(const struct analyzer_ctx *ax, const struct tw_state *st, const struct t
 	}
 
 	td_reco_add(f, TD_RECO_APP, "connection reuse", NULL, NULL,
-	    "keep connections to %s open and reuse them (HTTP keep-alive, connection pools): every short connection holds a port for 60 s in TIME_WAIT, whatever any sysctl says",
+	    "keep connections to %s open and reuse them (HTTP keep-alive, connection pools): every short connection holds a port for 60 s in TIME_WAIT, whatever any sysctl says.",
 	    dst);
 	td_reco_add(f, TD_RECO_APP, "IP_BIND_ADDRESS_NO_PORT", NULL, NULL,
-	    "if the client bind()s a source address before connect(), set IP_BIND_ADDRESS_NO_PORT (Linux 4.2) so the port is chosen per destination; spread connections over more source addresses or destination ports");
+	    "if the client bind()s a source address before connect(), set IP_BIND_ADDRESS_NO_PORT (Linux 4.2) so the port is chosen per destination; spread connections over more source addresses or destination ports.");
 	if (!reuse_on && ts != 0 && reuse != 1)
 		td_reco_sysctl(f, snap, TD_SYS_TW_REUSE, "1",
-		    "lets connect() reuse a TIME_WAIT entry older than 1 s when timestamps prove it safe; affects outgoing connections only (never the TIME_WAIT of accepted ones). Not tcp_tw_recycle: it broke clients behind NAT and was removed in Linux 4.12");
+		    "lets connect() reuse a TIME_WAIT entry older than 1 s when timestamps prove it safe; affects outgoing connections only (never the TIME_WAIT of accepted ones). Not tcp_tw_recycle: it broke clients behind NAT and was removed in Linux 4.12.");
 	if (usable < TW_DEFAULT_PORTS) {
 		td_reco_sysctl(f, snap, TD_SYS_PORT_RANGE, "32768 60999",
-		    "the range is narrower than the default (28232 ports)");
+		    "the range is narrower than the default (28232 ports).");
 	} else {
 		snprintf(cur, sizeof(cur), "%d %d", 15000, 64999);
 		td_reco_sysctl(f, snap, TD_SYS_PORT_RANGE, cur,
-		    "a wider range raises the limit per destination; keep the ends of different parity, and list ports of local services in ip_local_reserved_ports first");
+		    "a wider range raises the limit per destination; keep the ends of different parity, and list ports of local services in ip_local_reserved_ports first.");
 	}
 	return 0;
 }
@@ -182,7 +182,7 @@ tw_config(const struct analyzer_ctx *ax, const struct tw_state *st, struct td_fi
 			return -1;
 		td_ev_int(f, "tcp_tw_recycle", sysctl_int(&snap->sys, TD_SYS_TW_RECYCLE, 0));
 		td_reco_sysctl(f, snap, TD_SYS_TW_RECYCLE, "0",
-		    "turn it off and remove it from sysctl.conf (a modern kernel rejects the line); use connection reuse or tcp_tw_reuse=1 on clients instead");
+		    "turn it off and remove it from sysctl.conf (a modern kernel rejects the line); use connection reuse or tcp_tw_reuse=1 on clients instead.");
 	}
 	if (!ax_counter(ax, TD_CTR_TW_OVERFLOW, &ovf, &since_boot) || ovf == 0)
 		return 0;
@@ -210,11 +210,11 @@ tw_config(const struct analyzer_ctx *ax, const struct tw_state *st, struct td_fi
 	if (low) {
 		snprintf(sug, sizeof(sug), "%lld", (long long)(ehash / 2));
 		td_reco_sysctl(f, snap, TD_SYS_MAX_TW_BUCKETS, sug,
-		    "restore the default (tcp_ehash_entries / 2): \"you must not lower the limit artificially\" (ip-sysctl.rst); a TIME_WAIT socket costs a few hundred bytes");
+		    "restore the default (tcp_ehash_entries / 2): \"you must not lower the limit artificially\" (ip-sysctl.rst); a TIME_WAIT socket costs a few hundred bytes.");
 	} else if (full) {
 		snprintf(sug, sizeof(sug), "%lld", (long long)buckets * 2);
 		td_reco_sysctl(f, snap, TD_SYS_MAX_TW_BUCKETS, sug,
-		    "TIME_WAIT is at the limit: allow more (a TIME_WAIT socket costs a few hundred bytes), and reuse connections so fewer are created");
+		    "TIME_WAIT is at the limit: allow more (a TIME_WAIT socket costs a few hundred bytes), and reuse connections so fewer are created.");
 	}
 	return 0;
 }

@@ -61,6 +61,8 @@ END_TEST
 START_TEST(test_accept_queue_somaxconn_caps)
 {
 	struct synth_run r;
+	const struct td_finding *f;
+	unsigned int j;
 
 	synth_begin(&r, "accept_queue");
 	synth_sys(&r.snap, TD_SYS_SOMAXCONN, 4);	/* old default-style cap */
@@ -68,6 +70,47 @@ START_TEST(test_accept_queue_somaxconn_caps)
 	synth_finish(&r);
 	ck_assert(synth_reco(&r, "net.core.somaxconn"));
 	ck_assert(!synth_reco(&r, "tcp_max_syn_backlog"));
+	f = synth_find(&r, "accept_queue.overflow");
+	ck_assert_ptr_nonnull(f);
+	for (j = 0; j < f->nreco; j++) {
+		/* Queue 5 + 45 drops: twice the burst is 100, so 128. */
+		if (strcmp(f->reco[j].key, "listen() backlog") == 0)
+			ck_assert_str_eq(f->reco[j].suggested, "128");
+		/* Never below the kernel default (4096 since 5.4). */
+		if (strcmp(f->reco[j].key, "net.core.somaxconn") == 0)
+			ck_assert_str_eq(f->reco[j].suggested, "4096");
+	}
+	synth_end(&r);
+}
+END_TEST
+
+/* A large burst: the suggestion follows the numbers, above the default. */
+START_TEST(test_accept_queue_big_burst)
+{
+	struct synth_run r;
+	const struct td_finding *f;
+	struct td_sock l = synth_sock(TD_ST_LISTEN, "0.0.0.0", 80, "0.0.0.0", 0);
+	unsigned int j;
+
+	synth_begin(&r, "accept_queue");
+	synth_sys(&r.snap, TD_SYS_SOMAXCONN, 4096);
+	r.snap.ctr.v[TD_CTR_LISTEN_OVERFLOWS] = 5000;
+	l.rqueue = 4097;
+	l.wqueue = 4096;
+	l.has_skmem = true;
+	l.skmem.drops = 5000;
+	synth_feed(&r, &l);
+	synth_finish(&r);
+	f = synth_find(&r, "accept_queue.overflow");
+	ck_assert_ptr_nonnull(f);
+	for (j = 0; j < f->nreco; j++) {
+		/* 2 x (4097 + 5000) = 18194: 32768. */
+		if (strcmp(f->reco[j].key, "listen() backlog") == 0)
+			ck_assert_str_eq(f->reco[j].suggested, "32768");
+		if (strcmp(f->reco[j].key, "net.core.somaxconn") == 0)
+			ck_assert_str_eq(f->reco[j].suggested, "32768");
+	}
+	ck_assert(synth_reco(&r, "net.core.somaxconn"));
 	synth_end(&r);
 }
 END_TEST
@@ -186,6 +229,7 @@ test_suite(void)
 
 	tcase_add_test(tc, test_accept_queue_s1_critical);
 	tcase_add_test(tc, test_accept_queue_somaxconn_caps);
+	tcase_add_test(tc, test_accept_queue_big_burst);
 	tcase_add_test(tc, test_accept_queue_healthy_silent);
 	tcase_add_test(tc, test_accept_queue_filling_warning);
 	tcase_add_test(tc, test_accept_queue_other_drops);

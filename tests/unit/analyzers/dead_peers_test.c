@@ -46,13 +46,28 @@ START_TEST(test_dead_peers_idle_no_keepalive)
 		sk = synth_sock(TD_ST_ESTABLISHED, "10.0.0.1", 6379, "10.0.1.1", 30000 + i);
 		sk.has_tcpi = true;
 		sk.tcpi.last_data_recv = sk.tcpi.last_data_sent = 4000 * 1000;
+		sk.has_owner = true;
+		sk.pid = 99;
+		snprintf(sk.comm, sizeof(sk.comm), "redis");
+		synth_feed(&r, &sk);
+	}
+	/* 200 children still in the accept queue (inode 0): not idle connections. */
+	for (i = 0; i < 200; i++) {
+		sk = synth_sock(TD_ST_ESTABLISHED, "10.0.0.1", 6379, "10.0.2.1", 30000 + i);
+		sk.inode = 0;
+		sk.has_tcpi = true;
+		sk.tcpi.last_data_recv = sk.tcpi.last_data_sent = 4000 * 1000;
 		synth_feed(&r, &sk);
 	}
 	synth_finish(&r);
 	f = synth_find(&r, "dead_peers.no_keepalive");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(f->severity, TD_SEV_INFO);
+	ck_assert_str_eq(f->subject, "redis[99] port 6379");
 	ck_assert_int_eq(synth_ev(f, "idle_without_keepalive"), 150);
+	ck_assert_int_eq(synth_ev(f, "not_yet_accepted"), 200);
+	ck_assert_int_eq(synth_ev(f, "local_port"), 6379);
+	ck_assert_int_eq(synth_ev(f, "pid"), 99);
 	ck_assert_int_eq(synth_ev(f, "keepalive_detection_s"), 7875);
 	synth_end(&r);
 }

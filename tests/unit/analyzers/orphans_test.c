@@ -136,6 +136,90 @@ START_TEST(test_orphans_stuck)
 }
 END_TEST
 
+/*
+ * 30 orphans closed toward a peer that stopped answering: 25 FIN_WAIT1
+ * retransmitting, 3 probing a zero window, 2 LAST_ACK; tcp_orphan_retries 0
+ * means 8, about 102 s from a 200 ms RTO (the model).
+ */
+START_TEST(test_orphans_retransmitting)
+{
+	struct synth_run r;
+	const struct td_finding *f;
+	struct td_sock sk;
+	unsigned int j;
+	bool sys = false;
+	int i;
+
+	synth_begin(&r, "orphans");
+	for (i = 0; i < 30; i++) {
+		sk = synth_sock(i < 28 ? TD_ST_FIN_WAIT1 : TD_ST_LAST_ACK, "198.18.0.1", 40000 + i,
+		    "198.18.0.2", 8080);
+		sk.inode = 0;
+		sk.timer = i >= 25 && i < 28 ? TD_TIMER_PERSIST : TD_TIMER_ON;
+		sk.retrans = 2 + (unsigned)i % 4;
+		sk.wqueue = 1000;
+		sk.has_tcpi = true;
+		sk.tcpi.backoff = (uint8_t)sk.retrans;
+		synth_feed(&r, &sk);
+	}
+	/* One retransmission only, and one the application still holds: neither counts. */
+	sk = synth_sock(TD_ST_FIN_WAIT1, "198.18.0.1", 41000, "198.18.0.2", 8080);
+	sk.inode = 0;
+	sk.timer = TD_TIMER_ON;
+	sk.retrans = 1;
+	synth_feed(&r, &sk);
+	sk = synth_sock(TD_ST_FIN_WAIT1, "198.18.0.1", 41001, "198.18.0.2", 8080);
+	sk.timer = TD_TIMER_ON;
+	sk.retrans = 5;
+	synth_feed(&r, &sk);
+	synth_finish(&r);
+	f = synth_find(&r, "orphans.retransmitting");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->subject, "198.18.0.2");
+	ck_assert_int_eq(f->severity, TD_SEV_WARNING);
+	ck_assert_int_eq(synth_ev(f, "orphans_retransmitting"), 30);
+	ck_assert_int_eq(synth_ev(f, "fin_wait1"), 28);
+	ck_assert_int_eq(synth_ev(f, "last_ack"), 2);
+	ck_assert_int_eq(synth_ev(f, "max_retrans"), 5);
+	ck_assert_int_eq(synth_ev(f, "unacked_bytes"), 30000);
+	ck_assert_int_eq(synth_ev(f, "orphan_retries_effective"), 8);
+	ck_assert_double_eq_tol(td_ev_find(f, "model_max_s")->f, 102.2, 1.0);
+	for (j = 0; j < f->nreco; j++)
+		if (strcmp(f->reco[j].key, "net.ipv4.tcp_orphan_retries") == 0) {
+			sys = true;
+			ck_assert_str_eq(f->reco[j].suggested, "3");
+		}
+	ck_assert(sys);
+	synth_end(&r);
+}
+END_TEST
+
+/* With tcp_orphan_retries=2 the bound is the model's for 2, and no lower value is suggested. */
+START_TEST(test_orphans_retransmitting_low_retries)
+{
+	struct synth_run r;
+	const struct td_finding *f;
+	struct td_sock sk;
+
+	synth_begin(&r, "orphans");
+	synth_sys(&r.snap, TD_SYS_ORPHAN_RETRIES, 2);
+	sk = synth_sock(TD_ST_CLOSING, "198.18.0.1", 40000, "198.18.0.2", 8080);
+	sk.inode = 0;
+	sk.timer = TD_TIMER_ON;
+	sk.retrans = 2;
+	synth_feed(&r, &sk);
+	synth_finish(&r);
+	f = synth_find(&r, "orphans.retransmitting");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->severity, TD_SEV_INFO);
+	ck_assert_int_eq(synth_ev(f, "closing"), 1);
+	ck_assert_int_eq(synth_ev(f, "orphan_retries_effective"), 2);
+	ck_assert(td_ev_find(f, "model_max_s")->f < 5);
+	ck_assert(!synth_reco(&r, "tcp_orphan_retries"));
+	synth_end(&r);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -146,6 +230,8 @@ test_suite(void)
 	tcase_add_test(tc, test_orphans_healthy_silent);
 	tcase_add_test(tc, test_orphans_limit);
 	tcase_add_test(tc, test_orphans_stuck);
+	tcase_add_test(tc, test_orphans_retransmitting);
+	tcase_add_test(tc, test_orphans_retransmitting_low_retries);
 	suite_add_tcase(s, tc);
 	return s;
 }
