@@ -39,6 +39,7 @@ struct td_ctx {
 	char		 netns_label[64];
 	struct td_err	 setup_err;	/* CMD_NAGIOS: main()'s failure to report (msg "" if none) */
 	FILE		*out;		/* stdout */
+	bool		 out_failed;	/* a write to out failed and was reported (cmd_fail_write) */
 };
 
 enum cmd_flag {
@@ -70,6 +71,13 @@ void	cmd_warn(struct td_ctx *ctx, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Print err->msg and return the exit status its errno code maps to. */
 int	cmd_fail_err(struct td_ctx *ctx, const struct td_err *err);
+/*
+ * A write to the output (ctx->out) failed with errno code: the stream is
+ * abandoned.  When the reader went away (EPIPE: `| head`) nothing is
+ * printed; any other error is reported once, with its reason.  Marks
+ * ctx->out_failed so that main() does not report it again; returns status.
+ */
+int	cmd_fail_write(struct td_ctx *ctx, int status, int code);
 /* The exit status for an errno code (EACCES -> 77, EBADMSG -> 65, ...). */
 int	cmd_status_for(int code);
 /* Print a subcommand's usage line to fp. */

@@ -19,6 +19,7 @@ struct ls_walk {
 	const struct td_filter		*filter;
 	const struct sock_renderer	*r;
 	struct out			*o;
+	int				 werr;	/* errno of a failed write, 0 if none */
 };
 
 static int
@@ -28,8 +29,10 @@ ls_one(const struct td_sock *sk, void *arg, struct td_err *err)
 
 	if (!filter_match(w->filter, sk))
 		return 0;
-	if (w->r->sock(w->o, sk) < 0)
-		return td_errf(err, errno, "writing output: %s", strerror(errno));
+	if (w->r->sock(w->o, sk) < 0) {
+		w->werr = errno != 0 ? errno : EIO;
+		return td_errf(err, w->werr, "writing output: %s", strerror(w->werr));
+	}
 	return 0;
 }
 
@@ -84,12 +87,17 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 	w.filter = &filter;
 	w.r = r;
 	w.o = &o;
-	if (r->begin(&o) < 0 || source_walk(&src, ls_one, &w, &err) < 0) {
-		if (err.msg[0] == '\0')
-			td_errf(&err, errno, "writing output: %s", strerror(errno));
-		status = cmd_fail_err(ctx, &err);
-	} else if (r->end(&o) < 0) {
-		status = cmd_fail(ctx, TD_EXIT_OSERR, "writing output: %s", strerror(errno));
+	w.werr = 0;
+	errno = 0;
+	if (r->begin(&o) < 0) {
+		status = cmd_fail_write(ctx, TD_EXIT_OSERR, errno);
+	} else if (source_walk(&src, ls_one, &w, &err) < 0) {
+		if (w.werr != 0)
+			status = cmd_fail_write(ctx, TD_EXIT_OSERR, w.werr);
+		else
+			status = cmd_fail_err(ctx, &err);
+	} else if (errno = 0, r->end(&o) < 0) {
+		status = cmd_fail_write(ctx, TD_EXIT_OSERR, errno);
 	}
 	if (status == TD_EXIT_OK && src.owners_hidden > 0)
 		cmd_warn(ctx, "%zu processes could not be read (run as root to see every owner)",

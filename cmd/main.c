@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,13 +387,19 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0;
+	/*
+	 * A reader that goes away (`| head`, a closed pipe) must stop the
+	 * command at the next write, with EPIPE, wherever SIGPIPE would be
+	 * ignored anyway (systemd services): one path, one exit status.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	status = c->run(&ctx, argc, argv);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		/* A reader that went away (head, a closed pipe) is not worth a message. */
-		if (errno == EPIPE)
-			return status != TD_EXIT_OK ? status : TD_EXIT_OSERR;
-		return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_OSERR,
-		    "writing output: %s", strerror(errno));
+	errno = 0;
+	if (!ctx.out_failed && (fflush(stdout) != 0 || ferror(stdout))) {
+		int code = errno != 0 ? errno : EIO;
+
+		return cmd_fail_write(&ctx, status != TD_EXIT_OK ? status :
+		    c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_OSERR, code);
 	}
 	return status;
 }

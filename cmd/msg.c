@@ -52,6 +52,19 @@ cmd_warn(struct td_ctx *ctx, const char *fmt, ...)
 }
 
 int
+cmd_fail_write(struct td_ctx *ctx, int status, int code)
+{
+	if (ctx != NULL) {
+		if (ctx->out_failed)
+			return status;
+		ctx->out_failed = true;
+	}
+	if (code == EPIPE)
+		return status;
+	return cmd_fail(ctx, status, "writing output: %s", strerror(code != 0 ? code : EIO));
+}
+
+int
 cmd_status_for(int code)
 {
 	switch (code) {

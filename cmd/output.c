@@ -72,8 +72,9 @@ output_json_line(FILE *fp, json_t *v)
 		return -1;
 	rc = json_dumpf(v, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(v);
-	fputc('\n', fp);
-	return rc;
+	if (rc < 0 || fputc('\n', fp) == EOF || ferror(fp))
+		return -1;
+	return 0;
 }
 
 int
@@ -227,7 +228,7 @@ table_begin(struct out *o)
 		ln.n--;
 	ln.b[ln.n++] = '\n';
 	fwrite(ln.b, 1, ln.n, o->fp);
-	return 0;
+	return ferror(o->fp) ? -1 : 0;
 }
 
 static void
@@ -309,7 +310,11 @@ table_sock(struct out *o, const struct td_sock *sk)
 	if (o->opts->info && sk->has_tcpi)
 		table_info(o, sk);
 	o->count++;
-	return 0;
+	/*
+	 * Stop at the first failed write (errno says why): a reader that went
+	 * away must not leave us walking millions of sockets into the void.
+	 */
+	return ferror(o->fp) ? -1 : 0;
 }
 
 static int
@@ -346,7 +351,7 @@ json_begin(struct out *o)
 	if (output_json_head(o->fp, o->snap, o->command, o->extra) < 0)
 		return -1;
 	fputs(",\"sockets\":[\n", o->fp);
-	return 0;
+	return ferror(o->fp) ? -1 : 0;
 }
 
 static int
@@ -364,14 +369,14 @@ json_sock(struct out *o, const struct td_sock *sk)
 		return -1;
 	}
 	json_decref(v);
-	return 0;
+	return ferror(o->fp) ? -1 : 0;
 }
 
 static int
 json_end(struct out *o)
 {
 	fprintf(o->fp, "%s],\"count\":%" PRIu64 "}\n", o->count > 0 ? "\n" : "", o->count);
-	return 0;
+	return ferror(o->fp) ? -1 : 0;
 }
 
 /* ---- NDJSON: one self-contained object per socket ---- */

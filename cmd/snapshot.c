@@ -75,8 +75,13 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 	}
 	if (snapfile_begin(&w, fp, &snap, "snapshot", &err) < 0 ||
 	    source_walk(&src, snapfile_put_sock, &w, &err) < 0 ||
-	    snapfile_end(&w, &err) < 0)
-		status = cmd_fail_err(ctx, &err);
+	    snapfile_end(&w, &err) < 0) {
+		/* To stdout: a reader that went away ends the walk quietly. */
+		if (out == NULL && ferror(fp))
+			status = cmd_fail_write(ctx, TD_EXIT_OSERR, err.code);
+		else
+			status = cmd_fail_err(ctx, &err);
+	}
 	source_close(&src);
 	if (out != NULL) {
 		if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {

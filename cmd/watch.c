@@ -328,9 +328,12 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 			json_record(&w, &cs);
 		else
 			table_row(&w, &cs);
+		errno = 0;
 		if (fflush(ctx->out) != 0 || ferror(ctx->out)) {
+			/* Quiet when the reader went away (a closed pipe). */
+			status = cmd_fail_write(ctx, TD_EXIT_OSERR, errno != 0 ? errno : EIO);
 			check_state_free(&cs);
-			break;	/* the reader went away (a closed pipe) */
+			break;
 		}
 		status = check_save_state(ctx, &co, &cs, -1);
 		check_state_free(&cs);
