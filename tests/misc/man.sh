@@ -1,12 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The man pages lint clean under mandoc, and tcpdoctor.8 documents every
-# subcommand and every global option that `tcpdoctor --help` lists.
+# The man pages lint clean under mandoc, render without the mistakes lint
+# lets through (a macro swallowing the words after it: "-default -5",
+# ("live or "file""); tests/helpers/manlint.py), and tcpdoctor.8 documents
+# every subcommand and every global option that `tcpdoctor --help` lists.
 . "$(dirname "$0")/../lib.sh"
 command -v mandoc >/dev/null || skip_all "needs mandoc"
 for m in "$TD_SRCDIR"/man/*.[1-8]; do
 	out=$(mandoc -Tlint -Wwarning "$m" 2>&1)
 	if [ -z "$out" ]; then ok "mandoc lint $(basename "$m")"; else not_ok "mandoc lint $(basename "$m")"; diag "$out"; fi
+	if out=$(python3 "$TD_SRCDIR/tests/helpers/manlint.py" "$m" 2>&1); then ok "renders clean $(basename "$m")"
+	else not_ok "renders clean $(basename "$m")"; while read -r l; do diag "$l"; done <<<"$out"; fi
 done
 page=$(MANWIDTH=200 mandoc -Tascii "$TD_SRCDIR/man/tcpdoctor.8" | col -b)
 help=$("$TD_BIN" --help)
