@@ -7,7 +7,9 @@
  * then through the model with the linux profile read from that namespace's
  * sysctls, and prints both runs side by side with the differences marked.
  * The namespace lives in a child process, so it disappears with it; the
- * child also removes its tracefs instance on SIGINT/SIGTERM.  Root only.
+ * child removes its tracefs instance on every terminating signal, and the
+ * next lab removes it after a SIGKILL (collectors/tracefs_inst.h).  Root
+ * only.
  */
 #include <sys/wait.h>
 
@@ -23,20 +25,10 @@
 #include "cmd/exit.h"
 #include "collectors/snapshot.h"
 #include "collectors/sysctl.h"
+#include "collectors/tracefs_inst.h"
 #include "tcp/klab.h"
 #include "tcp/kscript.h"
 #include "tcp/tm.h"
-
-static struct tm_klab *live_lab;
-
-static void
-on_signal(int sig)
-{
-	if (live_lab != NULL)
-		tm_klab_leave(live_lab);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
 
 static void
 list_kscens(FILE *fp)
@@ -58,14 +50,12 @@ child(struct td_ctx *ctx, const struct tm_kscen *sc, struct tm_krun *run)
 	struct utsname u;
 	int ret, diffs;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	/* Any terminating signal removes the tracefs instance, then ends the child. */
+	tfs_guard(TFS_SIG_REMOVE);
 	if (tm_klab_enter(&lab, (unsigned int)getpid() % 62500, &err) < 0)
 		return cmd_fail_err(ctx, &err);
-	live_lab = &lab;
 	ret = tm_krun_kernel(&lab, sc, run, &err);
 	tm_klab_leave(&lab);
-	live_lab = NULL;
 	if (ret < 0)
 		return cmd_fail_err(ctx, &err);
 	if (tm_krun_model_like(run, TM_KMUT_NONE, &mrun, &err) < 0) {

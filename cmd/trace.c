@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,23 +28,49 @@
 #include "cmd/output.h"
 #include "collectors/sysctl.h"
 #include "collectors/tracefs.h"
+#include "collectors/tracefs_inst.h"
 #include "tcp/tm.h"
-
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 struct trace_run {
 	struct td_ctx		*ctx;
 	struct tm_profile	 prof;
 	uint64_t		 count, limit;
+	bool			 write_failed;	/* err holds the failed write's errno */
 	char			 host[256];
 };
+
+/*
+ * Did the filter name TIME_WAIT (time-wait, TIME_WAIT, the group bucket)
+ * after "state"?  The words are cut at blanks as filter_parse cuts them.
+ */
+static bool
+names_time_wait(int argc, char **argv)
+{
+	char word[64];
+	const char *p;
+	bool incl = false;
+	size_t n;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		for (p = argv[i]; *p != '\0'; p += n) {
+			p += strspn(p, " \t");
+			n = strcspn(p, " \t");
+			if (n == 0 || n >= sizeof(word))
+				continue;
+			memcpy(word, p, n);
+			word[n] = '\0';
+			if (strcmp(word, "state") == 0)
+				incl = true;
+			else if (strcmp(word, "exclude") == 0 || strcmp(word, "excl") == 0)
+				incl = false;
+			else if (incl && (strcasecmp(word, "bucket") == 0 ||
+			    td_state_parse(word) == TD_ST_TIME_WAIT))
+				return true;
+		}
+	}
+	return false;
+}
 
 /* Kernel-specific edges, KERNEL-FACTS F21 and Part B #2, #4, #22. */
 static const char *
@@ -127,9 +154,9 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 	tm_time max = tm_state_max_lifetime(&r->prof, (enum tm_state)ev->newstate, NULL);
 	json_t *o;
 
-	(void)err;
 	if (r->limit != 0 && r->count >= r->limit)
 		return 0;
+	errno = 0;
 	addr_text(ev, &ev->src, src, sizeof(src));
 	addr_text(ev, &ev->dst, dst, sizeof(dst));
 	if (r->ctx->format == TD_FMT_TABLE) {
@@ -155,7 +182,12 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 		json_object_set_new(o, "note", note != NULL ? json_string(note) : json_null());
 		output_json_line(r->ctx->out, o);
 	}
-	fflush(r->ctx->out);
+	/* The errno of the write that failed, not whatever came after it. */
+	if (fflush(r->ctx->out) != 0 || ferror(r->ctx->out)) {
+		r->write_failed = true;
+		return td_errf(err, errno != 0 ? errno : EIO, "writing output: %s",
+		    strerror(errno != 0 ? errno : EIO));
+	}
 	r->count++;
 	return 0;
 }
@@ -176,13 +208,14 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 	struct td_sysctls sys;
 	struct td_filter filter;
 	struct td_err err = { 0 };
-	struct sigaction sa;
+	const char *first;
+	unsigned int swept;
 	double duration = 0;
 	int64_t deadline = 0, now;
 	struct timespec ts;
 	char *end;
 	long v;
-	int ch, status = TD_EXIT_OK, rc;
+	int ch, status = TD_EXIT_OK, rc, sig;
 
 	while ((ch = cmd_getopt(ctx, argc, argv, "d:c:P:", opts, &status)) != -1) {
 		switch (ch) {
@@ -221,6 +254,19 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 		    "only 'state NAME...' and 'exclude NAME...' filter transitions (use --port for a port)");
 	if (filter.states != TD_STATES_ALL)
 		to.states = filter.states;
+	/*
+	 * A full socket never enters TIME_WAIT: tcp_time_wait()
+	 * (net/ipv4/tcp_minisocks.c) hands the connection to a timewait socket
+	 * made in that state (inet_twsk_alloc(), inet_timewait_sock.c) and
+	 * closes the full one with tcp_done(), so the tracepoint shows
+	 * FIN_WAIT2 -> CLOSE or CLOSING -> CLOSE, never -> TIME_WAIT.
+	 */
+	if ((to.states & TD_STATE_BIT(TD_ST_TIME_WAIT)) && names_time_wait(argc - optind, argv + optind))
+		cmd_warn(ctx, "state time-wait: %s: the tracepoint never reports TIME_WAIT (a timewait "
+		    "socket takes over from the full socket, which shows FIN_WAIT2 -> CLOSE or "
+		    "CLOSING -> CLOSE; 'state close' shows those)",
+		    (to.states & ~TD_STATE_BIT(TD_ST_TIME_WAIT)) == 0 ? "nothing will print" :
+		    "no transition into it will print");
 	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_NDJSON)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table or ndjson (-j)");
 	if (ctx->netns != NULL || ctx->netns_pid != 0)
@@ -236,14 +282,19 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 	if (gethostname(r.host, sizeof(r.host) - 1) < 0)
 		r.host[0] = '\0';
 
+	/*
+	 * Every terminating signal only stops the loop below, from before the
+	 * instance exists: the instance is always removed (tracefs_inst.h).
+	 */
+	tfs_guard(TFS_SIG_STOP);
 	s = tracefs_open(&to, &err);
-	if (s == NULL)
-		return cmd_fail_err(ctx, &err);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
+	if (s == NULL) {
+		status = cmd_fail_err(ctx, &err);
+		goto out;
+	}
+	if ((swept = tracefs_swept(s, &first)) > 0)
+		cmd_warn(ctx, "removed %u tracefs instance%s left by runs that are gone (%s%s)", swept,
+		    swept == 1 ? "" : "s", first, swept > 1 ? " and others" : "");
 	if (ctx->format == TD_FMT_TABLE) {
 		fprintf(ctx->out, "%-15s %-22s %-22s %-11s    %-11s %-9s %s\n", "Time (UTC)", "Local",
 		    "Peer", "Old", "New", "Max stay", "Note");
@@ -252,7 +303,7 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (duration > 0)
 		deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + (int64_t)(duration * 1000);
-	while (!stop && (r.limit == 0 || r.count < r.limit)) {
+	while (!tfs_stop_signal && (r.limit == 0 || r.count < r.limit)) {
 		int wait = 250;
 
 		if (deadline != 0) {
@@ -264,6 +315,11 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 				wait = (int)(deadline - now);
 		}
 		rc = tracefs_poll(s, wait, trace_one, &r, &err);
+		if (rc < 0 && r.write_failed) {
+			/* A reader that went away (`trace | head`) ends it quietly. */
+			status = err.code == EPIPE ? TD_EXIT_OSERR : cmd_fail(ctx, TD_EXIT_OSERR, "%s", err.msg);
+			break;
+		}
 		if (rc < 0) {
 			status = cmd_fail_err(ctx, &err);
 			break;
@@ -273,5 +329,20 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 		cmd_warn(ctx, "%" PRIu64 " events were lost: the trace buffer overflowed",
 		    tracefs_lost(s));
 	tracefs_close(s);
+out:
+	if (r.write_failed)
+		clearerr(ctx->out);	/* reported above, with its own errno */
+	/*
+	 * INT and TERM are the way to stop it, PIPE a reader gone: those end
+	 * normally.  Any other signal ends the process as it would have,
+	 * now that the instance is gone.
+	 */
+	sig = tfs_stop_signal;
+	if (sig != 0 && sig != SIGINT && sig != SIGTERM && sig != SIGPIPE) {
+		fflush(NULL);
+		tfs_reraise(sig);
+	}
+	if (sig == SIGPIPE && status == TD_EXIT_OK)
+		status = TD_EXIT_OSERR;
 	return status;
 }

@@ -7,7 +7,6 @@
  */
 #include "collectors/tracefs.h"
 
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -26,39 +25,22 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "collectors/tracefs_inst.h"
 
 #define EVENT_DIR	"events/sock/inet_sock_set_state"
 #define TRACE_SECS_MAX	((int64_t)4000000000)	/* 126 years of uptime */
 
 struct tracefs_session {
-	char	dir[PATH_MAX];		/* the instance */
+	struct tfs_inst	inst;			/* the instance */
 	int	fd;			/* trace_pipe */
 	int64_t	mono_to_real;		/* ns to add to the mono clock */
+	unsigned int swept;		/* dead runs' instances removed at open */
+	char	swept_name[64];		/* the first of them */
 	char	buf[65536];
 	size_t	len;			/* bytes of an unfinished line in buf */
 };
 
-static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
-
-static const char *
-tracefs_root(struct td_err *err)
-{
-	char p[PATH_MAX];
-	struct stat st;
-	size_t i;
-
-	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-		snprintf(p, sizeof(p), "%s/instances", roots[i]);
-		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-			return roots[i];
-	}
-	if (mount("nodev", roots[0], "tracefs", 0, NULL) == 0)
-		return roots[0];
-	td_errf(err, errno == EPERM || errno == EACCES ? errno : ENOENT,
-	    "tracefs: not mounted, and mounting it on %s failed: %s%s", roots[0],
-	    strerror(errno), errno == EPERM ? " (needs root)" : "");
-	return NULL;
-}
+static const char *const events[] = { "sock/inet_sock_set_state" };
 
 static int
 write_file(const char *dir, const char *name, const char *text, struct td_err *err)
@@ -94,7 +76,6 @@ clock_ns(clockid_t id)
 struct tracefs_session *
 tracefs_open(const struct tracefs_opts *opts, struct td_err *err)
 {
-	static unsigned int seq;
 	struct tracefs_session *s;
 	char filter[512], path[PATH_MAX + 16];
 	const char *root;
@@ -102,7 +83,7 @@ tracefs_open(const struct tracefs_opts *opts, struct td_err *err)
 	unsigned int st;
 	bool first = true;
 
-	root = tracefs_root(err);
+	root = tfs_root(err);
 	if (root == NULL)
 		return NULL;
 	s = calloc(1, sizeof(*s));
@@ -111,10 +92,7 @@ tracefs_open(const struct tracefs_opts *opts, struct td_err *err)
 		return NULL;
 	}
 	s->fd = -1;
-	snprintf(s->dir, sizeof(s->dir), "%s/instances/tcpdoctor-%ld-%u", root, (long)getpid(), seq++);
-	if (mkdir(s->dir, 0700) < 0) {
-		td_errf(err, errno, "tracefs: cannot make instance %s: %s%s", s->dir, strerror(errno),
-		    errno == EACCES || errno == EPERM ? " (needs root)" : "");
+	if (tfs_inst_make(&s->inst, root, "tcpdoctor", &s->swept, s->swept_name, err) < 0) {
 		free(s);
 		return NULL;
 	}
@@ -134,15 +112,15 @@ tracefs_open(const struct tracefs_opts *opts, struct td_err *err)
 		snprintf(filter + n, sizeof(filter) - n, ")");
 	}
 	/* The mono clock is CLOCK_MONOTONIC: one offset turns it into wall time. */
-	if (write_file(s->dir, "trace_clock", "mono", err) < 0 ||
-	    write_file(s->dir, EVENT_DIR "/filter", filter, err) < 0 ||
-	    write_file(s->dir, EVENT_DIR "/enable", "1", err) < 0 ||
-	    write_file(s->dir, "tracing_on", "1", err) < 0) {
+	if (write_file(s->inst.dir, "trace_clock", "mono", err) < 0 ||
+	    write_file(s->inst.dir, EVENT_DIR "/filter", filter, err) < 0 ||
+	    write_file(s->inst.dir, EVENT_DIR "/enable", "1", err) < 0 ||
+	    write_file(s->inst.dir, "tracing_on", "1", err) < 0) {
 		tracefs_close(s);
 		return NULL;
 	}
 	s->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
-	snprintf(path, sizeof(path), "%s/trace_pipe", s->dir);
+	snprintf(path, sizeof(path), "%s/trace_pipe", s->inst.dir);
 	s->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (s->fd < 0) {
 		td_errf(err, errno, "tracefs: %s: %s", path, strerror(errno));
@@ -155,16 +133,20 @@ tracefs_open(const struct tracefs_opts *opts, struct td_err *err)
 void
 tracefs_close(struct tracefs_session *s)
 {
-	struct td_err ignore = { 0 };
-
 	if (s == NULL)
 		return;
 	if (s->fd >= 0)
 		close(s->fd);
-	write_file(s->dir, EVENT_DIR "/enable", "0", &ignore);
 	/* An instance can be removed once nothing holds its files open. */
-	rmdir(s->dir);
+	tfs_inst_remove(&s->inst, events, sizeof(events) / sizeof(events[0]));
 	free(s);
+}
+
+unsigned int
+tracefs_swept(const struct tracefs_session *s, const char **first)
+{
+	*first = s->swept_name;
+	return s->swept;
 }
 
 uint64_t
@@ -176,14 +158,14 @@ tracefs_lost(struct tracefs_session *s)
 	DIR *d;
 	FILE *fp;
 
-	snprintf(p, sizeof(p), "%s/per_cpu", s->dir);
+	snprintf(p, sizeof(p), "%s/per_cpu", s->inst.dir);
 	d = opendir(p);
 	if (d == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "cpu", 3) != 0)
 			continue;
-		snprintf(p, sizeof(p), "%s/per_cpu/%s/stats", s->dir, de->d_name);
+		snprintf(p, sizeof(p), "%s/per_cpu/%s/stats", s->inst.dir, de->d_name);
 		fp = fopen(p, "re");
 		if (fp == NULL)
 			continue;

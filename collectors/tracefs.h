@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Live TCP state transitions from the sock:inet_sock_set_state tracepoint,
- * read through a private tracefs instance (instances/tcpdoctor-<pid>-<n>) so
- * the global trace buffer and other tracers are left alone.  The instance
- * is removed by tracefs_close(), also after errors.
+ * read through a private tracefs instance
+ * (instances/tcpdoctor-PID-STARTTIME-PIDNS-N, see tracefs_inst.h) so the
+ * global trace buffer and other tracers are left alone.  The instance is
+ * removed by tracefs_close(), also after errors; the caller installs its
+ * signal handlers first (tfs_guard).
  *
  * What the tracepoint shows (KERNEL-FACTS F21, Part B #2, #22): full
  * sockets only, from every network namespace; never request sockets and
@@ -38,11 +40,11 @@ struct tracefs_opts {
 struct tracefs_session;
 
 /*
- * Make the private instance, enable the tracepoint with a kernel-side
- * filter (TCP only, plus opts), start tracing.  Mounts tracefs on
- * /sys/kernel/tracing if it is not mounted.  Returns NULL with *err set:
- * ENOENT/ENODEV when tracefs or the tracepoint is missing, EACCES/EPERM
- * without privileges.
+ * Remove the instances of dead runs (tfs_sweep), make the private
+ * instance, enable the tracepoint with a kernel-side filter (TCP only,
+ * plus opts), start tracing.  Mounts tracefs on /sys/kernel/tracing if it
+ * is not mounted.  Returns NULL with *err set: ENOENT/ENODEV when tracefs
+ * or the tracepoint is missing, EACCES/EPERM without privileges.
  */
 struct tracefs_session *tracefs_open(const struct tracefs_opts *opts, struct td_err *err);
 
@@ -54,6 +56,9 @@ struct tracefs_session *tracefs_open(const struct tracefs_opts *opts, struct td_
 typedef int (*td_trace_fn)(const struct td_trace_ev *ev, void *arg, struct td_err *err);
 int	tracefs_poll(struct tracefs_session *s, int timeout_ms, td_trace_fn fn, void *arg,
 	    struct td_err *err);
+
+/* How many dead runs' instances tracefs_open removed; *first names the first. */
+unsigned int tracefs_swept(const struct tracefs_session *s, const char **first);
 
 /* Events the kernel dropped because the buffer was full (per_cpu stats). */
 uint64_t tracefs_lost(struct tracefs_session *s);

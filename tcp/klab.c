@@ -7,7 +7,6 @@
  */
 #include "tcp/klab.h"
 
-#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "collectors/tracefs_inst.h"
 
 static const char *const trace_events[] = {
 	"sock/inet_sock_set_state",
@@ -100,41 +100,10 @@ tm_klab_sysctl(struct tm_klab *lab, const char *name, const char *value, struct 
 	return write_file(path, value, err);
 }
 
-/* The tracefs mount point, mounting it on /sys/kernel/tracing if needed. */
-static const char *
-tracefs_root(struct td_err *err)
-{
-	static const char *const roots[] = {
-		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
-	};
-	char p[PATH_MAX];
-	size_t i;
-
-	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-		snprintf(p, sizeof(p), "%s/instances", roots[i]);
-		if (access(p, F_OK) == 0)
-			return roots[i];
-	}
-	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
-		return roots[0];
-	td_errf(err, errno, "tracefs: not mounted and cannot mount it on /sys/kernel/tracing: %s",
-	    strerror(errno));
-	return NULL;
-}
-
 static void
 trace_remove(struct tm_klab *lab)
 {
-	char path[PATH_MAX + 64];
-	size_t i;
-
-	if (lab->trace_dir[0] == '\0')
-		return;
-	for (i = 0; i < NEVENTS; i++) {
-		snprintf(path, sizeof(path), "%s/events/%s/enable", lab->trace_dir, trace_events[i]);
-		(void)write_file(path, "0", NULL);
-	}
-	(void)rmdir(lab->trace_dir);
+	tfs_inst_remove(&lab->tinst, trace_events, NEVENTS);
 	lab->trace_dir[0] = '\0';
 }
 
@@ -145,17 +114,20 @@ tm_klab_trace_start(struct tm_klab *lab, uint16_t lo, uint16_t hi, struct td_err
 	const char *root;
 	size_t i;
 
-	if ((root = tracefs_root(err)) == NULL)
+	if ((root = tfs_root(err)) == NULL)
 		return -1;
 	lab->port_lo = lo;
 	lab->port_hi = hi;
-	snprintf(lab->trace_dir, sizeof(lab->trace_dir), "%s/instances/tdk-%ld-%lx", root,
-	    (long)getpid(), (unsigned long)(tm_now_ns() & 0xffffff));
-	if (mkdir(lab->trace_dir, 0700) < 0) {
-		td_errf(err, errno, "tracefs instance %s: %s", lab->trace_dir, strerror(errno));
-		lab->trace_dir[0] = '\0';
+	/*
+	 * Removes the dead labs' instances first; the caller has called
+	 * tfs_guard().  Signals wait until the files written below are closed.
+	 */
+	tfs_block(true);
+	if (tfs_inst_make(&lab->tinst, root, "tdk", NULL, NULL, err) < 0) {
+		tfs_block(false);
 		return -1;
 	}
+	snprintf(lab->trace_dir, sizeof(lab->trace_dir), "%s", lab->tinst.dir);
 	snprintf(filt, sizeof(filt), "(sport >= %u && sport <= %u) || (dport >= %u && dport <= %u)",
 	    lo, hi, lo, hi);
 	snprintf(path, sizeof(path), "%s/trace_clock", lab->trace_dir);
@@ -176,9 +148,11 @@ tm_klab_trace_start(struct tm_klab *lab, uint16_t lo, uint16_t hi, struct td_err
 	snprintf(path, sizeof(path), "%s/tracing_on", lab->trace_dir);
 	if (write_file(path, "1", err) < 0)
 		goto fail;
+	tfs_block(false);
 	return 0;
 fail:
 	trace_remove(lab);
+	tfs_block(false);
 	return -1;
 }
 
@@ -346,12 +320,22 @@ tm_klab_trace_read(struct tm_klab *lab, struct tm_kev *ev, size_t cap, struct td
 	if (lab->trace_dir[0] == '\0')
 		return td_errf(err, EINVAL, "trace: no tracefs instance");
 	snprintf(path, sizeof(path), "%s/trace", lab->trace_dir);
-	if ((fp = fopen(path, "re")) == NULL)
-		return td_errf(err, errno, "%s: %s", path, strerror(errno));
+	/*
+	 * An open file keeps the kernel from removing the instance (EBUSY):
+	 * the signal handler that removes it waits until the file is closed.
+	 */
+	tfs_block(true);
+	if ((fp = fopen(path, "re")) == NULL) {
+		int e = errno;
+
+		tfs_block(false);
+		return td_errf(err, e, "%s: %s", path, strerror(e));
+	}
 	while (n < cap && fgets(line, sizeof(line), fp) != NULL)
 		if (trace_line(lab, line, &ev[n]) == 1)
 			n++;
 	fclose(fp);
+	tfs_block(false);
 	return (int)n;
 }
 

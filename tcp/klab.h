@@ -5,8 +5,10 @@
  * process into a new network namespace (unshare(CLONE_NEWNET)), so everything
  * made there (device, addresses, routes, sysctls, sockets) disappears when
  * the process exits, however it exits.  The only thing outside is the private
- * tracefs instance, which tm_klab_leave() removes; callers also run it from
- * an exit handler.
+ * tracefs instance (tdk-PID-STARTTIME-PIDNS-N), which tm_klab_leave()
+ * removes; callers call tfs_guard(TFS_SIG_REMOVE) first, so that a signal
+ * removes it too, and the next lab sweeps it after a SIGKILL
+ * (collectors/tracefs_inst.h).
  *
  * Addresses come from the lab's id, so that concurrent labs (and other
  * tests on the machine, whose tracepoint events land in every instance)
@@ -23,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collectors/tracefs_inst.h"
 #include "tcp/segment.h"
 #include "tcp/tun.h"
 
@@ -51,6 +54,7 @@ struct tm_klab {
 	struct tm_addr	 peer4, peer6;		/* the scripted peer's */
 	char		 local4_s[16], local6_s[48];
 	char		 trace_dir[PATH_MAX];	/* "" when no instance exists */
+	struct tfs_inst	 tinst;			/* the instance, for removal */
 	uint16_t	 port_lo, port_hi;	/* the trace filter: either port in range */
 	bool		 entered;
 };
@@ -72,8 +76,9 @@ int	tm_klab_sysctl(struct tm_klab *lab, const char *name, const char *value,
 	    struct td_err *err);
 
 /*
- * Make a private tracefs instance (mounting tracefs if needed) with the four
- * events enabled, filtered on ports lo..hi (either side), clock "mono".
+ * Make a private tracefs instance (mounting tracefs if needed, removing the
+ * instances of dead labs) with the four events enabled, filtered on ports
+ * lo..hi (either side), clock "mono".
  * Returns 0, or -1 with *err set (ENOENT: no tracefs; the instance is
  * removed again on failure).
  */

@@ -23,18 +23,11 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "collectors/tracefs_inst.h"
 #include "tcp/klab.h"
 #include "tcp/kscript.h"
 
 static struct tm_klab lab;
-
-static void
-on_signal(int sig)
-{
-	tm_klab_leave(&lab);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
 
 static bool want_model;
 static enum tm_kmut mutation;
@@ -74,8 +67,8 @@ run_one(const struct tm_kscen *sc, int family, unsigned int id, uint16_t port, c
 	FILE *pf = NULL;
 	int ret, st = 0;
 
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	/* Any terminating signal removes the tracefs instance, then ends the child. */
+	tfs_guard(TFS_SIG_REMOVE);
 	if (tm_klab_enter(&lab, id, &err) < 0) {
 		printf("# %s: lab: %s\n", sc->name, err.msg);
 		return 4;
