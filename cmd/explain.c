@@ -15,12 +15,16 @@
  * JSON), and a list function for the index.  Counters and finding ids join
  * the same way.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -30,6 +34,7 @@
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "collectors/counters.h"
+#include "collectors/slabinfo.h"
 #include "collectors/snapshot.h"
 #include "collectors/source.h"
 #include "tcp/sim.h"
@@ -462,6 +467,357 @@ finding_list(struct explain *ex, json_t *index)
 	json_object_set_new(index, "findings", a);
 }
 
+/* ---- Questions: ISN, MSL, syncookies, what TIME_WAIT costs ---- */
+
+/*
+ * Each answers a question the folklore gets wrong (the seed article's
+ * questions, tests/data/seed-questions.txt) with what Linux does, where in
+ * the kernel it is decided, the section of tcpdoctor-tcp(7) that explains
+ * it, and what this host shows (the live function).
+ */
+struct question {
+	const char	*name;
+	const char	*aliases;	/* blank-separated */
+	const char	*title;
+	const char	*folklore;	/* what is commonly said */
+	const char	*linux;		/* what Linux does */
+	const char	*decided;	/* kernel files and functions */
+	const char	*knobs;		/* sysctls that matter ("" if none) */
+	const char	*see;		/* tcpdoctor-tcp(7) section and commands */
+	void		(*live)(struct explain *ex);
+};
+
+/* One "  label: text" line in text, one string member in JSON. */
+static void
+say(struct explain *ex, const char *label, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+say(struct explain *ex, const char *label, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (text == NULL)
+		return;
+	if (!ex->json)
+		fprintf(ex->ctx->out, "  %-11s %s\n", label, text);
+	if (key != NULL)
+		json_object_set_new(ex->doc, key, json_string(text));
+	free(text);
+}
+
+static int64_t
+host_sysctl(struct explain *ex, enum td_sysctl_id id, bool *readable)
+{
+	*readable = ex->snap->sys.s[id].readable;
+	return ex->snap->sys.s[id].v[0];
+}
+
+static void
+isn_live(struct explain *ex)
+{
+	/* seq_scale(): the clock is ktime_get_real_ns() >> isn_shift. */
+	double tick_ns = ex->p.isn_tick_ns ? (double)ex->p.isn_tick_ns : (double)(1ull << ex->p.isn_shift);
+	double wrap_s = 4294967296.0 * tick_ns / 1e9;
+
+	say(ex, "model:", NULL, "the clock part ticks every %.0f ns (%.3f per microsecond, %.0f per second); "
+	    "the 32-bit space wraps every %.1f s", tick_ns, 1e3 / tick_ns, 1e9 / tick_ns, wrap_s);
+	json_object_set_new(ex->doc, "isn_tick_ns", json_real(tick_ns));
+	json_object_set_new(ex->doc, "isn_wrap_s", json_real(wrap_s));
+}
+
+static void
+msl_live(struct explain *ex)
+{
+	struct tm_sockctx orphan = { .orphan = true };
+	char a[32], b[32];
+	bool r;
+	int64_t fin = host_sysctl(ex, TD_SYS_FIN_TIMEOUT, &r);
+
+	dur(ex->p.timewait_len, a, sizeof(a));
+	dur(tm_state_max_lifetime(&ex->p, TM_FIN_WAIT2, &orphan), b, sizeof(b));
+	if (r)
+		say(ex, "this host:", NULL, "TIME_WAIT lasts %s whatever tcp_fin_timeout says; tcp_fin_timeout=%" PRId64
+		    " bounds only an orphaned FIN_WAIT2 (model: %s)", a, fin, b);
+	else
+		say(ex, "this host:", NULL, "TIME_WAIT lasts %s; tcp_fin_timeout is unreadable here "
+		    "(it bounds only an orphaned FIN_WAIT2)", a);
+	json_object_set_new(ex->doc, "time_wait_s", dur_json(ex->p.timewait_len));
+	json_object_set_new(ex->doc, "tcp_fin_timeout", r ? json_integer(fin) : json_null());
+}
+
+static void
+syncookies_live(struct explain *ex)
+{
+	static const enum td_counter_id ids[] = {
+		TD_CTR_SYNCOOKIES_SENT, TD_CTR_SYNCOOKIES_RECV, TD_CTR_SYNCOOKIES_FAILED,
+		TD_CTR_REQQ_FULL_DO_COOKIES, TD_CTR_REQQ_FULL_DROP, TD_CTR_LISTEN_DROPS,
+	};
+	json_t *c = json_object();
+	char buf[512];
+	size_t i, n = 0;
+	bool r;
+	int64_t v = host_sysctl(ex, TD_SYS_SYNCOOKIES, &r);
+
+	if (r)
+		say(ex, "this host:", NULL, "tcp_syncookies=%" PRId64 " (%s)", v,
+		    v == 0 ? "never: a full SYN queue drops SYNs" :
+		    v == 1 ? "cookies only while a listener's SYN queue overflows" :
+		    "cookies for every SYN: a test mode, the SYN queue stays empty and only counters show a flood");
+	else
+		say(ex, "this host:", NULL, "tcp_syncookies is unreadable here");
+	json_object_set_new(ex->doc, "tcp_syncookies", r ? json_integer(v) : json_null());
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		const struct td_field *f = &td_counter_fields[ids[i]];
+
+		if (!ex->snap->ctr.present[ids[i]]) {
+			json_object_set_new(c, f->key, json_null());
+			n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s absent",
+			    i ? ", " : "", f->key);
+			continue;
+		}
+		json_object_set_new(c, f->key, json_integer((json_int_t)ex->snap->ctr.v[ids[i]]));
+		n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s %llu",
+		    i ? ", " : "", f->key, (unsigned long long)ex->snap->ctr.v[ids[i]]);
+	}
+	say(ex, "counters:", NULL, "%s (since boot or since the namespace was made)", buf);
+	json_object_set_new(ex->doc, "counters", c);
+}
+
+static void
+handshake_live(struct explain *ex)
+{
+	char a[32], b[32];
+
+	dur(tm_synack_giveup(&ex->p), a, sizeof(a));
+	dur(tm_syn_giveup(&ex->p), b, sizeof(b));
+	say(ex, "this host:", NULL, "an unanswered request socket expires after %s (tcp_synack_retries=%d); "
+	    "connect() to a silent peer fails after %s (tcp_syn_retries=%d)", a,
+	    ex->p.synack_retries, b, ex->p.syn_retries);
+	json_object_set_new(ex->doc, "synack_giveup_s", dur_json(tm_synack_giveup(&ex->p)));
+	json_object_set_new(ex->doc, "syn_giveup_s", dur_json(tm_syn_giveup(&ex->p)));
+}
+
+/* The caches a TIME_WAIT, a request and a full TCP socket come from. */
+static const char *const tw_caches[] = { "tw_sock_TCP", "tw_sock_TCPv6", "request_sock_TCP", "TCP" };
+
+static void
+tw_cost_live(struct explain *ex)
+{
+	struct td_slab slab[ARRAY_SIZE(tw_caches)];
+	struct td_err err = { 0 };
+	json_t *j = json_object(), *caches = json_object();
+	const char *where = ex->ctx->from != NULL ?
+	    " (this machine's slab caches, not the snapshot's host)" : "";
+	size_t i;
+
+	json_object_set_new(ex->doc, "slabinfo", j);
+	if (slabinfo_read(ex->ctx->proc_root, tw_caches, slab, ARRAY_SIZE(tw_caches), &err) < 0) {
+		say(ex, "this host:", NULL, "could not read the object sizes: %s%s", err.msg,
+		    err.code == EACCES ? " (/proc/slabinfo is readable by root only; run as root to see "
+		    "what a TIME_WAIT socket costs here)" : "");
+		json_object_set_new(j, "readable", json_false());
+		json_object_set_new(j, "error", json_string(err.msg));
+		json_decref(caches);
+		return;
+	}
+	json_object_set_new(j, "readable", json_true());
+	json_object_set_new(j, "caches", caches);
+	for (i = 0; i < ARRAY_SIZE(tw_caches); i++) {
+		if (!slab[i].found) {
+			say(ex, "slab:", NULL, "%s is not listed in /proc/slabinfo (merged into another cache "
+			    "of the same size; boot with slab_nomerge to see it apart)", tw_caches[i]);
+			json_object_set_new(caches, tw_caches[i], json_null());
+			continue;
+		}
+		json_object_set_new(caches, tw_caches[i], json_pack("{s:I, s:I, s:I}", "objsize",
+		    (json_int_t)slab[i].objsize, "active_objs", (json_int_t)slab[i].active_objs,
+		    "num_objs", (json_int_t)slab[i].num_objs));
+		say(ex, "slab:", NULL, "%-16s %5llu bytes per object, %llu in use (%s)", tw_caches[i],
+		    (unsigned long long)slab[i].objsize, (unsigned long long)slab[i].active_objs,
+		    i < 2 ? "struct tcp_timewait_sock: a TIME_WAIT or orphaned FIN_WAIT2 connection" :
+		    i == 2 ? "struct tcp_request_sock: a SYN_RECV request" : "struct tcp_sock: a full socket");
+	}
+	if (slab[0].found) {
+		uint64_t tw = ex->snap->ctr.present[TD_CTR_SOCK_TW] ? ex->snap->ctr.v[TD_CTR_SOCK_TW] : 0;
+
+		say(ex, "this host:", NULL, "a TIME_WAIT connection costs %llu bytes of slab%s, not 4 KiB; "
+		    "100000 of them take %.1f MiB; the %llu timewait sockets of this namespace (sockstat tw) "
+		    "take %.1f KiB", (unsigned long long)slab[0].objsize, where,
+		    100000.0 * (double)slab[0].objsize / 1048576.0, (unsigned long long)tw,
+		    (double)tw * (double)slab[0].objsize / 1024.0);
+		json_object_set_new(ex->doc, "time_wait_bytes", json_integer((json_int_t)slab[0].objsize));
+	}
+}
+
+static const struct question questions[] = {
+	{ "three-way-handshake", "3-way-handshake four-way-handshake 4-way-handshake handshake-segments",
+	  "why three segments open a connection, not two and not four",
+	  "the three segments let each side confirm that both can send and receive (the seed "
+	  "article)",
+	  "each side must have its own ISN acknowledged, and the server must learn that the "
+	  "client really asked now.  SYN carries the client's ISN; the server's ACK of it and "
+	  "its own SYN travel in one segment, the SYN-ACK, which is why there is no fourth; the "
+	  "client's ACK proves the SYN was not a stale duplicate (RFC 9293 3.5).  With two "
+	  "segments a delayed old SYN would open a connection: Linux keeps only a request socket "
+	  "(NEW_SYN_RECV, a few hundred bytes) until the third segment arrives, and a client "
+	  "that never asked answers the SYN-ACK with an RST.  Until the third segment the "
+	  "request socket retransmits its SYN-ACK and then expires silently, without an RST; "
+	  "any later ACK-bearing segment from the client, usually the first data, completes the "
+	  "handshake if the bare ACK was lost",
+	  "tcp_conn_request() in net/ipv4/tcp_input.c; tcp_check_req() in "
+	  "net/ipv4/tcp_minisocks.c; reqsk_timer_handler() in net/ipv4/inet_connection_sock.c; "
+	  "tcp_rcv_synsent_state_process() for the client",
+	  "tcp_syn_retries tcp_synack_retries",
+	  "tcpdoctor-tcp(7), HANDSHAKE; tcpdoctor sim handshake, two-way-handshake, "
+	  "lost-third-ack, simultaneous-open", handshake_live },
+	{ "isn", "initial-sequence-number sequence-number iss",
+	  "the initial sequence number (ISN): fixed, a counter, or random?",
+	  "a 32-bit counter that goes up by 1 every 4 ms (the seed article; RFC 793 said every 4 "
+	  "microseconds), or a plain random number",
+	  "neither fixed nor a global counter: ISN = siphash(saddr, daddr, sport, dport; a secret "
+	  "chosen at boot) + ktime_get_real_ns() >> 6.  The clock part ticks every 64 ns (15.625 "
+	  "per microsecond, so the 32-bit space wraps about every 275 s), the hash part differs per "
+	  "4-tuple, so one connection's ISN tells an attacker nothing about another's (RFC 6528).  "
+	  "The timestamp option gets a second per-tuple offset.  A SYN that reopens a TIME_WAIT "
+	  "tuple gets ISN = the old connection's SND.NXT + 65535 + 2 instead",
+	  "net/core/secure_seq.c secure_tcp_seq() (secure_tcp_seq_and_ts_off() in newer kernels) "
+	  "and seq_scale(); tcp_v4_init_seq() in net/ipv4/tcp_ipv4.c; tcp_conn_request() "
+	  "(tcp_tw_isn) in net/ipv4/tcp_input.c",
+	  "", "tcpdoctor-tcp(7), INITIAL SEQUENCE NUMBER; tcpdoctor sim syn-in-time-wait", isn_live },
+	{ "msl", "2msl time-wait-length timewait-length",
+	  "MSL and 2MSL: how long TIME_WAIT lasts on Linux",
+	  "TIME_WAIT lasts 2 x MSL and each implementation sets its MSL (the seed article); "
+	  "shorten it with tcp_fin_timeout (blogs)",
+	  "Linux has no MSL setting.  TIME_WAIT lasts TCP_TIMEWAIT_LEN = 60 s, a compile-time "
+	  "constant (RFC 9293's 2 x MSL with MSL = 2 min would be 4 min); a retransmitted FIN is "
+	  "ACKed again and re-arms the full 60 s; the timer fires up to about 2 s late (timer "
+	  "wheel).  tcp_fin_timeout is not the TIME_WAIT length: it bounds only an orphaned "
+	  "FIN_WAIT2, as max(tcp_fin_timeout, 3.5 x RTO).  What ends TIME_WAIT early: a SYN "
+	  "above RCV.NXT (or with a newer timestamp) reopens the tuple, tcp_tw_reuse lets a "
+	  "client's connect() take it over after tcp_tw_reuse_delay, an RST at RCV.NXT kills it "
+	  "while tcp_rfc1337=0, and past tcp_max_tw_buckets it is not kept at all "
+	  "(TCPTimeWaitOverflow)",
+	  "TCP_TIMEWAIT_LEN and tcp_fin_time() in include/net/tcp.h; tcp_time_wait() and "
+	  "tcp_timewait_state_process() in net/ipv4/tcp_minisocks.c; inet_twsk_schedule() and "
+	  "inet_twsk_reschedule() in net/ipv4/inet_timewait_sock.c",
+	  "tcp_fin_timeout (FIN_WAIT2 only) tcp_tw_reuse tcp_rfc1337 tcp_max_tw_buckets",
+	  "tcpdoctor-tcp(7), TIME_WAIT; tcpdoctor explain TIME_WAIT; tcpdoctor sim active-close "
+	  "lost-last-ack", msl_live },
+	{ "syncookies", "syn-cookies syncookie syn-cookie",
+	  "SYN cookies: how they work, when they are sent, what they cost",
+	  "turn them on to survive SYN floods or heavy load; default 0, off (the seed article's "
+	  "sysctl.conf)",
+	  "a listener's SYN queue is full when it holds more request sockets than the listen() "
+	  "backlog (capped by net.core.somaxconn; tcp_max_syn_backlog is not the limit).  With "
+	  "tcp_syncookies=1 (the default) a SYN that finds the queue full is answered with a "
+	  "SYN-ACK whose ISN is a cookie: a keyed hash of the 4-tuple, a minute counter and the "
+	  "index of the MSS (one of 536, 1300, 1440, 1460); no request socket is kept and the "
+	  "SYN-ACK is never retransmitted.  The client's third ACK (ack - 1 is the cookie) is "
+	  "checked only while an overflow happened in the last two minutes, and a valid one "
+	  "creates the connection directly.  What is lost: the MSS is rounded down to a table "
+	  "value, and window scaling, SACK and ECN survive only when the SYN carried timestamps "
+	  "(they are coded into the low 6 bits of the SYN-ACK's TSval); without timestamps the "
+	  "connection has neither.  tcp_syncookies=2 sends cookies for every SYN (a test mode: "
+	  "the SYN queue stays empty, only counters show a flood); =0 drops SYNs while the queue "
+	  "is full.  ip-sysctl.rst: cookies \"MUST NOT be used to help highly loaded servers\"; "
+	  "raise the listen backlog for load",
+	  "tcp_conn_request() and tcp_syn_flood_action() in net/ipv4/tcp_input.c; "
+	  "cookie_v4_init_sequence(), cookie_v4_check() and cookie_init_timestamp() in "
+	  "net/ipv4/syncookies.c (msstab)",
+	  "tcp_syncookies somaxconn tcp_max_syn_backlog tcp_timestamps",
+	  "tcpdoctor-tcp(7), SYN COOKIES; tcpdoctor sim syn-flood (--set tcp_syncookies=0 to "
+	  "compare); the counters SyncookiesSent, SyncookiesRecv, SyncookiesFailed, "
+	  "TCPReqQFullDoCookies, TCPReqQFullDrop; the kernel log line \"Possible SYN flooding on "
+	  "port ... Sending cookies.\"", syncookies_live },
+	{ "time-wait-cost", "tw-cost timewait-cost time-wait-memory timewait-memory",
+	  "what a TIME_WAIT connection costs",
+	  "each TIME_WAIT socket takes 4 KiB of memory (the seed article)",
+	  "a TIME_WAIT connection is not a socket any more: tcp_time_wait() replaces the full "
+	  "socket (struct tcp_sock with its buffers and file) by a struct tcp_timewait_sock from "
+	  "the tw_sock_TCP slab cache, a few hundred bytes, plus its slot in the established "
+	  "hash; no buffers, no file descriptor, no process.  What TIME_WAIT really holds is the "
+	  "4-tuple: for 60 s connect() cannot reuse that local port toward that destination, so "
+	  "with the default 28232 ephemeral ports one destination takes about 470 new "
+	  "connections per second before connect() fails with EADDRNOTAVAIL (unless tcp_tw_reuse "
+	  "applies); a server's TIME_WAIT costs it no port at all",
+	  "tcp_time_wait() in net/ipv4/tcp_minisocks.c; inet_twsk_alloc() in "
+	  "net/ipv4/inet_timewait_sock.c (the tw_sock_TCP cache); struct tcp_timewait_sock in "
+	  "include/linux/tcp.h",
+	  "tcp_max_tw_buckets ip_local_port_range tcp_tw_reuse",
+	  "tcpdoctor-tcp(7), TIME_WAIT; tcpdoctor check (the time_wait findings)", tw_cost_live },
+};
+
+static const struct question *
+question_find(const char *topic)
+{
+	size_t i, n = strlen(topic);
+	const char *a;
+
+	for (i = 0; i < ARRAY_SIZE(questions); i++) {
+		if (strcasecmp(topic, questions[i].name) == 0)
+			return &questions[i];
+		for (a = questions[i].aliases; *a != '\0'; a += strspn(a, " ")) {
+			size_t len = strcspn(a, " ");
+
+			if (len == n && strncasecmp(a, topic, n) == 0)
+				return &questions[i];
+			a += len;
+		}
+	}
+	return NULL;
+}
+
+static bool
+question_match(const char *topic)
+{
+	return question_find(topic) != NULL;
+}
+
+static void
+question_show(struct explain *ex, const char *topic)
+{
+	const struct question *q = question_find(topic);
+
+	json_object_set_new(ex->doc, "kind", json_string("question"));
+	json_object_set_new(ex->doc, "name", json_string(q->name));
+	if (!ex->json)
+		fprintf(ex->ctx->out, "%s: %s\n", q->name, q->title);
+	json_object_set_new(ex->doc, "title", json_string(q->title));
+	say(ex, "folklore:", "folklore", "%s.", q->folklore);
+	say(ex, "linux:", "linux", "%s.", q->linux);
+	say(ex, "decided in:", "decided_in", "%s", q->decided);
+	if (q->knobs[0] != '\0')
+		say(ex, "knobs:", "knobs", "%s (tcpdoctor explain KNOB)", q->knobs);
+	q->live(ex);
+	say(ex, "see:", "see", "%s", q->see);
+}
+
+static void
+question_list(struct explain *ex, json_t *index)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	if (!ex->json)
+		fputs("questions (what Linux really does, where it is decided, what this host shows):\n ",
+		    ex->ctx->out);
+	for (i = 0; i < ARRAY_SIZE(questions); i++) {
+		if (!ex->json)
+			fprintf(ex->ctx->out, " %s", questions[i].name);
+		json_array_append_new(a, json_string(questions[i].name));
+	}
+	if (!ex->json)
+		fputc('\n', ex->ctx->out);
+	json_object_set_new(index, "questions", a);
+}
+
 /* Order matters: the first provider that knows a topic answers it. */
 /* ---- Counters: the collector's list, and the model's runs that move them ---- */
 
@@ -586,12 +942,163 @@ counter_list(struct explain *ex, json_t *index)
 
 static const struct provider providers[] = {
 	{ "state", state_match, state_show, state_list },
+	{ "question", question_match, question_show, question_list },
 	{ "knobs", all_knobs_match, all_knobs_show, NULL },
 	{ "knob", knob_match, knob_show, knob_list },
 	{ "scenario", scenarios_match, scenarios_show, scenarios_list },
 	{ "finding", finding_match, finding_show, finding_list },
 	{ "counter", counter_match, counter_show, counter_list },
 };
+
+/* ---- "Did you mean": the known topics nearest a misspelt one ---- */
+
+/* Lowercase, '-' as '_', so TIME-WAIT, time_wait and Time-Wait compare equal. */
+static void
+fold(const char *in, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
+		out[i] = in[i] == '-' ? '_' : (char)tolower((unsigned char)in[i]);
+	out[i] = '\0';
+}
+
+/* Edit distance with adjacent transpositions (optimal string alignment). */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[64][64];
+
+	if (la >= 64 || lb >= 64)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], v = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+struct suggest {
+	char	 topic[64];		/* folded */
+	size_t	 best;
+	json_t	*names;			/* the nearest, at most 3 */
+};
+
+static void
+suggest_one(struct suggest *sg, const char *name)
+{
+	char f[64];
+	size_t d, i, tl = strlen(sg->topic), limit = 1 + tl / 5;
+
+	fold(name, f, sizeof(f));
+	d = edit_distance(sg->topic, f);
+	/* A part of a longer name (fin_timeout, syncookie) is as good as one typo. */
+	if (d > limit && tl >= 4 && strstr(f, sg->topic) != NULL)
+		d = limit;
+	if (d > limit || d > 3 || d > sg->best)
+		return;
+	if (d < sg->best) {
+		json_array_clear(sg->names);
+		sg->best = d;
+	}
+	for (i = 0; i < json_array_size(sg->names); i++)
+		if (strcmp(json_string_value(json_array_get(sg->names, i)), name) == 0)
+			return;
+	if (json_array_size(sg->names) < 3)
+		json_array_append_new(sg->names, json_string(name));
+}
+
+/* The names nearest TOPIC among every topic explain knows (a new JSON array). */
+static json_t *
+suggest(struct explain *ex, const char *topic)
+{
+	struct explain quiet = *ex;
+	struct suggest sg = { .best = SIZE_MAX, .names = json_array() };
+	json_t *index = json_object(), *arr;
+	const char *key, *a;
+	size_t i, j;
+
+	fold(topic, sg.topic, sizeof(sg.topic));
+	quiet.json = true;			/* the list functions then only fill JSON */
+	for (i = 0; i < ARRAY_SIZE(providers); i++)
+		if (providers[i].list != NULL)
+			providers[i].list(&quiet, index);
+	json_object_foreach(index, key, arr)
+		for (j = 0; j < json_array_size(arr); j++)
+			suggest_one(&sg, json_string_value(json_array_get(arr, j)));
+	json_decref(index);
+	for (i = 0; i < td_advice_count; i++) {
+		const char *dot = strrchr(td_advice_table[i].name, '.');
+
+		/* net.ipv4.tcp_fin_timeout only where tcp_fin_timeout was not offered. */
+		for (j = 0; j < json_array_size(sg.names); j++)
+			if (dot != NULL && strcmp(json_string_value(json_array_get(sg.names, j)), dot + 1) == 0)
+				break;
+		if (j == json_array_size(sg.names))
+			suggest_one(&sg, td_advice_table[i].name);
+	}
+	for (i = 0; i < ARRAY_SIZE(questions); i++)
+		for (a = questions[i].aliases; *a != '\0'; a += strspn(a, " ")) {
+			char one[64];
+			size_t len = strcspn(a, " ");
+
+			snprintf(one, sizeof(one), "%.*s", (int)len, a);
+			suggest_one(&sg, one);
+			a += len;
+		}
+	suggest_one(&sg, "knobs");
+	suggest_one(&sg, "scenarios");
+	return sg.names;
+}
+
+/*
+ * An unknown topic: a usage error naming the nearest topics, and with -j
+ * the same as a document ("kind": "unknown", "did_you_mean": [...]) so a
+ * script reading stdout sees it too.
+ */
+static int
+unknown_topic(struct explain *ex, const char *topic)
+{
+	json_t *near = suggest(ex, topic);
+	char list[256] = "";
+	size_t i, n = 0;
+	int status;
+
+	for (i = 0; i < json_array_size(near); i++)
+		n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0, "%s'%s'",
+		    i == 0 ? "" : i + 1 == json_array_size(near) ? " or " : ", ",
+		    json_string_value(json_array_get(near, i)));
+	if (json_array_size(near) > 0)
+		status = cmd_fail(ex->ctx, TD_EXIT_USAGE, "nothing to explain about '%s'; did you mean %s? "
+		    "(run `tcpdoctor explain` for the topics)", topic, list);
+	else
+		status = cmd_fail(ex->ctx, TD_EXIT_USAGE,
+		    "nothing to explain about '%s' (run `tcpdoctor explain` for the topics)", topic);
+	if (ex->json) {
+		json_object_set_new(ex->doc, "topic", json_string(topic));
+		json_object_set_new(ex->doc, "kind", json_string("unknown"));
+		json_object_set_new(ex->doc, "did_you_mean", near);
+		if (output_json_doc(ex->ctx->out, ex->snap, "explain", ex->doc) < 0)
+			status = cmd_fail(ex->ctx, TD_EXIT_OSERR, "writing JSON failed");
+	} else {
+		json_decref(near);
+		json_decref(ex->doc);
+	}
+	return status;
+}
 
 int
 cmd_explain(struct td_ctx *ctx, int argc, char **argv)
@@ -620,14 +1127,6 @@ cmd_explain(struct td_ctx *ctx, int argc, char **argv)
 	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "explain prints text or json only");
 	ex.json = ctx->format == TD_FMT_JSON;
-	if (topic != NULL) {
-		for (i = 0; i < ARRAY_SIZE(providers); i++)
-			if (providers[i].match(topic))
-				break;
-		if (i == ARRAY_SIZE(providers))
-			return cmd_fail(ctx, TD_EXIT_USAGE,
-			    "nothing to explain about '%s' (run `tcpdoctor explain` for the topics)", topic);
-	}
 	if ((ex.snap = calloc(1, sizeof(*ex.snap))) == NULL)
 		return cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
 	/* This host's (or the snapshot's) sysctls make the model answer for it. */
@@ -641,6 +1140,16 @@ cmd_explain(struct td_ctx *ctx, int argc, char **argv)
 	source_close(&src);
 	ex.p = tm_profile_from_sysctls(&ex.snap->sys);
 	ex.doc = json_object();
+	if (topic != NULL) {
+		for (i = 0; i < ARRAY_SIZE(providers); i++)
+			if (providers[i].match(topic))
+				break;
+		if (i == ARRAY_SIZE(providers)) {
+			status = unknown_topic(&ex, topic);
+			free(ex.snap);
+			return status;
+		}
+	}
 	if (topic == NULL) {
 		json_t *index = json_object();
 
@@ -650,7 +1159,8 @@ cmd_explain(struct td_ctx *ctx, int argc, char **argv)
 			if (providers[i].list != NULL)
 				providers[i].list(&ex, index);
 		if (!ex.json)
-			fputs("also:\n  knobs (every model knob with its value on this host)\n", ctx->out);
+			fputs("also:\n  knobs (every model knob with its value on this host)\n"
+			    "how Linux TCP behaves, with the kernel sources: man tcpdoctor-tcp\n", ctx->out);
 		json_object_set_new(ex.doc, "topics", index);
 	} else {
 		json_object_set_new(ex.doc, "topic", json_string(topic));

@@ -39,8 +39,10 @@ const struct cmd td_commands[] = {
 	  "exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (any failure)" },
 	{ "explain",	cmd_explain,	0,		"explain [TOPIC]",
 	  "what a TCP state, a knob or a scenario means, answered by the model for this host",
-	  "TOPIC: a state (TIME_WAIT, close-wait, ...), a sysctl (tcp_fin_timeout), knobs, scenarios\n"
-	  "  or a scenario name; without TOPIC: the list of topics\n"
+	  "TOPIC: a state (TIME_WAIT, close-wait, ...), a sysctl (tcp_fin_timeout), knobs, scenarios,\n"
+	  "  a scenario name, a finding id, a counter, or a question (isn, msl, syncookies,\n"
+	  "  time-wait-cost, three-way-handshake); without TOPIC: the list of topics\n"
+	  "  an unknown TOPIC exits 64 and names the nearest topics; see also tcpdoctor-tcp(7)\n"
 	  "  -j, --format json  one JSON document" },
 	{ "ls",		cmd_ls,		0,		"ls [-p] [-i] [-e] [-H] [FILTER]",
 	  "list sockets, like ss -tan, with filters",
