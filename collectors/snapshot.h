@@ -19,25 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "collectors/counters.h"
 #include "collectors/sysctl.h"
 
 #define TD_SCHEMA	"tcpdoctor/1"
-
-/* ---- Errors ---- */
-
-/*
- * A caller-owned error: functions below cmd/ return 0, or -1 with this
- * filled in.  The first error set wins (later td_errf calls keep it).
- */
-struct td_err {
-	int	code;			/* errno value, 0 if none applies */
-	char	msg[256];		/* one line, no '\n' */
-};
-
-/* Set *err (unless already set) and return -1, so: return td_errf(...); */
-int	td_errf(struct td_err *err, int code, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
 
 /* ---- States ---- */
 
