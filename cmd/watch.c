@@ -30,6 +30,7 @@
 #include "cmd/exit.h"
 #include "cmd/findings.h"
 #include "cmd/output.h"
+#include "core/safefile.h"
 
 #define WATCH_MAX_FINDINGS	64	/* remembered from one sample to the next */
 #define HEADER_EVERY		20	/* table rows between headers */
@@ -256,7 +257,8 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	struct check_opts co;
 	struct check_state cs;
 	struct sigaction sa;
-	char dir[] = "/tmp/tcpdoctor-watch.XXXXXX", state[PATH_MAX];
+	char dir[PATH_MAX], state[PATH_MAX + 16];
+	struct td_err err = { 0 };
 	double interval = 5;
 	long count = 0, done = 0;
 	int64_t next;
@@ -300,10 +302,14 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table or ndjson (-j)");
 	co.format = ctx->format;
 
-	/* A private state file: the analyzers' memory from one sample to the next. */
-	if (mkdtemp(dir) == NULL)
+	/*
+	 * A private state file: the analyzers' memory from one sample to the
+	 * next, in /tmp/tcpdoctor-watch-PID-START-RAND (0700).  The directory
+	 * of a watch that was killed is removed by the next one (safefile.h).
+	 */
+	if (safefile_mkdtemp(dir, sizeof(dir), "/tmp", "tcpdoctor-watch", &err) < 0)
 		return cmd_fail(ctx, TD_EXIT_CANTCREAT, "cannot make a directory for the state file: %s",
-		    strerror(errno));
+		    err.msg);
 	snprintf(state, sizeof(state), "%s/state.json", dir);
 	co.state_file = state;
 
@@ -348,9 +354,6 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		next += (int64_t)(interval * 1e9);
 		sleep_until(next);
 	}
-	unlink(state);
-	snprintf(state + strlen(state), sizeof(state) - strlen(state), ".lock");
-	unlink(state);
-	rmdir(dir);
+	safefile_rmdtemp(dir);
 	return status;
 }
