@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "collectors/snapshot.h"
+#include "core/safefile.h"
 
 #define AUDIT_MAX_LINES	4096
 
@@ -79,9 +80,10 @@ read_conf(const char *path, struct conf_file *cf, struct td_err *err)
 	FILE *fp;
 
 	memset(cf, 0, sizeof(*cf));
-	fp = fopen(path, "r");
+	/* A regular file, '-' or the caller's descriptor; never a FIFO by name. */
+	fp = safefile_fopen_input("--audit", path, 0, err);
 	if (fp == NULL)
-		return td_errf(err, errno, "'%s': %s", path, strerror(errno));
+		return -1;
 	cf->kv = calloc(AUDIT_MAX_LINES, sizeof(*cf->kv));
 	if (cf->kv == NULL) {
 		fclose(fp);

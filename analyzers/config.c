@@ -20,6 +20,7 @@
 
 #include "analyzers/analyzer.h"
 #include "collectors/snapshot.h"
+#include "core/safefile.h"
 
 const struct td_threshold_field td_threshold_fields[TD_TH_MAX] = {
 #define X(id, sec, k, d, lo, hi, dc)	[TD_TH_##id] = { .section = sec, .key = k, \
@@ -124,17 +125,19 @@ apply(struct td_config *cfg, const char *where, const char *section,
 int
 config_load(struct td_config *cfg, const char *path, bool must_exist, struct td_err *err)
 {
+	struct td_err sub = { 0 };
 	char line[1024], section[64] = "", where[300];
 	char *s, *eq, *end;
 	unsigned int lineno = 0;
 	FILE *fp;
 	int rc = 0;
 
-	fp = fopen(path, "r");
+	/* A regular file, /dev/null, '-' or the caller's descriptor; never a FIFO by name. */
+	fp = safefile_fopen_input("config", path, 0, &sub);
 	if (fp == NULL) {
-		if (errno == ENOENT && !must_exist)
+		if (sub.code == ENOENT && !must_exist)
 			return 0;
-		return td_errf(err, errno, "config '%s': %s", path, strerror(errno));
+		return td_errf(err, sub.code, "%s", sub.msg);
 	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "core/safefile.h"
 
 #define HIST_MAGIC	"tcpdoctor-state 1"
 
@@ -166,6 +167,7 @@ int
 history_load(struct td_history *h, const char *path, struct td_err *err)
 {
 	char line[512], a[128], b[128], c[128], extra[2];
+	struct td_err sub = { 0 };
 	unsigned int lineno = 0;
 	uint64_t u;
 	int64_t v;
@@ -173,11 +175,12 @@ history_load(struct td_history *h, const char *path, struct td_err *err)
 	FILE *fp;
 
 	memset(h, 0, sizeof(*h));
-	fp = fopen(path, "r");
+	/* Never through a link, never a FIFO or device: a regular file of ours. */
+	fp = safefile_fopen_input("state file", path, SAFEFILE_PRIVATE, &sub);
 	if (fp == NULL) {
-		if (errno == ENOENT)
+		if (sub.code == ENOENT)
 			return 0;
-		return td_errf(err, errno, "state file '%s': %s", path, strerror(errno));
+		return td_errf(err, sub.code, "%s", sub.msg);
 	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
@@ -230,23 +233,14 @@ history_load(struct td_history *h, const char *path, struct td_err *err)
 int
 history_save(struct td_history *h, const char *path, struct td_err *err)
 {
-	char tmp[4096];
+	struct safefile sf;
 	size_t i;
 	FILE *fp;
-	int fd;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return td_errf(err, ENAMETOOLONG, "state file '%s': name too long", path);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return td_errf(err, errno, "state file '%s': cannot create a temporary file: %s",
-		    path, strerror(errno));
-	fp = fdopen(fd, "w");
-	if (fp == NULL) {
-		close(fd);
-		unlink(tmp);
-		return td_errf(err, errno, "state file '%s': %s", path, strerror(errno));
-	}
+	/* Replaced atomically, a regular file of ours (0600 when new), never a link. */
+	if (safefile_create(&sf, "state file", path, SAFEFILE_PRIVATE, 0600, err) < 0)
+		return -1;
+	fp = sf.fp;
 	fprintf(fp, "%s\nboot_id %s\nnetns_ino %" PRIu64 "\nmono_ns %" PRId64 "\ntime_ns %" PRId64 "\n",
 	    HIST_MAGIC, h->boot_id[0] != '\0' ? h->boot_id : "-", h->netns_ino, h->mono_ns, h->time_ns);
 	for (i = 0; i < TD_CTR_MAX; i++)
@@ -256,18 +250,7 @@ history_save(struct td_history *h, const char *path, struct td_err *err)
 		fprintf(fp, "cookie %" PRIx64 " %" PRId64 "\n", h->cookies[i].cookie, h->cookies[i].first_ns);
 	for (i = 0; i < h->ngauges; i++)
 		fprintf(fp, "gauge %s %" PRId64 "\n", h->gauges[i].key, h->gauges[i].value);
-	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0 || ferror(fp)) {
-		td_errf(err, errno, "state file '%s': write failed: %s", path, strerror(errno));
-		fclose(fp);
-		unlink(tmp);
-		return -1;
-	}
-	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-		td_errf(err, errno, "state file '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return safefile_commit(&sf, err);
 }
 
 int
@@ -278,11 +261,18 @@ history_lock(const char *path, unsigned int timeout_s, struct td_err *err)
 	unsigned int i;
 	int fd;
 
+	/*
+	 * The state file is judged before its lock is created: a device, FIFO,
+	 * directory or link named as state file gets no NAME.lock beside it.
+	 */
+	if (safefile_check("state file", path, SAFEFILE_PRIVATE, err) < 0)
+		return -1;
 	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock))
 		return td_errf(err, ENAMETOOLONG, "state file '%s': name too long", path);
-	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* O_NOFOLLOW|O_NONBLOCK, then fstat: a planted link or FIFO is refused. */
+	fd = safefile_open_private("state file lock", lock, 0600, err);
 	if (fd < 0)
-		return td_errf(err, errno, "state file lock '%s': %s", lock, strerror(errno));
+		return -1;
 	for (i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
 		if (errno != EWOULDBLOCK || i >= timeout_s * 10) {
 			td_errf(err, errno == EWOULDBLOCK ? EAGAIN : errno,

@@ -26,6 +26,7 @@
 #include "cmd/exit.h"
 #include "cmd/findings.h"
 #include "collectors/source.h"
+#include "core/safefile.h"
 
 /* Write the report with the chosen renderer to fp. */
 static int
@@ -43,35 +44,27 @@ render(FILE *fp, enum td_format fmt, const struct check_report *r)
 	}
 }
 
-/* Write to path through a temporary file in the same directory and rename(). */
+/*
+ * Write the report to path by the rules of core/safefile.h: a missing path
+ * or a regular file is replaced atomically (a new one gets 0644, since
+ * node_exporter's textfile collector often runs as another user; an old
+ * one keeps its owner and mode), a device or a FIFO is written through.
+ */
 static int
 render_file(struct td_ctx *ctx, const char *path, enum td_format fmt, const struct check_report *r)
 {
-	char tmp[4096];
-	FILE *fp;
-	int fd;
+	struct td_err err = { 0 };
+	struct safefile sf;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': name too long", path);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
-	fchmod(fd, 0644);
-	fp = fdopen(fd, "w");
-	if (fp == NULL) {
-		close(fd);
-		unlink(tmp);
-		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
+	if (safefile_create(&sf, "output", path, 0, 0644, &err) < 0)
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "%s", err.msg);
+	/* A failed write is reported by safefile_commit(), naming the file. */
+	if (render(sf.fp, fmt, r) < 0 && sf.werr == 0) {
+		safefile_abort(&sf);
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': cannot render the report", path);
 	}
-	if (render(fp, fmt, r) < 0 || fflush(fp) != 0 || fsync(fd) != 0) {
-		fclose(fp);
-		unlink(tmp);
-		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': write failed: %s", path, strerror(errno));
-	}
-	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': %s", path, strerror(errno));
-	}
+	if (safefile_commit(&sf, &err) < 0)
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "%s", err.msg);
 	return 0;
 }
 

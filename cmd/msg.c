@@ -13,6 +13,7 @@
 
 #include "cmd/exit.h"
 #include "collectors/snapshot.h"
+#include "core/safefile.h"
 
 static void
 vmsg(const struct td_ctx *ctx, const char *kind, const char *fmt, va_list ap)
@@ -79,6 +80,7 @@ cmd_status_for(int code)
 		return TD_EXIT_DATAERR;
 	case ENOENT:
 	case EISDIR:
+	case SAFEFILE_EKIND:	/* a FIFO, device or link where a file was asked for */
 		return TD_EXIT_NOINPUT;
 	case ENXIO:
 	case ESRCH:

@@ -23,6 +23,7 @@
 #include "collectors/source.h"
 #include "collectors/snapshot.h"
 #include "tcp/sim.h"
+#include "core/safefile.h"
 
 #define SCRIPT_MAX	(1 << 20)
 #define MAX_ISN		4096
@@ -575,9 +576,11 @@ read_file(struct td_ctx *ctx, const char *path, char **text)
 	size_t n;
 	char *buf;
 
-	if ((fp = fopen(path, "r")) == NULL)
-		return cmd_fail(ctx, errno == ENOENT ? TD_EXIT_NOINPUT : TD_EXIT_NOINPUT,
-		    "cannot open '%s': %s", path, strerror(errno));
+	struct td_err err = { 0 };
+
+	/* A regular file, '-' or the caller's descriptor; never a FIFO by name. */
+	if ((fp = safefile_fopen_input("-f", path, 0, &err)) == NULL)
+		return cmd_fail(ctx, TD_EXIT_NOINPUT, "%s", err.msg);
 	if ((buf = malloc(SCRIPT_MAX + 1)) == NULL) {
 		fclose(fp);
 		return cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");

@@ -2,23 +2,20 @@
 /*
  * `tcpdoctor snapshot [-o FILE]`: the whole snapshot (header, counters,
  * sysctls, every socket) as one JSON document, streamed socket by socket.
- * With -o the document goes to a temporary file in the same directory
- * that is renamed over FILE once complete, so a reader never sees half.
+ * With -o it is written by the rules of core/safefile.h: a missing path or
+ * a regular file is replaced atomically (a reader never sees half, a full
+ * disk leaves the old file), a device or a FIFO is written through.
  */
-#include <sys/stat.h>
-
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "collectors/snapfile.h"
 #include "collectors/source.h"
+#include "core/safefile.h"
 
 int
 cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
@@ -32,10 +29,11 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 	struct td_snapshot snap;
 	struct td_source src;
 	struct td_err err = { 0 };
+	struct safefile sf;
 	const char *out = NULL;
-	char tmp[PATH_MAX];
 	FILE *fp = ctx->out;
-	int ch, fd, status = TD_EXIT_OK;
+	bool failed = false;
+	int ch, status = TD_EXIT_OK;
 
 	while ((ch = cmd_getopt(ctx, argc, argv, "o:", opts, &status)) != -1) {
 		switch (ch) {
@@ -60,41 +58,34 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 		return cmd_fail_err(ctx, &err);
 	}
 	if (out != NULL) {
-		if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", out) >= (int)sizeof(tmp)) {
+		/* 0600 when new: a snapshot names every process that owns a socket. */
+		if (safefile_create(&sf, "output", out, 0, 0600, &err) < 0) {
 			source_close(&src);
-			return cmd_fail(ctx, TD_EXIT_CANTCREAT, "-o '%s': path too long", out);
+			return cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
 		}
-		fd = mkstemp(tmp);
-		if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
-			status = cmd_fail(ctx, TD_EXIT_CANTCREAT, "-o '%s': cannot create %s: %s",
-			    out, tmp, strerror(errno));
-			source_close(&src);
-			return status;
-		}
-		fchmod(fd, 0644);
+		fp = sf.fp;
 	}
 	if (snapfile_begin(&w, fp, &snap, "snapshot", &err) < 0 ||
 	    source_walk(&src, snapfile_put_sock, &w, &err) < 0 ||
-	    snapfile_end(&w, &err) < 0) {
-		/* To stdout: a reader that went away ends the walk quietly. */
-		if (out == NULL && ferror(fp))
-			status = cmd_fail_write(ctx, TD_EXIT_OSERR, err.code);
-		else
-			status = cmd_fail_err(ctx, &err);
-	}
+	    snapfile_end(&w, &err) < 0)
+		failed = true;
 	source_close(&src);
-	if (out != NULL) {
-		if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
-			if (status == TD_EXIT_OK)
-				status = cmd_fail(ctx, TD_EXIT_CANTCREAT, "-o '%s': writing: %s", out,
-				    strerror(errno));
-		}
-		fclose(fp);
-		if (status == TD_EXIT_OK && rename(tmp, out) < 0)
-			status = cmd_fail(ctx, TD_EXIT_CANTCREAT, "-o '%s': rename: %s", out,
-			    strerror(errno));
-		if (status != TD_EXIT_OK)
-			unlink(tmp);
+	if (out == NULL) {
+		if (!failed)
+			return TD_EXIT_OK;
+		/* To stdout: a reader that went away ends the walk quietly. */
+		if (ferror(fp))
+			return cmd_fail_write(ctx, TD_EXIT_OSERR, err.code);
+		return cmd_fail_err(ctx, &err);
 	}
-	return status;
+	if (failed && sf.werr == 0) {
+		/* Collection failed: the old file stays as it was. */
+		safefile_abort(&sf);
+		return cmd_fail_err(ctx, &err);
+	}
+	/* A failed write (ENOSPC) is reported here, naming the file. */
+	memset(&err, 0, sizeof(err));
+	if (safefile_commit(&sf, &err) < 0)
+		return cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
+	return TD_EXIT_OK;
 }

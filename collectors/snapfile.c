@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "collectors/sockdiag.h"
+#include "core/safefile.h"
 
 /* One socket object in a file is far below this; more is garbage. */
 #define SNAP_ELEM_MAX	(1 << 20)
@@ -582,7 +583,7 @@ snapfile_header_from_json(const json_t *o, struct td_snapshot *snap, struct td_e
 static int
 write_err(struct td_err *err)
 {
-	return td_errf(err, errno != 0 ? errno : EIO, "snapshot: write failed: %s",
+	return td_errf(err, errno != 0 ? errno : EIO, "write failed: %s",
 	    strerror(errno != 0 ? errno : EIO));
 }
 
@@ -1044,9 +1045,16 @@ snapfile_open(const char *path, struct td_snapshot *snap, struct td_err *err)
 		td_errf(err, ENOMEM, "--from '%s': out of memory", path);
 		return NULL;
 	}
-	r->fp = fopen(path, "re");
+	/* A regular file, '-' or the caller's descriptor; never a FIFO by name. */
+	r->fp = safefile_fopen_input("--from", path, 0, err);
 	if (r->fp == NULL) {
-		td_errf(err, errno, "--from '%s': %s", path, strerror(errno));
+		snapfile_close(r);
+		return NULL;
+	}
+	/* The sockets are read after the header, by seeking back (sc_seek). */
+	if (fseek(r->fp, 0, SEEK_CUR) < 0 && errno == ESPIPE) {
+		td_errf(err, SAFEFILE_EKIND, "--from '%s': is a pipe; a snapshot is read twice, "
+		    "so save it to a file first", path);
 		snapfile_close(r);
 		return NULL;
 	}

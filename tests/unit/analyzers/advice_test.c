@@ -135,7 +135,7 @@ START_TEST(test_audit_missing_file)
 	struct td_err err = { 0 };
 
 	ck_assert_int_eq(audit_file(&a, "/nonexistent/sysctl.conf", NULL, &err), -1);
-	ck_assert_str_eq(err.msg, "'/nonexistent/sysctl.conf': No such file or directory");
+	ck_assert_str_eq(err.msg, "--audit '/nonexistent/sysctl.conf': No such file or directory");
 	audit_free(&a);
 }
 END_TEST
