@@ -84,6 +84,7 @@ struct krunner {
 	struct kconn		 conn[TM_KCONN_MAX];
 	struct tm_addr		 kaddr, paddr;
 	uint64_t		 t0, tprev;
+	uint64_t		 tlate;		/* how late the segment at tprev was seen */
 	uint64_t		 seg_timer;	/* set by recv: timer length behind the segment */
 	int			 step;		/* index of the step being played */
 	bool			 model;		/* the trace has no reset events */

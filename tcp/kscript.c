@@ -324,6 +324,7 @@ step_in(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 	norm_str(p.flags, p.seq, p.ack, p.len, p.opts, buf, sizeof(buf));
 	rec(r, now, KR_IN, st->c, "%s", buf);
 	r->tprev = now;
+	r->tlate = 0;
 	return 0;
 }
 
@@ -331,7 +332,14 @@ static int
 step_out(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 {
 	uint64_t dt = (uint64_t)st->ms * MS, want = r->tprev + dt, ts;
-	uint64_t lo = want - (tolerance(dt) < want ? tolerance(dt) : want);
+	/*
+	 * The early bound counts from when the previous segment was due, not
+	 * when it was read: the kernel's timers run from its own clock, and a
+	 * read delayed by load must not make the next, punctual, segment look
+	 * early.
+	 */
+	uint64_t early = tolerance(dt) + r->tlate;
+	uint64_t lo = want - (early < want ? early : want);
 	uint64_t hi = want + tolerance(dt) + wheel_slack(dt);
 	struct tm_seg s;
 	struct pseg e, p;
@@ -347,10 +355,12 @@ step_out(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 	if (n == 0) {
 		rec(r, hi, KR_CHECK, st->c, "missing: %s", exp);
 		r->tprev = want;
+		r->tlate = 0;
 		return fail(r, "c%d: expected '%s' at +%.3fs (%d ms after the previous step), nothing came by +%.3fs",
 		    st->c, st->seg, rel_s(r, want), st->ms, rel_s(r, hi));
 	}
 	stack_norm(r, c, &s, ts, &p);
+	r->tlate = ts > want ? ts - want : 0;
 	r->tprev = ts;
 	norm_str(p.flags, p.seq, p.ack, p.len, p.opts, got, sizeof(got));
 	if (e.any_seq && r->run->nrec > 0) {
@@ -439,6 +449,7 @@ step_app(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 		}
 	}
 	r->tprev = r->ops->now(r);
+	r->tlate = 0;
 	return 0;
 }
 
@@ -474,6 +485,7 @@ step_ss(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 		fail(r, "c%d: %s timer has %u ms left at +%.3fs, expected %ld ms", st->c, got,
 		    ss.timer_ms, rel_s(r, now), st->n);
 	r->tprev = r->ops->now(r);
+	r->tlate = 0;
 	return 0;
 }
 
@@ -504,6 +516,7 @@ step_isn_clock(struct krunner *r, const struct tm_kstep *st)
 		    rate, (double)dt / 1e9);
 	}
 	r->tprev = r->ops->now(r);
+	r->tlate = 0;
 	return 0;
 }
 
@@ -525,6 +538,7 @@ step_nstat(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 			fail(r, "%s rose by %llu, expected %ld", st->s1, (unsigned long long)v, st->n);
 	}
 	r->tprev = r->ops->now(r);
+	r->tlate = 0;
 	return 0;
 }
 
@@ -647,6 +661,7 @@ krunner_run(struct krunner *r, struct td_err *err)
 	int n;
 
 	r->t0 = r->tprev = r->ops->now(r);
+	r->tlate = 0;
 	for (st = r->scen->steps; st->op != KS_END; st++, r->step++) {
 		if (st->c >= TM_KCONN_MAX)
 			return td_errf(err, EINVAL, "scenario %s: connection %d out of range",
@@ -667,6 +682,7 @@ krunner_run(struct krunner *r, struct td_err *err)
 			if (step_quiet(r, until, "during expected silence", err) < 0)
 				return -1;
 			r->tprev = until;
+			r->tlate = 0;
 			break;
 		case KS_SS:
 			if (step_ss(r, st, err) < 0)
