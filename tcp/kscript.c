@@ -63,6 +63,7 @@ rec(struct krunner *r, uint64_t t, enum tm_krec_kind kind, int c, const char *fm
 	e->t_ns = t >= r->t0 ? t - r->t0 : 0;
 	e->dt_ns = t >= r->tprev ? t - r->tprev : 0;
 	e->timer_ns = kind == KR_OUT ? r->seg_timer : 0;
+	e->slack_ns = kind == KR_OUT ? r->tlate : 0;
 	e->kind = kind;
 	e->step = kind == KR_TRACE ? -1 : r->step;
 	e->c = c;
@@ -814,7 +815,12 @@ same(const struct tm_krec *k, const struct tm_krec *m)
 		return true;
 	t = m->timer_ns > m->dt_ns ? m->timer_ns : m->dt_ns;
 	d = (int64_t)k->dt_ns - (int64_t)m->dt_ns;
-	return d <= (int64_t)(tolerance(t) + wheel_slack(t)) && -d <= (int64_t)tolerance(t);
+	/*
+	 * A timer's segment can look early in the kernel's run by the time its
+	 * previous steps took (anchor_instant()); never late for that reason.
+	 */
+	return d <= (int64_t)(tolerance(t) + wheel_slack(t)) &&
+	    -d <= (int64_t)(tolerance(t) + k->slack_ns);
 }
 
 static void

@@ -97,6 +97,7 @@ struct tm_krec {
 	uint64_t	 t_ns;		/* since the run started */
 	uint64_t	 dt_ns;		/* since the previous step */
 	uint64_t	 timer_ns;	/* model: length of the timer that sent it, 0 if none */
+	uint64_t	 slack_ns;	/* kernel: time the steps before took, not in the script */
 	enum tm_krec_kind kind;
 	int		 step;		/* index of the step that made it; -1: the trace */
 	int		 c;
