@@ -83,22 +83,25 @@ dur_json(tm_time t)
 static const struct {
 	enum tm_state	 st;
 	const char	*knobs, *scenarios;
+	const char	*man;		/* the section of tcpdoctor-tcp(7) */
 } state_refs[] = {
 	{ TM_ESTABLISHED, "tcp_keepalive_time tcp_keepalive_intvl tcp_keepalive_probes tcp_retries2",
-	  "handshake keepalive-dead-peer" },
-	{ TM_SYN_SENT, "tcp_syn_retries tcp_syn_linear_timeouts", "lost-syn simultaneous-open" },
+	  "handshake keepalive-dead-peer", "KEEPALIVE AND DEAD PEERS" },
+	{ TM_SYN_SENT, "tcp_syn_retries tcp_syn_linear_timeouts", "lost-syn simultaneous-open",
+	  "SYN AND SYN-ACK RETRANSMISSION" },
 	{ TM_SYN_RECV, "tcp_synack_retries tcp_syncookies tcp_max_syn_backlog somaxconn",
-	  "lost-synack lost-third-ack syn-flood" },
-	{ TM_NEW_SYN_RECV, "tcp_synack_retries tcp_syncookies", "lost-synack syn-flood" },
-	{ TM_FIN_WAIT1, "tcp_orphan_retries tcp_retries2", "active-close simultaneous-close" },
-	{ TM_FIN_WAIT2, "tcp_fin_timeout", "fin-wait-2-orphan close-wait-leak" },
+	  "lost-synack lost-third-ack syn-flood", "SYN QUEUE AND ACCEPT QUEUE" },
+	{ TM_NEW_SYN_RECV, "tcp_synack_retries tcp_syncookies", "lost-synack syn-flood", "STATES AND OBJECTS" },
+	{ TM_FIN_WAIT1, "tcp_orphan_retries tcp_retries2", "active-close simultaneous-close", "CLOSING" },
+	{ TM_FIN_WAIT2, "tcp_fin_timeout", "fin-wait-2-orphan close-wait-leak", "FIN_WAIT2 AND ORPHANS" },
 	{ TM_TIME_WAIT, "tcp_max_tw_buckets tcp_tw_reuse tcp_rfc1337",
-	  "active-close lost-last-ack rst-in-time-wait syn-in-time-wait old-duplicate" },
-	{ TM_CLOSE, "", "close-with-unread-data" },
-	{ TM_CLOSE_WAIT, "", "close-wait-leak passive-close" },
-	{ TM_LAST_ACK, "tcp_orphan_retries", "passive-close lost-last-ack" },
-	{ TM_LISTEN, "somaxconn tcp_abort_on_overflow tcp_syncookies", "accept-queue-full syn-flood" },
-	{ TM_CLOSING, "tcp_orphan_retries", "simultaneous-close" },
+	  "active-close lost-last-ack rst-in-time-wait syn-in-time-wait old-duplicate", "TIME_WAIT" },
+	{ TM_CLOSE, "", "close-with-unread-data", "STATES AND OBJECTS" },
+	{ TM_CLOSE_WAIT, "", "close-wait-leak passive-close", "CLOSING" },
+	{ TM_LAST_ACK, "tcp_orphan_retries", "passive-close lost-last-ack", "CLOSING" },
+	{ TM_LISTEN, "somaxconn tcp_abort_on_overflow tcp_syncookies", "accept-queue-full syn-flood",
+	  "SYN QUEUE AND ACCEPT QUEUE" },
+	{ TM_CLOSING, "tcp_orphan_retries", "simultaneous-close", "CLOSING" },
 };
 
 static bool
@@ -194,7 +197,9 @@ state_show(struct explain *ex, const char *topic)
 			if (state_refs[i].knobs[0])
 				fprintf(out, "  knobs:      %s (tcpdoctor explain KNOB)\n", state_refs[i].knobs);
 			fprintf(out, "  see it:     tcpdoctor sim %s\n", state_refs[i].scenarios);
+			fprintf(out, "  read:       tcpdoctor-tcp(7) %s\n", state_refs[i].man);
 		}
+		json_object_set_new(ex->doc, "man", json_pack("s+", "tcpdoctor-tcp(7) ", state_refs[i].man));
 		json_object_set_new(ex->doc, "knobs", json_string(state_refs[i].knobs));
 		json_object_set_new(ex->doc, "scenarios", json_string(state_refs[i].scenarios));
 	}
@@ -675,7 +680,7 @@ static const struct question questions[] = {
 	  "net/ipv4/tcp_minisocks.c; reqsk_timer_handler() in net/ipv4/inet_connection_sock.c; "
 	  "tcp_rcv_synsent_state_process() for the client",
 	  "tcp_syn_retries tcp_synack_retries",
-	  "tcpdoctor-tcp(7), HANDSHAKE; tcpdoctor sim handshake, two-way-handshake, "
+	  "tcpdoctor-tcp(7) HANDSHAKE; tcpdoctor sim handshake, two-way-handshake, "
 	  "lost-third-ack, simultaneous-open", handshake_live },
 	{ "isn", "initial-sequence-number sequence-number iss",
 	  "the initial sequence number (ISN): fixed, a counter, or random?",
@@ -690,7 +695,7 @@ static const struct question questions[] = {
 	  "net/core/secure_seq.c secure_tcp_seq() (secure_tcp_seq_and_ts_off() in newer kernels) "
 	  "and seq_scale(); tcp_v4_init_seq() in net/ipv4/tcp_ipv4.c; tcp_conn_request() "
 	  "(tcp_tw_isn) in net/ipv4/tcp_input.c",
-	  "", "tcpdoctor-tcp(7), INITIAL SEQUENCE NUMBER; tcpdoctor sim syn-in-time-wait", isn_live },
+	  "", "tcpdoctor-tcp(7) INITIAL SEQUENCE NUMBER; tcpdoctor sim syn-in-time-wait", isn_live },
 	{ "msl", "2msl time-wait-length timewait-length",
 	  "MSL and 2MSL: how long TIME_WAIT lasts on Linux",
 	  "TIME_WAIT lasts 2 x MSL and each implementation sets its MSL (the seed article); "
@@ -708,7 +713,7 @@ static const struct question questions[] = {
 	  "tcp_timewait_state_process() in net/ipv4/tcp_minisocks.c; inet_twsk_schedule() and "
 	  "inet_twsk_reschedule() in net/ipv4/inet_timewait_sock.c",
 	  "tcp_fin_timeout (FIN_WAIT2 only) tcp_tw_reuse tcp_rfc1337 tcp_max_tw_buckets",
-	  "tcpdoctor-tcp(7), TIME_WAIT; tcpdoctor explain TIME_WAIT; tcpdoctor sim active-close "
+	  "tcpdoctor-tcp(7) TIME_WAIT; tcpdoctor explain TIME_WAIT; tcpdoctor sim active-close "
 	  "lost-last-ack", msl_live },
 	{ "syncookies", "syn-cookies syncookie syn-cookie",
 	  "SYN cookies: how they work, when they are sent, what they cost",
@@ -732,7 +737,7 @@ static const struct question questions[] = {
 	  "cookie_v4_init_sequence(), cookie_v4_check() and cookie_init_timestamp() in "
 	  "net/ipv4/syncookies.c (msstab)",
 	  "tcp_syncookies somaxconn tcp_max_syn_backlog tcp_timestamps",
-	  "tcpdoctor-tcp(7), SYN COOKIES; tcpdoctor sim syn-flood (--set tcp_syncookies=0 to "
+	  "tcpdoctor-tcp(7) SYN COOKIES; tcpdoctor sim syn-flood (--set tcp_syncookies=0 to "
 	  "compare); the counters SyncookiesSent, SyncookiesRecv, SyncookiesFailed, "
 	  "TCPReqQFullDoCookies, TCPReqQFullDrop; the kernel log line \"Possible SYN flooding on "
 	  "port ... Sending cookies.\"", syncookies_live },
@@ -751,7 +756,7 @@ static const struct question questions[] = {
 	  "net/ipv4/inet_timewait_sock.c (the tw_sock_TCP cache); struct tcp_timewait_sock in "
 	  "include/linux/tcp.h",
 	  "tcp_max_tw_buckets ip_local_port_range tcp_tw_reuse",
-	  "tcpdoctor-tcp(7), TIME_WAIT; tcpdoctor check (the time_wait findings)", tw_cost_live },
+	  "tcpdoctor-tcp(7) TIME_WAIT; tcpdoctor check (the time_wait findings)", tw_cost_live },
 };
 
 static const struct question *

@@ -30,14 +30,41 @@
 #include "tcp/kscript.h"
 #include "tcp/tm.h"
 
+/*
+ * Where users read what a scenario expects: "T1" and "E1" are sequences of
+ * the section OBSERVED SEQUENCES of tcpdoctor-tcp(7); "B16" and the like
+ * are behaviour rows, each explained in a section of its own.
+ */
+static void
+kscen_cite(const struct tm_kscen *sc, char *buf, size_t len)
+{
+	static const struct { const char *src, *section; } rows[] = {
+		{ "B12", "RESETS" }, { "B16", "HANDSHAKE" }, { "B17", "KEEPALIVE AND DEAD PEERS" },
+		{ "B18", "RESETS" }, { "B19", "STATES AND OBJECTS" }, { "B24", "SYN AND SYN-ACK RETRANSMISSION" },
+		{ "B25", "SYN AND SYN-ACK RETRANSMISSION" }, { "B26", "SYN AND SYN-ACK RETRANSMISSION" },
+		{ "B28", "TIMERS" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (strcmp(sc->source, rows[i].src) == 0) {
+			snprintf(buf, len, "tcpdoctor-tcp(7) %s", rows[i].section);
+			return;
+		}
+	snprintf(buf, len, "tcpdoctor-tcp(7) OBSERVED SEQUENCES, %s", sc->source);
+}
+
 static void
 list_kscens(FILE *fp)
 {
 	const struct tm_kscen *sc;
+	char cite[96];
 
-	fprintf(fp, "scenarios for --against-kernel (KERNEL-FACTS reference, what it shows):\n");
-	for (sc = tm_kscens; sc->name != NULL; sc++)
-		fprintf(fp, "  %-22s %-4s %s\n", sc->name, sc->source, sc->summary);
+	fprintf(fp, "scenarios for --against-kernel (what it shows, where tcpdoctor-tcp(7) explains it):\n");
+	for (sc = tm_kscens; sc->name != NULL; sc++) {
+		kscen_cite(sc, cite, sizeof(cite));
+		fprintf(fp, "  %-22s %s (%s)\n", sc->name, sc->summary, cite);
+	}
 }
 
 /* The child: both legs in a new namespace.  Exit 0 agree, 1 differ, else a sysexits value. */
@@ -48,6 +75,7 @@ child(struct td_ctx *ctx, const struct tm_kscen *sc, struct tm_krun *run)
 	struct td_err err = { 0 };
 	struct tm_krun mrun = { 0 };
 	struct utsname u;
+	char cite[96];
 	int ret, diffs;
 
 	/* Any terminating signal removes the tracefs instance, then ends the child. */
@@ -62,17 +90,18 @@ child(struct td_ctx *ctx, const struct tm_kscen *sc, struct tm_krun *run)
 		tm_krun_free(&mrun);
 		return cmd_fail_err(ctx, &err);
 	}
-	fprintf(ctx->out, "scenario %s (%s): %s\n", sc->name, sc->source, sc->summary);
+	kscen_cite(sc, cite, sizeof(cite));
+	fprintf(ctx->out, "scenario %s: %s (%s)\n", sc->name, sc->summary, cite);
 	if (uname(&u) == 0)
 		fprintf(ctx->out, "kernel   %s %s, in a throwaway namespace over TUN, %s\n", u.sysname,
 		    u.release, run->family == AF_INET6 ? "IPv6" : "IPv4");
 	fprintf(ctx->out, "model    profile linux from the namespace's sysctls\n\n");
 	diffs = tm_krun_compare(run, &mrun, ctx->out);
 	if (run->failed)
-		fprintf(ctx->out, "\nkernel: differs from the scenario's expectation (KERNEL-FACTS %s): %s\n",
-		    sc->source, run->why);
+		fprintf(ctx->out, "\nkernel: differs from the scenario's expectation (%s): %s\n",
+		    cite, run->why);
 	else
-		fprintf(ctx->out, "\nkernel: as the scenario expects (KERNEL-FACTS %s)\n", sc->source);
+		fprintf(ctx->out, "\nkernel: as the scenario expects (%s)\n", cite);
 	if (diffs == 0)
 		fprintf(ctx->out, "model:  agrees with the kernel\n");
 	else

@@ -3,9 +3,9 @@
  * The named scenarios of `tcpdoctor sim`.  Each is a script (format in
  * tcp/sim.h) that answers one question of the seed article
  * (shared/seed/, a popular Chinese write-up on the handshake and the close)
- * with what Linux really does; `verified` names the KERNEL-FACTS rows and
- * lab sequences the run was checked against (tests/golden/sim/ holds the
- * reviewed event logs, tests/unit/tcp/sim_test.c the Part C timings).
+ * with what Linux really does; `verified` names the tcpdoctor-tcp(7)
+ * sections and observed sequences the run was checked against (tests/golden/sim/ holds the
+ * reviewed event logs, tests/unit/tcp/sim_test.c the observed timings).
  *
  * Variants are runs with --set: syn-flood with tcp_syncookies=0,
  * lost-last-ack with tcp_max_tw_buckets=0 (TIME_WAIT skipped),
@@ -37,7 +37,7 @@ static const struct tm_scenario scenarios[] = {
 	  "SYN; a 3rd ACK arriving while full is dropped too, the request is marked acked and its "
 	  "SYN-ACK retransmitted, so the client's answer completes it once accept() made room.  "
 	  "No RST, unless tcp_abort_on_overflow=1 (then the 3rd ACK gets one).",
-	  "Part B #8; Part C E4 (listen(1), SYN retransmitted 1 s apart) and T2 (3rd ACK dropped, "
+	  "tcpdoctor-tcp(7) SYN QUEUE AND ACCEPT QUEUE; observed E4 (listen(1), SYN retransmitted 1 s apart) and T2 (3rd ACK dropped, "
 	  "completed by the ACK to a SYN-ACK retransmission; abort_on_overflow=1 -> R seq=SEG.ACK)",
 	  HOSTS
 	  "at 0 server listen 80 backlog 1 as L\n"
@@ -58,7 +58,7 @@ static const struct tm_scenario scenarios[] = {
 	  "socket in the FIN_WAIT2 substate: the tracepoint shows FIN_WAIT2 -> CLOSE.  The peer's "
 	  "FIN turns it into real TIME_WAIT, which lasts a fixed 60 s on Linux (TCP_TIMEWAIT_LEN, "
 	  "not 2 x MSL = 4 min, and not tcp_fin_timeout).  TIME_WAIT never appears in the trace.",
-	  "Part B #1, #2, #3; Part C E1 (trace order, ss timer 59 s), E5 (gone after 60 s + slack)",
+	  "tcpdoctor-tcp(7) TIME_WAIT, FIN_WAIT2 AND ORPHANS; observed E1 (trace order, ss timer 59 s), E5 (gone after 60 s + slack)",
 	  HOSTS OPEN
 	  "at 0.5 client send c 100\n"
 	  "at 0.6 server recv s\n"
@@ -73,8 +73,7 @@ static const struct tm_scenario scenarios[] = {
 	  "closes it or exits.  The peer's orphaned FIN_WAIT2 gives up silently after "
 	  "tcp_fin_timeout (60 s); a later send() from the leaking side then meets no socket and "
 	  "gets an RST (CLOSE_WAIT -> CLOSE, EPIPE on the next send).  No sysctl fixes the leak.",
-	  "Part B #3; Part C E2 (server send after the peer's FIN_WAIT2 expired -> RST, then EPIPE); "
-	  "Part A S4",
+	  "tcpdoctor-tcp(7) FIN_WAIT2 AND ORPHANS; observed E2 (server send after the peer's FIN_WAIT2 expired -> RST, then EPIPE)",
 	  HOSTS OPEN
 	  "at 1 client close c\n"
 	  "at 100 server send s 10\n"
@@ -85,7 +84,7 @@ static const struct tm_scenario scenarios[] = {
 	  "No: if received data was never read, close() discards it and sends RST|ACK instead of "
 	  "a FIN (RFC 2525 2.17, TCPAbortOnClose); the socket goes straight to CLOSE and the peer "
 	  "gets ECONNRESET.  Closing a listener likewise resets its unaccepted children.",
-	  "Part B #18; Part C E4 (listener close: tcp_send_reset reason=TCP_STATE)",
+	  "tcpdoctor-tcp(7) RESETS; observed E4 (listener close: tcp_send_reset reason=TCP_STATE)",
 	  HOSTS OPEN
 	  "at 0.5 client send c 100\n"
 	  "at 1 server close s\n"
@@ -97,7 +96,7 @@ static const struct tm_scenario scenarios[] = {
 	  "Linux sends the data on the segment that acknowledges the SYN-ACK, and the server "
 	  "queues it together with completing the handshake (the child is ESTABLISHED with 100 "
 	  "bytes in its receive queue).  The SYN itself carries data only with TCP Fast Open.",
-	  "Part B #16; Part C T2 (SYN/ACK + 15 data bytes, ACKed ack=1016, Recv-Q 15)",
+	  "tcpdoctor-tcp(7) HANDSHAKE; observed T2 (SYN/ACK + 15 data bytes, ACKed ack=1016, Recv-Q 15)",
 	  HOSTS
 	  "at 0 server listen 80 as L\n"
 	  "at 0.1 client connect server:80 from 40000 as c\n"
@@ -111,7 +110,7 @@ static const struct tm_scenario scenarios[] = {
 	  "close() (trace FIN_WAIT2 -> FIN_WAIT2, FIN_WAIT2 -> CLOSE) a timewait socket in the "
 	  "FIN_WAIT2 substate waits max(tcp_fin_timeout, 3.5 RTO) and then disappears silently; "
 	  "the peer's next segment gets an RST.  tcp_fin_timeout does not change TIME_WAIT.",
-	  "Part B #3, #22; Part C E2 (tcp_fin_timeout=3: non-orphan stays, orphan gone ~3 s after "
+	  "tcpdoctor-tcp(7) FIN_WAIT2 AND ORPHANS, WHAT SS AND THE TRACEPOINT SHOW; observed E2 (tcp_fin_timeout=3: non-orphan stays, orphan gone ~3 s after "
 	  "close(), server send -> RST, then EPIPE)",
 	  HOSTS
 	  "set tcp_fin_timeout=3\n"
@@ -127,7 +126,7 @@ static const struct tm_scenario scenarios[] = {
 	  "SYN-RECV; the tracepoint never sees it) and a SYN-ACK; the 3rd ACK turns the request "
 	  "into a full socket that is born in SYN_RECV and becomes ESTABLISHED at once (trace "
 	  "LISTEN -> SYN_RECV -> ESTABLISHED) and waits in the accept queue until accept().",
-	  "Part B #4; F21; Part C E1 (trace), T7 (client side)",
+	  "tcpdoctor-tcp(7) HANDSHAKE, WHAT SS AND THE TRACEPOINT SHOW; observed E1 (trace), T7 (client side)",
 	  HOSTS OPEN },
 	{ "keepalive-dead-peer",
 	  "如果已经建立了连接，但是客户端突然出现故障了怎么办?",
@@ -136,7 +135,7 @@ static const struct tm_scenario scenarios[] = {
 	  "(tcp_keepalive_time), every 75 s (tcp_keepalive_intvl), 9 times (tcp_keepalive_probes, "
 	  "not 10); a probe is an ACK with seq SND.UNA-1 and no data.  After the last unanswered "
 	  "probe Linux sends an RST and the application gets ETIMEDOUT: dead after 7875 s.",
-	  "Part B #17; Part C T4 (probes 1 s apart with KEEPIDLE/INTVL 1, KEEPCNT 3; RST at the "
+	  "tcpdoctor-tcp(7) KEEPALIVE AND DEAD PEERS; observed T4 (probes 1 s apart with KEEPIDLE/INTVL 1, KEEPCNT 3; RST at the "
 	  "4th interval; SO_ERROR 110)",
 	  HOSTS OPEN
 	  "at 1 client setsockopt c keepalive 1\n"
@@ -150,7 +149,7 @@ static const struct tm_scenario scenarios[] = {
 	  "TIME_WAIT socket ACKs it again and re-arms its 60 s timer.  Without TIME_WAIT (here "
 	  "with --set tcp_max_tw_buckets=0, TCPTimeWaitOverflow) the retransmitted FIN finds no "
 	  "socket and is answered with an RST: the peer's close ends in an error.",
-	  "Part B #1; Part C T3 (retransmitted FIN re-ACKed, timer 57 s -> 59 s); Part A S6",
+	  "tcpdoctor-tcp(7) TIME_WAIT; observed T3 (retransmitted FIN re-ACKed, timer 57 s -> 59 s)",
 	  HOSTS OPEN
 	  "fault drop client>server flags A bare nth 2\n"
 	  "at 1 client close c\n"
@@ -162,7 +161,7 @@ static const struct tm_scenario scenarios[] = {
 	  "then the RTO doubles: SYNs at 0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67 s and ETIMEDOUT at "
 	  "131 s (tcp_syn_retries=6 plus the 4 linear ones), not 180 s and not 127 s.  No RST "
 	  "is sent.",
-	  "Part B #7; Part C T7 (retransmits at 1.02, 2.05, 3.07, 4.10, 5.12, 7.14, 11.36 s)",
+	  "tcpdoctor-tcp(7) SYN AND SYN-ACK RETRANSMISSION; observed T7 (retransmits at 1.02, 2.05, 3.07, 4.10, 5.12, 7.14, 11.36 s)",
 	  HOSTS
 	  "fault drop client>server flags S\n"
 	  "at 0 server listen 80 as L\n"
@@ -173,7 +172,7 @@ static const struct tm_scenario scenarios[] = {
 	  "The request socket retransmits its SYN-ACK at 1, 3, 7, 15 and 31 s "
 	  "(tcp_synack_retries=5, doubling from 1 s) and is dropped silently at 63 s: no RST.  A "
 	  "late ACK from the client then finds no socket and gets an RST.",
-	  "Part B #5, #6; Part C T1 (SYN-ACK at 0, 1.02, 3.04, 7.07, 15.27, 31.39; gone at 66 s, no RST)",
+	  "tcpdoctor-tcp(7) SYN AND SYN-ACK RETRANSMISSION; observed T1 (SYN-ACK at 0, 1.02, 3.04, 7.07, 15.27, 31.39; gone at 66 s, no RST)",
 	  HOSTS
 	  "at 0 server listen 80 as L\n"
 	  "at 0 inject 198.18.0.9:20001>server:80 S seq 1000\n" },
@@ -185,7 +184,7 @@ static const struct tm_scenario scenarios[] = {
 	  "that ACK completes the handshake; any ACK-bearing segment, usually the first data, "
 	  "would too.  If every ACK were lost, the request would be dropped silently after 63 s, "
 	  "not reset: the article's 'RST on timeout' is wrong.",
-	  "Part B #16, #6; Part C T1, T2",
+	  "tcpdoctor-tcp(7) HANDSHAKE, SYN AND SYN-ACK RETRANSMISSION; observed T1, T2",
 	  HOSTS
 	  "fault drop client>server flags A bare nth 1\n"
 	  "at 0 server listen 80 as L\n"
@@ -200,7 +199,7 @@ static const struct tm_scenario scenarios[] = {
 	  "and, with tcp_tw_reuse=1 (timestamps on), lets a client reuse the tuple after 1 s: the "
 	  "new ISN starts above the old sequence space (tw_snd_nxt + 65537) and PAWS rejects the "
 	  "old segment's timestamp, so the duplicate only draws a duplicate ACK.",
-	  "Part B #1, #11, #23; Part C T3 (ISN +65539 relative)",
+	  "tcpdoctor-tcp(7) TIME_WAIT; observed T3 (ISN +65539 relative)",
 	  HOSTS OPEN
 	  "fault dup 20s client>server data nth 1\n"
 	  "at 0.5 client send c 100\n"
@@ -216,7 +215,7 @@ static const struct tm_scenario scenarios[] = {
 	  "the application, which may still send; its close() sends the FIN (LAST_ACK) and the "
 	  "ACK of that FIN ends it (trace ESTABLISHED -> CLOSE_WAIT -> LAST_ACK -> CLOSE).  The "
 	  "active side used shutdown(SHUT_WR): not an orphan, so its FIN_WAIT2 has no timeout.",
-	  "Part B #3; Part C E1 (server trace), E2 (non-orphan FIN_WAIT2 without timer)",
+	  "tcpdoctor-tcp(7) FIN_WAIT2 AND ORPHANS; observed E1 (server trace), E2 (non-orphan FIN_WAIT2 without timer)",
 	  HOSTS OPEN
 	  "at 0.5 client shutdown c wr\n"
 	  "at 2 server send s 200\n"
@@ -230,7 +229,7 @@ static const struct tm_scenario scenarios[] = {
 	  "timewait socket (TIME_WAIT assassination); here the RST is the listener's answer to a "
 	  "duplicated ACK.  tcp_rfc1337=1 ignores it and TIME_WAIT runs its 60 s.  The ip-sysctl "
 	  "text reads as if the default protected; it does not.",
-	  "Part B #10; Part C T3 (rfc1337=0: RST at RCV.NXT -> no socket; =1: ignored)",
+	  "tcpdoctor-tcp(7) TIME_WAIT; observed T3 (rfc1337=0: RST at RCV.NXT -> no socket; =1: ignored)",
 	  HOSTS OPEN
 	  "fault drop client>server flags A bare nth 2\n"
 	  "fault dup 50ms client>server flags A bare nth 3\n"
@@ -242,7 +241,7 @@ static const struct tm_scenario scenarios[] = {
 	  "Both go FIN_WAIT1 -> CLOSING (each FIN crosses the other) and, when the ACKs arrive, "
 	  "TIME_WAIT; so both ends hold a 60 s timewait socket.  The trace shows "
 	  "FIN_WAIT1 -> CLOSING -> CLOSE.",
-	  "Part B #14; Part C T3 (crossed FINs, ss CLOSING, then TIME-WAIT 59 s)",
+	  "tcpdoctor-tcp(7) CLOSING; observed T3 (crossed FINs, ss CLOSING, then TIME-WAIT 59 s)",
 	  HOSTS OPEN
 	  "at 1 client close c\n"
 	  "at 1 server close s\n" },
@@ -252,7 +251,7 @@ static const struct tm_scenario scenarios[] = {
 	  "Each side's SYN crosses the other's: SYN_SENT + SYN -> SYN_RECV, each answers with a "
 	  "SYN-ACK carrying its original ISN, and each SYN-ACK completes the other side: four "
 	  "segments, one connection, no listener (RFC 9293 MUST-10; Linux does it, lwIP does not).",
-	  "Part B #15; Part C T7 (crossed SYNs -> SA seq=k, ss SYN-RECV, then ESTAB)",
+	  "tcpdoctor-tcp(7) HANDSHAKE; observed T7 (crossed SYNs -> SA seq=k, ss SYN-RECV, then ESTAB)",
 	  HOSTS
 	  "at 0 client connect server:5000 from 4000 as a\n"
 	  "at 0 server connect client:4000 from 5000 as b\n" },
@@ -265,7 +264,7 @@ static const struct tm_scenario scenarios[] = {
 	  "connects.  With tcp_syncookies=0 new SYNs are dropped (TCPReqQFullDrop) until requests "
 	  "expire; a half-full queue of old requests also gets fewer SYN-ACK retries.  "
 	  "tcp_max_syn_backlog is not the SYN queue size.",
-	  "Part B #9, #5; Part C T6 (cookie SA <mss> only, SyncookiesSent/Recv); Part A S2, S3",
+	  "tcpdoctor-tcp(7) SYN COOKIES, SYN AND SYN-ACK RETRANSMISSION; observed T6 (cookie SA <mss> only, SyncookiesSent/Recv)",
 	  HOSTS
 	  "at 0 server listen 80 backlog 16 as L\n"
 	  "at 0.1 flood server:80 64\n"
@@ -278,7 +277,7 @@ static const struct tm_scenario scenarios[] = {
 	  "On the server side, yes: a SYN whose sequence number is above the timewait socket's "
 	  "RCV.NXT (or with a newer timestamp) reopens it (TCP_TW_SYN, no SYN-queue limits) and "
 	  "the new SYN-ACK uses ISN = old SND.NXT + 65535 + 2.  An older SYN is only ACKed.",
-	  "Part B #11; Part C T3 (new ISN - k = 65539)",
+	  "tcpdoctor-tcp(7) TIME_WAIT; observed T3 (new ISN - k = 65539)",
 	  HOSTS OPEN
 	  "at 1 server close s\n"
 	  "at 1.5 client close c\n"
@@ -291,7 +290,7 @@ static const struct tm_scenario scenarios[] = {
 	  "creates a request socket and sends a SYN-ACK; the client, which has no such connection, "
 	  "answers with an RST (seq = the SYN-ACK's ACK) and the request is removed (embryonic "
 	  "reset).  Nothing reached the accept queue.",
-	  "Part B #20 (RST seq=SEG.ACK), #4",
+	  "tcpdoctor-tcp(7) RESETS (RST seq=SEG.ACK), HANDSHAKE",
 	  HOSTS
 	  "at 0 server listen 80 as L\n"
 	  "at 0.5 inject client:40001>server:80 S seq 1000\n"

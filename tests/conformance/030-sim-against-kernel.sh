@@ -11,11 +11,11 @@ T=$(tmpdir)
 
 out=$("$TD_BIN" sim --against-kernel); st=$?
 expect_eq "the list exits 0" "$st" 0
-check "the list names synack-expiry" grep -q '^  synack-expiry  *T1 ' <<<"$out"
+check "the list names synack-expiry and cites T1 of tcpdoctor-tcp(7)" grep -q '^  synack-expiry  *SYN-ACK retransmissions.*(tcpdoctor-tcp(7) OBSERVED SEQUENCES, T1)$' <<<"$out"
 
 out=$("$TD_BIN" sim --against-kernel tw-rst); st=$?
 expect_eq "tw-rst exits 0 when kernel and model agree" "$st" 0
-check "tw-rst: the kernel does what T3 says" grep -q '^kernel: as the scenario expects (KERNEL-FACTS T3)' <<<"$out"
+check "tw-rst: the kernel does what T3 says" grep -q '^kernel: as the scenario expects (tcpdoctor-tcp(7) OBSERVED SEQUENCES, T3)' <<<"$out"
 check "tw-rst: the model agrees" grep -q '^model:  agrees with the kernel' <<<"$out"
 check "tw-rst: the ladder shows the listener's RST" grep -qE '>out R 2 - 0 -.*\|.*>out R 2 - 0 -' <<<"$out"
 check "tw-rst: no row is marked" bash -c '! grep -q "^!" <<<"$1"' _ "$out"
@@ -28,7 +28,7 @@ check "-6 says IPv6" grep -q 'over TUN, IPv6' <<<"$out"
 # expectation, and the model, reading the same namespace, follows it.
 out=$("$TD_BIN" sim --against-kernel --set tcp_synack_retries=1 synack-expiry); st=$?
 expect_eq "--set tcp_synack_retries=1 exits 1 (the kernel differs from T1)" "$st" 1
-check "the kernel misses the second retransmission" grep -q "^kernel: differs from the scenario's expectation (KERNEL-FACTS T1)" <<<"$out"
+check "the kernel misses the second retransmission" grep -q "^kernel: differs from the scenario's expectation (tcpdoctor-tcp(7) OBSERVED SEQUENCES, T1)" <<<"$out"
 check "the model still agrees with the kernel" grep -q '^model:  agrees with the kernel' <<<"$out"
 
 # The former model gap (a simultaneous open's SYN-ACK without our own
