@@ -39,8 +39,16 @@ struct dp_idle_key {
 	char		comm[16];
 };
 
+/* A listener's owner, by local port (listeners are dumped first). */
+struct dp_owner {
+	int32_t		pid;
+	char		comm[16];
+};
+
 struct dp_state {
 	uint64_t	listen_ports[65536 / 64];
+	struct td_tally	listeners;	/* by port; the owner in owner[] */
+	struct dp_owner	owner[TD_TALLY_CAP];
 	struct td_tally	peers;		/* backing-off sockets by remote address */
 	struct td_tally	idle_groups;	/* count; n[0] sockets whose owner is known */
 	uint64_t	backing_off, unacked_bytes, idle, unaccepted;
@@ -64,6 +72,14 @@ dp_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 
 	if (sk->state == TD_ST_LISTEN) {
 		st->listen_ports[sk->sport / 64] |= UINT64_C(1) << (sk->sport % 64);
+		if (sk->has_owner) {
+			memset(&key, 0, sizeof(key));
+			key.port = sk->sport;
+			s = tally_slot(&st->listeners, &key, sizeof(key), &is_new);
+			st->listeners.ent[s].count++;
+			st->owner[s].pid = sk->pid;
+			memcpy(st->owner[s].comm, sk->comm, sizeof(st->owner[s].comm) - 1);
+		}
 		return;
 	}
 	if (sk->state != TD_ST_ESTABLISHED || sk->kind != TD_SK_FULL)
@@ -94,6 +110,19 @@ dp_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 		if (sk->has_owner) {
 			ik.pid = sk->pid;
 			memcpy(ik.comm, sk->comm, sizeof(ik.comm) - 1);
+		} else {
+			/*
+			 * check resolves owners of listeners, not of every
+			 * established socket (that would cost memory per
+			 * socket): name the process that listens on the port.
+			 */
+			memset(&key, 0, sizeof(key));
+			key.port = sk->sport;
+			s = tally_lookup(&st->listeners, &key, sizeof(key));
+			if (s >= 0) {
+				ik.pid = st->owner[s].pid;
+				memcpy(ik.comm, st->owner[s].comm, sizeof(ik.comm) - 1);
+			}
 		}
 		s = tally_slot(&st->idle_groups, &ik, sizeof(ik), &is_new);
 		st->idle_groups.ent[s].count++;

@@ -126,9 +126,13 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 	if ((rc = check_config(ctx, co, cs, fail_status, &mask)) != 0)
 		return rc;
 	cmd_source_init(ctx, &cs->src);
-	/* close_wait and accept_queue name processes; nothing else needs owners. */
+	/*
+	 * close_wait, accept_queue and dead_peers (through the listener) name
+	 * processes, connects names who connects; nothing else needs owners.
+	 */
 	cs->src.want_owner = true;
-	cs->src.owner_states = TD_STATE_BIT(TD_ST_CLOSE_WAIT) | TD_STATE_BIT(TD_ST_LISTEN);
+	cs->src.owner_states = TD_STATE_BIT(TD_ST_CLOSE_WAIT) | TD_STATE_BIT(TD_ST_LISTEN) |
+	    TD_STATE_BIT(TD_ST_SYN_SENT);
 	if (source_header(&cs->src, &cs->snap, &err) < 0)
 		return check_fail(ctx, fail_status, &err);
 

@@ -65,7 +65,12 @@ static const struct {
 };
 #define NRATES	(sizeof(rates) / sizeof(rates[0]))
 
-/* States shown as table columns. */
+/*
+ * States shown as table columns.  The connecting and closing states that
+ * pile up when a peer stops answering (SYN_SENT, FIN_WAIT1, LAST_ACK,
+ * CLOSING) come after the original six, which keep their place.  NDJSON
+ * carries every state.
+ */
 static const struct {
 	enum td_state	 st;
 	const char	*col;
@@ -76,6 +81,10 @@ static const struct {
 	{ TD_ST_CLOSE_WAIT, "closewait" },
 	{ TD_ST_FIN_WAIT2, "finwait2" },
 	{ TD_ST_LISTEN, "listen" },
+	{ TD_ST_SYN_SENT, "synsent" },
+	{ TD_ST_FIN_WAIT1, "finwait1" },
+	{ TD_ST_LAST_ACK, "lastack" },
+	{ TD_ST_CLOSING, "closing" },
 };
 #define NCOLS	(sizeof(cols) / sizeof(cols[0]))
 
