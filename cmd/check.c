@@ -137,6 +137,7 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 		rep.snap = &oc.cs.snap;
 		rep.sockets = oc.cs.sockets;
 		memcpy(rep.by_state, oc.cs.by_state, sizeof(rep.by_state));
+		rep.listeners = &oc.cs.listeners;
 		rep.analyzers = oc.cs.nanalyzers;
 		rep.interval_s = oc.cs.run.ax.delta.known ? oc.cs.run.ax.delta.interval_s : 0;
 		rep.findings = &oc.cs.findings;

@@ -81,6 +81,7 @@ check_walk_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 	cs->sockets++;
 	if (sk->state < TD_ST_MAX)
 		cs->by_state[sk->state]++;
+	listener_stats_visit(&cs->listeners, sk);
 	analyzer_run_visit(&cs->run, sk);
 	return 0;
 }

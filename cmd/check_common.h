@@ -14,6 +14,7 @@
 #include "analyzers/config.h"
 #include "analyzers/history.h"
 #include "cmd/cmd.h"
+#include "cmd/listeners.h"
 #include "collectors/source.h"
 
 #define CHECK_MAX_SET	64
@@ -38,6 +39,7 @@ struct check_state {
 	struct td_findings	findings;
 	uint64_t		sockets;
 	uint64_t		by_state[TD_ST_MAX];
+	struct listener_stats	listeners;	/* queue gauges (Prometheus) */
 	unsigned int		nanalyzers;
 	int			lockfd;
 };

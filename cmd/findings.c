@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "cmd/listeners.h"
 #include "collectors/counters.h"
 #include "collectors/sysctl.h"
 
@@ -491,5 +492,7 @@ findings_prometheus(FILE *fp, const struct check_report *r)
 			    td_sysctl_fields[i].name, (long long)sv->v[0]);
 		}
 	}
+	if (r->listeners != NULL && listener_stats_prometheus(fp, r->listeners) < 0)
+		return -1;
 	return ferror(fp) ? -1 : 0;
 }

@@ -14,6 +14,8 @@
 #include "analyzers/analyzer.h"
 #include "collectors/snapshot.h"
 
+struct listener_stats;
+
 /*
  * What `check` saw besides the findings.  A check that failed has error
  * set and status TD_EXIT_UNKNOWN; findings is NULL (and sockets, by_state
@@ -29,6 +31,7 @@ struct check_report {
 	int				 status;	/* the exit status */
 	uint64_t			 sockets;
 	uint64_t			 by_state[TD_ST_MAX];
+	const struct listener_stats	*listeners;	/* queue gauges, NULL if none */
 	unsigned int			 analyzers;	/* how many ran */
 	double				 interval_s;	/* since the previous run, 0 if none */
 };
