@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -98,30 +99,67 @@ wrap(FILE *fp, const char *text, int first_col, int indent, int width)
 }
 
 static void
-ev_value(char *buf, size_t len, const struct td_evidence *e)
+ev_value(FILE *fp, const struct td_evidence *e)
 {
 	switch (e->type) {
 	case TD_EV_INT:
-		snprintf(buf, len, "%lld", (long long)e->i);
+		fprintf(fp, "%lld", (long long)e->i);
 		break;
 	case TD_EV_FLOAT:
-		snprintf(buf, len, "%.3g", e->f);
+		fprintf(fp, "%.3g", e->f);
 		break;
 	case TD_EV_BOOL:
-		snprintf(buf, len, "%s", e->i ? "yes" : "no");
+		fputs(e->i ? "yes" : "no", fp);
 		break;
 	case TD_EV_STR:
-		snprintf(buf, len, "%s", e->s);
+		fputs(e->s, fp);
 		break;
 	}
+}
+
+/*
+ * Build a line of any length in memory (never cut at a fixed buffer), then
+ * wrap it.  Returns 0, or -1 when memory runs out (errno set).
+ */
+static int
+wrap_built(FILE *fp, const struct td_finding *f, int j, int first_col, int indent)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&line, &len);
+	unsigned int k;
+
+	if (m == NULL)
+		return -1;
+	if (j < 0) {
+		for (k = 0; k < f->nev; k++) {
+			fprintf(m, "%s%s=", k > 0 ? " " : "", f->ev[k].key);
+			ev_value(m, &f->ev[k]);
+		}
+	} else {
+		const struct td_reco *rc = &f->reco[j];
+
+		if (rc->suggested[0] != '\0' && strcmp(rc->current, rc->suggested) != 0)
+			fprintf(m, "fix (%s) %s: %s -> %s: %s", td_reco_kind_name(rc->kind), rc->key,
+			    rc->current[0] != '\0' ? rc->current : "?", rc->suggested, rc->reason);
+		else
+			fprintf(m, "fix (%s) %s: %s", td_reco_kind_name(rc->kind), rc->key, rc->reason);
+	}
+	if (fclose(m) != 0) {
+		free(line);
+		return -1;
+	}
+	wrap(fp, line, first_col, indent, 100);
+	free(line);
+	return 0;
 }
 
 int
 findings_table(FILE *fp, const struct check_report *r)
 {
 	const struct td_meta *m = &r->snap->meta;
-	char line[4096], v[96];
-	size_t i, j, off;
+	char line[1024];	/* the error message only; finding text is never cut */
+	size_t i, j;
 
 	if (r->error != NULL) {
 		fprintf(fp, "UNKNOWN: %s, netns %s, kernel %s: %s\n", m->host,
@@ -143,31 +181,15 @@ findings_table(FILE *fp, const struct check_report *r)
 		    f->subject[0] != '\0' ? "  " : "", f->subject);
 		fputs("  ", fp);
 		wrap(fp, f->summary, 2, 4, 100);
-		off = 0;
-		line[0] = '\0';
-		for (j = 0; j < f->nev; j++) {
-			ev_value(v, sizeof(v), &f->ev[j]);
-			off += (size_t)snprintf(line + off, off < sizeof(line) ? sizeof(line) - off : 0,
-			    "%s%s=%s", j > 0 ? " " : "", f->ev[j].key, v);
-			if (off >= sizeof(line))
-				break;
-		}
 		if (f->nev > 0) {
 			fputs("  evidence: ", fp);
-			wrap(fp, line, 12, 4, 100);
+			if (wrap_built(fp, f, -1, 12, 4) < 0)
+				return -1;
 		}
 		for (j = 0; j < f->nreco; j++) {
-			const struct td_reco *rc = &f->reco[j];
-
-			if (rc->suggested[0] != '\0' && strcmp(rc->current, rc->suggested) != 0)
-				snprintf(line, sizeof(line), "fix (%s) %s: %s -> %s: %s",
-				    td_reco_kind_name(rc->kind), rc->key,
-				    rc->current[0] != '\0' ? rc->current : "?", rc->suggested, rc->reason);
-			else
-				snprintf(line, sizeof(line), "fix (%s) %s: %s",
-				    td_reco_kind_name(rc->kind), rc->key, rc->reason);
 			fputs("  ", fp);
-			wrap(fp, line, 2, 6, 100);
+			if (wrap_built(fp, f, (int)j, 2, 6) < 0)
+				return -1;
 		}
 	}
 	return ferror(fp) ? -1 : 0;
@@ -356,11 +378,9 @@ findings_nagios(FILE *fp, const struct check_report *r)
 			if (fs->v[i].severity < TD_SEV_WARNING && shown > 0)
 				break;
 			/* The plugin output is one line and '|' starts perfdata. */
-			snprintf(msg, sizeof(msg), "%s", fs->v[i].summary);
-			for (char *p = msg; *p != '\0'; p++)
-				if (*p == '|' || *p == '\n')
-					*p = '/';
-			fprintf(fp, "%s%s: %s", shown > 0 ? "; " : "", fs->v[i].id, msg);
+			fprintf(fp, "%s%s: ", shown > 0 ? "; " : "", fs->v[i].id);
+			for (const char *p = fs->v[i].summary; *p != '\0'; p++)
+				fputc(*p == '|' || *p == '\n' ? '/' : *p, fp);
 			shown++;
 		}
 		if (fs->n > shown)

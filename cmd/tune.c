@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -94,7 +95,7 @@ tune_text(FILE *fp, const struct td_snapshot *snap, const struct td_findings *fs
 {
 	const struct td_meta *m = &snap->meta;
 	const struct td_advice *adv;
-	char when[40], buf[512];
+	char when[40], buf[512], *text;
 	time_t t = (time_t)(m->time_ns / 1000000000);
 	struct tm tm;
 	size_t i;
@@ -135,8 +136,11 @@ tune_text(FILE *fp, const struct td_snapshot *snap, const struct td_findings *fs
 				fputs("#\n# Not sysctls (no line above can do these):\n", fp);
 				any_app = true;
 			}
-			snprintf(buf, sizeof(buf), "%s (%s): %s", r->key, fs->v[i].id, r->reason);
-			comment(fp, "-", buf);
+			/* Whole: a reason may be longer than any fixed buffer. */
+			if (asprintf(&text, "%s (%s): %s", r->key, fs->v[i].id, r->reason) < 0)
+				return -1;
+			comment(fp, "-", text);
+			free(text);
 		}
 	return ferror(fp) ? -1 : 0;
 }
