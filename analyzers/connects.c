@@ -89,7 +89,7 @@ cn_dest(const struct analyzer_ctx *ax, const struct tm_profile *p, const struct 
 	char dest[64], who[48] = "", gkey[TD_HISTORY_GAUGE_KEY];
 
 	td_ep_str(&k->addr, k->port, dest, sizeof(dest));
-	if (ax->next != NULL) {
+	if (ax->next != NULL && e->count > 0) {
 		/* An endpoint is at most 47 characters ("[v6]:port"): it fits. */
 		snprintf(gkey, sizeof(gkey), CN_GAUGE "%.54s", dest);
 		history_set_gauge(ax->next, gkey, (int64_t)e->count);
