@@ -175,12 +175,17 @@ aq_listener(const struct analyzer_ctx *ax, const struct td_tally_ent *e,
 	td_reco_add(f, TD_RECO_APP, "listen() backlog", who, sug,
 	    "the accept queue holds backlog + 1 connections, with backlog = min(listen() argument, net.core.somaxconn); it held %llu and the listener dropped %llu%s, so %llu (twice the burst seen, as a power of two) would have held it: raise the application's listen() backlog (nginx: listen ... backlog=N); tcp_max_syn_backlog does not size this queue.",
 	    (unsigned long long)queue, (unsigned long long)drops, rate, (unsigned long long)want);
-	if (somaxconn >= 0 && (uint64_t)somaxconn <= backlog) {
+	if (somaxconn >= 0 && ((uint64_t)somaxconn <= backlog || (uint64_t)somaxconn < want)) {
 		snprintf(sug, sizeof(sug), "%llu",
 		    (unsigned long long)aq_suggest_somaxconn(want, somaxconn));
-		td_reco_sysctl(f, snap, TD_SYS_SOMAXCONN, sug,
-		    "somaxconn caps every listen() backlog (the effective backlog %llu equals it): raise it to at least the backlog the application asks for (%llu here); never below 4096, the kernel's default since Linux 5.4; it costs nothing until used.",
-		    (unsigned long long)backlog, (unsigned long long)want);
+		if ((uint64_t)somaxconn <= backlog)
+			td_reco_sysctl(f, snap, TD_SYS_SOMAXCONN, sug,
+			    "somaxconn caps every listen() backlog (the effective backlog %llu equals it): raise it to at least the backlog the application asks for (%llu here); never below 4096, the kernel's default since Linux 5.4; it costs nothing until used.",
+			    (unsigned long long)backlog, (unsigned long long)want);
+		else
+			td_reco_sysctl(f, snap, TD_SYS_SOMAXCONN, sug,
+			    "somaxconn (%lld) would cap the larger backlog: raise it with the application's listen() backlog (%llu here); never below 4096, the kernel's default since Linux 5.4; it costs nothing until used.",
+			    (long long)somaxconn, (unsigned long long)want);
 	}
 	return 0;
 }

@@ -84,6 +84,40 @@ START_TEST(test_accept_queue_somaxconn_caps)
 }
 END_TEST
 
+/* somaxconn above the backlog but below the backlog wanted: raise it too. */
+START_TEST(test_accept_queue_somaxconn_below_wanted)
+{
+	struct synth_run r;
+	const struct td_finding *f;
+	struct td_sock l = synth_sock(TD_ST_LISTEN, "0.0.0.0", 80, "0.0.0.0", 0);
+	unsigned int j;
+	bool sys = false;
+
+	synth_begin(&r, "accept_queue");
+	synth_sys(&r.snap, TD_SYS_SOMAXCONN, 1024);
+	l.rqueue = 129;
+	l.wqueue = 128;
+	l.has_skmem = true;
+	l.skmem.drops = 2000;
+	synth_feed(&r, &l);
+	synth_finish(&r);
+	f = synth_find(&r, "accept_queue.overflow");
+	ck_assert_ptr_nonnull(f);
+	for (j = 0; j < f->nreco; j++) {
+		/* 2 x (129 + 2000) = 4258: 8192. */
+		if (strcmp(f->reco[j].key, "listen() backlog") == 0)
+			ck_assert_str_eq(f->reco[j].suggested, "8192");
+		if (strcmp(f->reco[j].key, "net.core.somaxconn") == 0) {
+			sys = true;
+			ck_assert_str_eq(f->reco[j].current, "1024");
+			ck_assert_str_eq(f->reco[j].suggested, "8192");
+		}
+	}
+	ck_assert(sys);
+	synth_end(&r);
+}
+END_TEST
+
 /* A large burst: the suggestion follows the numbers, above the default. */
 START_TEST(test_accept_queue_big_burst)
 {
@@ -230,6 +264,7 @@ test_suite(void)
 	tcase_add_test(tc, test_accept_queue_s1_critical);
 	tcase_add_test(tc, test_accept_queue_somaxconn_caps);
 	tcase_add_test(tc, test_accept_queue_big_burst);
+	tcase_add_test(tc, test_accept_queue_somaxconn_below_wanted);
 	tcase_add_test(tc, test_accept_queue_healthy_silent);
 	tcase_add_test(tc, test_accept_queue_filling_warning);
 	tcase_add_test(tc, test_accept_queue_other_drops);
