@@ -241,6 +241,8 @@ or_retransmitting(const struct analyzer_ctx *ax, const struct or_state *st,
 	td_ev_int(f, "unacked_bytes", (int64_t)e->n[2]);
 	td_ev_int(f, "tcp_orphan_retries", retries);
 	td_ev_int(f, "orphan_retries_effective", eff);
+	/* tcp_write_timeout() and tcp_probe_timer() stop after eff tries. */
+	td_ev_int(f, "retries_left", eff > (int64_t)e->n[0] ? eff - (int64_t)e->n[0] : 0);
 	td_ev_float(f, "model_max_s", bound);
 	td_reco_add(f, TD_RECO_KERNEL, "path", NULL, NULL,
 	    "%s stopped answering while these connections were closing (host down, path cut, or a filter dropping its packets): the sockets hold their unsent data and memory until the kernel gives up, so check the peer and the path to it.",

@@ -183,6 +183,7 @@ START_TEST(test_orphans_retransmitting)
 	ck_assert_int_eq(synth_ev(f, "max_retrans"), 5);
 	ck_assert_int_eq(synth_ev(f, "unacked_bytes"), 30000);
 	ck_assert_int_eq(synth_ev(f, "orphan_retries_effective"), 8);
+	ck_assert_int_eq(synth_ev(f, "retries_left"), 3);
 	ck_assert_double_eq_tol(td_ev_find(f, "model_max_s")->f, 102.2, 1.0);
 	for (j = 0; j < f->nreco; j++)
 		if (strcmp(f->reco[j].key, "net.ipv4.tcp_orphan_retries") == 0) {
