@@ -36,6 +36,7 @@ open(sys.argv[1], "w").write("sent")
 time.sleep(600)' "$dir/sent"
 pid=$BG_PID
 wait_for 10 test -s "$dir/sent" || { not_ok "connects started"; exit 1; }
+t_sent=$(date +%s.%N)
 dpid=$(pgrep -n -x dialer)
 ss_sent() { ip netns exec "$cns" ss -tnoH state syn-sent; }
 # Each SYN retransmitted at least twice (1 s and 2 s with the linear timeouts).
@@ -63,6 +64,7 @@ expect_eq "198.18.10.10:80: its 12 attempts" "$2" 12
 check "198.18.10.10:80: SYN retransmissions as ss counts them ($3)" test "$3" -ge 2
 expect_eq "198.18.10.10:80: the process" "$4 $5" "dialer $dpid"
 expect_eq "198.18.10.10:80: tcp_syn_retries" "$6" 2
+cto=$7
 check "198.18.10.10:80: a connect timeout from the model ($7 s)" awk -v t="$7" 'BEGIN { exit !(t > 2 && t < 20) }'
 set -- $(get 198.18.10.11:443)
 expect_eq "198.18.10.11:443: info, 3 attempts" "$1 $2" "info 3"
@@ -70,8 +72,10 @@ expect_eq "the fix: the path and the application's connect timeout" "$(get kinds
 
 # The kernel gives up (ETIMEDOUT): bounded by the SYN schedule for 2 retries.
 wait_for 30 sh -c "[ -z \"\$(ip netns exec $cns ss -tnH state syn-sent)\" ]" \
-	|| { not_ok "the connects timed out"; exit 1; }
+	|| { not_ok "the connects timed out"
+diag "connects gone $(awk -v a="$t_sent" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the first SYNs (the model said $cto s)"; exit 1; }
 ok "the connects timed out"
+diag "connects gone $(awk -v a="$t_sent" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the first SYNs (the model said $cto s)"
 "$TD_BIN" -N "$cns" check -j --state-file "$dir/state" > "$dir/out2.json"
 "$PY" - "$dir/out2.json" > "$dir/facts2" <<'PYEOF'
 import json, sys

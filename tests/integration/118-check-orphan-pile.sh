@@ -40,6 +40,7 @@ for c in cs:                                     # fill the window and the send 
 for c in cs: c.close()                           # orphans: FIN_WAIT1 behind unsent data
 ' || { not_ok "client wrote and closed"; exit 1; }
 ip -n "$sns" link set tdo1 down                   # the peer goes silent
+t_silent=$(date +%s.%N)
 fw1() { ip netns exec "$cns" ss -tnoH state fin-wait-1 dport = :8080 2>/dev/null; }
 # Every orphan has sent at least 2 unanswered probes or retransmissions.
 wait_for 15 sh -c "[ \$(ip netns exec $cns ss -tnoH state fin-wait-1 dport = :8080 2>/dev/null | grep -Ec 'timer:\((persist|on),[^,]*,([2-9]|[1-9][0-9])\)') -eq 30 ]" \
@@ -78,8 +79,10 @@ expect_eq "suggests 3 retries" "$(get sysctl)" "net.ipv4.tcp_orphan_retries=3"
 
 # The kernel gives up on them (bounded: 12.6 s from the minimum RTO, more with backoff).
 wait_for 60 sh -c "[ -z \"\$(ip netns exec $cns ss -tnH state fin-wait-1 dport = :8080)\" ]" \
-	|| { not_ok "the kernel killed the orphans"; exit 1; }
+	|| { not_ok "the kernel killed the orphans"
+diag "orphans gone $(awk -v a="$t_silent" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the peer went silent (model: $(get model_max_s) s from the minimum RTO, plus backoff built up before)"; exit 1; }
 ok "the kernel killed the orphans"
+diag "orphans gone $(awk -v a="$t_silent" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after the peer went silent (model: $(get model_max_s) s from the minimum RTO, plus backoff built up before)"
 "$TD_BIN" -N "$cns" check -j --state-file "$dir/state" > "$dir/out2.json"
 "$PY" - "$dir/out2.json" > "$dir/facts2" <<'PYEOF'
 import json, sys
