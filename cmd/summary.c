@@ -9,8 +9,15 @@
  * of sockets: per state at most one port table (65536 counters, allocated
  * when the state is first seen) and a fixed set of peer counters (the
  * Space-Saving algorithm: exact while a state has at most PEER_SLOTS
- * distinct peers, an upper bound flagged "approximate" beyond); listeners
- * and request-socket endpoints are kept per listening endpoint.
+ * distinct peers, an upper bound flagged "approximate" beyond); at most
+ * LST_MAX listeners in a fixed hash table (the rest are counted, with how
+ * many of them had a full accept queue), and request sockets are counted
+ * into their listener as they come: the kernel dumps the listening hash
+ * before the established hash that holds request sockets
+ * (net/ipv4/inet_diag.c, inet_diag_dump_icsk), so the listener is known
+ * by then.  A request socket seen before its listener (a reordered file)
+ * waits in a second fixed table; beyond its size it is counted as having
+ * no listener.  Every lookup is a hash probe, so time is linear.
  */
 #include <sys/socket.h>
 
@@ -32,6 +39,10 @@
 #include "collectors/source.h"
 
 #define PEER_SLOTS	128
+#define LST_MAX		1024		/* listeners shown; the rest are counted */
+#define LST_SLOTS	(2 * LST_MAX)	/* hash slots: load at most 1/2 */
+#define REQ_MAX		4096		/* request endpoints waiting for a listener */
+#define REQ_SLOTS	(2 * REQ_MAX)
 #define TOP_DEFAULT	5
 #define TOP_MAX		100
 
@@ -46,19 +57,27 @@ struct peers {
 	bool		 approximate;
 };
 
-/* One listening socket and the request sockets seen for it. */
+/* One listening socket (what the listener view shows) and its request sockets. */
 struct listener {
-	struct td_sock	sk;
+	struct in6_addr	addr;		/* local address, v4-mapped for IPv4 */
+	uint64_t	inode;
 	uint64_t	syn_recv;
+	uint32_t	rqueue, wqueue;	/* accept queue and backlog */
+	uint32_t	drops;
 	uint32_t	syn_recv_retrans_max;
+	uint16_t	port;
+	uint8_t		family;
+	bool		has_drops;
+	bool		used;		/* the hash slot is taken */
 };
 
-/* Request sockets counted per local endpoint, matched to listeners at the end. */
+/* Request sockets of one local endpoint whose listener was not seen yet. */
 struct req_ep {
 	struct in6_addr	addr;
-	uint16_t	port;
 	uint64_t	count;
 	uint32_t	retrans_max;
+	uint16_t	port;
+	bool		used;
 };
 
 struct summary {
@@ -66,24 +85,127 @@ struct summary {
 	uint64_t	 total;
 	uint32_t	*ports[TD_ST_MAX];
 	struct peers	*peers[TD_ST_MAX];
-	struct listener	*lst;
-	size_t		 nlst, alst;
-	struct req_ep	*req;
-	size_t		 nreq, areq;
+	struct listener	*lst;		/* LST_SLOTS, open addressing */
+	size_t		 nlst;
+	uint64_t	 lst_more;	/* listeners beyond LST_MAX, not shown */
+	uint64_t	 lst_more_full;	/* ... of them with a full accept queue */
+	struct req_ep	*req;		/* REQ_SLOTS, open addressing */
+	size_t		 nreq;
+	uint64_t	 req_orphan;	/* request sockets with no listener kept */
+	struct listener	**sorted;	/* the kept listeners in display order */
 };
 
-static void *
-grow(void *p, size_t *alloc, size_t need, size_t size)
+/* FNV-1a over the endpoint (address and port). */
+static size_t
+ep_hash(const struct in6_addr *a, uint16_t port, size_t slots)
 {
-	size_t n = *alloc == 0 ? 16 : *alloc * 2;
-	void *q;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
 
-	if (need < *alloc)
-		return p;
-	q = realloc(p, n * size);
-	if (q != NULL)
-		*alloc = n;
-	return q;
+	for (i = 0; i < 16; i++)
+		h = (h ^ a->s6_addr[i]) * 0x100000001b3ULL;
+	h = (h ^ (port & 0xff)) * 0x100000001b3ULL;
+	h = (h ^ (port >> 8)) * 0x100000001b3ULL;
+	return (size_t)(h % slots);
+}
+
+/* The first listener kept on addr:port, or NULL. */
+static struct listener *
+lst_find(struct summary *s, const struct in6_addr *a, uint16_t port)
+{
+	size_t i;
+
+	if (s->lst == NULL)
+		return NULL;
+	for (i = ep_hash(a, port, LST_SLOTS); s->lst[i].used; i = (i + 1) % LST_SLOTS)
+		if (s->lst[i].port == port && memcmp(&s->lst[i].addr, a, sizeof(*a)) == 0)
+			return &s->lst[i];
+	return NULL;
+}
+
+/*
+ * The listener a request socket to addr:port belongs to: one bound to that
+ * address, else a wildcard one of its family (for IPv4, 0.0.0.0 first, then
+ * a dual-stack [::]).
+ */
+static struct listener *
+lst_for_request(struct summary *s, const struct in6_addr *a, uint16_t port)
+{
+	static const struct in6_addr v4any = { .s6_addr = { [10] = 0xff, [11] = 0xff } };
+	struct listener *l;
+
+	if ((l = lst_find(s, a, port)) != NULL)
+		return l;
+	if (td_addr_is_v4(a) && (l = lst_find(s, &v4any, port)) != NULL)
+		return l;
+	return lst_find(s, &in6addr_any, port);
+}
+
+static void
+lst_count_requests(struct listener *l, uint64_t n, uint32_t retrans_max)
+{
+	l->syn_recv += n;
+	if (retrans_max > l->syn_recv_retrans_max)
+		l->syn_recv_retrans_max = retrans_max;
+}
+
+static int
+lst_add(struct summary *s, const struct td_sock *sk, struct td_err *err)
+{
+	struct listener *l;
+	size_t i;
+
+	if (s->nlst >= LST_MAX) {
+		s->lst_more++;
+		if (sk->rqueue > sk->wqueue)
+			s->lst_more_full++;
+		return 0;
+	}
+	if (s->lst == NULL && (s->lst = calloc(LST_SLOTS, sizeof(*s->lst))) == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	for (i = ep_hash(&sk->src, sk->sport, LST_SLOTS); s->lst[i].used; i = (i + 1) % LST_SLOTS)
+		;
+	l = &s->lst[i];
+	l->used = true;
+	l->addr = sk->src;
+	l->port = sk->sport;
+	l->family = sk->family;
+	l->rqueue = sk->rqueue;
+	l->wqueue = sk->wqueue;
+	l->has_drops = sk->has_skmem;
+	l->drops = sk->has_skmem ? sk->skmem.drops : 0;
+	l->inode = sk->inode;
+	s->nlst++;
+	return 0;
+}
+
+/* Keep a request socket whose listener has not been seen (yet). */
+static int
+req_add(struct summary *s, const struct td_sock *sk, struct td_err *err)
+{
+	struct req_ep *r;
+	size_t i;
+
+	if (s->req == NULL && (s->req = calloc(REQ_SLOTS, sizeof(*s->req))) == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	for (i = ep_hash(&sk->src, sk->sport, REQ_SLOTS); s->req[i].used; i = (i + 1) % REQ_SLOTS)
+		if (s->req[i].port == sk->sport && memcmp(&s->req[i].addr, &sk->src, 16) == 0)
+			break;
+	r = &s->req[i];
+	if (!r->used) {
+		if (s->nreq >= REQ_MAX) {
+			s->req_orphan++;
+			return 0;
+		}
+		r->used = true;
+		r->addr = sk->src;
+		r->port = sk->sport;
+		s->nreq++;
+	}
+	r->count++;
+	if (sk->retrans > r->retrans_max)
+		r->retrans_max = sk->retrans;
+	return 0;
 }
 
 static void
@@ -111,20 +233,11 @@ peers_add(struct peers *pp, const struct in6_addr *a)
 	pp->approximate = true;
 }
 
-static bool
-addr_is_any(const struct in6_addr *a)
-{
-	static const uint8_t v4any[16] = { [10] = 0xff, [11] = 0xff };
-
-	return IN6_IS_ADDR_UNSPECIFIED(a) || memcmp(a, v4any, 16) == 0;
-}
-
 static int
 summary_visit(const struct td_sock *sk, void *arg, struct td_err *err)
 {
 	struct summary *s = arg;
 	unsigned int st = sk->state < TD_ST_MAX ? sk->state : TD_ST_UNKNOWN;
-	size_t i;
 
 	s->total++;
 	s->by_state[st][sk->family == AF_INET6]++;
@@ -139,74 +252,71 @@ summary_visit(const struct td_sock *sk, void *arg, struct td_err *err)
 	if (st != TD_ST_LISTEN)
 		peers_add(s->peers[st], &sk->dst);
 
-	if (st == TD_ST_LISTEN) {
-		s->lst = grow(s->lst, &s->alst, s->nlst + 1, sizeof(*s->lst));
-		if (s->lst == NULL)
-			return td_errf(err, ENOMEM, "out of memory");
-		memset(&s->lst[s->nlst], 0, sizeof(s->lst[0]));
-		s->lst[s->nlst++].sk = *sk;
-	} else if (sk->kind == TD_SK_REQ) {
-		for (i = 0; i < s->nreq; i++)
-			if (s->req[i].port == sk->sport &&
-			    memcmp(&s->req[i].addr, &sk->src, sizeof(sk->src)) == 0)
-				break;
-		if (i == s->nreq) {
-			s->req = grow(s->req, &s->areq, s->nreq + 1, sizeof(*s->req));
-			if (s->req == NULL)
-				return td_errf(err, ENOMEM, "out of memory");
-			memset(&s->req[i], 0, sizeof(s->req[0]));
-			s->req[i].addr = sk->src;
-			s->req[i].port = sk->sport;
-			s->nreq++;
-		}
-		s->req[i].count++;
-		if (sk->retrans > s->req[i].retrans_max)
-			s->req[i].retrans_max = sk->retrans;
+	if (st == TD_ST_LISTEN)
+		return lst_add(s, sk, err);
+	if (sk->kind == TD_SK_REQ) {
+		struct listener *l = lst_for_request(s, &sk->src, sk->sport);
+
+		if (l == NULL)
+			return req_add(s, sk, err);
+		lst_count_requests(l, 1, sk->retrans);
 	}
 	return 0;
 }
 
-/* Give each request endpoint to its listener: exact address first, then a wildcard. */
+/* Give the request sockets that came before their listener to it, now that all are known. */
 static void
 match_requests(struct summary *s)
 {
-	struct listener *best;
-	size_t i, j;
+	struct listener *l;
+	size_t i;
 
-	for (i = 0; i < s->nreq; i++) {
-		best = NULL;
-		for (j = 0; j < s->nlst; j++) {
-			struct listener *l = &s->lst[j];
-
-			if (l->sk.sport != s->req[i].port)
-				continue;
-			if (memcmp(&l->sk.src, &s->req[i].addr, 16) == 0) {
-				best = l;
-				break;
-			}
-			if (best == NULL && addr_is_any(&l->sk.src))
-				best = l;
-		}
-		if (best != NULL) {
-			best->syn_recv += s->req[i].count;
-			if (s->req[i].retrans_max > best->syn_recv_retrans_max)
-				best->syn_recv_retrans_max = s->req[i].retrans_max;
-		}
+	for (i = 0; s->req != NULL && i < REQ_SLOTS; i++) {
+		if (!s->req[i].used)
+			continue;
+		l = lst_for_request(s, &s->req[i].addr, s->req[i].port);
+		if (l != NULL)
+			lst_count_requests(l, s->req[i].count, s->req[i].retrans_max);
+		else
+			s->req_orphan += s->req[i].count;
 	}
 }
 
 static int
 listener_cmp(const void *a, const void *b)
 {
-	const struct listener *x = a, *y = b;
+	const struct listener *x = *(const struct listener *const *)a;
+	const struct listener *y = *(const struct listener *const *)b;
 	int c;
 
-	if (x->sk.sport != y->sk.sport)
-		return x->sk.sport < y->sk.sport ? -1 : 1;
-	c = memcmp(&x->sk.src, &y->sk.src, 16);
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	c = memcmp(&x->addr, &y->addr, 16);
 	if (c != 0)
 		return c;
-	return x->sk.family - y->sk.family;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+/*
+ * The kept listeners in display order (port, address, family, inode), as
+ * an array of pointers into the hash table; NULL when there are none.
+ */
+static struct listener **
+listeners_sorted(struct summary *s)
+{
+	struct listener **v;
+	size_t i, n = 0;
+
+	if (s->nlst == 0 || (v = calloc(s->nlst, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < LST_SLOTS; i++)
+		if (s->lst[i].used)
+			v[n++] = &s->lst[i];
+	if (n > 1)
+		qsort(v, n, sizeof(*v), listener_cmp);
+	return v;
 }
 
 struct top {
@@ -276,6 +386,7 @@ summary_free(struct summary *s)
 	}
 	free(s->lst);
 	free(s->req);
+	free(s->sorted);
 }
 
 /* The counters shown as "key counters", in this order. */
@@ -311,24 +422,27 @@ summary_json(struct summary *s, const struct td_snapshot *snap, unsigned int nto
 			"total", (json_int_t)(s->by_state[st][0] + s->by_state[st][1])));
 	}
 	json_object_set_new(body, "states", states);
-	for (j = 0; j < s->nlst; j++) {
-		const struct listener *l = &s->lst[j];
+	for (j = 0; s->sorted != NULL && j < s->nlst; j++) {
+		const struct listener *l = s->sorted[j];
 		json_t *o = json_pack("{s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:I}",
-		    "family", l->sk.family == AF_INET6 ? "ipv6" : "ipv4",
-		    "local", addr_text(&l->sk.src, buf, sizeof(buf)),
-		    "port", (int)l->sk.sport,
-		    "accept_queue", (json_int_t)l->sk.rqueue,
-		    "backlog", (json_int_t)l->sk.wqueue,
+		    "family", l->family == AF_INET6 ? "ipv6" : "ipv4",
+		    "local", addr_text(&l->addr, buf, sizeof(buf)),
+		    "port", (int)l->port,
+		    "accept_queue", (json_int_t)l->rqueue,
+		    "backlog", (json_int_t)l->wqueue,
 		    "syn_recv", (json_int_t)l->syn_recv,
-		    "syn_recv_limit", (json_int_t)l->sk.wqueue + 1,
+		    "syn_recv_limit", (json_int_t)l->wqueue + 1,
 		    "syn_recv_retrans_max", (json_int_t)l->syn_recv_retrans_max);
 
-		json_object_set_new(o, "drops", l->sk.has_skmem ?
-		    json_integer((json_int_t)l->sk.skmem.drops) : json_null());
-		json_object_set_new(o, "inode", json_integer((json_int_t)l->sk.inode));
+		json_object_set_new(o, "drops", l->has_drops ?
+		    json_integer((json_int_t)l->drops) : json_null());
+		json_object_set_new(o, "inode", json_integer((json_int_t)l->inode));
 		json_array_append_new(lst, o);
 	}
 	json_object_set_new(body, "listeners", lst);
+	json_object_set_new(body, "listeners_not_shown", json_pack("{s:I,s:I}",
+	    "count", (json_int_t)s->lst_more, "accept_queue_full", (json_int_t)s->lst_more_full));
+	json_object_set_new(body, "syn_recv_without_listener", json_integer((json_int_t)s->req_orphan));
 	for (st = 1; st < TD_ST_MAX && top != NULL; st++) {
 		json_t *a;
 
@@ -391,23 +505,29 @@ summary_table(FILE *fp, struct summary *s, const struct td_snapshot *snap, unsig
 		fprintf(fp, "\nListeners (accept queue against backlog; SYN_RECV against backlog+1)\n");
 		fprintf(fp, "%-32s %9s %8s %9s %9s %8s\n", "Local Address:Port", "Accept-Q",
 		    "Backlog", "SYN_RECV", "Limit", "Drops");
-		for (j = 0; j < s->nlst; j++) {
-			const struct listener *l = &s->lst[j];
+		for (j = 0; s->sorted != NULL && j < s->nlst; j++) {
+			const struct listener *l = s->sorted[j];
 			char drops[24];
 
-			addr_text(&l->sk.src, buf, sizeof(buf));
+			addr_text(&l->addr, buf, sizeof(buf));
 			snprintf(ep, sizeof(ep), strchr(buf, ':') ? "[%s]:%u" : "%s:%u", buf,
-			    l->sk.sport);
-			if (l->sk.has_skmem)
-				snprintf(drops, sizeof(drops), "%u", l->sk.skmem.drops);
+			    l->port);
+			if (l->has_drops)
+				snprintf(drops, sizeof(drops), "%u", l->drops);
 			else
 				snprintf(drops, sizeof(drops), "-");
-			fprintf(fp, "%-32s %9u %8u %9" PRIu64 " %9u %8s%s\n", ep, l->sk.rqueue,
-			    l->sk.wqueue, l->syn_recv, l->sk.wqueue + 1, drops,
-			    l->sk.rqueue > l->sk.wqueue ? "  accept queue full" :
-			    l->syn_recv > l->sk.wqueue ? "  SYN queue full" : "");
+			fprintf(fp, "%-32s %9u %8u %9" PRIu64 " %9" PRIu64 " %8s%s\n", ep, l->rqueue,
+			    l->wqueue, l->syn_recv, (uint64_t)l->wqueue + 1, drops,
+			    l->rqueue > l->wqueue ? "  accept queue full" :
+			    l->syn_recv > l->wqueue ? "  SYN queue full" : "");
 		}
+		if (s->lst_more > 0)
+			fprintf(fp, "... and %" PRIu64 " more listeners not shown (%" PRIu64
+			    " of them with a full accept queue)\n", s->lst_more, s->lst_more_full);
 	}
+	if (s->req_orphan > 0)
+		fprintf(fp, "%s%" PRIu64 " SYN_RECV sockets whose listener is not shown\n",
+		    s->nlst > 0 ? "" : "\n", s->req_orphan);
 	fprintf(fp, "\nTop local ports and peers per state\n");
 	for (st = 1; st < TD_ST_MAX && top != NULL; st++) {
 		if (s->ports[st] == NULL)
@@ -484,7 +604,11 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	match_requests(&s);
-	qsort(s.lst, s.nlst, sizeof(*s.lst), listener_cmp);
+	s.sorted = listeners_sorted(&s);
+	if (s.nlst > 0 && s.sorted == NULL) {
+		status = cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
+		goto out;
+	}
 	if (ctx->format == TD_FMT_JSON) {
 		if (output_json_doc(ctx->out, &snap, "summary", summary_json(&s, &snap, ntop)) < 0)
 			status = cmd_fail(ctx, TD_EXIT_OSERR, "writing output: %s", strerror(errno));

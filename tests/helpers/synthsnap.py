@@ -8,6 +8,8 @@ Usage: synthsnap.py MODE N OUT
   synrecv N        one wildcard listener on port 80 and N request sockets
                    (SYN_RECV) to N distinct local addresses, plus a listener
                    on 198.18.0.1:443 with 3 request sockets (exact match)
+  synrecv-first N  the same with the request sockets before the listeners
+                   (a reordered file)
   header-keys N    a valid header with N extra top-level members
   dup-member       the header member "host" twice
   dup-nested       "counters" with the member "tw" twice
@@ -70,18 +72,28 @@ def main():
             n = int(n)
             write(out, hdr, (sock("LISTEN", ip(i // 60000), 1024 + i % 60000, "0.0.0.0", 0,
                                   wq=128) for i in range(n)))
-        elif mode == "synrecv":
+        elif mode in ("synrecv", "synrecv-first"):
             n = int(n)
 
-            def gen():
+            def listeners():
                 yield sock("LISTEN", "0.0.0.0", 80, "0.0.0.0", 0, wq=4096)
                 yield sock("LISTEN", "198.18.0.1", 443, "0.0.0.0", 0, wq=16)
+                # A wildcard on 443 too: the exact 198.18.0.1:443 must win.
+                yield sock("LISTEN", "0.0.0.0", 443, "0.0.0.0", 0, wq=16)
+
+            def requests():
                 for i in range(3):
                     yield sock("SYN_RECV", "198.18.0.1", 443, "198.19.0.9", 50000 + i,
                                kind="request")
                 for i in range(n):
                     yield sock("SYN_RECV", ip(i, (10, 0)), 80, "198.19.0.1", 50000,
                                kind="request")
+
+            def gen():
+                first, second = (requests, listeners) if mode == "synrecv-first" else \
+                    (listeners, requests)
+                yield from first()
+                yield from second()
             write(out, hdr, gen())
         elif mode == "header-keys":
             n = int(n)
