@@ -18,6 +18,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
+#include "cmd/termsafe.h"
 #include "collectors/netns.h"
 #include "collectors/snapshot.h"
 
@@ -155,7 +156,7 @@ cmd_usage(FILE *fp, const struct td_ctx *ctx)
 		return;
 	}
 	fprintf(fp, "usage: tcpdoctor [GLOBAL OPTIONS] %s\n", c->usage);
-	if (fp == stdout) {
+	if (fp != stderr) {
 		fprintf(fp, "%s\n", c->summary);
 		if (c->help != NULL)
 			fprintf(fp, "\n%s\n", c->help);
@@ -175,6 +176,24 @@ cmd_source_init(struct td_ctx *ctx, struct td_source *src)
 	src->want_info = true;
 }
 
+/*
+ * stdout through termsafe (cmd/termsafe.h): what the table and Nagios
+ * outputs print of outside origin (process names, snapshot and file text)
+ * reaches the terminal with control characters and invalid UTF-8 escaped.
+ * JSON and Prometheus text have escaping rules of their own and go raw.
+ */
+static FILE *safe_stdout;
+static int safe_errno;		/* errno of its first failed write, 0 if none */
+
+static void
+out_select(struct td_ctx *ctx)
+{
+	bool raw = ctx->format == TD_FMT_JSON || ctx->format == TD_FMT_NDJSON ||
+	    ctx->format == TD_FMT_PROMETHEUS;
+
+	ctx->out = raw || safe_stdout == NULL ? stdout : safe_stdout;
+}
+
 int
 cmd_format_opt(struct td_ctx *ctx, int ch, const char *arg)
 {
@@ -190,6 +209,7 @@ cmd_format_opt(struct td_ctx *ctx, int ch, const char *arg)
 		return 0;
 	}
 	ctx->format_set = true;
+	out_select(ctx);
 	return 1;
 }
 
@@ -395,7 +415,30 @@ main(int argc, char **argv)
 	 * ignored anyway (systemd services): one path, one exit status.
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	safe_stdout = termsafe_open(stdout, &safe_errno);
+	out_select(&ctx);
 	status = c->run(&ctx, argc, argv);
+	if (safe_stdout != NULL) {
+		/*
+		 * A write that failed during the run is the command's to report
+		 * (every streaming command does, and fails); one it did not see
+		 * (status 0), or one at this last flush, is reported here.
+		 */
+		int during = safe_errno, code;
+
+		errno = 0;
+		code = fclose(safe_stdout) != 0 ? (errno != 0 ? errno : EIO) : 0;
+		safe_stdout = NULL;
+		ctx.out = stdout;
+		if (during != 0 && status == TD_EXIT_OK && !ctx.out_failed)
+			return cmd_fail_write(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN :
+			    TD_EXIT_OSERR, during);
+		if (during == 0 && code != 0 && !ctx.out_failed)
+			return cmd_fail_write(&ctx, status != TD_EXIT_OK ? status :
+			    c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_OSERR, code);
+		if (during != 0)
+			return status;
+	}
 	errno = 0;
 	if (!ctx.out_failed && (fflush(stdout) != 0 || ferror(stdout))) {
 		int code = errno != 0 ? errno : EIO;

@@ -9,26 +9,54 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/exit.h"
+#include "cmd/termsafe.h"
 #include "collectors/snapshot.h"
 #include "core/safefile.h"
 
+/*
+ * Messages quote what they are about: file names, configuration lines,
+ * snapshot strings, process names.  The whole message goes through
+ * termsafe (control characters, newlines included, and invalid UTF-8
+ * escaped as \xHH), so it stays one line and nothing in it reaches the
+ * terminal raw; it is never cut short.
+ */
 static void
 vmsg(const struct td_ctx *ctx, const char *kind, const char *fmt, va_list ap)
 {
-	char buf[1024];
-	char *nl;
+	char small[1024], *buf = small, *safe = NULL;
+	const char *text;
+	va_list aq;
+	int n;
 
 	assert(strchr(fmt, '\n') == NULL);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	while ((nl = strpbrk(buf, "\r\n")) != NULL)
-		*nl = ' ';
+	va_copy(aq, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n < 0) {
+		n = 0;
+		small[0] = '\0';
+	} else if ((size_t)n >= sizeof(small) && (buf = malloc((size_t)n + 1)) != NULL) {
+		vsnprintf(buf, (size_t)n + 1, fmt, aq);
+	} else if (buf == NULL) {
+		buf = small;
+		n = (int)strlen(small);
+	}
+	va_end(aq);
+	text = buf;
+	if (!termsafe_clean(buf) && (safe = malloc(TERMSAFE_MAX((size_t)n))) != NULL) {
+		termsafe_escape(buf, (size_t)n, false, safe);
+		text = safe;
+	}
 	if (ctx != NULL && ctx->cmd != NULL)
-		fprintf(stderr, "tcpdoctor: %s: %s%s\n", ctx->cmd, kind, buf);
+		fprintf(stderr, "tcpdoctor: %s: %s%s\n", ctx->cmd, kind, text);
 	else
-		fprintf(stderr, "tcpdoctor: %s%s\n", kind, buf);
+		fprintf(stderr, "tcpdoctor: %s%s\n", kind, text);
+	free(safe);
+	if (buf != small)
+		free(buf);
 }
 
 int

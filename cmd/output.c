@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/termsafe.h"
 #include "collectors/snapfile.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -288,8 +289,13 @@ table_sock(struct out *o, const struct td_sock *sk)
 	line_endpoint(&ln, sk, &sk->src, sk->sport, w);
 	line_endpoint(&ln, sk, &sk->dst, sk->dport, w);
 	if (o->opts->owner) {
-		if (sk->has_owner)
-			line_printf(&ln, "users:((\"%s\",pid=%d)) ", sk->comm, sk->pid);
+		if (sk->has_owner) {
+			/* A name may hold a newline or tab too: one socket, one line. */
+			char comm[TERMSAFE_MAX(sizeof(sk->comm))];
+
+			termsafe_escape(sk->comm, strnlen(sk->comm, sizeof(sk->comm)), false, comm);
+			line_printf(&ln, "users:((\"%s\",pid=%d)) ", comm, sk->pid);
+		}
 		else
 			line_put(&ln, "- ", 2);
 	}

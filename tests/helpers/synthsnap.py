@@ -16,6 +16,7 @@ Usage: synthsnap.py MODE N OUT
   comm TEXT        one ESTABLISHED socket owned by a process named TEXT
                    (N is ignored; TEXT is a Python string literal, so
                    escapes such as "\\x1b[31m" can be written)
+  host TEXT        no socket, the header's "host" and "netns" set to TEXT
 The header is the one of tests/fixtures/snapshots/mixed.json.  Streams: memory
 does not grow with N.
 """
@@ -113,6 +114,11 @@ def main():
             comm = ast.literal_eval('"' + n + '"')
             write(out, hdr, [sock("ESTABLISHED", "198.18.0.1", 40000, "198.19.0.1", 443,
                                   owner={"pid": 4242, "comm": comm})])
+        elif mode == "host":
+            text = ast.literal_eval('"' + n + '"')
+            hdr["host"] = text
+            hdr["netns"] = text
+            write(out, hdr, [])
         else:
             sys.exit("synthsnap: unknown mode '%s'" % mode)
 
