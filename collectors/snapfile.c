@@ -28,6 +28,15 @@
 
 /* One socket object in a file is far below this; more is garbage. */
 #define SNAP_ELEM_MAX	(1 << 20)
+/*
+ * The header (every member but "sockets") is a few KiB: a file with more
+ * members or more text than this is refused, so a hostile header cannot
+ * make every command hold it (2M members took 254 MB).  Members this
+ * version does not know are checked, not kept.
+ */
+#define SNAP_HDR_MEMBERS_MAX	256
+#define SNAP_HDR_BYTES_MAX	(1 << 20)
+#define SNAP_HDR_NAME_MAX	128
 
 /* ---- Field tables shared by both directions ---- */
 
@@ -561,6 +570,10 @@ snapfile_header_from_json(const json_t *o, struct td_snapshot *snap, struct td_e
 				    "integers", name);
 			sv->v[0] = json_integer_value(json_array_get(v, 0));
 			sv->v[1] = json_integer_value(json_array_get(v, 1));
+			if (i == TD_SYS_PORT_RANGE && !sysctl_port_range_ok(sv->v[0], sv->v[1]))
+				return td_errf(err, EBADMSG, "\"sysctls.%s\" is not a port range the "
+				    "kernel accepts (1 <= low <= high <= 65535): [%lld, %lld]", name,
+				    (long long)sv->v[0], (long long)sv->v[1]);
 			break;
 		case TD_SYS_TEXT:
 			if (get_str(sys, "sysctls.", name, true, snap->sys.reserved_ports,
@@ -913,11 +926,21 @@ sc_load(struct snapfile_reader *r, unsigned long line, unsigned long col, struct
 	json_error_t je;
 	json_t *v;
 
-	v = json_loadb(r->buf, r->len, JSON_DECODE_ANY, &je);
+	/* A member twice in one object is an error, not "the last one wins". */
+	v = json_loadb(r->buf, r->len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 	if (v == NULL) {
-		sc_err(r, line + (unsigned long)(je.line > 0 ? je.line - 1 : 0),
-		    je.line <= 1 ? col + (unsigned long)(je.column > 0 ? je.column - 1 : 0) :
-		    (unsigned long)je.column, err, "%s", je.text);
+		const char *near = strstr(je.text, "near '");
+		size_t nl;
+
+		line += (unsigned long)(je.line > 0 ? je.line - 1 : 0);
+		col = je.line <= 1 ? col + (unsigned long)(je.column > 0 ? je.column - 1 : 0) :
+		    (unsigned long)je.column;
+		/* jansson: "duplicate object key near '"tw"'"; say which member. */
+		if (json_error_code(&je) == json_error_duplicate_key && near != NULL &&
+		    (nl = strlen(near + 6)) > 0 && near[6 + nl - 1] == '\'')
+			sc_err(r, line, col, err, "duplicate member %.*s", (int)(nl - 1), near + 6);
+		else
+			sc_err(r, line, col, err, "%s", je.text);
 		return NULL;
 	}
 	return v;
@@ -931,13 +954,37 @@ sc_reset(struct snapfile_reader *r)
 		r->buf[0] = '\0';
 }
 
-/* Read the top-level object, keeping every member but "sockets". */
+/* The header members snapfile_header_from_json() and snapfile_open() read. */
+static bool
+header_member_known(const char *name)
+{
+	static const char *const known[] = {
+		"schema", "command", "time", "host", "netns", "kernel", "meta", "counters",
+		"sysctls",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(name, known[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Read the top-level object, keeping the members this version reads (the
+ * others are parsed, then kept as null so that a second one with the same
+ * name is seen) but not "sockets".  A member given twice, more than
+ * SNAP_HDR_MEMBERS_MAX members, a name longer than SNAP_HDR_NAME_MAX or
+ * more than SNAP_HDR_BYTES_MAX of header text is an error.
+ */
 static json_t *
 read_header(struct snapfile_reader *r, struct td_err *err)
 {
 	json_t *doc, *key = NULL, *val;
-	unsigned long line, col;
+	unsigned long line, col, nmembers = 0;
+	size_t hdr_bytes = 0;
 	bool have_sockets = false;
+	const char *name;
 	int c;
 
 	c = sc_ws(r);
@@ -962,13 +1009,29 @@ read_header(struct snapfile_reader *r, struct td_err *err)
 		if (sc_put(r, c, err) < 0 || sc_string(r, err) < 0 ||
 		    (key = sc_load(r, line, col, err)) == NULL)
 			goto fail;
+		name = json_string_value(key);
+		if (++nmembers > SNAP_HDR_MEMBERS_MAX) {
+			sc_err(r, line, col, err, "more than %d members in the top-level object "
+			    "(a snapshot has 10)", SNAP_HDR_MEMBERS_MAX);
+			goto fail;
+		}
+		if (strlen(name) > SNAP_HDR_NAME_MAX) {
+			sc_err(r, line, col, err, "a member name longer than %d bytes",
+			    SNAP_HDR_NAME_MAX);
+			goto fail;
+		}
+		if (json_object_get(doc, name) != NULL ||
+		    (have_sockets && strcmp(name, "sockets") == 0)) {
+			sc_err(r, line, col, err, "duplicate member \"%s\"", name);
+			goto fail;
+		}
 		c = sc_ws(r);
 		if (c != ':') {
 			sc_err(r, r->cline, r->ccol, err, "expected ':'");
 			goto fail;
 		}
 		c = sc_ws(r);
-		if (strcmp(json_string_value(key), "sockets") == 0) {
+		if (strcmp(name, "sockets") == 0) {
 			if (c != '[') {
 				sc_err(r, r->cline, r->ccol, err, c == EOF ?
 				    "unexpected end of file (truncated?)" :
@@ -986,9 +1049,22 @@ read_header(struct snapfile_reader *r, struct td_err *err)
 			sc_reset(r);
 			line = r->cline;
 			col = r->ccol;
-			if (sc_value(r, c, err) < 0 || (val = sc_load(r, line, col, err)) == NULL)
+			if (sc_value(r, c, err) < 0)
 				goto fail;
-			json_object_set_new(doc, json_string_value(key), val);
+			hdr_bytes += r->len;
+			if (hdr_bytes > SNAP_HDR_BYTES_MAX) {
+				sc_err(r, line, col, err, "the header is larger than %d bytes",
+				    SNAP_HDR_BYTES_MAX);
+				goto fail;
+			}
+			if ((val = sc_load(r, line, col, err)) == NULL)
+				goto fail;
+			/* A member this version does not read: checked, then only its name kept. */
+			if (!header_member_known(name)) {
+				json_decref(val);
+				val = json_null();
+			}
+			json_object_set_new(doc, name, val);
 		}
 		json_decref(key);
 		key = NULL;

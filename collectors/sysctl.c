@@ -132,13 +132,20 @@ count_inside(int64_t lo, int64_t hi, void *arg)
 		c->n += hi - lo + 1;
 }
 
+bool
+sysctl_port_range_ok(int64_t lo, int64_t hi)
+{
+	return lo >= 1 && lo <= hi && hi <= 65535;
+}
+
 int64_t
 sysctl_usable_ports(const struct td_sysctls *sys)
 {
 	const struct td_sysval *r = &sys->s[TD_SYS_PORT_RANGE];
 	struct clip c;
 
-	if (!r->readable || r->v[1] < r->v[0])
+	/* Checked first: hi - lo + 1 below overflows on arbitrary int64s. */
+	if (!r->readable || !sysctl_port_range_ok(r->v[0], r->v[1]))
 		return -1;
 	c.lo = r->v[0];
 	c.hi = r->v[1];
@@ -191,6 +198,8 @@ parse_knob(int id, const char *path, const char *text, struct td_sysctls *sys,
 		if (td_sysctl_fields[id].kind == TD_SYS_PAIR && take_int(&s, &sv->v[1]) < 0)
 			break;
 		if (*s != '\0' && *s != '\n')
+			break;
+		if (id == TD_SYS_PORT_RANGE && !sysctl_port_range_ok(sv->v[0], sv->v[1]))
 			break;
 		sv->readable = true;
 		return 0;

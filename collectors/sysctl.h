@@ -86,7 +86,16 @@ int	sysctl_read(const char *proc_root, struct td_sysctls *sys, struct td_err *er
 int	sysctl_find(const char *name);
 /* Value of an INT knob, or dflt when it is not readable. */
 int64_t	sysctl_int(const struct td_sysctls *sys, enum td_sysctl_id id, int64_t dflt);
-/* Number of ports in ip_local_port_range minus ip_local_reserved_ports, or -1. */
+/*
+ * True when lo..hi is a range the kernel accepts for ip_local_port_range:
+ * 1 <= lo <= hi <= 65535 (net/ipv4/sysctl_net_ipv4.c,
+ * ip_local_port_range_min/max and ipv4_local_port_range()).
+ */
+bool	sysctl_port_range_ok(int64_t lo, int64_t hi);
+/*
+ * Number of ports in ip_local_port_range minus ip_local_reserved_ports, or
+ * -1 when unknown (unreadable, or not a range the kernel accepts).
+ */
 int64_t	sysctl_usable_ports(const struct td_sysctls *sys);
 /*
  * Number of ports in an ip_local_reserved_ports list ("8080,9000-9010",

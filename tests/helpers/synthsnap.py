@@ -13,6 +13,9 @@ Usage: synthsnap.py MODE N OUT
   header-keys N    a valid header with N extra top-level members
   dup-member       the header member "host" twice
   dup-nested       "counters" with the member "tw" twice
+  dup-socket       one socket object with the member "sport" twice
+  big-header N     "host" and "kernel" strings of N bytes each
+  port-range LO,HI the header's ip_local_port_range set to [LO, HI]
   comm TEXT        one ESTABLISHED socket owned by a process named TEXT
                    (N is ignored; TEXT is a Python string literal, so
                    escapes such as "\\x1b[31m" can be written)
@@ -110,6 +113,20 @@ def main():
             h = json.dumps(hdr, indent=1)
             h = h.replace('"tw": ', '"tw": 1, "tw": ', 1)
             out.write(h[:h.rindex("}")].rstrip() + ',\n "sockets": []\n}\n')
+        elif mode == "dup-socket":
+            t = json.dumps(sock("ESTABLISHED", "198.18.0.1", 1, "198.19.0.1", 2),
+                           separators=(",", ":"))
+            h = json.dumps(hdr, indent=1)
+            out.write(h[:h.rindex("}")].rstrip() + ',\n "sockets": [\n' +
+                      t.replace('"sport":1', '"sport":1,"sport":3') + "\n ]\n}\n")
+        elif mode == "big-header":
+            hdr["host"] = "h" * int(n)
+            hdr["kernel"] = "k" * int(n)
+            write(out, hdr, [])
+        elif mode == "port-range":
+            lo, hi = (int(x) for x in n.split(","))
+            hdr["sysctls"]["net.ipv4.ip_local_port_range"] = [lo, hi]
+            write(out, hdr, [])
         elif mode == "comm":
             comm = ast.literal_eval('"' + n + '"')
             write(out, hdr, [sock("ESTABLISHED", "198.18.0.1", 40000, "198.19.0.1", 443,

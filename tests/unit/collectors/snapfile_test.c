@@ -496,6 +496,23 @@ static const struct {
 	{ "{\"schema\":\"tcpdoctor/1\",\"n\":tru}", "line 1, column 31: invalid token near 'tru'" },
 	{ "{\"schema\":\"tcpdoctor/1\",\"host\":\"h\",\"kernel\":\"k\",\"meta\":{\"time_ns\":1},\n"
 	  "\"sockets\":[{\"a\":1} {}]}", "line 2, column 12: socket 1: missing \"family\"" },
+	/* A member twice: at the top, inside a header member, inside a socket. */
+	{ "{\"schema\":\"tcpdoctor/1\",\"host\":\"h\",\"host\":\"i\",\"sockets\":[]}",
+	  "line 1, column 36: duplicate member \"host\"" },
+	{ "{\"schema\":\"tcpdoctor/1\",\"x\":1,\"x\":2,\"sockets\":[]}",
+	  "line 1, column 31: duplicate member \"x\"" },
+	{ "{\"schema\":\"tcpdoctor/1\",\"sockets\":[],\"sockets\":[]}",
+	  "line 1, column 38: duplicate member \"sockets\"" },
+	{ "{\"schema\":\"tcpdoctor/1\",\"meta\":{\"time_ns\":1,\"time_ns\":2},\"sockets\":[]}",
+	  "line 1, column 53: duplicate member \"time_ns\"" },
+	{ "{\"schema\":\"tcpdoctor/1\",\"host\":\"h\",\"kernel\":\"k\",\"meta\":{\"time_ns\":1},\n"
+	  "\"sockets\":[{\"family\":\"ipv4\",\"family\":\"ipv6\"}]}",
+	  "line 2, column 36: duplicate member \"family\"" },
+	/* The header's size is bounded; an unknown member is still checked. */
+	{ "{\"schema\":\"tcpdoctor/1\",\"x\":[1,2,}", "line 1, column 34: unexpected token near '}'" },
+	{ "{\"schema\":\"tcpdoctor/1\",\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\":1}",
+	  "line 1, column 25: a member name longer than 128 bytes" },
 };
 
 START_TEST(test_snapfile_open_bad_table)

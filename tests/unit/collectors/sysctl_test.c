@@ -123,6 +123,32 @@ START_TEST(test_sysctl_usable_ports_unreadable)
 }
 END_TEST
 
+/*
+ * Values from a snapshot can be any int64: a range the kernel would refuse
+ * (sysctl_net_ipv4.c: 1 <= low <= high <= 65535) is unknown (-1), and
+ * counting it must not overflow (the sanitizer build would stop here).
+ */
+static const struct {
+	int64_t	lo, hi, want;
+} ranges[] = {
+	{ INT64_MIN, INT64_MAX, -1 }, { INT64_MIN, 10, -1 }, { 0, INT64_MAX, -1 },
+	{ 0, 10, -1 }, { 10, 9, -1 }, { 1, 65536, -1 }, { -5, -1, -1 },
+	{ 1, 65535, 65535 }, { 32768, 60999, 28232 }, { 7, 7, 1 },
+};
+
+START_TEST(test_sysctl_usable_ports_extremes)
+{
+	struct td_sysctls s;
+
+	memset(&s, 0, sizeof(s));
+	s.s[TD_SYS_PORT_RANGE].readable = true;
+	s.s[TD_SYS_PORT_RANGE].v[0] = ranges[_i].lo;
+	s.s[TD_SYS_PORT_RANGE].v[1] = ranges[_i].hi;
+	ck_assert_int_eq(sysctl_usable_ports(&s), ranges[_i].want);
+	ck_assert(sysctl_port_range_ok(ranges[_i].lo, ranges[_i].hi) == (ranges[_i].want > 0));
+}
+END_TEST
+
 START_TEST(test_sysctl_find)
 {
 	ck_assert_int_eq(sysctl_find("net.ipv4.tcp_syncookies"), TD_SYS_SYNCOOKIES);
@@ -148,6 +174,8 @@ test_suite(void)
 	tc = tcase_create("sysctl_usable_ports");
 	tcase_add_test(tc, test_sysctl_usable_ports_reserved);
 	tcase_add_test(tc, test_sysctl_usable_ports_unreadable);
+	tcase_add_loop_test(tc, test_sysctl_usable_ports_extremes, 0,
+	    (int)(sizeof(ranges) / sizeof(ranges[0])));
 	tcase_add_loop_test(tc, test_sysctl_count_ports_table, 0,
 	    (int)(sizeof(lists) / sizeof(lists[0])));
 	suite_add_tcase(s, tc);
