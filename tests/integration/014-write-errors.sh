@@ -52,7 +52,7 @@ done
 if [ "$(id -u)" -eq 0 ] && command -v ip > /dev/null; then
 	ns=$(mkns wr) || { not_ok "create namespace"; exit 1; }
 	start=$(now_ms)
-	( trap '' PIPE; "$TD_BIN" -N "$ns" watch -i 0.2 2> "$t/err" | head -1 > /dev/null; exit "${PIPESTATUS[0]}" )
+	( trap '' PIPE; timeout 10 "$TD_BIN" -N "$ns" watch -i 0.2 2> "$t/err" | head -1 > /dev/null; exit "${PIPESTATUS[0]}" )
 	st=$?
 	ms=$(( $(now_ms) - start ))
 	expect_eq "watch | head -1 exits 71" "$st" 71
