@@ -99,6 +99,8 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 	} else if (errno = 0, r->end(&o) < 0) {
 		status = cmd_fail_write(ctx, TD_EXIT_OSERR, errno);
 	}
+	/* A walk that stopped never reached end(): drop what begin() made. */
+	json_decref(o.line_head);
 	if (status == TD_EXIT_OK && src.owners_hidden > 0)
 		cmd_warn(ctx, "%zu processes could not be read (run as root to see every owner)",
 		    src.owners_hidden);
