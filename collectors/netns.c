@@ -4,6 +4,7 @@
  */
 #include "collectors/netns.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -76,4 +77,38 @@ netns_current_ino(void)
 	if (stat("/proc/self/ns/net", &st) < 0)
 		return 0;
 	return (uint64_t)st.st_ino;
+}
+
+/*
+ * SO_NETNS_COOKIE (Linux 5.14, include/uapi/asm-generic/socket.h; its
+ * number differs on alpha, mips, parisc and sparc, so only the libc
+ * headers' definition is used) returns sock_net(sk)->net_cookie, a u64
+ * the kernel takes from a boot-wide counter when it sets the namespace up
+ * (net/core/net_namespace.c) and never reuses; sk_getsockopt() in
+ * net/core/sock.c wants optlen of exactly 8.  The socket is created in the
+ * namespace this thread is in, which is the one every collector reads.
+ */
+uint64_t
+netns_current_cookie(void)
+{
+#ifdef SO_NETNS_COOKIE
+	static const int families[] = { AF_UNIX, AF_NETLINK, AF_INET };
+	uint64_t cookie = 0;
+	socklen_t len;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		fd = socket(families[i], SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		len = sizeof(cookie);
+		if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0 ||
+		    len != sizeof(cookie))
+			cookie = 0;	/* ENOPROTOOPT: a kernel before 5.14 */
+		close(fd);
+		return cookie;
+	}
+#endif
+	return 0;
 }

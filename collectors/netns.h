@@ -22,5 +22,11 @@ int	netns_enter(const char *name, int pid, struct td_err *err);
 
 /* Inode of the current network namespace, or 0 if unknown. */
 uint64_t netns_current_ino(void);
+/*
+ * Cookie of the current network namespace (SO_NETNS_COOKIE, Linux 5.14:
+ * unique within a boot, unlike the inode), or 0 where the kernel or libc
+ * has none.
+ */
+uint64_t netns_current_cookie(void);
 
 #endif /* TD_COLLECTORS_NETNS_H */

@@ -148,6 +148,7 @@ struct td_meta {
 	char		host[256];
 	char		netns[256];	/* name given by -N, "pid:N", or "" for the caller's */
 	uint64_t	netns_ino;	/* inode of the network namespace, 0 if unknown */
+	uint64_t	netns_cookie;	/* its SO_NETNS_COOKIE, 0 if unknown (not saved in snapshots) */
 	char		kernel[65];	/* uname release */
 	char		boot_id[40];	/* /proc/sys/kernel/random/boot_id */
 	char		source[16];	/* "live" or "file" */

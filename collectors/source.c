@@ -75,6 +75,7 @@ live_meta(const struct td_source *src, struct td_meta *m)
 	if (src->netns_label != NULL)
 		snprintf(m->netns, sizeof(m->netns), "%s", src->netns_label);
 	m->netns_ino = netns_current_ino();
+	m->netns_cookie = netns_current_cookie();
 	if (uname(&u) == 0)
 		snprintf(m->kernel, sizeof(m->kernel), "%s", u.release);
 	snprintf(path, sizeof(path), "%s/sys/kernel/random/boot_id", proc_root(src));
