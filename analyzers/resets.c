@@ -29,22 +29,37 @@ rs_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 		st->listeners++;
 }
 
+/*
+ * The change of counter id over the window.  A total since boot is not a
+ * change over the window (the previous run lacked the counter, or it went
+ * backwards): never rated, it counts as no change.
+ */
+static uint64_t
+rs_delta(const struct analyzer_ctx *ax, int id)
+{
+	uint64_t v = 0;
+	bool since_boot = true;
+
+	if (!ax_counter(ax, id, &v, &since_boot) || since_boot)
+		return 0;
+	return v;
+}
+
 static int
 rs_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, struct td_err *err)
 {
 	struct rs_state *st = stp;
-	uint64_t rst = 0, fails = 0, estab = 0;
+	uint64_t rst, fails, estab;
 	double t = ax->delta.interval_s, r_rst, r_fail, r_est, worst;
-	bool sb = true;
 	enum td_severity sev;
 	struct td_finding *f;
 	const char *why;
 
 	if (!ax->delta.known || t <= 0)
 		return 0;
-	ax_counter(ax, TD_CTR_OUT_RSTS, &rst, &sb);
-	ax_counter(ax, TD_CTR_ATTEMPT_FAILS, &fails, &sb);
-	ax_counter(ax, TD_CTR_ESTAB_RESETS, &estab, &sb);
+	rst = rs_delta(ax, TD_CTR_OUT_RSTS);
+	fails = rs_delta(ax, TD_CTR_ATTEMPT_FAILS);
+	estab = rs_delta(ax, TD_CTR_ESTAB_RESETS);
 	r_rst = (double)rst / t;
 	r_fail = (double)fails / t;
 	r_est = (double)estab / t;

@@ -13,6 +13,7 @@ check_opts_init(struct check_opts *co, const struct td_ctx *ctx)
 {
 	memset(co, 0, sizeof(*co));
 	co->config = TD_CONFIG_DEFAULT;
+	co->min_window_ns = TD_HISTORY_MIN_WINDOW_NS;
 	co->format = ctx->format;
 }
 
@@ -111,6 +112,27 @@ check_opt(struct td_ctx *ctx, struct check_opts *co, int ch, const char *arg, in
 	return 0;
 }
 
+/* What the loaded state is to this run: rates, ages, or neither; saved or kept. */
+static void
+check_compare_state(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs)
+{
+	enum td_hist_verdict v;
+	char why[320];
+
+	history_init(&cs->next, &cs->snap);
+	cs->run.ax.next = &cs->next;
+	v = history_compare(&cs->prev, &cs->snap, co->min_window_ns, why, sizeof(why));
+	if (why[0] != '\0')
+		cmd_warn(ctx, "state file '%s': %s", co->state_file, why);
+	if (history_usable(v))
+		cs->run.ax.prev = &cs->prev;
+	if (v == TD_HIST_SAME) {
+		cs->run.ax.delta.known = true;
+		cs->run.ax.delta.interval_s = (double)(cs->snap.meta.mono_ns - cs->prev.mono_ns) / 1e9;
+	}
+	cs->keep_state = !history_replaces(v);
+}
+
 int
 check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
     int fail_status)
@@ -134,22 +156,24 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 	cs->src.want_owner = true;
 	cs->src.owner_states = TD_STATE_BIT(TD_ST_CLOSE_WAIT) | TD_STATE_BIT(TD_ST_LISTEN) |
 	    TD_STATE_BIT(TD_ST_SYN_SENT);
-	if (source_header(&cs->src, &cs->snap, &err) < 0)
-		return check_fail(ctx, fail_status, &err);
-
+	/*
+	 * Lock, then sample, then compare and save: a sample taken before the
+	 * lock could be older than the state a concurrent run saves while we
+	 * wait, and would replace it (a lost update).
+	 */
 	if (co->state_file != NULL) {
 		cs->lockfd = history_lock(co->state_file, 10, &err);
-		if (cs->lockfd < 0 || history_load(&cs->prev, co->state_file, &err) < 0)
+		if (cs->lockfd < 0 || (rc = history_load(&cs->prev, co->state_file, &err)) < 0)
 			return check_fail(ctx, fail_status, &err);
-		history_init(&cs->next, &cs->snap);
-		cs->run.ax.next = &cs->next;
-		if (history_matches(&cs->prev, &cs->snap)) {
-			cs->run.ax.prev = &cs->prev;
-			cs->run.ax.delta.known = true;
-			cs->run.ax.delta.interval_s =
-			    (double)(cs->snap.meta.mono_ns - cs->prev.mono_ns) / 1e9;
+		if (rc > 0) {	/* empty, cut short, damaged: say so once, start over */
+			cmd_warn(ctx, "%s: no previous state, starting over", err.msg);
+			memset(&err, 0, sizeof(err));
 		}
 	}
+	if (source_header(&cs->src, &cs->snap, &err) < 0)
+		return check_fail(ctx, fail_status, &err);
+	if (co->state_file != NULL)
+		check_compare_state(ctx, co, cs);
 	cs->run.ax.snap = &cs->snap;
 	cs->run.ax.cfg = &cs->cfg;
 	cs->run.enabled = mask;
@@ -168,7 +192,7 @@ check_save_state(struct td_ctx *ctx, const struct check_opts *co, struct check_s
 {
 	struct td_err err = { 0 };
 
-	if (co->state_file == NULL)
+	if (co->state_file == NULL || cs->keep_state)
 		return 0;
 	if (history_save(&cs->next, co->state_file, &err) < 0)
 		return check_fail(ctx, fail_status, &err);

@@ -26,6 +26,7 @@ struct check_opts {
 	unsigned int	 nset;
 	const char	*only, *skip;		/* --only, --skip lists */
 	const char	*state_file;		/* --state-file */
+	int64_t		 min_window_ns;		/* shortest window for rates */
 	const char	*output;		/* -o FILE */
 	enum td_format	 format;
 };
@@ -42,6 +43,8 @@ struct check_state {
 	struct listener_stats	listeners;	/* queue gauges (Prometheus) */
 	unsigned int		nanalyzers;
 	int			lockfd;
+	bool			keep_state;	/* the file's state is newer, or the
+						 * baseline of a too short window */
 };
 
 /*

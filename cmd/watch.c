@@ -321,6 +321,8 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		    err.msg);
 	snprintf(state, sizeof(state), "%s/state.json", dir);
 	co.state_file = state;
+	/* Samples come at the interval the user chose: rates over it, however short. */
+	co.min_window_ns = 100000000;	/* 0.1 s, the shortest --interval */
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -56,6 +56,29 @@ START_TEST(test_resets_quiet_rate)
 }
 END_TEST
 
+/*
+ * A counter that went backwards (a namespace recreated under the same
+ * state) is never rated: its total since boot over the window was the
+ * issue's CRITICAL "526281 RSTs/s" from an idle namespace.
+ */
+START_TEST(test_resets_backwards_not_rated)
+{
+	struct synth_run r;
+	struct td_history prev;
+
+	synth_begin(&r, "resets");
+	r.snap.ctr.v[TD_CTR_OUT_RSTS] = 526281;
+	r.snap.ctr.v[TD_CTR_ATTEMPT_FAILS] = 90000;
+	synth_prev(&r, &prev, 1);
+	prev.ctr.v[TD_CTR_OUT_RSTS] = 600000;
+	prev.ctr.v[TD_CTR_ATTEMPT_FAILS] = 100000;
+	synth_finish(&r);
+	ck_assert_uint_eq(r.out.n, 0);
+	synth_end(&r);
+	history_free(&prev);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -65,6 +88,7 @@ test_suite(void)
 	tcase_add_test(tc, test_resets_storm);
 	tcase_add_test(tc, test_resets_silent_without_history);
 	tcase_add_test(tc, test_resets_quiet_rate);
+	tcase_add_test(tc, test_resets_backwards_not_rated);
 	suite_add_tcase(s, tc);
 	return s;
 }
