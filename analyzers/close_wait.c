@@ -47,6 +47,7 @@ struct cw_state {
 	struct cw_sample sample[TD_TALLY_CAP];
 	uint64_t	total, unread;
 	int64_t		oldest_s;
+	uint64_t	untracked;	/* not remembered: the state file's bound */
 };
 
 /*
@@ -117,8 +118,9 @@ cw_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 		if (age > st->oldest_s)
 			st->oldest_s = age;
 	}
-	if (ax->next != NULL)
-		history_add_cookie(ax->next, sk->cookie, first >= 0 ? first : ax->snap->meta.mono_ns);
+	if (ax->next != NULL &&
+	    !history_add_cookie(ax->next, sk->cookie, first >= 0 ? first : ax->snap->meta.mono_ns))
+		st->untracked++;
 }
 
 static int
@@ -182,6 +184,25 @@ cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, const stru
 	return 0;
 }
 
+/* Sockets the state file could not hold: said, never dropped silently. */
+static int
+cw_untracked(const struct cw_state *st, struct td_findings *out, struct td_err *err)
+{
+	struct td_finding *f;
+
+	if (st->untracked == 0)
+		return 0;
+	f = td_finding_add(out, err, "close_wait.untracked", "", TD_SEV_INFO,
+	    "%llu of %llu CLOSE_WAIT sockets were not recorded in the state file, which keeps at most %d sockets: their age is not known, and the next run sees them as new",
+	    (unsigned long long)st->untracked, (unsigned long long)st->total, TD_HISTORY_COOKIES);
+	if (f == NULL)
+		return -1;
+	td_ev_int(f, "untracked", (int64_t)st->untracked);
+	td_ev_int(f, "close_wait", (int64_t)st->total);
+	td_ev_int(f, "tracked_max", TD_HISTORY_COOKIES);
+	return 0;
+}
+
 static int
 cw_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, struct td_err *err)
 {
@@ -193,7 +214,7 @@ cw_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 	for (i = 0; i < n; i++)
 		if (cw_group(ax, &st->groups.ent[idx[i]], &st->sample[idx[i]], out, err) < 0)
 			return -1;
-	return 0;
+	return cw_untracked(st, out, err);
 }
 
 const struct analyzer analyzer_close_wait = {

@@ -150,6 +150,39 @@ START_TEST(test_close_wait_age_and_growth)
 }
 END_TEST
 
+/* Past the state file's bound the sockets are counted and said, not dropped silently. */
+START_TEST(test_close_wait_untracked_counted)
+{
+	struct synth_run r;
+	struct td_history next;
+	const struct td_finding *f;
+	struct td_sock sk;
+	uint64_t i, n = TD_HISTORY_COOKIES + 100;
+
+	synth_begin(&r, "close_wait");
+	history_init(&next, &r.snap);
+	r.run.ax.next = &next;
+	for (i = 0; i < n; i++) {
+		sk = synth_sock(TD_ST_CLOSE_WAIT, "10.0.0.1", 80, "10.0.0.9", 50000);
+		sk.cookie = 1 + i;
+		sk.inode = 1000 + i;
+		synth_feed(&r, &sk);
+	}
+	synth_finish(&r);
+	f = synth_find(&r, "close_wait.untracked");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->severity, TD_SEV_INFO);
+	ck_assert_int_eq(synth_ev(f, "untracked"), 100);
+	ck_assert_int_eq(synth_ev(f, "close_wait"), (int64_t)n);
+	ck_assert_int_eq(synth_ev(f, "tracked_max"), TD_HISTORY_COOKIES);
+	ck_assert_ptr_nonnull(strstr(f->summary, "100 of 65636 CLOSE_WAIT sockets were not recorded"));
+	ck_assert_uint_eq(next.ncookies, TD_HISTORY_COOKIES);
+	ck_assert_uint_eq(next.untracked, 100);
+	synth_end(&r);
+	history_free(&next);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -159,6 +192,7 @@ test_suite(void)
 	tcase_add_test(tc, test_close_wait_s4_named);
 	tcase_add_test(tc, test_close_wait_healthy_silent);
 	tcase_add_test(tc, test_close_wait_critical_count);
+	tcase_add_test(tc, test_close_wait_untracked_counted);
 	tcase_add_test(tc, test_close_wait_outgoing);
 	tcase_add_test(tc, test_close_wait_age_and_growth);
 	suite_add_tcase(s, tc);
