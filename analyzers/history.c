@@ -337,6 +337,7 @@ history_read(struct td_history *h, FILE *fp, const char *name, struct td_err *er
 	enum { S_BOOT = 1, S_INO = 2, S_COOKIE = 4, S_MONO = 8, S_TIME = 16 };
 #define DAMAGED(...)	do { td_errf(err, EBADMSG, __VA_ARGS__); goto damaged; } while (0)
 	memset(h, 0, sizeof(*h));
+	errno = 0;
 	while ((n = get_line(fp, line, sizeof(line), &nl)) >= 0) {
 		lineno++;
 		if (binary(line, (size_t)n))
@@ -409,7 +410,8 @@ history_read(struct td_history *h, FILE *fp, const char *name, struct td_err *er
 		}
 	}
 	if (ferror(fp)) {
-		td_errf(err, EIO, "state file '%s': read error", name);
+		td_errf(err, errno != 0 ? errno : EIO, "state file '%s': %s", name,
+		    strerror(errno != 0 ? errno : EIO));
 		history_free(h);
 		return -1;
 	}

@@ -321,8 +321,11 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		    err.msg);
 	snprintf(state, sizeof(state), "%s/state.json", dir);
 	co.state_file = state;
-	/* Samples come at the interval the user chose: rates over it, however short. */
-	co.min_window_ns = 100000000;	/* 0.1 s, the shortest --interval */
+	/*
+	 * Samples come at the interval the user chose: rates over it, however
+	 * short; half of it leaves room for the jitter of the wake-ups.
+	 */
+	co.min_window_ns = (int64_t)(interval * 1e9 / 2);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

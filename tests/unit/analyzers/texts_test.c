@@ -347,6 +347,34 @@ sc_connects(void)
 	history_free(&prev);
 }
 
+/* More CLOSE_WAIT sockets and orphans than the state file remembers. */
+static void
+sc_untracked(void)
+{
+	struct synth_run r;
+	struct td_history next;
+	struct td_sock sk;
+	uint64_t i;
+
+	begin_all(&r);
+	history_init(&next, &r.snap);
+	r.run.ax.next = &next;
+	for (i = 0; i < TD_HISTORY_COOKIES + 1; i++) {
+		sk = synth_sock(TD_ST_CLOSE_WAIT, "10.0.0.1", 9000, "10.0.0.9", 50000);
+		sk.cookie = 1 + i;
+		synth_feed(&r, &sk);
+	}
+	for (i = 0; i < 4097; i++) {
+		sk = synth_sock(TD_ST_FIN_WAIT2, "10.0.0.1", 40000, "10.0.0.7", 80);
+		sk.kind = TD_SK_TW;
+		sk.inode = 0;
+		sk.cookie = UINT64_C(1) << 40 | i;
+		synth_feed(&r, &sk);
+	}
+	check_run(&r);
+	history_free(&next);
+}
+
 static void
 sc_resets(void)
 {
@@ -378,6 +406,7 @@ START_TEST(test_texts_whole)
 	sc_dead_peers(true);
 	sc_dead_peers(false);
 	sc_connects();
+	sc_untracked();
 	sc_resets();
 	n = produced_ids(ids, MAX_IDS);
 	ck_assert_uint_ge(n, 20);
