@@ -111,6 +111,7 @@ unshare -m --propagation private sh -c '
 	mount -t tmpfs -o size=64k tdtest "$1" || exit 1
 	"$2" -N "$3" check -c /dev/null --state-file "$1/state" > /dev/null || exit 1
 	dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null
+	sleep 1.1	# runs closer than 1 s keep the old state and write nothing
 	"$2" -N "$3" check -c /dev/null --state-file "$1/state" --format nagios > "$4/full-nagios" 2> "$4/full-err"
 	echo $? > "$4/full-rc"
 	"$2" -N "$3" check -c /dev/null --state-file "$1/state" --format prometheus -o "$4/full.prom" 2> /dev/null
