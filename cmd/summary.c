@@ -456,7 +456,9 @@ summary_json(struct summary *s, const struct td_snapshot *snap, unsigned int nto
 		json_object_set_new(tports, td_state_name(st), a);
 		if (st == TD_ST_LISTEN)
 			continue;
-		qsort(s->peers[st]->slot, s->peers[st]->used, sizeof(struct peer_slot), peer_cmp);
+		if (s->peers[st]->used > 0)
+			qsort(s->peers[st]->slot, s->peers[st]->used, sizeof(struct peer_slot),
+			    peer_cmp);
 		a = json_array();
 		for (i = 0; i < s->peers[st]->used && i < ntop; i++)
 			json_array_append_new(a, json_pack("{s:s,s:I}", "address",
@@ -539,7 +541,9 @@ summary_table(FILE *fp, struct summary *s, const struct td_snapshot *snap, unsig
 		fputc('\n', fp);
 		if (st == TD_ST_LISTEN)
 			continue;
-		qsort(s->peers[st]->slot, s->peers[st]->used, sizeof(struct peer_slot), peer_cmp);
+		if (s->peers[st]->used > 0)
+			qsort(s->peers[st]->slot, s->peers[st]->used, sizeof(struct peer_slot),
+			    peer_cmp);
 		fprintf(fp, "%-12s peers:", "");
 		for (i = 0; i < s->peers[st]->used && i < ntop; i++)
 			fprintf(fp, " %s (%s%" PRIu64 ")",
