@@ -317,7 +317,7 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 		rc = tracefs_poll(s, wait, trace_one, &r, &err);
 		if (rc < 0 && r.write_failed) {
 			/* A reader that went away (`trace | head`) ends it quietly. */
-			status = err.code == EPIPE ? TD_EXIT_OSERR : cmd_fail(ctx, TD_EXIT_OSERR, "%s", err.msg);
+			status = cmd_fail_write(ctx, TD_EXIT_OSERR, err.code);
 			break;
 		}
 		if (rc < 0) {
@@ -330,8 +330,6 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 		    tracefs_lost(s));
 	tracefs_close(s);
 out:
-	if (r.write_failed)
-		clearerr(ctx->out);	/* reported above, with its own errno */
 	/*
 	 * INT and TERM are the way to stop it, PIPE a reader gone: those end
 	 * normally.  Any other signal ends the process as it would have,
