@@ -653,9 +653,10 @@ tw_cost_live(struct explain *ex)
 		uint64_t tw = ex->snap->ctr.present[TD_CTR_SOCK_TW] ? ex->snap->ctr.v[TD_CTR_SOCK_TW] : 0;
 
 		say(ex, "this host:", NULL, "a TIME_WAIT connection costs %llu bytes of slab%s, not 4 KiB; "
-		    "100000 of them take %.1f MiB; the %llu timewait sockets of this namespace (sockstat tw) "
+		    "100000 of them take %.1f MiB; the %llu timewait sockets of %s (sockstat tw) "
 		    "take %.1f KiB", (unsigned long long)slab[0].objsize, where,
 		    100000.0 * (double)slab[0].objsize / 1048576.0, (unsigned long long)tw,
+		    ex->ctx->from != NULL ? "the snapshot" : "this namespace",
 		    (double)tw * (double)slab[0].objsize / 1024.0);
 		json_object_set_new(ex->doc, "time_wait_bytes", json_integer((json_int_t)slab[0].objsize));
 	}

@@ -109,3 +109,10 @@ if "$PY" -c 'import jsonschema' 2>/dev/null; then
 		else not_ok "$c conforms to the schema"; diag "$out"; fi
 	done
 fi
+
+# From a snapshot the slab sizes are still this machine's, and it says so.
+"$TD_BIN" -N "$ns" snapshot -o "$t/snap.json" || not_ok "snapshot of $ns"
+out=$("$TD_BIN" --from "$t/snap.json" explain time-wait-cost)
+if [ -z "$size" ] || { grep -q "not the snapshot's host" <<<"$out" && grep -q 'the 5 timewait sockets of the snapshot' <<<"$out"; }; then
+	ok "time-wait-cost --from: this machine's slab, the snapshot's TIME_WAIT count"
+else not_ok "time-wait-cost --from: this machine's slab, the snapshot's TIME_WAIT count"; diag "$out"; fi
