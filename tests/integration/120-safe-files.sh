@@ -60,8 +60,29 @@ check "... says no reader, names the FIFO" grep -q "'$T/fifo': is a FIFO with no
 td snapshot -o "$T/fifo"
 expect_eq "snapshot -o a FIFO without a reader exits 73" "$rc" 73
 check "... within a second (${secs} ms)" test "$secs" -lt 1000
-timeout 20 cat "$T/fifo" > "$T/fifo.read" &
+# The reader must have the FIFO open before snapshot looks for one: cat's
+# open() blocks until a writer comes, so nothing tells when it got there.
+# This reader opens without blocking, says so, then reads to the end.
+rm -f "$T/fifo.ready"
+timeout 20 "$PY" -c '
+import os, select, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+open(sys.argv[2], "w").close()
+out, got = open(sys.argv[3], "wb"), False
+p = select.poll(); p.register(fd, select.POLLIN)
+while True:
+    p.poll(100)
+    try:
+        b = os.read(fd, 65536)
+    except BlockingIOError:
+        continue
+    if b:
+        out.write(b); got = True
+    elif got:
+        break
+' "$T/fifo" "$T/fifo.ready" "$T/fifo.read" &
 reader=$!
+for _ in $(seq 200); do [ -e "$T/fifo.ready" ] && break; sleep 0.05; done
 td snapshot -o "$T/fifo"
 wait "$reader"
 expect_eq "snapshot -o a FIFO with a reader exits 0" "$rc" 0
