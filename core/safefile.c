@@ -348,7 +348,8 @@ resolve(const char *label, const char *path, unsigned int flags, struct target *
 
 	memset(t, 0, sizeof(*t));
 	if (path == NULL || path[0] == '\0')
-		return td_errf(err, EINVAL, "%s '': an empty name is not a file", label);
+		/* ENOENT, as open("") gives (path_resolution(7)): exit 66 for an input. */
+		return td_errf(err, ENOENT, "%s '': an empty name is not a file", label);
 	if (strlen(path) >= sizeof(t->path))
 		return td_errf(err, ENAMETOOLONG, "%s '%.64s...': name too long", label, path);
 	snprintf(t->path, sizeof(t->path), "%s", path);
@@ -373,8 +374,14 @@ resolve(const char *label, const char *path, unsigned int flags, struct target *
 		if (flags & SAFEFILE_NOFOLLOW)
 			return td_errf(err, SAFEFILE_EKIND, "%s %s: is a symbolic link, which is "
 			    "never followed here", label, who(t, path, w, sizeof(w)));
+		/* SAFEFILE_EKIND, not EPERM: a link of another user is a kind of
+		 * file refused (exit 66 or 73, tcpdoctor(8)), not missing privilege. */
+		if (t->st.st_uid != 0 && t->st.st_uid != geteuid() && geteuid() == 0)
+			return td_errf(err, SAFEFILE_EKIND, "%s %s: is a symbolic link owned by "
+			    "uid %u; only links of root are followed", label,
+			    who(t, path, w, sizeof(w)), (unsigned int)t->st.st_uid);
 		if (t->st.st_uid != 0 && t->st.st_uid != geteuid())
-			return td_errf(err, EPERM, "%s %s: is a symbolic link owned by uid %u; only "
+			return td_errf(err, SAFEFILE_EKIND, "%s %s: is a symbolic link owned by uid %u; only "
 			    "links of root or of uid %u are followed", label,
 			    who(t, path, w, sizeof(w)), (unsigned int)t->st.st_uid,
 			    (unsigned int)geteuid());

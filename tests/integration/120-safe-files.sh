@@ -213,6 +213,27 @@ nobody ln -s "$T/root-file" "$T/shared/cfg"
 td check -c "$T/shared/cfg"
 expect_eq "-c through a link planted by uid 65534: UNKNOWN, not read" "$rc" 3
 check "... refused, naming the owner" grep -q "owned by uid 65534" "$T/.err"
+# The documented statuses (tcpdoctor(8), EXIT STATUS): a link of another
+# user is "not a file that may be read" (66) or written (73), not a
+# missing privilege (77); root is told only root's links are followed.
+nobody ln -s "$T/root-file" "$T/shared/snap.json"
+td snapshot -o "$T/shared/snap.json"
+expect_eq "snapshot -o a link planted by uid 65534: exit 73" "$rc" 73
+check "... one line naming it" named "$T/shared/snap.json"
+check "... 'only links of root are followed'" grep -q "only links of root are followed" "$T/.err"
+timeout 20 "$TD_BIN" --from "$T/shared/snap.json" ls > /dev/null 2> "$T/.err"
+expect_eq "--from a link planted by uid 65534: exit 66" "$?" 66
+td tune --audit "$T/shared/cfg"
+expect_eq "tune --audit a link planted by uid 65534: exit 66" "$rc" 66
+expect_eq "... the root file is untouched" "$(md5sum < "$T/root-file") $(stat -c '%U %a' "$T/root-file")" "$sum0 root 600"
+for a in "--from:ls" "--audit:tune"; do
+	if [ "${a%%:*}" = --from ]; then
+		timeout 20 "$TD_BIN" --from '' ls > /dev/null 2> "$T/.err"
+	else
+		timeout 20 "$TD_BIN" tune --audit '' > /dev/null 2> "$T/.err"
+	fi
+	expect_eq "${a%%:*} '': exit 66 (no such input), like a missing file" "$?" 66
+done
 
 # ---- ENOSPC on a tiny tmpfs: exit 73 naming the path, the old file intact ----
 mkdir "$tiny"

@@ -241,7 +241,7 @@ START_TEST(test_create_empty_name_is_error)
 	struct td_err err = { 0 };
 
 	ck_assert_int_eq(write_file("", 0, 0600, "x", &err), -1);
-	ck_assert_int_eq(err.code, EINVAL);
+	ck_assert_int_eq(err.code, ENOENT);
 	ck_assert_str_eq(err.msg, "output '': an empty name is not a file");
 }
 END_TEST
@@ -285,7 +285,7 @@ START_TEST(test_create_refuses_link_of_other_user)
 	ck_assert_int_eq(symlink("target", at("link")), 0);
 	ck_assert_int_eq(lchown(at("link"), 65534, 65534), 0);
 	ck_assert_int_eq(write_file(at("link"), 0, 0600, "new\n", &err), -1);
-	ck_assert_int_eq(err.code, EPERM);
+	ck_assert_int_eq(err.code, SAFEFILE_EKIND);
 	ck_assert_ptr_nonnull(strstr(err.msg, "owned by uid 65534"));
 	ck_assert_str_eq(get(at("target")), "old\n");
 	ck_assert_int_eq(lstat(at("link"), &st), 0);
@@ -466,7 +466,7 @@ START_TEST(test_input_owned_link_of_other_user_refused)
 	ck_assert_int_eq(symlink("secret", at("link")), 0);
 	ck_assert_int_eq(lchown(at("link"), 65534, 65534), 0);
 	ck_assert_int_eq(read_input(at("link"), 0, &err, buf, sizeof(buf)), -1);
-	ck_assert_int_eq(err.code, EPERM);
+	ck_assert_int_eq(err.code, SAFEFILE_EKIND);
 }
 END_TEST
 
@@ -486,7 +486,7 @@ START_TEST(test_check_kinds)
 	ck_assert_ptr_nonnull(strstr(err.msg, "is a character device"));
 	memset(&err, 0, sizeof(err));
 	ck_assert_int_eq(safefile_check("state file", "", SAFEFILE_PRIVATE, &err), -1);
-	ck_assert_int_eq(err.code, EINVAL);
+	ck_assert_int_eq(err.code, ENOENT);
 	ck_assert_int_eq(entries(), 1);
 }
 END_TEST
