@@ -30,19 +30,19 @@
 #include "cmd/exit.h"
 #include "cmd/findings.h"
 #include "cmd/output.h"
+#include "collectors/tracefs_inst.h"
 #include "core/safefile.h"
 
 #define WATCH_MAX_FINDINGS	64	/* remembered from one sample to the next */
 #define HEADER_EVERY		20	/* table rows between headers */
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+/*
+ * Every terminating signal (tfs_guard(TFS_SIG_STOP): HUP of a dropped
+ * session, QUIT, USR1, ALRM... not only INT and TERM) stops the loop, so
+ * that the state directory in /tmp is removed; then the signal ends the
+ * process as it would have.
+ */
+#define stop	tfs_stop_signal
 
 /* Counters shown as rates, per second. */
 static const struct {
@@ -265,7 +265,6 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	struct watch w = { .ctx = ctx };
 	struct check_opts co;
 	struct check_state cs;
-	struct sigaction sa;
 	char dir[PATH_MAX], state[PATH_MAX + 16];
 	struct td_err err = { 0 };
 	double interval = 5;
@@ -327,11 +326,7 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	 */
 	co.min_window_ns = (int64_t)(interval * 1e9 / 2);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
+	tfs_guard(TFS_SIG_STOP);
 	next = mono_ns();
 	while (!stop && (count == 0 || done < count)) {
 		status = check_collect(ctx, &co, &cs, -1);
@@ -369,5 +364,10 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		sleep_until(next);
 	}
 	safefile_rmdtemp(dir);
+	/* INT and TERM are the way to stop it, PIPE a reader gone: those end normally. */
+	if (stop != 0 && stop != SIGINT && stop != SIGTERM && stop != SIGPIPE) {
+		fflush(NULL);
+		tfs_reraise(stop);
+	}
 	return status;
 }
