@@ -279,3 +279,18 @@ kill -KILL "$w"; wait "$w" 2>/dev/null
 check "... which a SIGKILL leaves behind" sh -c "ls -d /tmp/tcpdoctor-watch-$w-* >/dev/null 2>&1"
 timeout 20 "$TD_BIN" -N "$ns" watch -i 0.1 -n 1 > /dev/null 2>&1
 check "the next watch removes it" sh -c "! ls -d /tmp/tcpdoctor-watch-$w-* >/dev/null 2>&1"
+# Every terminating signal removes the directory (a dropped ssh session is
+# a SIGHUP), and the signal then ends watch as it would have (128 + n).
+for sig in HUP QUIT USR1 ALRM TERM; do
+	"$TD_BIN" -N "$ns" watch -i 0.2 -n 300 > /dev/null 2>&1 &
+	w=$!
+	_td_pids+=("$w")
+	wait_for 5 sh -c "ls -d /tmp/tcpdoctor-watch-$w-* >/dev/null 2>&1"
+	kill -"$sig" "$w"
+	wait "$w"
+	rc=$?
+	want=$(( 128 + $(kill -l "$sig") )); [ "$sig" = TERM ] && want=0
+	expect_eq "watch ended by SIG$sig: status $want, its /tmp directory gone" \
+	    "$rc $(ls -d /tmp/tcpdoctor-watch-$w-* 2>/dev/null | wc -l)" "$want 0"
+done
+
