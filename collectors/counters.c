@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
+#include "core/safefile.h"
 
 const struct td_field td_counter_fields[TD_CTR_MAX] = {
 #define X(id, json, sec, key, kind, help)	[TD_CTR_##id] = { json, sec, key, help, kind },
@@ -101,7 +102,7 @@ read_table(const char *path, struct td_counters *ctr, struct td_err *err)
 	FILE *fp;
 	int rc = -1, id;
 
-	fp = fopen(path, "re");
+	fp = safefile_fopen_proc(path);
 	if (fp == NULL)
 		return td_errf(err, errno, "counters: cannot read '%s': %s", path,
 		    strerror(errno));
@@ -180,7 +181,7 @@ read_sockstat(const char *path, struct td_counters *ctr, struct td_err *err)
 	FILE *fp;
 	int rc = 0, id;
 
-	fp = fopen(path, "re");
+	fp = safefile_fopen_proc(path);
 	if (fp == NULL)
 		return 0;
 	while (rc == 0 && getline(&line, &cap, fp) > 0) {
@@ -225,7 +226,7 @@ read_softnet(const char *path, struct td_counters *ctr, struct td_err *err)
 	FILE *fp;
 	int rc = 0;
 
-	fp = fopen(path, "re");
+	fp = safefile_fopen_proc(path);
 	if (fp == NULL)
 		return 0;
 	while (getline(&line, &cap, fp) > 0) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "core/safefile.h"
 
 struct slot {
 	uint64_t	inode;		/* 0: empty */
@@ -154,7 +155,7 @@ read_comm(const char *proc_root, const char *pid, char *comm)
 
 	memset(comm, 0, 16);
 	snprintf(path, sizeof(path), "%s/%s/comm", proc_root, pid);
-	fp = fopen(path, "re");
+	fp = safefile_fopen_proc(path);
 	if (fp == NULL)
 		return;
 	if (fgets(comm, 16, fp) == NULL)

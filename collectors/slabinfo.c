@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/safefile.h"
+
 int
 slabinfo_read(const char *proc_root, const char *const names[], struct td_slab out[],
     unsigned int n, struct td_err *err)
@@ -27,7 +29,7 @@ slabinfo_read(const char *proc_root, const char *const names[], struct td_slab o
 
 	memset(out, 0, n * sizeof(*out));
 	snprintf(path, sizeof(path), "%s/slabinfo", proc_root);
-	if ((fp = fopen(path, "re")) == NULL)
+	if ((fp = safefile_fopen_proc(path)) == NULL)
 		return td_errf(err, errno, "cannot read %s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;

@@ -24,6 +24,7 @@
 #include "collectors/snapfile.h"
 #include "collectors/sockdiag.h"
 #include "collectors/sysctl.h"
+#include "core/safefile.h"
 
 #ifndef TD_VERSION
 #define TD_VERSION	"unknown"
@@ -52,7 +53,7 @@ read_line(const char *path, char *buf, size_t size)
 	FILE *fp;
 
 	buf[0] = '\0';
-	fp = fopen(path, "re");
+	fp = safefile_fopen_proc(path);
 	if (fp == NULL)
 		return;
 	if (fgets(buf, (int)size, fp) == NULL)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
+#include "core/safefile.h"
 
 const struct td_sysctl_field td_sysctl_fields[TD_SYS_MAX] = {
 #define X(id, name, kind)	[TD_SYS_##id] = { name, kind },
@@ -167,7 +168,7 @@ read_small(const char *path, char *buf, size_t size)
 	size_t n;
 	FILE *fp;
 
-	fp = fopen(path, "re");
+	fp = safefile_fopen_proc(path);
 	if (fp == NULL)
 		return -1;
 	n = fread(buf, 1, size - 1, fp);

@@ -872,3 +872,28 @@ safefile_rmdtemp(const char *path)
 	close(fd);
 	rmdir(path);
 }
+
+FILE *
+safefile_fopen_proc(const char *path)
+{
+	struct stat st;
+	FILE *fp;
+	int fd, e;
+
+	/* O_NONBLOCK: open(2) of a FIFO without a writer returns at once. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		e = S_ISREG(st.st_mode) ? errno : SAFEFILE_EKIND;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return fp;
+}

@@ -114,6 +114,13 @@ int	safefile_open_input(const char *label, const char *path, unsigned int flags,
 FILE	*safefile_fopen_input(const char *label, const char *path, unsigned int flags,
 	    struct td_err *err);
 /*
+ * A kernel file under /proc (or --proc-root) for reading, like
+ * fopen(path, "re"), but opened non-blocking and only if it is a regular
+ * file (procfs files are): a FIFO or device planted under --proc-root is
+ * refused at once (errno SAFEFILE_EKIND) instead of blocking for ever.
+ */
+FILE	*safefile_fopen_proc(const char *path);
+/*
  * Check, without opening or creating anything, that path is missing or a
  * regular file acceptable under flags.  Returns 0, or -1 with *err set.
  */

@@ -294,3 +294,13 @@ for sig in HUP QUIT USR1 ALRM TERM; do
 	    "$rc $(ls -d /tmp/tcpdoctor-watch-$w-* 2>/dev/null | wc -l)" "$want 0"
 done
 
+# --proc-root (the tests' fake /proc): a FIFO planted where a kernel file
+# is expected is refused at once, never opened for a blocking read.
+mkdir -p "$T/fakeproc/net"; mkfifo "$T/fakeproc/net/netstat"
+t0=$(date +%s%N)
+timeout 10 "$TD_BIN" --proc-root "$T/fakeproc" ls > /dev/null 2> "$T/.err"
+rc=$?
+secs=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect_eq "--proc-root with a FIFO for net/netstat: an error within a second, no hang (${secs} ms)" \
+    "$((rc != 0 && rc != 124)) $((secs < 1000))" "1 1"
+check "... naming the file" grep -q "fakeproc/net/netstat" "$T/.err"
