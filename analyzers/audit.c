@@ -71,6 +71,20 @@ mentions_time_wait(const char *s)
 	return false;
 }
 
+/*
+ * After fgets() into buf, which was filled with '\n' first: true when the
+ * line read holds a NUL byte.  fgets() puts its terminator right after
+ * the bytes read and leaves the rest of buf alone, so the last NUL in buf
+ * is the terminator, and any NUL before it came from the file.
+ */
+static bool
+line_has_nul(const char *buf, size_t size)
+{
+	const char *end = memrchr(buf, '\0', size);
+
+	return end != NULL && memchr(buf, '\0', (size_t)(end - buf)) != NULL;
+}
+
 static int
 read_conf(const char *path, struct conf_file *cf, struct td_err *err)
 {
@@ -89,8 +103,13 @@ read_conf(const char *path, struct conf_file *cf, struct td_err *err)
 		fclose(fp);
 		return td_errf(err, ENOMEM, "'%s': out of memory", path);
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while (memset(line, '\n', sizeof(line)), fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
+		if (line_has_nul(line, sizeof(line))) {
+			fclose(fp);
+			return td_errf(err, EINVAL, "'%s': line %u has a NUL byte: not a text file", path,
+			    lineno);
+		}
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
 			fclose(fp);
 			return td_errf(err, EINVAL, "'%s': line %u is too long", path, lineno);

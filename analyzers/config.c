@@ -122,6 +122,20 @@ apply(struct td_config *cfg, const char *where, const char *section,
 	    where, key, section);
 }
 
+/*
+ * After fgets() into buf, which was filled with '\n' first: true when the
+ * line read holds a NUL byte.  fgets() puts its terminator right after
+ * the bytes read and leaves the rest of buf alone, so the last NUL in buf
+ * is the terminator, and any NUL before it came from the file.
+ */
+static bool
+line_has_nul(const char *buf, size_t size)
+{
+	const char *end = memrchr(buf, '\0', size);
+
+	return end != NULL && memchr(buf, '\0', (size_t)(end - buf)) != NULL;
+}
+
 int
 config_load(struct td_config *cfg, const char *path, bool must_exist, struct td_err *err)
 {
@@ -139,9 +153,13 @@ config_load(struct td_config *cfg, const char *path, bool must_exist, struct td_
 			return 0;
 		return td_errf(err, sub.code, "%s", sub.msg);
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while (memset(line, '\n', sizeof(line)), fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u: ", path, lineno);
+		if (line_has_nul(line, sizeof(line))) {
+			rc = td_errf(err, EINVAL, "%sline has a NUL byte: not a text file", where);
+			break;
+		}
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
 			rc = td_errf(err, EINVAL, "%sline too long", where);
 			break;

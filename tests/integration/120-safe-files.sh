@@ -304,3 +304,11 @@ secs=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect_eq "--proc-root with a FIFO for net/netstat: an error within a second, no hang (${secs} ms)" \
     "$((rc != 0 && rc != 124)) $((secs < 1000))" "1 1"
 check "... naming the file" grep -q "fakeproc/net/netstat" "$T/.err"
+# A NUL byte in a configuration or audited sysctl file is named as such.
+printf 'net.ipv4.tcp_fin_timeout = 30\0x\n' > "$T/nul.conf"
+timeout 20 "$TD_BIN" tune --audit "$T/nul.conf" > /dev/null 2> "$T/.err"
+expect_eq "tune --audit a file with a NUL byte: exit 65" "$?" 65
+check "... says 'NUL byte', not 'too long'" grep -q "line 1 has a NUL byte" "$T/.err"
+timeout 20 "$TD_BIN" check -c "$T/nul.conf" > /dev/null 2> "$T/.err"
+expect_eq "check -c a file with a NUL byte: UNKNOWN" "$?" 3
+check "... says 'NUL byte'" grep -q "nul.conf:1: line has a NUL byte" "$T/.err"

@@ -76,6 +76,28 @@ START_TEST(test_config_load_errors)
 }
 END_TEST
 
+/* A NUL byte is named as such, not "line too long" (fgets() stops at no NUL). */
+START_TEST(test_config_nul_byte)
+{
+	static const char text[] = "[close_wait]\nwarning = 2\0x\n";
+	struct td_config cfg;
+	struct td_err err = { 0 };
+	char want[256];
+	int fd;
+
+	config_defaults(&cfg);
+	snprintf(path, sizeof(path), "/tmp/td-config-test.XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	ck_assert_int_eq(config_load(&cfg, path, true, &err), -1);
+	unlink(path);
+	snprintf(want, sizeof(want), "%s:2: line has a NUL byte: not a text file", path);
+	ck_assert_str_eq(err.msg, want);
+}
+END_TEST
+
 START_TEST(test_config_missing_file)
 {
 	struct td_config cfg;
@@ -139,6 +161,7 @@ test_suite(void)
 	tcase_add_test(tc, test_config_load_ok);
 	tcase_add_loop_test(tc, test_config_load_errors, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_config_missing_file);
+	tcase_add_test(tc, test_config_nul_byte);
 	tcase_add_test(tc, test_config_set);
 	tcase_add_test(tc, test_config_documented);
 	suite_add_tcase(s, tc);
