@@ -28,6 +28,8 @@
 struct aq_owner {
 	int32_t		pid;
 	char		comm[16];
+	bool		unreadable;	/* the owner could not be read (not root) */
+	uint32_t	uid;		/* then: the listener's uid */
 };
 
 struct aq_state {
@@ -64,6 +66,9 @@ aq_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 		st->owner[s].pid = sk->pid;
 		memcpy(st->owner[s].comm, sk->comm, sizeof(sk->comm));
 		st->owner[s].comm[sizeof(st->owner[s].comm) - 1] = '\0';
+	} else if (sk->owner_status == TD_OWNER_UNREADABLE || sk->owner_status == TD_OWNER_SKIPPED) {
+		st->owner[s].unreadable = true;
+		st->owner[s].uid = sk->uid;
 	}
 }
 
@@ -144,6 +149,8 @@ aq_listener(const struct analyzer_ctx *ax, const struct td_tally_ent *e,
 	td_ep_str(&key->addr, key->port, ep, sizeof(ep));
 	if (own->comm[0] != '\0')
 		snprintf(who, sizeof(who), " (%s[%d])", own->comm, own->pid);
+	else if (own->unreadable)
+		snprintf(who, sizeof(who), " (owner unreadable, uid %u)", own->uid);
 	f = td_finding_add(out, err, "accept_queue.overflow", ep, sev,
 	    "listener %s%s: accept queue %llu of backlog %llu, %s; the listener dropped %llu SYNs or handshake ACKs: the application accepts too slowly",
 	    ep, who, (unsigned long long)queue, (unsigned long long)backlog, state,
@@ -160,6 +167,9 @@ aq_listener(const struct analyzer_ctx *ax, const struct td_tally_ent *e,
 	if (own->comm[0] != '\0') {
 		td_ev_int(f, "pid", own->pid);
 		td_ev_str(f, "command", "%s", own->comm);
+	} else if (own->unreadable) {
+		td_ev_bool(f, "owner_unreadable", true);
+		td_ev_int(f, "uid", own->uid);
 	}
 	if (somaxconn >= 0)
 		td_ev_int(f, "somaxconn", somaxconn);
@@ -259,6 +269,8 @@ const struct analyzer analyzer_accept_queue = {
 	.id = "accept_queue",
 	.title = "listeners whose accept queue is full, and drops it does not explain",
 	.state_size = sizeof(struct aq_state),
+	/* The listener is the subject; its owner is only named. */
+	.named_owner_states = TD_STATE_BIT(TD_ST_LISTEN),
 	.visit = aq_visit,
 	.finish = aq_finish,
 };

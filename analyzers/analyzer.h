@@ -187,6 +187,22 @@ struct analyzer {
 	const char	*id;		/* stable; the finding id prefix */
 	const char	*title;		/* one line, shown by --help and explain */
 	size_t		 state_size;	/* the runner callocs this for each run */
+	/*
+	 * What it needs besides the sockets and counters, so that the
+	 * collector fetches it and `check` knows when its verdict rests on
+	 * something it could not see (it then exits 3, UNKNOWN):
+	 *   verdict_owner_states: states (TD_STATE_BIT) whose sockets it
+	 *	groups by owner, so that its findings and their severity change
+	 *	when an owner is unknown;
+	 *   named_owner_states: states whose owners it only names in the
+	 *	text (the subject does not depend on them);
+	 *   verdict_sysctls: knobs (bit TD_SYS_*) whose values decide its
+	 *	findings or their severity (knobs only quoted in advice are not
+	 *	listed: an unreadable one shows as an unknown current value).
+	 */
+	unsigned int	 verdict_owner_states;
+	unsigned int	 named_owner_states;
+	uint64_t	 verdict_sysctls;
 	/* Optional: called once before the first socket. */
 	void	(*begin)(void *st, const struct analyzer_ctx *ax);
 	/* Called once per socket. */
@@ -206,6 +222,8 @@ const struct analyzer *analyzer_find(const char *id);
 int	analyzer_index(const char *id);
 /* Number of analyzers in the registry. */
 size_t	analyzer_count(void);
+/* Bit of a sysctl in verdict_sysctls. */
+#define TD_SYS_BIT(id)	(UINT64_C(1) << (id))
 
 /* ---- Running them (analyzers/run.c) ---- */
 

@@ -29,12 +29,25 @@
  * owner is unknown.
  */
 struct cw_key {
-	int32_t		pid;		/* 0 when the owner is unknown */
+	int32_t		pid;		/* 0 when no process holds it, CW_UNREADABLE
+					 * when the owner could not be read */
 	uint16_t	port;		/* local port if it listens, else 0 (outgoing) */
 	uint16_t	dport;		/* outgoing without owner: the destination */
-	char		comm[16];
+	union {
+		char		comm[16];	/* with a pid */
+		uint32_t	uid;		/* CW_UNREADABLE: the socket's uid */
+	} u;
 	struct in6_addr	dst;
 };
+
+/*
+ * Run without root, the owners of other users' sockets cannot be read.
+ * Such a group is named by its sockets' uid and says so, instead of
+ * passing for "no owner": the subject must not silently change with the
+ * user that runs the check (and check exits 3, as the verdict of this
+ * analyzer depends on the owners, see verdict_owner_states).
+ */
+#define CW_UNREADABLE	(-1)
 
 struct cw_sample {
 	struct in6_addr	dst;		/* a peer of the group */
@@ -94,8 +107,12 @@ cw_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 		key.port = sk->sport;
 	if (sk->has_owner) {
 		key.pid = sk->pid;
-		memcpy(key.comm, sk->comm, sizeof(key.comm) - 1);
-	} else if (key.port == 0) {
+		memcpy(key.u.comm, sk->comm, sizeof(key.u.comm) - 1);
+	} else if (sk->owner_status == TD_OWNER_UNREADABLE || sk->owner_status == TD_OWNER_SKIPPED) {
+		key.pid = CW_UNREADABLE;
+		key.u.uid = sk->uid;
+	}
+	if (!sk->has_owner && key.port == 0) {
 		key.dst = sk->dst;
 		key.dport = sk->dport;
 	}
@@ -133,11 +150,15 @@ cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, const stru
 	bool have_prev = false;
 	enum td_severity sev;
 	struct td_finding *f;
-	char who[96], where[128], peer[64], gkey[TD_HISTORY_GAUGE_KEY];
+	char who[128], where[128], peer[64], gkey[TD_HISTORY_GAUGE_KEY];
 
 	td_ep_str(&smp->dst, smp->dport, peer, sizeof(peer));
-	if (k->pid != 0)
-		snprintf(who, sizeof(who), "%s[%d]", k->comm, k->pid);
+	if (k->pid == CW_UNREADABLE && k->port != 0)
+		snprintf(who, sizeof(who), "port %u, uid %u (owner unreadable)", k->port, k->u.uid);
+	else if (k->pid == CW_UNREADABLE)
+		snprintf(who, sizeof(who), "uid %u (owner unreadable) to %s", k->u.uid, peer);
+	else if (k->pid != 0)
+		snprintf(who, sizeof(who), "%s[%d]", k->u.comm, k->pid);
 	else if (k->port != 0)
 		snprintf(who, sizeof(who), "port %u", k->port);
 	else
@@ -146,8 +167,8 @@ cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, const stru
 		snprintf(where, sizeof(where), "on local port %u (accepted connections)", k->port);
 	else
 		snprintf(where, sizeof(where), "on outgoing connections (peers such as %s)", peer);
-	snprintf(gkey, sizeof(gkey), "close_wait:%d:%.15s:%u:%.28s", k->pid, k->comm, k->port,
-	    k->pid == 0 && k->port == 0 ? peer : "");
+	snprintf(gkey, sizeof(gkey), "close_wait:%d:%.15s:%u:%.28s", k->pid,
+	    k->pid > 0 ? k->u.comm : "", k->port, k->pid <= 0 && k->port == 0 ? peer : "");
 	if (ax->prev != NULL)
 		have_prev = history_gauge(ax->prev, gkey, &prev);
 	if (ax->next != NULL)
@@ -164,9 +185,12 @@ cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, const stru
 	    who, (unsigned long long)e->count, where);
 	if (f == NULL)
 		return -1;
-	if (k->pid != 0) {
+	if (k->pid > 0) {
 		td_ev_int(f, "pid", k->pid);
-		td_ev_str(f, "command", "%s", k->comm);
+		td_ev_str(f, "command", "%s", k->u.comm);
+	} else if (k->pid == CW_UNREADABLE) {
+		td_ev_bool(f, "owner_unreadable", true);
+		td_ev_int(f, "uid", k->u.uid);
 	}
 	if (k->port != 0)
 		td_ev_int(f, "local_port", k->port);
@@ -180,7 +204,7 @@ cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, const stru
 		td_ev_int(f, "growth", (int64_t)e->count - prev);
 	td_reco_add(f, TD_RECO_APP, "close()", NULL, NULL,
 	    "%s must close() each socket once read() returns 0 (the peer's FIN) or an error, also on error paths%s; watch its open descriptors (/proc/PID/fd). The kernel never times CLOSE_WAIT out: tcp_fin_timeout, keepalive and the TIME_WAIT knobs do not apply; restarting the process only hides the leak.",
-	    k->pid != 0 ? who : "the application", k->port == 0 ? " (for clients: return connections to the pool, close responses)" : "");
+	    k->pid > 0 ? who : "the application", k->port == 0 ? " (for clients: return connections to the pool, close responses)" : "");
 	return 0;
 }
 
@@ -221,6 +245,8 @@ const struct analyzer analyzer_close_wait = {
 	.id = "close_wait",
 	.title = "connections the peer closed and the application never did",
 	.state_size = sizeof(struct cw_state),
+	/* Groups by owner: an unknown owner changes the groups and their counts. */
+	.verdict_owner_states = TD_STATE_BIT(TD_ST_CLOSE_WAIT),
 	.visit = cw_visit,
 	.finish = cw_finish,
 };

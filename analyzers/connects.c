@@ -214,6 +214,8 @@ const struct analyzer analyzer_connects = {
 	.id = "connects",
 	.title = "connect() attempts hanging in SYN_SENT per destination, and connect timeouts",
 	.state_size = sizeof(struct cn_state),
+	/* Names who connects; the destination is the subject. */
+	.named_owner_states = TD_STATE_BIT(TD_ST_SYN_SENT),
 	.visit = cn_visit,
 	.finish = cn_finish,
 };

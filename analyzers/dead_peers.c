@@ -258,6 +258,8 @@ const struct analyzer analyzer_dead_peers = {
 	.id = "dead_peers",
 	.title = "established connections to peers that stopped answering",
 	.state_size = sizeof(struct dp_state),
+	/* Names the process listening on an idle connection's port. */
+	.named_owner_states = TD_STATE_BIT(TD_ST_LISTEN),
 	.visit = dp_visit,
 	.finish = dp_finish,
 };

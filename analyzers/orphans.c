@@ -383,6 +383,9 @@ const struct analyzer analyzer_orphans = {
 	.id = "orphans",
 	.title = "orphaned FIN_WAIT2 and other closed-but-unfinished sockets",
 	.state_size = sizeof(struct or_state),
+	/* The FIN_WAIT2 timeout, the orphan limit, the model's bound on orphan retries. */
+	.verdict_sysctls = TD_SYS_BIT(TD_SYS_FIN_TIMEOUT) | TD_SYS_BIT(TD_SYS_MAX_ORPHANS) |
+	    TD_SYS_BIT(TD_SYS_ORPHAN_RETRIES),
 	.begin = or_begin,
 	.visit = or_visit,
 	.finish = or_finish,

@@ -300,6 +300,7 @@ const struct analyzer analyzer_syn_flood = {
 	.id = "syn_flood",
 	.title = "SYN queues saturated with half-open connections, and SYN cookies",
 	.state_size = sizeof(struct sf_state),
+	.verdict_sysctls = TD_SYS_BIT(TD_SYS_SYNCOOKIES),
 	.visit = sf_visit,
 	.finish = sf_finish,
 };

@@ -240,6 +240,11 @@ const struct analyzer analyzer_time_wait = {
 	.id = "time_wait",
 	.title = "ephemeral ports exhausted per destination, TIME_WAIT limits",
 	.state_size = sizeof(struct tw_state),
+	/* Usable ports per destination, reuse, and the bucket limit. */
+	.verdict_sysctls = TD_SYS_BIT(TD_SYS_PORT_RANGE) | TD_SYS_BIT(TD_SYS_RESERVED_PORTS) |
+	    TD_SYS_BIT(TD_SYS_TW_REUSE) | TD_SYS_BIT(TD_SYS_TIMESTAMPS) |
+	    TD_SYS_BIT(TD_SYS_MAX_TW_BUCKETS) | TD_SYS_BIT(TD_SYS_EHASH_ENTRIES) |
+	    TD_SYS_BIT(TD_SYS_TW_RECYCLE),
 	.begin = tw_begin,
 	.visit = tw_visit,
 	.finish = tw_finish,

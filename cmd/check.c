@@ -110,10 +110,11 @@ fallback_header(const struct td_ctx *ctx, struct td_snapshot *snap)
  * the user asked for it, in the format asked for, and says UNKNOWN (exit
  * 3) with the error, so that a monitor reading a file or stdout sees the
  * failure instead of the last good report (man/tcpdoctor.8, check).  When
- * the failure came after the analysis (saving the state file), the report
- * keeps the sockets and findings, still under UNKNOWN.  A table on stdout
- * adds nothing to the message on stderr; the report file (-o) and every
- * other format get the report.
+ * the failure came after the analysis (saving the state file, or a
+ * verdict resting on what could not be seen), the report keeps the sockets
+ * and findings, still under UNKNOWN.  A table on stdout without them adds
+ * nothing to the message on stderr; the report file (-o) and every other
+ * format get the report.
  */
 int
 cmd_check(struct td_ctx *ctx, int argc, char **argv)
@@ -147,10 +148,17 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 		rep.snap = &fallback;
 	}
 	if (status == TD_EXIT_OK && oc.analyzed) {
+		char why[320];
+
 		rep.status = rep.worst == TD_SEV_CRITICAL ? TD_EXIT_CRITICAL :
 		    rep.worst == TD_SEV_WARNING ? TD_EXIT_WARNING : TD_EXIT_OK;
+		rep.unseen = &oc.cs.unseen;
+		unseen_warn(ctx, &oc.cs.unseen);
 		/* The state is saved first: a failure there is the one status line. */
 		status = check_save_state(ctx, &oc.co, &oc.cs, TD_EXIT_UNKNOWN);
+		/* A verdict that rests on what could not be seen is not known. */
+		if (status == TD_EXIT_OK && check_blind_verdict(&oc.cs, why, sizeof(why)))
+			status = check_failf(ctx, TD_EXIT_UNKNOWN, "%s", why);
 	} else if (status == TD_EXIT_OK) {
 		status = TD_EXIT_UNKNOWN;	/* not reached: check_run() fails or analyzes */
 	}
@@ -162,7 +170,7 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 	if (oc.co.output != NULL) {
 		if (render_file(ctx, oc.co.output, oc.co.format, &rep) != 0)
 			status = TD_EXIT_UNKNOWN;
-	} else if (rep.error == NULL || oc.co.format != TD_FMT_TABLE) {
+	} else if (rep.error == NULL || oc.co.format != TD_FMT_TABLE || rep.findings != NULL) {
 		if (render(ctx->out, oc.co.format, &rep) < 0)
 			status = check_failf(ctx, TD_EXIT_UNKNOWN, "writing output: %s", strerror(errno));
 	}

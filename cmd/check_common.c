@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd/exit.h"
+#include "collectors/sysctl.h"
 
 void
 check_opts_init(struct check_opts *co, const struct td_ctx *ctx)
@@ -83,6 +84,7 @@ check_walk_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 	if (sk->state < TD_ST_MAX)
 		cs->by_state[sk->state]++;
 	listener_stats_visit(&cs->listeners, sk);
+	unseen_sock(&cs->unseen, sk);
 	analyzer_run_visit(&cs->run, sk);
 	return 0;
 }
@@ -150,12 +152,15 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 		return rc;
 	cmd_source_init(ctx, &cs->src);
 	/*
+	 * The owners the enabled analyzers ask for (their descriptors say):
 	 * close_wait, accept_queue and dead_peers (through the listener) name
-	 * processes, connects names who connects; nothing else needs owners.
+	 * processes, connects names who connects.
 	 */
-	cs->src.want_owner = true;
-	cs->src.owner_states = TD_STATE_BIT(TD_ST_CLOSE_WAIT) | TD_STATE_BIT(TD_ST_LISTEN) |
-	    TD_STATE_BIT(TD_ST_SYN_SENT);
+	for (i = 0; td_analyzers[i] != NULL; i++)
+		if ((mask >> i) & 1)
+			cs->src.owner_states |= td_analyzers[i]->verdict_owner_states |
+			    td_analyzers[i]->named_owner_states;
+	cs->src.want_owner = cs->src.owner_states != 0;
 	/*
 	 * Lock, then sample, then compare and save: a sample taken before the
 	 * lock could be older than the state a concurrent run saves while we
@@ -172,6 +177,7 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 	}
 	if (source_header(&cs->src, &cs->snap, &err) < 0)
 		return check_fail(ctx, fail_status, &err);
+	unseen_init(&cs->unseen, &cs->snap, true, cs->src.want_owner);
 	if (co->state_file != NULL)
 		check_compare_state(ctx, co, cs);
 	cs->run.ax.snap = &cs->snap;
@@ -183,7 +189,44 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 	    source_walk(&cs->src, check_walk_sock, cs, &err) < 0 ||
 	    analyzer_run_finish(&cs->run, &cs->findings, &err) < 0)
 		return check_fail(ctx, fail_status, &err);
+	unseen_source(&cs->unseen, &cs->src);
 	return 0;
+}
+
+bool
+check_blind_verdict(const struct check_state *cs, char *why, size_t len)
+{
+	const struct td_unseen *u = &cs->unseen;
+	const struct analyzer *a;
+	unsigned int owners;
+	uint64_t sys;
+	size_t i;
+	int k;
+
+	for (i = 0; (a = td_analyzers[i]) != NULL; i++) {
+		if (!((cs->run.enabled >> i) & 1))
+			continue;
+		owners = a->verdict_owner_states &
+		    (unsigned int)(u->owner_unreadable_states | u->owner_skipped_states);
+		sys = a->verdict_sysctls & u->sysctls_mask;
+		if (owners != 0) {
+			for (k = 0; k < TD_ST_MAX && !((owners >> k) & 1); k++)
+				;
+			snprintf(why, len, "the verdict of %s depends on the owners of %s sockets, which could not be %s",
+			    a->id, td_state_name((unsigned int)k),
+			    u->owner_unreadable_states & a->verdict_owner_states ?
+			    "read (run as root)" : "looked up (too many sockets)");
+			return true;
+		}
+		if (sys != 0) {
+			for (k = 0; k < TD_SYS_MAX && !((sys >> k) & 1); k++)
+				;
+			snprintf(why, len, "the verdict of %s depends on sysctl %s, which could not be read",
+			    a->id, td_sysctl_fields[k].name);
+			return true;
+		}
+	}
+	return false;
 }
 
 int

@@ -15,6 +15,7 @@
 #include "analyzers/history.h"
 #include "cmd/cmd.h"
 #include "cmd/listeners.h"
+#include "cmd/unseen.h"
 #include "collectors/source.h"
 
 #define CHECK_MAX_SET	64
@@ -45,6 +46,7 @@ struct check_state {
 	int			lockfd;
 	bool			keep_state;	/* the file's state is newer, or the
 						 * baseline of a too short window */
+	struct td_unseen	unseen;		/* what the collection could not see */
 };
 
 /*
@@ -74,6 +76,13 @@ void	check_opts_init(struct check_opts *co, const struct td_ctx *ctx);
  */
 int	check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
 	    int fail_status);
+/*
+ * After check_collect(): whether an enabled analyzer's verdict rests on
+ * something that could not be seen (its descriptor's verdict_owner_states
+ * and verdict_sysctls against cs->unseen); then why is one line saying
+ * which analyzer and what.
+ */
+bool	check_blind_verdict(const struct check_state *cs, char *why, size_t len);
 /* Write the state file (if asked for); 0 or fail_status after an error. */
 int	check_save_state(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
 	    int fail_status);

@@ -31,6 +31,7 @@
 #include "analyzers/advice.h"
 #include "analyzers/finding_docs.h"
 #include "cmd/cmd.h"
+#include "cmd/unseen.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "collectors/counters.h"
@@ -1144,6 +1145,12 @@ cmd_explain(struct td_ctx *ctx, int argc, char **argv)
 		return status;
 	}
 	source_close(&src);
+	{
+		struct td_unseen u;	/* the model takes its knobs from these sysctls */
+
+		unseen_init(&u, ex.snap, true, false);
+		unseen_warn(ctx, &u);
+	}
 	ex.p = tm_profile_from_sysctls(&ex.snap->sys);
 	ex.doc = json_object();
 	if (topic != NULL) {

@@ -161,17 +161,19 @@ findings_table(FILE *fp, const struct check_report *r)
 	char line[1024];	/* the error message only; finding text is never cut */
 	size_t i, j;
 
-	if (r->error != NULL) {
+	if (r->error != NULL && r->findings == NULL) {
 		fprintf(fp, "UNKNOWN: %s, netns %s, kernel %s: %s\n", m->host,
 		    m->netns[0] != '\0' ? m->netns : "(current)", m->kernel,
 		    clean_error(r->error, line, sizeof(line)));
-		if (r->findings == NULL)
-			return ferror(fp) ? -1 : 0;
-		fprintf(fp, "the findings below are complete, but the check failed after them\n");
+		return ferror(fp) ? -1 : 0;
 	}
+	/* After the analysis, UNKNOWN still heads what was seen, with why. */
 	fprintf(fp, "%s: %s, netns %s, kernel %s: %llu sockets checked by %u analyzers\n",
-	    status_word(r->worst), m->host, m->netns[0] != '\0' ? m->netns : "(current)",
-	    m->kernel, (unsigned long long)r->sockets, r->analyzers);
+	    r->error != NULL ? "UNKNOWN" : status_word(r->worst), m->host,
+	    m->netns[0] != '\0' ? m->netns : "(current)", m->kernel,
+	    (unsigned long long)r->sockets, r->analyzers);
+	if (r->error != NULL)
+		fprintf(fp, "unknown: %s\n", clean_error(r->error, line, sizeof(line)));
 	if (r->findings->n == 0)
 		fputs("nothing to report\n", fp);
 	for (i = 0; i < r->findings->n; i++) {
@@ -305,6 +307,8 @@ findings_json(FILE *fp, const struct check_report *r)
 		if (i != TD_ST_NEW_SYN_RECV)
 			json_object_set_new(st, td_state_name((unsigned int)i), json_i64((int64_t)r->by_state[i]));
 	json_object_set_new(doc, "states", st);
+	if (r->unseen != NULL)
+		json_object_set_new(doc, "unseen", unseen_json(r->unseen));
 	if (r->interval_s > 0)
 		json_object_set_new(doc, "interval_s", json_real(r->interval_s));
 	else
@@ -478,6 +482,8 @@ findings_prometheus(FILE *fp, const struct check_report *r)
 		}
 	}
 
+	if (r->unseen != NULL)
+		unseen_prometheus(fp, r->unseen);
 	prom_family(fp, "tcpdoctor_sockets", "gauge", "TCP sockets by state, as sock_diag reports them");
 	for (i = 1; i < TD_ST_MAX; i++)
 		if (i != TD_ST_NEW_SYN_RECV)

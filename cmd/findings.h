@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "analyzers/analyzer.h"
+#include "cmd/unseen.h"
 #include "collectors/snapshot.h"
 
 struct listener_stats;
@@ -27,6 +28,8 @@ struct check_report {
 	const struct td_snapshot	*snap;
 	const struct td_findings	*findings;	/* NULL: not analyzed */
 	const char			*error;		/* NULL unless UNKNOWN */
+	const struct td_unseen		*unseen;	/* what could not be seen, NULL if
+							 * collection did not finish */
 	enum td_severity		 worst;
 	int				 status;	/* the exit status */
 	uint64_t			 sockets;

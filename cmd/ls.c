@@ -13,6 +13,7 @@
 #include "cmd/exit.h"
 #include "cmd/filter.h"
 #include "cmd/output.h"
+#include "cmd/unseen.h"
 #include "collectors/source.h"
 
 struct ls_walk {
@@ -20,6 +21,7 @@ struct ls_walk {
 	const struct sock_renderer	*r;
 	struct out			*o;
 	int				 werr;	/* errno of a failed write, 0 if none */
+	struct td_unseen		 unseen;
 };
 
 static int
@@ -29,6 +31,7 @@ ls_one(const struct td_sock *sk, void *arg, struct td_err *err)
 
 	if (!filter_match(w->filter, sk))
 		return 0;
+	unseen_sock(&w->unseen, sk);
 	if (w->r->sock(w->o, sk) < 0) {
 		w->werr = errno != 0 ? errno : EIO;
 		return td_errf(err, w->werr, "writing output: %s", strerror(w->werr));
@@ -88,6 +91,8 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 	w.r = r;
 	w.o = &o;
 	w.werr = 0;
+	/* ls uses no sysctl; with -p, the owners. */
+	unseen_init(&w.unseen, &snap, false, oo.owner);
 	errno = 0;
 	if (r->begin(&o) < 0) {
 		status = cmd_fail_write(ctx, TD_EXIT_OSERR, errno);
@@ -96,14 +101,21 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 			status = cmd_fail_write(ctx, TD_EXIT_OSERR, w.werr);
 		else
 			status = cmd_fail_err(ctx, &err);
-	} else if (errno = 0, r->end(&o) < 0) {
-		status = cmd_fail_write(ctx, TD_EXIT_OSERR, errno);
+	} else {
+		unseen_source(&w.unseen, &src);
+		if (oo.owner) {
+			o.tail = json_object();
+			json_object_set_new(o.tail, "unseen", unseen_json(&w.unseen));
+		}
+		errno = 0;
+		if (r->end(&o) < 0)
+			status = cmd_fail_write(ctx, TD_EXIT_OSERR, errno);
+		json_decref(o.tail);
 	}
 	/* A walk that stopped never reached end(): drop what begin() made. */
 	json_decref(o.line_head);
-	if (status == TD_EXIT_OK && src.owners_hidden > 0)
-		cmd_warn(ctx, "%zu processes could not be read (run as root to see every owner)",
-		    src.owners_hidden);
+	if (status == TD_EXIT_OK)
+		unseen_warn(ctx, &w.unseen);
 	source_close(&src);
 	return status;
 }

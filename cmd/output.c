@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/termsafe.h"
@@ -209,6 +210,42 @@ line_endpoint(struct line *ln, const struct td_sock *sk, const struct in6_addr *
 	line_put(ln, " ", 1);
 }
 
+/*
+ * The owners as ss -p prints them, every (process, fd) holding the socket:
+ * users:(("nginx",pid=1,fd=6),("nginx",pid=2,fd=6)); holders beyond the
+ * ones kept are counted, (+N more); without owner "-", or why not.
+ */
+static void
+line_owners(struct line *ln, const struct td_sock *sk)
+{
+	unsigned int i;
+
+	if (!sk->has_owner) {
+		if (sk->owner_status == TD_OWNER_UNREADABLE)
+			line_put(ln, "unreadable ", 11);
+		else if (sk->owner_status == TD_OWNER_SKIPPED)
+			line_put(ln, "skipped ", 8);
+		else
+			line_put(ln, "- ", 2);
+		return;
+	}
+	line_put(ln, "users:(", 7);
+	for (i = 0; i < sk->nowners && i < TD_SOCK_OWNERS; i++) {
+		/* A name may hold a newline or tab too: one socket, one line. */
+		char comm[TERMSAFE_MAX(sizeof(sk->owners[i].comm))];
+
+		termsafe_escape(sk->owners[i].comm, strnlen(sk->owners[i].comm,
+		    sizeof(sk->owners[i].comm)), false, comm);
+		line_printf(ln, "%s(\"%s\",pid=%d", i > 0 ? "," : "", comm, sk->owners[i].pid);
+		if (sk->owners[i].fd >= 0)	/* unknown in snapshots older than "owners" */
+			line_printf(ln, ",fd=%d", sk->owners[i].fd);
+		line_put(ln, ")", 1);
+	}
+	if (sk->owners_more > 0)
+		line_printf(ln, ",(+%u more)", sk->owners_more);
+	line_put(ln, ") ", 2);
+}
+
 static int
 table_begin(struct out *o)
 {
@@ -289,15 +326,7 @@ table_sock(struct out *o, const struct td_sock *sk)
 	line_endpoint(&ln, sk, &sk->src, sk->sport, w);
 	line_endpoint(&ln, sk, &sk->dst, sk->dport, w);
 	if (o->opts->owner) {
-		if (sk->has_owner) {
-			/* A name may hold a newline or tab too: one socket, one line. */
-			char comm[TERMSAFE_MAX(sizeof(sk->comm))];
-
-			termsafe_escape(sk->comm, strnlen(sk->comm, sizeof(sk->comm)), false, comm);
-			line_printf(&ln, "users:((\"%s\",pid=%d)) ", comm, sk->pid);
-		}
-		else
-			line_put(&ln, "- ", 2);
+		line_owners(&ln, sk);
 	}
 	if (o->opts->extended) {
 		if (sk->timer != TD_TIMER_OFF)
@@ -381,7 +410,18 @@ json_sock(struct out *o, const struct td_sock *sk)
 static int
 json_end(struct out *o)
 {
-	fprintf(o->fp, "%s],\"count\":%" PRIu64 "}\n", o->count > 0 ? "\n" : "", o->count);
+	char *tail = NULL;
+	size_t n;
+
+	/* Members known only after the walk (ls: "unseen"), after "count". */
+	if (o->tail != NULL && json_object_size(o->tail) > 0 &&
+	    (tail = json_dumps(o->tail, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL) {
+		n = strlen(tail);
+		tail[n - 1] = '\0';	/* the closing brace is printed below */
+	}
+	fprintf(o->fp, "%s],\"count\":%" PRIu64 "%s%s}\n", o->count > 0 ? "\n" : "", o->count,
+	    tail != NULL ? "," : "", tail != NULL ? tail + 1 : "");
+	free(tail);
 	return ferror(o->fp) ? -1 : 0;
 }
 

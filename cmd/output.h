@@ -34,6 +34,7 @@ struct out {
 	const char		*command;
 	uint64_t		 count;
 	json_t			*extra;		/* merged into the JSON document head */
+	json_t			*tail;		/* json: members after "count" (set before end) */
 	json_t			*line_head;	/* ndjson: fields repeated on every line */
 };
 

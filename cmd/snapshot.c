@@ -13,9 +13,25 @@
 
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
+#include "cmd/unseen.h"
 #include "collectors/snapfile.h"
 #include "collectors/source.h"
 #include "core/safefile.h"
+
+/* The writer, counting what the walk could not see. */
+struct snap_walk {
+	struct snapfile_writer	*w;
+	struct td_unseen	 unseen;
+};
+
+static int
+put_sock(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct snap_walk *sw = arg;
+
+	unseen_sock(&sw->unseen, sk);
+	return snapfile_put_sock(sk, sw->w, err);
+}
 
 int
 cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
@@ -26,6 +42,7 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct snapfile_writer w;
+	struct snap_walk sw;
 	struct td_snapshot snap;
 	struct td_source src;
 	struct td_err err = { 0 };
@@ -65,14 +82,20 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 		}
 		fp = sf.fp;
 	}
+	sw.w = &w;
+	unseen_init(&sw.unseen, &snap, true, true);
 	if (snapfile_begin(&w, fp, &snap, "snapshot", &err) < 0 ||
-	    source_walk(&src, snapfile_put_sock, &w, &err) < 0 ||
+	    source_walk(&src, put_sock, &sw, &err) < 0 ||
 	    snapfile_end(&w, &err) < 0)
 		failed = true;
+	else
+		unseen_source(&sw.unseen, &src);
 	source_close(&src);
 	if (out == NULL) {
-		if (!failed)
+		if (!failed) {
+			unseen_warn(ctx, &sw.unseen);
 			return TD_EXIT_OK;
+		}
 		/* To stdout: a reader that went away ends the walk quietly. */
 		if (ferror(fp))
 			return cmd_fail_write(ctx, TD_EXIT_OSERR, err.code);
@@ -87,5 +110,7 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 	memset(&err, 0, sizeof(err));
 	if (safefile_commit(&sf, &err) < 0)
 		return cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
+	/* The file says it too: null sysctls, "owner_unseen" on sockets. */
+	unseen_warn(ctx, &sw.unseen);
 	return TD_EXIT_OK;
 }

@@ -238,6 +238,12 @@ tune_audit(struct td_ctx *ctx, int nfiles, char **files)
 		return cmd_fail_err(ctx, &err);
 	}
 	source_close(&src);
+	{
+		struct td_unseen u;	/* the files are judged against these sysctls */
+
+		unseen_init(&u, &snap, true, false);
+		unseen_warn(ctx, &u);
+	}
 	for (i = 0; i < nfiles; i++)
 		if (audit_file(&a, files[i], &snap, &err) < 0) {
 			status = cmd_fail_err(ctx, &err);
@@ -308,6 +314,7 @@ cmd_tune(struct td_ctx *ctx, int argc, char **argv)
 		    argv[optind]);
 	status = check_collect(ctx, &co, &cs, -1);
 	if (status == 0) {
+		unseen_warn(ctx, &cs.unseen);
 		n = tune_collect(&cs.findings, lines, TUNE_MAX);
 		if ((ctx->format == TD_FMT_JSON ? tune_json(ctx->out, &cs.snap, lines, n) :
 		    tune_text(ctx->out, &cs.snap, &cs.findings, lines, n)) < 0)

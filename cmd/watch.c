@@ -205,6 +205,7 @@ json_record(struct watch *w, const struct check_state *cs)
 			json_object_set_new(states, td_state_name(st),
 			    json_integer((json_int_t)cs->by_state[st]));
 	json_object_set_new(o, "states", states);
+	json_object_set_new(o, "unseen", unseen_json(&cs->unseen));
 	rt = json_object();
 	for (i = 0; i < NRATES; i++) {
 		r = rate(cs, rates[i].id);
@@ -334,6 +335,9 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 			check_state_free(&cs);
 			break;
 		}
+		/* What it could not see, once (it rarely changes between samples). */
+		if (done == 0)
+			unseen_warn(ctx, &cs.unseen);
 		w.ncur = 0;
 		for (i = 0; i < cs.findings.n && w.ncur < WATCH_MAX_FINDINGS; i++) {
 			finding_key(&cs.findings.v[i], w.cur[w.ncur].key, sizeof(w.cur[0].key));

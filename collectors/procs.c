@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * inode -> pid/comm (see procs.h).  The wanted inodes live in an
- * open-addressing hash table (linear probing, power-of-two size, at most
- * half full); each slot also holds the owner once found.
+ * inode -> every (pid, fd) holding it (see procs.h).  The wanted inodes
+ * live in an open-addressing hash table (linear probing, power-of-two
+ * size, at most 70% full) of 16-byte slots: the inode, the head of its
+ * owner list and how many hold it.  Owners are 12-byte records in one pool
+ * (process index, fd, next), and each owning process is named once in a
+ * process table, so a prefork server's hundred workers sharing a listener
+ * cost a hundred small records and a hundred names, not a hundred copies
+ * of every socket.  Everything is capped (procs.h); past a cap the rest is
+ * counted, never silently dropped.
  */
 #include "collectors/procs.h"
 
@@ -21,13 +27,29 @@
 
 struct slot {
 	uint64_t	inode;		/* 0: empty */
-	int32_t		pid;		/* 0: not found yet */
+	uint32_t	head;		/* first owner: pool index + 1, 0 if none */
+	uint32_t	count;		/* processes' fds holding it, counted past the caps */
+};
+
+struct own {
+	uint32_t	proc;		/* index into procs[] */
+	int32_t		fd;
+	uint32_t	next;		/* pool index + 1, 0 at the end */
+};
+
+struct proc {
+	int32_t		pid;
 	char		comm[16];
 };
 
 struct procs_map {
 	struct slot	*slots;
 	size_t		 size, used, found;
+	struct own	*pool;
+	size_t		 npool, pool_cap;
+	struct proc	*procs;
+	size_t		 nprocs, procs_cap;
+	size_t		 skipped, dropped;
 };
 
 struct procs_map *
@@ -42,6 +64,8 @@ procs_free(struct procs_map *m)
 	if (m == NULL)
 		return;
 	free(m->slots);
+	free(m->pool);
+	free(m->procs);
 	free(m);
 }
 
@@ -90,29 +114,81 @@ procs_want(struct procs_map *m, uint64_t inode, struct td_err *err)
 
 	if (inode == 0)
 		return 0;
-	if ((m->used + 1) * 2 > m->size && grow(m, err) < 0)
+	if (m->size > 0) {
+		s = find_slot(m->slots, m->size, inode);
+		if (s->inode == inode)
+			return 0;
+	}
+	if (m->used >= PROCS_MAX_INODES) {
+		m->skipped++;
+		return 0;
+	}
+	/* At most 70% full: linear probing stays short. */
+	if ((m->used + 1) * 10 > m->size * 7 && grow(m, err) < 0)
 		return -1;
 	s = find_slot(m->slots, m->size, inode);
-	if (s->inode == 0) {
-		s->inode = inode;
-		m->used++;
-	}
+	s->inode = inode;
+	m->used++;
 	return 0;
 }
 
 bool
-procs_lookup(const struct procs_map *m, uint64_t inode, int32_t *pid, char *comm)
+procs_known(const struct procs_map *m, uint64_t inode)
 {
-	const struct slot *s;
-
 	if (m == NULL || m->size == 0 || inode == 0)
 		return false;
+	return find_slot(m->slots, m->size, inode)->inode == inode;
+}
+
+/* Keep the k lowest (pid, fd) pairs in out[], sorted (insertion; k is small). */
+static void
+keep_lowest(struct td_owner *out, size_t *n, size_t max, const struct td_owner *o)
+{
+	size_t i;
+
+	if (max == 0)
+		return;
+	for (i = *n; i > 0; i--) {
+		const struct td_owner *p = &out[i - 1];
+
+		if (p->pid < o->pid || (p->pid == o->pid && p->fd <= o->fd))
+			break;
+	}
+	if (i >= max)
+		return;
+	if (*n < max)
+		(*n)++;
+	memmove(&out[i + 1], &out[i], (*n - 1 - i) * sizeof(*out));
+	out[i] = *o;
+}
+
+size_t
+procs_lookup(const struct procs_map *m, uint64_t inode, struct td_owner *out, size_t max,
+    size_t *total)
+{
+	const struct slot *s;
+	struct td_owner o;
+	uint32_t i;
+	size_t n = 0;
+
+	if (total != NULL)
+		*total = 0;
+	if (m == NULL || m->size == 0 || inode == 0)
+		return 0;
 	s = find_slot(m->slots, m->size, inode);
-	if (s->inode != inode || s->pid == 0)
-		return false;
-	*pid = s->pid;
-	memcpy(comm, s->comm, sizeof(s->comm));
-	return true;
+	if (s->inode != inode)
+		return 0;
+	for (i = s->head; i != 0; i = m->pool[i - 1].next) {
+		const struct own *w = &m->pool[i - 1];
+
+		o.pid = m->procs[w->proc].pid;
+		o.fd = w->fd;
+		memcpy(o.comm, m->procs[w->proc].comm, sizeof(o.comm));
+		keep_lowest(out, &n, max, &o);
+	}
+	if (total != NULL)
+		*total = s->count;
+	return n;
 }
 
 size_t
@@ -125,6 +201,13 @@ size_t
 procs_found(const struct procs_map *m)
 {
 	return m->found;
+}
+
+size_t
+procs_bytes(const struct procs_map *m)
+{
+	return sizeof(*m) + m->size * sizeof(struct slot) + m->pool_cap * sizeof(struct own) +
+	    m->procs_cap * sizeof(struct proc);
 }
 
 /* "socket:[12345]" -> 12345, or 0. */
@@ -164,26 +247,90 @@ read_comm(const char *proc_root, const char *pid, char *comm)
 	fclose(fp);
 }
 
-/* Look through one process's fds.  Returns false if they cannot be read. */
-static bool
-scan_pid(struct procs_map *m, const char *proc_root, const char *pid)
+/* Double an array of *cap elements (at least 16), up to limit.  0 or -1. */
+static int
+grow_array(void **v, size_t *cap, size_t elem, size_t limit)
 {
-	char path[PATH_MAX], link[64], comm[16];
-	bool have_comm = false;
+	size_t ncap = *cap == 0 ? 16 : *cap * 2;
+	void *n;
+
+	if (ncap > limit)
+		ncap = limit;
+	if (ncap <= *cap)
+		return -1;
+	n = realloc(*v, ncap * elem);
+	if (n == NULL)
+		return -1;
+	*v = n;
+	*cap = ncap;
+	return 0;
+}
+
+/*
+ * Record that fd of this process holds slot s.  *pidx is the process's
+ * index in procs[], (size_t)-1 until its first socket of interest.
+ * Returns 0, or -1 with *err set when memory runs out.
+ */
+static int
+add_owner(struct procs_map *m, struct slot *s, size_t *pidx, const char *proc_root,
+    const char *pid, int32_t fd, struct td_err *err)
+{
+	struct own *w;
+
+	if (s->count == 0)
+		m->found++;
+	s->count++;
+	if (m->npool >= PROCS_MAX_OWNERS) {
+		m->dropped++;
+		return 0;
+	}
+	if (*pidx == (size_t)-1) {
+		if (m->nprocs == m->procs_cap &&
+		    grow_array((void **)&m->procs, &m->procs_cap, sizeof(*m->procs), PROCS_MAX_OWNERS) < 0)
+			return td_errf(err, ENOMEM, "procs: out of memory for %zu processes", m->nprocs);
+		*pidx = m->nprocs++;
+		m->procs[*pidx].pid = (int32_t)strtol(pid, NULL, 10);
+		read_comm(proc_root, pid, m->procs[*pidx].comm);
+	}
+	if (m->npool == m->pool_cap &&
+	    grow_array((void **)&m->pool, &m->pool_cap, sizeof(*m->pool), PROCS_MAX_OWNERS) < 0)
+		return td_errf(err, ENOMEM, "procs: out of memory for %zu owners", m->npool);
+	w = &m->pool[m->npool++];
+	w->proc = (uint32_t)*pidx;
+	w->fd = fd;
+	w->next = s->head;
+	s->head = (uint32_t)m->npool;
+	return 0;
+}
+
+/*
+ * Look through one process's fds.  Returns 1 when they were read, 0 when
+ * they cannot be (*code set), -1 with *err set when memory runs out.
+ */
+static int
+scan_pid(struct procs_map *m, const char *proc_root, const char *pid, int *code,
+    struct td_err *err)
+{
+	char path[PATH_MAX], link[64];
+	size_t pidx = (size_t)-1;
 	struct dirent *de;
 	struct slot *s;
 	uint64_t ino;
 	ssize_t n;
-	int32_t npid = (int32_t)strtol(pid, NULL, 10);
+	long fd;
 	DIR *d;
-	int dfd;
+	int dfd, rc = 1;
 
 	snprintf(path, sizeof(path), "%s/%s/fd", proc_root, pid);
 	d = opendir(path);
-	if (d == NULL)
-		return errno == ENOENT;	/* gone meanwhile: not hidden */
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 1;	/* gone meanwhile, or a kernel thread: not hidden */
+		*code = errno;
+		return 0;
+	}
 	dfd = dirfd(d);
-	while ((de = readdir(d)) != NULL && m->found < m->used) {
+	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
 		n = readlinkat(dfd, de->d_name, link, sizeof(link) - 1);
@@ -194,31 +341,31 @@ scan_pid(struct procs_map *m, const char *proc_root, const char *pid)
 		if (ino == 0)
 			continue;
 		s = find_slot(m->slots, m->size, ino);
-		/* A socket shared by several processes goes to the lowest pid. */
-		if (s->inode != ino || (s->pid != 0 && s->pid <= npid))
+		if (s->inode != ino)
 			continue;
-		if (!have_comm) {
-			read_comm(proc_root, pid, comm);
-			have_comm = true;
+		fd = strtol(de->d_name, NULL, 10);
+		if (add_owner(m, s, &pidx, proc_root, pid, (int32_t)fd, err) < 0) {
+			rc = -1;
+			break;
 		}
-		if (s->pid == 0)
-			m->found++;
-		s->pid = npid;
-		memcpy(s->comm, comm, sizeof(comm));
 	}
 	closedir(d);
-	return true;
+	return rc;
 }
 
 int
-procs_resolve(struct procs_map *m, const char *proc_root, size_t *hidden, struct td_err *err)
+procs_resolve(struct procs_map *m, const char *proc_root, struct procs_stats *st,
+    struct td_err *err)
 {
+	struct procs_stats local;
 	struct dirent *de;
-	size_t nhidden = 0;
 	DIR *d;
+	int code = 0, rc;
 
-	if (hidden != NULL)
-		*hidden = 0;
+	if (st == NULL)
+		st = &local;
+	memset(st, 0, sizeof(*st));
+	st->skipped_inodes = m->skipped;
 	if (m->used == 0)
 		return 0;
 	if (proc_root == NULL)
@@ -227,15 +374,26 @@ procs_resolve(struct procs_map *m, const char *proc_root, size_t *hidden, struct
 	if (d == NULL)
 		return td_errf(err, errno, "procs: cannot read '%s': %s", proc_root,
 		    strerror(errno));
-	while ((de = readdir(d)) != NULL && m->found < m->used) {
+	/*
+	 * Every process, even once every inode has an owner: a socket shared
+	 * after fork() has one in each process (ss -p lists them all).
+	 */
+	while ((de = readdir(d)) != NULL) {
 		if (!isdigit((unsigned char)de->d_name[0]) ||
 		    strspn(de->d_name, "0123456789") != strlen(de->d_name))
 			continue;
-		if (!scan_pid(m, proc_root, de->d_name))
-			nhidden++;
+		st->processes++;
+		rc = scan_pid(m, proc_root, de->d_name, &code, err);
+		if (rc < 0) {
+			closedir(d);
+			return -1;
+		}
+		if (rc == 0) {
+			if (st->unreadable++ == 0)
+				st->unreadable_code = code;
+		}
 	}
 	closedir(d);
-	if (hidden != NULL)
-		*hidden = nhidden;
+	st->dropped_owners = m->dropped;
 	return 0;
 }

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Socket owners: socket inode -> pid and command name, found the way ss -p
- * and netstat -p do it, by reading the /proc/PID/fd/N links ("socket:[N]").
- * That costs one readlink per open file on the host (KERNEL-FACTS F22), so
- * it runs only when asked, once per walk, and only looks for the inodes the
- * caller registered: memory grows with the number of wanted inodes, not
- * with the number of processes or files.
+ * Socket owners: socket inode -> every (process, fd) holding it, found the
+ * way ss -p and netstat -p do it, by reading the /proc/PID/fd/N links
+ * ("socket:[N]").  That costs one readlink per open file on the host
+ * (KERNEL-FACTS F22), so it runs only when asked, once per walk, and only
+ * keeps the inodes the caller registered: memory grows with the number of
+ * wanted inodes and of their owners, never with the processes or files of
+ * the host, and both have a hard cap (PROCS_MAX_INODES, PROCS_MAX_OWNERS)
+ * past which lookups are counted as skipped instead of growing.
  *
  * Without root (CAP_SYS_PTRACE / same uid), only the caller's own processes
- * can be read; other owners stay unknown.  Request, timewait and orphaned
- * sockets have inode 0 and never have an owner; children still in the
- * accept queue have inode 0 too (F13).
+ * can be read; the others are counted (procs_stats) and their sockets stay
+ * without owner.  Request, timewait and orphaned sockets have inode 0 and
+ * never have an owner; children still in the accept queue have inode 0
+ * too (F13).
  */
 #ifndef TD_COLLECTORS_PROCS_H
 #define TD_COLLECTORS_PROCS_H
@@ -20,31 +23,67 @@
 #include <stdint.h>
 
 struct td_err;
+struct td_owner;
 struct procs_map;
+
+/*
+ * Hard caps.  The table holds at most PROCS_MAX_INODES inodes (16-byte
+ * slots, at most 70% full, so never more than 2^18 slots: 4 MiB); an inode
+ * beyond it is not looked up and counted in procs_stats.skipped_inodes.
+ * At most PROCS_MAX_OWNERS (process, fd) pairs are kept (12 bytes each, 3
+ * MiB) with one name per process; more are counted per inode (procs_lookup's
+ * *total) and in dropped_owners.
+ */
+#define PROCS_MAX_SLOTS		(1u << 18)
+#define PROCS_MAX_INODES	180000	/* < 70% of PROCS_MAX_SLOTS */
+#define PROCS_MAX_OWNERS	(1u << 18)
+
+/* What one procs_resolve() could and could not see. */
+struct procs_stats {
+	size_t	processes;	/* PIDs listed in proc_root */
+	size_t	unreadable;	/* of those, whose fd directory could not be read */
+	int	unreadable_code;	/* errno of the first such failure (EACCES) */
+	size_t	skipped_inodes;	/* wanted beyond PROCS_MAX_INODES: not looked up */
+	size_t	dropped_owners;	/* owners beyond PROCS_MAX_OWNERS: counted only */
+};
 
 /* An empty map, or NULL when out of memory. */
 struct procs_map	*procs_new(void);
 void			 procs_free(struct procs_map *m);
 
-/* Register an inode to resolve (0 is ignored).  Returns 0, or -1 with *err set. */
+/*
+ * Register an inode to resolve (0 is ignored, a repeat is kept once).
+ * Past PROCS_MAX_INODES the inode is counted as skipped, not an error.
+ * Returns 0, or -1 with *err set when memory runs out.
+ */
 int	procs_want(struct procs_map *m, uint64_t inode, struct td_err *err);
 
 /*
- * Scan <proc_root>/PID/fd of every process once and record, for each
- * wanted inode, the lowest pid holding it (a socket shared after fork());
- * stops early when every inode has an owner, which in /proc (listed in
- * ascending pid order) is already the lowest.  Processes whose fd directory cannot be read are skipped and
- * counted in *hidden (may be NULL).  Returns 0, or -1 with *err set when
- * proc_root itself cannot be read.
+ * Scan <proc_root>/PID/fd of every process once, O(processes + open
+ * files), and record for each wanted inode every (pid, fd) holding it: a
+ * socket shared after fork() has several.  Processes whose fd directory
+ * cannot be read are skipped and counted in *st (may be NULL), as are the
+ * skipped inodes.  Returns 0, or -1 with *err set when proc_root itself
+ * cannot be read or memory runs out.
  */
-int	procs_resolve(struct procs_map *m, const char *proc_root, size_t *hidden,
+int	procs_resolve(struct procs_map *m, const char *proc_root, struct procs_stats *st,
 	    struct td_err *err);
 
-/* The owner of inode, if resolved: true and *pid, comm (16 bytes, NUL-terminated). */
-bool	procs_lookup(const struct procs_map *m, uint64_t inode, int32_t *pid, char *comm);
+/* Whether inode was registered and kept (false: never wanted, or skipped). */
+bool	procs_known(const struct procs_map *m, uint64_t inode);
 
-/* Number of wanted inodes, and of those resolved. */
+/*
+ * The owners of inode, lowest pid first (then lowest fd), at most max of
+ * them into out[]; returns how many were stored and sets *total (may be
+ * NULL) to how many hold it, counted past max and past the caps.
+ */
+size_t	procs_lookup(const struct procs_map *m, uint64_t inode, struct td_owner *out,
+	    size_t max, size_t *total);
+
+/* Number of wanted inodes kept, and of those with an owner. */
 size_t	procs_wanted(const struct procs_map *m);
 size_t	procs_found(const struct procs_map *m);
+/* Bytes the map holds now (table, owners, processes), for tests and bench. */
+size_t	procs_bytes(const struct procs_map *m);
 
 #endif /* TD_COLLECTORS_PROCS_H */

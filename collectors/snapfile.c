@@ -213,10 +213,34 @@ snapfile_sock_json(const struct td_sock *sk)
 		json_object_set_new(o, "skmem", fields_json(&sk->skmem, skmem_fields,
 		    NELEM(skmem_fields)));
 	if (sk->has_owner) {
+		json_t *arr = json_array();
+		unsigned int i;
+
 		t = json_object();
 		json_object_set_new(t, "pid", json_integer(sk->pid));
 		json_object_set_new(t, "comm", safe_string(sk->comm, sizeof(sk->comm)));
 		json_object_set_new(o, "owner", t);
+		/* Every (process, fd) holding it, as ss -p lists them. */
+		for (i = 0; i < sk->nowners && i < TD_SOCK_OWNERS; i++) {
+			if (sk->owners[i].fd < 0)
+				continue;	/* read from a snapshot that had only "owner" */
+			t = json_object();
+			json_object_set_new(t, "pid", json_integer(sk->owners[i].pid));
+			json_object_set_new(t, "comm", safe_string(sk->owners[i].comm,
+			    sizeof(sk->owners[i].comm)));
+			json_object_set_new(t, "fd", json_integer(sk->owners[i].fd));
+			json_array_append_new(arr, t);
+		}
+		if (json_array_size(arr) > 0)
+			json_object_set_new(o, "owners", arr);
+		else
+			json_decref(arr);
+		if (sk->owners_more > 0)
+			json_object_set_new(o, "owners_more", json_integer(sk->owners_more));
+	} else if (sk->owner_status == TD_OWNER_UNREADABLE) {
+		json_object_set_new(o, "owner_unseen", json_string("unreadable"));
+	} else if (sk->owner_status == TD_OWNER_SKIPPED) {
+		json_object_set_new(o, "owner_unseen", json_string("skipped"));
 	}
 	return o;
 }
@@ -494,6 +518,51 @@ snapfile_sock_from_json(const json_t *o, struct td_sock *sk, struct td_err *err)
 			return -1;
 		sk->pid = (int32_t)v;
 		sk->has_owner = true;
+		sk->owner_status = TD_OWNER_FOUND;
+		sk->nowners = 1;
+		sk->owners[0].pid = sk->pid;
+		sk->owners[0].fd = -1;		/* snapshots before "owners" */
+		memcpy(sk->owners[0].comm, sk->comm, sizeof(sk->comm));
+	}
+	if ((t = json_object_get(o, "owners")) != NULL) {
+		size_t k, n;
+
+		if (!json_is_array(t) || json_array_size(t) == 0 || !sk->has_owner)
+			return td_errf(err, EBADMSG, "\"owners\" is not a non-empty array beside \"owner\"");
+		n = json_array_size(t);
+		sk->nowners = 0;
+		for (k = 0; k < n && k < TD_SOCK_OWNERS; k++) {
+			const json_t *e = json_array_get(t, k);
+			struct td_owner *ow = &sk->owners[k];
+
+			if (!json_is_object(e))
+				return td_errf(err, EBADMSG, "\"owners[%zu]\" is not an object", k);
+			if (get_uint(e, "owners[].", "pid", INT32_MAX, true, &v, err) < 0)
+				return -1;
+			ow->pid = (int32_t)v;
+			if (get_uint(e, "owners[].", "fd", INT32_MAX, true, &v, err) < 0)
+				return -1;
+			ow->fd = (int32_t)v;
+			if (get_str(e, "owners[].", "comm", false, ow->comm, sizeof(ow->comm), err) < 0)
+				return -1;
+			sk->nowners++;
+		}
+		sk->owners_more = n > TD_SOCK_OWNERS ? (uint32_t)(n - TD_SOCK_OWNERS) : 0;
+	}
+	if (get_uint(o, "", "owners_more", UINT32_MAX, false, &v, err) < 0)
+		return -1;
+	sk->owners_more = v > UINT32_MAX - sk->owners_more ? UINT32_MAX : sk->owners_more + (uint32_t)v;
+	if ((t = json_object_get(o, "owner_unseen")) != NULL) {
+		const char *w = json_string_value(t);
+
+		if (w != NULL && strcmp(w, "unreadable") == 0)
+			sk->owner_status = TD_OWNER_UNREADABLE;
+		else if (w != NULL && strcmp(w, "skipped") == 0)
+			sk->owner_status = TD_OWNER_SKIPPED;
+		else
+			return td_errf(err, EBADMSG, "\"owner_unseen\" is not \"unreadable\" or \"skipped\"");
+		if (sk->has_owner)
+			return td_errf(err, EBADMSG, "\"owner_unseen\" beside \"owner\"");
 	}
 	return 0;
 }
@@ -542,6 +611,16 @@ snapfile_header_from_json(const json_t *o, struct td_snapshot *snap, struct td_e
 			return -1;
 		snap->ctr.v[i] = u;
 		snap->ctr.present[i] = true;
+	}
+
+	sys = json_object_get(o, "sysctls_unreadable");
+	if (sys != NULL && !json_is_object(sys))
+		return td_errf(err, EBADMSG, "\"sysctls_unreadable\" is not an object");
+	for (i = 0; sys != NULL && i < TD_SYS_MAX; i++) {
+		if (get_uint(sys, "sysctls_unreadable.", td_sysctl_fields[i].name, 4095, false,
+		    &u, err) < 0)
+			return -1;
+		snap->sys.error[i] = (int)u;
 	}
 
 	sys = json_object_get(o, "sysctls");
@@ -616,6 +695,17 @@ snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *sn
 		return td_errf(err, ENOMEM, "snapshot: out of memory");
 	json_object_set_new(doc, "counters", snapfile_counters_json(&snap->ctr));
 	json_object_set_new(doc, "sysctls", snapfile_sysctls_json(&snap->sys));
+	if (sysctl_unreadable(&snap->sys, NULL, NULL) > 0) {
+		/* Blind spots, not absent knobs: name -> errno (sysctl.h). */
+		json_t *u = json_object();
+		int i;
+
+		for (i = 0; i < TD_SYS_MAX; i++)
+			if (!snap->sys.s[i].readable && snap->sys.error[i] != 0)
+				json_object_set_new(u, td_sysctl_fields[i].name,
+				    json_integer(snap->sys.error[i]));
+		json_object_set_new(doc, "sysctls_unreadable", u);
+	}
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (text == NULL)

@@ -104,6 +104,24 @@ struct td_skmem {
 	uint32_t	fwd_alloc, wmem_queued, optmem, backlog, drops;
 };
 
+/* A process holding a socket: one of its file descriptors (procs.c). */
+struct td_owner {
+	int32_t		pid;
+	int32_t		fd;
+	char		comm[16];	/* /proc/PID/comm, NUL-terminated */
+};
+
+#define TD_SOCK_OWNERS	8	/* owners kept per socket; more are counted */
+
+/* Why a socket has no owner, when owners were asked for. */
+enum td_owner_status {
+	TD_OWNER_NA = 0,	/* not looked up: not asked, or inode 0 (no owner possible) */
+	TD_OWNER_FOUND,		/* owners[] holds them */
+	TD_OWNER_NONE,		/* no readable process holds it (exited, or born after the scan) */
+	TD_OWNER_UNREADABLE,	/* some processes' fds could not be read (not root): unknown */
+	TD_OWNER_SKIPPED,	/* not looked up: the owner table was full (procs.h caps) */
+};
+
 /* A TCP socket as one record.  Fixed size, no pointers: copy it to keep it. */
 struct td_sock {
 	uint8_t		family;		/* AF_INET or AF_INET6 */
@@ -127,8 +145,12 @@ struct td_sock {
 	char		cong[16];	/* congestion control algorithm, "" if unknown */
 	struct td_tcpi	tcpi;
 	struct td_skmem	skmem;
-	int32_t		pid;		/* owner (procs.c), valid if has_owner */
-	char		comm[16];
+	int32_t		pid;		/* owner (procs.c), valid if has_owner: */
+	char		comm[16];	/* owners[0], the lowest pid */
+	uint8_t		owner_status;	/* enum td_owner_status */
+	uint8_t		nowners;	/* owners[] in use (has_owner: at least 1) */
+	uint32_t	owners_more;	/* holders beyond owners[], counted only */
+	struct td_owner	owners[TD_SOCK_OWNERS];	/* lowest pid first, then fd */
 };
 
 /* Called once per socket.  Return 0 to go on, or -1 with *err set to stop. */

@@ -131,9 +131,44 @@ want_inode(const struct td_sock *sk, void *arg, struct td_err *err)
 
 struct owner_walk {
 	struct procs_map	*map;
+	const struct td_source	*src;
 	td_sock_fn		 fn;
 	void			*arg;
 };
+
+/* The owners of one socket and, without any, why (enum td_owner_status). */
+static void
+set_owners(const struct owner_walk *ow, struct td_sock *sk)
+{
+	const struct procs_stats *ps = &ow->src->procs;
+	size_t n, total;
+
+	sk->nowners = 0;
+	sk->owners_more = 0;
+	sk->has_owner = false;
+	sk->owner_status = TD_OWNER_NA;
+	if (sk->inode == 0 || (ow->src->owner_states != 0 &&
+	    !(ow->src->owner_states & TD_STATE_BIT(sk->state))))
+		return;
+	if (!procs_known(ow->map, sk->inode)) {
+		/* Not in the table: past its cap, or born after the first dump. */
+		sk->owner_status = ps->skipped_inodes > 0 ? TD_OWNER_SKIPPED : TD_OWNER_NONE;
+		return;
+	}
+	n = procs_lookup(ow->map, sk->inode, sk->owners, TD_SOCK_OWNERS, &total);
+	if (n > 0) {
+		sk->nowners = (uint8_t)n;
+		sk->owners_more = total > n ? (uint32_t)(total - n) : 0;
+		sk->has_owner = true;
+		sk->pid = sk->owners[0].pid;
+		memcpy(sk->comm, sk->owners[0].comm, sizeof(sk->comm));
+		sk->owner_status = TD_OWNER_FOUND;
+	} else if (total > 0) {
+		sk->owner_status = TD_OWNER_SKIPPED;	/* held, but past the owner cap */
+	} else {
+		sk->owner_status = ps->unreadable > 0 ? TD_OWNER_UNREADABLE : TD_OWNER_NONE;
+	}
+}
 
 static int
 add_owner(const struct td_sock *sk, void *arg, struct td_err *err)
@@ -141,7 +176,7 @@ add_owner(const struct td_sock *sk, void *arg, struct td_err *err)
 	struct owner_walk *ow = arg;
 	struct td_sock copy = *sk;
 
-	copy.has_owner = procs_lookup(ow->map, sk->inode, &copy.pid, copy.comm);
+	set_owners(ow, &copy);
 	return ow->fn(&copy, ow->arg, err);
 }
 
@@ -153,7 +188,7 @@ add_owner(const struct td_sock *sk, void *arg, struct td_err *err)
 static int
 walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 {
-	struct owner_walk ow = { .fn = fn, .arg = arg };
+	struct owner_walk ow = { .src = src, .fn = fn, .arg = arg };
 	unsigned int light;
 	int rc;
 
@@ -171,7 +206,9 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 	if (src->owner_states == 0 || light != 0)
 		rc = dump_families(src, light, false, want_inode, ow.map, err);
 	if (rc == 0)
-		rc = procs_resolve(ow.map, proc_root(src), &src->owners_hidden, err);
+		rc = procs_resolve(ow.map, proc_root(src), &src->procs, err);
+	src->owners_hidden = src->procs.unreadable;
+	src->owner_bytes = procs_bytes(ow.map);
 	if (rc == 0)
 		rc = dump_families(src, src->states, src->want_info, add_owner, &ow, err);
 	procs_free(ow.map);

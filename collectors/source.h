@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "collectors/procs.h"
 #include "collectors/snapshot.h"
 
 struct td_source {
@@ -34,7 +35,9 @@ struct td_source {
 	/* Set by source_walk, for the caller to report. */
 	size_t		 owners_hidden;	/* with want_owner: processes whose fds could
 					 * not be read (not root); their sockets
-					 * have no owner */
+					 * have no owner (= procs.unreadable) */
+	struct procs_stats procs;	/* with want_owner: what the owner scan saw */
+	size_t		 owner_bytes;	/* with want_owner: memory of the owner map */
 
 	/* Private to the collectors. */
 	FILE		*fp;		/* open snapshot file */

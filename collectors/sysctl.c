@@ -9,6 +9,8 @@
  */
 #include "collectors/sysctl.h"
 
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -222,6 +224,28 @@ parse_knob(int id, const char *path, const char *text, struct td_sysctls *sys,
 	    (int)strcspn(text, "\n"), text, path);
 }
 
+unsigned int
+sysctl_unreadable(const struct td_sysctls *sys, uint64_t *mask, int *code)
+{
+	unsigned int n = 0;
+	int id;
+
+	if (mask != NULL)
+		*mask = 0;
+	if (code != NULL)
+		*code = 0;
+	for (id = 0; id < TD_SYS_MAX; id++) {
+		if (sys->s[id].readable || sys->error[id] == 0)
+			continue;
+		if (mask != NULL)
+			*mask |= UINT64_C(1) << id;
+		if (code != NULL && n == 0)
+			*code = sys->error[id];
+		n++;
+	}
+	return n;
+}
+
 int
 sysctl_read(const char *proc_root, struct td_sysctls *sys, struct td_err *err)
 {
@@ -242,8 +266,24 @@ sysctl_read(const char *proc_root, struct td_sysctls *sys, struct td_err *err)
 			if (*p == '.')
 				*p = '/';
 		/* Missing or not allowed: the knob stays unreadable. */
-		if (read_small(path, buf, sizeof(buf)) < 0)
+		if (read_small(path, buf, sizeof(buf)) < 0) {
+			sys->error[id] = errno != 0 ? errno : EIO;
+			/*
+			 * A knob the kernel lacks (tcp_tw_recycle since 4.12) or that
+			 * is global (tcp_max_orphans outside the initial namespace,
+			 * net/ipv4/sysctl_net_ipv4.c ipv4_table) is absent from a
+			 * directory that exists: not a blind spot.
+			 */
+			if (errno == ENOENT) {
+				struct stat st;
+
+				p = strrchr(path, '/');
+				*p = '\0';
+				if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+					sys->error[id] = 0;
+			}
 			continue;
+		}
 		if (parse_knob(id, path, buf, sys, err) < 0)
 			return -1;
 	}

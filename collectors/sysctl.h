@@ -64,6 +64,14 @@ struct td_sysval {
 
 struct td_sysctls {
 	struct td_sysval	s[TD_SYS_MAX];
+	/*
+	 * Why a knob is not readable when that is a blind spot: the errno of
+	 * a knob that exists but could not be read, or whose whole directory
+	 * is missing (/proc/sys not mounted, masked).  0 when it was read, and
+	 * for a knob this kernel or namespace does not have (its directory
+	 * lists the others): that is not a blind spot.
+	 */
+	int			error[TD_SYS_MAX];
 	/* TEXT knobs keep their text (ip_local_reserved_ports, "" if empty). */
 	char			reserved_ports[TD_SYS_TEXT_MAX];
 };
@@ -78,12 +86,15 @@ struct td_err;
 
 /*
  * Read every knob under proc_root ("/proc" normally) into *sys.  A knob
- * that is missing or unreadable stays !readable; that is not an error.
+ * that is missing or unreadable stays !readable, with sys->error[] saying
+ * whether that is a blind spot; it is not an error.
  * Returns 0, or -1 with *err set on malformed content.
  */
 int	sysctl_read(const char *proc_root, struct td_sysctls *sys, struct td_err *err);
 /* Index of the knob with this dotted name (or its short tcp_* name), or -1. */
 int	sysctl_find(const char *name);
+/* Knobs that could not be read (sys->error[] set): count, mask (bit id), first errno. */
+unsigned int	sysctl_unreadable(const struct td_sysctls *sys, uint64_t *mask, int *code);
 /* Value of an INT knob, or dflt when it is not readable. */
 int64_t	sysctl_int(const struct td_sysctls *sys, enum td_sysctl_id id, int64_t dflt);
 /*

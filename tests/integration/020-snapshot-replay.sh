@@ -21,7 +21,9 @@ m=d.get("meta", {})
 for k in ("time_ns","mono_ns","source"):
     m.pop(k, None)
 for s in d.get("sockets", []):
-    s.pop("timer", None); s.pop("tcp_info", None); s.pop("skmem", None); s.pop("owner", None)
+    s.pop("timer", None); s.pop("tcp_info", None); s.pop("skmem", None)
+    for k in ("owner", "owners", "owners_more", "owner_unseen"):
+        s.pop(k, None)
 json.dump(d, sys.stdout, sort_keys=True, indent=1)'
 
 # The full accept queue's SYN_SENT clients keep retransmitting, so the

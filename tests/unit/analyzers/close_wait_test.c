@@ -50,6 +50,38 @@ START_TEST(test_close_wait_s4_named)
 }
 END_TEST
 
+/*
+ * Run without root, the owner cannot be read: the group is the port and
+ * the sockets' uid, and says so, instead of passing for "no owner".
+ */
+START_TEST(test_close_wait_owner_unreadable)
+{
+	struct td_sock sk, l = synth_sock(TD_ST_LISTEN, "0.0.0.0", 19090, "0.0.0.0", 0);
+	struct synth_run r;
+	const struct td_finding *f;
+	int i;
+
+	synth_begin(&r, "close_wait");
+	synth_feed(&r, &l);
+	for (i = 0; i < 12; i++) {
+		sk = synth_sock(TD_ST_CLOSE_WAIT, "10.0.0.1", 19090, "10.0.0.9", 50000 + i);
+		sk.inode = 1000 + (uint64_t)i;
+		sk.uid = 33;
+		sk.owner_status = TD_OWNER_UNREADABLE;
+		synth_feed(&r, &sk);
+	}
+	synth_finish(&r);
+	f = synth_find(&r, "close_wait.leak");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->subject, "port 19090, uid 33 (owner unreadable)");
+	ck_assert_int_eq(synth_ev(f, "uid"), 33);
+	ck_assert_ptr_nonnull(td_ev_find(f, "owner_unreadable"));
+	ck_assert_ptr_null(td_ev_find(f, "pid"));
+	ck_assert_int_eq(synth_ev(f, "close_wait"), 12);
+	synth_end(&r);
+}
+END_TEST
+
 START_TEST(test_close_wait_healthy_silent)
 {
 	struct synth_run r;
@@ -190,6 +222,7 @@ test_suite(void)
 	TCase *tc = tcase_create("close_wait");
 
 	tcase_add_test(tc, test_close_wait_s4_named);
+	tcase_add_test(tc, test_close_wait_owner_unreadable);
 	tcase_add_test(tc, test_close_wait_healthy_silent);
 	tcase_add_test(tc, test_close_wait_critical_count);
 	tcase_add_test(tc, test_close_wait_untracked_counted);

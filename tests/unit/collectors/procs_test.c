@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests for collectors/procs.c: a fixture proc tree (tests/fixtures/proc/
- * procs: pid 100 "nginx" and pid 200 "sshd" sharing socket 4242, pid 200
- * alone on 777, pid 300 without an fd directory, a non-numeric "self"),
- * and the real /proc for a socket this test opens.
+ * procs: pid 100 "nginx" (fd 3) and pid 200 "sshd" (fd 6) sharing socket
+ * 4242, pid 200 alone on 777 (fd 5), pid 300 without an fd directory, a
+ * non-numeric "self"), the real /proc for a socket this test opens and
+ * dup()s, and the cap on wanted inodes.
  */
 #include "tests/unit/check_main.h"
 #include "tests/unit/collectors/fixture.h"
@@ -23,9 +24,9 @@ START_TEST(test_procs_resolve_fixture)
 {
 	struct procs_map *m = procs_new();
 	struct td_err err = { 0 };
-	char comm[16];
-	int32_t pid;
-	size_t hidden = 99;
+	struct procs_stats st;
+	struct td_owner o[4];
+	size_t total = 99;
 
 	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(procs_want(m, 4242, &err), 0);
@@ -34,18 +35,33 @@ START_TEST(test_procs_resolve_fixture)
 	ck_assert_int_eq(procs_want(m, 0, &err), 0);		/* ignored */
 	ck_assert_int_eq(procs_want(m, 777, &err), 0);		/* once */
 	ck_assert_uint_eq(procs_wanted(m), 3);
-	ck_assert_int_eq(procs_resolve(m, fixture_path("proc", "procs"), &hidden, &err), 0);
-	ck_assert_uint_eq(hidden, 0);
+	ck_assert_int_eq(procs_resolve(m, fixture_path("proc", "procs"), &st, &err), 0);
+	ck_assert_uint_eq(st.processes, 3);		/* 100, 200, 300; not "self" */
+	ck_assert_uint_eq(st.unreadable, 0);		/* 300 has no fd directory: gone */
+	ck_assert_uint_eq(st.skipped_inodes, 0);
 	ck_assert_uint_eq(procs_found(m), 2);
-	ck_assert(procs_lookup(m, 4242, &pid, comm));
-	ck_assert_int_eq(pid, 100);			/* shared: the lowest pid */
-	ck_assert_str_eq(comm, "nginx");
-	ck_assert(procs_lookup(m, 777, &pid, comm));
-	ck_assert_int_eq(pid, 200);
-	ck_assert_str_eq(comm, "sshd");
-	ck_assert(!procs_lookup(m, 999, &pid, comm));	/* nobody holds it */
-	ck_assert(!procs_lookup(m, 4243, &pid, comm));	/* a pipe, never wanted */
-	ck_assert(!procs_lookup(m, 0, &pid, comm));
+	/* 4242 is shared: both holders, lowest pid first, each with its fd. */
+	ck_assert_uint_eq(procs_lookup(m, 4242, o, 4, &total), 2);
+	ck_assert_uint_eq(total, 2);
+	ck_assert_int_eq(o[0].pid, 100);
+	ck_assert_int_eq(o[0].fd, 3);
+	ck_assert_str_eq(o[0].comm, "nginx");
+	ck_assert_int_eq(o[1].pid, 200);
+	ck_assert_int_eq(o[1].fd, 6);
+	ck_assert_str_eq(o[1].comm, "sshd");
+	/* Room for one: the lowest is kept, the other counted. */
+	ck_assert_uint_eq(procs_lookup(m, 4242, o, 1, &total), 1);
+	ck_assert_int_eq(o[0].pid, 100);
+	ck_assert_uint_eq(total, 2);
+	ck_assert_uint_eq(procs_lookup(m, 777, o, 4, &total), 1);
+	ck_assert_int_eq(o[0].pid, 200);
+	ck_assert_int_eq(o[0].fd, 5);
+	ck_assert_uint_eq(procs_lookup(m, 999, o, 4, &total), 0);	/* nobody holds it */
+	ck_assert_uint_eq(total, 0);
+	ck_assert(procs_known(m, 999));
+	ck_assert(!procs_known(m, 4243));				/* a pipe, never wanted */
+	ck_assert_uint_eq(procs_lookup(m, 4243, o, 4, &total), 0);
+	ck_assert_uint_eq(procs_lookup(m, 0, o, 4, &total), 0);
 	procs_free(m);
 }
 END_TEST
@@ -54,14 +70,17 @@ START_TEST(test_procs_resolve_own_socket)
 {
 	struct procs_map *m = procs_new();
 	struct td_err err = { 0 };
-	char comm[16], want[32] = "";
+	struct td_owner o[4];
+	char want[32] = "";
 	struct stat st;
-	int32_t pid;
+	size_t total;
 	FILE *fp;
-	int fd;
+	int fd, fd2;
 
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert_int_ge(fd, 0);
+	fd2 = dup(fd);
+	ck_assert_int_gt(fd2, fd);
 	ck_assert_int_eq(fstat(fd, &st), 0);
 	fp = fopen("/proc/self/comm", "r");
 	ck_assert_ptr_nonnull(fp);
@@ -70,9 +89,14 @@ START_TEST(test_procs_resolve_own_socket)
 	want[strcspn(want, "\n")] = '\0';
 	ck_assert_int_eq(procs_want(m, (uint64_t)st.st_ino, &err), 0);
 	ck_assert_int_eq(procs_resolve(m, "/proc", NULL, &err), 0);
-	ck_assert(procs_lookup(m, (uint64_t)st.st_ino, &pid, comm));
-	ck_assert_int_eq(pid, getpid());
-	ck_assert_str_eq(comm, want);
+	/* Both descriptors, as ss -p lists them: same pid, fds in order. */
+	ck_assert_uint_eq(procs_lookup(m, (uint64_t)st.st_ino, o, 4, &total), 2);
+	ck_assert_uint_eq(total, 2);
+	ck_assert_int_eq(o[0].pid, getpid());
+	ck_assert_int_eq(o[0].fd, fd);
+	ck_assert_int_eq(o[1].fd, fd2);
+	ck_assert_str_eq(o[0].comm, want);
+	close(fd2);
 	close(fd);
 	procs_free(m);
 }
@@ -83,8 +107,7 @@ START_TEST(test_procs_want_many)
 {
 	struct procs_map *m = procs_new();
 	struct td_err err = { 0 };
-	char comm[16];
-	int32_t pid;
+	struct td_owner o[1];
 	uint64_t i;
 
 	ck_assert_int_eq(procs_want(m, 4242, &err), 0);
@@ -95,10 +118,34 @@ START_TEST(test_procs_want_many)
 	ck_assert_uint_eq(procs_wanted(m), 10001);
 	ck_assert_int_eq(procs_resolve(m, fixture_path("proc", "procs"), NULL, &err), 0);
 	ck_assert_uint_eq(procs_found(m), 1);
-	ck_assert(procs_lookup(m, 4242, &pid, comm));
-	ck_assert_int_eq(pid, 100);
-	ck_assert(!procs_lookup(m, 100005, &pid, comm));
-	ck_assert(!procs_lookup(m, 777, &pid, comm));
+	ck_assert_uint_eq(procs_lookup(m, 4242, o, 1, NULL), 1);
+	ck_assert_int_eq(o[0].pid, 100);
+	ck_assert_uint_eq(procs_lookup(m, 100005, o, 1, NULL), 0);
+	ck_assert(procs_known(m, 100005));
+	ck_assert(!procs_known(m, 777));
+	procs_free(m);
+}
+END_TEST
+
+/*
+ * Past the cap, inodes are counted as skipped, never stored: the table
+ * stays within its bound (16-byte slots, at most PROCS_MAX_SLOTS).
+ */
+START_TEST(test_procs_want_cap)
+{
+	struct procs_map *m = procs_new();
+	struct td_err err = { 0 };
+	struct procs_stats st;
+	uint64_t i;
+
+	for (i = 1; i <= PROCS_MAX_INODES + 5; i++)
+		ck_assert_int_eq(procs_want(m, i, &err), 0);
+	ck_assert_uint_eq(procs_wanted(m), PROCS_MAX_INODES);
+	ck_assert(procs_known(m, PROCS_MAX_INODES));
+	ck_assert(!procs_known(m, PROCS_MAX_INODES + 1));
+	ck_assert_uint_le(procs_bytes(m), (size_t)PROCS_MAX_SLOTS * 16 + 4096);
+	ck_assert_int_eq(procs_resolve(m, fixture_path("proc", "procs"), &st, &err), 0);
+	ck_assert_uint_eq(st.skipped_inodes, 5);
 	procs_free(m);
 }
 END_TEST
@@ -141,6 +188,7 @@ test_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("procs_want");
 	tcase_add_test(tc, test_procs_want_many);
+	tcase_add_test(tc, test_procs_want_cap);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -63,7 +63,7 @@ replay(const char *name, struct recs *r)
 	free(buf);
 }
 
-/* Every record of both recordings, one of them with an owner. */
+/* Every record of both recordings, one with owners, one with an unreadable owner. */
 static struct recs *
 real_records(void)
 {
@@ -72,9 +72,21 @@ real_records(void)
 	replay("inet-info.nl", r);
 	replay("inet6-info.nl", r);
 	ck_assert_uint_eq(r->n, 26);
+	/* Shared by two processes (one more counted, past the kept ones). */
 	r->sk[1].has_owner = true;
+	r->sk[1].owner_status = TD_OWNER_FOUND;
 	r->sk[1].pid = 4321;
 	snprintf(r->sk[1].comm, sizeof(r->sk[1].comm), "nginx: worker");
+	r->sk[1].nowners = 2;
+	r->sk[1].owners[0].pid = 4321;
+	r->sk[1].owners[0].fd = 6;
+	snprintf(r->sk[1].owners[0].comm, sizeof(r->sk[1].owners[0].comm), "nginx: worker");
+	r->sk[1].owners[1].pid = 4322;
+	r->sk[1].owners[1].fd = 6;
+	snprintf(r->sk[1].owners[1].comm, sizeof(r->sk[1].owners[1].comm), "nginx: worker");
+	r->sk[1].owners_more = 1;
+	/* Its owner could not be read. */
+	r->sk[2].owner_status = TD_OWNER_UNREADABLE;
 	return r;
 }
 

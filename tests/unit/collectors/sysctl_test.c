@@ -54,6 +54,25 @@ START_TEST(test_sysctl_read_child_netns)
 	ck_assert_int_eq(sysctl_read(root("child-netns"), &s, &err), 0);
 	ck_assert(!s.s[TD_SYS_MAX_ORPHANS].readable);
 	ck_assert(s.s[TD_SYS_SYNCOOKIES].readable);
+	/* Absent from a directory that exists: not a blind spot. */
+	ck_assert_int_eq(s.error[TD_SYS_MAX_ORPHANS], 0);
+	ck_assert_uint_eq(sysctl_unreadable(&s, NULL, NULL), 0);
+}
+END_TEST
+
+/* No /proc/sys at all (masked, not mounted): every knob is a blind spot. */
+START_TEST(test_sysctl_read_masked)
+{
+	struct td_sysctls s;
+	struct td_err err = { 0 };
+	uint64_t mask;
+	int code;
+
+	ck_assert_int_eq(sysctl_read(root("procs"), &s, &err), 0);
+	ck_assert_uint_eq(sysctl_unreadable(&s, &mask, &code), TD_SYS_MAX);
+	ck_assert_int_eq(code, ENOENT);
+	ck_assert_uint_eq(mask, (UINT64_C(1) << TD_SYS_MAX) - 1);
+	ck_assert(!s.s[TD_SYS_SYNCOOKIES].readable);
 }
 END_TEST
 
@@ -67,6 +86,7 @@ START_TEST(test_sysctl_read_old_kernel)
 	ck_assert_int_eq(s.s[TD_SYS_TW_RECYCLE].v[0], 0);
 	ck_assert(!s.s[TD_SYS_TW_REUSE_DELAY].readable);
 	ck_assert(!s.s[TD_SYS_EHASH_ENTRIES].readable);
+	ck_assert_int_eq(s.error[TD_SYS_TW_REUSE_DELAY], 0);	/* too old to have it */
 }
 END_TEST
 
@@ -168,6 +188,7 @@ test_suite(void)
 	tc = tcase_create("sysctl_read");
 	tcase_add_test(tc, test_sysctl_read_real_kernel);
 	tcase_add_test(tc, test_sysctl_read_child_netns);
+	tcase_add_test(tc, test_sysctl_read_masked);
 	tcase_add_test(tc, test_sysctl_read_old_kernel);
 	tcase_add_test(tc, test_sysctl_read_malformed);
 	suite_add_tcase(s, tc);
