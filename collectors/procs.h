@@ -28,15 +28,16 @@ struct procs_map;
 
 /*
  * Hard caps.  The table holds at most PROCS_MAX_INODES inodes (16-byte
- * slots, at most 70% full, so never more than 2^18 slots: 4 MiB); an inode
+ * slots, at most 70% full, so never more than 2^19 slots: 8 MiB); an inode
  * beyond it is not looked up and counted in procs_stats.skipped_inodes.
- * At most PROCS_MAX_OWNERS (process, fd) pairs are kept (12 bytes each, 3
+ * At most PROCS_MAX_OWNERS (process, fd) pairs are kept (12 bytes each, 6
  * MiB) with one name per process; more are counted per inode (procs_lookup's
- * *total) and in dropped_owners.
+ * *total) and in dropped_owners.  Memory follows what is wanted: 90,000
+ * listeners and 90,000 CLOSE_WAIT sockets take 4 MiB of table.
  */
-#define PROCS_MAX_SLOTS		(1u << 18)
-#define PROCS_MAX_INODES	180000	/* < 70% of PROCS_MAX_SLOTS */
-#define PROCS_MAX_OWNERS	(1u << 18)
+#define PROCS_MAX_SLOTS		(1u << 19)
+#define PROCS_MAX_INODES	360000	/* < 70% of PROCS_MAX_SLOTS */
+#define PROCS_MAX_OWNERS	(1u << 19)
 
 /* What one procs_resolve() could and could not see. */
 struct procs_stats {
