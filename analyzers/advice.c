@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzers/knob_range.h"
 #include "collectors/snapshot.h"
 #include "collectors/sysctl.h"
 #include "tcp/tm.h"
@@ -42,21 +43,27 @@ kernel_at_least(const struct td_audit_in *in, int major, int minor)
 	return in->kmajor > major || (in->kmajor == major && in->kminor >= minor);
 }
 
-/* Value of a knob: the same file first, then this host; dflt if neither. */
+/*
+ * Value of a knob: the same file first, then this host; dflt if neither.
+ * A value the kernel would refuse (knob_range.h) counts as not set, so
+ * every value used here is within the kernel's range and sums of them
+ * cannot overflow.
+ */
 static int64_t
 setting(const struct td_audit_in *in, const char *name, int sysctl_id, int64_t dflt)
 {
 	const char *s = in->other != NULL ? in->other(in->file, name) : NULL;
-	char *end;
-	long long v;
+	const struct knob_range *r = knob_range_find(name);
+	char why[256];
+	int64_t v[3];
 
-	if (s != NULL) {
-		v = strtoll(s, &end, 10);
-		if (end != s)
-			return v;
+	if (s != NULL && r != NULL && r->n == 1 && knob_range_check(r, s, v, why, sizeof(why)) == 0)
+		return v[0];
+	if (in->snap != NULL && sysctl_id >= 0) {
+		v[0] = sysctl_int(&in->snap->sys, sysctl_id, dflt);
+		if (r == NULL || r->n != 1 || (v[0] >= r->min && v[0] <= r->max))
+			return v[0];
 	}
-	if (in->snap != NULL && sysctl_id >= 0)
-		return sysctl_int(&in->snap->sys, sysctl_id, dflt);
 	return dflt;
 }
 
@@ -103,8 +110,9 @@ j_syncookies(const struct td_audit_in *in, char *why, size_t len)
 		WHY("cookies for every SYN is a test mode: cookie SYN-ACKs are never retransmitted and lose TCP options, and floods become invisible in the socket table");
 		return TD_VERDICT_HARMFUL;
 	}
-	WHY("values are 0, 1 or 2");
-	return TD_VERDICT_INVALID;
+	WHY("%lld is accepted by the kernel but not documented: it acts as 1 (tcp_syn_flood_action() only tests for non-zero and for 2); write 1",
+	    (long long)in->v[0]);
+	return TD_VERDICT_CAUTION;
 }
 
 static enum td_verdict
@@ -147,10 +155,6 @@ j_syn_retries(const struct td_audit_in *in, char *why, size_t len)
 
 	if (need_ints(in, 1, why, len) != TD_VERDICT_FINE)
 		return TD_VERDICT_INVALID;
-	if (in->v[0] < 1 || in->v[0] > 127) {
-		WHY("values are 1 to 127");
-		return TD_VERDICT_INVALID;
-	}
 	p.syn_retries = (int)in->v[0];
 	if (in->v[0] < 3) {
 		WHY("connect() then gives up after about %.0f s instead of %.0f s (default 6): it fails on a lossy path; fine only where fast failover is the aim",
@@ -168,11 +172,12 @@ j_synack_retries(const struct td_audit_in *in, char *why, size_t len)
 
 	if (need_ints(in, 1, why, len) != TD_VERDICT_FINE)
 		return TD_VERDICT_INVALID;
-	if (in->v[0] < 1 || in->v[0] > 255) {
-		WHY("values are 1 to 255");
-		return TD_VERDICT_INVALID;
-	}
 	p.synack_retries = (int)in->v[0];
+	if (in->v[0] == 0) {
+		WHY("valid (0 to 255): no SYN-ACK is ever retransmitted and a half-open request is dropped after %.0f s (reqsk_timer_handler(): num_timeout >= 0), so one lost SYN-ACK or third ACK fails the connection until the client resends its SYN",
+		    secs(tm_synack_giveup(&p)));
+		return TD_VERDICT_CAUTION;
+	}
 	if (in->v[0] < 3) {
 		WHY("half-open requests are dropped after %.0f s instead of 63 s: clients whose third ACK is lost get no second chance; against floods SYN cookies (never retransmitted) already do better",
 		    secs(tm_synack_giveup(&p)));
@@ -209,8 +214,8 @@ j_keepalive_time(const struct td_audit_in *in, char *why, size_t len)
 	if (need_ints(in, 1, why, len) != TD_VERDICT_FINE)
 		return TD_VERDICT_INVALID;
 	if (in->v[0] < 1) {
-		WHY("values start at 1 s");
-		return TD_VERDICT_INVALID;
+		WHY("%lld s is accepted by the kernel, but then keepalive probes start as soon as a connection with SO_KEEPALIVE is idle", (long long)in->v[0]);
+		return TD_VERDICT_HARMFUL;
 	}
 	WHY("a dead idle peer is found after %lld + %lld x %lld = %lld s, only on sockets with SO_KEEPALIVE",
 	    (long long)in->v[0], (long long)probes, (long long)intvl,
@@ -218,14 +223,29 @@ j_keepalive_time(const struct td_audit_in *in, char *why, size_t len)
 	return in->v[0] < 30 ? TD_VERDICT_CAUTION : TD_VERDICT_FINE;
 }
 
+/* Only sockets with SO_KEEPALIVE probe; detection takes keepalive_time + probes x intvl. */
 static enum td_verdict
-j_keepalive_other(const struct td_audit_in *in, char *why, size_t len)
+j_keepalive_probes(const struct td_audit_in *in, char *why, size_t len)
+{
+	if (need_ints(in, 1, why, len) != TD_VERDICT_FINE)
+		return TD_VERDICT_INVALID;
+	if (in->v[0] == 0) {
+		WHY("valid (0 to 255), but with 0 probes tcp_keepalive_timer() resets every idle SO_KEEPALIVE connection after tcp_keepalive_time without asking the peer: live peers are cut off too");
+		return TD_VERDICT_HARMFUL;
+	}
+	WHY("only sockets with SO_KEEPALIVE probe; detection takes keepalive_time + probes x intvl");
+	return TD_VERDICT_FINE;
+}
+
+static enum td_verdict
+j_keepalive_intvl(const struct td_audit_in *in, char *why, size_t len)
 {
 	if (need_ints(in, 1, why, len) != TD_VERDICT_FINE)
 		return TD_VERDICT_INVALID;
 	if (in->v[0] < 1) {
-		WHY("values start at 1");
-		return TD_VERDICT_INVALID;
+		WHY("%lld s is accepted by the kernel, but then the probes follow each other without a pause",
+		    (long long)in->v[0]);
+		return TD_VERDICT_HARMFUL;
 	}
 	WHY("only sockets with SO_KEEPALIVE probe; detection takes keepalive_time + probes x intvl");
 	return TD_VERDICT_FINE;
@@ -301,6 +321,11 @@ j_max_tw_buckets(const struct td_audit_in *in, char *why, size_t len)
 	if (need_ints(in, 1, why, len) != TD_VERDICT_FINE)
 		return TD_VERDICT_INVALID;
 	dflt = (ehash < 0 ? -ehash : ehash) / 2;
+	if (in->v[0] < 0) {
+		WHY("the kernel takes %lld, but then no connection ever enters TIME_WAIT (inet_twsk_alloc() counts every one as an overflow)",
+		    (long long)in->v[0]);
+		return TD_VERDICT_HARMFUL;
+	}
 	if (dflt > 0 && in->v[0] < dflt) {
 		WHY("below this host's default %lld (tcp_ehash_entries / 2): over the limit connections skip TIME_WAIT (TCPTimeWaitOverflow) and lose its protection; \"you must not lower the limit artificially\" (ip-sysctl.rst)",
 		    (long long)dflt);
@@ -338,7 +363,12 @@ j_port_range(const struct td_audit_in *in, char *why, size_t len)
 	if (need_ints(in, 2, why, len) != TD_VERDICT_FINE)
 		return TD_VERDICT_INVALID;
 	if (in->v[0] < 1 || in->v[1] > 65535 || in->v[0] > in->v[1]) {
-		WHY("want LOW HIGH with 1 <= LOW <= HIGH <= 65535");
+		WHY("want LOW HIGH with 1 <= LOW <= HIGH <= 65535: ipv4_local_port_range() refuses anything else (EINVAL)");
+		return TD_VERDICT_INVALID;
+	}
+	if (in->v[0] < 1024) {
+		WHY("LOW %lld is under ip_unprivileged_port_start (1024 by default): ipv4_local_port_range() refuses it (EINVAL) unless that knob was lowered first",
+		    (long long)in->v[0]);
 		return TD_VERDICT_INVALID;
 	}
 	n = in->v[1] - in->v[0] + 1;
@@ -495,8 +525,8 @@ j_buffers(const struct td_audit_in *in, char *why, size_t len)
 	if (need_ints(in, 3, why, len) != TD_VERDICT_FINE)
 		return TD_VERDICT_INVALID;
 	if (in->v[0] > in->v[1] || in->v[1] > in->v[2]) {
-		WHY("want MIN DEFAULT MAX in increasing order");
-		return TD_VERDICT_INVALID;
+		WHY("the kernel takes it, but MIN DEFAULT MAX are out of order: autotuning then works against a default above its own limits");
+		return TD_VERDICT_HARMFUL;
 	}
 	if (in->v[2] < 4 * 1024 * 1024) {
 		WHY("a maximum under 4 MiB limits autotuning: long fat paths cannot fill their bandwidth-delay product");
@@ -512,8 +542,8 @@ j_tcp_mem(const struct td_audit_in *in, char *why, size_t len)
 	if (need_ints(in, 3, why, len) != TD_VERDICT_FINE)
 		return TD_VERDICT_INVALID;
 	if (in->v[0] > in->v[1] || in->v[1] > in->v[2]) {
-		WHY("want LOW PRESSURE HIGH (pages) in increasing order");
-		return TD_VERDICT_INVALID;
+		WHY("the kernel takes it, but LOW PRESSURE HIGH (pages) are out of order: memory pressure starts before or after the hard limit");
+		return TD_VERDICT_HARMFUL;
 	}
 	WHY("host-wide TCP memory in pages; the default is sized from RAM at boot: a fixed value copied from another machine can be far off (TCPMemoryPressures shows pressure)");
 	return TD_VERDICT_CAUTION;
@@ -596,10 +626,10 @@ const struct td_advice td_advice_table[] = {
 	  "", "", "", "", j_int },
 	{ "net.ipv4.tcp_keepalive_intvl", TD_SYS_KEEPALIVE_INTVL,
 	  "seconds between keepalive probes", "75", "10-75",
-	  "faster detection of dead idle peers (with SO_KEEPALIVE)", "sockets without SO_KEEPALIVE", "", "", j_keepalive_other },
+	  "faster detection of dead idle peers (with SO_KEEPALIVE)", "sockets without SO_KEEPALIVE", "", "", j_keepalive_intvl },
 	{ "net.ipv4.tcp_keepalive_probes", TD_SYS_KEEPALIVE_PROBES,
 	  "unanswered keepalive probes before the connection is reset", "9", "3-9",
-	  "faster detection of dead idle peers (with SO_KEEPALIVE)", "sockets without SO_KEEPALIVE", "", "", j_keepalive_other },
+	  "faster detection of dead idle peers (with SO_KEEPALIVE)", "sockets without SO_KEEPALIVE", "", "", j_keepalive_probes },
 	{ "net.ipv4.tcp_keepalive_time", TD_SYS_KEEPALIVE_TIME,
 	  "idle seconds before the first keepalive probe, on sockets with SO_KEEPALIVE",
 	  "7200 (dead peer found after 7200 + 9 x 75 = 7875 s)", "300-7200",

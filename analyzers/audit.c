@@ -14,21 +14,23 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analyzers/config.h"
+#include "analyzers/knob_range.h"
 #include "collectors/snapshot.h"
 #include "core/safefile.h"
 
-#define AUDIT_MAX_LINES	4096
-
+/* One TCP line of the file being read. */
 struct conf_kv {
 	unsigned int	line;
-	char		key[128], value[128];
-	bool		bad;		/* not key = value */
-	char		raw[128];
+	char		*key, *value;	/* value NULL: not key = value (key is the raw line) */
 };
 
 struct conf_file {
 	struct conf_kv	*kv;
-	size_t		 n;
+	size_t		 n, cap;
+	size_t		 settings;	/* lines of the form key = value with a dotted key */
+	size_t		 content;	/* lines that are neither blank nor comments */
+	size_t		 other;		/* settings of other subsystems */
 	bool		 aim_time_wait;
 };
 
@@ -54,7 +56,7 @@ conf_other(const void *fp, const char *name)
 	size_t i;
 
 	for (i = 0; i < cf->n; i++)
-		if (!cf->kv[i].bad && strcmp(cf->kv[i].key, name) == 0)
+		if (cf->kv[i].value != NULL && strcmp(cf->kv[i].key, name) == 0)
 			v = cf->kv[i].value;
 	return v;
 }
@@ -71,26 +73,74 @@ mentions_time_wait(const char *s)
 	return false;
 }
 
-/*
- * After fgets() into buf, which was filled with '\n' first: true when the
- * line read holds a NUL byte.  fgets() puts its terminator right after
- * the bytes read and leaves the rest of buf alone, so the last NUL in buf
- * is the terminator, and any NUL before it came from the file.
- */
 static bool
-line_has_nul(const char *buf, size_t size)
+is_tcp_key(const char *key)
 {
-	const char *end = memrchr(buf, '\0', size);
+	return strncmp(key, "net.ipv4.tcp_", 13) == 0 || advice_find(key) != NULL;
+}
 
-	return end != NULL && memchr(buf, '\0', (size_t)(end - buf)) != NULL;
+/* A sysctl name: no blanks, and a '.' (after '/' became '.') between words. */
+static bool
+is_sysctl_key(const char *key)
+{
+	const char *p;
+
+	if (*key == '\0' || strchr(key, '.') == NULL)
+		return false;
+	for (p = key; *p != '\0'; p++)
+		if (isspace((unsigned char)*p) || !isprint((unsigned char)*p))
+			return false;
+	return true;
+}
+
+static void
+conf_free(struct conf_file *cf)
+{
+	size_t i;
+
+	for (i = 0; i < cf->n; i++) {
+		free(cf->kv[i].key);
+		free(cf->kv[i].value);
+	}
+	free(cf->kv);
+	memset(cf, 0, sizeof(*cf));
 }
 
 static int
-read_conf(const char *path, struct conf_file *cf, struct td_err *err)
+conf_add(struct conf_file *cf, unsigned int line, const char *key, const char *value)
 {
-	char line[1024], *s, *eq, *p;
+	struct conf_kv *nv, *kv;
+	size_t cap;
+
+	if (cf->n == cf->cap) {
+		cap = cf->cap != 0 ? cf->cap * 2 : 16;
+		nv = realloc(cf->kv, cap * sizeof(*nv));
+		if (nv == NULL)
+			return -1;
+		cf->kv = nv;
+		cf->cap = cap;
+	}
+	kv = &cf->kv[cf->n];
+	kv->line = line;
+	kv->key = strdup(key);
+	kv->value = value != NULL ? strdup(value) : NULL;
+	if (kv->key == NULL || (value != NULL && kv->value == NULL)) {
+		free(kv->key);
+		free(kv->value);
+		return -1;
+	}
+	cf->n++;
+	return 0;
+}
+
+/* Read the TCP lines of path into *cf; room is how many more the run may take. */
+static int
+read_conf(const char *path, struct conf_file *cf, size_t room, struct td_err *err)
+{
+	char line[AUDIT_MAX_LINE + 1], raw[AUDIT_MAX_LINE + 1], *s, *eq, *key, *p;
+	bool dotted;
 	unsigned int lineno = 0;
-	struct conf_kv *kv;
+	enum config_line got;
 	FILE *fp;
 
 	memset(cf, 0, sizeof(*cf));
@@ -98,21 +148,19 @@ read_conf(const char *path, struct conf_file *cf, struct td_err *err)
 	fp = safefile_fopen_input("--audit", path, 0, err);
 	if (fp == NULL)
 		return -1;
-	cf->kv = calloc(AUDIT_MAX_LINES, sizeof(*cf->kv));
-	if (cf->kv == NULL) {
-		fclose(fp);
-		return td_errf(err, ENOMEM, "'%s': out of memory", path);
-	}
-	while (memset(line, '\n', sizeof(line)), fgets(line, sizeof(line), fp) != NULL) {
+	while ((got = config_read_line(fp, line, sizeof(line))) != CONFIG_LINE_EOF) {
+		if (got == CONFIG_LINE_ERROR)
+			break;
 		lineno++;
-		if (line_has_nul(line, sizeof(line))) {
+		if (got == CONFIG_LINE_NUL) {
 			fclose(fp);
-			return td_errf(err, EINVAL, "'%s': line %u has a NUL byte: not a text file", path,
-			    lineno);
+			return td_errf(err, EINVAL, "'%s': line %u has a NUL byte: not a sysctl file",
+			    path, lineno);
 		}
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
+		if (got == CONFIG_LINE_LONG) {
 			fclose(fp);
-			return td_errf(err, EINVAL, "'%s': line %u is too long", path, lineno);
+			return td_errf(err, EINVAL, "'%s': line %u is longer than %d bytes", path,
+			    lineno, AUDIT_MAX_LINE);
 		}
 		s = trim(line);
 		if (*s == '#' || *s == ';') {
@@ -122,39 +170,47 @@ read_conf(const char *path, struct conf_file *cf, struct td_err *err)
 		}
 		if (*s == '\0')
 			continue;
-		if (cf->n >= AUDIT_MAX_LINES) {
+		cf->content++;
+		memcpy(raw, s, strlen(s) + 1);
+		key = *s == '-' ? s + 1 : s;
+		eq = strchr(key, '=');
+		dotted = false;
+		if (eq != NULL) {
+			*eq = '\0';
+			key = trim(key);
+			for (p = key; *p != '\0'; p++)
+				if (*p == '/')
+					*p = '.';
+			dotted = is_sysctl_key(key);
+		}
+		if (dotted) {
+			cf->settings++;
+			if (!is_tcp_key(key)) {
+				cf->other++;
+				continue;
+			}
+		}
+		if (cf->n >= room) {
 			fclose(fp);
-			return td_errf(err, EFBIG, "'%s': more than %d settings", path, AUDIT_MAX_LINES);
+			return td_errf(err, EOVERFLOW, "'%s': line %u: more than %d TCP settings in this run; a sysctl configuration has a few dozen",
+			    path, lineno, AUDIT_MAX_SETTINGS);
 		}
-		kv = &cf->kv[cf->n++];
-		kv->line = lineno;
-		snprintf(kv->raw, sizeof(kv->raw), "%s", s);
-		if (*s == '-')
-			s++;
-		eq = strchr(s, '=');
-		if (eq == NULL) {
-			kv->bad = true;
-			continue;
+		if ((dotted ? conf_add(cf, lineno, key, trim(eq + 1)) : conf_add(cf, lineno, raw, NULL)) < 0) {
+			fclose(fp);
+			return td_errf(err, ENOMEM, "'%s': out of memory", path);
 		}
-		*eq = '\0';
-		snprintf(kv->key, sizeof(kv->key), "%s", trim(s));
-		snprintf(kv->value, sizeof(kv->value), "%s", trim(eq + 1));
-		for (p = kv->key; *p != '\0'; p++)
-			if (*p == '/')
-				*p = '.';
 	}
-	if (ferror(fp)) {
+	if (got == CONFIG_LINE_ERROR) {
+		int e = errno;
+
 		fclose(fp);
-		return td_errf(err, EIO, "'%s': read error", path);
+		return td_errf(err, e, "'%s': %s", path, strerror(e));
 	}
 	fclose(fp);
+	if (cf->content > 0 && cf->settings == 0)
+		return td_errf(err, EINVAL, "'%s': not a sysctl file: none of its %zu lines has the form 'key = value' with a dotted key",
+		    path, cf->content);
 	return 0;
-}
-
-static bool
-is_tcp_key(const char *key)
-{
-	return strncmp(key, "net.ipv4.tcp_", 13) == 0 || advice_find(key) != NULL;
 }
 
 static struct td_audit_line *
@@ -175,25 +231,35 @@ add(struct td_audit *a)
 	return &a->v[a->n++];
 }
 
-/* Up to three integers separated by blanks; -1 when anything else is there. */
-static int
-parse_ints(const char *s, int64_t v[3])
+/* Judge one line into l; returns the reason text (on the stack of the caller). */
+static enum td_verdict
+judge(const struct conf_kv *kv, struct td_audit_in *in, const struct td_advice *adv,
+    char *why, size_t len)
 {
-	char *end;
-	int n = 0;
+	const struct knob_range *r;
 
-	while (*s != '\0') {
-		if (n == 3)
-			return -1;
-		v[n] = strtoll(s, &end, 10);
-		if (end == s)
-			return -1;
-		n++;
-		s = end;
-		while (isspace((unsigned char)*s))
-			s++;
+	if (kv->value == NULL) {
+		snprintf(why, len, "not a 'key = value' line: sysctl rejects it");
+		return TD_VERDICT_INVALID;
 	}
-	return n > 0 ? n : -1;
+	if (adv == NULL) {
+		snprintf(why, len, "tcpdoctor has no advice on this knob");
+		return TD_VERDICT_UNKNOWN;
+	}
+	in->value = kv->value;
+	r = knob_range_find(adv->name);
+	if (r != NULL && r->n > 0) {
+		if (knob_range_check(r, kv->value, in->v, why, len) < 0)
+			return TD_VERDICT_INVALID;
+		in->nv = r->n;
+	} else {
+		in->nv = knob_parse_ints(kv->value, in->v, 3);
+	}
+	if (adv->judge == NULL) {
+		snprintf(why, len, "%s", adv->meaning);
+		return TD_VERDICT_FINE;
+	}
+	return adv->judge(in, why, len);
 }
 
 int
@@ -203,11 +269,12 @@ audit_file(struct td_audit *a, const char *path, const struct td_snapshot *snap,
 	struct td_audit_in in;
 	struct td_audit_line *l;
 	const struct conf_kv *kv;
-	size_t i;
+	char why[1024];
+	size_t i, room = a->n < AUDIT_MAX_SETTINGS ? AUDIT_MAX_SETTINGS - a->n : 0;
 	int rc = 0;
 
-	if (read_conf(path, &cf, err) < 0) {
-		free(cf.kv);
+	if (read_conf(path, &cf, room, err) < 0) {
+		conf_free(&cf);
 		return -1;
 	}
 	memset(&in, 0, sizeof(in));
@@ -217,50 +284,41 @@ audit_file(struct td_audit *a, const char *path, const struct td_snapshot *snap,
 	in.aim_time_wait = cf.aim_time_wait;
 	in.other = conf_other;
 	in.file = &cf;
+	a->other += cf.other;
 	for (i = 0; i < cf.n; i++) {
 		kv = &cf.kv[i];
-		if (!kv->bad && !is_tcp_key(kv->key)) {
-			a->other++;
-			continue;
-		}
 		if ((l = add(a)) == NULL) {
 			rc = td_errf(err, ENOMEM, "out of memory");
 			break;
 		}
-		snprintf(l->file, sizeof(l->file), "%s", path);
+		l->file = path;
 		l->line = kv->line;
-		if (kv->bad) {
-			snprintf(l->key, sizeof(l->key), "%s", kv->raw);
-			l->verdict = TD_VERDICT_INVALID;
-			snprintf(l->why, sizeof(l->why), "not a 'key = value' line: sysctl rejects it");
-			continue;
-		}
-		snprintf(l->key, sizeof(l->key), "%s", kv->key);
-		snprintf(l->value, sizeof(l->value), "%s", kv->value);
-		l->adv = advice_find(kv->key);
-		if (l->adv == NULL) {
-			l->verdict = TD_VERDICT_UNKNOWN;
-			snprintf(l->why, sizeof(l->why), "tcpdoctor has no advice on this knob");
-			continue;
-		}
+		l->adv = kv->value != NULL ? advice_find(kv->key) : NULL;
+		why[0] = '\0';
+		l->verdict = judge(kv, &in, l->adv, why, sizeof(why));
 		/* Judge under the canonical name (short names in files are rare but possible). */
-		snprintf(l->key, sizeof(l->key), "%s", l->adv->name);
-		in.value = kv->value;
-		in.nv = parse_ints(kv->value, in.v);
-		if (l->adv->judge == NULL) {
-			l->verdict = TD_VERDICT_FINE;
-			snprintf(l->why, sizeof(l->why), "%s", l->adv->meaning);
-		} else {
-			l->verdict = l->adv->judge(&in, l->why, sizeof(l->why));
+		l->key = strdup(l->adv != NULL ? l->adv->name : kv->key);
+		l->value = strdup(kv->value != NULL ? kv->value : "");
+		l->why = strdup(why);
+		if (l->key == NULL || l->value == NULL || l->why == NULL) {
+			rc = td_errf(err, ENOMEM, "out of memory");
+			break;
 		}
 	}
-	free(cf.kv);
+	conf_free(&cf);
 	return rc;
 }
 
 void
 audit_free(struct td_audit *a)
 {
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		free(a->v[i].key);
+		free(a->v[i].value);
+		free(a->v[i].why);
+	}
 	free(a->v);
 	memset(a, 0, sizeof(*a));
 }

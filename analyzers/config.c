@@ -122,18 +122,31 @@ apply(struct td_config *cfg, const char *where, const char *section,
 	    where, key, section);
 }
 
-/*
- * After fgets() into buf, which was filled with '\n' first: true when the
- * line read holds a NUL byte.  fgets() puts its terminator right after
- * the bytes read and leaves the rest of buf alone, so the last NUL in buf
- * is the terminator, and any NUL before it came from the file.
- */
-static bool
-line_has_nul(const char *buf, size_t size)
+enum config_line
+config_read_line(FILE *fp, char *buf, size_t cap)
 {
-	const char *end = memrchr(buf, '\0', size);
+	size_t n = 0;
+	bool nul = false, any = false;
+	int c;
 
-	return end != NULL && memchr(buf, '\0', (size_t)(end - buf)) != NULL;
+	while ((c = getc(fp)) != EOF) {
+		any = true;
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			nul = true;
+		if (n + 1 < cap)
+			buf[n] = (char)c;
+		n++;
+	}
+	buf[n + 1 < cap ? n : cap - 1] = '\0';
+	if (c == EOF && ferror(fp))
+		return CONFIG_LINE_ERROR;
+	if (!any)
+		return CONFIG_LINE_EOF;
+	if (nul)
+		return CONFIG_LINE_NUL;
+	return n + 1 > cap ? CONFIG_LINE_LONG : CONFIG_LINE_OK;
 }
 
 int
@@ -153,15 +166,19 @@ config_load(struct td_config *cfg, const char *path, bool must_exist, struct td_
 			return 0;
 		return td_errf(err, sub.code, "%s", sub.msg);
 	}
-	while (memset(line, '\n', sizeof(line)), fgets(line, sizeof(line), fp) != NULL) {
+	for (;;) {
+		enum config_line got = config_read_line(fp, line, sizeof(line));
+
+		if (got == CONFIG_LINE_EOF || got == CONFIG_LINE_ERROR)
+			break;
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u: ", path, lineno);
-		if (line_has_nul(line, sizeof(line))) {
+		if (got == CONFIG_LINE_NUL) {
 			rc = td_errf(err, EINVAL, "%sline has a NUL byte: not a text file", where);
 			break;
 		}
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			rc = td_errf(err, EINVAL, "%sline too long", where);
+		if (got == CONFIG_LINE_LONG) {
+			rc = td_errf(err, EINVAL, "%sline longer than %zu bytes", where, sizeof(line) - 1);
 			break;
 		}
 		s = trim(line);

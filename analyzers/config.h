@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define TD_CONFIG_DEFAULT	"/etc/tcpdoctor.conf"
 
@@ -72,6 +73,18 @@ void	config_defaults(struct td_config *cfg);
  */
 int	config_load(struct td_config *cfg, const char *path, bool must_exist,
 	    struct td_err *err);
+/*
+ * Read one line of a text file into buf (cap bytes, NUL-terminated, the
+ * newline removed), for the INI file here and the sysctl files of
+ * tune --audit.  Returns CONFIG_LINE_OK, CONFIG_LINE_EOF, CONFIG_LINE_ERROR
+ * (errno set), CONFIG_LINE_LONG (longer than cap - 1 bytes; the rest of the
+ * line is skipped) or CONFIG_LINE_NUL (a NUL byte: not a text file).
+ */
+enum config_line {
+	CONFIG_LINE_OK, CONFIG_LINE_EOF, CONFIG_LINE_ERROR, CONFIG_LINE_LONG, CONFIG_LINE_NUL,
+};
+enum config_line config_read_line(FILE *fp, char *buf, size_t cap);
+
 /* Apply one "section.key=value" setting (--set).  Returns 0 or -1 with *err. */
 int	config_set(struct td_config *cfg, const char *setting, struct td_err *err);
 /* The value of a threshold. */

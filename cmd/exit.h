@@ -11,6 +11,8 @@ enum td_exit {
 	TD_EXIT_WARNING = 1,		/* check: a warning finding */
 	TD_EXIT_CRITICAL = 2,		/* check: a critical finding */
 	TD_EXIT_UNKNOWN = 3,		/* check: could not collect, bad config */
+	TD_EXIT_AUDIT_HARMFUL = 1,	/* tune --audit: a line is harmful or obsolete */
+	TD_EXIT_AUDIT_INVALID = 2,	/* tune --audit: a line is invalid */
 	TD_EXIT_USAGE = 64,		/* EX_USAGE: bad flag, filter, state name */
 	TD_EXIT_DATAERR = 65,		/* EX_DATAERR: malformed snapshot, script, config */
 	TD_EXIT_NOINPUT = 66,		/* EX_NOINPUT: input file missing or unreadable */

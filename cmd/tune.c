@@ -16,6 +16,7 @@
 
 #include "analyzers/advice.h"
 #include "analyzers/audit.h"
+#include "analyzers/knob_range.h"
 #include "cmd/check_common.h"
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
@@ -89,10 +90,26 @@ comment(FILE *fp, const char *label, const char *text)
 	fputc('\n', fp);
 }
 
+/*
+ * The command that sets key=value inside the namespace of -N NAME or
+ * --netns-pid PID: a sysctl.d file and `sysctl --system` only reach the
+ * namespace systemd-sysctl runs in, the host's.
+ */
+static void
+netns_command(FILE *fp, const char *netns, const char *key, const char *value)
+{
+	if (strncmp(netns, "pid:", 4) == 0)
+		fprintf(fp, "# apply: nsenter -t %s -n sysctl -w %s='%s'\n", netns + 4, key, value);
+	else
+		fprintf(fp, "# apply: ip netns exec %s sysctl -w %s='%s'\n", netns, key, value);
+}
+
 static int
 tune_text(FILE *fp, const struct td_snapshot *snap, const struct td_findings *fs,
     const struct tune_line *lines, size_t n)
 {
+	const struct knob_range *kr;
+	bool in_netns = snap->meta.netns[0] != '\0';
 	const struct td_meta *m = &snap->meta;
 	const struct td_advice *adv;
 	char when[40], buf[512], *text;
@@ -104,11 +121,19 @@ tune_text(FILE *fp, const struct td_snapshot *snap, const struct td_findings *fs
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(fp, "# /etc/sysctl.d/90-tcpdoctor.conf\n"
-	    "# Written by tcpdoctor tune for %s (kernel %s%s%s) at %s from %zu finding%s.\n"
-	    "# Printed, not applied: review every line, then run `sysctl --system`.\n",
-	    m->host, m->kernel, m->netns[0] != '\0' ? ", netns " : "", m->netns, when, fs->n,
-	    fs->n == 1 ? "" : "s");
+	if (!in_netns)
+		fprintf(fp, "# /etc/sysctl.d/90-tcpdoctor.conf\n"
+		    "# Written by tcpdoctor tune for %s (kernel %s) at %s from %zu finding%s.\n"
+		    "# Printed, not applied: review every line, then run `sysctl --system`.\n",
+		    m->host, m->kernel, when, fs->n, fs->n == 1 ? "" : "s");
+	else
+		fprintf(fp, "# Settings for network namespace %s on %s (kernel %s), written by\n"
+		    "# tcpdoctor tune at %s from %zu finding%s.  Printed, not applied.\n"
+		    "# They apply inside that namespace only: a file in /etc/sysctl.d and\n"
+		    "# `sysctl --system` set the host's namespace, not this one.  Run the\n"
+		    "# `apply:` command above each setting (or `sysctl -p FILE` inside the\n"
+		    "# namespace); knobs marked global exist only in the host's namespace.\n",
+		    m->netns, m->host, m->kernel, when, fs->n, fs->n == 1 ? "" : "s");
 	if (n == 0)
 		fputs("#\n# No finding asks for a sysctl change on this host.\n", fp);
 	for (i = 0; i < n; i++) {
@@ -124,6 +149,14 @@ tune_text(FILE *fp, const struct td_snapshot *snap, const struct td_findings *fs
 		snprintf(buf, sizeof(buf), "%s; risk: %s", l->r->current,
 		    adv != NULL && adv->risk[0] != '\0' ? adv->risk : "see tcpdoctor explain");
 		comment(fp, "current:", buf);
+		kr = knob_range_find(adv != NULL ? adv->name : l->r->key);
+		if (in_netns && kr != NULL && kr->global) {
+			fputs("# global: not per namespace; set it in the host's namespace, where it\n"
+			    "#   applies to every namespace:\n", fp);
+			fprintf(fp, "# apply: sysctl -w %s='%s'\n", l->r->key, l->r->suggested);
+		} else if (in_netns) {
+			netns_command(fp, m->netns, l->r->key, l->r->suggested);
+		}
 		fprintf(fp, "%s = %s\n", l->r->key, l->r->suggested);
 	}
 	for (i = 0; i < fs->n; i++)
@@ -223,6 +256,22 @@ audit_print(FILE *fp, enum td_format fmt, const struct td_snapshot *snap, const 
 	return rc != 0 || ferror(fp) ? -1 : 0;
 }
 
+/* 2 when a line is invalid, else 1 when one is harmful or obsolete, else 0. */
+static int
+audit_status(const struct td_audit *a)
+{
+	int status = TD_EXIT_OK;
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		if (a->v[i].verdict == TD_VERDICT_INVALID)
+			return TD_EXIT_AUDIT_INVALID;
+		if (a->v[i].verdict == TD_VERDICT_HARMFUL || a->v[i].verdict == TD_VERDICT_OBSOLETE)
+			status = TD_EXIT_AUDIT_HARMFUL;
+	}
+	return status;
+}
+
 static int
 tune_audit(struct td_ctx *ctx, int nfiles, char **files)
 {
@@ -249,8 +298,11 @@ tune_audit(struct td_ctx *ctx, int nfiles, char **files)
 			status = cmd_fail_err(ctx, &err);
 			goto out;
 		}
-	if (audit_print(ctx->out, ctx->format, &snap, &a) < 0)
+	if (audit_print(ctx->out, ctx->format, &snap, &a) < 0) {
 		status = cmd_fail(ctx, TD_EXIT_OSERR, "writing output: %s", strerror(errno));
+		goto out;
+	}
+	status = audit_status(&a);
 out:
 	audit_free(&a);
 	return status;
@@ -276,9 +328,14 @@ cmd_tune(struct td_ctx *ctx, int argc, char **argv)
 	int ch, status;
 
 	check_opts_init(&co, ctx);
-	optind = 1;
+	/*
+	 * No '+': options may follow the file names (tune --audit FILE -j).
+	 * optind = 0 makes glibc start afresh, so main()'s '+' ordering does
+	 * not stay in force.
+	 */
+	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:c:jh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:jh", opts, NULL)) != -1) {
 		switch (cmd_format_opt(ctx, ch, optarg)) {
 		case 1:
 			continue;

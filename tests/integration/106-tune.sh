@@ -9,7 +9,7 @@ seed="$TD_SRCDIR/tests/fixtures/sysctl/seed-article.conf"
 
 # ---- --audit on the article's block ----
 "$TD_BIN" -j tune --audit "$seed" > "$dir/audit.json"
-expect_eq "audit exits 0" "$?" 0
+expect_eq "audit exits 1 (tcp_tw_recycle is obsolete)" "$?" 1
 "$PY" -c '
 import json, sys
 for l in json.load(open(sys.argv[1]))["audit"]:
@@ -50,7 +50,7 @@ this is not a setting
 net.ipv4.tcp_frobnicate = 1
 CONF
 "$TD_BIN" -j tune --audit "$dir/bad.conf" > "$dir/bad.json"
-expect_eq "audit of bad file exits 0" "$?" 0
+expect_eq "audit of a file with invalid lines exits 2" "$?" 2
 "$PY" -c '
 import json, sys
 for l in json.load(open(sys.argv[1]))["audit"]:
@@ -87,5 +87,17 @@ check "never tcp_tw_recycle" sh -c "! grep -q recycle '$dir/snippet.conf' || gre
 expect_eq "printed, not applied" "$(ip netns exec "$ns" sysctl -n net.ipv4.tcp_max_tw_buckets)" 4
 check "sysctl accepts the snippet as it is" ip netns exec "$ns" sysctl -q -p "$dir/snippet.conf"
 expect_eq "and it sets the value" "$(ip netns exec "$ns" sysctl -n net.ipv4.tcp_max_tw_buckets)" "$want"
+# Issue 8: under -N the snippet applies inside the namespace, not to sysctl --system.
+check "says it is for the namespace" grep -q "^# Settings for network namespace $ns " "$dir/snippet.conf"
+check "does not send it to sysctl --system" sh -c "! grep -q 'then run .sysctl --system' '$dir/snippet.conf'"
+check "the command that applies it inside the namespace" \
+	grep -qx "# apply: ip netns exec $ns sysctl -w net.ipv4.tcp_max_tw_buckets='$want'" "$dir/snippet.conf"
+ip netns exec "$ns" sysctl -qw net.ipv4.tcp_max_tw_buckets=4
+cmd=$(sed -n 's/^# apply: //p' "$dir/snippet.conf" | head -1)
+check "the apply command works as printed" sh -c "$cmd" >/dev/null
+expect_eq "and sets the value in the namespace" "$(ip netns exec "$ns" sysctl -n net.ipv4.tcp_max_tw_buckets)" "$want"
+"$TD_BIN" tune > "$dir/host.conf"
+check "without -N: a sysctl.d file for sysctl --system" grep -q "then run .sysctl --system" "$dir/host.conf"
+check "without -N: no namespace commands" sh -c "! grep -q '^# apply:' '$dir/host.conf'"
 "$TD_BIN" -N "$ns" -j tune > "$dir/tune.json"
 expect_eq "json: the same change" "$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["sysctls"]))' "$dir/tune.json")" 0

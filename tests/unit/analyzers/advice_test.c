@@ -2,6 +2,7 @@
 /* Tests for analyzers/advice.c and audit.c: the knob table and the sysctl.conf judge. */
 #include "tests/unit/check_main.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,95 @@ START_TEST(test_audit_missing_file)
 }
 END_TEST
 
+static void
+write_text(char *path, const char *text, size_t len)
+{
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Issue 8: a file that is not a sysctl file is refused, not judged line by line. */
+START_TEST(test_audit_refuses_non_sysctl_files)
+{
+	static const char passwd[] = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/:/usr/sbin/nologin\n";
+	static const char nul[] = "net.ipv4.tcp_syncookies = 1\n\177ELF\0\1\n";
+	static const char empty[] = "# only comments\n\n";
+	static const char some[] = "garbage line\nnet.ipv4.tcp_syncookies = 1\n";
+	struct td_audit a = { 0 };
+	struct td_err err = { 0 }, err2 = { 0 }, err3 = { 0 };
+	char p1[] = "/tmp/td-audit-test.XXXXXX", p2[] = "/tmp/td-audit-test.XXXXXX";
+	char p3[] = "/tmp/td-audit-test.XXXXXX", p4[] = "/tmp/td-audit-test.XXXXXX", want[256];
+
+	write_text(p1, passwd, sizeof(passwd) - 1);
+	ck_assert_int_eq(audit_file(&a, p1, NULL, &err), -1);
+	ck_assert_int_eq(err.code, EINVAL);
+	snprintf(want, sizeof(want), "'%s': not a sysctl file: none of its 2 lines has the form 'key = value' with a dotted key", p1);
+	ck_assert_str_eq(err.msg, want);
+	ck_assert_uint_eq(a.n, 0);
+
+	write_text(p2, nul, sizeof(nul) - 1);
+	ck_assert_int_eq(audit_file(&a, p2, NULL, &err2), -1);
+	snprintf(want, sizeof(want), "'%s': line 2 holds a NUL byte: not a sysctl file", p2);
+	ck_assert_str_eq(err2.msg, want);
+
+	/* Only comments: an empty configuration, not an error. */
+	write_text(p3, empty, sizeof(empty) - 1);
+	ck_assert_int_eq(audit_file(&a, p3, NULL, &err3), 0);
+	ck_assert_uint_eq(a.n, 0);
+
+	/* One good line makes it a sysctl file; the garbage line is judged invalid. */
+	write_text(p4, some, sizeof(some) - 1);
+	ck_assert_int_eq(audit_file(&a, p4, NULL, &err3), 0);
+	ck_assert_uint_eq(a.n, 2);
+	ck_assert_str_eq(td_verdict_name(a.v[0].verdict), "invalid");
+	ck_assert_str_eq(a.v[0].key, "garbage line");
+	audit_free(&a);
+	unlink(p1);
+	unlink(p2);
+	unlink(p3);
+	unlink(p4);
+}
+END_TEST
+
+/* Memory is bounded: lines of other subsystems are only counted; TCP lines stop at the bound. */
+START_TEST(test_audit_bounds)
+{
+	struct td_audit a = { 0 };
+	struct td_err err = { 0 }, err2 = { 0 };
+	char p1[] = "/tmp/td-audit-test.XXXXXX", p2[] = "/tmp/td-audit-test.XXXXXX", want[256];
+	FILE *fp;
+	int i, fd;
+
+	fd = mkstemp(p1);
+	fp = fdopen(fd, "w");
+	for (i = 0; i < 100000; i++)
+		fprintf(fp, "vm.swappiness = %d\n", i % 100);
+	fputs("net.ipv4.tcp_syncookies = 1\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(audit_file(&a, p1, NULL, &err), 0);
+	ck_assert_uint_eq(a.n, 1);
+	ck_assert_uint_eq(a.other, 100000);
+	audit_free(&a);
+
+	fd = mkstemp(p2);
+	fp = fdopen(fd, "w");
+	for (i = 0; i <= AUDIT_MAX_SETTINGS; i++)
+		fprintf(fp, "net.ipv4.tcp_fin_timeout = %d\n", 30 + i % 10);
+	fclose(fp);
+	ck_assert_int_eq(audit_file(&a, p2, NULL, &err2), -1);
+	ck_assert_int_eq(err2.code, EOVERFLOW);
+	snprintf(want, sizeof(want), "'%s': line %d: more than %d TCP settings in this run; a sysctl configuration has a few dozen",
+	    p2, AUDIT_MAX_SETTINGS + 1, AUDIT_MAX_SETTINGS);
+	ck_assert_str_eq(err2.msg, want);
+	audit_free(&a);
+	unlink(p1);
+	unlink(p2);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -151,6 +241,8 @@ test_suite(void)
 	tcase_add_test(tc, test_audit_seed_article);
 	tcase_add_loop_test(tc, test_audit_common_knobs, 0, sizeof(common) / sizeof(common[0]));
 	tcase_add_test(tc, test_audit_missing_file);
+	tcase_add_test(tc, test_audit_refuses_non_sysctl_files);
+	tcase_add_test(tc, test_audit_bounds);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -76,25 +76,36 @@ START_TEST(test_config_load_errors)
 }
 END_TEST
 
-/* A NUL byte is named as such, not "line too long" (fgets() stops at no NUL). */
-START_TEST(test_config_nul_byte)
+/* Issue 9: a NUL in a line was reported as "line too long"; say what is wrong. */
+START_TEST(test_config_nul_and_long_lines)
 {
-	static const char text[] = "[close_wait]\nwarning = 2\0x\n";
+	static const char nul[] = "[close_wait]\nwarning = 3\0 junk\n";
 	struct td_config cfg;
-	struct td_err err = { 0 };
-	char want[256];
+	struct td_err err = { 0 }, err2 = { 0 };
+	char want[256], longline[2100];
+	FILE *fp;
 	int fd;
 
 	config_defaults(&cfg);
 	snprintf(path, sizeof(path), "/tmp/td-config-test.XXXXXX");
 	fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
-	close(fd);
+	fp = fdopen(fd, "w");
+	fwrite(nul, 1, sizeof(nul) - 1, fp);
+	fclose(fp);
 	ck_assert_int_eq(config_load(&cfg, path, true, &err), -1);
-	unlink(path);
 	snprintf(want, sizeof(want), "%s:2: line has a NUL byte: not a text file", path);
 	ck_assert_str_eq(err.msg, want);
+	unlink(path);
+
+	memset(longline, 'x', sizeof(longline) - 2);
+	longline[sizeof(longline) - 2] = '\n';
+	longline[sizeof(longline) - 1] = '\0';
+	write_conf(longline);
+	ck_assert_int_eq(config_load(&cfg, path, true, &err2), -1);
+	snprintf(want, sizeof(want), "%s:1: line longer than 1023 bytes", path);
+	ck_assert_str_eq(err2.msg, want);
+	unlink(path);
 }
 END_TEST
 
@@ -160,8 +171,8 @@ test_suite(void)
 
 	tcase_add_test(tc, test_config_load_ok);
 	tcase_add_loop_test(tc, test_config_load_errors, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_config_nul_and_long_lines);
 	tcase_add_test(tc, test_config_missing_file);
-	tcase_add_test(tc, test_config_nul_byte);
 	tcase_add_test(tc, test_config_set);
 	tcase_add_test(tc, test_config_documented);
 	suite_add_tcase(s, tc);
