@@ -363,44 +363,94 @@ min_t(tm_time a, tm_time b)
 	return a < b ? a : b;
 }
 
-/* Interval after the i-th SYN transmission (i = 0: the original SYN). */
-static tm_time
-syn_interval(const struct tm_profile *p, unsigned int i)
+bool
+tm_syn_expired(const struct tm_profile *p, int syncnt, bool syn_sent, unsigned int retransmits,
+    tm_time elapsed, tm_time user_timeout)
 {
-	unsigned int shift;
+	unsigned int retry = (unsigned int)(syncnt > 0 ? syncnt : p->syn_retries);
+	unsigned int max = retry + (syn_sent ? (unsigned int)p->syn_linear_timeouts : 0);
+	tm_time bound;
 
-	/* tcp_retransmit_timer(): no backoff while total_rto <= linear timeouts. */
-	if (i <= (unsigned int)p->syn_linear_timeouts)
-		return p->rto_init;
-	shift = i - (unsigned int)p->syn_linear_timeouts;
-	if (shift > 30)
-		return p->rto_max;
-	return min_t(p->rto_init << shift, p->rto_max);
+	/* tcp_write_timeout(): max_retransmits = retry_until (+ linear in SYN_SENT). */
+	if (retransmits >= max)
+		return true;
+	/* retransmits_timed_out(): false until one retransmission was made. */
+	if (retransmits == 0)
+		return false;
+	/* rto_base tcp_timeout_init() for SYN_SENT/SYN_RECV; timeout from retrans_stamp. */
+	bound = user_timeout ? user_timeout : tm_retries_timeout(p, (int)retry, p->rto_init);
+	return elapsed >= bound;
+}
+
+tm_time
+tm_syn_next_rto(const struct tm_profile *p, bool syn_sent, unsigned int total_rto, tm_time rto)
+{
+	/*
+	 * tcp_retransmit_timer(): "Use normal (exponential) backoff unless
+	 * linear timeouts are activated": no backoff in SYN_SENT while
+	 * tp->total_rto <= sysctl_tcp_syn_linear_timeouts.
+	 */
+	if (syn_sent && total_rto <= (unsigned int)p->syn_linear_timeouts)
+		return rto;
+	return min_t(rto << 1, p->rto_max);
+}
+
+/*
+ * Run the schedule with every SYN lost: each expiry of the timer is the
+ * time of the next retransmission unless tcp_write_timeout() gives up.
+ * Returns the give-up time; *at[k-1] (k <= nat) gets the k-th retransmission.
+ */
+static tm_time
+syn_schedule(const struct tm_profile *p, tm_time *at, unsigned int nat, unsigned int *count)
+{
+	tm_time t = 0, rto = p->rto_init;
+	unsigned int n = 0;
+
+	for (;;) {
+		t += rto;
+		if (tm_syn_expired(p, 0, true, n, t, 0))
+			break;
+		if (n < nat)
+			at[n] = t;
+		n++;
+		rto = tm_syn_next_rto(p, true, n, rto);
+	}
+	if (count != NULL)
+		*count = n;
+	return t;
 }
 
 tm_time
 tm_syn_rtx_at(const struct tm_profile *p, unsigned int k)
 {
-	tm_time t = 0;
-	unsigned int i;
+	tm_time at[256] = { 0 };
+	unsigned int n;
+	struct tm_profile q = *p;
 
-	for (i = 0; i < k; i++)
-		t += syn_interval(p, i);
-	return t;
+	/* Past the give-up (or beyond the table), keep the schedule going as if allowed. */
+	if (k == 0)
+		return 0;
+	q.syn_retries = 255;
+	q.syn_linear_timeouts = p->syn_linear_timeouts > 127 ? 127 : p->syn_linear_timeouts;
+	if (k > 255)
+		k = 255;
+	syn_schedule(&q, at, k, &n);
+	return at[k - 1];
+}
+
+unsigned int
+tm_syn_rtx_count(const struct tm_profile *p)
+{
+	unsigned int n;
+
+	syn_schedule(p, NULL, 0, &n);
+	return n;
 }
 
 tm_time
 tm_syn_giveup(const struct tm_profile *p)
 {
-	unsigned int max = (unsigned int)(p->syn_retries + p->syn_linear_timeouts), k;
-	tm_time bound = tm_retries_timeout(p, p->syn_retries, p->rto_init), t;
-
-	/* tcp_write_timeout() at each firing: the count, or the time since the first SYN. */
-	for (k = 0;; k++) {
-		t = tm_syn_rtx_at(p, k + 1);
-		if (k >= max || (k > 0 && t >= bound))
-			return t;
-	}
+	return syn_schedule(p, NULL, 0, NULL);
 }
 
 tm_time

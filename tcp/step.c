@@ -1867,7 +1867,6 @@ conn_rtx_timer(struct ctx *c, struct tm_conn *k)
 {
 	const struct tm_profile *p = c->p;
 	struct tm_seg s;
-	unsigned int max;
 	bool expired = false;
 	tm_time tmo;
 	uint32_t len;
@@ -1879,17 +1878,9 @@ conn_rtx_timer(struct ctx *c, struct tm_conn *k)
 		return;
 	}
 	if (k->state == TM_SYN_SENT || k->state == TM_SYN_RECV) {
-		unsigned int retry = (unsigned int)(k->opt.syncnt ? k->opt.syncnt : p->syn_retries);
-
-		max = retry;
-		if (k->state == TM_SYN_SENT)
-			max += (unsigned int)p->syn_linear_timeouts;
-		expired = k->retransmits >= max;
-		/* retransmits_timed_out() with rto_base tcp_timeout_init(): a time bound too. */
-		tmo = k->opt.user_timeout ? k->opt.user_timeout :
-		    tm_retries_timeout(p, (int)retry, p->rto_init);
-		if (!expired && k->retransmits > 0)
-			expired = c->now - k->retrans_stamp >= tmo;
+		/* The one SYN schedule (state.c): count, then time since retrans_stamp. */
+		expired = tm_syn_expired(p, k->opt.syncnt, k->state == TM_SYN_SENT, k->retransmits,
+		    c->now - k->retrans_stamp, k->opt.user_timeout);
 	} else if (k->retransmits > 0) {
 		int retries = p->retries2;
 
@@ -1910,7 +1901,8 @@ conn_rtx_timer(struct ctx *c, struct tm_conn *k)
 		conn_done(c, k, TM_E_TMR_RTX, "tcp_write_err(): ETIMEDOUT");
 		return;
 	}
-	if (k->retransmits == 0)
+	/* tcp_connect() already stamped SYN_SENT with the first SYN (time 0 is a time). */
+	if (k->retransmits == 0 && k->state != TM_SYN_SENT)
 		k->retrans_stamp = k->head_sent ? k->head_sent : c->now;
 	count(c, TM_C_TIMEOUTS);
 	switch (k->state) {
@@ -1938,8 +1930,12 @@ conn_rtx_timer(struct ctx *c, struct tm_conn *k)
 	k->retransmits++;
 	k->total_rto++;
 	k->rtt_start = 0;	/* Karn */
-	if (k->state == TM_SYN_SENT && k->total_rto <= (unsigned int)p->syn_linear_timeouts) {
-		k->rto = p->rto_init;	/* linear phase (Part B #7) */
+	if (k->state == TM_SYN_SENT || k->state == TM_SYN_RECV) {
+		tm_time next = tm_syn_next_rto(p, k->state == TM_SYN_SENT, k->total_rto, k->rto);
+
+		if (next != k->rto)
+			k->backoff++;
+		k->rto = next;		/* linear phase first in SYN_SENT (Part B #7) */
 	} else {
 		k->backoff++;
 		k->rto = k->rto << 1 > p->rto_max ? p->rto_max : k->rto << 1;
@@ -2197,6 +2193,7 @@ conn_start(struct ctx *c, struct tm_conn *k, bool have_isn, tm_seq isn)
 	k->rto = c->p->rto_init;
 	k->quick = c->p->quickacks;
 	k->head_sent = c->now;
+	k->retrans_stamp = c->now;	/* tcp_connect(): tp->retrans_stamp = tcp_time_stamp_ts(tp) */
 	k->rtt_start = c->now ? c->now : 1;
 	k->rtt_seq = k->iss + 1;
 	set_state(c, k, TM_SYN_SENT, TM_E_CONNECT, "tcp_v4_connect()");

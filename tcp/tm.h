@@ -628,14 +628,35 @@ uint32_t tm_state_waits(const struct tm_profile *p, enum tm_state st);
 size_t	tm_state_timers(const struct tm_profile *p, enum tm_state st,
 	    const struct tm_sockctx *ctx, struct tm_state_timer *out, size_t max);
 
-/* Retransmission schedule helpers (used by the timers and by explain). */
+/*
+ * The SYN schedule, one model for the timers of tm_step() (step.c), sim,
+ * explain and tune --audit.  Linux 6.5+ (net/ipv4/tcp_timer.c):
+ * tcp_connect() stamps retrans_stamp with the first SYN; each expiry of the
+ * retransmission timer first asks tcp_write_timeout() whether to give up
+ * (tm_syn_expired()), else retransmits and tcp_retransmit_timer() sets the
+ * next RTO (tm_syn_next_rto()): unchanged for the first
+ * tcp_syn_linear_timeouts retransmissions, then doubling up to TCP_RTO_MAX.
+ * With TCP_TIMEOUT_INIT = 1 s and 4 linear timeouts, tcp_syn_retries = 1, 2
+ * and 6 give up at 3, 7 and 131 s; with 0 linear timeouts at 3, 7, 127 s.
+ */
+/*
+ * tcp_write_timeout() for SYN_SENT (syn_sent) or a simultaneous-open
+ * SYN_RECV socket: give up when the retransmissions reach syncnt (the
+ * TCP_SYNCNT option, or tcp_syn_retries when 0) plus, in SYN_SENT,
+ * tcp_syn_linear_timeouts; or, once one retransmission was made, when
+ * elapsed (since the first SYN) reaches retransmits_timed_out()'s bound:
+ * user_timeout if set, else tcp_model_timeout(syncnt, TCP_TIMEOUT_INIT).
+ */
+bool	tm_syn_expired(const struct tm_profile *p, int syncnt, bool syn_sent,
+	    unsigned int retransmits, tm_time elapsed, tm_time user_timeout);
+/* tcp_retransmit_timer(): the RTO after retransmission number total_rto. */
+tm_time	tm_syn_next_rto(const struct tm_profile *p, bool syn_sent, unsigned int total_rto,
+	    tm_time rto);
 /* Time of the k-th SYN retransmission (k >= 1) after the first SYN. */
 tm_time	tm_syn_rtx_at(const struct tm_profile *p, unsigned int k);
-/*
- * When connect() fails with ETIMEDOUT after the first SYN: tcp_write_timeout()
- * gives up at whichever comes first of tcp_syn_retries + linear retransmissions
- * and the time bound ((2 << syn_retries) - 1) x the initial RTO.
- */
+/* The number of SYN retransmissions before connect() fails. */
+unsigned int tm_syn_rtx_count(const struct tm_profile *p);
+/* When connect() fails with ETIMEDOUT after the first SYN (no answer at all). */
 tm_time	tm_syn_giveup(const struct tm_profile *p);
 /* Time of the k-th SYN-ACK retransmission, and when the request is dropped. */
 tm_time	tm_synack_rtx_at(const struct tm_profile *p, unsigned int k);
