@@ -67,7 +67,10 @@ list_kscens(FILE *fp)
 	}
 }
 
-/* The child: both legs in a new namespace.  Exit 0 agree, 1 differ, else a sysexits value. */
+/*
+ * The child: both legs in a new namespace.  Exit 0 when both agree with the
+ * expectation, TD_EXIT_DIFFERS when either differs, else a sysexits value.
+ */
 static int
 child(struct td_ctx *ctx, const struct tm_kscen *sc, struct tm_krun *run)
 {
@@ -110,7 +113,7 @@ child(struct td_ctx *ctx, const struct tm_kscen *sc, struct tm_krun *run)
 		    sc->model_todo ? sc->model_todo : "");
 	fflush(ctx->out);
 	tm_krun_free(&mrun);
-	return run->failed || diffs ? 1 : 0;
+	return run->failed || diffs ? TD_EXIT_DIFFERS : TD_EXIT_OK;
 }
 
 int

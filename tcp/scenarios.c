@@ -14,6 +14,11 @@
  */
 #include "tcp/sim.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -27,6 +32,181 @@
 	"at 0 server listen 80 backlog 128 as L\n"			\
 	"at 0.1 client connect server:80 from 40000 as c\n"		\
 	"at 0.2 server accept L as s\n"
+
+/* ---- Answers computed from the run ---- */
+
+/* A growing string: nothing is ever cut; oom records a failed allocation. */
+struct sbuf {
+	char	*s;
+	size_t	 n, cap;
+	bool	 oom;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int need;
+	char *ns;
+
+	if (b->oom)
+		return;
+	va_start(ap, fmt);
+	need = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (need < 0) {
+		b->oom = true;
+		return;
+	}
+	if (b->n + (size_t)need + 1 > b->cap) {
+		size_t cap = (b->n + (size_t)need + 1) * 2;
+
+		if ((ns = realloc(b->s, cap)) == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+	va_end(ap);
+	b->n += (size_t)need;
+}
+
+static char *
+sb_done(struct sbuf *b)
+{
+	if (b->oom || b->s == NULL) {
+		free(b->s);
+		return NULL;
+	}
+	return b->s;
+}
+
+static double
+secs(tm_time t)
+{
+	return (double)t / 1e9;
+}
+
+/*
+ * lost-syn: the SYNs the run sent and when connect() failed, with the rule
+ * of tcp_write_timeout() that ended it under this run's profile.
+ */
+static char *
+prose_lost_syn(const struct tm_world *w)
+{
+	struct sbuf b = { 0 }, times = { 0 };
+	const struct tm_profile *p;
+	tm_time giveup = 0, bound;
+	unsigned int nsyn = 0, host = 0, rtx;
+	bool gave_up = false;
+	size_t i;
+
+	for (i = 0; i < w->nlog; i++) {
+		const struct tm_effect *fx = &w->log[i];
+
+		if (fx->kind == TM_FX_SEG_OUT && (fx->u.seg.seg.flags & (TM_SYN | TM_ACK)) == TM_SYN) {
+			if (nsyn == 0)
+				host = fx->host;
+			if (fx->host == host)
+				sb_printf(&times, "%s%.6g", nsyn++ ? ", " : "", secs(fx->at));
+		} else if (fx->kind == TM_FX_APP && fx->u.app.call == TM_CALL_CONNECT &&
+		    fx->u.app.err == ETIMEDOUT && !gave_up) {
+			giveup = fx->at;
+			gave_up = true;
+		}
+	}
+	if (times.oom) {
+		free(times.s);
+		return NULL;
+	}
+	p = &w->prof[host];
+	rtx = nsyn > 0 ? nsyn - 1 : 0;
+	bound = tm_retries_timeout(p, p->syn_retries, p->rto_init);
+	if (p->syn_linear_timeouts > 0)
+		sb_printf(&b, "The first %d retransmissions come %.6g s apart (tcp_syn_linear_timeouts=%d, "
+		    "Linux 6.5+), then the RTO doubles: ", p->syn_linear_timeouts, secs(p->rto_init),
+		    p->syn_linear_timeouts);
+	else
+		sb_printf(&b, "The RTO starts at %.6g s and doubles after every SYN (no linear phase): ",
+		    secs(p->rto_init));
+	sb_printf(&b, "SYNs at %s s", times.s != NULL ? times.s : "(none)");
+	if (gave_up)
+		sb_printf(&b, " and connect() fails with ETIMEDOUT at %.6g s, after %u retransmission%s",
+		    secs(giveup), rtx, rtx == 1 ? "" : "s");
+	else
+		sb_printf(&b, "; connect() had not failed when the run stopped");
+	sb_printf(&b, ".  tcp_write_timeout() gives up at whichever comes first: tcp_syn_retries=%d",
+	    p->syn_retries);
+	if (p->syn_linear_timeouts > 0)
+		sb_printf(&b, " plus the %d linear", p->syn_linear_timeouts);
+	if (p->syn_retries < 30 && bound == (((tm_time)2 << p->syn_retries) - 1) * p->rto_init)
+		sb_printf(&b, " retransmissions, or %.6g s after the first SYN (retransmits_timed_out(), "
+		    "((2 << %d) - 1) x %.6g s).  No RST is sent.", secs(bound), p->syn_retries,
+		    secs(p->rto_init));
+	else
+		sb_printf(&b, " retransmissions, or %.6g s after the first SYN (retransmits_timed_out(): "
+		    "the doubling schedule with the RTO capped at %.6g s).  No RST is sent.", secs(bound),
+		    secs(p->rto_max));
+	if (p->syn_retries == 6 && p->syn_linear_timeouts == 4 && p->rto_init == TM_SEC(1))
+		sb_printf(&b, "  Not 180 s, and not 127 s as before Linux 6.5.");
+	free(times.s);
+	return sb_done(&b);
+}
+
+/* lost-synack: the SYN-ACKs the run sent and when the request was dropped. */
+static char *
+prose_lost_synack(const struct tm_world *w)
+{
+	struct sbuf b = { 0 }, times = { 0 };
+	const struct tm_profile *p;
+	tm_time drop = 0;
+	unsigned int n = 0, host = 0, rtx;
+	bool dropped = false;
+	size_t i;
+
+	for (i = 0; i < w->nlog; i++) {
+		const struct tm_effect *fx = &w->log[i];
+
+		if (fx->kind == TM_FX_SEG_OUT && (fx->u.seg.seg.flags & (TM_SYN | TM_ACK)) == (TM_SYN | TM_ACK)) {
+			if (n == 0)
+				host = fx->host;
+			if (fx->host == host)
+				sb_printf(&times, "%s%.6g", n++ ? ", " : "", secs(fx->at));
+		} else if (fx->kind == TM_FX_STATE && fx->u.st.to == TM_CLOSE &&
+		    fx->u.st.event == TM_E_TMR_SYNACK && !dropped) {
+			drop = fx->at;
+			dropped = true;
+		}
+	}
+	if (times.oom) {
+		free(times.s);
+		return NULL;
+	}
+	p = &w->prof[host];
+	rtx = n > 0 ? n - 1 : 0;
+	sb_printf(&b, "The request socket sends its SYN-ACK at %s s: %u retransmission%s "
+	    "(tcp_synack_retries=%d, doubling from %.6g s, reqsk_timer_handler())",
+	    times.s != NULL ? times.s : "(none)", rtx, rtx == 1 ? "" : "s", p->synack_retries,
+	    secs(p->rto_init));
+	if (dropped)
+		sb_printf(&b, ", and is dropped silently at %.6g s: no RST.  A late ACK from the "
+		    "client then finds no socket and gets an RST.", secs(drop));
+	else
+		sb_printf(&b, "; the request was still there when the run stopped.");
+	free(times.s);
+	return sb_done(&b);
+}
+
+char *
+tm_scenario_answer(const struct tm_scenario *sc, const struct tm_world *w)
+{
+	if (sc->prose != NULL && w != NULL)
+		return sc->prose(w);
+	return strdup(sc->answer);
+}
 
 static const struct tm_scenario scenarios[] = {
 	{ "accept-queue-full",
@@ -165,7 +345,8 @@ static const struct tm_scenario scenarios[] = {
 	  HOSTS
 	  "fault drop client>server flags S\n"
 	  "at 0 server listen 80 as L\n"
-	  "at 0 client connect server:80 from 40000 as c\n" },
+	  "at 0 client connect server:80 from 40000 as c\n",
+	  prose_lost_syn },
 	{ "lost-synack",
 	  "SYN-ACK 重传次数: 重传次数超过系统规定的最大重传次数, 系统则将该连接信息从半连接队列中删除",
 	  "What happens when the SYN-ACKs never arrive?",
@@ -175,7 +356,8 @@ static const struct tm_scenario scenarios[] = {
 	  "tcpdoctor-tcp(7) SYN AND SYN-ACK RETRANSMISSION; observed T1 (SYN-ACK at 0, 1.02, 3.04, 7.07, 15.27, 31.39; gone at 66 s, no RST)",
 	  HOSTS
 	  "at 0 server listen 80 as L\n"
-	  "at 0 inject 198.18.0.9:20001>server:80 S seq 1000\n" },
+	  "at 0 inject 198.18.0.9:20001>server:80 S seq 1000\n",
+	  prose_lost_synack },
 	{ "lost-third-ack",
 	  "如果客户端发送的第三个ACK包丢了, 那么客户端和服务器端分别进行什么处理?",
 	  "What if the third ACK is lost?",

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,9 @@ parse_time(struct parser *ps, const struct tok *t, tm_time *out)
 
 	errno = 0;
 	v = strtod(t->s, &end);
+	/* strtod() also reads "nan" and "inf": converting those to an integer is undefined. */
+	if (end != t->s && !isfinite(v))
+		return perr(ps, t->col, "bad time '%s': not a finite number", t->s);
 	if (end == t->s || errno != 0 || v < 0)
 		return perr(ps, t->col, "bad time '%s' (like 1.5, 250ms, 2s, 1m)", t->s);
 	if (strcmp(end, "ms") == 0)
@@ -124,9 +128,13 @@ static int
 parse_prob(struct parser *ps, const struct tok *t, double *out)
 {
 	char *end;
-	double v = strtod(t->s, &end);
+	double v;
 
-	if (*end != '\0' || end == t->s || v < 0 || v > 1)
+	errno = 0;
+	v = strtod(t->s, &end);
+	if (end != t->s && !isfinite(v))
+		return perr(ps, t->col, "bad probability '%s': not a finite number (0..1)", t->s);
+	if (*end != '\0' || end == t->s || errno != 0 || !(v >= 0 && v <= 1))
 		return perr(ps, t->col, "bad probability '%s' (0..1)", t->s);
 	*out = v;
 	return 0;
@@ -662,6 +670,9 @@ statement(struct parser *ps)
 	} else if (strcmp(kw, "run") == 0) {
 		if (need(ps, 1, "time") < 0 || parse_time(ps, &ps->t[1], &ps->w->until) < 0)
 			return -1;
+		if (ps->w->until > TM_MAX_SIM_TIME)
+			return perr(ps, ps->t[1].col, "run '%s' is longer than the simulator's bound of one day (86400 s)",
+			    ps->t[1].s);
 		ps->w->until_set = true;
 		r = 0;
 	} else {

@@ -228,6 +228,7 @@ tm_world_reset(struct tm_world *w, uint64_t seed)
 	w->nlog = 0;
 	w->last_at = 0;
 	w->errors = 0;
+	w->nevents = 0;
 	w->quiescent = false;
 	w->nhandles = 0;
 	w->nacts = 0;
@@ -357,6 +358,9 @@ log_add(struct tm_world *w, const struct tm_effect *fx, struct td_err *err)
 		w->on_fx(fx, w->on_fx_arg);
 	if (!w->keep_log)
 		return 0;
+	if (w->nlog >= TM_MAX_LOG)
+		return td_errf(err, EOVERFLOW, "simulator: the event log reached its bound of %d records at %.3f s; shorten the script or its 'run' time",
+		    TM_MAX_LOG, (double)fx->at / 1e9);
 	if (w->nlog == w->caplog) {
 		size_t cap = w->caplog ? w->caplog * 2 : 1024;
 
@@ -648,6 +652,12 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 
 		if (w->heap[0].at > until)
 			return 0;
+		if (++w->nevents > TM_MAX_EVENTS)
+			return td_errf(err, EOVERFLOW, "simulator: more than %llu events by %.3f s of simulated time (the bound on CPU and memory); shorten the script or its 'run' time",
+			    (unsigned long long)TM_MAX_EVENTS, (double)w->heap[0].at / 1e9);
+		if (w->nheap > TM_MAX_QUEUED)
+			return td_errf(err, EOVERFLOW, "simulator: more than %d events waiting at once at %.3f s (the bound on memory); send less at a time",
+			    TM_MAX_QUEUED, (double)w->heap[0].at / 1e9);
 		slot = q_pop_slot(w);
 		q = &w->slots[slot];
 		w->now = q->at;

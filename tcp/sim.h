@@ -48,6 +48,19 @@ struct td_err;
 #define TM_MAX_HOSTS	4
 #define TM_MAX_FAULTS	16
 #define TM_MAX_HANDLES	32
+/*
+ * Bounds of one run, so a script cannot take the host's memory or CPU (a
+ * 1 MiB script once reached 3.8 GB in 18 s): past any of them
+ * tm_world_run() stops with EOVERFLOW and a message naming the bound.
+ * At the model's speed (several million events a second) TM_MAX_EVENTS
+ * is a few seconds of CPU and about 20 MB; the event log is kept for JSON
+ * output, which jansson builds in memory at about 2.5 KB an event, so
+ * TM_MAX_LOG events are about 50 MB.
+ */
+#define TM_MAX_EVENTS	10000000ULL	/* events processed in one run */
+#define TM_MAX_QUEUED	1000000		/* events waiting at once */
+#define TM_MAX_LOG	20000		/* event log records kept (JSON output) */
+#define TM_MAX_SIM_TIME	TM_SEC(86400)	/* simulated time: one day */
 #define TM_NAME_MAX	16
 
 struct tm_link {
@@ -150,6 +163,7 @@ struct tm_world {
 	void		*on_fx_arg;
 	/* Results. */
 	unsigned int	 errors;	/* TM_FX_ERROR records seen */
+	uint64_t	 nevents;	/* events processed (bounded by TM_MAX_EVENTS) */
 	bool		 quiescent;	/* the queue ran empty */
 	/* Pools (one block per world). */
 	void		*pool;
@@ -206,7 +220,20 @@ struct tm_scenario {
 	const char	*answer;	/* the correct Linux answer, one paragraph */
 	const char	*verified;	/* KERNEL-FACTS Part B/C rows it follows */
 	const char	*script;	/* the scenario in the script format */
+	/*
+	 * The answer computed from a run of this scenario (its event log, its
+	 * hosts' profiles), so --set and --profile change the words with the
+	 * ladder; NULL: answer is fixed text.  Returns a malloc'd string, or
+	 * NULL when out of memory.
+	 */
+	char		*(*prose)(const struct tm_world *w);
 };
+
+/*
+ * The answer for a run w of sc (w kept its log): sc->prose's text, or a
+ * copy of sc->answer.  Returns a malloc'd string, or NULL when out of memory.
+ */
+char	*tm_scenario_answer(const struct tm_scenario *sc, const struct tm_world *w);
 
 const struct tm_scenario *tm_scenarios(size_t *n);
 const struct tm_scenario *tm_scenario_find(const char *name);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "collectors/snapshot.h"
@@ -387,6 +388,17 @@ static const struct {
 	{ "bogus\n", "test:1:1: unknown statement 'bogus' (profile host set link fault at run)" },
 	{ "host a 10.0.0.1\nfault drop a>z\n", "test:2:14: unknown host 'z'" },
 	{ "# nothing\n", "test: no host declared" },
+	/* Issue 9: NaN and infinities were converted to integers (undefined behaviour). */
+	{ "host a 10.0.0.1\nat nan a close c\n", "test:2:4: bad time 'nan': not a finite number" },
+	{ "host a 10.0.0.1\nat -nan a close c\n", "test:2:4: bad time '-nan': not a finite number" },
+	{ "host a 10.0.0.1\nat inf a close c\n", "test:2:4: bad time 'inf': not a finite number" },
+	{ "host a 10.0.0.1\nrun infinity\n", "test:2:5: bad time 'infinity': not a finite number" },
+	{ "host a 10.0.0.1\nrun 1e300\n", "test:2:5: time '1e300' too large" },
+	{ "host a 10.0.0.1\nrun 25h\n", "test:2:5: run '25h' is longer than the simulator's bound of one day (86400 s)" },
+	{ "host a 10.0.0.1\nhost b 10.0.0.2\nlink a b loss nan\n", "test:3:15: bad probability 'nan': not a finite number (0..1)" },
+	{ "host a 10.0.0.1\nhost b 10.0.0.2\nlink a b dup inf\n", "test:3:14: bad probability 'inf': not a finite number (0..1)" },
+	{ "host a 10.0.0.1\nhost b 10.0.0.2\nlink a b reorder 1.5\n", "test:3:18: bad probability '1.5' (0..1)" },
+	{ "host a 10.0.0.1\nhost b 10.0.0.2\nlink a b loss -0.1\n", "test:3:15: bad probability '-0.1' (0..1)" },
 };
 
 START_TEST(test_script_errors)
@@ -399,6 +411,158 @@ START_TEST(test_script_errors)
 	ck_assert_str_eq(err.msg, bad_scripts[_i].msg);
 	ck_assert_int_eq(err.code, EBADMSG);
 	teardown();
+}
+END_TEST
+
+/*
+ * One SYN schedule: the simulator (step.c's timers) gives up exactly when
+ * the model's schedule functions (state.c, used by explain and tune --audit)
+ * say, for tcp_syn_retries 1 to 8 and tcp_syn_linear_timeouts 0 to 5; and
+ * the Linux numbers: 1, 2, 6 retries give up at 3, 7, 131 s with 4 linear
+ * timeouts (6.5+), at 3, 7, 127 s without.
+ */
+START_TEST(test_syn_schedule_one_model)
+{
+	unsigned int retries = 1 + (unsigned int)_i % 8, linear = (unsigned int)_i / 8;
+	struct td_err err = { 0 };
+	struct tm_profile p = tm_profile_linux();
+	const struct tm_scenario *sc = tm_scenario_find("lost-syn");
+	char set[64];
+	tm_time syn[300];
+	size_t i, n;
+
+	p.syn_retries = (int)retries;
+	p.syn_linear_timeouts = (int)linear;
+	ck_assert_int_eq(tm_world_init(&w, 1, true, &err), 0);
+	ck_assert_int_eq(tm_script_load(&w, sc->script, "lost-syn", &p, &err), 0);
+	snprintf(set, sizeof(set), "tcp_syn_retries=%u", retries);
+	ck_assert_int_eq(tm_world_set_all(&w, set, &err), 0);
+	snprintf(set, sizeof(set), "tcp_syn_linear_timeouts=%u", linear);
+	ck_assert_int_eq(tm_world_set_all(&w, set, &err), 0);
+	ck_assert_int_eq(tm_world_run(&w, TM_SEC(14400), &err), 0);
+	ck_assert_msg(w.last_at == tm_syn_giveup(&p), "retries %u linear %u: sim %.3f s, model %.3f s",
+	    retries, linear, (double)w.last_at / 1e9, (double)tm_syn_giveup(&p) / 1e9);
+	n = seg_times(0, TM_SYN, syn, 300);
+	ck_assert_uint_eq(n, tm_syn_rtx_count(&p) + 1);
+	for (i = 1; i < n; i++)
+		ck_assert_uint_eq(syn[i], tm_syn_rtx_at(&p, (unsigned int)i));
+	teardown();
+}
+END_TEST
+
+START_TEST(test_syn_giveup_linux_numbers)
+{
+	static const struct { int retries, linear; unsigned int s; } want[] = {
+		{ 1, 4, 3 }, { 2, 4, 7 }, { 6, 4, 131 }, { 1, 0, 3 }, { 2, 0, 7 }, { 6, 0, 127 },
+	};
+	struct tm_profile p = tm_profile_linux();
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		p.syn_retries = want[i].retries;
+		p.syn_linear_timeouts = want[i].linear;
+		ck_assert_msg(tm_syn_giveup(&p) == TM_SEC(want[i].s), "retries %d linear %d: %.3f s",
+		    want[i].retries, want[i].linear, (double)tm_syn_giveup(&p) / 1e9);
+	}
+	/* The simulator itself, through --set as the command line gives it. */
+	load_named("lost-syn", "tcp_syn_retries=1");
+	ck_assert_uint_eq(w.last_at, TM_SEC(3));
+	teardown();
+	load_named("lost-syn", "tcp_syn_retries=2");
+	ck_assert_uint_eq(w.last_at, TM_SEC(7));
+	teardown();
+	load_named("lost-syn", "tcp_syn_retries=6");
+	ck_assert_uint_eq(w.last_at, TM_SEC(131));
+	teardown();
+}
+END_TEST
+
+/* SYN-ACK: tcp_synack_retries 0, 1, 2, 5 drop the request at 1, 3, 7, 63 s, in sim and model. */
+START_TEST(test_synack_schedule_one_model)
+{
+	static const struct { int retries; unsigned int s; } want[] = { { 0, 1 }, { 1, 3 }, { 2, 7 }, { 5, 63 } };
+	struct tm_profile p = tm_profile_linux();
+	const struct tm_effect *fx;
+	tm_time first[1];
+	char set[64];
+
+	p.synack_retries = want[_i].retries;
+	ck_assert_uint_eq(tm_synack_giveup(&p), TM_SEC(want[_i].s));
+	snprintf(set, sizeof(set), "tcp_synack_retries=%d", want[_i].retries);
+	load_named("lost-synack", set);
+	fx = find_state(1, TM_OBJ_REQ, TM_NEW_SYN_RECV, TM_CLOSE);
+	ck_assert_ptr_nonnull(fx);
+	/* Counted from the first SYN-ACK (the injected SYN crosses a 10 ms link). */
+	ck_assert_uint_eq(seg_times(1, TM_SYN | TM_ACK, first, 1), 1);
+	ck_assert_uint_eq(fx->at - first[0], TM_SEC(want[_i].s));
+	teardown();
+}
+END_TEST
+
+/* The words follow the run: --set changes the prose of lost-syn and lost-synack. */
+START_TEST(test_scenario_prose_from_run)
+{
+	const struct tm_scenario *sc = tm_scenario_find("lost-syn");
+	char *a;
+
+	load_named("lost-syn", "tcp_syn_retries=2");
+	a = tm_scenario_answer(sc, &w);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_msg(strstr(a, "SYNs at 0, 1, 2, 3, 4, 5 s and connect() fails with ETIMEDOUT at 7 s") != NULL, "%s", a);
+	ck_assert_msg(strstr(a, "tcp_syn_retries=2 plus the 4 linear") != NULL, "%s", a);
+	ck_assert_ptr_null(strstr(a, "131"));
+	free(a);
+	teardown();
+	load_named("lost-syn", NULL);
+	a = tm_scenario_answer(sc, &w);
+	ck_assert_msg(strstr(a, "ETIMEDOUT at 131 s") != NULL && strstr(a, "not 127 s") != NULL, "%s", a);
+	free(a);
+	teardown();
+	sc = tm_scenario_find("lost-synack");
+	load_named("lost-synack", "tcp_synack_retries=2");
+	a = tm_scenario_answer(sc, &w);
+	ck_assert_msg(strstr(a, "SYN-ACK at 0.01, 1.01, 3.01 s: 2 retransmissions (tcp_synack_retries=2") != NULL, "%s", a);
+	ck_assert_msg(strstr(a, "dropped silently at 7.01 s") != NULL, "%s", a);
+	free(a);
+	teardown();
+}
+END_TEST
+
+/* Issue 9: bounds on a run, each a clear error naming it (a 1 MiB script reached 3.8 GB). */
+START_TEST(test_run_bounds)
+{
+	struct td_err err = { 0 };
+	struct tm_profile p = tm_profile_linux();
+	char *script = malloc(64 * 1024), *s;
+	int i;
+
+	ck_assert_ptr_nonnull(script);
+	/* Too many events waiting at once: floods of spoofed SYNs at one instant. */
+	s = script + sprintf(script, "host a 10.0.0.1\nhost b 10.0.0.2\nat 0 b listen 80 as L\n");
+	for (i = 0; i < 20; i++)
+		s += sprintf(s, "at 1 flood b:80 65536\n");
+	ck_assert_int_eq(tm_world_init(&w, 1, false, &err), 0);
+	ck_assert_int_eq(tm_script_load(&w, script, "test", &p, &err), 0);
+	ck_assert_int_eq(tm_world_run(&w, TM_SEC(14400), &err), -1);
+	ck_assert_int_eq(err.code, EOVERFLOW);
+	ck_assert_msg(strstr(err.msg, "events waiting at once") != NULL ||
+	    strstr(err.msg, "more than 10000000 events") != NULL, "%s", err.msg);
+	teardown();
+	/* Too many events in all: data sent back and forth for the whole run. */
+	memset(&err, 0, sizeof(err));
+	sprintf(script, "host a 10.0.0.1\nhost b 10.0.0.2\nat 0 b listen 80 as L\n"
+	    "at 0.1 a connect b:80 as c\nat 0.2 b accept L as s\n");
+	s = script + strlen(script);
+	for (i = 0; i < 40; i++)
+		s += sprintf(s, "at %d a send c 1073741824\nat %d b recv s\n", 1 + i, 1 + i);
+	ck_assert_int_eq(tm_world_init(&w, 1, true, &err), 0);
+	ck_assert_int_eq(tm_script_load(&w, script, "test", &p, &err), 0);
+	ck_assert_int_eq(tm_world_run(&w, TM_SEC(14400), &err), -1);
+	ck_assert_int_eq(err.code, EOVERFLOW);
+	ck_assert_msg(strstr(err.msg, "simulator: ") == err.msg && strstr(err.msg, "bound") != NULL, "%s", err.msg);
+	ck_assert_uint_le(w.nlog, TM_MAX_LOG);
+	teardown();
+	free(script);
 }
 END_TEST
 
@@ -585,6 +749,11 @@ test_suite(void)
 	tcase_add_test(tc, test_reorder_ofo_queue);
 	tcase_add_loop_test(tc, test_scenarios_all, 0, (int)(2 * n));
 	tcase_add_loop_test(tc, test_script_errors, 0, (int)(sizeof(bad_scripts) / sizeof(bad_scripts[0])));
+	tcase_add_loop_test(tc, test_syn_schedule_one_model, 0, 48);
+	tcase_add_test(tc, test_syn_giveup_linux_numbers);
+	tcase_add_loop_test(tc, test_synack_schedule_one_model, 0, 4);
+	tcase_add_test(tc, test_scenario_prose_from_run);
+	tcase_add_test(tc, test_run_bounds);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tp, 120);
 	tcase_add_loop_test(tp, test_property_random_faults, 0, 600);
