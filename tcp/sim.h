@@ -53,11 +53,11 @@ struct td_err;
  * 1 MiB script once reached 3.8 GB in 18 s): past any of them
  * tm_world_run() stops with EOVERFLOW and a message naming the bound.
  * At the model's speed (several million events a second) TM_MAX_EVENTS
- * is a few seconds of CPU and about 20 MB; the event log is kept for JSON
+ * is about two seconds of CPU and 20 MB; the event log is kept for JSON
  * output, which jansson builds in memory at about 2.5 KB an event, so
  * TM_MAX_LOG events are about 50 MB.
  */
-#define TM_MAX_EVENTS	10000000ULL	/* events processed in one run */
+#define TM_MAX_EVENTS	5000000ULL	/* events processed in one run */
 #define TM_MAX_QUEUED	1000000		/* events waiting at once */
 #define TM_MAX_LOG	20000		/* event log records kept (JSON output) */
 #define TM_MAX_SIM_TIME	TM_SEC(86400)	/* simulated time: one day */

@@ -546,7 +546,7 @@ START_TEST(test_run_bounds)
 	ck_assert_int_eq(tm_world_run(&w, TM_SEC(14400), &err), -1);
 	ck_assert_int_eq(err.code, EOVERFLOW);
 	ck_assert_msg(strstr(err.msg, "events waiting at once") != NULL ||
-	    strstr(err.msg, "more than 10000000 events") != NULL, "%s", err.msg);
+	    strstr(err.msg, "more than 5000000 events") != NULL, "%s", err.msg);
 	teardown();
 	/* Too many events in all: data sent back and forth for the whole run. */
 	memset(&err, 0, sizeof(err));
