@@ -830,9 +830,18 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		w.on_fx = ladder_fx;
 		w.on_fx_arg = lad;
 		fprintf(ctx->out, "scenario %s, profile %s, seed %" PRIu64 "\n", name, w.prof[0].name, seed);
-		if (sc != NULL)
+		if (sc != NULL) {
 			fprintf(ctx->out, "question: %s\n          (%s)\nlinux:    %s\nchecked:  %s\n",
 			    sc->question, sc->question_en, answer, sc->verified);
+			/* A fixed answer describes the defaults: say so when this run differs. */
+			if (sc->prose == NULL && (nsets > 0 || strcmp(base.name, "linux") != 0)) {
+				fprintf(ctx->out, "note:     the answer above is for the linux profile's defaults; this run uses profile %s",
+				    base.name);
+				for (i = 0; i < nsets; i++)
+					fprintf(ctx->out, "%s%s", i == 0 ? " with " : ", ", sets[i]);
+				fputs(": the ladder below shows what that changes\n", ctx->out);
+			}
+		}
 		addr_str(&w.hosts[0].addr, a0, sizeof(a0));
 		if (w.nhosts > 1)
 			addr_str(&w.hosts[1].addr, a1, sizeof(a1));

@@ -50,6 +50,9 @@ for n in 1 2; do
 done
 "$TD_BIN" sim lost-syn --profile rfc9293 > "$dir/rfc"
 check "--profile rfc9293 changes the words: no linear phase" grep -q "no linear phase" "$dir/rfc"
+"$TD_BIN" sim syn-flood --set tcp_syncookies=0 > "$dir/flood"
+check "a fixed answer says it is for the defaults when --set differs" \
+	grep -q "^note: .*for the linux profile's defaults; this run uses profile linux with tcp_syncookies=0" "$dir/flood"
 "$TD_BIN" -j sim lost-syn --set tcp_syn_linear_timeouts=0 > "$dir/lin0.json"
 check "JSON answer from the run: 127 s without linear timeouts" \
 	"$PY" -c 'import json,sys; a=json.load(open(sys.argv[1]))["answer"]; assert "ETIMEDOUT at 127 s" in a, a' "$dir/lin0.json"
