@@ -96,6 +96,16 @@ ip netns exec "$ns" sysctl -qw net.ipv4.tcp_max_tw_buckets=4
 cmd=$(sed -n 's/^# apply: //p' "$dir/snippet.conf" | head -1)
 check "the apply command works as printed" sh -c "$cmd" >/dev/null
 expect_eq "and sets the value in the namespace" "$(ip netns exec "$ns" sysctl -n net.ipv4.tcp_max_tw_buckets)" "$want"
+# A global knob (tcp_max_orphans: ipv4_table, absent in child namespaces) is
+# marked as such, with the host's command, in a namespace's snippet.
+"$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["sysctls"]["net.ipv4.tcp_max_orphans"] = 10
+d["counters"]["sockstat_orphan"] = 9
+json.dump(d, open(sys.argv[2], "w"))' "$TD_SRCDIR/tests/fixtures/snapshots/check-healthy.json" "$dir/orphans.json"
+"$TD_BIN" --from "$dir/orphans.json" tune -c /dev/null > "$dir/orphans.conf"
+check "a global knob is marked global" grep -q "^# global: not per namespace; set it in the host's namespace" "$dir/orphans.conf"
+check "with the host's command, not ip netns exec" grep -qx "# apply: sysctl -w net.ipv4.tcp_max_orphans='20'" "$dir/orphans.conf"
 "$TD_BIN" tune > "$dir/host.conf"
 check "without -N: a sysctl.d file for sysctl --system" grep -q "then run .sysctl --system" "$dir/host.conf"
 check "without -N: no namespace commands" sh -c "! grep -q '^# apply:' '$dir/host.conf'"
