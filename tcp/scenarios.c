@@ -156,14 +156,18 @@ prose_lost_syn(const struct tm_world *w)
 	return sb_done(&b);
 }
 
-/* lost-synack: the SYN-ACKs the run sent and when the request was dropped. */
+/*
+ * lost-synack: the SYN-ACK retransmissions of the run, counted from the
+ * first SYN-ACK as reqsk_timer_handler() counts them, and when the request
+ * was dropped.
+ */
 static char *
 prose_lost_synack(const struct tm_world *w)
 {
 	struct sbuf b = { 0 }, times = { 0 };
 	const struct tm_profile *p;
-	tm_time drop = 0;
-	unsigned int n = 0, host = 0, rtx;
+	tm_time first = 0, drop = 0, at[64];
+	unsigned int n = 0, host = 0, rtx = 0, k;
 	bool dropped = false;
 	size_t i;
 
@@ -171,29 +175,36 @@ prose_lost_synack(const struct tm_world *w)
 		const struct tm_effect *fx = &w->log[i];
 
 		if (fx->kind == TM_FX_SEG_OUT && (fx->u.seg.seg.flags & (TM_SYN | TM_ACK)) == (TM_SYN | TM_ACK)) {
-			if (n == 0)
+			if (n == 0) {
 				host = fx->host;
-			if (fx->host == host)
-				sb_printf(&times, "%s%.6g", n++ ? ", " : "", secs(fx->at));
+				first = fx->at;
+			} else if (fx->host == host && rtx < 64) {
+				at[rtx++] = fx->at - first;
+			}
+			n++;
 		} else if (fx->kind == TM_FX_STATE && fx->u.st.to == TM_CLOSE &&
 		    fx->u.st.event == TM_E_TMR_SYNACK && !dropped) {
 			drop = fx->at;
 			dropped = true;
 		}
 	}
+	for (k = 0; k < rtx; k++)
+		sb_printf(&times, "%s%.6g", k == 0 ? "" : k + 1 == rtx ? " and " : ", ", secs(at[k]));
 	if (times.oom) {
 		free(times.s);
 		return NULL;
 	}
 	p = &w->prof[host];
-	rtx = n > 0 ? n - 1 : 0;
-	sb_printf(&b, "The request socket sends its SYN-ACK at %s s: %u retransmission%s "
-	    "(tcp_synack_retries=%d, doubling from %.6g s, reqsk_timer_handler())",
-	    times.s != NULL ? times.s : "(none)", rtx, rtx == 1 ? "" : "s", p->synack_retries,
-	    secs(p->rto_init));
+	if (rtx > 0)
+		sb_printf(&b, "The request socket retransmits its SYN-ACK at %s s after the first "
+		    "(tcp_synack_retries=%d, doubling from %.6g s, reqsk_timer_handler())", times.s,
+		    p->synack_retries, secs(p->rto_init));
+	else
+		sb_printf(&b, "The request socket never retransmits its SYN-ACK (tcp_synack_retries=%d)",
+		    p->synack_retries);
 	if (dropped)
-		sb_printf(&b, ", and is dropped silently at %.6g s: no RST.  A late ACK from the "
-		    "client then finds no socket and gets an RST.", secs(drop));
+		sb_printf(&b, " and is dropped silently at %.6g s: no RST.  A late ACK from the "
+		    "client then finds no socket and gets an RST.", secs(drop - first));
 	else
 		sb_printf(&b, "; the request was still there when the run stopped.");
 	free(times.s);

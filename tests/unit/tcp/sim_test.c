@@ -521,8 +521,8 @@ START_TEST(test_scenario_prose_from_run)
 	sc = tm_scenario_find("lost-synack");
 	load_named("lost-synack", "tcp_synack_retries=2");
 	a = tm_scenario_answer(sc, &w);
-	ck_assert_msg(strstr(a, "SYN-ACK at 0.01, 1.01, 3.01 s: 2 retransmissions (tcp_synack_retries=2") != NULL, "%s", a);
-	ck_assert_msg(strstr(a, "dropped silently at 7.01 s") != NULL, "%s", a);
+	ck_assert_msg(strstr(a, "retransmits its SYN-ACK at 1 and 3 s after the first (tcp_synack_retries=2") != NULL, "%s", a);
+	ck_assert_msg(strstr(a, "dropped silently at 7 s") != NULL, "%s", a);
 	free(a);
 	teardown();
 }
