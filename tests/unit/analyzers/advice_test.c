@@ -172,7 +172,7 @@ START_TEST(test_audit_refuses_non_sysctl_files)
 
 	write_text(p2, nul, sizeof(nul) - 1);
 	ck_assert_int_eq(audit_file(&a, p2, NULL, &err2), -1);
-	snprintf(want, sizeof(want), "'%s': line 2 holds a NUL byte: not a sysctl file", p2);
+	snprintf(want, sizeof(want), "'%s': line 2 has a NUL byte: not a sysctl file", p2);
 	ck_assert_str_eq(err2.msg, want);
 
 	/* Only comments: an empty configuration, not an error. */

@@ -52,7 +52,7 @@ expect_err "a bad option after the file" 64 "tcpdoctor: tune:" "$TD_BIN" tune --
 # ---- not a sysctl file ----
 expect_err "/etc/passwd is refused" 65 "'/etc/passwd': not a sysctl file" "$TD_BIN" tune --audit /etc/passwd
 printf 'net.ipv4.tcp_syncookies = 1\n\000\001\002\n' > "$dir/nul.conf"
-expect_err "a NUL byte is refused" 65 "line 2 holds a NUL byte" "$TD_BIN" tune --audit "$dir/nul.conf"
+expect_err "a NUL byte is refused" 65 "line 2 has a NUL byte" "$TD_BIN" tune --audit "$dir/nul.conf"
 expect_err "a binary is refused" 65 "not a sysctl file" "$TD_BIN" tune --audit "$TD_BIN"
 
 # ---- the ranges against the running kernel ----
