@@ -5,7 +5,7 @@
  * (ipv4_net_table: per namespace; ipv4_table: global) and
  * net/core/sysctl_net_core.c, and a write of each edge value in a throwaway
  * namespace on Linux 6.18 (tests/unit/analyzers/knob_range_test.c checks
- * the table against itself; tests/integration/113-tune-audit.sh writes the
+ * the table against itself; tests/integration/121-tune-audit.sh writes the
  * edges to the running kernel).
  */
 #include "analyzers/knob_range.h"
