@@ -112,9 +112,9 @@ fallback_header(const struct td_ctx *ctx, struct td_snapshot *snap)
  * failure instead of the last good report (man/tcpdoctor.8, check).  When
  * the failure came after the analysis (saving the state file, or a
  * verdict resting on what could not be seen), the report keeps the sockets
- * and findings, still under UNKNOWN.  A table on stdout without them adds
- * nothing to the message on stderr; the report file (-o) and every other
- * format get the report.
+ * and findings, still under UNKNOWN.  A table on stdout says UNKNOWN too
+ * (one line), beside the message on stderr: a cron job that mails stdout
+ * must not get an empty mail for a check that did not run.
  */
 int
 cmd_check(struct td_ctx *ctx, int argc, char **argv)
@@ -170,7 +170,7 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 	if (oc.co.output != NULL) {
 		if (render_file(ctx, oc.co.output, oc.co.format, &rep) != 0)
 			status = TD_EXIT_UNKNOWN;
-	} else if (rep.error == NULL || oc.co.format != TD_FMT_TABLE || rep.findings != NULL) {
+	} else {
 		if (render(ctx->out, oc.co.format, &rep) < 0)
 			status = check_failf(ctx, TD_EXIT_UNKNOWN, "writing output: %s", strerror(errno));
 	}
