@@ -59,7 +59,7 @@ endif
 CPPFLAGS   += $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lm
 
-SRC     := $(wildcard core/*.c cmd/*.c collectors/*.c analyzers/*.c tcp/*.c)
+SRC     := $(wildcard core/*.c cmd/*.c collectors/*.c analyzers/*.c tcp/*.c sim/*.c lab/*.c)
 LIBOBJ  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out cmd/main.c,$(SRC)))
 UNITSRC := $(wildcard tests/unit/*/*_test.c)
 UNIT    := $(patsubst %.c,$(BUILD)/%,$(UNITSRC))

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "collectors/snapshot.h"
-#include "tcp/sim.h"
+#include "sim/sim.h"
 
 #define BATCH	8
 #define SECONDS	2.0

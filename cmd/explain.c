@@ -38,7 +38,7 @@
 #include "collectors/slabinfo.h"
 #include "collectors/snapshot.h"
 #include "collectors/source.h"
-#include "tcp/sim.h"
+#include "sim/sim.h"
 #include "tcp/tm.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

@@ -2,7 +2,7 @@
 /*
  * tcpdoctor sim SCENARIO | -f FILE [--profile P] [--seed N] [--set K=V]... [-j]
  *
- * Runs a named scenario or a script through the simulator (tcp/sim.h) and
+ * Runs a named scenario or a script through the simulator (sim/sim.h) and
  * prints a ladder diagram (times, flags, relative seq/ack, each side's state
  * changes and application calls) or the event log as JSON.  Without an
  * argument it lists the named scenarios.
@@ -22,7 +22,7 @@
 #include "cmd/output.h"
 #include "collectors/source.h"
 #include "collectors/snapshot.h"
-#include "tcp/sim.h"
+#include "sim/sim.h"
 #include "core/safefile.h"
 
 #define SCRIPT_MAX	(1 << 20)

@@ -11,7 +11,7 @@
  * changes with the object kind and a reason, timers set and cleared,
  * counters, results and errors returned to the application.  No I/O, no wall
  * clock (the event carries the time), no globals, no malloc (objects come
- * from pools sized when the host is made).  The simulator (tcp/sim.h), the
+ * from pools sized when the host is made).  The simulator (sim/sim.h), the
  * TUN bridge and the conformance harness all drive the model through it.
  *
  * Linux objects (KERNEL-FACTS Part D 1.1): a listener (full socket in

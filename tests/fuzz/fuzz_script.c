@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "collectors/snapshot.h"
-#include "tcp/sim.h"
+#include "sim/sim.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,7 +4,7 @@
 # that answer the other half of its question) is run with -j, its event log is
 # flattened to one JSON record per line, and compared with
 # tests/golden/sim/CASE.jsonl.  The golden files were generated once and then
-# reviewed against KERNEL-FACTS Part B/C (see tcp/scenarios.c, `verified`).
+# reviewed against KERNEL-FACTS Part B/C (see sim/scenarios.c, `verified`).
 # TD_GOLDEN_UPDATE=1 rewrites them (review the diff before committing).
 . "$(dirname "$0")/../lib.sh"
 command -v python3 >/dev/null || skip_all "needs python3"

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The named scenarios of `tcpdoctor sim`.  Each is a script (format in
- * tcp/sim.h) that answers one question of the seed article
+ * sim/sim.h) that answers one question of the seed article
  * (shared/seed/, a popular Chinese write-up on the handshake and the close)
  * with what Linux really does; `verified` names the tcpdoctor-tcp(7)
  * sections and observed sequences the run was checked against (tests/golden/sim/ holds the
- * reviewed event logs, tests/unit/tcp/sim_test.c the observed timings).
+ * reviewed event logs, tests/unit/sim/sim_test.c the observed timings).
  *
  * Variants are runs with --set: syn-flood with tcp_syncookies=0,
  * lost-last-ack with tcp_max_tw_buckets=0 (TIME_WAIT skipped),
  * rst-in-time-wait with tcp_rfc1337=1, accept-queue-full with
  * tcp_abort_on_overflow=1, old-duplicate with tcp_tw_reuse=1.
  */
-#include "tcp/sim.h"
+#include "sim/sim.h"
 
 #include <errno.h>
 #include <stdarg.h>

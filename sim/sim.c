@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The deterministic simulator (tcp/sim.h): a binary heap of events ordered
+ * The deterministic simulator (sim/sim.h): a binary heap of events ordered
  * by (time, insertion counter), links with delay/jitter/loss/dup/reorder,
  * fault rules, scripted actions, and the event log.  Allocation happens in
  * tm_world_init() and when the heap or the log grows, never inside tm_step().
  */
-#include "tcp/sim.h"
+#include "sim/sim.h"
 
 #include <errno.h>
 #include <stdio.h>

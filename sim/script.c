@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The scenario script parser (format in tcp/sim.h).  One statement a line;
+ * The scenario script parser (format in sim/sim.h).  One statement a line;
  * every error names FILE:LINE:COLUMN and what is wrong, and leaves the world
  * partly built (the caller frees it).
  */
-#include "tcp/sim.h"
+#include "sim/sim.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

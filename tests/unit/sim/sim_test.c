@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests for tcp/sim.c, tcp/script.c and tcp/scenarios.c: the KERNEL-FACTS
+ * Tests for sim/sim.c, sim/script.c and sim/scenarios.c: the KERNEL-FACTS
  * Part C sequences as fixtures (times within max(20 ms, 5%) of the lab's,
  * as the conformance comparison does), script errors with line and column,
  * and property tests over random seeds and faults: no illegal transition,
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
-#include "tcp/sim.h"
+#include "sim/sim.h"
 
 static struct tm_world w;
 
@@ -728,7 +728,7 @@ END_TEST
 Suite *
 test_suite(void)
 {
-	Suite *s = suite_create("tcp/sim");
+	Suite *s = suite_create("sim/sim");
 	TCase *tc = tcase_create("part_c");
 	TCase *tp = tcase_create("properties");
 	size_t n;
