@@ -2,8 +2,8 @@
 /*
  * tcpdoctor sim --against-kernel [SCENARIO] [--set KNOB=VALUE]...
  *
- * Plays one conformance scenario (tcp/kscen.c) against this host's kernel
- * in a throwaway network namespace, with a TUN device as the wire (tcp/klab.c),
+ * Plays one conformance scenario (lab/scenarios.c) against this host's kernel
+ * in a throwaway network namespace, with a TUN device as the wire (lab/lab.c),
  * then through the model with the linux profile read from that namespace's
  * sysctls, and prints both runs side by side with the differences marked.
  * The namespace lives in a child process, so it disappears with it; the
@@ -26,8 +26,8 @@
 #include "collectors/snapshot.h"
 #include "collectors/sysctl.h"
 #include "collectors/tracefs_inst.h"
-#include "tcp/klab.h"
-#include "tcp/kscript.h"
+#include "lab/lab.h"
+#include "lab/runner.h"
 #include "tcp/tm.h"
 
 /*

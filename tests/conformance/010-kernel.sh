@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # The Part C sequences of KERNEL-FACTS.md against this kernel, over TUN:
-# every scenario of tcp/kscen.c, IPv4 and IPv6, each in a network namespace
+# every scenario of lab/scenarios.c, IPv4 and IPv6, each in a network namespace
 # of its own (the helper unshares; the namespace dies with it) with a
 # private tracefs instance (removed by the helper, and here if it was killed).
 . "$(dirname "$0")/../lib.sh"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# The model against the kernel: every scenario of tcp/kscen.c runs over TUN
+# The model against the kernel: every scenario of lab/scenarios.c runs over TUN
 # and then through the model (linux profile from the namespace's sysctls);
 # the two runs must agree (segments, times within max(20 ms, 5 %) plus the
 # timer-wheel slack, checkpoints, projected trace).  Known gaps of the model

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
-#include "tcp/pcap.h"
+#include "lab/pcap.h"
 #include "tcp/segment.h"
 
 int

@@ -24,8 +24,8 @@
 
 #include "collectors/snapshot.h"
 #include "collectors/tracefs_inst.h"
-#include "tcp/klab.h"
-#include "tcp/kscript.h"
+#include "lab/lab.h"
+#include "lab/runner.h"
 
 static struct tm_klab lab;
 

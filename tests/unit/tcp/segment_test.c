@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
-#include "tcp/pcap.h"
+#include "lab/pcap.h"
 #include "tcp/segment.h"
 
 /*

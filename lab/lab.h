@@ -27,7 +27,7 @@
 
 #include "collectors/tracefs_inst.h"
 #include "tcp/segment.h"
-#include "tcp/tun.h"
+#include "lab/tun.h"
 
 struct td_err;
 

@@ -5,7 +5,7 @@
  * headers (seconds, microseconds or nanoseconds, captured and original
  * length), as in draft-ietf-opsawg-pcap and libpcap's sf-pcap.c.
  */
-#include "tcp/pcap.h"
+#include "lab/pcap.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The scenario interpreter: plays a struct tm_kscen against a backend (the
- * kernel over TUN, tcp/kkernel.c, or the model, tcp/kmodel.c; see kback.h),
+ * kernel over TUN, lab/kernel.c, or the model, lab/model.c; see backend.h),
  * checks every segment the stack sends (flags, relative seq/ack, length,
  * option presence, time), the sock_diag checkpoints, SO_ERROR and the trace
  * against the scenario, and records the run.  tm_krun_compare() then puts a
- * kernel run and a model run side by side.  See kscript.h.
+ * kernel run and a model run side by side.  See runner.h.
  */
-#include "tcp/kscript.h"
+#include "lab/runner.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
-#include "tcp/kback.h"
+#include "lab/backend.h"
 
 #define PEER_ISN	KPEER_ISN
 #define MS		KMS

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests for tcp/kscript.c and tcp/kmodel.c without root: every conformance
+ * Tests for lab/runner.c and lab/model.c without root: every conformance
  * scenario played by the model alone must meet the scenario's expectations
  * (taken from KERNEL-FACTS Part C), except the known model gaps; the
  * deliberately wrong models must fail the scenarios that catch them; and
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
-#include "tcp/kscript.h"
+#include "lab/runner.h"
 #include "tcp/tm.h"
 
 /* The linux profile with the scenario's sysctls, as the namespace would have them. */
@@ -208,7 +208,7 @@ END_TEST
 Suite *
 test_suite(void)
 {
-	Suite *s = suite_create("tcp/kscript");
+	Suite *s = suite_create("lab/runner");
 	TCase *tc;
 
 	tc = tcase_create("model");

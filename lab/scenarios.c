@@ -4,11 +4,11 @@
  * Part C (T1-T7, E2, E4) as step lists, with long timers shortened through
  * per-namespace sysctls and socket options.  Expectations come from the
  * facts and the kernel sources they cite, never from a previous run.
- * Syntax: tcp/kscript.h.  Peer SYNs carry mss, sackOK and wscale and no
+ * Syntax: lab/runner.h.  Peer SYNs carry mss, sackOK and wscale and no
  * timestamps, as in the lab runs, so the kernel sends no timestamps after
  * the handshake.
  */
-#include "tcp/kscript.h"
+#include "lab/runner.h"
 
 #include <string.h>
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The conformance runner's kernel backend (kback.h): the kernel's side is a
+ * The conformance runner's kernel backend (backend.h): the kernel's side is a
  * real socket per connection in a tm_klab, the peer writes and reads
  * packets on its TUN device, checkpoints come from collectors/sockdiag and
  * the trace from the lab's tracefs instance.  Times are CLOCK_MONOTONIC.
  */
-#include "tcp/kscript.h"
+#include "lab/runner.h"
 
 #include <sys/socket.h>
 
@@ -21,10 +21,10 @@
 #include "collectors/counters.h"
 #include "collectors/snapshot.h"
 #include "collectors/sockdiag.h"
-#include "tcp/kback.h"
-#include "tcp/klab.h"
-#include "tcp/pcap.h"
-#include "tcp/tun.h"
+#include "lab/backend.h"
+#include "lab/lab.h"
+#include "lab/pcap.h"
+#include "lab/tun.h"
 
 struct kernel {
 	struct tm_klab	*lab;

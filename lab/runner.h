@@ -119,7 +119,7 @@ struct tm_krun {
 	size_t			 nsets;
 };
 
-/* The scenarios (tcp/kscen.c), ending with a NULL name. */
+/* The scenarios (lab/scenarios.c), ending with a NULL name. */
 extern const struct tm_kscen tm_kscens[];
 
 /* Find a scenario by name, NULL if none. */

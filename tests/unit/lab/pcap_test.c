@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests for tcp/pcap.c: the kernel capture fixtures, write/read round trips,
+ * Tests for lab/pcap.c: the kernel capture fixtures, write/read round trips,
  * both byte orders and timestamp precisions, Ethernet with VLAN tags, and a
  * clear error for each malformation.
  */
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
-#include "tcp/pcap.h"
+#include "lab/pcap.h"
 
 /* Build a capture in memory: header then records, in big or little endian. */
 struct cap {
@@ -273,7 +273,7 @@ END_TEST
 Suite *
 test_suite(void)
 {
-	Suite *s = suite_create("tcp/pcap");
+	Suite *s = suite_create("lab/pcap");
 	TCase *tc;
 
 	tc = tcase_create("read");

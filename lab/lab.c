@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The kernel lab: namespace, TUN wiring, per-namespace sysctls and a
- * private tracefs instance.  See klab.h for the contract.  Trace lines are
+ * private tracefs instance.  See lab.h for the contract.  Trace lines are
  * parsed from the formats in /sys/kernel/tracing/events/{sock,tcp}/.../format
  * (include/trace/events/sock.h, include/trace/events/tcp.h).
  */
-#include "tcp/klab.h"
+#include "lab/lab.h"
 
 #include <sys/stat.h>
 

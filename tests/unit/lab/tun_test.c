@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests for tcp/tun.c.  As root each test moves its (forked) process into a
+ * Tests for lab/tun.c.  As root each test moves its (forked) process into a
  * new network namespace and drives a real TUN device there: addresses,
  * routes, link state over rtnetlink, reads with timeouts, and a SYN written
  * to the kernel answered with a RST.  Without root they check the errors.
@@ -18,7 +18,7 @@
 
 #include "collectors/snapshot.h"
 #include "tcp/segment.h"
-#include "tcp/tun.h"
+#include "lab/tun.h"
 
 static void
 write_proc(const char *path, const char *val)
@@ -136,7 +136,7 @@ END_TEST
 Suite *
 test_suite(void)
 {
-	Suite *s = suite_create("tcp/tun");
+	Suite *s = suite_create("lab/tun");
 	TCase *tc;
 
 	tc = tcase_create("device");

@@ -4,7 +4,7 @@
  * Kernel interfaces: Documentation/networking/tuntap.rst (TUNSETIFF,
  * IFF_NO_PI), rtnetlink(7) (RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWLINK).
  */
-#include "tcp/tun.h"
+#include "lab/tun.h"
 
 #include <sys/ioctl.h>
 #include <sys/socket.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The conformance runner's model backend (kback.h): the "kernel" side of a
+ * The conformance runner's model backend (backend.h): the "kernel" side of a
  * scenario is one tm_host driven through tm_step() in simulated time, with
  * the same scripted peer, the same expectations and the same record as the
  * kernel run, so tm_krun_compare() can put the two side by side.  The trace
@@ -11,7 +11,7 @@
  * Mutations (enum tm_kmut) deliberately break the model's behaviour from
  * outside, to prove that the comparison catches a wrong model.
  */
-#include "tcp/kscript.h"
+#include "lab/runner.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 
 #include "collectors/snapshot.h"
 #include "collectors/sysctl.h"
-#include "tcp/kback.h"
+#include "lab/backend.h"
 #include "tcp/tm.h"
 
 #define NPOOL	32

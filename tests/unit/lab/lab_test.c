@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests for tcp/klab.c and tcp/tun.c that need no privileges: the trace
+ * Tests for lab/lab.c and lab/tun.c that need no privileges: the trace
  * parser on lines in the kernel's formats (include/trace/events/sock.h and
  * tcp.h, as printed by this kernel), filtered by port range and by the
  * lab's addresses; and the TUN device's permission error.
@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
-#include "tcp/klab.h"
-#include "tcp/tun.h"
+#include "lab/lab.h"
+#include "lab/tun.h"
 
 static const char trace_text[] =
 "# tracer: nop\n"
@@ -139,7 +139,7 @@ END_TEST
 Suite *
 test_suite(void)
 {
-	Suite *s = suite_create("tcp/klab");
+	Suite *s = suite_create("lab/lab");
 	TCase *tc;
 
 	tc = tcase_create("trace");

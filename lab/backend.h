@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internal to the conformance runner (tcp/kscript.c): the interface between
+ * Internal to the conformance runner (lab/runner.c): the interface between
  * the scenario interpreter and the stack that plays the "kernel" side.  Two
- * backends implement it: the running kernel over TUN (tcp/kkernel.c) and the
- * model through tm_step() (tcp/kmodel.c).  The interpreter owns the
+ * backends implement it: the running kernel over TUN (lab/kernel.c) and the
+ * model through tm_step() (lab/model.c).  The interpreter owns the
  * expectations and the record, so both runs are judged by one piece of code.
  */
 #ifndef TD_TCP_KBACK_H
@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tcp/klab.h"
-#include "tcp/kscript.h"
+#include "lab/lab.h"
+#include "lab/runner.h"
 #include "tcp/segment.h"
 
 struct td_err;
