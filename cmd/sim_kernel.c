@@ -36,7 +36,7 @@
  * are behaviour rows, each explained in a section of its own.
  */
 static void
-kscen_cite(const struct tm_kscen *sc, char *buf, size_t len)
+kscen_cite(const struct lab_scen *sc, char *buf, size_t len)
 {
 	static const struct { const char *src, *section; } rows[] = {
 		{ "B12", "RESETS" }, { "B16", "HANDSHAKE" }, { "B17", "KEEPALIVE AND DEAD PEERS" },
@@ -57,11 +57,11 @@ kscen_cite(const struct tm_kscen *sc, char *buf, size_t len)
 static void
 list_kscens(FILE *fp)
 {
-	const struct tm_kscen *sc;
+	const struct lab_scen *sc;
 	char cite[96];
 
 	fprintf(fp, "scenarios for --against-kernel (what it shows, where tcpdoctor-tcp(7) explains it):\n");
-	for (sc = tm_kscens; sc->name != NULL; sc++) {
+	for (sc = lab_scens; sc->name != NULL; sc++) {
 		kscen_cite(sc, cite, sizeof(cite));
 		fprintf(fp, "  %-22s %s (%s)\n", sc->name, sc->summary, cite);
 	}
@@ -72,25 +72,25 @@ list_kscens(FILE *fp)
  * expectation, TD_EXIT_DIFFERS when either differs, else a sysexits value.
  */
 static int
-child(struct td_ctx *ctx, const struct tm_kscen *sc, struct tm_krun *run)
+child(struct td_ctx *ctx, const struct lab_scen *sc, struct lab_run *run)
 {
-	struct tm_klab lab;
+	struct lab lab;
 	struct td_err err = { 0 };
-	struct tm_krun mrun = { 0 };
+	struct lab_run mrun = { 0 };
 	struct utsname u;
 	char cite[96];
 	int ret, diffs;
 
 	/* Any terminating signal removes the tracefs instance, then ends the child. */
 	tfs_guard(TFS_SIG_REMOVE);
-	if (tm_klab_enter(&lab, (unsigned int)getpid() % 62500, &err) < 0)
+	if (lab_enter(&lab, (unsigned int)getpid() % 62500, &err) < 0)
 		return cmd_fail_err(ctx, &err);
-	ret = tm_krun_kernel(&lab, sc, run, &err);
-	tm_klab_leave(&lab);
+	ret = lab_run_kernel(&lab, sc, run, &err);
+	lab_leave(&lab);
 	if (ret < 0)
 		return cmd_fail_err(ctx, &err);
-	if (tm_krun_model_like(run, TM_KMUT_NONE, &mrun, &err) < 0) {
-		tm_krun_free(&mrun);
+	if (lab_run_model_like(run, LAB_MUT_NONE, &mrun, &err) < 0) {
+		lab_run_free(&mrun);
 		return cmd_fail_err(ctx, &err);
 	}
 	kscen_cite(sc, cite, sizeof(cite));
@@ -99,7 +99,7 @@ child(struct td_ctx *ctx, const struct tm_kscen *sc, struct tm_krun *run)
 		fprintf(ctx->out, "kernel   %s %s, in a throwaway namespace over TUN, %s\n", u.sysname,
 		    u.release, run->family == AF_INET6 ? "IPv6" : "IPv4");
 	fprintf(ctx->out, "model    profile linux from the namespace's sysctls\n\n");
-	diffs = tm_krun_compare(run, &mrun, ctx->out);
+	diffs = lab_run_compare(run, &mrun, ctx->out);
 	if (run->failed)
 		fprintf(ctx->out, "\nkernel: differs from the scenario's expectation (%s): %s\n",
 		    cite, run->why);
@@ -112,7 +112,7 @@ child(struct td_ctx *ctx, const struct tm_kscen *sc, struct tm_krun *run)
 		    diffs, diffs == 1 ? "" : "s", sc->model_todo ? "; known: " : "",
 		    sc->model_todo ? sc->model_todo : "");
 	fflush(ctx->out);
-	tm_krun_free(&mrun);
+	lab_run_free(&mrun);
 	return run->failed || diffs ? TD_EXIT_DIFFERS : TD_EXIT_OK;
 }
 
@@ -120,10 +120,10 @@ int
 sim_against_kernel(struct td_ctx *ctx, const char *name, const char *const *sets,
     unsigned int nsets)
 {
-	static char names[TM_KSETS_MAX][128], values[TM_KSETS_MAX][32];
-	const struct tm_kscen *sc;
+	static char names[LAB_SETS_MAX][128], values[LAB_SETS_MAX][32];
+	const struct lab_scen *sc;
 	const struct tm_knob *k;
-	struct tm_krun run = { 0 };
+	struct lab_run run = { 0 };
 	unsigned int i;
 	pid_t pid;
 	int st = 0;
@@ -134,12 +134,12 @@ sim_against_kernel(struct td_ctx *ctx, const char *name, const char *const *sets
 	}
 	if (ctx->format != TD_FMT_TABLE)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "--against-kernel prints a table only");
-	if ((sc = tm_kscen_find(name)) == NULL)
+	if ((sc = lab_scen_find(name)) == NULL)
 		return cmd_fail(ctx, TD_EXIT_USAGE,
 		    "unknown scenario '%s' for --against-kernel (run `tcpdoctor sim --against-kernel` for the list)",
 		    name);
-	if (nsets > TM_KSETS_MAX)
-		return cmd_fail(ctx, TD_EXIT_USAGE, "too many --set options (at most %d)", TM_KSETS_MAX);
+	if (nsets > LAB_SETS_MAX)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "too many --set options (at most %d)", LAB_SETS_MAX);
 	for (i = 0; i < nsets; i++) {
 		const char *eq = strchr(sets[i], '=');
 		char knob[64], *end;

@@ -6,8 +6,8 @@
  * model through tm_step() (lab/model.c).  The interpreter owns the
  * expectations and the record, so both runs are judged by one piece of code.
  */
-#ifndef TD_TCP_KBACK_H
-#define TD_TCP_KBACK_H
+#ifndef TD_LAB_BACKEND_H
+#define TD_LAB_BACKEND_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -62,7 +62,7 @@ struct kback_ops {
 	 * -errno; SO_ERROR: its value; others: 0 or -errno.  Returns -1 only on
 	 * a harness error.
 	 */
-	int	(*app)(struct krunner *r, const struct tm_kstep *st, long *res, struct td_err *err);
+	int	(*app)(struct krunner *r, const struct lab_step *st, long *res, struct td_err *err);
 	/* What sock_diag shows for connection c. */
 	int	(*ss)(struct krunner *r, int c, struct kss *out, struct td_err *err);
 	/*
@@ -73,15 +73,15 @@ struct kback_ops {
 	int	(*counter)(struct krunner *r, const char *name, uint64_t *v, bool *known,
 		    struct td_err *err);
 	/* The trace events so far, in time order. */
-	int	(*trace)(struct krunner *r, struct tm_kev *ev, size_t cap, struct td_err *err);
+	int	(*trace)(struct krunner *r, struct lab_ev *ev, size_t cap, struct td_err *err);
 };
 
 struct krunner {
 	const struct kback_ops	*ops;
 	void			*be;		/* backend state */
-	struct tm_krun		*run;
-	const struct tm_kscen	*scen;
-	struct kconn		 conn[TM_KCONN_MAX];
+	struct lab_run		*run;
+	const struct lab_scen	*scen;
+	struct kconn		 conn[LAB_CONN_MAX];
 	struct tm_addr		 kaddr, paddr;
 	uint64_t		 t0, tprev;
 	uint64_t		 tlate;		/* how late the segment at tprev was seen */
@@ -91,7 +91,7 @@ struct krunner {
 };
 
 /* Set up conn[] ports and addresses from run; then krunner_run(). */
-void	krunner_init(struct krunner *r, struct tm_krun *run, const struct tm_kscen *scen,
+void	krunner_init(struct krunner *r, struct lab_run *run, const struct lab_scen *scen,
 	    const struct tm_addr *kaddr, const struct tm_addr *paddr);
 int	krunner_run(struct krunner *r, struct td_err *err);
 
@@ -102,4 +102,4 @@ int	krunner_conn_of(const struct krunner *r, const struct tm_seg *s);
 int	krunner_fail(struct krunner *r, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
-#endif /* TD_TCP_KBACK_H */
+#endif /* TD_LAB_BACKEND_H */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The conformance runner's kernel backend (backend.h): the kernel's side is a
- * real socket per connection in a tm_klab, the peer writes and reads
+ * real socket per connection in a lab, the peer writes and reads
  * packets on its TUN device, checkpoints come from collectors/sockdiag and
  * the trace from the lab's tracefs instance.  Times are CLOCK_MONOTONIC.
  */
@@ -27,9 +27,9 @@
 #include "lab/tun.h"
 
 struct kernel {
-	struct tm_klab	*lab;
+	struct lab	*lab;
 	int		 lfd;		/* listener */
-	struct tm_pcap	 pcap;
+	struct lab_pcap	 pcap;
 	bool		 pcap_on;
 	uint64_t	 realtime_off;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	struct td_counters base;	/* the namespace's counters when the run began */
@@ -42,14 +42,14 @@ static uint64_t
 k_now(struct krunner *r)
 {
 	(void)r;
-	return tm_now_ns();
+	return lab_now_ns();
 }
 
 static void
 emit(struct kernel *kb, const uint8_t *pkt, size_t len, uint64_t ts)
 {
 	/* Captures carry wall-clock time, as tcpdump's do. */
-	if (kb->pcap_on && tm_pcap_write(&kb->pcap, ts + kb->realtime_off, pkt, len, NULL) < 0)
+	if (kb->pcap_on && lab_pcap_write(&kb->pcap, ts + kb->realtime_off, pkt, len, NULL) < 0)
 		kb->pcap_on = false;
 }
 
@@ -61,9 +61,9 @@ k_send(struct krunner *r, const struct tm_seg *s, struct td_err *err)
 
 	if ((n = tm_seg_encode(s, kb->pkt, sizeof(kb->pkt), err)) < 0)
 		return -1;
-	if (tm_tun_write(&kb->lab->tun, kb->pkt, (size_t)n, err) < 0)
+	if (lab_tun_write(&kb->lab->tun, kb->pkt, (size_t)n, err) < 0)
 		return -1;
-	emit(kb, kb->pkt, (size_t)n, tm_now_ns());
+	emit(kb, kb->pkt, (size_t)n, lab_now_ns());
 	return 0;
 }
 
@@ -78,9 +78,9 @@ k_recv(struct krunner *r, uint64_t deadline, struct tm_seg *s, uint64_t *ts,
 	int n, ms;
 
 	for (;;) {
-		now = tm_now_ns();
+		now = lab_now_ns();
 		ms = deadline > now ? (int)((deadline - now + KMS - 1) / KMS) : 0;
-		n = tm_tun_read(&kb->lab->tun, kb->pkt, sizeof(kb->pkt), ms, ts, err);
+		n = lab_tun_read(&kb->lab->tun, kb->pkt, sizeof(kb->pkt), ms, ts, err);
 		if (n <= 0)
 			return n;
 		emit(kb, kb->pkt, (size_t)n, *ts);
@@ -146,7 +146,7 @@ conn_socket(struct krunner *r, int c, struct td_err *err)
 }
 
 static int
-do_sockopt(struct krunner *r, const struct tm_kstep *st, long *res, struct td_err *err)
+do_sockopt(struct krunner *r, const struct lab_step *st, long *res, struct td_err *err)
 {
 	static const struct {
 		const char	*name;
@@ -181,7 +181,7 @@ do_sockopt(struct krunner *r, const struct tm_kstep *st, long *res, struct td_er
 }
 
 static int
-k_app(struct krunner *r, const struct tm_kstep *st, long *res, struct td_err *err)
+k_app(struct krunner *r, const struct lab_step *st, long *res, struct td_err *err)
 {
 	struct kernel *kb = KB(r);
 	struct kconn *k = st->c >= 0 ? &r->conn[st->c] : NULL;
@@ -218,7 +218,7 @@ k_app(struct krunner *r, const struct tm_kstep *st, long *res, struct td_err *er
 			    ((struct sockaddr_in6 *)&ss)->sin6_port);
 
 			*res = -ENOENT;
-			for (c = 0; c < TM_KCONN_MAX; c++)
+			for (c = 0; c < LAB_CONN_MAX; c++)
 				if (r->conn[c].pport == port && r->conn[c].fd < 0) {
 					r->conn[c].fd = fd;
 					*res = c;
@@ -324,9 +324,9 @@ k_counter(struct krunner *r, const char *name, uint64_t *v, bool *known, struct 
 }
 
 static int
-k_trace(struct krunner *r, struct tm_kev *ev, size_t cap, struct td_err *err)
+k_trace(struct krunner *r, struct lab_ev *ev, size_t cap, struct td_err *err)
 {
-	return tm_klab_trace_read(KB(r)->lab, ev, cap, err);
+	return lab_trace_read(KB(r)->lab, ev, cap, err);
 }
 
 static const struct kback_ops kernel_ops = {
@@ -340,13 +340,13 @@ static const struct kback_ops kernel_ops = {
 };
 
 int
-tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen, struct tm_krun *run,
+lab_run_kernel(struct lab *lab, const struct lab_scen *scen, struct lab_run *run,
     struct td_err *err)
 {
 	struct krunner *r;
 	struct kernel *kb;
 	struct timespec rt;
-	const struct tm_kstep *st;
+	const struct lab_step *st;
 	int c, ret = -1;
 	size_t i;
 
@@ -365,27 +365,27 @@ tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen, struct tm_krun 
 	run->paddr = run->family == AF_INET6 ? lab->peer6 : lab->peer4;
 	krunner_init(r, run, scen, &run->kaddr, &run->paddr);
 	if (run->pcap_fp != NULL) {
-		if (tm_pcap_fcreate(&kb->pcap, run->pcap_fp, "capture", err) < 0)
+		if (lab_pcap_fcreate(&kb->pcap, run->pcap_fp, "capture", err) < 0)
 			goto out;
 		kb->pcap_on = true;
 		clock_gettime(CLOCK_REALTIME, &rt);
 		kb->realtime_off = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec -
-		    tm_now_ns();
+		    lab_now_ns();
 	}
 	for (st = scen->steps; st->op != KS_END; st++)
-		if (st->op == KS_SYSCTL && tm_klab_sysctl(lab, st->s1, st->s2, err) < 0)
+		if (st->op == KS_SYSCTL && lab_sysctl(lab, st->s1, st->s2, err) < 0)
 			goto out;
-	for (i = 0; i < run->nsets && i < TM_KSETS_MAX; i++)
-		if (tm_klab_sysctl(lab, run->set_name[i], run->set_value[i], err) < 0)
+	for (i = 0; i < run->nsets && i < LAB_SETS_MAX; i++)
+		if (lab_sysctl(lab, run->set_name[i], run->set_value[i], err) < 0)
 			goto out;
-	if (tm_klab_trace_start(lab, run->base_port, (uint16_t)(run->base_port + TM_KCONN_MAX),
+	if (lab_trace_start(lab, run->base_port, (uint16_t)(run->base_port + LAB_CONN_MAX),
 	    err) < 0 || counters_read("/proc", &kb->base, err) < 0)
 		goto out;
 	ret = krunner_run(r, err);
 out:
 	if (kb->pcap.fp != NULL)
-		tm_pcap_close(&kb->pcap, NULL);
-	for (c = 0; c < TM_KCONN_MAX; c++)
+		lab_pcap_close(&kb->pcap, NULL);
+	for (c = 0; c < LAB_CONN_MAX; c++)
 		if (r->conn[c].fd >= 0)
 			close(r->conn[c].fd);
 	if (kb->lfd >= 0)

@@ -50,7 +50,7 @@ write_file(const char *path, const char *val, struct td_err *err)
 }
 
 int
-tm_klab_enter(struct tm_klab *lab, unsigned int id, struct td_err *err)
+lab_enter(struct lab *lab, unsigned int id, struct td_err *err)
 {
 	unsigned int a = 1 + (id / 250) % 250, b = 2 + id % 250;
 	char buf[64];
@@ -73,20 +73,20 @@ tm_klab_enter(struct tm_klab *lab, unsigned int id, struct td_err *err)
 	 * No router solicitations or duplicate address detection on the wire
 	 * we compare: set before the device exists, so it inherits "default".
 	 */
-	if (tm_klab_sysctl(lab, "net/ipv6/conf/default/accept_dad", "0", err) < 0 ||
-	    tm_klab_sysctl(lab, "net/ipv6/conf/default/router_solicitations", "0", err) < 0 ||
-	    tm_klab_sysctl(lab, "net/ipv6/conf/default/dad_transmits", "0", err) < 0 ||
-	    tm_link_up("lo", err) < 0 ||
-	    tm_tun_open(&lab->tun, "tdk0", err) < 0 ||
-	    tm_tun_up(&lab->tun, err) < 0 ||
-	    tm_tun_addr(&lab->tun, &lab->local4, 15, err) < 0 ||
-	    tm_tun_addr(&lab->tun, &lab->local6, 64, err) < 0)
+	if (lab_sysctl(lab, "net/ipv6/conf/default/accept_dad", "0", err) < 0 ||
+	    lab_sysctl(lab, "net/ipv6/conf/default/router_solicitations", "0", err) < 0 ||
+	    lab_sysctl(lab, "net/ipv6/conf/default/dad_transmits", "0", err) < 0 ||
+	    lab_link_up("lo", err) < 0 ||
+	    lab_tun_open(&lab->tun, "tdk0", err) < 0 ||
+	    lab_tun_up(&lab->tun, err) < 0 ||
+	    lab_tun_addr(&lab->tun, &lab->local4, 15, err) < 0 ||
+	    lab_tun_addr(&lab->tun, &lab->local6, 64, err) < 0)
 		return -1;
 	return 0;
 }
 
 int
-tm_klab_sysctl(struct tm_klab *lab, const char *name, const char *value, struct td_err *err)
+lab_sysctl(struct lab *lab, const char *name, const char *value, struct td_err *err)
 {
 	char path[PATH_MAX], *p;
 
@@ -101,14 +101,14 @@ tm_klab_sysctl(struct tm_klab *lab, const char *name, const char *value, struct 
 }
 
 static void
-trace_remove(struct tm_klab *lab)
+trace_remove(struct lab *lab)
 {
 	tfs_inst_remove(&lab->tinst, trace_events, NEVENTS);
 	lab->trace_dir[0] = '\0';
 }
 
 int
-tm_klab_trace_start(struct tm_klab *lab, uint16_t lo, uint16_t hi, struct td_err *err)
+lab_trace_start(struct lab *lab, uint16_t lo, uint16_t hi, struct td_err *err)
 {
 	char path[PATH_MAX + 64], filt[256];
 	const char *root;
@@ -165,7 +165,7 @@ static const char *const kstates[] = {
 };
 
 const char *
-tm_kstate_name(int st)
+lab_state_name(int st)
 {
 	if (st <= 0 || (size_t)st >= sizeof(kstates) / sizeof(kstates[0]))
 		return "?";
@@ -229,7 +229,7 @@ field_port(const char *line, const char *key)
 }
 
 static bool
-port_wanted(const struct tm_klab *lab, long sport, long dport)
+port_wanted(const struct lab *lab, long sport, long dport)
 {
 	return (sport >= lab->port_lo && sport <= lab->port_hi) ||
 	    (dport >= lab->port_lo && dport <= lab->port_hi);
@@ -237,7 +237,7 @@ port_wanted(const struct tm_klab *lab, long sport, long dport)
 
 /* Is the event's local address the lab's?  (The kernel side is the source.) */
 static bool
-addr_wanted(const struct tm_klab *lab, const char *at)
+addr_wanted(const struct lab *lab, const char *at)
 {
 	char pat[80];
 
@@ -256,16 +256,16 @@ addr_wanted(const struct tm_klab *lab, const char *at)
 
 /* Parse one trace line; 1 if it is one of ours, 0 to skip it. */
 static int
-trace_line(const struct tm_klab *lab, const char *line, struct tm_kev *ev)
+trace_line(const struct lab *lab, const char *line, struct lab_ev *ev)
 {
 	static const struct {
 		const char	*name;
-		enum tm_kev_kind kind;
+		enum lab_ev_kind kind;
 	} names[] = {
-		{ " inet_sock_set_state: ", TM_KEV_STATE },
-		{ " tcp_retransmit_synack: ", TM_KEV_RETRANSMIT_SYNACK },
-		{ " tcp_send_reset: ", TM_KEV_SEND_RESET },
-		{ " tcp_receive_reset: ", TM_KEV_RECEIVE_RESET },
+		{ " inet_sock_set_state: ", LAB_EV_STATE },
+		{ " tcp_retransmit_synack: ", LAB_EV_RETRANSMIT_SYNACK },
+		{ " tcp_send_reset: ", LAB_EV_SEND_RESET },
+		{ " tcp_receive_reset: ", LAB_EV_RECEIVE_RESET },
 	};
 	const char *at = NULL, *p, *ts;
 	long sport, dport;
@@ -290,7 +290,7 @@ trace_line(const struct tm_klab *lab, const char *line, struct tm_kev *ev)
 
 		ev->ts_ns = (uint64_t)(sec * 1e9 + 0.5);
 	}
-	if (ev->kind == TM_KEV_SEND_RESET) {
+	if (ev->kind == LAB_EV_SEND_RESET) {
 		sport = field_port(at, "src");
 		dport = field_port(at, "dest");
 		if ((p = field(at, "reason", &n)) != NULL)
@@ -303,7 +303,7 @@ trace_line(const struct tm_klab *lab, const char *line, struct tm_kev *ev)
 		return 0;
 	ev->sport = (uint16_t)sport;
 	ev->dport = (uint16_t)dport;
-	if (ev->kind == TM_KEV_STATE) {
+	if (ev->kind == LAB_EV_STATE) {
 		ev->oldstate = (p = field(at, "oldstate", &n)) ? kstate_parse(p, n) : -1;
 		ev->newstate = (p = field(at, "newstate", &n)) ? kstate_parse(p, n) : -1;
 	}
@@ -311,7 +311,7 @@ trace_line(const struct tm_klab *lab, const char *line, struct tm_kev *ev)
 }
 
 int
-tm_klab_trace_read(struct tm_klab *lab, struct tm_kev *ev, size_t cap, struct td_err *err)
+lab_trace_read(struct lab *lab, struct lab_ev *ev, size_t cap, struct td_err *err)
 {
 	char path[PATH_MAX + 16], line[1024];
 	size_t n = 0;
@@ -340,8 +340,8 @@ tm_klab_trace_read(struct tm_klab *lab, struct tm_kev *ev, size_t cap, struct td
 }
 
 void
-tm_klab_leave(struct tm_klab *lab)
+lab_leave(struct lab *lab)
 {
 	trace_remove(lab);
-	tm_tun_close(&lab->tun);
+	lab_tun_close(&lab->tun);
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The kernel lab: a throwaway network namespace in which the running kernel's
- * TCP talks to ours over a TUN device.  tm_klab_enter() moves the calling
+ * TCP talks to ours over a TUN device.  lab_enter() moves the calling
  * process into a new network namespace (unshare(CLONE_NEWNET)), so everything
  * made there (device, addresses, routes, sysctls, sockets) disappears when
  * the process exits, however it exits.  The only thing outside is the private
- * tracefs instance (tdk-PID-STARTTIME-PIDNS-N), which tm_klab_leave()
+ * tracefs instance (tdk-PID-STARTTIME-PIDNS-N), which lab_leave()
  * removes; callers call tfs_guard(TFS_SIG_REMOVE) first, so that a signal
  * removes it too, and the next lab sweeps it after a SIGKILL
  * (collectors/tracefs_inst.h).
@@ -17,8 +17,8 @@
  * (RFC 2544 benchmarking and RFC 3849 documentation space), reached through
  * the TUN device.  There is no default route, so nothing can leave.
  */
-#ifndef TD_TCP_KLAB_H
-#define TD_TCP_KLAB_H
+#ifndef TD_LAB_LAB_H
+#define TD_LAB_LAB_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -33,23 +33,23 @@ struct td_err;
 
 
 /* One line of the trace, parsed. */
-enum tm_kev_kind {
-	TM_KEV_STATE,			/* sock:inet_sock_set_state */
-	TM_KEV_RETRANSMIT_SYNACK,	/* tcp:tcp_retransmit_synack */
-	TM_KEV_SEND_RESET,		/* tcp:tcp_send_reset */
-	TM_KEV_RECEIVE_RESET,		/* tcp:tcp_receive_reset */
+enum lab_ev_kind {
+	LAB_EV_STATE,			/* sock:inet_sock_set_state */
+	LAB_EV_RETRANSMIT_SYNACK,	/* tcp:tcp_retransmit_synack */
+	LAB_EV_SEND_RESET,		/* tcp:tcp_send_reset */
+	LAB_EV_RECEIVE_RESET,		/* tcp:tcp_receive_reset */
 };
 
-struct tm_kev {
+struct lab_ev {
 	uint64_t	 ts_ns;		/* CLOCK_MONOTONIC (trace_clock mono) */
-	enum tm_kev_kind kind;
+	enum lab_ev_kind kind;
 	uint16_t	 sport, dport;
-	int		 oldstate, newstate;	/* TM_KEV_STATE: kernel numbering */
+	int		 oldstate, newstate;	/* LAB_EV_STATE: kernel numbering */
 	char		 reason[48];	/* tcp_send_reset reason, "" if none */
 };
 
-struct tm_klab {
-	struct tm_tun	 tun;
+struct lab {
+	struct lab_tun	 tun;
 	struct tm_addr	 local4, local6;	/* the kernel's addresses */
 	struct tm_addr	 peer4, peer6;		/* the scripted peer's */
 	char		 local4_s[16], local6_s[48];
@@ -66,13 +66,13 @@ struct tm_klab {
  * Returns 0, or -1 with *err set (EPERM without CAP_SYS_ADMIN/NET_ADMIN,
  * ENOENT without /dev/net/tun).  Call once per process.
  */
-int	tm_klab_enter(struct tm_klab *lab, unsigned int id, struct td_err *err);
+int	lab_enter(struct lab *lab, unsigned int id, struct td_err *err);
 
 /*
  * Write value to /proc/sys/<name> in the lab's namespace, name with slashes
  * or dots ("net.ipv4.tcp_fin_timeout").  Returns 0 or -1 with *err set.
  */
-int	tm_klab_sysctl(struct tm_klab *lab, const char *name, const char *value,
+int	lab_sysctl(struct lab *lab, const char *name, const char *value,
 	    struct td_err *err);
 
 /*
@@ -82,7 +82,7 @@ int	tm_klab_sysctl(struct tm_klab *lab, const char *name, const char *value,
  * Returns 0, or -1 with *err set (ENOENT: no tracefs; the instance is
  * removed again on failure).
  */
-int	tm_klab_trace_start(struct tm_klab *lab, uint16_t lo, uint16_t hi, struct td_err *err);
+int	lab_trace_start(struct lab *lab, uint16_t lo, uint16_t hi, struct td_err *err);
 
 /*
  * Parse the instance's buffer (non-consuming) into ev[0..cap): only events
@@ -90,13 +90,13 @@ int	tm_klab_trace_start(struct tm_klab *lab, uint16_t lo, uint16_t hi, struct td
  * has no namespace field; the id-derived addresses stand in for one).
  * Returns the number of events (at most cap), or -1 with *err set.
  */
-int	tm_klab_trace_read(struct tm_klab *lab, struct tm_kev *ev, size_t cap,
+int	lab_trace_read(struct lab *lab, struct lab_ev *ev, size_t cap,
 	    struct td_err *err);
 
 /* Remove the tracefs instance and close the device; safe to call twice. */
-void	tm_klab_leave(struct tm_klab *lab);
+void	lab_leave(struct lab *lab);
 
 /* Kernel state name ("ESTABLISHED") from its number, "?" if unknown. */
-const char *tm_kstate_name(int st);
+const char *lab_state_name(int st);
 
-#endif /* TD_TCP_KLAB_H */
+#endif /* TD_LAB_LAB_H */

@@ -3,12 +3,12 @@
  * The conformance runner's model backend (backend.h): the "kernel" side of a
  * scenario is one tm_host driven through tm_step() in simulated time, with
  * the same scripted peer, the same expectations and the same record as the
- * kernel run, so tm_krun_compare() can put the two side by side.  The trace
+ * kernel run, so lab_run_compare() can put the two side by side.  The trace
  * is the model's projection (tm_fx_traced()) plus its SYN-ACK
  * retransmissions; checkpoints read the host's objects as sock_diag would
  * show them.
  *
- * Mutations (enum tm_kmut) deliberately break the model's behaviour from
+ * Mutations (enum lab_mut) deliberately break the model's behaviour from
  * outside, to prove that the comparison catches a wrong model.
  */
 #include "lab/runner.h"
@@ -44,7 +44,7 @@ struct model {
 	struct tm_reqsk		 reqs[NPOOL];
 	struct tm_twsk		 tws[NPOOL];
 	tm_time			 now;
-	enum tm_kmut		 mut;
+	enum lab_mut		 mut;
 	struct tm_effect	 fx[NFX];
 	size_t			 nfx;		/* effects of the last step */
 	struct mtimer		 tq[NTQ];
@@ -56,7 +56,7 @@ struct model {
 		struct tm_seg	seg;
 	}			 out[NOUT];
 	size_t			 nout, outhead;
-	struct tm_kev		 ev[NEV];
+	struct lab_ev		 ev[NEV];
 	size_t			 nev;
 	struct {			/* ports of every object id seen */
 		uint32_t	id;
@@ -67,8 +67,8 @@ struct model {
 	struct {			/* options set before the socket exists */
 		char	name[16];
 		long	val;
-	}			 pend[TM_KCONN_MAX][8];
-	int			 npend[TM_KCONN_MAX];
+	}			 pend[LAB_CONN_MAX][8];
+	int			 npend[LAB_CONN_MAX];
 };
 
 #define MB(r)	((struct model *)(r)->be)
@@ -169,7 +169,7 @@ push_out(struct model *m, tm_time at, tm_time timer, const struct tm_seg *s)
 }
 
 static void
-push_ev(struct model *m, const struct tm_kev *e)
+push_ev(struct model *m, const struct lab_ev *e)
 {
 	if (m->nev < NEV)
 		m->ev[m->nev++] = *e;
@@ -179,12 +179,12 @@ push_ev(struct model *m, const struct tm_kev *e)
 static void
 trace_fx(struct model *m, const struct tm_effect *fx)
 {
-	struct tm_kev e;
+	struct lab_ev e;
 
 	memset(&e, 0, sizeof(e));
 	e.ts_ns = fx->at;
 	if (fx->kind == TM_FX_STATE && tm_fx_traced(&m->prof, fx)) {
-		e.kind = TM_KEV_STATE;
+		e.kind = LAB_EV_STATE;
 		e.oldstate = fx->u.st.from;
 		e.newstate = fx->u.st.to;
 		if (!id_ports(m, fx->sock, &e.sport, &e.dport))
@@ -192,7 +192,7 @@ trace_fx(struct model *m, const struct tm_effect *fx)
 		push_ev(m, &e);
 	} else if (fx->kind == TM_FX_SEG_OUT && fx->u.seg.rtx && fx->obj == TM_OBJ_REQ &&
 	    (fx->u.seg.seg.flags & (TM_SYN | TM_ACK)) == (TM_SYN | TM_ACK)) {
-		e.kind = TM_KEV_RETRANSMIT_SYNACK;
+		e.kind = LAB_EV_RETRANSMIT_SYNACK;
 		e.sport = fx->u.seg.seg.sport;
 		e.dport = fx->u.seg.seg.dport;
 		push_ev(m, &e);
@@ -242,7 +242,7 @@ do_step(struct model *m, const struct tm_event *ev, tm_time timer)
 			push_timer(m, fx);
 		trace_fx(m, fx);
 	}
-	if (m->mut == TM_KMUT_NO_TW_REARM) {
+	if (m->mut == LAB_MUT_NO_TW_REARM) {
 		/* Undo any re-arm of a TIME_WAIT timer. */
 		for (i = 0; i < ntw; i++) {
 			struct tm_twsk *t = tm_host_tw(&m->host, tw[i].id);
@@ -251,7 +251,7 @@ do_step(struct model *m, const struct tm_event *ev, tm_time timer)
 				t->deadline = tw[i].deadline;
 		}
 	}
-	if (m->mut == TM_KMUT_SYNACK_EXPIRY_RST && req_live &&
+	if (m->mut == LAB_MUT_SYNACK_EXPIRY_RST && req_live &&
 	    tm_host_req(&m->host, req.id) == NULL) {
 		/* A RST where Linux drops the request silently. */
 		struct tm_seg s;
@@ -400,7 +400,7 @@ setopt(struct model *m, uint32_t sock, const char *name, long val, long *res, st
 }
 
 static int
-m_app(struct krunner *r, const struct tm_kstep *st, long *res, struct td_err *err)
+m_app(struct krunner *r, const struct lab_step *st, long *res, struct td_err *err)
 {
 	struct model *m = MB(r);
 	struct kconn *k = st->c >= 0 ? &r->conn[st->c] : NULL;
@@ -448,7 +448,7 @@ m_app(struct krunner *r, const struct tm_kstep *st, long *res, struct td_err *er
 		fx = app_fx(m, TM_CALL_ACCEPT);
 		tc = fx != NULL ? tm_host_conn(&m->host, (uint32_t)fx->u.app.ret) : NULL;
 		*res = -ENOENT;
-		for (c = 0; tc != NULL && c < TM_KCONN_MAX; c++)
+		for (c = 0; tc != NULL && c < LAB_CONN_MAX; c++)
 			if (r->conn[c].pport == tc->rport && r->conn[c].sock == 0) {
 				r->conn[c].sock = tc->id;
 				*res = c;
@@ -555,7 +555,7 @@ m_counter(struct krunner *r, const char *name, uint64_t *v, bool *known, struct 
 }
 
 static int
-m_trace(struct krunner *r, struct tm_kev *ev, size_t cap, struct td_err *err)
+m_trace(struct krunner *r, struct lab_ev *ev, size_t cap, struct td_err *err)
 {
 	struct model *m = MB(r);
 	size_t n = m->nev < cap ? m->nev : cap;
@@ -576,8 +576,8 @@ static const struct kback_ops model_ops = {
 };
 
 int
-tm_krun_model(const struct tm_profile *prof, const struct tm_kscen *scen, struct tm_krun *run,
-    enum tm_kmut mut, struct td_err *err)
+lab_run_model(const struct tm_profile *prof, const struct lab_scen *scen, struct lab_run *run,
+    enum lab_mut mut, struct td_err *err)
 {
 	struct krunner *r;
 	struct model *m;
@@ -614,7 +614,7 @@ tm_krun_model(const struct tm_profile *prof, const struct tm_kscen *scen, struct
 }
 
 int
-tm_krun_model_like(const struct tm_krun *kernel, enum tm_kmut mut, struct tm_krun *model,
+lab_run_model_like(const struct lab_run *kernel, enum lab_mut mut, struct lab_run *model,
     struct td_err *err)
 {
 	struct td_sysctls sys;
@@ -627,5 +627,5 @@ tm_krun_model_like(const struct tm_krun *kernel, enum tm_kmut mut, struct tm_kru
 	model->base_port = kernel->base_port;
 	model->kaddr = kernel->kaddr;
 	model->paddr = kernel->paddr;
-	return tm_krun_model(&prof, kernel->scen, model, mut, err);
+	return lab_run_model(&prof, kernel->scen, model, mut, err);
 }

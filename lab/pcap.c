@@ -42,7 +42,7 @@ rd16(const uint8_t *p, bool swap)
 }
 
 static void
-pc_init(struct tm_pcap *pc, FILE *fp, const char *name, bool own)
+pc_init(struct lab_pcap *pc, FILE *fp, const char *name, bool own)
 {
 	memset(pc, 0, sizeof(*pc));
 	pc->fp = fp;
@@ -51,7 +51,7 @@ pc_init(struct tm_pcap *pc, FILE *fp, const char *name, bool own)
 }
 
 static int
-read_header(struct tm_pcap *pc, FILE *fp, struct td_err *err)
+read_header(struct lab_pcap *pc, FILE *fp, struct td_err *err)
 {
 	uint8_t h[FILE_HDR];
 	uint32_t magic;
@@ -83,38 +83,38 @@ read_header(struct tm_pcap *pc, FILE *fp, struct td_err *err)
 		return td_errf(err, EINVAL, "pcap '%s': version %u.%u, expected 2.x", pc->name,
 		    major, minor);
 	pc->snaplen = rd32(h + 16, pc->swap);
-	if (pc->snaplen == 0 || pc->snaplen > TM_PCAP_MAXREC)
-		pc->snaplen = TM_PCAP_MAXREC;
+	if (pc->snaplen == 0 || pc->snaplen > LAB_PCAP_MAXREC)
+		pc->snaplen = LAB_PCAP_MAXREC;
 	/* The upper bits carry FCS information (the draft's "LinkType" field). */
 	pc->linktype = rd32(h + 20, pc->swap) & 0xffff;
 	switch (pc->linktype) {
-	case TM_LINKTYPE_ETHERNET:
-	case TM_LINKTYPE_RAW:
-	case TM_LINKTYPE_IPV4:
-	case TM_LINKTYPE_IPV6:
+	case LAB_LINKTYPE_ETHERNET:
+	case LAB_LINKTYPE_RAW:
+	case LAB_LINKTYPE_IPV4:
+	case LAB_LINKTYPE_IPV6:
 		break;
 	default:
 		return td_errf(err, EINVAL, "pcap '%s': link type %u not supported (1, 101, 228, 229)",
 		    pc->name, pc->linktype);
 	}
-	if ((pc->buf = malloc(TM_PCAP_MAXREC)) == NULL)
+	if ((pc->buf = malloc(LAB_PCAP_MAXREC)) == NULL)
 		return td_errf(err, ENOMEM, "pcap '%s': out of memory", pc->name);
 	return 0;
 }
 
 int
-tm_pcap_fopen(struct tm_pcap *pc, FILE *fp, const char *name, struct td_err *err)
+lab_pcap_fopen(struct lab_pcap *pc, FILE *fp, const char *name, struct td_err *err)
 {
 	pc_init(pc, fp, name, false);
 	if (read_header(pc, fp, err) < 0) {
-		tm_pcap_close(pc, NULL);
+		lab_pcap_close(pc, NULL);
 		return -1;
 	}
 	return 0;
 }
 
 int
-tm_pcap_open(struct tm_pcap *pc, const char *path, struct td_err *err)
+lab_pcap_open(struct lab_pcap *pc, const char *path, struct td_err *err)
 {
 	FILE *fp;
 
@@ -122,7 +122,7 @@ tm_pcap_open(struct tm_pcap *pc, const char *path, struct td_err *err)
 		return td_errf(err, errno, "pcap '%s': %s", path, strerror(errno));
 	pc_init(pc, fp, path, true);
 	if (read_header(pc, fp, err) < 0) {
-		tm_pcap_close(pc, NULL);
+		lab_pcap_close(pc, NULL);
 		return -1;
 	}
 	return 0;
@@ -130,7 +130,7 @@ tm_pcap_open(struct tm_pcap *pc, const char *path, struct td_err *err)
 
 /* Find the IP packet in an Ethernet frame; iplen stays 0 if there is none. */
 static void
-ether_ip(struct tm_pcap_pkt *pkt)
+ether_ip(struct lab_pcap_pkt *pkt)
 {
 	const uint8_t *p = pkt->data;
 	size_t off = 12;
@@ -154,7 +154,7 @@ ether_ip(struct tm_pcap_pkt *pkt)
 }
 
 int
-tm_pcap_next(struct tm_pcap *pc, struct tm_pcap_pkt *pkt, struct td_err *err)
+lab_pcap_next(struct lab_pcap *pc, struct lab_pcap_pkt *pkt, struct td_err *err)
 {
 	uint8_t h[REC_HDR];
 	uint32_t sec, frac;
@@ -194,7 +194,7 @@ tm_pcap_next(struct tm_pcap *pc, struct tm_pcap_pkt *pkt, struct td_err *err)
 	pkt->ts_ns = (uint64_t)sec * 1000000000u + (pc->nsec ? frac : (uint64_t)frac * 1000u);
 	pkt->data = pc->buf;
 	switch (pc->linktype) {
-	case TM_LINKTYPE_ETHERNET:
+	case LAB_LINKTYPE_ETHERNET:
 		ether_ip(pkt);
 		break;
 	default:
@@ -206,7 +206,7 @@ tm_pcap_next(struct tm_pcap *pc, struct tm_pcap_pkt *pkt, struct td_err *err)
 }
 
 static int
-write_header(struct tm_pcap *pc, FILE *fp, struct td_err *err)
+write_header(struct lab_pcap *pc, FILE *fp, struct td_err *err)
 {
 	uint8_t h[FILE_HDR];
 	uint32_t v;
@@ -214,8 +214,8 @@ write_header(struct tm_pcap *pc, FILE *fp, struct td_err *err)
 
 	pc->writing = true;
 	pc->nsec = true;
-	pc->linktype = TM_LINKTYPE_RAW;
-	pc->snaplen = TM_PCAP_MAXREC;
+	pc->linktype = LAB_LINKTYPE_RAW;
+	pc->snaplen = LAB_PCAP_MAXREC;
 	v = MAGIC_NSEC;
 	memcpy(h, &v, 4);
 	s = 2;
@@ -233,14 +233,14 @@ write_header(struct tm_pcap *pc, FILE *fp, struct td_err *err)
 }
 
 int
-tm_pcap_fcreate(struct tm_pcap *pc, FILE *fp, const char *name, struct td_err *err)
+lab_pcap_fcreate(struct lab_pcap *pc, FILE *fp, const char *name, struct td_err *err)
 {
 	pc_init(pc, fp, name, false);
 	return write_header(pc, fp, err);
 }
 
 int
-tm_pcap_create(struct tm_pcap *pc, const char *path, struct td_err *err)
+lab_pcap_create(struct lab_pcap *pc, const char *path, struct td_err *err)
 {
 	FILE *fp;
 
@@ -248,14 +248,14 @@ tm_pcap_create(struct tm_pcap *pc, const char *path, struct td_err *err)
 		return td_errf(err, errno, "pcap '%s': %s", path, strerror(errno));
 	pc_init(pc, fp, path, true);
 	if (write_header(pc, fp, err) < 0) {
-		tm_pcap_close(pc, NULL);
+		lab_pcap_close(pc, NULL);
 		return -1;
 	}
 	return 0;
 }
 
 int
-tm_pcap_write(struct tm_pcap *pc, uint64_t ts_ns, const uint8_t *pkt, size_t len,
+lab_pcap_write(struct lab_pcap *pc, uint64_t ts_ns, const uint8_t *pkt, size_t len,
     struct td_err *err)
 {
 	uint32_t h[4];
@@ -277,7 +277,7 @@ tm_pcap_write(struct tm_pcap *pc, uint64_t ts_ns, const uint8_t *pkt, size_t len
 }
 
 int
-tm_pcap_close(struct tm_pcap *pc, struct td_err *err)
+lab_pcap_close(struct lab_pcap *pc, struct td_err *err)
 {
 	int ret = 0;
 

@@ -6,10 +6,10 @@
  * with 802.1Q/802.1ad tags stripped); written as RAW with nanosecond
  * timestamps in host byte order.  Malformed files get one message naming the
  * record and what is wrong; nothing is trusted (caplen is bounded by the
- * snap length and by TM_PCAP_MAXREC).
+ * snap length and by LAB_PCAP_MAXREC).
  */
-#ifndef TD_TCP_PCAP_H
-#define TD_TCP_PCAP_H
+#ifndef TD_LAB_PCAP_H
+#define TD_LAB_PCAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,15 +18,15 @@
 
 struct td_err;
 
-#define TM_LINKTYPE_ETHERNET	1
-#define TM_LINKTYPE_RAW		101
-#define TM_LINKTYPE_IPV4	228
-#define TM_LINKTYPE_IPV6	229
+#define LAB_LINKTYPE_ETHERNET	1
+#define LAB_LINKTYPE_RAW		101
+#define LAB_LINKTYPE_IPV4	228
+#define LAB_LINKTYPE_IPV6	229
 
 /* Largest record accepted: libpcap's MAXIMUM_SNAPLEN. */
-#define TM_PCAP_MAXREC		262144
+#define LAB_PCAP_MAXREC		262144
 
-struct tm_pcap {
+struct lab_pcap {
 	FILE		*fp;
 	bool		 own;		/* fp was opened by us */
 	bool		 writing;
@@ -36,10 +36,10 @@ struct tm_pcap {
 	uint32_t	 snaplen;
 	uint64_t	 nrec;		/* records read or written so far */
 	char		 name[128];	/* for messages */
-	uint8_t		*buf;		/* one record, TM_PCAP_MAXREC bytes */
+	uint8_t		*buf;		/* one record, LAB_PCAP_MAXREC bytes */
 };
 
-struct tm_pcap_pkt {
+struct lab_pcap_pkt {
 	uint64_t	 ts_ns;		/* time since the epoch, ns */
 	const uint8_t	*data;		/* the captured bytes (link layer) */
 	uint32_t	 caplen, origlen;
@@ -48,37 +48,37 @@ struct tm_pcap_pkt {
 };
 
 /*
- * Open path (tm_pcap_open) or an already open stream (tm_pcap_fopen; name is
- * used in messages and fp is not closed by tm_pcap_close) for reading, and
+ * Open path (lab_pcap_open) or an already open stream (lab_pcap_fopen; name is
+ * used in messages and fp is not closed by lab_pcap_close) for reading, and
  * check the file header.  Returns 0, or -1 with *err set (unreadable file,
  * short header, unknown magic, unsupported version or link type).
  */
-int	tm_pcap_open(struct tm_pcap *pc, const char *path, struct td_err *err);
-int	tm_pcap_fopen(struct tm_pcap *pc, FILE *fp, const char *name, struct td_err *err);
+int	lab_pcap_open(struct lab_pcap *pc, const char *path, struct td_err *err);
+int	lab_pcap_fopen(struct lab_pcap *pc, FILE *fp, const char *name, struct td_err *err);
 
 /*
  * Read the next record into *pkt (pointers valid until the next call).
  * Returns 1 for a record, 0 at a clean end of file, -1 with *err set for a
- * truncated record, a caplen above the snap length or TM_PCAP_MAXREC,
+ * truncated record, a caplen above the snap length or LAB_PCAP_MAXREC,
  * caplen > origlen, or a read error.
  */
-int	tm_pcap_next(struct tm_pcap *pc, struct tm_pcap_pkt *pkt, struct td_err *err);
+int	lab_pcap_next(struct lab_pcap *pc, struct lab_pcap_pkt *pkt, struct td_err *err);
 
 /*
  * Create path (or use fp) for writing a LINKTYPE_RAW capture with
  * nanosecond timestamps.  Returns 0 or -1 with *err set.
  */
-int	tm_pcap_create(struct tm_pcap *pc, const char *path, struct td_err *err);
-int	tm_pcap_fcreate(struct tm_pcap *pc, FILE *fp, const char *name, struct td_err *err);
+int	lab_pcap_create(struct lab_pcap *pc, const char *path, struct td_err *err);
+int	lab_pcap_fcreate(struct lab_pcap *pc, FILE *fp, const char *name, struct td_err *err);
 
 /* Append one IP packet with time ts_ns.  Returns 0 or -1 with *err set. */
-int	tm_pcap_write(struct tm_pcap *pc, uint64_t ts_ns, const uint8_t *pkt, size_t len,
+int	lab_pcap_write(struct lab_pcap *pc, uint64_t ts_ns, const uint8_t *pkt, size_t len,
 	    struct td_err *err);
 
 /*
  * Flush and close.  Returns 0, or -1 with *err set when a write-back
  * failed (only possible when writing).  Safe to call twice.
  */
-int	tm_pcap_close(struct tm_pcap *pc, struct td_err *err);
+int	lab_pcap_close(struct lab_pcap *pc, struct td_err *err);
 
-#endif /* TD_TCP_PCAP_H */
+#endif /* TD_LAB_PCAP_H */

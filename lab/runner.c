@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The scenario interpreter: plays a struct tm_kscen against a backend (the
+ * The scenario interpreter: plays a struct lab_scen against a backend (the
  * kernel over TUN, lab/kernel.c, or the model, lab/model.c; see backend.h),
  * checks every segment the stack sends (flags, relative seq/ack, length,
  * option presence, time), the sock_diag checkpoints, SO_ERROR and the trace
- * against the scenario, and records the run.  tm_krun_compare() then puts a
+ * against the scenario, and records the run.  lab_run_compare() then puts a
  * kernel run and a model run side by side.  See runner.h.
  */
 #include "lab/runner.h"
@@ -40,19 +40,19 @@ struct pseg {
 /* ---- Recording and failing ---- */
 
 static void
-rec(struct krunner *r, uint64_t t, enum tm_krec_kind kind, int c, const char *fmt, ...)
+rec(struct krunner *r, uint64_t t, enum lab_rec_kind kind, int c, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 static void
-rec(struct krunner *r, uint64_t t, enum tm_krec_kind kind, int c, const char *fmt, ...)
+rec(struct krunner *r, uint64_t t, enum lab_rec_kind kind, int c, const char *fmt, ...)
 {
-	struct tm_krun *run = r->run;
-	struct tm_krec *e;
+	struct lab_run *run = r->run;
+	struct lab_rec *e;
 	va_list ap;
 
 	if (run->nrec == run->caprec) {
 		size_t cap = run->caprec ? run->caprec * 2 : 64;
-		struct tm_krec *n = realloc(run->rec, cap * sizeof(*n));
+		struct lab_rec *n = realloc(run->rec, cap * sizeof(*n));
 
 		if (n == NULL)
 			return;
@@ -249,7 +249,7 @@ krunner_conn_of(const struct krunner *r, const struct tm_seg *s)
 {
 	int c;
 
-	for (c = 0; c < TM_KCONN_MAX; c++)
+	for (c = 0; c < LAB_CONN_MAX; c++)
 		if (r->conn[c].kport == s->sport && r->conn[c].pport == s->dport)
 			return c;
 	return -1;
@@ -301,7 +301,7 @@ next_seg(struct krunner *r, uint64_t deadline, struct tm_seg *s, int *c, uint64_
 /* ---- Steps ---- */
 
 static int
-step_in(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
+step_in(struct krunner *r, const struct lab_step *st, struct td_err *err)
 {
 	struct kconn *k = &r->conn[st->c];
 	struct tm_seg s;
@@ -346,7 +346,7 @@ step_in(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 }
 
 static int
-step_out(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
+step_out(struct krunner *r, const struct lab_step *st, struct td_err *err)
 {
 	uint64_t dt = (uint64_t)st->ms * MS, want = r->tprev + dt, ts;
 	/*
@@ -382,7 +382,7 @@ step_out(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
 	norm_str(p.flags, p.seq, p.ack, p.len, p.opts, got, sizeof(got));
 	if (e.any_seq && r->run->nrec > 0) {
 		/* A value the scenario leaves open (a clock-driven ISN) is not compared. */
-		struct tm_krec *last = &r->run->rec[r->run->nrec - 1];
+		struct lab_rec *last = &r->run->rec[r->run->nrec - 1];
 		const char *rest = strchr(strchr(got, ' ') + 1, ' ');
 		char fl[16];
 
@@ -418,7 +418,7 @@ step_quiet(struct krunner *r, uint64_t until, const char *what, struct td_err *e
 }
 
 static const char *
-app_name(const struct tm_kstep *st, char *buf, size_t cap)
+app_name(const struct lab_step *st, char *buf, size_t cap)
 {
 	switch (st->op) {
 	case KS_LISTEN:		snprintf(buf, cap, "listen(%ld)", st->n); break;
@@ -434,7 +434,7 @@ app_name(const struct tm_kstep *st, char *buf, size_t cap)
 }
 
 static int
-step_app(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
+step_app(struct krunner *r, const struct lab_step *st, struct td_err *err)
 {
 	uint64_t now = r->ops->now(r);
 	char name[64];
@@ -475,7 +475,7 @@ step_app(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
  * is about that), or no timer when st->n < 0.
  */
 static int
-step_ss(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
+step_ss(struct krunner *r, const struct lab_step *st, struct td_err *err)
 {
 	uint64_t now = r->ops->now(r);
 	struct kss ss;
@@ -512,7 +512,7 @@ step_ss(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
  * better than 0.3 %.
  */
 static int
-step_isn_clock(struct krunner *r, const struct tm_kstep *st)
+step_isn_clock(struct krunner *r, const struct lab_step *st)
 {
 	const struct kconn *k = &r->conn[st->c];
 	uint64_t now = r->ops->now(r), dt = k->kisn_t - k->prev_isn_t;
@@ -536,7 +536,7 @@ step_isn_clock(struct krunner *r, const struct tm_kstep *st)
 
 /* A MIB counter's rise since the run began, as nstat names it. */
 static int
-step_nstat(struct krunner *r, const struct tm_kstep *st, struct td_err *err)
+step_nstat(struct krunner *r, const struct lab_step *st, struct td_err *err)
 {
 	uint64_t now = r->ops->now(r), v = 0;
 	bool known = false;
@@ -562,7 +562,7 @@ kev_name(const struct krunner *r, uint16_t sport, uint16_t dport, char *buf, siz
 {
 	int c;
 
-	for (c = 0; c < TM_KCONN_MAX; c++)
+	for (c = 0; c < LAB_CONN_MAX; c++)
 		if (r->conn[c].kport == sport && r->conn[c].pport == dport) {
 			snprintf(buf, cap, "c%d", c);
 			return;
@@ -598,7 +598,7 @@ trace_for_model(const char *want, char *buf, size_t cap)
 static int
 check_trace(struct krunner *r, struct td_err *err)
 {
-	struct tm_kev ev[256];
+	struct lab_ev ev[256];
 	char got[2048], want[2048], who[24];
 	size_t i, n = 0;
 	int nev;
@@ -611,17 +611,17 @@ check_trace(struct krunner *r, struct td_err *err)
 
 		kev_name(r, ev[i].sport, ev[i].dport, who, sizeof(who));
 		switch (ev[i].kind) {
-		case TM_KEV_STATE:
-			snprintf(one, sizeof(one), "%s %s>%s", who, tm_kstate_name(ev[i].oldstate),
-			    tm_kstate_name(ev[i].newstate));
+		case LAB_EV_STATE:
+			snprintf(one, sizeof(one), "%s %s>%s", who, lab_state_name(ev[i].oldstate),
+			    lab_state_name(ev[i].newstate));
 			break;
-		case TM_KEV_RETRANSMIT_SYNACK:
+		case LAB_EV_RETRANSMIT_SYNACK:
 			snprintf(one, sizeof(one), "%s retransmit_synack", who);
 			break;
-		case TM_KEV_SEND_RESET:
+		case LAB_EV_SEND_RESET:
 			snprintf(one, sizeof(one), "%s send_reset(%s)", who, ev[i].reason);
 			break;
-		case TM_KEV_RECEIVE_RESET:
+		case LAB_EV_RECEIVE_RESET:
 			snprintf(one, sizeof(one), "%s receive_reset", who);
 			break;
 		}
@@ -648,7 +648,7 @@ check_trace(struct krunner *r, struct td_err *err)
 /* ---- The run ---- */
 
 void
-krunner_init(struct krunner *r, struct tm_krun *run, const struct tm_kscen *scen,
+krunner_init(struct krunner *r, struct lab_run *run, const struct lab_scen *scen,
     const struct tm_addr *kaddr, const struct tm_addr *paddr)
 {
 	int c;
@@ -659,7 +659,7 @@ krunner_init(struct krunner *r, struct tm_krun *run, const struct tm_kscen *scen
 	run->why[0] = '\0';
 	r->kaddr = *kaddr;
 	r->paddr = *paddr;
-	for (c = 0; c < TM_KCONN_MAX; c++) {
+	for (c = 0; c < LAB_CONN_MAX; c++) {
 		r->conn[c].fd = -1;
 		r->conn[c].kport = scen->active ? (uint16_t)(run->base_port + 1 + c) : run->base_port;
 		r->conn[c].pport = scen->active ? run->base_port : (uint16_t)(run->base_port + 1 + c);
@@ -669,14 +669,14 @@ krunner_init(struct krunner *r, struct tm_krun *run, const struct tm_kscen *scen
 int
 krunner_run(struct krunner *r, struct td_err *err)
 {
-	const struct tm_kstep *st;
+	const struct lab_step *st;
 	uint64_t until;
 	int n;
 
 	r->t0 = r->tprev = r->ops->now(r);
 	r->tlate = 0;
 	for (st = r->scen->steps; st->op != KS_END; st++, r->step++) {
-		if (st->c >= TM_KCONN_MAX)
+		if (st->c >= LAB_CONN_MAX)
 			return td_errf(err, EINVAL, "scenario %s: connection %d out of range",
 			    r->scen->name, st->c);
 		switch (st->op) {
@@ -729,17 +729,17 @@ static const char *const rec_kinds[] = {
 };
 
 /* The records in time order (trace events were appended at the end). */
-static struct tm_krec *
-rec_sorted(const struct tm_krun *run)
+static struct lab_rec *
+rec_sorted(const struct lab_run *run)
 {
-	struct tm_krec *v;
+	struct lab_rec *v;
 	size_t i, j;
 
 	if (run->nrec == 0 || (v = malloc(run->nrec * sizeof(*v))) == NULL)
 		return NULL;
 	memcpy(v, run->rec, run->nrec * sizeof(*v));
 	for (i = 1; i < run->nrec; i++) {
-		struct tm_krec x = v[i];
+		struct lab_rec x = v[i];
 
 		for (j = i; j > 0 && v[j - 1].t_ns > x.t_ns; j--)
 			v[j] = v[j - 1];
@@ -749,7 +749,7 @@ rec_sorted(const struct tm_krun *run)
 }
 
 static void
-rec_line(const struct tm_krec *e, char *buf, size_t cap)
+rec_line(const struct lab_rec *e, char *buf, size_t cap)
 {
 	char who[8];
 
@@ -762,9 +762,9 @@ rec_line(const struct tm_krec *e, char *buf, size_t cap)
 }
 
 void
-tm_krun_print(const struct tm_krun *run, FILE *fp)
+lab_run_print(const struct lab_run *run, FILE *fp)
 {
-	struct tm_krec *v = rec_sorted(run);
+	struct lab_rec *v = rec_sorted(run);
 	char line[160];
 	size_t i;
 
@@ -779,7 +779,7 @@ tm_krun_print(const struct tm_krun *run, FILE *fp)
 
 /* Does a record take part in the comparison? */
 static bool
-compared(const struct tm_krec *e)
+compared(const struct lab_rec *e)
 {
 	if (e->kind == KR_OUT)
 		return true;
@@ -797,7 +797,7 @@ compared(const struct tm_krec *e)
  * segment when longer than the step gap.
  */
 static bool
-same(const struct tm_krec *k, const struct tm_krec *m)
+same(const struct lab_rec *k, const struct lab_rec *m)
 {
 	unsigned int tk, tm_;
 	char sk[16], sm[16];
@@ -824,7 +824,7 @@ same(const struct tm_krec *k, const struct tm_krec *m)
 }
 
 static void
-cmp_line(const struct tm_krec *e, char *buf, size_t cap)
+cmp_line(const struct lab_rec *e, char *buf, size_t cap)
 {
 	char who[8];
 
@@ -844,8 +844,8 @@ cmp_line(const struct tm_krec *e, char *buf, size_t cap)
 }
 
 /* Next record of step (or of the trace, step -1) at or after *i; NULL at the end. */
-static const struct tm_krec *
-next_of(const struct tm_krun *run, size_t *i, int step)
+static const struct lab_rec *
+next_of(const struct lab_run *run, size_t *i, int step)
 {
 	while (*i < run->nrec && (run->rec[*i].step != step ||
 	    (step < 0 && !compared(&run->rec[*i])) ||
@@ -855,7 +855,7 @@ next_of(const struct tm_krun *run, size_t *i, int step)
 }
 
 static int
-last_step(const struct tm_krun *run)
+last_step(const struct lab_run *run)
 {
 	int n = 0;
 	size_t i;
@@ -867,9 +867,9 @@ last_step(const struct tm_krun *run)
 }
 
 int
-tm_krun_compare(const struct tm_krun *k, const struct tm_krun *m, FILE *fp)
+lab_run_compare(const struct lab_run *k, const struct lab_run *m, FILE *fp)
 {
-	const struct tm_krec *ek, *em;
+	const struct lab_rec *ek, *em;
 	char a[128], b[128];
 	int step, nstep, diffs = 0;
 	size_t i, j;
@@ -908,7 +908,7 @@ tm_krun_compare(const struct tm_krun *k, const struct tm_krun *m, FILE *fp)
 }
 
 void
-tm_krun_free(struct tm_krun *run)
+lab_run_free(struct lab_run *run)
 {
 	free(run->rec);
 	run->rec = NULL;

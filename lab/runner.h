@@ -3,7 +3,7 @@
  * Conformance scenarios: a packetdrill-like list of steps (kernel socket
  * calls, segments the scripted peer sends, segments the kernel must send
  * and when, checkpoints), and the runner that plays them against the
- * running kernel in a tm_klab.  The run is recorded (every segment both
+ * running kernel in a lab.  The run is recorded (every segment both
  * ways with its time, the kernel's trace events) so that a second run,
  * through the model, can be compared with it.
  *
@@ -23,8 +23,8 @@
  * late slack of the kernel timer wheel at HZ=250 (KERNEL-FACTS.md Part C:
  * "long kernel timers fire late").
  */
-#ifndef TD_TCP_KSCRIPT_H
-#define TD_TCP_KSCRIPT_H
+#ifndef TD_LAB_RUNNER_H
+#define TD_LAB_RUNNER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,10 +34,10 @@
 #include "tcp/segment.h"
 
 struct td_err;
-struct tm_klab;
+struct lab;
 struct tm_profile;
 
-enum tm_kop {
+enum lab_op {
 	KS_END = 0,
 	KS_SYSCTL,	/* s1 = name, s2 = value (before anything else) */
 	KS_LISTEN,	/* n = backlog */
@@ -58,24 +58,24 @@ enum tm_kop {
 	KS_NSTAT,	/* counter s1 (nstat name, "TcpExtListenOverflows") rose by n */
 };
 
-struct tm_kstep {
-	enum tm_kop	 op;
-	int		 c;		/* connection index, 0..TM_KCONN_MAX-1 */
+struct lab_step {
+	enum lab_op	 op;
+	int		 c;		/* connection index, 0..LAB_CONN_MAX-1 */
 	int		 ms;		/* KS_OUT, KS_QUIET */
 	const char	*seg;		/* KS_IN, KS_OUT */
 	const char	*s1, *s2;
 	long		 n;
 };
 
-#define TM_KCONN_MAX	8
-#define TM_KSETS_MAX	16
+#define LAB_CONN_MAX	8
+#define LAB_SETS_MAX	16
 
-struct tm_kscen {
+struct lab_scen {
 	const char		*name;
 	const char		*summary;	/* one line: what it shows */
 	const char		*source;	/* KERNEL-FACTS reference, "T1" */
 	bool			 active;	/* the kernel connects (else it listens) */
-	const struct tm_kstep	*steps;
+	const struct lab_step	*steps;
 	/*
 	 * Expected trace, "EVENT, EVENT, ...": "L CLOSE>LISTEN" (L: the
 	 * listener, cN: connection N), "c0 retransmit_synack",
@@ -91,49 +91,49 @@ struct tm_kscen {
 };
 
 /* One recorded event of a run. */
-enum tm_krec_kind { KR_IN, KR_OUT, KR_APP, KR_TRACE, KR_CHECK };
+enum lab_rec_kind { KR_IN, KR_OUT, KR_APP, KR_TRACE, KR_CHECK };
 
-struct tm_krec {
+struct lab_rec {
 	uint64_t	 t_ns;		/* since the run started */
 	uint64_t	 dt_ns;		/* since the previous step */
 	uint64_t	 timer_ns;	/* model: length of the timer that sent it, 0 if none */
 	uint64_t	 slack_ns;	/* kernel: time the steps before took, not in the script */
-	enum tm_krec_kind kind;
+	enum lab_rec_kind kind;
 	int		 step;		/* index of the step that made it; -1: the trace */
 	int		 c;
 	char		 text[96];	/* normalised segment, call, event, checkpoint */
 };
 
-struct tm_krun {
-	const struct tm_kscen	*scen;
+struct lab_run {
+	const struct lab_scen	*scen;
 	int			 family;	/* AF_INET or AF_INET6 */
 	uint16_t		 base_port;	/* listener port; peers base+1+c */
-	struct tm_krec		*rec;
+	struct lab_rec		*rec;
 	size_t			 nrec, caprec;
 	struct tm_addr		 kaddr, paddr;	/* set by the kernel run; the model reuses them */
 	bool			 failed;
 	char			 why[256];	/* first failure */
 	FILE			*pcap_fp;	/* if set, every packet is written here */
 	/* Extra sysctls ("net.ipv4.tcp_fin_timeout", "3"), set after the scenario's. */
-	const char		*set_name[TM_KSETS_MAX], *set_value[TM_KSETS_MAX];
+	const char		*set_name[LAB_SETS_MAX], *set_value[LAB_SETS_MAX];
 	size_t			 nsets;
 };
 
 /* The scenarios (lab/scenarios.c), ending with a NULL name. */
-extern const struct tm_kscen tm_kscens[];
+extern const struct lab_scen lab_scens[];
 
 /* Find a scenario by name, NULL if none. */
-const struct tm_kscen *tm_kscen_find(const char *name);
+const struct lab_scen *lab_scen_find(const char *name);
 
 /*
- * Run scen against the kernel in lab (made by tm_klab_enter in this
+ * Run scen against the kernel in lab (made by lab_enter in this
  * process; one scenario per lab).  run->family and base_port must be set.
  * Returns 0 when the run completed (run->failed says whether the kernel did
  * what the scenario expects, run->why the first difference), -1 with *err
  * set when the harness itself failed (socket, TUN, tracefs).
  */
-int	tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen,
-	    struct tm_krun *run, struct td_err *err);
+int	lab_run_kernel(struct lab *lab, const struct lab_scen *scen,
+	    struct lab_run *run, struct td_err *err);
 
 /*
  * Put a kernel run and a model run of one scenario side by side on fp (if
@@ -144,16 +144,16 @@ int	tm_krun_kernel(struct tm_klab *lab, const struct tm_kscen *scen,
  * SO_ERROR) and the projected trace (state changes, SYN-ACK
  * retransmissions).  Returns the number of differences.
  */
-int	tm_krun_compare(const struct tm_krun *kernel, const struct tm_krun *model, FILE *fp);
+int	lab_run_compare(const struct lab_run *kernel, const struct lab_run *model, FILE *fp);
 
 /*
  * Deliberate model faults, applied from outside the model, to show that the
  * comparison catches a wrong model (tests only).
  */
-enum tm_kmut {
-	TM_KMUT_NONE = 0,
-	TM_KMUT_NO_TW_REARM,		/* a retransmitted FIN does not re-arm TIME_WAIT */
-	TM_KMUT_SYNACK_EXPIRY_RST,	/* a RST when the request expires (not silent) */
+enum lab_mut {
+	LAB_MUT_NONE = 0,
+	LAB_MUT_NO_TW_REARM,		/* a retransmitted FIN does not re-arm TIME_WAIT */
+	LAB_MUT_SYNACK_EXPIRY_RST,	/* a RST when the request expires (not silent) */
 };
 
 /*
@@ -163,22 +163,22 @@ enum tm_kmut {
  * 0 when the run completed (run->failed and run->why as for the kernel), -1
  * with *err set when the harness failed (an option the model lacks).
  */
-int	tm_krun_model(const struct tm_profile *p, const struct tm_kscen *scen,
-	    struct tm_krun *run, enum tm_kmut mut, struct td_err *err);
+int	lab_run_model(const struct tm_profile *p, const struct lab_scen *scen,
+	    struct lab_run *run, enum lab_mut mut, struct td_err *err);
 
 /*
  * The model leg of a finished kernel run, called in the kernel run's
  * namespace: the linux profile from this namespace's sysctls (read under
  * /proc), the kernel run's family, ports and addresses.  Returns as
- * tm_krun_model(); *model must be zeroed and is freed with tm_krun_free().
+ * lab_run_model(); *model must be zeroed and is freed with lab_run_free().
  */
-int	tm_krun_model_like(const struct tm_krun *kernel, enum tm_kmut mut,
-	    struct tm_krun *model, struct td_err *err);
+int	lab_run_model_like(const struct lab_run *kernel, enum lab_mut mut,
+	    struct lab_run *model, struct td_err *err);
 
 /* Print the recorded run as a ladder, one event per line. */
-void	tm_krun_print(const struct tm_krun *run, FILE *fp);
+void	lab_run_print(const struct lab_run *run, FILE *fp);
 
 /* Release the record. */
-void	tm_krun_free(struct tm_krun *run);
+void	lab_run_free(struct lab_run *run);
 
-#endif /* TD_TCP_KSCRIPT_H */
+#endif /* TD_LAB_RUNNER_H */

@@ -43,7 +43,7 @@
 /* ---- Opening ---- */
 
 /* Part B #4: the trace shows LISTEN>SYN_RECV>ESTABLISHED at the third ACK. */
-static const struct tm_kstep handshake[] = {
+static const struct lab_step handshake[] = {
 	LISTEN(8),
 	HANDSHAKE(0),
 	SS(0, "ESTABLISHED", 0),
@@ -51,7 +51,7 @@ static const struct tm_kstep handshake[] = {
 };
 
 /* Part B #16: the third ACK is lost; the SYN-ACK is retransmitted and the ACK to it completes. */
-static const struct tm_kstep lost_third_ack[] = {
+static const struct lab_step lost_third_ack[] = {
 	LISTEN(8),
 	IN(0, PEER_SYN),
 	OUT(0, 0, KERNEL_SA),
@@ -64,7 +64,7 @@ static const struct tm_kstep lost_third_ack[] = {
 };
 
 /* Part B #16: the third ACK is lost and the first data segment completes the handshake. */
-static const struct tm_kstep data_on_third_ack[] = {
+static const struct lab_step data_on_third_ack[] = {
 	LISTEN(8),
 	IN(0, PEER_SYN),
 	OUT(0, 0, KERNEL_SA),
@@ -76,7 +76,7 @@ static const struct tm_kstep data_on_third_ack[] = {
 };
 
 /* T1 / Part B #5, #6: SYN-ACK at 0, 1, 3 s (tcp_synack_retries=2), dropped at 7 s without a RST. */
-static const struct tm_kstep synack_expiry[] = {
+static const struct lab_step synack_expiry[] = {
 	SYSCTL("net.ipv4.tcp_synack_retries", "2"),
 	LISTEN(8),
 	IN(0, PEER_SYN),
@@ -97,7 +97,7 @@ static const struct tm_kstep synack_expiry[] = {
  * SYN-ACK keeps being retransmitted and the ACK to it completes once
  * accept() made room.
  */
-static const struct tm_kstep accept_queue_full[] = {
+static const struct lab_step accept_queue_full[] = {
 	SYSCTL("net.ipv4.tcp_syncookies", "0"),
 	LISTEN(1),
 	OPEN(0),
@@ -120,7 +120,7 @@ static const struct tm_kstep accept_queue_full[] = {
 };
 
 /* T2 with tcp_abort_on_overflow=1: the third ACK that finds the queue full gets a RST. */
-static const struct tm_kstep accept_queue_abort[] = {
+static const struct lab_step accept_queue_abort[] = {
 	SYSCTL("net.ipv4.tcp_syncookies", "0"),
 	SYSCTL("net.ipv4.tcp_abort_on_overflow", "1"),
 	LISTEN(1),
@@ -143,7 +143,7 @@ static const struct tm_kstep accept_queue_abort[] = {
 	IN(0, PEER_SYN), OUT(0, 0, KERNEL_SA), QUIET(200),		\
 	IN(1, PEER_SYN), OUT(0, 1, KERNEL_SA), QUIET(200)
 
-static const struct tm_kstep syncookies0[] = {
+static const struct lab_step syncookies0[] = {
 	SYSCTL("net.ipv4.tcp_syncookies", "0"),
 	SYN_QUEUE_FILL,
 	IN(2, PEER_SYN),
@@ -157,7 +157,7 @@ static const struct tm_kstep syncookies0[] = {
 };
 
 /* Cookie SYN-ACK: MSS only (no timestamps in the SYN), never retransmitted. */
-static const struct tm_kstep syncookies1[] = {
+static const struct lab_step syncookies1[] = {
 	SYSCTL("net.ipv4.tcp_syncookies", "1"),
 	SYN_QUEUE_FILL,
 	IN(2, PEER_SYN),
@@ -174,7 +174,7 @@ static const struct tm_kstep syncookies1[] = {
 	END
 };
 
-static const struct tm_kstep syncookies2[] = {
+static const struct lab_step syncookies2[] = {
 	SYSCTL("net.ipv4.tcp_syncookies", "2"),
 	LISTEN(1),
 	IN(0, PEER_SYN), OUT(0, 0, "S. 0 1 0 mss"),
@@ -195,7 +195,7 @@ static const struct tm_kstep syncookies2[] = {
  * (syncnt + tcp_syn_linear_timeouts), tcp_write_timeout() also bounds SYN_SENT
  * by time, retransmits_timed_out(sk, syncnt) = ((2 << syncnt) - 1) * 1 s.
  */
-static const struct tm_kstep syn_timeout[] = {
+static const struct lab_step syn_timeout[] = {
 	SOCKOPT(0, "syncnt", 2),
 	CONNECT(0),
 	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
@@ -218,7 +218,7 @@ static const struct tm_kstep syn_timeout[] = {
  * retransmitted yet ("Previous FIN/ACK or RST/ACK might be ignored"), so
  * the SYN goes out again ~8 ms later.  The right SYN-ACK then completes.
  */
-static const struct tm_kstep old_synack[] = {
+static const struct lab_step old_synack[] = {
 	CONNECT(0),
 	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
 	IN(0, "S. 0 1000 0 mss,sackok,ws"),
@@ -236,7 +236,7 @@ static const struct tm_kstep old_synack[] = {
  * listener's, with a timestamp although the peer's SYN had none), then a
  * D-SACK ACK.
  */
-static const struct tm_kstep simultaneous_open[] = {
+static const struct lab_step simultaneous_open[] = {
 	CONNECT(0),
 	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
 	IN(0, PEER_SYN),
@@ -249,7 +249,7 @@ static const struct tm_kstep simultaneous_open[] = {
 };
 
 /* Part B #19: close() in SYN_SENT: no RST, no more SYNs. */
-static const struct tm_kstep close_syn_sent[] = {
+static const struct lab_step close_syn_sent[] = {
 	CONNECT(0),
 	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
 	CLOSE(0),
@@ -266,7 +266,7 @@ static const struct tm_kstep close_syn_sent[] = {
  * limit); keepalive probes SND.UNA-1 at 1 s intervals, then RST and
  * ETIMEDOUT.
  */
-static const struct tm_kstep rfc5961_keepalive[] = {
+static const struct lab_step rfc5961_keepalive[] = {
 	LISTEN(8),
 	HANDSHAKE(0),
 	IN(0, "P. 1 1 10"), OUT(0, 0, ". 1 11 0"),
@@ -296,7 +296,7 @@ static const struct tm_kstep rfc5961_keepalive[] = {
 };
 
 /* T4: an RST with seq == RCV.NXT resets the connection: ECONNRESET. */
-static const struct tm_kstep rst_established[] = {
+static const struct lab_step rst_established[] = {
 	LISTEN(8),
 	HANDSHAKE(0),
 	IN(0, "R 1 - 0"),
@@ -312,7 +312,7 @@ static const struct tm_kstep rst_established[] = {
  * dies 1.5 s after the first RTO retransmission (retrans_stamp), without a
  * RST (tcp_write_err()).
  */
-static const struct tm_kstep user_timeout[] = {
+static const struct lab_step user_timeout[] = {
 	LISTEN(8),
 	HANDSHAKE(0),
 	SOCKOPT(0, "user_timeout", 1500),
@@ -334,7 +334,7 @@ static const struct tm_kstep user_timeout[] = {
  * E1 / Part B #1, #2: close(), the peer ACKs and sends its FIN: TIME_WAIT
  * for 60 s (sock_diag expiry), re-armed by a retransmitted FIN.
  */
-static const struct tm_kstep active_close[] = {
+static const struct lab_step active_close[] = {
 	LISTEN(8),
 	HANDSHAKE(0),
 	CLOSE(0),
@@ -352,7 +352,7 @@ static const struct tm_kstep active_close[] = {
 };
 
 /* E1: the peer closes first: CLOSE_WAIT until close(), then LAST_ACK. */
-static const struct tm_kstep passive_close[] = {
+static const struct lab_step passive_close[] = {
 	LISTEN(8),
 	HANDSHAKE(0),
 	IN(0, "F. 1 1 0"),
@@ -379,7 +379,7 @@ static const struct tm_kstep passive_close[] = {
 	SS(0, "TIME_WAIT", 60000)
 
 /* T3: our last ACK "lost": the retransmitted FIN is ACKed again and re-arms 60 s. */
-static const struct tm_kstep simultaneous_close[] = {
+static const struct lab_step simultaneous_close[] = {
 	SIMULTANEOUS_CLOSE,
 	QUIET(1500),
 	IN(0, "F. 1 2 0"),
@@ -389,7 +389,7 @@ static const struct tm_kstep simultaneous_close[] = {
 };
 
 /* T3 / Part B #10: rfc1337=0: an RST with seq == RCV.NXT kills TIME_WAIT. */
-static const struct tm_kstep tw_rst[] = {
+static const struct lab_step tw_rst[] = {
 	SYSCTL("net.ipv4.tcp_rfc1337", "0"),
 	SIMULTANEOUS_CLOSE,
 	IN(0, "R 2 - 0"),
@@ -400,7 +400,7 @@ static const struct tm_kstep tw_rst[] = {
 };
 
 /* T3: rfc1337=1: the RST is ignored, TIME_WAIT stays and a bare ACK gets no reply. */
-static const struct tm_kstep tw_rst_rfc1337[] = {
+static const struct lab_step tw_rst_rfc1337[] = {
 	SYSCTL("net.ipv4.tcp_rfc1337", "1"),
 	SIMULTANEOUS_CLOSE,
 	IN(0, "R 2 - 0"),
@@ -411,7 +411,7 @@ static const struct tm_kstep tw_rst_rfc1337[] = {
 };
 
 /* T3 / Part B #11: a new SYN above RCV.NXT reopens; ISN = old snd_nxt + 65535 + 2. */
-static const struct tm_kstep tw_syn[] = {
+static const struct lab_step tw_syn[] = {
 	SIMULTANEOUS_CLOSE,
 	IN(0, "S 100002 - 0 mss,sackok,ws"),
 	OUT(0, 0, "S. 65539 100003 0 mss,sackok,ws"),
@@ -424,7 +424,7 @@ static const struct tm_kstep tw_syn[] = {
  * close() makes it a timewait socket in FIN_WAIT2 for tcp_fin_timeout (3 s),
  * which expires silently; later segments find only the listener.
  */
-static const struct tm_kstep fin_wait2_orphan[] = {
+static const struct lab_step fin_wait2_orphan[] = {
 	SYSCTL("net.ipv4.tcp_fin_timeout", "3"),
 	LISTEN(8),
 	HANDSHAKE(0),
@@ -443,7 +443,7 @@ static const struct tm_kstep fin_wait2_orphan[] = {
 };
 
 /* E2 with TCP_LINGER2=2 on the socket instead of the sysctl. */
-static const struct tm_kstep fin_wait2_linger2[] = {
+static const struct lab_step fin_wait2_linger2[] = {
 	LISTEN(8),
 	HANDSHAKE(0),
 	SOCKOPT(0, "linger2", 2),
@@ -457,7 +457,7 @@ static const struct tm_kstep fin_wait2_linger2[] = {
 };
 
 /* Part B #18: close() with unread data sends RST instead of FIN. */
-static const struct tm_kstep close_unread[] = {
+static const struct lab_step close_unread[] = {
 	LISTEN(8),
 	HANDSHAKE(0),
 	IN(0, "P. 1 1 10"),
@@ -469,7 +469,7 @@ static const struct tm_kstep close_unread[] = {
 };
 
 /* Part B #18: SO_LINGER {1, 0}: close() aborts with a RST at once. */
-static const struct tm_kstep close_linger0[] = {
+static const struct lab_step close_linger0[] = {
 	LISTEN(8),
 	HANDSHAKE(0),
 	SOCKOPT(0, "linger", 0),
@@ -483,7 +483,7 @@ static const struct tm_kstep close_linger0[] = {
  * The peer closes first and never ACKs our FIN: LAST_ACK retransmits it
  * (a tail loss probe, then the RTO), until the ACK ends it.
  */
-static const struct tm_kstep last_ack_rtx[] = {
+static const struct lab_step last_ack_rtx[] = {
 	LISTEN(8),
 	HANDSHAKE(0),
 	IN(0, "F. 1 1 0"),
@@ -498,7 +498,7 @@ static const struct tm_kstep last_ack_rtx[] = {
 };
 
 /* E1 with the kernel as the client: active open, then active close to TIME_WAIT. */
-static const struct tm_kstep client_close[] = {
+static const struct lab_step client_close[] = {
 	CONNECT(0),
 	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
 	IN(0, "S. 0 1 0 mss,sackok,ws"),
@@ -514,7 +514,7 @@ static const struct tm_kstep client_close[] = {
 };
 
 /* Part B #12: an in-window RST that is not exact, to a request socket: a challenge ACK. */
-static const struct tm_kstep rst_syn_recv[] = {
+static const struct lab_step rst_syn_recv[] = {
 	LISTEN(8),
 	IN(0, PEER_SYN),
 	OUT(0, 0, KERNEL_SA),
@@ -531,7 +531,7 @@ static const struct tm_kstep rst_syn_recv[] = {
  * apart (refused with a RST in between); the ISNs differ by the elapsed time
  * in 64 ns ticks.
  */
-static const struct tm_kstep isn_clock[] = {
+static const struct lab_step isn_clock[] = {
 	CONNECT(0),
 	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
 	IN(0, "R. 0 1 0"),
@@ -547,7 +547,7 @@ static const struct tm_kstep isn_clock[] = {
 
 #define HS(c)	#c " LISTEN>SYN_RECV, " #c " SYN_RECV>ESTABLISHED"
 
-const struct tm_kscen tm_kscens[] = {
+const struct lab_scen lab_scens[] = {
 	{ "handshake", "passive open with options", "E1", false, handshake,
 	  "L CLOSE>LISTEN, " HS(c0) },
 	{ "lost-third-ack", "third ACK lost: the SYN-ACK retransmission completes it", "B16",
@@ -642,12 +642,12 @@ const struct tm_kscen tm_kscens[] = {
 	{ NULL, NULL, NULL, false, NULL, NULL },
 };
 
-const struct tm_kscen *
-tm_kscen_find(const char *name)
+const struct lab_scen *
+lab_scen_find(const char *name)
 {
-	const struct tm_kscen *s;
+	const struct lab_scen *s;
 
-	for (s = tm_kscens; s->name != NULL; s++)
+	for (s = lab_scens; s->name != NULL; s++)
 		if (strcmp(s->name, name) == 0)
 			return s;
 	return NULL;

@@ -29,7 +29,7 @@
 #define RTNL_BUF	8192
 
 uint64_t
-tm_now_ns(void)
+lab_now_ns(void)
 {
 	struct timespec ts;
 
@@ -38,7 +38,7 @@ tm_now_ns(void)
 }
 
 int
-tm_tun_open(struct tm_tun *t, const char *name, struct td_err *err)
+lab_tun_open(struct lab_tun *t, const char *name, struct td_err *err)
 {
 	struct ifreq ifr;
 	int fd;
@@ -129,7 +129,7 @@ addr_len(const struct tm_addr *a, const void **p)
 }
 
 int
-tm_tun_addr(struct tm_tun *t, const struct tm_addr *a, int prefixlen, struct td_err *err)
+lab_tun_addr(struct lab_tun *t, const struct tm_addr *a, int prefixlen, struct td_err *err)
 {
 	char buf[RTNL_BUF], s[64], what[96];
 	struct nlmsghdr *nlh;
@@ -155,7 +155,7 @@ tm_tun_addr(struct tm_tun *t, const struct tm_addr *a, int prefixlen, struct td_
 }
 
 int
-tm_tun_route(struct tm_tun *t, const struct tm_addr *dst, int prefixlen, struct td_err *err)
+lab_tun_route(struct lab_tun *t, const struct tm_addr *dst, int prefixlen, struct td_err *err)
 {
 	char buf[RTNL_BUF], s[64], what[96];
 	struct nlmsghdr *nlh;
@@ -200,13 +200,13 @@ link_up(int ifindex, const char *name, struct td_err *err)
 }
 
 int
-tm_tun_up(struct tm_tun *t, struct td_err *err)
+lab_tun_up(struct lab_tun *t, struct td_err *err)
 {
 	return link_up(t->ifindex, t->name, err);
 }
 
 int
-tm_link_up(const char *ifname, struct td_err *err)
+lab_link_up(const char *ifname, struct td_err *err)
 {
 	unsigned int idx = if_nametoindex(ifname);
 
@@ -216,7 +216,7 @@ tm_link_up(const char *ifname, struct td_err *err)
 }
 
 int
-tm_tun_read(struct tm_tun *t, uint8_t *buf, size_t cap, int timeout_ms, uint64_t *ts_ns,
+lab_tun_read(struct lab_tun *t, uint8_t *buf, size_t cap, int timeout_ms, uint64_t *ts_ns,
     struct td_err *err)
 {
 	struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
@@ -225,11 +225,11 @@ tm_tun_read(struct tm_tun *t, uint8_t *buf, size_t cap, int timeout_ms, uint64_t
 	int r, wait;
 
 	if (timeout_ms > 0)
-		deadline = tm_now_ns() + (uint64_t)timeout_ms * 1000000u;
+		deadline = lab_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	for (;;) {
 		n = read(t->fd, buf, cap);
 		if (n >= 0) {
-			*ts_ns = tm_now_ns();
+			*ts_ns = lab_now_ns();
 			if ((size_t)n == cap)
 				return td_errf(err, EMSGSIZE, "%s: packet of %zu bytes or more, buffer too small",
 				    t->name, cap);
@@ -243,7 +243,7 @@ tm_tun_read(struct tm_tun *t, uint8_t *buf, size_t cap, int timeout_ms, uint64_t
 			return 0;
 		wait = -1;
 		if (timeout_ms > 0) {
-			now = tm_now_ns();
+			now = lab_now_ns();
 			if (now >= deadline)
 				return 0;
 			wait = (int)((deadline - now + 999999) / 1000000);
@@ -255,7 +255,7 @@ tm_tun_read(struct tm_tun *t, uint8_t *buf, size_t cap, int timeout_ms, uint64_t
 }
 
 int
-tm_tun_write(struct tm_tun *t, const uint8_t *pkt, size_t len, struct td_err *err)
+lab_tun_write(struct lab_tun *t, const uint8_t *pkt, size_t len, struct td_err *err)
 {
 	ssize_t n;
 
@@ -271,7 +271,7 @@ tm_tun_write(struct tm_tun *t, const uint8_t *pkt, size_t len, struct td_err *er
 }
 
 void
-tm_tun_close(struct tm_tun *t)
+lab_tun_close(struct lab_tun *t)
 {
 	if (t->fd >= 0)
 		close(t->fd);

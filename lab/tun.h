@@ -7,15 +7,15 @@
  * nanoseconds, the clock the tracefs instance is switched to as well.
  *
  * Usage:
- *	struct tm_tun t;
- *	if (tm_tun_open(&t, "td0", &err) < 0 ||
- *	    tm_tun_addr(&t, &local, 15, &err) < 0 || tm_tun_up(&t, &err) < 0)
+ *	struct lab_tun t;
+ *	if (lab_tun_open(&t, "td0", &err) < 0 ||
+ *	    lab_tun_addr(&t, &local, 15, &err) < 0 || lab_tun_up(&t, &err) < 0)
  *		... err.msg ...
- *	n = tm_tun_read(&t, buf, sizeof(buf), 500, &ts, &err);
- *	tm_tun_close(&t);
+ *	n = lab_tun_read(&t, buf, sizeof(buf), 500, &ts, &err);
+ *	lab_tun_close(&t);
  */
-#ifndef TD_TCP_TUN_H
-#define TD_TCP_TUN_H
+#ifndef TD_LAB_TUN_H
+#define TD_LAB_TUN_H
 
 #include <net/if.h>
 
@@ -25,33 +25,33 @@
 struct td_err;
 struct tm_addr;
 
-struct tm_tun {
+struct lab_tun {
 	int		fd;		/* -1 when closed */
 	int		ifindex;
 	char		name[IF_NAMESIZE];
 };
 
 /* Monotonic time in nanoseconds. */
-uint64_t tm_now_ns(void);
+uint64_t lab_now_ns(void);
 
 /*
  * Create TUN device name (NULL: the kernel picks tunN) and open it
  * non-blocking.  Returns 0, or -1 with *err set: ENOENT when /dev/net/tun is
  * missing (module not loaded), EPERM/EACCES without CAP_NET_ADMIN.
  */
-int	tm_tun_open(struct tm_tun *t, const char *name, struct td_err *err);
+int	lab_tun_open(struct lab_tun *t, const char *name, struct td_err *err);
 
 /* Add address a/prefixlen to the device (IPv6 without DAD).  0 or -1. */
-int	tm_tun_addr(struct tm_tun *t, const struct tm_addr *a, int prefixlen,
+int	lab_tun_addr(struct lab_tun *t, const struct tm_addr *a, int prefixlen,
 	    struct td_err *err);
 
 /* Route dst/prefixlen through the device.  0 or -1. */
-int	tm_tun_route(struct tm_tun *t, const struct tm_addr *dst, int prefixlen,
+int	lab_tun_route(struct lab_tun *t, const struct tm_addr *dst, int prefixlen,
 	    struct td_err *err);
 
 /* Set the device (or, with ifname, another link such as "lo") up.  0 or -1. */
-int	tm_tun_up(struct tm_tun *t, struct td_err *err);
-int	tm_link_up(const char *ifname, struct td_err *err);
+int	lab_tun_up(struct lab_tun *t, struct td_err *err);
+int	lab_link_up(const char *ifname, struct td_err *err);
 
 /*
  * Wait up to timeout_ms (0: do not wait; < 0: forever) for one packet and
@@ -59,13 +59,13 @@ int	tm_link_up(const char *ifname, struct td_err *err);
  * it was read, 0 on timeout, or -1 with *err set.  A packet longer than cap is
  * an error (the device MTU keeps them below TM_PKT_MAX).
  */
-int	tm_tun_read(struct tm_tun *t, uint8_t *buf, size_t cap, int timeout_ms,
+int	lab_tun_read(struct lab_tun *t, uint8_t *buf, size_t cap, int timeout_ms,
 	    uint64_t *ts_ns, struct td_err *err);
 
 /* Write one packet.  Returns 0, or -1 with *err set. */
-int	tm_tun_write(struct tm_tun *t, const uint8_t *pkt, size_t len, struct td_err *err);
+int	lab_tun_write(struct lab_tun *t, const uint8_t *pkt, size_t len, struct td_err *err);
 
 /* Close the device (it disappears with its addresses); safe to call twice. */
-void	tm_tun_close(struct tm_tun *t);
+void	lab_tun_close(struct lab_tun *t);
 
-#endif /* TD_TCP_TUN_H */
+#endif /* TD_LAB_TUN_H */

@@ -34,8 +34,8 @@
  *   at T inject SRC:SPORT>PEER:PORT FLAGS seq N [ack N] [len N]   a raw segment
  *   run T                            stop the clock at T (default: quiescence, 600 s cap)
  */
-#ifndef TD_TCP_SIM_H
-#define TD_TCP_SIM_H
+#ifndef TD_SIM_SIM_H
+#define TD_SIM_SIM_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -238,4 +238,4 @@ char	*tm_scenario_answer(const struct tm_scenario *sc, const struct tm_world *w)
 const struct tm_scenario *tm_scenarios(size_t *n);
 const struct tm_scenario *tm_scenario_find(const char *name);
 
-#endif /* TD_TCP_SIM_H */
+#endif /* TD_SIM_SIM_H */

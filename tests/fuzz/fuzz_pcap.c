@@ -11,8 +11,8 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tm_pcap pc;
-	struct tm_pcap_pkt pkt;
+	struct lab_pcap pc;
+	struct lab_pcap_pkt pkt;
 	struct tm_seg seg;
 	struct td_err err = { 0 };
 	char path[64];
@@ -20,14 +20,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fd < 0)
 		return 0;
-	if (tm_pcap_open(&pc, path, &err) == 0) {
-		while (n++ < 100000 && tm_pcap_next(&pc, &pkt, &err) == 1) {
+	if (lab_pcap_open(&pc, path, &err) == 0) {
+		while (n++ < 100000 && lab_pcap_next(&pc, &pkt, &err) == 1) {
 			struct td_err e2 = { 0 };
 
 			if (pkt.iplen > 0)
 				tm_seg_decode(pkt.ip, pkt.iplen, &seg, &e2);
 		}
-		tm_pcap_close(&pc, &err);
+		lab_pcap_close(&pc, &err);
 	}
 	close(fd);
 	return 0;

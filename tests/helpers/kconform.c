@@ -27,49 +27,49 @@
 #include "lab/lab.h"
 #include "lab/runner.h"
 
-static struct tm_klab lab;
+static struct lab lab;
 
 static bool want_model;
-static enum tm_kmut mutation;
+static enum lab_mut mutation;
 
 /* The model leg, in the lab's namespace after the kernel leg: 0 same, 2 differs, 4 error. */
 static int
-model_leg(const struct tm_kscen *sc, const struct tm_krun *krun, bool verbose)
+model_leg(const struct lab_scen *sc, const struct lab_run *krun, bool verbose)
 {
 	struct td_err err = { 0 };
-	struct tm_krun mrun = { 0 };
+	struct lab_run mrun = { 0 };
 	int diffs;
 
-	if (tm_krun_model_like(krun, mutation, &mrun, &err) < 0) {
+	if (lab_run_model_like(krun, mutation, &mrun, &err) < 0) {
 		printf("# %s: model: %s\n", sc->name, err.msg);
-		tm_krun_free(&mrun);
+		lab_run_free(&mrun);
 		return 4;
 	}
-	diffs = tm_krun_compare(krun, &mrun, NULL);
+	diffs = lab_run_compare(krun, &mrun, NULL);
 	if (diffs > 0 || mrun.failed) {
 		printf("# %s: model differs from the kernel in %d place%s%s%s\n", sc->name, diffs,
 		    diffs == 1 ? "" : "s", mrun.failed ? "; model: " : "", mrun.failed ? mrun.why : "");
-		tm_krun_compare(krun, &mrun, stdout);
+		lab_run_compare(krun, &mrun, stdout);
 	} else if (verbose) {
-		tm_krun_compare(krun, &mrun, stdout);
+		lab_run_compare(krun, &mrun, stdout);
 	}
-	tm_krun_free(&mrun);
+	lab_run_free(&mrun);
 	return diffs > 0 || mrun.failed ? 2 : 0;
 }
 
 /* Child: one scenario in one new namespace. */
 static int
-run_one(const struct tm_kscen *sc, int family, unsigned int id, uint16_t port, const char *pcap,
+run_one(const struct lab_scen *sc, int family, unsigned int id, uint16_t port, const char *pcap,
     bool verbose)
 {
 	struct td_err err = { 0 };
-	struct tm_krun run = { 0 };
+	struct lab_run run = { 0 };
 	FILE *pf = NULL;
 	int ret, st = 0;
 
 	/* Any terminating signal removes the tracefs instance, then ends the child. */
 	tfs_guard(TFS_SIG_REMOVE);
-	if (tm_klab_enter(&lab, id, &err) < 0) {
+	if (lab_enter(&lab, id, &err) < 0) {
 		printf("# %s: lab: %s\n", sc->name, err.msg);
 		return 4;
 	}
@@ -80,30 +80,30 @@ run_one(const struct tm_kscen *sc, int family, unsigned int id, uint16_t port, c
 	run.family = family;
 	run.base_port = port;
 	run.pcap_fp = pf;
-	ret = tm_krun_kernel(&lab, sc, &run, &err);
-	tm_klab_leave(&lab);
+	ret = lab_run_kernel(&lab, sc, &run, &err);
+	lab_leave(&lab);
 	if (pf != NULL)
 		fclose(pf);
 	if (ret < 0) {
 		printf("# %s: harness: %s\n", sc->name, err.msg);
-		tm_krun_print(&run, stdout);
+		lab_run_print(&run, stdout);
 		return 4;
 	}
 	if (run.failed)
 		printf("# %s: %s\n", sc->name, run.why);
 	if (run.failed || (verbose && !want_model))
-		tm_krun_print(&run, stdout);
+		lab_run_print(&run, stdout);
 	if (run.failed)
 		st |= 1;
 	if (want_model)
 		st |= model_leg(sc, &run, verbose);
 	fflush(stdout);
-	tm_krun_free(&run);
+	lab_run_free(&run);
 	return st;
 }
 
 struct job {
-	const struct tm_kscen	*sc;
+	const struct lab_scen	*sc;
 	int			 family;
 	pid_t			 pid;
 	FILE			*out;		/* the child's stdout */
@@ -128,7 +128,7 @@ int
 main(int argc, char **argv)
 {
 	static struct job jobs[128];
-	const struct tm_kscen *list[64], *sc;
+	const struct lab_scen *list[64], *sc;
 	const char *pcap = NULL, *pcap_dir = NULL;
 	char pcap_path[128][512];
 	int fam[2] = { AF_INET, AF_INET6 }, nfam = 2, opt, i, j, n = 0, njob = 0, bad = 0;
@@ -144,9 +144,9 @@ main(int argc, char **argv)
 		case 'M':
 			want_model = true;
 			if (strcmp(optarg, "no-tw-rearm") == 0)
-				mutation = TM_KMUT_NO_TW_REARM;
+				mutation = LAB_MUT_NO_TW_REARM;
 			else if (strcmp(optarg, "synack-expiry-rst") == 0)
-				mutation = TM_KMUT_SYNACK_EXPIRY_RST;
+				mutation = LAB_MUT_SYNACK_EXPIRY_RST;
 			else {
 				fprintf(stderr, "kconform: unknown mutation '%s'\n", optarg);
 				return 64;
@@ -160,7 +160,7 @@ main(int argc, char **argv)
 		case 'P': pcap_dir = optarg; break;
 		case 'v': verbose = true; break;
 		case 'l':
-			for (sc = tm_kscens; sc->name != NULL; sc++)
+			for (sc = lab_scens; sc->name != NULL; sc++)
 				printf("%-24s %-4s %s\n", sc->name, sc->source, sc->summary);
 			return 0;
 		default:
@@ -169,10 +169,10 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind == argc)
-		for (sc = tm_kscens; sc->name != NULL && n < 64; sc++)
+		for (sc = lab_scens; sc->name != NULL && n < 64; sc++)
 			list[n++] = sc;
 	for (i = optind; i < argc && n < 64; i++) {
-		if ((list[n] = tm_kscen_find(argv[i])) == NULL) {
+		if ((list[n] = lab_scen_find(argv[i])) == NULL) {
 			fprintf(stderr, "kconform: unknown scenario '%s'\n", argv[i]);
 			return 64;
 		}
@@ -228,7 +228,7 @@ main(int argc, char **argv)
 		fclose(jb->out);
 		printf("%s %d - %s %s (%s)\n", code & 5 ? "not ok" : "ok", ++j, jb->sc->name, fname,
 		    jb->sc->source);
-		todo = want_model && mutation == TM_KMUT_NONE ? jb->sc->model_todo : NULL;
+		todo = want_model && mutation == LAB_MUT_NONE ? jb->sc->model_todo : NULL;
 		if (want_model)
 			printf("%s %d - %s %s: the model agrees with the kernel%s%s\n",
 			    code & 6 ? "not ok" : "ok", ++j, jb->sc->name, fname,

@@ -50,8 +50,8 @@ START_TEST(test_trace_read_parses_and_filters)
 {
 	char dir[] = "/tmp/td-klab-XXXXXX", path[64];
 	struct td_err err = { 0 };
-	struct tm_klab lab;
-	struct tm_kev ev[16];
+	struct lab lab;
+	struct lab_ev ev[16];
 	FILE *fp;
 	int n;
 
@@ -69,42 +69,42 @@ START_TEST(test_trace_read_parses_and_filters)
 	snprintf(lab.local6_s, sizeof(lab.local6_s), "2001:db8:7464::1:7:1");
 	lab.port_lo = 20000;
 	lab.port_hi = 20008;
-	n = tm_klab_trace_read(&lab, ev, 16, &err);
+	n = lab_trace_read(&lab, ev, 16, &err);
 	ck_assert_msg(n == 5, "%d events: %s", n, err.msg);
 
-	ck_assert_int_eq(ev[0].kind, TM_KEV_STATE);
+	ck_assert_int_eq(ev[0].kind, LAB_EV_STATE);
 	ck_assert_uint_eq(ev[0].sport, 20000);
 	ck_assert_uint_eq(ev[0].dport, 0);
 	ck_assert_int_eq(ev[0].oldstate, 7);		/* CLOSE */
 	ck_assert_int_eq(ev[0].newstate, 10);		/* LISTEN */
 	ck_assert_uint_eq(ev[0].ts_ns, 1078969587000ull);
-	ck_assert_str_eq(tm_kstate_name(ev[1].newstate), "SYN_RECV");
-	ck_assert_int_eq(ev[2].kind, TM_KEV_RETRANSMIT_SYNACK);
+	ck_assert_str_eq(lab_state_name(ev[1].newstate), "SYN_RECV");
+	ck_assert_int_eq(ev[2].kind, LAB_EV_RETRANSMIT_SYNACK);
 	ck_assert_uint_eq(ev[2].dport, 20002);
-	ck_assert_int_eq(ev[3].kind, TM_KEV_SEND_RESET);
+	ck_assert_int_eq(ev[3].kind, LAB_EV_SEND_RESET);
 	ck_assert_uint_eq(ev[3].sport, 20000);
 	ck_assert_uint_eq(ev[3].dport, 20003);
 	ck_assert_str_eq(ev[3].reason, "TCP_KEEPALIVE_TIMEOUT");
-	ck_assert_int_eq(ev[4].kind, TM_KEV_RECEIVE_RESET);
+	ck_assert_int_eq(ev[4].kind, LAB_EV_RECEIVE_RESET);
 
 	/* cap bounds the result. */
-	ck_assert_int_eq(tm_klab_trace_read(&lab, ev, 2, &err), 2);
+	ck_assert_int_eq(lab_trace_read(&lab, ev, 2, &err), 2);
 	unlink(path);
 	/* A missing buffer is an error with the path in it. */
-	ck_assert_int_eq(tm_klab_trace_read(&lab, ev, 16, &err), -1);
+	ck_assert_int_eq(lab_trace_read(&lab, ev, 16, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "/trace: No such file or directory"));
 	rmdir(dir);
 	lab.trace_dir[0] = '\0';
-	tm_klab_leave(&lab);			/* nothing to remove: a no-op */
+	lab_leave(&lab);			/* nothing to remove: a no-op */
 }
 END_TEST
 
 START_TEST(test_kstate_names)
 {
-	ck_assert_str_eq(tm_kstate_name(1), "ESTABLISHED");
-	ck_assert_str_eq(tm_kstate_name(12), "NEW_SYN_RECV");
-	ck_assert_str_eq(tm_kstate_name(0), "?");
-	ck_assert_str_eq(tm_kstate_name(13), "?");
+	ck_assert_str_eq(lab_state_name(1), "ESTABLISHED");
+	ck_assert_str_eq(lab_state_name(12), "NEW_SYN_RECV");
+	ck_assert_str_eq(lab_state_name(0), "?");
+	ck_assert_str_eq(lab_state_name(13), "?");
 }
 END_TEST
 
@@ -112,7 +112,7 @@ START_TEST(test_sysctl_name_checked)
 {
 	struct td_err err = { 0 };
 
-	ck_assert_int_eq(tm_klab_sysctl(NULL, "net/../../etc/x", "1", &err), -1);
+	ck_assert_int_eq(lab_sysctl(NULL, "net/../../etc/x", "1", &err), -1);
 	ck_assert_str_eq(err.msg, "sysctl 'net/../../etc/x': bad name");
 }
 END_TEST
@@ -121,18 +121,18 @@ END_TEST
 START_TEST(test_tun_open_without_privileges)
 {
 	struct td_err err = { 0 };
-	struct tm_tun t;
+	struct lab_tun t;
 
 	/* Check forks each test, so dropping root here stays here. */
 	if (geteuid() == 0)
 		ck_assert_int_eq(setresuid(65534, 65534, 65534), 0);
-	ck_assert_int_eq(tm_tun_open(&t, "tdk-test", &err), -1);
+	ck_assert_int_eq(lab_tun_open(&t, "tdk-test", &err), -1);
 	ck_assert_msg(err.code == EACCES || err.code == EPERM || err.code == ENOENT, "%s",
 	    err.msg);
 	if (err.code != ENOENT)
 		ck_assert_ptr_nonnull(strstr(err.msg, "needs root or CAP_NET_ADMIN"));
 	ck_assert_int_eq(t.fd, -1);
-	tm_tun_close(&t);			/* safe on a device never opened */
+	lab_tun_close(&t);			/* safe on a device never opened */
 }
 END_TEST
 

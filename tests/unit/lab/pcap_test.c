@@ -71,17 +71,17 @@ mem(struct cap *c)
 START_TEST(test_read_kernel_fixture)
 {
 	struct td_err err = { 0 };
-	struct tm_pcap pc;
-	struct tm_pcap_pkt pkt;
+	struct lab_pcap pc;
+	struct lab_pcap_pkt pkt;
 	char path[512];
 	uint64_t last = 0;
 	int n = 0, r;
 
 	snprintf(path, sizeof(path), "%s/tests/fixtures/packets/handshake-v6.pcap", TD_SRCDIR);
-	ck_assert_msg(tm_pcap_open(&pc, path, &err) == 0, "%s", err.msg);
-	ck_assert_uint_eq(pc.linktype, TM_LINKTYPE_RAW);
+	ck_assert_msg(lab_pcap_open(&pc, path, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(pc.linktype, LAB_LINKTYPE_RAW);
 	ck_assert(pc.nsec);
-	while ((r = tm_pcap_next(&pc, &pkt, &err)) == 1) {
+	while ((r = lab_pcap_next(&pc, &pkt, &err)) == 1) {
 		ck_assert_uint_eq(pkt.ip[0] >> 4, 6);
 		ck_assert_uint_eq(pkt.iplen, pkt.caplen);
 		ck_assert_uint_ge(pkt.ts_ns, last);
@@ -90,8 +90,8 @@ START_TEST(test_read_kernel_fixture)
 	}
 	ck_assert_int_eq(r, 0);
 	ck_assert_int_eq(n, 3);
-	ck_assert_int_eq(tm_pcap_close(&pc, &err), 0);
-	ck_assert_int_eq(tm_pcap_close(&pc, &err), 0);	/* twice is fine */
+	ck_assert_int_eq(lab_pcap_close(&pc, &err), 0);
+	ck_assert_int_eq(lab_pcap_close(&pc, &err), 0);	/* twice is fine */
 }
 END_TEST
 
@@ -99,30 +99,30 @@ START_TEST(test_write_read_roundtrip)
 {
 	struct td_err err = { 0 };
 	static const uint8_t a[] = { 0x45, 1, 2, 3 }, b[] = { 0x60, 9 };
-	struct tm_pcap w, rd;
-	struct tm_pcap_pkt pkt;
+	struct lab_pcap w, rd;
+	struct lab_pcap_pkt pkt;
 	FILE *fp = tmpfile();
 
 	ck_assert_ptr_nonnull(fp);
-	ck_assert_int_eq(tm_pcap_fcreate(&w, fp, "tmp", &err), 0);
-	ck_assert_int_eq(tm_pcap_write(&w, 1700000000123456789ull, a, sizeof(a), &err), 0);
-	ck_assert_int_eq(tm_pcap_write(&w, 1700000001000000001ull, b, sizeof(b), &err), 0);
-	ck_assert_int_eq(tm_pcap_close(&w, &err), 0);
+	ck_assert_int_eq(lab_pcap_fcreate(&w, fp, "tmp", &err), 0);
+	ck_assert_int_eq(lab_pcap_write(&w, 1700000000123456789ull, a, sizeof(a), &err), 0);
+	ck_assert_int_eq(lab_pcap_write(&w, 1700000001000000001ull, b, sizeof(b), &err), 0);
+	ck_assert_int_eq(lab_pcap_close(&w, &err), 0);
 	rewind(fp);
-	ck_assert_int_eq(tm_pcap_fopen(&rd, fp, "tmp", &err), 0);
-	ck_assert_int_eq(tm_pcap_next(&rd, &pkt, &err), 1);
+	ck_assert_int_eq(lab_pcap_fopen(&rd, fp, "tmp", &err), 0);
+	ck_assert_int_eq(lab_pcap_next(&rd, &pkt, &err), 1);
 	ck_assert_uint_eq(pkt.ts_ns, 1700000000123456789ull);
 	ck_assert_uint_eq(pkt.iplen, sizeof(a));
 	ck_assert_mem_eq(pkt.ip, a, sizeof(a));
-	ck_assert_int_eq(tm_pcap_next(&rd, &pkt, &err), 1);
+	ck_assert_int_eq(lab_pcap_next(&rd, &pkt, &err), 1);
 	ck_assert_uint_eq(pkt.ts_ns, 1700000001000000001ull);
 	ck_assert_mem_eq(pkt.ip, b, sizeof(b));
-	ck_assert_int_eq(tm_pcap_next(&rd, &pkt, &err), 0);
-	tm_pcap_close(&rd, NULL);
+	ck_assert_int_eq(lab_pcap_next(&rd, &pkt, &err), 0);
+	lab_pcap_close(&rd, NULL);
 	fclose(fp);
 	/* Reading a writer is an error, not a crash. */
 	memset(&err, 0, sizeof(err));
-	ck_assert_int_eq(tm_pcap_next(&w, &pkt, &err), -1);
+	ck_assert_int_eq(lab_pcap_next(&w, &pkt, &err), -1);
 }
 END_TEST
 
@@ -137,26 +137,26 @@ START_TEST(test_read_big_endian_usec_ethernet_vlan)
 	static const uint8_t arp[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x08, 0x06, 0 };
 	struct td_err err = { 0 };
 	struct cap c = { .be = true };
-	struct tm_pcap pc;
-	struct tm_pcap_pkt pkt;
+	struct lab_pcap pc;
+	struct lab_pcap_pkt pkt;
 	FILE *fp;
 
-	hdr(&c, 0xa1b2c3d4u, 2, 65535, TM_LINKTYPE_ETHERNET);
+	hdr(&c, 0xa1b2c3d4u, 2, 65535, LAB_LINKTYPE_ETHERNET);
 	record(&c, 10, 500000, sizeof(frame), 1514, frame, sizeof(frame));
 	record(&c, 11, 0, sizeof(arp), sizeof(arp), arp, sizeof(arp));
 	fp = mem(&c);
-	ck_assert_msg(tm_pcap_fopen(&pc, fp, "be", &err) == 0, "%s", err.msg);
+	ck_assert_msg(lab_pcap_fopen(&pc, fp, "be", &err) == 0, "%s", err.msg);
 	ck_assert(pc.swap || __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
 	ck_assert(!pc.nsec);
-	ck_assert_int_eq(tm_pcap_next(&pc, &pkt, &err), 1);
+	ck_assert_int_eq(lab_pcap_next(&pc, &pkt, &err), 1);
 	ck_assert_uint_eq(pkt.ts_ns, 10500000000ull);
 	ck_assert_uint_eq(pkt.origlen, 1514);
 	ck_assert_uint_eq(pkt.iplen, 3);
 	ck_assert_uint_eq(pkt.ip[0], 0x45);
-	ck_assert_int_eq(tm_pcap_next(&pc, &pkt, &err), 1);
+	ck_assert_int_eq(lab_pcap_next(&pc, &pkt, &err), 1);
 	ck_assert_uint_eq(pkt.iplen, 0);		/* ARP: no IP inside */
-	ck_assert_int_eq(tm_pcap_next(&pc, &pkt, &err), 0);
-	tm_pcap_close(&pc, NULL);
+	ck_assert_int_eq(lab_pcap_next(&pc, &pkt, &err), 0);
+	lab_pcap_close(&pc, NULL);
 	fclose(fp);
 }
 END_TEST
@@ -166,19 +166,19 @@ START_TEST(test_read_little_endian_nsec_raw)
 	static const uint8_t ip[] = { 0x60, 0, 0, 0 };
 	struct td_err err = { 0 };
 	struct cap c = { .be = false };
-	struct tm_pcap pc;
-	struct tm_pcap_pkt pkt;
+	struct lab_pcap pc;
+	struct lab_pcap_pkt pkt;
 	FILE *fp;
 
-	hdr(&c, 0xa1b23c4du, 2, 0, TM_LINKTYPE_IPV6);	/* snaplen 0: the maximum */
+	hdr(&c, 0xa1b23c4du, 2, 0, LAB_LINKTYPE_IPV6);	/* snaplen 0: the maximum */
 	record(&c, 1, 999999999, sizeof(ip), sizeof(ip), ip, sizeof(ip));
 	fp = mem(&c);
-	ck_assert_int_eq(tm_pcap_fopen(&pc, fp, "le", &err), 0);
+	ck_assert_int_eq(lab_pcap_fopen(&pc, fp, "le", &err), 0);
 	ck_assert(pc.nsec);
-	ck_assert_int_eq(tm_pcap_next(&pc, &pkt, &err), 1);
+	ck_assert_int_eq(lab_pcap_next(&pc, &pkt, &err), 1);
 	ck_assert_uint_eq(pkt.ts_ns, 1999999999ull);
 	ck_assert_uint_eq(pkt.iplen, 4);
-	tm_pcap_close(&pc, NULL);
+	lab_pcap_close(&pc, NULL);
 	fclose(fp);
 }
 END_TEST
@@ -205,8 +205,8 @@ START_TEST(test_read_malformed)
 	static const uint8_t d[] = { 0x45, 0, 0, 0 };
 	struct td_err err = { 0 };
 	struct cap c = { .be = false };
-	struct tm_pcap pc;
-	struct tm_pcap_pkt pkt;
+	struct lab_pcap pc;
+	struct lab_pcap_pkt pkt;
 	FILE *fp;
 	int r;
 
@@ -249,10 +249,10 @@ START_TEST(test_read_malformed)
 		break;
 	}
 	fp = mem(&c);
-	r = tm_pcap_fopen(&pc, fp, "x", &err);
+	r = lab_pcap_fopen(&pc, fp, "x", &err);
 	if (r == 0) {
-		r = tm_pcap_next(&pc, &pkt, &err);
-		tm_pcap_close(&pc, NULL);
+		r = lab_pcap_next(&pc, &pkt, &err);
+		lab_pcap_close(&pc, NULL);
 	}
 	fclose(fp);
 	ck_assert_int_eq(r, -1);
@@ -263,9 +263,9 @@ END_TEST
 START_TEST(test_open_missing_file)
 {
 	struct td_err err = { 0 };
-	struct tm_pcap pc;
+	struct lab_pcap pc;
 
-	ck_assert_int_eq(tm_pcap_open(&pc, "/nonexistent/x.pcap", &err), -1);
+	ck_assert_int_eq(lab_pcap_open(&pc, "/nonexistent/x.pcap", &err), -1);
 	ck_assert_str_eq(err.msg, "pcap '/nonexistent/x.pcap': No such file or directory");
 }
 END_TEST

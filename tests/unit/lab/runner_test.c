@@ -4,7 +4,7 @@
  * scenario played by the model alone must meet the scenario's expectations
  * (taken from KERNEL-FACTS Part C), except the known model gaps; the
  * deliberately wrong models must fail the scenarios that catch them; and
- * tm_krun_compare() judges times, texts and checkpoints as documented.
+ * lab_run_compare() judges times, texts and checkpoints as documented.
  * The kernel leg runs in tests/conformance/ (root, TUN, tracefs).
  */
 #include "tests/unit/check_main.h"
@@ -20,10 +20,10 @@
 
 /* The linux profile with the scenario's sysctls, as the namespace would have them. */
 static struct tm_profile
-scen_profile(const struct tm_kscen *sc)
+scen_profile(const struct lab_scen *sc)
 {
 	struct tm_profile p = tm_profile_linux();
-	const struct tm_kstep *st;
+	const struct lab_step *st;
 	char as[128], msg[128];
 
 	for (st = sc->steps; st->op != KS_END; st++) {
@@ -40,13 +40,13 @@ nscen(void)
 {
 	int n = 0;
 
-	while (tm_kscens[n].name != NULL)
+	while (lab_scens[n].name != NULL)
 		n++;
 	return n;
 }
 
 static void
-model_run(const struct tm_kscen *sc, int family, enum tm_kmut mut, struct tm_krun *run)
+model_run(const struct lab_scen *sc, int family, enum lab_mut mut, struct lab_run *run)
 {
 	struct td_err err = { 0 };
 	struct tm_profile p = scen_profile(sc);
@@ -54,78 +54,78 @@ model_run(const struct tm_kscen *sc, int family, enum tm_kmut mut, struct tm_kru
 	memset(run, 0, sizeof(*run));
 	run->family = family;
 	run->base_port = 20000;
-	ck_assert_msg(tm_krun_model(&p, sc, run, mut, &err) == 0, "%s: %s", sc->name, err.msg);
+	ck_assert_msg(lab_run_model(&p, sc, run, mut, &err) == 0, "%s: %s", sc->name, err.msg);
 }
 
 START_TEST(test_model_meets_scenario)
 {
-	const struct tm_kscen *sc = &tm_kscens[_i / 2];
-	struct tm_krun run;
+	const struct lab_scen *sc = &lab_scens[_i / 2];
+	struct lab_run run;
 
-	model_run(sc, _i % 2 ? AF_INET6 : AF_INET, TM_KMUT_NONE, &run);
+	model_run(sc, _i % 2 ? AF_INET6 : AF_INET, LAB_MUT_NONE, &run);
 	if (sc->model_todo == NULL && run.failed) {
-		tm_krun_print(&run, stderr);
+		lab_run_print(&run, stderr);
 		ck_abort_msg("%s: %s", sc->name, run.why);
 	}
 	/* A scenario marked as a known gap that now passes should lose its mark. */
 	if (sc->model_todo != NULL && !run.failed)
 		fprintf(stderr, "# %s: the model now meets the scenario; drop model_todo\n", sc->name);
-	tm_krun_free(&run);
+	lab_run_free(&run);
 }
 END_TEST
 
 static const struct {
-	enum tm_kmut	 mut;
+	enum lab_mut	 mut;
 	const char	*scen;
 } caught[] = {
-	{ TM_KMUT_NO_TW_REARM, "active-close" },
-	{ TM_KMUT_NO_TW_REARM, "simultaneous-close" },
-	{ TM_KMUT_SYNACK_EXPIRY_RST, "synack-expiry" },
+	{ LAB_MUT_NO_TW_REARM, "active-close" },
+	{ LAB_MUT_NO_TW_REARM, "simultaneous-close" },
+	{ LAB_MUT_SYNACK_EXPIRY_RST, "synack-expiry" },
 };
 
 START_TEST(test_wrong_model_is_caught)
 {
-	const struct tm_kscen *sc = tm_kscen_find(caught[_i].scen);
-	struct tm_krun good, bad;
+	const struct lab_scen *sc = lab_scen_find(caught[_i].scen);
+	struct lab_run good, bad;
 
 	ck_assert_ptr_nonnull(sc);
-	model_run(sc, AF_INET, TM_KMUT_NONE, &good);
+	model_run(sc, AF_INET, LAB_MUT_NONE, &good);
 	model_run(sc, AF_INET, caught[_i].mut, &bad);
 	ck_assert_msg(!good.failed, "%s: %s", sc->name, good.why);
 	ck_assert_msg(bad.failed, "%s: the mutated model passed", sc->name);
 	/* And the comparison of the two runs finds the difference. */
-	ck_assert_int_gt(tm_krun_compare(&good, &bad, NULL), 0);
-	ck_assert_int_eq(tm_krun_compare(&good, &good, NULL), 0);
-	tm_krun_free(&good);
-	tm_krun_free(&bad);
+	ck_assert_int_gt(lab_run_compare(&good, &bad, NULL), 0);
+	ck_assert_int_eq(lab_run_compare(&good, &good, NULL), 0);
+	lab_run_free(&good);
+	lab_run_free(&bad);
 }
 END_TEST
 
 START_TEST(test_isn_clock_catches_a_4us_tick)
 {
-	const struct tm_kscen *sc = tm_kscen_find("isn-clock");
+	const struct lab_scen *sc = lab_scen_find("isn-clock");
 	struct tm_profile p = tm_profile_linux();
 	struct td_err err = { 0 };
-	struct tm_krun run = { 0 };
+	struct lab_run run = { 0 };
 
 	ck_assert_ptr_nonnull(sc);
 	p.isn_tick_ns = 4000;		/* RFC 6528's 4 us clock instead of Linux's 64 ns */
 	run.family = AF_INET;
 	run.base_port = 20000;
-	ck_assert_int_eq(tm_krun_model(&p, sc, &run, TM_KMUT_NONE, &err), 0);
+	ck_assert_int_eq(lab_run_model(&p, sc, &run, LAB_MUT_NONE, &err), 0);
 	ck_assert(run.failed);
 	ck_assert_msg(strstr(run.why, "ISNs advance 0.25") != NULL, "%s", run.why);
-	tm_krun_free(&run);
+	lab_run_free(&run);
 }
 END_TEST
 
-/* ---- tm_krun_compare on synthetic records ---- */
+/* ---- lab_run_compare on synthetic records ---- */
 
 static void
-add(struct tm_krun *run, struct tm_krec *v, size_t *n, int step, enum tm_krec_kind kind,
+add(struct lab_run *run, struct lab_rec *v, size_t *n, int step, enum lab_rec_kind kind,
     uint64_t t_ms, uint64_t dt_ms, uint64_t timer_ms, const char *text)
 {
-	struct tm_krec *e = &v[(*n)++];
+	struct lab_rec *e = &v[(*n)++];
 
 	memset(e, 0, sizeof(*e));
 	e->t_ns = t_ms * 1000000ull;
@@ -158,50 +158,50 @@ static const struct {
 
 START_TEST(test_compare_times_and_texts)
 {
-	struct tm_krec kv[4], mv[4];
-	struct tm_krun k = { 0 }, m = { 0 };
+	struct lab_rec kv[4], mv[4];
+	struct lab_run k = { 0 }, m = { 0 };
 	size_t nk = 0, nm = 0;
 
 	add(&k, kv, &nk, 0, KR_OUT, 5000, cmp_cases[_i].kdt, 0, cmp_cases[_i].ktext);
 	add(&m, mv, &nm, 0, KR_OUT, 5000, cmp_cases[_i].mdt, cmp_cases[_i].mtimer,
 	    cmp_cases[_i].mtext);
-	ck_assert_msg(tm_krun_compare(&k, &m, NULL) == cmp_cases[_i].diffs, "%s",
+	ck_assert_msg(lab_run_compare(&k, &m, NULL) == cmp_cases[_i].diffs, "%s",
 	    cmp_cases[_i].what);
 }
 END_TEST
 
 START_TEST(test_compare_checkpoints_and_missing)
 {
-	struct tm_krec kv[8], mv[8];
-	struct tm_krun k = { 0 }, m = { 0 };
+	struct lab_rec kv[8], mv[8];
+	struct lab_run k = { 0 }, m = { 0 };
 	size_t nk = 0, nm = 0;
 
 	add(&k, kv, &nk, 1, KR_CHECK, 0, 0, 0, "ss TIME_WAIT timer 59996 ms");
 	add(&m, mv, &nm, 1, KR_CHECK, 0, 0, 0, "ss TIME_WAIT timer 60000 ms");
-	ck_assert_int_eq(tm_krun_compare(&k, &m, NULL), 0);
+	ck_assert_int_eq(lab_run_compare(&k, &m, NULL), 0);
 	/* 1.5 s off: a TIME_WAIT that was not re-armed. */
 	snprintf(mv[0].text, sizeof(mv[0].text), "ss TIME_WAIT timer 58500 ms");
-	ck_assert_int_eq(tm_krun_compare(&k, &m, NULL), 1);
+	ck_assert_int_eq(lab_run_compare(&k, &m, NULL), 1);
 	snprintf(mv[0].text, sizeof(mv[0].text), "ss none");
-	ck_assert_int_eq(tm_krun_compare(&k, &m, NULL), 1);
+	ck_assert_int_eq(lab_run_compare(&k, &m, NULL), 1);
 	/* A segment only one side sent. */
 	snprintf(mv[0].text, sizeof(mv[0].text), "ss TIME_WAIT timer 60000 ms");
 	add(&k, kv, &nk, 2, KR_OUT, 10, 10, 0, "R 2 - 0 -");
-	ck_assert_int_eq(tm_krun_compare(&k, &m, NULL), 1);
+	ck_assert_int_eq(lab_run_compare(&k, &m, NULL), 1);
 	/* Trace events compare in order; reset events are the kernel's alone. */
 	add(&k, kv, &nk, -1, KR_TRACE, 0, 0, 0, "L send_reset(TCP_FLAGS)");
-	ck_assert_int_eq(tm_krun_compare(&k, &m, NULL), 1);
+	ck_assert_int_eq(lab_run_compare(&k, &m, NULL), 1);
 	add(&k, kv, &nk, -1, KR_TRACE, 0, 0, 0, "c0 FIN_WAIT1>CLOSING");
 	add(&m, mv, &nm, -1, KR_TRACE, 0, 0, 0, "c0 FIN_WAIT1>FIN_WAIT2");
-	ck_assert_int_eq(tm_krun_compare(&k, &m, NULL), 2);
+	ck_assert_int_eq(lab_run_compare(&k, &m, NULL), 2);
 }
 END_TEST
 
 START_TEST(test_kscen_find)
 {
-	ck_assert_ptr_nonnull(tm_kscen_find("synack-expiry"));
-	ck_assert_ptr_null(tm_kscen_find("nosuch"));
-	ck_assert_ptr_null(tm_kscen_find(""));
+	ck_assert_ptr_nonnull(lab_scen_find("synack-expiry"));
+	ck_assert_ptr_null(lab_scen_find("nosuch"));
+	ck_assert_ptr_null(lab_scen_find(""));
 }
 END_TEST
 

@@ -33,7 +33,7 @@ write_proc(const char *path, const char *val)
 
 /* A namespace with lo up and an IPv4-only TUN device 198.18.0.1/24; false without root. */
 static bool
-lab(struct tm_tun *t)
+lab(struct lab_tun *t)
 {
 	struct td_err err = { 0 };
 	struct tm_addr a;
@@ -42,38 +42,38 @@ lab(struct tm_tun *t)
 		return false;
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
 	write_proc("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-	ck_assert_msg(tm_link_up("lo", &err) == 0, "%s", err.msg);
-	ck_assert_msg(tm_tun_open(t, "tdt0", &err) == 0, "%s", err.msg);
+	ck_assert_msg(lab_link_up("lo", &err) == 0, "%s", err.msg);
+	ck_assert_msg(lab_tun_open(t, "tdt0", &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(t->name, "tdt0");
 	ck_assert_int_gt(t->ifindex, 0);
-	ck_assert_msg(tm_tun_up(t, &err) == 0, "%s", err.msg);
+	ck_assert_msg(lab_tun_up(t, &err) == 0, "%s", err.msg);
 	tm_addr_parse("198.18.0.1", &a);
-	ck_assert_msg(tm_tun_addr(t, &a, 24, &err) == 0, "%s", err.msg);
+	ck_assert_msg(lab_tun_addr(t, &a, 24, &err) == 0, "%s", err.msg);
 	return true;
 }
 
 START_TEST(test_read_times_out)
 {
 	struct td_err err = { 0 };
-	struct tm_tun t;
+	struct lab_tun t;
 	uint8_t buf[2048];
 	uint64_t ts = 0, t0;
 
 	if (!lab(&t))
 		return;
-	t0 = tm_now_ns();
-	ck_assert_int_eq(tm_tun_read(&t, buf, sizeof(buf), 60, &ts, &err), 0);
-	ck_assert_uint_ge(tm_now_ns() - t0, 55000000ull);
-	ck_assert_int_eq(tm_tun_read(&t, buf, sizeof(buf), 0, &ts, &err), 0);
-	tm_tun_close(&t);
-	tm_tun_close(&t);
+	t0 = lab_now_ns();
+	ck_assert_int_eq(lab_tun_read(&t, buf, sizeof(buf), 60, &ts, &err), 0);
+	ck_assert_uint_ge(lab_now_ns() - t0, 55000000ull);
+	ck_assert_int_eq(lab_tun_read(&t, buf, sizeof(buf), 0, &ts, &err), 0);
+	lab_tun_close(&t);
+	lab_tun_close(&t);
 }
 END_TEST
 
 START_TEST(test_syn_gets_rst_through_route)
 {
 	struct td_err err = { 0 };
-	struct tm_tun t;
+	struct lab_tun t;
 	struct tm_addr net;
 	struct tm_seg s, r;
 	uint8_t buf[2048];
@@ -84,7 +84,7 @@ START_TEST(test_syn_gets_rst_through_route)
 		return;
 	/* The peer lives in a prefix reached only through the route. */
 	tm_addr_parse("198.19.0.0", &net);
-	ck_assert_msg(tm_tun_route(&t, &net, 16, &err) == 0, "%s", err.msg);
+	ck_assert_msg(lab_tun_route(&t, &net, 16, &err) == 0, "%s", err.msg);
 	memset(&s, 0, sizeof(s));
 	tm_addr_parse("198.19.0.2", &s.src);
 	tm_addr_parse("198.18.0.1", &s.dst);
@@ -95,9 +95,9 @@ START_TEST(test_syn_gets_rst_through_route)
 	s.wnd = 1000;
 	n = tm_seg_encode(&s, buf, sizeof(buf), &err);
 	ck_assert_int_gt(n, 0);
-	before = tm_now_ns();
-	ck_assert_msg(tm_tun_write(&t, buf, (size_t)n, &err) == 0, "%s", err.msg);
-	n = tm_tun_read(&t, buf, sizeof(buf), 1000, &ts, &err);
+	before = lab_now_ns();
+	ck_assert_msg(lab_tun_write(&t, buf, (size_t)n, &err) == 0, "%s", err.msg);
+	n = lab_tun_read(&t, buf, sizeof(buf), 1000, &ts, &err);
 	ck_assert_msg(n > 0, "no reply: %s", err.msg);
 	ck_assert_uint_ge(ts, before);
 	ck_assert_int_eq(tm_seg_decode(buf, (size_t)n, &r, &err), TM_DEC_OK);
@@ -105,30 +105,30 @@ START_TEST(test_syn_gets_rst_through_route)
 	ck_assert_uint_eq(r.ack, 12346);
 	ck_assert_uint_eq(r.sport, 9);
 	ck_assert_uint_eq(r.dport, 40000);
-	tm_tun_close(&t);
+	lab_tun_close(&t);
 }
 END_TEST
 
 START_TEST(test_rtnetlink_errors)
 {
 	struct td_err err = { 0 };
-	struct tm_tun t;
+	struct lab_tun t;
 	struct tm_addr a;
 
 	if (!lab(&t)) {
-		ck_assert_int_eq(tm_tun_open(&t, "tdt0", &err), -1);
+		ck_assert_int_eq(lab_tun_open(&t, "tdt0", &err), -1);
 		ck_assert_ptr_nonnull(strstr(err.msg, "/dev/net/tun"));
 		return;
 	}
 	tm_addr_parse("198.18.0.1", &a);
-	ck_assert_int_eq(tm_tun_addr(&t, &a, 24, &err), -1);
+	ck_assert_int_eq(lab_tun_addr(&t, &a, 24, &err), -1);
 	ck_assert_str_eq(err.msg, "adding 198.18.0.1/24 to tdt0: File exists");
 	memset(&err, 0, sizeof(err));
-	ck_assert_int_eq(tm_link_up("tdt-nosuch", &err), -1);
+	ck_assert_int_eq(lab_link_up("tdt-nosuch", &err), -1);
 	ck_assert_str_eq(err.msg, "link 'tdt-nosuch': No such device");
-	tm_tun_close(&t);
+	lab_tun_close(&t);
 	memset(&err, 0, sizeof(err));
-	ck_assert_int_eq(tm_tun_write(&t, (const uint8_t *)"x", 1, &err), -1);
+	ck_assert_int_eq(lab_tun_write(&t, (const uint8_t *)"x", 1, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "Bad file descriptor"));
 }
 END_TEST

@@ -97,15 +97,15 @@ fixture_roundtrip(const char *name, int family)
 {
 	char path[512];
 	struct td_err err = { 0 };
-	struct tm_pcap pc;
-	struct tm_pcap_pkt pkt;
+	struct lab_pcap pc;
+	struct lab_pcap_pkt pkt;
 	struct tm_seg s;
 	uint8_t buf[2048];
 	int r, n, npkt = 0, nsa = 0;
 
 	snprintf(path, sizeof(path), "%s/tests/fixtures/packets/%s", TD_SRCDIR, name);
-	ck_assert_msg(tm_pcap_open(&pc, path, &err) == 0, "%s", err.msg);
-	while ((r = tm_pcap_next(&pc, &pkt, &err)) == 1) {
+	ck_assert_msg(lab_pcap_open(&pc, path, &err) == 0, "%s", err.msg);
+	while ((r = lab_pcap_next(&pc, &pkt, &err)) == 1) {
 		npkt++;
 		ck_assert_int_eq(tm_seg_decode(pkt.ip, pkt.iplen, &s, &err), TM_DEC_OK);
 		ck_assert_int_eq(s.src.family, family);
@@ -128,7 +128,7 @@ fixture_roundtrip(const char *name, int family)
 	ck_assert_msg(r == 0, "%s", err.msg);
 	ck_assert_int_eq(npkt, 3);
 	ck_assert_int_eq(nsa, 1);
-	tm_pcap_close(&pc, NULL);
+	lab_pcap_close(&pc, NULL);
 }
 
 START_TEST(test_kernel_handshake_v4)
