@@ -62,9 +62,12 @@ run explain _list --from "$mix" explain
 run explain _list-json --from "$mix" explain -j
 topics=$("$TD_BIN" --from "$mix" explain | awk '/^  / { for (i = 1; i <= NF; i++) print $i }')
 [ -n "$topics" ] || not_ok "explain lists its topics"
+# time-wait-cost reads this machine's /proc/slabinfo: a recorded one here.
+slab=(--proc-root tests/fixtures/proc/linux-6.18)
 for topic in $topics; do
-	run explain "$topic" --from "$mix" explain "$topic"
-	run explain "$topic-json" --from "$mix" explain -j "$topic"
+	p=(); [ "$topic" = time-wait-cost ] && p=("${slab[@]}")
+	run explain "$topic" "${p[@]}" --from "$mix" explain "$topic"
+	run explain "$topic-json" "${p[@]}" --from "$mix" explain -j "$topic"
 done
 run explain _unknown --from "$mix" explain no-such-topic
 
