@@ -629,7 +629,7 @@ size_t	tm_state_timers(const struct tm_profile *p, enum tm_state st,
 	    const struct tm_sockctx *ctx, struct tm_state_timer *out, size_t max);
 
 /*
- * The SYN schedule, one model for the timers of tm_step() (step.c), sim,
+ * The SYN schedule, one model for the timers of tm_step() (timer.c), sim,
  * explain and tune --audit.  Linux 6.5+ (net/ipv4/tcp_timer.c):
  * tcp_connect() stamps retrans_stamp with the first SYN; each expiry of the
  * retransmission timer first asks tcp_write_timeout() whether to give up
