@@ -78,7 +78,8 @@ conn_start(struct ctx *c, struct tm_conn *k, bool have_isn, tm_seq isn)
 {
 	struct tm_seg s;
 
-	k->iss = tmi_isn_tsoff(c, &k->laddr, &k->raddr, k->lport, k->rport, &k->ts_off);
+	k->iss = tm_isn_ts(c->p, c->h->key, &k->laddr, &k->raddr, k->lport, k->rport,
+	    c->now, &k->ts_off);
 	if (have_isn)
 		k->iss = isn;
 	k->snd_una = k->iss;

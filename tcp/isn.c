@@ -52,18 +52,38 @@ tm_siphash(const uint64_t key[2], const void *data, size_t len)
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-tm_seq
-tm_isn(const struct tm_profile *p, const uint64_t key[2], const struct tm_addr *saddr,
-    const struct tm_addr *daddr, uint16_t sport, uint16_t dport, tm_time now)
+/*
+ * The keyed hash of a 4-tuple, the part of secure_tcp_seq() (and of
+ * secure_tcp_ts_off()) that does not move with the clock.
+ */
+uint64_t
+tm_tuple_hash(const uint64_t key[2], const struct tm_addr *saddr, const struct tm_addr *daddr,
+    uint16_t sport, uint16_t dport)
 {
 	uint8_t buf[36];
-	uint64_t h, clock;
 
 	memcpy(buf, &saddr->a, 16);
 	memcpy(buf + 16, &daddr->a, 16);
 	memcpy(buf + 32, &sport, 2);
 	memcpy(buf + 34, &dport, 2);
-	h = tm_siphash(key, buf, sizeof(buf));
-	clock = p->isn_tick_ns ? now / p->isn_tick_ns : now >> p->isn_shift;
+	return tm_siphash(key, buf, sizeof(buf));
+}
+
+tm_seq
+tm_isn_ts(const struct tm_profile *p, const uint64_t key[2], const struct tm_addr *saddr,
+    const struct tm_addr *daddr, uint16_t sport, uint16_t dport, tm_time now, uint32_t *ts_off)
+{
+	uint64_t h = tm_tuple_hash(key, saddr, daddr, sport, dport);
+	uint64_t clock = p->isn_tick_ns ? now / p->isn_tick_ns : now >> p->isn_shift;
+
+	if (ts_off != NULL)
+		*ts_off = (uint32_t)(h >> 32);
 	return (tm_seq)((uint32_t)h + (uint32_t)clock);
+}
+
+tm_seq
+tm_isn(const struct tm_profile *p, const uint64_t key[2], const struct tm_addr *saddr,
+    const struct tm_addr *daddr, uint16_t sport, uint16_t dport, tm_time now)
+{
+	return tm_isn_ts(p, key, saddr, daddr, sport, dport, now, NULL);
 }

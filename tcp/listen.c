@@ -13,40 +13,14 @@
 
 /* ---- ISN, timestamp offset, syncookies ---- */
 
+/* A keyed hash of the tuple under a salted key (syncookies). */
 static uint32_t
 tuple_off(const struct ctx *c, const struct tm_addr *l, const struct tm_addr *r, uint16_t lp,
     uint16_t rp, uint64_t salt)
 {
 	uint64_t key[2] = { c->h->key[0] ^ salt, c->h->key[1] };
-	uint8_t buf[36];
 
-	memcpy(buf, &l->a, 16);
-	memcpy(buf + 16, &r->a, 16);
-	memcpy(buf + 32, &lp, 2);
-	memcpy(buf + 34, &rp, 2);
-	return (uint32_t)tm_siphash(key, buf, sizeof(buf));
-}
-
-/*
- * ISN and timestamp offset of a tuple from one keyed hash: the ISN is what
- * tm_isn() gives (low 32 bits + the clock), the offset the high 32 bits
- * (Linux derives both from per-tuple hashes, secure_tcp_seq_and_ts_off()).
- */
-tm_seq
-tmi_isn_tsoff(const struct ctx *c, const struct tm_addr *l, const struct tm_addr *r, uint16_t lp,
-    uint16_t rp, uint32_t *ts_off)
-{
-	uint8_t buf[36];
-	uint64_t h, clock;
-
-	memcpy(buf, &l->a, 16);
-	memcpy(buf + 16, &r->a, 16);
-	memcpy(buf + 32, &lp, 2);
-	memcpy(buf + 34, &rp, 2);
-	h = tm_siphash(c->h->key, buf, sizeof(buf));
-	*ts_off = (uint32_t)(h >> 32);
-	clock = c->p->isn_tick_ns ? c->now / c->p->isn_tick_ns : c->now >> c->p->isn_shift;
-	return (tm_seq)((uint32_t)h + (uint32_t)clock);
+	return (uint32_t)tm_tuple_hash(key, l, r, lp, rp);
 }
 
 /* cookie_v4_init_sequence(): the ISN is a MAC of the tuple and the peer's ISN. */
@@ -182,7 +156,8 @@ listener_syn(struct ctx *c, struct tm_conn *l, const struct tm_seg *s, tm_seq tw
 	r->lport = s->dport;
 	r->rport = s->sport;
 	r->irs = s->seq;
-	r->iss = tmi_isn_tsoff(c, &s->dst, &s->src, s->dport, s->sport, &r->ts_off);
+	r->iss = tm_isn_ts(c->p, c->h->key, &s->dst, &s->src, s->dport, s->sport, c->now,
+	    &r->ts_off);
 	if (from_tw)
 		r->iss = tw_isn;
 	r->has_ts = s->has_ts && p->timestamps;
@@ -253,7 +228,8 @@ tmi_listener_rcv(struct ctx *c, struct tm_conn *l, const struct tm_seg *s, tm_se
 				if ((k = syn_recv_sock(c, l, s, 0, s->ack - 1, s->seq - 1)) == NULL)
 					return;
 				k->has_ts = s->has_ts && c->p->timestamps;
-				tmi_isn_tsoff(c, &k->laddr, &k->raddr, k->lport, k->rport, &k->ts_off);
+				tm_isn_ts(c->p, c->h->key, &k->laddr, &k->raddr, k->lport, k->rport,
+				    c->now, &k->ts_off);
 				if (k->has_ts) {
 					k->ts_recent = s->tsval;
 					k->ts_recent_stamp = c->now ? c->now : 1;

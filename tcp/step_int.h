@@ -70,8 +70,6 @@ void	tmi_rtt_sample(struct ctx *c, struct tm_conn *k, tm_time m);
 void	tmi_conn_rcv(struct ctx *c, struct tm_conn *k, const struct tm_seg *s);
 
 /* tcp/listen.c */
-tm_seq	tmi_isn_tsoff(const struct ctx *c, const struct tm_addr *l, const struct tm_addr *r, uint16_t lp,
-    uint16_t rp, uint32_t *ts_off);
 void	tmi_synack_seg(struct ctx *c, const struct tm_reqsk *r, struct tm_seg *s);
 void	tmi_listener_rcv(struct ctx *c, struct tm_conn *l, const struct tm_seg *s, tm_seq tw_isn, bool from_tw);
 void	tmi_req_drop(struct ctx *c, struct tm_conn *l, struct tm_reqsk *r, enum tm_event_id ev, const char *why);

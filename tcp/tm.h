@@ -585,6 +585,17 @@ unsigned int tm_host_live(const struct tm_host *h);
  */
 tm_seq	tm_isn(const struct tm_profile *p, const uint64_t key[2], const struct tm_addr *saddr,
 	    const struct tm_addr *daddr, uint16_t sport, uint16_t dport, tm_time now);
+/*
+ * tm_isn(), and the tuple's timestamp offset in *ts_off (if not NULL): the
+ * high 32 bits of the same hash (Linux derives both from per-tuple hashes,
+ * secure_tcp_seq_and_ts_off()).
+ */
+tm_seq	tm_isn_ts(const struct tm_profile *p, const uint64_t key[2], const struct tm_addr *saddr,
+	    const struct tm_addr *daddr, uint16_t sport, uint16_t dport, tm_time now,
+	    uint32_t *ts_off);
+/* The clock-free part: the keyed hash of the 4-tuple. */
+uint64_t tm_tuple_hash(const uint64_t key[2], const struct tm_addr *saddr,
+	    const struct tm_addr *daddr, uint16_t sport, uint16_t dport);
 uint64_t tm_siphash(const uint64_t key[2], const void *data, size_t len);
 
 /* ---- The model's answers for analyzers and explain ---- */
