@@ -78,32 +78,6 @@ sf_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 	distinct_add(&st->pfx[s], &pfx, sizeof(pfx));
 }
 
-/* The listener a request to ep belongs to: exact address, else a wildcard one. */
-static int
-sf_listener(const struct sf_state *st, const struct td_ep_key *ep, struct td_ep_key *found)
-{
-	static const uint8_t v4any[16] = { [10] = 0xff, [11] = 0xff };
-	struct td_ep_key k;
-	int s;
-
-	k = *ep;
-	if ((s = tally_lookup(&st->listeners, &k, sizeof(k))) >= 0)
-		goto out;
-	if (td_addr_is_v4(&ep->addr)) {
-		memcpy(k.addr.s6_addr, v4any, 16);
-		if ((s = tally_lookup(&st->listeners, &k, sizeof(k))) >= 0)
-			goto out;
-	}
-	memset(&k.addr, 0, sizeof(k.addr));
-	if ((s = tally_lookup(&st->listeners, &k, sizeof(k))) >= 0)
-		goto out;
-	*found = *ep;
-	return -1;
-out:
-	*found = k;
-	return s;
-}
-
 static void
 sf_or(struct td_distinct *d, const struct td_distinct *s)
 {
@@ -272,7 +246,8 @@ sf_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 	for (i = 0; i < n; i++) {
 		const struct td_tally_ent *e = &st->reqs.ent[idx[i]];
 
-		ls = sf_listener(st, (const struct td_ep_key *)(const void *)e->key, &lk);
+		ls = td_listener_of((const struct td_ep_key *)(const void *)e->key,
+		    td_tally_lookup_ep, &st->listeners, &lk);
 		for (j = 0; j < na && memcmp(&agg[j].ep, &lk, sizeof(lk)) != 0; j++)
 			;
 		a = &agg[j];

@@ -214,3 +214,41 @@ td_addr_is_any(const struct in6_addr *a)
 
 	return IN6_IS_ADDR_UNSPECIFIED(a) || memcmp(a->s6_addr, v4any, 16) == 0;
 }
+
+/*
+ * The kernel's listener lookup (__inet_lookup_listener() and
+ * inet_lhash2_lookup(), net/ipv4/inet_hashtables.c) takes a socket bound to
+ * the destination address first, then one bound to the wildcard; of the
+ * wildcards an IPv4 connection can reach, compute_score() ranks an AF_INET
+ * socket (0.0.0.0) above a dual-stack AF_INET6 one ([::]).  An IPv6
+ * connection only reaches [::] (inet6_lookup_listener(),
+ * net/ipv6/inet6_hashtables.c).
+ */
+int
+td_listener_of(const struct td_ep_key *req, td_listener_lookup_fn lookup,
+    const void *table, struct td_ep_key *found)
+{
+	static const struct in6_addr v4any = { .s6_addr = { [10] = 0xff, [11] = 0xff } };
+	struct in6_addr cand[3];
+	size_t n = 0, i;
+	int s;
+
+	cand[n++] = req->addr;
+	if (td_addr_is_v4(&req->addr))
+		cand[n++] = v4any;
+	cand[n++] = in6addr_any;
+	*found = *req;
+	for (i = 0; i < n; i++) {
+		found->addr = cand[i];
+		if ((s = lookup(table, found)) >= 0)
+			return s;
+	}
+	*found = *req;
+	return -1;
+}
+
+int
+td_tally_lookup_ep(const void *tally, const struct td_ep_key *ep)
+{
+	return tally_lookup(tally, ep, sizeof(*ep));
+}

@@ -74,4 +74,18 @@ bool	td_addr_is_loopback(const struct in6_addr *a);
 /* True for 0.0.0.0 (v4-mapped) and ::. */
 bool	td_addr_is_any(const struct in6_addr *a);
 
+/*
+ * The one rule that gives a request socket (SYN_RECV, TD_SK_REQ) its
+ * listener, used by syn_flood, summary and the Prometheus listener gauges.
+ * lookup(table, ep) returns the caller's slot for a listener bound to
+ * exactly ep, or -1.  Returns the slot of the listener a connection to
+ * local endpoint req belongs to, and sets *found to that listener's
+ * endpoint; or returns -1 with *found = *req when no listener is known.
+ */
+typedef int (*td_listener_lookup_fn)(const void *table, const struct td_ep_key *ep);
+int	td_listener_of(const struct td_ep_key *req, td_listener_lookup_fn lookup,
+	    const void *table, struct td_ep_key *found);
+/* A td_listener_lookup_fn over a struct td_tally keyed by struct td_ep_key. */
+int	td_tally_lookup_ep(const void *tally, const struct td_ep_key *ep);
+
 #endif /* TD_ANALYZERS_TALLY_H */

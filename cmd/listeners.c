@@ -9,8 +9,8 @@
  * drops: the accept queue is full when sk_ack_backlog > backlog
  * (sk_acceptq_is_full()), the SYN queue when its length exceeds it
  * (inet_csk_reqsk_queue_is_full()); KERNEL-FACTS F6, F13.  Request sockets
- * (SYN_RECV, inode 0) are matched to their listener by local address and
- * port, a wildcard listener taking those no specific one claims; the kernel
+ * (SYN_RECV, inode 0) are matched to their listener by td_listener_of()
+ * (analyzers/tally.h), as syn_flood and summary match them; the kernel
  * exposes no SYN-queue length (F14).
  */
 #include "cmd/listeners.h"
@@ -64,34 +64,6 @@ struct row {
 	double		score;		/* the fuller queue, as a share of its limit */
 };
 
-/* Request sockets for listener k: its own address, or any address if it is a wildcard. */
-static uint64_t
-row_requests(const struct listener_stats *ls, const struct td_ep_key *k)
-{
-	const struct td_ep_key *rk;
-	struct td_ep_key own;
-	uint64_t n = 0;
-	int s;
-
-	if (!td_addr_is_any(&k->addr)) {
-		s = tally_lookup(&ls->requests, k, sizeof(*k));
-		return s >= 0 ? ls->requests.ent[s].count : 0;
-	}
-	for (s = 0; s < TD_TALLY_CAP; s++) {
-		if (!ls->requests.ent[s].used)
-			continue;
-		rk = (const void *)ls->requests.ent[s].key;
-		if (rk->port != k->port)
-			continue;
-		/* A specific listener on the same port takes its own requests. */
-		ep_key(&own, &rk->addr, rk->port);
-		if (tally_lookup(&ls->listeners, &own, sizeof(own)) >= 0 && !td_addr_is_any(&rk->addr))
-			continue;
-		n += ls->requests.ent[s].count;
-	}
-	return n;
-}
-
 static int
 row_cmp(const void *a, const void *b)
 {
@@ -132,16 +104,17 @@ listener_stats_prometheus(FILE *fp, const struct listener_stats *ls)
 	};
 	struct row *rows;
 	const struct td_ep_key *k;
+	struct td_ep_key lk;
 	size_t n = 0, i, f, shown;
-	int s;
+	int s, l, row_of[TD_TALLY_CAP];
 
 	rows = calloc(TD_TALLY_CAP, sizeof(*rows));
 	if (rows == NULL)
 		return -1;
 	for (s = 0; s < TD_TALLY_CAP; s++) {
 		const struct td_tally_ent *e = &ls->listeners.ent[s];
-		uint64_t limit;
 
+		row_of[s] = -1;
 		if (!e->used)
 			continue;
 		k = (const void *)e->key;
@@ -150,11 +123,22 @@ listener_stats_prometheus(FILE *fp, const struct listener_stats *ls)
 		rows[n].backlog = e->n[1];
 		rows[n].drops = e->n[2];
 		rows[n].sockets = e->count;
-		rows[n].syn_recv = row_requests(ls, k);
-		limit = rows[n].backlog + rows[n].sockets;	/* backlog + 1 per socket */
-		rows[n].score = (double)(rows[n].queue > rows[n].syn_recv ? rows[n].queue :
-		    rows[n].syn_recv) / (double)(limit > 0 ? limit : 1);
-		n++;
+		row_of[s] = (int)n++;
+	}
+	/* Each request endpoint to the listener the kernel would give it. */
+	for (s = 0; s < TD_TALLY_CAP; s++) {
+		if (!ls->requests.ent[s].used)
+			continue;
+		l = td_listener_of((const void *)ls->requests.ent[s].key, td_tally_lookup_ep,
+		    &ls->listeners, &lk);
+		if (l >= 0 && row_of[l] >= 0)
+			rows[row_of[l]].syn_recv += ls->requests.ent[s].count;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t limit = rows[i].backlog + rows[i].sockets;	/* backlog + 1 per socket */
+
+		rows[i].score = (double)(rows[i].queue > rows[i].syn_recv ? rows[i].queue :
+		    rows[i].syn_recv) / (double)(limit > 0 ? limit : 1);
 	}
 	qsort(rows, n, sizeof(*rows), row_cmp);
 	shown = n < LISTENERS_TOP ? n : LISTENERS_TOP;

@@ -32,6 +32,7 @@
 
 #include <jansson.h>
 
+#include "analyzers/tally.h"
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
@@ -109,36 +110,29 @@ ep_hash(const struct in6_addr *a, uint16_t port, size_t slots)
 	return (size_t)(h % slots);
 }
 
-/* The first listener kept on addr:port, or NULL. */
-static struct listener *
-lst_find(struct summary *s, const struct in6_addr *a, uint16_t port)
+/* The slot of the first listener kept on ep, or -1 (a td_listener_lookup_fn). */
+static int
+lst_slot(const void *arg, const struct td_ep_key *ep)
 {
+	const struct summary *s = arg;
 	size_t i;
 
 	if (s->lst == NULL)
-		return NULL;
-	for (i = ep_hash(a, port, LST_SLOTS); s->lst[i].used; i = (i + 1) % LST_SLOTS)
-		if (s->lst[i].port == port && memcmp(&s->lst[i].addr, a, sizeof(*a)) == 0)
-			return &s->lst[i];
-	return NULL;
+		return -1;
+	for (i = ep_hash(&ep->addr, ep->port, LST_SLOTS); s->lst[i].used; i = (i + 1) % LST_SLOTS)
+		if (s->lst[i].port == ep->port && memcmp(&s->lst[i].addr, &ep->addr, 16) == 0)
+			return (int)i;
+	return -1;
 }
 
-/*
- * The listener a request socket to addr:port belongs to: one bound to that
- * address, else a wildcard one of its family (for IPv4, 0.0.0.0 first, then
- * a dual-stack [::]).
- */
+/* The listener a request socket to addr:port belongs to (td_listener_of()), or NULL. */
 static struct listener *
 lst_for_request(struct summary *s, const struct in6_addr *a, uint16_t port)
 {
-	static const struct in6_addr v4any = { .s6_addr = { [10] = 0xff, [11] = 0xff } };
-	struct listener *l;
+	struct td_ep_key req = { .addr = *a, .port = port }, found;
+	int i = td_listener_of(&req, lst_slot, s, &found);
 
-	if ((l = lst_find(s, a, port)) != NULL)
-		return l;
-	if (td_addr_is_v4(a) && (l = lst_find(s, &v4any, port)) != NULL)
-		return l;
-	return lst_find(s, &in6addr_any, port);
+	return i < 0 ? NULL : &s->lst[i];
 }
 
 static void

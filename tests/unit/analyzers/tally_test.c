@@ -2,6 +2,8 @@
 /* Tests for analyzers/tally.c: bounded top-N tables and distinct counts. */
 #include "tests/unit/check_main.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +100,59 @@ START_TEST(test_distinct_estimate)
 }
 END_TEST
 
+/* ep "a:port" as a tally key (v4-mapped for IPv4). */
+static struct td_ep_key
+ep(const char *a, uint16_t port)
+{
+	struct td_ep_key k;
+	char buf[64];
+
+	memset(&k, 0, sizeof(k));
+	if (strchr(a, ':') == NULL) {
+		snprintf(buf, sizeof(buf), "::ffff:%s", a);
+		a = buf;
+	}
+	ck_assert_int_eq(inet_pton(AF_INET6, a, &k.addr), 1);
+	k.port = port;
+	return k;
+}
+
+static int
+add_listener(struct td_tally *t, const char *a, uint16_t port)
+{
+	struct td_ep_key k = ep(a, port);
+	bool is_new;
+
+	return tally_slot(t, &k, sizeof(k), &is_new);
+}
+
+/* The kernel's preference: exact address, then 0.0.0.0, then a dual-stack [::]. */
+START_TEST(test_td_listener_of_preference)
+{
+	struct td_tally *t = calloc(1, sizeof(*t));
+	struct td_ep_key req, found, want;
+	int exact, any4, any6;
+
+	any6 = add_listener(t, "::", 80);
+	req = ep("10.0.0.1", 80);
+	ck_assert_int_eq(td_listener_of(&req, td_tally_lookup_ep, t, &found), any6);
+	want = ep("::", 80);
+	ck_assert_mem_eq(&found, &want, sizeof(want));
+	any4 = add_listener(t, "0.0.0.0", 80);
+	ck_assert_int_eq(td_listener_of(&req, td_tally_lookup_ep, t, &found), any4);
+	exact = add_listener(t, "10.0.0.1", 80);
+	ck_assert_int_eq(td_listener_of(&req, td_tally_lookup_ep, t, &found), exact);
+	ck_assert_mem_eq(&found, &req, sizeof(req));
+	/* IPv6 never reaches an AF_INET listener; another port reaches none. */
+	req = ep("2001:db8::1", 80);
+	ck_assert_int_eq(td_listener_of(&req, td_tally_lookup_ep, t, &found), any6);
+	req = ep("10.0.0.1", 81);
+	ck_assert_int_eq(td_listener_of(&req, td_tally_lookup_ep, t, &found), -1);
+	ck_assert_mem_eq(&found, &req, sizeof(req));
+	free(t);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -109,6 +164,7 @@ test_suite(void)
 	tcase_add_test(tc, test_tally_bounded_keeps_heavy_hitter);
 	tcase_add_test(tc, test_tally_equal_counts_never_overflow);
 	tcase_add_test(tc, test_distinct_estimate);
+	tcase_add_test(tc, test_td_listener_of_preference);
 	suite_add_tcase(s, tc);
 	return s;
 }
