@@ -151,11 +151,7 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 	if ((rc = check_config(ctx, co, cs, fail_status, &mask)) != 0)
 		return rc;
 	cmd_source_init(ctx, &cs->src);
-	/*
-	 * The owners the enabled analyzers ask for (their descriptors say):
-	 * close_wait, accept_queue and dead_peers (through the listener) name
-	 * processes, connects names who connects.
-	 */
+	/* The owners the enabled analyzers ask for: their descriptors say. */
 	for (i = 0; td_analyzers[i] != NULL; i++)
 		if ((mask >> i) & 1)
 			cs->src.owner_states |= td_analyzers[i]->verdict_owner_states |

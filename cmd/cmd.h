@@ -54,7 +54,8 @@ struct cmd {
 	unsigned int	 flags;
 	const char	*usage;		/* same words as the man page SYNOPSIS */
 	const char	*summary;	/* one line for `tcpdoctor --help` */
-	const char	*help;		/* options, for `tcpdoctor CMD --help`; may be NULL */
+	const char	*help;		/* options, for `tcpdoctor CMD --help`; may be NULL;
+					 * a line "analyzers:" gets the registry's ids */
 };
 
 /* The table, for --help and the documentation check. */

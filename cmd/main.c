@@ -10,12 +10,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "analyzers/analyzer.h"
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/termsafe.h"
@@ -36,7 +38,7 @@ const struct cmd td_commands[] = {
 	  "      --state-file FILE  keep counters and sockets between runs (rates, growth, age)\n"
 	  "  -o, --output FILE      write the report to FILE atomically (temporary file + rename)\n"
 	  "  -j, --format F         table, json, nagios or prometheus\n"
-	  "analyzers: syn_flood accept_queue time_wait close_wait orphans dead_peers resets\n"
+	  "analyzers:\n"
 	  "exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (any failure)" },
 	{ "explain",	cmd_explain,	0,		"explain [TOPIC]",
 	  "what a TCP state, a knob or a scenario means, answered by the model for this host",
@@ -146,6 +148,27 @@ cmd_find(const char *name)
 	return NULL;
 }
 
+/*
+ * A command's help, after a blank line; a line "analyzers:" is completed
+ * with the ids of the registry (analyzers/registry.c), in report order.
+ */
+static void
+help_print(FILE *fp, const char *help)
+{
+	const char *p, *nl;
+	size_t i;
+
+	fputc('\n', fp);
+	for (p = help; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+		nl = strchrnul(p, '\n');
+		fwrite(p, 1, (size_t)(nl - p), fp);
+		if (nl - p == (ptrdiff_t)strlen("analyzers:") && strncmp(p, "analyzers:", (size_t)(nl - p)) == 0)
+			for (i = 0; td_analyzers[i] != NULL; i++)
+				fprintf(fp, " %s", td_analyzers[i]->id);
+		fputc('\n', fp);
+	}
+}
+
 void
 cmd_usage(FILE *fp, const struct td_ctx *ctx)
 {
@@ -159,7 +182,7 @@ cmd_usage(FILE *fp, const struct td_ctx *ctx)
 	if (fp != stderr) {
 		fprintf(fp, "%s\n", c->summary);
 		if (c->help != NULL)
-			fprintf(fp, "\n%s\n", c->help);
+			help_print(fp, c->help);
 		fputs("\nSee tcpdoctor(8); global options: tcpdoctor --help\n", fp);
 	}
 }

@@ -72,33 +72,6 @@ names_time_wait(int argc, char **argv)
 	return false;
 }
 
-/* Kernel-specific edges, KERNEL-FACTS F21 and Part B #2, #4, #22. */
-static const char *
-edge_note(unsigned int from, unsigned int to)
-{
-	if (from == TD_ST_CLOSE && to == TD_ST_SYN_SENT)
-		return "connect(): SYN sent; the source port is not chosen yet, so sport is 0";
-	if (from == TD_ST_LISTEN && to == TD_ST_SYN_RECV)
-		return "third ACK: child cloned from the listener (its request socket is never traced)";
-	if (from == TD_ST_SYN_RECV && to == TD_ST_ESTABLISHED)
-		return "handshake complete; waits in the accept queue until accept()";
-	if (from == TD_ST_FIN_WAIT2 && to == TD_ST_FIN_WAIT2)
-		return "close() after shutdown: now an orphan, bounded by tcp_fin_timeout";
-	if ((from == TD_ST_FIN_WAIT2 || from == TD_ST_CLOSING) && to == TD_ST_CLOSE)
-		return "a timewait socket takes over (TIME_WAIT, or FIN_WAIT2 for an orphan); "
-		    "it is not traced";
-	if ((from == TD_ST_ESTABLISHED || from == TD_ST_CLOSE_WAIT || from == TD_ST_FIN_WAIT1 ||
-	    from == TD_ST_SYN_SENT || from == TD_ST_SYN_RECV) && to == TD_ST_CLOSE)
-		return "reset or timeout: RST sent or received, retransmissions or keepalive gave up";
-	if (from == TD_ST_LAST_ACK && to == TD_ST_CLOSE)
-		return "the last ACK arrived: passive close complete";
-	if (from == TD_ST_LISTEN && to == TD_ST_CLOSE)
-		return "listener closed: unaccepted children are reset, request sockets dropped";
-	if (to == TD_ST_CLOSE_WAIT)
-		return "peer sent FIN: waits for this application to close(), with no timeout";
-	return NULL;
-}
-
 static void
 lifetime_text(const struct tm_profile *p, unsigned int st, char *buf, size_t len)
 {
@@ -148,7 +121,8 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 {
 	struct trace_run *r = arg;
 	char t[40], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], life[32], ep[2][INET6_ADDRSTRLEN + 10];
-	const char *note = edge_note(ev->oldstate, ev->newstate);
+	const char *note = tm_trace_edge_note((enum tm_state)ev->oldstate,
+	    (enum tm_state)ev->newstate);
 	bool legal = tm_trace_edge_legal(&r->prof, (enum tm_state)ev->oldstate,
 	    (enum tm_state)ev->newstate);
 	tm_time max = tm_state_max_lifetime(&r->prof, (enum tm_state)ev->newstate, NULL);

@@ -342,6 +342,62 @@ tm_trace_edge_legal(const struct tm_profile *p, enum tm_state from, enum tm_stat
 	return false;
 }
 
+/*
+ * What an edge of sock:inet_sock_set_state means where Linux's own objects
+ * make it read differently from RFC 9293's diagram (KERNEL-FACTS F21; Part
+ * B #2, #4, #22): the facts `trace` prints beside a transition.  A row
+ * holds for every state in its from mask; the first match wins.
+ */
+#define F(st)	(1u << (st))
+#define ANY	(~0u)
+static const struct {
+	unsigned int	 from;		/* mask of enum tm_state */
+	uint8_t		 to;		/* enum tm_state */
+	const char	*note;
+} edge_notes[] = {
+	/* tcp_v4_connect(): tcp_set_state(SYN_SENT) before inet_hash_connect() picks the port. */
+	{ F(TM_CLOSE), TM_SYN_SENT,
+	  "connect(): SYN sent; the source port is not chosen yet, so sport is 0" },
+	/* inet_csk_clone_lock() at the third ACK; TCP_NEW_SYN_RECV request socks are not traced. */
+	{ F(TM_LISTEN), TM_SYN_RECV,
+	  "third ACK: child cloned from the listener (its request socket is never traced)" },
+	/* tcp_rcv_state_process() TCP_SYN_RECV, then inet_csk_reqsk_queue_add(). */
+	{ F(TM_SYN_RECV), TM_ESTABLISHED,
+	  "handshake complete; waits in the accept queue until accept()" },
+	/* __tcp_close(): new_state[FIN_WAIT2] = FIN_WAIT2; the orphan lives tcp_fin_time(). */
+	{ F(TM_FIN_WAIT2), TM_FIN_WAIT2,
+	  "close() after shutdown: now an orphan, bounded by tcp_fin_timeout" },
+	/* tcp_time_wait() then tcp_done(): an inet_timewait_sock is not a full socket. */
+	{ F(TM_FIN_WAIT2) | F(TM_CLOSING), TM_CLOSE,
+	  "a timewait socket takes over (TIME_WAIT, or FIN_WAIT2 for an orphan); it is not traced" },
+	/* tcp_reset(), tcp_write_timeout(), tcp_keepalive_timer(): tcp_done(). */
+	{ F(TM_ESTABLISHED) | F(TM_CLOSE_WAIT) | F(TM_FIN_WAIT1) | F(TM_SYN_SENT) | F(TM_SYN_RECV),
+	  TM_CLOSE, "reset or timeout: RST sent or received, retransmissions or keepalive gave up" },
+	/* tcp_rcv_state_process() TCP_LAST_ACK: tcp_done(). */
+	{ F(TM_LAST_ACK), TM_CLOSE,
+	  "the last ACK arrived: passive close complete" },
+	/* inet_csk_listen_stop(): children reset, request socks dropped. */
+	{ F(TM_LISTEN), TM_CLOSE,
+	  "listener closed: unaccepted children are reset, request sockets dropped" },
+	/* tcp_fin(): CLOSE_WAIT has no timer of its own. */
+	{ ANY, TM_CLOSE_WAIT,
+	  "peer sent FIN: waits for this application to close(), with no timeout" },
+};
+#undef F
+#undef ANY
+
+const char *
+tm_trace_edge_note(enum tm_state from, enum tm_state to)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(edge_notes); i++)
+		if (edge_notes[i].to == to &&
+		    (edge_notes[i].from == ~0u || (from < 32 && ((edge_notes[i].from >> from) & 1))))
+			return edge_notes[i].note;
+	return NULL;
+}
+
 uint32_t
 tm_state_waits(const struct tm_profile *p, enum tm_state st)
 {

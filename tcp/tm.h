@@ -155,6 +155,12 @@ bool	tm_transition_legal(const struct tm_profile *p, enum tm_obj obj,
  */
 bool	tm_trace_edge_legal(const struct tm_profile *p, enum tm_state from,
 	    enum tm_state to);
+/*
+ * What the traced edge "from -> to" means where Linux's objects make it
+ * differ from the RFC diagram (a timewait socket takes over, the child is
+ * cloned at the third ACK, ...): one line, or NULL when it needs none.
+ */
+const char	*tm_trace_edge_note(enum tm_state from, enum tm_state to);
 
 /* ---- Profiles: every knob a field ---- */
 

@@ -111,6 +111,37 @@ START_TEST(test_tm_transition_table_kernel_edges)
 }
 END_TEST
 
+/* The kernel-edge notes trace prints: the edge's own fact, the first matching row. */
+START_TEST(test_tm_trace_edge_note)
+{
+	struct tm_profile lx = tm_profile_linux();
+	const char *n;
+	unsigned int from, to;
+
+	ck_assert_str_eq(tm_trace_edge_note(TM_FIN_WAIT2, TM_CLOSE),
+	    "a timewait socket takes over (TIME_WAIT, or FIN_WAIT2 for an orphan); it is not traced");
+	ck_assert_str_eq(tm_trace_edge_note(TM_CLOSING, TM_CLOSE), tm_trace_edge_note(TM_FIN_WAIT2, TM_CLOSE));
+	ck_assert_ptr_nonnull(strstr(tm_trace_edge_note(TM_SYN_SENT, TM_CLOSE), "reset or timeout"));
+	ck_assert_ptr_nonnull(strstr(tm_trace_edge_note(TM_LISTEN, TM_CLOSE), "listener closed"));
+	ck_assert_ptr_nonnull(strstr(tm_trace_edge_note(TM_CLOSE, TM_SYN_SENT), "sport is 0"));
+	/* Into CLOSE_WAIT from any state, even one the model does not expect. */
+	ck_assert_ptr_nonnull(strstr(tm_trace_edge_note(TM_SYN_RECV, TM_CLOSE_WAIT), "peer sent FIN"));
+	ck_assert_ptr_nonnull(strstr(tm_trace_edge_note((enum tm_state)200, TM_CLOSE_WAIT), "peer sent FIN"));
+	ck_assert_ptr_null(tm_trace_edge_note(TM_ESTABLISHED, TM_FIN_WAIT1));
+	ck_assert_ptr_null(tm_trace_edge_note(TM_TIME_WAIT, TM_CLOSE));
+	ck_assert_ptr_null(tm_trace_edge_note((enum tm_state)200, TM_CLOSE));
+	/* Every note but the catch-all names an edge the linux profile takes. */
+	for (from = TM_ESTABLISHED; from <= TM_CLOSING; from++)
+		for (to = TM_ESTABLISHED; to <= TM_CLOSING; to++) {
+			n = tm_trace_edge_note((enum tm_state)from, (enum tm_state)to);
+			if (n != NULL && to != TM_CLOSE_WAIT)
+				ck_assert_msg(tm_trace_edge_legal(&lx, (enum tm_state)from, (enum tm_state)to),
+				    "note for %s -> %s, an edge linux does not take",
+				    tm_state_name((enum tm_state)from), tm_state_name((enum tm_state)to));
+		}
+}
+END_TEST
+
 /* tm_transition_legal() bisects: the table must stay sorted, one row per key. */
 START_TEST(test_tm_transitions_sorted)
 {
@@ -217,6 +248,7 @@ test_suite(void)
 	tcase_add_test(tc, test_tm_state_max_lifetime);
 	tcase_add_test(tc, test_tm_transition_table_kernel_edges);
 	tcase_add_test(tc, test_tm_transitions_sorted);
+	tcase_add_test(tc, test_tm_trace_edge_note);
 	tcase_add_test(tc, test_tm_state_waits);
 	tcase_add_test(tc, test_tm_knob_set);
 	tcase_add_test(tc, test_tm_profile_from_sysctls);
