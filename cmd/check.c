@@ -194,6 +194,7 @@ check_run(struct td_ctx *ctx, int argc, char **argv, struct check_outcome *oc)
 
 	optind = 1;
 	opterr = 0;
+	ctx->stop_all = true;	/* an option's failure is the same in every namespace */
 	while ((ch = getopt_long(argc, argv, "+:c:o:jh", opts, NULL)) != -1) {
 		switch (cmd_format_opt(ctx, ch, optarg)) {
 		case 1:
@@ -234,6 +235,10 @@ check_run(struct td_ctx *ctx, int argc, char **argv, struct check_outcome *oc)
 		return check_failf(ctx, TD_EXIT_UNKNOWN, "--format ndjson is not supported here (table, json, nagios, prometheus)");
 	}
 
+	if (ctx->all_netns && (co->output != NULL || co->state_file != NULL))
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "%s cannot be used with --all-netns (one report per namespace)",
+		    co->output != NULL ? "-o" : "--state-file");
+	ctx->stop_all = false;	/* from here on, a failure is the namespace's */
 	status = check_collect(ctx, co, &oc->cs, TD_EXIT_UNKNOWN);
 	if (status != 0)
 		return status;

@@ -36,7 +36,11 @@ struct td_ctx {
 	const char	*netns;		/* -N NAME */
 	int		 netns_pid;	/* --netns-pid PID, 0 if none */
 	const char	*proc_root;	/* --proc-root DIR (tests), default /proc */
-	char		 netns_label[64];
+	char		 netns_label[256];
+	bool		 all_netns;	/* -A: run() is called once per namespace (cmd/allns.c) */
+	const char	*netns_filter;	/* --netns-filter PATTERN, NULL for every namespace */
+	bool		 stop_all;	/* set by run(): a failure that is not the namespace's
+					 * (options, help): -A stops instead of going on */
 	struct td_err	 setup_err;	/* CMD_NAGIOS: main()'s failure to report (msg "" if none) */
 	FILE		*out;		/* stdout */
 	bool		 out_failed;	/* a write to out failed and was reported (cmd_fail_write) */
@@ -46,6 +50,7 @@ enum cmd_flag {
 	CMD_LIVE_ONLY	= 1 << 0,	/* reads the kernel: --from is an error */
 	CMD_NAGIOS	= 1 << 1,	/* every failure exits TD_EXIT_UNKNOWN */
 	CMD_NO_NETNS	= 1 << 2,	/* does not look at a namespace (-N ignored) */
+	CMD_ALL_NETNS	= 1 << 3,	/* runs under -A, once per namespace */
 };
 
 struct cmd {
@@ -118,6 +123,14 @@ int	cmd_parse_format(const char *s, enum td_format *fmt);
 
 /* Prepare a source from the global options (netns already entered). */
 void	cmd_source_init(struct td_ctx *ctx, struct td_source *src);
+
+struct cmd;
+/*
+ * -A: discover every network namespace, enter each in turn and call c->run
+ * there, with the output of the runs joined (cmd/allns.c).  Returns the
+ * exit status.
+ */
+int	cmd_all_netns(struct td_ctx *ctx, const struct cmd *c, int argc, char **argv);
 
 /* One per cmd/<name>.c. */
 int	cmd_check(struct td_ctx *, int, char **);

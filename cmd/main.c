@@ -28,7 +28,7 @@
 
 /* Sorted; exact names only (ip(8) warns why prefixes break). */
 const struct cmd td_commands[] = {
-	{ "check",	cmd_check,	CMD_NAGIOS,
+	{ "check",	cmd_check,	CMD_NAGIOS | CMD_ALL_NETNS,
 	  "check [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] [--state-file FILE] [-o FILE] [-j | --format FORMAT]",
 	  "diagnose: findings with evidence and fixes; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
 	  "  -c, --config FILE      thresholds (default /etc/tcpdoctor.conf if it exists)\n"
@@ -47,7 +47,7 @@ const struct cmd td_commands[] = {
 	  "  time-wait-cost, three-way-handshake); without TOPIC: the list of topics\n"
 	  "  an unknown TOPIC exits 64 and names the nearest topics; see also tcpdoctor-tcp(7)\n"
 	  "  -j, --format json  one JSON document" },
-	{ "ls",		cmd_ls,		0,		"ls [-p] [-i] [-e] [-H] [FILTER]",
+	{ "ls",		cmd_ls,		CMD_ALL_NETNS,	"ls [-p] [-i] [-e] [-H] [FILTER]",
 	  "list sockets, like ss -tan, with filters",
 	  "  -p, --processes   owning process (pid, command)\n"
 	  "  -i, --info        tcp_info and socket memory on a second line\n"
@@ -76,7 +76,7 @@ const struct cmd td_commands[] = {
 	  "save sockets, counters and sysctls as JSON",
 	  "  -o, --output FILE  write FILE atomically (temporary file + rename)\n"
 	  "read it back anywhere with: tcpdoctor --from FILE COMMAND" },
-	{ "summary",	cmd_summary,	0,		"summary [--top N]",
+	{ "summary",	cmd_summary,	CMD_ALL_NETNS,		"summary [--top N]",
 	  "counts per state, listener queues, top ports and peers, key counters",
 	  "  -t, --top N        how many ports and peers per state (1-100, default 5)\n"
 	  "  -j, --format json  one JSON document" },
@@ -90,7 +90,7 @@ const struct cmd td_commands[] = {
 	  "Needs root (tracefs).  The tracepoint sees every network namespace and\n"
 	  "never shows request or timewait sockets: FIN_WAIT2 -> CLOSE is the handover\n"
 	  "to TIME_WAIT." },
-	{ "tune",	cmd_tune,	0,
+	{ "tune",	cmd_tune,	CMD_ALL_NETNS,
 	  "tune [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] | tune --audit FILE...",
 	  "a sysctl.d snippet from the findings (printed, never applied); --audit judges sysctl files",
 	  "  (no option)        a /etc/sysctl.d/ snippet from the current findings, each line with\n"
@@ -113,7 +113,8 @@ const struct cmd td_commands[] = {
 const unsigned int td_ncommands = ARRAY_SIZE(td_commands);
 
 static const char global_usage[] =
-    "usage: tcpdoctor [-N NETNS | --netns-pid PID] [-4 | -6] [--format FORMAT | -j]\n"
+    "usage: tcpdoctor [-N NETNS | --netns-pid PID | -A [--netns-filter PATTERN]] [-4 | -6]\n"
+    "                 [--format FORMAT | -j]\n"
     "                 [--from SNAPSHOT] COMMAND [ARGS]\n";
 
 static void
@@ -128,6 +129,8 @@ usage(FILE *fp)
 	fputs("\nglobal options:\n"
 	    "  -N, --netns NAME      look inside network namespace NAME (/run/netns/NAME)\n"
 	    "      --netns-pid PID   look inside the network namespace of process PID\n"
+	    "  -A, --all-netns       every network namespace on the host, one after another\n"
+	    "      --netns-filter P  with -A: only namespaces whose name, label or inode match P\n"
 	    "  -4, -6                IPv4 or IPv6 sockets only\n"
 	    "      --format FORMAT   table, json, ndjson, prometheus or nagios\n"
 	    "  -j, --json            same as --format json\n"
@@ -220,6 +223,14 @@ out_select(struct td_ctx *ctx)
 int
 cmd_format_opt(struct td_ctx *ctx, int ch, const char *arg)
 {
+	if ((ch == 'j' || ch == CMD_OPT_FORMAT) && ctx->all_netns) {
+		/* The runs' outputs are joined: the format is known before the first. */
+		ctx->stop_all = true;
+		cmd_fail(ctx, TD_EXIT_USAGE,
+		    "with --all-netns, give -j or --format before the command (tcpdoctor -A -j %s)",
+		    ctx->cmd);
+		return -1;
+	}
 	if (ch == 'j') {
 		ctx->format = TD_FMT_JSON;
 	} else if (ch == CMD_OPT_FORMAT) {
@@ -270,10 +281,12 @@ cmd_getopt(struct td_ctx *ctx, int argc, char **argv, const char *shortopts,
 		}
 		if (ch == 'h') {
 			cmd_usage(stdout, ctx);
+			ctx->stop_all = true;
 			*status = TD_EXIT_OK;
 			return CMD_OPT_EXIT;
 		}
 		if (ch == ':' || ch == '?') {
+			ctx->stop_all = true;
 			*status = cmd_bad_option(ctx, ch, argc, argv);
 			return CMD_OPT_EXIT;
 		}
@@ -314,7 +327,7 @@ cmd_parse_format(const char *s, enum td_format *fmt)
 	return -1;
 }
 
-enum { OPT_FROM = 256, OPT_NETNS_PID, OPT_FORMAT, OPT_PROC_ROOT };
+enum { OPT_FROM = 256, OPT_NETNS_PID, OPT_FORMAT, OPT_PROC_ROOT, OPT_NETNS_FILTER };
 
 int
 main(int argc, char **argv)
@@ -322,6 +335,8 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "netns",	required_argument,	NULL, 'N' },
 		{ "netns-pid",	required_argument,	NULL, OPT_NETNS_PID },
+		{ "all-netns",	no_argument,		NULL, 'A' },
+		{ "netns-filter", required_argument,	NULL, OPT_NETNS_FILTER },
 		{ "format",	required_argument,	NULL, OPT_FORMAT },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "from",	required_argument,	NULL, OPT_FROM },
@@ -340,7 +355,7 @@ main(int argc, char **argv)
 	/* Listings are large: write stdout in big blocks, not 4 KiB ones. */
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:N:46jhV", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:N:A46jhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'N':
 			ctx.netns = optarg;
@@ -352,6 +367,16 @@ main(int argc, char **argv)
 				return cmd_fail(NULL, TD_EXIT_USAGE,
 				    "--netns-pid: '%s' is not a process id", optarg);
 			ctx.netns_pid = (int)v;
+			break;
+		case 'A':
+			ctx.all_netns = true;
+			break;
+		case OPT_NETNS_FILTER:
+			ctx.netns_filter = optarg;
+			if (optarg[0] == '\0' || optarg[strlen(optarg) - 1] == ',' ||
+			    strstr(optarg, ",,") != NULL || optarg[0] == ',' || strlen(optarg) > 4000)
+				return cmd_fail(NULL, TD_EXIT_USAGE,
+				    "--netns-filter: '%s' is not a list of patterns (PATTERN[,PATTERN...])", optarg);
 			break;
 		case '4':
 			ctx.family = AF_INET;
@@ -404,6 +429,22 @@ main(int argc, char **argv)
 	ctx.cmd = c->name;
 	if (ctx.netns != NULL && ctx.netns_pid != 0)
 		return cmd_fail(&ctx, TD_EXIT_USAGE, "-N and --netns-pid cannot be used together");
+	if (ctx.netns_filter != NULL && !ctx.all_netns)
+		return cmd_fail(&ctx, TD_EXIT_USAGE, "--netns-filter needs --all-netns (-A)");
+	if (ctx.all_netns) {
+		if (ctx.netns != NULL || ctx.netns_pid != 0)
+			return cmd_fail(&ctx, TD_EXIT_USAGE,
+			    "--all-netns cannot be used with -N or --netns-pid");
+		if (ctx.from != NULL)
+			return cmd_fail(&ctx, TD_EXIT_USAGE,
+			    "--from reads a saved snapshot: --all-netns does not apply");
+		if (!(c->flags & CMD_ALL_NETNS))
+			return cmd_fail(&ctx, TD_EXIT_USAGE,
+			    "--all-netns does not apply to '%s' (ls, summary, check, tune)", c->name);
+		if (ctx.format == TD_FMT_PROMETHEUS || ctx.format == TD_FMT_NAGIOS)
+			return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE,
+			    "--all-netns prints table, json or ndjson");
+	}
 	if ((c->flags & CMD_LIVE_ONLY) && ctx.from != NULL)
 		return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE,
 		    "--from cannot be used: this command reads the running kernel");
@@ -440,7 +481,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	safe_stdout = termsafe_open(stdout, &safe_errno);
 	out_select(&ctx);
-	status = c->run(&ctx, argc, argv);
+	if (ctx.all_netns)
+		status = cmd_all_netns(&ctx, c, argc, argv);
+	else
+		status = c->run(&ctx, argc, argv);
 	if (safe_stdout != NULL) {
 		/*
 		 * A write that failed during the run is the command's to report

@@ -100,6 +100,8 @@ netns_command(FILE *fp, const char *netns, const char *key, const char *value)
 {
 	if (strncmp(netns, "pid:", 4) == 0)
 		fprintf(fp, "# apply: nsenter -t %s -n sysctl -w %s='%s'\n", netns + 4, key, value);
+	else if (netns[0] == '/')	/* -A: a runtime's bind mount, not in /run/netns */
+		fprintf(fp, "# apply: nsenter --net=%s sysctl -w %s='%s'\n", netns, key, value);
 	else
 		fprintf(fp, "# apply: ip netns exec %s sysctl -w %s='%s'\n", netns, key, value);
 }
