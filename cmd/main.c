@@ -114,8 +114,7 @@ const unsigned int td_ncommands = ARRAY_SIZE(td_commands);
 
 static const char global_usage[] =
     "usage: tcpdoctor [-N NETNS | --netns-pid PID | -A [--netns-filter PATTERN]] [-4 | -6]\n"
-    "                 [--format FORMAT | -j]\n"
-    "                 [--from SNAPSHOT] COMMAND [ARGS]\n";
+    "                 [--format FORMAT | -j] [--from SNAPSHOT] COMMAND [ARGS]\n";
 
 static void
 usage(FILE *fp)
