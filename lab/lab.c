@@ -9,6 +9,8 @@
 
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -18,16 +20,8 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "collectors/tracefs.h"
 #include "collectors/tracefs_inst.h"
-
-static const char *const trace_events[] = {
-	"sock/inet_sock_set_state",
-	"tcp/tcp_retransmit_synack",
-	"tcp/tcp_send_reset",
-	"tcp/tcp_receive_reset",
-};
-
-#define NEVENTS	(sizeof(trace_events) / sizeof(trace_events[0]))
 
 static int
 write_file(const char *path, const char *val, struct td_err *err)
@@ -103,240 +97,117 @@ lab_sysctl(struct lab *lab, const char *name, const char *value, struct td_err *
 static void
 trace_remove(struct lab *lab)
 {
-	tfs_inst_remove(&lab->tinst, trace_events, NEVENTS);
-	lab->trace_dir[0] = '\0';
+	tracefs_close(lab->trace);
+	lab->trace = NULL;
 }
 
 int
 lab_trace_start(struct lab *lab, uint16_t lo, uint16_t hi, struct td_err *err)
 {
-	char path[PATH_MAX + 64], filt[256];
-	const char *root;
-	size_t i;
+	const struct tracefs_opts o = {
+		.port = lo,
+		.port_hi = hi,
+		.events = TD_TRACE_BIT(TD_TRACE_STATE) | TD_TRACE_BIT(TD_TRACE_RETRANSMIT_SYNACK) |
+		    TD_TRACE_BIT(TD_TRACE_SEND_RESET) | TD_TRACE_BIT(TD_TRACE_RECEIVE_RESET),
+		.prefix = "tdk",
+		.kept = true,
+	};
 
-	if ((root = tfs_root(err)) == NULL)
-		return -1;
 	lab->port_lo = lo;
 	lab->port_hi = hi;
 	/*
-	 * Removes the dead labs' instances first; the caller has called
-	 * tfs_guard().  Signals wait until the files written below are closed.
+	 * The client removes the dead labs' instances first; the caller has
+	 * called tfs_guard().  Signals wait until the instance is set up.
 	 */
 	tfs_block(true);
-	if (tfs_inst_make(&lab->tinst, root, "tdk", NULL, NULL, err) < 0) {
-		tfs_block(false);
-		return -1;
-	}
-	snprintf(lab->trace_dir, sizeof(lab->trace_dir), "%s", lab->tinst.dir);
-	snprintf(filt, sizeof(filt), "(sport >= %u && sport <= %u) || (dport >= %u && dport <= %u)",
-	    lo, hi, lo, hi);
-	snprintf(path, sizeof(path), "%s/trace_clock", lab->trace_dir);
-	if (write_file(path, "mono", err) < 0)
-		goto fail;
-	for (i = 0; i < NEVENTS; i++) {
-		/* tcp_send_reset has no port fields: filtered when read. */
-		if (strcmp(trace_events[i], "tcp/tcp_send_reset") != 0) {
-			snprintf(path, sizeof(path), "%s/events/%s/filter", lab->trace_dir,
-			    trace_events[i]);
-			if (write_file(path, filt, err) < 0)
-				goto fail;
-		}
-		snprintf(path, sizeof(path), "%s/events/%s/enable", lab->trace_dir, trace_events[i]);
-		if (write_file(path, "1", err) < 0)
-			goto fail;
-	}
-	snprintf(path, sizeof(path), "%s/tracing_on", lab->trace_dir);
-	if (write_file(path, "1", err) < 0)
-		goto fail;
+	lab->trace = tracefs_open(&o, err);
 	tfs_block(false);
-	return 0;
-fail:
-	trace_remove(lab);
-	tfs_block(false);
-	return -1;
+	return lab->trace == NULL ? -1 : 0;
 }
 
 /* ---- Reading the trace ---- */
 
-static const char *const kstates[] = {
-	[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV", [4] = "FIN_WAIT1",
-	[5] = "FIN_WAIT2", [6] = "TIME_WAIT", [7] = "CLOSE", [8] = "CLOSE_WAIT",
-	[9] = "LAST_ACK", [10] = "LISTEN", [11] = "CLOSING", [12] = "NEW_SYN_RECV",
-};
-
 const char *
 lab_state_name(int st)
 {
-	if (st <= 0 || (size_t)st >= sizeof(kstates) / sizeof(kstates[0]))
-		return "?";
-	return kstates[st];
+	return st > 0 && st < TD_ST_MAX ? td_state_name((unsigned int)st) : "?";
 }
 
-/* "TCP_SYN_RECV" -> 3; -1 if unknown. */
+struct collect {
+	const struct lab *lab;
+	struct in6_addr	 local4, local6;	/* the kernel's addresses, IPv4 v4-mapped */
+	struct lab_ev	*ev;
+	size_t		 cap, n;
+};
+
+/* Keep the events on the lab's ports whose local end (the source) is the lab's. */
 static int
-kstate_parse(const char *s, size_t n)
+collect_one(const struct td_trace_ev *t, void *arg, struct td_err *err)
 {
-	size_t i;
+	struct collect *c = arg;
+	struct lab_ev *ev;
 
-	if (n > 4 && strncmp(s, "TCP_", 4) == 0) {
-		s += 4;
-		n -= 4;
-	}
-	for (i = 1; i < sizeof(kstates) / sizeof(kstates[0]); i++)
-		if (strlen(kstates[i]) == n && strncmp(kstates[i], s, n) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* The value of " key=" in line, its length in *n; NULL if absent. */
-static const char *
-field(const char *line, const char *key, size_t *n)
-{
-	char pat[32];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), " %s=", key);
-	if ((p = strstr(line, pat)) == NULL)
-		return NULL;
-	p += strlen(pat);
-	*n = strcspn(p, " \n");
-	return p;
-}
-
-static long
-field_num(const char *line, const char *key)
-{
-	const char *p;
-	size_t n;
-
-	if ((p = field(line, key, &n)) == NULL)
-		return -1;
-	return strtol(p, NULL, 10);
-}
-
-/* Port of "198.18.0.1:80" or "[2001:db8::1]:80". */
-static long
-field_port(const char *line, const char *key)
-{
-	const char *p, *c;
-	size_t n;
-
-	if ((p = field(line, key, &n)) == NULL)
-		return -1;
-	for (c = p + n; c > p && c[-1] != ':'; c--)
-		;
-	return c > p ? strtol(c, NULL, 10) : -1;
-}
-
-static bool
-port_wanted(const struct lab *lab, long sport, long dport)
-{
-	return (sport >= lab->port_lo && sport <= lab->port_hi) ||
-	    (dport >= lab->port_lo && dport <= lab->port_hi);
-}
-
-/* Is the event's local address the lab's?  (The kernel side is the source.) */
-static bool
-addr_wanted(const struct lab *lab, const char *at)
-{
-	char pat[80];
-
-	snprintf(pat, sizeof(pat), " saddr=%s ", lab->local4_s);
-	if (strstr(at, pat) != NULL)
-		return true;
-	snprintf(pat, sizeof(pat), " saddrv6=%s ", lab->local6_s);
-	if (strstr(at, pat) != NULL)
-		return true;
-	snprintf(pat, sizeof(pat), " src=%s:", lab->local4_s);
-	if (strstr(at, pat) != NULL)
-		return true;
-	snprintf(pat, sizeof(pat), " src=[%s]:", lab->local6_s);
-	return strstr(at, pat) != NULL;
-}
-
-/* Parse one trace line; 1 if it is one of ours, 0 to skip it. */
-static int
-trace_line(const struct lab *lab, const char *line, struct lab_ev *ev)
-{
-	static const struct {
-		const char	*name;
-		enum lab_ev_kind kind;
-	} names[] = {
-		{ " inet_sock_set_state: ", LAB_EV_STATE },
-		{ " tcp_retransmit_synack: ", LAB_EV_RETRANSMIT_SYNACK },
-		{ " tcp_send_reset: ", LAB_EV_SEND_RESET },
-		{ " tcp_receive_reset: ", LAB_EV_RECEIVE_RESET },
-	};
-	const char *at = NULL, *p, *ts;
-	long sport, dport;
-	size_t i, n;
-
-	if (line[0] == '#')
+	(void)err;
+	if (c->n == c->cap)
 		return 0;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if ((at = strstr(line, names[i].name)) != NULL)
-			break;
-	if (at == NULL)
+	if (!((t->sport >= c->lab->port_lo && t->sport <= c->lab->port_hi) ||
+	    (t->dport >= c->lab->port_lo && t->dport <= c->lab->port_hi)))
 		return 0;
+	if (memcmp(&t->src, &c->local4, sizeof(t->src)) != 0 &&
+	    memcmp(&t->src, &c->local6, sizeof(t->src)) != 0)
+		return 0;
+	ev = &c->ev[c->n++];
 	memset(ev, 0, sizeof(*ev));
-	ev->kind = names[i].kind;
-	/* The timestamp ends with ':' right before the event name. */
-	for (ts = at; ts > line && ts[-1] != ' '; ts--)
-		;
-	if (ts == at)
-		return 0;
-	{
-		double sec = strtod(ts, NULL);
+	ev->ts_ns = (uint64_t)t->mono_ns;
+	ev->kind = (enum lab_ev_kind)t->kind;
+	ev->sport = t->sport;
+	ev->dport = t->dport;
+	ev->oldstate = t->oldstate;
+	ev->newstate = t->newstate;
+	snprintf(ev->reason, sizeof(ev->reason), "%s", t->reason);
+	return 0;
+}
 
-		ev->ts_ns = (uint64_t)(sec * 1e9 + 0.5);
+static void
+collect_init(struct collect *c, const struct lab *lab, struct lab_ev *ev, size_t cap)
+{
+	struct in_addr a4;
+
+	memset(c, 0, sizeof(*c));
+	c->lab = lab;
+	c->ev = ev;
+	c->cap = cap;
+	if (inet_pton(AF_INET, lab->local4_s, &a4) == 1) {
+		c->local4.s6_addr[10] = c->local4.s6_addr[11] = 0xff;
+		memcpy(&c->local4.s6_addr[12], &a4, 4);
 	}
-	if (ev->kind == LAB_EV_SEND_RESET) {
-		sport = field_port(at, "src");
-		dport = field_port(at, "dest");
-		if ((p = field(at, "reason", &n)) != NULL)
-			snprintf(ev->reason, sizeof(ev->reason), "%.*s", (int)n, p);
-	} else {
-		sport = field_num(at, "sport");
-		dport = field_num(at, "dport");
-	}
-	if (sport < 0 || dport < 0 || !port_wanted(lab, sport, dport) || !addr_wanted(lab, at))
-		return 0;
-	ev->sport = (uint16_t)sport;
-	ev->dport = (uint16_t)dport;
-	if (ev->kind == LAB_EV_STATE) {
-		ev->oldstate = (p = field(at, "oldstate", &n)) ? kstate_parse(p, n) : -1;
-		ev->newstate = (p = field(at, "newstate", &n)) ? kstate_parse(p, n) : -1;
-	}
-	return 1;
+	if (inet_pton(AF_INET6, lab->local6_s, &c->local6) != 1)
+		memset(&c->local6, 0xff, sizeof(c->local6));
+}
+
+int
+lab_trace_read_file(const struct lab *lab, const char *path, struct lab_ev *ev, size_t cap,
+    struct td_err *err)
+{
+	struct collect c;
+
+	collect_init(&c, lab, ev, cap);
+	if (tracefs_read_file(path, 0, collect_one, &c, err) < 0)
+		return -1;
+	return (int)c.n;
 }
 
 int
 lab_trace_read(struct lab *lab, struct lab_ev *ev, size_t cap, struct td_err *err)
 {
-	char path[PATH_MAX + 16], line[1024];
-	size_t n = 0;
-	FILE *fp;
+	struct collect c;
 
-	if (lab->trace_dir[0] == '\0')
+	if (lab->trace == NULL)
 		return td_errf(err, EINVAL, "trace: no tracefs instance");
-	snprintf(path, sizeof(path), "%s/trace", lab->trace_dir);
-	/*
-	 * An open file keeps the kernel from removing the instance (EBUSY):
-	 * the signal handler that removes it waits until the file is closed.
-	 */
-	tfs_block(true);
-	if ((fp = fopen(path, "re")) == NULL) {
-		int e = errno;
-
-		tfs_block(false);
-		return td_errf(err, e, "%s: %s", path, strerror(e));
-	}
-	while (n < cap && fgets(line, sizeof(line), fp) != NULL)
-		if (trace_line(lab, line, &ev[n]) == 1)
-			n++;
-	fclose(fp);
-	tfs_block(false);
-	return (int)n;
+	collect_init(&c, lab, ev, cap);
+	if (tracefs_read(lab->trace, collect_one, &c, err) < 0)
+		return -1;
+	return (int)c.n;
 }
 
 void

@@ -25,19 +25,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collectors/tracefs_inst.h"
+#include "collectors/tracefs.h"
 #include "tcp/segment.h"
 #include "lab/tun.h"
 
 struct td_err;
 
 
-/* One line of the trace, parsed. */
+/* One event of the trace (read through collectors/tracefs.h), or the model's projection of one. */
 enum lab_ev_kind {
-	LAB_EV_STATE,			/* sock:inet_sock_set_state */
-	LAB_EV_RETRANSMIT_SYNACK,	/* tcp:tcp_retransmit_synack */
-	LAB_EV_SEND_RESET,		/* tcp:tcp_send_reset */
-	LAB_EV_RECEIVE_RESET,		/* tcp:tcp_receive_reset */
+	LAB_EV_STATE = TD_TRACE_STATE,			/* sock:inet_sock_set_state */
+	LAB_EV_RETRANSMIT_SYNACK = TD_TRACE_RETRANSMIT_SYNACK,	/* tcp:tcp_retransmit_synack */
+	LAB_EV_SEND_RESET = TD_TRACE_SEND_RESET,	/* tcp:tcp_send_reset */
+	LAB_EV_RECEIVE_RESET = TD_TRACE_RECEIVE_RESET,	/* tcp:tcp_receive_reset */
 };
 
 struct lab_ev {
@@ -53,8 +53,7 @@ struct lab {
 	struct tm_addr	 local4, local6;	/* the kernel's addresses */
 	struct tm_addr	 peer4, peer6;		/* the scripted peer's */
 	char		 local4_s[16], local6_s[48];
-	char		 trace_dir[PATH_MAX];	/* "" when no instance exists */
-	struct tfs_inst	 tinst;			/* the instance, for removal */
+	struct tracefs_session *trace;		/* the tracefs instance, NULL when none */
 	uint16_t	 port_lo, port_hi;	/* the trace filter: either port in range */
 	bool		 entered;
 };
@@ -92,6 +91,10 @@ int	lab_trace_start(struct lab *lab, uint16_t lo, uint16_t hi, struct td_err *er
  */
 int	lab_trace_read(struct lab *lab, struct lab_ev *ev, size_t cap,
 	    struct td_err *err);
+
+/* The same for a file of trace text (tests). */
+int	lab_trace_read_file(const struct lab *lab, const char *path, struct lab_ev *ev,
+	    size_t cap, struct td_err *err);
 
 /* Remove the tracefs instance and close the device; safe to call twice. */
 void	lab_leave(struct lab *lab);

@@ -5,7 +5,9 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collectors/snapshot.h"
 #include "collectors/tracefs.h"
@@ -27,6 +29,15 @@ static const char dash_comm_line[] =
     "   my-app worker-77   [001] .....    12.000001: inet_sock_set_state: family=AF_INET "
     "protocol=IPPROTO_TCP sport=1 dport=2 saddr=198.18.0.1 daddr=198.19.0.1 "
     "saddrv6=::ffff:198.18.0.1 daddrv6=::ffff:198.19.0.1 oldstate=TCP_FIN_WAIT2 newstate=TCP_CLOSE";
+
+static int
+count_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
+{
+	(void)ev;
+	(void)err;
+	(*(int *)arg)++;
+	return 0;
+}
 
 START_TEST(test_tracefs_parse_line_v4)
 {
@@ -164,6 +175,101 @@ START_TEST(test_tracefs_parse_line_timestamp_limits)
 }
 END_TEST
 
+/* The three tcp events the kernel lab reads (include/trace/events/tcp.h, as 6.18 prints them). */
+START_TEST(test_tracefs_parse_line_tcp_events)
+{
+	struct td_trace_ev ev;
+	struct td_err err = { 0 };
+	char a[INET6_ADDRSTRLEN];
+
+	ck_assert_int_eq(tracefs_parse_line("  <idle>-0 [001] ..s1.  1080.250000: "
+	    "tcp_retransmit_synack: family=AF_INET6 sport=20000 dport=20002 saddr=0.0.0.0 "
+	    "daddr=0.0.0.0 saddrv6=2001:db8:7464::1:7:1 daddrv6=2001:db8:7464::1:7:2", 5, &ev,
+	    &err), 1);
+	ck_assert_int_eq(ev.kind, TD_TRACE_RETRANSMIT_SYNACK);
+	ck_assert_int_eq(ev.family, AF_INET6);
+	ck_assert_uint_eq(ev.sport, 20000);
+	ck_assert_uint_eq(ev.dport, 20002);
+	ck_assert(ev.mono_ns == 1080250000000LL);
+	ck_assert(ev.time_ns == 1080250000005LL);
+	inet_ntop(AF_INET6, &ev.src, a, sizeof(a));
+	ck_assert_str_eq(a, "2001:db8:7464::1:7:1");
+
+	ck_assert_int_eq(tracefs_parse_line("  <idle>-0 [001] ..s1.  1081.500000: tcp_send_reset: "
+	    "skbaddr=0000 skaddr=0000 src=[2001:db8:7464::1:7:1]:20000 "
+	    "dest=[2001:db8:7464::1:7:2]:20003 state=TCP_ESTABLISHED reason=TCP_KEEPALIVE_TIMEOUT",
+	    0, &ev, &err), 1);
+	ck_assert_int_eq(ev.kind, TD_TRACE_SEND_RESET);
+	ck_assert_int_eq(ev.family, AF_INET6);
+	ck_assert_uint_eq(ev.sport, 20000);
+	ck_assert_uint_eq(ev.dport, 20003);
+	ck_assert_str_eq(ev.reason, "TCP_KEEPALIVE_TIMEOUT");
+
+	ck_assert_int_eq(tracefs_parse_line("  x-1 [001] ..s1.  1.5: tcp_send_reset: skbaddr=0 "
+	    "skaddr=0 src=198.18.1.7:80 dest=198.19.1.7:4000 state=TCP_LISTEN reason=NOT_SPECIFIED",
+	    0, &ev, &err), 1);
+	ck_assert_int_eq(ev.family, AF_INET);
+	ck_assert_uint_eq(ev.sport, 80);
+	ck_assert_uint_eq(ev.dport, 4000);
+	inet_ntop(AF_INET6, &ev.dst, a, sizeof(a));
+	ck_assert_str_eq(a, "::ffff:198.19.1.7");
+
+	ck_assert_int_eq(tracefs_parse_line("  <idle>-0 [001] ..s1.  1082.000000: "
+	    "tcp_receive_reset: family=AF_INET sport=20000 dport=20004 saddr=198.18.1.7 "
+	    "daddr=198.19.1.7 saddrv6=::ffff:198.18.1.7 daddrv6=::ffff:198.19.1.7 sock_cookie=1a",
+	    0, &ev, &err), 1);
+	ck_assert_int_eq(ev.kind, TD_TRACE_RECEIVE_RESET);
+	ck_assert_uint_eq(ev.dport, 20004);
+}
+END_TEST
+
+static const char *const bad_resets[] = {
+	"src=198.18.1.7 dest=198.19.1.7:4000",
+	"src=198.18.1.7:99999 dest=198.19.1.7:4000",
+	"src=[2001:db8::1:80 dest=198.19.1.7:4000",
+	"src=198.18.1.7:80",
+	"src=198.18.1.7:80 dest=198.19.1.7:",
+	"state=TCP_LISTEN",
+};
+
+START_TEST(test_tracefs_parse_line_bad_reset)
+{
+	struct td_trace_ev ev;
+	struct td_err err = { 0 };
+	char line[256];
+
+	snprintf(line, sizeof(line), "  x-1 [001] ..s1.  1.5: tcp_send_reset: skaddr=0 %s",
+	    bad_resets[_i]);
+	ck_assert_int_eq(tracefs_parse_line(line, 0, &ev, &err), -1);
+	ck_assert(strncmp(err.msg, "trace: ", 7) == 0);
+}
+END_TEST
+
+/* A kept buffer read as a file: comments skipped, an over-long line dropped whole. */
+START_TEST(test_tracefs_read_file)
+{
+	char path[] = "/tmp/td-tracefs-XXXXXX";
+	struct td_err err = { 0 };
+	int fd, n = 0;
+	FILE *fp;
+	size_t i;
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	fp = fdopen(fd, "w");
+	fprintf(fp, "# tracer: nop\n%s\n", v4_line);
+	for (i = 0; i < 3000; i++)
+		fputc(i < 100 ? ' ' : 'x', fp);
+	fprintf(fp, "%s\n%s", v4_line, v6_line);	/* the last line without its newline */
+	fclose(fp);
+	ck_assert_int_eq(tracefs_read_file(path, 0, count_one, &n, &err), 2);
+	ck_assert_int_eq(n, 2);
+	unlink(path);
+	ck_assert_int_eq(tracefs_read_file(path, 0, count_one, &n, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "No such file or directory"));
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -180,6 +286,10 @@ test_suite(void)
 	tcase_add_loop_test(tc, test_tracefs_parse_line_timestamp_range, 0,
 	    (int)(sizeof(big_stamps) / sizeof(big_stamps[0])));
 	tcase_add_test(tc, test_tracefs_parse_line_timestamp_limits);
+	tcase_add_test(tc, test_tracefs_parse_line_tcp_events);
+	tcase_add_loop_test(tc, test_tracefs_parse_line_bad_reset, 0,
+	    (int)(sizeof(bad_resets) / sizeof(bad_resets[0])));
+	tcase_add_test(tc, test_tracefs_read_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -64,12 +64,11 @@ START_TEST(test_trace_read_parses_and_filters)
 
 	memset(&lab, 0, sizeof(lab));
 	lab.tun.fd = -1;
-	snprintf(lab.trace_dir, sizeof(lab.trace_dir), "%s", dir);
 	snprintf(lab.local4_s, sizeof(lab.local4_s), "198.18.1.7");
 	snprintf(lab.local6_s, sizeof(lab.local6_s), "2001:db8:7464::1:7:1");
 	lab.port_lo = 20000;
 	lab.port_hi = 20008;
-	n = lab_trace_read(&lab, ev, 16, &err);
+	n = lab_trace_read_file(&lab, path, ev, 16, &err);
 	ck_assert_msg(n == 5, "%d events: %s", n, err.msg);
 
 	ck_assert_int_eq(ev[0].kind, LAB_EV_STATE);
@@ -88,14 +87,17 @@ START_TEST(test_trace_read_parses_and_filters)
 	ck_assert_int_eq(ev[4].kind, LAB_EV_RECEIVE_RESET);
 
 	/* cap bounds the result. */
-	ck_assert_int_eq(lab_trace_read(&lab, ev, 2, &err), 2);
+	ck_assert_int_eq(lab_trace_read_file(&lab, path, ev, 2, &err), 2);
 	unlink(path);
 	/* A missing buffer is an error with the path in it. */
-	ck_assert_int_eq(lab_trace_read(&lab, ev, 16, &err), -1);
+	ck_assert_int_eq(lab_trace_read_file(&lab, path, ev, 16, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "/trace: No such file or directory"));
 	rmdir(dir);
-	lab.trace_dir[0] = '\0';
-	lab_leave(&lab);			/* nothing to remove: a no-op */
+	/* Without an instance: an error, and nothing to remove. */
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(lab_trace_read(&lab, ev, 16, &err), -1);
+	ck_assert_str_eq(err.msg, "trace: no tracefs instance");
+	lab_leave(&lab);
 }
 END_TEST
 
