@@ -22,6 +22,7 @@
 #include "cmd/output.h"
 #include "collectors/source.h"
 #include "collectors/snapshot.h"
+#include "lab/runner.h"
 #include "sim/sim.h"
 #include "core/safefile.h"
 
@@ -793,7 +794,11 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 	if (file != NULL && operand != NULL)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "give a scenario name or -f FILE, not both");
 	if (file == NULL) {
-		if ((sc = tm_scenario_find(operand)) == NULL)
+		if ((sc = tm_scenario_find(operand)) == NULL && lab_scen_find(operand) != NULL)
+			return cmd_fail(ctx, TD_EXIT_USAGE,
+			    "'%s' is a conformance scenario, played against the kernel: tcpdoctor sim --against-kernel %s",
+			    operand, operand);
+		if (sc == NULL)
 			return cmd_fail(ctx, TD_EXIT_USAGE,
 			    "unknown scenario '%s' (run `tcpdoctor sim` for the list)", operand);
 		name = sc->name;

@@ -28,6 +28,7 @@
 #include "collectors/tracefs_inst.h"
 #include "lab/lab.h"
 #include "lab/runner.h"
+#include "sim/sim.h"
 #include "tcp/tm.h"
 
 /*
@@ -134,7 +135,11 @@ sim_against_kernel(struct td_ctx *ctx, const char *name, const char *const *sets
 	}
 	if (ctx->format != TD_FMT_TABLE)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "--against-kernel prints a table only");
-	if ((sc = lab_scen_find(name)) == NULL)
+	if ((sc = lab_scen_find(name)) == NULL && tm_scenario_find(name) != NULL)
+		return cmd_fail(ctx, TD_EXIT_USAGE,
+		    "'%s' is a scenario of the model alone (tcpdoctor sim %s); --against-kernel plays the conformance scenarios (run `tcpdoctor sim --against-kernel` for the list)",
+		    name, name);
+	if (sc == NULL)
 		return cmd_fail(ctx, TD_EXIT_USAGE,
 		    "unknown scenario '%s' for --against-kernel (run `tcpdoctor sim --against-kernel` for the list)",
 		    name);

@@ -548,17 +548,17 @@ static const struct lab_step isn_clock[] = {
 #define HS(c)	#c " LISTEN>SYN_RECV, " #c " SYN_RECV>ESTABLISHED"
 
 const struct lab_scen lab_scens[] = {
-	{ "handshake", "passive open with options", "E1", false, handshake,
+	{ "handshake-options", "passive open with options", "E1", false, handshake,
 	  "L CLOSE>LISTEN, " HS(c0) },
-	{ "lost-third-ack", "third ACK lost: the SYN-ACK retransmission completes it", "B16",
+	{ "synack-completes", "third ACK lost: the SYN-ACK retransmission completes it", "B16",
 	  false, lost_third_ack,
 	  "L CLOSE>LISTEN, c0 retransmit_synack, " HS(c0) },
-	{ "data-on-third-ack", "third ACK lost: the first data completes it", "B16", false,
+	{ "data-completes", "third ACK lost: the first data completes it", "B16", false,
 	  data_on_third_ack, "L CLOSE>LISTEN, " HS(c0) },
 	{ "synack-expiry", "SYN-ACK retransmissions, silent expiry, RST to the late ACK", "T1",
 	  false, synack_expiry,
 	  "L CLOSE>LISTEN, c0 retransmit_synack, c0 retransmit_synack, L send_reset(TCP_FLAGS)" },
-	{ "accept-queue-full", "third ACK dropped while the accept queue is full", "T2", false,
+	{ "accept-queue-drop", "third ACK dropped while the accept queue is full", "T2", false,
 	  accept_queue_full,
 	  "L CLOSE>LISTEN, " HS(c0) ", " HS(c1) ", c2 retransmit_synack, "
 	  "c2 retransmit_synack, " HS(c2) },
@@ -578,7 +578,7 @@ const struct lab_scen lab_scens[] = {
 	{ "old-synack", "an old duplicate SYN-ACK gets a RST, SYN_SENT stays", "T7", true,
 	  old_synack,
 	  "c0 CLOSE>SYN_SENT, c0 send_reset(TCP_INVALID_ACK_SEQUENCE), c0 SYN_SENT>ESTABLISHED" },
-	{ "simultaneous-open", "crossed SYNs: SYN_SENT>SYN_RECV>ESTABLISHED", "T7", true,
+	{ "crossed-syns", "crossed SYNs: SYN_SENT>SYN_RECV>ESTABLISHED", "T7", true,
 	  simultaneous_open,
 	  "c0 CLOSE>SYN_SENT, c0 SYN_SENT>SYN_RECV, c0 SYN_RECV>ESTABLISHED" },
 	{ "close-syn-sent", "close() in SYN_SENT: CLOSE without a RST", "B19", true,
@@ -591,15 +591,15 @@ const struct lab_scen lab_scens[] = {
 	  rst_established, "L CLOSE>LISTEN, " HS(c0) ", c0 receive_reset, c0 ESTABLISHED>CLOSE" },
 	{ "user-timeout", "TCP_USER_TIMEOUT ends retransmission at 1.5 s", "B17", false,
 	  user_timeout, "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE" },
-	{ "active-close", "FIN_WAIT2 then TIME_WAIT 60 s, re-armed by a retransmitted FIN",
+	{ "server-close", "FIN_WAIT2 then TIME_WAIT 60 s, re-armed by a retransmitted FIN",
 	  "E1", false, active_close,
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>FIN_WAIT2, "
 	  "c0 FIN_WAIT2>CLOSE" },
-	{ "passive-close", "CLOSE_WAIT until close(), LAST_ACK, CLOSE", "E1", false,
+	{ "peer-close", "CLOSE_WAIT until close(), LAST_ACK, CLOSE", "E1", false,
 	  passive_close,
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE_WAIT, c0 CLOSE_WAIT>LAST_ACK, "
 	  "c0 LAST_ACK>CLOSE" },
-	{ "simultaneous-close", "crossed FINs: CLOSING, TIME_WAIT re-armed by a FIN", "T3",
+	{ "crossed-fins", "crossed FINs: CLOSING, TIME_WAIT re-armed by a FIN", "T3",
 	  false, simultaneous_close,
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>CLOSING, "
 	  "c0 CLOSING>CLOSE" },
@@ -613,7 +613,7 @@ const struct lab_scen lab_scens[] = {
 	{ "tw-syn", "SYN in TIME_WAIT reopens with ISN snd_nxt+65537", "T3", false, tw_syn,
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>CLOSING, "
 	  "c0 CLOSING>CLOSE" },
-	{ "fin-wait-2-orphan", "FIN_WAIT2 waits forever until close(), then tcp_fin_timeout",
+	{ "fin-wait-2-timeout", "FIN_WAIT2 waits forever until close(), then tcp_fin_timeout",
 	  "E2", false, fin_wait2_orphan,
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>FIN_WAIT2, "
 	  "c0 FIN_WAIT2>FIN_WAIT2, c0 FIN_WAIT2>CLOSE, L send_reset(TCP_FLAGS)" },

@@ -28,5 +28,5 @@ caught() {
 		fi
 	done
 }
-caught no-tw-rearm active-close simultaneous-close
+caught no-tw-rearm server-close crossed-fins
 caught synack-expiry-rst synack-expiry

@@ -20,8 +20,8 @@ check "tw-rst: the model agrees" grep -q '^model:  agrees with the kernel' <<<"$
 check "tw-rst: the ladder shows the listener's RST" grep -qE '>out R 2 - 0 -.*\|.*>out R 2 - 0 -' <<<"$out"
 check "tw-rst: no row is marked" bash -c '! grep -q "^!" <<<"$1"' _ "$out"
 
-out=$("$TD_BIN" -6 sim --against-kernel handshake); st=$?
-expect_eq "-6 handshake exits 0" "$st" 0
+out=$("$TD_BIN" -6 sim --against-kernel handshake-options); st=$?
+expect_eq "-6 handshake-options exits 0" "$st" 0
 check "-6 says IPv6" grep -q 'over TUN, IPv6' <<<"$out"
 
 # One SYN-ACK retransmission instead of two: the kernel leaves the scenario's
@@ -33,24 +33,24 @@ check "the model still agrees with the kernel" grep -q '^model:  agrees with the
 
 # The former model gap (a simultaneous open's SYN-ACK without our own
 # options) is closed: the model now agrees with the kernel.
-out=$("$TD_BIN" sim --against-kernel simultaneous-open); st=$?
-expect_eq "simultaneous-open exits 0 (model gap closed)" "$st" 0
-check "the model agrees on simultaneous-open" grep -q '^model:  agrees with the kernel' <<<"$out"
+out=$("$TD_BIN" sim --against-kernel crossed-syns); st=$?
+expect_eq "crossed-syns exits 0 (model gap closed)" "$st" 0
+check "the model agrees on crossed-syns" grep -q '^model:  agrees with the kernel' <<<"$out"
 
 # Errors: one line, a defined status.
 "$TD_BIN" sim --against-kernel nosuch 2>"$T/err"; st=$?
 expect_eq "unknown scenario exits 64" "$st" 64
 check "unknown scenario names it" grep -q "unknown scenario 'nosuch' for --against-kernel" "$T/err"
-"$TD_BIN" sim --against-kernel --set tcp_nosuch=1 handshake 2>"$T/err"; st=$?
+"$TD_BIN" sim --against-kernel --set tcp_nosuch=1 handshake-options 2>"$T/err"; st=$?
 expect_eq "unknown knob exits 64" "$st" 64
-"$TD_BIN" sim --against-kernel --set tcp_fin_timeout=x handshake 2>"$T/err"; st=$?
+"$TD_BIN" sim --against-kernel --set tcp_fin_timeout=x handshake-options 2>"$T/err"; st=$?
 expect_eq "a bad value exits 64" "$st" 64
-"$TD_BIN" sim -j --against-kernel handshake 2>"$T/err"; st=$?
+"$TD_BIN" sim -j --against-kernel handshake-options 2>"$T/err"; st=$?
 expect_eq "-j exits 64" "$st" 64
 "$TD_BIN" sim --against-kernel -f /dev/null 2>"$T/err"; st=$?
 expect_eq "-f with --against-kernel exits 64" "$st" 64
 if command -v setpriv >/dev/null; then
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$TD_BIN" sim --against-kernel handshake 2>"$T/err"; st=$?
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$TD_BIN" sim --against-kernel handshake-options 2>"$T/err"; st=$?
 	expect_eq "without root it exits 77" "$st" 77
 	check "without root it says so" grep -q -- "--against-kernel needs root" "$T/err"
 fi

@@ -113,3 +113,5 @@ run errors bad-from --from /nonexistent/snap.json ls
 run errors bad-seed sim handshake --seed x
 run errors bad-knob sim handshake --set tcp_nope=1
 run errors bad-script sim -f /nonexistent/script
+run errors sim-lab-name sim server-close
+run errors lab-sim-name sim --against-kernel handshake

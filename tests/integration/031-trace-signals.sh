@@ -121,7 +121,7 @@ fi
 # lab: start `sim --against-kernel` (a scenario that waits a minute in
 # TIME_WAIT) and set LAB (tcpdoctor) and CHILD (the lab process)
 lab() {
-	"$TD_BIN" sim --against-kernel active-close > /dev/null 2>&1 &
+	"$TD_BIN" sim --against-kernel server-close > /dev/null 2>&1 &
 	LAB=$!; _td_pids+=("$LAB")
 	CHILD=""
 	local i

@@ -16,6 +16,7 @@
 
 #include "collectors/snapshot.h"
 #include "lab/runner.h"
+#include "sim/sim.h"
 #include "tcp/tm.h"
 
 /* The linux profile with the scenario's sysctls, as the namespace would have them. */
@@ -78,8 +79,8 @@ static const struct {
 	enum lab_mut	 mut;
 	const char	*scen;
 } caught[] = {
-	{ LAB_MUT_NO_TW_REARM, "active-close" },
-	{ LAB_MUT_NO_TW_REARM, "simultaneous-close" },
+	{ LAB_MUT_NO_TW_REARM, "server-close" },
+	{ LAB_MUT_NO_TW_REARM, "crossed-fins" },
 	{ LAB_MUT_SYNACK_EXPIRY_RST, "synack-expiry" },
 };
 
@@ -205,6 +206,27 @@ START_TEST(test_kscen_find)
 }
 END_TEST
 
+/*
+ * One namespace for `sim NAME` and `sim --against-kernel NAME`: the model's
+ * scenarios (sim/scenarios.c) and the conformance scenarios are different
+ * experiments, so no name may stand for both.
+ */
+START_TEST(test_scenario_names_disjoint)
+{
+	const struct tm_scenario *sc;
+	const struct lab_scen *k;
+	size_t n, i;
+
+	sc = tm_scenarios(&n);
+	ck_assert_uint_gt(n, 0);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(lab_scen_find(sc[i].name) == NULL,
+		    "'%s' names both a sim scenario and a conformance scenario", sc[i].name);
+	for (k = lab_scens; k->name != NULL; k++)
+		ck_assert_ptr_null(tm_scenario_find(k->name));
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -224,6 +246,7 @@ test_suite(void)
 	    (int)(sizeof(cmp_cases) / sizeof(cmp_cases[0])));
 	tcase_add_test(tc, test_compare_checkpoints_and_missing);
 	tcase_add_test(tc, test_kscen_find);
+	tcase_add_test(tc, test_scenario_names_disjoint);
 	suite_add_tcase(s, tc);
 	return s;
 }
