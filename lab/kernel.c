@@ -235,8 +235,12 @@ k_app(struct krunner *r, const struct lab_step *st, long *res, struct td_err *er
 		*res = w < 0 ? -errno : (w == st->n ? 0 : -EIO);
 		break;
 	case KS_SHUTDOWN:
-		if (shutdown(k->fd, SHUT_WR) < 0)
+		if (shutdown(st->c < 0 ? kb->lfd : k->fd, (int)st->n) < 0)
 			*res = -errno;
+		break;
+	case KS_RECV:
+		w = recv(k->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		*res = w < 0 ? -errno : w;
 		break;
 	case KS_CLOSE:
 		if (st->c < 0) {

@@ -463,9 +463,16 @@ m_app(struct krunner *r, const struct lab_step *st, long *res, struct td_err *er
 		break;
 	case KS_SHUTDOWN:
 		a.call = TM_CALL_SHUTDOWN;
-		a.sock = k->sock;
-		a.how = 1;
+		a.sock = st->c < 0 ? m->listener : k->sock;
+		a.how = (int)st->n;
 		app_call(m, &a, res);
+		break;
+	case KS_RECV:
+		a.call = TM_CALL_RECV;
+		a.sock = k->sock;
+		app_call(m, &a, res);
+		if (*res == 0 && (fx = app_fx(m, TM_CALL_RECV)) != NULL)
+			*res = (long)fx->u.app.ret;
 		break;
 	case KS_CLOSE:
 		a.call = TM_CALL_CLOSE;

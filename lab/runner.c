@@ -35,6 +35,7 @@ struct pseg {
 	int64_t		seq, ack;
 	uint32_t	len;
 	unsigned int	opts;
+	uint32_t	wmin;		/* "w>=N": the window field at least N (0: any) */
 };
 
 /* ---- Recording and failing ---- */
@@ -151,14 +152,16 @@ parse_opts(const char *s, unsigned int *o)
 static int
 parse_seg(const char *spec, struct pseg *p, struct td_err *err)
 {
-	char fl[16], seq[24], ack[24], opts[64] = "-";
-	unsigned int len;
+	char fl[16], seq[24], ack[24], opts[64] = "-", win[24] = "";
+	unsigned int len, wmin = 0;
 	int n;
 
 	memset(p, 0, sizeof(*p));
-	n = sscanf(spec, "%15s %23s %23s %u %63s", fl, seq, ack, &len, opts);
-	if (n < 4 || parse_flags(fl, strlen(fl), &p->flags) < 0 || parse_opts(opts, &p->opts) < 0)
+	n = sscanf(spec, "%15s %23s %23s %u %63s %23s", fl, seq, ack, &len, opts, win);
+	if (n < 4 || parse_flags(fl, strlen(fl), &p->flags) < 0 || parse_opts(opts, &p->opts) < 0 ||
+	    (n == 6 && (sscanf(win, "w>=%u", &wmin) != 1 || wmin > 65535)))
 		return td_errf(err, EINVAL, "scenario: bad segment '%s'", spec);
+	p->wmin = wmin;
 	p->any_seq = strcmp(seq, "-") == 0;
 	p->any_ack = strcmp(ack, "-") == 0;
 	p->seq = p->any_seq ? 0 : strtoll(seq, NULL, 10);
@@ -394,6 +397,9 @@ step_out(struct krunner *r, const struct lab_step *st, struct td_err *err)
 	    p.opts != e.opts)
 		return fail(r, "c%d: expected '%s', got c%d '%s' at +%.3fs", st->c,
 		    st->seg, c, got, rel_s(r, ts));
+	if (s.wnd < e.wmin)
+		return fail(r, "c%d: '%s' at +%.3fs has window %u, expected at least %u", c, got,
+		    rel_s(r, ts), s.wnd, e.wmin);
 	if (ts < lo)
 		return fail(r, "c%d: '%s' came at +%.3fs, %.0f ms early (expected +%.3fs)", c, got,
 		    rel_s(r, ts), (double)(want - ts) / 1e6, rel_s(r, want));
@@ -425,7 +431,10 @@ app_name(const struct lab_step *st, char *buf, size_t cap)
 	case KS_CONNECT:	snprintf(buf, cap, "connect()"); break;
 	case KS_ACCEPT:		snprintf(buf, cap, "accept()"); break;
 	case KS_SEND:		snprintf(buf, cap, "send(%ld)", st->n); break;
-	case KS_SHUTDOWN:	snprintf(buf, cap, "shutdown(SHUT_WR)"); break;
+	case KS_SHUTDOWN:
+		snprintf(buf, cap, "shutdown(%s%s)", st->c < 0 ? "listener, " : "",
+		    st->n == 0 ? "SHUT_RD" : st->n == 1 ? "SHUT_WR" : "SHUT_RDWR");
+		break;
 	case KS_CLOSE:		snprintf(buf, cap, st->c < 0 ? "close(listener)" : "close()"); break;
 	case KS_SOCKOPT:	snprintf(buf, cap, "setsockopt(%s, %ld)", st->s1, st->n); break;
 	default:		snprintf(buf, cap, "?"); break;
@@ -448,6 +457,15 @@ step_app(struct krunner *r, const struct lab_step *st, struct td_err *err)
 			fail(r, "c%d: SO_ERROR is %ld (%s), expected %ld (%s)", st->c, res,
 			    res ? strerror((int)res) : "none", st->n,
 			    st->n ? strerror((int)st->n) : "none");
+	} else if (st->op == KS_RECV) {
+		if (res < 0)
+			rec(r, now, KR_APP, st->c, "recv() = %s", strerror((int)-res));
+		else
+			rec(r, now, KR_APP, st->c, "recv() = %ld", res);
+		if (res != st->n)
+			fail(r, "c%d: recv() returned %s%ld, expected %s%ld", st->c,
+			    res < 0 ? "errno " : "", res < 0 ? -res : res, st->n < 0 ? "errno " : "",
+			    st->n < 0 ? -st->n : st->n);
 	} else if (st->op == KS_ACCEPT) {
 		if (res < 0)
 			rec(r, now, KR_APP, st->c, "accept() = %s", strerror((int)-res));

@@ -13,7 +13,10 @@
  * FLAGS as tcpdump prints them ("." is ACK); SEQ relative to the sender's
  * ISN, ACK relative to the receiver's ("-" in an expectation: any); LEN
  * payload bytes; OPTIONS a comma list of mss, ws, sackok, ts, sack ("-" or
- * absent: none).  In an expectation the options' presence must match.  A
+ * absent: none).  In an expectation the options' presence must match, and a
+ * sixth field "w>=N" asks for a window field of at least N (the value itself
+ * is not compared with the model's, whose buffer sizing is not the
+ * kernel's: it tells a window sent unscaled from one shifted by wscale).  A
  * kernel SYN's SEQ is relative to the ISN the kernel used before on that
  * connection (so a SYN-ACK after TIME_WAIT shows its ISN offset); then the
  * ISN becomes its seq.
@@ -44,7 +47,8 @@ enum lab_op {
 	KS_CONNECT,	/* conn c connects to the peer */
 	KS_ACCEPT,	/* accept one child; it must be conn c (n = errno expected, 0) */
 	KS_SEND,	/* conn c writes n bytes */
-	KS_SHUTDOWN,	/* conn c: shutdown(SHUT_WR) */
+	KS_SHUTDOWN,	/* conn c (c < 0: the listener): shutdown(n), n = SHUT_RD 0,
+			 * SHUT_WR 1, SHUT_RDWR 2 */
 	KS_CLOSE,	/* conn c (c < 0: the listener): close() */
 	KS_SOCKOPT,	/* conn c: option s1 (keepalive keepidle keepintvl keepcnt
 			 * linger2 user_timeout linger syncnt) = n */
@@ -56,6 +60,7 @@ enum lab_op {
 			 * n > 0: its timer expires in n ms (± 1 s); n < 0: no timer */
 	KS_ISN_CLOCK,	/* conn c's last two ISNs advanced by 15.625 per us (a 64 ns tick) */
 	KS_NSTAT,	/* counter s1 (nstat name, "TcpExtListenOverflows") rose by n */
+	KS_RECV,	/* conn c: a non-blocking recv() must return n (bytes; -errno) */
 };
 
 struct lab_step {

@@ -17,7 +17,9 @@
 #define CONNECT(c_)		{ .op = KS_CONNECT, .c = (c_) }
 #define ACCEPT(c_)		{ .op = KS_ACCEPT, .c = (c_) }
 #define SEND(c_, n_)		{ .op = KS_SEND, .c = (c_), .n = (n_) }
-#define SHUTDOWN(c_)		{ .op = KS_SHUTDOWN, .c = (c_) }
+#define SHUTDOWN(c_)		{ .op = KS_SHUTDOWN, .c = (c_), .n = 1 }
+#define SHUTDOWN_HOW(c_, h)	{ .op = KS_SHUTDOWN, .c = (c_), .n = (h) }
+#define RECV(c_, r)		{ .op = KS_RECV, .c = (c_), .n = (r) }
 #define CLOSE(c_)		{ .op = KS_CLOSE, .c = (c_) }
 #define SOCKOPT(c_, o, v)	{ .op = KS_SOCKOPT, .c = (c_), .s1 = (o), .n = (v) }
 #define SOERROR(c_, e)		{ .op = KS_SOERROR, .c = (c_), .n = (e) }
@@ -545,6 +547,107 @@ static const struct lab_step isn_clock[] = {
 	END
 };
 
+/* ---- Linux behaviours the model once got wrong (issue 16) ---- */
+
+/*
+ * tcp_fin() enters pingpong mode (inet_csk_enter_pingpong_mode()) and only
+ * schedules the ACK, so once data has been received (tcp_event_data_recv()
+ * set icsk_ack.ato to TCP_ATO_MIN) the ACK of the FIN waits for the
+ * delayed-ACK timer (tcp_send_delayed_ack(), 40 ms): c0 closes within that
+ * time and its FIN carries the ACK, one F.; c1 does not close, and the bare
+ * ACK comes at 40 ms.
+ */
+static const struct lab_step fin_delack[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	HANDSHAKE(1),
+	IN(0, "P. 1 1 10"), OUT(0, 0, ". 1 11 0"),
+	RECV(0, 10),
+	IN(0, "F. 11 1 0"),
+	CLOSE(0),
+	OUT(0, 0, "F. 1 12 0"),
+	IN(0, ". 12 2 0"),
+	SS(0, "none", 0),
+	IN(1, "P. 1 1 10"), OUT(0, 1, ". 1 11 0"),
+	IN(1, "F. 11 1 0"),
+	OUT(40, 1, ". 1 12 0"),
+	SS(1, "CLOSE_WAIT", 0),
+	END
+};
+
+/*
+ * tcp_recvmsg_locked(): with nothing queued, RCV_SHUTDOWN (set by
+ * inet_shutdown() for SHUT_RD and SHUT_RDWR) ends the read with 0, end of
+ * file, before a non-blocking socket's EAGAIN; data queued before the
+ * shutdown is still read first.  SHUT_RD alone sends nothing (tcp_shutdown()
+ * acts on SEND_SHUTDOWN only); SHUT_RDWR sends the FIN.
+ */
+static const struct lab_step recv_shut_rd[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	HANDSHAKE(1),
+	RECV(0, -11),
+	IN(0, "P. 1 1 10"), OUT(0, 0, ". 1 11 0"),
+	SHUTDOWN_HOW(0, 0),
+	QUIET(100),
+	RECV(0, 10),
+	RECV(0, 0),
+	SS(0, "ESTABLISHED", 0),
+	SHUTDOWN_HOW(1, 2),
+	OUT(0, 1, "F. 1 1 0"),
+	IN(1, ". 1 2 0"),
+	RECV(1, 0),
+	SS(1, "FIN_WAIT2", 0),
+	END
+};
+
+/*
+ * inet_shutdown() with SHUT_RD (or SHUT_RDWR) on a listener calls
+ * tcp_disconnect(), which stops it as close() does: LISTEN>CLOSE, then
+ * inet_csk_listen_stop() gives every child in the accept queue to
+ * tcp_disconnect() (tcp_need_reset(): RST|ACK) and the pending requests are
+ * dropped silently; with no listener left, the request's ACK and a new SYN
+ * find no socket and get a RST (tcp_v4_send_reset()).
+ */
+static const struct lab_step listen_shut_rd[] = {
+	LISTEN(8),
+	OPEN(0),
+	IN(1, PEER_SYN), OUT(0, 1, KERNEL_SA),
+	SHUTDOWN_HOW(-1, 0),
+	OUT(0, 0, "R. 1 1 0"),
+	SS(0, "none", 0),
+	IN(1, ". 1 1 0"),
+	OUT(0, 1, "R 1 - 0"),
+	IN(2, PEER_SYN),
+	OUT(0, 2, "R. 0 1 0"),
+	END
+};
+
+/*
+ * tcp_v4_timewait_ack() advertises tw_rcv_wnd >> tw_rcv_wscale, the scale
+ * the connection agreed (tcp_time_wait() copies rx_opt.rcv_wscale): when
+ * the peer's SYN had no window scale, the plain window as on every segment
+ * before (RFC 7323 2.2), not one shifted by our wscale of 7 (8192 or more
+ * tells a plain window of about 64 KiB from a shifted one).
+ */
+static const struct lab_step tw_window_noscale[] = {
+	LISTEN(8),
+	IN(0, "S 0 0 0 mss,sackok"),
+	OUT(0, 0, "S. 0 1 0 mss,sackok w>=8192"),
+	IN(0, ". 1 1 0"),
+	ACCEPT(0),
+	CLOSE(0),
+	OUT(0, 0, "F. 1 1 0 - w>=8192"),
+	IN(0, "F. 1 2 0"),
+	OUT(0, 0, ". 2 2 0 - w>=8192"),
+	SS(0, "TIME_WAIT", 60000),
+	QUIET(500),
+	IN(0, "F. 1 2 0"),
+	OUT(0, 0, ". 2 2 0 - w>=8192"),
+	SS(0, "TIME_WAIT", 60000),
+	END
+};
+
 #define HS(c)	#c " LISTEN>SYN_RECV, " #c " SYN_RECV>ESTABLISHED"
 
 const struct lab_scen lab_scens[] = {
@@ -639,6 +742,24 @@ const struct lab_scen lab_scens[] = {
 	  isn_clock,
 	  "c0 CLOSE>SYN_SENT, c0 receive_reset, c0 SYN_SENT>CLOSE, c0 CLOSE>SYN_SENT, "
 	  "c0 receive_reset, c0 SYN_SENT>CLOSE" },
+	{ "fin-delack", "after data, the FIN's ACK is delayed 40 ms; a close() within it sends one F.",
+	  "T8", false, fin_delack,
+	  "L CLOSE>LISTEN, " HS(c0) ", " HS(c1) ", c0 ESTABLISHED>CLOSE_WAIT, "
+	  "c0 CLOSE_WAIT>LAST_ACK, c0 LAST_ACK>CLOSE, c1 ESTABLISHED>CLOSE_WAIT",
+	  "the FIN is ACKed at once (no pingpong mode in tcp_fin())" },
+	{ "recv-shut-rd", "recv() after shutdown(SHUT_RD) or SHUT_RDWR returns 0, not EAGAIN",
+	  "T9", false, recv_shut_rd,
+	  "L CLOSE>LISTEN, " HS(c0) ", " HS(c1) ", c1 ESTABLISHED>FIN_WAIT1, "
+	  "c1 FIN_WAIT1>FIN_WAIT2",
+	  "recv() after SHUT_RD gives EAGAIN" },
+	{ "listen-shut-rd", "shutdown(SHUT_RD) stops a listener: children reset, requests dropped",
+	  "T9", false, listen_shut_rd, NULL,
+	  "shutdown(SHUT_RD) leaves the listener in LISTEN" },
+	{ "tw-window-noscale", "TIME_WAIT's ACK has the plain window when wscale was not agreed",
+	  "T10", false, tw_window_noscale,
+	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>FIN_WAIT2, "
+	  "c0 FIN_WAIT2>CLOSE",
+	  "TIME_WAIT's ACK shifts the window by wscale 7 although none was agreed" },
 	{ NULL, NULL, NULL, false, NULL, NULL },
 };
 
