@@ -745,8 +745,7 @@ const struct lab_scen lab_scens[] = {
 	{ "fin-delack", "after data, the FIN's ACK is delayed 40 ms; a close() within it sends one F.",
 	  "T8", false, fin_delack,
 	  "L CLOSE>LISTEN, " HS(c0) ", " HS(c1) ", c0 ESTABLISHED>CLOSE_WAIT, "
-	  "c0 CLOSE_WAIT>LAST_ACK, c0 LAST_ACK>CLOSE, c1 ESTABLISHED>CLOSE_WAIT",
-	  "the FIN is ACKed at once (no pingpong mode in tcp_fin())" },
+	  "c0 CLOSE_WAIT>LAST_ACK, c0 LAST_ACK>CLOSE, c1 ESTABLISHED>CLOSE_WAIT" },
 	{ "recv-shut-rd", "recv() after shutdown(SHUT_RD) or SHUT_RDWR returns 0, not EAGAIN",
 	  "T9", false, recv_shut_rd,
 	  "L CLOSE>LISTEN, " HS(c0) ", " HS(c1) ", c1 ESTABLISHED>FIN_WAIT1, "

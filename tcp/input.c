@@ -147,7 +147,19 @@ conn_fin(struct ctx *c, struct tm_conn *k)
 	case TM_SYN_RECV:
 	case TM_ESTABLISHED:
 		tmi_set_state(c, k, TM_CLOSE_WAIT, TM_E_FIN, "tcp_fin(): the peer closed its side");
-		/* The FIN is acknowledged at once (quick ACK). */
+		if (c->p->fin_pingpong && k->rcv_nxt - k->irs > 2) {
+			/*
+			 * tcp_fin() only schedules the ACK and enters pingpong
+			 * mode, which ends quick-ACK mode (tcp_in_quickack_mode()):
+			 * once data came, icsk_ack.ato is TCP_ATO_MIN
+			 * (tcp_event_data_recv()) and __tcp_ack_snd_check() leaves
+			 * the ACK to the delayed-ACK timer (tcp_send_delayed_ack());
+			 * a FIN of ours sent before it carries the ACK.
+			 */
+			k->quick = 0;
+			break;
+		}
+		/* No data yet: ato is 0 and the delayed ACK is due at once. */
 		tmi_send_ack(c, k, "tcp_fin()");
 		break;
 	case TM_FIN_WAIT1:

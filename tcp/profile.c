@@ -47,6 +47,7 @@ tm_profile_linux(void)
 	p.rto_max = TM_SEC(120);	/* TCP_RTO_MAX */
 	p.delack_min = TM_MS(40);	/* TCP_DELACK_MIN = HZ/25 */
 	p.quickacks = 16;		/* TCP_MAX_QUICKACKS */
+	p.fin_pingpong = true;		/* tcp_fin(): inet_csk_enter_pingpong_mode() */
 	p.tlp = true;			/* tcp_early_retrans=3 (RACK-TLP) */
 	p.fin_timeout = TM_SEC(60);	/* TCP_FIN_TIMEOUT */
 	p.orphan_fin_wait2 = true;
@@ -90,6 +91,7 @@ tm_profile_rfc9293(void)
 	p.rto_min = TM_SEC(1);		/* RFC 6298 2.4 */
 	p.rto_max = TM_SEC(60);
 	p.tlp = false;			/* RFC 8985 is not part of RFC 9293 */
+	p.fin_pingpong = false;		/* RFC 9293 3.10.7.4: "send an acknowledgment for the FIN" */
 	p.orphan_fin_wait2 = false;	/* RFC: FIN-WAIT-2 has no timeout */
 	p.timewait_len = TM_SEC(240);	/* 2 x MSL, MSL = 2 min */
 	p.rfc1337 = 0;			/* RFC 9293 3.10.7.4: RST -> CLOSED */

@@ -190,6 +190,8 @@ struct tm_profile {
 	tm_time	rto_init, rto_min, rto_max;
 	tm_time	delack_min;		/* TCP_DELACK_MIN, 40 ms */
 	int	quickacks;		/* segments ACKed at once at the start */
+	bool	fin_pingpong;		/* tcp_fin(): pingpong mode, the FIN's ACK is
+					 * delayed once data came (linux) */
 	bool	tlp;			/* tail loss probe (RFC 8985; tcp_early_retrans=3) */
 	/* Closing. */
 	tm_time	fin_timeout;		/* tcp_fin_timeout (orphan FIN_WAIT2) */
