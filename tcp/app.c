@@ -389,13 +389,19 @@ tmi_app_call(struct ctx *c, const struct tm_app *a)
 		ret = a->len;
 		break;
 	case A_RECV:
+		/*
+		 * tcp_recvmsg_locked(): queued data first; with none, the
+		 * socket error, then end of file when the peer's FIN came
+		 * (SOCK_DONE) or the reading side is shut down (RCV_SHUTDOWN,
+		 * from shutdown(SHUT_RD) or SHUT_RDWR), before EAGAIN.
+		 */
 		if (k->rcvq > 0) {
 			ret = a->len && a->len < k->rcvq ? a->len : k->rcvq;
 			k->rcvq -= (uint32_t)ret;
 		} else if (k->err) {
 			err = k->err;
 			k->err = 0;
-		} else if (k->fin_rcvd || k->state == TM_CLOSE) {
+		} else if (k->fin_rcvd || k->shut_rd || k->state == TM_CLOSE) {
 			ret = 0;	/* EOF */
 		} else {
 			err = EAGAIN;
