@@ -15,7 +15,7 @@
 enum app_action {
 	A_ERR = 0,		/* fail with err */
 	A_CONNECT, A_LISTEN, A_BACKLOG, A_ACCEPT, A_SEND, A_SEND_QUEUE, A_RECV,
-	A_SHUT_FIN, A_SHUT_DISCONNECT, A_NOP, A_CLOSE, A_SETOPT,
+	A_SHUT_FIN, A_SHUT_DISCONNECT, A_SHUT_LISTEN, A_NOP, A_CLOSE, A_SETOPT,
 };
 
 #define ST(s)		(1u << (s))
@@ -47,6 +47,7 @@ static const struct {
 	{ TM_CALL_RECV, ST_ALL, A_ERR, ENOTCONN },
 	{ TM_CALL_SHUTDOWN, ST(TM_ESTABLISHED) | ST(TM_SYN_RECV) | ST(TM_CLOSE_WAIT), A_SHUT_FIN, 0 },
 	{ TM_CALL_SHUTDOWN, ST(TM_SYN_SENT), A_SHUT_DISCONNECT, 0 },
+	{ TM_CALL_SHUTDOWN, ST(TM_LISTEN), A_SHUT_LISTEN, 0 },
 	{ TM_CALL_SHUTDOWN, ST(TM_CLOSE), A_ERR, ENOTCONN },
 	{ TM_CALL_SHUTDOWN, ST_ALL, A_NOP, 0 },
 	{ TM_CALL_CLOSE, ST_ALL, A_CLOSE, 0 },
@@ -418,6 +419,21 @@ tmi_app_call(struct ctx *c, const struct tm_app *a)
 		tmi_set_state(c, k, new_state[st].to, TM_E_SHUTDOWN, "tcp_shutdown(): tcp_close_state()");
 		k->fin_queued = true;
 		tmi_push(c, k);
+		break;
+	case A_SHUT_LISTEN:
+		/*
+		 * inet_shutdown() on a listener: SHUT_WR does nothing; SHUT_RD
+		 * and SHUT_RDWR call tcp_disconnect(), which stops it as close()
+		 * does (LISTEN>CLOSE, then inet_csk_listen_stop(): unaccepted
+		 * children reset, requests dropped), and the socket stays open
+		 * in CLOSE, free to listen() again.
+		 */
+		if (a->how == 1)
+			break;
+		tmi_set_state(c, k, TM_CLOSE, TM_E_SHUTDOWN,
+		    "inet_shutdown(): SHUT_RD on a listener, tcp_disconnect()");
+		tmi_listen_stop(c, k);
+		k->ack_backlog = 0;
 		break;
 	case A_SHUT_DISCONNECT:
 		tmi_conn_done(c, k, TM_E_SHUTDOWN, "inet_shutdown(): SYN_SENT, disconnect");

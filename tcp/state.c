@@ -257,6 +257,7 @@ static const struct tm_transition table[] = {
 	{ FULL, TM_LISTEN, TM_SYN_RECV, TM_E_SYN, R, "RFC 9293 3.10.7.2: SYN in LISTEN" },
 	{ FULL, TM_LISTEN, TM_SYN_RECV, TM_E_ACK, L | K, "inet_csk_clone_lock(): the child is born in SYN_RECV at the 3rd ACK" },
 	{ FULL, TM_LISTEN, TM_SYN_RECV, TM_E_COOKIE_ACK, L | K, "cookie_v4_check(): child from a valid syncookie" },
+	{ FULL, TM_LISTEN, TM_CLOSE, TM_E_SHUTDOWN, R | L | K, "inet_shutdown(): SHUT_RD on a listener, tcp_disconnect(): inet_csk_listen_stop()" },
 	{ FULL, TM_LISTEN, TM_CLOSE, TM_E_CLOSE, R | L, "__tcp_close(): inet_csk_listen_stop()" },
 	{ FULL, TM_CLOSING, TM_TIME_WAIT, TM_E_ACK, R, "RFC 9293: ACK of our FIN in CLOSING" },
 	{ FULL, TM_CLOSING, TM_CLOSE, TM_E_CLOSE, R | L | K, "abortive close (unread data, SO_LINGER 0): RST" },
@@ -732,7 +733,7 @@ static const struct tm_state_info infos[TM_STATE_MAX] = {
 	    "peers that vanished after closing (their last ACK lost)" },
 	[TM_LISTEN] = { "a listening socket: SYNs create request sockets, completed handshakes "
 	    "wait in the accept queue", "SYNs, and the application's accept()",
-	    "close() -> CLOSE (unaccepted children are reset)",
+	    "close() or shutdown(SHUT_RD) -> CLOSE (unaccepted children are reset)",
 	    "normal; check Recv-Q against Send-Q (the backlog) for a full accept queue" },
 	[TM_CLOSING] = { "both sides sent FINs at the same time; we wait for the ACK of ours",
 	    "the ACK of our FIN", "ACK -> TIME_WAIT; retries exhausted -> CLOSE",
