@@ -33,6 +33,8 @@ tmi_enter_timewait(struct ctx *c, struct tm_conn *k, enum tm_state substate, tm_
 	tw->snd_nxt = k->snd_nxt;
 	tw->rcv_nxt = k->rcv_nxt;
 	tw->rcv_wnd = k->rcv_wnd;
+	/* tcp_time_wait(): tw_rcv_wscale = rx_opt.rcv_wscale, 0 unless agreed. */
+	tw->rcv_wscale = k->has_ws ? c->p->wscale : 0;
 	tw->has_ts = k->has_ts;
 	tw->ts_recent = k->ts_recent;
 	tw->ts_recent_stamp = k->ts_recent_stamp;
@@ -107,7 +109,9 @@ tw_ack(struct ctx *c, struct tm_twsk *tw, const char *why)
 
 	/* tcp_v4_timewait_ack() */
 	tmi_seg_init(&s, &tw->laddr, &tw->raddr, tw->lport, tw->rport, tw->snd_nxt, tw->rcv_nxt, TM_ACK);
-	s.wnd = tw->rcv_wnd >> c->p->wscale;
+	/* tw_rcv_wnd >> tw_rcv_wscale: scaled only when the handshake agreed it. */
+	s.wnd = tw->rcv_wnd >> tw->rcv_wscale > 65535 ? 65535 :
+	    (uint16_t)(tw->rcv_wnd >> tw->rcv_wscale);
 	if (tw->has_ts) {
 		s.has_ts = true;
 		s.tsval = tmi_ts_now(c, tw->ts_off);

@@ -521,6 +521,7 @@ struct tm_twsk {
 	uint16_t	lport, rport;
 	tm_seq		snd_nxt, rcv_nxt;
 	uint32_t	rcv_wnd;
+	uint8_t		rcv_wscale;	/* our window scale as agreed (0: none) */
 	bool		has_ts;
 	uint32_t	ts_recent, ts_off;
 	tm_time		ts_recent_stamp;
