@@ -28,6 +28,7 @@
 struct aq_owner {
 	int32_t		pid;
 	char		comm[16];
+	char		container[128];	/* td_sock.container: who runs there, "" if unknown */
 	bool		unreadable;	/* the owner could not be read (not root) */
 	uint32_t	uid;		/* then: the listener's uid */
 };
@@ -62,6 +63,8 @@ aq_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 	st->listeners.ent[s].n[1] = sk->wqueue;
 	st->listeners.ent[s].n[2] = drops;
 	memset(&st->owner[s], 0, sizeof(st->owner[s]));
+	memcpy(st->owner[s].container, sk->container, sizeof(st->owner[s].container));
+	st->owner[s].container[sizeof(st->owner[s].container) - 1] = '\0';
 	if (sk->has_owner) {
 		st->owner[s].pid = sk->pid;
 		memcpy(st->owner[s].comm, sk->comm, sizeof(sk->comm));
@@ -119,7 +122,7 @@ aq_listener(const struct analyzer_ctx *ax, const struct td_tally_ent *e,
 	double ratio = (double)queue / (double)(backlog > 0 ? backlog : 1);
 	enum td_severity sev;
 	struct td_finding *f;
-	char ep[64], who[48] = "", sug[24], rate[64] = "";
+	char ep[64], who[200] = "", sug[24], rate[64] = "";
 	uint64_t want;
 	const char *state;
 	bool since_boot = true, full = queue > backlog;
@@ -147,7 +150,11 @@ aq_listener(const struct analyzer_ctx *ax, const struct td_tally_ent *e,
 		return 0;
 	}
 	td_ep_str(&key->addr, key->port, ep, sizeof(ep));
-	if (own->comm[0] != '\0')
+	if (own->container[0] != '\0' && own->comm[0] != '\0')
+		snprintf(who, sizeof(who), " (%s, held by %s[%d])", own->container, own->comm, own->pid);
+	else if (own->container[0] != '\0')
+		snprintf(who, sizeof(who), " (%s)", own->container);
+	else if (own->comm[0] != '\0')
 		snprintf(who, sizeof(who), " (%s[%d])", own->comm, own->pid);
 	else if (own->unreadable)
 		snprintf(who, sizeof(who), " (owner unreadable, uid %u)", own->uid);
@@ -164,6 +171,8 @@ aq_listener(const struct analyzer_ctx *ax, const struct td_tally_ent *e,
 	td_ev_float(f, "fill_ratio", ratio);
 	td_ev_bool(f, "full", full);
 	td_ev_int(f, "listener_drops", (int64_t)drops);
+	if (own->container[0] != '\0')
+		td_ev_str(f, "container", "%s", own->container);
 	if (own->comm[0] != '\0') {
 		td_ev_int(f, "pid", own->pid);
 		td_ev_str(f, "command", "%s", own->comm);

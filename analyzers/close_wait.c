@@ -52,6 +52,7 @@ struct cw_key {
 struct cw_sample {
 	struct in6_addr	dst;		/* a peer of the group */
 	uint16_t	dport;
+	char		container[128];	/* who runs there (td_sock.container), "" if unknown */
 };
 
 struct cw_state {
@@ -120,6 +121,8 @@ cw_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 	if (is_new) {
 		st->sample[s].dst = sk->dst;
 		st->sample[s].dport = sk->dport;
+		memcpy(st->sample[s].container, sk->container, sizeof(st->sample[s].container));
+		st->sample[s].container[sizeof(st->sample[s].container) - 1] = '\0';
 	}
 	st->groups.ent[s].count++;
 	st->groups.ent[s].n[0] += cw_unread(sk);
@@ -180,11 +183,18 @@ cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, const stru
 		sev = TD_SEV_WARNING;
 	else
 		return 0;
-	f = td_finding_add(out, err, "close_wait.leak", who, sev,
-	    "%s: %llu connections in CLOSE_WAIT %s: the peers closed and the application never called close() (an application bug; no sysctl fixes it)",
-	    who, (unsigned long long)e->count, where);
+	if (smp->container[0] != '\0')
+		f = td_finding_add(out, err, "close_wait.leak", who, sev,
+		    "%s: %llu connections in CLOSE_WAIT %s, held by %s: the peers closed and the application never called close() (an application bug; no sysctl fixes it)",
+		    smp->container, (unsigned long long)e->count, where, who);
+	else
+		f = td_finding_add(out, err, "close_wait.leak", who, sev,
+		    "%s: %llu connections in CLOSE_WAIT %s: the peers closed and the application never called close() (an application bug; no sysctl fixes it)",
+		    who, (unsigned long long)e->count, where);
 	if (f == NULL)
 		return -1;
+	if (smp->container[0] != '\0')
+		td_ev_str(f, "container", "%s", smp->container);
 	if (k->pid > 0) {
 		td_ev_int(f, "pid", k->pid);
 		td_ev_str(f, "command", "%s", k->u.comm);

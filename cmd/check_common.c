@@ -157,6 +157,8 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 			cs->src.owner_states |= td_analyzers[i]->verdict_owner_states |
 			    td_analyzers[i]->named_owner_states;
 	cs->src.want_owner = cs->src.owner_states != 0;
+	/* Findings name the container or unit first (collectors/cgroup.h). */
+	cs->src.want_cgroup = true;
 	/*
 	 * Lock, then sample, then compare and save: a sample taken before the
 	 * lock could be older than the state a concurrent run saves while we

@@ -16,9 +16,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "collectors/cgroup.h"
 #include "collectors/snapshot.h"
 
-enum fkind { FN_AND = 1, FN_OR, FN_NOT, FN_SPORT, FN_DPORT, FN_SRC, FN_DST };
+enum fkind { FN_AND = 1, FN_OR, FN_NOT, FN_SPORT, FN_DPORT, FN_SRC, FN_DST, FN_CGROUP, FN_UNIT,
+	FN_CONTAINER, FN_POD };
 enum fop { OP_EQ = 1, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
 
 #define MAX_TOKENS	256
@@ -117,11 +119,25 @@ is_state_kw(const char *t)
 	return strcmp(t, "state") == 0 || strcmp(t, "exclude") == 0 || strcmp(t, "excl") == 0;
 }
 
+static int
+cgroup_word(const char *t)
+{
+	if (strcmp(t, "cgroup") == 0)
+		return FN_CGROUP;
+	if (strcmp(t, "unit") == 0)
+		return FN_UNIT;
+	if (strcmp(t, "container") == 0)
+		return FN_CONTAINER;
+	if (strcmp(t, "pod") == 0)
+		return FN_POD;
+	return 0;
+}
+
 static bool
 is_keyword(const char *t)
 {
 	static const char *const kw[] = {
-		"sport", "dport", "src", "dst", "(", ")",
+		"sport", "dport", "src", "dst", "(", ")", "cgroup", "unit", "container", "pod",
 	};
 
 	if (is_and(t) || is_or(t) || is_not(t) || is_state_kw(t))
@@ -340,6 +356,30 @@ parse_term(struct parser *p)
 		p->pos++;
 		return idx;
 	}
+	if ((kind = cgroup_word(t)) != 0) {
+		p->pos++;
+		v = peek(p);
+		if (v != NULL && (strcmp(v, "=") == 0 || strcmp(v, "==") == 0)) {
+			p->pos++;
+			v = peek(p);
+		}
+		if (v == NULL || v[0] == '\0' || is_keyword(v))
+			return td_errf(p->err, EINVAL, "'%s' needs a %s", t, kind == FN_CGROUP ?
+			    "cgroup path prefix (/system.slice)" : kind == FN_UNIT ? "unit name" :
+			    kind == FN_CONTAINER ? "container id" : "pod name (NS/NAME, NAME or uid)");
+		if (strlen(v) >= sizeof(p->f->n[0].word))
+			return td_errf(p->err, EINVAL, "'%s %.40s...': longer than %zu characters", t, v,
+			    sizeof(p->f->n[0].word) - 1);
+		if (kind == FN_CGROUP && v[0] != '/')
+			return td_errf(p->err, EINVAL, "cgroup '%s': a path under the cgroup2 mount starts with '/'", v);
+		idx = new_node(p, kind);
+		if (idx < 0)
+			return -1;
+		snprintf(p->f->n[idx].word, sizeof(p->f->n[idx].word), "%s", v);
+		p->f->needs_cgroup = true;
+		p->pos++;
+		return idx;
+	}
 	if (strcmp(t, ")") == 0)
 		return td_errf(p->err, EINVAL, "unbalanced ')' in filter");
 	if (is_state_kw(t))
@@ -347,7 +387,7 @@ parse_term(struct parser *p)
 	if (is_and(t) || is_or(t))
 		return td_errf(p->err, EINVAL, "'%s' needs a term before it", t);
 	return td_errf(p->err, EINVAL,
-	    "unknown filter word '%s' (state, exclude, sport, dport, src, dst, and, or, not)", t);
+	    "unknown filter word '%s' (state, exclude, sport, dport, src, dst, cgroup, unit, container, pod, and, or, not)", t);
 }
 
 static bool
@@ -545,6 +585,63 @@ prefix_match(const struct td_fnode *n, const struct in6_addr *a, uint16_t port)
 	return true;
 }
 
+/* PREFIX matches whole path components: /system.slice, not /system.sl. */
+static bool
+cgroup_prefix(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	while (n > 1 && prefix[n - 1] == '/')
+		n--;
+	if (n == 1)
+		return path[0] == '/';
+	return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool
+cgroup_match(const struct td_fnode *n, const struct td_sock *sk)
+{
+	struct cg_name cg;
+	const char *w = n->word, *colon;
+	size_t len;
+
+	if (sk->cgroup[0] == '\0')
+		return false;
+	if (n->kind == FN_CGROUP)
+		return cgroup_prefix(sk->cgroup, w);
+	cgroup_name_parse(sk->cgroup, &cg);
+	switch (n->kind) {
+	case FN_UNIT:
+		len = strlen(w);
+		return cg.unit[0] != '\0' && (strcmp(cg.unit, w) == 0 ||
+		    (strchr(w, '.') == NULL && strncmp(cg.unit, w, len) == 0 &&
+		    strcmp(cg.unit + len, ".service") == 0));
+	case FN_CONTAINER:
+		colon = strchr(w, ':');
+		if (colon != NULL) {
+			len = (size_t)(colon - w);
+			if (strlen(cgroup_kind_name(cg.kind)) != len ||
+			    strncmp(cgroup_kind_name(cg.kind), w, len) != 0)
+				return false;
+			w = colon + 1;
+		}
+		return cg.id[0] != '\0' && w[0] != '\0' && strncmp(cg.id, w, strlen(w)) == 0;
+	case FN_POD:
+		if (cg.pod_uid[0] == '\0')
+			return false;
+		if (strcmp(cg.pod_uid, w) == 0)
+			return true;
+		/* The label is "pod NS/NAME" when the kubelet showed the name. */
+		if (strncmp(sk->container, "pod ", 4) != 0)
+			return false;
+		if (strcmp(sk->container + 4, w) == 0)
+			return true;
+		colon = strchr(sk->container + 4, '/');
+		return strchr(w, '/') == NULL && colon != NULL && strcmp(colon + 1, w) == 0;
+	}
+	return false;
+}
+
 static bool
 eval(const struct td_filter *f, int i, const struct td_sock *sk)
 {
@@ -558,6 +655,10 @@ eval(const struct td_filter *f, int i, const struct td_sock *sk)
 	case FN_DPORT: return port_cmp(sk->dport, n->op, n->port);
 	case FN_SRC: return prefix_match(n, &sk->src, sk->sport);
 	case FN_DST: return prefix_match(n, &sk->dst, sk->dport);
+	case FN_CGROUP:
+	case FN_UNIT:
+	case FN_CONTAINER:
+	case FN_POD: return cgroup_match(n, sk);
 	}
 	return false;
 }

@@ -15,6 +15,10 @@
  *	sport OP PORT  dport OP PORT      OP: = == != < <= > >= eq ne neq lt le
  *	                                  leq gt ge geq
  *	src PREFIX     dst PREFIX         ADDR, ADDR/LEN, ADDR:PORT, [V6]:PORT, *:PORT
+ *	cgroup PREFIX  unit NAME          the socket's cgroup (path components),
+ *	container ID   pod NAME           systemd unit, container id (prefix, or
+ *	                                  KIND:ID), pod (NS/NAME, NAME or uid):
+ *	                                  collectors/cgroup.h
  *	and && &  or || |  not !  ( )     juxtaposition means and
  *
  * The state part becomes a kernel-side state mask; the rest is an
@@ -42,6 +46,7 @@ struct td_fnode {
 	bool		has_port;	/* src/dst with :PORT */
 	struct in6_addr	addr;		/* v4 stored v4-mapped */
 	int16_t		a, b;		/* children */
+	char		word[256];	/* cgroup, unit, container, pod: the operand */
 };
 
 struct td_filter {
@@ -49,6 +54,7 @@ struct td_filter {
 	struct td_fnode	n[TD_FILTER_NODES];
 	int		nn;
 	int		root;		/* -1: no expression, everything matches */
+	bool		needs_cgroup;	/* a cgroup word: the source must resolve cgroups */
 };
 
 /*

@@ -44,6 +44,7 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "processes",	no_argument, NULL, 'p' },
+		{ "cgroup",	no_argument, NULL, 'c' },
 		{ "info",	no_argument, NULL, 'i' },
 		{ "extended",	no_argument, NULL, 'e' },
 		{ "no-header",	no_argument, NULL, 'H' },
@@ -60,9 +61,10 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 	struct ls_walk w;
 	int ch, status = TD_EXIT_OK;
 
-	while ((ch = cmd_getopt(ctx, argc, argv, "pieH", opts, &status)) != -1) {
+	while ((ch = cmd_getopt(ctx, argc, argv, "pcieH", opts, &status)) != -1) {
 		switch (ch) {
 		case 'p': oo.owner = true; break;
+		case 'c': oo.cgroup = true; break;
 		case 'i': oo.info = true; break;
 		case 'e': oo.extended = true; break;
 		case 'H': oo.no_header = true; break;
@@ -78,6 +80,8 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 	cmd_source_init(ctx, &src);
 	src.states = filter.states;
 	src.want_owner = oo.owner;
+	/* Containers first: the cgroup map is cheap beside the /proc walk. */
+	src.want_cgroup = oo.cgroup || oo.owner || filter.needs_cgroup;
 	src.want_info = oo.info;	/* tcp_info, skmem and cong: only with -i */
 	if (source_header(&src, &snap, &err) < 0) {
 		source_close(&src);

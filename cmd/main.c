@@ -47,9 +47,10 @@ const struct cmd td_commands[] = {
 	  "  time-wait-cost, three-way-handshake); without TOPIC: the list of topics\n"
 	  "  an unknown TOPIC exits 64 and names the nearest topics; see also tcpdoctor-tcp(7)\n"
 	  "  -j, --format json  one JSON document" },
-	{ "ls",		cmd_ls,		CMD_ALL_NETNS,	"ls [-p] [-i] [-e] [-H] [FILTER]",
+	{ "ls",		cmd_ls,		CMD_ALL_NETNS,	"ls [-p] [-c] [-i] [-e] [-H] [FILTER]",
 	  "list sockets, like ss -tan, with filters",
 	  "  -p, --processes   owning process (pid, command)\n"
+	  "  -c, --cgroup      who runs in its cgroup (pod, container, unit) and the cgroup path\n"
 	  "  -i, --info        tcp_info and socket memory on a second line\n"
 	  "  -e, --extended    timer, uid, inode, socket cookie\n"
 	  "  -H, --no-header   no header line\n"
@@ -58,7 +59,8 @@ const struct cmd td_commands[] = {
 	  "  NAME: ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE,\n"
 	  "        CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING (any case, ss spellings too), or\n"
 	  "        all, connected, synchronized, bucket, big\n"
-	  "  EXPR: sport|dport OP PORT, src|dst PREFIX, joined by and, or, not, ( )\n"
+	  "  EXPR: sport|dport OP PORT, src|dst PREFIX, cgroup PREFIX, unit NAME,\n"
+	  "        container ID, pod NAME, joined by and, or, not, ( )\n"
 	  "        OP: = != < <= > >= (eq ne lt le gt ge); PREFIX: ADDR[/LEN][:PORT]\n"
 	  "example: tcpdoctor ls -p state close-wait dport = :5432" },
 	{ "sim",	cmd_sim,	CMD_NO_NETNS,

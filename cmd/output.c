@@ -111,7 +111,7 @@ addr_width(const struct out *o)
  * fwrite, because vfprintf dominated the profile.
  */
 struct line {
-	char	b[1024];
+	char	b[8192];	/* room for 8 owners, a cgroup path and -e, escaped */
 	size_t	n;
 };
 
@@ -246,6 +246,33 @@ line_owners(struct line *ln, const struct td_sock *sk)
 	line_put(ln, ") ", 2);
 }
 
+/*
+ * With -c: who runs in the socket's cgroup, then its path, as ss --cgroup
+ * prints it ("cgroup:/system.slice/nginx.service"); "-" for a socket
+ * without one (request and timewait sockets carry no cgroup), the id
+ * alone when the cgroup is gone or its path is not known.
+ */
+static void
+line_cgroup(struct line *ln, const struct td_sock *sk)
+{
+	char buf[TERMSAFE_MAX(sizeof(sk->cgroup))];
+
+	if (sk->cgroup_id == 0) {
+		line_put(ln, "- ", 2);
+		return;
+	}
+	if (sk->cgroup[0] == '\0') {
+		line_printf(ln, "cgroup_id:%" PRIu64 " ", sk->cgroup_id);
+		return;
+	}
+	if (sk->container[0] != '\0') {
+		termsafe_escape(sk->container, strnlen(sk->container, sizeof(sk->container)), false, buf);
+		line_printf(ln, "%s ", buf);
+	}
+	termsafe_escape(sk->cgroup, strnlen(sk->cgroup, sizeof(sk->cgroup)), false, buf);
+	line_printf(ln, "cgroup:%s ", buf);
+}
+
 static int
 table_begin(struct out *o)
 {
@@ -260,6 +287,8 @@ table_begin(struct out *o)
 	line_field(&ln, "Peer Address:Port", w);
 	if (o->opts->owner)
 		line_put(&ln, "Process ", 8);
+	if (o->opts->cgroup)
+		line_put(&ln, "Cgroup ", 7);
 	if (o->opts->extended)
 		line_put(&ln, "Details", 7);
 	while (ln.n > 0 && ln.b[ln.n - 1] == ' ')
@@ -328,6 +357,8 @@ table_sock(struct out *o, const struct td_sock *sk)
 	if (o->opts->owner) {
 		line_owners(&ln, sk);
 	}
+	if (o->opts->cgroup)
+		line_cgroup(&ln, sk);
 	if (o->opts->extended) {
 		if (sk->timer != TD_TIMER_OFF)
 			line_printf(&ln, "timer:(%s,%s,%u) ", td_timer_name(sk->timer),
@@ -371,12 +402,22 @@ sock_json(const struct out *o, const struct td_sock *sk)
 {
 	struct td_sock lean;
 
-	if (o->opts->info || (!sk->has_tcpi && !sk->has_skmem && sk->cong[0] == '\0'))
+	bool cg = o->opts->cgroup || o->opts->owner || sk->cgroup_id == 0;
+
+	if (cg && (o->opts->info || (!sk->has_tcpi && !sk->has_skmem && sk->cong[0] == '\0')))
 		return snapfile_sock_json(sk);
 	lean = *sk;
-	lean.has_tcpi = false;
-	lean.has_skmem = false;
-	lean.cong[0] = '\0';
+	if (!o->opts->info) {
+		lean.has_tcpi = false;
+		lean.has_skmem = false;
+		lean.cong[0] = '\0';
+	}
+	/* The cgroup only with -c or -p: the same from the kernel and a snapshot. */
+	if (!cg) {
+		lean.cgroup_id = 0;
+		lean.cgroup[0] = '\0';
+		lean.container[0] = '\0';
+	}
 	return snapfile_sock_json(&lean);
 }
 

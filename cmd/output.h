@@ -23,6 +23,7 @@ struct out_opts {
 	bool	extended;	/* -e: uid, inode, cookie, timer */
 	bool	info;		/* -i: tcp_info */
 	bool	owner;		/* -p: process */
+	bool	cgroup;		/* -c: container or unit, and the cgroup path */
 	bool	no_header;	/* -H */
 	int	family;		/* 0, AF_INET or AF_INET6: address column width */
 };

@@ -70,6 +70,7 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 	src.want_info = true;
 	/* A snapshot is diagnosed elsewhere, where /proc is not ours: keep the owners. */
 	src.want_owner = true;
+	src.want_cgroup = true;
 	if (source_header(&src, &snap, &err) < 0) {
 		source_close(&src);
 		return cmd_fail_err(ctx, &err);

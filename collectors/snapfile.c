@@ -212,6 +212,14 @@ snapfile_sock_json(const struct td_sock *sk)
 	if (sk->has_skmem)
 		json_object_set_new(o, "skmem", fields_json(&sk->skmem, skmem_fields,
 		    NELEM(skmem_fields)));
+	if (sk->cgroup_id != 0) {
+		json_object_set_new(o, "cgroup_id", json_integer((json_int_t)(sk->cgroup_id & INT64_MAX)));
+		if (sk->cgroup[0] != '\0')
+			json_object_set_new(o, "cgroup", safe_string(sk->cgroup, sizeof(sk->cgroup)));
+		if (sk->container[0] != '\0')
+			json_object_set_new(o, "container", safe_string(sk->container,
+			    sizeof(sk->container)));
+	}
 	if (sk->has_owner) {
 		json_t *arr = json_array();
 		unsigned int i;
@@ -473,7 +481,11 @@ snapfile_sock_from_json(const json_t *o, struct td_sock *sk, struct td_err *err)
 	U("tos", tos, UINT8_MAX, false);
 	U("tclass", tclass, UINT8_MAX, false);
 	U("mark", mark, UINT32_MAX, false);
+	U("cgroup_id", cgroup_id, INT64_MAX, false);
 #undef U
+	if (get_str(o, "", "cgroup", false, sk->cgroup, sizeof(sk->cgroup), err) < 0 ||
+	    get_str(o, "", "container", false, sk->container, sizeof(sk->container), err) < 0)
+		return -1;
 	t = json_object_get(o, "v6only");
 	if (t != NULL && !json_is_boolean(t))
 		return td_errf(err, EBADMSG, "\"v6only\" is not true or false");

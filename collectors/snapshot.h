@@ -151,6 +151,10 @@ struct td_sock {
 	uint8_t		nowners;	/* owners[] in use (has_owner: at least 1) */
 	uint32_t	owners_more;	/* holders beyond owners[], counted only */
 	struct td_owner	owners[TD_SOCK_OWNERS];	/* lowest pid first, then fd */
+	uint64_t	cgroup_id;	/* INET_DIAG_CGROUP_ID (full sockets), 0 if none */
+	char		cgroup[256];	/* its path under the cgroup2 mount, "" if not known */
+	char		container[128];	/* who runs there: "pod NS/NAME", "docker:ID12",
+					 * "nginx.service" (collectors/cgroup.h), "" if nothing */
 };
 
 /* Called once per socket.  Return 0 to go on, or -1 with *err set to stop. */

@@ -283,6 +283,15 @@ sockdiag_decode(const struct nlmsghdr *nlh, struct td_sock *sk, struct td_err *e
 			if (alen >= 4)
 				sk->mark = mnl_attr_get_u32(attr);
 			break;
+		case INET_DIAG_CGROUP_ID:
+			/*
+			 * Full sockets only: inet_diag_msg_attrs_fill() puts
+			 * cgroup_id(sock_cgroup_ptr(&sk->sk_cgrp_data)) there
+			 * unasked under CONFIG_SOCK_CGROUP_DATA (Linux 5.9).
+			 */
+			if (alen >= 8)
+				memcpy(&sk->cgroup_id, mnl_attr_get_payload(attr), 8);
+			break;
 		default:
 			break;
 		}

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collectors/cgroup.h"
 #include "collectors/counters.h"
 #include "collectors/netns.h"
 #include "collectors/procs.h"
@@ -215,6 +216,29 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 	return rc;
 }
 
+struct cgroup_walk {
+	struct cgroup_map	*map;
+	td_sock_fn		 fn;
+	void			*arg;
+};
+
+/* The socket's cgroup path and owner, from the map (cheaper than /proc). */
+static int
+add_cgroup(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct cgroup_walk *cw = arg;
+	struct td_sock copy;
+
+	if (sk->cgroup_id == 0)
+		return cw->fn(sk, cw->arg, err);
+	copy = *sk;
+	cgroup_map_lookup(cw->map, copy.cgroup_id, copy.cgroup, sizeof(copy.cgroup),
+	    copy.container, sizeof(copy.container));
+	return cw->fn(&copy, cw->arg, err);
+}
+
+static int	walk_live(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err);
+
 int
 source_walk(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 {
@@ -229,6 +253,23 @@ source_walk(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 			return -1;
 		return snapfile_walk(src->priv, src->states, src->family, fn, arg, err);
 	}
+	if (src->want_cgroup) {
+		struct cgroup_walk cw = { .fn = fn, .arg = arg };
+		int rc;
+
+		cw.map = cgroup_map_new(proc_root(src), NULL);
+		if (cw.map == NULL)
+			return td_errf(err, ENOMEM, "cgroup: out of memory");
+		rc = walk_live(src, add_cgroup, &cw, err);
+		cgroup_map_free(cw.map);
+		return rc;
+	}
+	return walk_live(src, fn, arg, err);
+}
+
+static int
+walk_live(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
+{
 	if (src->want_owner)
 		return walk_with_owners(src, fn, arg, err);
 	return dump_families(src, src->states, src->want_info, fn, arg, err);

@@ -31,6 +31,7 @@ struct td_source {
 	unsigned int	 owner_states;	/* with want_owner: only for these states
 					 * (TD_STATE_BIT mask); 0 = every state */
 	bool		 want_info;	/* ask for tcp_info, skmeminfo, congestion */
+	bool		 want_cgroup;	/* cgroup id -> path and container (cgroup.c) */
 
 	/* Set by source_walk, for the caller to report. */
 	size_t		 owners_hidden;	/* with want_owner: processes whose fds could

@@ -71,7 +71,7 @@ print("all", d["all_netns"], d["netns"], d["netns_found"], d["netns_seen"], len(
 inos = [x["meta"]["netns_ino"] for x in d["namespaces"]]
 print("uino_once", inos.count(int(sys.argv[2])))
 for x in d["namespaces"]:
-    print("ports", x["netns"], " ".join(str(s["sport"]) for s in x["sockets"]))
+    print("ports", x["netns"], " ".join(sorted(str(s["sport"]) for s in x["sockets"])))
 PYEOF
 get() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$dir/facts"; }
 expect_eq "json: joined document" "$(get all)" "True * 3 3 0"
