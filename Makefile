@@ -112,9 +112,9 @@ endif
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libtd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-unit: all $(UNIT) $(HELPERS) $(FUZZERS)
+unit: all $(UNIT) $(HELPERS) $(FUZZERS) $(BENCH)
 
-check: all $(UNIT) $(HELPERS) $(FUZZERS)
+check: all $(UNIT) $(HELPERS) $(FUZZERS) $(BENCH)
 	@tests/run.sh $(BUILD)
 
 # make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=1] [FUZZ_TARGETS='trace_line ...']:

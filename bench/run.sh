@@ -1,69 +1,186 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# Benchmarks, side by side with ss and netstat in the same run, reported as
-# ratios (tcpdoctor / ss).  A namespace made here is populated with N
-# ESTABLISHED pairs and N TIME_WAIT sockets (BENCH_N, default 6000, so
-# 3N+2 sockets), then each lister runs BENCH_RUNS times (default 21)
-# inside the namespace (bench/measure.py): median wall time and peak RSS.  Also runs every bench/*.c binary, each of
-# which prints "name value" lines.
+# make bench: tcpdoctor against the netlink floor, ss and netstat, in the
+# same run, on namespaces filled with issue 11's mix of sockets.
+#
+#   BENCH_SIZES    socket counts, default "10000 100000 1000000"
+#   BENCH_ROUNDS   rounds per size (median, spread), default 5
+#   BENCH_PROCS    processes of the attribution host, default 5000
+#   BENCH_FDS      descriptors they hold, default 200000
+#   BENCH_ATTR_SIZE  sockets of the attribution host, default 100000 (0: skip)
+#   BENCH_RESULTS  where results go, default BUILD_DIR/bench-results
+#
+# Per size, bench/tdbench starts bench/populate (which makes the namespace,
+# fills it, checks it with a dump and reports how long it took) and runs
+# every command of the list below once per round, rounds interleaved,
+# populating afresh whenever the next run could outlive the oldest
+# TIME_WAIT socket.  The ratio table (markdown) goes to stdout and to
+# BENCH_RESULTS/table.md; the ratios to BENCH_RESULTS/ratios.txt, which the
+# next run compares against (it says what got slower).  bench/sim_bench
+# runs once before.
+#
+# In the runs by size the sockets are held by as few processes as the
+# kernel's SCM_MAX_FD lets the populator hand them to (a host where sockets
+# dominate).  The attribution host is one more run, at BENCH_ATTR_SIZE
+# sockets, with BENCH_PROCS processes holding BENCH_FDS descriptors, of the
+# commands that look up owners (ls -p, check, ss -tanp) and ls beside them.
 #
 # Usage: bench/run.sh BUILD_DIR
 set -u
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-N=${BENCH_N:-6000}
-RUNS=${BENCH_RUNS:-21}
-bin="$top/$build/tcpdoctor"
+sizes=${BENCH_SIZES:-"10000 100000 1000000"}
+rounds=${BENCH_ROUNDS:-5}
+procs=${BENCH_PROCS:-5000}
+fds=${BENCH_FDS:-200000}
+attr=${BENCH_ATTR_SIZE:-100000}
+res=${BENCH_RESULTS:-$top/$build/bench-results}
+b="$top/$build"
+td="$b/tcpdoctor"
 
-for b in "$build"/bench/*; do
-	[ -x "$b" ] && [ -f "$b" ] && [[ $b != *.o ]] && [[ $b != *.d ]] && "$b"
-done
-
+"$b/bench/sim_bench" || { echo "bench: sim_bench failed" >&2; exit 1; }
 if [ "$(id -u)" -ne 0 ]; then
-	echo "bench: listing benchmarks skipped: needs root (network namespace)"
-	exit 0
+	echo "bench: the socket benchmarks need root (a network namespace of their own)" >&2
+	exit 1
 fi
-ns="td-bench-$$"
-wl=""
-cleanup() {
-	[ -n "$wl" ] && kill "$wl" 2>/dev/null && wait "$wl" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
-	rm -f "/tmp/$ns.ready"
-}
-trap cleanup EXIT
-ip netns add "$ns" && ip -n "$ns" link set lo up || exit 1
-ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
-ulimit -n $((N * 2 + 1000)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-ip netns exec "$ns" /usr/bin/python3 tests/helpers/workload.py bench "/tmp/$ns.ready" "$N" &
-wl=$!
-for _ in $(seq 1 600); do [ -s "/tmp/$ns.ready" ] && break; sleep 0.1; done
-[ -s "/tmp/$ns.ready" ] || { echo "bench: workload did not start"; exit 1; }
-total=$(ip netns exec "$ns" ss -tanH | wc -l)
-echo "sockets in the namespace: $total"
+mkdir -p "$res" || exit 1
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
 
-results=$(ip netns exec "$ns" /usr/bin/python3 bench/measure.py "$RUNS" \
-	"tcpdoctor-ls=$bin ls -H" \
-	"ss-tan=ss -tanH" \
-	"netstat-tan=netstat -tan" \
-	"tcpdoctor-ls-json=$bin ls -j" \
-	"tcpdoctor-ls-e=$bin ls -H -e" \
-	"ss-tan-e=ss -tanHe" \
-	"tcpdoctor-summary=$bin summary" \
-	"ss-tan-m=ss -tanHm" \
-	"ss-s=ss -s") || { echo "bench: $results"; exit 1; }
+# NAME MAXEXIT ARGV (tdbench's format; check exits 1 and 2 on findings).
+cat > "$tmp/cmds" <<EOF
+floor-family	0 $b/bench/floor family -e @N@
+floor-onepass	0 $b/bench/floor onepass -e @N@
+ss-tan		0 ss -tan
+ss-tani		0 ss -tani
+ss-tanp		0 ss -tanp
+netstat-tan	0 netstat -tan
+ls		0 $td ls
+ls-e		0 $td ls -e
+ls-i		0 $td ls -i
+ls-p		0 $td ls -p
+ls-j		0 $td -j ls
+ls-ndjson	0 $td --format ndjson ls
+summary-j	0 $td -j summary
+check		2 $td check
+check-j		2 $td -j check
+check-prom	2 $td --format prometheus check
+watch-sample	2 $td watch --count 1
+snapshot	0 $td snapshot -o $tmp/snap.json
+EOF
+
+grep -E '^(floor-family|ss-tan|ss-tanp|ls|ls-p|check)[[:space:]]' "$tmp/cmds" > "$tmp/cmds-attr"
+
+kernel=$(uname -r)
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+ncpu=$(nproc)
+mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+: > "$tmp/ratios"
+# run LABEL CMDFILE POPULATE-OPTIONS... N: one tdbench run, its ratios appended.
+run() {
+	local label=$1 cmds=$2 n
+	shift 2
+	n=${!#}
+	echo "bench: $label: $n sockets, $rounds rounds ..." >&2
+	if ! "$b/bench/tdbench" -c "$cmds" -o "$tmp/raw-$label" -l "$res/log-$label.txt" \
+	    -r "$rounds" -- "$b/bench/populate" "$@"; then
+		echo "bench: the run $label failed; commands' messages: $res/log-$label.txt" >&2
+		exit 1
+	fi
+	cp "$tmp/raw-$label" "$res/raw-$label.txt"
+	# LABEL NAME MEDIAN MIN MAX P25 P75 RSS RUNS OVER_FLOOR OVER_SS
+	awk -v l="$label" '
+		/^#/ { next }
+		{ k++; line[k] = $0; med[$1] = $2 }
+		END {
+			for (i = 1; i <= k; i++) {
+				split(line[i], f, " ")
+				if (f[2] == "-") { print l, line[i], "-", "-"; continue }
+				printf "%s %s %.2f %.2f\n", l, line[i], f[2] / med["floor-family"], f[2] / med["ss-tan"]
+			}
+		}' "$tmp/raw-$label" >> "$tmp/ratios"
+}
+labels=""
+for n in $sizes; do
+	run "$n" "$tmp/cmds" -P 0 -D 0 "$n"
+	labels="$labels $n"
+done
+if [ "$attr" -gt 0 ]; then
+	run "attr-$attr" "$tmp/cmds-attr" -P "$procs" -D "$fds" "$attr"
+	labels="$labels attr-$attr"
+fi
+
+{
+	echo "Machine: $ncpu CPUs ($cpu), $mem; kernel $kernel; $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "Medians of $rounds interleaved rounds; spread is min-max; peak RSS the largest of the rounds"
+	echo "(wait4 ru_maxrss).  attr-N: the same N sockets held by $procs processes with $fds descriptors."
+	for n in $labels; do
+		echo
+		sed -n 's/^# \(populations\|populate_ms\|runner_rss_kib\|elapsed_s\) /\1 /p' "$tmp/raw-$n" |
+		    awk -v n="$n" '{ v[$1] = $2 } END {
+			printf "%s sockets: populated in %.1f s (mean of %d populations), run took %d s; runner RSS %.1f MiB\n\n",
+			    n, v["populate_ms"] / 1000, v["populations"], v["elapsed_s"], v["runner_rss_kib"] / 1024 }'
+		echo "| command | ms | spread ms | over the floor | over \`ss -tan\` | peak RSS MiB |"
+		echo "|---|---|---|---|---|---|"
+		awk -v n="$n" '$1 == n {
+			if ($3 == "-") { printf "| %s | did not fit in a TIME_WAIT lifetime | | | | |\n", $2; next }
+			printf "| %s | %.0f | %.0f-%.0f | %.2f | %.2f | %.1f |\n", $2, $3, $4, $5, $10, $11, $8 / 1024 }' "$tmp/ratios"
+	done
+	echo
+	echo "Goals (issue 11), at the largest size run, side by side:"
+	awk '
+		{ if ($1 ~ /^attr/) at = $1; else sz[$1] = 1
+		  t[$1, $2] = $3; fl[$1, $2] = $10; ss[$1, $2] = $11; rss[$1, $2] = $8; names[$2] = 1 }
+		function verdict(ok) { return ok ? "met" : "MISSED" }
+		END {
+			big = 0; for (s in sz) if (s + 0 > big) big = s + 0
+			split("check check-j check-prom summary-j watch-sample", a1, " ")
+			for (i = 1; i in a1; i++)
+				if ((big, a1[i]) in fl && fl[big, a1[i]] != "-")
+					printf "  %-14s <= 1.0x the floor:        %5.2f  %s\n", a1[i], fl[big, a1[i]], verdict(fl[big, a1[i]] <= 1.0)
+			split("ls-j ls-ndjson snapshot", a2, " ")
+			for (i = 1; i in a2; i++)
+				if ((big, a2[i]) in ss && ss[big, a2[i]] != "-")
+					printf "  %-14s <= 0.5x ss -tan:          %5.2f  %s\n", a2[i], ss[big, a2[i]], verdict(ss[big, a2[i]] <= 0.5)
+			if (t[big, "ls"] > 0)
+				printf "  %-14s <= 1.3x ls:               %5.2f  %s\n", "ls-i", t[big, "ls-i"] / t[big, "ls"], verdict(t[big, "ls-i"] <= 1.3 * t[big, "ls"])
+			for (s in sz) if (t[s, "ss-tanp"] > 0) {
+				printf "  %-14s < ss -tanp at %s:     %5.2f  %s\n", "ls-p", s, t[s, "ls-p"] / t[s, "ss-tanp"], verdict(t[s, "ls-p"] < t[s, "ss-tanp"])
+				printf "  %-14s < ss -tanp at %s:     %5.2f  %s\n", "check", s, t[s, "check"] / t[s, "ss-tanp"], verdict(t[s, "check"] < t[s, "ss-tanp"])
+			}
+			if (at != "" && t[at, "ss-tanp"] > 0) {
+				printf "  %-14s < ss -tanp at %s:     %5.2f  %s\n", "ls-p", at, t[at, "ls-p"] / t[at, "ss-tanp"], verdict(t[at, "ls-p"] < t[at, "ss-tanp"])
+				printf "  %-14s < ss -tanp at %s:     %5.2f  %s\n", "check", at, t[at, "check"] / t[at, "ss-tanp"], verdict(t[at, "check"] < t[at, "ss-tanp"])
+			}
+			worst = 0
+			for (k in rss) { split(k, p, SUBSEP); if (p[2] !~ /^(ss|netstat)/ && rss[k] > worst) { worst = rss[k]; wn = p[2] " at " p[1] } }
+			printf "  peak RSS < 16 MiB, every tcpdoctor command and size: %.1f MiB (%s)  %s\n", worst / 1024, wn, verdict(worst < 16384)
+			if ((100000 in sz) && (1000000 in sz))
+				for (nm in names) {
+					if (nm ~ /^(floor|ss|netstat)/ || t[100000, nm] == "-" || t[1000000, nm] == "-") continue
+					a = t[100000, nm] - t[100000, "floor-family"]; b = t[1000000, nm] - t[1000000, "floor-family"]
+					if (a > 0)
+						printf "  %-14s added to the floor grows <= 11x from 100k to 1M: %5.1fx  %s\n", nm, b / a, verdict(b / a <= 11)
+				}
+		}' "$tmp/ratios"
+} > "$tmp/table.md"
+
+cat "$tmp/table.md"
+if [ -s "$res/ratios.txt" ]; then
+	echo
+	echo "Against the previous run ($res/ratios.prev.txt):"
+	awk 'NR == FNR { if ($10 != "-") old[$1, $2] = $10; orss[$1, $2] = $8; next }
+		($1, $2) in old && $10 != "-" {
+			if ($10 > old[$1, $2] * 1.10) { printf "  slower: %s at %s sockets: %.2f -> %.2f the floor\n", $2, $1, old[$1, $2], $10; s++ }
+			if ($8 > orss[$1, $2] * 1.10 + 256) { printf "  more memory: %s at %s sockets: %.1f -> %.1f MiB\n", $2, $1, orss[$1, $2] / 1024, $8 / 1024; s++ }
+		}
+		END { if (!s) print "  nothing got slower (by more than 10% of its ratio to the floor) or bigger" }' \
+	    "$res/ratios.txt" "$tmp/ratios"
+	mv "$res/ratios.txt" "$res/ratios.prev.txt"
+fi
+cp "$tmp/ratios" "$res/ratios.txt"
+cp "$tmp/table.md" "$res/table.md"
 echo
-printf '%-20s %12s %12s\n' "command" "median_us" "peak_rss_kib"
-echo "$results" | awk '{printf "%-20s %12s %12s\n", $1, $2, $3}'
-echo
-echo "$results" | awk '
-	{ t[$1] = $2; m[$1] = $3 }
-	END {
-		printf "ratio tcpdoctor-ls/ss-tan: time %.2f, rss %.2f\n", t["tcpdoctor-ls"] / t["ss-tan"], m["tcpdoctor-ls"] / m["ss-tan"]
-		printf "ratio tcpdoctor-ls/netstat-tan: time %.2f, rss %.2f\n", t["tcpdoctor-ls"] / t["netstat-tan"], m["tcpdoctor-ls"] / m["netstat-tan"]
-		printf "ratio tcpdoctor-ls-json/ss-tan (JSON against ss text): time %.2f, rss %.2f\n", t["tcpdoctor-ls-json"] / t["ss-tan"], m["tcpdoctor-ls-json"] / m["ss-tan"]
-		printf "ratio tcpdoctor-ls-e/ss-tan-e (ss -e also looks up cgroups): time %.3f, rss %.2f\n", t["tcpdoctor-ls-e"] / t["ss-tan-e"], m["tcpdoctor-ls-e"] / m["ss-tan-e"]
-		printf "ratio tcpdoctor-summary/ss-tan-m (both read every socket with its memory): time %.2f, rss %.2f\n", t["tcpdoctor-summary"] / t["ss-tan-m"], m["tcpdoctor-summary"] / m["ss-tan-m"]
-		printf "ratio tcpdoctor-summary/ss-s (ss -s reads only /proc/net/sockstat): time %.2f, rss %.2f\n", t["tcpdoctor-summary"] / t["ss-s"], m["tcpdoctor-summary"] / m["ss-s"]
-	}'
+echo "bench: table in $res/table.md"

@@ -71,6 +71,7 @@ main(void)
 	t0 = now_s();
 	do {
 		w.nacts = w.nqueued = 0;
+		w.nevents = 0;	/* TM_MAX_EVENTS bounds one run; each batch is one */
 		base = w.now + TM_SEC(1);
 		for (i = 0; i < BATCH; i++) {
 			tm_time t = base + (tm_time)i * TM_SEC(100);

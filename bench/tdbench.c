@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench/tdbench: time commands side by side in a populated namespace.
+ *
+ * It starts the populator (the argv after "--", bench/populate), waits for
+ * its "ready TOTAL TW_START_NS POPULATE_MS" line, enters its network
+ * namespace (setns on /proc/PID/ns/net) and runs every command of CMDFILE
+ * once per round, the rounds interleaved (round r starts at command r, so
+ * no command always runs first or after the same neighbour).  Each run is
+ * timed around fork..wait4 (wall clock, CLOCK_MONOTONIC) and its peak RSS
+ * is wait4's ru_maxrss.  This process stays small (it keeps only the
+ * samples), because Linux carries the parent's high-water mark over fork
+ * and exec into the child's ru_maxrss (exec_mmap, fs/exec.c): its own peak
+ * is printed so that a reader knows the smallest RSS that can be told.
+ *
+ * TIME_WAIT sockets live 60 s (TCP_TIMEWAIT_LEN, include/net/tcp.h) from
+ * the moment each was made, so a run must end before the oldest expires.
+ * Before each command, if its last duration would take it past that
+ * moment (less a margin), the namespace is populated afresh; a run that
+ * nevertheless ends past it is thrown away and made again in a fresh one.
+ * A command that cannot fit even in a fresh namespace is reported as such.
+ *
+ * CMDFILE: one command a line, "NAME MAXEXIT ARGV..." split on blanks;
+ * '#' starts a comment; "@N@" in an argument becomes the namespace's
+ * socket count.  A command exiting above MAXEXIT (check exits 1 or 2 on
+ * findings) or on a signal stops the benchmark: its stderr is in LOG.
+ *
+ * Output (OUT): a header of "# key value" lines, then per command
+ *   NAME MEDIAN_MS MIN_MS MAX_MS P25_MS P75_MS PEAK_RSS_KIB RUNS
+ * (PEAK_RSS the largest of the runs; RUNS 0 when it never fit).
+ *
+ * Usage: tdbench -c CMDFILE -o OUT -l LOG [-r ROUNDS] -- POPULATE ARGV...
+ */
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CMDS	64
+#define MAX_ARGS	32
+#define MAX_ROUNDS	101
+#define TW_LIFE_NS	(60LL * 1000000000)	/* TCP_TIMEWAIT_LEN */
+#define MARGIN_NS	(2LL * 1000000000)
+#define MAX_TRIES	3
+
+struct cmd {
+	char		*name;
+	int		 maxexit;
+	char		*argv[MAX_ARGS + 1];
+	double		 ms[MAX_ROUNDS];
+	int		 nms;
+	long		 rss_kib;
+	int64_t		 last_ns;		/* duration of the last run */
+	int		 nofit;			/* longer than a fresh namespace lasts */
+};
+
+static struct cmd cmds[MAX_CMDS];
+static int ncmds;
+
+/* The populator now serving. */
+static pid_t pop_pid = -1;
+static int pop_in = -1;
+static int64_t tw_start, fresh_window;
+static long total;
+static int npop;
+static double pop_ms_sum;
+
+static char **pop_argv;
+static FILE *logfp;
+
+static void __attribute__((format(printf, 1, 2), noreturn))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tdbench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (pop_pid > 0) {
+		close(pop_in);
+		kill(pop_pid, SIGTERM);
+		waitpid(pop_pid, NULL, 0);
+	}
+	exit(1);
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+pop_stop(void)
+{
+	int st;
+
+	if (pop_pid <= 0)
+		return;
+	close(pop_in);
+	if (waitpid(pop_pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die("the populator did not end cleanly");
+	pop_pid = -1;
+}
+
+static void
+pop_start(void)
+{
+	int in[2], out[2], nsfd;
+	char line[256], path[64];
+	long long tw;
+	double ms;
+	FILE *fp;
+
+	pop_stop();
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	pop_pid = fork();
+	if (pop_pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pop_pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execv(pop_argv[0], pop_argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	pop_in = in[1];
+	fp = fdopen(out[0], "r");
+	if (fp == NULL || fgets(line, sizeof(line), fp) == NULL ||
+	    sscanf(line, "ready %ld %lld %lf", &total, &tw, &ms) != 3)
+		die("the populator did not get ready (see its messages above)");
+	fclose(fp);
+	tw_start = tw;
+	fresh_window = tw_start + TW_LIFE_NS - MARGIN_NS - now_ns();
+	npop++;
+	pop_ms_sum += ms;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pop_pid);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0)
+		die("cannot enter %s: %s", path, strerror(errno));
+	close(nsfd);
+}
+
+/* One run of c; returns its duration, or -1 when it outlived the TIME_WAIT. */
+static int64_t
+run_once(struct cmd *c)
+{
+	char *argv[MAX_ARGS + 1], nbuf[32];
+	struct rusage ru;
+	int64_t t0, t1;
+	pid_t pid;
+	int st, i, devnull;
+
+	snprintf(nbuf, sizeof(nbuf), "%ld", total);
+	for (i = 0; c->argv[i] != NULL; i++)
+		argv[i] = strcmp(c->argv[i], "@N@") == 0 ? nbuf : c->argv[i];
+	argv[i] = NULL;
+	fprintf(logfp, "== %s (%ld sockets)\n", c->name, total);
+	fflush(logfp);
+	t0 = now_ns();
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 1);
+		dup2(fileno(logfp), 2);
+		execvp(argv[0], argv);
+		fprintf(stderr, "tdbench: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (wait4(pid, &st, 0, &ru) < 0)
+		if (errno != EINTR)
+			die("wait4: %s", strerror(errno));
+	t1 = now_ns();
+	if (WIFSIGNALED(st))
+		die("%s died of signal %d (its messages: the log)", c->name, WTERMSIG(st));
+	if (WEXITSTATUS(st) > c->maxexit)
+		die("%s exited with %d (its messages: the log)", c->name, WEXITSTATUS(st));
+	c->last_ns = t1 - t0;
+	if (t1 > tw_start + TW_LIFE_NS - MARGIN_NS / 2)
+		return -1;
+	if (ru.ru_maxrss > c->rss_kib)
+		c->rss_kib = ru.ru_maxrss;
+	return t1 - t0;
+}
+
+static void
+measure(struct cmd *c)
+{
+	int64_t d;
+	int tries;
+
+	if (c->nofit)
+		return;
+	for (tries = 0; tries < MAX_TRIES; tries++) {
+		if (now_ns() + c->last_ns * 5 / 4 > tw_start + TW_LIFE_NS - MARGIN_NS)
+			pop_start();
+		d = run_once(c);
+		if (d >= 0) {
+			c->ms[c->nms++] = (double)d / 1e6;
+			return;
+		}
+		if (c->last_ns > fresh_window) {
+			c->nofit = 1;
+			return;
+		}
+	}
+	c->nofit = 1;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The q-quantile of sorted v[0..n-1], interpolated. */
+static double
+quantile(const double *v, int n, double q)
+{
+	double pos = q * (n - 1);
+	int i = (int)pos;
+
+	if (i + 1 >= n)
+		return v[n - 1];
+	return v[i] + (v[i + 1] - v[i]) * (pos - i);
+}
+
+static void
+read_cmds(const char *path)
+{
+	char line[1024], *tok, *save;
+	FILE *fp = fopen(path, "r");
+	struct cmd *c;
+	int i;
+
+	if (fp == NULL)
+		die("cannot open '%s': %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if ((tok = strchr(line, '#')) != NULL)
+			*tok = '\0';
+		tok = strtok_r(line, " \t\n", &save);
+		if (tok == NULL)
+			continue;
+		if (ncmds == MAX_CMDS)
+			die("'%s': more than %d commands", path, MAX_CMDS);
+		c = &cmds[ncmds++];
+		c->name = strdup(tok);
+		tok = strtok_r(NULL, " \t\n", &save);
+		if (tok == NULL)
+			die("'%s': %s has no MAXEXIT", path, c->name);
+		c->maxexit = atoi(tok);
+		for (i = 0; (tok = strtok_r(NULL, " \t\n", &save)) != NULL; i++) {
+			if (i == MAX_ARGS)
+				die("'%s': %s has more than %d arguments", path, c->name, MAX_ARGS);
+			c->argv[i] = strdup(tok);
+		}
+		if (i == 0)
+			die("'%s': %s has no command", path, c->name);
+	}
+	fclose(fp);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmdfile = NULL, *outfile = NULL, *logfile = NULL;
+	int rounds = 5, opt, r, j;
+	struct rusage self;
+	int64_t t0;
+	FILE *out;
+
+	while ((opt = getopt(argc, argv, "c:o:l:r:")) != -1) {
+		switch (opt) {
+		case 'c': cmdfile = optarg; break;
+		case 'o': outfile = optarg; break;
+		case 'l': logfile = optarg; break;
+		case 'r': rounds = atoi(optarg); break;
+		default: return 64;
+		}
+	}
+	if (cmdfile == NULL || outfile == NULL || logfile == NULL || optind >= argc ||
+	    rounds < 1 || rounds > MAX_ROUNDS) {
+		fprintf(stderr, "usage: tdbench -c CMDFILE -o OUT -l LOG [-r ROUNDS 1..%d] "
+		    "-- POPULATE ARGV...\n", MAX_ROUNDS);
+		return 64;
+	}
+	pop_argv = &argv[optind];
+	read_cmds(cmdfile);
+	logfp = fopen(logfile, "a");
+	if (logfp == NULL)
+		die("cannot open '%s': %s", logfile, strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	t0 = now_ns();
+	pop_start();
+	for (r = 0; r < rounds; r++)
+		for (j = 0; j < ncmds; j++)
+			measure(&cmds[(j + r) % ncmds]);
+	pop_stop();
+
+	out = fopen(outfile, "w");
+	if (out == NULL)
+		die("cannot write '%s': %s", outfile, strerror(errno));
+	getrusage(RUSAGE_SELF, &self);
+	fprintf(out, "# sockets %ld\n# rounds %d\n# populations %d\n# populate_ms %.0f\n"
+	    "# runner_rss_kib %ld\n# elapsed_s %.0f\n", total, rounds, npop,
+	    npop ? pop_ms_sum / npop : 0.0, self.ru_maxrss, (double)(now_ns() - t0) / 1e9);
+	for (j = 0; j < ncmds; j++) {
+		struct cmd *c = &cmds[j];
+
+		if (c->nms == 0) {
+			fprintf(out, "%s - - - - - - 0\n", c->name);
+			continue;
+		}
+		qsort(c->ms, (size_t)c->nms, sizeof(double), cmp_double);
+		fprintf(out, "%s %.1f %.1f %.1f %.1f %.1f %ld %d\n", c->name,
+		    quantile(c->ms, c->nms, 0.5), c->ms[0], c->ms[c->nms - 1],
+		    quantile(c->ms, c->nms, 0.25), quantile(c->ms, c->nms, 0.75),
+		    c->rss_kib, c->nms);
+	}
+	if (fclose(out) != 0)
+		die("cannot write '%s'", outfile);
+	return 0;
+}
