@@ -159,6 +159,7 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 	cs->src.want_owner = cs->src.owner_states != 0;
 	/* Findings name the container or unit first (collectors/cgroup.h). */
 	cs->src.want_cgroup = true;
+	cs->src.any_order = true;	/* aggregates: both families in one kernel walk */
 	/*
 	 * Lock, then sample, then compare and save: a sample taken before the
 	 * lock could be older than the state a concurrent run saves while we

@@ -596,6 +596,7 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 
 	cmd_source_init(ctx, &src);
 	src.want_info = true;		/* listeners' drop counts (skmeminfo) */
+	src.any_order = true;		/* counts: both families in one kernel walk */
 	if (source_header(&src, &snap, &err) < 0 ||
 	    source_walk(&src, summary_visit, &s, &err) < 0) {
 		status = cmd_fail_err(ctx, &err);

@@ -2,7 +2,8 @@
 /*
  * sock_diag collector.  One NETLINK_SOCK_DIAG request per family
  * (SOCK_DIAG_BY_FAMILY, IPPROTO_TCP, NLM_F_DUMP) with the state mask applied
- * in the kernel; the reply is a stream of inet_diag_msg messages ending in
+ * in the kernel, or one TCPDIAG_GETSOCK request for both families (see
+ * sockdiag_dump); the reply is a stream of inet_diag_msg messages ending in
  * NLMSG_DONE.  Each message is decoded into a struct td_sock on the stack
  * and handed to the caller's callback: nothing is kept.
  *
@@ -398,6 +399,11 @@ sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len,
 			p->done = true;
 			return 0;
 		case SOCK_DIAG_BY_FAMILY:
+		case TCPDIAG_GETSOCK:
+			/* The reply has the request's type (inet_sk_diag_fill). */
+			if (nlh->nlmsg_type != (p->type != 0 ? p->type : SOCK_DIAG_BY_FAMILY))
+				return td_errf(err, EPROTO, "sock_diag: unexpected message type %u",
+				    nlh->nlmsg_type);
 			if (sockdiag_decode(nlh, &sk, err) < 0)
 				return -1;
 			if (!sockdiag_state_match(p->states, sk.state))
@@ -454,13 +460,15 @@ open_diag(struct td_err *err)
  */
 static int
 dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg,
-    struct td_err *err)
+    size_t *nsocks, struct td_err *err)
 {
 	char buf[MNL_SOCKET_DUMP_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
 	struct sockdiag_parser p;
 	struct inet_diag_req_v2 *r;
+	struct inet_diag_req *old;
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
+	uint8_t ext;
 	ssize_t n;
 	int rc, saved;
 
@@ -468,17 +476,32 @@ dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg
 	if (nl == NULL)
 		return -1;
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
-	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
-	r->sdiag_family = (uint8_t)req->family;
-	r->sdiag_protocol = IPPROTO_TCP;
-	r->idiag_states = sockdiag_kernel_states(req->states);
+	ext = 0;
 	if (req->want_info)
-		r->idiag_ext = 1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) |
+		ext = 1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) |
 		    1 << (INET_DIAG_SKMEMINFO - 1) | 1 << (INET_DIAG_TOS - 1) |
 		    1 << (INET_DIAG_TCLASS - 1);
+	if (req->family == AF_UNSPEC) {
+		/*
+		 * The older request: the kernel sets sdiag_family to
+		 * AF_UNSPEC and takes ext and states from it
+		 * (inet_diag_dump_compat); idiag_family is not read.
+		 */
+		nlh->nlmsg_type = TCPDIAG_GETSOCK;
+		old = mnl_nlmsg_put_extra_header(nlh, sizeof(*old));
+		old->idiag_family = AF_INET;
+		old->idiag_ext = ext;
+		old->idiag_states = sockdiag_kernel_states(req->states);
+	} else {
+		nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+		r->sdiag_family = (uint8_t)req->family;
+		r->sdiag_protocol = IPPROTO_TCP;
+		r->idiag_states = sockdiag_kernel_states(req->states);
+		r->idiag_ext = ext;
+	}
 
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		saved = errno;
@@ -488,6 +511,7 @@ dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg
 	memset(&p, 0, sizeof(p));
 	p.seq = seq;
 	p.portid = mnl_socket_get_portid(nl);
+	p.type = nlh->nlmsg_type;
 	p.states = req->states;
 	rc = 1;
 	while (rc == 1) {
@@ -521,23 +545,60 @@ dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg
 		}
 	}
 	mnl_socket_close(nl);
+	*nsocks = p.nsocks;
 	return rc;
 }
 
-int
-sockdiag_dump(const struct sockdiag_req *req, td_sock_fn fn, void *arg, struct td_err *err)
+/* One dump, restarted while interrupted before any socket was delivered. */
+static int
+dump_retry(const struct sockdiag_req *req, td_sock_fn fn, void *arg, size_t *nsocks,
+    struct td_err *err)
 {
 	uint32_t seq = (uint32_t)time(NULL);
 	int attempt, rc;
 
-	if (req->family != AF_INET && req->family != AF_INET6)
-		return td_errf(err, EAFNOSUPPORT, "sock_diag: address family %d is not "
-		    "AF_INET or AF_INET6", req->family);
 	for (attempt = 0; attempt <= SOCKDIAG_RETRIES; attempt++) {
-		rc = dump_once(req, seq + (uint32_t)attempt, fn, arg, err);
+		*nsocks = 0;
+		rc = dump_once(req, seq + (uint32_t)attempt, fn, arg, nsocks, err);
 		if (rc <= 0)
 			return rc;
 	}
 	return td_errf(err, EINTR, "sock_diag: the dump was interrupted %d times in a row "
 	    "(NLM_F_DUMP_INTR); the socket table is changing too fast", SOCKDIAG_RETRIES + 1);
+}
+
+bool
+sockdiag_onepass_refused(int code)
+{
+	/*
+	 * sock_diag_rcv_msg: EOPNOTSUPP without the compat handler;
+	 * inet_diag_rcv_msg_compat: EINVAL for a type or length it does not
+	 * take; inet_diag_lock_handler: ENOENT without tcp_diag.
+	 */
+	return code == EOPNOTSUPP || code == EINVAL || code == ENOENT;
+}
+
+int
+sockdiag_dump(const struct sockdiag_req *req, td_sock_fn fn, void *arg, struct td_err *err)
+{
+	struct sockdiag_req fam;
+	size_t n = 0;
+	int rc;
+
+	if (req->family != AF_INET && req->family != AF_INET6 && req->family != AF_UNSPEC)
+		return td_errf(err, EAFNOSUPPORT, "sock_diag: address family %d is not "
+		    "AF_INET or AF_INET6", req->family);
+	if (req->family != AF_UNSPEC)
+		return dump_retry(req, fn, arg, &n, err);
+	rc = dump_retry(req, fn, arg, &n, err);
+	if (rc == 0 || n > 0 || err == NULL || !sockdiag_onepass_refused(err->code))
+		return rc;
+	/* Refused before anything was delivered: one dump per family. */
+	memset(err, 0, sizeof(*err));
+	fam = *req;
+	fam.family = AF_INET;
+	if (dump_retry(&fam, fn, arg, &n, err) < 0)
+		return -1;
+	fam.family = AF_INET6;
+	return dump_retry(&fam, fn, arg, &n, err);
 }

@@ -23,7 +23,8 @@ struct nlmsghdr;
 
 /* What to ask the kernel for. */
 struct sockdiag_req {
-	int		 family;	/* AF_INET or AF_INET6 */
+	int		 family;	/* AF_INET, AF_INET6, or AF_UNSPEC: both, in
+					 * one pass where the kernel offers it */
 	unsigned int	 states;	/* TD_STATE_BIT mask; 0 means every state */
 	bool		 want_info;	/* tcp_info, skmeminfo, congestion, tos/tclass */
 	FILE		*record;	/* if set, every raw reply buffer is written here */
@@ -35,6 +36,7 @@ struct sockdiag_req {
  */
 struct sockdiag_parser {
 	uint32_t	 seq, portid;
+	uint16_t	 type;		/* reply type; 0 = SOCK_DIAG_BY_FAMILY */
 	unsigned int	 states;	/* reported states to deliver; 0 = all */
 	size_t		 nsocks;	/* sockets delivered so far */
 	bool		 done;		/* NLMSG_DONE seen */
@@ -42,7 +44,13 @@ struct sockdiag_parser {
 };
 
 /*
- * Run one dump for req->family and call fn once per socket.  If the
+ * Run one dump for req->family and call fn once per socket.  AF_UNSPEC
+ * asks for both families with the older inet_diag request
+ * (TCPDIAG_GETSOCK), which the kernel answers with one walk of its socket
+ * tables for both (inet_diag_dump_compat, net/ipv4/inet_diag.c) instead
+ * of one walk per family: sockets then come in the kernel's hash order,
+ * the families mixed.  Where the kernel refuses that request before
+ * delivering anything, the dump falls back to AF_INET then AF_INET6.  If the
  * kernel flags the dump as interrupted (NLM_F_DUMP_INTR) before any socket
  * was delivered, the dump is restarted, at most SOCKDIAG_RETRIES times;
  * once sockets have gone to fn a restart would deliver them twice, so the
@@ -54,6 +62,9 @@ struct sockdiag_parser {
 #define SOCKDIAG_RETRIES	3
 int	sockdiag_dump(const struct sockdiag_req *req, td_sock_fn fn, void *arg,
 	    struct td_err *err);
+
+/* Whether a kernel error (errno value) means the one-pass request is not offered. */
+bool	sockdiag_onepass_refused(int code);
 
 /*
  * Parse len bytes holding whole netlink messages (one or more recv

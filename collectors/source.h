@@ -32,6 +32,8 @@ struct td_source {
 					 * (TD_STATE_BIT mask); 0 = every state */
 	bool		 want_info;	/* ask for tcp_info, skmeminfo, congestion */
 	bool		 want_cgroup;	/* cgroup id -> path and container (cgroup.c) */
+	bool		 any_order;	/* sockets may come in any order (not AF_INET
+					 * first): both families in one kernel walk */
 
 	/* Set by source_walk, for the caller to report. */
 	size_t		 owners_hidden;	/* with want_owner: processes whose fds could

@@ -11,13 +11,17 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libmnl/libmnl.h>
 
 #include "collectors/sockdiag.h"
 
@@ -594,6 +598,64 @@ START_TEST(test_sockdiag_state_match)
 }
 END_TEST
 
+/* Every SOCK_DIAG_BY_FAMILY message of buf retyped as TYPE, as the one-pass reply has it. */
+static void
+retype(char *buf, size_t len, uint16_t type)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+			nlh->nlmsg_type = type;
+}
+
+START_TEST(test_sockdiag_parse_onepass_reply)
+{
+	struct sockdiag_parser p = { .type = TCPDIAG_GETSOCK }, q = { 0 };
+	struct td_err err = { 0 };
+	static struct seen s, t;
+	size_t len;
+	char *buf = fixture("inet-info.nl", &len);
+
+	memset(&s, 0, sizeof(s));
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(sockdiag_parse(&q, buf, len, collect, &t, &err), 0);
+	retype(buf, len, TCPDIAG_GETSOCK);
+	/* The reply to TCPDIAG_GETSOCK carries that type; the same sockets. */
+	ck_assert_int_eq(sockdiag_parse(&p, buf, len, collect, &s, &err), 0);
+	ck_assert_uint_eq(s.n, t.n);
+	ck_assert_uint_gt(s.n, 0);
+	ck_assert_mem_eq(s.sk, t.sk, s.n * sizeof(s.sk[0]));
+	/* A reply of the other request's type is refused. */
+	memset(&q, 0, sizeof(q));
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(sockdiag_parse(&q, buf, len, collect, &t, &err), -1);
+	ck_assert_int_eq(err.code, EPROTO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "unexpected message type 18"));
+	free(buf);
+}
+END_TEST
+
+static const struct {
+	int	code;
+	bool	refused;
+} onepass_codes[] = {
+	{ EOPNOTSUPP, true },	/* sock_diag_rcv_msg: no compat handler */
+	{ EINVAL, true },	/* inet_diag_rcv_msg_compat: type or length */
+	{ ENOENT, true },	/* inet_diag_lock_handler: no tcp_diag */
+	{ EPERM, false },
+	{ ENOBUFS, false },
+	{ EINTR, false },
+	{ 0, false },
+};
+
+START_TEST(test_sockdiag_onepass_refused_codes)
+{
+	ck_assert(sockdiag_onepass_refused(onepass_codes[_i].code) == onepass_codes[_i].refused);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -613,6 +675,9 @@ test_suite(void)
 	tcase_add_test(tc, test_sockdiag_parse_consumer_stops);
 	tcase_add_test(tc, test_sockdiag_parse_wrong_sequence);
 	tcase_add_test(tc, test_sockdiag_parse_state_filter);
+	tcase_add_test(tc, test_sockdiag_parse_onepass_reply);
+	tcase_add_loop_test(tc, test_sockdiag_onepass_refused_codes, 0,
+	    (int)(sizeof(onepass_codes) / sizeof(onepass_codes[0])));
 	tcase_add_test(tc, test_sockdiag_parse_corrupt_bytes);
 	tcase_add_test(tc, test_sockdiag_parse_huge_length);
 	tcase_add_loop_test(tc, test_sockdiag_parse_error_codes, 0,
