@@ -158,23 +158,35 @@ tmi_oow_limited(struct ctx *c, tm_time *last)
 	return false;
 }
 
-/* tcp_send_challenge_ack(): RFC 5961, per-socket and per-netns limits. */
-void
-tmi_challenge_ack(struct ctx *c, struct tm_conn *k, const char *why)
+/*
+ * tcp_send_challenge_ack()'s limits (RFC 5961 7): the object's
+ * out-of-window stamp *last, then the per-netns count per second.  True
+ * when a challenge ACK may go out (and is counted).
+ */
+bool
+tmi_challenge_allowed(struct ctx *c, tm_time *last)
 {
 	struct tm_host *h = c->h;
 
-	if (tmi_oow_limited(c, &k->last_oow_ack))
-		return;
+	if (tmi_oow_limited(c, last))
+		return false;
 	if (c->now - h->chal_window >= TM_SEC(1) || h->chal_window == 0) {
 		h->chal_window = c->now ? c->now : 1;
 		h->chal_count = 0;
 	}
 	if (h->chal_count >= c->p->challenge_ack_limit)
-		return;
+		return false;
 	h->chal_count++;
 	tmi_count(c, TM_C_CHALLENGE_ACK);
-	tmi_send_ack(c, k, why);
+	return true;
+}
+
+/* tcp_send_challenge_ack(): RFC 5961, per-socket and per-netns limits. */
+void
+tmi_challenge_ack(struct ctx *c, struct tm_conn *k, const char *why)
+{
+	if (tmi_challenge_allowed(c, &k->last_oow_ack))
+		tmi_send_ack(c, k, why);
 }
 
 /* tcp_send_active_reset(): RST|ACK from our state. */

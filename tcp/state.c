@@ -238,6 +238,7 @@ static const struct tm_transition table[] = {
 	{ FULL, TM_FIN_WAIT2, TM_CLOSE, TM_E_DATA, R | L | K, "new data after close(): RST (TCPAbortOnData)" },
 	{ FULL, TM_FIN_WAIT2, TM_CLOSE, TM_E_TMR_KEEPALIVE, R | L | K, "tcp_keepalive_timer(): orphan FIN_WAIT2" },
 	{ FULL, TM_FIN_WAIT2, TM_CLOSE, TM_E_TW_TAKEOVER, L | K, "tcp_time_wait() then tcp_done(): the tw socket takes over" },
+	{ FULL, TM_TIME_WAIT, TM_CLOSE, TM_E_SYN, R, "RFC 9293 3.10.7.4: SYN in the window of TIME-WAIT -> RST (RFC 5961 checks off)" },
 	{ FULL, TM_TIME_WAIT, TM_CLOSE, TM_E_RST, R, "RFC 9293 3.10.7.4: RST in TIME-WAIT" },
 	{ FULL, TM_TIME_WAIT, TM_CLOSE, TM_E_TMR_TIME_WAIT, R, "2 MSL expired" },
 	{ FULL, TM_CLOSE, TM_SYN_SENT, TM_E_CONNECT, R | L, "tcp_v4_connect(); traced with sport 0 (tcpdoctor-tcp(7) WHAT SS AND THE TRACEPOINT SHOW)" },

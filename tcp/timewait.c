@@ -120,6 +120,73 @@ tw_ack(struct ctx *c, struct tm_twsk *tw, const char *why)
 	tmi_emit_seg(c, c->p->minisocks ? TM_OBJ_TW : TM_OBJ_FULL, tw->id, &s, false, why);
 }
 
+/* tcp_v4_send_reset() from the TCB's state: RST|ACK, seq SND.NXT, ack RCV.NXT. */
+static void
+tw_rst(struct ctx *c, struct tm_twsk *tw, const char *why)
+{
+	struct tm_seg s;
+
+	tmi_seg_init(&s, &tw->laddr, &tw->raddr, tw->lport, tw->rport, tw->snd_nxt, tw->rcv_nxt,
+	    TM_RST | TM_ACK);
+	tmi_emit_seg(c, TM_OBJ_FULL, tw->id, &s, false, why);
+}
+
+/* RFC 9293 3.10.7.4, first check: is the segment acceptable (RCV.WND = rcv_wnd)? */
+static bool
+tw_acceptable(const struct tm_twsk *tw, const struct tm_seg *s)
+{
+	uint32_t len = tm_seg_seqlen(s);
+	tm_seq lo = tw->rcv_nxt, hi = tw->rcv_nxt + tw->rcv_wnd;
+
+	if (tw->rcv_wnd == 0)
+		return len == 0 && s->seq == lo;
+	if (TM_SEQ_GEQ(s->seq, lo) && TM_SEQ_LT(s->seq, hi))
+		return true;
+	return len > 0 && TM_SEQ_GEQ(s->seq + len - 1, lo) && TM_SEQ_LT(s->seq + len - 1, hi);
+}
+
+/*
+ * The rfc9293 profile's TCB in TIME-WAIT takes RST and SYN as the other
+ * synchronized states do (RFC 9293 3.10.7.4; an RST at RCV.NXT is taken
+ * above).  Without the RFC 5961 checks an acceptable RST closes it ("enter
+ * the CLOSED state, delete the TCB") and an acceptable SYN is an error:
+ * reset, CLOSED.  With them an acceptable RST not at RCV.NXT gets a
+ * challenge ACK (RFC 5961 3.2), and so does a SYN wherever it falls (4.2).
+ * tcp_rfc1337 (RFC 1337: ignore RSTs in TIME-WAIT) keeps its meaning.
+ * Returns false for what the common code answers: an RST outside the window
+ * (ignored) or, without RFC 5961, a SYN outside it (an ACK).
+ */
+static bool
+tw_rfc_rst_syn(struct ctx *c, struct tm_twsk *tw, const struct tm_seg *s)
+{
+	bool ok = tw_acceptable(tw, s);
+
+	if (s->flags & TM_RST) {
+		if (!ok)
+			return false;
+		if (c->p->rfc1337)
+			return true;
+		if (c->p->rfc5961) {
+			if (tmi_challenge_allowed(c, &tw->last_oow_ack))
+				tw_ack(c, tw, "RFC 5961 3.2: RST in the window, not at RCV.NXT: challenge ACK");
+			return true;
+		}
+		tmi_tw_kill(c, tw, TM_E_RST, "RFC 9293 3.10.7.4: RST in TIME-WAIT, CLOSED");
+		return true;
+	}
+	if (c->p->rfc5961) {
+		tmi_count(c, TM_C_SYN_CHALLENGE);
+		if (tmi_challenge_allowed(c, &tw->last_oow_ack))
+			tw_ack(c, tw, "RFC 5961 4.2: SYN in TIME-WAIT, challenge ACK");
+		return true;
+	}
+	if (!ok)
+		return false;
+	tw_rst(c, tw, "RFC 9293 3.10.7.4: SYN in the window, reset");
+	tmi_tw_kill(c, tw, TM_E_SYN, "RFC 9293 3.10.7.4: SYN in the window, CLOSED");
+	return true;
+}
+
 void
 tmi_tw_rcv(struct ctx *c, struct tm_twsk *tw, const struct tm_seg *s)
 {
@@ -170,6 +237,8 @@ tmi_tw_rcv(struct ctx *c, struct tm_twsk *tw, const struct tm_seg *s)
 		tw_rearm(c, tw, c->p->timewait_len);
 		return;
 	}
+	if (!c->p->minisocks && !paws && (s->flags & (TM_RST | TM_SYN)) && tw_rfc_rst_syn(c, tw, s))
+		return;
 	if ((s->flags & TM_SYN) && !(s->flags & (TM_RST | TM_ACK)) && !paws && c->p->tw_syn_reopen &&
 	    (TM_SEQ_GT(s->seq, tw->rcv_nxt) || (s->has_ts && tw->has_ts &&
 	    (int32_t)(tw->ts_recent - s->tsval) < 0))) {

@@ -357,6 +357,68 @@ START_TEST(test_tm_step_challenge_ratelimit)
 END_TEST
 
 /* The SYN that reopens TIME_WAIT gets ISN = tw snd_nxt + 65535 + 2 (Part B #11). */
+/*
+ * The rfc9293 profile in TIME-WAIT (the TCB, reported as one full socket;
+ * RCV.NXT 5002, RCV.WND 65535), RFC 9293 3.10.7.4 with the RFC 5961 checks
+ * off and on.  Off: an acceptable RST closes the connection ("enter the
+ * CLOSED state, delete the TCB"), and an acceptable SYN is an error that
+ * gets a reset and closes it; unacceptable segments get an ACK (an RST:
+ * nothing).  On: an RST at RCV.NXT still closes it, one elsewhere in the
+ * window gets a challenge ACK (RFC 5961 3.2), and so does any SYN (4.2).
+ */
+static const struct {
+	bool		rfc5961;
+	uint8_t		flags;
+	tm_seq		seq;
+	bool		gone;		/* the TCB is deleted */
+	uint8_t		want_flags;	/* first segment out, or NOSEG */
+	bool		challenge;	/* counted as a challenge ACK */
+} rfc_tw_rows[] = {
+	{ false, TM_RST, 5002, true, NOSEG, false },
+	{ false, TM_RST, 5102, true, NOSEG, false },
+	{ false, TM_RST, 90000, false, NOSEG, false },
+	{ false, TM_SYN, 5010, true, RA, false },
+	{ false, TM_SYN, 90000, false, A, false },
+	{ true, TM_RST, 5002, true, NOSEG, false },
+	{ true, TM_RST, 5102, false, A, true },
+	{ true, TM_RST, 90000, false, NOSEG, false },
+	{ true, TM_SYN, 5010, false, A, true },
+	{ true, TM_SYN, 90000, false, A, true },
+};
+
+START_TEST(test_tm_step_rfc9293_time_wait)
+{
+	static const struct row r = { true, TM_TIME_WAIT, true, 0, E_RST, 0, false, 0 };
+	struct fixture f;
+	struct tm_event e;
+	const struct tm_seg *out = NULL;
+	size_t i;
+
+	fixture(&f, &r);
+	f.p.rfc5961 = rfc_tw_rows[_i].rfc5961;
+	seg(&f, &e, rfc_tw_rows[_i].flags, rfc_tw_rows[_i].seq, 0, 0);
+	ck_assert_int_eq(tm_step(&f.p, &f.h, &e, &f.out), 0);
+	for (i = 0; i < f.out.n; i++) {
+		ck_assert_msg(f.fx[i].kind != TM_FX_ERROR, "row %d: model error: %s", _i,
+		    f.fx[i].reason ? f.fx[i].reason : "?");
+		if (f.fx[i].kind == TM_FX_SEG_OUT && out == NULL)
+			out = &f.fx[i].u.seg.seg;
+	}
+	ck_assert_msg((tm_host_tw(&f.h, f.id) == NULL) == rfc_tw_rows[_i].gone,
+	    "row %d: TCB %s, want %s", _i, tm_host_tw(&f.h, f.id) ? "kept" : "deleted",
+	    rfc_tw_rows[_i].gone ? "deleted" : "kept");
+	ck_assert_msg((out ? out->flags : NOSEG) == rfc_tw_rows[_i].want_flags,
+	    "row %d: first segment flags 0x%x, want 0x%x", _i, out ? out->flags : NOSEG,
+	    rfc_tw_rows[_i].want_flags);
+	if (out != NULL) {
+		/* From the TCB's own state: <SEQ=SND.NXT><ACK=RCV.NXT>. */
+		ck_assert_uint_eq(out->seq, 1002);
+		ck_assert_uint_eq(out->ack, 5002);
+	}
+	ck_assert_uint_eq(f.h.counters[TM_C_CHALLENGE_ACK], (rfc_tw_rows[_i].challenge ? 1u : 0u));
+}
+END_TEST
+
 START_TEST(test_tm_step_tw_syn_isn)
 {
 	static const struct row r = { false, TM_TIME_WAIT, true, 0, E_NEWSYN, 0, false, 0 };
@@ -435,6 +497,8 @@ test_suite(void)
 
 	tcase_add_loop_test(tc, test_tm_step_matrix, 0, (int)(sizeof(rows) / sizeof(rows[0])));
 	tcase_add_test(tc, test_tm_step_challenge_ratelimit);
+	tcase_add_loop_test(tc, test_tm_step_rfc9293_time_wait, 0,
+	    (int)(sizeof(rfc_tw_rows) / sizeof(rfc_tw_rows[0])));
 	tcase_add_test(tc, test_tm_step_tw_syn_isn);
 	tcase_add_test(tc, test_tm_step_keepalive_probe);
 	tcase_add_test(tc, test_tm_step_app_errors);
