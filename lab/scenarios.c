@@ -648,6 +648,102 @@ static const struct lab_step tw_window_noscale[] = {
 	END
 };
 
+/* ---- Cases from the public gVisor packetimpact suite (facts only) ---- */
+
+/*
+ * tcp_outside_the_window: a segment beyond the receive window gets a
+ * duplicate ACK (tcp_validate_incoming(): tcp_send_dupack()).  The 500 ms
+ * limit (tcp_invalid_ratelimit) spares segments with data and no SYN
+ * (tcp_oow_rate_limited(): "not likely part of an ACK loop"), which also
+ * leave its stamp alone: two data segments get two ACKs, then a bare ACK
+ * one, and a second bare ACK at once none.
+ */
+static const struct lab_step outside_window[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	IN(0, "P. 100001 1 10"), OUT(0, 0, ". 1 1 0"),
+	IN(0, "P. 100001 1 10"), OUT(0, 0, ". 1 1 0"),
+	IN(0, ". 100001 1 0"), OUT(0, 0, ". 1 1 0"),
+	IN(0, ". 100001 1 0"),
+	QUIET(300),
+	SS(0, "ESTABLISHED", 0),
+	END
+};
+
+/*
+ * tcp_close_wait_ack: in CLOSE_WAIT a segment beyond the window gets a
+ * duplicate ACK, and one that acknowledges data never sent a challenge ACK
+ * (tcp_rcv_state_process(): tcp_ack() < 0 -> tcp_send_challenge_ack());
+ * after close() and the ACK of our FIN the socket is gone and data gets a
+ * RST.
+ */
+static const struct lab_step close_wait_ack[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	IN(0, "F. 1 1 0"), OUT(0, 0, ". 1 2 0"),
+	IN(0, "P. 100002 1 11"), OUT(0, 0, ". 1 2 0"),
+	IN(0, "P. 2 5 11"), OUT(0, 0, ". 1 2 0"),
+	SS(0, "CLOSE_WAIT", 0),
+	CLOSE(0),
+	OUT(0, 0, "F. 1 2 0"),
+	IN(0, ". 2 2 0"),
+	SS(0, "none", 0),
+	IN(0, "P. 2 2 11"),
+	OUT(0, 0, "R 2 - 0"),
+	END
+};
+
+/*
+ * tcp_noaccept_close_rst: close() on a listener resets the child nobody
+ * accepted (inet_csk_listen_stop() -> tcp_disconnect(): RST|ACK) and drops
+ * the pending request, whose ACK then finds no socket.
+ */
+static const struct lab_step listen_close[] = {
+	LISTEN(8),
+	OPEN(0),
+	IN(1, PEER_SYN), OUT(0, 1, KERNEL_SA),
+	CLOSE(-1),
+	OUT(0, 0, "R. 1 1 0"),
+	SS(0, "none", 0),
+	IN(1, ". 1 1 0"),
+	OUT(0, 1, "R 1 - 0"),
+	END
+};
+
+/*
+ * tcp_acceptable_ack_syn_rcvd: an ACK in SYN_RECV must acknowledge exactly
+ * the SYN-ACK (ISN + 1); any other gets a RST with seq = SEG.ACK
+ * (tcp_check_req() hands it to the listener, which resets it) and the
+ * request stays; the right ACK then completes the handshake.
+ */
+static const struct lab_step syn_recv_bad_ack[] = {
+	LISTEN(8),
+	IN(0, PEER_SYN), OUT(0, 0, KERNEL_SA),
+	IN(0, ". 1 0 0"), OUT(0, 0, "R 0 - 0"),
+	IN(0, ". 1 2 0"), OUT(0, 0, "R 2 - 0"),
+	SS(0, "SYN_RECV", 0),
+	IN(0, ". 1 1 0"),
+	ACCEPT(0),
+	SS(0, "ESTABLISHED", 0),
+	END
+};
+
+/*
+ * tcp_synsent_reset (SYN-SENT -> SYN-RCVD -> CLOSED): crossed SYNs put the
+ * connecting socket in SYN_RECV; an RST at RCV.NXT then resets it
+ * (tcp_reset(): ECONNRESET outside SYN_SENT and CLOSE_WAIT).
+ */
+static const struct lab_step syn_recv_rst[] = {
+	CONNECT(0),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	IN(0, PEER_SYN),
+	OUT(0, 0, "S. 0 1 0 mss,sackok,ts,ws"),
+	IN(0, "R 1 - 0"),
+	SS(0, "none", 0),
+	SOERROR(0, 104),
+	END
+};
+
 #define HS(c)	#c " LISTEN>SYN_RECV, " #c " SYN_RECV>ESTABLISHED"
 
 const struct lab_scen lab_scens[] = {
@@ -756,6 +852,20 @@ const struct lab_scen lab_scens[] = {
 	  "T10", false, tw_window_noscale,
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>FIN_WAIT2, "
 	  "c0 FIN_WAIT2>CLOSE" },
+	{ "outside-window", "beyond the window: a dup ACK, data never rate-limited, bare ACKs are",
+	  "T11", false, outside_window, "L CLOSE>LISTEN, " HS(c0),
+	  "out-of-window data is rate-limited like bare ACKs" },
+	{ "close-wait-ack", "CLOSE_WAIT: dup ACK beyond the window, challenge ACK for unsent data",
+	  "T11", false, close_wait_ack, NULL,
+	  "the challenge ACK is rate-limited by the data segment's dup ACK" },
+	{ "listen-close", "close() on a listener resets the unaccepted child", "E4", false,
+	  listen_close, NULL },
+	{ "syn-recv-bad-ack", "SYN_RECV: an ACK of anything but the SYN-ACK gets a RST", "T12",
+	  false, syn_recv_bad_ack,
+	  "L CLOSE>LISTEN, L send_reset(TCP_FLAGS), L send_reset(TCP_FLAGS), " HS(c0) },
+	{ "syn-recv-rst", "crossed SYNs, then an RST at RCV.NXT: ECONNRESET", "T12", true,
+	  syn_recv_rst,
+	  "c0 CLOSE>SYN_SENT, c0 SYN_SENT>SYN_RECV, c0 receive_reset, c0 SYN_RECV>CLOSE" },
 	{ NULL, NULL, NULL, false, NULL, NULL },
 };
 
