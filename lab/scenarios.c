@@ -853,11 +853,9 @@ const struct lab_scen lab_scens[] = {
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>FIN_WAIT2, "
 	  "c0 FIN_WAIT2>CLOSE" },
 	{ "outside-window", "beyond the window: a dup ACK, data never rate-limited, bare ACKs are",
-	  "T11", false, outside_window, "L CLOSE>LISTEN, " HS(c0),
-	  "out-of-window data is rate-limited like bare ACKs" },
+	  "T11", false, outside_window, "L CLOSE>LISTEN, " HS(c0) },
 	{ "close-wait-ack", "CLOSE_WAIT: dup ACK beyond the window, challenge ACK for unsent data",
-	  "T11", false, close_wait_ack, NULL,
-	  "the challenge ACK is rate-limited by the data segment's dup ACK" },
+	  "T11", false, close_wait_ack, NULL },
 	{ "listen-close", "close() on a listener resets the unaccepted child", "E4", false,
 	  listen_close, NULL },
 	{ "syn-recv-bad-ack", "SYN_RECV: an ACK of anything but the SYN-ACK gets a RST", "T12",

@@ -374,7 +374,7 @@ validate_incoming(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
 		tmi_count(c, TM_C_PAWS_ESTAB);
 		if (s->flags & TM_SYN)
 			goto syn_challenge;
-		if (!tmi_oow_limited(c, &k->last_oow_ack))
+		if (!tmi_oow_limited_seg(c, &k->last_oow_ack, s))
 			tmi_send_ack(c, k, "tcp_validate_incoming(): PAWS, duplicate ACK");
 		return false;
 	}
@@ -383,7 +383,7 @@ validate_incoming(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
 		if (!(s->flags & TM_RST)) {
 			if (s->flags & TM_SYN)
 				goto syn_challenge;
-			if (!tmi_oow_limited(c, &k->last_oow_ack))
+			if (!tmi_oow_limited_seg(c, &k->last_oow_ack, s))
 				tmi_send_ack(c, k, "tcp_validate_incoming(): out of window, duplicate ACK");
 		} else if (s->seq == k->rcv_nxt - 1 && (k->state == TM_CLOSE_WAIT ||
 		    k->state == TM_LAST_ACK || k->state == TM_CLOSING)) {

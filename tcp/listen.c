@@ -269,11 +269,11 @@ tmi_req_drop(struct ctx *c, struct tm_conn *l, struct tm_reqsk *r, enum tm_event
 }
 
 static void
-req_send_ack(struct ctx *c, struct tm_reqsk *r, const char *why)
+req_send_ack(struct ctx *c, struct tm_reqsk *r, const struct tm_seg *in, const char *why)
 {
 	struct tm_seg s;
 
-	if (tmi_oow_limited(c, &r->last_oow_ack))
+	if (tmi_oow_limited_seg(c, &r->last_oow_ack, in))
 		return;
 	tmi_seg_init(&s, &r->laddr, &r->raddr, r->lport, r->rport, r->iss + 1, r->irs + 1, TM_ACK);
 	s.wnd = c->p->rcv_wnd > 65535 ? 65535 : (uint16_t)c->p->rcv_wnd;
@@ -309,14 +309,14 @@ tmi_req_rcv(struct ctx *c, struct tm_reqsk *r, const struct tm_seg *s)
 	}
 	if (!tmi_in_window(s->seq, end, r->irs + 1, r->irs + 1 + c->p->rcv_wnd)) {
 		if (!(flg & TM_RST))
-			req_send_ack(c, r, "tcp_check_req(): out of window");
+			req_send_ack(c, r, s, "tcp_check_req(): out of window");
 		return;
 	}
 	if (s->seq == r->irs)
 		flg &= (uint8_t)~TM_SYN;
 	if (flg & TM_RST) {
 		if (s->seq != r->irs + 1 && c->p->rfc5961) {
-			req_send_ack(c, r, "tcp_reqsk_send_challenge_ack(): RST not at RCV.NXT");
+			req_send_ack(c, r, s, "tcp_reqsk_send_challenge_ack(): RST not at RCV.NXT");
 			return;
 		}
 		tmi_count(c, TM_C_ATTEMPT_FAILS);

@@ -159,6 +159,19 @@ tmi_oow_limited(struct ctx *c, tm_time *last)
 }
 
 /*
+ * tcp_oow_rate_limited(): a segment that carries data or a FIN and no SYN is
+ * "not likely part of an ACK loop", so its duplicate ACK is never limited
+ * and leaves the stamp alone; anything else goes through the limit.
+ */
+bool
+tmi_oow_limited_seg(struct ctx *c, tm_time *last, const struct tm_seg *s)
+{
+	if (tm_seg_seqlen(s) > 0 && !(s->flags & TM_SYN))
+		return false;
+	return tmi_oow_limited(c, last);
+}
+
+/*
  * tcp_send_challenge_ack()'s limits (RFC 5961 7): the object's
  * out-of-window stamp *last, then the per-netns count per second.  True
  * when a challenge ACK may go out (and is counted).

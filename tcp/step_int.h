@@ -54,6 +54,7 @@ void	tmi_conn_seg(struct ctx *c, const struct tm_conn *k, struct tm_seg *s, tm_s
 void	tmi_conn_clear_ack(struct ctx *c, struct tm_conn *k);
 void	tmi_send_ack(struct ctx *c, struct tm_conn *k, const char *why);
 bool	tmi_oow_limited(struct ctx *c, tm_time *last);
+bool	tmi_oow_limited_seg(struct ctx *c, tm_time *last, const struct tm_seg *s);
 bool	tmi_challenge_allowed(struct ctx *c, tm_time *last);
 void	tmi_challenge_ack(struct ctx *c, struct tm_conn *k, const char *why);
 void	tmi_active_reset(struct ctx *c, struct tm_conn *k, const char *why);

@@ -198,7 +198,7 @@ tmi_tw_rcv(struct ctx *c, struct tm_twsk *tw, const struct tm_seg *s)
 
 	if (tw->substate == TM_FIN_WAIT2) {
 		if (paws || !tmi_in_window(s->seq, end, tw->rcv_nxt, tw->rcv_nxt + tw->rcv_wnd)) {
-			if (!tmi_oow_limited(c, &tw->last_oow_ack))
+			if (!tmi_oow_limited_seg(c, &tw->last_oow_ack, s))
 				tw_ack(c, tw, "FIN_WAIT2 substate: out of window");
 			return;
 		}
@@ -259,7 +259,7 @@ tmi_tw_rcv(struct ctx *c, struct tm_twsk *tw, const struct tm_seg *s)
 	if (!(s->flags & TM_RST)) {
 		if (paws || (s->flags & TM_ACK))
 			tw_rearm(c, tw, c->p->timewait_len);
-		if (tmi_oow_limited(c, &tw->last_oow_ack)) {
+		if (tmi_oow_limited_seg(c, &tw->last_oow_ack, s)) {
 			tmi_count(c, TM_C_ACK_SKIPPED_TW);
 			return;
 		}
