@@ -80,7 +80,7 @@ struct td_reco {
 	enum td_reco_kind	kind;
 	char			key[64];
 	char			current[48];	/* "" when not applicable */
-	char			suggested[48];	/* "" when not applicable */
+	char			suggested[320];	/* "" when not applicable; a command for key "kill" */
 	char			*reason;	/* whole sentences, ending with '.' */
 };
 
@@ -139,6 +139,15 @@ struct td_reco *td_reco_add(struct td_finding *f, enum td_reco_kind kind,
 struct td_reco *td_reco_sysctl(struct td_finding *f, const struct td_snapshot *snap,
 		    int sysctl_id, const char *suggested, const char *fmt, ...)
 		    __attribute__((format(printf, 5, 6)));
+/*
+ * Add the exact `tcpdoctor kill --yes FILTER` command that destroys the
+ * sockets of a finding (kind kernel, key "kill", suggested the command),
+ * reaching the snapshot's namespace (-N NAME, --netns-pid PID, or -A with
+ * --netns-filter for a runtime's bind mount).
+ */
+struct td_reco *td_reco_kill(struct td_finding *f, const struct td_snapshot *snap,
+		    const char *filter, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
 /* Highest severity in the list (TD_SEV_OK when empty). */
 enum td_severity td_findings_worst(const struct td_findings *fs);
 /* Sort by severity (worst first), keeping the analyzers' order otherwise. */

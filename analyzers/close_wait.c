@@ -213,7 +213,7 @@ cw_group(const struct analyzer_ctx *ax, const struct td_tally_ent *e, const stru
 	if (have_prev)
 		td_ev_int(f, "growth", (int64_t)e->count - prev);
 	td_reco_add(f, TD_RECO_APP, "close()", NULL, NULL,
-	    "%s must close() each socket once read() returns 0 (the peer's FIN) or an error, also on error paths%s; watch its open descriptors (/proc/PID/fd). The kernel never times CLOSE_WAIT out: tcp_fin_timeout, keepalive and the TIME_WAIT knobs do not apply; restarting the process only hides the leak.",
+	    "%s must close() each socket once read() returns 0 (the peer's FIN) or an error, also on error paths%s; watch its open descriptors (/proc/PID/fd). The kernel never times CLOSE_WAIT out: tcp_fin_timeout, keepalive and the TIME_WAIT knobs do not apply; restarting the process only hides the leak, and so does tcpdoctor kill: the descriptor stays open in the application, leaked as before.",
 	    k->pid > 0 ? who : "the application", k->port == 0 ? " (for clients: return connections to the pool, close responses)" : "");
 	return 0;
 }

@@ -122,6 +122,14 @@ cn_dest(const struct analyzer_ctx *ax, const struct tm_profile *p, const struct 
 	td_reco_add(f, TD_RECO_APP, "connect() timeout", NULL, NULL,
 	    "give connect() a deadline shorter than the kernel's %.0f s (a non-blocking connect() polled with a timeout, or TCP_SYNCNT per socket) and back off from a destination that does not answer, instead of piling up new attempts; lowering tcp_syn_retries host-wide shortens every connect, also to healthy destinations.",
 	    giveup);
+	{
+		char filter[160];
+
+		snprintf(filter, sizeof(filter), "state syn-sent dst %s", dest);
+		td_reco_kill(f, ax->snap, filter,
+		    "to fail these connects now (ECONNABORTED) instead of after the kernel's %.0f s: the destination does not answer, so nothing is lost, but the application retries unless it backs off (run it without --yes first to see the list).",
+		    giveup);
+	}
 	return 0;
 }
 

@@ -240,6 +240,41 @@ td_reco_sysctl(struct td_finding *f, const struct td_snapshot *snap, int id,
 	return r;
 }
 
+static struct td_reco *
+reco_vadd_plain(struct td_finding *f, const char *filter)
+{
+	return td_reco_add(f, TD_RECO_KERNEL, "kill", NULL, NULL,
+	    "in that namespace, tcpdoctor kill --yes %s destroys them (the command with the namespace's path is too long to show here).",
+	    filter);
+}
+
+struct td_reco *
+td_reco_kill(struct td_finding *f, const struct td_snapshot *snap, const char *filter,
+    const char *fmt, ...)
+{
+	const char *ns = snap->meta.netns;
+	char cmd[512];
+	struct td_reco *r;
+	va_list ap;
+	int n;
+
+	if (strncmp(ns, "pid:", 4) == 0)
+		n = snprintf(cmd, sizeof(cmd), "tcpdoctor --netns-pid %s kill --yes %s", ns + 4, filter);
+	else if (ns[0] == '/')
+		n = snprintf(cmd, sizeof(cmd), "tcpdoctor -A --netns-filter '%s' kill --yes %s", ns, filter);
+	else if (ns[0] != '\0')
+		n = snprintf(cmd, sizeof(cmd), "tcpdoctor -N %s kill --yes %s", ns, filter);
+	else
+		n = snprintf(cmd, sizeof(cmd), "tcpdoctor kill --yes %s", filter);
+	if (n < 0 || (size_t)n >= sizeof(f->reco[0].suggested))
+		/* A namespace path too long for the field: the words, not a cut command. */
+		return reco_vadd_plain(f, filter);
+	va_start(ap, fmt);
+	r = reco_vadd(f, TD_RECO_KERNEL, "kill", NULL, cmd, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 enum td_severity
 td_findings_worst(const struct td_findings *fs)
 {

@@ -257,6 +257,14 @@ or_retransmitting(const struct analyzer_ctx *ax, const struct or_state *st,
 	}
 	td_reco_add(f, TD_RECO_APP, "close()", NULL, NULL,
 	    "an application that knows the peer is gone can abort instead (SO_LINGER with l_linger 0 sends a RST and leaves no orphan), and TCP_USER_TIMEOUT on the socket bounds the orphan's retransmissions as well.");
+	{
+		char filter[160];
+
+		snprintf(filter, sizeof(filter), "state fin-wait-1 state closing state last-ack dst %s",
+		    peer);
+		td_reco_kill(f, ax->snap, filter,
+		    "to free them now: the application has closed them already, so destroying them loses nothing but the retransmissions to a peer that does not answer (run it without --yes first to see the list).");
+	}
 	return 0;
 }
 

@@ -135,6 +135,7 @@ int	cmd_all_netns(struct td_ctx *ctx, const struct cmd *c, int argc, char **argv
 /* One per cmd/<name>.c. */
 int	cmd_check(struct td_ctx *, int, char **);
 int	cmd_explain(struct td_ctx *, int, char **);
+int	cmd_kill(struct td_ctx *, int, char **);
 int	cmd_ls(struct td_ctx *, int, char **);
 int	cmd_sim(struct td_ctx *, int, char **);
 /* sim --against-kernel (cmd/sim_kernel.c): name NULL lists the scenarios. */

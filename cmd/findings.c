@@ -139,7 +139,10 @@ wrap_built(FILE *fp, const struct td_finding *f, int j, int first_col, int inden
 	} else {
 		const struct td_reco *rc = &f->reco[j];
 
-		if (rc->suggested[0] != '\0' && strcmp(rc->current, rc->suggested) != 0)
+		if (rc->suggested[0] != '\0' && rc->current[0] == '\0' && rc->kind != TD_RECO_SYSCTL)
+			fprintf(m, "fix (%s) %s: %s: %s", td_reco_kind_name(rc->kind), rc->key,
+			    rc->suggested, rc->reason);	/* a command to run: td_reco_kill() */
+		else if (rc->suggested[0] != '\0' && strcmp(rc->current, rc->suggested) != 0)
 			fprintf(m, "fix (%s) %s: %s -> %s: %s", td_reco_kind_name(rc->kind), rc->key,
 			    rc->current[0] != '\0' ? rc->current : "?", rc->suggested, rc->reason);
 		else

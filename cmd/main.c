@@ -47,6 +47,13 @@ const struct cmd td_commands[] = {
 	  "  time-wait-cost, three-way-handshake); without TOPIC: the list of topics\n"
 	  "  an unknown TOPIC exits 64 and names the nearest topics; see also tcpdoctor-tcp(7)\n"
 	  "  -j, --format json  one JSON document" },
+	{ "kill",	cmd_kill,	CMD_LIVE_ONLY | CMD_ALL_NETNS,	"kill [--yes] FILTER",
+	  "destroy the sockets a filter selects (sock_diag destroy, as ss -K); a dry run without --yes",
+	  "  -y, --yes          destroy them (without it: print what would be destroyed)\n"
+	  "FILTER: as for ls (state, sport/dport, src/dst, cgroup, unit, container, pod);\n"
+	  "  an empty filter is refused, and listening sockets are left alone unless the\n"
+	  "  filter names the state (state listening)\n"
+	  "exit status: 0, 64 usage, 69 kernel without CONFIG_INET_DIAG_DESTROY, 77 not permitted" },
 	{ "ls",		cmd_ls,		CMD_ALL_NETNS,	"ls [-p] [-c] [-i] [-e] [-H] [FILTER]",
 	  "list sockets, like ss -tan, with filters",
 	  "  -p, --processes   owning process (pid, command)\n"
@@ -441,7 +448,7 @@ main(int argc, char **argv)
 			    "--from reads a saved snapshot: --all-netns does not apply");
 		if (!(c->flags & CMD_ALL_NETNS))
 			return cmd_fail(&ctx, TD_EXIT_USAGE,
-			    "--all-netns does not apply to '%s' (ls, summary, check, tune)", c->name);
+			    "--all-netns does not apply to '%s' (ls, summary, check, tune, kill)", c->name);
 		if (ctx.format == TD_FMT_PROMETHEUS || ctx.format == TD_FMT_NAGIOS)
 			return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE,
 			    "--all-netns prints table, json or ndjson");

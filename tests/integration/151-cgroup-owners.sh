@@ -138,6 +138,7 @@ expect_eq "close_wait names the pod first, the process second" \
 	"$(get summary | grep "^$shop close_wait.leak" | cut -d' ' -f3- | cut -d: -f1-2)" \
 	"pod shop/cart-7f9c: 8 connections in CLOSE_WAIT on local port 8080 (accepted connections), held by java[$jpid]"
 expect_eq "close_wait evidence: the container" "$(get container | grep "^$shop close_wait" | cut -d' ' -f3-)" "pod shop/cart-7f9c"
+check "close_wait: says why kill is no remedy" grep -q "so does tcpdoctor kill: the descriptor stays open" <(get reco | grep "^$shop close_wait.leak close()")
 check "accept_queue names the docker container" grep -q "listener 127.0.0.1:8081 (docker:0123456789ab, held by web\[$upid\])" <(get summary)
 expect_eq "accept_queue evidence: the container" "$(get container | grep "^UNNAMED accept_queue" | cut -d' ' -f3-)" "docker:0123456789ab"
 check "time_wait: in the tw namespace" grep -q "^$tw time_wait.port_exhaustion" <(get summary)
@@ -198,3 +199,4 @@ else
 	skip "needs python3-jsonschema"; skip "needs python3-jsonschema"
 fi
 : "$okpid"
+
