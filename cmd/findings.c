@@ -440,6 +440,7 @@ int
 findings_prometheus(FILE *fp, const struct check_report *r)
 {
 	const struct td_snapshot *snap = r->snap;
+	const struct td_evidence *ev;
 	uint64_t nsev[4] = { 0 };
 	size_t i;
 
@@ -480,6 +481,15 @@ findings_prometheus(FILE *fp, const struct check_report *r)
 			prom_label(fp, f->id);
 			fputs("\",subject=\"", fp);
 			prom_label(fp, f->subject);
+			/*
+			 * Who runs there, when the cgroup says: at most one per
+			 * finding, and findings are bounded by the analyzers' top-N.
+			 */
+			ev = td_ev_find(f, "container");
+			if (ev != NULL && ev->type == TD_EV_STR && ev->s != NULL) {
+				fputs("\",container=\"", fp);
+				prom_label(fp, ev->s);
+			}
 			/* No severity label: a series must not change identity when it worsens. */
 			fprintf(fp, "\"} %d\n", (int)f->severity);
 		}

@@ -81,7 +81,7 @@ const struct cmd td_commands[] = {
 	  "      --against-kernel  play a conformance scenario against this kernel (root,\n"
 	  "                        throwaway namespace, TUN) and the model, side by side\n"
 	  "without SCENARIO: list the named scenarios (with --against-kernel: its scenarios)" },
-	{ "snapshot",	cmd_snapshot,	0,		"snapshot [-o FILE]",
+	{ "snapshot",	cmd_snapshot,	CMD_ALL_NETNS,		"snapshot [-o FILE]",
 	  "save sockets, counters and sysctls as JSON",
 	  "  -o, --output FILE  write FILE atomically (temporary file + rename)\n"
 	  "read it back anywhere with: tcpdoctor --from FILE COMMAND" },
@@ -443,15 +443,12 @@ main(int argc, char **argv)
 		if (ctx.netns != NULL || ctx.netns_pid != 0)
 			return cmd_fail(&ctx, TD_EXIT_USAGE,
 			    "--all-netns cannot be used with -N or --netns-pid");
-		if (ctx.from != NULL)
-			return cmd_fail(&ctx, TD_EXIT_USAGE,
-			    "--from reads a saved snapshot: --all-netns does not apply");
 		if (!(c->flags & CMD_ALL_NETNS))
 			return cmd_fail(&ctx, TD_EXIT_USAGE,
-			    "--all-netns does not apply to '%s' (ls, summary, check, tune, kill)", c->name);
-		if (ctx.format == TD_FMT_PROMETHEUS || ctx.format == TD_FMT_NAGIOS)
+			    "--all-netns does not apply to '%s' (ls, summary, check, tune, snapshot, kill)", c->name);
+		if (ctx.format == TD_FMT_NAGIOS)
 			return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE,
-			    "--all-netns prints table, json or ndjson");
+			    "--all-netns prints table, json, ndjson or prometheus");
 	}
 	if ((c->flags & CMD_LIVE_ONLY) && ctx.from != NULL)
 		return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE,

@@ -65,6 +65,15 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
 	if (ctx->format_set && ctx->format != TD_FMT_JSON)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "a snapshot is always json");
+	if (ctx->all_netns && out != NULL) {
+		ctx->stop_all = true;
+		return cmd_fail(ctx, TD_EXIT_USAGE,
+		    "under --all-netns a snapshot goes to standard output (redirect it): -o would hold one namespace");
+	}
+	if (ctx->all_netns && ctx->from != NULL) {
+		ctx->stop_all = true;
+		return cmd_fail(ctx, TD_EXIT_USAGE, "a whole-host snapshot is a file already: copy it");
+	}
 
 	cmd_source_init(ctx, &src);
 	src.want_info = true;

@@ -1127,6 +1127,12 @@ read_header(struct snapfile_reader *r, struct td_err *err)
 			sc_err(r, line, col, err, "duplicate member \"%s\"", name);
 			goto fail;
 		}
+		if (strcmp(name, "all_netns") == 0) {
+			/* cmd/allns.c's document: one snapshot per namespace inside. */
+			sc_err(r, line, col, err,
+			    "a whole-host snapshot (tcpdoctor -A snapshot): replay it with -A");
+			goto fail;
+		}
 		c = sc_ws(r);
 		if (c != ':') {
 			sc_err(r, r->cline, r->ccol, err, "expected ':'");

@@ -120,8 +120,29 @@ for args in "-A -N $a ls" "-A --netns-pid $upid ls" "-A watch" "-A sim" "--netns
 	expect_eq "'$args' exits 64" "$?" 64
 	expect_eq "'$args': one line" "$(wc -l < "$dir/e")" 1
 done
-"$TD_BIN" -A --from "$dir/ls.json" ls > /dev/null 2>&1
-expect_eq "-A with --from exits 64" "$?" 64
+"$TD_BIN" -A --from "$dir/ls.json" ls > /dev/null 2> "$dir/e"
+expect_eq "-A --from a document that is no whole-host snapshot: 65" "$?" 65
+check "says so" grep -q "not a whole-host snapshot" "$dir/e"
+
+# A whole-host snapshot replays with --from (and -A), like the live run.
+td -A --netns-filter "$F" snapshot > "$dir/whole.json"
+expect_eq "-A snapshot exits 0" "$?" 0
+if "$PY" -c 'import jsonschema' 2>/dev/null; then
+	check "whole-host snapshot conforms" "$PY" "$TD_SRCDIR/tests/helpers/validate.py" "$dir/whole.json"
+else
+	skip "needs python3-jsonschema"
+fi
+td -A --netns-filter "$F" ls -H state listen > "$dir/live.txt"
+"$TD_BIN" -A --from "$dir/whole.json" ls -H state listen > "$dir/replay.txt"
+expect_eq "replayed ls = live ls, namespace by namespace" "$(cat "$dir/replay.txt")" "$(cat "$dir/live.txt")"
+"$TD_BIN" -A --netns-filter "$b" --from "$dir/whole.json" check > "$dir/rcheck.txt"
+expect_eq "replayed check of b exits 1" "$?" 1
+check "replayed check names the namespace" grep -q "^WARNING: .*, netns $b," "$dir/rcheck.txt"
+"$TD_BIN" --from "$dir/whole.json" ls > /dev/null 2> "$dir/e"
+expect_eq "without -A: 65" "$?" 65
+check "without -A: says to use -A" grep -q "replay it with -A" "$dir/e"
+td -A snapshot -o "$dir/x.json" > /dev/null 2>&1
+expect_eq "-A snapshot -o: 64" "$?" 64
 "$TD_BIN" -A --format nagios check > "$dir/n" 2>&1
 expect_eq "-A check --format nagios: UNKNOWN" "$?" 3
 

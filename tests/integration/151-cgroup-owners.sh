@@ -200,3 +200,33 @@ else
 fi
 : "$okpid"
 
+# ---- Prometheus: one exposition, netns on every sample, container on findings ----
+"$TD_BIN" -A --netns-filter "$F" --format prometheus check > "$dir/prom"
+expect_eq "prometheus -A exits 2" "$?" 2
+"$PY" - "$dir/prom" > "$dir/pfacts" <<'PYEOF'
+import re, sys
+fams, seen_done, bad = [], set(), []
+cur = None
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    m = re.match(r"# (HELP|TYPE) (\S+)", line)
+    if m:
+        if m.group(1) == "HELP":
+            if m.group(2) in fams: bad.append("HELP twice: " + m.group(2))
+            fams.append(m.group(2))
+        continue
+    name = re.match(r"[a-z_]+", line).group(0)
+    if name != cur:
+        if name in seen_done: bad.append("family split: " + name)
+        if cur: seen_done.add(cur)
+        cur = name
+    if not re.match(r'[a-z_]+\{netns="[^"]*"', line): bad.append("no netns: " + line)
+print("bad", len(bad), *bad[:3])
+for line in open(sys.argv[1]):
+    if line.startswith("tcpdoctor_finding_severity{") and "container=" in line:
+        print("cont", re.sub(r' [0-9]+$', '', line.strip()))
+PYEOF
+expect_eq "prometheus: each family once, contiguous, every sample with netns" "$(grep '^bad' "$dir/pfacts")" "bad 0"
+check "prometheus: the pod's finding carries netns and container" grep -q \
+	"^cont tcpdoctor_finding_severity{netns=\"$shop\",id=\"close_wait.leak\",subject=\"java\\[$jpid\\]\",container=\"pod shop/cart-7f9c\"}" "$dir/pfacts"
+check "prometheus: the docker container's finding" grep -q "container=\"docker:0123456789ab\"" "$dir/pfacts"
