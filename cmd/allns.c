@@ -16,7 +16,10 @@
  *           "netns_unseen": [{netns, netns_ino, reason}]};
  *   ndjson  the runs' lines, each carrying its netns;
  *   prometheus  one exposition: each family once, every sample of every run
- *           with a netns label, and tcpdoctor_netns_unseen for those not seen.
+ *           with a netns label, and tcpdoctor_netns_unseen for those not seen;
+ *   nagios  (check) one status line for the host, the worst of the runs, with
+ *           the counts; then, as the plugin's long output, each run's own
+ *           line under its namespace (without its perfdata).
  * A namespace that vanished between discovery and setns (its name removed,
  * its last process gone) is reported on stderr and counted; one that
  * exists but cannot be entered (setns refused) is also reported, and makes
@@ -287,6 +290,10 @@ struct joiner {
 	bool			 json;		/* the JSON wrapper: -j, or a snapshot */
 	bool			 first;
 	struct prom_merge	 pm;
+	char			*nag;		/* nagios: the runs' lines */
+	size_t			 nlen;
+	FILE			*nfp;
+	size_t			 nstatus[4];	/* nagios: runs by exit status 0-3 */
 	json_t			*unseen;
 	size_t			 selected, seen, vanished, refused;
 	int			 status;
@@ -313,7 +320,7 @@ join_run(struct joiner *j, const char *label, uint64_t ino)
 {
 	struct td_ctx *ctx = j->ctx;
 	char *pbuf = NULL;
-	size_t plen = 0;
+	size_t plen = 0, n;
 	FILE *real;
 	int st;
 
@@ -330,7 +337,29 @@ join_run(struct joiner *j, const char *label, uint64_t ino)
 	}
 	j->first = false;
 	optind = 0;
-	if (ctx->format == TD_FMT_PROMETHEUS) {
+	if (ctx->format == TD_FMT_NAGIOS) {
+		/* The run's line kept for the long output; the host's line comes first. */
+		real = ctx->out;
+		if (j->nfp == NULL)
+			j->nfp = open_memstream(&j->nag, &j->nlen);
+		ctx->out = j->nfp != NULL ? open_memstream(&pbuf, &plen) : NULL;
+		if (ctx->out == NULL) {
+			ctx->out = real;
+			ctx->stop_all = true;
+			st = TD_EXIT_UNKNOWN;
+		} else {
+			st = j->c->run(ctx, j->argc, j->argv);
+			fclose(ctx->out);
+			ctx->out = real;
+			n = pbuf != NULL ? strcspn(pbuf, "|\n") : 0;
+			while (n > 0 && pbuf[n - 1] == ' ')
+				n--;
+			fprintf(j->nfp, "netns %s: %.*s\n", label[0] != '\0' ? label : "(current)",
+			    (int)n, pbuf != NULL ? pbuf : "");
+			free(pbuf);
+		}
+		j->nstatus[st >= 0 && st <= 3 ? st : 3]++;
+	} else if (ctx->format == TD_FMT_PROMETHEUS) {
 		/* One run's exposition at a time, merged into families. */
 		real = ctx->out;
 		ctx->out = open_memstream(&pbuf, &plen);
@@ -379,6 +408,18 @@ join_end(struct joiner *j)
 		} else if (ctx->format == TD_FMT_TABLE) {
 			fprintf(out, "%s# netns: %zu found, %zu seen, %zu vanished, %zu not entered\n",
 			    j->first ? "" : "\n", j->selected, j->seen, j->vanished, j->refused);
+		} else if (ctx->format == TD_FMT_NAGIOS) {
+			static const char *const word[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+			int w = j->status >= 0 && j->status <= 3 ? j->status : 3;
+
+			fprintf(out, "TCPDOCTOR %s - %zu network namespaces: %zu critical, %zu warning, %zu unknown, %zu ok",
+			    word[w], j->selected, j->nstatus[2], j->nstatus[1], j->nstatus[3],
+			    j->nstatus[0]);
+			if (j->vanished + j->refused > 0)
+				fprintf(out, "; %zu vanished, %zu not entered", j->vanished, j->refused);
+			fputc('\n', out);
+			if (j->nfp != NULL && fflush(j->nfp) == 0)
+				fwrite(j->nag, 1, j->nlen, out);
 		} else if (ctx->format == TD_FMT_PROMETHEUS) {
 			if (prom_flush(&j->pm, out, j->unseen) < 0)
 				j->status = worse(j->c, j->status, cmd_fail(ctx,
@@ -397,6 +438,9 @@ join_end(struct joiner *j)
 			fclose(nul);
 		}
 	}
+	if (j->nfp != NULL)
+		fclose(j->nfp);
+	free(j->nag);
 	json_decref(j->unseen);
 	return j->status;
 }

@@ -446,9 +446,6 @@ main(int argc, char **argv)
 		if (!(c->flags & CMD_ALL_NETNS))
 			return cmd_fail(&ctx, TD_EXIT_USAGE,
 			    "--all-netns does not apply to '%s' (ls, summary, check, tune, snapshot, kill)", c->name);
-		if (ctx.format == TD_FMT_NAGIOS)
-			return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE,
-			    "--all-netns prints table, json, ndjson or prometheus");
 	}
 	if ((c->flags & CMD_LIVE_ONLY) && ctx.from != NULL)
 		return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE,

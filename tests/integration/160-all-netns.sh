@@ -143,8 +143,12 @@ expect_eq "without -A: 65" "$?" 65
 check "without -A: says to use -A" grep -q "replay it with -A" "$dir/e"
 td -A snapshot -o "$dir/x.json" > /dev/null 2>&1
 expect_eq "-A snapshot -o: 64" "$?" 64
-"$TD_BIN" -A --format nagios check > "$dir/n" 2>&1
-expect_eq "-A check --format nagios: UNKNOWN" "$?" 3
+td -A --netns-filter "$F" --format nagios check > "$dir/n"
+expect_eq "-A check --format nagios: the worst status (b's warning)" "$?" 1
+expect_eq "nagios: one line for the host" "$(head -1 "$dir/n")" \
+	"TCPDOCTOR WARNING - 3 network namespaces: 0 critical, 1 warning, 0 unknown, 2 ok"
+check "nagios: each namespace's line as long output" grep -q "^netns $b: TCPDOCTOR WARNING - close_wait.leak: " "$dir/n"
+expect_eq "nagios: no perfdata in the long output" "$(tail -n +2 "$dir/n" | grep -c '|')" 0
 
 # A filter that matches nothing: said, not an error.
 "$TD_BIN" -A --netns-filter "td-$$-nothing" ls > "$dir/none" 2> "$dir/e"

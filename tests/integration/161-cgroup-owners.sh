@@ -230,3 +230,10 @@ expect_eq "prometheus: each family once, contiguous, every sample with netns" "$
 check "prometheus: the pod's finding carries netns and container" grep -q \
 	"^cont tcpdoctor_finding_severity{netns=\"$shop\",id=\"close_wait.leak\",subject=\"java\\[$jpid\\]\",container=\"pod shop/cart-7f9c\"}" "$dir/pfacts"
 check "prometheus: the docker container's finding" grep -q "container=\"docker:0123456789ab\"" "$dir/pfacts"
+
+"$TD_BIN" -A --netns-filter "$F" --format nagios check > "$dir/nag"
+expect_eq "nagios -A exits 2" "$?" 2
+expect_eq "nagios: the host's line" "$(head -1 "$dir/nag")" \
+	"TCPDOCTOR CRITICAL - 4 network namespaces: 2 critical, 1 warning, 0 unknown, 1 ok"
+check "nagios: the pod named first in its namespace's line" grep -q \
+	"^netns $shop: TCPDOCTOR WARNING - close_wait.leak: pod shop/cart-7f9c: 8 connections in CLOSE_WAIT" "$dir/nag"
