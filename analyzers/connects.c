@@ -40,6 +40,7 @@
 struct cn_owner {
 	int32_t		pid;
 	char		comm[16];
+	char		container[128];	/* td_sock.container: who runs there, "" if unknown */
 };
 
 struct cn_state {
@@ -75,6 +76,10 @@ cn_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 		st->owner[s].pid = sk->pid;
 		memcpy(st->owner[s].comm, sk->comm, sizeof(st->owner[s].comm) - 1);
 	}
+	if (sk->container[0] != '\0' && st->owner[s].container[0] == '\0') {
+		memcpy(st->owner[s].container, sk->container, sizeof(st->owner[s].container) - 1);
+		st->owner[s].container[sizeof(st->owner[s].container) - 1] = '\0';
+	}
 }
 
 static int
@@ -86,7 +91,7 @@ cn_dest(const struct analyzer_ctx *ax, const struct tm_profile *p, const struct 
 	double giveup = (double)tm_syn_giveup(p) / 1e9;
 	double waited = e->n[1] > 0 ? (double)tm_syn_rtx_at(p, (unsigned int)e->n[1]) / 1e9 : 0;
 	struct td_finding *f;
-	char dest[64], who[48] = "", gkey[TD_HISTORY_GAUGE_KEY];
+	char dest[64], who[200] = "", gkey[TD_HISTORY_GAUGE_KEY];
 
 	td_ep_str(&k->addr, k->port, dest, sizeof(dest));
 	if (ax->next != NULL && e->count > 0) {
@@ -96,7 +101,12 @@ cn_dest(const struct analyzer_ctx *ax, const struct tm_profile *p, const struct 
 	}
 	if (e->count < config_get(ax->cfg, TD_TH_CN_MIN))
 		return 0;
-	if (own->pid != 0)
+	/* The container or unit first, the process second. */
+	if (own->container[0] != '\0' && own->pid != 0)
+		snprintf(who, sizeof(who), " by %s (%s[%d])", own->container, own->comm, own->pid);
+	else if (own->container[0] != '\0')
+		snprintf(who, sizeof(who), " by %s", own->container);
+	else if (own->pid != 0)
 		snprintf(who, sizeof(who), " by %s[%d]", own->comm, own->pid);
 	f = td_finding_add(out, err, "connects.syn_sent", dest,
 	    e->count >= config_get(ax->cfg, TD_TH_CN_WARNING) ? TD_SEV_WARNING : TD_SEV_INFO,
@@ -116,6 +126,8 @@ cn_dest(const struct analyzer_ctx *ax, const struct tm_profile *p, const struct 
 		td_ev_int(f, "pid", own->pid);
 		td_ev_str(f, "command", "%s", own->comm);
 	}
+	if (own->container[0] != '\0')
+		td_ev_str(f, "container", "%s", own->container);
 	td_reco_add(f, TD_RECO_KERNEL, "path", NULL, NULL,
 	    "check that %s runs and is reachable: a closed port would answer with a RST and an unreachable neighbour would fail with EHOSTUNREACH, so unanswered SYNs mean the host is down or a firewall, security group or route drops them silently.",
 	    dest);

@@ -54,6 +54,42 @@ START_TEST(test_connects_pile_per_destination)
 }
 END_TEST
 
+/* The container first, the process second; the kill command for the pile. */
+START_TEST(test_connects_container_and_kill)
+{
+	struct synth_run r;
+	const struct td_finding *f;
+	struct td_sock sk;
+	unsigned int i;
+	int k;
+
+	synth_begin(&r, "connects");
+	snprintf(r.snap.meta.netns, sizeof(r.snap.meta.netns), "pid:4242");
+	for (k = 0; k < 3; k++) {
+		sk = synth_sock(TD_ST_SYN_SENT, "198.18.0.1", 40000 + k, "198.18.1.1", 80);
+		sk.timer = TD_TIMER_ON;
+		sk.retrans = 3;
+		sk.has_owner = true;
+		sk.pid = 321;
+		snprintf(sk.comm, sizeof(sk.comm), "dialer");
+		snprintf(sk.container, sizeof(sk.container), "pod shop/cart-7f9c");
+		synth_feed(&r, &sk);
+	}
+	synth_finish(&r);
+	f = synth_find(&r, "connects.syn_sent");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_msg(strstr(f->summary, "3 connect() attempts by pod shop/cart-7f9c (dialer[321]) to 198.18.1.1:80") == f->summary,
+	    "%s", f->summary);
+	ck_assert_str_eq(td_ev_find(f, "container")->s, "pod shop/cart-7f9c");
+	for (i = 0; i < f->nreco && strcmp(f->reco[i].key, "kill") != 0; i++)
+		;
+	ck_assert_uint_lt(i, f->nreco);
+	ck_assert_str_eq(f->reco[i].suggested,
+	    "tcpdoctor --netns-pid 4242 kill --yes state syn-sent dst 198.18.1.1:80");
+	synth_end(&r);
+}
+END_TEST
+
 /*
  * Timeouts since the last run with AttemptFails moving and EstabResets
  * not: connect() attempts, named from the previous run's pile; dead_peers
@@ -125,6 +161,7 @@ test_suite(void)
 	TCase *tc = tcase_create("connects");
 
 	tcase_add_test(tc, test_connects_pile_per_destination);
+	tcase_add_test(tc, test_connects_container_and_kill);
 	tcase_add_test(tc, test_connects_timeouts_not_established);
 	tcase_add_test(tc, test_connects_timeouts_mixed);
 	tcase_add_test(tc, test_connects_healthy_silent);
