@@ -53,8 +53,8 @@
  * tried on the label (NAME, mount path, "pid:N"), the inode number and
  * "pid:N" of the lowest pid in it.
  */
-static bool
-ns_selected(const struct td_ctx *ctx, const struct netns_info *ns)
+bool
+cmd_netns_selected(const struct td_ctx *ctx, const struct netns_info *ns)
 {
 	char ino[24], pid[24], pat[4096];
 	const char *p, *q;
@@ -464,7 +464,7 @@ walk_live(struct joiner *j)
 	for (i = 0; i < l.n; i++) {
 		const struct netns_info *ns = &l.v[i];
 
-		if (!ns_selected(ctx, ns))
+		if (!cmd_netns_selected(ctx, ns))
 			continue;
 		j->selected++;
 		memset(&err, 0, sizeof(err));
@@ -554,7 +554,7 @@ walk_file(struct joiner *j)
 		snprintf(ns.label, sizeof(ns.label), "%s", json_string_value(json_object_get(d, "netns")));
 		ns.ino = (uint64_t)json_integer_value(json_object_get(json_object_get(d, "meta"),
 		    "netns_ino"));
-		if (!ns_selected(ctx, &ns))
+		if (!cmd_netns_selected(ctx, &ns))
 			continue;
 		j->selected++;
 		fd = memfd_create("tcpdoctor-netns", MFD_CLOEXEC);

@@ -51,6 +51,7 @@ enum cmd_flag {
 	CMD_NAGIOS	= 1 << 1,	/* every failure exits TD_EXIT_UNKNOWN */
 	CMD_NO_NETNS	= 1 << 2,	/* does not look at a namespace (-N ignored) */
 	CMD_ALL_NETNS	= 1 << 3,	/* runs under -A, once per namespace */
+	CMD_ALL_NETNS_SELF = 1 << 4,	/* under -A, run() visits the namespaces itself (watch) */
 };
 
 struct cmd {
@@ -131,6 +132,9 @@ struct cmd;
  * exit status.
  */
 int	cmd_all_netns(struct td_ctx *ctx, const struct cmd *c, int argc, char **argv);
+/* Does a namespace match --netns-filter (always, without one)? */
+struct netns_info;
+bool	cmd_netns_selected(const struct td_ctx *ctx, const struct netns_info *ns);
 
 /* One per cmd/<name>.c. */
 int	cmd_check(struct td_ctx *, int, char **);

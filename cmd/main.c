@@ -110,7 +110,7 @@ const struct cmd td_commands[] = {
 	  "  -j, --format json  JSON instead of text" },
 	{ "version",	cmd_version,	CMD_NO_NETNS,	"version",
 	  "print the version" },
-	{ "watch",	cmd_watch,	CMD_LIVE_ONLY,
+	{ "watch",	cmd_watch,	CMD_LIVE_ONLY | CMD_ALL_NETNS | CMD_ALL_NETNS_SELF,
 	  "watch [-i SECONDS] [-n COUNT] [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...]",
 	  "continuous monitoring: states, rates, findings as they appear and clear",
 	  "  -i, --interval S   seconds between samples (default 5)\n"
@@ -445,7 +445,7 @@ main(int argc, char **argv)
 			    "--all-netns cannot be used with -N or --netns-pid");
 		if (!(c->flags & CMD_ALL_NETNS))
 			return cmd_fail(&ctx, TD_EXIT_USAGE,
-			    "--all-netns does not apply to '%s' (ls, summary, check, tune, snapshot, kill)", c->name);
+			    "--all-netns does not apply to '%s' (ls, summary, check, tune, snapshot, watch, kill)", c->name);
 	}
 	if ((c->flags & CMD_LIVE_ONLY) && ctx.from != NULL)
 		return cmd_fail(&ctx, c->flags & CMD_NAGIOS ? TD_EXIT_UNKNOWN : TD_EXIT_USAGE,
@@ -483,7 +483,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	safe_stdout = termsafe_open(stdout, &safe_errno);
 	out_select(&ctx);
-	if (ctx.all_netns)
+	if (ctx.all_netns && !(c->flags & CMD_ALL_NETNS_SELF))
 		status = cmd_all_netns(&ctx, c, argc, argv);
 	else
 		status = c->run(&ctx, argc, argv);

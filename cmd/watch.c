@@ -30,6 +30,7 @@
 #include "cmd/exit.h"
 #include "cmd/findings.h"
 #include "cmd/output.h"
+#include "collectors/netns.h"
 #include "collectors/tracefs_inst.h"
 #include "core/safefile.h"
 
@@ -96,6 +97,7 @@ struct seen {
 
 struct watch {
 	struct td_ctx	*ctx;
+	const char	*netns;		/* -A: the namespace's label (a table column), else NULL */
 	struct seen	 prev[WATCH_MAX_FINDINGS], cur[WATCH_MAX_FINDINGS];
 	size_t		 nprev, ncur;
 	bool		 have_prev;
@@ -150,6 +152,8 @@ table_row(struct watch *w, const struct check_state *cs)
 	double r;
 
 	if (w->rows++ % HEADER_EVERY == 0) {
+		if (w->netns != NULL)
+			fprintf(fp, "%-16s ", "netns");
 		fprintf(fp, "%-8s", "time");
 		for (i = 0; i < NCOLS; i++)
 			fprintf(fp, " %9s", cols[i].col);
@@ -159,6 +163,8 @@ table_row(struct watch *w, const struct check_state *cs)
 		fputs("  findings\n", fp);
 	}
 	time_text(cs->snap.meta.time_ns, t, sizeof(t), false);
+	if (w->netns != NULL)
+		fprintf(fp, "%-16s ", w->netns[0] != '\0' ? w->netns : "(current)");
 	fprintf(fp, "%-8s", t);
 	for (i = 0; i < NCOLS; i++)
 		fprintf(fp, " %9" PRIu64, cs->by_state[cols[i].st]);
@@ -232,6 +238,135 @@ json_record(struct watch *w, const struct check_state *cs)
 	return output_json_line(w->ctx->out, o);
 }
 
+/*
+ * One sample of one namespace (the one this thread is in): collect,
+ * analyze against the namespace's own state file, print the row or the
+ * record.  Returns 0, or the exit status after printing the error.
+ */
+static int
+sample(struct watch *w, struct check_opts *co, long done)
+{
+	struct td_ctx *ctx = w->ctx;
+	struct check_state cs;
+	size_t i;
+	int status;
+
+	status = check_collect(ctx, co, &cs, -1);
+	if (status != 0) {
+		check_state_free(&cs);
+		return status;
+	}
+	/* What it could not see, once (it rarely changes between samples). */
+	if (done == 0)
+		unseen_warn(ctx, &cs.unseen);
+	w->ncur = 0;
+	for (i = 0; i < cs.findings.n && w->ncur < WATCH_MAX_FINDINGS; i++) {
+		finding_key(&cs.findings.v[i], w->cur[w->ncur].key, sizeof(w->cur[0].key));
+		w->cur[w->ncur++].sev = cs.findings.v[i].severity;
+	}
+	if (ctx->format == TD_FMT_JSON)
+		json_record(w, &cs);
+	else
+		table_row(w, &cs);
+	errno = 0;
+	if (fflush(ctx->out) != 0 || ferror(ctx->out)) {
+		/* Quiet when the reader went away (a closed pipe). */
+		status = cmd_fail_write(ctx, TD_EXIT_OSERR, errno != 0 ? errno : EIO);
+		check_state_free(&cs);
+		return status;
+	}
+	status = check_save_state(ctx, co, &cs, -1);
+	check_state_free(&cs);
+	if (status != 0)
+		return status;
+	memcpy(w->prev, w->cur, sizeof(w->cur[0]) * w->ncur);
+	w->nprev = w->ncur;
+	w->have_prev = true;
+	return 0;
+}
+
+/* ---- -A: every namespace, each with its own memory ---- */
+
+#define WATCH_MAX_NETNS	1024	/* namespaces remembered; more are said, not watched */
+
+struct watch_ns {
+	uint64_t	dev, ino;
+	struct watch	w;
+	char		label[256];
+	char		state[PATH_MAX + 32];	/* its state file in the private directory */
+	long		done;			/* its samples so far */
+};
+
+struct watch_all {
+	struct watch_ns	*v;
+	size_t		 n;
+	int		 self;			/* the caller's own namespace */
+	unsigned int	 rows;			/* table rows printed, all namespaces */
+	bool		 full_said;
+};
+
+/*
+ * One sample of every namespace (found again each time: they come and go).
+ * One that cannot be entered or vanished is said and skipped; the
+ * process returns to its own namespace after each.
+ */
+static int
+sample_all(struct watch_all *wa, struct td_ctx *ctx, struct check_opts *co, const char *dir)
+{
+	struct netns_list l;
+	struct td_err err = { 0 };
+	struct watch_ns *s;
+	size_t i, k;
+	int status = 0;
+
+	if (netns_discover(ctx->proc_root, &l, &err) < 0)
+		return cmd_fail_err(ctx, &err);
+	for (i = 0; i < l.n && status == 0; i++) {
+		const struct netns_info *ns = &l.v[i];
+
+		if (!cmd_netns_selected(ctx, ns))
+			continue;
+		for (k = 0; k < wa->n; k++)
+			if (wa->v[k].dev == ns->dev && wa->v[k].ino == ns->ino)
+				break;
+		if (k == wa->n) {
+			if (wa->n >= WATCH_MAX_NETNS) {
+				if (!wa->full_said)
+					cmd_warn(ctx, "more than %d namespaces: the others are not watched",
+					    WATCH_MAX_NETNS);
+				wa->full_said = true;
+				continue;
+			}
+			s = &wa->v[wa->n++];
+			memset(s, 0, sizeof(*s));
+			s->dev = ns->dev;
+			s->ino = ns->ino;
+			s->w.ctx = ctx;
+			snprintf(s->state, sizeof(s->state), "%s/state-%" PRIu64 "-%" PRIu64 ".json", dir,
+			    ns->dev, ns->ino);
+		}
+		s = &wa->v[k];
+		snprintf(s->label, sizeof(s->label), "%s", ns->label);
+		s->w.netns = s->label;
+		memset(&err, 0, sizeof(err));
+		if (netns_enter_info(ns, &err) < 0) {
+			cmd_warn(ctx, "%s", err.msg);
+			continue;
+		}
+		snprintf(ctx->netns_label, sizeof(ctx->netns_label), "%s", ns->label);
+		co->state_file = s->state;
+		s->w.rows = wa->rows;		/* one table: the header every HEADER_EVERY rows */
+		status = sample(&s->w, co, s->done);
+		wa->rows = s->w.rows;
+		s->done++;
+		memset(&err, 0, sizeof(err));
+		if (netns_return(wa->self, &err) < 0 && status == 0)
+			status = cmd_fail_err(ctx, &err);
+	}
+	netns_list_free(&l);
+	return status;
+}
+
 /* Sleep until deadline (CLOCK_MONOTONIC ns) or a signal. */
 static void
 sleep_until(int64_t deadline)
@@ -264,8 +399,8 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct watch w = { .ctx = ctx };
+	struct watch_all wa = { .self = -1 };
 	struct check_opts co;
-	struct check_state cs;
 	char dir[PATH_MAX], state[PATH_MAX + 16];
 	struct td_err err = { 0 };
 	double interval = 5;
@@ -273,7 +408,6 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	int64_t next;
 	char *end;
 	int ch, status = TD_EXIT_OK;
-	size_t i;
 
 	check_opts_init(&co, ctx);
 	while ((ch = cmd_getopt(ctx, argc, argv, "i:n:c:", opts, &status)) != -1) {
@@ -329,43 +463,29 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 
 	tfs_guard(TFS_SIG_STOP);
 	next = mono_ns();
+	if (ctx->all_netns) {
+		wa.v = calloc(WATCH_MAX_NETNS, sizeof(*wa.v));
+		wa.self = netns_self_fd(&err);
+		if (wa.v == NULL || wa.self < 0) {
+			free(wa.v);
+			safefile_rmdtemp(dir);
+			return wa.v == NULL ? cmd_fail(ctx, TD_EXIT_OSERR, "out of memory") :
+			    cmd_fail_err(ctx, &err);
+		}
+	}
 	while (!stop && (count == 0 || done < count)) {
-		status = check_collect(ctx, &co, &cs, -1);
-		if (status != 0) {
-			check_state_free(&cs);
-			break;
-		}
-		/* What it could not see, once (it rarely changes between samples). */
-		if (done == 0)
-			unseen_warn(ctx, &cs.unseen);
-		w.ncur = 0;
-		for (i = 0; i < cs.findings.n && w.ncur < WATCH_MAX_FINDINGS; i++) {
-			finding_key(&cs.findings.v[i], w.cur[w.ncur].key, sizeof(w.cur[0].key));
-			w.cur[w.ncur++].sev = cs.findings.v[i].severity;
-		}
-		if (ctx->format == TD_FMT_JSON)
-			json_record(&w, &cs);
-		else
-			table_row(&w, &cs);
-		errno = 0;
-		if (fflush(ctx->out) != 0 || ferror(ctx->out)) {
-			/* Quiet when the reader went away (a closed pipe). */
-			status = cmd_fail_write(ctx, TD_EXIT_OSERR, errno != 0 ? errno : EIO);
-			check_state_free(&cs);
-			break;
-		}
-		status = check_save_state(ctx, &co, &cs, -1);
-		check_state_free(&cs);
+		status = ctx->all_netns ? sample_all(&wa, ctx, &co, dir) : sample(&w, &co, done);
 		if (status != 0)
 			break;
-		memcpy(w.prev, w.cur, sizeof(w.cur[0]) * w.ncur);
-		w.nprev = w.ncur;
-		w.have_prev = true;
 		done++;
 		if (count != 0 && done >= count)
 			break;
 		next += (int64_t)(interval * 1e9);
 		sleep_until(next);
+	}
+	if (ctx->all_netns) {
+		close(wa.self);
+		free(wa.v);
 	}
 	safefile_rmdtemp(dir);
 	/* INT and TERM are the way to stop it, PIPE a reader gone: those end normally. */

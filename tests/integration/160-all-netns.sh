@@ -112,8 +112,23 @@ td -A --netns-filter "pid:$upid" tune > "$dir/tune.txt"
 expect_eq "tune -A exits 0" "$?" 0
 check "tune: the namespace's snippet" grep -q "network namespace pid:$upid" "$dir/tune.txt"
 
+# watch: every namespace each sample, each with its own memory.
+td -A --netns-filter "$F" watch -i 0.5 -n 2 > "$dir/watch.txt"
+expect_eq "watch -A exits 0" "$?" 0
+expect_eq "watch -A: a row per namespace per sample" \
+	"$(grep -E "^($a|$b|pid:$upid) " "$dir/watch.txt" | awk '{ print $1 }' | tr '\n' ' ')" \
+	"$a $b pid:$upid $a $b pid:$upid "
+expect_eq "watch -A: one header" "$(grep -c '^netns  *time ' "$dir/watch.txt")" 1
+check "watch -A: b's leak appears under b" grep -q "^  + warning  close_wait.leak: " "$dir/watch.txt"
+td -A -j --netns-filter "$F" watch -i 0.5 -n 2 > "$dir/watch.nd"
+expect_eq "watch -A -j: records by namespace, rates from the second sample on" \
+	"$("$PY" -c 'import json,sys
+for l in open(sys.argv[1]):
+    d = json.loads(l); print(d["netns"], d["interval_s"] is not None)' "$dir/watch.nd" | tr '\n' ' ')" \
+	"$a False $b False pid:$upid False $a True $b True pid:$upid True "
+
 # Errors: one line, status 64.
-for args in "-A -N $a ls" "-A --netns-pid $upid ls" "-A watch" "-A sim" "--netns-filter x ls" \
+for args in "-A -N $a ls" "-A --netns-pid $upid ls" "-A trace" "-A sim" "--netns-filter x ls" \
 	"-A ls -j" "-A --netns-filter , ls" "-A --format prometheus ls"; do
 	# shellcheck disable=SC2086
 	"$TD_BIN" $args > /dev/null 2> "$dir/e"
