@@ -2,11 +2,14 @@
 /* The analysis pipeline shared by check and tune; see check_common.h. */
 #include "cmd/check_common.h"
 
+#include <linux/inet_diag.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd/exit.h"
+#include "collectors/sockdiag.h"
 #include "collectors/sysctl.h"
 
 void
@@ -160,6 +163,8 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 	/* Findings name the container or unit first (collectors/cgroup.h). */
 	cs->src.want_cgroup = true;
 	cs->src.any_order = true;	/* aggregates: both families in one kernel walk */
+	/* tcp_info (dead_peers, orphans) and skmeminfo (accept_queue, listeners' drops). */
+	cs->src.want_ext = SOCKDIAG_EXT(INET_DIAG_INFO) | SOCKDIAG_EXT(INET_DIAG_SKMEMINFO);
 	/*
 	 * Lock, then sample, then compare and save: a sample taken before the
 	 * lock could be older than the state a concurrent run saves while we

@@ -22,6 +22,8 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <linux/inet_diag.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -37,6 +39,7 @@
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "collectors/snapfile.h"
+#include "collectors/sockdiag.h"
 #include "collectors/source.h"
 
 #define PEER_SLOTS	128
@@ -597,6 +600,7 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 	cmd_source_init(ctx, &src);
 	src.want_info = true;		/* listeners' drop counts (skmeminfo) */
 	src.any_order = true;		/* counts: both families in one kernel walk */
+	src.want_ext = SOCKDIAG_EXT(INET_DIAG_SKMEMINFO);	/* nothing else is read */
 	if (source_header(&src, &snap, &err) < 0 ||
 	    source_walk(&src, summary_visit, &s, &err) < 0) {
 		status = cmd_fail_err(ctx, &err);

@@ -453,36 +453,23 @@ open_diag(struct td_err *err)
 	return nl;
 }
 
-/*
- * One attempt at a dump.  Returns 0 when done, 1 when the kernel flagged
- * the dump as interrupted before any socket was delivered (restart), -1
- * on error.
- */
-static int
-dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg,
-    size_t *nsocks, struct td_err *err)
+struct nlmsghdr *
+sockdiag_request(void *buf, const struct sockdiag_req *req, uint32_t seq)
 {
-	char buf[MNL_SOCKET_DUMP_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
-	struct sockdiag_parser p;
 	struct inet_diag_req_v2 *r;
 	struct inet_diag_req *old;
-	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	uint8_t ext;
-	ssize_t n;
-	int rc, saved;
 
-	nl = open_diag(err);
-	if (nl == NULL)
-		return -1;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
+	/* Only what the caller uses: each attribute costs the kernel a fill. */
 	ext = 0;
 	if (req->want_info)
-		ext = 1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) |
-		    1 << (INET_DIAG_SKMEMINFO - 1) | 1 << (INET_DIAG_TOS - 1) |
-		    1 << (INET_DIAG_TCLASS - 1);
+		ext = req->ext != 0 ? req->ext : SOCKDIAG_EXT(INET_DIAG_INFO) |
+		    SOCKDIAG_EXT(INET_DIAG_CONG) | SOCKDIAG_EXT(INET_DIAG_SKMEMINFO) |
+		    SOCKDIAG_EXT(INET_DIAG_TOS) | SOCKDIAG_EXT(INET_DIAG_TCLASS);
 	if (req->family == AF_UNSPEC) {
 		/*
 		 * The older request: the kernel sets sdiag_family to
@@ -502,7 +489,29 @@ dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg
 		r->idiag_states = sockdiag_kernel_states(req->states);
 		r->idiag_ext = ext;
 	}
+	return nlh;
+}
 
+/*
+ * One attempt at a dump.  Returns 0 when done, 1 when the kernel flagged
+ * the dump as interrupted before any socket was delivered (restart), -1
+ * on error.
+ */
+static int
+dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg,
+    size_t *nsocks, struct td_err *err)
+{
+	char buf[MNL_SOCKET_DUMP_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct sockdiag_parser p;
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int rc, saved;
+
+	nl = open_diag(err);
+	if (nl == NULL)
+		return -1;
+	nlh = sockdiag_request(buf, req, seq);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		saved = errno;
 		mnl_socket_close(nl);

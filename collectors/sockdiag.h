@@ -27,8 +27,13 @@ struct sockdiag_req {
 					 * one pass where the kernel offers it */
 	unsigned int	 states;	/* TD_STATE_BIT mask; 0 means every state */
 	bool		 want_info;	/* tcp_info, skmeminfo, congestion, tos/tclass */
+	uint8_t		 ext;		/* with want_info: only these SOCKDIAG_EXT()
+					 * bits; 0 asks for all five */
 	FILE		*record;	/* if set, every raw reply buffer is written here */
 };
+
+/* The idiag_ext bit of an INET_DIAG_* attribute (include/uapi/linux/inet_diag.h). */
+#define SOCKDIAG_EXT(attr)	((uint8_t)(1u << ((attr) - 1)))
 
 /*
  * State of one dump being parsed.  Zero it before the first buffer; set
@@ -62,6 +67,14 @@ struct sockdiag_parser {
 #define SOCKDIAG_RETRIES	3
 int	sockdiag_dump(const struct sockdiag_req *req, td_sock_fn fn, void *arg,
 	    struct td_err *err);
+
+/*
+ * The dump request for req into buf (at least 128 bytes, NLMSG_ALIGNTO
+ * aligned): SOCK_DIAG_BY_FAMILY with inet_diag_req_v2, or for AF_UNSPEC
+ * TCPDIAG_GETSOCK with the older inet_diag_req; idiag_ext asks for the
+ * attributes of want_info (req->ext, or all five).  Returns the message.
+ */
+struct nlmsghdr	*sockdiag_request(void *buf, const struct sockdiag_req *req, uint32_t seq);
 
 /* Whether a kernel error (errno value) means the one-pass request is not offered. */
 bool	sockdiag_onepass_refused(int code);

@@ -118,6 +118,7 @@ dump_families(const struct td_source *src, unsigned int states, bool want_info,
 	memset(&req, 0, sizeof(req));
 	req.states = states;
 	req.want_info = want_info;
+	req.ext = src->want_ext;
 	if (src->family == 0 && any_order) {
 		req.family = AF_UNSPEC;
 		return sockdiag_dump(&req, fn, arg, err);

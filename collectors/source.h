@@ -31,6 +31,8 @@ struct td_source {
 	unsigned int	 owner_states;	/* with want_owner: only for these states
 					 * (TD_STATE_BIT mask); 0 = every state */
 	bool		 want_info;	/* ask for tcp_info, skmeminfo, congestion */
+	uint8_t		 want_ext;	/* with want_info: only these SOCKDIAG_EXT()
+					 * attributes (0: all of them) */
 	bool		 want_cgroup;	/* cgroup id -> path and container (cgroup.c) */
 	bool		 any_order;	/* sockets may come in any order (not AF_INET
 					 * first): both families in one kernel walk */

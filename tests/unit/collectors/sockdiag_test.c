@@ -656,6 +656,50 @@ START_TEST(test_sockdiag_onepass_refused_codes)
 }
 END_TEST
 
+START_TEST(test_sockdiag_request_ext_and_type)
+{
+	static char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct sockdiag_req req = { .family = AF_INET6, .want_info = true };
+	const struct inet_diag_req_v2 *r;
+	const struct inet_diag_req *old;
+	struct nlmsghdr *nlh;
+	uint8_t all = SOCKDIAG_EXT(INET_DIAG_INFO) | SOCKDIAG_EXT(INET_DIAG_CONG) |
+	    SOCKDIAG_EXT(INET_DIAG_SKMEMINFO) | SOCKDIAG_EXT(INET_DIAG_TOS) |
+	    SOCKDIAG_EXT(INET_DIAG_TCLASS);
+
+	/* want_info alone: all five attributes, as ls -i and snapshot need. */
+	nlh = sockdiag_request(buf, &req, 7);
+	ck_assert_uint_eq(nlh->nlmsg_type, SOCK_DIAG_BY_FAMILY);
+	ck_assert_uint_eq(nlh->nlmsg_seq, 7);
+	ck_assert_uint_eq(nlh->nlmsg_len, NLMSG_LENGTH(sizeof(*r)));
+	r = mnl_nlmsg_get_payload(nlh);
+	ck_assert_uint_eq(r->sdiag_family, AF_INET6);
+	ck_assert_uint_eq(r->sdiag_protocol, IPPROTO_TCP);
+	ck_assert_uint_eq(r->idiag_ext, all);
+	ck_assert_uint_eq(r->idiag_states, TD_STATES_ALL);
+	/* Only what check asks for. */
+	req.ext = SOCKDIAG_EXT(INET_DIAG_INFO) | SOCKDIAG_EXT(INET_DIAG_SKMEMINFO);
+	r = mnl_nlmsg_get_payload(sockdiag_request(buf, &req, 7));
+	ck_assert_uint_eq(r->idiag_ext, 1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_SKMEMINFO - 1));
+	/* Without want_info, none (ext alone does not ask). */
+	req.want_info = false;
+	r = mnl_nlmsg_get_payload(sockdiag_request(buf, &req, 7));
+	ck_assert_uint_eq(r->idiag_ext, 0);
+	/* Both families: the older request, one walk, ext and states kept. */
+	req.family = AF_UNSPEC;
+	req.want_info = true;
+	req.ext = SOCKDIAG_EXT(INET_DIAG_SKMEMINFO);
+	req.states = TD_STATE_BIT(TD_ST_LISTEN);
+	nlh = sockdiag_request(buf, &req, 9);
+	ck_assert_uint_eq(nlh->nlmsg_type, TCPDIAG_GETSOCK);
+	ck_assert_uint_eq(nlh->nlmsg_len, NLMSG_LENGTH(sizeof(*old)));
+	ck_assert_uint_eq(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+	old = mnl_nlmsg_get_payload(nlh);
+	ck_assert_uint_eq(old->idiag_ext, 1 << (INET_DIAG_SKMEMINFO - 1));
+	ck_assert_uint_eq(old->idiag_states, TD_STATE_BIT(TD_ST_LISTEN));
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -676,6 +720,7 @@ test_suite(void)
 	tcase_add_test(tc, test_sockdiag_parse_wrong_sequence);
 	tcase_add_test(tc, test_sockdiag_parse_state_filter);
 	tcase_add_test(tc, test_sockdiag_parse_onepass_reply);
+	tcase_add_test(tc, test_sockdiag_request_ext_and_type);
 	tcase_add_loop_test(tc, test_sockdiag_onepass_refused_codes, 0,
 	    (int)(sizeof(onepass_codes) / sizeof(onepass_codes[0])));
 	tcase_add_test(tc, test_sockdiag_parse_corrupt_bytes);
