@@ -73,7 +73,7 @@ static pid_t pop_pid = -1;
 static int pop_in = -1;
 static int64_t tw_start, fresh_window;
 static long total;
-static int npop;
+static int npop, pop_failures;
 static double pop_ms_sum;
 
 static char **pop_argv;
@@ -145,9 +145,21 @@ pop_start(void)
 	pop_in = in[1];
 	fp = fdopen(out[0], "r");
 	if (fp == NULL || fgets(line, sizeof(line), fp) == NULL ||
-	    sscanf(line, "ready %ld %lld %lf", &total, &tw, &ms) != 3)
-		die("the populator did not get ready (see its messages above)");
+	    sscanf(line, "ready %ld %lld %lf", &total, &tw, &ms) != 3) {
+		if (fp != NULL)
+			fclose(fp);
+		close(pop_in);
+		waitpid(pop_pid, NULL, 0);
+		pop_pid = -1;
+		/* A namespace that did not hold what was made: try afresh, twice. */
+		if (++pop_failures > 2)
+			die("the populator did not get ready 3 times (see its messages above)");
+		fprintf(stderr, "tdbench: populating again\n");
+		pop_start();
+		return;
+	}
 	fclose(fp);
+	pop_failures = 0;
 	tw_start = tw;
 	fresh_window = tw_start + TW_LIFE_NS - MARGIN_NS - now_ns();
 	npop++;
