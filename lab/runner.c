@@ -98,28 +98,6 @@ rel_s(const struct krunner *r, uint64_t t)
 /* ---- Segment specs ---- */
 
 static int
-parse_flags(const char *s, size_t n, uint8_t *fl)
-{
-	size_t i;
-
-	*fl = 0;
-	for (i = 0; i < n; i++) {
-		switch (s[i]) {
-		case 'F': *fl |= TM_FIN; break;
-		case 'S': *fl |= TM_SYN; break;
-		case 'R': *fl |= TM_RST; break;
-		case 'P': *fl |= TM_PSH; break;
-		case '.': *fl |= TM_ACK; break;
-		case 'U': *fl |= TM_URG; break;
-		case 'E': *fl |= TM_ECE; break;
-		case 'W': *fl |= TM_CWR; break;
-		default: return -1;
-		}
-	}
-	return 0;
-}
-
-static int
 parse_opts(const char *s, unsigned int *o)
 {
 	static const struct {
@@ -158,7 +136,7 @@ parse_seg(const char *spec, struct pseg *p, struct td_err *err)
 
 	memset(p, 0, sizeof(*p));
 	n = sscanf(spec, "%15s %23s %23s %u %63s %23s", fl, seq, ack, &len, opts, win);
-	if (n < 4 || parse_flags(fl, strlen(fl), &p->flags) < 0 || parse_opts(opts, &p->opts) < 0 ||
+	if (n < 4 || tm_flags_parse(fl, strlen(fl), &p->flags) < 0 || parse_opts(opts, &p->opts) < 0 ||
 	    (n == 6 && (sscanf(win, "w>=%u", &wmin) != 1 || wmin > 65535)))
 		return td_errf(err, EINVAL, "scenario: bad segment '%s'", spec);
 	p->wmin = wmin;

@@ -200,26 +200,8 @@ parse_endpoint(struct parser *ps, const struct tok *t, struct tm_addr *a, uint16
 static int
 parse_flags(struct parser *ps, const struct tok *t, uint8_t *out)
 {
-	const char *p;
-	uint8_t f = 0;
-
-	if (strcmp(t->s, "none") == 0) {
-		*out = 0;
-		return 0;
-	}
-	for (p = t->s; *p; p++) {
-		switch (*p) {
-		case 'S': f |= TM_SYN; break;
-		case 'A': case '.': f |= TM_ACK; break;
-		case 'F': f |= TM_FIN; break;
-		case 'R': f |= TM_RST; break;
-		case 'P': f |= TM_PSH; break;
-		case 'U': f |= TM_URG; break;
-		default:
-			return perr(ps, t->col, "bad flags '%s' (letters S A F R P U, or none)", t->s);
-		}
-	}
-	*out = f;
+	if (tm_flags_parse(t->s, strlen(t->s), out) < 0)
+		return perr(ps, t->col, "bad flags '%s' (letters S A F R P U E W, or none)", t->s);
 	return 0;
 }
 
@@ -430,8 +412,8 @@ st_fault(struct parser *ps)
 		if (strcmp(k, "flags") == 0) {
 			if (parse_flags(ps, &ps->t[i + 1], &f.flags_val) < 0)
 				return -1;
-			f.flags_val &= TM_SYN | TM_ACK | TM_FIN | TM_RST;
-			f.flags_mask = TM_SYN | TM_ACK | TM_FIN | TM_RST;
+			/* SYN ACK FIN RST exactly; PSH URG ECE CWR when named. */
+			f.flags_mask = TM_SYN | TM_ACK | TM_FIN | TM_RST | f.flags_val;
 		} else if (strcmp(k, "nth") == 0) {
 			if (parse_uint(ps, &ps->t[i + 1], 1000000, &v) < 0)
 				return -1;

@@ -597,6 +597,27 @@ tm_addr_str(const struct tm_addr *a, char *buf, size_t cap)
 	return buf;
 }
 
+int
+tm_flags_parse(const char *s, size_t n, uint8_t *flags)
+{
+	static const char letters[] = "FSRP.UEW";	/* bit i of the header's byte 13 */
+	const char *c;
+	uint8_t f = 0;
+	size_t i;
+
+	if (n == 4 && strncmp(s, "none", 4) == 0) {
+		*flags = 0;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if ((c = strchr(letters, s[i] == 'A' ? '.' : s[i])) == NULL || s[i] == '\0')
+			return -1;
+		f |= (uint8_t)(1u << (c - letters));
+	}
+	*flags = f;
+	return 0;
+}
+
 const char *
 tm_flags_str(uint8_t flags, char *buf, size_t cap)
 {

@@ -118,6 +118,13 @@ const char *tm_addr_str(const struct tm_addr *a, char *buf, size_t cap);
 const char *tm_flags_str(uint8_t flags, char *buf, size_t cap);
 
 /*
+ * The one flag parser (scripts, conformance scenarios): the first n
+ * characters of s as flag letters, F S R P U E W and '.' or 'A' for ACK,
+ * or "none"; "" is no flag.  0, or -1 for any other character.
+ */
+int	tm_flags_parse(const char *s, size_t n, uint8_t *flags);
+
+/*
  * One line in tcpdump's style, without the addresses when brief:
  * "S seq 1000 ack 0 win 64240 <mss 1460,sackOK,TS,wscale 7> len 0".
  * Returns buf.

@@ -321,6 +321,30 @@ START_TEST(test_part_c_t4_dsack)
 }
 END_TEST
 
+/*
+ * Fault rules match any flag: "flags AP" drops only the ACKs that carry PSH
+ * (the data), "flags A" (PSH not named) every bare or data ACK as before.
+ */
+START_TEST(test_fault_flags_psh)
+{
+	size_t i;
+	unsigned int dropped = 0, psh = 0;
+
+	load("host client 198.18.0.1\nhost server 198.18.0.2\nlink client server delay 1ms\n"
+	    "at 0 server listen 80 as L\nat 0 client connect server:80 from 31000 as c\n"
+	    "fault drop client>server flags AP nth 1\nat 1 client send c 10\n", NULL);
+	for (i = 0; i < w.nlog; i++)
+		if (w.log[i].kind == TM_FX_SEG_DROP) {
+			dropped++;
+			if (w.log[i].u.seg.seg.flags & TM_PSH)
+				psh++;
+		}
+	ck_assert_uint_eq(dropped, 1);
+	ck_assert_uint_eq(psh, 1);
+	teardown();
+}
+END_TEST
+
 /* A reordered segment: the later ones are held out of order and SACKed, then
  * one cumulative ACK covers everything once the hole is filled. */
 START_TEST(test_reorder_ofo_queue)
@@ -387,6 +411,7 @@ static const struct {
 	{ "host a 10.0.0.1 tcp_syncookies=9\n", "test:1:17: bad value '9' for tcp_syncookies (0..2)" },
 	{ "bogus\n", "test:1:1: unknown statement 'bogus' (profile host set link fault at run)" },
 	{ "host a 10.0.0.1\nfault drop a>z\n", "test:2:14: unknown host 'z'" },
+	{ "host a 10.0.0.1\nfault drop a>* flags SX\n", "test:2:22: bad flags 'SX' (letters S A F R P U E W, or none)" },
 	{ "# nothing\n", "test: no host declared" },
 	/* Issue 9: NaN and infinities were converted to integers (undefined behaviour). */
 	{ "host a 10.0.0.1\nat nan a close c\n", "test:2:4: bad time 'nan': not a finite number" },
@@ -745,6 +770,7 @@ test_suite(void)
 	tcase_add_test(tc, test_part_c_t6_syncookies);
 	tcase_add_test(tc, test_part_c_e2_fin_wait2);
 	tcase_add_test(tc, test_part_a_f19_retries2);
+	tcase_add_test(tc, test_fault_flags_psh);
 	tcase_add_test(tc, test_part_c_t4_dsack);
 	tcase_add_test(tc, test_reorder_ofo_queue);
 	tcase_add_loop_test(tc, test_scenarios_all, 0, (int)(2 * n));

@@ -45,6 +45,28 @@ golden_seg(void)
 	return s;
 }
 
+/* The one flag parser is the inverse of tm_flags_str(). */
+START_TEST(test_flags_parse)
+{
+	char buf[16];
+	uint8_t f;
+	unsigned int v;
+
+	for (v = 0; v < 256; v++) {
+		tm_flags_str((uint8_t)v, buf, sizeof(buf));
+		ck_assert_int_eq(tm_flags_parse(buf, strlen(buf), &f), 0);
+		ck_assert_uint_eq(f, v);
+	}
+	ck_assert_int_eq(tm_flags_parse("SA", 2, &f), 0);
+	ck_assert_uint_eq(f, TM_SYN | TM_ACK);
+	ck_assert_int_eq(tm_flags_parse("", 0, &f), 0);
+	ck_assert_uint_eq(f, 0);
+	ck_assert_int_eq(tm_flags_parse("S.x", 3, &f), -1);
+	ck_assert_int_eq(tm_flags_parse("S\0", 2, &f), -1);
+	ck_assert_int_eq(tm_flags_parse("nonE", 4, &f), -1);
+}
+END_TEST
+
 START_TEST(test_encode_golden_syn)
 {
 	struct td_err err = { 0 };
@@ -539,6 +561,7 @@ test_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("golden");
+	tcase_add_test(tc, test_flags_parse);
 	tcase_add_test(tc, test_encode_golden_syn);
 	tcase_add_test(tc, test_decode_golden_syn);
 	tcase_add_test(tc, test_inet_csum_rfc1071_example);
