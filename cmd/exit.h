@@ -14,6 +14,7 @@ enum td_exit {
 	TD_EXIT_AUDIT_HARMFUL = 1,	/* tune --audit: a line is harmful or obsolete */
 	TD_EXIT_AUDIT_INVALID = 2,	/* tune --audit: a line is invalid */
 	TD_EXIT_DIFFERS = 1,		/* sim --against-kernel: kernel or model differs */
+	TD_EXIT_EXPECT_FAILED = 1,	/* sim -f: an expectation of the script failed */
 	TD_EXIT_USAGE = 64,		/* EX_USAGE: bad flag, filter, state name */
 	TD_EXIT_DATAERR = 65,		/* EX_DATAERR: malformed snapshot, script, config */
 	TD_EXIT_NOINPUT = 66,		/* EX_NOINPUT: input file missing or unreadable */

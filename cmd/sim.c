@@ -262,29 +262,6 @@ arrow(char *buf, size_t len, const char *label, bool to_right, bool lost)
 	snprintf(buf, len, "%s", tmp);
 }
 
-static const char *
-err_name(int e)
-{
-	switch (e) {
-	case 0: return "0";
-	case EINPROGRESS: return "EINPROGRESS";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case ECONNRESET: return "ECONNRESET";
-	case ECONNREFUSED: return "ECONNREFUSED";
-	case EPIPE: return "EPIPE";
-	case EAGAIN: return "EAGAIN";
-	case ENOTCONN: return "ENOTCONN";
-	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-	case EADDRINUSE: return "EADDRINUSE";
-	case EISCONN: return "EISCONN";
-	case EALREADY: return "EALREADY";
-	case EINVAL: return "EINVAL";
-	case EBADF: return "EBADF";
-	case ENOBUFS: return "ENOBUFS";
-	}
-	return "E?";
-}
-
 static void
 ladder_row(struct ladder *l, const struct tm_effect *fx, bool rtx)
 {
@@ -356,10 +333,10 @@ ladder_row(struct ladder *l, const struct tm_effect *fx, bool rtx)
 		return;
 	case TM_FX_APP:
 		if (fx->u.app.call == TM_CALL_SO_ERROR)
-			snprintf(text, sizeof(text), "#%u error %s", fx->sock, err_name(fx->u.app.err));
+			snprintf(text, sizeof(text), "#%u error %s", fx->sock, tm_errno_name(fx->u.app.err));
 		else if (fx->u.app.err)
 			snprintf(text, sizeof(text), "%s(#%u) = %s", tm_call_name(fx->u.app.call),
-			    fx->sock, err_name(fx->u.app.err));
+			    fx->sock, tm_errno_name(fx->u.app.err));
 		else
 			snprintf(text, sizeof(text), "%s(#%u) = %" PRId64, tm_call_name(fx->u.app.call),
 			    fx->sock, fx->u.app.ret);
@@ -487,7 +464,7 @@ fx_json(const struct tm_world *w, struct rel *r, const struct tm_effect *fx)
 		break;
 	case TM_FX_APP:
 		json_object_set_new(o, "call", json_string(tm_call_name(fx->u.app.call)));
-		json_object_set_new(o, "errno", json_string(err_name(fx->u.app.err)));
+		json_object_set_new(o, "errno", json_string(tm_errno_name(fx->u.app.err)));
 		json_object_set_new(o, "ret", json_integer(fx->u.app.ret));
 		break;
 	default:
@@ -706,6 +683,25 @@ out:
 	return s;
 }
 
+/* An expectation's verdict under the ladder: the failures, FILE:LINE first. */
+static void
+exp_print(const struct tm_expect *e, bool met, const char *msg, void *arg)
+{
+	(void)e;
+	if (!met)
+		fprintf(arg, "FAILED %s\n", msg);
+}
+
+static void
+exp_json(const struct tm_expect *e, bool met, const char *msg, void *arg)
+{
+	json_t *o = json_pack("{s:I, s:b}", "line", (json_int_t)e->line, "met", met);
+
+	if (!met)
+		json_object_set_new(o, "message", json_string(msg));
+	json_array_append_new(arg, o);
+}
+
 int
 cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 {
@@ -729,6 +725,7 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 	struct ladder *lad = NULL;
 	char *text = NULL, *end, *answer = NULL;
 	const char *name;
+	unsigned int failed = 0;
 	int ch, status = TD_EXIT_OK;
 
 	for (;;) {
@@ -815,6 +812,9 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		status = cmd_fail(ctx, TD_EXIT_DATAERR, "%s", err.msg);
 		goto out;
 	}
+	/* Expectations are checked against the event log after the run. */
+	if (w.nexps > 0)
+		w.keep_log = true;
 	for (i = 0; i < nsets; i++)
 		if (tm_world_set_all(&w, sets[i], &err) < 0) {
 			status = cmd_fail(ctx, TD_EXIT_USAGE, "--set: %s", err.msg);
@@ -907,6 +907,12 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 			json_object_set_new(doc, "answer", json_string(answer));
 			json_object_set_new(doc, "verified", json_string(sc->verified));
 		}
+		if (w.nexps > 0) {
+			json_t *ex = json_array();
+
+			failed = tm_expect_check(&w, exp_json, ex);
+			json_object_set_new(doc, "expectations", ex);
+		}
 		if (sim_json_out(ctx, doc) < 0) {
 			status = cmd_fail(ctx, TD_EXIT_OSERR, "writing JSON failed");
 			goto out;
@@ -919,10 +925,17 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		fprintf(ctx->out, "\nend at %.4f s, %s\ncounters:\n", (double)w.last_at / 1e9,
 		    w.quiescent ? "quiescent (no timer left)" : "stopped by 'run' with timers pending");
 		print_counters(ctx->out, &w);
+		if (w.nexps > 0) {
+			failed = tm_expect_check(&w, exp_print, ctx->out);
+			fprintf(ctx->out, "expectations: %zu met, %u failed\n", w.nexps - failed, failed);
+		}
 	}
 	if (w.errors) {
 		cmd_warn(ctx, "the model reported %u error(s) (illegal transitions); see the log", w.errors);
 		status = TD_EXIT_SOFTWARE;
+	} else if (failed > 0) {
+		cmd_warn(ctx, "%u of %zu expectations failed", failed, w.nexps);
+		status = TD_EXIT_EXPECT_FAILED;
 	}
 out:
 	free(lad);

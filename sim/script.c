@@ -440,6 +440,175 @@ st_fault(struct parser *ps)
 	return 0;
 }
 
+/* A signed number (relative sequence numbers may be negative). */
+static int
+parse_int(struct parser *ps, const struct tok *t, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(t->s, &end, 10);
+	if (*end != '\0' || end == t->s || errno != 0 || v < lo || v > hi)
+		return perr(ps, t->col, "bad number '%s'", t->s);
+	*out = v;
+	return 0;
+}
+
+/* "T" or "T~TOL". */
+static int
+parse_when(struct parser *ps, const struct tok *t, tm_time *at, tm_time *tol)
+{
+	char *tl = ps->buf + (t->col - 1), *sep = strchr(tl, '~');
+	struct tok a = *t, b;
+
+	*tol = 0;
+	if (sep == NULL)
+		return parse_time(ps, &a, at);
+	*sep = '\0';
+	b.s = sep + 1;
+	b.col = t->col + (unsigned int)(sep + 1 - tl);
+	return parse_time(ps, &a, at) < 0 ? -1 : parse_time(ps, &b, tol);
+}
+
+static int
+handle_of(struct parser *ps, const struct tok *t, int host, int *out)
+{
+	unsigned int i;
+
+	for (i = 0; i < ps->w->nhandles; i++)
+		if (strcmp(ps->w->handle_name[i], t->s) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	(void)host;
+	return perr(ps, t->col, "unknown socket '%s' (name it with 'as' before)", t->s);
+}
+
+/* expect ...: see sim.h. */
+static int
+st_expect(struct parser *ps)
+{
+	struct tm_expect e;
+	unsigned int i;
+	size_t j;
+	uint64_t v;
+	int64_t n;
+	int h, c;
+
+	memset(&e, 0, sizeof(e));
+	e.line = ps->line;
+	e.handle = -1;
+	if (need(ps, 1, "time or 'nothing'") < 0)
+		return -1;
+	if (strcmp(ps->t[1].s, "nothing") == 0) {
+		if (ps->n != 4 || strcmp(ps->t[2].s, "until") != 0)
+			return perr(ps, ps->t[1].col, "expect nothing until T");
+		e.kind = TM_EXP_NOTHING;
+		/* From the end of the latest window of the expectations before it. */
+		for (j = 0; j < ps->w->nexps; j++) {
+			const struct tm_expect *p = &ps->w->exps[j];
+			tm_time end = p->kind == TM_EXP_NOTHING ? p->at : p->at + p->tol;
+
+			if (end > e.from)
+				e.from = end;
+		}
+		if (parse_time(ps, &ps->t[3], &e.at) < 0)
+			return -1;
+		if (e.at <= e.from)
+			return perr(ps, ps->t[3].col, "'%s' is not after the previous expectation (%.4f s)",
+			    ps->t[3].s, (double)e.from / 1e9);
+		return tm_world_add_expect(ps->w, &e, ps->err);
+	}
+	if (parse_when(ps, &ps->t[1], &e.at, &e.tol) < 0)
+		return -1;
+	if (need(ps, 3, "host and what") < 0)
+		return -1;
+	if ((h = tm_world_host_find(ps->w, ps->t[2].s)) < 0)
+		return perr(ps, ps->t[2].col, "unknown host '%s'", ps->t[2].s);
+	e.host = (uint16_t)h;
+	if (strcmp(ps->t[3].s, "sends") == 0) {
+		e.kind = TM_EXP_SEG;
+		if (need(ps, 4, "flags") < 0 || parse_flags(ps, &ps->t[4], &e.flags) < 0)
+			return -1;
+		for (i = 5; i < ps->n; i++) {
+			const char *k = ps->t[i].s;
+
+			if (strcmp(k, "abs") == 0) {
+				e.abs = true;
+				continue;
+			}
+			if (need(ps, i + 1, "value") < 0)
+				return -1;
+			if (strcmp(k, "seq") == 0 || strcmp(k, "ack") == 0) {
+				if (parse_int(ps, &ps->t[i + 1], -4294967295LL, 4294967295LL, &n) < 0)
+					return -1;
+				*(k[0] == 's' ? &e.seq : &e.ack) = n;
+				*(k[0] == 's' ? &e.has_seq : &e.has_ack) = true;
+			} else if (strcmp(k, "len") == 0 || strcmp(k, "win") == 0) {
+				if (parse_uint(ps, &ps->t[i + 1], 65535, &v) < 0)
+					return -1;
+				*(k[0] == 'l' ? &e.len : &e.win) = (uint32_t)v;
+				*(k[0] == 'l' ? &e.has_len : &e.has_win) = true;
+			} else {
+				return perr(ps, ps->t[i].col, "unknown word '%s' (seq ack len win abs)", k);
+			}
+			i++;
+		}
+		return tm_world_add_expect(ps->w, &e, ps->err);
+	}
+	if (strcmp(ps->t[3].s, "state") == 0) {
+		e.kind = TM_EXP_STATE;
+		if (ps->n != 6)
+			return perr(ps, ps->t[3].col, "expect T HOST state SOCK STATE");
+		if (handle_of(ps, &ps->t[4], h, &e.handle) < 0)
+			return -1;
+		if ((c = tm_state_parse(ps->t[5].s)) < 0)
+			return perr(ps, ps->t[5].col, "unknown state '%s'", ps->t[5].s);
+		e.state = (uint8_t)c;
+		return tm_world_add_expect(ps->w, &e, ps->err);
+	}
+	if (strcmp(ps->t[3].s, "counter") == 0) {
+		e.kind = TM_EXP_COUNTER;
+		if (ps->n != 7 || strcmp(ps->t[5].s, "=") != 0)
+			return perr(ps, ps->t[3].col, "expect T HOST counter NAME = N");
+		if (e.tol != 0)
+			return perr(ps, ps->t[1].col, "a counter is read at one time: no tolerance");
+		for (c = 0; c < TM_C_MAX && strcmp(tm_counter_name((enum tm_counter)c), ps->t[4].s) != 0; c++)
+			;
+		if (c == TM_C_MAX)
+			return perr(ps, ps->t[4].col, "unknown counter '%s'", ps->t[4].s);
+		e.counter = (uint16_t)c;
+		if (parse_uint(ps, &ps->t[6], UINT64_MAX, &e.value) < 0)
+			return -1;
+		return tm_world_add_expect(ps->w, &e, ps->err);
+	}
+	for (c = 0; c < TM_CALL_MAX; c++) {
+		const char *cn = tm_call_name((enum tm_call)c);
+
+		if (strcmp(cn, ps->t[3].s) == 0 ||
+		    (c == TM_CALL_SO_ERROR && strcmp(ps->t[3].s, "so_error") == 0))
+			break;
+	}
+	if (c == TM_CALL_MAX)
+		return perr(ps, ps->t[3].col, "unknown expectation '%s' (sends state counter, or a call)",
+		    ps->t[3].s);
+	e.kind = TM_EXP_CALL;
+	e.call = (uint8_t)c;
+	if (ps->n != 7 || strcmp(ps->t[5].s, "=") != 0)
+		return perr(ps, ps->t[3].col, "expect T HOST %s SOCK = VALUE|ERRNO", ps->t[3].s);
+	if (handle_of(ps, &ps->t[4], h, &e.handle) < 0)
+		return -1;
+	if (ps->t[6].s[0] == 'E') {
+		if ((e.err = tm_errno_parse(ps->t[6].s)) < 0)
+			return perr(ps, ps->t[6].col, "unknown errno '%s'", ps->t[6].s);
+		return tm_world_add_expect(ps->w, &e, ps->err);
+	}
+	if (parse_int(ps, &ps->t[6], INT64_MIN, INT64_MAX, &e.ret) < 0)
+		return -1;
+	return tm_world_add_expect(ps->w, &e, ps->err);
+}
+
 static int
 st_at(struct parser *ps)
 {
@@ -649,6 +818,8 @@ statement(struct parser *ps)
 		r = st_fault(ps);
 	} else if (strcmp(kw, "at") == 0) {
 		r = st_at(ps);
+	} else if (strcmp(kw, "expect") == 0) {
+		r = st_expect(ps);
 	} else if (strcmp(kw, "run") == 0) {
 		if (need(ps, 1, "time") < 0 || parse_time(ps, &ps->t[1], &ps->w->until) < 0)
 			return -1;
@@ -658,7 +829,7 @@ statement(struct parser *ps)
 		ps->w->until_set = true;
 		r = 0;
 	} else {
-		return perr(ps, ps->t[0].col, "unknown statement '%s' (profile host set link fault at run)", kw);
+		return perr(ps, ps->t[0].col, "unknown statement '%s' (profile host set link fault at expect run)", kw);
 	}
 	return r;
 }
@@ -676,6 +847,7 @@ tm_script_load(struct tm_world *w, const char *text, const char *fname,
 	ps.fname = fname;
 	ps.base = *base;
 	ps.err = err;
+	snprintf(w->script_name, sizeof(w->script_name), "%s", fname);
 	while (*p != '\0') {
 		nl = strchr(p, '\n');
 		len = nl ? (size_t)(nl - p) : strlen(p);

@@ -200,6 +200,7 @@ tm_world_free(struct tm_world *w)
 	free(w->free_next);
 	free(w->log);
 	free(w->acts);
+	free(w->exps);
 	memset(w, 0, sizeof(*w));
 }
 

@@ -23,7 +23,8 @@
  *   set [NAME] KNOB=VALUE            a knob for one host or (no NAME) all
  *   link A B [delay T] [jitter T] [loss P] [dup P] [reorder P]   (P in 0..1)
  *   fault drop|dup|delay T  A>B [flags F] [bare|data] [nth N] [after T] [before T]
- *                                    F: letters S A F R P or "none" ("A" = exactly ACK)
+ *                                    F: letters S A F R P U E W or "none" (SYN ACK FIN
+ *                                    RST exactly, P U E W when named)
  *   at T NAME listen PORT [backlog N] as H
  *   at T NAME connect PEER:PORT [from PORT] as H
  *   at T NAME accept H as H2
@@ -33,6 +34,20 @@
  *   at T flood PEER:PORT COUNT [from ADDRESS]   spoofed SYNs (no host answers)
  *   at T inject SRC:SPORT>PEER:PORT FLAGS seq N [ack N] [len N]   a raw segment
  *   run T                            stop the clock at T (default: quiescence, 600 s cap)
+ *
+ * Expectations (sim/expect.c), checked against the run's event log; T~TOL
+ * is a time with a tolerance (default 0: the model is deterministic):
+ *   expect T[~TOL] NAME sends FLAGS [seq N] [ack N] [len N] [win N] [abs]
+ *                                    a segment NAME sends; seq relative to its
+ *                                    ISN, ack to the peer's (abs: absolute)
+ *   expect T[~TOL] NAME state H STATE   H's socket enters STATE
+ *   expect T[~TOL] NAME CALL H = VALUE|ERRNO   a call's result on H's socket
+ *                                    (CALL: connect listen accept send recv
+ *                                    shutdown close setsockopt so_error; for
+ *                                    accept, H names the accepted socket)
+ *   expect T NAME counter COUNTER = N   the counter's value at T
+ *   expect nothing until T           no host sends a segment after the previous
+ *                                    expectation's window and before T
  */
 #ifndef TD_SIM_SIM_H
 #define TD_SIM_SIM_H
@@ -105,6 +120,28 @@ struct tm_action {
 	unsigned int		line;		/* script line, for messages */
 };
 
+/* An expectation of a script (sim/expect.c). */
+enum tm_exp_kind { TM_EXP_SEG = 0, TM_EXP_STATE, TM_EXP_CALL, TM_EXP_COUNTER, TM_EXP_NOTHING };
+
+struct tm_expect {
+	enum tm_exp_kind kind;
+	unsigned int	 line;		/* script line */
+	tm_time		 at, tol;	/* NOTHING: at is the end */
+	tm_time		 from;		/* NOTHING: the start (end of the previous window) */
+	uint16_t	 host;
+	int		 handle;	/* STATE, CALL: the socket's handle */
+	uint8_t		 flags;		/* SEG */
+	bool		 has_seq, has_ack, has_len, has_win, abs;
+	int64_t		 seq, ack;
+	uint32_t	 len, win;
+	uint8_t		 state;		/* STATE: enum tm_state */
+	uint8_t		 call;		/* CALL: enum tm_call */
+	int64_t		 ret;		/* CALL: the value, when err is 0 */
+	int		 err;		/* CALL: the errno expected, 0 for a value */
+	uint16_t	 counter;	/* COUNTER: enum tm_counter */
+	uint64_t	 value;		/* COUNTER */
+};
+
 /* A queued event's payload (internal). */
 struct tm_qev {
 	tm_time		at;
@@ -143,6 +180,10 @@ struct tm_world {
 	struct tm_action *acts;
 	size_t		 nacts, capacts;
 	size_t		 nqueued;	/* actions already in the queue */
+	/* Expectations of the script, and its name for their messages. */
+	struct tm_expect *exps;
+	size_t		 nexps, capexps;
+	char		 script_name[128];
 	/* Event queue. */
 	struct tm_qent	*heap;
 	size_t		 nheap, capheap;
@@ -234,6 +275,22 @@ struct tm_scenario {
  * copy of sc->answer.  Returns a malloc'd string, or NULL when out of memory.
  */
 char	*tm_scenario_answer(const struct tm_scenario *sc, const struct tm_world *w);
+
+/* ---- Expectations (sim/expect.c) ---- */
+
+int	tm_world_add_expect(struct tm_world *w, const struct tm_expect *e, struct td_err *err);
+
+/*
+ * Check every expectation against the run's event log (the world made with
+ * keep_log).  fn gets each with its verdict and a message naming
+ * FILE:LINE, what was expected and what came.  Returns how many failed.
+ */
+typedef void (*tm_exp_fn)(const struct tm_expect *e, bool met, const char *msg, void *arg);
+unsigned int tm_expect_check(const struct tm_world *w, tm_exp_fn fn, void *arg);
+
+/* errno names the model reports ("ETIMEDOUT"; "0"; "E?" for others), and back (-1). */
+const char *tm_errno_name(int e);
+int	tm_errno_parse(const char *name);
 
 const struct tm_scenario *tm_scenarios(size_t *n);
 const struct tm_scenario *tm_scenario_find(const char *name);

@@ -81,6 +81,11 @@ for s in $scen; do
 	run sim "$s-json" --mask sim "$s" -j
 done
 run sim handshake-seed7 sim handshake --seed 7
+# sim -f with expectations (tests/fixtures/scripts): met (exit 0) and failed (exit 1).
+for f in close-unread syn-linear folklore-wrong; do
+	run sim "script-$f" sim -f "tests/fixtures/scripts/$f.sim"
+	run sim "script-$f-json" --mask sim -f "tests/fixtures/scripts/$f.sim" -j
+done
 run sim active-close-rfc9293 sim active-close --profile rfc9293
 run sim syn-flood-nocookies sim syn-flood --set tcp_syncookies=0
 run sim _unknown sim no-such-scenario
