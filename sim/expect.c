@@ -154,6 +154,54 @@ numbers(const struct tm_world *w, size_t i, bool abs, int64_t *seq, int64_t *ack
 		*ack = (int64_t)(int32_t)(s->ack - isn);
 }
 
+static const char *const opt_names[] = { "mss", "sackOK", "ts", "wscale", "sack" };
+
+int
+tm_exp_opts_parse(const char *s)
+{
+	size_t i, n;
+	int o = 0;
+
+	if (strcmp(s, "none") == 0)
+		return 0;
+	for (;;) {
+		n = strcspn(s, ",");
+		for (i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
+			if (strlen(opt_names[i]) == n && strncmp(opt_names[i], s, n) == 0)
+				break;
+		if (i == sizeof(opt_names) / sizeof(opt_names[0]))
+			return -1;
+		o |= 1 << i;
+		if (s[n] == '\0')
+			return o;
+		s += n + 1;
+	}
+}
+
+static uint8_t
+seg_opts(const struct tm_seg *s)
+{
+	return (uint8_t)((s->has_mss ? TM_EXP_O_MSS : 0) | (s->sack_ok ? TM_EXP_O_SACKOK : 0) |
+	    (s->has_ts ? TM_EXP_O_TS : 0) | (s->has_wscale ? TM_EXP_O_WSCALE : 0) |
+	    (s->nsack ? TM_EXP_O_SACK : 0));
+}
+
+static void
+opts_text(struct msg *m, uint8_t o)
+{
+	size_t i;
+	bool first = true;
+
+	add(m, " opts ");
+	for (i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
+		if (o & (1u << i)) {
+			add(m, "%s%s", first ? "" : ",", opt_names[i]);
+			first = false;
+		}
+	if (first)
+		add(m, "none");
+}
+
 static void
 seg_text(struct msg *m, uint8_t flags, bool has_seq, int64_t seq, bool has_ack, int64_t ack,
     bool has_len, uint32_t len, bool has_win, uint32_t win)
@@ -198,7 +246,8 @@ check_seg(const struct tm_world *w, const struct tm_expect *e, bool *used, struc
 			continue;
 		numbers(w, i, e->abs, &seq, &ack);
 		if ((e->has_seq && seq != e->seq) || (e->has_ack && ack != e->ack) ||
-		    (e->has_len && s->len != e->len) || (e->has_win && s->wnd != e->win))
+		    (e->has_len && s->len != e->len) || (e->has_win && s->wnd != e->win) ||
+		    (e->has_opts && seg_opts(s) != e->opts))
 			continue;
 		used[i] = true;
 		return true;
@@ -206,6 +255,8 @@ check_seg(const struct tm_world *w, const struct tm_expect *e, bool *used, struc
 	add(m, "expected %s sends ", w->host_name[e->host]);
 	seg_text(m, e->flags, e->has_seq, e->seq, e->has_ack, e->ack, e->has_len, e->len,
 	    e->has_win, e->win);
+	if (e->has_opts)
+		opts_text(m, e->opts);
 	if (e->abs)
 		add(m, " abs");
 	when(m, e);
@@ -217,6 +268,8 @@ check_seg(const struct tm_world *w, const struct tm_expect *e, bool *used, struc
 	numbers(w, best, e->abs, &seq, &ack);
 	add(m, "; got ");
 	seg_text(m, s->flags, true, seq, (s->flags & TM_ACK) != 0, ack, true, s->len, true, s->wnd);
+	if (e->has_opts)
+		opts_text(m, seg_opts(s));
 	add(m, " at %.4f s (the nearest)", sec(w->log[best].at));
 	return false;
 }

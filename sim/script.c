@@ -550,8 +550,15 @@ st_expect(struct parser *ps)
 					return -1;
 				*(k[0] == 'l' ? &e.len : &e.win) = (uint32_t)v;
 				*(k[0] == 'l' ? &e.has_len : &e.has_win) = true;
+			} else if (strcmp(k, "opts") == 0) {
+				if ((c = tm_exp_opts_parse(ps->t[i + 1].s)) < 0)
+					return perr(ps, ps->t[i + 1].col,
+					    "bad options '%s' (mss,sackOK,ts,wscale,sack or none)",
+					    ps->t[i + 1].s);
+				e.opts = (uint8_t)c;
+				e.has_opts = true;
 			} else {
-				return perr(ps, ps->t[i].col, "unknown word '%s' (seq ack len win abs)", k);
+				return perr(ps, ps->t[i].col, "unknown word '%s' (seq ack len win opts abs)", k);
 			}
 			i++;
 		}
@@ -609,6 +616,36 @@ st_expect(struct parser *ps)
 	return tm_world_add_expect(ps->w, &e, ps->err);
 }
 
+/* SACK blocks "L:R[,L:R]..." (RFC 2018 3), at most TM_SACK_MAX. */
+static int
+parse_sack(struct parser *ps, const struct tok *t, struct tm_seg *seg)
+{
+	const char *p = t->s;
+	unsigned long long l, r;
+	char *end;
+
+	seg->nsack = 0;
+	for (;;) {
+		errno = 0;
+		l = strtoull(p, &end, 10);
+		if (end == p || *end != ':' || errno != 0 || l > UINT32_MAX || *p == '-')
+			return perr(ps, t->col, "bad SACK blocks '%s' (L:R[,L:R]...)", t->s);
+		p = end + 1;
+		r = strtoull(p, &end, 10);
+		if (end == p || (*end != ',' && *end != '\0') || errno != 0 || r > UINT32_MAX ||
+		    *p == '-')
+			return perr(ps, t->col, "bad SACK blocks '%s' (L:R[,L:R]...)", t->s);
+		if (seg->nsack == TM_SACK_MAX)
+			return perr(ps, t->col, "more than %d SACK blocks in '%s'", TM_SACK_MAX, t->s);
+		seg->sack[seg->nsack][0] = (tm_seq)l;
+		seg->sack[seg->nsack][1] = (tm_seq)r;
+		seg->nsack++;
+		if (*end == '\0')
+			return 0;
+		p = end + 1;
+	}
+}
+
 static int
 st_at(struct parser *ps)
 {
@@ -657,24 +694,59 @@ st_at(struct parser *ps)
 		if (parse_flags(ps, &ps->t[4], &a.seg.flags) < 0)
 			return -1;
 		a.seg.wnd = 64240;
-		for (i = 5; i < ps->n; i += 2) {
-			if (need(ps, i + 1, "value") < 0 || parse_uint(ps, &ps->t[i + 1], UINT32_MAX, &v) < 0)
-				return -1;
-			if (strcmp(ps->t[i].s, "seq") == 0)
-				a.seg.seq = (tm_seq)v;
-			else if (strcmp(ps->t[i].s, "ack") == 0)
-				a.seg.ack = (tm_seq)v;
-			else if (strcmp(ps->t[i].s, "len") == 0)
-				a.seg.len = (uint32_t)v;
-			else if (strcmp(ps->t[i].s, "win") == 0)
-				a.seg.wnd = (uint16_t)v;
-			else
-				return perr(ps, ps->t[i].col, "unknown inject option '%s' (seq, ack, len, win)",
-				    ps->t[i].s);
-		}
 		if (a.seg.flags & TM_SYN) {
 			a.seg.has_mss = true;
 			a.seg.mss = 1460;
+		}
+		for (i = 5; i < ps->n; i++) {
+			const char *k = ps->t[i].s;
+			/* Largest value of each word (RFC 9293 3.1, RFC 7323 2.3 and 3.2). */
+			uint64_t max = strcmp(k, "seq") == 0 || strcmp(k, "ack") == 0 ||
+			    strcmp(k, "ts") == 0 ? UINT32_MAX : strcmp(k, "wscale") == 0 ? 14 : 65535;
+
+			if (strcmp(k, "sackOK") == 0) {
+				a.seg.sack_ok = true;
+				continue;
+			}
+			if (strcmp(k, "sack") == 0) {
+				if (need(ps, i + 1, "blocks L:R[,L:R]") < 0 ||
+				    parse_sack(ps, &ps->t[i + 1], &a.seg) < 0)
+					return -1;
+				i++;
+				continue;
+			}
+			if (strcmp(k, "seq") != 0 && strcmp(k, "ack") != 0 && strcmp(k, "len") != 0 &&
+			    strcmp(k, "win") != 0 && strcmp(k, "mss") != 0 && strcmp(k, "wscale") != 0 &&
+			    strcmp(k, "ts") != 0)
+				return perr(ps, ps->t[i].col,
+				    "unknown inject option '%s' (seq ack len win mss wscale sackOK ts sack)", k);
+			if (need(ps, i + 1, "value") < 0 || parse_uint(ps, &ps->t[i + 1], max, &v) < 0)
+				return -1;
+			if (strcmp(k, "seq") == 0) {
+				a.seg.seq = (tm_seq)v;
+			} else if (strcmp(k, "ack") == 0) {
+				a.seg.ack = (tm_seq)v;
+			} else if (strcmp(k, "len") == 0) {
+				a.seg.len = (uint32_t)v;
+			} else if (strcmp(k, "win") == 0) {
+				a.seg.wnd = (uint16_t)v;
+			} else if (strcmp(k, "mss") == 0) {
+				a.seg.has_mss = true;
+				a.seg.mss = (uint16_t)v;
+			} else if (strcmp(k, "wscale") == 0) {
+				a.seg.has_wscale = true;
+				a.seg.wscale = (uint8_t)v;
+			} else {
+				/* ts VAL ECR */
+				a.seg.has_ts = true;
+				a.seg.tsval = (uint32_t)v;
+				if (need(ps, i + 2, "timestamp echo reply") < 0 ||
+				    parse_uint(ps, &ps->t[i + 2], UINT32_MAX, &v) < 0)
+					return -1;
+				a.seg.tsecr = (uint32_t)v;
+				i++;
+			}
+			i++;
 		}
 		return tm_world_add_action(ps->w, &a, ps->err);
 	}

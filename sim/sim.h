@@ -32,12 +32,13 @@
  *   at T NAME setsockopt H OPT VALUE   OPT: keepalive keepidle keepintvl keepcnt
  *                                    linger2 user_timeout linger0 syncnt
  *   at T flood PEER:PORT COUNT [from ADDRESS]   spoofed SYNs (no host answers)
- *   at T inject SRC:SPORT>PEER:PORT FLAGS seq N [ack N] [len N]   a raw segment
+ *   at T inject SRC:SPORT>PEER:PORT FLAGS seq N [ack N] [len N] [win N] [mss N]
+ *                [wscale N] [sackOK] [ts VAL ECR] [sack L:R[,L:R]...]   a raw segment
  *   run T                            stop the clock at T (default: quiescence, 600 s cap)
  *
  * Expectations (sim/expect.c), checked against the run's event log; T~TOL
  * is a time with a tolerance (default 0: the model is deterministic):
- *   expect T[~TOL] NAME sends FLAGS [seq N] [ack N] [len N] [win N] [abs]
+ *   expect T[~TOL] NAME sends FLAGS [seq N] [ack N] [len N] [win N] [opts LIST] [abs]
  *                                    a segment NAME sends; seq relative to its
  *                                    ISN, ack to the peer's (abs: absolute)
  *   expect T[~TOL] NAME state H STATE   H's socket enters STATE
@@ -121,6 +122,10 @@ struct tm_action {
 };
 
 /* An expectation of a script (sim/expect.c). */
+enum { TM_EXP_O_MSS = 1, TM_EXP_O_SACKOK = 2, TM_EXP_O_TS = 4, TM_EXP_O_WSCALE = 8,
+	TM_EXP_O_SACK = 16 };
+/* "mss,sackOK,ts,wscale,sack" or "none" into TM_EXP_O_* bits; -1 if unknown. */
+int	tm_exp_opts_parse(const char *s);
 enum tm_exp_kind { TM_EXP_SEG = 0, TM_EXP_STATE, TM_EXP_CALL, TM_EXP_COUNTER, TM_EXP_NOTHING };
 
 struct tm_expect {
@@ -131,7 +136,8 @@ struct tm_expect {
 	uint16_t	 host;
 	int		 handle;	/* STATE, CALL: the socket's handle */
 	uint8_t		 flags;		/* SEG */
-	bool		 has_seq, has_ack, has_len, has_win, abs;
+	bool		 has_seq, has_ack, has_len, has_win, has_opts, abs;
+	uint8_t		 opts;		/* SEG: TM_EXP_O_* present, exactly (has_opts) */
 	int64_t		 seq, ack;
 	uint32_t	 len, win;
 	uint8_t		 state;		/* STATE: enum tm_state */
