@@ -147,21 +147,17 @@ sim_against_kernel(struct td_ctx *ctx, const char *name, const char *const *sets
 		return cmd_fail(ctx, TD_EXIT_USAGE, "too many --set options (at most %d)", LAB_SETS_MAX);
 	for (i = 0; i < nsets; i++) {
 		const char *eq = strchr(sets[i], '=');
-		char knob[64], *end;
+		struct tm_profile scratch = tm_profile_linux();
+		char knob[64], msg[200];
 
-		if (eq == NULL || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof(knob))
-			return cmd_fail(ctx, TD_EXIT_USAGE, "--set: '%s' is not KNOB=VALUE", sets[i]);
+		/* The one --set parser (tcp/profile.c), as plain sim uses it: names and ranges. */
+		if (tm_knob_set(&scratch, sets[i], msg, sizeof(msg)) < 0)
+			return cmd_fail(ctx, TD_EXIT_USAGE, "--set: %s", msg);
 		snprintf(knob, sizeof(knob), "%.*s", (int)(eq - sets[i]), sets[i]);
-		if ((k = tm_knob_find(knob)) == NULL)
-			return cmd_fail(ctx, TD_EXIT_USAGE, "--set: unknown knob '%s' (see `tcpdoctor explain knobs`)",
-			    knob);
+		k = tm_knob_find(knob);
 		if (k->sysctl < 0 || k->sysctl >= TD_SYS_MAX)
 			return cmd_fail(ctx, TD_EXIT_USAGE,
 			    "--set: knob '%s' is not a sysctl, so the kernel cannot be given it", knob);
-		errno = 0;
-		(void)strtoll(eq + 1, &end, 10);
-		if (errno != 0 || *end != '\0' || end == eq + 1)
-			return cmd_fail(ctx, TD_EXIT_USAGE, "--set: '%s' is not a number", eq + 1);
 		snprintf(names[i], sizeof(names[i]), "%s", td_sysctl_fields[k->sysctl].name);
 		snprintf(values[i], sizeof(values[i]), "%s", eq + 1);
 		run.set_name[i] = names[i];
