@@ -82,7 +82,7 @@ for s in $scen; do
 done
 run sim handshake-seed7 sim handshake --seed 7
 # sim -f with expectations (tests/fixtures/scripts): met (exit 0) and failed (exit 1).
-for f in close-unread syn-linear folklore-wrong synack-options; do
+for f in close-unread closed-port-rst keepalive-probes syn-linear synack-options folklore-wrong; do
 	run sim "script-$f" sim -f "tests/fixtures/scripts/$f.sim"
 	run sim "script-$f-json" --mask sim -f "tests/fixtures/scripts/$f.sim" -j
 done
