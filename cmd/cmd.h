@@ -138,6 +138,7 @@ bool	cmd_netns_selected(const struct td_ctx *ctx, const struct netns_info *ns);
 
 /* One per cmd/<name>.c. */
 int	cmd_check(struct td_ctx *, int, char **);
+int	cmd_events(struct td_ctx *, int, char **);
 int	cmd_explain(struct td_ctx *, int, char **);
 int	cmd_kill(struct td_ctx *, int, char **);
 int	cmd_ls(struct td_ctx *, int, char **);

@@ -40,6 +40,15 @@ const struct cmd td_commands[] = {
 	  "  -j, --format F         table, json, nagios or prometheus\n"
 	  "analyzers:\n"
 	  "exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (any failure)" },
+	{ "events",	cmd_events,	CMD_LIVE_ONLY,	"events [-d SECONDS] [-c COUNT] [--no-trace] [--rcvbuf BYTES] [FILTER]",
+	  "every TCP socket as it goes away: lifetime, bytes, how it ended; per destination and listener",
+	  "  -d, --duration S   stop after S seconds (default: until interrupted)\n"
+	  "  -c, --count N      stop after N connections\n"
+	  "      --no-trace     do not read the tracepoint (lifetimes and causes then unknown)\n"
+	  "      --rcvbuf BYTES the notification socket's receive buffer (default 8 MiB)\n"
+	  "  FILTER             as for ls, without state words: sport/dport OP PORT, src/dst PREFIX\n"
+	  "  -j                 one JSON object per connection, then per destination and listener (ndjson)\n"
+	  "needs CAP_NET_ADMIN (sock_diag destroy groups); tracefs for lifetimes and causes" },
 	{ "explain",	cmd_explain,	0,		"explain [TOPIC]",
 	  "what a TCP state, a knob or a scenario means, answered by the model for this host",
 	  "TOPIC: a state (TIME_WAIT, close-wait, ...), a sysctl (tcp_fin_timeout), knobs, scenarios,\n"

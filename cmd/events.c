@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `tcpdoctor events [-d SECONDS] [-c COUNT] [--no-trace] [FILTER]`: every
+ * TCP socket of the namespace as it goes away (sock_diag destroy
+ * notifications, collectors/events.h) with its lifetime, bytes each way,
+ * retransmissions, RTT and how it ended, joined with the
+ * sock:inet_sock_set_state transitions when tracefs is usable; at the end
+ * the aggregates per destination (connect()) and per listener (accept()).
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/filter.h"
+#include "cmd/output.h"
+#include "collectors/events.h"
+#include "collectors/sockdiag.h"
+#include "collectors/sysctl.h"
+#include "collectors/tracefs.h"
+#include "collectors/tracefs_inst.h"
+#include "tcp/tm.h"
+
+/*
+ * Destroy notifications wait this long before they are joined, so that
+ * the transitions of the same socket (read from another file, trace_pipe)
+ * are in first.
+ */
+#define EV_HOLD_NS	300000000LL
+#define EV_QUEUE	4096
+#define EV_TRACK	65536	/* connections followed at once */
+#define EV_LISTENERS	1024
+
+struct ev_held {
+	struct td_sock	sk;
+	int64_t		t;
+};
+
+struct lsn_base {
+	uint8_t		family;
+	uint16_t	port;
+	struct in6_addr	addr;
+	uint32_t	drops;
+	bool		seen;
+};
+
+struct ev_run {
+	struct td_ctx		*ctx;
+	struct td_filter	 filter;
+	struct events_tracker	*tr;
+	struct events_agg	*agg;
+	struct ev_held		*q;
+	size_t			 qhead, qlen;
+	uint64_t		 count, limit;
+	bool			 write_failed;
+	char			 host[256];
+	struct lsn_base		 lsn[EV_LISTENERS];
+	size_t			 nlsn;
+	bool			 lsn_final;
+};
+
+static int64_t
+now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+time_text(int64_t ns, char *buf, size_t len, bool date)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&secs, &tm);
+	n = strftime(buf, len, date ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06ld%s", (long)(ns % 1000000000 / 1000), date ? "Z" : "");
+}
+
+/* addr:port, [v6]:port, port 0 as "*" (ss's spelling). */
+static void
+endpoint_text(const struct td_sock *sk, const struct in6_addr *a, uint16_t port, char *buf,
+    size_t len)
+{
+	char addr[INET6_ADDRSTRLEN], p[8] = "*";
+
+	td_addr_str(sk, a, addr, sizeof(addr));
+	if (port != 0)
+		snprintf(p, sizeof(p), "%u", port);
+	snprintf(buf, len, strchr(addr, ':') != NULL ? "[%s]:%s" : "%s:%s", addr, p);
+}
+
+static int
+flush_out(struct ev_run *r, struct td_err *err)
+{
+	errno = 0;
+	if (fflush(r->ctx->out) != 0 || ferror(r->ctx->out)) {
+		r->write_failed = true;
+		return td_errf(err, errno != 0 ? errno : EIO, "writing output: %s",
+		    strerror(errno != 0 ? errno : EIO));
+	}
+	return 0;
+}
+
+static json_t *
+line_head(struct ev_run *r, const char *type, int64_t t)
+{
+	char ts[40];
+
+	time_text(t, ts, sizeof(ts), true);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "schema", TD_SCHEMA, "command", "events",
+	    "type", type, "time", ts, "host", r->host, "netns", r->ctx->netns_label);
+}
+
+static json_t *
+json_u64(uint64_t v)
+{
+	return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+static int
+print_conn(struct ev_run *r, const struct td_conn_ev *ev, struct td_err *err)
+{
+	const struct td_sock *sk = &ev->sk;
+	char t[40], ep[2][INET6_ADDRSTRLEN + 10], life[32], rtt[32], owner[48];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	int64_t ms = events_lifetime_ms(ev);
+	json_t *o;
+
+	if (r->ctx->format == TD_FMT_TABLE) {
+		time_text(ev->time_ns, t, sizeof(t), false);
+		endpoint_text(sk, &sk->src, sk->sport, ep[0], sizeof(ep[0]));
+		endpoint_text(sk, &sk->dst, sk->dport, ep[1], sizeof(ep[1]));
+		if (ms < 0)
+			snprintf(life, sizeof(life), "?");
+		else
+			output_ms(ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms, life, sizeof(life));
+		if (sk->tcpi.rtt != 0)
+			snprintf(rtt, sizeof(rtt), "%.2fms", sk->tcpi.rtt / 1000.0);
+		else
+			snprintf(rtt, sizeof(rtt), "-");
+		if (ev->comm[0] != '\0')
+			snprintf(owner, sizeof(owner), "%s/%d", ev->comm, ev->pid);
+		else
+			snprintf(owner, sizeof(owner), "uid:%u", sk->uid);
+		fprintf(r->ctx->out, "%-15s %-22s %-22s %-7s %-14s %8s %10" PRIu64 " %10" PRIu64
+		    " %4u %8s %s\n", t, ep[0], ep[1], ev_role_name(ev->role),
+		    ev_outcome_name(ev->outcome), life, sk->tcpi.bytes_sent,
+		    sk->tcpi.bytes_received, ev_outcome_failed_connect(ev->outcome) ? ev->syns :
+		    sk->tcpi.total_retrans, rtt, owner);
+	} else {
+		o = line_head(r, "connection", ev->time_ns);
+		td_addr_str(sk, &sk->src, src, sizeof(src));
+		td_addr_str(sk, &sk->dst, dst, sizeof(dst));
+		json_object_set_new(o, "family", json_string(sk->family == AF_INET ? "ipv4" : "ipv6"));
+		json_object_set_new(o, "src", json_string(src));
+		json_object_set_new(o, "sport", json_integer(sk->sport));
+		json_object_set_new(o, "dst", json_string(dst));
+		json_object_set_new(o, "dport", json_integer(sk->dport));
+		json_object_set_new(o, "role", json_string(ev_role_name(ev->role)));
+		json_object_set_new(o, "outcome", json_string(ev_outcome_name(ev->outcome)));
+		json_object_set_new(o, "traced", json_boolean(ev->traced));
+		if (ev->born_ns != 0) {
+			time_text(ev->born_ns, t, sizeof(t), true);
+			json_object_set_new(o, "born", json_string(t));
+		} else {
+			json_object_set_new(o, "born", json_null());
+		}
+		json_object_set_new(o, "lifetime_ms", ms >= 0 ? json_integer(ms) : json_null());
+		json_object_set_new(o, "established_after_ms", ev->est_ns != 0 && ev->born_ns != 0 &&
+		    ev->est_ns >= ev->born_ns ? json_integer((ev->est_ns - ev->born_ns) / 1000000) :
+		    json_null());
+		json_object_set_new(o, "syns", ev_outcome_failed_connect(ev->outcome) ?
+		    json_integer(ev->syns) : json_null());
+		json_object_set_new(o, "bytes_sent", json_u64(sk->tcpi.bytes_sent));
+		json_object_set_new(o, "bytes_acked", json_u64(sk->tcpi.bytes_acked));
+		json_object_set_new(o, "bytes_received", json_u64(sk->tcpi.bytes_received));
+		json_object_set_new(o, "segs_out", json_integer(sk->tcpi.segs_out));
+		json_object_set_new(o, "segs_in", json_integer(sk->tcpi.segs_in));
+		json_object_set_new(o, "total_retrans", json_integer(sk->tcpi.total_retrans));
+		json_object_set_new(o, "rtt_ms", sk->tcpi.rtt != 0 ?
+		    json_real(sk->tcpi.rtt / 1000.0) : json_null());
+		json_object_set_new(o, "uid", json_integer(sk->uid));
+		json_object_set_new(o, "pid", ev->pid > 0 ? json_integer(ev->pid) : json_null());
+		json_object_set_new(o, "comm", ev->comm[0] != '\0' ? json_string(ev->comm) :
+		    json_null());
+		json_object_set_new(o, "cookie", json_u64(sk->cookie));
+		output_json_line(r->ctx->out, o);
+	}
+	return flush_out(r, err);
+}
+
+/* Join, filter, print and count one held notification. */
+static int
+release_one(struct ev_run *r, const struct ev_held *h, struct td_err *err)
+{
+	struct td_conn_ev ev;
+
+	events_track_destroy(r->tr, &h->sk, h->t, &ev);
+	if (!filter_match(&r->filter, &ev.sk))
+		return 0;
+	if (r->limit != 0 && r->count >= r->limit)
+		return 0;
+	events_agg_add(r->agg, &ev);
+	r->count++;
+	return print_conn(r, &ev, err);
+}
+
+/* Release the notifications held longer than EV_HOLD_NS (all with all). */
+static int
+release(struct ev_run *r, bool all, struct td_err *err)
+{
+	int64_t cut = now_real() - EV_HOLD_NS;
+
+	while (r->qlen > 0) {
+		struct ev_held *h = &r->q[r->qhead];
+
+		if (!all && r->tr != NULL && h->t > cut)
+			break;
+		if (release_one(r, h, err) < 0)
+			return -1;
+		r->qhead = (r->qhead + 1) % EV_QUEUE;
+		r->qlen--;
+	}
+	return 0;
+}
+
+static int
+on_destroy(const struct td_sock *sk, int64_t t, void *arg, struct td_err *err)
+{
+	struct ev_run *r = arg;
+	struct ev_held *h;
+
+	if (r->qlen == EV_QUEUE) {
+		/* Full: the oldest goes now, joined with what is known. */
+		if (release_one(r, &r->q[r->qhead], err) < 0)
+			return -1;
+		r->qhead = (r->qhead + 1) % EV_QUEUE;
+		r->qlen--;
+	}
+	h = &r->q[(r->qhead + r->qlen) % EV_QUEUE];
+	h->sk = *sk;
+	h->t = t;
+	r->qlen++;
+	return 0;
+}
+
+static int
+on_trace(const struct td_trace_ev *ev, void *arg, struct td_err *err)
+{
+	struct ev_run *r = arg;
+
+	(void)err;
+	events_track_trace(r->tr, ev);
+	return 0;
+}
+
+/* A listener seen by the dump: its sk_drops at the start, then the growth. */
+static int
+on_listener(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct ev_run *r = arg;
+	struct ev_dest *row;
+	size_t i;
+
+	(void)err;
+	if (sk->state != TD_ST_LISTEN || !sk->has_skmem)
+		return 0;
+	for (i = 0; i < r->nlsn; i++)
+		if (r->lsn[i].family == sk->family && r->lsn[i].port == sk->sport &&
+		    memcmp(&r->lsn[i].addr, &sk->src, sizeof(sk->src)) == 0)
+			break;
+	if (!r->lsn_final) {
+		if (filter_match(&r->filter, sk))
+			(void)events_agg_listener(r->agg, sk->family, &sk->src, sk->sport);
+		if (i == r->nlsn && r->nlsn < EV_LISTENERS) {
+			r->lsn[r->nlsn].family = sk->family;
+			r->lsn[r->nlsn].port = sk->sport;
+			r->lsn[r->nlsn].addr = sk->src;
+			r->lsn[r->nlsn].drops = sk->skmem.drops;
+			r->nlsn++;
+		}
+		return 0;
+	}
+	if (!filter_match(&r->filter, sk))
+		return 0;
+	/* A listener opened meanwhile started from 0 drops. */
+	uint32_t base = i < r->nlsn ? r->lsn[i].drops : 0;
+	if (sk->skmem.drops > base) {
+		row = events_agg_listener(r->agg, sk->family, &sk->src, sk->sport);
+		if (row != NULL)
+			row->dropped += sk->skmem.drops - base;
+	}
+	return 0;
+}
+
+static int
+dump_listeners(struct ev_run *r, struct td_err *err)
+{
+	struct sockdiag_req req = { .states = TD_STATE_BIT(TD_ST_LISTEN), .want_info = true };
+	int fam[2] = { AF_INET, AF_INET6 }, i;
+
+	for (i = 0; i < 2; i++) {
+		if (r->ctx->family != 0 && r->ctx->family != fam[i])
+			continue;
+		req.family = fam[i];
+		if (sockdiag_dump(&req, on_listener, r, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+print_row_table(struct ev_run *r, const struct ev_dest *d, bool listener)
+{
+	struct td_sock tmp = { .family = d->family };
+	char ep[INET6_ADDRSTRLEN + 10], life[32] = "?", mx[32] = "?";
+
+	endpoint_text(&tmp, &d->addr, d->port, ep, sizeof(ep));
+	if (d->life_n > 0) {
+		uint64_t avg = d->life_sum_ms / d->life_n;
+
+		output_ms(avg > UINT32_MAX ? UINT32_MAX : (uint32_t)avg, life, sizeof(life));
+		output_ms(d->life_max_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)d->life_max_ms, mx,
+		    sizeof(mx));
+	}
+	if (listener)
+		fprintf(r->ctx->out, "  %-28s %8" PRIu64 " %6" PRIu64 " %6" PRIu64 " %10" PRIu64
+		    " %8s %8s %12" PRIu64 " %12" PRIu64 "\n", ep, d->opened, d->n[EV_RESET],
+		    d->n[EV_CLOSED] + d->n[EV_ENDED], d->dropped, life, mx, d->bytes_sent,
+		    d->bytes_received);
+	else
+		fprintf(r->ctx->out, "  %-28s %6" PRIu64 " %9" PRIu64 " %7" PRIu64 " %9" PRIu64
+		    " %11" PRIu64 " %6" PRIu64 " %6" PRIu64 " %8s %8s %s\n", ep, d->opened,
+		    d->succeeded, d->n[EV_REFUSED], d->n[EV_TIMED_OUT], d->n[EV_UNREACHABLE],
+		    d->n[EV_ABANDONED] + d->n[EV_CONNECT_FAILED], d->n[EV_RESET], life, mx,
+		    d->comm[0] != '\0' ? d->comm : "-");
+}
+
+static json_t *
+row_json(struct ev_run *r, const struct ev_dest *d, bool listener, int64_t t)
+{
+	struct td_sock tmp = { .family = d->family };
+	char addr[INET6_ADDRSTRLEN];
+	json_t *o = line_head(r, listener ? "listener" : "destination", t), *n;
+	unsigned int k;
+
+	td_addr_str(&tmp, &d->addr, addr, sizeof(addr));
+	json_object_set_new(o, "family", json_string(d->family == AF_INET ? "ipv4" : "ipv6"));
+	json_object_set_new(o, listener ? "src" : "dst", json_string(addr));
+	json_object_set_new(o, listener ? "sport" : "dport", json_integer(d->port));
+	json_object_set_new(o, listener ? "accepted" : "opened", json_u64(d->opened));
+	if (!listener) {
+		json_object_set_new(o, "succeeded", json_u64(d->succeeded));
+		json_object_set_new(o, "refused", json_u64(d->n[EV_REFUSED]));
+		json_object_set_new(o, "timed_out", json_u64(d->n[EV_TIMED_OUT]));
+		json_object_set_new(o, "unreachable", json_u64(d->n[EV_UNREACHABLE]));
+		json_object_set_new(o, "abandoned", json_u64(d->n[EV_ABANDONED]));
+		json_object_set_new(o, "connect_failed", json_u64(d->n[EV_CONNECT_FAILED]));
+	} else {
+		json_object_set_new(o, "dropped", json_u64(d->dropped));
+	}
+	json_object_set_new(o, "reset", json_u64(d->n[EV_RESET]));
+	n = json_object();
+	for (k = 0; k < EV_OUTCOME_MAX; k++)
+		json_object_set_new(n, ev_outcome_name(k), json_u64(d->n[k]));
+	json_object_set_new(o, "outcomes", n);
+	json_object_set_new(o, "bytes_sent", json_u64(d->bytes_sent));
+	json_object_set_new(o, "bytes_received", json_u64(d->bytes_received));
+	json_object_set_new(o, "lifetime_avg_ms", d->life_n > 0 ?
+	    json_u64(d->life_sum_ms / d->life_n) : json_null());
+	json_object_set_new(o, "lifetime_max_ms", d->life_n > 0 ? json_u64(d->life_max_ms) :
+	    json_null());
+	json_object_set_new(o, "comm", d->comm[0] != '\0' ? json_string(d->comm) : json_null());
+	return o;
+}
+
+static int
+print_aggregates(struct ev_run *r, const struct events_sub *sub, bool traced, uint64_t untracked,
+    struct td_err *err)
+{
+	const struct events_agg *a = r->agg;
+	int64_t t = now_real();
+	size_t i;
+	json_t *o;
+
+	if (r->ctx->format == TD_FMT_TABLE) {
+		fprintf(r->ctx->out, "\nDestinations (connect):\n  %-28s %6s %9s %7s %9s %11s %6s %6s"
+		    " %8s %8s %s\n", "Peer", "Opened", "Succeeded", "Refused", "Timed-out",
+		    "Unreachable", "Other", "Reset", "Life-avg", "Life-max", "Owner");
+		for (i = 0; i < a->ndest; i++)
+			print_row_table(r, &a->dest[i], false);
+		fprintf(r->ctx->out, "\nListeners (accept):\n  %-28s %8s %6s %6s %10s %8s %8s %12s %12s\n",
+		    "Local", "Accepted", "Reset", "Closed", "Dropped", "Life-avg", "Life-max",
+		    "Bytes-out", "Bytes-in");
+		for (i = 0; i < a->nlsn; i++)
+			print_row_table(r, &a->lsn[i], true);
+		fprintf(r->ctx->out, "\n%" PRIu64 " connections; %" PRIu64 " notifications lost "
+		    "(ENOBUFS, receive buffer %d bytes); transitions %s\n", a->total,
+		    events_lost(sub), events_rcvbuf(sub), traced ? "traced" :
+		    "not traced: lifetimes and causes unknown");
+	} else {
+		for (i = 0; i < a->ndest; i++)
+			output_json_line(r->ctx->out, row_json(r, &a->dest[i], false, t));
+		for (i = 0; i < a->nlsn; i++)
+			output_json_line(r->ctx->out, row_json(r, &a->lsn[i], true, t));
+		o = line_head(r, "summary", t);
+		json_object_set_new(o, "connections", json_u64(a->total));
+		json_object_set_new(o, "rows_full", json_u64(a->other));
+		json_object_set_new(o, "lost_notifications", json_u64(events_lost(sub)));
+		json_object_set_new(o, "rcvbuf", json_integer(events_rcvbuf(sub)));
+		json_object_set_new(o, "traced", json_boolean(traced));
+		json_object_set_new(o, "untracked_transitions", json_u64(untracked));
+		output_json_line(r->ctx->out, o);
+	}
+	return flush_out(r, err);
+}
+
+int
+cmd_events(struct td_ctx *ctx, int argc, char **argv)
+{
+	enum { OPT_NO_TRACE = 0x100, OPT_RCVBUF };
+	static const struct option opts[] = {
+		{ "duration",	required_argument, NULL, 'd' },
+		{ "count",	required_argument, NULL, 'c' },
+		{ "no-trace",	no_argument,	   NULL, OPT_NO_TRACE },
+		{ "rcvbuf",	required_argument, NULL, OPT_RCVBUF },
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct tracefs_opts to = { 0 };
+	struct tracefs_session *ts = NULL;
+	struct events_sub *sub = NULL;
+	struct ev_run r = { .ctx = ctx };
+	struct td_sysctls sys;
+	struct tm_profile prof;
+	struct td_err err = { 0 }, terr = { 0 };
+	bool no_trace = false;
+	const char *first;
+	unsigned int swept;
+	double duration = 0;
+	int64_t deadline = 0, now;
+	struct timespec tsp;
+	char *end;
+	long v;
+	int ch, status = TD_EXIT_OK, rc = 0, sig, rcvbuf = 8 << 20;
+
+	while ((ch = cmd_getopt(ctx, argc, argv, "d:c:", opts, &status)) != -1) {
+		switch (ch) {
+		case 'd':
+			errno = 0;
+			duration = strtod(optarg, &end);
+			if (errno != 0 || *end != '\0' || end == optarg || !(duration > 0) ||
+			    duration > 86400 * 366)
+				return cmd_fail(ctx, TD_EXIT_USAGE,
+				    "--duration: '%s' is not a number of seconds", optarg);
+			break;
+		case 'c':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || v < 1)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--count: '%s' is not a positive number",
+				    optarg);
+			r.limit = (uint64_t)v;
+			break;
+		case OPT_RCVBUF:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || v < 4096 || v > (1L << 30))
+				return cmd_fail(ctx, TD_EXIT_USAGE,
+				    "--rcvbuf: '%s' is not a number of bytes (4096-1073741824)", optarg);
+			rcvbuf = (int)v;
+			break;
+		case OPT_NO_TRACE:
+			no_trace = true;
+			break;
+		default:
+			return status;
+		}
+	}
+	if (filter_parse(&r.filter, argc - optind, argv + optind, &err) < 0)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "%s", err.msg);
+	if (r.filter.states != TD_STATES_ALL)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "state words do not apply: every socket is "
+		    "reported as it goes away, in state CLOSE (filter on ports and addresses)");
+	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_NDJSON)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table or ndjson (-j)");
+
+	memset(&sys, 0, sizeof(sys));
+	if (sysctl_read(ctx->proc_root, &sys, &err) < 0)
+		return cmd_fail_err(ctx, &err);
+	prof = tm_profile_from_sysctls(&sys);
+	if (gethostname(r.host, sizeof(r.host) - 1) < 0)
+		r.host[0] = '\0';
+	r.agg = calloc(1, sizeof(*r.agg));
+	r.q = calloc(EV_QUEUE, sizeof(*r.q));
+	if (r.agg == NULL || r.q == NULL) {
+		status = cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
+		goto out_free;
+	}
+
+	tfs_guard(TFS_SIG_STOP);
+	sub = events_open(ctx->family, rcvbuf, &err);
+	if (sub == NULL) {
+		status = cmd_fail_err(ctx, &err);
+		goto out;
+	}
+	if (dump_listeners(&r, &err) < 0) {
+		status = cmd_fail_err(ctx, &err);
+		goto out;
+	}
+	if (!no_trace) {
+		r.tr = events_tracker_new(EV_TRACK, (int64_t)tm_syn_giveup(&prof), &err);
+		if (r.tr == NULL) {
+			status = cmd_fail_err(ctx, &err);
+			goto out;
+		}
+		ts = tracefs_open(&to, &terr);
+		if (ts == NULL) {
+			cmd_warn(ctx, "transitions not traced (%s): lifetimes unknown, causes judged "
+			    "from the final tcp_info", terr.msg);
+			events_tracker_free(r.tr);
+			r.tr = NULL;
+		} else if ((swept = tracefs_swept(ts, &first)) > 0) {
+			cmd_warn(ctx, "removed %u tracefs instance%s left by runs that are gone (%s%s)",
+			    swept, swept == 1 ? "" : "s", first, swept > 1 ? " and others" : "");
+		}
+	}
+	if (ctx->format == TD_FMT_TABLE) {
+		fprintf(ctx->out, "%-15s %-22s %-22s %-7s %-14s %8s %10s %10s %4s %8s %s\n",
+		    "Time (UTC)", "Local", "Peer", "Role", "Outcome", "Life", "Sent", "Received",
+		    "Retr", "RTT", "Owner");
+		fflush(ctx->out);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &tsp);
+	if (duration > 0)
+		deadline = (int64_t)tsp.tv_sec * 1000 + tsp.tv_nsec / 1000000 +
+		    (int64_t)(duration * 1000);
+	while (!tfs_stop_signal && (r.limit == 0 || r.count < r.limit)) {
+		int wait = 100;
+
+		if (deadline != 0) {
+			clock_gettime(CLOCK_MONOTONIC, &tsp);
+			now = (int64_t)tsp.tv_sec * 1000 + tsp.tv_nsec / 1000000;
+			if (now >= deadline)
+				break;
+			if (deadline - now < wait)
+				wait = (int)(deadline - now);
+		}
+		if (ts != NULL) {
+			rc = tracefs_poll(ts, wait, on_trace, &r, &err);
+			if (rc >= 0)
+				rc = events_poll(sub, 0, on_destroy, &r, &err);
+		} else {
+			rc = events_poll(sub, wait, on_destroy, &r, &err);
+		}
+		if (rc >= 0)
+			rc = release(&r, false, &err);
+		if (rc < 0)
+			break;
+	}
+	if (rc >= 0 && ts != NULL && !tfs_stop_signal)
+		rc = tracefs_poll(ts, 0, on_trace, &r, &err);
+	if (rc >= 0)
+		rc = events_poll(sub, 0, on_destroy, &r, &err);
+	if (rc >= 0)
+		rc = release(&r, true, &err);
+	if (rc >= 0) {
+		r.lsn_final = true;
+		rc = dump_listeners(&r, &err);
+	}
+	if (rc >= 0)
+		rc = print_aggregates(&r, sub, ts != NULL, r.tr != NULL ?
+		    events_tracker_full(r.tr) : 0, &err);
+	if (rc < 0) {
+		if (r.write_failed)
+			status = cmd_fail_write(ctx, TD_EXIT_OSERR, err.code);
+		else
+			status = cmd_fail_err(ctx, &err);
+	}
+	if (events_lost(sub) > 0)
+		cmd_warn(ctx, "notifications were lost %" PRIu64 " time%s (ENOBUFS): the counts are "
+		    "low", events_lost(sub), events_lost(sub) == 1 ? "" : "s");
+	if (ts != NULL && tracefs_lost(ts) > 0)
+		cmd_warn(ctx, "%" PRIu64 " transitions were lost: the trace buffer overflowed",
+		    tracefs_lost(ts));
+out:
+	tracefs_close(ts);
+	events_close(sub);
+	events_tracker_free(r.tr);
+out_free:
+	free(r.agg);
+	free(r.q);
+	sig = tfs_stop_signal;
+	if (sig != 0 && sig != SIGINT && sig != SIGTERM && sig != SIGPIPE) {
+		fflush(NULL);
+		tfs_reraise(sig);
+	}
+	if (sig == SIGPIPE && status == TD_EXIT_OK)
+		status = TD_EXIT_OSERR;
+	return status;
+}
