@@ -52,7 +52,7 @@ run() {
 
 # --help of the tool and of every command, and `version`.
 run help main --help
-for c in check explain kill ls sim snapshot summary trace tune watch; do
+for c in check events explain kill ls sim snapshot summary trace tune watch; do
 	run help "$c" "$c" --help
 done
 

@@ -260,7 +260,7 @@ START_TEST(test_events_agg)
 		ev.sk = dsk("198.18.0.1", (uint16_t)(40000 + i), "198.18.0.2", 80);
 		ev.role = EV_ROLE_ACTIVE;
 		ev.outcome = i == 0 ? EV_REFUSED : EV_CLOSED;
-		ev.sk.tcpi.bytes_acked = 100;
+		ev.sk.tcpi.bytes_sent = 100;
 		ev.born_ns = 1000 * MS;
 		ev.time_ns = (1000 + 10 * (int64_t)i) * MS;
 		events_agg_add(&a, &ev);
