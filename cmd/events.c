@@ -22,9 +22,11 @@
 
 #include <jansson.h>
 
+#include "analyzers/failed_connects.h"
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/filter.h"
+#include "cmd/findings.h"
 #include "cmd/output.h"
 #include "collectors/events.h"
 #include "collectors/sockdiag.h"
@@ -69,6 +71,7 @@ struct ev_run {
 	struct lsn_base		 lsn[EV_LISTENERS];
 	size_t			 nlsn;
 	bool			 lsn_final;
+	struct td_sysctls	 sys;
 };
 
 static int64_t
@@ -390,6 +393,55 @@ row_json(struct ev_run *r, const struct ev_dest *d, bool listener, int64_t t)
 	return o;
 }
 
+/* The findings of the aggregates (failed_connects.h), after them. */
+static int
+print_findings(struct ev_run *r, const struct tm_profile *prof, struct td_err *err)
+{
+	struct td_findings fs = { 0 };
+	struct td_snapshot snap;
+	const struct td_finding *f;
+	int64_t t = now_real();
+	json_t *o, *fo;
+	size_t i, j;
+	int rc = 0;
+
+	memset(&snap, 0, sizeof(snap));
+	snap.sys = r->sys;
+	if (failed_connects_findings(r->agg, &snap, (double)tm_syn_giveup(prof) / 1e9, &fs, err) < 0 ||
+	    td_findings_check(&fs, err) < 0) {
+		td_findings_free(&fs);
+		return -1;
+	}
+	td_findings_sort(&fs);
+	if (r->ctx->format == TD_FMT_TABLE && fs.n > 0)
+		fprintf(r->ctx->out, "\nFindings:\n");
+	for (i = 0; i < fs.n; i++) {
+		f = &fs.v[i];
+		if (r->ctx->format == TD_FMT_TABLE) {
+			fprintf(r->ctx->out, "  %s %s: %s\n", td_severity_name(f->severity), f->id,
+			    f->summary);
+			for (j = 0; j < f->nreco; j++)
+				fprintf(r->ctx->out, "    fix (%s%s%s%s%s): %s\n",
+				    td_reco_kind_name(f->reco[j].kind), " ", f->reco[j].key,
+				    f->reco[j].suggested[0] != '\0' ? " = " : "", f->reco[j].suggested,
+				    f->reco[j].reason);
+		} else {
+			o = line_head(r, "finding", t);
+			fo = findings_json_finding(f);
+			if (o == NULL || fo == NULL || json_object_update(o, fo) < 0) {
+				json_decref(o);
+				json_decref(fo);
+				rc = td_errf(err, ENOMEM, "out of memory");
+				break;
+			}
+			json_decref(fo);
+			output_json_line(r->ctx->out, o);
+		}
+	}
+	td_findings_free(&fs);
+	return rc < 0 ? rc : flush_out(r, err);
+}
+
 static int
 print_aggregates(struct ev_run *r, const struct events_sub *sub, bool traced, uint64_t untracked,
     struct td_err *err)
@@ -447,7 +499,6 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 	struct tracefs_session *ts = NULL;
 	struct events_sub *sub = NULL;
 	struct ev_run r = { .ctx = ctx };
-	struct td_sysctls sys;
 	struct tm_profile prof;
 	struct td_err err = { 0 }, terr = { 0 };
 	bool no_trace = false;
@@ -501,10 +552,9 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_NDJSON)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table or ndjson (-j)");
 
-	memset(&sys, 0, sizeof(sys));
-	if (sysctl_read(ctx->proc_root, &sys, &err) < 0)
+	if (sysctl_read(ctx->proc_root, &r.sys, &err) < 0)
 		return cmd_fail_err(ctx, &err);
-	prof = tm_profile_from_sysctls(&sys);
+	prof = tm_profile_from_sysctls(&r.sys);
 	if (gethostname(r.host, sizeof(r.host) - 1) < 0)
 		r.host[0] = '\0';
 	r.agg = calloc(1, sizeof(*r.agg));
@@ -587,6 +637,8 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 	if (rc >= 0)
 		rc = print_aggregates(&r, sub, ts != NULL, r.tr != NULL ?
 		    events_tracker_full(r.tr) : 0, &err);
+	if (rc >= 0)
+		rc = print_findings(&r, &prof, &err);
 	if (rc < 0) {
 		if (r.write_failed)
 			status = cmd_fail_write(ctx, TD_EXIT_OSERR, err.code);

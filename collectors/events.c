@@ -43,6 +43,7 @@ static const char *const outcome_names[EV_OUTCOME_MAX] = {
 	[EV_UNREACHABLE]	= "unreachable",
 	[EV_ABANDONED]		= "abandoned",
 	[EV_CONNECT_FAILED]	= "connect_failed",
+	[EV_NO_PORT]		= "no_local_port",
 };
 
 const char *
@@ -55,7 +56,7 @@ bool
 ev_outcome_failed_connect(unsigned int o)
 {
 	return o == EV_REFUSED || o == EV_TIMED_OUT || o == EV_UNREACHABLE || o == EV_ABANDONED ||
-	    o == EV_CONNECT_FAILED;
+	    o == EV_CONNECT_FAILED || o == EV_NO_PORT;
 }
 
 const char *
@@ -325,22 +326,31 @@ ev_hash(const struct events_tracker *t, uint8_t family, const struct in6_addr *d
 	return h & (t->nbucket - 1);
 }
 
-/* Find a connection; dport 0 matches any dport. */
+/*
+ * Find a connection; dport 0 matches any dport.  Entries are pushed at the
+ * head of their chain, so the first match is the newest: the one that a
+ * transition continues.  oldest asks for the last match instead: the
+ * destroy notifications of connections that ended with the same tuple
+ * (a source port reused, or none chosen) come in the order they ended.
+ */
 static int32_t
 ev_find(const struct events_tracker *t, uint8_t family, const struct in6_addr *dst,
-    uint16_t sport, uint16_t dport)
+    uint16_t sport, uint16_t dport, bool oldest)
 {
-	int32_t i;
+	int32_t i, found = -1;
 
 	for (i = t->bucket[ev_hash(t, family, dst, sport)]; i >= 0; i = t->c[i].next) {
 		const struct ev_conn *c = &t->c[i];
 
 		if (c->family == family && c->sport == sport &&
 		    (dport == 0 || c->dport == dport) &&
-		    memcmp(&c->dst, dst, sizeof(*dst)) == 0)
-			return i;
+		    memcmp(&c->dst, dst, sizeof(*dst)) == 0) {
+			found = i;
+			if (!oldest)
+				break;
+		}
 	}
-	return -1;
+	return found;
 }
 
 static void
@@ -450,12 +460,19 @@ events_track_trace(struct events_tracker *t, const struct td_trace_ev *ev)
 		if (ev->newstate != TD_ST_SYN_RECV)
 			return;		/* listen() and closing a listener */
 	}
-	idx = ev_find(t, ev->family, &ev->dst, ev->sport, ev->dport);
+	idx = ev_find(t, ev->family, &ev->dst, ev->sport, ev->dport, false);
 	if (idx >= 0 && ev->newstate == TD_ST_SYN_RECV) {
 		/* A stale entry with the same tuple: a new connection replaces it. */
 		ev_unlink(t, idx);
 		idx = -1;
 	}
+	/*
+	 * A connect() leaving SYN_SENT is a new connection even when an entry
+	 * with its tuple has already closed and waits for its notification
+	 * (sport 0 for every connect() that found no port).
+	 */
+	if (idx >= 0 && ev->oldstate == TD_ST_SYN_SENT && t->c[idx].closed_ns != 0)
+		idx = -1;
 	if (idx < 0) {
 		c = ev_new(t, ev->family, &ev->src, &ev->dst, ev->sport, ev->dport);
 		if (ev->oldstate == TD_ST_SYN_SENT) {
@@ -486,6 +503,7 @@ events_track_trace(struct events_tracker *t, const struct td_trace_ev *ev)
  * A socket whose transitions were not seen (no tracepoint, or it was born
  * before we started), judged from its final record alone.
  *  - No peer at all: a listener or a socket that never connected.
+ *  - A peer address, sport and dport 0: connect() found no local port.
  *  - A peer address but dport 0: connect() returned an error and
  *    __inet_stream_connect() called tcp_disconnect() (net/ipv4/af_inet.c),
  *    which clears dport, the source address and the counters but keeps
@@ -506,6 +524,10 @@ classify_untraced(struct td_conn_ev *o)
 	if (sk->dport == 0 && no_peer) {
 		o->role = EV_ROLE_LISTENER;
 		o->outcome = EV_UNCONNECTED;
+	} else if (sk->dport == 0 && sk->sport == 0) {
+		/* No port was ever chosen: connect() failed in inet_hash_connect(). */
+		o->role = EV_ROLE_ACTIVE;
+		o->outcome = EV_NO_PORT;
 	} else if (sk->dport == 0) {
 		o->role = EV_ROLE_ACTIVE;
 		o->syns = sk->tcpi.retransmits + 1u;
@@ -532,7 +554,7 @@ events_track_destroy(struct events_tracker *t, const struct td_sock *sk, int64_t
 	out->time_ns = time_ns;
 	out->sk = *sk;
 	out->pid = -1;
-	idx = t != NULL ? ev_find(t, sk->family, &sk->dst, sk->sport, sk->dport) : -1;
+	idx = t != NULL ? ev_find(t, sk->family, &sk->dst, sk->sport, sk->dport, true) : -1;
 	if (idx < 0) {
 		classify_untraced(out);
 		return;
@@ -553,8 +575,17 @@ events_track_destroy(struct events_tracker *t, const struct td_sock *sk, int64_t
 	if (c->est_ns == 0 && c->role == EV_ROLE_ACTIVE) {
 		out->syns = sk->tcpi.retransmits + 1u;
 		spent = c->born_ns != 0 && c->closed_ns != 0 ? c->closed_ns - c->born_ns : -1;
-		if (c->closed_ns == 0)
+		if (c->closed_ns == 0) {
 			out->outcome = EV_CONNECT_FAILED;
+		} else if (c->sport == 0) {
+			/*
+			 * SYN_SENT -> CLOSE before a port was chosen:
+			 * inet_hash_connect() failed (-EADDRNOTAVAIL) and
+			 * tcp_v4_connect() undid the state; nothing was sent.
+			 */
+			out->outcome = EV_NO_PORT;
+			out->syns = 0;
+		}
 		else if (sk->dport != 0 && sk->tcpi.segs_in == 0 && sk->tcpi.retransmits == 0)
 			/* No error path ran (the tuple is intact), nothing came in. */
 			out->outcome = EV_ABANDONED;

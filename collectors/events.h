@@ -50,6 +50,7 @@ enum ev_outcome {
 				   the kernel gave up */
 	EV_ABANDONED,		/* connect() closed by its application before an answer */
 	EV_CONNECT_FAILED,	/* connect() never completed; why is not known (no tracepoint) */
+	EV_NO_PORT,		/* connect() found no free local port (EADDRNOTAVAIL): no SYN */
 	EV_OUTCOME_MAX
 };
 

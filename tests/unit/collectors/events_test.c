@@ -152,6 +152,44 @@ START_TEST(test_events_track_failed)
 }
 END_TEST
 
+/*
+ * connect() that found no local port: SYN_SENT -> CLOSE with sport 0,
+ * three times with the same tuple; each notification claims one entry,
+ * the oldest first, and none is refused.
+ */
+START_TEST(test_events_track_no_port)
+{
+	struct td_err err = { 0 };
+	struct events_tracker *t = events_tracker_new(16, GIVEUP, &err);
+	struct td_trace_ev e;
+	struct td_conn_ev out;
+	struct td_sock sk;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		e = tev((100 + i) * MS, TD_ST_CLOSE, TD_ST_SYN_SENT, "198.18.0.1", 0, "198.18.0.2", 80);
+		events_track_trace(t, &e);
+		e = tev((100 + i) * MS, TD_ST_SYN_SENT, TD_ST_CLOSE, "198.18.0.1", 0, "198.18.0.2", 80);
+		events_track_trace(t, &e);
+	}
+	for (i = 0; i < 3; i++) {
+		sk = dsk("0.0.0.0", 0, "198.18.0.2", 0);
+		events_track_destroy(t, &sk, 200 * MS, &out);
+		ck_assert(out.traced);
+		ck_assert_str_eq(ev_outcome_name(out.outcome), "no_local_port");
+		ck_assert_uint_eq(out.syns, 0);
+		ck_assert_uint_eq(out.sk.dport, 80);
+		ck_assert_int_eq(events_lifetime_ms(&out), 0);
+		ck_assert(out.born_ns == (100 + i) * MS);
+	}
+	/* Untraced, the record alone says the same. */
+	events_track_destroy(t, &sk, 200 * MS, &out);
+	ck_assert(!out.traced);
+	ck_assert_str_eq(ev_outcome_name(out.outcome), "no_local_port");
+	events_tracker_free(t);
+}
+END_TEST
+
 /* Resets: how the transitions reached CLOSE. */
 static const struct {
 	unsigned int	 from;
@@ -293,6 +331,7 @@ test_suite(void)
 	tcase_add_test(tc, test_events_track_closed);
 	tcase_add_loop_test(tc, test_events_track_failed, 0, (int)(sizeof(failed) / sizeof(failed[0])));
 	tcase_add_loop_test(tc, test_events_track_passive, 0, (int)(sizeof(closes) / sizeof(closes[0])));
+	tcase_add_test(tc, test_events_track_no_port);
 	tcase_add_test(tc, test_events_untraced);
 	tcase_add_test(tc, test_events_tracker_full);
 	suite_add_tcase(s, tc);
