@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -29,10 +30,12 @@
 #include "cmd/findings.h"
 #include "cmd/output.h"
 #include "collectors/events.h"
+#include "collectors/recording.h"
 #include "collectors/sockdiag.h"
 #include "collectors/sysctl.h"
 #include "collectors/tracefs.h"
 #include "collectors/tracefs_inst.h"
+#include "core/safefile.h"
 #include "tcp/tm.h"
 
 /*
@@ -68,10 +71,20 @@ struct ev_run {
 	uint64_t		 count, limit;
 	bool			 write_failed;
 	char			 host[256];
+	char			 netns[256];
 	struct lsn_base		 lsn[EV_LISTENERS];
 	size_t			 nlsn;
 	bool			 lsn_final;
 	struct td_sysctls	 sys;
+	struct rec_writer	*rec;		/* --record, NULL without */
+	bool			 rec_failed;	/* err holds the recording's error */
+};
+
+/* What the summary says about the run. */
+struct ev_stats {
+	uint64_t	lost, untracked;
+	int		rcvbuf;
+	bool		traced;
 };
 
 static int64_t
@@ -127,7 +140,35 @@ line_head(struct ev_run *r, const char *type, int64_t t)
 
 	time_text(t, ts, sizeof(ts), true);
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "schema", TD_SCHEMA, "command", "events",
-	    "type", type, "time", ts, "host", r->host, "netns", r->ctx->netns_label);
+	    "type", type, "time", ts, "host", r->host, "netns", r->netns);
+}
+
+/*
+ * One JSON record: into the recording (when recording), and on the output
+ * as ndjson (unless the output is a table).  Steals o.
+ */
+static int
+emit(struct ev_run *r, json_t *o, struct td_err *err)
+{
+	char *line;
+	int rc = 0;
+
+	if (o == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	if (r->rec != NULL) {
+		line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (line == NULL) {
+			json_decref(o);
+			return td_errf(err, ENOMEM, "out of memory");
+		}
+		rc = rec_add(r->rec, line, strlen(line), err);
+		free(line);
+	}
+	if (r->ctx->format != TD_FMT_TABLE)
+		output_json_line(r->ctx->out, o);
+	else
+		json_decref(o);
+	return rc;
 }
 
 static json_t *
@@ -166,7 +207,8 @@ print_conn(struct ev_run *r, const struct td_conn_ev *ev, struct td_err *err)
 		    ev_outcome_name(ev->outcome), life, sk->tcpi.bytes_sent,
 		    sk->tcpi.bytes_received, ev_outcome_failed_connect(ev->outcome) ? ev->syns :
 		    sk->tcpi.total_retrans, rtt, owner);
-	} else {
+	}
+	if (r->ctx->format != TD_FMT_TABLE || r->rec != NULL) {
 		o = line_head(r, "connection", ev->time_ns);
 		td_addr_str(sk, &sk->src, src, sizeof(src));
 		td_addr_str(sk, &sk->dst, dst, sizeof(dst));
@@ -203,7 +245,8 @@ print_conn(struct ev_run *r, const struct td_conn_ev *ev, struct td_err *err)
 		json_object_set_new(o, "comm", ev->comm[0] != '\0' ? json_string(ev->comm) :
 		    json_null());
 		json_object_set_new(o, "cookie", json_u64(sk->cookie));
-		output_json_line(r->ctx->out, o);
+		if (emit(r, o, err) < 0)
+			return -1;
 	}
 	return flush_out(r, err);
 }
@@ -395,19 +438,18 @@ row_json(struct ev_run *r, const struct ev_dest *d, bool listener, int64_t t)
 
 /* The findings of the aggregates (failed_connects.h), after them. */
 static int
-print_findings(struct ev_run *r, const struct tm_profile *prof, struct td_err *err)
+print_findings(struct ev_run *r, double giveup_s, int64_t t, struct td_err *err)
 {
 	struct td_findings fs = { 0 };
 	struct td_snapshot snap;
 	const struct td_finding *f;
-	int64_t t = now_real();
 	json_t *o, *fo;
 	size_t i, j;
 	int rc = 0;
 
 	memset(&snap, 0, sizeof(snap));
 	snap.sys = r->sys;
-	if (failed_connects_findings(r->agg, &snap, (double)tm_syn_giveup(prof) / 1e9, &fs, err) < 0 ||
+	if (failed_connects_findings(r->agg, &snap, giveup_s, &fs, err) < 0 ||
 	    td_findings_check(&fs, err) < 0) {
 		td_findings_free(&fs);
 		return -1;
@@ -425,7 +467,8 @@ print_findings(struct ev_run *r, const struct tm_profile *prof, struct td_err *e
 				    td_reco_kind_name(f->reco[j].kind), " ", f->reco[j].key,
 				    f->reco[j].suggested[0] != '\0' ? " = " : "", f->reco[j].suggested,
 				    f->reco[j].reason);
-		} else {
+		}
+		if (r->ctx->format != TD_FMT_TABLE || r->rec != NULL) {
 			o = line_head(r, "finding", t);
 			fo = findings_json_finding(f);
 			if (o == NULL || fo == NULL || json_object_update(o, fo) < 0) {
@@ -435,19 +478,19 @@ print_findings(struct ev_run *r, const struct tm_profile *prof, struct td_err *e
 				break;
 			}
 			json_decref(fo);
-			output_json_line(r->ctx->out, o);
+			if ((rc = emit(r, o, err)) < 0)
+				break;
 		}
 	}
 	td_findings_free(&fs);
 	return rc < 0 ? rc : flush_out(r, err);
 }
 
+/* The rows, then the summary (st NULL: none, a replay that has not reached one). */
 static int
-print_aggregates(struct ev_run *r, const struct events_sub *sub, bool traced, uint64_t untracked,
-    struct td_err *err)
+print_aggregates(struct ev_run *r, const struct ev_stats *st, int64_t t, struct td_err *err)
 {
 	const struct events_agg *a = r->agg;
-	int64_t t = now_real();
 	size_t i;
 	json_t *o;
 
@@ -462,36 +505,367 @@ print_aggregates(struct ev_run *r, const struct events_sub *sub, bool traced, ui
 		    "Bytes-out", "Bytes-in");
 		for (i = 0; i < a->nlsn; i++)
 			print_row_table(r, &a->lsn[i], true);
-		fprintf(r->ctx->out, "\n%" PRIu64 " connections; %" PRIu64 " notifications lost "
-		    "(ENOBUFS, receive buffer %d bytes); transitions %s\n", a->total,
-		    events_lost(sub), events_rcvbuf(sub), traced ? "traced" :
-		    "not traced: lifetimes and causes unknown");
-	} else {
-		for (i = 0; i < a->ndest; i++)
-			output_json_line(r->ctx->out, row_json(r, &a->dest[i], false, t));
-		for (i = 0; i < a->nlsn; i++)
-			output_json_line(r->ctx->out, row_json(r, &a->lsn[i], true, t));
+		if (st != NULL)
+			fprintf(r->ctx->out, "\n%" PRIu64 " connections; %" PRIu64 " notifications lost "
+			    "(ENOBUFS, receive buffer %d bytes); transitions %s\n", a->total, st->lost,
+			    st->rcvbuf, st->traced ? "traced" :
+			    "not traced: lifetimes and causes unknown");
+		else
+			fprintf(r->ctx->out, "\n%" PRIu64 " connections\n", a->total);
+	}
+	if (r->ctx->format == TD_FMT_TABLE && r->rec == NULL)
+		return flush_out(r, err);
+	for (i = 0; i < a->ndest; i++)
+		if (emit(r, row_json(r, &a->dest[i], false, t), err) < 0)
+			return -1;
+	for (i = 0; i < a->nlsn; i++)
+		if (emit(r, row_json(r, &a->lsn[i], true, t), err) < 0)
+			return -1;
+	if (st != NULL) {
 		o = line_head(r, "summary", t);
 		json_object_set_new(o, "connections", json_u64(a->total));
 		json_object_set_new(o, "rows_full", json_u64(a->other));
-		json_object_set_new(o, "lost_notifications", json_u64(events_lost(sub)));
-		json_object_set_new(o, "rcvbuf", json_integer(events_rcvbuf(sub)));
-		json_object_set_new(o, "traced", json_boolean(traced));
-		json_object_set_new(o, "untracked_transitions", json_u64(untracked));
-		output_json_line(r->ctx->out, o);
+		json_object_set_new(o, "lost_notifications", json_u64(st->lost));
+		json_object_set_new(o, "rcvbuf", json_integer(st->rcvbuf));
+		json_object_set_new(o, "traced", json_boolean(st->traced));
+		json_object_set_new(o, "untracked_transitions", json_u64(st->untracked));
+		if (emit(r, o, err) < 0)
+			return -1;
 	}
 	return flush_out(r, err);
+}
+
+/* The sysctls a finding quotes, and the model's connect() timeout, in the "start" record. */
+static int
+print_start(struct ev_run *r, double giveup_s, struct td_err *err)
+{
+	const struct td_sysval *pr = &r->sys.s[TD_SYS_PORT_RANGE], *tw = &r->sys.s[TD_SYS_TW_REUSE];
+	json_t *o;
+
+	if (r->ctx->format == TD_FMT_TABLE && r->rec == NULL)
+		return 0;
+	o = line_head(r, "start", now_real());
+	json_object_set_new(o, "connect_timeout_s", json_real(giveup_s));
+	json_object_set_new(o, "ip_local_port_range", pr->readable ?
+	    json_pack("[I,I]", (json_int_t)pr->v[0], (json_int_t)pr->v[1]) : json_null());
+	json_object_set_new(o, "tcp_tw_reuse", tw->readable ? json_integer(tw->v[0]) : json_null());
+	return emit(r, o, err);
+}
+
+/* ---- Replaying a recording (--from) ---- */
+
+/* RFC 3339 as written here: YYYY-MM-DDTHH:MM:SS[.fraction]Z.  0, or -1. */
+static int
+parse_time(const char *s, int64_t *ns)
+{
+	struct tm tm;
+	const char *p;
+	int64_t frac = 0;
+	int digits = 0;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p == NULL)
+		return -1;
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++)
+			if (digits < 9) {
+				frac = frac * 10 + (*p - '0');
+				digits++;
+			}
+		if (digits == 0)
+			return -1;
+		for (; digits < 9; digits++)
+			frac *= 10;
+	}
+	if (p[0] != 'Z' || p[1] != '\0')
+		return -1;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || t < 0 || t > INT64_MAX / 1000000000 - 1)
+		return -1;
+	*ns = (int64_t)t * 1000000000 + frac;
+	return 0;
+}
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static bool
+jint(const json_t *o, const char *key, int64_t lo, int64_t hi, int64_t *v)
+{
+	const json_t *x = json_object_get(o, key);
+
+	if (!json_is_integer(x))
+		return false;
+	*v = json_integer_value(x);
+	return *v >= lo && *v <= hi;
+}
+
+static bool
+jaddr(const char *s, uint8_t family, struct in6_addr *a)
+{
+	struct in_addr v4;
+
+	if (s == NULL)
+		return false;
+	if (family == AF_INET) {
+		if (inet_pton(AF_INET, s, &v4) != 1)
+			return false;
+		memset(a, 0, sizeof(*a));
+		a->s6_addr[10] = a->s6_addr[11] = 0xff;
+		memcpy(&a->s6_addr[12], &v4, 4);
+		return true;
+	}
+	return inet_pton(AF_INET6, s, a) == 1;
+}
+
+/* A recorded "connection" back into the record it was printed from.  Returns the bad key. */
+static const char *
+decode_conn(const json_t *o, int64_t t, struct td_conn_ev *ev)
+{
+	const char *fam = jstr(o, "family"), *s, *born = jstr(o, "born");
+	const json_t *x;
+	int64_t v, life = -1;
+	unsigned int k;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->time_ns = t;
+	ev->pid = -1;
+	ev->sk.state = TD_ST_CLOSE;
+	ev->sk.has_tcpi = true;
+	if (fam == NULL || (strcmp(fam, "ipv4") != 0 && strcmp(fam, "ipv6") != 0))
+		return "family";
+	ev->sk.family = strcmp(fam, "ipv4") == 0 ? AF_INET : AF_INET6;
+	if (!jaddr(jstr(o, "src"), ev->sk.family, &ev->sk.src))
+		return "src";
+	if (!jaddr(jstr(o, "dst"), ev->sk.family, &ev->sk.dst))
+		return "dst";
+	if (!jint(o, "sport", 0, 65535, &v))
+		return "sport";
+	ev->sk.sport = (uint16_t)v;
+	if (!jint(o, "dport", 0, 65535, &v))
+		return "dport";
+	ev->sk.dport = (uint16_t)v;
+	if ((s = jstr(o, "role")) == NULL)
+		return "role";
+	for (k = 0; k <= EV_ROLE_LISTENER && strcmp(ev_role_name(k), s) != 0; k++)
+		;
+	if (k > EV_ROLE_LISTENER)
+		return "role";
+	ev->role = (uint8_t)k;
+	if ((s = jstr(o, "outcome")) == NULL)
+		return "outcome";
+	for (k = 0; k < EV_OUTCOME_MAX && strcmp(ev_outcome_name(k), s) != 0; k++)
+		;
+	if (k == EV_OUTCOME_MAX)
+		return "outcome";
+	ev->outcome = (uint8_t)k;
+	ev->traced = json_is_true(json_object_get(o, "traced"));
+	if (born != NULL && parse_time(born, &ev->born_ns) < 0)
+		return "born";
+	x = json_object_get(o, "lifetime_ms");
+	if (json_is_integer(x)) {
+		life = json_integer_value(x);
+		if (life < 0 || ev->born_ns == 0 || life > INT64_MAX / 1000000 - ev->born_ns / 1000000)
+			return "lifetime_ms";
+		/* events_lifetime_ms() gives back exactly the recorded value. */
+		ev->closed_ns = ev->born_ns + life * 1000000;
+	}
+	x = json_object_get(o, "established_after_ms");
+	if (json_is_integer(x) && ev->born_ns != 0 && json_integer_value(x) >= 0 &&
+	    json_integer_value(x) < INT64_MAX / 1000000 - ev->born_ns / 1000000)
+		ev->est_ns = ev->born_ns + json_integer_value(x) * 1000000;
+	if (jint(o, "syns", 0, UINT32_MAX, &v))
+		ev->syns = (uint32_t)v;
+#define U64(key, dst)	do { if (!jint(o, key, 0, INT64_MAX, &v)) return key; dst = (uint64_t)v; } while (0)
+#define U32(key, dst)	do { if (!jint(o, key, 0, UINT32_MAX, &v)) return key; dst = (uint32_t)v; } while (0)
+	U64("bytes_sent", ev->sk.tcpi.bytes_sent);
+	U64("bytes_acked", ev->sk.tcpi.bytes_acked);
+	U64("bytes_received", ev->sk.tcpi.bytes_received);
+	U32("segs_out", ev->sk.tcpi.segs_out);
+	U32("segs_in", ev->sk.tcpi.segs_in);
+	U32("total_retrans", ev->sk.tcpi.total_retrans);
+	U32("uid", ev->sk.uid);
+	U64("cookie", ev->sk.cookie);
+#undef U64
+#undef U32
+	x = json_object_get(o, "rtt_ms");
+	if (json_is_number(x)) {
+		double ms = json_number_value(x);
+
+		if (!(ms >= 0 && ms < 4294967.0))
+			return "rtt_ms";
+		ev->sk.tcpi.rtt = (uint32_t)(ms * 1000.0 + 0.5);
+	}
+	if (jint(o, "pid", 1, INT32_MAX, &v))
+		ev->pid = (int32_t)v;
+	if ((s = jstr(o, "comm")) != NULL)
+		snprintf(ev->comm, sizeof(ev->comm), "%s", s);
+	return NULL;
+}
+
+struct replay {
+	struct ev_run	*r;
+	const char	*path;
+	int64_t		 at;		/* --at, 0 if none */
+	bool		 filtered;	/* a FILTER was given: the recorded aggregates do not apply */
+	uint64_t	 lineno, skipped_types;
+	int64_t		 last_t;
+	bool		 have_head;
+	json_t		*ends;		/* the recorded end of the run, as lines */
+	double		 giveup_s;
+	bool		 have_summary;
+	struct ev_stats	 st;
+};
+
+static int
+replay_line(char *line, size_t len, void *arg, struct td_err *err)
+{
+	struct replay *rp = arg;
+	struct ev_run *r = rp->r;
+	struct td_conn_ev ev;
+	const char *type, *bad, *s;
+	json_error_t je;
+	json_t *o;
+	int64_t t = 0, v;
+	int rc = 0;
+
+	rp->lineno++;
+	o = json_loadb(line, len, 0, &je);
+	if (o == NULL)
+		return td_errf(err, EBADMSG, "recording '%s': line %llu: %s", rp->path,
+		    (unsigned long long)rp->lineno, je.text);
+	type = jstr(o, "type");
+	if (!json_is_object(o) || (s = jstr(o, "schema")) == NULL || strcmp(s, TD_SCHEMA) != 0 ||
+	    (s = jstr(o, "command")) == NULL || strcmp(s, "events") != 0 || type == NULL ||
+	    (s = jstr(o, "time")) == NULL || parse_time(s, &t) < 0) {
+		json_decref(o);
+		return td_errf(err, EBADMSG, "recording '%s': line %llu is not a record of "
+		    "tcpdoctor events (schema, command, type and time)", rp->path,
+		    (unsigned long long)rp->lineno);
+	}
+	if (rp->at != 0 && t > rp->at)
+		goto out;
+	if (!rp->have_head) {
+		snprintf(r->host, sizeof(r->host), "%s", jstr(o, "host") != NULL ? jstr(o, "host") : "");
+		snprintf(r->netns, sizeof(r->netns), "%s",
+		    jstr(o, "netns") != NULL ? jstr(o, "netns") : "");
+		rp->have_head = true;
+	}
+	rp->last_t = t;
+	if (strcmp(type, "connection") == 0) {
+		if ((bad = decode_conn(o, t, &ev)) != NULL) {
+			rc = td_errf(err, EBADMSG, "recording '%s': line %llu: bad or missing '%s'",
+			    rp->path, (unsigned long long)rp->lineno, bad);
+			goto out;
+		}
+		if (!filter_match(&r->filter, &ev.sk) || (r->limit != 0 && r->count >= r->limit))
+			goto out;
+		events_agg_add(r->agg, &ev);
+		r->count++;
+		if (r->ctx->format == TD_FMT_TABLE)
+			rc = print_conn(r, &ev, err);
+		else if (fprintf(r->ctx->out, "%s\n", line) < 0)
+			rc = td_errf(err, errno, "writing output: %s", strerror(errno));
+	} else if (strcmp(type, "start") == 0) {
+		const json_t *pr = json_object_get(o, "ip_local_port_range");
+
+		if (json_is_number(json_object_get(o, "connect_timeout_s")))
+			rp->giveup_s = json_number_value(json_object_get(o, "connect_timeout_s"));
+		if (json_is_array(pr) && json_array_size(pr) == 2) {
+			r->sys.s[TD_SYS_PORT_RANGE].readable = true;
+			r->sys.s[TD_SYS_PORT_RANGE].v[0] = json_integer_value(json_array_get(pr, 0));
+			r->sys.s[TD_SYS_PORT_RANGE].v[1] = json_integer_value(json_array_get(pr, 1));
+		}
+		if (jint(o, "tcp_tw_reuse", 0, 2, &v)) {
+			r->sys.s[TD_SYS_TW_REUSE].readable = true;
+			r->sys.s[TD_SYS_TW_REUSE].v[0] = v;
+		}
+		if (r->ctx->format != TD_FMT_TABLE && !rp->filtered &&
+		    fprintf(r->ctx->out, "%s\n", line) < 0)
+			rc = td_errf(err, errno, "writing output: %s", strerror(errno));
+	} else if (strcmp(type, "destination") == 0 || strcmp(type, "listener") == 0 ||
+	    strcmp(type, "summary") == 0 || strcmp(type, "finding") == 0) {
+		if (strcmp(type, "summary") == 0) {
+			rp->have_summary = true;
+			rp->st.traced = json_is_true(json_object_get(o, "traced"));
+			if (jint(o, "lost_notifications", 0, INT64_MAX, &v))
+				rp->st.lost = (uint64_t)v;
+			if (jint(o, "untracked_transitions", 0, INT64_MAX, &v))
+				rp->st.untracked = (uint64_t)v;
+			if (jint(o, "rcvbuf", 0, INT32_MAX, &v))
+				rp->st.rcvbuf = (int)v;
+		}
+		if (json_array_append_new(rp->ends, json_stringn(line, len)) < 0)
+			rc = td_errf(err, ENOMEM, "out of memory");
+	} else {
+		rp->skipped_types++;
+	}
+out:
+	json_decref(o);
+	return rc;
+}
+
+/*
+ * `--from RECORDING events [--at TIME] [FILTER]`: the records up to TIME
+ * as the live run printed them; then, where the run's own end is in the
+ * recording (and no FILTER changes what it counts), its aggregates and
+ * findings as they were printed, else those of the replayed connections.
+ */
+static int
+replay(struct ev_run *r, int64_t at, struct td_err *err)
+{
+	struct replay rp = { .r = r, .path = r->ctx->from, .at = at, .filtered = r->filter.root >= 0 };
+	bool truncated;
+	size_t i;
+	int rc;
+
+	rp.ends = json_array();
+	if (rp.ends == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	if (r->ctx->format == TD_FMT_TABLE) {
+		fprintf(r->ctx->out, "%-15s %-22s %-22s %-7s %-14s %8s %10s %10s %4s %8s %s\n",
+		    "Time (UTC)", "Local", "Peer", "Role", "Outcome", "Life", "Sent", "Received",
+		    "Retr", "RTT", "Owner");
+	}
+	rc = rec_read(r->ctx->from, replay_line, &rp, &truncated, err);
+	if (rc == 0 && truncated)
+		cmd_warn(r->ctx, "'%s' ends in the middle of a batch (still being written?): "
+		    "replayed up to its last complete one", r->ctx->from);
+	if (rc == 0 && rp.skipped_types > 0)
+		cmd_warn(r->ctx, "'%s': %llu records of types this version does not know were "
+		    "skipped", r->ctx->from, (unsigned long long)rp.skipped_types);
+	if (rc == 0 && !rp.filtered && json_array_size(rp.ends) > 0 && r->ctx->format != TD_FMT_TABLE) {
+		for (i = 0; i < json_array_size(rp.ends); i++)
+			if (fprintf(r->ctx->out, "%s\n", json_string_value(json_array_get(rp.ends, i))) < 0)
+				break;
+		rc = flush_out(r, err);
+	} else if (rc == 0) {
+		rc = print_aggregates(r, !rp.filtered && rp.have_summary ? &rp.st : NULL,
+		    at != 0 ? at : rp.last_t, err);
+		if (rc == 0)
+			rc = print_findings(r, rp.giveup_s, at != 0 ? at : rp.last_t, err);
+	}
+	json_decref(rp.ends);
+	return rc;
 }
 
 int
 cmd_events(struct td_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_NO_TRACE = 0x100, OPT_RCVBUF };
+	enum { OPT_NO_TRACE = 0x100, OPT_RCVBUF, OPT_RECORD, OPT_RECORD_SIZE, OPT_AT };
 	static const struct option opts[] = {
 		{ "duration",	required_argument, NULL, 'd' },
 		{ "count",	required_argument, NULL, 'c' },
 		{ "no-trace",	no_argument,	   NULL, OPT_NO_TRACE },
 		{ "rcvbuf",	required_argument, NULL, OPT_RCVBUF },
+		{ "record",	required_argument, NULL, OPT_RECORD },
+		{ "record-size", required_argument, NULL, OPT_RECORD_SIZE },
+		{ "at",		required_argument, NULL, OPT_AT },
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -502,6 +876,10 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 	struct tm_profile prof;
 	struct td_err err = { 0 }, terr = { 0 };
 	bool no_trace = false;
+	const char *record = NULL;
+	uint64_t record_max = REC_DEFAULT_MAX;
+	struct rec_writer rw;
+	int64_t at = 0;
 	const char *first;
 	unsigned int swept;
 	double duration = 0;
@@ -537,6 +915,23 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 				    "--rcvbuf: '%s' is not a number of bytes (4096-1073741824)", optarg);
 			rcvbuf = (int)v;
 			break;
+		case OPT_RECORD:
+			record = optarg;
+			break;
+		case OPT_RECORD_SIZE:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || v < (long)REC_MIN_MAX ||
+			    v > (1L << 40))
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--record-size: '%s' is not a number "
+				    "of bytes (%llu-1099511627776)", optarg, (unsigned long long)REC_MIN_MAX);
+			record_max = (uint64_t)v;
+			break;
+		case OPT_AT:
+			if (parse_time(optarg, &at) < 0 || at == 0)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--at: '%s' is not a time as the "
+				    "records write it (2026-01-31T23:59:59.5Z)", optarg);
+			break;
 		case OPT_NO_TRACE:
 			no_trace = true;
 			break;
@@ -551,6 +946,31 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		    "reported as it goes away, in state CLOSE (filter on ports and addresses)");
 	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_NDJSON)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table or ndjson (-j)");
+	if (ctx->from != NULL && record != NULL)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "--record records the running kernel: it cannot "
+		    "be used with --from");
+	if (ctx->from == NULL && at != 0)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "--at picks a moment of a recording: use it with "
+		    "--from RECORDING");
+	if (ctx->from != NULL) {
+		/* A recording made elsewhere: nothing of this host is read. */
+		if (!rec_is_recording(ctx->from)) {
+			if (safefile_check("--from", ctx->from, 0, &err) < 0 || access(ctx->from, F_OK) < 0)
+				return cmd_fail(ctx, TD_EXIT_NOINPUT, "--from '%s': %s", ctx->from,
+				    err.msg[0] != '\0' ? err.msg : strerror(errno));
+			return cmd_fail(ctx, TD_EXIT_DATAERR, "--from '%s' is not a recording (events "
+			    "replays what events --record wrote)", ctx->from);
+		}
+		r.agg = calloc(1, sizeof(*r.agg));
+		if (r.agg == NULL)
+			return cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
+		if (replay(&r, at, &err) < 0)
+			status = r.write_failed ? cmd_fail_write(ctx, TD_EXIT_OSERR, err.code) :
+			    cmd_fail_err(ctx, &err);
+		free(r.agg);
+		return status;
+	}
+	snprintf(r.netns, sizeof(r.netns), "%s", ctx->netns_label);
 
 	if (sysctl_read(ctx->proc_root, &r.sys, &err) < 0)
 		return cmd_fail_err(ctx, &err);
@@ -574,8 +994,16 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		status = cmd_fail_err(ctx, &err);
 		goto out;
 	}
+	if (record != NULL) {
+		if (rec_open(&rw, record, record_max, &err) < 0) {
+			status = cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
+			goto out;
+		}
+		r.rec = &rw;
+	}
 	if (!no_trace) {
-		r.tr = events_tracker_new(EV_TRACK, (int64_t)tm_syn_giveup(&prof), &err);
+		r.tr = events_tracker_new(EV_TRACK, (int64_t)tm_syn_giveup(&prof),
+		    tm_syn_rtx_count(&prof), &err);
 		if (r.tr == NULL) {
 			status = cmd_fail_err(ctx, &err);
 			goto out;
@@ -596,6 +1024,12 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		    "Time (UTC)", "Local", "Peer", "Role", "Outcome", "Life", "Sent", "Received",
 		    "Retr", "RTT", "Owner");
 		fflush(ctx->out);
+	}
+	if (print_start(&r, (double)tm_syn_giveup(&prof) / 1e9, &err) < 0 ||
+	    (r.rec != NULL && rec_flush(r.rec, &err) < 0)) {
+		status = r.rec != NULL ? cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg) :
+		    cmd_fail_err(ctx, &err);
+		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &tsp);
 	if (duration > 0)
@@ -621,6 +1055,11 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		}
 		if (rc >= 0)
 			rc = release(&r, false, &err);
+		/* One zstd frame per batch: what was flushed can be read at once. */
+		if (rc >= 0 && r.rec != NULL && rec_flush(r.rec, &err) < 0) {
+			rc = -1;
+			r.rec_failed = true;
+		}
 		if (rc < 0)
 			break;
 	}
@@ -634,13 +1073,26 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		r.lsn_final = true;
 		rc = dump_listeners(&r, &err);
 	}
-	if (rc >= 0)
-		rc = print_aggregates(&r, sub, ts != NULL, r.tr != NULL ?
-		    events_tracker_full(r.tr) : 0, &err);
-	if (rc >= 0)
-		rc = print_findings(&r, &prof, &err);
+	if (rc >= 0) {
+		struct ev_stats st = {
+			.lost = events_lost(sub), .rcvbuf = events_rcvbuf(sub), .traced = ts != NULL,
+			.untracked = r.tr != NULL ? events_tracker_full(r.tr) : 0,
+		};
+		int64_t t = now_real();
+
+		rc = print_aggregates(&r, &st, t, &err);
+		if (rc >= 0)
+			rc = print_findings(&r, (double)tm_syn_giveup(&prof) / 1e9, t, &err);
+	}
+	if (r.rec != NULL && rec_close(r.rec, rc < 0 ? &terr : &err) < 0 && rc >= 0) {
+		rc = -1;
+		r.rec_failed = true;
+	}
+	r.rec = NULL;
 	if (rc < 0) {
-		if (r.write_failed)
+		if (r.rec_failed)
+			status = cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
+		else if (r.write_failed)
 			status = cmd_fail_write(ctx, TD_EXIT_OSERR, err.code);
 		else
 			status = cmd_fail_err(ctx, &err);
@@ -652,6 +1104,8 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		cmd_warn(ctx, "%" PRIu64 " transitions were lost: the trace buffer overflowed",
 		    tracefs_lost(ts));
 out:
+	if (r.rec != NULL)
+		(void)rec_close(r.rec, &terr);
 	tracefs_close(ts);
 	events_close(sub);
 	events_tracker_free(r.tr);

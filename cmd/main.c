@@ -40,12 +40,18 @@ const struct cmd td_commands[] = {
 	  "  -j, --format F         table, json, nagios or prometheus\n"
 	  "analyzers:\n"
 	  "exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (any failure)" },
-	{ "events",	cmd_events,	CMD_LIVE_ONLY,	"events [-d SECONDS] [-c COUNT] [--no-trace] [--rcvbuf BYTES] [FILTER]",
+	{ "events",	cmd_events,	0,
+	  "events [-d SECONDS] [-c COUNT] [--no-trace] [--rcvbuf BYTES] [--record FILE] [--record-size BYTES] [--at TIME] [FILTER]",
 	  "every TCP socket as it goes away: lifetime, bytes, how it ended; per destination and listener",
 	  "  -d, --duration S   stop after S seconds (default: until interrupted)\n"
 	  "  -c, --count N      stop after N connections\n"
 	  "      --no-trace     do not read the tracepoint (lifetimes and causes then unknown)\n"
 	  "      --rcvbuf BYTES the notification socket's receive buffer (default 8 MiB)\n"
+	  "      --record FILE  also write every record to FILE: ndjson in zstd frames, one per\n"
+	  "                     batch (readable while written), mode 0600, rotated to FILE.1\n"
+	  "      --record-size BYTES  rotate at this size (default 64 MiB)\n"
+	  "      --at TIME      with --from RECORDING: the records up to TIME (as written in them)\n"
+	  "tcpdoctor --from RECORDING events replays a recording, here or on another machine\n"
 	  "  FILTER             as for ls, without state words: sport/dport OP PORT, src/dst PREFIX\n"
 	  "  -j                 one JSON object per connection, then per destination and listener (ndjson)\n"
 	  "needs CAP_NET_ADMIN (sock_diag destroy groups); tracefs for lifetimes and causes" },

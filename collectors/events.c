@@ -250,7 +250,7 @@ struct ev_pending {			/* a connect() whose source port is not known yet */
 	char		comm[16];
 };
 
-#define EV_PENDING	4096
+#define EV_PENDING	16384
 
 struct events_tracker {
 	struct ev_conn		*c;
@@ -262,10 +262,12 @@ struct events_tracker {
 	size_t			 phead, plen;
 	uint64_t		 full;
 	int64_t			 giveup_ns;
+	unsigned int		 rtx_count;
 };
 
 struct events_tracker *
-events_tracker_new(size_t cap, int64_t syn_giveup_ns, struct td_err *err)
+events_tracker_new(size_t cap, int64_t syn_giveup_ns, unsigned int syn_rtx_count,
+    struct td_err *err)
 {
 	struct events_tracker *t;
 	size_t i;
@@ -286,6 +288,7 @@ events_tracker_new(size_t cap, int64_t syn_giveup_ns, struct td_err *err)
 		t->c[i].next = i + 1 < cap ? (int32_t)(i + 1) : -1;
 	t->free_head = 0;
 	t->giveup_ns = syn_giveup_ns;
+	t->rtx_count = syn_rtx_count;
 	return t;
 nomem:
 	events_tracker_free(t);
@@ -589,7 +592,9 @@ events_track_destroy(struct events_tracker *t, const struct td_sock *sk, int64_t
 		else if (sk->dport != 0 && sk->tcpi.segs_in == 0 && sk->tcpi.retransmits == 0)
 			/* No error path ran (the tuple is intact), nothing came in. */
 			out->outcome = EV_ABANDONED;
-		else if (spent >= 0 && t->giveup_ns > 0 && spent >= t->giveup_ns - 250000000)
+		else if ((spent >= 0 && t->giveup_ns > 0 && spent >= t->giveup_ns - 250000000) ||
+		    (t->rtx_count > 0 && sk->tcpi.retransmits >= t->rtx_count))
+			/* tcp_write_timeout() gave up: as long, or as many SYNs, as the model says. */
 			out->outcome = EV_TIMED_OUT;
 		else if (sk->tcpi.retransmits == 0)
 			/* Answered before the first retransmission (TCP_TIMEOUT_INIT). */

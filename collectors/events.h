@@ -98,10 +98,14 @@ struct events_tracker;
  * destination until its next transition names the port.  At most cap
  * connections are followed at once; more are counted (events_tracker_full).
  * syn_giveup_ns is the model's time at which connect() gives up
- * (tm_syn_giveup): a failed connect that lasted that long timed out.
+ * (tm_syn_giveup) and syn_rtx_count its number of SYN retransmissions
+ * (tm_syn_rtx_count): a failed connect that lasted that long, or
+ * retransmitted that often, timed out.  The second holds when its birth
+ * was not seen (the transitions of a busy host overflowed the queue).
  * NULL with *err set when out of memory.
  */
-struct events_tracker *events_tracker_new(size_t cap, int64_t syn_giveup_ns, struct td_err *err);
+struct events_tracker *events_tracker_new(size_t cap, int64_t syn_giveup_ns,
+	    unsigned int syn_rtx_count, struct td_err *err);
 void	events_tracker_free(struct events_tracker *t);
 
 /* Feed one transition. */

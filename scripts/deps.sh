@@ -7,7 +7,7 @@
 # exact command to run and fails.  Prints nothing when all is present.
 set -eu
 what=${1:-build}
-pkgs="gcc make pkg-config libmnl-dev libjansson-dev iproute2"
+pkgs="gcc make pkg-config libmnl-dev libjansson-dev libzstd-dev iproute2"
 case "$what" in
 build) ;;
 test)  pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools prometheus procps bsdextrautils time" ;;

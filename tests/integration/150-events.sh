@@ -213,6 +213,6 @@ check "the message says why" grep -q "state words do not apply" <<<"$out"
 out=$("$TD_BIN" events --rcvbuf 12 2>&1); rc=$?
 expect_eq "a tiny --rcvbuf is refused (64)" "$rc" 64
 out=$("$TD_BIN" --from /dev/null events 2>&1); rc=$?
-expect_eq "--from is refused (64)" "$rc" 64
+expect_eq "--from reads only a recording (65)" "$rc" 65
 check "no tracefs instance left behind" sh -c '! ls /sys/kernel/tracing/instances | grep -qE "^tcpdoctor-('"$ce"'|'"$se"')-"'
 kill "$srv" 2>/dev/null

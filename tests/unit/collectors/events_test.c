@@ -67,7 +67,7 @@ dsk(const char *src, uint16_t sport, const char *dst, uint16_t dport)
 START_TEST(test_events_track_closed)
 {
 	struct td_err err = { 0 };
-	struct events_tracker *t = events_tracker_new(16, GIVEUP, &err);
+	struct events_tracker *t = events_tracker_new(16, GIVEUP, 5, &err);
 	struct td_trace_ev e;
 	struct td_conn_ev out;
 	struct td_sock sk;
@@ -118,19 +118,22 @@ static const struct {
 	{ "timed_out",		7100,	5, true,  6 },
 	{ "unreachable",	3050,	3, true,  4 },
 	{ "abandoned",		20,	0, false, 1 },
+	{ "timed_out",		-1,	5, true,  6 },	/* birth unseen: the SYN count says it */
 };
 
 START_TEST(test_events_track_failed)
 {
 	struct td_err err = { 0 };
-	struct events_tracker *t = events_tracker_new(16, GIVEUP, &err);
+	struct events_tracker *t = events_tracker_new(16, GIVEUP, 5, &err);
 	struct td_trace_ev e;
 	struct td_conn_ev out;
 	struct td_sock sk;
 	char buf[64];
 
-	e = tev(1000 * MS, TD_ST_CLOSE, TD_ST_SYN_SENT, "198.18.0.1", 0, "198.18.0.3", 81);
-	events_track_trace(t, &e);
+	if (failed[_i].spent_ms >= 0) {
+		e = tev(1000 * MS, TD_ST_CLOSE, TD_ST_SYN_SENT, "198.18.0.1", 0, "198.18.0.3", 81);
+		events_track_trace(t, &e);
+	}
 	e = tev((1000 + failed[_i].spent_ms) * MS, TD_ST_SYN_SENT, TD_ST_CLOSE, "198.18.0.1", 40001,
 	    "198.18.0.3", 81);
 	events_track_trace(t, &e);
@@ -147,7 +150,7 @@ START_TEST(test_events_track_failed)
 	/* The tuple is restored from the transitions. */
 	ck_assert_uint_eq(out.sk.dport, 81);
 	ck_assert_str_eq(td_addr_str(&out.sk, &out.sk.src, buf, sizeof(buf)), "198.18.0.1");
-	ck_assert_int_eq(events_lifetime_ms(&out), failed[_i].spent_ms);
+	ck_assert_int_eq(events_lifetime_ms(&out), failed[_i].spent_ms);	/* -1: unknown */
 	events_tracker_free(t);
 }
 END_TEST
@@ -160,7 +163,7 @@ END_TEST
 START_TEST(test_events_track_no_port)
 {
 	struct td_err err = { 0 };
-	struct events_tracker *t = events_tracker_new(16, GIVEUP, &err);
+	struct events_tracker *t = events_tracker_new(16, GIVEUP, 5, &err);
 	struct td_trace_ev e;
 	struct td_conn_ev out;
 	struct td_sock sk;
@@ -207,7 +210,7 @@ static const struct {
 START_TEST(test_events_track_passive)
 {
 	struct td_err err = { 0 };
-	struct events_tracker *t = events_tracker_new(16, GIVEUP, &err);
+	struct events_tracker *t = events_tracker_new(16, GIVEUP, 5, &err);
 	struct td_trace_ev e;
 	struct td_conn_ev out;
 	struct td_sock sk;
@@ -262,7 +265,7 @@ END_TEST
 START_TEST(test_events_tracker_full)
 {
 	struct td_err err = { 0 };
-	struct events_tracker *t = events_tracker_new(2, GIVEUP, &err);
+	struct events_tracker *t = events_tracker_new(2, GIVEUP, 5, &err);
 	struct td_trace_ev e;
 	struct td_conn_ev out;
 	struct td_sock sk;

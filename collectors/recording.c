@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Recordings: see recording.h.
+ */
+#include "collectors/recording.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "core/err.h"
+#include "core/safefile.h"
+
+/* ZSTD_MAGICNUMBER, little-endian on disk (RFC 8878, 3.1.1). */
+static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+open_file(struct rec_writer *w, struct td_err *err)
+{
+	struct stat st;
+
+	w->fd = safefile_open_private("record", w->path, REC_MODE, err);
+	if (w->fd < 0)
+		return -1;
+	if (fstat(w->fd, &st) < 0 || lseek(w->fd, 0, SEEK_END) < 0) {
+		td_errf(err, errno, "record '%s': %s", w->path, strerror(errno));
+		close(w->fd);
+		w->fd = -1;
+		return -1;
+	}
+	w->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int
+rec_open(struct rec_writer *w, const char *path, uint64_t max, struct td_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	if (strlen(path) + 3 > sizeof(w->path))
+		return td_errf(err, ENAMETOOLONG, "record '%s': name too long", path);
+	snprintf(w->path, sizeof(w->path), "%s", path);
+	w->max = max < REC_MIN_MAX ? REC_MIN_MAX : max;
+	w->cctx = ZSTD_createCCtx();
+	if (w->cctx == NULL)
+		return td_errf(err, ENOMEM, "record '%s': out of memory", path);
+	if (open_file(w, err) < 0) {
+		ZSTD_freeCCtx(w->cctx);
+		w->cctx = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+rec_add(struct rec_writer *w, const char *line, size_t len, struct td_err *err)
+{
+	size_t need = w->len + len + 1, cap;
+	char *nb;
+
+	if (need > w->cap) {
+		cap = w->cap != 0 ? w->cap : 65536;
+		while (cap < need)
+			cap *= 2;
+		nb = realloc(w->buf, cap);
+		if (nb == NULL)
+			return td_errf(err, ENOMEM, "record '%s': out of memory", w->path);
+		w->buf = nb;
+		w->cap = cap;
+	}
+	memcpy(w->buf + w->len, line, len);
+	w->buf[w->len + len] = '\n';
+	w->len = need;
+	return 0;
+}
+
+/* PATH -> PATH.1, then a new PATH.  PATH.1 must be missing or ours (no link, no device). */
+static int
+rotate(struct rec_writer *w, struct td_err *err)
+{
+	char old[PATH_MAX + 3];
+
+	snprintf(old, sizeof(old), "%s.1", w->path);
+	if (safefile_check("record", old, SAFEFILE_PRIVATE, err) < 0)
+		return -1;
+	if (rename(w->path, old) < 0)
+		return td_errf(err, errno, "record '%s': cannot rotate to '%s': %s", w->path, old,
+		    strerror(errno));
+	close(w->fd);
+	w->fd = -1;
+	w->rotations++;
+	return open_file(w, err);
+}
+
+int
+rec_flush(struct rec_writer *w, struct td_err *err)
+{
+	size_t bound, n;
+	void *nb;
+
+	if (w->fd < 0 || w->len == 0)
+		return 0;
+	bound = ZSTD_compressBound(w->len);
+	if (bound > w->outcap) {
+		nb = realloc(w->out, bound);
+		if (nb == NULL)
+			return td_errf(err, ENOMEM, "record '%s': out of memory", w->path);
+		w->out = nb;
+		w->outcap = bound;
+	}
+	/* One whole frame per batch, its content size in the header. */
+	n = ZSTD_compressCCtx(w->cctx, w->out, w->outcap, w->buf, w->len, 3);
+	if (ZSTD_isError(n))
+		return td_errf(err, EIO, "record '%s': zstd: %s", w->path, ZSTD_getErrorName(n));
+	if (write_all(w->fd, w->out, n) < 0)
+		return td_errf(err, errno, "record '%s': write failed: %s", w->path, strerror(errno));
+	w->size += n;
+	w->len = 0;
+	if (w->size >= w->max)
+		return rotate(w, err);
+	return 0;
+}
+
+int
+rec_close(struct rec_writer *w, struct td_err *err)
+{
+	int rc = rec_flush(w, err);
+
+	if (w->fd >= 0 && close(w->fd) < 0 && rc == 0)
+		rc = td_errf(err, errno, "record '%s': close failed: %s", w->path, strerror(errno));
+	w->fd = -1;
+	ZSTD_freeCCtx(w->cctx);
+	w->cctx = NULL;
+	free(w->buf);
+	free(w->out);
+	w->buf = NULL;
+	w->out = NULL;
+	w->len = w->cap = w->outcap = 0;
+	return rc;
+}
+
+/* 1: starts with a zstd frame, 0: empty, -1: anything else. */
+static int
+magic(const char *path)
+{
+	struct td_err err = { 0 };
+	unsigned char m[4];
+	int fd = safefile_open_input("--from", path, 0, &err);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, m, sizeof(m));
+	close(fd);
+	if (n == 0)
+		return 0;
+	return n == (ssize_t)sizeof(m) && memcmp(m, zstd_magic, 4) == 0 ? 1 : -1;
+}
+
+bool
+rec_is_recording(const char *path)
+{
+	char old[PATH_MAX + 3];
+	int m = magic(path);
+
+	/* Just rotated: the new file is still empty, PATH.1 holds the frames. */
+	if (m == 0 && strlen(path) + 3 <= PATH_MAX) {
+		snprintf(old, sizeof(old), "%s.1", path);
+		return magic(old) == 1;
+	}
+	return m == 1;
+}
+
+struct rec_rd {
+	char		*line;
+	size_t		 len;
+	rec_line_fn	 fn;
+	void		*arg;
+};
+
+static int
+deliver(struct rec_rd *rd, const char *p, size_t n, const char *path, struct td_err *err)
+{
+	const char *nl;
+	size_t k;
+
+	while (n > 0) {
+		nl = memchr(p, '\n', n);
+		k = nl != NULL ? (size_t)(nl - p) : n;
+		if (rd->len + k >= REC_LINE_MAX)
+			return td_errf(err, EBADMSG, "recording '%s': a line longer than %u bytes", path,
+			    REC_LINE_MAX);
+		memcpy(rd->line + rd->len, p, k);
+		rd->len += k;
+		if (nl == NULL)
+			break;
+		rd->line[rd->len] = '\0';
+		if (rd->len > 0 && rd->fn(rd->line, rd->len, rd->arg, err) < 0)
+			return -1;
+		rd->len = 0;
+		p = nl + 1;
+		n -= k + 1;
+	}
+	return 0;
+}
+
+static int
+read_one(const char *path, struct rec_rd *rd, bool *truncated, struct td_err *err)
+{
+	static char in[1 << 16], out[1 << 17];
+	ZSTD_DCtx *d;
+	ZSTD_inBuffer ib;
+	ZSTD_outBuffer ob;
+	size_t hint = 0, r;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = safefile_open_input("recording", path, 0, err);
+	if (fd < 0)
+		return -1;
+	d = ZSTD_createDCtx();
+	if (d == NULL) {
+		close(fd);
+		return td_errf(err, ENOMEM, "recording '%s': out of memory", path);
+	}
+	rd->len = 0;
+	while (rc == 0 && (n = read(fd, in, sizeof(in))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = td_errf(err, errno, "recording '%s': %s", path, strerror(errno));
+			break;
+		}
+		ib = (ZSTD_inBuffer){ in, (size_t)n, 0 };
+		while (rc == 0 && ib.pos < ib.size) {
+			ob = (ZSTD_outBuffer){ out, sizeof(out), 0 };
+			hint = ZSTD_decompressStream(d, &ob, &ib);
+			if (ZSTD_isError(hint)) {
+				rc = td_errf(err, EBADMSG, "recording '%s': not a tcpdoctor recording, or "
+				    "damaged (zstd: %s)", path, ZSTD_getErrorName(hint));
+				break;
+			}
+			rc = deliver(rd, out, ob.pos, path, err);
+		}
+	}
+	/* Flush what the decoder still holds of a complete frame. */
+	while (rc == 0) {
+		ib = (ZSTD_inBuffer){ in, 0, 0 };
+		ob = (ZSTD_outBuffer){ out, sizeof(out), 0 };
+		r = ZSTD_decompressStream(d, &ob, &ib);
+		if (ZSTD_isError(r) || ob.pos == 0)
+			break;
+		hint = r;
+		rc = deliver(rd, out, ob.pos, path, err);
+	}
+	/* A frame cut short: the writer is at work (or the copy was taken meanwhile). */
+	if (rc == 0 && hint != 0)
+		*truncated = true;
+	ZSTD_freeDCtx(d);
+	close(fd);
+	return rc;
+}
+
+int
+rec_read(const char *path, rec_line_fn fn, void *arg, bool *truncated, struct td_err *err)
+{
+	struct rec_rd rd = { .fn = fn, .arg = arg };
+	char old[PATH_MAX + 3];
+	struct td_err e2 = { 0 };
+	int rc = 0;
+
+	*truncated = false;
+	rd.line = malloc(REC_LINE_MAX);
+	if (rd.line == NULL)
+		return td_errf(err, ENOMEM, "recording '%s': out of memory", path);
+	if (strlen(path) + 3 <= PATH_MAX) {
+		snprintf(old, sizeof(old), "%s.1", path);
+		if (safefile_check("recording", old, SAFEFILE_REGULAR, &e2) == 0 &&
+		    access(old, F_OK) == 0)
+			rc = read_one(old, &rd, truncated, err);
+	}
+	if (rc == 0)
+		rc = read_one(path, &rd, truncated, err);
+	free(rd.line);
+	return rc;
+}
