@@ -8,12 +8,14 @@
  * the aggregates per destination (connect()) and per listener (accept()).
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,10 +205,11 @@ print_conn(struct ev_run *r, const struct td_conn_ev *ev, struct td_err *err)
 		else
 			snprintf(owner, sizeof(owner), "uid:%u", sk->uid);
 		fprintf(r->ctx->out, "%-15s %-22s %-22s %-7s %-14s %8s %10" PRIu64 " %10" PRIu64
-		    " %4u %8s %s\n", t, ep[0], ep[1], ev_role_name(ev->role),
+		    " %4u %8s %-16s %s\n", t, ep[0], ep[1], ev_role_name(ev->role),
 		    ev_outcome_name(ev->outcome), life, sk->tcpi.bytes_sent,
 		    sk->tcpi.bytes_received, ev_outcome_failed_connect(ev->outcome) ? ev->syns :
-		    sk->tcpi.total_retrans, rtt, owner);
+		    sk->tcpi.total_retrans, rtt, owner,
+		    ev_reset_cause(ev) != NULL ? ev_reset_cause(ev) : "-");
 	}
 	if (r->ctx->format != TD_FMT_TABLE || r->rec != NULL) {
 		o = line_head(r, "connection", ev->time_ns);
@@ -245,6 +248,12 @@ print_conn(struct ev_run *r, const struct td_conn_ev *ev, struct td_err *err)
 		json_object_set_new(o, "comm", ev->comm[0] != '\0' ? json_string(ev->comm) :
 		    json_null());
 		json_object_set_new(o, "cookie", json_u64(sk->cookie));
+		json_object_set_new(o, "reset_by", ev_reset_by_name(ev->reset_by) != NULL ?
+		    json_string(ev_reset_by_name(ev->reset_by)) : json_null());
+		json_object_set_new(o, "reset_reason", ev->reset_reason[0] != '\0' ?
+		    json_string(ev->reset_reason) : json_null());
+		json_object_set_new(o, "cause", ev_reset_cause(ev) != NULL ?
+		    json_string(ev_reset_cause(ev)) : json_null());
 		if (emit(r, o, err) < 0)
 			return -1;
 	}
@@ -705,6 +714,11 @@ decode_conn(const json_t *o, int64_t t, struct td_conn_ev *ev)
 		ev->pid = (int32_t)v;
 	if ((s = jstr(o, "comm")) != NULL)
 		snprintf(ev->comm, sizeof(ev->comm), "%s", s);
+	if ((s = jstr(o, "reset_by")) != NULL)
+		ev->reset_by = strcmp(s, "local") == 0 ? EV_RESET_LOCAL :
+		    strcmp(s, "peer") == 0 ? EV_RESET_PEER : EV_RESET_UNKNOWN;
+	if ((s = jstr(o, "reset_reason")) != NULL)
+		snprintf(ev->reset_reason, sizeof(ev->reset_reason), "%s", s);
 	return NULL;
 }
 
@@ -828,9 +842,9 @@ replay(struct ev_run *r, int64_t at, struct td_err *err)
 	if (rp.ends == NULL)
 		return td_errf(err, ENOMEM, "out of memory");
 	if (r->ctx->format == TD_FMT_TABLE) {
-		fprintf(r->ctx->out, "%-15s %-22s %-22s %-7s %-14s %8s %10s %10s %4s %8s %s\n",
+		fprintf(r->ctx->out, "%-15s %-22s %-22s %-7s %-14s %8s %10s %10s %4s %8s %-16s %s\n",
 		    "Time (UTC)", "Local", "Peer", "Role", "Outcome", "Life", "Sent", "Received",
-		    "Retr", "RTT", "Owner");
+		    "Retr", "RTT", "Owner", "Cause");
 	}
 	rc = rec_read(r->ctx->from, replay_line, &rp, &truncated, err);
 	if (rc == 0 && truncated)
@@ -1008,7 +1022,38 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 			status = cmd_fail_err(ctx, &err);
 			goto out;
 		}
+		/*
+		 * The resets and their reasons where this kernel has the
+		 * events (tcp_receive_reset since 4.16, the reason of
+		 * tcp_send_reset since 6.10); those it lacks are named once.
+		 */
+		{
+			static const struct { enum td_trace_kind k; const char *dir; } opt[] = {
+				{ TD_TRACE_SEND_RESET, "tcp/tcp_send_reset" },
+				{ TD_TRACE_RECEIVE_RESET, "tcp/tcp_receive_reset" },
+			};
+			char missing[128] = "", path[PATH_MAX];
+			const char *root = tfs_root(&terr);
+			struct stat stb;
+			size_t k;
+
+			to.events = TD_TRACE_BIT(TD_TRACE_STATE);
+			for (k = 0; root != NULL && k < sizeof(opt) / sizeof(opt[0]); k++) {
+				snprintf(path, sizeof(path), "%s/events/%s", root, opt[k].dir);
+				if (stat(path, &stb) == 0)
+					to.events |= TD_TRACE_BIT(opt[k].k);
+				else
+					snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+					    "%s%s", missing[0] != '\0' ? ", " : "", opt[k].dir);
+			}
+			if (root != NULL && missing[0] != '\0')
+				cmd_warn(ctx, "this kernel lacks %s: resets are reported without who sent "
+				    "them", missing);
+			memset(&terr, 0, sizeof(terr));
+		}
 		ts = tracefs_open(&to, &terr);
+		if (ts != NULL)
+			events_tracker_resets(r.tr, (to.events & TD_TRACE_BIT(TD_TRACE_RECEIVE_RESET)) != 0);
 		if (ts == NULL) {
 			cmd_warn(ctx, "transitions not traced (%s): lifetimes unknown, causes judged "
 			    "from the final tcp_info", terr.msg);
@@ -1020,9 +1065,9 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (ctx->format == TD_FMT_TABLE) {
-		fprintf(ctx->out, "%-15s %-22s %-22s %-7s %-14s %8s %10s %10s %4s %8s %s\n",
+		fprintf(ctx->out, "%-15s %-22s %-22s %-7s %-14s %8s %10s %10s %4s %8s %-16s %s\n",
 		    "Time (UTC)", "Local", "Peer", "Role", "Outcome", "Life", "Sent", "Received",
-		    "Retr", "RTT", "Owner");
+		    "Retr", "RTT", "Owner", "Cause");
 		fflush(ctx->out);
 	}
 	if (print_start(&r, (double)tm_syn_giveup(&prof) / 1e9, &err) < 0 ||
@@ -1098,8 +1143,10 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 			status = cmd_fail_err(ctx, &err);
 	}
 	if (events_lost(sub) > 0)
-		cmd_warn(ctx, "notifications were lost %" PRIu64 " time%s (ENOBUFS): the counts are "
-		    "low", events_lost(sub), events_lost(sub) == 1 ? "" : "s");
+		cmd_warn(ctx, "%" PRIu64 " notification%s lost (ENOBUFS %" PRIu64 " time%s: the "
+		    "receive buffer was full): the counts are low", events_lost(sub),
+		    events_lost(sub) == 1 ? " was" : "s were", events_overruns(sub),
+		    events_overruns(sub) == 1 ? "" : "s");
 	if (ts != NULL && tracefs_lost(ts) > 0)
 		cmd_warn(ctx, "%" PRIu64 " transitions were lost: the trace buffer overflowed",
 		    tracefs_lost(ts));

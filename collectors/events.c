@@ -210,6 +210,19 @@ events_poll(struct events_sub *s, int timeout_ms, events_fn fn, void *arg, struc
 uint64_t
 events_lost(const struct events_sub *s)
 {
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	memset(mem, 0, sizeof(mem));
+	if (getsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_MEMINFO, mem, &len) == 0 &&
+	    len > SK_MEMINFO_DROPS * sizeof(uint32_t))
+		return mem[SK_MEMINFO_DROPS] > s->lost ? mem[SK_MEMINFO_DROPS] : s->lost;
+	return s->lost;
+}
+
+uint64_t
+events_overruns(const struct events_sub *s)
+{
 	return s->lost;
 }
 
@@ -238,6 +251,9 @@ struct ev_conn {
 	int64_t		born_ns, est_ns, closed_ns, last_ns;
 	int32_t		pid;
 	char		comm[16];
+	uint8_t		reset_by;	/* enum ev_reset_by */
+	uint8_t		reset_state;	/* the state the RST was sent or received in */
+	char		reset_reason[48];
 	int32_t		next;		/* bucket chain, or the free list */
 };
 
@@ -263,6 +279,7 @@ struct events_tracker {
 	uint64_t		 full;
 	int64_t			 giveup_ns;
 	unsigned int		 rtx_count;
+	bool			 resets;	/* tcp_send_reset/tcp_receive_reset traced */
 };
 
 struct events_tracker *
@@ -304,6 +321,58 @@ events_tracker_free(struct events_tracker *t)
 	free(t->c);
 	free(t->bucket);
 	free(t);
+}
+
+void
+events_tracker_resets(struct events_tracker *t, bool traced)
+{
+	t->resets = traced;
+}
+
+const char *
+ev_reset_by_name(unsigned int r)
+{
+	return r == EV_RESET_LOCAL ? "local" : r == EV_RESET_PEER ? "peer" : NULL;
+}
+
+/* The kernel's reset reasons (include/net/rstreason.h, 6.10+), in words. */
+static const struct {
+	const char	*reason;
+	const char	*cause;
+} reset_causes[] = {
+	{ "TCP_ABORT_ON_CLOSE",	"the application closed it with data unread (tcp_close())" },
+	{ "TCP_ABORT_ON_DATA",	"data arrived after the application had closed it" },
+	{ "TCP_ABORT_ON_LINGER", "FIN_WAIT2 cut short by a negative TCP_LINGER2" },
+	{ "TCP_ABORT_ON_MEMORY", "too many orphaned sockets or no socket memory (tcp_max_orphans, tcp_mem)" },
+	{ "TCP_STATE",		"aborted: close() with SO_LINGER 0, or a disconnect with data pending" },
+	{ "TCP_DISCONNECT_WITH_DATA", "disconnected (connect(AF_UNSPEC) or SO_LINGER 0) with data pending" },
+	{ "TCP_KEEPALIVE_TIMEOUT", "keepalive probes went unanswered" },
+	{ "NO_SOCKET",		"a segment for a connection this host does not have" },
+	{ "TCP_TIMEWAIT_SOCKET", "a segment a TIME_WAIT socket could not accept" },
+	{ "TCP_INVALID_ACK_SEQUENCE", "an ACK for data never sent" },
+	{ "TCP_TOO_OLD_ACK",	"an ACK older than anything in flight" },
+	{ "TCP_ACK_UNSENT_DATA", "an ACK for data never sent" },
+	{ "TCP_OLD_ACK",	"an old ACK" },
+	{ "TCP_FLAGS",		"a segment with flags the state does not allow" },
+	{ "TCP_RFC7323_PAWS",	"a segment with an old timestamp (PAWS, RFC 7323)" },
+	{ "INVALID_SYN",	"an unexpected SYN" },
+};
+
+const char *
+ev_reset_cause(const struct td_conn_ev *ev)
+{
+	size_t i;
+
+	if (ev->reset_by == EV_RESET_PEER)
+		return ev->outcome == EV_REFUSED ?
+		    "the peer answered the SYN with a RST: nothing listens on that port" :
+		    "the peer sent a RST (it closed with unread data, aborted, or no longer knows the connection)";
+	if (ev->reset_by != EV_RESET_LOCAL)
+		return NULL;
+	for (i = 0; i < sizeof(reset_causes) / sizeof(reset_causes[0]); i++)
+		if (strcmp(ev->reset_reason, reset_causes[i].reason) == 0)
+			return reset_causes[i].cause;
+	return "this host reset it (the kernel gave no reason)";
 }
 
 uint64_t
@@ -459,6 +528,28 @@ events_track_trace(struct events_tracker *t, const struct td_trace_ev *ev)
 		memcpy(q->comm, ev->comm, sizeof(q->comm));
 		return;
 	}
+	if (ev->kind == TD_TRACE_SEND_RESET || ev->kind == TD_TRACE_RECEIVE_RESET) {
+		/*
+		 * tcp_reset() traces the RST it received before tcp_done()
+		 * closes the socket, so the entry may not exist yet; a RST
+		 * sent for no socket (a closed port) has none.
+		 */
+		if (ev->kind == TD_TRACE_SEND_RESET && ev->reason[0] != '\0' &&
+		    strcmp(ev->reason, "NO_SOCKET") == 0)
+			return;
+		idx = ev_find(t, ev->family, &ev->dst, ev->sport, ev->dport, false);
+		if (idx >= 0 && t->c[idx].closed_ns != 0 && ev->kind == TD_TRACE_RECEIVE_RESET &&
+		    t->c[idx].reset_by != EV_RESET_UNKNOWN)
+			idx = -1;
+		c = idx >= 0 ? &t->c[idx] :
+		    ev_new(t, ev->family, &ev->src, &ev->dst, ev->sport, ev->dport);
+		c->last_ns = ev->time_ns;
+		if (c->reset_by == EV_RESET_UNKNOWN) {
+			c->reset_by = ev->kind == TD_TRACE_SEND_RESET ? EV_RESET_LOCAL : EV_RESET_PEER;
+			memcpy(c->reset_reason, ev->reason, sizeof(c->reset_reason));
+		}
+		return;
+	}
 	if (ev->newstate == TD_ST_LISTEN || ev->oldstate == TD_ST_LISTEN) {
 		if (ev->newstate != TD_ST_SYN_RECV)
 			return;		/* listen() and closing a listener */
@@ -476,8 +567,9 @@ events_track_trace(struct events_tracker *t, const struct td_trace_ev *ev)
 	 */
 	if (idx >= 0 && ev->oldstate == TD_ST_SYN_SENT && t->c[idx].closed_ns != 0)
 		idx = -1;
-	if (idx < 0) {
-		c = ev_new(t, ev->family, &ev->src, &ev->dst, ev->sport, ev->dport);
+	c = idx < 0 ? ev_new(t, ev->family, &ev->src, &ev->dst, ev->sport, ev->dport) : &t->c[idx];
+	/* A new entry, or one a RST received in SYN_SENT made first. */
+	if (c->role == EV_ROLE_UNKNOWN && c->born_ns == 0) {
 		if (ev->oldstate == TD_ST_SYN_SENT) {
 			c->role = EV_ROLE_ACTIVE;
 			if (ev_take_pending(t, ev, &p)) {
@@ -490,8 +582,6 @@ events_track_trace(struct events_tracker *t, const struct td_trace_ev *ev)
 			c->role = EV_ROLE_PASSIVE;
 			c->born_ns = ev->time_ns;
 		}
-	} else {
-		c = &t->c[idx];
 	}
 	c->last_ns = ev->time_ns;
 	if (ev->newstate == TD_ST_ESTABLISHED && c->est_ns == 0)
@@ -570,6 +660,8 @@ events_track_destroy(struct events_tracker *t, const struct td_sock *sk, int64_t
 	out->closed_ns = c->closed_ns;
 	out->pid = c->pid;
 	memcpy(out->comm, c->comm, sizeof(out->comm));
+	out->reset_by = c->reset_by;
+	memcpy(out->reset_reason, c->reset_reason, sizeof(out->reset_reason));
 	/* tcp_disconnect() cleared these; the transitions knew them. */
 	if (out->sk.dport == 0) {
 		out->sk.dport = c->dport;
@@ -592,10 +684,16 @@ events_track_destroy(struct events_tracker *t, const struct td_sock *sk, int64_t
 		else if (sk->dport != 0 && sk->tcpi.segs_in == 0 && sk->tcpi.retransmits == 0)
 			/* No error path ran (the tuple is intact), nothing came in. */
 			out->outcome = EV_ABANDONED;
+		else if (c->reset_by == EV_RESET_PEER)
+			/* tcp_reset() in SYN_SENT: ECONNREFUSED. */
+			out->outcome = EV_REFUSED;
 		else if ((spent >= 0 && t->giveup_ns > 0 && spent >= t->giveup_ns - 250000000) ||
 		    (t->rtx_count > 0 && sk->tcpi.retransmits >= t->rtx_count))
 			/* tcp_write_timeout() gave up: as long, or as many SYNs, as the model says. */
 			out->outcome = EV_TIMED_OUT;
+		else if (t->resets)
+			/* No RST came: an ICMP error or the neighbour (tcp_v4_err()). */
+			out->outcome = EV_UNREACHABLE;
 		else if (sk->tcpi.retransmits == 0)
 			/* Answered before the first retransmission (TCP_TIMEOUT_INIT). */
 			out->outcome = EV_REFUSED;

@@ -22,9 +22,11 @@
  * full socket hands over).  Sockets of the kernel itself (sk_net_refcnt
  * 0) send nothing.
  *
- * A full receive buffer drops notifications; the kernel then fails the
- * next recv with ENOBUFS.  Each such failure is counted (events_lost):
- * at least one notification was lost each time.
+ * A full receive buffer drops notifications: netlink_overrun()
+ * (net/netlink/af_netlink.c) counts each in the socket's sk_drops, which
+ * SO_MEMINFO reads (SK_MEMINFO_DROPS), and fails the next recv with
+ * ENOBUFS.  events_lost() gives the exact count; the ENOBUFS episodes are
+ * counted too (events_overruns).
  */
 #ifndef TD_COLLECTORS_EVENTS_H
 #define TD_COLLECTORS_EVENTS_H
@@ -84,7 +86,24 @@ struct td_conn_ev {
 	int32_t		pid;		/* task in connect() (active) or running at the third
 					   ACK (passive, usually not the owner); -1 unknown */
 	char		comm[16];
+	uint8_t		reset_by;	/* enum ev_reset_by: who sent the RST that ended it */
+	char		reset_reason[48];	/* EV_RESET_LOCAL: the kernel's reason
+						   (tcp:tcp_send_reset), "" if none */
 };
+
+/* Who reset a connection, from tcp:tcp_send_reset and tcp:tcp_receive_reset. */
+enum ev_reset_by {
+	EV_RESET_UNKNOWN = 0,	/* no reset seen (or those events not traced) */
+	EV_RESET_LOCAL,		/* this host sent it */
+	EV_RESET_PEER,		/* the peer sent it */
+};
+const char	*ev_reset_by_name(unsigned int r);	/* "local", "peer", NULL */
+/*
+ * Why, in words, for a reset of this host with the kernel's reason
+ * (include/net/rstreason.h), or for a peer's reset in the state it came
+ * (refused when it answered a SYN); NULL when nothing is known.
+ */
+const char	*ev_reset_cause(const struct td_conn_ev *ev);
 
 struct td_trace_ev;
 struct events_tracker;
@@ -108,8 +127,13 @@ struct events_tracker *events_tracker_new(size_t cap, int64_t syn_giveup_ns,
 	    unsigned int syn_rtx_count, struct td_err *err);
 void	events_tracker_free(struct events_tracker *t);
 
-/* Feed one transition. */
+/*
+ * Feed one event: a transition, or a reset sent or received (once
+ * events_tracker_resets() says those are traced, a failed connect() that
+ * received no RST is unreachable rather than refused).
+ */
 void	events_track_trace(struct events_tracker *t, const struct td_trace_ev *ev);
+void	events_tracker_resets(struct events_tracker *t, bool traced);
 
 /*
  * Feed one destroy notification and fill *out: the socket, with what the
@@ -190,8 +214,13 @@ typedef int (*events_fn)(const struct td_sock *sk, int64_t time_ns, void *arg,
 int	events_poll(struct events_sub *s, int timeout_ms, events_fn fn, void *arg,
 	    struct td_err *err);
 
-/* Times the kernel reported ENOBUFS: each lost at least one notification. */
+/*
+ * Notifications the kernel dropped for want of room (SK_MEMINFO_DROPS), or,
+ * where SO_MEMINFO fails, the ENOBUFS episodes (each lost at least one).
+ */
 uint64_t events_lost(const struct events_sub *s);
+/* Times recv failed with ENOBUFS. */
+uint64_t events_overruns(const struct events_sub *s);
 
 /* The receive buffer the kernel granted (bytes, as getsockopt reports it). */
 int	events_rcvbuf(const struct events_sub *s);

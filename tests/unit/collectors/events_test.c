@@ -236,6 +236,67 @@ START_TEST(test_events_track_passive)
 }
 END_TEST
 
+/*
+ * Resets with their cause: a RST received in SYN_SENT (traced by
+ * tcp_reset() before tcp_done() closes the socket) makes a refused
+ * connect(); a RST this host sent carries the kernel's reason; with the
+ * reset events traced, a quick failure without a RST is unreachable.
+ */
+START_TEST(test_events_track_resets)
+{
+	struct td_err err = { 0 };
+	struct events_tracker *t = events_tracker_new(16, GIVEUP, 5, &err);
+	struct td_trace_ev e;
+	struct td_conn_ev out;
+	struct td_sock sk;
+
+	events_tracker_resets(t, true);
+	e = tev(100 * MS, TD_ST_CLOSE, TD_ST_SYN_SENT, "198.18.0.1", 0, "198.18.0.2", 81);
+	events_track_trace(t, &e);
+	e = tev(101 * MS, 0, 0, "198.18.0.1", 40010, "198.18.0.2", 81);
+	e.kind = TD_TRACE_RECEIVE_RESET;
+	events_track_trace(t, &e);
+	e = tev(101 * MS, TD_ST_SYN_SENT, TD_ST_CLOSE, "198.18.0.1", 40010, "198.18.0.2", 81);
+	events_track_trace(t, &e);
+	sk = dsk("0.0.0.0", 40010, "198.18.0.2", 0);
+	events_track_destroy(t, &sk, 200 * MS, &out);
+	ck_assert_str_eq(ev_outcome_name(out.outcome), "refused");
+	ck_assert_str_eq(ev_reset_by_name(out.reset_by), "peer");
+	ck_assert_ptr_nonnull(strstr(ev_reset_cause(&out), "nothing listens"));
+	ck_assert(out.born_ns == 100 * MS);
+
+	/* The same failure without a RST: an ICMP error ended it. */
+	e = tev(300 * MS, TD_ST_CLOSE, TD_ST_SYN_SENT, "198.18.0.1", 0, "198.18.0.9", 80);
+	events_track_trace(t, &e);
+	e = tev(400 * MS, TD_ST_SYN_SENT, TD_ST_CLOSE, "198.18.0.1", 40011, "198.18.0.9", 80);
+	events_track_trace(t, &e);
+	sk = dsk("0.0.0.0", 40011, "198.18.0.9", 0);
+	events_track_destroy(t, &sk, 500 * MS, &out);
+	ck_assert_str_eq(ev_outcome_name(out.outcome), "unreachable");
+	ck_assert_ptr_null(ev_reset_by_name(out.reset_by));
+
+	/* close() with unread data: CLOSE first, then the RST with its reason. */
+	e = tev(600 * MS, TD_ST_LISTEN, TD_ST_SYN_RECV, "198.18.0.2", 90, "198.18.0.1", 40012);
+	events_track_trace(t, &e);
+	e = tev(600 * MS, TD_ST_SYN_RECV, TD_ST_ESTABLISHED, "198.18.0.2", 90, "198.18.0.1", 40012);
+	events_track_trace(t, &e);
+	e = tev(800 * MS, TD_ST_ESTABLISHED, TD_ST_CLOSE, "198.18.0.2", 90, "198.18.0.1", 40012);
+	events_track_trace(t, &e);
+	e = tev(800 * MS, 0, 0, "198.18.0.2", 90, "198.18.0.1", 40012);
+	e.kind = TD_TRACE_SEND_RESET;
+	strcpy(e.reason, "TCP_ABORT_ON_CLOSE");
+	events_track_trace(t, &e);
+	sk = dsk("198.18.0.2", 90, "198.18.0.1", 40012);
+	sk.tcpi.segs_in = 3;
+	events_track_destroy(t, &sk, 900 * MS, &out);
+	ck_assert_str_eq(ev_outcome_name(out.outcome), "reset");
+	ck_assert_str_eq(ev_reset_by_name(out.reset_by), "local");
+	ck_assert_str_eq(out.reset_reason, "TCP_ABORT_ON_CLOSE");
+	ck_assert_ptr_nonnull(strstr(ev_reset_cause(&out), "data unread"));
+	events_tracker_free(t);
+}
+END_TEST
+
 /* Without transitions: only the final record speaks. */
 START_TEST(test_events_untraced)
 {
@@ -335,6 +396,7 @@ test_suite(void)
 	tcase_add_loop_test(tc, test_events_track_failed, 0, (int)(sizeof(failed) / sizeof(failed[0])));
 	tcase_add_loop_test(tc, test_events_track_passive, 0, (int)(sizeof(closes) / sizeof(closes[0])));
 	tcase_add_test(tc, test_events_track_no_port);
+	tcase_add_test(tc, test_events_track_resets);
 	tcase_add_test(tc, test_events_untraced);
 	tcase_add_test(tc, test_events_tracker_full);
 	suite_add_tcase(s, tc);
