@@ -148,7 +148,12 @@ events_parse(const void *buf, size_t len, int64_t time_ns, events_fn fn, void *a
 
 	if (len > (size_t)INT32_MAX)
 		return td_errf(err, EPROTO, "events: notification buffer too large");
-	while (mnl_nlmsg_ok(nlh, left)) {
+	/*
+	 * Not mnl_nlmsg_ok() alone: libmnl 1.0.4 compares (int)nlmsg_len, so
+	 * a length above 2 GiB passes as negative and the next message would
+	 * be read 2 GiB away (found by fuzz_events).
+	 */
+	while (mnl_nlmsg_ok(nlh, left) && nlh->nlmsg_len <= (uint32_t)left) {
 		if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
 			if (sockdiag_decode(nlh, &sk, err) < 0)
 				return -1;

@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 echo "$top/tests/fuzz/corpus/$1"
 case "$1" in
 snapfile)	echo "$top/tests/fixtures/snapshots" ;;
-sockdiag)	echo "$top/tests/fixtures/netlink" ;;
+sockdiag|events)	echo "$top/tests/fixtures/netlink" ;;
 pcap)		echo "$top/tests/fixtures/packets" ;;
 config)		echo "$top/tests/fixtures/sysctl $top/contrib" ;;
 esac
