@@ -18,6 +18,7 @@
 #include "analyzers/knob_range.h"
 #include "collectors/snapshot.h"
 #include "core/safefile.h"
+#include "core/util.h"
 
 /* One TCP line of the file being read. */
 struct conf_kv {
@@ -33,19 +34,6 @@ struct conf_file {
 	size_t		 other;		/* settings of other subsystems */
 	bool		 aim_time_wait;
 };
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
 
 /* The last value the file gives name, or NULL. */
 static const char *
@@ -162,7 +150,7 @@ read_conf(const char *path, struct conf_file *cf, size_t room, struct td_err *er
 			return td_errf(err, EINVAL, "'%s': line %u is longer than %d bytes", path,
 			    lineno, AUDIT_MAX_LINE);
 		}
-		s = trim(line);
+		s = td_trim(line);
 		if (*s == '#' || *s == ';') {
 			if (mentions_time_wait(s))
 				cf->aim_time_wait = true;
@@ -177,7 +165,7 @@ read_conf(const char *path, struct conf_file *cf, size_t room, struct td_err *er
 		dotted = false;
 		if (eq != NULL) {
 			*eq = '\0';
-			key = trim(key);
+			key = td_trim(key);
 			for (p = key; *p != '\0'; p++)
 				if (*p == '/')
 					*p = '.';
@@ -195,7 +183,7 @@ read_conf(const char *path, struct conf_file *cf, size_t room, struct td_err *er
 			return td_errf(err, EOVERFLOW, "'%s': line %u: more than %d TCP settings in this run; a sysctl configuration has a few dozen",
 			    path, lineno, AUDIT_MAX_SETTINGS);
 		}
-		if ((dotted ? conf_add(cf, lineno, key, trim(eq + 1)) : conf_add(cf, lineno, raw, NULL)) < 0) {
+		if ((dotted ? conf_add(cf, lineno, key, td_trim(eq + 1)) : conf_add(cf, lineno, raw, NULL)) < 0) {
 			fclose(fp);
 			return td_errf(err, ENOMEM, "'%s': out of memory", path);
 		}

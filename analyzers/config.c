@@ -21,6 +21,7 @@
 #include "analyzers/analyzer.h"
 #include "collectors/snapshot.h"
 #include "core/safefile.h"
+#include "core/util.h"
 
 const struct td_threshold_field td_threshold_fields[TD_TH_MAX] = {
 #define X(id, sec, k, d, lo, hi, dc)	[TD_TH_##id] = { .section = sec, .key = k, \
@@ -37,19 +38,6 @@ config_defaults(struct td_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	for (i = 0; i < TD_TH_MAX; i++)
 		cfg->v[i] = td_threshold_fields[i].dflt;
-}
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
 }
 
 static int
@@ -181,17 +169,17 @@ config_load(struct td_config *cfg, const char *path, bool must_exist, struct td_
 			rc = td_errf(err, EINVAL, "%sline longer than %zu bytes", where, sizeof(line) - 1);
 			break;
 		}
-		s = trim(line);
+		s = td_trim(line);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') {
 			end = strchr(s, ']');
-			if (end == NULL || *trim(end + 1) != '\0') {
+			if (end == NULL || *td_trim(end + 1) != '\0') {
 				rc = td_errf(err, EINVAL, "%sbad section line '%s' (want [name])", where, s);
 				break;
 			}
 			*end = '\0';
-			s = trim(s + 1);
+			s = td_trim(s + 1);
 			if (analyzer_index(s) < 0) {
 				rc = td_errf(err, EINVAL, "%sunknown section '[%s]' (an analyzer id)", where, s);
 				break;
@@ -209,7 +197,7 @@ config_load(struct td_config *cfg, const char *path, bool must_exist, struct td_
 			break;
 		}
 		*eq = '\0';
-		if (apply(cfg, where, section, trim(s), trim(eq + 1), err) < 0) {
+		if (apply(cfg, where, section, td_trim(s), td_trim(eq + 1), err) < 0) {
 			rc = -1;
 			break;
 		}
@@ -234,5 +222,5 @@ config_set(struct td_config *cfg, const char *setting, struct td_err *err)
 		return td_errf(err, EINVAL, "--set: '%s' is not SECTION.KEY=VALUE", setting);
 	*eq = '\0';
 	*dot = '\0';
-	return apply(cfg, "--set: ", trim(buf), trim(dot + 1), trim(eq + 1), err);
+	return apply(cfg, "--set: ", td_trim(buf), td_trim(dot + 1), td_trim(eq + 1), err);
 }

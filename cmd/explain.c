@@ -41,7 +41,7 @@
 #include "sim/sim.h"
 #include "tcp/tm.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "core/util.h"
 
 struct explain {
 	struct td_ctx		*ctx;

@@ -24,7 +24,7 @@
 #include "collectors/netns.h"
 #include "collectors/snapshot.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "core/util.h"
 
 /* Sorted; exact names only (ip(8) warns why prefixes break). */
 const struct cmd td_commands[] = {

@@ -19,7 +19,7 @@
 #include "cmd/termsafe.h"
 #include "collectors/snapfile.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "core/util.h"
 
 char *
 output_ms(uint32_t ms, char *buf, size_t len)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers shared by every part that handles the snapshot data: errors,
- * state and timer names, address formatting.
+ * Helpers shared by every part that handles the snapshot data: timer names,
+ * address formatting.
  */
 #include "collectors/snapshot.h"
 
@@ -14,87 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-static const char *const state_names[TD_ST_MAX] = {
-	[TD_ST_UNKNOWN] = "UNKNOWN",
-	[TD_ST_ESTABLISHED] = "ESTABLISHED",
-	[TD_ST_SYN_SENT] = "SYN_SENT",
-	[TD_ST_SYN_RECV] = "SYN_RECV",
-	[TD_ST_FIN_WAIT1] = "FIN_WAIT1",
-	[TD_ST_FIN_WAIT2] = "FIN_WAIT2",
-	[TD_ST_TIME_WAIT] = "TIME_WAIT",
-	[TD_ST_CLOSE] = "CLOSE",
-	[TD_ST_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TD_ST_LAST_ACK] = "LAST_ACK",
-	[TD_ST_LISTEN] = "LISTEN",
-	[TD_ST_CLOSING] = "CLOSING",
-	[TD_ST_NEW_SYN_RECV] = "NEW_SYN_RECV",
-};
-
-/* iproute2 misc/ss.c sstate_name[]. */
-static const char *const state_ss_names[TD_ST_MAX] = {
-	[TD_ST_UNKNOWN] = "UNKNOWN",
-	[TD_ST_ESTABLISHED] = "ESTAB",
-	[TD_ST_SYN_SENT] = "SYN-SENT",
-	[TD_ST_SYN_RECV] = "SYN-RECV",
-	[TD_ST_FIN_WAIT1] = "FIN-WAIT-1",
-	[TD_ST_FIN_WAIT2] = "FIN-WAIT-2",
-	[TD_ST_TIME_WAIT] = "TIME-WAIT",
-	[TD_ST_CLOSE] = "UNCONN",
-	[TD_ST_CLOSE_WAIT] = "CLOSE-WAIT",
-	[TD_ST_LAST_ACK] = "LAST-ACK",
-	[TD_ST_LISTEN] = "LISTEN",
-	[TD_ST_CLOSING] = "CLOSING",
-	[TD_ST_NEW_SYN_RECV] = "NEW-SYN-RECV",
-};
-
-const char *
-td_state_name(unsigned int st)
-{
-	return st < TD_ST_MAX ? state_names[st] : "UNKNOWN";
-}
-
-const char *
-td_state_ss_name(unsigned int st)
-{
-	return st < TD_ST_MAX ? state_ss_names[st] : "UNKNOWN";
-}
-
-/* Compare ignoring case and treating '-' and '_' alike; "FIN-WAIT-1" = "fin_wait1". */
-static bool
-state_eq(const char *name, const char *want)
-{
-	for (;;) {
-		while (*name == '-' || *name == '_')
-			name++;
-		while (*want == '-' || *want == '_')
-			want++;
-		if (*name == '\0' || *want == '\0')
-			return *name == *want;
-		if (tolower((unsigned char)*name) != tolower((unsigned char)*want))
-			return false;
-		name++;
-		want++;
-	}
-}
-
-int
-td_state_parse(const char *name)
-{
-	unsigned int st;
-
-	for (st = 1; st < TD_ST_MAX; st++)
-		if (state_eq(name, state_names[st]))
-			return (int)st;
-	/* ss spellings that differ from the kernel's: ESTAB, SYN-RECV, CLOSED. */
-	if (state_eq(name, "ESTAB"))
-		return TD_ST_ESTABLISHED;
-	if (state_eq(name, "SYN_RECEIVED") || state_eq(name, "SYN_RCVD"))
-		return TD_ST_SYN_RECV;
-	if (state_eq(name, "CLOSED"))
-		return TD_ST_CLOSE;
-	return -1;
-}
 
 static const char *const timer_names[] = {
 	[TD_TIMER_OFF] = "off",

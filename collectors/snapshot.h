@@ -7,8 +7,7 @@
  * every socket in memory: a consumer that needs to keep a socket copies the
  * struct td_sock (it has no pointers).
  *
- * States use the kernel's numbering (include/net/tcp_states.h) under TD_ST_*
- * names, because glibc's <netinet/tcp.h> already defines TCP_ESTABLISHED...
+ * States (TD_ST_*, td_state_name, td_state_parse) are core/tcpstate.h's.
  */
 #ifndef TD_COLLECTORS_SNAPSHOT_H
 #define TD_COLLECTORS_SNAPSHOT_H
@@ -20,40 +19,11 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/tcpstate.h"
 #include "collectors/counters.h"
 #include "collectors/sysctl.h"
 
 #define TD_SCHEMA	"tcpdoctor/1"
-
-/* ---- States ---- */
-
-enum td_state {
-	TD_ST_UNKNOWN = 0,
-	TD_ST_ESTABLISHED = 1,
-	TD_ST_SYN_SENT,
-	TD_ST_SYN_RECV,
-	TD_ST_FIN_WAIT1,
-	TD_ST_FIN_WAIT2,
-	TD_ST_TIME_WAIT,
-	TD_ST_CLOSE,
-	TD_ST_CLOSE_WAIT,
-	TD_ST_LAST_ACK,
-	TD_ST_LISTEN,
-	TD_ST_CLOSING,
-	TD_ST_NEW_SYN_RECV,	/* kernel-internal; sock_diag reports SYN_RECV */
-	TD_ST_MAX
-};
-
-/* Bit for a state in a state mask (the kernel's idiag_states layout). */
-#define TD_STATE_BIT(st)	(1u << (st))
-#define TD_STATES_ALL		0x1ffeu		/* states 1..12 */
-
-/* Kernel name ("SYN_RECV") of a state, or "UNKNOWN". */
-const char	*td_state_name(unsigned int st);
-/* ss's spelling ("SYN-RECV", "ESTAB"). */
-const char	*td_state_ss_name(unsigned int st);
-/* Parse a state name, case-insensitive, '-' or '_' accepted; -1 if unknown. */
-int		 td_state_parse(const char *name);
 
 /* ---- Socket records ---- */
 

@@ -268,9 +268,7 @@ field(const char *text, const char *key, char *buf, size_t len)
 static int
 parse_state(const char *s)
 {
-	if (strncmp(s, "TCP_", 4) != 0)
-		return -1;
-	return td_state_parse(s + 4);
+	return td_state_parse_kernel(s, strlen(s));
 }
 
 static int

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "core/util.h"
 
 #define HOSTS								\
 	"host client 198.18.0.1\n"					\

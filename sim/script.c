@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/snapshot.h"
+#include "core/err.h"
 
 #define MAX_TOKENS	24
 #define MAX_LINE	512

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/snapshot.h"
+#include "core/err.h"
 
 #define CONNS_PER_HOST	128
 #define REQS_PER_HOST	512

@@ -10,7 +10,7 @@
 
 #include <errno.h>
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "core/util.h"
 
 enum app_action {
 	A_ERR = 0,		/* fail with err */

@@ -20,7 +20,7 @@
 
 #include "collectors/sysctl.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "core/util.h"
 
 struct tm_profile
 tm_profile_linux(void)

@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "collectors/snapshot.h"
+#include "core/err.h"
 
 #define IP4_HDR		20
 #define IP6_HDR		40

@@ -10,62 +10,22 @@
  */
 #include "tcp/tm.h"
 
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "core/util.h"
 
-static const char *const state_names[TM_STATE_MAX] = {
-	[TM_ST_NONE] = "NONE",
-	[TM_ESTABLISHED] = "ESTABLISHED",
-	[TM_SYN_SENT] = "SYN_SENT",
-	[TM_SYN_RECV] = "SYN_RECV",
-	[TM_FIN_WAIT1] = "FIN_WAIT1",
-	[TM_FIN_WAIT2] = "FIN_WAIT2",
-	[TM_TIME_WAIT] = "TIME_WAIT",
-	[TM_CLOSE] = "CLOSE",
-	[TM_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TM_LAST_ACK] = "LAST_ACK",
-	[TM_LISTEN] = "LISTEN",
-	[TM_CLOSING] = "CLOSING",
-	[TM_NEW_SYN_RECV] = "NEW_SYN_RECV",
-};
-
+/* State 0 is the model's "no object" (NONE); the rest are core/tcpstate.h's. */
 const char *
 tm_state_name(enum tm_state st)
 {
-	if ((unsigned int)st >= TM_STATE_MAX)
-		return "UNKNOWN";
-	return state_names[st];
+	return st == TM_ST_NONE ? "NONE" : td_state_name(st);
 }
 
 int
 tm_state_parse(const char *name)
 {
-	char buf[32];
-	size_t i;
-	unsigned int st;
-
-	for (i = 0; name[i] != '\0' && i < sizeof(buf) - 1; i++)
-		buf[i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
-	buf[i] = '\0';
-	if (name[i] != '\0')
-		return -1;
-	if (strcmp(buf, "FIN_WAIT_1") == 0)
-		return TM_FIN_WAIT1;
-	if (strcmp(buf, "FIN_WAIT_2") == 0)
-		return TM_FIN_WAIT2;
-	if (strcmp(buf, "CLOSED") == 0)
-		return TM_CLOSE;
-	if (strcmp(buf, "ESTAB") == 0)
-		return TM_ESTABLISHED;
-	if (strcmp(buf, "SYN_RCVD") == 0)
-		return TM_SYN_RECV;
-	for (st = 1; st < TM_STATE_MAX; st++)
-		if (strcmp(buf, state_names[st]) == 0)
-			return (int)st;
-	return -1;
+	return td_state_parse(name);
 }
 
 const char *

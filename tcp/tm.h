@@ -52,6 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/tcpstate.h"
 #include "tcp/segment.h"
 
 struct td_sysctls;
@@ -66,22 +67,22 @@ typedef uint64_t tm_time;		/* ns of simulated time */
 
 /* ---- States ---- */
 
-/* Kernel numbering, include/net/tcp_states.h. */
+/* Kernel numbering, include/net/tcp_states.h: core/tcpstate.h's numbers. */
 enum tm_state {
-	TM_ST_NONE = 0,			/* no object yet / gone */
-	TM_ESTABLISHED = 1,
-	TM_SYN_SENT,
-	TM_SYN_RECV,
-	TM_FIN_WAIT1,
-	TM_FIN_WAIT2,
-	TM_TIME_WAIT,
-	TM_CLOSE,
-	TM_CLOSE_WAIT,
-	TM_LAST_ACK,
-	TM_LISTEN,
-	TM_CLOSING,
-	TM_NEW_SYN_RECV,		/* request socket (Linux only) */
-	TM_STATE_MAX
+	TM_ST_NONE = TD_ST_UNKNOWN,	/* no object yet / gone */
+	TM_ESTABLISHED = TD_ST_ESTABLISHED,
+	TM_SYN_SENT = TD_ST_SYN_SENT,
+	TM_SYN_RECV = TD_ST_SYN_RECV,
+	TM_FIN_WAIT1 = TD_ST_FIN_WAIT1,
+	TM_FIN_WAIT2 = TD_ST_FIN_WAIT2,
+	TM_TIME_WAIT = TD_ST_TIME_WAIT,
+	TM_CLOSE = TD_ST_CLOSE,
+	TM_CLOSE_WAIT = TD_ST_CLOSE_WAIT,
+	TM_LAST_ACK = TD_ST_LAST_ACK,
+	TM_LISTEN = TD_ST_LISTEN,
+	TM_CLOSING = TD_ST_CLOSING,
+	TM_NEW_SYN_RECV = TD_ST_NEW_SYN_RECV,	/* request socket (Linux only) */
+	TM_STATE_MAX = TD_ST_MAX
 };
 
 /* The kernel object a record is about (KERNEL-FACTS Part D 1.1). */
@@ -93,7 +94,7 @@ enum tm_obj {
 
 /* "ESTABLISHED", "SYN_RECV", ...; "NONE" for TM_ST_NONE. */
 const char	*tm_state_name(enum tm_state st);
-/* Case-insensitive, '-' or '_'; -1 if unknown. */
+/* td_state_parse(): every spelling core/tcpstate.h accepts; -1 if unknown. */
 int		 tm_state_parse(const char *name);
 const char	*tm_obj_name(enum tm_obj obj);	/* "full", "req", "tw" */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests for collectors/snapshot.c: errors, state and timer names, addresses. */
+/* Tests for collectors/snapshot.c: errors, timer names, addresses (states: core/tcpstate_test.c). */
 #include "tests/unit/check_main.h"
 
 #include <arpa/inet.h>
@@ -28,44 +28,6 @@ START_TEST(test_td_errf_input_newlines_flattened)
 }
 END_TEST
 
-static const struct {
-	const char	*name;
-	int		 st;
-} parse_cases[] = {
-	{ "ESTABLISHED", TD_ST_ESTABLISHED },
-	{ "estab", TD_ST_ESTABLISHED },
-	{ "syn-recv", TD_ST_SYN_RECV },
-	{ "SYN_RECV", TD_ST_SYN_RECV },
-	{ "fin-wait-1", TD_ST_FIN_WAIT1 },
-	{ "FIN_WAIT1", TD_ST_FIN_WAIT1 },
-	{ "Time-Wait", TD_ST_TIME_WAIT },
-	{ "close_wait", TD_ST_CLOSE_WAIT },
-	{ "closed", TD_ST_CLOSE },
-	{ "listen", TD_ST_LISTEN },
-	{ "TIME-WAITX", -1 },
-	{ "", -1 },
-	{ "wait", -1 },
-};
-
-START_TEST(test_td_state_parse_table)
-{
-	ck_assert_int_eq(td_state_parse(parse_cases[_i].name), parse_cases[_i].st);
-}
-END_TEST
-
-START_TEST(test_td_state_name_roundtrip)
-{
-	unsigned int st;
-
-	for (st = 1; st < TD_ST_MAX; st++) {
-		ck_assert_int_eq(td_state_parse(td_state_name(st)), (int)st);
-		if (st != TD_ST_CLOSE && st != TD_ST_NEW_SYN_RECV)
-			ck_assert_int_eq(td_state_parse(td_state_ss_name(st)), (int)st);
-	}
-	ck_assert_str_eq(td_state_name(99), "UNKNOWN");
-}
-END_TEST
-
 START_TEST(test_td_addr_str_v4_mapped)
 {
 	struct td_sock sk = { .family = AF_INET };
@@ -89,11 +51,6 @@ test_suite(void)
 	tc = tcase_create("td_errf");
 	tcase_add_test(tc, test_td_errf_first_wins);
 	tcase_add_test(tc, test_td_errf_input_newlines_flattened);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("td_state");
-	tcase_add_loop_test(tc, test_td_state_parse_table, 0,
-	    (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
-	tcase_add_test(tc, test_td_state_name_roundtrip);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("td_addr");
 	tcase_add_test(tc, test_td_addr_str_v4_mapped);
