@@ -7,6 +7,7 @@
  */
 #include "analyzers/advice.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "analyzers/knob_range.h"
 #include "collectors/snapshot.h"
 #include "collectors/sysctl.h"
+#include "core/num.h"
 #include "tcp/tm.h"
 
 const char *
@@ -32,7 +34,22 @@ td_verdict_name(enum td_verdict v)
 bool
 advice_kernel_version(const char *release, int *major, int *minor)
 {
-	return release != NULL && sscanf(release, "%d.%d", major, minor) == 2;
+	/* "6.18.0-13-amd64": the first two numbers; what follows the minor is free. */
+	size_t n1, n2;
+	int64_t a, b;
+
+	if (release == NULL)
+		return false;
+	n1 = strspn(release, "0123456789");
+	if (release[n1] != '.')
+		return false;
+	n2 = strspn(release + n1 + 1, "0123456789");
+	if (td_num_i64n(release, n1, 10, 0, INT_MAX, &a, NULL) < 0 ||
+	    td_num_i64n(release + n1 + 1, n2, 10, 0, INT_MAX, &b, NULL) < 0)
+		return false;
+	*major = (int)a;
+	*minor = (int)b;
+	return true;
 }
 
 static bool

@@ -12,7 +12,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "analyzers/analyzer.h"
 #include "collectors/snapshot.h"
+#include "core/num.h"
 #include "core/safefile.h"
 #include "core/util.h"
 
@@ -70,7 +70,7 @@ apply(struct td_config *cfg, const char *where, const char *section,
 {
 	const struct td_threshold_field *f;
 	unsigned int i;
-	char *end;
+	const char *why;
 	double v;
 	bool on;
 	int idx;
@@ -95,16 +95,15 @@ apply(struct td_config *cfg, const char *where, const char *section,
 		f = &td_threshold_fields[i];
 		if (strcmp(f->section, section) != 0 || strcmp(f->key, key) != 0)
 			continue;
-		errno = 0;
-		v = strtod(value, &end);
-		if (errno != 0 || end == value || *end != '\0' || !isfinite(v))
+		if (td_num_double(value, f->min, f->max, &v, &why) == 0) {
+			cfg->v[i] = v;
+			return 0;
+		}
+		if (why != td_num_small && why != td_num_large)
 			return td_errf(err, EINVAL, "%s%s.%s: '%s' is not a number",
 			    where, section, key, value);
-		if (v < f->min || v > f->max)
-			return td_errf(err, ERANGE, "%s%s.%s: %s is out of range (%g to %g)",
-			    where, section, key, value, f->min, f->max);
-		cfg->v[i] = v;
-		return 0;
+		return td_errf(err, ERANGE, "%s%s.%s: %s is out of range (%g to %g)",
+		    where, section, key, value, f->min, f->max);
 	}
 	return td_errf(err, EINVAL, "%sunknown key '%s' in [%s] (see tcpdoctor.conf(5))",
 	    where, key, section);

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "core/num.h"
 #include "core/safefile.h"
 
 #define HIST_MAGIC	"tcpdoctor-state"
@@ -261,31 +262,32 @@ history_replaces(enum td_hist_verdict v)
 static int
 parse_i64(const char *s, int64_t *v)
 {
-	char *end;
-
-	errno = 0;
-	*v = strtoll(s, &end, 10);
-	return errno != 0 || end == s || *end != '\0' ? -1 : 0;
+	return td_num_i64(s, INT64_MIN, INT64_MAX, v, NULL);
 }
 
-/*
- * A u64 in decimal, exactly: digits only (strtoull would take a sign and
- * wrap "-1" to 2^64-1) and no more than 2^64-1 (it would saturate).
- */
+/* A u64 in decimal, exactly: digits only, no sign, no more than 2^64-1. */
 static int
 parse_u64(const char *s, uint64_t *v)
 {
-	const char *p;
-	char *end;
-
-	if (*s == '\0' || strlen(s) > 20)
+	if (!isdigit((unsigned char)*s))
 		return -1;
-	for (p = s; *p != '\0'; p++)
-		if (!isdigit((unsigned char)*p))
-			return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno != 0 || *end != '\0' ? -1 : 0;
+	return td_num_u64(s, 10, UINT64_MAX, v, NULL);
+}
+
+/* The version after the magic: " 2", blanks around it allowed; -1 if not a positive int. */
+static int
+header_version(const char *s, int *ver)
+{
+	size_t n;
+	int64_t v;
+
+	s += strspn(s, " \t\n\v\f\r");
+	n = strcspn(s, " \t\n\v\f\r");
+	if (s[n + strspn(s + n, " \t\n\v\f\r")] != '\0' ||
+	    td_num_i64n(s, n, 10, 1, INT_MAX, &v, NULL) < 0)
+		return -1;
+	*ver = (int)v;
+	return 0;
 }
 
 /* True for bytes a state file never holds: what a crash or a disk leaves. */
@@ -362,7 +364,7 @@ history_read(struct td_history *h, FILE *fp, const char *name, struct td_err *er
 			}
 			if (!nl)
 				DAMAGED("state file '%s': cut short on line %u", name, lineno);
-			if (sscanf(line + strlen(HIST_MAGIC), " %d%1s", &ver, extra) != 1 || ver <= 0)
+			if (header_version(line + strlen(HIST_MAGIC), &ver) < 0)
 				DAMAGED("state file '%s': line %u: '%.60s' is not a state file header", name, lineno, line);
 			if (ver != 1 && ver != HIST_VERSION)
 				DAMAGED("state file '%s': format %d, from another version of tcpdoctor (this one reads 1 and %d)",
@@ -400,8 +402,8 @@ history_read(struct td_history *h, FILE *fp, const char *name, struct td_err *er
 				h->ctr.v[id] = u;
 				h->ctr.present[id] = true;
 			}
-		} else if (k == 3 && strcmp(a, "cookie") == 0 && isxdigit((unsigned char)b[0]) && strlen(b) <= 16 &&
-		    sscanf(b, "%" SCNx64 "%1s", &u, extra) == 1 && parse_i64(c, &v) == 0) {
+		} else if (k == 3 && strcmp(a, "cookie") == 0 && isxdigit((unsigned char)b[0]) &&
+		    td_num_u64(b, 16, UINT64_MAX, &u, NULL) == 0 && parse_i64(c, &v) == 0) {
 			history_add_cookie(h, u, v);
 		} else if (k == 3 && strcmp(a, "gauge") == 0 && parse_i64(c, &v) == 0) {
 			history_set_gauge(h, b, v);

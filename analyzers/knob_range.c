@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/num.h"
+
 /* proc_dou8vec_minmax() without extra1/extra2: a u8, 0 to 255. */
 #define U8		1, 0, 255, "proc_dou8vec_minmax"
 /* proc_dointvec(): any int. */
@@ -88,29 +90,17 @@ knob_range_find(const char *name)
 static int
 parse_one(const char **sp, int64_t *out, int *range)
 {
-	const char *s = *sp;
-	unsigned long long u;
-	bool neg = false;
-	char *end;
+	const char *s = *sp, *why;
+	size_t n = strcspn(s, " \t\n\v\f\r");	/* up to the next isspace() */
 
-	if (*s == '-') {
-		neg = true;
-		s++;
-	}
-	if (!isdigit((unsigned char)*s))
+	/* An optional '-', then digits in C's bases (kstrtoul's rule); no '+'. */
+	if (!isdigit((unsigned char)s[*s == '-']))
 		return -1;
-	errno = 0;
-	u = strtoull(s, &end, 0);
-	if (end == s)
-		return -1;
-	if (*end != '\0' && !isspace((unsigned char)*end))
-		return -1;
-	if (errno == ERANGE || u > (unsigned long long)INT64_MAX + (neg ? 1u : 0u)) {
-		*range = 1;
+	if (td_num_i64n(s, n, 0, INT64_MIN, INT64_MAX, out, &why) < 0) {
+		*range = why == td_num_small || why == td_num_large;
 		return -1;
 	}
-	*out = neg ? (u == (unsigned long long)INT64_MAX + 1u ? INT64_MIN : -(int64_t)u) : (int64_t)u;
-	*sp = end;
+	*sp = s + n;
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 
 #include "collectors/cgroup.h"
 #include "collectors/snapshot.h"
+#include "core/num.h"
 
 enum fkind { FN_AND = 1, FN_OR, FN_NOT, FN_SPORT, FN_DPORT, FN_SRC, FN_DST, FN_CGROUP, FN_UNIT,
 	FN_CONTAINER, FN_POD };
@@ -173,21 +174,19 @@ parse_port(struct parser *p, const char *s, uint16_t *port)
 {
 	const char *t = s;
 	struct servent *se;
-	char *end;
-	long v;
+	const char *why;
+	int64_t v;
 
 	if (*t == ':')
 		t++;
 	if (*t == '\0')
 		return td_errf(p->err, EINVAL, "bad port '%s': empty", s);
-	errno = 0;
-	v = strtol(t, &end, 10);
-	if (*end == '\0') {
-		if (errno != 0 || v < 0 || v > 65535)
-			return td_errf(p->err, EINVAL, "bad port '%s': not in 0..65535", s);
+	if (td_num_i64(t, 0, 65535, &v, &why) == 0) {
 		*port = (uint16_t)v;
 		return 0;
 	}
+	if (why != td_num_nan)
+		return td_errf(p->err, EINVAL, "bad port '%s': not in 0..65535", s);
 	se = getservbyname(t, "tcp");
 	if (se == NULL)
 		return td_errf(p->err, EINVAL, "bad port '%s': not a number or a tcp service name", s);
@@ -222,7 +221,7 @@ parse_prefix(struct parser *p, const char *s, struct td_fnode *n)
 	char host[INET6_ADDRSTRLEN + 8], *slash, *colon, *end;
 	const char *portstr = NULL;
 	struct in_addr a4;
-	long len;
+	int64_t len;
 	size_t hl;
 
 	if (strlen(s) >= sizeof(host))
@@ -257,9 +256,7 @@ parse_prefix(struct parser *p, const char *s, struct td_fnode *n)
 	len = -1;
 	if (slash != NULL) {
 		*slash = '\0';
-		errno = 0;
-		len = strtol(slash + 1, &end, 10);
-		if (errno != 0 || *end != '\0' || end == slash + 1 || len < 0)
+		if (td_num_i64(slash + 1, 0, INT64_MAX, &len, NULL) < 0)
 			return td_errf(p->err, EINVAL, "bad prefix '%s': bad length", s);
 	}
 	hl = strlen(host);

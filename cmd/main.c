@@ -23,6 +23,7 @@
 #include "cmd/termsafe.h"
 #include "collectors/netns.h"
 #include "collectors/snapshot.h"
+#include "core/num.h"
 
 #include "core/util.h"
 
@@ -371,8 +372,7 @@ main(int argc, char **argv)
 	struct td_ctx ctx = { .out = stdout, .proc_root = "/proc" };
 	const struct cmd *c;
 	struct td_err err = { 0 };
-	char *end;
-	long v;
+	int64_t v;
 	int ch, status;
 
 	/* Listings are large: write stdout in big blocks, not 4 KiB ones. */
@@ -384,9 +384,7 @@ main(int argc, char **argv)
 			ctx.netns = optarg;
 			break;
 		case OPT_NETNS_PID:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || v <= 0 || v > INT_MAX)
+			if (td_num_i64(optarg, 1, INT_MAX, &v, NULL) < 0)
 				return cmd_fail(NULL, TD_EXIT_USAGE,
 				    "--netns-pid: '%s' is not a process id", optarg);
 			ctx.netns_pid = (int)v;

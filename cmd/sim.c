@@ -22,6 +22,7 @@
 #include "cmd/output.h"
 #include "collectors/source.h"
 #include "collectors/snapshot.h"
+#include "core/num.h"
 #include "lab/runner.h"
 #include "sim/sim.h"
 #include "core/safefile.h"
@@ -723,7 +724,7 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 	struct tm_world w;
 	struct td_err err = { 0 };
 	struct ladder *lad = NULL;
-	char *text = NULL, *end, *answer = NULL;
+	char *text = NULL, *answer = NULL;
 	const char *name;
 	unsigned int failed = 0;
 	int ch, status = TD_EXIT_OK;
@@ -747,9 +748,7 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 				return cmd_fail(ctx, TD_EXIT_USAGE, "unknown profile '%s' (linux, rfc9293)", optarg);
 			break;
 		case 's':
-			errno = 0;
-			seed = strtoull(optarg, &end, 0);
-			if (errno != 0 || *end != '\0' || end == optarg || optarg[0] == '-')
+			if (td_num_u64(optarg, 0, UINT64_MAX, &seed, NULL) < 0)
 				return cmd_fail(ctx, TD_EXIT_USAGE, "--seed: '%s' is not a number", optarg);
 			break;
 		case 'S':

@@ -41,6 +41,7 @@
 #include "collectors/snapfile.h"
 #include "collectors/sockdiag.h"
 #include "collectors/source.h"
+#include "core/num.h"
 
 #define PEER_SLOTS	128
 #define LST_MAX		1024		/* listeners shown; the rest are counted */
@@ -574,16 +575,13 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 	struct td_source src;
 	struct td_err err = { 0 };
 	unsigned int ntop = TOP_DEFAULT;
-	char *end;
-	long v;
+	int64_t v;
 	int ch, status = TD_EXIT_OK;
 
 	while ((ch = cmd_getopt(ctx, argc, argv, "t:", opts, &status)) != -1) {
 		switch (ch) {
 		case 't':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || v < 1 || v > TOP_MAX)
+			if (td_num_i64(optarg, 1, TOP_MAX, &v, NULL) < 0)
 				return cmd_fail(ctx, TD_EXIT_USAGE,
 				    "--top: '%s' is not a number from 1 to %d", optarg, TOP_MAX);
 			ntop = (unsigned int)v;

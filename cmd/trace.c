@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <getopt.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include "collectors/sysctl.h"
 #include "collectors/tracefs.h"
 #include "collectors/tracefs_inst.h"
+#include "core/num.h"
 #include "tcp/tm.h"
 
 struct trace_run {
@@ -187,32 +189,25 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 	double duration = 0;
 	int64_t deadline = 0, now;
 	struct timespec ts;
-	char *end;
-	long v;
+	int64_t v;
 	int ch, status = TD_EXIT_OK, rc, sig;
 
 	while ((ch = cmd_getopt(ctx, argc, argv, "d:c:P:", opts, &status)) != -1) {
 		switch (ch) {
 		case 'd':
-			errno = 0;
-			duration = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || end == optarg || !(duration > 0) ||
-			    duration > 86400 * 366)
+			/* More than 0: the smallest double above 0 is the bound. */
+			if (td_num_double(optarg, DBL_TRUE_MIN, 86400 * 366, &duration, NULL) < 0)
 				return cmd_fail(ctx, TD_EXIT_USAGE,
 				    "--duration: '%s' is not a number of seconds", optarg);
 			break;
 		case 'c':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || v < 1)
+			if (td_num_i64(optarg, 1, INT64_MAX, &v, NULL) < 0)
 				return cmd_fail(ctx, TD_EXIT_USAGE, "--count: '%s' is not a positive number",
 				    optarg);
 			r.limit = (uint64_t)v;
 			break;
 		case 'P':
-			errno = 0;
-			v = strtol(optarg[0] == ':' ? optarg + 1 : optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+			if (td_num_i64(optarg[0] == ':' ? optarg + 1 : optarg, 1, 65535, &v, NULL) < 0)
 				return cmd_fail(ctx, TD_EXIT_USAGE, "--port: '%s' is not a port (1-65535)",
 				    optarg);
 			to.port = (uint16_t)v;

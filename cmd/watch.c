@@ -32,6 +32,7 @@
 #include "cmd/output.h"
 #include "collectors/netns.h"
 #include "collectors/tracefs_inst.h"
+#include "core/num.h"
 #include "core/safefile.h"
 
 #define WATCH_MAX_FINDINGS	64	/* remembered from one sample to the next */
@@ -404,9 +405,8 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	char dir[PATH_MAX], state[PATH_MAX + 16];
 	struct td_err err = { 0 };
 	double interval = 5;
-	long count = 0, done = 0;
+	int64_t count = 0, done = 0;
 	int64_t next;
-	char *end;
 	int ch, status = TD_EXIT_OK;
 
 	check_opts_init(&co, ctx);
@@ -419,17 +419,12 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		}
 		switch (ch) {
 		case 'i':
-			errno = 0;
-			interval = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || end == optarg || !(interval >= 0.1) ||
-			    interval > 86400)
+			if (td_num_double(optarg, 0.1, 86400, &interval, NULL) < 0)
 				return cmd_fail(ctx, TD_EXIT_USAGE,
 				    "--interval: '%s' is not a number of seconds from 0.1 to 86400", optarg);
 			break;
 		case 'n':
-			errno = 0;
-			count = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || count < 1)
+			if (td_num_i64(optarg, 1, INT64_MAX, &count, NULL) < 0)
 				return cmd_fail(ctx, TD_EXIT_USAGE, "--count: '%s' is not a positive number",
 				    optarg);
 			break;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
+#include "core/num.h"
 #include "core/safefile.h"
 
 const struct td_field td_counter_fields[TD_CTR_MAX] = {
@@ -72,17 +73,12 @@ split_words(char *s, char **w, size_t max)
 static int
 parse_dec(const char *s, uint64_t *v, bool *negative)
 {
-	char *end;
-
-	errno = 0;
 	*negative = s[0] == '-';
 	if (*negative) {
-		(void)strtoll(s, &end, 10);
 		*v = 0;
-	} else {
-		*v = strtoull(s, &end, 10);
+		return td_num_i64(s, INT64_MIN, 0, &(int64_t){ 0 }, NULL);
 	}
-	return (errno != 0 || end == s || *end != '\0') ? -1 : 0;
+	return td_num_u64(s, 10, UINT64_MAX, v, NULL);
 }
 
 #define MAX_WORDS	1024
@@ -219,7 +215,7 @@ read_softnet(const char *path, struct td_counters *ctr, struct td_err *err)
 	static const int ids[3] = {
 		TD_CTR_SOFTNET_PROCESSED, TD_CTR_SOFTNET_DROPPED, TD_CTR_SOFTNET_SQUEEZED,
 	};
-	char *line = NULL, *w[64], *end;
+	char *line = NULL, *w[64];
 	uint64_t sum[3] = { 0 }, v;
 	size_t cap = 0, n, i;
 	unsigned int lineno = 0;
@@ -240,9 +236,7 @@ read_softnet(const char *path, struct td_counters *ctr, struct td_err *err)
 			break;
 		}
 		for (i = 0; i < 3; i++) {
-			errno = 0;
-			v = strtoull(w[i], &end, 16);
-			if (errno != 0 || end == w[i] || *end != '\0' || w[i][0] == '-') {
+			if (td_num_u64(w[i], 16, UINT64_MAX, &v, NULL) < 0) {
 				rc = td_errf(err, EBADMSG, "counters: '%s' line %u: column %zu "
 				    "'%s' is not hexadecimal", path, lineno, i + 1, w[i]);
 				goto out;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "core/num.h"
 #include "core/safefile.h"
 
 struct slot {
@@ -214,8 +215,7 @@ procs_bytes(const struct procs_map *m)
 static uint64_t
 socket_inode(const char *link)
 {
-	const char *p;
-	char *end;
+	const char *p, *end;
 	uint64_t v;
 
 	if (strncmp(link, "socket:[", 8) != 0)
@@ -223,9 +223,8 @@ socket_inode(const char *link)
 	p = link + 8;
 	if (!isdigit((unsigned char)*p))
 		return 0;
-	errno = 0;
-	v = strtoull(p, &end, 10);
-	if (errno != 0 || strcmp(end, "]") != 0)
+	end = strchr(p, ']');
+	if (end == NULL || end[1] != '\0' || td_num_u64n(p, (size_t)(end - p), 10, UINT64_MAX, &v, NULL) < 0)
 		return 0;
 	return v;
 }
@@ -276,6 +275,7 @@ add_owner(struct procs_map *m, struct slot *s, size_t *pidx, const char *proc_ro
     const char *pid, int32_t fd, struct td_err *err)
 {
 	struct own *w;
+	int64_t v;
 
 	if (s->count == 0)
 		m->found++;
@@ -289,7 +289,10 @@ add_owner(struct procs_map *m, struct slot *s, size_t *pidx, const char *proc_ro
 		    grow_array((void **)&m->procs, &m->procs_cap, sizeof(*m->procs), PROCS_MAX_OWNERS) < 0)
 			return td_errf(err, ENOMEM, "procs: out of memory for %zu processes", m->nprocs);
 		*pidx = m->nprocs++;
-		m->procs[*pidx].pid = (int32_t)strtol(pid, NULL, 10);
+		/* scan_procs() admits only directories whose names parse so. */
+		if (td_num_i64(pid, 1, INT32_MAX, &v, NULL) < 0)
+			v = -1;
+		m->procs[*pidx].pid = (int32_t)v;
 		read_comm(proc_root, pid, m->procs[*pidx].comm);
 	}
 	if (m->npool == m->pool_cap &&
@@ -317,7 +320,7 @@ scan_pid(struct procs_map *m, const char *proc_root, const char *pid, int *code,
 	struct slot *s;
 	uint64_t ino;
 	ssize_t n;
-	long fd;
+	int64_t fd;
 	DIR *d;
 	int dfd, rc = 1;
 
@@ -343,7 +346,8 @@ scan_pid(struct procs_map *m, const char *proc_root, const char *pid, int *code,
 		s = find_slot(m->slots, m->size, ino);
 		if (s->inode != ino)
 			continue;
-		fd = strtol(de->d_name, NULL, 10);
+		if (td_num_i64(de->d_name, 0, INT32_MAX, &fd, NULL) < 0)
+			continue;
 		if (add_owner(m, s, &pidx, proc_root, pid, (int32_t)fd, err) < 0) {
 			rc = -1;
 			break;
@@ -380,7 +384,7 @@ procs_resolve(struct procs_map *m, const char *proc_root, struct procs_stats *st
 	 */
 	while ((de = readdir(d)) != NULL) {
 		if (!isdigit((unsigned char)de->d_name[0]) ||
-		    strspn(de->d_name, "0123456789") != strlen(de->d_name))
+		    td_num_i64(de->d_name, 1, INT32_MAX, &(int64_t){ 0 }, NULL) < 0)
 			continue;
 		st->processes++;
 		rc = scan_pid(m, proc_root, de->d_name, &code, err);

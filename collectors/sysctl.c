@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
+#include "core/num.h"
 #include "core/safefile.h"
 
 const struct td_sysctl_field td_sysctl_fields[TD_SYS_MAX] = {
@@ -51,19 +52,18 @@ sysctl_int(const struct td_sysctls *sys, enum td_sysctl_id id, int64_t dflt)
 	return sys->s[id].v[0];
 }
 
-/* Parse one integer (any sign), advancing *s past it and trailing blanks. */
+/* Parse one integer (any sign, blanks before it), advancing *s past it and trailing blanks. */
 static int
 take_int(const char **s, int64_t *v)
 {
-	char *end;
-	long long x;
+	size_t n;
 
-	errno = 0;
-	x = strtoll(*s, &end, 10);
-	if (errno != 0 || end == *s)
+	*s += strspn(*s, " \t");
+	n = (**s == '-' || **s == '+');
+	n += strspn(*s + n, "0123456789");
+	if (td_num_i64n(*s, n, 10, INT64_MIN, INT64_MAX, v, NULL) < 0)
 		return -1;
-	*v = x;
-	*s = end;
+	*s += n;
 	while (**s == ' ' || **s == '\t')
 		(*s)++;
 	return 0;

@@ -27,6 +27,7 @@
 
 #include "collectors/snapshot.h"
 #include "collectors/tracefs_inst.h"
+#include "core/num.h"
 
 #define TRACE_SECS_MAX	((int64_t)4000000000)	/* 126 years of uptime */
 
@@ -305,12 +306,12 @@ static int
 parse_ends(const char *p, const char *line, struct td_trace_ev *ev, struct td_err *err)
 {
 	char v[64], sa[64], da[64];
-	unsigned long port;
+	uint64_t port;
 
-	if (field(p, "sport", v, sizeof(v)) == NULL || (port = strtoul(v, NULL, 10)) > 65535)
+	if (field(p, "sport", v, sizeof(v)) == NULL || td_num_u64(v, 10, 65535, &port, NULL) < 0)
 		return td_errf(err, EPROTO, "trace: bad sport in '%.80s'", line);
 	ev->sport = (uint16_t)port;
-	if (field(p, "dport", v, sizeof(v)) == NULL || (port = strtoul(v, NULL, 10)) > 65535)
+	if (field(p, "dport", v, sizeof(v)) == NULL || td_num_u64(v, 10, 65535, &port, NULL) < 0)
 		return td_errf(err, EPROTO, "trace: bad dport in '%.80s'", line);
 	ev->dport = (uint16_t)port;
 	/* saddrv6 holds the address for both families (v4-mapped for AF_INET). */
@@ -332,8 +333,7 @@ parse_sockaddr(const char *s, struct in6_addr *a, uint16_t *port)
 {
 	char host[64];
 	const char *colon, *open = s[0] == '[' ? s + 1 : s;
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
 	if (open != s) {
 		if ((colon = strchr(open, ']')) == NULL || colon[1] != ':')
@@ -346,9 +346,7 @@ parse_sockaddr(const char *s, struct in6_addr *a, uint16_t *port)
 	memcpy(host, open, (size_t)(colon - open));
 	host[colon - open] = '\0';
 	colon += open != s ? 2 : 1;
-	errno = 0;
-	v = strtoul(colon, &end, 10);
-	if (!isdigit((unsigned char)*colon) || *end != '\0' || errno != 0 || v > 65535)
+	if (!isdigit((unsigned char)*colon) || td_num_u64(colon, 10, 65535, &v, NULL) < 0)
 		return -1;
 	*port = (uint16_t)v;
 	return parse_addr(host, a);
@@ -360,7 +358,7 @@ tracefs_parse_line(const char *line, int64_t mono_to_real, struct td_trace_ev *e
 {
 	const char *ev_at = NULL, *p, *bracket, *dash, *ts;
 	char proto[24], v[64], sa[64], da[64];
-	int64_t secs, frac;
+	int64_t secs, frac, pid;
 	int digits;
 	int old, new, k;
 	size_t n;
@@ -446,7 +444,10 @@ tracefs_parse_line(const char *line, int64_t mono_to_real, struct td_trace_ev *e
 		for (dash = bracket; dash > p && *dash != '-'; dash--)
 			;
 		if (*dash == '-') {
-			ev->pid = (int32_t)strtol(dash + 1, NULL, 10);
+			/* The pid is left-aligned: blanks may follow it before " [". */
+			if (td_num_i64n(dash + 1, strspn(dash + 1, "0123456789"), 10, 0, INT32_MAX,
+			    &pid, NULL) == 0)
+				ev->pid = (int32_t)pid;
 			n = (size_t)(dash - p);
 			if (n >= sizeof(ev->comm))
 				n = sizeof(ev->comm) - 1;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "core/num.h"
 
 /* The initial PID namespace's inode (PROC_PID_INIT_INO, include/linux/proc_ns.h). */
 #define PID_NS_INIT_INO	0xEFFFFFFCULL
@@ -167,7 +168,7 @@ int
 tfs_stat_parse(const char *stat, char *state, unsigned long long *start)
 {
 	const char *p = strrchr(stat, ')');
-	char *end;
+	uint64_t v;
 	int field;
 
 	/* "PID (COMM) S ...": field 3 follows the last ')', proc(5). */
@@ -181,12 +182,10 @@ tfs_stat_parse(const char *stat, char *state, unsigned long long *start)
 			return -1;
 		p++;
 	}
-	if (!isdigit((unsigned char)*p))
+	if (!isdigit((unsigned char)*p) ||
+	    td_num_u64n(p, strcspn(p, " \n"), 10, UINT64_MAX, &v, NULL) < 0)
 		return -1;
-	errno = 0;
-	*start = strtoull(p, &end, 10);
-	if (errno != 0 || (*end != ' ' && *end != '\n' && *end != '\0'))
-		return -1;
+	*start = v;
 	return 0;
 }
 
@@ -240,13 +239,13 @@ owner_gone(long pid, unsigned long long start, bool have_start)
 static int
 number(const char *s, const char *e, int base, unsigned long long *v)
 {
-	char *end;
+	uint64_t u;
 
-	if (s == e || !isxdigit((unsigned char)*s) || (base == 10 && !isdigit((unsigned char)*s)))
+	if (s == e || !isxdigit((unsigned char)*s) ||
+	    td_num_u64n(s, (size_t)(e - s), base, UINT64_MAX, &u, NULL) < 0)
 		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, base);
-	return errno == 0 && end == e ? 0 : -1;
+	*v = u;
+	return 0;
 }
 
 int

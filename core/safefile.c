@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/num.h"
 
 #define TMP_MARKER	".tcpdoctor-tmp"
 #define WHO_MAX		560	/* who(): two quoted names, each cut at 250 */
@@ -28,7 +29,7 @@ int
 safefile_proc_start(pid_t pid, unsigned long long *start)
 {
 	char path[64], buf[1024], *p;
-	unsigned long long v;
+	uint64_t v;
 	ssize_t n;
 	int fd, i, saved;
 
@@ -60,7 +61,8 @@ safefile_proc_start(pid_t pid, unsigned long long *start)
 			return -1;
 		}
 	}
-	if (sscanf(p, " %llu", &v) != 1) {
+	p += strspn(p, " ");
+	if (td_num_u64n(p, strcspn(p, " \n"), 10, UINT64_MAX, &v, NULL) < 0) {
 		errno = EPROTO;
 		return -1;
 	}
@@ -114,9 +116,8 @@ parse_tag(const char *name, const char *marker, bool anchored, pid_t *pid,
     unsigned long long *start)
 {
 	const char *p = NULL, *q;
-	unsigned long long v;
-	char *end;
-	size_t i;
+	uint64_t v;
+	size_t i, n;
 
 	if (anchored) {
 		if (strncmp(name, marker, strlen(marker)) == 0)
@@ -128,21 +129,18 @@ parse_tag(const char *name, const char *marker, bool anchored, pid_t *pid,
 	if (p == NULL)
 		return false;
 	p += strlen(marker);
-	if (*p++ != '-' || *p < '0' || *p > '9')
+	if (*p++ != '-')
 		return false;
-	errno = 0;
-	v = strtoull(p, &end, 10);
-	if (errno != 0 || *end != '-' || v == 0 || v > INT_MAX)
+	n = strspn(p, "0123456789");
+	if (p[n] != '-' || td_num_u64n(p, n, 10, INT_MAX, &v, NULL) < 0 || v == 0)
 		return false;
 	*pid = (pid_t)v;
-	p = end + 1;
-	if (*p < '0' || *p > '9')
-		return false;
-	v = strtoull(p, &end, 10);
-	if (errno != 0 || *end != '-')
+	p += n + 1;
+	n = strspn(p, "0123456789");
+	if (p[n] != '-' || td_num_u64n(p, n, 10, UINT64_MAX, &v, NULL) < 0)
 		return false;
 	*start = v;
-	p = end + 1;
+	p += n + 1;
 	for (i = 0; i < 8; i++)
 		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
 			return false;
@@ -260,14 +258,9 @@ struct target {
 static bool
 parse_fdnum(const char *s, int *n)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > INT_MAX)
+	if (*s < '0' || *s > '9' || td_num_u64(s, 10, INT_MAX, &v, NULL) < 0)
 		return false;
 	*n = (int)v;
 	return true;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
+#include "core/num.h"
 #include "lab/backend.h"
 
 #define PEER_ISN	KPEER_ISN
@@ -130,21 +131,24 @@ parse_opts(const char *s, unsigned int *o)
 static int
 parse_seg(const char *spec, struct pseg *p, struct td_err *err)
 {
-	char fl[16], seq[24], ack[24], opts[64] = "-", win[24] = "";
-	unsigned int len, wmin = 0;
+	char fl[16], seq[24], ack[24], len[24], opts[64] = "-", win[24] = "";
+	uint64_t n_len, wmin = 0;
 	int n;
 
 	memset(p, 0, sizeof(*p));
-	n = sscanf(spec, "%15s %23s %23s %u %63s %23s", fl, seq, ack, &len, opts, win);
+	/* sscanf only splits the words; core/num.h reads the numbers. */
+	n = sscanf(spec, "%15s %23s %23s %23s %63s %23s", fl, seq, ack, len, opts, win);
 	if (n < 4 || tm_flags_parse(fl, strlen(fl), &p->flags) < 0 || parse_opts(opts, &p->opts) < 0 ||
-	    (n == 6 && (sscanf(win, "w>=%u", &wmin) != 1 || wmin > 65535)))
+	    (n == 6 && (strncmp(win, "w>=", 3) != 0 || td_num_u64(win + 3, 10, 65535, &wmin, NULL) < 0)))
 		return td_errf(err, EINVAL, "scenario: bad segment '%s'", spec);
-	p->wmin = wmin;
+	p->wmin = (uint32_t)wmin;
 	p->any_seq = strcmp(seq, "-") == 0;
 	p->any_ack = strcmp(ack, "-") == 0;
-	p->seq = p->any_seq ? 0 : strtoll(seq, NULL, 10);
-	p->ack = p->any_ack ? 0 : strtoll(ack, NULL, 10);
-	p->len = len;
+	if ((!p->any_seq && td_num_i64(seq, INT64_MIN, INT64_MAX, &p->seq, NULL) < 0) ||
+	    (!p->any_ack && td_num_i64(ack, INT64_MIN, INT64_MAX, &p->ack, NULL) < 0) ||
+	    td_num_u64(len, 10, UINT32_MAX, &n_len, NULL) < 0)
+		return td_errf(err, EINVAL, "scenario: bad segment '%s'", spec);
+	p->len = (uint32_t)n_len;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/num.h"
 
 #define MAX_TOKENS	24
 #define MAX_LINE	512
@@ -83,17 +85,16 @@ tokenize(struct parser *ps, const char *line, size_t len)
 static int
 parse_time(struct parser *ps, const struct tok *t, tm_time *out)
 {
-	char *end;
+	/* The number, then a unit: none of s, m, u, h occurs in a number strtod reads. */
+	const char *end = t->s + strcspn(t->s, "smuh"), *why;
 	double v;
 	double mul = 1e9;
 
-	errno = 0;
-	v = strtod(t->s, &end);
-	/* strtod() also reads "nan" and "inf": converting those to an integer is undefined. */
-	if (end != t->s && !isfinite(v))
-		return perr(ps, t->col, "bad time '%s': not a finite number", t->s);
-	if (end == t->s || errno != 0 || v < 0)
-		return perr(ps, t->col, "bad time '%s' (like 1.5, 250ms, 2s, 1m)", t->s);
+	/* nan and inf are refused: converting those to an integer is undefined. */
+	if (td_num_doublen(t->s, (size_t)(end - t->s), 0, DBL_MAX, &v, &why) < 0)
+		return why == td_num_infinite ?
+		    perr(ps, t->col, "bad time '%s': not a finite number", t->s) :
+		    perr(ps, t->col, "bad time '%s' (like 1.5, 250ms, 2s, 1m)", t->s);
 	if (strcmp(end, "ms") == 0)
 		mul = 1e6;
 	else if (strcmp(end, "us") == 0)
@@ -113,30 +114,20 @@ parse_time(struct parser *ps, const struct tok *t, tm_time *out)
 static int
 parse_uint(struct parser *ps, const struct tok *t, uint64_t max, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(t->s, &end, 0);
-	if (t->s[0] == '-' || *end != '\0' || end == t->s || errno != 0 || v > max)
+	if (td_num_u64(t->s, 0, max, out, NULL) < 0)
 		return perr(ps, t->col, "bad number '%s'", t->s);
-	*out = v;
 	return 0;
 }
 
 static int
 parse_prob(struct parser *ps, const struct tok *t, double *out)
 {
-	char *end;
-	double v;
+	const char *why;
 
-	errno = 0;
-	v = strtod(t->s, &end);
-	if (end != t->s && !isfinite(v))
-		return perr(ps, t->col, "bad probability '%s': not a finite number (0..1)", t->s);
-	if (*end != '\0' || end == t->s || errno != 0 || !(v >= 0 && v <= 1))
-		return perr(ps, t->col, "bad probability '%s' (0..1)", t->s);
-	*out = v;
+	if (td_num_double(t->s, 0, 1, out, &why) < 0)
+		return why == td_num_infinite ?
+		    perr(ps, t->col, "bad probability '%s': not a finite number (0..1)", t->s) :
+		    perr(ps, t->col, "bad probability '%s' (0..1)", t->s);
 	return 0;
 }
 
@@ -841,8 +832,7 @@ st_at(struct parser *ps)
 		i = 5;
 	} else if (strcmp(verb, "setsockopt") == 0) {
 		int o;
-		char *end;
-		long long sv;
+		int64_t sv;
 
 		a.app.call = TM_CALL_SETSOCKOPT;
 		if ((a.sock_ref = handle_arg(ps, 4, true)) < 0)
@@ -853,9 +843,7 @@ st_at(struct parser *ps)
 			return perr(ps, ps->t[5].col, "unknown socket option '%s' (keepalive keepidle "
 			    "keepintvl keepcnt linger2 user_timeout linger0 syncnt)", ps->t[5].s);
 		a.app.opt = (enum tm_sockopt)o;
-		errno = 0;
-		sv = strtoll(ps->t[6].s, &end, 10);
-		if (*end != '\0' || end == ps->t[6].s || errno != 0 || sv < -1000000 || sv > 100000000)
+		if (td_num_i64(ps->t[6].s, -1000000, 100000000, &sv, NULL) < 0)
 			return perr(ps, ps->t[6].col, "bad value '%s'", ps->t[6].s);
 		a.app.val = sv;
 		i = 7;

@@ -20,6 +20,7 @@
 
 #include "collectors/sysctl.h"
 
+#include "core/num.h"
 #include "core/util.h"
 
 struct tm_profile
@@ -256,8 +257,8 @@ tm_knob_set(struct tm_profile *p, const char *assignment, char *msg, size_t len)
 {
 	const struct tm_knob *k;
 	const char *eq = strchr(assignment, '=');
-	char name[64], *end;
-	long long v;
+	char name[64];
+	int64_t v;
 
 	if (eq == NULL || eq == assignment || (size_t)(eq - assignment) >= sizeof(name)) {
 		snprintf(msg, len, "expected KNOB=VALUE, got '%s'", assignment);
@@ -269,9 +270,7 @@ tm_knob_set(struct tm_profile *p, const char *assignment, char *msg, size_t len)
 		snprintf(msg, len, "unknown knob '%s' (see `tcpdoctor explain knobs`)", name);
 		return -1;
 	}
-	errno = 0;
-	v = strtoll(eq + 1, &end, 10);
-	if (eq[1] == '\0' || *end != '\0' || errno != 0 || v < k->min || v > k->max) {
+	if (td_num_i64(eq + 1, k->min, k->max, &v, NULL) < 0) {
 		snprintf(msg, len, "bad value '%s' for %s (%lld..%lld)", eq + 1, k->name,
 		    (long long)k->min, (long long)k->max);
 		return -1;

@@ -24,6 +24,7 @@
 
 #include "collectors/snapshot.h"
 #include "collectors/tracefs_inst.h"
+#include "core/num.h"
 #include "lab/lab.h"
 #include "lab/runner.h"
 
@@ -134,6 +135,7 @@ main(int argc, char **argv)
 	int fam[2] = { AF_INET, AF_INET6 }, nfam = 2, opt, i, j, n = 0, njob = 0, bad = 0;
 	int par = 1, running = 0, next = 0;
 	uint16_t base = 20000;
+	int64_t v;
 	unsigned int idbase = (unsigned int)getpid() * 131u;
 	bool verbose = false;
 	char line[512];
@@ -154,8 +156,20 @@ main(int argc, char **argv)
 			break;
 		case '4': fam[0] = AF_INET; nfam = 1; break;
 		case '6': fam[0] = AF_INET6; nfam = 1; break;
-		case 'b': base = (uint16_t)atoi(optarg); break;
-		case 'j': par = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+		case 'b':
+			if (td_num_i64(optarg, 1, 65535, &v, NULL) < 0) {
+				fprintf(stderr, "kconform: -b '%s' is not a port\n", optarg);
+				return 64;
+			}
+			base = (uint16_t)v;
+			break;
+		case 'j':
+			if (td_num_i64(optarg, 1, 64, &v, NULL) < 0) {
+				fprintf(stderr, "kconform: -j '%s' is not a number from 1 to 64\n", optarg);
+				return 64;
+			}
+			par = (int)v;
+			break;
 		case 'p': pcap = optarg; break;
 		case 'P': pcap_dir = optarg; break;
 		case 'v': verbose = true; break;

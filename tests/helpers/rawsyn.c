@@ -25,6 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/num.h"
+
 static uint16_t
 csum(const void *data, size_t len, uint32_t sum)
 {
@@ -101,11 +103,11 @@ main(int argc, char **argv)
 	} ph;
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	struct in6_addr dst6;
-	long port, count, i;
+	int64_t port, count, i;
 	int fd, one = 1;
 
-	if (argc != 4 || (port = strtol(argv[2], NULL, 10)) <= 0 || port > 65535 ||
-	    (count = strtol(argv[3], NULL, 10)) <= 0 || count > 60000) {
+	if (argc != 4 || td_num_i64(argv[2], 1, 65535, &port, NULL) < 0 ||
+	    td_num_i64(argv[3], 1, 60000, &count, NULL) < 0) {
 		fprintf(stderr, "usage: rawsyn DST PORT COUNT\n");
 		return 64;
 	}

@@ -30,6 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/num.h"
+
 static uint16_t
 csum(const void *data, size_t len, uint32_t sum)
 {
@@ -138,20 +140,21 @@ main(int argc, char **argv)
 	struct pollfd pfd;
 	uint8_t buf[2048];
 	char tmp[4096];
-	long port, count, i, synacks = 0;
+	int64_t port, count, i, synacks = 0;
+	uint64_t seed = 0;
 	uint32_t src;
 	FILE *fp;
 	ssize_t n;
 	int fd;
 
 	if (argc < 7 || argc > 8 || inet_pton(AF_INET, argv[2], &local) != 1 ||
-	    (port = strtol(argv[3], NULL, 10)) <= 0 || port > 65535 ||
-	    (count = strtol(argv[4], NULL, 10)) <= 0 || count > 100000) {
+	    td_num_i64(argv[3], 1, 65535, &port, NULL) < 0 ||
+	    td_num_i64(argv[4], 1, 100000, &count, NULL) < 0 ||
+	    (argc == 8 && td_num_u64(argv[7], 10, UINT64_MAX, &seed, NULL) < 0)) {
 		fprintf(stderr, "usage: tun_synflood DEV LOCAL PORT COUNT GO STATS [SEED]\n");
 		return 64;
 	}
-	if (argc == 8)
-		rng ^= strtoull(argv[7], NULL, 10) * 0x9e3779b97f4a7c15ULL;
+	rng ^= seed * 0x9e3779b97f4a7c15ULL;
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return die("/dev/net/tun");
