@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "core/num.h"
 
 #define NETNS_RUN_DIR	"/run/netns"
 
@@ -267,8 +268,7 @@ add_procs(const char *proc_root, struct netns_list *l, struct td_err *err)
 	char path[PATH_MAX], label[32];
 	struct dirent *de;
 	DIR *d;
-	long pid;
-	char *end;
+	int64_t pid;
 	int rc = 0;
 
 	d = opendir(proc_root);
@@ -277,12 +277,10 @@ add_procs(const char *proc_root, struct netns_list *l, struct td_err *err)
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		errno = 0;
-		pid = strtol(de->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0 || pid > INT_MAX)
+		if (td_num_i64(de->d_name, 1, INT_MAX, &pid, NULL) < 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%ld/ns/net", proc_root, pid);
-		snprintf(label, sizeof(label), "pid:%ld", pid);
+		snprintf(path, sizeof(path), "%s/%d/ns/net", proc_root, (int)pid);
+		snprintf(label, sizeof(label), "pid:%d", (int)pid);
 		rc = list_add(l, path, NETNS_HOW_PID, label, (int)pid, err);
 	}
 	closedir(d);
