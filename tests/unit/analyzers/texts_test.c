@@ -375,6 +375,51 @@ sc_untracked(void)
 	history_free(&next);
 }
 
+/*
+ * Stuck sockets of every judged state (the longest addresses and ports),
+ * seen 990 s ago (tcp_retries2 15 gives about 930 s with a 200 ms RTO), and
+ * more of them than the state file remembers.
+ */
+static void
+sc_stuck(void)
+{
+	static const int states[] = { TD_ST_SYN_SENT, TD_ST_SYN_RECV, TD_ST_FIN_WAIT1, TD_ST_CLOSING,
+	    TD_ST_LAST_ACK };
+	struct synth_run r;
+	struct td_history prev, next;
+	struct td_sock sk, sks[5];
+	int64_t now;
+	size_t i;
+
+	begin_all(&r);
+	now = r.snap.meta.mono_ns;
+	synth_prev(&r, &prev, 60);
+	history_init(&next, &r.snap);
+	r.run.ax.next = &next;
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		sks[i] = synth_sock6(states[i], "2001:db8:ffff:ffff:ffff:ffff:ffff:1", 65535 - (int)i,
+		    "2001:db8:ffff:ffff:ffff:ffff:ffff:2", 65535);
+		if (states[i] == TD_ST_SYN_RECV) {
+			sks[i].kind = TD_SK_REQ;
+			sks[i].inode = 0;
+		}
+		sks[i].has_tcpi = sks[i].kind == TD_SK_FULL;
+		sks[i].tcpi.rto = 200000;
+		history_add_cookie(&prev, sks[i].cookie, now - 990LL * 1000000000);
+	}
+	history_sort(&prev);
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		synth_feed(&r, &sks[i]);
+	for (i = 0; i < 4097; i++) {
+		sk = synth_sock(TD_ST_SYN_SENT, "10.0.0.1", 40000, "10.0.0.7", 80);
+		sk.cookie = UINT64_C(1) << 41 | i;
+		synth_feed(&r, &sk);
+	}
+	check_run(&r);
+	history_free(&prev);
+	history_free(&next);
+}
+
 static void
 sc_resets(void)
 {
@@ -407,6 +452,7 @@ START_TEST(test_texts_whole)
 	sc_dead_peers(false);
 	sc_connects();
 	sc_untracked();
+	sc_stuck();
 	sc_resets();
 	n = produced_ids(ids, MAX_IDS);
 	ck_assert_uint_ge(n, 20);
