@@ -16,6 +16,8 @@
 #include <jansson.h>
 
 #include "cmd/listeners.h"
+#include "cmd/output.h"
+#include "collectors/snapfile.h"
 #include "collectors/counters.h"
 #include "collectors/sysctl.h"
 
@@ -69,33 +71,14 @@ clean_error(const char *in, char *out, size_t len)
 
 /* ---- Table ---- */
 
-/* Print text wrapped at width, every line after the first indented by indent. */
+/* Text from column first_col, wrapped at 100 columns, later lines indented by indent. */
 static void
-wrap(FILE *fp, const char *text, int first_col, int indent, int width)
+wrap(FILE *fp, const char *text, int first_col, int indent)
 {
-	int col = first_col, wl;
-	const char *p = text, *w;
+	static const char blanks[] = "            ";
+	struct output_wrap ow = { 100, indent, blanks + sizeof(blanks) - 1 - indent, false };
 
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		for (w = p; *w != '\0' && *w != ' '; w++)
-			;
-		wl = (int)(w - p);
-		if (col > indent && col + 1 + wl > width) {
-			fprintf(fp, "\n%*s", indent, "");
-			col = indent;
-		} else if (col > first_col || (col > indent && p != text)) {
-			fputc(' ', fp);
-			col++;
-		}
-		fprintf(fp, "%.*s", wl, p);
-		col += wl;
-		p = w;
-	}
-	fputc('\n', fp);
+	output_wrap(fp, text, first_col, &ow);
 }
 
 static void
@@ -152,7 +135,7 @@ wrap_built(FILE *fp, const struct td_finding *f, int j, int first_col, int inden
 		free(line);
 		return -1;
 	}
-	wrap(fp, line, first_col, indent, 100);
+	wrap(fp, line, first_col, indent);
 	free(line);
 	return 0;
 }
@@ -185,7 +168,7 @@ findings_table(FILE *fp, const struct check_report *r)
 		fprintf(fp, "\n%-8s %s%s%s\n", sev_upper[f->severity], f->id,
 		    f->subject[0] != '\0' ? "  " : "", f->subject);
 		fputs("  ", fp);
-		wrap(fp, f->summary, 2, 4, 100);
+		wrap(fp, f->summary, 2, 4);
 		if (f->nev > 0) {
 			fputs("  evidence: ", fp);
 			if (wrap_built(fp, f, -1, 12, 4) < 0)
@@ -211,23 +194,9 @@ json_i64(int64_t v)
 json_t *
 findings_json_meta(const struct td_snapshot *snap, const char *command)
 {
-	const struct td_meta *m = &snap->meta;
-	char when[40];
-	struct tm tm;
-	time_t t = (time_t)(m->time_ns / 1000000000);
-	json_t *o = json_object();
+	struct snapfile_head h = { &snap->meta, command, SNAPFILE_HEAD_NETNS | SNAPFILE_HEAD_KERNEL };
 
-	if (o == NULL)
-		return NULL;
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_object_set_new(o, "schema", json_string(TD_SCHEMA));
-	json_object_set_new(o, "command", json_string(command));
-	json_object_set_new(o, "time", json_string(when));
-	json_object_set_new(o, "host", json_string(m->host));
-	json_object_set_new(o, "netns", json_string(m->netns));
-	json_object_set_new(o, "kernel", json_string(m->kernel));
-	return o;
+	return record_json(&snapfile_head_desc, &h);
 }
 
 json_t *

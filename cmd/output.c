@@ -35,6 +35,36 @@ output_ms(uint32_t ms, char *buf, size_t len)
 	return buf;
 }
 
+void
+output_wrap(FILE *fp, const char *text, int col, const struct output_wrap *ow)
+{
+	const char *p = text, *w;
+	bool first = true;
+	int wl;
+
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		for (w = p; *w != '\0' && *w != ' '; w++)
+			;
+		wl = (int)(w - p);
+		if (col > ow->min_col && col + 1 + wl > ow->width) {
+			fprintf(fp, "\n%s", ow->cont);
+			col = (int)strlen(ow->cont);
+		} else if (!first || ow->first_space) {
+			fputc(' ', fp);
+			col++;
+		}
+		fwrite(p, 1, (size_t)wl, fp);
+		col += wl;
+		p = w;
+		first = false;
+	}
+	fputc('\n', fp);
+}
+
 /* ---- JSON framing ---- */
 
 int

@@ -62,6 +62,20 @@ int	output_json_line(FILE *fp, json_t *v);
 int	output_json_doc(FILE *fp, const struct td_snapshot *snap, const char *command,
 	    json_t *body);
 
+/*
+ * Word wrap, the one for every table: print text from column col, one
+ * space between words; a word that would end past width (once the line is
+ * past min_col) starts a new line with cont instead, and the text ends
+ * with '\n'.  first_space: a space before the first word too.
+ */
+struct output_wrap {
+	int		 width;
+	int		 min_col;	/* never break while the line is at or before it */
+	const char	*cont;		/* what a new line starts with: "    ", "#   " */
+	bool		 first_space;
+};
+void	output_wrap(FILE *fp, const char *text, int col, const struct output_wrap *ow);
+
 /* "12.3s", "850ms", "2m05s": a compact duration for tables. */
 char	*output_ms(uint32_t ms, char *buf, size_t len);
 

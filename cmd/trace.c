@@ -27,6 +27,7 @@
 #include "cmd/exit.h"
 #include "cmd/filter.h"
 #include "cmd/output.h"
+#include "collectors/snapfile.h"
 #include "collectors/sysctl.h"
 #include "collectors/tracefs.h"
 #include "collectors/tracefs_inst.h"
@@ -38,7 +39,7 @@ struct trace_run {
 	struct tm_profile	 prof;
 	uint64_t		 count, limit;
 	bool			 write_failed;	/* err holds the failed write's errno */
-	char			 host[256];
+	struct td_meta		 meta;		/* the JSON head: host, and the event's time */
 };
 
 /*
@@ -87,16 +88,17 @@ lifetime_text(const struct tm_profile *p, unsigned int st, char *buf, size_t len
 		snprintf(buf, len, "%.1fs", (double)t / 1e9);
 }
 
+/* HH:MM:SS.uuuuuu, UTC: the table's time column (JSON has the full date in its head). */
 static void
-time_text(int64_t ns, char *buf, size_t len, bool date)
+time_text(int64_t ns, char *buf, size_t len)
 {
 	time_t secs = (time_t)(ns / 1000000000);
 	struct tm tm;
 	size_t n;
 
 	gmtime_r(&secs, &tm);
-	n = strftime(buf, len, date ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%06ld%s", (long)(ns % 1000000000 / 1000), date ? "Z" : "");
+	n = strftime(buf, len, "%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06ld", (long)(ns % 1000000000 / 1000));
 }
 
 static const char *
@@ -128,6 +130,7 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 	bool legal = tm_trace_edge_legal(&r->prof, (enum tm_state)ev->oldstate,
 	    (enum tm_state)ev->newstate);
 	tm_time max = tm_state_max_lifetime(&r->prof, (enum tm_state)ev->newstate, NULL);
+	struct snapfile_head head = { &r->meta, "trace", SNAPFILE_HEAD_USEC };
 	json_t *o;
 
 	if (r->limit != 0 && r->count >= r->limit)
@@ -136,7 +139,7 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 	addr_text(ev, &ev->src, src, sizeof(src));
 	addr_text(ev, &ev->dst, dst, sizeof(dst));
 	if (r->ctx->format == TD_FMT_TABLE) {
-		time_text(ev->time_ns, t, sizeof(t), false);
+		time_text(ev->time_ns, t, sizeof(t));
 		lifetime_text(&r->prof, ev->newstate, life, sizeof(life));
 		endpoint_text(src, ev->sport, ep[0], sizeof(ep[0]));
 		endpoint_text(dst, ev->dport, ep[1], sizeof(ep[1]));
@@ -144,12 +147,15 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 		    td_state_name(ev->oldstate), td_state_name(ev->newstate), life,
 		    legal ? "" : "UNEXPECTED by the model; ", note != NULL ? note : "");
 	} else {
-		time_text(ev->time_ns, t, sizeof(t), true);
-		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:i,s:s,s:s,s:b}",
-		    "schema", TD_SCHEMA, "command", "trace", "time", t, "host", r->host,
-		    "src", src, "sport", (int)ev->sport, "dst", dst, "dport", (int)ev->dport,
-		    "oldstate", td_state_name(ev->oldstate), "newstate", td_state_name(ev->newstate),
-		    "legal", legal);
+		r->meta.time_ns = ev->time_ns;
+		o = record_json(&snapfile_head_desc, &head);
+		json_object_set_new(o, "src", json_string(src));
+		json_object_set_new(o, "sport", json_integer(ev->sport));
+		json_object_set_new(o, "dst", json_string(dst));
+		json_object_set_new(o, "dport", json_integer(ev->dport));
+		json_object_set_new(o, "oldstate", json_string(td_state_name(ev->oldstate)));
+		json_object_set_new(o, "newstate", json_string(td_state_name(ev->newstate)));
+		json_object_set_new(o, "legal", json_boolean(legal));
 		json_object_set_new(o, "family", json_string(ev->family == AF_INET ? "ipv4" : "ipv6"));
 		json_object_set_new(o, "pid", ev->pid > 0 ? json_integer(ev->pid) : json_null());
 		json_object_set_new(o, "comm", ev->comm[0] != '\0' ? json_string(ev->comm) : json_null());
@@ -248,8 +254,8 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 	if (sysctl_read(ctx->proc_root, &sys, &err) < 0)
 		return cmd_fail_err(ctx, &err);
 	r.prof = tm_profile_from_sysctls(&sys);
-	if (gethostname(r.host, sizeof(r.host) - 1) < 0)
-		r.host[0] = '\0';
+	if (gethostname(r.meta.host, sizeof(r.meta.host) - 1) < 0)
+		r.meta.host[0] = '\0';
 
 	/*
 	 * Every terminating signal only stops the loop below, from before the

@@ -21,6 +21,7 @@
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/findings.h"
+#include "cmd/output.h"
 
 /* One sysctl change: the first (worst) finding that asks for it. */
 struct tune_line {
@@ -65,29 +66,9 @@ tune_collect(const struct td_findings *fs, struct tune_line *out, size_t max)
 static void
 comment(FILE *fp, const char *label, const char *text)
 {
-	int col = fprintf(fp, "# %s", label), wl;
-	const char *p = text, *w;
+	static const struct output_wrap ow = { 78, 12, "#   ", true };
 
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		for (w = p; *w != '\0' && *w != ' '; w++)
-			;
-		wl = (int)(w - p);
-		if (wl == 0)
-			break;
-		if (col + 1 + wl > 78 && col > 12) {
-			fputs("\n#   ", fp);
-			col = 4;
-		} else {
-			fputc(' ', fp);
-			col++;
-		}
-		fprintf(fp, "%.*s", wl, p);
-		col += wl;
-		p = w;
-	}
-	fputc('\n', fp);
+	output_wrap(fp, text, fprintf(fp, "# %s", label), &ow);
 }
 
 /*

@@ -31,6 +31,7 @@
 #include "cmd/findings.h"
 #include "cmd/output.h"
 #include "collectors/netns.h"
+#include "collectors/snapfile.h"
 #include "collectors/tracefs_inst.h"
 #include "core/num.h"
 #include "core/safefile.h"
@@ -122,14 +123,15 @@ seen_in(const struct seen *v, size_t n, const char *key)
 	return false;
 }
 
+/* HH:MM:SS, UTC: the table's time column (JSON has the full date in its head). */
 static void
-time_text(int64_t ns, char *buf, size_t len, bool full)
+time_text(int64_t ns, char *buf, size_t len)
 {
 	time_t secs = (time_t)(ns / 1000000000);
 	struct tm tm;
 
 	gmtime_r(&secs, &tm);
-	strftime(buf, len, full ? "%Y-%m-%dT%H:%M:%SZ" : "%H:%M:%S", &tm);
+	strftime(buf, len, "%H:%M:%S", &tm);
 }
 
 /* Rate of counter id over the interval, or -1 when unknown. */
@@ -163,7 +165,7 @@ table_row(struct watch *w, const struct check_state *cs)
 				fprintf(fp, " %8s", rates[i].col);
 		fputs("  findings\n", fp);
 	}
-	time_text(cs->snap.meta.time_ns, t, sizeof(t), false);
+	time_text(cs->snap.meta.time_ns, t, sizeof(t));
 	if (w->netns != NULL)
 		fprintf(fp, "%-16s ", w->netns[0] != '\0' ? w->netns : "(current)");
 	fprintf(fp, "%-8s", t);
@@ -194,15 +196,14 @@ table_row(struct watch *w, const struct check_state *cs)
 static int
 json_record(struct watch *w, const struct check_state *cs)
 {
+	struct snapfile_head head = { &cs->snap.meta, "watch", SNAPFILE_HEAD_NETNS };
 	json_t *o, *states, *rt, *fa, *added, *cleared;
-	char t[40], key[sizeof(w->cur[0].key)];
+	char key[sizeof(w->cur[0].key)];
 	unsigned int st;
 	size_t i;
 	double r;
 
-	time_text(cs->snap.meta.time_ns, t, sizeof(t), true);
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "schema", TD_SCHEMA, "command", "watch",
-	    "time", t, "host", cs->snap.meta.host, "netns", cs->snap.meta.netns);
+	o = record_json(&snapfile_head_desc, &head);
 	json_object_set_new(o, "interval_s", cs->run.ax.delta.known ?
 	    json_real(cs->run.ax.delta.interval_s) : json_null());
 	json_object_set_new(o, "sockets", json_integer((json_int_t)cs->sockets));

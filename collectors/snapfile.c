@@ -253,45 +253,110 @@ snapfile_sock_json(const struct td_sock *sk)
 	return o;
 }
 
+/* RFC 3339 in UTC, to the second or (usec) the microsecond. */
 static void
-rfc3339(int64_t ns, char *buf, size_t len)
+rfc3339(int64_t ns, char *buf, size_t len, bool usec)
 {
 	time_t t = (time_t)(ns / 1000000000);
 	struct tm tm;
+	size_t n;
 
-	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (gmtime_r(&t, &tm) == NULL ||
+	    (n = strftime(buf, len, usec ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%dT%H:%M:%SZ", &tm)) == 0)
 		snprintf(buf, len, "1970-01-01T00:00:00Z");
+	else if (usec)
+		snprintf(buf + n, len - n, ".%06ldZ", (long)(ns % 1000000000 / 1000));
 }
+
+#define HEAD(rec)	((const struct snapfile_head *)(rec))
+
+static bool
+head_schema(const void *rec, struct record_val *v)
+{
+	(void)rec;
+	return record_str(v, TD_SCHEMA);
+}
+
+static bool
+head_command(const void *rec, struct record_val *v)
+{
+	return record_str(v, HEAD(rec)->command);
+}
+
+static bool
+head_time(const void *rec, struct record_val *v)
+{
+	rfc3339(HEAD(rec)->meta->time_ns, v->buf, sizeof(v->buf),
+	    (HEAD(rec)->members & SNAPFILE_HEAD_USEC) != 0);
+	return record_str(v, v->buf);
+}
+
+static const struct record_field host_field[] = { RECORD_CHARS("host", struct td_meta, host) };
+static const struct record_field netns_field[] = { RECORD_CHARS("netns", struct td_meta, netns) };
+static const struct record_field kernel_field[] = { RECORD_CHARS("kernel", struct td_meta, kernel) };
+
+/* A char-array member of the meta, if the head carries it. */
+static bool
+head_meta_chars(const void *rec, struct record_val *v, const struct record_field *f, unsigned int bit)
+{
+	if (bit != 0 && !(HEAD(rec)->members & bit))
+		return false;
+	return record_get(f, HEAD(rec)->meta, v);
+}
+
+static bool
+head_host(const void *rec, struct record_val *v)
+{
+	return head_meta_chars(rec, v, host_field, 0);
+}
+
+static bool
+head_netns(const void *rec, struct record_val *v)
+{
+	return head_meta_chars(rec, v, netns_field, SNAPFILE_HEAD_NETNS);
+}
+
+static bool
+head_kernel(const void *rec, struct record_val *v)
+{
+	return head_meta_chars(rec, v, kernel_field, SNAPFILE_HEAD_KERNEL);
+}
+
+static const struct record_field meta_fields[] = {
+	RECORD_INT("time_ns", struct td_meta, time_ns),
+	RECORD_INT("mono_ns", struct td_meta, mono_ns),
+	RECORD_INT("netns_ino", struct td_meta, netns_ino),
+	RECORD_CHARS("boot_id", struct td_meta, boot_id),
+	RECORD_CHARS("source", struct td_meta, source),
+	RECORD_CHARS("version", struct td_meta, version),
+};
+static const struct record_desc meta_desc = RECORD_DESC("meta", meta_fields);
+
+static bool
+head_meta(const void *rec, struct record_val *v)
+{
+	if (!(HEAD(rec)->members & SNAPFILE_HEAD_META))
+		return false;
+	return record_obj(v, &meta_desc, HEAD(rec)->meta);
+}
+
+static const struct record_field head_fields[] = {
+	RECORD_FN("schema", head_schema),
+	RECORD_FN("command", head_command),
+	RECORD_FN("time", head_time),
+	RECORD_FN("host", head_host),
+	RECORD_FN("netns", head_netns),
+	RECORD_FN("kernel", head_kernel),
+	RECORD_FN("meta", head_meta),
+};
+const struct record_desc snapfile_head_desc = RECORD_DESC("head", head_fields);
 
 json_t *
 snapfile_header_json(const struct td_snapshot *snap, const char *command)
 {
-	const struct td_meta *m = &snap->meta;
-	char when[64];
-	json_t *o, *meta;
+	struct snapfile_head h = { &snap->meta, command, SNAPFILE_HEAD_ALL };
 
-	o = json_object();
-	meta = json_object();
-	if (o == NULL || meta == NULL) {
-		json_decref(o);
-		json_decref(meta);
-		return NULL;
-	}
-	rfc3339(m->time_ns, when, sizeof(when));
-	json_object_set_new(o, "schema", json_string(TD_SCHEMA));
-	json_object_set_new(o, "command", json_string(command));
-	json_object_set_new(o, "time", json_string(when));
-	json_object_set_new(o, "host", safe_string(m->host, sizeof(m->host)));
-	json_object_set_new(o, "netns", safe_string(m->netns, sizeof(m->netns)));
-	json_object_set_new(o, "kernel", safe_string(m->kernel, sizeof(m->kernel)));
-	json_object_set_new(meta, "time_ns", json_integer(m->time_ns));
-	json_object_set_new(meta, "mono_ns", json_integer(m->mono_ns));
-	json_object_set_new(meta, "netns_ino", json_integer(clamp_u64(m->netns_ino)));
-	json_object_set_new(meta, "boot_id", safe_string(m->boot_id, sizeof(m->boot_id)));
-	json_object_set_new(meta, "source", safe_string(m->source, sizeof(m->source)));
-	json_object_set_new(meta, "version", safe_string(m->version, sizeof(m->version)));
-	json_object_set_new(o, "meta", meta);
-	return o;
+	return record_json(&snapfile_head_desc, &h);
 }
 
 json_t *

@@ -29,12 +29,35 @@
 #include <jansson.h>
 
 #include "collectors/snapshot.h"
+#include "core/record.h"
 
 /* ---- Records to JSON (new references; NULL only when out of memory) ---- */
 
 json_t	*snapfile_sock_json(const struct td_sock *sk);
 /* schema, command, time (RFC 3339, UTC), host, netns, kernel, meta{...}. */
 json_t	*snapfile_header_json(const struct td_snapshot *snap, const char *command);
+
+/*
+ * The head of every JSON document, described once (core/record.h):
+ * schema, command, time (RFC 3339, UTC), host, then the members asked for:
+ * netns, kernel, meta{time_ns, mono_ns, netns_ino, boot_id, source,
+ * version}.  Render it with record_json() or jw_rec_members().
+ */
+enum {
+	SNAPFILE_HEAD_NETNS	= 1 << 0,
+	SNAPFILE_HEAD_KERNEL	= 1 << 1,
+	SNAPFILE_HEAD_META	= 1 << 2,
+	SNAPFILE_HEAD_USEC	= 1 << 3,	/* time to the microsecond (events) */
+};
+#define SNAPFILE_HEAD_ALL	(SNAPFILE_HEAD_NETNS | SNAPFILE_HEAD_KERNEL | SNAPFILE_HEAD_META)
+
+struct snapfile_head {
+	const struct td_meta	*meta;
+	const char		*command;
+	unsigned int		 members;	/* SNAPFILE_HEAD_* */
+};
+
+extern const struct record_desc snapfile_head_desc;
 json_t	*snapfile_counters_json(const struct td_counters *ctr);
 json_t	*snapfile_sysctls_json(const struct td_sysctls *sys);
 

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The streaming JSON writer (see jsonw.h).  What jansson 2.14 prints, and
+ * so what this prints (src/dump.c, src/strconv.c):
+ *  - JSON_COMPACT separates with "," and ":"; JSON_INDENT(2) puts a newline
+ *    and two spaces per level before each member or element and before the
+ *    closing bracket of a non-empty container, and separates keys with
+ *    ": "; an empty container is "{}" or "[]" in both;
+ *  - strings escape '"' and '\\', the controls \b \f \n \r \t by name and
+ *    every other byte below 0x20 as \u00XX (upper-case hex); '/' and
+ *    non-ASCII UTF-8 pass through (do_dump(), dump_string());
+ *  - integers print as "%lld" (JSON_INTEGER_FORMAT); reals as "%.17g",
+ *    with ".0" added when that has neither '.' nor 'e', and the exponent
+ *    without '+' or leading zeros (jsonp_dtostr()).  jansson refuses a
+ *    real that is not finite; the writer prints null there.
+ */
+#include "core/jsonw.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+static void
+put(struct jw *w, const char *s, size_t n)
+{
+	size_t k;
+
+	if (w->err != 0)
+		return;
+	while (n > 0) {
+		if (w->n == sizeof(w->buf)) {
+			if (fwrite(w->buf, 1, w->n, w->fp) != w->n) {
+				w->err = errno != 0 ? errno : EIO;
+				return;
+			}
+			w->n = 0;
+		}
+		k = sizeof(w->buf) - w->n;
+		if (k > n)
+			k = n;
+		memcpy(w->buf + w->n, s, k);
+		w->n += k;
+		s += k;
+		n -= k;
+	}
+}
+
+static void
+putc1(struct jw *w, char c)
+{
+	if (w->n < sizeof(w->buf))
+		w->buf[w->n++] = c;
+	else
+		put(w, &c, 1);
+}
+
+/* Newline and indentation before an item of, or the end of, level d. */
+static void
+newline(struct jw *w, enum jw_style st, unsigned int spaces)
+{
+	static const char blanks[] = "                                ";
+	unsigned int k;
+
+	if (st == JW_COMPACT)
+		return;
+	putc1(w, '\n');
+	if (st != JW_INDENT2)
+		return;
+	for (; spaces > 0; spaces -= k) {
+		k = spaces < sizeof(blanks) - 1 ? spaces : (unsigned int)sizeof(blanks) - 1;
+		put(w, blanks, k);
+	}
+}
+
+static void
+escaped(struct jw *w, const char *s, size_t n, bool ascii)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *run = s, *end = s + n;
+	unsigned char c;
+	char seq[6];
+
+	putc1(w, '"');
+	for (; s < end; s++) {
+		c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !ascii))
+			continue;
+		put(w, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"':  put(w, "\\\"", 2); break;
+		case '\\': put(w, "\\\\", 2); break;
+		case '\b': put(w, "\\b", 2); break;
+		case '\f': put(w, "\\f", 2); break;
+		case '\n': put(w, "\\n", 2); break;
+		case '\r': put(w, "\\r", 2); break;
+		case '\t': put(w, "\\t", 2); break;
+		default:
+			if (c >= 0x80) {	/* not UTF-8: the byte becomes '?' */
+				putc1(w, '?');
+				break;
+			}
+			memcpy(seq, "\\u00", 4);
+			seq[4] = hex[c >> 4];
+			seq[5] = hex[c & 15];
+			put(w, seq, 6);
+		}
+	}
+	put(w, run, (size_t)(s - run));
+	putc1(w, '"');
+}
+
+/* Separator, indentation and key before a value at the current level. */
+static void
+item(struct jw *w, const char *key)
+{
+	unsigned int d = w->depth;
+
+	if (d == 0) {
+		if (key != NULL)
+			w->err = w->err != 0 ? w->err : EINVAL;
+		return;
+	}
+	d--;
+	if ((key != NULL) != w->lvl[d].obj) {
+		w->err = w->err != 0 ? w->err : EINVAL;
+		return;
+	}
+	if (w->lvl[d].any)
+		putc1(w, ',');
+	w->lvl[d].any = true;
+	newline(w, w->lvl[d].style, 2 * (d + 1));
+	if (key != NULL) {
+		escaped(w, key, strlen(key), !record_utf8_valid(key, strlen(key)));
+		if (w->lvl[d].style == JW_INDENT2)
+			put(w, ": ", 2);
+		else
+			putc1(w, ':');
+	}
+}
+
+void
+jw_init(struct jw *w, FILE *fp, enum jw_style style)
+{
+	w->fp = fp;
+	w->err = 0;
+	w->depth = 0;
+	w->style = style;
+	w->n = 0;
+}
+
+void
+jw_style(struct jw *w, enum jw_style style)
+{
+	w->style = style;
+}
+
+static void
+open_container(struct jw *w, const char *key, bool obj)
+{
+	item(w, key);
+	if (w->depth >= JW_DEPTH_MAX) {
+		w->err = w->err != 0 ? w->err : EINVAL;
+		return;
+	}
+	w->lvl[w->depth].style = (uint8_t)w->style;
+	w->lvl[w->depth].any = false;
+	w->lvl[w->depth].obj = obj;
+	w->depth++;
+	putc1(w, obj ? '{' : '[');
+}
+
+void
+jw_obj(struct jw *w, const char *key)
+{
+	open_container(w, key, true);
+}
+
+void
+jw_arr(struct jw *w, const char *key)
+{
+	open_container(w, key, false);
+}
+
+void
+jw_end(struct jw *w)
+{
+	unsigned int d;
+
+	if (w->depth == 0) {
+		w->err = w->err != 0 ? w->err : EINVAL;
+		return;
+	}
+	d = --w->depth;
+	if (w->lvl[d].any)
+		newline(w, w->lvl[d].style, 2 * d);
+	putc1(w, w->lvl[d].obj ? '}' : ']');
+}
+
+void
+jw_strn(struct jw *w, const char *key, const char *s, size_t n)
+{
+	item(w, key);
+	escaped(w, s, n, !record_utf8_valid(s, n));
+}
+
+void
+jw_str(struct jw *w, const char *key, const char *s)
+{
+	jw_strn(w, key, s, strlen(s));
+}
+
+/* Digits of v, right-aligned in buf (at least 21 bytes); returns the first. */
+static char *
+digits(uint64_t v, char *end)
+{
+	*--end = '\0';
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+void
+jw_int(struct jw *w, const char *key, int64_t v)
+{
+	char buf[24], *p;
+
+	item(w, key);
+	/* Magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	p = digits(v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, buf + sizeof(buf));
+	if (v < 0)
+		*--p = '-';
+	put(w, p, strlen(p));
+}
+
+void
+jw_uint(struct jw *w, const char *key, uint64_t v)
+{
+	jw_int(w, key, v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+void
+jw_real(struct jw *w, const char *key, double v)
+{
+	char buf[64], *e, *from;
+	int n;
+
+	if (!isfinite(v)) {
+		jw_null(w, key);
+		return;
+	}
+	item(w, key);
+	n = snprintf(buf, sizeof(buf) - 3, "%.17g", v);
+	if (n < 0 || (size_t)n >= sizeof(buf) - 3) {
+		w->err = w->err != 0 ? w->err : EINVAL;
+		return;
+	}
+	if (strchr(buf, '.') == NULL && strchr(buf, 'e') == NULL) {
+		memcpy(buf + n, ".0", 3);
+		n += 2;
+	}
+	if ((e = strchr(buf, 'e')) != NULL) {
+		e++;
+		if (*e == '-')
+			e++;
+		for (from = e; *from == '+' || *from == '0'; from++)
+			;
+		/* "1e+00" keeps one digit; jansson's loop does the same. */
+		if (*from == '\0' && from > e)
+			from--;
+		memmove(e, from, strlen(from) + 1);
+		n = (int)strlen(buf);
+	}
+	put(w, buf, (size_t)n);
+}
+
+void
+jw_bool(struct jw *w, const char *key, bool v)
+{
+	item(w, key);
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
+}
+
+void
+jw_null(struct jw *w, const char *key)
+{
+	item(w, key);
+	put(w, "null", 4);
+}
+
+void
+jw_val(struct jw *w, const char *key, const struct record_val *v)
+{
+	const char *e;
+	size_t i;
+
+	switch (v->type) {
+	case RECORD_T_NULL:
+		jw_null(w, key);
+		break;
+	case RECORD_T_BOOL:
+		jw_bool(w, key, v->b);
+		break;
+	case RECORD_T_INT:
+		jw_int(w, key, v->i);
+		break;
+	case RECORD_T_UINT:
+		jw_uint(w, key, v->u);
+		break;
+	case RECORD_T_REAL:
+		jw_real(w, key, v->d);
+		break;
+	case RECORD_T_STR:
+		jw_strn(w, key, v->s, record_str_len(v));
+		break;
+	case RECORD_T_OBJ:
+		jw_rec(w, key, v->desc, v->rec);
+		break;
+	case RECORD_T_ARR:
+		jw_arr(w, key);
+		for (i = 0, e = v->rec; i < v->n; i++, e += v->stride)
+			if (v->keep == NULL || v->keep(e))
+				jw_rec(w, NULL, v->desc, e);
+		jw_end(w);
+		break;
+	}
+}
+
+void
+jw_rec_members(struct jw *w, const struct record_desc *d, const void *rec)
+{
+	struct record_val v;
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (record_get(&d->f[i], rec, &v))
+			jw_val(w, d->f[i].key, &v);
+}
+
+void
+jw_rec(struct jw *w, const char *key, const struct record_desc *d, const void *rec)
+{
+	jw_obj(w, key);
+	jw_rec_members(w, d, rec);
+	jw_end(w);
+}
+
+void
+jw_raw(struct jw *w, const char *s, size_t n)
+{
+	put(w, s, n);
+}
+
+int
+jw_flush(struct jw *w)
+{
+	if (w->err == 0 && w->n > 0) {
+		errno = 0;
+		if (fwrite(w->buf, 1, w->n, w->fp) != w->n)
+			w->err = errno != 0 ? errno : EIO;
+	}
+	w->n = 0;
+	if (w->err != 0) {
+		errno = w->err;
+		return -1;
+	}
+	return 0;
+}
