@@ -116,8 +116,7 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 			status = cmd_fail_write(ctx, TD_EXIT_OSERR, errno);
 		json_decref(o.tail);
 	}
-	/* A walk that stopped never reached end(): drop what begin() made. */
-	json_decref(o.line_head);
+	output_free(&o);
 	if (status == TD_EXIT_OK)
 		unseen_warn(ctx, &w.unseen);
 	source_close(&src);

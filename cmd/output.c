@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cmd/termsafe.h"
+#include "core/jsonw.h"
 #include "collectors/snapfile.h"
 
 #include "core/util.h"
@@ -66,34 +67,6 @@ output_wrap(FILE *fp, const char *text, int col, const struct output_wrap *ow)
 }
 
 /* ---- JSON framing ---- */
-
-int
-output_json_head(FILE *fp, const struct td_snapshot *snap, const char *command, json_t *extra)
-{
-	json_t *head;
-	char *s;
-	size_t n;
-
-	head = snapfile_header_json(snap, command);
-	if (head == NULL)
-		return -1;
-	if (extra != NULL)
-		json_object_update(head, extra);
-	s = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(head);
-	if (s == NULL)
-		return -1;
-	n = strlen(s);
-	/* Leave the object open: drop the closing brace. */
-	if (n < 2 || s[n - 1] != '}') {
-		free(s);
-		return -1;
-	}
-	s[n - 1] = '\0';
-	fputs(s, fp);
-	free(s);
-	return 0;
-}
 
 int
 output_json_line(FILE *fp, json_t *v)
@@ -420,80 +393,73 @@ table_end(struct out *o)
 	return 0;
 }
 
-/* ---- JSON: one document ---- */
+/* ---- JSON: one document, streamed ---- */
 
 /*
- * The JSON of a socket, with tcp_info, skmem and cong only under -i, so
- * that `ls -j` prints the same from the kernel and from a snapshot (which
- * always keeps them).
+ * Both JSON renderers write through the streaming writer (core/jsonw.h):
+ * no allocation per socket.  A socket is snapfile_sock_desc, with
+ * tcp_info, skmem and cong only under -i (the cgroup only under -c or
+ * -p), so that `ls -j` prints the same from the kernel and from a
+ * snapshot (which always keeps them).
  */
-static json_t *
-sock_json(const struct out *o, const struct td_sock *sk)
+static unsigned int
+sock_skip(const struct out *o)
 {
-	struct td_sock lean;
-
-	bool cg = o->opts->cgroup || o->opts->owner || sk->cgroup_id == 0;
-
-	if (cg && (o->opts->info || (!sk->has_tcpi && !sk->has_skmem && sk->cong[0] == '\0')))
-		return snapfile_sock_json(sk);
-	lean = *sk;
-	if (!o->opts->info) {
-		lean.has_tcpi = false;
-		lean.has_skmem = false;
-		lean.cong[0] = '\0';
-	}
 	/* The cgroup only with -c or -p: the same from the kernel and a snapshot. */
-	if (!cg) {
-		lean.cgroup_id = 0;
-		lean.cgroup[0] = '\0';
-		lean.container[0] = '\0';
-	}
-	return snapfile_sock_json(&lean);
+	return (o->opts->info ? 0 : SNAPFILE_SOCK_INFO) |
+	    (o->opts->cgroup || o->opts->owner ? 0 : SNAPFILE_SOCK_CGROUP);
+}
+
+/* The writer failed: errno says why. */
+static int
+jw_failed(const struct out *o)
+{
+	errno = o->jw->err;
+	return -1;
 }
 
 static int
 json_begin(struct out *o)
 {
-	if (output_json_head(o->fp, o->snap, o->command, o->extra) < 0)
+	struct snapfile_head h = { &o->snap->meta, o->command, SNAPFILE_HEAD_ALL };
+
+	if ((o->jw = malloc(sizeof(*o->jw))) == NULL)
 		return -1;
-	fputs(",\"sockets\":[\n", o->fp);
-	return ferror(o->fp) ? -1 : 0;
+	/* {head...,"sockets":[ one socket a line ],"count":N,tail...} */
+	jw_init(o->jw, o->fp, JW_COMPACT);
+	jw_obj(o->jw, NULL);
+	jw_rec_members(o->jw, &snapfile_head_desc, &h, 0);
+	jw_style(o->jw, JW_LINES);
+	jw_arr(o->jw, "sockets");
+	jw_style(o->jw, JW_COMPACT);
+	return o->jw->err != 0 ? jw_failed(o) : 0;
 }
 
 static int
 json_sock(struct out *o, const struct td_sock *sk)
 {
-	json_t *v = sock_json(o, sk);
-
-	if (v == NULL)
-		return -1;
-	if (o->count > 0)
-		fputs(",\n", o->fp);
+	jw_obj(o->jw, NULL);
+	jw_rec_members(o->jw, &snapfile_sock_desc, sk, sock_skip(o));
+	jw_end(o->jw);
 	o->count++;
-	if (json_dumpf(v, o->fp, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0) {
-		json_decref(v);
-		return -1;
-	}
-	json_decref(v);
-	return ferror(o->fp) ? -1 : 0;
+	return o->jw->err != 0 ? jw_failed(o) : 0;
 }
 
 static int
 json_end(struct out *o)
 {
-	char *tail = NULL;
-	size_t n;
+	const char *key;
+	json_t *v;
 
+	jw_end(o->jw);
+	jw_uint(o->jw, "count", o->count);
 	/* Members known only after the walk (ls: "unseen"), after "count". */
-	if (o->tail != NULL && json_object_size(o->tail) > 0 &&
-	    (tail = json_dumps(o->tail, JSON_COMPACT | JSON_PRESERVE_ORDER)) != NULL) {
-		n = strlen(tail);
-		tail[n - 1] = '\0';	/* the closing brace is printed below */
-	}
-	fprintf(o->fp, "%s],\"count\":%" PRIu64 "%s%s}\n", o->count > 0 ? "\n" : "", o->count,
-	    tail != NULL ? "," : "", tail != NULL ? tail + 1 : "");
-	free(tail);
-	return ferror(o->fp) ? -1 : 0;
+	if (o->tail != NULL)
+		json_object_foreach(o->tail, key, v)
+			jw_json(o->jw, key, v);
+	jw_end(o->jw);
+	jw_raw(o->jw, "\n", 1);
+	return jw_flush(o->jw);
 }
 
 /* ---- NDJSON: one self-contained object per socket ---- */
@@ -501,42 +467,55 @@ json_end(struct out *o)
 static int
 ndjson_begin(struct out *o)
 {
-	static const char *const keys[] = { "schema", "command", "time", "host", "netns" };
-	json_t *head;
-	size_t i;
+	struct snapfile_head h = { &o->snap->meta, o->command, SNAPFILE_HEAD_NETNS };
+	struct jw *hw;
+	FILE *mem;
+	int rc;
 
-	head = snapfile_header_json(o->snap, o->command);
-	if (head == NULL)
+	if ((o->jw = malloc(sizeof(*o->jw))) == NULL)
 		return -1;
-	o->line_head = json_object();
-	for (i = 0; i < ARRAY_SIZE(keys); i++)
-		if (json_object_get(head, keys[i]) != NULL)
-			json_object_set(o->line_head, keys[i], json_object_get(head, keys[i]));
-	json_decref(head);
+	jw_init(o->jw, o->fp, JW_COMPACT);
+	/* The head every line repeats, encoded once: {"schema":...,"netns":... */
+	if ((mem = open_memstream(&o->line_head, &o->line_head_len)) == NULL)
+		return -1;
+	if ((hw = malloc(sizeof(*hw))) == NULL) {
+		fclose(mem);
+		return -1;
+	}
+	jw_init(hw, mem, JW_COMPACT);
+	jw_obj(hw, NULL);
+	jw_rec_members(hw, &snapfile_head_desc, &h, 0);
+	rc = jw_flush(hw);	/* the object stays open: "{" and the members */
+	free(hw);
+	if (fclose(mem) != 0 || rc < 0 || o->line_head_len < 1)
+		return -1;
 	return 0;
 }
 
 static int
 ndjson_sock(struct out *o, const struct td_sock *sk)
 {
-	json_t *line, *v;
-
-	v = sock_json(o, sk);
-	if (v == NULL)
-		return -1;
-	line = json_copy(o->line_head);
-	json_object_update(line, v);
-	json_decref(v);
+	jw_obj_text(o->jw, NULL, o->line_head + 1, o->line_head_len - 1);
+	jw_rec_members(o->jw, &snapfile_sock_desc, sk, sock_skip(o));
+	jw_end(o->jw);
+	jw_raw(o->jw, "\n", 1);
 	o->count++;
-	return output_json_line(o->fp, line);
+	return o->jw->err != 0 ? jw_failed(o) : 0;
 }
 
 static int
 ndjson_end(struct out *o)
 {
-	json_decref(o->line_head);
+	return jw_flush(o->jw);
+}
+
+void
+output_free(struct out *o)
+{
+	free(o->jw);
+	o->jw = NULL;
+	free(o->line_head);
 	o->line_head = NULL;
-	return 0;
 }
 
 static const struct sock_renderer renderers[] = {

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cmd/cmd.h"
+#include "core/jsonw.h"
 #include "collectors/snapshot.h"
 
 /* Columns of the table renderer (ls -e, -i, -p, -H). */
@@ -34,9 +35,10 @@ struct out {
 	const struct td_snapshot *snap;
 	const char		*command;
 	uint64_t		 count;
-	json_t			*extra;		/* merged into the JSON document head */
 	json_t			*tail;		/* json: members after "count" (set before end) */
-	json_t			*line_head;	/* ndjson: fields repeated on every line */
+	struct jw		*jw;		/* json, ndjson: the streaming writer */
+	char			*line_head;	/* ndjson: "{" and the head every line repeats */
+	size_t			 line_head_len;
 };
 
 struct sock_renderer {
@@ -48,14 +50,9 @@ struct sock_renderer {
 
 /* The renderer for a format, or NULL when it cannot list sockets. */
 const struct sock_renderer *output_sock_renderer(enum td_format fmt);
+/* Free what begin() allocated; call once the listing is over, ended or not. */
+void	output_free(struct out *o);
 
-/*
- * Print a JSON document head: the common fields (schema, command, time,
- * host, netns, kernel) plus the members of extra, leaving the object open
- * so that the caller can stream an array after it.  Returns 0 or -1.
- */
-int	output_json_head(FILE *fp, const struct td_snapshot *snap, const char *command,
-	    json_t *extra);
 /* Dump one JSON value compactly followed by a newline; steals v. */
 int	output_json_line(FILE *fp, json_t *v);
 /* A whole JSON document: head fields + members of body; steals body. */

@@ -40,14 +40,11 @@
 
 /* ---- Field tables shared by both directions ---- */
 
-struct nfield {
-	const char	*name;
-	size_t		 off, size;
-};
+/* The tcp_info and skmem members: unsigned, named as the struct's fields. */
+#define NF(type, f)	{ #f, RECORD_AT_UNSIGNED, offsetof(struct type, f), \
+	sizeof(((struct type *)0)->f), NULL, 0 }
 
-#define NF(type, f)	{ #f, offsetof(struct type, f), sizeof(((struct type *)0)->f) }
-
-static const struct nfield tcpi_fields[] = {
+static const struct record_field tcpi_fields[] = {
 	NF(td_tcpi, state), NF(td_tcpi, ca_state), NF(td_tcpi, retransmits),
 	NF(td_tcpi, probes), NF(td_tcpi, backoff), NF(td_tcpi, options),
 	NF(td_tcpi, snd_wscale), NF(td_tcpi, rcv_wscale),
@@ -73,11 +70,14 @@ static const struct nfield tcpi_fields[] = {
 	NF(td_tcpi, total_rto_recoveries), NF(td_tcpi, total_rto_time), NF(td_tcpi, len),
 };
 
-static const struct nfield skmem_fields[] = {
+static const struct record_field skmem_fields[] = {
 	NF(td_skmem, rmem_alloc), NF(td_skmem, rcvbuf), NF(td_skmem, wmem_alloc),
 	NF(td_skmem, sndbuf), NF(td_skmem, fwd_alloc), NF(td_skmem, wmem_queued),
 	NF(td_skmem, optmem), NF(td_skmem, backlog), NF(td_skmem, drops),
 };
+
+static const struct record_desc tcpi_desc = RECORD_DESC("tcp_info", tcpi_fields);
+static const struct record_desc skmem_desc = RECORD_DESC("skmem", skmem_fields);
 
 static const char *const kind_names[] = {
 	[TD_SK_FULL] = "full", [TD_SK_REQ] = "request", [TD_SK_TW] = "timewait",
@@ -91,25 +91,8 @@ clamp_u64(uint64_t v)
 	return v > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)v;
 }
 
-static uint64_t
-load_field(const void *base, const struct nfield *f)
-{
-	const char *p = (const char *)base + f->off;
-	uint8_t u8;
-	uint16_t u16;
-	uint32_t u32;
-	uint64_t u64;
-
-	switch (f->size) {
-	case 1: memcpy(&u8, p, 1); return u8;
-	case 2: memcpy(&u16, p, 2); return u16;
-	case 4: memcpy(&u32, p, 4); return u32;
-	default: memcpy(&u64, p, 8); return u64;
-	}
-}
-
 static void
-store_field(void *base, const struct nfield *f, uint64_t v)
+store_field(void *base, const struct record_field *f, uint64_t v)
 {
 	char *p = (char *)base + f->off;
 	uint8_t u8 = (uint8_t)v;
@@ -130,127 +113,231 @@ field_max(size_t size)
 	return size >= 8 ? (uint64_t)INT64_MAX : (UINT64_C(1) << (size * 8)) - 1;
 }
 
-static json_t *
-fields_json(const void *base, const struct nfield *f, size_t n)
-{
-	json_t *o = json_object();
-	size_t i;
-
-	for (i = 0; o != NULL && i < n; i++)
-		json_object_set_new(o, f[i].name, json_integer(clamp_u64(load_field(base, &f[i]))));
-	return o;
-}
-
 /* ---- To JSON ---- */
 
-/* A string JSON can hold: bytes that are not valid UTF-8 become '?'. */
-static json_t *
-safe_string(const char *s, size_t max)
-{
-	char buf[256];
-	size_t i, n = strnlen(s, max < sizeof(buf) ? max : sizeof(buf) - 1);
-	json_t *j;
 
-	j = json_stringn(s, n);
-	if (j != NULL)
-		return j;
+/* ---- The socket record: saved, loaded back, ls -j and NDJSON ---- */
+
+#define SK(rec)	((const struct td_sock *)(rec))
+
+static bool
+sk_family(const void *rec, struct record_val *v)
+{
+	return record_str(v, SK(rec)->family == AF_INET ? "ipv4" : "ipv6");
+}
+
+static bool
+sk_state(const void *rec, struct record_val *v)
+{
+	return record_str(v, td_state_name(SK(rec)->state));
+}
+
+static bool
+sk_kind(const void *rec, struct record_val *v)
+{
+	unsigned int k = SK(rec)->kind;
+
+	return record_str(v, k < NELEM(kind_names) && kind_names[k] != NULL ? kind_names[k] : "full");
+}
+
+/* IPv4 sockets store addresses v4-mapped; IPv6 ones keep ::ffff: visible. */
+static bool
+sk_addr(const struct td_sock *sk, const struct in6_addr *a, struct record_val *v)
+{
+	const uint8_t *b = &a->s6_addr[12];
+	char *p = v->buf;
+	int i;
+
+	if (sk->family != AF_INET) {
+		inet_ntop(AF_INET6, a, v->buf, sizeof(v->buf));
+		return record_str(v, v->buf);
+	}
+	/* Dotted quad by hand: inet_ntop's sprintf was a tenth of `ls -j`. */
+	for (i = 0; i < 4; i++) {
+		if (b[i] >= 100)
+			*p++ = (char)('0' + b[i] / 100);
+		if (b[i] >= 10)
+			*p++ = (char)('0' + b[i] / 10 % 10);
+		*p++ = (char)('0' + b[i] % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+	v->type = RECORD_T_STR;
+	v->s = v->buf;
+	v->n = (size_t)(p - v->buf - 1);
+	v->cut = false;
+	return true;
+}
+
+static bool
+sk_src(const void *rec, struct record_val *v)
+{
+	return sk_addr(SK(rec), &SK(rec)->src, v);
+}
+
+static bool
+sk_dst(const void *rec, struct record_val *v)
+{
+	return sk_addr(SK(rec), &SK(rec)->dst, v);
+}
+
+static bool
+sk_timer_name(const void *rec, struct record_val *v)
+{
+	return record_str(v, td_timer_name(SK(rec)->timer));
+}
+
+static const struct record_field timer_fields[] = {
+	RECORD_FN("name", sk_timer_name),
+	RECORD_INT("expires_ms", struct td_sock, timer_ms),
+	RECORD_INT("retrans", struct td_sock, retrans),
+};
+static const struct record_desc timer_desc = RECORD_DESC("timer", timer_fields);
+
+static bool
+sk_timer(const void *rec, struct record_val *v)
+{
+	return record_obj(v, &timer_desc, rec);
+}
+
+static const struct record_field cong_field = RECORD_CHARS("cong", struct td_sock, cong);
+
+static bool
+sk_cong(const void *rec, struct record_val *v)
+{
+	return SK(rec)->cong[0] != '\0' && record_get(&cong_field, rec, v);
+}
+
+static bool
+sk_tcpi(const void *rec, struct record_val *v)
+{
+	return SK(rec)->has_tcpi && record_obj(v, &tcpi_desc, &SK(rec)->tcpi);
+}
+
+static bool
+sk_skmem(const void *rec, struct record_val *v)
+{
+	return SK(rec)->has_skmem && record_obj(v, &skmem_desc, &SK(rec)->skmem);
+}
+
+/* The cgroup v2 id (masked to the schema's integers), its path and container, when known. */
+static bool
+sk_cgroup_id(const void *rec, struct record_val *v)
+{
+	return SK(rec)->cgroup_id != 0 && record_int(v, (int64_t)(SK(rec)->cgroup_id & INT64_MAX));
+}
+
+static const struct record_field cgroup_field = RECORD_CHARS("cgroup", struct td_sock, cgroup);
+static const struct record_field container_field = RECORD_CHARS("container", struct td_sock, container);
+
+static bool
+sk_cgroup(const void *rec, struct record_val *v)
+{
+	return SK(rec)->cgroup_id != 0 && SK(rec)->cgroup[0] != '\0' && record_get(&cgroup_field, rec, v);
+}
+
+static bool
+sk_container(const void *rec, struct record_val *v)
+{
+	return SK(rec)->cgroup_id != 0 && SK(rec)->container[0] != '\0' &&
+	    record_get(&container_field, rec, v);
+}
+
+static const struct record_field owner_fields[] = {
+	RECORD_INT("pid", struct td_sock, pid),
+	RECORD_CHARS("comm", struct td_sock, comm),
+};
+static const struct record_desc owner_desc = RECORD_DESC("owner", owner_fields);
+
+static bool
+sk_owner(const void *rec, struct record_val *v)
+{
+	return SK(rec)->has_owner && record_obj(v, &owner_desc, rec);
+}
+
+/* Every (process, fd) holding it, as ss -p lists them. */
+static const struct record_field holder_fields[] = {
+	RECORD_INT("pid", struct td_owner, pid),
+	RECORD_CHARS("comm", struct td_owner, comm),
+	RECORD_INT("fd", struct td_owner, fd),
+};
+static const struct record_desc holder_desc = RECORD_DESC("owners", holder_fields);
+
+/* An owner read from a snapshot that had only "owner" has no fd. */
+static bool
+holder_keep(const void *elem)
+{
+	return ((const struct td_owner *)elem)->fd >= 0;
+}
+
+static bool
+sk_owners(const void *rec, struct record_val *v)
+{
+	const struct td_sock *sk = rec;
+	size_t n = sk->nowners < TD_SOCK_OWNERS ? sk->nowners : TD_SOCK_OWNERS, i, kept = 0;
+
+	if (!sk->has_owner)
+		return false;
 	for (i = 0; i < n; i++)
-		buf[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-	return json_stringn(buf, n);
+		kept += holder_keep(&sk->owners[i]);
+	return kept > 0 && record_arr(v, &holder_desc, sk->owners, n, sizeof(sk->owners[0]),
+	    holder_keep);
 }
 
-static json_t *
-addr_json(const struct td_sock *sk, const struct in6_addr *a)
+static bool
+sk_owners_more(const void *rec, struct record_val *v)
 {
-	char buf[INET6_ADDRSTRLEN];
-
-	/* IPv4 sockets store addresses v4-mapped; IPv6 ones keep ::ffff: visible. */
-	if (sk->family == AF_INET)
-		inet_ntop(AF_INET, &a->s6_addr[12], buf, sizeof(buf));
-	else
-		inet_ntop(AF_INET6, a, buf, sizeof(buf));
-	return json_string(buf);
+	return SK(rec)->has_owner && SK(rec)->owners_more > 0 && record_uint(v, SK(rec)->owners_more);
 }
+
+static bool
+sk_owner_unseen(const void *rec, struct record_val *v)
+{
+	if (SK(rec)->has_owner)
+		return false;
+	if (SK(rec)->owner_status == TD_OWNER_UNREADABLE)
+		return record_str(v, "unreadable");
+	if (SK(rec)->owner_status == TD_OWNER_SKIPPED)
+		return record_str(v, "skipped");
+	return false;
+}
+
+static const struct record_field sock_fields[] = {
+	RECORD_FN("family", sk_family),
+	RECORD_FN("state", sk_state),
+	RECORD_FN("kind", sk_kind),
+	RECORD_FN("src", sk_src),
+	RECORD_INT("sport", struct td_sock, sport),
+	RECORD_FN("dst", sk_dst),
+	RECORD_INT("dport", struct td_sock, dport),
+	RECORD_INT("ifindex", struct td_sock, ifindex),
+	RECORD_INT("rqueue", struct td_sock, rqueue),
+	RECORD_INT("wqueue", struct td_sock, wqueue),
+	RECORD_FN("timer", sk_timer),
+	RECORD_INT("uid", struct td_sock, uid),
+	RECORD_INT("inode", struct td_sock, inode),
+	RECORD_INT("cookie", struct td_sock, cookie),
+	RECORD_INT("shutdown", struct td_sock, shutdown),
+	RECORD_INT("tos", struct td_sock, tos),
+	RECORD_INT("tclass", struct td_sock, tclass),
+	RECORD_INT("mark", struct td_sock, mark),
+	RECORD_BOOL("v6only", struct td_sock, v6only),
+	{ .key = "cong", .how = RECORD_GET, .get = sk_cong, .group = SNAPFILE_SOCK_INFO },
+	{ .key = "tcp_info", .how = RECORD_GET, .get = sk_tcpi, .group = SNAPFILE_SOCK_INFO },
+	{ .key = "skmem", .how = RECORD_GET, .get = sk_skmem, .group = SNAPFILE_SOCK_INFO },
+	{ .key = "cgroup_id", .how = RECORD_GET, .get = sk_cgroup_id, .group = SNAPFILE_SOCK_CGROUP },
+	{ .key = "cgroup", .how = RECORD_GET, .get = sk_cgroup, .group = SNAPFILE_SOCK_CGROUP },
+	{ .key = "container", .how = RECORD_GET, .get = sk_container, .group = SNAPFILE_SOCK_CGROUP },
+	RECORD_FN("owner", sk_owner),
+	RECORD_FN("owners", sk_owners),
+	RECORD_FN("owners_more", sk_owners_more),
+	RECORD_FN("owner_unseen", sk_owner_unseen),
+};
+const struct record_desc snapfile_sock_desc = RECORD_DESC("socket", sock_fields);
 
 json_t *
 snapfile_sock_json(const struct td_sock *sk)
 {
-	json_t *o, *t;
-
-	o = json_object();
-	if (o == NULL)
-		return NULL;
-	json_object_set_new(o, "family", json_string(sk->family == AF_INET ? "ipv4" : "ipv6"));
-	json_object_set_new(o, "state", json_string(td_state_name(sk->state)));
-	json_object_set_new(o, "kind", json_string(sk->kind < NELEM(kind_names) ?
-	    kind_names[sk->kind] : "full"));
-	json_object_set_new(o, "src", addr_json(sk, &sk->src));
-	json_object_set_new(o, "sport", json_integer(sk->sport));
-	json_object_set_new(o, "dst", addr_json(sk, &sk->dst));
-	json_object_set_new(o, "dport", json_integer(sk->dport));
-	json_object_set_new(o, "ifindex", json_integer(sk->ifindex));
-	json_object_set_new(o, "rqueue", json_integer(sk->rqueue));
-	json_object_set_new(o, "wqueue", json_integer(sk->wqueue));
-	t = json_object();
-	json_object_set_new(t, "name", json_string(td_timer_name(sk->timer)));
-	json_object_set_new(t, "expires_ms", json_integer(sk->timer_ms));
-	json_object_set_new(t, "retrans", json_integer(sk->retrans));
-	json_object_set_new(o, "timer", t);
-	json_object_set_new(o, "uid", json_integer(sk->uid));
-	json_object_set_new(o, "inode", json_integer(clamp_u64(sk->inode)));
-	json_object_set_new(o, "cookie", json_integer(clamp_u64(sk->cookie)));
-	json_object_set_new(o, "shutdown", json_integer(sk->shutdown));
-	json_object_set_new(o, "tos", json_integer(sk->tos));
-	json_object_set_new(o, "tclass", json_integer(sk->tclass));
-	json_object_set_new(o, "mark", json_integer(sk->mark));
-	json_object_set_new(o, "v6only", json_boolean(sk->v6only));
-	if (sk->cong[0] != '\0')
-		json_object_set_new(o, "cong", safe_string(sk->cong, sizeof(sk->cong)));
-	if (sk->has_tcpi)
-		json_object_set_new(o, "tcp_info", fields_json(&sk->tcpi, tcpi_fields,
-		    NELEM(tcpi_fields)));
-	if (sk->has_skmem)
-		json_object_set_new(o, "skmem", fields_json(&sk->skmem, skmem_fields,
-		    NELEM(skmem_fields)));
-	if (sk->cgroup_id != 0) {
-		json_object_set_new(o, "cgroup_id", json_integer((json_int_t)(sk->cgroup_id & INT64_MAX)));
-		if (sk->cgroup[0] != '\0')
-			json_object_set_new(o, "cgroup", safe_string(sk->cgroup, sizeof(sk->cgroup)));
-		if (sk->container[0] != '\0')
-			json_object_set_new(o, "container", safe_string(sk->container,
-			    sizeof(sk->container)));
-	}
-	if (sk->has_owner) {
-		json_t *arr = json_array();
-		unsigned int i;
-
-		t = json_object();
-		json_object_set_new(t, "pid", json_integer(sk->pid));
-		json_object_set_new(t, "comm", safe_string(sk->comm, sizeof(sk->comm)));
-		json_object_set_new(o, "owner", t);
-		/* Every (process, fd) holding it, as ss -p lists them. */
-		for (i = 0; i < sk->nowners && i < TD_SOCK_OWNERS; i++) {
-			if (sk->owners[i].fd < 0)
-				continue;	/* read from a snapshot that had only "owner" */
-			t = json_object();
-			json_object_set_new(t, "pid", json_integer(sk->owners[i].pid));
-			json_object_set_new(t, "comm", safe_string(sk->owners[i].comm,
-			    sizeof(sk->owners[i].comm)));
-			json_object_set_new(t, "fd", json_integer(sk->owners[i].fd));
-			json_array_append_new(arr, t);
-		}
-		if (json_array_size(arr) > 0)
-			json_object_set_new(o, "owners", arr);
-		else
-			json_decref(arr);
-		if (sk->owners_more > 0)
-			json_object_set_new(o, "owners_more", json_integer(sk->owners_more));
-	} else if (sk->owner_status == TD_OWNER_UNREADABLE) {
-		json_object_set_new(o, "owner_unseen", json_string("unreadable"));
-	} else if (sk->owner_status == TD_OWNER_SKIPPED) {
-		json_object_set_new(o, "owner_unseen", json_string("skipped"));
-	}
-	return o;
+	return record_json(&snapfile_sock_desc, sk);
 }
 
 /* RFC 3339 in UTC, to the second or (usec) the microsecond. */
@@ -359,6 +446,18 @@ snapfile_header_json(const struct td_snapshot *snap, const char *command)
 	return record_json(&snapfile_head_desc, &h);
 }
 
+/* The text sysctl (ip_local_reserved_ports), as every char array is written. */
+static json_t *
+reserved_ports_json(const struct td_sysctls *sys)
+{
+	static const struct record_field f = RECORD_CHARS("reserved_ports", struct td_sysctls,
+	    reserved_ports);
+	struct record_val v;
+
+	record_get(&f, sys, &v);
+	return record_val_json(&v);
+}
+
 json_t *
 snapfile_counters_json(const struct td_counters *ctr)
 {
@@ -385,7 +484,7 @@ snapfile_sysctls_json(const struct td_sysctls *sys)
 		else if (td_sysctl_fields[i].kind == TD_SYS_PAIR)
 			v = json_pack("[II]", (json_int_t)sv->v[0], (json_int_t)sv->v[1]);
 		else if (td_sysctl_fields[i].kind == TD_SYS_TEXT)
-			v = safe_string(sys->reserved_ports, sizeof(sys->reserved_ports));
+			v = reserved_ports_json(sys);
 		else
 			v = json_integer(sv->v[0]);
 		json_object_set_new(o, td_sysctl_fields[i].name, v);
@@ -444,7 +543,7 @@ get_str(const json_t *o, const char *ctx, const char *key, bool required, char *
 }
 
 static int
-get_fields(const json_t *o, const char *ctx, void *base, const struct nfield *f, size_t n,
+get_fields(const json_t *o, const char *ctx, void *base, const struct record_field *f, size_t n,
     struct td_err *err)
 {
 	uint64_t v;
@@ -453,7 +552,7 @@ get_fields(const json_t *o, const char *ctx, void *base, const struct nfield *f,
 	if (!json_is_object(o))
 		return td_errf(err, EBADMSG, "\"%s\" is not an object", ctx);
 	for (i = 0; i < n; i++) {
-		if (get_uint(o, ctx, f[i].name, field_max(f[i].size), false, &v, err) < 0)
+		if (get_uint(o, ctx, f[i].key, field_max(f[i].size), false, &v, err) < 0)
 			return -1;
 		store_field(base, &f[i], v);
 	}
@@ -760,10 +859,8 @@ int
 snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *snap,
     const char *command, struct td_err *err)
 {
-	json_t *doc;
-	char *text;
-	size_t len;
-	int rc;
+	const char *key;
+	json_t *doc, *v;
 
 	w->fp = fp;
 	w->nsocks = 0;
@@ -783,55 +880,39 @@ snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *sn
 				    json_integer(snap->sys.error[i]));
 		json_object_set_new(doc, "sysctls_unreadable", u);
 	}
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	/*
+	 * The header indented, each socket compact on its own line: small
+	 * files that diff well, without paying for indentation per socket.
+	 */
+	jw_init(&w->jw, fp, JW_INDENT2);
+	jw_obj(&w->jw, NULL);
+	json_object_foreach(doc, key, v)
+		jw_json(&w->jw, key, v);
 	json_decref(doc);
-	if (text == NULL)
-		return td_errf(err, ENOMEM, "snapshot: cannot encode the header");
-	/* Reopen the object: drop the closing "\n}" and add the sockets array. */
-	len = strlen(text);
-	while (len > 0 && text[len - 1] != '}')
-		len--;
-	if (len > 0)
-		len--;
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
-		len--;
-	errno = 0;
-	rc = fwrite(text, 1, len, fp) == len &&
-	    fputs(",\n  \"sockets\": [", fp) != EOF ? 0 : -1;
-	free(text);
-	return rc < 0 ? write_err(err) : 0;
+	jw_arr(&w->jw, "sockets");
+	jw_style(&w->jw, JW_COMPACT);
+	if (w->jw.err != 0)
+		return td_errf(err, w->jw.err == EINVAL ? ENOMEM : w->jw.err,
+		    "snapshot: cannot encode the header");
+	return 0;
+}
+
+/* The writer failed: errno is its first error. */
+static int
+jw_err(struct snapfile_writer *w, struct td_err *err)
+{
+	errno = w->jw.err;
+	return write_err(err);
 }
 
 int
 snapfile_put_sock(const struct td_sock *sk, void *writer, struct td_err *err)
 {
 	struct snapfile_writer *w = writer;
-	char text[8192];
-	size_t n, off;
-	json_t *o;
-	int rc;
 
-	o = snapfile_sock_json(sk);
-	if (o == NULL)
-		return td_errf(err, ENOMEM, "snapshot: out of memory");
-	/*
-	 * Encode into a buffer and write it at once: json_dumpf calls fwrite
-	 * once per token, which dominated saving.
-	 */
-	errno = 0;
-	n = json_dumpb(o, text + 6, sizeof(text) - 6, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (n > 0 && n <= sizeof(text) - 6) {
-		/* The separator goes right before the object: ",\n    " or "\n    ". */
-		off = w->nsocks == 0 ? 1 : 0;
-		memcpy(text + off, &",\n    "[off], 6 - off);
-		rc = fwrite(text + off, 1, n + 6 - off, w->fp) == n + 6 - off ? 0 : -1;
-	} else {
-		rc = fputs(w->nsocks == 0 ? "\n    " : ",\n    ", w->fp) == EOF ? -1 :
-		    json_dumpf(o, w->fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	}
-	json_decref(o);
-	if (rc < 0)
-		return write_err(err);
+	jw_rec(&w->jw, NULL, &snapfile_sock_desc, sk);
+	if (w->jw.err != 0)
+		return jw_err(w, err);
 	w->nsocks++;
 	return 0;
 }
@@ -839,8 +920,13 @@ snapfile_put_sock(const struct td_sock *sk, void *writer, struct td_err *err)
 int
 snapfile_end(struct snapfile_writer *w, struct td_err *err)
 {
+	jw_end(&w->jw);
+	jw_end(&w->jw);
+	jw_raw(&w->jw, "\n", 1);
 	errno = 0;
-	if (fputs(w->nsocks == 0 ? "]\n}\n" : "\n  ]\n}\n", w->fp) == EOF || fflush(w->fp) != 0)
+	if (jw_flush(&w->jw) < 0)
+		return jw_err(w, err);
+	if (fflush(w->fp) != 0)
 		return write_err(err);
 	return 0;
 }

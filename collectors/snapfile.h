@@ -29,9 +29,20 @@
 #include <jansson.h>
 
 #include "collectors/snapshot.h"
+#include "core/jsonw.h"
 #include "core/record.h"
 
 /* ---- Records to JSON (new references; NULL only when out of memory) ---- */
+
+/*
+ * A socket, described once (core/record.h): the file format, ls -j and
+ * NDJSON all render it from this table.  Fields in group
+ * SNAPFILE_SOCK_INFO (cong, tcp_info, skmem) are what ls prints only
+ * with -i, those in SNAPFILE_SOCK_CGROUP only with -c or -p.
+ */
+#define SNAPFILE_SOCK_INFO	1u
+#define SNAPFILE_SOCK_CGROUP	2u	/* cgroup_id, cgroup, container: ls only with -c or -p */
+extern const struct record_desc snapfile_sock_desc;
 
 json_t	*snapfile_sock_json(const struct td_sock *sk);
 /* schema, command, time (RFC 3339, UTC), host, netns, kernel, meta{...}. */
@@ -76,8 +87,9 @@ int	snapfile_header_from_json(const json_t *o, struct td_snapshot *snap,
 /* ---- Saving ---- */
 
 struct snapfile_writer {
-	FILE	*fp;
-	size_t	 nsocks;
+	FILE		*fp;
+	size_t		 nsocks;
+	struct jw	 jw;	/* streams the document: no allocation per socket */
 };
 
 /*

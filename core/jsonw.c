@@ -30,7 +30,13 @@ put(struct jw *w, const char *s, size_t n)
 		return;
 	while (n > 0) {
 		if (w->n == sizeof(w->buf)) {
-			if (fwrite(w->buf, 1, w->n, w->fp) != w->n) {
+			/*
+			 * stdio may take the bytes and fail the flush behind
+			 * them: its error flag says so, and nothing more may
+			 * be written to a stream in error.
+			 */
+			errno = 0;
+			if (fwrite(w->buf, 1, w->n, w->fp) != w->n || ferror(w->fp)) {
 				w->err = errno != 0 ? errno : EIO;
 				return;
 			}
@@ -111,6 +117,27 @@ escaped(struct jw *w, const char *s, size_t n, bool ascii)
 	putc1(w, '"');
 }
 
+/*
+ * A key: the description's snake_case names need no escape and are
+ * copied as they are (the hot path: some 25 keys a socket); any other
+ * key is escaped like a string.
+ */
+static void
+plain_or_escaped(struct jw *w, const char *key)
+{
+	const unsigned char *p = (const unsigned char *)key;
+
+	while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		p++;
+	if (*p != '\0') {
+		escaped(w, key, strlen(key), !record_utf8_valid(key, strlen(key)));
+		return;
+	}
+	putc1(w, '"');
+	put(w, key, (size_t)(p - (const unsigned char *)key));
+	putc1(w, '"');
+}
+
 /* Separator, indentation and key before a value at the current level. */
 static void
 item(struct jw *w, const char *key)
@@ -129,10 +156,12 @@ item(struct jw *w, const char *key)
 	}
 	if (w->lvl[d].any)
 		putc1(w, ',');
+	/* JW_LINES put its newline after the opening bracket already. */
+	if (w->lvl[d].any || w->lvl[d].style != JW_LINES)
+		newline(w, w->lvl[d].style, 2 * (d + 1));
 	w->lvl[d].any = true;
-	newline(w, w->lvl[d].style, 2 * (d + 1));
 	if (key != NULL) {
-		escaped(w, key, strlen(key), !record_utf8_valid(key, strlen(key)));
+		plain_or_escaped(w, key);
 		if (w->lvl[d].style == JW_INDENT2)
 			put(w, ": ", 2);
 		else
@@ -169,6 +198,8 @@ open_container(struct jw *w, const char *key, bool obj)
 	w->lvl[w->depth].obj = obj;
 	w->depth++;
 	putc1(w, obj ? '{' : '[');
+	if (w->style == JW_LINES)
+		putc1(w, '\n');
 }
 
 void
@@ -233,7 +264,7 @@ jw_int(struct jw *w, const char *key, int64_t v)
 	p = digits(v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, buf + sizeof(buf));
 	if (v < 0)
 		*--p = '-';
-	put(w, p, strlen(p));
+	put(w, p, (size_t)(buf + sizeof(buf) - 1 - p));
 }
 
 void
@@ -333,13 +364,13 @@ jw_val(struct jw *w, const char *key, const struct record_val *v)
 }
 
 void
-jw_rec_members(struct jw *w, const struct record_desc *d, const void *rec)
+jw_rec_members(struct jw *w, const struct record_desc *d, const void *rec, unsigned int skip)
 {
 	struct record_val v;
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
-		if (record_get(&d->f[i], rec, &v))
+		if (!(d->f[i].group & skip) && record_get(&d->f[i], rec, &v))
 			jw_val(w, d->f[i].key, &v);
 }
 
@@ -347,8 +378,59 @@ void
 jw_rec(struct jw *w, const char *key, const struct record_desc *d, const void *rec)
 {
 	jw_obj(w, key);
-	jw_rec_members(w, d, rec);
+	jw_rec_members(w, d, rec, 0);
 	jw_end(w);
+}
+
+void
+jw_obj_text(struct jw *w, const char *key, const char *members, size_t n)
+{
+	jw_obj(w, key);
+	if (n > 0 && w->err == 0) {
+		put(w, members, n);
+		w->lvl[w->depth - 1].any = true;
+	}
+}
+
+void
+jw_json(struct jw *w, const char *key, const json_t *v)
+{
+	const char *k;
+	json_t *m;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		jw_obj(w, key);
+		json_object_foreach((json_t *)v, k, m)
+			jw_json(w, k, m);
+		jw_end(w);
+		break;
+	case JSON_ARRAY:
+		jw_arr(w, key);
+		json_array_foreach(v, i, m)
+			jw_json(w, NULL, m);
+		jw_end(w);
+		break;
+	case JSON_STRING:
+		jw_strn(w, key, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		jw_int(w, key, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		jw_real(w, key, json_real_value(v));
+		break;
+	case JSON_TRUE:
+		jw_bool(w, key, true);
+		break;
+	case JSON_FALSE:
+		jw_bool(w, key, false);
+		break;
+	case JSON_NULL:
+		jw_null(w, key);
+		break;
+	}
 }
 
 void
@@ -362,7 +444,7 @@ jw_flush(struct jw *w)
 {
 	if (w->err == 0 && w->n > 0) {
 		errno = 0;
-		if (fwrite(w->buf, 1, w->n, w->fp) != w->n)
+		if (fwrite(w->buf, 1, w->n, w->fp) != w->n || ferror(w->fp))
 			w->err = errno != 0 ? errno : EIO;
 	}
 	w->n = 0;

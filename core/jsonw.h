@@ -15,7 +15,8 @@
  *   JW_COMPACT  {"a":1,"b":[1,2]}                  (JSON_COMPACT)
  *   JW_INDENT2  one member a line, two spaces a level, "key": value
  *                                                  (JSON_INDENT(2))
- *   JW_LINES    compact, but each element on its own line: "[\n{...},\n{...}\n]"
+ *   JW_LINES    compact, but a newline after the opening bracket and
+ *               each element on its own line: "[\n{...},\n{...}\n]", "[\n]"
  *               (the "sockets" array of `ls -j`)
  *
  * Errors stick: the first failed write (or misuse: too deep, a key where
@@ -52,10 +53,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "core/record.h"
 
 #define JW_DEPTH_MAX	16
-#define JW_BUF		16384
+#define JW_BUF		4096
 
 enum jw_style {
 	JW_COMPACT = 0,
@@ -95,9 +98,21 @@ void	jw_uint(struct jw *w, const char *key, uint64_t v);	/* above INT64_MAX: INT
 void	jw_real(struct jw *w, const char *key, double v);	/* not finite: null */
 void	jw_bool(struct jw *w, const char *key, bool v);
 void	jw_null(struct jw *w, const char *key);
-/* A described record as an object (jw_rec), or its members into the open object. */
+/*
+ * A described record as an object (jw_rec), or its members into the open
+ * object but those of the groups in skip (jw_rec_members).
+ */
 void	jw_rec(struct jw *w, const char *key, const struct record_desc *d, const void *rec);
-void	jw_rec_members(struct jw *w, const struct record_desc *d, const void *rec);
+void	jw_rec_members(struct jw *w, const struct record_desc *d, const void *rec,
+	    unsigned int skip);
+/*
+ * Open an object whose first members are already JSON text, written by a
+ * writer of the same style without the braces (NDJSON repeats the
+ * document head on every line: it is encoded once).
+ */
+void	jw_obj_text(struct jw *w, const char *key, const char *members, size_t n);
+/* A jansson value, for the parts of a document still built as json_t. */
+void	jw_json(struct jw *w, const char *key, const json_t *v);
 /* One value of a record field (what jw_rec writes for each member). */
 void	jw_val(struct jw *w, const char *key, const struct record_val *v);
 /* Bytes as they are, for framing outside JSON (a newline after a document). */

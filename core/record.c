@@ -244,13 +244,13 @@ record_val_json(const struct record_val *v)
 }
 
 int
-record_json_members(json_t *o, const struct record_desc *d, const void *rec)
+record_json_members(json_t *o, const struct record_desc *d, const void *rec, unsigned int skip)
 {
 	struct record_val v;
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
-		if (record_get(&d->f[i], rec, &v) &&
+		if (!(d->f[i].group & skip) && record_get(&d->f[i], rec, &v) &&
 		    json_object_set_new(o, d->f[i].key, record_val_json(&v)) < 0)
 			return -1;
 	return 0;
@@ -261,7 +261,7 @@ record_json(const struct record_desc *d, const void *rec)
 {
 	json_t *o = json_object();
 
-	if (o != NULL && record_json_members(o, d, rec) < 0) {
+	if (o != NULL && record_json_members(o, d, rec, 0) < 0) {
 		json_decref(o);
 		return NULL;
 	}

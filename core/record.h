@@ -30,6 +30,9 @@
  *	};
  *	const struct record_desc timer_desc = RECORD_DESC("timer", timer_fields);
  *
+ * A field may belong to a group (bits in .group): a renderer given those
+ * bits in skip leaves it out (ls without -i skips the socket's tcp_info).
+ *
  * Integers are signed or unsigned by their C type; an unsigned value above
  * INT64_MAX is written as INT64_MAX (the schema's integers are JSON
  * numbers that jansson reads as json_int_t, a long long).  Strings must be
@@ -93,6 +96,7 @@ struct record_field {
 	enum record_how		 how;
 	size_t			 off, size;
 	bool			(*get)(const void *rec, struct record_val *v);
+	unsigned int		 group;		/* bits a renderer may skip (0: always) */
 };
 
 struct record_desc {
@@ -136,10 +140,12 @@ size_t	record_str_len(const struct record_val *v);
 /*
  * The same value built with jansson: record_json() returns a new object
  * (NULL when memory runs out), record_json_members() adds rec's members to
- * o (0, or -1 when memory runs out), record_val_json() one value.
+ * o but those of the groups in skip (0, or -1 when memory runs out),
+ * record_val_json() one value.
  */
 json_t	*record_json(const struct record_desc *d, const void *rec);
-int	 record_json_members(json_t *o, const struct record_desc *d, const void *rec);
+int	 record_json_members(json_t *o, const struct record_desc *d, const void *rec,
+	    unsigned int skip);
 json_t	*record_val_json(const struct record_val *v);
 /* True if s[0..n) is valid UTF-8 (RFC 3629: no overlongs, no surrogates). */
 bool	record_utf8_valid(const char *s, size_t n);

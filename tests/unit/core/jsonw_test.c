@@ -242,6 +242,13 @@ START_TEST(test_jw_styles)
 	ck_assert_str_eq(got, "{\"a\":\"b\",\"sockets\":[\n{\"x\":1},\n{}\n],\"count\":2}");
 	free(got);
 
+	sink_open(&k, JW_LINES);
+	jw_arr(&k.w, NULL);
+	jw_end(&k.w);
+	got = sink_close(&k);
+	ck_assert_str_eq(got, "[\n]");
+	free(got);
+
 	sink_open(&k, JW_INDENT2);
 	jw_obj(&k.w, NULL);
 	jw_arr(&k.w, "sockets");
@@ -420,6 +427,35 @@ START_TEST(test_record_utf8_valid)
 }
 END_TEST
 
+/* A jansson value through the writer; an object opened on encoded members. */
+START_TEST(test_jw_json_and_text)
+{
+	json_t *doc = json_pack("{s:i, s:[s, f, b, n], s:{}, s:{s:{s:I}}}", "a", 1, "b", "x\n", 0.5,
+	    1, "c", "d", "e", "f", (json_int_t)INT64_MIN);
+	struct sink k;
+	char *want, *got;
+
+	sink_open(&k, JW_INDENT2);
+	jw_json(&k.w, NULL, doc);
+	want = jansson_text(doc, JSON_INDENT(2));	/* steals doc */
+	got = sink_close(&k);
+	ck_assert_str_eq(got, want);
+	free(want);
+	free(got);
+
+	sink_open(&k, JW_COMPACT);
+	jw_obj_text(&k.w, NULL, "\"h\":1", 5);
+	jw_int(&k.w, "x", 2);
+	jw_end(&k.w);
+	jw_obj_text(&k.w, NULL, "", 0);
+	jw_int(&k.w, "x", 3);
+	jw_end(&k.w);
+	got = sink_close(&k);
+	ck_assert_str_eq(got, "{\"h\":1,\"x\":2}{\"x\":3}");
+	free(got);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -435,6 +471,7 @@ test_suite(void)
 	tcase_add_test(tc, test_record_writer_equals_jansson);
 	tcase_add_test(tc, test_record_chars_cut);
 	tcase_add_test(tc, test_record_utf8_valid);
+	tcase_add_test(tc, test_jw_json_and_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
