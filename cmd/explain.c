@@ -38,6 +38,7 @@
 #include "collectors/slabinfo.h"
 #include "collectors/snapshot.h"
 #include "collectors/source.h"
+#include "core/record.h"
 #include "sim/sim.h"
 #include "tcp/tm.h"
 
@@ -57,6 +58,32 @@ struct provider {
 	void		(*show)(struct explain *ex, const char *topic);
 	void		(*list)(struct explain *ex, json_t *index);
 };
+
+/*
+ * A described record (core/record.h) as one part of the answer: in a
+ * table a title line and the record's labelled lines, in JSON the member
+ * key holding the record's object.  The only place that asks which.
+ */
+static void
+ex_record(struct explain *ex, const char *key, const struct record_desc *d, const void *rec,
+    const char *title_fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+ex_record(struct explain *ex, const char *key, const struct record_desc *d, const void *rec,
+    const char *title_fmt, ...)
+{
+	va_list ap;
+
+	if (ex->json) {
+		json_object_set_new(ex->doc, key, record_json(d, rec));
+		return;
+	}
+	va_start(ap, title_fmt);
+	vfprintf(ex->ctx->out, title_fmt, ap);
+	va_end(ap);
+	fputc('\n', ex->ctx->out);
+	output_rec_lines(ex->ctx->out, d, rec);
+}
 
 /* Print a duration like the kernel's timers are read: 60 s, 924.6 s, 40 ms, unbounded. */
 static void
@@ -280,6 +307,18 @@ knob_model(struct explain *ex, const struct tm_knob *k, char *buf, size_t len)
 	}
 }
 
+/* What analyzers/advice.c knows about a knob. */
+static const struct record_field advice_fields[] = {
+	RECORD_TEXT("meaning", "means:", struct td_advice, meaning),
+	RECORD_TEXT("default", "default:", struct td_advice, dflt),
+	RECORD_TEXT("safe", "safe:", struct td_advice, safe),
+	RECORD_TEXT("fixes", "fixes:", struct td_advice, fixes),
+	RECORD_TEXT("not_fixes", "does not:", struct td_advice, not_fixes),
+	RECORD_TEXT("facts", "facts:", struct td_advice, facts),
+	RECORD_TEXT("risk", "risk:", struct td_advice, risk),
+};
+static const struct record_desc advice_desc = RECORD_DESC("advice", advice_fields);
+
 static void
 knob_show(struct explain *ex, const char *topic)
 {
@@ -299,14 +338,7 @@ knob_show(struct explain *ex, const char *topic)
 	json_object_set_new(ex->doc, "kind", json_string("knob"));
 	if (adv != NULL) {
 		json_object_set_new(ex->doc, "name", json_string(adv->name));
-		if (!ex->json)
-			fprintf(out, "%s\n  means:      %s\n  default:    %s\n  safe:       %s\n"
-			    "  fixes:      %s\n  does not:   %s\n  facts:      %s\n  risk:       %s\n",
-			    adv->name, adv->meaning, adv->dflt, adv->safe, adv->fixes, adv->not_fixes,
-			    adv->facts, adv->risk);
-		json_object_set_new(ex->doc, "advice", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-		    "meaning", adv->meaning, "default", adv->dflt, "safe", adv->safe, "fixes", adv->fixes,
-		    "not_fixes", adv->not_fixes, "facts", adv->facts, "risk", adv->risk));
+		ex_record(ex, "advice", &advice_desc, adv, "%s", adv->name);
 		id = adv->sysctl_id;
 		if (id >= 0 && id < TD_SYS_MAX && ex->snap->sys.s[id].readable) {
 			if (!ex->json)
@@ -439,20 +471,24 @@ finding_match(const char *topic)
 	return finding_doc_find(topic) != NULL;
 }
 
+/* A finding id as tcpdoctor-json(7) and check explain it. */
+static const struct record_field finding_fields[] = {
+	RECORD_TEXT("id", NULL, struct td_finding_doc, id),
+	RECORD_TEXT("means", "means:", struct td_finding_doc, means),
+	RECORD_TEXT("evidence", "evidence:", struct td_finding_doc, evidence),
+	RECORD_TEXT("fix", "fix:", struct td_finding_doc, fix),
+	{ .key = "not_fix", .how = RECORD_AT_STRP, .off = offsetof(struct td_finding_doc, not_fix),
+	  .size = sizeof(const char *), .label = "not:", .flags = RECORD_F_TABLE_NONEMPTY },
+};
+static const struct record_desc finding_desc = RECORD_DESC("finding", finding_fields);
+
 static void
 finding_show(struct explain *ex, const char *topic)
 {
 	const struct td_finding_doc *d = finding_doc_find(topic);
 
 	json_object_set_new(ex->doc, "kind", json_string("finding"));
-	json_object_set_new(ex->doc, "finding", json_pack("{s:s, s:s, s:s, s:s, s:s}",
-	    "id", d->id, "means", d->means, "evidence", d->evidence, "fix", d->fix,
-	    "not_fix", d->not_fix));
-	if (!ex->json)
-		fprintf(ex->ctx->out, "%s (a finding of tcpdoctor check)\n  means:      %s\n"
-		    "  evidence:   %s\n  fix:        %s\n%s%s%s", d->id, d->means, d->evidence, d->fix,
-		    d->not_fix[0] != '\0' ? "  not:        " : "", d->not_fix,
-		    d->not_fix[0] != '\0' ? "\n" : "");
+	ex_record(ex, "finding", &finding_desc, d, "%s (a finding of tcpdoctor check)", d->id);
 }
 
 static void
@@ -897,6 +933,7 @@ counter_show(struct explain *ex, const char *topic)
 	if ((mc = model_counter(f)) < 0) {
 		if (!ex->json)
 			fprintf(out, "  model:      the bundled TCP does not keep this counter\n");
+		json_decref(moved);
 		return;
 	}
 	/* Answered by the model: which named scenarios move it, with this host's knobs. */

@@ -18,6 +18,7 @@
 
 #include "cmd/termsafe.h"
 #include "core/jsonw.h"
+#include "core/record.h"
 #include "collectors/snapfile.h"
 
 #include "core/util.h"
@@ -64,6 +65,27 @@ output_wrap(FILE *fp, const char *text, int col, const struct output_wrap *ow)
 		first = false;
 	}
 	fputc('\n', fp);
+}
+
+void
+output_rec_lines(FILE *fp, const struct record_desc *d, const void *rec)
+{
+	struct record_val v;
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		if (d->f[i].label == NULL || !record_get(&d->f[i], rec, &v))
+			continue;
+		if (v.type == RECORD_T_STR) {
+			if (v.n == 0 && (d->f[i].flags & RECORD_F_TABLE_NONEMPTY))
+				continue;
+			fprintf(fp, "  %-11s %.*s\n", d->f[i].label, (int)v.n, v.s);
+		} else if (v.type == RECORD_T_INT) {
+			fprintf(fp, "  %-11s %" PRId64 "\n", d->f[i].label, v.i);
+		} else if (v.type == RECORD_T_UINT) {
+			fprintf(fp, "  %-11s %" PRIu64 "\n", d->f[i].label, v.u);
+		}
+	}
 }
 
 /* ---- JSON framing ---- */

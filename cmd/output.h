@@ -73,6 +73,14 @@ struct output_wrap {
 };
 void	output_wrap(FILE *fp, const char *text, int col, const struct output_wrap *ow);
 
+/*
+ * The labelled fields of a record (core/record.h) as table lines,
+ * "  LABEL       VALUE" (the label padded to 11 columns), in the
+ * description's order: strings as they are, integers in decimal.
+ */
+struct record_desc;
+void	output_rec_lines(FILE *fp, const struct record_desc *d, const void *rec);
+
 /* "12.3s", "850ms", "2m05s": a compact duration for tables. */
 char	*output_ms(uint32_t ms, char *buf, size_t len);
 

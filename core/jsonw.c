@@ -370,7 +370,7 @@ jw_rec_members(struct jw *w, const struct record_desc *d, const void *rec, unsig
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
-		if (!(d->f[i].group & skip) && record_get(&d->f[i], rec, &v))
+		if (d->f[i].key != NULL && !(d->f[i].group & skip) && record_get(&d->f[i], rec, &v))
 			jw_val(w, d->f[i].key, &v);
 }
 

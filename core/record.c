@@ -133,6 +133,9 @@ record_get(const struct record_field *f, const void *rec, struct record_val *v)
 		v->n = strnlen(p, f->size);
 		v->cut = true;
 		return true;
+	case RECORD_AT_STRP:
+		memcpy(&v->s, p, sizeof(v->s));
+		return v->s != NULL && record_str(v, v->s);
 	case RECORD_GET:
 		return f->get(rec, v);
 	}
@@ -250,7 +253,7 @@ record_json_members(json_t *o, const struct record_desc *d, const void *rec, uns
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
-		if (!(d->f[i].group & skip) && record_get(&d->f[i], rec, &v) &&
+		if (d->f[i].key != NULL && !(d->f[i].group & skip) && record_get(&d->f[i], rec, &v) &&
 		    json_object_set_new(o, d->f[i].key, record_val_json(&v)) < 0)
 			return -1;
 	return 0;

@@ -32,6 +32,9 @@
  *
  * A field may belong to a group (bits in .group): a renderer given those
  * bits in skip leaves it out (ls without -i skips the socket's tcp_info).
+ * A field with a key is a JSON member; one with a label is a line of the
+ * table ("  means:      ..." in explain, output_rec_lines()); a field may
+ * be either or both.
  *
  * Integers are signed or unsigned by their C type; an unsigned value above
  * INT64_MAX is written as INT64_MAX (the schema's integers are JSON
@@ -88,6 +91,7 @@ enum record_how {
 	RECORD_AT_BOOL,		/* a bool at off */
 	RECORD_AT_REAL,		/* a double at off */
 	RECORD_AT_CHARS,	/* a char array of size bytes at off, up to its NUL */
+	RECORD_AT_STRP,		/* a const char * at off (NULL: left out) */
 	RECORD_GET,		/* get() computes it */
 };
 
@@ -97,7 +101,12 @@ struct record_field {
 	size_t			 off, size;
 	bool			(*get)(const void *rec, struct record_val *v);
 	unsigned int		 group;		/* bits a renderer may skip (0: always) */
+	const char		*label;		/* its line in a table ("means:"); NULL: none */
+	unsigned int		 flags;		/* RECORD_F_* */
 };
+
+/* A table leaves out an empty string (JSON still has it, as ""). */
+#define RECORD_F_TABLE_NONEMPTY	1u
 
 struct record_desc {
 	const char			*name;	/* for messages and tests */
@@ -116,6 +125,9 @@ struct record_desc {
 #define RECORD_REAL(k, type, m)	{ (k), RECORD_AT_REAL, offsetof(type, m), sizeof(double), NULL }
 #define RECORD_CHARS(k, type, m) { (k), RECORD_AT_CHARS, offsetof(type, m), RECORD_SIZEOF(type, m), NULL }
 #define RECORD_FN(k, fn)	{ (k), RECORD_GET, 0, 0, (fn) }
+/* A const char * member with its table label (key NULL: the table only). */
+#define RECORD_TEXT(k, lab, type, m) { .key = (k), .how = RECORD_AT_STRP, \
+	.off = offsetof(type, m), .size = sizeof(const char *), .label = (lab) }
 #define RECORD_DESC(name, fields) { (name), (fields), sizeof(fields) / sizeof((fields)[0]) }
 
 /*
