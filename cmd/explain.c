@@ -85,6 +85,42 @@ ex_record(struct explain *ex, const char *key, const struct record_desc *d, cons
 	output_rec_lines(ex->ctx->out, d, rec);
 }
 
+/*
+ * The topic index (`explain` without a topic): each provider's list, a
+ * heading and names.  In a table "HEADING\n " and the names on one line;
+ * in JSON an array under the provider's key.  These three are the only
+ * place the lists ask which.
+ */
+struct names {
+	struct explain	*ex;
+	json_t		*arr;
+};
+
+static void
+names_begin(struct names *l, struct explain *ex, const char *heading)
+{
+	l->ex = ex;
+	l->arr = json_array();
+	if (!ex->json)
+		fprintf(ex->ctx->out, "%s\n ", heading);
+}
+
+static void
+names_add(struct names *l, const char *name)
+{
+	if (!l->ex->json)
+		fprintf(l->ex->ctx->out, " %s", name);
+	json_array_append_new(l->arr, json_string(name));
+}
+
+static void
+names_end(struct names *l, json_t *index, const char *key)
+{
+	if (!l->ex->json)
+		fputc('\n', l->ex->ctx->out);
+	json_object_set_new(index, key, l->arr);
+}
+
 /* Print a duration like the kernel's timers are read: 60 s, 924.6 s, 40 ms, unbounded. */
 static void
 dur(tm_time t, char *buf, size_t len)
@@ -250,19 +286,13 @@ state_show(struct explain *ex, const char *topic)
 static void
 state_list(struct explain *ex, json_t *index)
 {
-	json_t *a = json_array();
+	struct names l;
 	unsigned int st;
 
-	if (!ex->json)
-		fputs("states:\n ", ex->ctx->out);
-	for (st = 1; st < TM_STATE_MAX; st++) {
-		if (!ex->json)
-			fprintf(ex->ctx->out, " %s", tm_state_name(st));
-		json_array_append_new(a, json_string(tm_state_name(st)));
-	}
-	if (!ex->json)
-		fputc('\n', ex->ctx->out);
-	json_object_set_new(index, "states", a);
+	names_begin(&l, ex, "states:");
+	for (st = 1; st < TM_STATE_MAX; st++)
+		names_add(&l, tm_state_name(st));
+	names_end(&l, index, "states");
 }
 
 /* ---- Knobs: the advice table plus the model ---- */
@@ -364,22 +394,15 @@ static void
 knob_list(struct explain *ex, json_t *index)
 {
 	const struct tm_knob *k;
-	json_t *a = json_array();
+	struct names l;
 	size_t n, i;
 
 	k = tm_knobs(&n);
-	if (!ex->json)
-		fputs("knobs (sysctls; `explain knobs` shows the model's values here):\n ", ex->ctx->out);
-	for (i = 0; i < n; i++) {
-		if (k[i].sysctl < 0)
-			continue;
-		if (!ex->json)
-			fprintf(ex->ctx->out, " %s", k[i].name);
-		json_array_append_new(a, json_string(k[i].name));
-	}
-	if (!ex->json)
-		fputc('\n', ex->ctx->out);
-	json_object_set_new(index, "knobs", a);
+	names_begin(&l, ex, "knobs (sysctls; `explain knobs` shows the model's values here):");
+	for (i = 0; i < n; i++)
+		if (k[i].sysctl >= 0)
+			names_add(&l, k[i].name);
+	names_end(&l, index, "knobs");
 }
 
 /* ---- "knobs" and "scenarios" ---- */
@@ -447,20 +470,14 @@ static void
 scenarios_list(struct explain *ex, json_t *index)
 {
 	const struct tm_scenario *sc;
-	json_t *a = json_array();
+	struct names l;
 	size_t n, i;
 
 	sc = tm_scenarios(&n);
-	if (!ex->json)
-		fputs("scenarios (what Linux really does, with a simulation):\n ", ex->ctx->out);
-	for (i = 0; i < n; i++) {
-		if (!ex->json)
-			fprintf(ex->ctx->out, " %s", sc[i].name);
-		json_array_append_new(a, json_string(sc[i].name));
-	}
-	if (!ex->json)
-		fputc('\n', ex->ctx->out);
-	json_object_set_new(index, "scenarios", a);
+	names_begin(&l, ex, "scenarios (what Linux really does, with a simulation):");
+	for (i = 0; i < n; i++)
+		names_add(&l, sc[i].name);
+	names_end(&l, index, "scenarios");
 }
 
 /* ---- Finding ids: analyzers/finding_docs.c ---- */
@@ -494,19 +511,13 @@ finding_show(struct explain *ex, const char *topic)
 static void
 finding_list(struct explain *ex, json_t *index)
 {
-	json_t *a = json_array();
+	struct names l;
 	size_t i;
 
-	if (!ex->json)
-		fputs("findings (ids of tcpdoctor check):\n ", ex->ctx->out);
-	for (i = 0; i < td_finding_doc_count; i++) {
-		if (!ex->json)
-			fprintf(ex->ctx->out, " %s", td_finding_docs[i].id);
-		json_array_append_new(a, json_string(td_finding_docs[i].id));
-	}
-	if (!ex->json)
-		fputc('\n', ex->ctx->out);
-	json_object_set_new(index, "findings", a);
+	names_begin(&l, ex, "findings (ids of tcpdoctor check):");
+	for (i = 0; i < td_finding_doc_count; i++)
+		names_add(&l, td_finding_docs[i].id);
+	names_end(&l, index, "findings");
 }
 
 /* ---- Questions: ISN, MSL, syncookies, what TIME_WAIT costs ---- */
@@ -845,20 +856,13 @@ question_show(struct explain *ex, const char *topic)
 static void
 question_list(struct explain *ex, json_t *index)
 {
-	json_t *a = json_array();
+	struct names l;
 	size_t i;
 
-	if (!ex->json)
-		fputs("questions (what Linux really does, where it is decided, what this host shows):\n ",
-		    ex->ctx->out);
-	for (i = 0; i < ARRAY_SIZE(questions); i++) {
-		if (!ex->json)
-			fprintf(ex->ctx->out, " %s", questions[i].name);
-		json_array_append_new(a, json_string(questions[i].name));
-	}
-	if (!ex->json)
-		fputc('\n', ex->ctx->out);
-	json_object_set_new(index, "questions", a);
+	names_begin(&l, ex, "questions (what Linux really does, where it is decided, what this host shows):");
+	for (i = 0; i < ARRAY_SIZE(questions); i++)
+		names_add(&l, questions[i].name);
+	names_end(&l, index, "questions");
 }
 
 /* Order matters: the first provider that knows a topic answers it. */
@@ -969,19 +973,13 @@ counter_show(struct explain *ex, const char *topic)
 static void
 counter_list(struct explain *ex, json_t *index)
 {
-	json_t *a = json_array();
+	struct names l;
 	unsigned int i;
 
-	if (!ex->json)
-		fputs("counters (nstat names, or ss-like short names):\n ", ex->ctx->out);
-	for (i = 0; i < TD_CTR_MAX; i++) {
-		if (!ex->json)
-			fprintf(ex->ctx->out, " %s", td_counter_fields[i].key);
-		json_array_append_new(a, json_string(td_counter_fields[i].key));
-	}
-	if (!ex->json)
-		fputc('\n', ex->ctx->out);
-	json_object_set_new(index, "counters", a);
+	names_begin(&l, ex, "counters (nstat names, or ss-like short names):");
+	for (i = 0; i < TD_CTR_MAX; i++)
+		names_add(&l, td_counter_fields[i].key);
+	names_end(&l, index, "counters");
 }
 
 static const struct provider providers[] = {
