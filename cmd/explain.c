@@ -62,7 +62,8 @@ struct provider {
 /*
  * A described record (core/record.h) as one part of the answer: in a
  * table a title line and the record's labelled lines, in JSON the member
- * key holding the record's object.  The only place that asks which.
+ * key holding the record's object (key NULL: its members, in the
+ * document itself).  The only place that asks which.
  */
 static void
 ex_record(struct explain *ex, const char *key, const struct record_desc *d, const void *rec,
@@ -75,7 +76,10 @@ ex_record(struct explain *ex, const char *key, const struct record_desc *d, cons
 	va_list ap;
 
 	if (ex->json) {
-		json_object_set_new(ex->doc, key, record_json(d, rec));
+		if (key != NULL)
+			json_object_set_new(ex->doc, key, record_json(d, rec));
+		else
+			record_json_members(ex->doc, d, rec, 0);
 		return;
 	}
 	va_start(ap, title_fmt);
@@ -442,27 +446,45 @@ scenarios_match(const char *topic)
 	return strcmp(topic, "scenarios") == 0 || tm_scenario_find(topic) != NULL;
 }
 
+/* A named scenario as explain shows it; the two composed lines are the table's. */
+struct scenario_view {
+	const char	*name, *question, *answer, *verified;
+	char		*question_line;		/* "question (question_en)" */
+	char		*run_it;		/* "tcpdoctor sim NAME" */
+};
+
+static const struct record_field scenario_fields[] = {
+	RECORD_TEXT("name", NULL, struct scenario_view, name),
+	RECORD_TEXT("question", NULL, struct scenario_view, question),
+	RECORD_TEXT(NULL, "question:", struct scenario_view, question_line),
+	RECORD_TEXT("answer", "linux:", struct scenario_view, answer),
+	RECORD_TEXT("verified", "checked:", struct scenario_view, verified),
+	RECORD_TEXT(NULL, "run it:", struct scenario_view, run_it),
+};
+static const struct record_desc scenario_desc = RECORD_DESC("scenario", scenario_fields);
+
 static void
 scenarios_show(struct explain *ex, const char *topic)
 {
 	const struct tm_scenario *sc = tm_scenarios(&(size_t){ 0 }), *one = tm_scenario_find(topic);
+	struct scenario_view v;
 	size_t n, i;
 
 	tm_scenarios(&n);
 	json_object_set_new(ex->doc, "kind", json_string("scenario"));
 	for (i = 0; i < n; i++) {
-		if (one != NULL && &sc[i] != one)
+		/* One scenario, or (table only) every one. */
+		if (one != NULL ? &sc[i] != one : ex->json)
 			continue;
-		if (!ex->json)
-			fprintf(ex->ctx->out, "%s\n  question:   %s (%s)\n  linux:      %s\n  checked:    %s\n"
-			    "  run it:     tcpdoctor sim %s\n", sc[i].name, sc[i].question, sc[i].question_en,
-			    sc[i].answer, sc[i].verified, sc[i].name);
-		if (one != NULL) {
-			json_object_set_new(ex->doc, "name", json_string(one->name));
-			json_object_set_new(ex->doc, "question", json_string(one->question));
-			json_object_set_new(ex->doc, "answer", json_string(one->answer));
-			json_object_set_new(ex->doc, "verified", json_string(one->verified));
-		}
+		v = (struct scenario_view){ sc[i].name, sc[i].question, sc[i].answer, sc[i].verified,
+		    NULL, NULL };
+		if (asprintf(&v.question_line, "%s (%s)", sc[i].question, sc[i].question_en) < 0)
+			v.question_line = NULL;
+		if (asprintf(&v.run_it, "tcpdoctor sim %s", sc[i].name) < 0)
+			v.run_it = NULL;
+		ex_record(ex, NULL, &scenario_desc, &v, "%s", sc[i].name);
+		free(v.question_line);
+		free(v.run_it);
 	}
 }
 
