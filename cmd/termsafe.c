@@ -198,8 +198,13 @@ ts_write(void *cookie, const char *buf, size_t size)
 		n += take;
 		done += take;
 		o = escape(stage, n, true, true, out, &used);
+		/*
+		 * 0, not -1: a cookie write must not return a negative value
+		 * (fopencookie(3)); glibc 2.36 subtracts it from what is left
+		 * to write and then copies past the caller's buffer.
+		 */
 		if (put_out(t, out, o) < 0)
-			return -1;
+			return 0;
 		/* What escape() left is the start of a sequence: under 4 bytes. */
 		t->npend = n - used;
 		memcpy(t->pend, stage + used, t->npend);

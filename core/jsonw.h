@@ -58,7 +58,7 @@
 #include "core/record.h"
 
 #define JW_DEPTH_MAX	16
-#define JW_BUF		4096
+#define JW_BUF		16384
 
 enum jw_style {
 	JW_COMPACT = 0,
