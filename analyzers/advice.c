@@ -88,7 +88,7 @@ setting(const struct td_audit_in *in, const char *name, int sysctl_id, int64_t d
 static struct tm_profile
 profile(const struct td_audit_in *in)
 {
-	return in->snap != NULL ? tm_profile_from_sysctls(&in->snap->sys) : tm_profile_linux();
+	return in->snap != NULL ? tm_profile_from_values(sysctl_value, &in->snap->sys) : tm_profile_linux();
 }
 
 static double

@@ -186,7 +186,7 @@ static int
 cn_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, struct td_err *err)
 {
 	struct cn_state *st = stp;
-	struct tm_profile p = tm_profile_from_sysctls(&ax->snap->sys);
+	struct tm_profile p = tm_profile_from_values(sysctl_value, &ax->snap->sys);
 	uint64_t aborts = 0, fails = 0, resets = 0, conn;
 	bool sb1 = true, sb2 = true, sb3 = true;
 	int idx[CN_REPORT];

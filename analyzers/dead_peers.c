@@ -137,7 +137,7 @@ dp_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 static double
 dp_give_up_s(const struct td_sysctls *sys, int64_t retries)
 {
-	struct tm_profile p = tm_profile_from_sysctls(sys);
+	struct tm_profile p = tm_profile_from_values(sysctl_value, sys);
 
 	return (double)tm_retries_timeout(&p, (int)retries, p.rto_min) / 1e9;
 }

@@ -60,7 +60,7 @@ or_begin(void *stp, const struct analyzer_ctx *ax)
 {
 	struct or_state *st = stp;
 
-	st->p = tm_profile_from_sysctls(&ax->snap->sys);
+	st->p = tm_profile_from_values(sysctl_value, &ax->snap->sys);
 }
 
 /*

@@ -79,7 +79,7 @@ st_begin(void *stp, const struct analyzer_ctx *ax)
 {
 	struct st_state *st = stp;
 
-	st->p = tm_profile_from_sysctls(&ax->snap->sys);
+	st->p = tm_profile_from_values(sysctl_value, &ax->snap->sys);
 }
 
 /* The group of a socket, or -1 when its state has no bound here. */

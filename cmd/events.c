@@ -988,7 +988,7 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 
 	if (sysctl_read(ctx->proc_root, &r.sys, &err) < 0)
 		return cmd_fail_err(ctx, &err);
-	prof = tm_profile_from_sysctls(&r.sys);
+	prof = tm_profile_from_values(sysctl_value, &r.sys);
 	if (gethostname(r.host, sizeof(r.host) - 1) < 0)
 		r.host[0] = '\0';
 	r.agg = calloc(1, sizeof(*r.agg));

@@ -404,7 +404,7 @@ knob_list(struct explain *ex, json_t *index)
 	k = tm_knobs(&n);
 	names_begin(&l, ex, "knobs (sysctls; `explain knobs` shows the model's values here):");
 	for (i = 0; i < n; i++)
-		if (k[i].sysctl >= 0)
+		if (k[i].sysctl != NULL)
 			names_add(&l, k[i].name);
 	names_end(&l, index, "knobs");
 }
@@ -433,7 +433,7 @@ all_knobs_show(struct explain *ex, const char *topic)
 			fprintf(ex->ctx->out, "%-26s %6" PRId64 "   %-4s  %s%s\n", k[i].name,
 			    tm_knob_get(&ex->p, &k[i]), k[i].unit == TM_KU_SEC ? "s" :
 			    k[i].unit == TM_KU_MS ? "ms" : "", k[i].what,
-			    k[i].sysctl < 0 ? " (model only)" : "");
+			    k[i].sysctl == NULL ? " (model only)" : "");
 		json_object_set_new(o, k[i].name, json_integer(tm_knob_get(&ex->p, &k[i])));
 	}
 	json_object_set_new(ex->doc, "kind", json_string("knobs"));
@@ -1208,7 +1208,7 @@ cmd_explain(struct td_ctx *ctx, int argc, char **argv)
 		unseen_init(&u, ex.snap, true, false);
 		unseen_warn(ctx, &u);
 	}
-	ex.p = tm_profile_from_sysctls(&ex.snap->sys);
+	ex.p = tm_profile_from_values(sysctl_value, &ex.snap->sys);
 	ex.doc = json_object();
 	if (topic != NULL) {
 		for (i = 0; i < ARRAY_SIZE(providers); i++)

@@ -632,7 +632,7 @@ hosts_json(const struct tm_world *w)
 		addr_str(&w->hosts[h].addr, buf, sizeof(buf));
 		knobs = json_object();
 		for (i = 0; i < nk; i++)
-			if (k[i].sysctl >= 0)
+			if (k[i].sysctl != NULL)
 				json_object_set_new(knobs, k[i].name,
 				    json_integer(tm_knob_get(&w->prof[h], &k[i])));
 		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "name", w->host_name[h],

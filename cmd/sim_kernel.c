@@ -155,10 +155,10 @@ sim_against_kernel(struct td_ctx *ctx, const char *name, const char *const *sets
 			return cmd_fail(ctx, TD_EXIT_USAGE, "--set: %s", msg);
 		snprintf(knob, sizeof(knob), "%.*s", (int)(eq - sets[i]), sets[i]);
 		k = tm_knob_find(knob);
-		if (k->sysctl < 0 || k->sysctl >= TD_SYS_MAX)
+		if (k->sysctl == NULL)
 			return cmd_fail(ctx, TD_EXIT_USAGE,
 			    "--set: knob '%s' is not a sysctl, so the kernel cannot be given it", knob);
-		snprintf(names[i], sizeof(names[i]), "%s", td_sysctl_fields[k->sysctl].name);
+		snprintf(names[i], sizeof(names[i]), "%s", k->sysctl);
 		snprintf(values[i], sizeof(values[i]), "%s", eq + 1);
 		run.set_name[i] = names[i];
 		run.set_value[i] = values[i];

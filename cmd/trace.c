@@ -253,7 +253,7 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 	memset(&sys, 0, sizeof(sys));
 	if (sysctl_read(ctx->proc_root, &sys, &err) < 0)
 		return cmd_fail_err(ctx, &err);
-	r.prof = tm_profile_from_sysctls(&sys);
+	r.prof = tm_profile_from_values(sysctl_value, &sys);
 	if (gethostname(r.meta.host, sizeof(r.meta.host) - 1) < 0)
 		r.meta.host[0] = '\0';
 

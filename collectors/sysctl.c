@@ -52,6 +52,24 @@ sysctl_int(const struct td_sysctls *sys, enum td_sysctl_id id, int64_t dflt)
 	return sys->s[id].v[0];
 }
 
+int
+sysctl_value(const void *ctx, const char *dotted, int64_t *v)
+{
+	const struct td_sysctls *sys = ctx;
+	int id;
+
+	if (sys == NULL || dotted == NULL)
+		return 0;
+	for (id = 0; id < TD_SYS_MAX; id++)
+		if (strcmp(td_sysctl_fields[id].name, dotted) == 0) {
+			if (!sys->s[id].readable)
+				return 0;
+			*v = sys->s[id].v[0];
+			return 1;
+		}
+	return 0;
+}
+
 /* Parse one integer (any sign, blanks before it), advancing *s past it and trailing blanks. */
 static int
 take_int(const char **s, int64_t *v)

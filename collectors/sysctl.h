@@ -98,6 +98,12 @@ unsigned int	sysctl_unreadable(const struct td_sysctls *sys, uint64_t *mask, int
 /* Value of an INT knob, or dflt when it is not readable. */
 int64_t	sysctl_int(const struct td_sysctls *sys, enum td_sysctl_id id, int64_t dflt);
 /*
+ * The value of the knob with this dotted name in *sys (a const struct
+ * td_sysctls *, as ctx): 1 with *v set when it was read, 0 when it was not
+ * or is not one of ours.  The model's tm_profile_from_values() takes it.
+ */
+int	sysctl_value(const void *sys, const char *dotted, int64_t *v);
+/*
  * True when lo..hi is a range the kernel accepts for ip_local_port_range:
  * 1 <= lo <= hi <= 65535 (net/ipv4/sysctl_net_ipv4.c,
  * ip_local_port_range_min/max and ipv4_local_port_range()).

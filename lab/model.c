@@ -629,7 +629,7 @@ lab_run_model_like(const struct lab_run *kernel, enum lab_mut mut, struct lab_ru
 
 	if (sysctl_read("/proc", &sys, err) < 0)
 		return -1;
-	prof = tm_profile_from_sysctls(&sys);
+	prof = tm_profile_from_values(sysctl_value, &sys);
 	model->family = kernel->family;
 	model->base_port = kernel->base_port;
 	model->kaddr = kernel->kaddr;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/snapshot.h"
+#include "core/err.h"
 
 int
 tm_world_add_expect(struct tm_world *w, const struct tm_expect *e, struct td_err *err)

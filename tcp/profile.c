@@ -3,7 +3,7 @@
  * The two profiles and the knob table.  Every knob is a field of struct
  * tm_profile; the knob table names it (after the sysctl when it is one), its
  * unit and its accepted range, so `--set KNOB=VALUE`, scenario scripts and
- * tm_profile_from_sysctls() all go through the same rows.
+ * tm_profile_from_values() all go through the same rows.
  *
  * Linux values: Linux 6.18 defaults (include/net/tcp.h constants,
  * Documentation/networking/ip-sysctl.rst), KERNEL-FACTS Part E 5.3.
@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/sysctl.h"
 
 #include "core/num.h"
 #include "core/util.h"
@@ -118,51 +117,51 @@ tm_profile_by_name(const char *name, struct tm_profile *out)
 }
 
 #define F(field)	offsetof(struct tm_profile, field)
-#define NOSYS		-1
+#define NOSYS		NULL
 
 /* Fields that are bool or tm_time are told apart by unit and by size. */
 static const struct tm_knob knobs[] = {
-	{ "tcp_abort_on_overflow", F(abort_on_overflow), TM_KU_INT, TD_SYS_ABORT_ON_OVERFLOW, 0, 1,
+	{ "tcp_abort_on_overflow", F(abort_on_overflow), TM_KU_INT, "net.ipv4.tcp_abort_on_overflow", 0, 1,
 	  "RST the 3rd ACK when the accept queue is full (else drop it)" },
-	{ "tcp_challenge_ack_limit", F(challenge_ack_limit), TM_KU_INT, TD_SYS_CHALLENGE_ACK_LIMIT, 0, INT_MAX,
+	{ "tcp_challenge_ack_limit", F(challenge_ack_limit), TM_KU_INT, "net.ipv4.tcp_challenge_ack_limit", 0, INT_MAX,
 	  "challenge ACKs per second, per netns (RFC 5961)" },
-	{ "tcp_fin_timeout", F(fin_timeout), TM_KU_SEC, TD_SYS_FIN_TIMEOUT, 1, 86400,
+	{ "tcp_fin_timeout", F(fin_timeout), TM_KU_SEC, "net.ipv4.tcp_fin_timeout", 1, 86400,
 	  "how long an orphaned FIN_WAIT2 socket waits for the peer's FIN" },
-	{ "tcp_invalid_ratelimit", F(invalid_ratelimit), TM_KU_MS, TD_SYS_INVALID_RATELIMIT, 0, 3600000,
+	{ "tcp_invalid_ratelimit", F(invalid_ratelimit), TM_KU_MS, "net.ipv4.tcp_invalid_ratelimit", 0, 3600000,
 	  "minimum gap between challenge / out-of-window ACKs of one socket" },
-	{ "tcp_keepalive_intvl", F(keepalive_intvl), TM_KU_SEC, TD_SYS_KEEPALIVE_INTVL, 1, 32767,
+	{ "tcp_keepalive_intvl", F(keepalive_intvl), TM_KU_SEC, "net.ipv4.tcp_keepalive_intvl", 1, 32767,
 	  "gap between keepalive probes" },
-	{ "tcp_keepalive_probes", F(keepalive_probes), TM_KU_INT, TD_SYS_KEEPALIVE_PROBES, 1, 127,
+	{ "tcp_keepalive_probes", F(keepalive_probes), TM_KU_INT, "net.ipv4.tcp_keepalive_probes", 1, 127,
 	  "unanswered probes before the connection is reset" },
-	{ "tcp_keepalive_time", F(keepalive_time), TM_KU_SEC, TD_SYS_KEEPALIVE_TIME, 1, 32767,
+	{ "tcp_keepalive_time", F(keepalive_time), TM_KU_SEC, "net.ipv4.tcp_keepalive_time", 1, 32767,
 	  "idle time before the first keepalive probe" },
-	{ "tcp_max_syn_backlog", F(max_syn_backlog), TM_KU_INT, TD_SYS_MAX_SYN_BACKLOG, 1, INT_MAX,
+	{ "tcp_max_syn_backlog", F(max_syn_backlog), TM_KU_INT, "net.ipv4.tcp_max_syn_backlog", 1, INT_MAX,
 	  "with syncookies off, requests beyond 3/4 of this are dropped" },
-	{ "tcp_max_tw_buckets", F(max_tw_buckets), TM_KU_INT, TD_SYS_MAX_TW_BUCKETS, 0, INT_MAX,
+	{ "tcp_max_tw_buckets", F(max_tw_buckets), TM_KU_INT, "net.ipv4.tcp_max_tw_buckets", 0, INT_MAX,
 	  "timewait sockets allowed; beyond it TIME_WAIT is skipped" },
-	{ "tcp_orphan_retries", F(orphan_retries), TM_KU_INT, TD_SYS_ORPHAN_RETRIES, 0, 255,
+	{ "tcp_orphan_retries", F(orphan_retries), TM_KU_INT, "net.ipv4.tcp_orphan_retries", 0, 255,
 	  "retransmissions of an orphaned socket (0 means 8)" },
-	{ "tcp_retries1", F(retries1), TM_KU_INT, TD_SYS_RETRIES1, 0, 255,
+	{ "tcp_retries1", F(retries1), TM_KU_INT, "net.ipv4.tcp_retries1", 0, 255,
 	  "retransmissions before routes are re-checked" },
-	{ "tcp_retries2", F(retries2), TM_KU_INT, TD_SYS_RETRIES2, 0, 255,
+	{ "tcp_retries2", F(retries2), TM_KU_INT, "net.ipv4.tcp_retries2", 0, 255,
 	  "retransmission budget before ETIMEDOUT (RTO-based, about 924 s for 15)" },
-	{ "tcp_rfc1337", F(rfc1337), TM_KU_INT, TD_SYS_RFC1337, 0, 1,
+	{ "tcp_rfc1337", F(rfc1337), TM_KU_INT, "net.ipv4.tcp_rfc1337", 0, 1,
 	  "1: ignore RST in TIME_WAIT (RFC 1337); 0: the RST kills the timewait socket" },
-	{ "tcp_syn_linear_timeouts", F(syn_linear_timeouts), TM_KU_INT, TD_SYS_SYN_LINEAR_TIMEOUTS, 0, 255,
+	{ "tcp_syn_linear_timeouts", F(syn_linear_timeouts), TM_KU_INT, "net.ipv4.tcp_syn_linear_timeouts", 0, 255,
 	  "SYN retransmissions at a fixed RTO before exponential backoff" },
-	{ "tcp_syn_retries", F(syn_retries), TM_KU_INT, TD_SYS_SYN_RETRIES, 1, 127,
+	{ "tcp_syn_retries", F(syn_retries), TM_KU_INT, "net.ipv4.tcp_syn_retries", 1, 127,
 	  "SYN retransmissions (plus the linear ones) before connect() fails" },
-	{ "tcp_synack_retries", F(synack_retries), TM_KU_INT, TD_SYS_SYNACK_RETRIES, 0, 255,
+	{ "tcp_synack_retries", F(synack_retries), TM_KU_INT, "net.ipv4.tcp_synack_retries", 0, 255,
 	  "SYN-ACK retransmissions before the request is dropped silently" },
-	{ "tcp_syncookies", F(syncookies), TM_KU_INT, TD_SYS_SYNCOOKIES, 0, 2,
+	{ "tcp_syncookies", F(syncookies), TM_KU_INT, "net.ipv4.tcp_syncookies", 0, 2,
 	  "0 off, 1 cookies when the SYN queue overflows, 2 always" },
-	{ "tcp_timestamps", F(timestamps), TM_KU_INT, TD_SYS_TIMESTAMPS, 0, 2,
+	{ "tcp_timestamps", F(timestamps), TM_KU_INT, "net.ipv4.tcp_timestamps", 0, 2,
 	  "RFC 7323 timestamps (PAWS)" },
-	{ "tcp_tw_reuse", F(tw_reuse), TM_KU_INT, TD_SYS_TW_REUSE, 0, 2,
+	{ "tcp_tw_reuse", F(tw_reuse), TM_KU_INT, "net.ipv4.tcp_tw_reuse", 0, 2,
 	  "connect() may reuse a TIME_WAIT tuple (2: loopback only)" },
-	{ "tcp_tw_reuse_delay", F(tw_reuse_delay), TM_KU_MS, TD_SYS_TW_REUSE_DELAY, 1, 2000000,
+	{ "tcp_tw_reuse_delay", F(tw_reuse_delay), TM_KU_MS, "net.ipv4.tcp_tw_reuse_delay", 1, 2000000,
 	  "how old a timewait socket must be before reuse" },
-	{ "somaxconn", F(somaxconn), TM_KU_INT, TD_SYS_SOMAXCONN, 1, INT_MAX,
+	{ "somaxconn", F(somaxconn), TM_KU_INT, "net.core.somaxconn", 1, INT_MAX,
 	  "cap on the listen() backlog (net.core.somaxconn)" },
 	/* Model knobs that are not sysctls. */
 	{ "delack_min", F(delack_min), TM_KU_MS, NOSYS, 1, 1000, "delayed-ACK timeout" },
@@ -280,20 +279,19 @@ tm_knob_set(struct tm_profile *p, const char *assignment, char *msg, size_t len)
 }
 
 struct tm_profile
-tm_profile_from_sysctls(const struct td_sysctls *sys)
+tm_profile_from_values(int (*get)(const void *ctx, const char *sysctl, int64_t *v), const void *ctx)
 {
 	struct tm_profile p = tm_profile_linux();
 	size_t i;
 	int64_t v;
 
-	if (sys == NULL)
+	if (get == NULL)
 		return p;
 	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		const struct tm_knob *k = &knobs[i];
 
-		if (k->sysctl < 0 || !sys->s[k->sysctl].readable)
+		if (k->sysctl == NULL || get(ctx, k->sysctl, &v) <= 0)
 			continue;
-		v = sys->s[k->sysctl].v[0];
 		if (v < k->min)
 			v = k->min;
 		if (v > k->max)

@@ -55,7 +55,6 @@
 #include "core/tcpstate.h"
 #include "tcp/segment.h"
 
-struct td_sysctls;
 struct tm_profile;
 
 typedef uint64_t tm_time;		/* ns of simulated time */
@@ -169,7 +168,7 @@ const char	*tm_trace_edge_note(enum tm_state from, enum tm_state to);
  * Values are those of Linux 6.18 for tm_profile_linux() (KERNEL-FACTS Part E
  * 5.3).  Times are ns.  Knobs that are sysctls carry the sysctl's name in
  * the knob table (tm_knobs()), so `--set tcp_fin_timeout=3` and
- * tm_profile_from_sysctls() map 1:1.
+ * tm_profile_from_values() map 1:1.
  */
 struct tm_profile {
 	char	name[16];		/* "linux", "rfc9293" */
@@ -225,11 +224,15 @@ struct tm_profile {
 struct tm_profile	tm_profile_linux(void);
 struct tm_profile	tm_profile_rfc9293(void);
 /*
- * The linux profile with every readable knob of *sys applied, so the model
- * predicts this host's (or this snapshot's) behaviour.  Unreadable knobs
- * keep the default.
+ * The linux profile with every knob that is a sysctl set from get(ctx,
+ * "net.ipv4.tcp_fin_timeout", &v), so the model predicts this host's (or
+ * this snapshot's) behaviour.  get returns 1 with *v set, or 0 when the
+ * value is not known (the knob keeps its default).  The model does not
+ * know where values come from: collectors/sysctl.h gives sysctl_value() for
+ * a snapshot's sysctls, so tcp/ depends on core/ only.
  */
-struct tm_profile	tm_profile_from_sysctls(const struct td_sysctls *sys);
+struct tm_profile	tm_profile_from_values(int (*get)(const void *ctx, const char *sysctl, int64_t *v),
+		    const void *ctx);
 /* "linux" or "rfc9293" (also "rfc"); -1 if unknown. */
 int	tm_profile_by_name(const char *name, struct tm_profile *out);
 
@@ -239,7 +242,7 @@ struct tm_knob {
 	const char	*name;		/* "tcp_fin_timeout" (sysctl tail) */
 	size_t		 off;		/* offset in struct tm_profile */
 	enum tm_knob_unit unit;		/* how VALUE is written: seconds, ms, int */
-	int		 sysctl;	/* enum td_sysctl_id, -1 if not a sysctl */
+	const char	*sysctl;	/* "net.ipv4.tcp_fin_timeout", NULL if not a sysctl */
 	int64_t		 min, max;	/* accepted range, in unit */
 	const char	*what;		/* one line */
 };

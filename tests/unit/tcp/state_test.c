@@ -198,7 +198,7 @@ START_TEST(test_tm_knob_set)
 }
 END_TEST
 
-START_TEST(test_tm_profile_from_sysctls)
+START_TEST(test_tm_profile_from_values)
 {
 	struct td_sysctls sys;
 	struct tm_profile p;
@@ -209,7 +209,7 @@ START_TEST(test_tm_profile_from_sysctls)
 	sys.s[TD_SYS_FIN_TIMEOUT].readable = true;
 	sys.s[TD_SYS_FIN_TIMEOUT].v[0] = 3;
 	sys.s[TD_SYS_KEEPALIVE_TIME].v[0] = 5;	/* unreadable: ignored */
-	p = tm_profile_from_sysctls(&sys);
+	p = tm_profile_from_values(sysctl_value, &sys);
 	ck_assert_int_eq(p.synack_retries, 2);
 	ck_assert_uint_eq(p.fin_timeout, TM_SEC(3));
 	ck_assert_uint_eq(p.keepalive_time, TM_SEC(7200));
@@ -251,7 +251,7 @@ test_suite(void)
 	tcase_add_test(tc, test_tm_trace_edge_note);
 	tcase_add_test(tc, test_tm_state_waits);
 	tcase_add_test(tc, test_tm_knob_set);
-	tcase_add_test(tc, test_tm_profile_from_sysctls);
+	tcase_add_test(tc, test_tm_profile_from_values);
 	tcase_add_test(tc, test_tm_isn_clock);
 	suite_add_tcase(s, tc);
 	return s;
