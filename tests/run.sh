@@ -54,10 +54,28 @@ run_one() {	# name command...
 	# shellcheck disable=SC2053
 	[[ $name == $pattern ]] || return 0
 	log="$logdir/$(echo "$name" | tr '/' '_').log"
-	timeout --kill-after=10 900 "$@" > "$log" 2>&1
+	rm -f "$log.pid"
+	# The script's own pid names its namespaces (td-PID-SUFFIX, see
+	# mkns in tests/lib.sh): any left behind is a leak, and so a failure.
+	timeout --kill-after=10 900 bash -c 'echo $$ > "$0"; exec "$@"' "$log.pid" "$@" > "$log" 2>&1
 	status=$?
 	[ $status -eq 124 ] && echo "not ok - timed out" >> "$log"
+	reap_namespaces "$log"
 	tally "$name" "$log" "$status"
+}
+
+# reap_namespaces LOG: a namespace the test left behind fails it; its
+# processes (started by the test) are killed and the namespace removed.
+reap_namespaces() {
+	local log=$1 pid ns p
+	[ -s "$log.pid" ] || return 0
+	read -r pid < "$log.pid"; rm -f "$log.pid"
+	command -v ip > /dev/null || return 0
+	for ns in $(ip netns list 2> /dev/null | awk -v pre="td-$pid-" 'index($1, pre) == 1 { print $1 }'); do
+		echo "not ok - the test left network namespace $ns behind (and its processes: $(ip netns pids "$ns" 2> /dev/null | tr '\n' ' '))" >> "$log"
+		for p in $(ip netns pids "$ns" 2> /dev/null); do kill -9 "$p" 2> /dev/null; done
+		ip netns del "$ns" 2> /dev/null
+	done
 }
 
 for t in "$build"/tests/unit/*/*_test; do
