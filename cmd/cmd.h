@@ -142,6 +142,7 @@ int	cmd_events(struct td_ctx *, int, char **);
 int	cmd_explain(struct td_ctx *, int, char **);
 int	cmd_kill(struct td_ctx *, int, char **);
 int	cmd_ls(struct td_ctx *, int, char **);
+int	cmd_replay(struct td_ctx *, int, char **);
 int	cmd_sim(struct td_ctx *, int, char **);
 /* sim --against-kernel (cmd/sim_kernel.c): name NULL lists the scenarios. */
 int	sim_against_kernel(struct td_ctx *ctx, const char *name, const char *const *sets,

@@ -86,6 +86,20 @@ const struct cmd td_commands[] = {
 	  "        container ID, pod NAME, joined by and, or, not, ( )\n"
 	  "        OP: = != < <= > >= (eq ne lt le gt ge); PREFIX: ADDR[/LEN][:PORT]\n"
 	  "example: tcpdoctor ls -p state close-wait dport = :5432" },
+	{ "replay",	cmd_replay,	CMD_NO_NETNS,
+	  "replay [--conn ID] [--list] [--profile linux|rfc9293] [--max-conns N] [--idle SECONDS] [--user USER] [-j | --format F] CAPTURE|- [FILTER]",
+	  "a packet capture through the model: connections, endpoint states, anomalies, findings",
+	  "  CAPTURE             a pcap or pcapng file; - reads standard input\n"
+	  "                      (tcpdump -U -w - | tcpdoctor replay -)\n"
+	  "      --conn ID       one connection's ladder: both endpoints' states per packet,\n"
+	  "                      the model's expected next events, the departures\n"
+	  "  -l, --list          one line per connection before the summary\n"
+	  "      --profile P     linux (this host's or --from's sysctls, default) or rfc9293\n"
+	  "      --max-conns N   connections tracked at once (default 100000; more are dropped, counted)\n"
+	  "      --idle S        a connection idle S seconds of capture time ends (default 300)\n"
+	  "      --user USER     user to drop root privileges to once the capture is open (nobody)\n"
+	  "  -j, --format F      json (one document) or ndjson (one connection per line as it ends)\n"
+	  "FILTER: the ls filter; a state word matches either endpoint's last state" },
 	{ "sim",	cmd_sim,	CMD_NO_NETNS,
 	  "sim [SCENARIO | -f FILE] [--profile linux|rfc9293] [--seed N] [--set KNOB=VALUE]... [-j] [--against-kernel]",
 	  "run the bundled TCP model through a scenario: ladder diagram or JSON event log",

@@ -7,11 +7,11 @@
 # exact command to run and fails.  Prints nothing when all is present.
 set -eu
 what=${1:-build}
-pkgs="gcc make pkg-config libmnl-dev libjansson-dev libzstd-dev iproute2"
+pkgs="gcc make pkg-config libmnl-dev libjansson-dev libzstd-dev libpcap-dev iproute2"
 case "$what" in
 build) ;;
-test)  pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools prometheus procps bsdextrautils time" ;;
-bench) pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools time procps" ;;
+test)  pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools prometheus procps bsdextrautils time tcpdump" ;;
+bench) pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools time procps tcpdump tshark" ;;
 fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
 *) echo "deps.sh: unknown set '$what' (build, test, bench, fuzz)" >&2; exit 64 ;;
 esac

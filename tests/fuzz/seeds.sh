@@ -9,5 +9,6 @@ case "$1" in
 snapfile)	echo "$top/tests/fixtures/snapshots" ;;
 sockdiag|events)	echo "$top/tests/fixtures/netlink" ;;
 pcap)		echo "$top/tests/fixtures/packets" ;;
+replay)		echo "$top/tests/fixtures/packets" ;;
 config)		echo "$top/tests/fixtures/sysctl $top/contrib" ;;
 esac

@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `tcpdoctor replay CAPTURE|-`: a packet capture run through the replay
+ * engine (sim/replay.c): every connection with both endpoints' states,
+ * Zeek's conn_state and history, Wireshark's tcp.analysis flags, the
+ * departures from the profile, and capture-level findings in check's shape.
+ * Privileges are dropped as soon as the capture is open.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "analyzers/capture.h"
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/filter.h"
+#include "cmd/findings.h"
+#include "cmd/output.h"
+#include "collectors/capture.h"
+#include "collectors/source.h"
+#include "core/err.h"
+#include "sim/replay.h"
+
+#define SKIP_MSGS	10		/* skipped packets named one by one, then counted */
+#define LADDER_ROWS	5000		/* --conn: packets drawn, the rest counted */
+#define COLW		13
+#define MIDW		50
+
+struct lrow {
+	uint64_t	no, t;
+	int		dir;
+	uint8_t		st[2];
+	char		label[96];
+};
+
+struct rp_run {
+	struct td_ctx	*ctx;
+	struct td_filter filt;
+	bool		 has_filter, list;
+	uint64_t	 want_conn;	/* --conn, 0 if none */
+	bool		 conn_found;
+	struct rp_conn	 conn_copy;	/* the --conn connection at its end */
+	struct lrow	*rows;
+	size_t		 nrows;
+	uint64_t	 rows_more;
+	uint64_t	 shown;		/* connections that passed the filter */
+	bool		 write_failed;
+	int		 write_errno;
+	const struct tm_profile *prof;
+};
+
+/* ---- Connection words ---- */
+
+static void
+endpoint(const struct rp_side *s, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	tm_addr_str(&s->addr, a, sizeof(a));
+	snprintf(buf, len, strchr(a, ':') != NULL ? "[%s]:%u" : "%s:%u", a, s->port);
+}
+
+static bool
+conn_selected(struct rp_run *run, const struct rp_conn *c)
+{
+	struct td_sock sk;
+	int i;
+
+	if (!run->has_filter)
+		return true;
+	memset(&sk, 0, sizeof(sk));
+	sk.family = c->s[0].addr.family;
+	sk.src = c->s[0].addr.a;
+	sk.dst = c->s[1].addr.a;
+	sk.sport = c->s[0].port;
+	sk.dport = c->s[1].port;
+	/* A state word matches either endpoint's last state. */
+	for (i = 0; i < 2; i++) {
+		uint8_t st = c->s[i].st;
+
+		sk.state = st == TM_NEW_SYN_RECV ? TD_ST_SYN_RECV : st == TM_ST_NONE ? TD_ST_CLOSE : st;
+		if (filter_match(&run->filt, &sk))
+			return true;
+	}
+	return false;
+}
+
+static json_t *
+intervals_json(const uint64_t *v, unsigned int n)
+{
+	json_t *a = json_array();
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_real((double)v[i] / 1e9));
+	return a;
+}
+
+static json_t *
+side_json(const struct rp_conn *c, int i, const struct tm_profile *p)
+{
+	const struct rp_side *s = &c->s[i];
+	json_t *o = json_object(), *tl = json_array();
+	char buf[200];
+	unsigned int k;
+
+	endpoint(s, buf, sizeof(buf));
+	json_object_set_new(o, "endpoint", json_string(buf));
+	for (k = 0; k < s->ntl; k++) {
+		json_t *e = json_object();
+
+		json_object_set_new(e, "t", json_real((double)s->tl[k].t / 1e9));
+		json_object_set_new(e, "state", json_string(tm_state_name(s->tl[k].st)));
+		json_object_set_new(e, "packet", json_integer((json_int_t)s->tl[k].pkt));
+		json_array_append_new(tl, e);
+	}
+	json_object_set_new(o, "timeline", tl);
+	json_object_set_new(o, "timeline_more", json_integer(s->tl_more));
+	json_object_set_new(o, "state", json_string(tm_state_name(s->st)));
+	json_object_set_new(o, "packets", json_integer((json_int_t)s->packets));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)s->bytes));
+	json_object_set_new(o, i == 0 ? "syn_retransmits" : "synack_retransmits",
+	    intervals_json(s->syn_rtx, s->nsyn_rtx));
+	json_object_set_new(o, "fin_retransmits", intervals_json(s->fin_rtx, s->nfin_rtx));
+	rp_expected(c, i, p, buf, sizeof(buf));
+	json_object_set_new(o, "expected", json_string(buf));
+	return o;
+}
+
+static json_t *
+conn_json(const struct rp_conn *c, const struct tm_profile *p)
+{
+	json_t *o = json_object(), *an = json_object(), *deps = json_array(), *hs, *end;
+	unsigned int k;
+
+	json_object_set_new(o, "id", json_integer((json_int_t)c->id));
+	json_object_set_new(o, "conn_state", json_string(rp_conn_state(c)));
+	json_object_set_new(o, "history", json_string(c->history));
+	json_object_set_new(o, "first", json_real((double)c->first_t / 1e9));
+	json_object_set_new(o, "last", json_real((double)c->last_t / 1e9));
+	json_object_set_new(o, "duration", json_real((double)(c->last_t - c->first_t) / 1e9));
+	json_object_set_new(o, "first_packet", json_integer((json_int_t)c->first_pkt));
+	json_object_set_new(o, "last_packet", json_integer((json_int_t)c->last_pkt));
+	json_object_set_new(o, "partial", json_boolean(c->partial));
+	json_object_set_new(o, "reused", json_boolean(c->reused));
+	json_object_set_new(o, "capture_near", json_string(rp_capture_near(c)));
+	hs = json_object();
+	if (c->syn_t != 0 && c->synack_t != 0)
+		json_object_set_new(hs, "syn_to_synack", json_real((double)(c->synack_t - c->syn_t) / 1e9));
+	if (c->synack_t != 0 && c->ack_t != 0)
+		json_object_set_new(hs, "synack_to_ack", json_real((double)(c->ack_t - c->synack_t) / 1e9));
+	if (c->syn_t != 0 && c->ack_t != 0)
+		json_object_set_new(hs, "total", json_real((double)(c->ack_t - c->syn_t) / 1e9));
+	json_object_set_new(hs, "completed", json_boolean(c->established && !c->partial));
+	json_object_set_new(o, "handshake", hs);
+	end = json_object();
+	json_object_set_new(end, "how", json_string(rp_end_name(c->end)));
+	if (c->end == RP_END_RST) {
+		json_object_set_new(end, "by", json_string(c->end_by == 0 ? "originator" : "responder"));
+		json_object_set_new(end, "state", json_string(tm_state_name(c->end_state)));
+	}
+	json_object_set_new(o, "ending", end);
+	json_object_set_new(o, "closed_first", c->closer < 0 ? json_null() :
+	    json_string(c->closer == 0 ? "originator" : "responder"));
+	json_object_set_new(o, "originator", side_json(c, 0, p));
+	json_object_set_new(o, "responder", side_json(c, 1, p));
+	for (k = 0; k < RP_AN_MAX; k++)
+		if (c->an[k] > 0)
+			json_object_set_new(an, rp_an_name(k), json_integer((json_int_t)c->an[k]));
+	json_object_set_new(o, "analysis", an);
+	for (k = 0; k < c->ndep; k++) {
+		json_t *e = json_object();
+
+		json_object_set_new(e, "id", json_string(rp_dep_name(c->dep[k].id)));
+		json_object_set_new(e, "packet", json_integer((json_int_t)c->dep[k].pkt));
+		json_object_set_new(e, "detail", json_string(c->dep[k].text));
+		json_array_append_new(deps, e);
+	}
+	json_object_set_new(o, "departures", deps);
+	json_object_set_new(o, "departures_more", json_integer(c->dep_more));
+	return o;
+}
+
+static void
+conn_row(FILE *fp, const struct rp_conn *c)
+{
+	char a[64], b[64], ending[48];
+
+	endpoint(&c->s[0], a, sizeof(a));
+	endpoint(&c->s[1], b, sizeof(b));
+	if (c->end == RP_END_RST)
+		snprintf(ending, sizeof(ending), "rst by %s in %s", c->end_by == 0 ? "orig" : "resp",
+		    tm_state_name(c->end_state));
+	else
+		snprintf(ending, sizeof(ending), "%s", rp_end_name(c->end));
+	fprintf(fp, "%6" PRIu64 "  %-6s %-12s %-24s %-24s %9.3f %9" PRIu64 " %9" PRIu64 "  %-11s %-11s %s%s\n",
+	    c->id, rp_conn_state(c), c->history[0] ? c->history : "-", a, b,
+	    (double)(c->last_t - c->first_t) / 1e9, c->s[0].bytes, c->s[1].bytes,
+	    tm_state_name(c->s[0].st), tm_state_name(c->s[1].st), ending,
+	    c->ndep > 0 ? "  !" : "");
+}
+
+static void
+note_write(struct rp_run *run)
+{
+	if (!run->write_failed && ferror(run->ctx->out)) {
+		run->write_failed = true;
+		run->write_errno = errno != 0 ? errno : EIO;
+	}
+}
+
+static void
+on_end(const struct rp_conn *c, void *arg)
+{
+	struct rp_run *run = arg;
+	FILE *fp = run->ctx->out;
+
+	if (run->want_conn != 0 && c->id == run->want_conn) {
+		run->conn_found = true;
+		run->conn_copy = *c;
+	}
+	if (run->write_failed || !conn_selected(run, c))
+		return;
+	if (run->want_conn != 0)
+		return;
+	if (run->ctx->format == TD_FMT_NDJSON) {
+		json_t *v = conn_json(c, run->prof);
+
+		json_object_set_new(v, "type", json_string("connection"));
+		if (output_json_line(fp, v) < 0)
+			note_write(run);
+		fflush(fp);
+	} else if (run->ctx->format == TD_FMT_JSON) {
+		json_t *v = conn_json(c, run->prof);
+
+		fputs(run->shown > 0 ? ",\n" : "\n", fp);
+		json_dumpf(v, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(v);
+	} else if (run->list) {
+		conn_row(fp, c);
+	}
+	run->shown++;
+	note_write(run);
+}
+
+static void
+seg_label(const struct rp_conn *c, const struct rp_pkt *p, char *buf, size_t len)
+{
+	const struct tm_seg *g = p->seg;
+	const struct rp_side *s = &c->s[p->dir], *o = &c->s[1 - p->dir];
+	char fl[16];
+	size_t n;
+	unsigned int k;
+
+	tm_flags_str(g->flags, fl, sizeof(fl));
+	n = (size_t)snprintf(buf, len, "%s %u", fl, s->has_isn ? g->seq - s->isn : g->seq);
+	if ((g->flags & TM_ACK) && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " ack %u", o->has_isn ? g->ack - o->isn : g->ack);
+	if (g->len > 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " len %u", g->len);
+	if (g->wnd == 0 && !(g->flags & TM_RST) && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " win 0");
+	for (k = 0; k < RP_AN_MAX && n < len; k++)
+		if (p->an & (1u << k))
+			n += (size_t)snprintf(buf + n, len - n, " [%s]", rp_an_name(k));
+}
+
+static void
+on_pkt(const struct rp_conn *c, const struct rp_pkt *p, void *arg)
+{
+	struct rp_run *run = arg;
+	struct lrow *r;
+
+	if (c->id != run->want_conn)
+		return;
+	if (run->nrows >= LADDER_ROWS) {
+		run->rows_more++;
+		return;
+	}
+	r = &run->rows[run->nrows++];
+	r->no = p->no;
+	r->t = p->t;
+	r->dir = p->dir;
+	r->st[0] = p->st_after[0];
+	r->st[1] = p->st_after[1];
+	seg_label(c, p, r->label, sizeof(r->label));
+}
+
+/* ---- The ladder (--conn) ---- */
+
+static void
+print_ladder(struct rp_run *run)
+{
+	const struct rp_conn *c = &run->conn_copy;
+	FILE *fp = run->ctx->out;
+	char a[64], b[64], mid[MIDW + 8], buf[200], st0[20], st1[20];
+	uint8_t prev[2] = { 0, 0 };
+	size_t i, ll, pad;
+	int k;
+
+	endpoint(&c->s[0], a, sizeof(a));
+	endpoint(&c->s[1], b, sizeof(b));
+	fprintf(fp, "connection %" PRIu64 ": %s > %s  conn_state %s  history %s  ended %s\n",
+	    c->id, a, b, rp_conn_state(c), c->history[0] ? c->history : "-", rp_end_name(c->end));
+	fprintf(fp, "%10s  %-*s %-*s %s\n", "time", COLW, "originator", MIDW, "", "responder");
+	for (i = 0; i < run->nrows; i++) {
+		const struct lrow *r = &run->rows[i];
+		static const char dash[] = "--------------------------------------------------";
+
+		ll = strlen(r->label);
+		if (ll > MIDW - 6)
+			ll = MIDW - 6;
+		pad = MIDW - 6 - ll;
+		if (r->dir == 0)
+			snprintf(mid, sizeof(mid), "-- %.*s %.*s>", (int)ll, r->label, (int)pad, dash);
+		else
+			snprintf(mid, sizeof(mid), "<%.*s %.*s --", (int)pad, dash, (int)ll, r->label);
+		snprintf(st0, sizeof(st0), "%s", r->st[0] != prev[0] ? tm_state_name(r->st[0]) : "");
+		snprintf(st1, sizeof(st1), "%s", r->st[1] != prev[1] ? tm_state_name(r->st[1]) : "");
+		fprintf(fp, "%10.6f  %-*s %-*s %s\n", (double)r->t / 1e9, COLW, st0, MIDW, mid, st1);
+		prev[0] = r->st[0];
+		prev[1] = r->st[1];
+	}
+	if (run->rows_more > 0)
+		fprintf(fp, "(%" PRIu64 " more packets not drawn)\n", run->rows_more);
+	for (k = 0; k < 2; k++) {
+		rp_expected(c, k, run->prof, buf, sizeof(buf));
+		fprintf(fp, "model (%s) expects from the %s (%s): %s\n", run->prof->name,
+		    k == 0 ? "originator" : "responder", tm_state_name(c->s[k].st), buf);
+	}
+	for (i = 0; i < c->ndep; i++)
+		fprintf(fp, "departure %s (packet %" PRIu64 "): %s\n", rp_dep_name(c->dep[i].id),
+		    c->dep[i].pkt, c->dep[i].text);
+	if (c->dep_more > 0)
+		fprintf(fp, "(%u more departures)\n", c->dep_more);
+}
+
+/* ---- Summary ---- */
+
+static json_t *
+capture_json(const char *name, struct td_capture *cap, const struct td_cap_stats *cs,
+    unsigned int uid)
+{
+	json_t *o = json_object(), *sk = json_object();
+
+	json_object_set_new(o, "file", json_string(name));
+	json_object_set_new(o, "link_type", json_string(td_capture_linktype(cap)));
+	json_object_set_new(o, "snaplen", json_integer(td_capture_snaplen(cap)));
+	json_object_set_new(o, "packets", json_integer((json_int_t)cs->packets));
+	json_object_set_new(o, "tcp_segments", json_integer((json_int_t)cs->tcp));
+	json_object_set_new(sk, "not_ip", json_integer((json_int_t)cs->not_ip));
+	json_object_set_new(sk, "not_tcp", json_integer((json_int_t)cs->not_tcp));
+	json_object_set_new(sk, "fragments", json_integer((json_int_t)cs->fragments));
+	json_object_set_new(sk, "malformed", json_integer((json_int_t)cs->malformed));
+	json_object_set_new(sk, "headers_cut", json_integer((json_int_t)cs->snap_cut));
+	json_object_set_new(o, "skipped", sk);
+	json_object_set_new(o, "payload_cut", json_integer((json_int_t)cs->snap_payload));
+	json_object_set_new(o, "bad_checksum", json_integer((json_int_t)cs->bad_checksum));
+	json_object_set_new(o, "truncated", json_boolean(cs->truncated > 0));
+	json_object_set_new(o, "uid", json_integer(uid));
+	return o;
+}
+
+static json_t *
+stats_json(const struct rp_stats *st, const struct tm_profile *p)
+{
+	json_t *o = json_object(), *bs = json_object(), *be = json_object(), *an = json_object(),
+	    *dp = json_object(), *near = json_object();
+	unsigned int k;
+
+	json_object_set_new(o, "profile", json_string(p->name));
+	json_object_set_new(o, "connections", json_integer((json_int_t)st->conns));
+	json_object_set_new(o, "open_peak", json_integer((json_int_t)st->open_peak));
+	json_object_set_new(o, "expired", json_integer((json_int_t)st->expired));
+	json_object_set_new(o, "dropped", json_integer((json_int_t)st->dropped));
+	json_object_set_new(o, "segments_after_end", json_integer((json_int_t)st->tombstone_segments));
+	json_object_set_new(o, "duration", json_real(st->last_ts > st->first_ts ?
+	    (double)(st->last_ts - st->first_ts) / 1e9 : 0.0));
+	for (k = 0; k < rp_nstates; k++)
+		if (st->by_state[k] > 0)
+			json_object_set_new(bs, rp_state_names[k], json_integer((json_int_t)st->by_state[k]));
+	json_object_set_new(o, "conn_state", bs);
+	for (k = 0; k <= RP_END_EVICTED; k++)
+		if (st->by_end[k] > 0)
+			json_object_set_new(be, rp_end_name(k), json_integer((json_int_t)st->by_end[k]));
+	json_object_set_new(o, "ending", be);
+	for (k = 0; k < RP_AN_MAX; k++)
+		if (st->an[k] > 0)
+			json_object_set_new(an, rp_an_name(k), json_integer((json_int_t)st->an[k]));
+	json_object_set_new(o, "analysis", an);
+	for (k = 0; k < RP_DEP_MAX; k++)
+		if (st->dep[k] > 0)
+			json_object_set_new(dp, rp_dep_name(k), json_integer((json_int_t)st->dep[k]));
+	json_object_set_new(o, "departures", dp);
+	json_object_set_new(near, "originator", json_integer((json_int_t)st->near[0]));
+	json_object_set_new(near, "responder", json_integer((json_int_t)st->near[1]));
+	json_object_set_new(near, "unknown", json_integer((json_int_t)st->near[2]));
+	json_object_set_new(o, "capture_near", near);
+	json_object_set_new(o, "rst_total", json_integer((json_int_t)st->rst_total));
+	json_object_set_new(o, "rst_max_per_second", json_integer((json_int_t)st->rst_max_per_s));
+	return o;
+}
+
+static void
+summary_table(FILE *fp, const char *name, struct td_capture *cap, const struct td_cap_stats *cs,
+    const struct rp_stats *st, const struct tm_profile *p, const struct td_findings *fs)
+{
+	unsigned int k;
+	size_t i;
+	uint64_t skipped = cs->not_ip + cs->not_tcp + cs->fragments + cs->malformed + cs->snap_cut;
+
+	fprintf(fp, "capture %s: %s, %" PRIu64 " packets, %" PRIu64 " TCP segments, %.3f s\n", name,
+	    td_capture_linktype(cap), cs->packets, cs->tcp,
+	    st->last_ts > st->first_ts ? (double)(st->last_ts - st->first_ts) / 1e9 : 0.0);
+	fprintf(fp, "skipped %" PRIu64 " (not IP %" PRIu64 ", not TCP %" PRIu64 ", fragments %" PRIu64
+	    ", malformed %" PRIu64 ", headers cut %" PRIu64 "); payload cut %" PRIu64
+	    ", bad checksums %" PRIu64 " (counted, used)%s\n", skipped, cs->not_ip, cs->not_tcp,
+	    cs->fragments, cs->malformed, cs->snap_cut, cs->snap_payload, cs->bad_checksum,
+	    cs->truncated ? "; file truncated" : "");
+	fprintf(fp, "connections %" PRIu64 " (open at most %" PRIu64 " at once, expired idle %" PRIu64
+	    ", dropped over the cap %" PRIu64 "); profile %s\n",
+	    st->conns, st->open_peak, st->expired, st->dropped, p->name);
+	fputs("\nCONN_STATE  COUNT\n", fp);
+	for (k = 0; k < rp_nstates; k++)
+		if (st->by_state[k] > 0)
+			fprintf(fp, "%-10s  %5" PRIu64 "\n", rp_state_names[k], st->by_state[k]);
+	fputs("\nENDING       COUNT\n", fp);
+	for (k = 0; k <= RP_END_EVICTED; k++)
+		if (st->by_end[k] > 0)
+			fprintf(fp, "%-11s  %5" PRIu64 "\n", rp_end_name(k), st->by_end[k]);
+	fputs("\nANALYSIS (tcp.analysis)      COUNT\n", fp);
+	for (k = 0; k < RP_AN_MAX; k++)
+		if (st->an[k] > 0)
+			fprintf(fp, "%-28s %6" PRIu64 "\n", rp_an_name(k), st->an[k]);
+	fputs("\nDEPARTURES FROM THE PROFILE  COUNT\n", fp);
+	for (k = 0; k < RP_DEP_MAX; k++)
+		if (st->dep[k] > 0)
+			fprintf(fp, "%-28s %6" PRIu64 "\n", rp_dep_name(k), st->dep[k]);
+	fputs("\nFINDINGS\n", fp);
+	if (fs->n == 0)
+		fputs("none: no anomaly in this capture\n", fp);
+	for (i = 0; i < fs->n; i++) {
+		const struct td_finding *f = &fs->v[i];
+		unsigned int e;
+
+		fprintf(fp, "%-8s %s: %s\n", td_severity_name(f->severity), f->id, f->summary);
+		for (e = 0; e < f->nreco; e++)
+			fprintf(fp, "         fix (%s %s%s%s): %s\n", td_reco_kind_name(f->reco[e].kind),
+			    f->reco[e].key, f->reco[e].suggested[0] != '\0' ? "=" : "",
+			    f->reco[e].suggested, f->reco[e].reason != NULL ? f->reco[e].reason : "");
+	}
+}
+
+static int
+parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+cmd_replay(struct td_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "conn",	required_argument,	NULL, 'c' },
+		{ "list",	no_argument,		NULL, 'l' },
+		{ "profile",	required_argument,	NULL, 'P' },
+		{ "max-conns",	required_argument,	NULL, 'm' },
+		{ "idle",	required_argument,	NULL, 'i' },
+		{ "user",	required_argument,	NULL, 'u' },
+		CMD_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct rp_run run;
+	struct rp_opts ro;
+	struct td_err err = { 0 }, perr = { 0 };
+	struct td_source src;
+	struct td_snapshot *snap = NULL;
+	struct td_capture *cap = NULL;
+	struct replay *rp = NULL;
+	struct td_findings fs = { 0 };
+	const char *name, *user = NULL, *profile = "linux";
+	uint64_t v, skipped_msgs = 0;
+	unsigned int uid = 0;
+	int ch, status = TD_EXIT_OK;
+	bool read_error = false;
+
+	memset(&run, 0, sizeof(run));
+	memset(&ro, 0, sizeof(ro));
+	run.ctx = ctx;
+	optind = 1;
+	while ((ch = cmd_getopt(ctx, argc, argv, "c:lP:m:i:u:", opts, &status)) != -1) {
+		switch (ch) {
+		case CMD_OPT_EXIT:
+			return status;
+		case 'c':
+			if (parse_u64(optarg, UINT64_MAX, &v) < 0 || v == 0)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--conn '%s': expected a connection number (1, 2, ...)", optarg);
+			run.want_conn = v;
+			break;
+		case 'l':
+			run.list = true;
+			break;
+		case 'P':
+			profile = optarg;
+			break;
+		case 'm':
+			if (parse_u64(optarg, 10000000, &v) < 0 || v == 0)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--max-conns '%s': expected 1 to 10000000", optarg);
+			ro.max_conns = (uint32_t)v;
+			break;
+		case 'i':
+			if (parse_u64(optarg, 86400, &v) < 0 || v == 0)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--idle '%s': expected 1 to 86400 seconds", optarg);
+			ro.idle_ns = TM_SEC(v);
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		default:
+			return cmd_bad_option(ctx, ch, argc, argv);
+		}
+	}
+	if (optind >= argc)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "replay needs a capture file (or - for standard input)");
+	name = argv[optind++];
+	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_NDJSON)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "replay prints a table, json or ndjson");
+	if (run.want_conn != 0 && ctx->format != TD_FMT_TABLE)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "--conn draws a ladder: a table only");
+	if (optind < argc) {
+		if (filter_parse(&run.filt, argc - optind, argv + optind, &err) < 0)
+			return cmd_fail(ctx, TD_EXIT_USAGE, "%s", err.msg);
+		run.has_filter = true;
+	}
+
+	/* The document head and the sysctls: this host's, or --from's snapshot's. */
+	snap = calloc(1, sizeof(*snap));
+	if (snap == NULL)
+		return cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
+	cmd_source_init(ctx, &src);
+	if (source_header(&src, snap, &err) < 0) {
+		source_close(&src);
+		if (ctx->from != NULL) {
+			free(snap);
+			return cmd_fail_err(ctx, &err);
+		}
+		memset(snap, 0, sizeof(*snap));
+		memset(&err, 0, sizeof(err));
+	} else {
+		source_close(&src);
+	}
+	if (strcmp(profile, "linux") == 0) {
+		ro.prof = tm_profile_from_sysctls(&snap->sys);
+	} else if (tm_profile_by_name(profile, &ro.prof) < 0) {
+		free(snap);
+		return cmd_fail(ctx, TD_EXIT_USAGE, "--profile '%s': expected linux or rfc9293", profile);
+	}
+
+	cap = td_capture_open(name, &err);
+	if (cap == NULL) {
+		free(snap);
+		return cmd_fail_err(ctx, &err);
+	}
+	/* Nothing after this point needs privileges: parse the untrusted packets without them. */
+	if (td_drop_privileges(user, &uid, &perr) < 0) {
+		td_capture_close(cap);
+		free(snap);
+		return cmd_fail(ctx, TD_EXIT_NOPERM, "%s", perr.msg);
+	}
+
+	if (run.want_conn != 0) {
+		run.rows = calloc(LADDER_ROWS, sizeof(*run.rows));
+		if (run.rows == NULL) {
+			td_capture_close(cap);
+			free(snap);
+			return cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
+		}
+		ro.on_pkt = on_pkt;
+	}
+	ro.on_end = on_end;
+	ro.arg = &run;
+	rp = rp_new(&ro, &err);
+	if (rp == NULL) {
+		status = cmd_fail_err(ctx, &err);
+		goto out;
+	}
+	run.prof = rp_profile(rp);
+
+	if (ctx->format == TD_FMT_JSON) {
+		if (output_json_head(ctx->out, snap, "replay", NULL) < 0) {
+			status = cmd_fail(ctx, TD_EXIT_SOFTWARE, "JSON head");
+			goto out;
+		}
+		fputs(",\"connections\":[", ctx->out);
+	} else if (ctx->format == TD_FMT_TABLE && run.list && run.want_conn == 0) {
+		fprintf(ctx->out, "%6s  %-6s %-12s %-24s %-24s %9s %9s %9s  %-11s %-11s %s\n", "ID", "STATE",
+		    "HISTORY", "ORIGINATOR", "RESPONDER", "DURATION", "BYTES_O", "BYTES_R", "ORIG_END",
+		    "RESP_END", "ENDING");
+	}
+
+	for (;;) {
+		struct td_cap_pkt pkt;
+		struct td_err pe = { 0 };
+		enum td_cap_next r = td_capture_next(cap, &pkt, &pe);
+
+		if (r == TD_CAP_END)
+			break;
+		if (r == TD_CAP_ERROR) {
+			cmd_warn(ctx, "%s: %s; the connections up to there are reported", name, pe.msg);
+			read_error = true;
+			break;
+		}
+		if (r == TD_CAP_SKIP) {
+			if (pe.msg[0] != '\0' && skipped_msgs++ < SKIP_MSGS)
+				cmd_warn(ctx, "%s: %s: skipped", name, pe.msg);
+			continue;
+		}
+		rp_segment(rp, pkt.ts_ns, pkt.no, &pkt.seg, pkt.bad_checksum);
+		if (run.write_failed)
+			break;
+	}
+	if (skipped_msgs > SKIP_MSGS)
+		cmd_warn(ctx, "%s: %" PRIu64 " more packets skipped (counted in the summary)", name,
+		    skipped_msgs - SKIP_MSGS);
+	if (!run.write_failed)
+		rp_finish(rp);
+	if (run.write_failed) {
+		status = cmd_fail_write(ctx, TD_EXIT_OSERR, run.write_errno);
+		goto out;
+	}
+	if (capture_findings(rp_stats(rp), &fs, &err) < 0) {
+		status = cmd_fail_err(ctx, &err);
+		goto out;
+	}
+	td_findings_sort(&fs);
+
+	if (run.want_conn != 0) {
+		if (!run.conn_found) {
+			status = cmd_fail(ctx, TD_EXIT_USAGE, "--conn %" PRIu64 ": the capture has %" PRIu64
+			    " connections", run.want_conn, rp_stats(rp)->conns);
+			goto out;
+		}
+		print_ladder(&run);
+	} else if (ctx->format == TD_FMT_TABLE) {
+		if (run.list)
+			fputc('\n', ctx->out);
+		summary_table(ctx->out, name, cap, td_capture_stats(cap), rp_stats(rp), run.prof, &fs);
+	} else {
+		json_t *tail = json_object(), *fa = json_array();
+		size_t i;
+		char *s;
+
+		for (i = 0; i < fs.n; i++)
+			json_array_append_new(fa, findings_json_finding(&fs.v[i]));
+		json_object_set_new(tail, "count", json_integer((json_int_t)run.shown));
+		json_object_set_new(tail, "capture", capture_json(name, cap, td_capture_stats(cap), uid));
+		json_object_set_new(tail, "summary", stats_json(rp_stats(rp), run.prof));
+		json_object_set_new(tail, "findings", fa);
+		if (ctx->format == TD_FMT_NDJSON)
+			json_object_set_new(tail, "type", json_string("summary"));
+		s = json_dumps(tail, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(tail);
+		if (s == NULL) {
+			status = cmd_fail(ctx, TD_EXIT_SOFTWARE, "JSON output");
+			goto out;
+		}
+		if (ctx->format == TD_FMT_JSON)
+			fprintf(ctx->out, "%s],%s\n", run.shown > 0 ? "\n" : "", s + 1);
+		else
+			fprintf(ctx->out, "%s\n", s);
+		free(s);
+	}
+	if (fflush(ctx->out) != 0 || ferror(ctx->out)) {
+		status = cmd_fail_write(ctx, TD_EXIT_OSERR, errno);
+		goto out;
+	}
+	if (read_error)
+		status = cmd_fail(ctx, TD_EXIT_DATAERR, "%s: the capture is damaged (see above)", name);
+out:
+	td_findings_free(&fs);
+	rp_free(rp);
+	td_capture_close(cap);
+	free(run.rows);
+	free(snap);
+	return status;
+}
