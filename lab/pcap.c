@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Classic pcap reading and writing; see pcap.h.  Format: the file header
+ * Classic pcap reading, and writing through libpcap's dump functions; see
+ * pcap.h.  Format read: the file header
  * (magic, version 2.4, zone, sigfigs, snaplen, link type) and 16-byte record
  * headers (seconds, microseconds or nanoseconds, captured and original
  * length), as in draft-ietf-opsawg-pcap and libpcap's sf-pcap.c.
@@ -8,8 +9,11 @@
 #include "lab/pcap.h"
 
 #include <errno.h>
+#include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "collectors/snapshot.h"
 
@@ -205,30 +209,59 @@ lab_pcap_next(struct lab_pcap *pc, struct lab_pcap_pkt *pkt, struct td_err *err)
 	return 1;
 }
 
+/*
+ * Writing goes through libpcap's savefile writer (pcap_dump(3PCAP)): a dead
+ * handle of DLT_RAW with nanosecond precision (pcap_open_dead_with_
+ * tstamp_precision), so the file carries the nanosecond magic 0xa1b23c4d
+ * and LINKTYPE_RAW (101).  libpcap's dumper owns the stream it is given and
+ * closes it: it gets its own descriptor (dup) so that a caller's stream
+ * stays open, as lab_pcap_fcreate() promises.
+ */
 static int
-write_header(struct lab_pcap *pc, FILE *fp, struct td_err *err)
+dump_open(struct lab_pcap *pc, FILE *fp, struct td_err *err)
 {
-	uint8_t h[FILE_HDR];
-	uint32_t v;
-	uint16_t s;
+	pcap_t *dead;
+	pcap_dumper_t *d;
+	FILE *own;
+	int fd;
 
 	pc->writing = true;
 	pc->nsec = true;
 	pc->linktype = LAB_LINKTYPE_RAW;
 	pc->snaplen = LAB_PCAP_MAXREC;
-	v = MAGIC_NSEC;
-	memcpy(h, &v, 4);
-	s = 2;
-	memcpy(h + 4, &s, 2);
-	s = 4;
-	memcpy(h + 6, &s, 2);
-	memset(h + 8, 0, 8);
-	v = pc->snaplen;
-	memcpy(h + 16, &v, 4);
-	v = pc->linktype;
-	memcpy(h + 20, &v, 4);
-	if (fwrite(h, 1, sizeof(h), fp) != sizeof(h))
+	if (fflush(fp) != 0)
 		return td_errf(err, errno, "pcap '%s': %s", pc->name, strerror(errno));
+	dead = pcap_open_dead_with_tstamp_precision(DLT_RAW, (int)pc->snaplen,
+	    PCAP_TSTAMP_PRECISION_NANO);
+	if (dead == NULL)
+		return td_errf(err, ENOMEM, "pcap '%s': libpcap: out of memory", pc->name);
+	fd = dup(fileno(fp));
+	own = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (own == NULL) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		pcap_close(dead);
+		return td_errf(err, e, "pcap '%s': %s", pc->name, strerror(e));
+	}
+	d = pcap_dump_fopen(dead, own);
+	if (d == NULL) {
+		td_errf(err, EIO, "pcap '%s': libpcap: %s", pc->name, pcap_geterr(dead));
+		fclose(own);
+		pcap_close(dead);
+		return -1;
+	}
+	/* The file header is written now: a capture with no packet is still one. */
+	if (pcap_dump_flush(d) != 0) {
+		int e = errno != 0 ? errno : EIO;
+
+		pcap_dump_close(d);
+		pcap_close(dead);
+		return td_errf(err, e, "pcap '%s': %s", pc->name, strerror(e));
+	}
+	pc->dead = dead;
+	pc->dumper = d;
 	return 0;
 }
 
@@ -236,7 +269,7 @@ int
 lab_pcap_fcreate(struct lab_pcap *pc, FILE *fp, const char *name, struct td_err *err)
 {
 	pc_init(pc, fp, name, false);
-	return write_header(pc, fp, err);
+	return dump_open(pc, fp, err);
 }
 
 int
@@ -247,7 +280,7 @@ lab_pcap_create(struct lab_pcap *pc, const char *path, struct td_err *err)
 	if ((fp = fopen(path, "wbe")) == NULL)
 		return td_errf(err, errno, "pcap '%s': %s", path, strerror(errno));
 	pc_init(pc, fp, path, true);
-	if (write_header(pc, fp, err) < 0) {
+	if (dump_open(pc, fp, err) < 0) {
 		lab_pcap_close(pc, NULL);
 		return -1;
 	}
@@ -258,20 +291,24 @@ int
 lab_pcap_write(struct lab_pcap *pc, uint64_t ts_ns, const uint8_t *pkt, size_t len,
     struct td_err *err)
 {
-	uint32_t h[4];
+	struct pcap_pkthdr h;
 
-	if (pc->fp == NULL || !pc->writing)
+	if (pc->fp == NULL || !pc->writing || pc->dumper == NULL)
 		return td_errf(err, EINVAL, "pcap '%s': not open for writing", pc->name);
 	if (len > pc->snaplen)
 		return td_errf(err, EMSGSIZE, "pcap '%s': packet of %zu bytes exceeds the snap length %u",
 		    pc->name, len, pc->snaplen);
-	h[0] = (uint32_t)(ts_ns / 1000000000u);
-	h[1] = (uint32_t)(ts_ns % 1000000000u);
-	h[2] = (uint32_t)len;
-	h[3] = (uint32_t)len;
-	if (fwrite(h, 1, sizeof(h), pc->fp) != sizeof(h) ||
-	    fwrite(pkt, 1, len, pc->fp) != len)
-		return td_errf(err, errno, "pcap '%s': %s", pc->name, strerror(errno));
+	memset(&h, 0, sizeof(h));
+	/* With nanosecond precision, tv_usec carries nanoseconds (pcap_dump(3PCAP)). */
+	h.ts.tv_sec = (time_t)(ts_ns / 1000000000u);
+	h.ts.tv_usec = (suseconds_t)(ts_ns % 1000000000u);
+	h.caplen = (bpf_u_int32)len;
+	h.len = (bpf_u_int32)len;
+	errno = 0;
+	pcap_dump((u_char *)pc->dumper, &h, pkt);
+	if (ferror(pcap_dump_file(pc->dumper)))
+		return td_errf(err, errno != 0 ? errno : EIO, "pcap '%s': %s", pc->name,
+		    strerror(errno != 0 ? errno : EIO));
 	pc->nrec++;
 	return 0;
 }
@@ -281,8 +318,19 @@ lab_pcap_close(struct lab_pcap *pc, struct td_err *err)
 {
 	int ret = 0;
 
+	if (pc->dumper != NULL) {
+		if (pcap_dump_flush(pc->dumper) != 0)
+			ret = td_errf(err, errno != 0 ? errno : EIO, "pcap '%s': %s", pc->name,
+			    strerror(errno != 0 ? errno : EIO));
+		pcap_dump_close(pc->dumper);	/* closes libpcap's own descriptor */
+		pc->dumper = NULL;
+	}
+	if (pc->dead != NULL) {
+		pcap_close(pc->dead);
+		pc->dead = NULL;
+	}
 	if (pc->fp != NULL) {
-		if (pc->writing && fflush(pc->fp) != 0)
+		if (pc->writing && fflush(pc->fp) != 0 && ret == 0)
 			ret = td_errf(err, errno, "pcap '%s': %s", pc->name, strerror(errno));
 		if (pc->own && fclose(pc->fp) != 0 && ret == 0 && pc->writing)
 			ret = td_errf(err, errno, "pcap '%s': %s", pc->name, strerror(errno));

@@ -3,8 +3,9 @@
  * Classic pcap files (the libpcap savefile format, draft-ietf-opsawg-pcap):
  * read with either byte order and with microsecond or nanosecond
  * timestamps, link types RAW (101), IPV4 (228), IPV6 (229) and Ethernet (1,
- * with 802.1Q/802.1ad tags stripped); written as RAW with nanosecond
- * timestamps in host byte order.  Malformed files get one message naming the
+ * with 802.1Q/802.1ad tags stripped); written through libpcap's dump
+ * functions (pcap_dump(3PCAP)) as RAW with nanosecond timestamps in host
+ * byte order.  Malformed files get one message naming the
  * record and what is wrong; nothing is trusted (caplen is bounded by the
  * snap length and by LAB_PCAP_MAXREC).
  */
@@ -37,6 +38,8 @@ struct lab_pcap {
 	uint64_t	 nrec;		/* records read or written so far */
 	char		 name[128];	/* for messages */
 	uint8_t		*buf;		/* one record, LAB_PCAP_MAXREC bytes */
+	void		*dead;		/* writing: libpcap's pcap_t (pcap_open_dead) */
+	void		*dumper;	/* writing: libpcap's pcap_dumper_t */
 };
 
 struct lab_pcap_pkt {
