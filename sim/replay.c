@@ -41,8 +41,28 @@ const char *const rp_state_names[] = {
 };
 const unsigned int rp_nstates = sizeof(rp_state_names) / sizeof(rp_state_names[0]);
 
+/*
+ * What is kept of a connection after it ended, for TIME_WAIT questions (RST
+ * in TIME_WAIT, a SYN reusing the 4-tuple): small, in its own bounded table.
+ */
+struct rp_tomb {
+	struct rp_tomb	*hnext, *lprev, *lnext;
+	uint32_t	 hash;
+	struct tm_addr	 addr[2];
+	uint16_t	 port[2];
+	uint64_t	 id, until;
+	int8_t		 tw_side;	/* the side in TIME_WAIT, -1 */
+	uint8_t		 end;
+	bool		 has_isn[2], has_ts[2];
+	tm_seq		 snd_max[2];
+	uint32_t	 tsval[2];
+};
+
 struct replay {
 	struct rp_opts	 o;
+	struct rp_tomb	**ttab;
+	struct rp_tomb	*t_head, *t_tail;	/* head: newest */
+	uint64_t	 ntomb;
 	struct rp_stats	 st;
 	struct rp_conn	**tab;
 	uint32_t	 mask;
@@ -166,6 +186,75 @@ tab_remove(struct replay *r, struct rp_conn *c)
 	lru_unlink(r, c);
 	r->st.open--;
 	free(c);
+}
+
+static int
+tomb_dir(const struct rp_tomb *t, const struct tm_seg *s)
+{
+	if (t->port[0] == s->sport && t->port[1] == s->dport &&
+	    addr_eq(&t->addr[0], &s->src) && addr_eq(&t->addr[1], &s->dst))
+		return 0;
+	if (t->port[1] == s->sport && t->port[0] == s->dport &&
+	    addr_eq(&t->addr[1], &s->src) && addr_eq(&t->addr[0], &s->dst))
+		return 1;
+	return -1;
+}
+
+static void
+tomb_remove(struct replay *r, struct rp_tomb *t)
+{
+	struct rp_tomb **pp = &r->ttab[t->hash & r->mask];
+
+	while (*pp != NULL && *pp != t)
+		pp = &(*pp)->hnext;
+	if (*pp == t)
+		*pp = t->hnext;
+	if (t->lprev != NULL)
+		t->lprev->lnext = t->lnext;
+	else
+		r->t_head = t->lnext;
+	if (t->lnext != NULL)
+		t->lnext->lprev = t->lprev;
+	else
+		r->t_tail = t->lprev;
+	r->ntomb--;
+	free(t);
+}
+
+/* Keep what TIME_WAIT questions need of c (no tomb when memory runs out). */
+static void
+tomb_add(struct replay *r, const struct rp_conn *c, uint64_t until, int8_t tw_side)
+{
+	struct rp_tomb *t;
+	int i;
+
+	if (r->ntomb >= r->o.max_conns && r->t_tail != NULL)
+		tomb_remove(r, r->t_tail);	/* the oldest goes first */
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return;
+	t->hash = c->hash;
+	t->id = c->id;
+	t->until = until;
+	t->tw_side = tw_side;
+	t->end = c->end;
+	for (i = 0; i < 2; i++) {
+		t->addr[i] = c->s[i].addr;
+		t->port[i] = c->s[i].port;
+		t->has_isn[i] = c->s[i].has_isn;
+		t->snd_max[i] = c->s[i].snd_max;
+		t->has_ts[i] = c->s[i].has_ts;
+		t->tsval[i] = c->s[i].last_tsval;
+	}
+	t->hnext = r->ttab[t->hash & r->mask];
+	r->ttab[t->hash & r->mask] = t;
+	t->lnext = r->t_head;
+	if (r->t_head != NULL)
+		r->t_head->lprev = t;
+	r->t_head = t;
+	if (r->t_tail == NULL)
+		r->t_tail = t;
+	r->ntomb++;
 }
 
 /* ---- Words ---- */
@@ -442,16 +531,22 @@ isn_track(struct replay *r, const struct rp_side *s, tm_seq isn)
 }
 
 static void
-example(char ex[3][96], uint8_t *n, const struct rp_conn *c, const char *what)
+example_of(char ex[3][96], uint8_t *n, uint64_t id, const struct tm_addr *a0, uint16_t p0,
+    const struct tm_addr *a1, uint16_t p1, const char *what)
 {
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
 	if (*n >= 3)
 		return;
-	snprintf(ex[*n], 96, "#%" PRIu64 " %s:%u > %s:%u %s", c->id,
-	    tm_addr_str(&c->s[0].addr, a, sizeof(a)), c->s[0].port,
-	    tm_addr_str(&c->s[1].addr, b, sizeof(b)), c->s[1].port, what);
+	snprintf(ex[*n], 96, "#%" PRIu64 " %s:%u > %s:%u %s", id, tm_addr_str(a0, a, sizeof(a)), p0,
+	    tm_addr_str(a1, b, sizeof(b)), p1, what);
 	(*n)++;
+}
+
+static void
+example(char ex[3][96], uint8_t *n, const struct rp_conn *c, const char *what)
+{
+	example_of(ex, n, c->id, &c->s[0].addr, c->s[0].port, &c->s[1].addr, c->s[1].port, what);
 }
 
 /* The connection ends (or is given up): counted and handed out once. */
@@ -527,34 +622,23 @@ conn_end(struct replay *r, struct rp_conn *c, enum rp_end how)
 	}
 	if (r->o.on_end != NULL)
 		r->o.on_end(c, r->o.arg);
-	/* A closed connection stays as a tombstone for TIME_WAIT questions. */
-	c->tw_side = -1;
-	if (c->end == RP_END_FIN) {
-		c->tw_side = c->closer;
-		c->tomb_until = r->now + r->o.prof.timewait_len;
-	} else {
-		c->tomb_until = r->now + TM_SEC(2);
-	}
+	/* What stays of it is a tombstone for TIME_WAIT questions. */
+	if (c->end == RP_END_FIN)
+		tomb_add(r, c, r->now + r->o.prof.timewait_len, c->closer);
+	else
+		tomb_add(r, c, r->now + TM_SEC(2), -1);
+	tab_remove(r, c);
 }
 
-/* Expire idle connections and old tombstones (the LRU tail is the oldest). */
+/* Expire idle connections and old tombstones (the LRU tails are the oldest). */
 static void
 expire(struct replay *r)
 {
-	while (r->lru_tail != NULL) {
-		struct rp_conn *c = r->lru_tail;
-
-		if (c->done) {
-			if (c->tomb_until > r->now && r->st.open <= r->o.max_conns)
-				break;
-			tab_remove(r, c);
-			continue;
-		}
-		if (c->last_t + r->o.idle_ns > r->now)
-			break;
+	while (r->t_tail != NULL && r->t_tail->until <= r->now)
+		tomb_remove(r, r->t_tail);
+	while (r->lru_tail != NULL && r->lru_tail->last_t + r->o.idle_ns <= r->now) {
 		r->st.expired++;
-		conn_end(r, c, RP_END_TIMEOUT);
-		tab_remove(r, c);
+		conn_end(r, r->lru_tail, RP_END_TIMEOUT);
 	}
 }
 
@@ -565,16 +649,8 @@ conn_new(struct replay *r, const struct tm_seg *s, uint32_t h, int orig_is_src, 
 	int o = orig_is_src ? 0 : 1;
 
 	if (r->st.open >= r->o.max_conns) {
-		/* Make room from tombstones first; live connections are never evicted. */
-		struct rp_conn *t = r->lru_tail;
-
-		while (t != NULL && !t->done)
-			t = t->lprev;
-		if (t == NULL) {
-			r->st.dropped++;
-			return NULL;
-		}
-		tab_remove(r, t);
+		r->st.dropped++;	/* live connections are never evicted */
+		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -585,7 +661,6 @@ conn_new(struct replay *r, const struct tm_seg *s, uint32_t h, int orig_is_src, 
 	c->hash = h;
 	c->closer = -1;
 	c->end_by = -1;
-	c->tw_side = -1;
 	c->s[o].addr = s->src;
 	c->s[o].port = s->sport;
 	c->s[1 - o].addr = s->dst;
@@ -616,10 +691,8 @@ first_seq(struct rp_side *s, const struct tm_seg *g)
 }
 
 static void
-on_rst(struct replay *r, struct rp_conn *c, int d, uint64_t no)
+on_rst(struct replay *r)
 {
-	struct rp_side *s = &c->s[d];
-
 	r->st.rst_total++;
 	if (r->now / TM_SEC(1) != r->st.rst_sec || r->st.rst_sec_n == 0) {
 		r->st.rst_sec = r->now / TM_SEC(1);
@@ -627,14 +700,13 @@ on_rst(struct replay *r, struct rp_conn *c, int d, uint64_t no)
 	}
 	if (++r->st.rst_sec_n > r->st.rst_max_per_s)
 		r->st.rst_max_per_s = r->st.rst_sec_n;
-	(void)no;
-	(void)s;
 }
 
 void
 rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g, bool badsum)
 {
-	struct rp_conn *c, *old = NULL;
+	struct rp_conn *c;
+	struct rp_tomb *t = NULL;
 	struct rp_side *s, *o;
 	struct rp_pkt pk;
 	uint32_t h = tuple_hash(g), seqlen;
@@ -659,26 +731,25 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 	for (c = r->tab[h & r->mask]; c != NULL; c = c->hnext)
 		if (c->hash == h && conn_dir(c, g) >= 0)
 			break;
-	if (c != NULL && c->done) {
-		d = conn_dir(c, g);
-		if ((f & (TM_SYN | TM_ACK)) == TM_SYN) {
-			old = c;		/* a new connection on the same 4-tuple */
-			c = NULL;
-		} else {
-			r->st.tombstone_segments++;
-			if ((f & TM_RST) && c->tw_side == 1 - d && r->now < c->tomb_until) {
-				/* RFC 1337: a RST assassinating TIME_WAIT. */
-				c->rst_after_close++;
-				r->st.rst_in_tw++;
-				example(r->st.ex_rst_tw, &r->st.nex_rst_tw, c,
-				    c->tw_side == 0 ? "(RST to the originator in TIME_WAIT)" :
-				    "(RST to the responder in TIME_WAIT)");
-			}
-			if (f & TM_RST)
-				on_rst(r, c, d, no);
-			lru_front(r, c);
-			return;
+	if (c == NULL) {
+		for (t = r->ttab[h & r->mask]; t != NULL; t = t->hnext)
+			if (t->hash == h && tomb_dir(t, g) >= 0)
+				break;
+	}
+	if (t != NULL && (f & (TM_SYN | TM_ACK)) != TM_SYN) {
+		/* A segment after the connection's end. */
+		d = tomb_dir(t, g);
+		r->st.tombstone_segments++;
+		if ((f & TM_RST) && t->tw_side == 1 - d && r->now < t->until) {
+			/* RFC 1337: a RST assassinating TIME_WAIT. */
+			r->st.rst_in_tw++;
+			example_of(r->st.ex_rst_tw, &r->st.nex_rst_tw, t->id, &t->addr[0], t->port[0],
+			    &t->addr[1], t->port[1], t->tw_side == 0 ?
+			    "(RST to the originator in TIME_WAIT)" : "(RST to the responder in TIME_WAIT)");
 		}
+		if (f & TM_RST)
+			on_rst(r);
+		return;
 	}
 	if (c == NULL) {
 		int orig_src = 1;
@@ -706,32 +777,32 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 			if (flipped)
 				strcpy(c->history, "^");
 		}
-		if (old != NULL) {
-			int od = conn_dir(old, g);
+		if (t != NULL) {
+			/* A SYN on a 4-tuple seen before: a new connection. */
+			int od = tomb_dir(t, g);
 
 			c->reused = true;
 			c->an[RP_AN_REUSED_PORTS]++;
 			r->st.an[RP_AN_REUSED_PORTS]++;
-			if (old->end == RP_END_FIN && r->now < old->tomb_until && old->tw_side >= 0) {
+			if (t->end == RP_END_FIN && r->now < t->until && t->tw_side >= 0) {
 				/* The old connection's active closer may still hold TIME_WAIT. */
 				r->st.reuse_tw++;
 				example(r->st.ex_reuse, &r->st.nex_reuse, c,
-				    old->tw_side == od ? "(new SYN from the side in TIME_WAIT)" :
+				    t->tw_side == od ? "(new SYN from the side in TIME_WAIT)" :
 				    "(peer may still be in TIME_WAIT)");
-				if (old->tw_side != od && od >= 0 && old->s[od].has_isn &&
-				    TM_SEQ_LEQ(g->seq, old->s[od].snd_max) &&
-				    !(g->has_ts && old->s[od].has_ts &&
-				    TM_SEQ_GT(g->tsval, old->s[od].last_tsval))) {
+				if (t->tw_side != od && od >= 0 && t->has_isn[od] &&
+				    TM_SEQ_LEQ(g->seq, t->snd_max[od]) &&
+				    !(g->has_ts && t->has_ts[od] && TM_SEQ_GT(g->tsval, t->tsval[od]))) {
 					uint32_t dummy = 0;
 
 					depart(r, c, RP_DEP_TW_LOWER_SEQ, no, &dummy,
 					    "SYN seq %u is not above the old connection's %u and carries no newer "
 					    "timestamp: Linux's TIME_WAIT answers it with an ACK, not a new "
 					    "connection (tcp_timewait_state_process)",
-					    g->seq, old->s[od].snd_max);
+					    g->seq, t->snd_max[od]);
 				}
 			}
-			tab_remove(r, old);
+			tomb_remove(r, t);
 		}
 	}
 	lru_front(r, c);
@@ -759,7 +830,7 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 	/* ---- RST ---- */
 	if (f & TM_RST) {
 		hist(c, d, 'r');
-		on_rst(r, c, d, no);
+		on_rst(r);
 		if (c->closer < 0)
 			c->closer = (int8_t)d;
 		c->end_by = (int8_t)d;
@@ -1053,7 +1124,10 @@ rp_new(const struct rp_opts *o, struct td_err *err)
 	while (n < r->o.max_conns && n < (1u << 22))
 		n <<= 1;
 	r->tab = calloc(n, sizeof(*r->tab));
-	if (r->tab == NULL) {
+	r->ttab = calloc(n, sizeof(*r->ttab));
+	if (r->tab == NULL || r->ttab == NULL) {
+		free(r->tab);
+		free(r->ttab);
 		free(r);
 		td_errf(err, ENOMEM, "replay: out of memory for %u connections", n);
 		return NULL;
@@ -1065,12 +1139,9 @@ rp_new(const struct rp_opts *o, struct td_err *err)
 void
 rp_finish(struct replay *r)
 {
-	struct rp_conn *c;
-
 	/* Oldest first, so connections come out in the order they went quiet. */
-	for (c = r->lru_tail; c != NULL; c = c->lprev)
-		if (!c->done)
-			conn_end(r, c, RP_END_OPEN);
+	while (r->lru_tail != NULL)
+		conn_end(r, r->lru_tail, RP_END_OPEN);
 }
 
 const struct rp_stats *
@@ -1089,6 +1160,7 @@ void
 rp_free(struct replay *r)
 {
 	struct rp_conn *c, *n;
+	struct rp_tomb *t, *tn;
 
 	if (r == NULL)
 		return;
@@ -1096,6 +1168,11 @@ rp_free(struct replay *r)
 		n = c->lnext;
 		free(c);
 	}
+	for (t = r->t_head; t != NULL; t = tn) {
+		tn = t->lnext;
+		free(t);
+	}
 	free(r->tab);
+	free(r->ttab);
 	free(r);
 }

@@ -127,7 +127,6 @@ struct rp_conn {
 	uint8_t		end_state;	/* RST: that side's state before it */
 	uint8_t		third_ack_side;	/* for synack_after_ack */
 	uint32_t	synack_after_ack;
-	uint32_t	rst_after_close;	/* RSTs after the end (in TIME_WAIT) */
 	char		history[RP_HIST_MAX + 1];
 	uint8_t		hist_n[2][16];	/* repeat counters for c, t, w, g */
 	uint64_t	an[RP_AN_MAX];
@@ -138,9 +137,7 @@ struct rp_conn {
 	/* Private to replay.c. */
 	struct rp_conn	*hnext, *lprev, *lnext;
 	uint32_t	hash;
-	bool		done;		/* handed to on_end; kept as a tombstone */
-	uint64_t	tomb_until;
-	int8_t		tw_side;	/* tombstone: the side in TIME_WAIT, -1 */
+	bool		done;		/* handed to on_end (then freed) */
 };
 
 /* "SF", "S0", ... */
