@@ -18,7 +18,7 @@
 # TIME_WAIT socket.  The ratio table (markdown) goes to stdout and to
 # BENCH_RESULTS/table.md; the ratios to BENCH_RESULTS/ratios.txt, which the
 # next run compares against (it says what got slower).  bench/sim_bench
-# runs once before.
+# and bench/replay.sh (replay against tshark) run once before.
 #
 # In the runs by size the sockets are held by as few processes as the
 # kernel's SCM_MAX_FD lets the populator hand them to (a host where sockets
@@ -41,6 +41,8 @@ b="$top/$build"
 td="$b/tcpdoctor"
 
 "$b/bench/sim_bench" || { echo "bench: sim_bench failed" >&2; exit 1; }
+# replay against tshark on generated captures (bench/replay.sh).
+"$top/bench/replay.sh" "$build" || { echo "bench: replay.sh failed" >&2; exit 1; }
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: the socket benchmarks need root (a network namespace of their own)" >&2
 	exit 1
