@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "analyzers/capture.h"
+#include "sim/replay_findings.h"
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/filter.h"

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analyzers/capture.h"
+#include "sim/replay_findings.h"
 #include "collectors/capture.h"
 #include "core/err.h"
 #include "sim/replay.h"

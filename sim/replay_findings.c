@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analyzers/capture.h"
+#include "sim/replay_findings.h"
 #include "core/err.h"
 
 #define FLOOD_MIN_HALF_OPEN	100	/* handshakes never completed, per listener */
