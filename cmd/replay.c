@@ -22,6 +22,7 @@
 #include "cmd/findings.h"
 #include "cmd/output.h"
 #include "collectors/capture.h"
+#include "collectors/snapfile.h"
 #include "collectors/source.h"
 #include "core/err.h"
 #include "sim/replay.h"
@@ -340,6 +341,28 @@ print_ladder(struct rp_run *run)
 		fprintf(fp, "(%u more departures)\n", c->dep_more);
 }
 
+/* The document head (schema, command, time, host, ...) left open for the array. */
+static int
+json_head_open(FILE *fp, const struct td_snapshot *snap)
+{
+	json_t *head = snapfile_header_json(snap, "replay");
+	char *s;
+	size_t n;
+
+	if (head == NULL)
+		return -1;
+	s = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(head);
+	if (s == NULL || (n = strlen(s)) < 2 || s[n - 1] != '}') {
+		free(s);
+		return -1;
+	}
+	s[n - 1] = '\0';
+	fputs(s, fp);
+	free(s);
+	return 0;
+}
+
 /* ---- Summary ---- */
 
 static json_t *
@@ -602,7 +625,7 @@ cmd_replay(struct td_ctx *ctx, int argc, char **argv)
 	run.prof = rp_profile(rp);
 
 	if (ctx->format == TD_FMT_JSON) {
-		if (output_json_head(ctx->out, snap, "replay", NULL) < 0) {
+		if (json_head_open(ctx->out, snap) < 0) {
 			status = cmd_fail(ctx, TD_EXIT_SOFTWARE, "JSON head");
 			goto out;
 		}
