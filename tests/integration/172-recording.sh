@@ -65,9 +65,17 @@ expect_eq "--at exits 0" "$rc" 0
 if [ "$(conns "$t/at.json")" = "$(conns "$t/live.json" | head -5)" ]; then
 	ok "--at TIME: the connections the live run had printed by then"
 else not_ok "--at TIME: the connections the live run had printed by then"; fi
+# The aggregates at that moment are those of the five connections: every
+# connect() to :80 among them (a connection whose transitions the trace lost,
+# on a loaded host, has no role and counts in no row: the live run says so too).
 expect_eq "--at TIME: the aggregates at that moment" \
     "$(grep '"type":"destination"' "$t/at.json" | "$PY" -c 'import json,sys; print([(d["dport"], d["opened"]) for d in map(json.loads, sys.stdin)])')" \
-    "[(80, 5)]"
+    "$(conns "$t/live.json" | head -5 | "$PY" -c 'import json,sys
+rows = {}
+for d in map(json.loads, sys.stdin):
+    if d["role"] == "connect":
+        rows[d["dport"]] = rows.get(d["dport"], 0) + 1
+print(list(rows.items()))')"
 "$TD_BIN" --from "$t/rec" events dport = :81 > "$t/table.out"; rc=$?
 expect_eq "a filtered table from the recording exits 0" "$rc" 0
 check "... shows the refused connect and its aggregate" grep -q "198.18.0.2:81 .* 1 \+0 \+1 " "$t/table.out"
