@@ -21,7 +21,7 @@
 #include "cmd/filter.h"
 #include "cmd/findings.h"
 #include "cmd/output.h"
-#include "collectors/capture.h"
+#include "sim/capture.h"
 #include "collectors/snapfile.h"
 #include "collectors/source.h"
 #include "core/err.h"
@@ -588,7 +588,7 @@ cmd_replay(struct td_ctx *ctx, int argc, char **argv)
 		source_close(&src);
 	}
 	if (strcmp(profile, "linux") == 0) {
-		ro.prof = tm_profile_from_sysctls(&snap->sys);
+		ro.prof = tm_profile_from_values(sysctl_value, &snap->sys);
 	} else if (tm_profile_by_name(profile, &ro.prof) < 0) {
 		free(snap);
 		return cmd_fail(ctx, TD_EXIT_USAGE, "--profile '%s': expected linux or rfc9293", profile);

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: the whole replay path on one capture: libpcap reading
- * (collectors/capture.c), link layers and the segment codec, the
+ * (sim/capture.c), link layers and the segment codec, the
  * connection engine (sim/replay.c) with every connection's words computed
  * as it ends, and the capture-level findings (sim/replay_findings.c).
  */
 #include "tests/fuzz/fuzz.h"
 
 #include "sim/replay_findings.h"
-#include "collectors/capture.h"
+#include "sim/capture.h"
 #include "core/err.h"
 #include "sim/replay.h"
 

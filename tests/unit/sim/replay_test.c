@@ -3,7 +3,7 @@
  * Tests for sim/replay.c, driven segment by segment: the endpoint states of
  * a clean close, conn_state words, a RST into TIME_WAIT, a SYN reusing a
  * 4-tuple in TIME_WAIT with a lower sequence number, a SYN-ACK retransmitted
- * after 3 s, mid-stream pickup, the connection cap; and collectors/capture.c
+ * after 3 s, mid-stream pickup, the connection cap; and sim/capture.c
  * on in-memory captures (Ethernet with QinQ, Linux cooked v1, loopback).
  */
 #include "tests/unit/check_main.h"
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "sim/replay_findings.h"
-#include "collectors/capture.h"
+#include "sim/capture.h"
 #include "core/err.h"
 #include "sim/replay.h"
 
@@ -206,7 +206,7 @@ START_TEST(test_midstream_and_cap)
 }
 END_TEST
 
-/* ---- collectors/capture.c on in-memory pcap files ---- */
+/* ---- sim/capture.c on in-memory pcap files ---- */
 
 static size_t
 cap_file(uint8_t *b, uint32_t link, const uint8_t *frame, size_t n)

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collectors/capture.h"
+#include "sim/capture.h"
 #include "core/err.h"
 #include "core/safefile.h"
 
