@@ -5,9 +5,16 @@
  * pipeline as `check` (one streaming pass, every analyzer) with a private
  * state file, so the analyzers see counter changes and socket ages across
  * samples, and prints one record per interval: sockets per state, counter
- * rates per second, and the findings, marking the ones that appeared or
- * cleared since the previous sample.  A table for people; -j gives one
- * JSON object per interval (NDJSON), for log pipelines.
+ * rates per second, and the findings, marking the ones that started or
+ * cleared.  A table for people; -j gives one JSON object per interval
+ * (NDJSON), for log pipelines.
+ *
+ * Findings start and clear with hysteresis: a finding starts the first
+ * sample it is reported and stays active until it has been absent for
+ * WATCH_CLEAR_AFTER samples in a row, so a threshold crossed back and forth
+ * is one start and one clear, not an alert storm.  The active findings are
+ * the console's data model (struct watch_active): a key, a severity, when
+ * it started and how many samples it has been quiet.
  */
 #include <sys/stat.h>
 
@@ -36,7 +43,8 @@
 #include "core/num.h"
 #include "core/safefile.h"
 
-#define WATCH_MAX_FINDINGS	64	/* remembered from one sample to the next */
+#define WATCH_MAX_ACTIVE	256	/* active findings tracked from sample to sample */
+#define WATCH_CLEAR_AFTER	3	/* samples a finding must be absent to clear */
 #define HEADER_EVERY		20	/* table rows between headers */
 
 /*
@@ -91,19 +99,23 @@ static const struct {
 };
 #define NCOLS	(sizeof(cols) / sizeof(cols[0]))
 
-/* A finding as remembered between samples: its identity and severity. */
-struct seen {
+/* An active finding, remembered from sample to sample. */
+struct watch_active {
 	char			key[48 + 96 + 2];	/* id + " " + subject */
 	enum td_severity	sev;
+	int64_t			since_ns;	/* wall time of the sample it started in */
+	unsigned int		quiet;		/* samples in a row it was absent */
+	bool			started;	/* started in this sample */
+	bool			cleared;	/* cleared in this sample: gone after it */
 };
 
 struct watch {
-	struct td_ctx	*ctx;
-	const char	*netns;		/* -A: the namespace's label (a table column), else NULL */
-	struct seen	 prev[WATCH_MAX_FINDINGS], cur[WATCH_MAX_FINDINGS];
-	size_t		 nprev, ncur;
-	bool		 have_prev;
-	unsigned int	 rows;
+	struct td_ctx		*ctx;
+	const char		*netns;		/* -A: the namespace's label (a table column), else NULL */
+	struct watch_active	 act[WATCH_MAX_ACTIVE];
+	size_t			 nact;
+	uint64_t		 untracked;	/* findings not tracked: act[] was full */
+	unsigned int		 rows;
 };
 
 static void
@@ -112,15 +124,56 @@ finding_key(const struct td_finding *f, char *buf, size_t len)
 	snprintf(buf, len, "%s %s", f->id, f->subject);
 }
 
-static bool
-seen_in(const struct seen *v, size_t n, const char *key)
+static struct watch_active *
+active_find(struct watch *w, const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].key, key) == 0)
-			return true;
-	return false;
+	for (i = 0; i < w->nact; i++)
+		if (strcmp(w->act[i].key, key) == 0)
+			return &w->act[i];
+	return NULL;
+}
+
+/*
+ * Fold one sample's findings into the active set: drop what cleared in the
+ * previous sample, start what is new, reset the quiet count of what is
+ * still reported, and clear what has been absent WATCH_CLEAR_AFTER samples.
+ */
+static void
+active_update(struct watch *w, const struct check_state *cs)
+{
+	char key[sizeof(w->act[0].key)];
+	struct watch_active *a;
+	size_t i, j;
+
+	for (i = j = 0; i < w->nact; i++)
+		if (!w->act[i].cleared)
+			w->act[j++] = w->act[i];
+	w->nact = j;
+	for (i = 0; i < w->nact; i++) {
+		w->act[i].started = false;
+		w->act[i].quiet++;
+	}
+	for (i = 0; i < cs->findings.n; i++) {
+		finding_key(&cs->findings.v[i], key, sizeof(key));
+		if ((a = active_find(w, key)) == NULL) {
+			if (w->nact == WATCH_MAX_ACTIVE) {
+				w->untracked++;
+				continue;
+			}
+			a = &w->act[w->nact++];
+			memset(a, 0, sizeof(*a));
+			snprintf(a->key, sizeof(a->key), "%s", key);
+			a->since_ns = cs->snap.meta.time_ns;
+			a->started = true;
+		}
+		a->quiet = 0;
+		a->sev = cs->findings.v[i].severity;
+	}
+	for (i = 0; i < w->nact; i++)
+		if (w->act[i].quiet >= WATCH_CLEAR_AFTER)
+			w->act[i].cleared = true;
 }
 
 /* HH:MM:SS, UTC: the table's time column (JSON has the full date in its head). */
@@ -132,6 +185,17 @@ time_text(int64_t ns, char *buf, size_t len)
 
 	gmtime_r(&secs, &tm);
 	strftime(buf, len, "%H:%M:%S", &tm);
+}
+
+/* RFC 3339, UTC: when an active finding started (NDJSON "since"). */
+static void
+time_iso(int64_t ns, char *buf, size_t len)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* Rate of counter id over the interval, or -1 when unknown. */
@@ -150,7 +214,8 @@ static void
 table_row(struct watch *w, const struct check_state *cs)
 {
 	FILE *fp = w->ctx->out;
-	char t[32], key[sizeof(w->cur[0].key)];
+	char t[32], key[sizeof(w->act[0].key)];
+	struct watch_active *a;
 	size_t i;
 	double r;
 
@@ -181,24 +246,26 @@ table_row(struct watch *w, const struct check_state *cs)
 			fprintf(fp, " %8.1f", r);
 	}
 	fprintf(fp, "  %zu\n", cs->findings.n);
-	/* What changed: new findings in full, cleared ones by name. */
+	/* What changed: started findings in full, cleared ones by name with how long they lasted. */
 	for (i = 0; i < cs->findings.n; i++) {
 		finding_key(&cs->findings.v[i], key, sizeof(key));
-		if (!w->have_prev || !seen_in(w->prev, w->nprev, key))
+		if ((a = active_find(w, key)) != NULL && a->started)
 			fprintf(fp, "  + %-8s %s: %s\n", td_severity_name(cs->findings.v[i].severity),
 			    cs->findings.v[i].id, cs->findings.v[i].summary);
 	}
-	for (i = 0; i < w->nprev; i++)
-		if (!seen_in(w->cur, w->ncur, w->prev[i].key))
-			fprintf(fp, "  - cleared  %s\n", w->prev[i].key);
+	for (i = 0; i < w->nact; i++)
+		if (w->act[i].cleared)
+			fprintf(fp, "  - cleared  %s (active %.0f s)\n", w->act[i].key,
+			    (double)(cs->snap.meta.time_ns - w->act[i].since_ns) / 1e9);
 }
 
 static int
 json_record(struct watch *w, const struct check_state *cs)
 {
 	struct snapfile_head head = { &cs->snap.meta, "watch", SNAPFILE_HEAD_NETNS };
-	json_t *o, *states, *rt, *fa, *added, *cleared;
-	char key[sizeof(w->cur[0].key)];
+	json_t *o, *states, *rt, *fa, *added, *cleared, *active;
+	char t[40], key[sizeof(w->act[0].key)];
+	struct watch_active *a;
 	unsigned int st;
 	size_t i;
 	double r;
@@ -226,17 +293,29 @@ json_record(struct watch *w, const struct check_state *cs)
 	for (i = 0; i < cs->findings.n; i++) {
 		json_array_append_new(fa, findings_json_finding(&cs->findings.v[i]));
 		finding_key(&cs->findings.v[i], key, sizeof(key));
-		if (!w->have_prev || !seen_in(w->prev, w->nprev, key))
+		if ((a = active_find(w, key)) != NULL && a->started)
 			json_array_append_new(added, json_string(key));
 	}
 	cleared = json_array();
-	for (i = 0; i < w->nprev; i++)
-		if (!seen_in(w->cur, w->ncur, w->prev[i].key))
-			json_array_append_new(cleared, json_string(w->prev[i].key));
+	active = json_array();
+	for (i = 0; i < w->nact; i++) {
+		a = &w->act[i];
+		if (a->cleared) {
+			json_array_append_new(cleared, json_string(a->key));
+			continue;
+		}
+		time_iso(a->since_ns, t, sizeof(t));
+		json_array_append_new(active, json_pack("{s:s,s:s,s:s,s:f,s:i}", "key", a->key,
+		    "severity", td_severity_name(a->sev), "since", t,
+		    "age_s", (double)(cs->snap.meta.time_ns - a->since_ns) / 1e9,
+		    "quiet_samples", (int)a->quiet));
+	}
 	json_object_set_new(o, "status", json_string(td_severity_name(td_findings_worst(&cs->findings))));
 	json_object_set_new(o, "findings", fa);
 	json_object_set_new(o, "new", added);
 	json_object_set_new(o, "cleared", cleared);
+	json_object_set_new(o, "active", active);
+	json_object_set_new(o, "untracked_findings", json_integer((json_int_t)w->untracked));
 	return output_json_line(w->ctx->out, o);
 }
 
@@ -250,7 +329,6 @@ sample(struct watch *w, struct check_opts *co, long done)
 {
 	struct td_ctx *ctx = w->ctx;
 	struct check_state cs;
-	size_t i;
 	int status;
 
 	status = check_collect(ctx, co, &cs, -1);
@@ -261,11 +339,7 @@ sample(struct watch *w, struct check_opts *co, long done)
 	/* What it could not see, once (it rarely changes between samples). */
 	if (done == 0)
 		unseen_warn(ctx, &cs.unseen);
-	w->ncur = 0;
-	for (i = 0; i < cs.findings.n && w->ncur < WATCH_MAX_FINDINGS; i++) {
-		finding_key(&cs.findings.v[i], w->cur[w->ncur].key, sizeof(w->cur[0].key));
-		w->cur[w->ncur++].sev = cs.findings.v[i].severity;
-	}
+	active_update(w, &cs);
 	if (ctx->format == TD_FMT_JSON)
 		json_record(w, &cs);
 	else
@@ -281,9 +355,6 @@ sample(struct watch *w, struct check_opts *co, long done)
 	check_state_free(&cs);
 	if (status != 0)
 		return status;
-	memcpy(w->prev, w->cur, sizeof(w->cur[0]) * w->ncur);
-	w->nprev = w->ncur;
-	w->have_prev = true;
 	return 0;
 }
 
