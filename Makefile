@@ -16,7 +16,7 @@
 # prints the apt-get command to run.
 
 PKG_CONFIG ?= pkg-config
-PKGS       := libmnl jansson libzstd libpcap
+PKGS       := libmnl jansson libzstd libpcap ncursesw
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man

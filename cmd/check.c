@@ -28,42 +28,29 @@
 #include "collectors/source.h"
 #include "core/safefile.h"
 
-/* Write the report with the chosen renderer to fp. */
+/* The renderer of a format, for findings_write_file(). */
 static int
-render(FILE *fp, enum td_format fmt, const struct check_report *r)
+(*renderer(enum td_format fmt))(FILE *, const struct check_report *)
 {
 	switch (fmt) {
 	case TD_FMT_JSON:
-		return findings_json(fp, r);
+		return findings_json;
 	case TD_FMT_NAGIOS:
-		return findings_nagios(fp, r);
+		return findings_nagios;
 	case TD_FMT_PROMETHEUS:
-		return findings_prometheus(fp, r);
+		return findings_prometheus;
 	default:
-		return findings_table(fp, r);
+		return findings_table;
 	}
 }
 
-/*
- * Write the report to path by the rules of core/safefile.h: a missing path
- * or a regular file is replaced atomically (a new one gets 0644, since
- * node_exporter's textfile collector often runs as another user; an old
- * one keeps its owner and mode), a device or a FIFO is written through.
- */
+/* Write the report to path (findings_write_file(): atomic, or through a device or FIFO). */
 static int
 render_file(struct td_ctx *ctx, const char *path, enum td_format fmt, const struct check_report *r)
 {
 	struct td_err err = { 0 };
-	struct safefile sf;
 
-	if (safefile_create(&sf, "output", path, 0, 0644, &err) < 0)
-		return check_failf(ctx, TD_EXIT_UNKNOWN, "%s", err.msg);
-	/* A failed write is reported by safefile_commit(), naming the file. */
-	if (render(sf.fp, fmt, r) < 0 && sf.werr == 0) {
-		safefile_abort(&sf);
-		return check_failf(ctx, TD_EXIT_UNKNOWN, "output '%s': cannot render the report", path);
-	}
-	if (safefile_commit(&sf, &err) < 0)
+	if (findings_write_file(path, renderer(fmt), r, &err) < 0)
 		return check_failf(ctx, TD_EXIT_UNKNOWN, "%s", err.msg);
 	return 0;
 }
@@ -171,7 +158,7 @@ cmd_check(struct td_ctx *ctx, int argc, char **argv)
 		if (render_file(ctx, oc.co.output, oc.co.format, &rep) != 0)
 			status = TD_EXIT_UNKNOWN;
 	} else {
-		if (render(ctx->out, oc.co.format, &rep) < 0)
+		if (renderer(oc.co.format)(ctx->out, &rep) < 0)
 			status = check_failf(ctx, TD_EXIT_UNKNOWN, "writing output: %s", strerror(errno));
 	}
 	check_state_free(&oc.cs);

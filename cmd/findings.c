@@ -20,6 +20,7 @@
 #include "collectors/snapfile.h"
 #include "collectors/counters.h"
 #include "collectors/sysctl.h"
+#include "core/safefile.h"
 
 static const char *const sev_upper[] = { "OK", "INFO", "WARNING", "CRITICAL" };
 
@@ -503,4 +504,20 @@ findings_prometheus(FILE *fp, const struct check_report *r)
 	if (r->listeners != NULL && listener_stats_prometheus(fp, r->listeners) < 0)
 		return -1;
 	return ferror(fp) ? -1 : 0;
+}
+
+int
+findings_write_file(const char *path, int (*render)(FILE *, const struct check_report *),
+    const struct check_report *r, struct td_err *err)
+{
+	struct safefile sf;
+
+	if (safefile_create(&sf, "output", path, 0, 0644, err) < 0)
+		return -1;
+	/* A failed write is reported by safefile_commit(), naming the file. */
+	if (render(sf.fp, r) < 0 && sf.werr == 0) {
+		safefile_abort(&sf);
+		return td_errf(err, 0, "output '%s': cannot render the report", path);
+	}
+	return safefile_commit(&sf, err);
 }

@@ -45,6 +45,18 @@ int	findings_json(FILE *fp, const struct check_report *r);
 int	findings_nagios(FILE *fp, const struct check_report *r);
 int	findings_prometheus(FILE *fp, const struct check_report *r);
 
+/*
+ * Write the report with render() to path by the rules of core/safefile.h:
+ * a missing path or a regular file is replaced atomically (a new one gets
+ * 0644, since node_exporter's textfile collector often runs as another
+ * user; an old one keeps its owner and mode), a device or a FIFO is written
+ * through.  Returns 0, or -1 with *err naming the file.  check -o and
+ * watch -o write through it.
+ */
+struct td_err;
+int	findings_write_file(const char *path, int (*render)(FILE *, const struct check_report *),
+	    const struct check_report *r, struct td_err *err);
+
 /* JSON helpers shared by check and tune (cmd/ only). */
 struct json_t;
 /* A new object with schema, command, time, host, netns and kernel set. */

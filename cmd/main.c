@@ -141,10 +141,12 @@ const struct cmd td_commands[] = {
 	{ "version",	cmd_version,	CMD_NO_NETNS,	"version",
 	  "print the version" },
 	{ "watch",	cmd_watch,	CMD_LIVE_ONLY | CMD_ALL_NETNS | CMD_ALL_NETNS_SELF,
-	  "watch [-i SECONDS] [-n COUNT] [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...]",
-	  "continuous monitoring: states, rates, findings as they appear and clear",
+	  "watch [-i SECONDS] [-n COUNT] [-d SECONDS] [-o FILE] [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...]",
+	  "continuous monitoring: states, rates, findings as they start and clear",
 	  "  -i, --interval S   seconds between samples (default 5)\n"
 	  "  -n, --count N      stop after N samples (default: until interrupted)\n"
+	  "  -d, --duration S   stop once S seconds have passed; a summary ends every run\n"
+	  "  -o, --output FILE  with --format prometheus: FILE, replaced atomically every sample\n"
 	  "  -c, --config FILE  thresholds, as for check\n"
 	  "  --set, --only, --skip   as for check\n"
 	  "  -j                 one JSON object per sample (ndjson)" },

@@ -34,17 +34,17 @@
 #include "analyzers/analyzer.h"
 #include "cmd/check_common.h"
 #include "cmd/cmd.h"
+#include "cmd/console.h"
 #include "cmd/exit.h"
 #include "cmd/findings.h"
 #include "cmd/output.h"
 #include "collectors/netns.h"
 #include "collectors/snapfile.h"
+#include "cmd/watch.h"
 #include "collectors/tracefs_inst.h"
 #include "core/num.h"
 #include "core/safefile.h"
 
-#define WATCH_MAX_ACTIVE	256	/* active findings tracked from sample to sample */
-#define WATCH_CLEAR_AFTER	3	/* samples a finding must be absent to clear */
 #define HEADER_EVERY		20	/* table rows between headers */
 
 /*
@@ -56,25 +56,24 @@
 #define stop	tfs_stop_signal
 
 /* Counters shown as rates, per second. */
-static const struct {
-	enum td_counter_id	 id;
-	const char		*col;		/* table column, "" for JSON only */
-} rates[] = {
-	{ TD_CTR_ACTIVE_OPENS, "conn/s" },
-	{ TD_CTR_PASSIVE_OPENS, "acc/s" },
-	{ TD_CTR_TW, "tw/s" },
-	{ TD_CTR_OUT_RSTS, "rst/s" },
-	{ TD_CTR_LISTEN_DROPS, "drop/s" },
-	{ TD_CTR_RETRANS_SEGS, "retr/s" },
-	{ TD_CTR_ATTEMPT_FAILS, "" },
-	{ TD_CTR_ESTAB_RESETS, "" },
-	{ TD_CTR_LISTEN_OVERFLOWS, "" },
-	{ TD_CTR_SYNCOOKIES_SENT, "" },
-	{ TD_CTR_TW_OVERFLOW, "" },
-	{ TD_CTR_ABORT_ON_TIMEOUT, "" },
-	{ TD_CTR_SYN_RETRANS, "" },
+const struct watch_rate watch_rates[] = {
+	{ TD_CTR_ACTIVE_OPENS, "conn/s", "out" },
+	{ TD_CTR_PASSIVE_OPENS, "acc/s", "in" },
+	{ TD_CTR_TW, "tw/s", "tw" },
+	{ TD_CTR_OUT_RSTS, "rst/s", "rst" },
+	{ TD_CTR_LISTEN_DROPS, "drop/s", "drops" },
+	{ TD_CTR_RETRANS_SEGS, "retr/s", "retr" },
+	{ TD_CTR_ATTEMPT_FAILS, "", "failed" },
+	{ TD_CTR_ESTAB_RESETS, "", "estrst" },
+	{ TD_CTR_LISTEN_OVERFLOWS, "", "ovf" },
+	{ TD_CTR_SYNCOOKIES_SENT, "", "cookies" },
+	{ TD_CTR_TW_OVERFLOW, "", "twovf" },
+	{ TD_CTR_ABORT_ON_TIMEOUT, "", "timeouts" },
+	{ TD_CTR_SYN_RETRANS, "", "synretr" },
 };
-#define NRATES	(sizeof(rates) / sizeof(rates[0]))
+const size_t watch_nrates = sizeof(watch_rates) / sizeof(watch_rates[0]);
+#define rates	watch_rates
+#define NRATES	watch_nrates
 
 /*
  * States shown as table columns.  The connecting and closing states that
@@ -98,25 +97,6 @@ static const struct {
 	{ TD_ST_CLOSING, "closing" },
 };
 #define NCOLS	(sizeof(cols) / sizeof(cols[0]))
-
-/* An active finding, remembered from sample to sample. */
-struct watch_active {
-	char			key[48 + 96 + 2];	/* id + " " + subject */
-	enum td_severity	sev;
-	int64_t			since_ns;	/* wall time of the sample it started in */
-	unsigned int		quiet;		/* samples in a row it was absent */
-	bool			started;	/* started in this sample */
-	bool			cleared;	/* cleared in this sample: gone after it */
-};
-
-struct watch {
-	struct td_ctx		*ctx;
-	const char		*netns;		/* -A: the namespace's label (a table column), else NULL */
-	struct watch_active	 act[WATCH_MAX_ACTIVE];
-	size_t			 nact;
-	uint64_t		 untracked;	/* findings not tracked: act[] was full */
-	unsigned int		 rows;
-};
 
 static void
 finding_key(const struct td_finding *f, char *buf, size_t len)
@@ -147,9 +127,12 @@ active_update(struct watch *w, const struct check_state *cs)
 	struct watch_active *a;
 	size_t i, j;
 
-	for (i = j = 0; i < w->nact; i++)
-		if (!w->act[i].cleared)
+	for (i = j = 0; i < w->nact; i++) {
+		if (w->act[i].cleared)
+			free(w->act[i].summary);
+		else
 			w->act[j++] = w->act[i];
+	}
 	w->nact = j;
 	for (i = 0; i < w->nact; i++) {
 		w->act[i].started = false;
@@ -167,14 +150,90 @@ active_update(struct watch *w, const struct check_state *cs)
 			snprintf(a->key, sizeof(a->key), "%s", key);
 			a->since_ns = cs->snap.meta.time_ns;
 			a->started = true;
+			if (w->nlog < WATCH_MAX_ACTIVE) {
+				snprintf(w->log[w->nlog].key, sizeof(w->log[0].key), "%s", key);
+				w->log[w->nlog].sev = cs->findings.v[i].severity;
+				w->log[w->nlog].start_ns = a->since_ns;
+				w->log[w->nlog++].clear_ns = 0;
+			} else {
+				w->log_dropped++;
+			}
 		}
 		a->quiet = 0;
 		a->sev = cs->findings.v[i].severity;
+		free(a->summary);
+		a->summary = strdup(cs->findings.v[i].summary);	/* NULL: shown by key only */
 	}
-	for (i = 0; i < w->nact; i++)
-		if (w->act[i].quiet >= WATCH_CLEAR_AFTER)
-			w->act[i].cleared = true;
+	for (i = 0; i < w->nact; i++) {
+		if (w->act[i].quiet < WATCH_CLEAR_AFTER)
+			continue;
+		w->act[i].cleared = true;
+		for (j = w->nlog; j-- > 0;)
+			if (w->log[j].clear_ns == 0 && strcmp(w->log[j].key, w->act[i].key) == 0) {
+				w->log[j].clear_ns = cs->snap.meta.time_ns;
+				break;
+			}
+	}
+	if (w->samples++ == 0) {
+		w->first_ns = cs->snap.meta.time_ns;
+		memcpy(w->first_state, cs->by_state, sizeof(w->first_state));
+	}
+	w->last_ns = cs->snap.meta.time_ns;
+	memcpy(w->last_state, cs->by_state, sizeof(w->last_state));
 }
+
+static double	rate(const struct check_state *cs, enum td_counter_id id);
+_Static_assert(sizeof(watch_rates) / sizeof(watch_rates[0]) <= 16, "hist_rate holds 16 rates");
+
+/* Listeners by accept-queue use (then SYN queue), the fullest first. */
+static int
+listener_cmp(const void *a, const void *b)
+{
+	const struct watch_listener *x = a, *y = b;
+	double fx = x->backlog ? (double)x->accept_queue / (double)x->backlog : 0;
+	double fy = y->backlog ? (double)y->accept_queue / (double)y->backlog : 0;
+
+	if (fx != fy)
+		return fx < fy ? 1 : -1;
+	return x->syn_queue < y->syn_queue ? 1 : x->syn_queue > y->syn_queue ? -1 : 0;
+}
+
+/* The rest of the data model: history for the sparklines, top listeners, the header. */
+static void
+model_update(struct watch *w, const struct check_state *cs)
+{
+	const struct listener_stats *ls = &cs->listeners;
+	static struct watch_listener all[TD_TALLY_CAP];
+	size_t i, n = 0, h = w->hist_pos;
+	int s;
+
+	memcpy(w->hist_state[h], cs->by_state, sizeof(w->hist_state[h]));
+	for (i = 0; i < NRATES; i++)
+		w->hist_rate[h][i] = rate(cs, rates[i].id);
+	w->hist_pos = (h + 1) % WATCH_HIST;
+	if (w->nhist < WATCH_HIST)
+		w->nhist++;
+	for (i = 0; i < TD_TALLY_CAP; i++) {
+		const struct td_tally_ent *e = &ls->listeners.ent[i];
+		const struct td_ep_key *k = (const void *)e->key;
+
+		if (!e->used)
+			continue;
+		td_ep_str(&k->addr, k->port, all[n].ep, sizeof(all[n].ep));
+		all[n].accept_queue = e->n[0];
+		all[n].backlog = e->n[1];
+		s = tally_lookup(&ls->requests, e->key, sizeof(*k));
+		all[n].syn_queue = s >= 0 ? ls->requests.ent[s].count : 0;
+		n++;
+	}
+	qsort(all, n, sizeof(all[0]), listener_cmp);
+	w->ntop = n < WATCH_TOP ? n : WATCH_TOP;
+	memcpy(w->top, all, w->ntop * sizeof(all[0]));
+	snprintf(w->host, sizeof(w->host), "%s", cs->snap.meta.host);
+	snprintf(w->netns, sizeof(w->netns), "%s", cs->snap.meta.netns);
+	w->worst = td_findings_worst(&cs->findings);
+}
+
 
 /* HH:MM:SS, UTC: the table's time column (JSON has the full date in its head). */
 static void
@@ -220,7 +279,7 @@ table_row(struct watch *w, const struct check_state *cs)
 	double r;
 
 	if (w->rows++ % HEADER_EVERY == 0) {
-		if (w->netns != NULL)
+		if (w->nslabel != NULL)
 			fprintf(fp, "%-16s ", "netns");
 		fprintf(fp, "%-8s", "time");
 		for (i = 0; i < NCOLS; i++)
@@ -231,8 +290,8 @@ table_row(struct watch *w, const struct check_state *cs)
 		fputs("  findings\n", fp);
 	}
 	time_text(cs->snap.meta.time_ns, t, sizeof(t));
-	if (w->netns != NULL)
-		fprintf(fp, "%-16s ", w->netns[0] != '\0' ? w->netns : "(current)");
+	if (w->nslabel != NULL)
+		fprintf(fp, "%-16s ", w->nslabel[0] != '\0' ? w->nslabel : "(current)");
 	fprintf(fp, "%-8s", t);
 	for (i = 0; i < NCOLS; i++)
 		fprintf(fp, " %9" PRIu64, cs->by_state[cols[i].st]);
@@ -320,6 +379,100 @@ json_record(struct watch *w, const struct check_state *cs)
 }
 
 /*
+ * The sample as check --format prometheus writes it, to path, replaced
+ * atomically (findings_write_file()), so node_exporter's textfile collector
+ * never reads half a file.  A verdict that rests on what could not be seen
+ * is UNKNOWN there too (tcpdoctor_up 0, with the reason).
+ */
+static int
+prom_sample(struct watch *w, const struct check_state *cs, const char *path)
+{
+	struct check_report rep;
+	struct td_err err = { 0 };
+	char why[320];
+
+	memset(&rep, 0, sizeof(rep));
+	rep.snap = &cs->snap;
+	rep.sockets = cs->sockets;
+	memcpy(rep.by_state, cs->by_state, sizeof(rep.by_state));
+	rep.listeners = &cs->listeners;
+	rep.analyzers = cs->nanalyzers;
+	rep.interval_s = cs->run.ax.delta.known ? cs->run.ax.delta.interval_s : 0;
+	rep.findings = &cs->findings;
+	rep.unseen = &cs->unseen;
+	rep.worst = td_findings_worst(&cs->findings);
+	rep.status = rep.worst == TD_SEV_CRITICAL ? TD_EXIT_CRITICAL :
+	    rep.worst == TD_SEV_WARNING ? TD_EXIT_WARNING : TD_EXIT_OK;
+	if (check_blind_verdict(cs, why, sizeof(why))) {
+		rep.status = TD_EXIT_UNKNOWN;
+		rep.error = why;
+	}
+	if (findings_write_file(path, findings_prometheus, &rep, &err) < 0)
+		return cmd_fail(w->ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
+	return 0;
+}
+
+/*
+ * A sample that failed: the file says so (tcpdoctor_up 0, status 3, the
+ * error), so a monitor reading it does not keep the last good sample.
+ */
+static void
+prom_failed(const char *path, const char *error)
+{
+	struct td_snapshot snap;
+	struct check_report rep;
+	struct td_err err = { 0 };
+	struct timespec ts;
+
+	memset(&snap, 0, sizeof(snap));
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		snap.meta.time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	memset(&rep, 0, sizeof(rep));
+	rep.snap = &snap;
+	rep.status = TD_EXIT_UNKNOWN;
+	rep.error = error != NULL && error[0] != '\0' ? error : "the sample failed";
+	(void)findings_write_file(path, findings_prometheus, &rep, &err);
+}
+
+/* What changed over the run: sockets per state, and the findings that started and cleared. */
+static void
+summary_table(const struct watch *w, FILE *fp)
+{
+	char a[16], b[16];
+	unsigned int st;
+	size_t i, cleared = 0;
+	const struct watch_log *l;
+
+	time_text(w->first_ns, a, sizeof(a));
+	time_text(w->last_ns, b, sizeof(b));
+	for (i = 0; i < w->nlog; i++)
+		cleared += w->log[i].clear_ns != 0;
+	fprintf(fp, "summary: %llu samples from %s to %s (%.0f s); %llu findings started, %zu cleared, %llu still active\n",
+	    (unsigned long long)w->samples, a, b, (double)(w->last_ns - w->first_ns) / 1e9,
+	    (unsigned long long)(w->nlog + w->log_dropped), cleared,
+	    (unsigned long long)(w->nlog + w->log_dropped - cleared));
+	for (st = 1; st < TD_ST_MAX; st++)
+		if (st != TD_ST_NEW_SYN_RECV && w->first_state[st] != w->last_state[st])
+			fprintf(fp, "  %-12s %llu -> %llu\n", td_state_name(st),
+			    (unsigned long long)w->first_state[st], (unsigned long long)w->last_state[st]);
+	for (i = 0; i < w->nlog; i++) {
+		l = &w->log[i];
+		time_text(l->start_ns, a, sizeof(a));
+		if (l->clear_ns != 0) {
+			time_text(l->clear_ns, b, sizeof(b));
+			fprintf(fp, "  + %s %-8s %s, cleared %s (%.0f s)\n", a, td_severity_name(l->sev),
+			    l->key, b, (double)(l->clear_ns - l->start_ns) / 1e9);
+		} else {
+			fprintf(fp, "  + %s %-8s %s, still active (%.0f s)\n", a, td_severity_name(l->sev),
+			    l->key, (double)(w->last_ns - l->start_ns) / 1e9);
+		}
+	}
+	if (w->log_dropped > 0)
+		fprintf(fp, "  and %llu more findings started (not listed: at most %d are)\n",
+		    (unsigned long long)w->log_dropped, WATCH_MAX_ACTIVE);
+}
+
+/*
  * One sample of one namespace (the one this thread is in): collect,
  * analyze against the namespace's own state file, print the row or the
  * record.  Returns 0, or the exit status after printing the error.
@@ -333,6 +486,8 @@ sample(struct watch *w, struct check_opts *co, long done)
 
 	status = check_collect(ctx, co, &cs, -1);
 	if (status != 0) {
+		if (w->output != NULL)
+			prom_failed(w->output, check_last_error());
 		check_state_free(&cs);
 		return status;
 	}
@@ -340,10 +495,23 @@ sample(struct watch *w, struct check_opts *co, long done)
 	if (done == 0)
 		unseen_warn(ctx, &cs.unseen);
 	active_update(w, &cs);
-	if (ctx->format == TD_FMT_JSON)
+	if (w->console)
+		model_update(w, &cs);
+	if (w->output != NULL) {
+		status = prom_sample(w, &cs, w->output);
+		if (status != 0) {
+			check_state_free(&cs);
+			return status;
+		}
+	} else if (w->console) {
+		/* -A: drawn by the caller once every namespace is sampled. */
+		if (w->nslabel == NULL)
+			console_draw(w);
+	} else if (ctx->format == TD_FMT_JSON) {
 		json_record(w, &cs);
-	else
+	} else {
 		table_row(w, &cs);
+	}
 	errno = 0;
 	if (fflush(ctx->out) != 0 || ferror(ctx->out)) {
 		/* Quiet when the reader went away (a closed pipe). */
@@ -376,6 +544,8 @@ struct watch_all {
 	int		 self;			/* the caller's own namespace */
 	unsigned int	 rows;			/* table rows printed, all namespaces */
 	bool		 full_said;
+	bool		 console;		/* the console draws v[0] */
+	double		 interval_s;
 };
 
 /*
@@ -415,12 +585,15 @@ sample_all(struct watch_all *wa, struct td_ctx *ctx, struct check_opts *co, cons
 			s->dev = ns->dev;
 			s->ino = ns->ino;
 			s->w.ctx = ctx;
+			s->w.console = wa->console;
+			s->w.interval_s = wa->interval_s;
+			s->w.output = NULL;
 			snprintf(s->state, sizeof(s->state), "%s/state-%" PRIu64 "-%" PRIu64 ".json", dir,
 			    ns->dev, ns->ino);
 		}
 		s = &wa->v[k];
 		snprintf(s->label, sizeof(s->label), "%s", ns->label);
-		s->w.netns = s->label;
+		s->w.nslabel = s->label;
 		memset(&err, 0, sizeof(err));
 		if (netns_enter_info(ns, &err) < 0) {
 			cmd_warn(ctx, "%s", err.msg);
@@ -467,22 +640,29 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "interval",	required_argument, NULL, 'i' },
 		{ "count",	required_argument, NULL, 'n' },
+		{ "duration",	required_argument, NULL, 'd' },
+		{ "output",	required_argument, NULL, 'o' },
 		CHECK_LONGOPTS,
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct watch w = { .ctx = ctx };
+	static struct watch w;		/* large: keep it off the stack */
 	struct watch_all wa = { .self = -1 };
 	struct check_opts co;
 	char dir[PATH_MAX], state[PATH_MAX + 16];
 	struct td_err err = { 0 };
-	double interval = 5;
+	double interval = 5, duration = 0;
 	int64_t count = 0, done = 0;
-	int64_t next;
+	int64_t next, start;
+	const char *output = NULL;
 	int ch, status = TD_EXIT_OK;
+	bool console;
+	size_t i, k;
 
+	memset(&w, 0, sizeof(w));
+	w.ctx = ctx;
 	check_opts_init(&co, ctx);
-	while ((ch = cmd_getopt(ctx, argc, argv, "i:n:c:", opts, &status)) != -1) {
+	while ((ch = cmd_getopt(ctx, argc, argv, "i:n:d:o:c:", opts, &status)) != -1) {
 		switch (check_opt(ctx, &co, ch, optarg, TD_EXIT_USAGE)) {
 		case 1:
 			continue;
@@ -500,6 +680,14 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 				return cmd_fail(ctx, TD_EXIT_USAGE, "--count: '%s' is not a positive number",
 				    optarg);
 			break;
+		case 'd':
+			if (td_num_double(optarg, 0.1, 86400 * 366, &duration, NULL) < 0)
+				return cmd_fail(ctx, TD_EXIT_USAGE,
+				    "--duration: '%s' is not a number of seconds from 0.1 to 31622400", optarg);
+			break;
+		case 'o':
+			output = optarg;
+			break;
 		default:
 			return status;
 		}
@@ -508,9 +696,21 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
 	if (ctx->format == TD_FMT_NDJSON)
 		ctx->format = TD_FMT_JSON;
-	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON)
-		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table or ndjson (-j)");
+	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON &&
+	    ctx->format != TD_FMT_PROMETHEUS)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table, ndjson (-j) or prometheus (with -o FILE)");
+	if (ctx->format == TD_FMT_PROMETHEUS && output == NULL)
+		return cmd_fail(ctx, TD_EXIT_USAGE,
+		    "--format prometheus needs -o FILE (a textfile for node_exporter, rewritten every interval)");
+	if (ctx->format != TD_FMT_PROMETHEUS && output != NULL)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "-o FILE goes with --format prometheus only");
+	if (output != NULL && ctx->all_netns)
+		return cmd_fail(ctx, TD_EXIT_USAGE,
+		    "-o FILE is one namespace's textfile: not with -A (run one watch -N NAME -o FILE per namespace)");
+	w.output = output;
 	co.format = ctx->format;
+	/* On a terminal, and no format asked for: the console (cmd/console.c). */
+	console = ctx->format == TD_FMT_TABLE && output == NULL && console_wanted(ctx);
 
 	/*
 	 * A private state file: the analyzers' memory from one sample to the
@@ -529,7 +729,16 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	co.min_window_ns = (int64_t)(interval * 1e9 / 2);
 
 	tfs_guard(TFS_SIG_STOP);
-	next = mono_ns();
+	if (console && console_open(&err) < 0) {
+		/* Not silently: say why, and print the table instead. */
+		fprintf(stderr, "tcpdoctor: watch: %s\n", err.msg);
+		console = false;
+	}
+	w.interval_s = wa.interval_s = interval;
+	w.console = wa.console = console;
+	if (console)
+		console_draw(&w);
+	start = next = mono_ns();
 	if (ctx->all_netns) {
 		wa.v = calloc(WATCH_MAX_NETNS, sizeof(*wa.v));
 		wa.self = netns_self_fd(&err);
@@ -542,19 +751,55 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	}
 	while (!stop && (count == 0 || done < count)) {
 		status = ctx->all_netns ? sample_all(&wa, ctx, &co, dir) : sample(&w, &co, done);
+		/* -A: the console shows the first namespace found (the caller's own with -A's self). */
+		if (console && ctx->all_netns && status == 0 && wa.n > 0)
+			console_draw(&wa.v[0].w);
 		if (status != 0)
 			break;
 		done++;
 		if (count != 0 && done >= count)
 			break;
 		next += (int64_t)(interval * 1e9);
-		sleep_until(next);
+		if (duration > 0 && (double)(next - start) > duration * 1e9)
+			break;
+		if (!console)
+			sleep_until(next);
+		else if (console_wait(ctx->all_netns && wa.n > 0 ? &wa.v[0].w : &w, next, &stop) == CONSOLE_QUIT)
+			break;
+		/* After a pause, sample from now on, not a burst to catch up. */
+		if (console && mono_ns() > next + (int64_t)(interval * 1e9))
+			next = mono_ns();
+	}
+	/* The terminal first: every message after this is readable. */
+	console_close();
+	safefile_rmdtemp(dir);
+	for (i = 0; i < w.nact; i++)
+		free(w.act[i].summary);
+	for (k = 0; ctx->all_netns && k < wa.n; k++)
+		for (i = 0; i < wa.v[k].w.nact; i++)
+			free(wa.v[k].w.act[i].summary);
+	/*
+	 * What changed over the run, after the last sample of a run that did
+	 * not fail (a failure is one message): on stdout under the table; on
+	 * stderr with NDJSON (every stdout line stays a sample) and with
+	 * prometheus (stdout is not the report).  -A: one per namespace.
+	 */
+	if (stop != SIGPIPE && status == TD_EXIT_OK) {
+		FILE *sfp = ctx->format == TD_FMT_TABLE ? ctx->out : stderr;
+
+		if (!ctx->all_netns && w.samples > 0)
+			summary_table(&w, sfp);
+		for (k = 0; ctx->all_netns && k < wa.n; k++)
+			if (wa.v[k].w.samples > 0) {
+				fprintf(sfp, "netns %s:\n", wa.v[k].label[0] != '\0' ? wa.v[k].label : "(current)");
+				summary_table(&wa.v[k].w, sfp);
+			}
+		fflush(NULL);
 	}
 	if (ctx->all_netns) {
 		close(wa.self);
 		free(wa.v);
 	}
-	safefile_rmdtemp(dir);
 	/* INT and TERM are the way to stop it, PIPE a reader gone: those end normally. */
 	if (stop != 0 && stop != SIGINT && stop != SIGTERM && stop != SIGPIPE) {
 		fflush(NULL);
