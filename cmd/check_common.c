@@ -87,6 +87,8 @@ check_walk_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 	if (sk->state < TD_ST_MAX)
 		cs->by_state[sk->state]++;
 	listener_stats_visit(&cs->listeners, sk);
+	if (cs->co != NULL && cs->co->visit != NULL)
+		cs->co->visit(cs->co->visit_arg, &cs->snap, sk);
 	unseen_sock(&cs->unseen, sk);
 	analyzer_run_visit(&cs->run, sk);
 	return 0;
@@ -149,6 +151,7 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 
 	memset(cs, 0, sizeof(*cs));
 	cs->lockfd = -1;
+	cs->co = co;
 	if (ctx->setup_err.msg[0] != '\0')	/* main() could not enter the namespace */
 		return check_fail(ctx, fail_status, &ctx->setup_err);
 	if ((rc = check_config(ctx, co, cs, fail_status, &mask)) != 0)

@@ -30,6 +30,9 @@ struct check_opts {
 	int64_t		 min_window_ns;		/* shortest window for rates */
 	const char	*output;		/* -o FILE */
 	enum td_format	 format;
+	/* Optional: called with every socket of the walk, after the header (watch's console). */
+	void		(*visit)(void *arg, const struct td_snapshot *snap, const struct td_sock *sk);
+	void		*visit_arg;
 };
 
 struct check_state {
@@ -47,6 +50,7 @@ struct check_state {
 	bool			keep_state;	/* the file's state is newer, or the
 						 * baseline of a too short window */
 	struct td_unseen	unseen;		/* what the collection could not see */
+	const struct check_opts	*co;		/* for its visit hook */
 };
 
 /*

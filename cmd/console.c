@@ -6,7 +6,8 @@
  *	header		host, namespace, time, interval, status, paused
  *	1 sockets	every state with its count and a sparkline of the last samples
  *	2 rates		per second from counter deltas, with sparklines
- *	3 listeners	accept queue against backlog, and SYN queue, fullest first
+ *	3 top		listeners (accept queue against backlog, SYN queue), destinations
+ *			by TIME_WAIT and by ephemeral ports, processes by CLOSE_WAIT
  *	4 findings	active, with severity and age; sorted by s
  *	5 history	findings that started during the run, and when they cleared
  *	footer		the keys
@@ -289,25 +290,69 @@ panel_rates(const struct watch *w, int y, int h, bool alone)
 	return 1 + (n + per_row - 1) / per_row;
 }
 
-static int
-panel_listeners(const struct watch *w, int y, int h)
+/* One listener row. */
+static void
+listener_row(const struct watch_listener *l, int row)
 {
-	size_t i;
-	int row = y + 1;
 	char buf[160];
 
-	title(y, "3 listeners, fullest accept queue first (queue/backlog, SYN queue)");
-	if (w->ntop == 0 && row < y + h)
-		put(row++, 2, COLS - 2, "no listening sockets");
-	for (i = 0; i < w->ntop && row < y + h; i++) {
-		snprintf(buf, sizeof(buf), "%-40s accept %llu/%llu  syn %llu", w->top[i].ep,
-		    (unsigned long long)w->top[i].accept_queue, (unsigned long long)w->top[i].backlog,
-		    (unsigned long long)w->top[i].syn_queue);
-		if (w->top[i].backlog > 0 && w->top[i].accept_queue >= w->top[i].backlog)
-			attron(COLOR_PAIR(1) | A_BOLD);
-		put(row++, 2, COLS - 2, buf);
-		attroff(COLOR_PAIR(1) | A_BOLD);
+	snprintf(buf, sizeof(buf), "listener %-36s accept %llu/%llu  syn %llu", l->ep,
+	    (unsigned long long)l->accept_queue, (unsigned long long)l->backlog,
+	    (unsigned long long)l->syn_queue);
+	if (l->backlog > 0 && l->accept_queue >= l->backlog)
+		attron(COLOR_PAIR(1) | A_BOLD);
+	put(row, 2, COLS - 2, buf);
+	attroff(COLOR_PAIR(1) | A_BOLD);
+}
+
+/* A list of groups, "what name n", from row; returns the next row. */
+static int
+group_rows(const char *what, const struct watch_group *g, size_t n, int row, int end, int x, int width)
+{
+	char buf[160];
+	size_t i;
+
+	if (n == 0 && row < end) {
+		snprintf(buf, sizeof(buf), "%s: none", what);
+		put(row++, x, width, buf);
 	}
+	for (i = 0; i < n && row < end; i++) {
+		snprintf(buf, sizeof(buf), "%s %-32s %llu", what, g[i].name, (unsigned long long)g[i].n);
+		put(row++, x, width, buf);
+	}
+	return row;
+}
+
+/*
+ * The largest of the latest sample: listeners by accept-queue use (with
+ * their limits) and SYN queue, destinations by TIME_WAIT and by ephemeral
+ * ports in use, processes by CLOSE_WAIT.  The overview shows the first of
+ * each; alone, WATCH_TOP of each.
+ */
+static int
+panel_top(const struct watch *w, int y, int h, bool alone)
+{
+	size_t i, per = alone ? WATCH_TOP : 1;
+	int row = y + 1, end = y + h, half = (COLS - 2) / 2;
+
+	title(y, "3 top: listeners (queue/backlog, SYN queue), destinations, processes");
+	if (w->ntop == 0 && row < end)
+		put(row++, 2, COLS - 2, "listener: none");
+	for (i = 0; i < w->ntop && i < per && row < end; i++)
+		listener_row(&w->top[i], row++);
+	if (alone) {
+		row = group_rows("TIME_WAIT to", w->tw_dest, w->ntw_dest, row + 1, end, 2, COLS - 2);
+		row = group_rows("ports to", w->eph_dest, w->neph_dest, row + 1, end, 2, COLS - 2);
+		row = group_rows("CLOSE_WAIT", w->cw_proc, w->ncw_proc, row + 1, end, 2, COLS - 2);
+		return row - y;
+	}
+	if (row < end) {
+		group_rows("TIME_WAIT to", w->tw_dest, w->ntw_dest ? 1 : 0, row, row + 1, 2, half - 1);
+		group_rows("ports to", w->eph_dest, w->neph_dest ? 1 : 0, row, row + 1, 2 + half, half);
+		row++;
+	}
+	if (row < end)
+		row = group_rows("CLOSE_WAIT", w->cw_proc, w->ncw_proc ? 1 : 0, row, row + 1, 2, COLS - 2);
 	return row - y;
 }
 
@@ -426,7 +471,8 @@ help_screen(void)
 		"  p        pause: stop sampling, keep the screen; p again resumes",
 		"  s        sort the findings: severity, age, name",
 		"  1 - 5    one panel on the whole screen: 1 sockets, 2 rates,",
-		"           3 listeners, 4 findings (wrapped), 5 this run's findings",
+		"           3 top listeners, destinations, processes, 4 findings",
+		"           (wrapped), 5 this run's findings",
 		"  0        back to all panels",
 		"  up/down  scroll the findings when they are alone",
 		"  ?        this help",
@@ -486,7 +532,7 @@ console_draw(const struct watch *w)
 		panel_rates(w, y, body, true);
 		break;
 	case 3:
-		panel_listeners(w, y, body);
+		panel_top(w, y, body, true);
 		break;
 	case 4:
 		panel_findings(w, y, body, true);
@@ -495,10 +541,10 @@ console_draw(const struct watch *w)
 		panel_history(w, y, body, true);
 		break;
 	default:
-		/* 80x24: 7 + 4 + 3 rows, findings the rest but 3 for the history. */
+		/* 80x24: 7 + 4 + 4 rows, findings the rest but 3 for the history. */
 		y += panel_states(w, y, 7, false);
 		y += panel_rates(w, y, 4, false);
-		y += panel_listeners(w, y, LINES >= 30 ? 5 : 3);
+		y += panel_top(w, y, 4, false);
 		h = LINES - 1 - y - 3;
 		y += panel_findings(w, y, h > 2 ? h : 2, false) > 0 ? (h > 2 ? h : 2) : 0;
 		panel_history(w, y, LINES - 1 - y, false);

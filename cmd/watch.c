@@ -198,6 +198,77 @@ listener_cmp(const void *a, const void *b)
 	return x->syn_queue < y->syn_queue ? 1 : x->syn_queue > y->syn_queue ? -1 : 0;
 }
 
+/* What one sample's sockets add up to, for the console's top lists. */
+static struct {
+	struct td_tally	tw, eph, cw;	/* by destination, by destination, by process */
+	uint64_t	listening[65536 / 64];	/* local ports that listen (dumped first) */
+} tops;
+
+/*
+ * Called with every socket of a sample (check_opts.visit): TIME_WAIT by
+ * destination; sockets on ephemeral local ports (ip_local_port_range, not
+ * a listening port) by destination, the ports a destination uses up;
+ * CLOSE_WAIT by process (the socket's uid when the owner is unknown).
+ */
+static void
+tops_visit(void *arg, const struct td_snapshot *snap, const struct td_sock *sk)
+{
+	const struct td_sysval *range = &snap->sys.s[TD_SYS_PORT_RANGE];
+	struct td_ep_key k;
+	bool is_new;
+	int s;
+
+	(void)arg;
+	if (sk->state == TD_ST_LISTEN) {
+		tops.listening[sk->sport / 64] |= UINT64_C(1) << (sk->sport % 64);
+		return;
+	}
+	memset(&k, 0, sizeof(k));
+	k.addr = sk->dst;
+	k.port = sk->dport;
+	if (sk->state == TD_ST_TIME_WAIT && (s = tally_slot(&tops.tw, &k, sizeof(k), &is_new)) >= 0)
+		tops.tw.ent[s].count++;
+	if (range->readable && sk->sport >= range->v[0] && sk->sport <= range->v[1] &&
+	    !(tops.listening[sk->sport / 64] & (UINT64_C(1) << (sk->sport % 64))) &&
+	    (s = tally_slot(&tops.eph, &k, sizeof(k), &is_new)) >= 0)
+		tops.eph.ent[s].count++;
+	if (sk->state == TD_ST_CLOSE_WAIT) {
+		memset(&k, 0, sizeof(k));
+		k.extra = sk->has_owner ? (uint32_t)sk->pid : 0;
+		if (sk->has_owner)
+			memcpy(&k.addr, sk->comm, sizeof(k.addr) < sizeof(sk->comm) ? sizeof(k.addr) : sizeof(sk->comm));
+		else
+			k.port = 1;	/* unknown owner: one group */
+		if ((s = tally_slot(&tops.cw, &k, sizeof(k), &is_new)) >= 0)
+			tops.cw.ent[s].count++;
+	}
+}
+
+/* The largest groups of t into out[] (at most WATCH_TOP); what == 'p' names processes. */
+static size_t
+tops_fill(const struct td_tally *t, struct watch_group *out, char what)
+{
+	int idx[WATCH_TOP];
+	size_t i, n = tally_top(t, idx, WATCH_TOP);
+	const struct td_ep_key *k;
+	char comm[17];
+
+	for (i = 0; i < n; i++) {
+		k = (const void *)t->ent[idx[i]].key;
+		out[i].n = t->ent[idx[i]].count;
+		if (what != 'p') {
+			td_ep_str(&k->addr, k->port, out[i].name, sizeof(out[i].name));
+		} else if (k->port == 1) {
+			snprintf(out[i].name, sizeof(out[i].name), "(owner unknown)");
+		} else {
+			memcpy(comm, &k->addr, 16);
+			comm[16] = '\0';
+			snprintf(out[i].name, sizeof(out[i].name), "%s[%u]", comm, (unsigned int)k->extra);
+		}
+	}
+	return n;
+}
+
 /* The rest of the data model: history for the sparklines, top listeners, the header. */
 static void
 model_update(struct watch *w, const struct check_state *cs)
@@ -229,6 +300,9 @@ model_update(struct watch *w, const struct check_state *cs)
 	qsort(all, n, sizeof(all[0]), listener_cmp);
 	w->ntop = n < WATCH_TOP ? n : WATCH_TOP;
 	memcpy(w->top, all, w->ntop * sizeof(all[0]));
+	w->ntw_dest = tops_fill(&tops.tw, w->tw_dest, 'd');
+	w->neph_dest = tops_fill(&tops.eph, w->eph_dest, 'd');
+	w->ncw_proc = tops_fill(&tops.cw, w->cw_proc, 'p');
 	snprintf(w->host, sizeof(w->host), "%s", cs->snap.meta.host);
 	snprintf(w->netns, sizeof(w->netns), "%s", cs->snap.meta.netns);
 	w->worst = td_findings_worst(&cs->findings);
@@ -484,6 +558,8 @@ sample(struct watch *w, struct check_opts *co, long done)
 	struct check_state cs;
 	int status;
 
+	if (w->console)
+		memset(&tops, 0, sizeof(tops));	/* this namespace's sockets only */
 	status = check_collect(ctx, co, &cs, -1);
 	if (status != 0) {
 		if (w->output != NULL)
@@ -739,6 +815,10 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	if (console)
 		console_draw(&w);
 	start = next = mono_ns();
+	if (console) {
+		co.visit = tops_visit;
+		co.visit_arg = NULL;
+	}
 	if (ctx->all_netns) {
 		wa.v = calloc(WATCH_MAX_NETNS, sizeof(*wa.v));
 		wa.self = netns_self_fd(&err);

@@ -50,6 +50,12 @@ struct watch_log {
 	int64_t			start_ns, clear_ns;	/* wall times; clear_ns 0: still active */
 };
 
+/* A group of sockets in the latest sample, and how many. */
+struct watch_group {
+	char		name[80];	/* "198.18.0.7:443", "nginx[412]" */
+	uint64_t	n;
+};
+
 /* A listener's queues in the latest sample. */
 struct watch_listener {
 	char		ep[64];
@@ -79,6 +85,10 @@ struct watch {
 	/* The latest sample's listeners, fullest accept queue first. */
 	struct watch_listener	 top[WATCH_TOP];
 	size_t			 ntop;
+	/* The latest sample's largest groups: TIME_WAIT by destination, sockets on
+	 * ephemeral local ports by destination, CLOSE_WAIT by process. */
+	struct watch_group	 tw_dest[WATCH_TOP], eph_dest[WATCH_TOP], cw_proc[WATCH_TOP];
+	size_t			 ntw_dest, neph_dest, ncw_proc;
 	char			 host[256], netns[256];	/* as in struct td_meta */
 	double			 interval_s;	/* the interval asked for */
 	enum td_severity	 worst;

@@ -3,7 +3,9 @@
 # The console of watch, driven in tmux (send-keys, capture-pane) at 80x24
 # and at 132x40, on a namespace with a CLOSE_WAIT leak (6 sockets of
 # "leaky"): the screen shows every state, the rates, the listener with its
-# queues and the close_wait.leak finding with its age; the keys p, s, 4, ?
+# queues, the process holding the CLOSE_WAIT sockets, the destination of
+# the ephemeral ports and the close_wait.leak finding with its age; the
+# keys p, s, 3, 4, ?
 # and q do what the help says; and the terminal is restored (canonical mode
 # and echo back, the summary printed) after q, after ^C (SIGINT) and after
 # kill (SIGTERM).  A terminal smaller than 80x24 gets a one-line notice.
@@ -35,10 +37,11 @@ wait_for 10 test -s "$dir/ready" || { not_ok "server ready"; exit 1; }
 # the console, then prints its exit status and the terminal's modes.
 n=0
 start() {
+	# The new session first: the server exits with its last session.
+	tm new-session -d -s "con$((n + 1))" -x "$1" -y "$2" "env -i PATH=$PATH TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile" ||
+		{ not_ok "tmux session $1x$2"; exit 1; }
 	[ "$n" -gt 0 ] && tm kill-session -t "con$n" 2>/dev/null
 	n=$((n + 1))
-	tm new-session -d -s "con$n" -x "$1" -y "$2" "env -i PATH=$PATH TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile" ||
-		{ not_ok "tmux session $1x$2"; exit 1; }
 	tm send-keys -t "con$n" "stty sane; '$TD_BIN' -N $ns watch -i 0.5; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\n' ' '; echo MODES" Enter
 }
 screen() { tm capture-pane -t "con$n" -p; }
@@ -57,6 +60,7 @@ check "80x24: SYN_SENT too" grep -q "SYN_SENT " <<<"$s"
 check "80x24: LAST_ACK too" grep -q "LAST_ACK " <<<"$s"
 check "80x24: rates" grep -q "2 rates per second" <<<"$s"
 check "80x24: the listener with its queues" grep -Eq "127.0.0.1:9400 +accept 0/16" <<<"$s"
+check "80x24: the process holding the CLOSE_WAIT sockets" grep -Eq "CLOSE_WAIT leaky\[[0-9]+\] +6$" <<<"$s"
 check "80x24: the finding with severity and age" grep -Eq "warning +[0-9]+s  close_wait.leak leaky" <<<"$s"
 check "80x24: the keys in the last line" sh -c '[ "$(tail -1)" != "" ]' <<<"$(grep -F "q quit" <<<"$s")"
 check "80x24: nothing wider than the screen (in characters)" "$PY" -c 'import sys; sys.exit(any(len(l.rstrip("\n")) > 80 for l in open(sys.argv[1], encoding="utf-8")))' <(printf '%s\n' "$s")
@@ -64,6 +68,9 @@ tm send-keys -t "con$n" p
 until_screen "PAUSED" 5 && ok "p pauses" || not_ok "p pauses"
 tm send-keys -t "con$n" p s
 until_screen "sort: age" 5 && ok "s sorts by age" || not_ok "s sorts by age"
+tm send-keys -t "con$n" 3
+until_screen "ports to 127.0.0.1:9400" 5 && ok "3: the top lists alone (the client's ephemeral ports toward the server)" ||
+	{ not_ok "3: the top lists alone"; screen | sed 's/^/# /'; }
 tm send-keys -t "con$n" 4
 until_screen "4 findings: 1 active" 5 && ! screen | grep -q "1 sockets per state" && ok "4: the findings alone" || not_ok "4: the findings alone"
 check "4: the summary wrapped below the finding" sh -c "tmux -S '$sock' capture-pane -t con -p | grep -q 'CLOSE_WAIT'"
