@@ -301,9 +301,10 @@ line_cgroup(struct line *ln, const struct td_sock *sk)
 static int
 table_begin(struct out *o)
 {
-	struct line ln = { .n = 0 };
+	struct line ln;
 	size_t w = (size_t)addr_width(o);
 
+	ln.n = 0;	/* not "= { 0 }": that clears all 8 KiB of b, per line */
 	if (o->opts->no_header)
 		return 0;
 	line_field(&ln, "State", 11);
@@ -370,10 +371,13 @@ table_info(struct out *o, const struct td_sock *sk)
 static int
 table_sock(struct out *o, const struct td_sock *sk)
 {
-	struct line ln = { .n = 0 };
+	struct line ln;
 	char tbuf[32];
 	size_t w = (size_t)addr_width(o);
 
+	/* Only n: an initializer would clear all 8 KiB of b for every socket
+	 * (memset was 55% of `ls`'s instructions). */
+	ln.n = 0;
 	line_field(&ln, td_state_ss_name(sk->state), 11);
 	line_num(&ln, sk->rqueue, 7);
 	line_num(&ln, sk->wqueue, 7);

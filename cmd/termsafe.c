@@ -76,8 +76,15 @@ escape(const unsigned char *in, size_t n, bool keep_tab_nl, bool more_to_come, c
 		unsigned char c = in[i];
 
 		if (c >= 0x20 && c < 0x7f) {
-			out[o++] = (char)c;
-			i++;
+			/* A run of printable ASCII (nearly all of a table) is
+			 * copied in one go: this loop is every byte of stdout. */
+			size_t j = i + 1;
+
+			while (j < n && in[j] >= 0x20 && in[j] < 0x7f)
+				j++;
+			memcpy(out + o, in + i, j - i);
+			o += j - i;
+			i = j;
 			continue;
 		}
 		if (c < 0x80) {

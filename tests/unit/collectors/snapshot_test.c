@@ -42,6 +42,43 @@ START_TEST(test_td_addr_str_v4_mapped)
 }
 END_TEST
 
+/*
+ * The IPv6 formatter is held to the C library's inet_ntop on every
+ * pattern of zero and non-zero groups (the "::" run, ties, the ends), with
+ * group values of each width and those that make the IPv4 tail dotted
+ * (::a.b.c.d, ::ffff:a.b.c.d); v4-mapped addresses print as IPv4 instead.
+ */
+START_TEST(test_td_addr_str_v6_as_inet_ntop)
+{
+	static const uint16_t vals[] = { 1, 0xffff, 0x10, 0xabc, 0x1000, 0xfe80 };
+	struct td_sock sk = { .family = AF_INET6 };
+	char want[INET6_ADDRSTRLEN], got[INET6_ADDRSTRLEN];
+	unsigned int mask, v, g, n = 0;
+
+	for (mask = 0; mask < 256; mask++) {
+		for (v = 0; v < sizeof(vals) / sizeof(vals[0]); v++) {
+			for (g = 0; g < 8; g++) {
+				uint16_t w = (mask >> g) & 1 ? (uint16_t)(vals[(v + g) % 6] + (g == 7 ? v : 0)) : 0;
+
+				if (g == 5 && v == 1)
+					w = (mask >> g) & 1 ? 0xffff : 0;
+				sk.src.s6_addr[2 * g] = (uint8_t)(w >> 8);
+				sk.src.s6_addr[2 * g + 1] = (uint8_t)w;
+			}
+			if (td_addr_is_v4(&sk.src))
+				continue;
+			ck_assert_ptr_nonnull(inet_ntop(AF_INET6, &sk.src, want, sizeof(want)));
+			ck_assert_str_eq(td_addr_str(&sk, &sk.src, got, sizeof(got)), want);
+			n++;
+		}
+	}
+	ck_assert_uint_gt(n, 1500);
+	/* Too small a buffer: an empty string, never a cut address. */
+	ck_assert_int_eq(inet_pton(AF_INET6, "2001:db8::1", &sk.src), 1);
+	ck_assert_str_eq(td_addr_str(&sk, &sk.src, got, 5), "");
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -54,6 +91,7 @@ test_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("td_addr");
 	tcase_add_test(tc, test_td_addr_str_v4_mapped);
+	tcase_add_test(tc, test_td_addr_str_v6_as_inet_ntop);
 	suite_add_tcase(s, tc);
 	return s;
 }
