@@ -149,8 +149,8 @@ sk_addr(const struct td_sock *sk, const struct in6_addr *a, struct record_val *v
 	int i;
 
 	if (sk->family != AF_INET) {
-		inet_ntop(AF_INET6, a, v->buf, sizeof(v->buf));
-		return record_str(v, v->buf);
+		_Static_assert(sizeof(v->buf) >= INET6_ADDRSTRLEN, "room for an IPv6 address");
+		return record_str(v, td_addr6_str(a, v->buf));
 	}
 	/* Dotted quad by hand: inet_ntop's sprintf was a tenth of `ls -j`. */
 	for (i = 0; i < 4; i++) {

@@ -113,6 +113,13 @@ put_v6(char *p, const struct in6_addr *a)
 }
 
 char *
+td_addr6_str(const struct in6_addr *a, char *buf)
+{
+	*put_v6(buf, a) = '\0';
+	return buf;
+}
+
+char *
 td_addr_str(const struct td_sock *sk, const struct in6_addr *a, char *buf, size_t len)
 {
 	char tmp[INET6_ADDRSTRLEN], *p;

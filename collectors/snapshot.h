@@ -133,6 +133,12 @@ typedef int (*td_sock_fn)(const struct td_sock *sk, void *arg, struct td_err *er
 /* Format an address (v4-mapped shown as a.b.c.d) into buf; returns buf. */
 char	*td_addr_str(const struct td_sock *sk, const struct in6_addr *a,
 	    char *buf, size_t len);
+/*
+ * An IPv6 address as inet_ntop(AF_INET6) writes it (v4-mapped as
+ * ::ffff:a.b.c.d) into buf of INET6_ADDRSTRLEN bytes, without its sprintf;
+ * returns buf.
+ */
+char	*td_addr6_str(const struct in6_addr *a, char *buf);
 /* True when the stored address is an IPv4 address (v4-mapped). */
 bool	 td_addr_is_v4(const struct in6_addr *a);
 
