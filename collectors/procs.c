@@ -51,6 +51,8 @@ struct procs_map {
 	struct proc	*procs;
 	size_t		 nprocs, procs_cap;
 	size_t		 skipped, dropped;
+	size_t		 collect;	/* procs_collect: keep up to this many inodes */
+	bool		 overflow;	/* procs_collect: more were held than that */
 };
 
 struct procs_map *
@@ -343,11 +345,25 @@ scan_pid(struct procs_map *m, const char *proc_root, const char *pid, int *code,
 		ino = socket_inode(link);
 		if (ino == 0)
 			continue;
-		s = find_slot(m->slots, m->size, ino);
-		if (s->inode != ino)
-			continue;
 		if (td_num_i64(de->d_name, 0, INT32_MAX, &fd, NULL) < 0)
 			continue;
+		s = m->size > 0 ? find_slot(m->slots, m->size, ino) : NULL;
+		if (s == NULL || s->inode != ino) {
+			if (m->collect == 0)
+				continue;	/* not wanted */
+			/* procs_collect: every socket held, up to its cap. */
+			if (m->used >= m->collect) {
+				m->overflow = true;
+				continue;
+			}
+			if ((m->used + 1) * 10 > m->size * 7 && grow(m, err) < 0) {
+				rc = -1;
+				break;
+			}
+			s = find_slot(m->slots, m->size, ino);
+			s->inode = ino;
+			m->used++;
+		}
 		if (add_owner(m, s, &pidx, proc_root, pid, (int32_t)fd, err) < 0) {
 			rc = -1;
 			break;
@@ -357,14 +373,14 @@ scan_pid(struct procs_map *m, const char *proc_root, const char *pid, int *code,
 	return rc;
 }
 
+static int	walk_procs(struct procs_map *m, const char *proc_root, struct procs_stats *st,
+		    struct td_err *err);
+
 int
 procs_resolve(struct procs_map *m, const char *proc_root, struct procs_stats *st,
     struct td_err *err)
 {
 	struct procs_stats local;
-	struct dirent *de;
-	DIR *d;
-	int code = 0, rc;
 
 	if (st == NULL)
 		st = &local;
@@ -372,6 +388,40 @@ procs_resolve(struct procs_map *m, const char *proc_root, struct procs_stats *st
 	st->skipped_inodes = m->skipped;
 	if (m->used == 0)
 		return 0;
+	return walk_procs(m, proc_root, st, err);
+}
+
+int
+procs_collect(struct procs_map *m, const char *proc_root, size_t max_inodes, bool *complete,
+    struct procs_stats *st, struct td_err *err)
+{
+	struct procs_stats local;
+	int rc;
+
+	if (st == NULL)
+		st = &local;
+	memset(st, 0, sizeof(*st));
+	*complete = false;
+	if (m->used != 0)
+		return td_errf(err, EINVAL, "procs: collect on a map with wanted inodes");
+	m->collect = max_inodes < PROCS_MAX_INODES ? max_inodes : PROCS_MAX_INODES;
+	if (m->collect == 0)
+		return 0;
+	rc = walk_procs(m, proc_root, st, err);
+	m->collect = 0;
+	*complete = rc == 0 && !m->overflow;
+	return rc;
+}
+
+/* Every process's fds once; m->collect says whether to keep every socket. */
+static int
+walk_procs(struct procs_map *m, const char *proc_root, struct procs_stats *st,
+    struct td_err *err)
+{
+	struct dirent *de;
+	DIR *d;
+	int code = 0, rc;
+
 	if (proc_root == NULL)
 		proc_root = "/proc";
 	d = opendir(proc_root);
@@ -396,6 +446,8 @@ procs_resolve(struct procs_map *m, const char *proc_root, struct procs_stats *st
 			if (st->unreadable++ == 0)
 				st->unreadable_code = code;
 		}
+		if (m->overflow)
+			break;	/* procs_collect's caller starts over */
 	}
 	closedir(d);
 	st->dropped_owners = m->dropped;

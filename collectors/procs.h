@@ -3,11 +3,14 @@
  * Socket owners: socket inode -> every (process, fd) holding it, found the
  * way ss -p and netstat -p do it, by reading the /proc/PID/fd/N links
  * ("socket:[N]").  That costs one readlink per open file on the host
- * (KERNEL-FACTS F22), so it runs only when asked, once per walk, and only
- * keeps the inodes the caller registered: memory grows with the number of
- * wanted inodes and of their owners, never with the processes or files of
- * the host, and both have a hard cap (PROCS_MAX_INODES, PROCS_MAX_OWNERS)
- * past which lookups are counted as skipped instead of growing.
+ * (KERNEL-FACTS F22), so it runs only when asked, once per walk.  It keeps
+ * either the inodes the caller registered (procs_want, procs_resolve) or
+ * every socket some process holds (procs_collect, up to its own cap, so
+ * that the caller needs no dump to learn the inodes first): memory grows
+ * with the number of kept inodes and of their owners, never with the
+ * processes or other files of the host, and both have a hard cap
+ * (PROCS_MAX_INODES, PROCS_MAX_OWNERS) past which lookups are counted as
+ * skipped instead of growing.
  *
  * Without root (CAP_SYS_PTRACE / same uid), only the caller's own processes
  * can be read; the others are counted (procs_stats) and their sockets stay
@@ -69,6 +72,20 @@ int	procs_want(struct procs_map *m, uint64_t inode, struct td_err *err);
  */
 int	procs_resolve(struct procs_map *m, const char *proc_root, struct procs_stats *st,
 	    struct td_err *err);
+
+/*
+ * The same scan with nothing registered first: every socket inode held by
+ * a process is kept with its owners, up to max_inodes (at most
+ * PROCS_MAX_INODES) of them, so that one socket dump can follow instead of
+ * a dump for the inodes, the scan, and the dump.  *complete is false when
+ * more were held (or the scan failed): the map then lacks some, and the
+ * caller resolves the inodes it wants with procs_want and procs_resolve on
+ * a new map instead.  m must be new.  Returns 0, or -1 with *err set as
+ * procs_resolve.
+ */
+#define PROCS_COLLECT_INODES	180000	/* 2^18 slots: 4 MiB of table */
+int	procs_collect(struct procs_map *m, const char *proc_root, size_t max_inodes,
+	    bool *complete, struct procs_stats *st, struct td_err *err);
 
 /* Whether inode was registered and kept (false: never wanted, or skipped). */
 bool	procs_known(const struct procs_map *m, uint64_t inode);

@@ -141,6 +141,8 @@ want_inode(const struct td_sock *sk, void *arg, struct td_err *err)
 
 struct owner_walk {
 	struct procs_map	*map;
+	bool			 all;	/* the map holds every socket held (procs_collect) */
+	size_t			 asked;	/* sockets whose owners were looked up */
 	const struct td_source	*src;
 	td_sock_fn		 fn;
 	void			*arg;
@@ -148,7 +150,7 @@ struct owner_walk {
 
 /* The owners of one socket and, without any, why (enum td_owner_status). */
 static void
-set_owners(const struct owner_walk *ow, struct td_sock *sk)
+set_owners(struct owner_walk *ow, struct td_sock *sk)
 {
 	const struct procs_stats *ps = &ow->src->procs;
 	size_t n, total;
@@ -160,9 +162,12 @@ set_owners(const struct owner_walk *ow, struct td_sock *sk)
 	if (sk->inode == 0 || (ow->src->owner_states != 0 &&
 	    !(ow->src->owner_states & TD_STATE_BIT(sk->state))))
 		return;
+	ow->asked++;
 	if (!procs_known(ow->map, sk->inode)) {
-		/* Not in the table: past its cap, or born after the first dump. */
-		sk->owner_status = ps->skipped_inodes > 0 ? TD_OWNER_SKIPPED : TD_OWNER_NONE;
+		if (ow->all)	/* no process readable holds it (or it was born since) */
+			sk->owner_status = ps->unreadable > 0 ? TD_OWNER_UNREADABLE : TD_OWNER_NONE;
+		else	/* not in the table: past its cap, or born after the first dump */
+			sk->owner_status = ps->skipped_inodes > 0 ? TD_OWNER_SKIPPED : TD_OWNER_NONE;
 		return;
 	}
 	n = procs_lookup(ow->map, sk->inode, sk->owners, TD_SOCK_OWNERS, &total);
@@ -190,38 +195,63 @@ add_owner(const struct td_sock *sk, void *arg, struct td_err *err)
 	return ow->fn(&copy, ow->arg, err);
 }
 
+/* States whose sockets have an inode (request and timewait ones have none). */
+#define INODE_STATES	(TD_STATES_ALL & ~(TD_STATE_BIT(TD_ST_TIME_WAIT) | \
+    TD_STATE_BIT(TD_ST_SYN_RECV) | TD_STATE_BIT(TD_ST_NEW_SYN_RECV)))
+
 /*
- * With owners: a first, light dump collects the inodes, /proc is scanned
- * once for just those, and the second dump delivers the sockets.  Sockets
- * born between the two dumps have no owner; ss -p has the same race.
+ * With owners: /proc is scanned once for every socket any process holds
+ * (procs_collect, O(processes + descriptors)), then one dump delivers the
+ * sockets with their owners.  Where more sockets are held than that table
+ * keeps (PROCS_COLLECT_INODES), the map starts over with only what is
+ * wanted: a light dump collects the inodes of the states asked for, /proc
+ * is scanned for just those, and the second dump delivers the sockets.
+ * Sockets born after the scan have no owner; ss -p has the same race.
  */
 static int
 walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 {
 	struct owner_walk ow = { .src = src, .fn = fn, .arg = arg };
 	unsigned int light;
+	bool complete = false;
 	int rc;
 
 	ow.map = procs_new();
 	if (ow.map == NULL)
 		return td_errf(err, ENOMEM, "procs: out of memory");
 	/*
-	 * The light dump only needs the states whose owners were asked for
-	 * (states 0 means every state, so the owner mask alone then).
+	 * Owners are only looked up for these states (states 0 means every
+	 * state, so the owner mask alone then).
 	 */
 	light = src->states;
 	if (src->owner_states != 0)
 		light = light != 0 ? light & src->owner_states : src->owner_states;
+	memset(&src->procs, 0, sizeof(src->procs));
 	rc = 0;
-	if (src->owner_states == 0 || light != 0)
-		rc = dump_families(src, light, false, true, want_inode, ow.map, err);
-	if (rc == 0)
-		rc = procs_resolve(ow.map, proc_root(src), &src->procs, err);
+	if ((light == 0 && src->owner_states == 0) || (light & INODE_STATES) != 0) {
+		rc = procs_collect(ow.map, proc_root(src), src->owner_collect != 0 ?
+		    src->owner_collect : PROCS_COLLECT_INODES, &complete,
+		    &src->procs, err);
+		ow.all = complete;
+		if (rc == 0 && !complete) {
+			procs_free(ow.map);
+			if ((ow.map = procs_new()) == NULL)
+				return td_errf(err, ENOMEM, "procs: out of memory");
+			rc = dump_families(src, light, false, true, want_inode, ow.map, err);
+			if (rc == 0)
+				rc = procs_resolve(ow.map, proc_root(src), &src->procs, err);
+		}
+	}
 	src->owners_hidden = src->procs.unreadable;
 	src->owner_bytes = procs_bytes(ow.map);
 	if (rc == 0)
 		rc = dump_families(src, src->states, src->want_info, src->any_order, add_owner,
 		    &ow, err);
+	if (rc == 0 && ow.asked == 0) {
+		/* No socket needed an owner: what the scan could not read hides nothing. */
+		memset(&src->procs, 0, sizeof(src->procs));
+		src->owners_hidden = 0;
+	}
 	procs_free(ow.map);
 	return rc;
 }

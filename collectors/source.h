@@ -30,6 +30,9 @@ struct td_source {
 	bool		 want_owner;	/* resolve inode -> pid/comm (procs.c) */
 	unsigned int	 owner_states;	/* with want_owner: only for these states
 					 * (TD_STATE_BIT mask); 0 = every state */
+	size_t		 owner_collect;	/* with want_owner: held sockets the one /proc
+					 * scan keeps before it falls back to a dump
+					 * for the wanted inodes (0: PROCS_COLLECT_INODES) */
 	bool		 want_info;	/* ask for tcp_info, skmeminfo, congestion */
 	uint8_t		 want_ext;	/* with want_info: only these SOCKDIAG_EXT()
 					 * attributes (0: all of them) */

@@ -174,6 +174,81 @@ START_TEST(test_procs_resolve_nothing_wanted)
 }
 END_TEST
 
+/*
+ * procs_collect: one scan keeps every socket held, with no inode wanted
+ * first; a pipe is not a socket.  Past max_inodes it says it is not
+ * complete (the caller starts over with the wanted inodes).
+ */
+START_TEST(test_procs_collect_fixture)
+{
+	struct procs_map *m = procs_new();
+	struct td_err err = { 0 };
+	struct procs_stats st;
+	struct td_owner o[4];
+	size_t total = 99;
+	bool complete = false;
+
+	ck_assert_int_eq(procs_collect(m, fixture_path("proc", "procs"), 10, &complete, &st, &err), 0);
+	ck_assert(complete);
+	ck_assert_uint_eq(st.processes, 3);
+	ck_assert_uint_eq(procs_wanted(m), 2);		/* 4242 and 777 */
+	ck_assert_uint_eq(procs_found(m), 2);
+	ck_assert_uint_eq(procs_lookup(m, 4242, o, 4, &total), 2);
+	ck_assert_uint_eq(total, 2);
+	ck_assert_int_eq(o[0].pid, 100);
+	ck_assert_int_eq(o[0].fd, 3);
+	ck_assert_str_eq(o[0].comm, "nginx");
+	ck_assert_int_eq(o[1].pid, 200);
+	ck_assert_int_eq(o[1].fd, 6);
+	ck_assert_uint_eq(procs_lookup(m, 777, o, 4, &total), 1);
+	ck_assert_int_eq(o[0].fd, 5);
+	ck_assert(!procs_known(m, 4243));		/* the pipe */
+	ck_assert(!procs_known(m, 999));		/* held by nobody */
+	/* A map that has inodes wanted already is refused. */
+	ck_assert_int_eq(procs_collect(m, fixture_path("proc", "procs"), 10, &complete, NULL, &err), -1);
+	ck_assert_int_eq(err.code, EINVAL);
+	procs_free(m);
+
+	m = procs_new();
+	ck_assert_int_eq(procs_collect(m, fixture_path("proc", "procs"), 1, &complete, &st, &err), 0);
+	ck_assert(!complete);
+	ck_assert_uint_le(procs_wanted(m), 1);
+	procs_free(m);
+
+	m = procs_new();
+	ck_assert_int_eq(procs_collect(m, fixture_path("proc", "nothing-here"), 10, &complete, NULL, &err), -1);
+	ck_assert(!complete);
+	procs_free(m);
+}
+END_TEST
+
+/* The real /proc: this process's socket and its dup, among all the host's. */
+START_TEST(test_procs_collect_own_socket)
+{
+	struct procs_map *m = procs_new();
+	struct td_err err = { 0 };
+	struct td_owner o[4];
+	struct stat st;
+	size_t total;
+	bool complete;
+	int fd, fd2;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	fd2 = dup(fd);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(procs_collect(m, "/proc", PROCS_COLLECT_INODES, &complete, NULL, &err), 0);
+	ck_assert(complete);
+	ck_assert_uint_eq(procs_lookup(m, (uint64_t)st.st_ino, o, 4, &total), 2);
+	ck_assert_int_eq(o[0].pid, getpid());
+	ck_assert_int_eq(o[0].fd, fd);
+	ck_assert_int_eq(o[1].fd, fd2);
+	close(fd2);
+	close(fd);
+	procs_free(m);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -185,6 +260,10 @@ test_suite(void)
 	tcase_add_test(tc, test_procs_resolve_own_socket);
 	tcase_add_test(tc, test_procs_resolve_missing_root);
 	tcase_add_test(tc, test_procs_resolve_nothing_wanted);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("procs_collect");
+	tcase_add_test(tc, test_procs_collect_fixture);
+	tcase_add_test(tc, test_procs_collect_own_socket);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("procs_want");
 	tcase_add_test(tc, test_procs_want_many);

@@ -91,6 +91,42 @@ START_TEST(test_source_walk_live_finds_own_listener)
 }
 END_TEST
 
+/*
+ * The one /proc scan keeps every held socket up to owner_collect; past it
+ * (this host holds more than one) the walk falls back to a dump for the
+ * wanted inodes and a scan for just those: the owner is found either way.
+ */
+START_TEST(test_source_walk_live_owner_fallback)
+{
+	size_t caps[] = { 0, 1 }, i;
+
+	for (i = 0; i < 2; i++) {
+		struct td_source src = { .proc_root = "/proc", .want_owner = true,
+		    .owner_collect = caps[i], .states = TD_STATE_BIT(TD_ST_LISTEN), .family = AF_INET };
+		struct find f = { .states = TD_STATE_BIT(TD_ST_LISTEN), .family = AF_INET };
+		struct td_err err = { 0 };
+		uint16_t port;
+		int fd = listener(&f.inode, &port), fd2 = dup(fd);
+
+		ck_assert_int_ge(fd2, 0);
+		ck_assert_int_eq(source_walk(&src, look, &f, &err), 0);
+		ck_assert_uint_eq(f.found, 1);
+		ck_assert(f.sk.has_owner);
+		ck_assert_int_eq(f.sk.owner_status, TD_OWNER_FOUND);
+		/* Both descriptors, lowest first. */
+		ck_assert_uint_eq(f.sk.nowners, 2);
+		ck_assert_int_eq(f.sk.owners[0].pid, getpid());
+		ck_assert_int_eq(f.sk.owners[0].fd, fd);
+		ck_assert_int_eq(f.sk.owners[1].fd, fd2);
+		ck_assert_uint_eq(src.procs.skipped_inodes, 0);
+		ck_assert_uint_gt(src.procs.processes, 0);
+		source_close(&src);
+		close(fd2);
+		close(fd);
+	}
+}
+END_TEST
+
 /* The family filter: the IPv4 listener is not in an IPv6-only walk. */
 START_TEST(test_source_walk_live_family)
 {
@@ -214,6 +250,7 @@ test_suite(void)
 
 	tc = tcase_create("source_walk");
 	tcase_add_test(tc, test_source_walk_live_finds_own_listener);
+	tcase_add_test(tc, test_source_walk_live_owner_fallback);
 	tcase_add_test(tc, test_source_walk_live_family);
 	tcase_add_test(tc, test_source_walk_bad_family);
 	suite_add_tcase(s, tc);
