@@ -56,10 +56,21 @@ struct peer_slot {
 	uint64_t	count;
 };
 
+/*
+ * The counters, and an index from address to counter: open addressing,
+ * linear probing, at most a quarter full, each entry the slot's index + 1
+ * (0: empty).  It only finds a counter faster than a scan of all of them
+ * (which was half of `summary`'s time): the counters evolve exactly as
+ * without it.
+ */
+#define PEER_INDEX	512
+_Static_assert(PEER_SLOTS < 256 && PEER_INDEX >= 4 * PEER_SLOTS, "index entries are bytes");
+
 struct peers {
 	struct peer_slot slot[PEER_SLOTS];
 	unsigned int	 used;
 	bool		 approximate;
+	uint8_t		 idx[PEER_INDEX];
 };
 
 /* One listening socket (what the listener view shows) and its request sockets. */
@@ -206,28 +217,81 @@ req_add(struct summary *s, const struct td_sock *sk, struct td_err *err)
 	return 0;
 }
 
+static size_t
+peer_hash(const struct in6_addr *a)
+{
+	uint64_t x, y;
+
+	memcpy(&x, &a->s6_addr[0], 8);
+	memcpy(&y, &a->s6_addr[8], 8);
+	/* murmur3's fmix64 over both halves: the bytes that vary (an IPv4
+	 * address's last) are the top of y, and must reach the low bits. */
+	x ^= y * UINT64_C(0x9e3779b97f4a7c15);
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return (size_t)x & (PEER_INDEX - 1);
+}
+
+/* The index position of a, or of the empty entry where it would go. */
+static size_t
+peer_pos(const struct peers *pp, const struct in6_addr *a)
+{
+	size_t i = peer_hash(a);
+
+	while (pp->idx[i] != 0 && memcmp(&pp->slot[pp->idx[i] - 1].addr, a, sizeof(*a)) != 0)
+		i = (i + 1) & (PEER_INDEX - 1);
+	return i;
+}
+
+/* Take the entry at i out of the index (backward-shift deletion). */
+static void
+peer_unindex(struct peers *pp, size_t i)
+{
+	size_t j = i, home;
+
+	for (;;) {
+		pp->idx[i] = 0;
+		for (;;) {
+			j = (j + 1) & (PEER_INDEX - 1);
+			if (pp->idx[j] == 0)
+				return;
+			home = peer_hash(&pp->slot[pp->idx[j] - 1].addr);
+			/* j's entry may move to i unless its home lies in (i, j]. */
+			if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+				break;
+		}
+		pp->idx[i] = pp->idx[j];
+		i = j;
+	}
+}
+
 static void
 peers_add(struct peers *pp, const struct in6_addr *a)
 {
 	unsigned int i, min = 0;
+	size_t pos = peer_pos(pp, a);
 
-	for (i = 0; i < pp->used; i++)
-		if (memcmp(&pp->slot[i].addr, a, sizeof(*a)) == 0) {
-			pp->slot[i].count++;
-			return;
-		}
+	if (pp->idx[pos] != 0) {
+		pp->slot[pp->idx[pos] - 1].count++;
+		return;
+	}
 	if (pp->used < PEER_SLOTS) {
 		pp->slot[pp->used].addr = *a;
 		pp->slot[pp->used].count = 1;
-		pp->used++;
+		pp->idx[pos] = (uint8_t)++pp->used;
 		return;
 	}
 	/* Space-Saving: the new key takes over the smallest counter. */
 	for (i = 1; i < PEER_SLOTS; i++)
 		if (pp->slot[i].count < pp->slot[min].count)
 			min = i;
+	peer_unindex(pp, peer_pos(pp, &pp->slot[min].addr));
 	pp->slot[min].addr = *a;
 	pp->slot[min].count++;
+	pp->idx[peer_pos(pp, a)] = (uint8_t)(min + 1);
 	pp->approximate = true;
 }
 
