@@ -147,6 +147,9 @@ int	cmd_sim(struct td_ctx *, int, char **);
 /* sim --against-kernel (cmd/sim_kernel.c): name NULL lists the scenarios. */
 int	sim_against_kernel(struct td_ctx *ctx, const char *name, const char *const *sets,
 	    unsigned int nsets);
+/* sim -f FILE --against-kernel (cmd/sim_kernel.c): the script text read from file. */
+int	sim_script_against_kernel(struct td_ctx *ctx, const char *file, const char *text,
+	    const char *const *sets, unsigned int nsets);
 int	cmd_snapshot(struct td_ctx *, int, char **);
 int	cmd_summary(struct td_ctx *, int, char **);
 int	cmd_trace(struct td_ctx *, int, char **);

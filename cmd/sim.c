@@ -776,9 +776,15 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		    "-N and --netns-pid do not apply: --against-kernel runs the kernel in a throwaway namespace of its own" :
 		    "-N and --netns-pid do not apply: sim runs the TCP model, not a namespace's kernel");
 	if (against) {
-		if (file != NULL)
-			return cmd_fail(ctx, TD_EXIT_USAGE, "--against-kernel runs a named scenario, not -f FILE");
-		return sim_against_kernel(ctx, operand, sets, nsets);
+		if (file != NULL && operand != NULL)
+			return cmd_fail(ctx, TD_EXIT_USAGE, "give a scenario name or -f FILE, not both");
+		if (file == NULL)
+			return sim_against_kernel(ctx, operand, sets, nsets);
+		if ((status = read_file(ctx, file, &text)) != 0)
+			return status;
+		status = sim_script_against_kernel(ctx, file, text, sets, nsets);
+		free(text);
+		return status;
 	}
 	json = ctx->format == TD_FMT_JSON;
 	if (ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_TABLE)

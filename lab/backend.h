@@ -95,6 +95,12 @@ void	krunner_init(struct krunner *r, struct lab_run *run, const struct lab_scen 
 	    const struct tm_addr *kaddr, const struct tm_addr *paddr);
 int	krunner_run(struct krunner *r, struct td_err *err);
 
+/* A compiled script's run instead of the steps (lab/script.c). */
+int	krunner_run_script(struct krunner *r, struct td_err *err);
+/* The time windows of runner.c: max(20 ms, 5 % of dt), and the timer wheel's late slack. */
+uint64_t krunner_tolerance(uint64_t dt);
+uint64_t krunner_wheel_slack(uint64_t dt);
+
 /* Connection index of a segment sent by the stack, -1 if none. */
 int	krunner_conn_of(const struct krunner *r, const struct tm_seg *s);
 

@@ -24,6 +24,7 @@
 #include "lab/backend.h"
 #include "lab/lab.h"
 #include "lab/pcap.h"
+#include "lab/script.h"
 #include "lab/tun.h"
 
 struct kernel {
@@ -351,6 +352,7 @@ lab_run_kernel(struct lab *lab, const struct lab_scen *scen, struct lab_run *run
 	struct kernel *kb;
 	struct timespec rt;
 	const struct lab_step *st;
+	uint16_t lo = run->base_port, hi = (uint16_t)(run->base_port + LAB_CONN_MAX);
 	int c, ret = -1;
 	size_t i;
 
@@ -382,8 +384,9 @@ lab_run_kernel(struct lab *lab, const struct lab_scen *scen, struct lab_run *run
 	for (i = 0; i < run->nsets && i < LAB_SETS_MAX; i++)
 		if (lab_sysctl(lab, run->set_name[i], run->set_value[i], err) < 0)
 			goto out;
-	if (lab_trace_start(lab, run->base_port, (uint16_t)(run->base_port + LAB_CONN_MAX),
-	    err) < 0 || counters_read("/proc", &kb->base, err) < 0)
+	if (scen->prog != NULL)
+		lab_xports(scen->prog, &lo, &hi);
+	if (lab_trace_start(lab, lo, hi, err) < 0 || counters_read("/proc", &kb->base, err) < 0)
 		goto out;
 	ret = krunner_run(r, err);
 out:

@@ -17,6 +17,7 @@
 #include "collectors/snapshot.h"
 #include "core/num.h"
 #include "lab/backend.h"
+#include "lab/script.h"
 
 #define PEER_ISN	KPEER_ISN
 #define MS		KMS
@@ -673,6 +674,8 @@ krunner_run(struct krunner *r, struct td_err *err)
 	uint64_t until;
 	int n;
 
+	if (r->scen->prog != NULL)
+		return krunner_run_script(r, err);
 	r->t0 = r->tprev = r->ops->now(r);
 	r->tlate = 0;
 	for (st = r->scen->steps; st->op != KS_END; st++, r->step++) {
@@ -907,9 +910,22 @@ lab_run_compare(const struct lab_run *k, const struct lab_run *m, FILE *fp)
 	return diffs;
 }
 
+uint64_t
+krunner_tolerance(uint64_t dt)
+{
+	return tolerance(dt);
+}
+
+uint64_t
+krunner_wheel_slack(uint64_t dt)
+{
+	return wheel_slack(dt);
+}
+
 void
 lab_run_free(struct lab_run *run)
 {
+	lab_xrun_free(run);
 	free(run->rec);
 	run->rec = NULL;
 	run->nrec = run->caprec = 0;

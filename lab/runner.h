@@ -38,6 +38,8 @@
 
 struct td_err;
 struct lab;
+struct lab_xprog;
+struct lab_xrun;
 struct tm_profile;
 
 enum lab_op {
@@ -93,6 +95,9 @@ struct lab_scen {
 	 * is reported as TODO until the model is fixed.
 	 */
 	const char		*model_todo;
+	/* A compiled `sim -f` script (lab/script.h) instead of steps (which then
+	 * carry only its KS_SYSCTL lines); NULL for the scenarios above. */
+	const struct lab_xprog	*prog;
 };
 
 /* One recorded event of a run. */
@@ -122,6 +127,7 @@ struct lab_run {
 	/* Extra sysctls ("net.ipv4.tcp_fin_timeout", "3"), set after the scenario's. */
 	const char		*set_name[LAB_SETS_MAX], *set_value[LAB_SETS_MAX];
 	size_t			 nsets;
+	struct lab_xrun		*x;		/* a script's record and verdicts (lab/script.h) */
 };
 
 /* The scenarios (lab/scenarios.c), ending with a NULL name. */

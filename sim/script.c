@@ -699,6 +699,10 @@ st_at(struct parser *ps)
 				a.seg.sack_ok = true;
 				continue;
 			}
+			if (strcmp(k, "abs") == 0) {
+				a.abs = true;
+				continue;
+			}
 			if (strcmp(k, "sack") == 0) {
 				if (need(ps, i + 1, "blocks L:R[,L:R]") < 0 ||
 				    parse_sack(ps, &ps->t[i + 1], &a.seg) < 0)
@@ -710,7 +714,7 @@ st_at(struct parser *ps)
 			    strcmp(k, "win") != 0 && strcmp(k, "mss") != 0 && strcmp(k, "wscale") != 0 &&
 			    strcmp(k, "ts") != 0)
 				return perr(ps, ps->t[i].col,
-				    "unknown inject option '%s' (seq ack len win mss wscale sackOK ts sack)", k);
+				    "unknown inject option '%s' (seq ack len win mss wscale sackOK ts sack abs)", k);
 			if (need(ps, i + 1, "value") < 0 || parse_uint(ps, &ps->t[i + 1], max, &v) < 0)
 				return -1;
 			if (strcmp(k, "seq") == 0) {

@@ -234,6 +234,7 @@ tm_world_reset(struct tm_world *w, uint64_t seed)
 	w->nhandles = 0;
 	w->nacts = 0;
 	w->nqueued = 0;
+	w->nisns = 0;
 	for (i = 0; i < w->nfaults; i++)
 		w->faults[i].matched = 0;
 	for (i = 0; i < w->nhosts; i++)
@@ -346,11 +347,60 @@ tm_world_set_all(struct tm_world *w, const char *assignment, struct td_err *err)
 
 /* ---- Running ---- */
 
+static bool
+same_tuple(const struct tm_addr *a, uint16_t ap, const struct tm_addr *b, uint16_t bp)
+{
+	return ap == bp && memcmp(&a->a, &b->a, sizeof(a->a)) == 0;
+}
+
+/* The ISN of the last SYN sent from src:sport to dst:dport; false if none. */
+static bool
+isn_find(const struct tm_world *w, const struct tm_addr *src, uint16_t sport,
+    const struct tm_addr *dst, uint16_t dport, tm_seq *isn)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nisns; i++)
+		if (same_tuple(&w->isns[i].src, w->isns[i].sport, src, sport) &&
+		    same_tuple(&w->isns[i].dst, w->isns[i].dport, dst, dport)) {
+			*isn = w->isns[i].isn;
+			return true;
+		}
+	return false;
+}
+
+/* Remember a SYN's sequence number as its sender's ISN on the tuple. */
+static void
+isn_note(struct tm_world *w, const struct tm_seg *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nisns; i++)
+		if (same_tuple(&w->isns[i].src, w->isns[i].sport, &s->src, s->sport) &&
+		    same_tuple(&w->isns[i].dst, w->isns[i].dport, &s->dst, s->dport))
+			break;
+	if (i == w->nisns) {
+		/* The table is small: when full, the oldest entry goes. */
+		if (w->nisns == sizeof(w->isns) / sizeof(w->isns[0])) {
+			memmove(&w->isns[0], &w->isns[1], (w->nisns - 1) * sizeof(w->isns[0]));
+			i = --w->nisns;
+		}
+		w->nisns++;
+	}
+	w->isns[i].src = s->src;
+	w->isns[i].dst = s->dst;
+	w->isns[i].sport = s->sport;
+	w->isns[i].dport = s->dport;
+	w->isns[i].isn = s->seq;
+}
+
 static int
 log_add(struct tm_world *w, const struct tm_effect *fx, struct td_err *err)
 {
 	struct tm_effect *nl;
 
+	if (fx->kind == TM_FX_SEG_OUT && (fx->u.seg.seg.flags & TM_SYN))
+		isn_note(w, &fx->u.seg.seg);
 	if (fx->kind == TM_FX_ERROR)
 		w->errors++;
 	if (fx->kind != TM_FX_TIMER_SET && fx->kind != TM_FX_TIMER_CLR)
@@ -563,10 +613,25 @@ step(struct tm_world *w, unsigned int host, const struct tm_event *ev, const str
 }
 
 static int
-inject(struct tm_world *w, const struct tm_seg *s, struct td_err *err)
+inject(struct tm_world *w, const struct tm_seg *s0, bool abs, struct td_err *err)
 {
 	struct tm_effect fx;
+	struct tm_seg rel = *s0;
+	const struct tm_seg *s = &rel;
 	int to = host_by_addr(w, &s->dst);
+	tm_seq isn;
+
+	/*
+	 * As packetdrill writes them: a non-SYN's seq counts from the ISN of the
+	 * last SYN injected on the tuple, its ack from the ISN of the last SYN
+	 * the host sent on it; absolute when there is none, or with abs.
+	 */
+	if (!abs && !(rel.flags & TM_SYN) &&
+	    isn_find(w, &rel.src, rel.sport, &rel.dst, rel.dport, &isn))
+		rel.seq += isn;
+	if (!abs && (rel.flags & TM_ACK) &&
+	    isn_find(w, &rel.dst, rel.dport, &rel.src, rel.sport, &isn))
+		rel.ack += isn;
 
 	/* A segment from outside the world, logged as sent by host 0xffff. */
 	memset(&fx, 0, sizeof(fx));
@@ -598,7 +663,7 @@ do_action(struct tm_world *w, const struct tm_action *a, struct td_err *err)
 			ev.u.app.sock = w->handle_sock[a->sock_ref];
 		return step(w, a->host, &ev, a, err);
 	case TM_ACT_INJECT:
-		return inject(w, &a->seg, err);
+		return inject(w, &a->seg, a->abs, err);
 	case TM_ACT_FLOOD:
 		for (i = 0; i < a->count; i++) {
 			s = a->seg;
@@ -617,7 +682,7 @@ do_action(struct tm_world *w, const struct tm_action *a, struct td_err *err)
 			s.has_mss = true;
 			s.mss = 1460;
 			s.wnd = 64240;
-			if (inject(w, &s, err) < 0)
+			if (inject(w, &s, true, err) < 0)
 				return -1;
 		}
 		return 0;

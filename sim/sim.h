@@ -33,7 +33,11 @@
  *                                    linger2 user_timeout linger0 syncnt
  *   at T flood PEER:PORT COUNT [from ADDRESS]   spoofed SYNs (no host answers)
  *   at T inject SRC:SPORT>PEER:PORT FLAGS seq N [ack N] [len N] [win N] [mss N]
- *                [wscale N] [sackOK] [ts VAL ECR] [sack L:R[,L:R]...]   a raw segment
+ *                [wscale N] [sackOK] [ts VAL ECR] [sack L:R[,L:R]...] [abs]   a raw segment;
+ *                a SYN's seq is its ISN; other segments' seq counts from the ISN
+ *                of the last SYN injected on the tuple and ack from the ISN of
+ *                the last SYN PEER sent on it (as packetdrill writes them),
+ *                each absolute when there is none or with abs
  *   run T                            stop the clock at T (default: quiescence, 600 s cap)
  *
  * Expectations (sim/expect.c), checked against the run's event log; T~TOL
@@ -44,8 +48,10 @@
  *   expect T[~TOL] NAME state H STATE   H's socket enters STATE
  *   expect T[~TOL] NAME CALL H = VALUE|ERRNO   a call's result on H's socket
  *                                    (CALL: connect listen accept send recv
- *                                    shutdown close setsockopt so_error; for
- *                                    accept, H names the accepted socket)
+ *                                    shutdown close setsockopt; so_error: what
+ *                                    SO_ERROR reads at T, the last error reported
+ *                                    by then; for accept, H names the accepted
+ *                                    socket and any success meets a value)
  *   expect T NAME counter COUNTER = N   the counter's value at T
  *   expect nothing until T           no host sends a segment after the previous
  *                                    expectation's window and before T
@@ -119,6 +125,7 @@ struct tm_action {
 	struct tm_seg		seg;		/* INJECT: the segment; FLOOD: dst and port */
 	uint32_t		count;		/* FLOOD: number of SYNs */
 	unsigned int		line;		/* script line, for messages */
+	bool			abs;		/* INJECT: seq and ack as written */
 };
 
 /* An expectation of a script (sim/expect.c). */
@@ -208,6 +215,16 @@ struct tm_world {
 	size_t		 nlog, caplog;
 	tm_fx_fn	 on_fx;
 	void		*on_fx_arg;
+	/*
+	 * Initial sequence numbers seen (the last SYN on each tuple), so an
+	 * injected segment's seq and ack can count from them.
+	 */
+	struct {
+		struct tm_addr	src, dst;
+		uint16_t	sport, dport;
+		tm_seq		isn;
+	}		 isns[64];
+	unsigned int	 nisns;
 	/* Results. */
 	unsigned int	 errors;	/* TM_FX_ERROR records seen */
 	uint64_t	 nevents;	/* events processed (bounded by TM_MAX_EVENTS) */

@@ -47,8 +47,8 @@ expect_eq "unknown knob exits 64" "$st" 64
 expect_eq "a bad value exits 64" "$st" 64
 "$TD_BIN" sim -j --against-kernel handshake-options 2>"$T/err"; st=$?
 expect_eq "-j exits 64" "$st" 64
-"$TD_BIN" sim --against-kernel -f /dev/null 2>"$T/err"; st=$?
-expect_eq "-f with --against-kernel exits 64" "$st" 64
+"$TD_BIN" sim --against-kernel -f /dev/null handshake-options 2>"$T/err"; st=$?
+expect_eq "-f and a scenario name with --against-kernel exits 64" "$st" 64
 if command -v setpriv >/dev/null; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$TD_BIN" sim --against-kernel handshake-options 2>"$T/err"; st=$?
 	expect_eq "without root it exits 77" "$st" 77

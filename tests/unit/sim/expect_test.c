@@ -164,7 +164,7 @@ static const struct {
 	{ "at 1 inject 198.18.0.9:1>server:80 S ts 1", "t.sim:7:42: missing timestamp echo reply" },
 	{ "at 1 inject 198.18.0.9:1>server:80 S. sack 5:1,x", "t.sim:7:44: bad SACK blocks '5:1,x' (L:R[,L:R]...)" },
 	{ "at 1 inject 198.18.0.9:1>server:80 S. sack 1:2,3:4,5:6,7:8,9:10", "t.sim:7:44: more than 4 SACK blocks in '1:2,3:4,5:6,7:8,9:10'" },
-	{ "at 1 inject 198.18.0.9:1>server:80 S foo 1", "t.sim:7:38: unknown inject option 'foo' (seq ack len win mss wscale sackOK ts sack)" },
+	{ "at 1 inject 198.18.0.9:1>server:80 S foo 1", "t.sim:7:38: unknown inject option 'foo' (seq ack len win mss wscale sackOK ts sack abs)" },
 	{ "expect nothing", "t.sim:7:8: expect nothing until T" },
 	{ "expect nothing before 1", "t.sim:7:8: expect nothing until T" },
 	{ "expect nothing until 0", "t.sim:7:22: '0' is not after the previous expectation (0.0000 s)" },
