@@ -147,6 +147,17 @@ int	cmd_sim(struct td_ctx *, int, char **);
 /* sim --against-kernel (cmd/sim_kernel.c): name NULL lists the scenarios. */
 int	sim_against_kernel(struct td_ctx *ctx, const char *name, const char *const *sets,
 	    unsigned int nsets);
+/*
+ * A sim script compiled into the conformance runner's steps (cmd/sim_kernel.c)
+ * for sim -f --against-kernel: NULL with why (FILE[:LINE]: ...) when the
+ * kernel cannot play it; w must outlive it.
+ */
+struct sim_xscript;
+struct lab_scen;
+struct tm_world;
+struct sim_xscript *sim_xscript_compile(const struct tm_world *w, char *why, size_t len);
+const struct lab_scen *sim_xscript_scen(const struct sim_xscript *x);
+void	sim_xscript_free(struct sim_xscript *x);
 /* sim -f FILE --against-kernel (cmd/sim_kernel.c): the script text read from file. */
 int	sim_script_against_kernel(struct td_ctx *ctx, const char *file, const char *text,
 	    const char *const *sets, unsigned int nsets);

@@ -381,7 +381,10 @@ knob_show(struct explain *ex, const char *topic)
 		}
 	} else if (k != NULL) {
 		json_object_set_new(ex->doc, "name", json_string(k->name));
-		if (!ex->json)
+		if (!ex->json && k->sysctl != NULL)
+			fprintf(out, "%s (sysctl %s; no advice on it)\n  means:      %s\n", k->name,
+			    k->sysctl, k->what);
+		else if (!ex->json)
 			fprintf(out, "%s (a model knob, not a sysctl)\n  means:      %s\n", k->name, k->what);
 	}
 	if (k != NULL) {
@@ -432,7 +435,7 @@ all_knobs_show(struct explain *ex, const char *topic)
 		if (!ex->json)
 			fprintf(ex->ctx->out, "%-26s %6" PRId64 "   %-4s  %s%s\n", k[i].name,
 			    tm_knob_get(&ex->p, &k[i]), k[i].unit == TM_KU_SEC ? "s" :
-			    k[i].unit == TM_KU_MS ? "ms" : "", k[i].what,
+			    k[i].unit == TM_KU_MS ? "ms" : k[i].unit == TM_KU_US ? "us" : "", k[i].what,
 			    k[i].sysctl == NULL ? " (model only)" : "");
 		json_object_set_new(o, k[i].name, json_integer(tm_knob_get(&ex->p, &k[i])));
 	}

@@ -195,20 +195,22 @@ sim_against_kernel(struct td_ctx *ctx, const char *name, const char *const *sets
 
 /* ---- sim -f FILE --against-kernel: a script compiled for the runner ---- */
 
-struct xbuild {
-	struct td_ctx		*ctx;
+
+struct sim_xscript {
 	const struct tm_world	*w;
+	struct lab_scen		 sc;
 	struct lab_xprog	 prog;
 	struct lab_step		 sysctls[LAB_SETS_MAX + 1];
 	char			 names[LAB_SETS_MAX][64], values[LAB_SETS_MAX][32];
 	int			 nsys;
 	struct tm_addr		 peer;
 	bool			 peer_set;
+	tm_time			 link;		/* the injected segments' delay */
 	char			 why[400];
 };
 
 static int __attribute__((format(printf, 3, 4)))
-xfail(struct xbuild *b, unsigned int line, const char *fmt, ...)
+xfail(struct sim_xscript *b, unsigned int line, const char *fmt, ...)
 {
 	char msg[200];
 	va_list ap;
@@ -225,7 +227,7 @@ xfail(struct xbuild *b, unsigned int line, const char *fmt, ...)
 
 /* The connection of a (stack port, peer port) pair, added when new. */
 static int
-xconn(struct xbuild *b, unsigned int line, uint16_t kport, uint16_t pport)
+xconn(struct sim_xscript *b, unsigned int line, uint16_t kport, uint16_t pport)
 {
 	struct lab_xprog *p = &b->prog;
 	int c;
@@ -242,7 +244,7 @@ xconn(struct xbuild *b, unsigned int line, uint16_t kport, uint16_t pport)
 }
 
 static int
-xpeer(struct xbuild *b, unsigned int line, const struct tm_addr *a)
+xpeer(struct sim_xscript *b, unsigned int line, const struct tm_addr *a)
 {
 	char s[64];
 
@@ -258,7 +260,7 @@ xpeer(struct xbuild *b, unsigned int line, const struct tm_addr *a)
 }
 
 static struct lab_xstep *
-xstep(struct xbuild *b)
+xstep(struct sim_xscript *b)
 {
 	struct lab_xprog *p = &b->prog;
 	struct lab_xstep *n = realloc(p->steps, (p->nsteps + 1) * sizeof(*n));
@@ -279,7 +281,7 @@ static const enum lab_op call_ops[TM_CALL_MAX] = {
 };
 
 static int
-xaction(struct xbuild *b, const struct tm_action *a)
+xaction(struct sim_xscript *b, const struct tm_action *a)
 {
 	struct lab_xprog *p = &b->prog;
 	struct lab_xstep *s;
@@ -299,7 +301,10 @@ xaction(struct xbuild *b, const struct tm_action *a)
 			return -1;
 		s->op = LX_INJECT;
 		/* The script's link for injected segments (sim/sim.c route()). */
-		s->at_ns = a->at + b->w->default_link.delay;
+		s->at_ns = a->at + b->link;
+		s->after = a->after;
+		s->after_ns = a->after_d + b->link;
+		s->ref_ns = a->after_ref;
 		s->seg = a->seg;
 		s->abs = a->abs;
 		return (s->c = xconn(b, a->line, a->seg.dport, a->seg.sport)) < 0 ? -1 : 0;
@@ -351,7 +356,7 @@ xaction(struct xbuild *b, const struct tm_action *a)
 }
 
 static int
-xexpect(struct xbuild *b, const struct tm_expect *te)
+xexpect(struct sim_xscript *b, const struct tm_expect *te)
 {
 	struct lab_xprog *p = &b->prog;
 	struct lab_xexp *e;
@@ -422,7 +427,7 @@ xexpect(struct xbuild *b, const struct tm_expect *te)
 
 /* The host's knobs that differ from Linux's defaults become the namespace's sysctls. */
 static int
-xsysctls(struct xbuild *b)
+xsysctls(struct sim_xscript *b)
 {
 	const struct tm_profile lin = tm_profile_linux();
 	const struct tm_profile *hp = &b->w->prof[0];
@@ -432,7 +437,15 @@ xsysctls(struct xbuild *b)
 
 	k = tm_knobs(&n);
 	for (i = 0; i < n; i++) {
+		size_t j;
+
 		if ((v = tm_knob_get(hp, &k[i])) == tm_knob_get(&lin, &k[i]))
+			continue;
+		/* A model knob with a sysctl of its own (rto_max: tcp_rto_max_ms) goes as that. */
+		for (j = 0; k[i].sysctl == NULL && j < n; j++)
+			if (k[j].off == k[i].off && k[j].sysctl != NULL)
+				break;
+		if (k[i].sysctl == NULL && j < n)
 			continue;
 		if (k[i].sysctl == NULL)
 			return xfail(b, 0, "%s's knob '%s' is not a sysctl, so the kernel cannot be given it (profile %s)",
@@ -465,10 +478,11 @@ xstep_cmp(const void *a, const void *b)
 }
 
 static int
-xcompile(struct xbuild *b)
+xcompile(struct sim_xscript *b)
 {
 	const struct tm_world *w = b->w;
 	struct lab_xprog *p = &b->prog;
+	const struct tm_link *l;
 	uint64_t end = 0;
 	size_t i;
 
@@ -477,6 +491,10 @@ xcompile(struct xbuild *b)
 		    w->nhosts);
 	if (w->nfaults > 0)
 		return xfail(b, 0, "fault rules ('%s') are not played against the kernel", w->faults[0].desc);
+	l = w->inject_link[0].set ? &w->inject_link[0] : &w->default_link;
+	if (l->jitter || l->loss > 0 || l->dup > 0 || l->reorder > 0)
+		return xfail(b, 0, "against the kernel the injected segments' link has a delay only (no jitter, loss, dup or reorder)");
+	b->link = l->delay;
 	p->file = w->script_name;
 	p->host = w->host_name[0];
 	p->nh = (int)w->nhandles;
@@ -510,7 +528,7 @@ xcompile(struct xbuild *b)
 }
 
 static int
-xchild(struct td_ctx *ctx, struct lab_scen *sc, struct lab_run *run)
+xchild(struct td_ctx *ctx, struct lab_scen *sc, struct lab_run *run, const struct tm_profile *prof)
 {
 	const struct lab_xprog *p = sc->prog;
 	struct lab lab;
@@ -528,7 +546,12 @@ xchild(struct td_ctx *ctx, struct lab_scen *sc, struct lab_run *run)
 		return cmd_fail_err(ctx, &err);
 	}
 	lab_leave(&lab);
-	if (lab_run_model_like(run, LAB_MUT_NONE, &mrun, &err) < 0) {
+	/* The model runs the script's own profile, as sim -f does; its sysctls are the namespace's. */
+	mrun.family = run->family;
+	mrun.base_port = run->base_port;
+	mrun.kaddr = run->kaddr;
+	mrun.paddr = run->paddr;
+	if (lab_run_model(prof, sc, &mrun, LAB_MUT_NONE, &err) < 0) {
 		lab_run_free(&mrun);
 		return cmd_fail_err(ctx, &err);
 	}
@@ -537,7 +560,8 @@ xchild(struct td_ctx *ctx, struct lab_scen *sc, struct lab_run *run)
 	if (uname(&u) == 0)
 		fprintf(ctx->out, "kernel   %s %s, in a throwaway namespace over TUN, %s\n", u.sysname,
 		    u.release, run->family == AF_INET6 ? "IPv6" : "IPv4");
-	fprintf(ctx->out, "model    profile linux from the namespace's sysctls\n\n");
+	fprintf(ctx->out, "model    profile %s, with the script's knobs (set in the namespace too)\n\n",
+	    prof->name);
 	lab_run_compare(run, &mrun, ctx->out);
 	kf = run->x != NULL ? run->x->failed : (unsigned int)p->nexps;
 	mf = mrun.x != NULL ? mrun.x->failed : (unsigned int)p->nexps;
@@ -567,16 +591,55 @@ xchild(struct td_ctx *ctx, struct lab_scen *sc, struct lab_run *run)
 	return TD_EXIT_OK;
 }
 
+struct sim_xscript *
+sim_xscript_compile(const struct tm_world *w, char *why, size_t len)
+{
+	struct sim_xscript *b = calloc(1, sizeof(*b));
+
+	if (b == NULL) {
+		snprintf(why, len, "out of memory");
+		return NULL;
+	}
+	b->w = w;
+	if (xcompile(b) < 0) {
+		snprintf(why, len, "%s", b->why);
+		sim_xscript_free(b);
+		return NULL;
+	}
+	b->sc.name = w->script_name;
+	b->sc.summary = "a script";
+	b->sc.source = "script";
+	b->sc.steps = b->sysctls;
+	b->sc.prog = &b->prog;
+	return b;
+}
+
+const struct lab_scen *
+sim_xscript_scen(const struct sim_xscript *x)
+{
+	return &x->sc;
+}
+
+void
+sim_xscript_free(struct sim_xscript *x)
+{
+	if (x == NULL)
+		return;
+	free(x->prog.steps);
+	free(x->prog.exps);
+	free(x);
+}
+
 int
 sim_script_against_kernel(struct td_ctx *ctx, const char *file, const char *text,
     const char *const *sets, unsigned int nsets)
 {
 	struct tm_profile base = tm_profile_linux();
-	struct xbuild *b;
-	struct lab_scen sc;
+	struct sim_xscript *b = NULL;
 	struct lab_run run = { 0 };
 	struct tm_world w;
 	struct td_err err = { 0 };
+	char why[400];
 	unsigned int i;
 	pid_t pid;
 	int st = 0, status;
@@ -585,12 +648,6 @@ sim_script_against_kernel(struct td_ctx *ctx, const char *file, const char *text
 		return cmd_fail(ctx, TD_EXIT_USAGE, "--against-kernel prints a table only");
 	if (tm_world_init(&w, 1, false, &err) < 0)
 		return cmd_fail_err(ctx, &err);
-	if ((b = calloc(1, sizeof(*b))) == NULL) {
-		tm_world_free(&w);
-		return cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
-	}
-	b->ctx = ctx;
-	b->w = &w;
 	if (tm_script_load(&w, text, file, &base, &err) < 0) {
 		status = cmd_fail(ctx, TD_EXIT_DATAERR, "%s", err.msg);
 		goto out;
@@ -600,8 +657,8 @@ sim_script_against_kernel(struct td_ctx *ctx, const char *file, const char *text
 			status = cmd_fail(ctx, TD_EXIT_USAGE, "--set: %s", err.msg);
 			goto out;
 		}
-	if (xcompile(b) < 0) {
-		status = cmd_fail(ctx, TD_EXIT_DATAERR, "%s", b->why);
+	if ((b = sim_xscript_compile(&w, why, sizeof(why))) == NULL) {
+		status = cmd_fail(ctx, TD_EXIT_DATAERR, "%s", why);
 		goto out;
 	}
 	if (geteuid() != 0) {
@@ -614,13 +671,6 @@ sim_script_against_kernel(struct td_ctx *ctx, const char *file, const char *text
 		    strerror(errno));
 		goto out;
 	}
-	memset(&sc, 0, sizeof(sc));
-	sc.name = file;
-	sc.summary = "a script";
-	sc.source = "script";
-	sc.active = false;
-	sc.steps = b->sysctls;
-	sc.prog = &b->prog;
 	run.family = w.hosts[0].addr.family == AF_INET6 ? AF_INET6 : AF_INET;
 	run.base_port = b->prog.lport ? b->prog.lport : 20000;
 	fflush(ctx->out);
@@ -630,7 +680,7 @@ sim_script_against_kernel(struct td_ctx *ctx, const char *file, const char *text
 		goto out;
 	}
 	if (pid == 0) {
-		int code = xchild(ctx, &sc, &run);
+		int code = xchild(ctx, &b->sc, &run, &w.prof[0]);
 
 		fflush(ctx->out);
 		_exit(code);
@@ -646,9 +696,7 @@ sim_script_against_kernel(struct td_ctx *ctx, const char *file, const char *text
 	else
 		status = WEXITSTATUS(st);
 out:
-	free(b->prog.steps);
-	free(b->prog.exps);
-	free(b);
+	sim_xscript_free(b);
 	tm_world_free(&w);
 	return status;
 }

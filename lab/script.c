@@ -179,6 +179,54 @@ play_until(struct xctx *x, uint64_t deadline, struct td_err *err)
 
 /* ---- Steps ---- */
 
+struct window_t {
+	uint64_t	lo, hi, at;
+};
+
+static struct window_t window_of(const struct lab_xprog *prog, const struct lab_xrun *x,
+    size_t nplayed, uint64_t t, uint64_t tol, bool model);
+
+/*
+ * "at +D after": D after the last segment the stack sent by the reference
+ * time (its late window included on the kernel), or at once if that has
+ * passed; with no segment yet, D after the reference.
+ */
+static int
+play_after(struct xctx *x, size_t i, struct td_err *err)
+{
+	const struct lab_xstep *xs = &x->prog->steps[i];
+	struct krunner *r = x->r;
+	struct window_t w = window_of(x->prog, x->x, i, xs->ref_ns, 0, r->model);
+	uint64_t last = 0, at, ts;
+	struct tm_seg s;
+	bool seen = false;
+	size_t k;
+	int n = 0, c;
+
+	if (play_until(x, r->t0 + w.lo, err) < 0)
+		return -1;
+	for (k = 0; k < x->x->nrec; k++)
+		if (x->x->rec[k].kind == LXR_OUT && x->x->rec[k].t_ns >= w.lo)
+			seen = true;
+	/* The first segment in the reference's window, as soon as it comes. */
+	while (!seen && (n = r->ops->recv(r, r->t0 + w.hi, &s, &ts, err)) == 1) {
+		if ((c = krunner_conn_of(r, &s)) < 0)
+			continue;
+		note_out(x, c, &s, ts);
+		break;
+	}
+	if (!seen && n < 0)
+		return -1;
+	seen = false;
+	for (k = 0; k < x->x->nrec; k++)
+		if (x->x->rec[k].kind == LXR_OUT) {
+			last = x->x->rec[k].t_ns;
+			seen = true;
+		}
+	at = (seen ? last : w.at) + xs->after_ns;
+	return play_until(x, r->t0 + at, err);
+}
+
 static int
 do_inject(struct xctx *x, const struct lab_xstep *xs, struct td_err *err)
 {
@@ -409,8 +457,12 @@ krunner_run_script(struct krunner *r, struct td_err *err)
 	for (i = 0; i < prog->nsteps; i++) {
 		xs = &prog->steps[i];
 		r->step = (int)i;
-		if (play_until(&x, r->t0 + xs->at_ns, err) < 0)
+		if (xs->after) {
+			if (play_after(&x, i, err) < 0)
+				return -1;
+		} else if (play_until(&x, r->t0 + xs->at_ns, err) < 0) {
 			return -1;
+		}
 		x.x->step_t[i] = r->ops->now(r) - r->t0;
 		switch (xs->op) {
 		case LX_APP:
@@ -468,23 +520,25 @@ add(struct msg *m, const char *fmt, ...)
 		m->n += (size_t)r;
 }
 
-/* When the script's time t really came in this run: from the step before it. */
-struct window {
-	uint64_t	lo, hi, at;
-};
-
-static struct window
-window_of(const struct lab_xprog *prog, const struct lab_xrun *x, uint64_t t, uint64_t tol,
-    bool model)
+/*
+ * When the script's time t really came in this run: counted from when the
+ * last step at or before it played (of the first nplayed).
+ */
+static struct window_t
+window_of(const struct lab_xprog *prog, const struct lab_xrun *x, size_t nplayed, uint64_t t,
+    uint64_t tol, bool model)
 {
-	struct window w;
-	uint64_t shift = 0, gap = t, early, late, k;
+	struct window_t w;
+	int64_t shift = 0;
+	uint64_t gap = t, early, late, k;
 	size_t i;
 
-	for (i = 0; i < prog->nsteps && prog->steps[i].at_ns <= t; i++) {
-		shift = x->step_t[i] > prog->steps[i].at_ns ? x->step_t[i] - prog->steps[i].at_ns : 0;
+	for (i = 0; i < prog->nsteps && i < nplayed && prog->steps[i].at_ns <= t; i++) {
+		shift = (int64_t)x->step_t[i] - (int64_t)prog->steps[i].at_ns;
 		gap = t - prog->steps[i].at_ns;
 	}
+	if (shift < 0 && (uint64_t)-shift > t)
+		shift = -(int64_t)t;
 	early = late = tol;
 	if (!model) {
 		/* The kernel's timers: as a conformance scenario's segment (runner.h). */
@@ -494,14 +548,14 @@ window_of(const struct lab_xprog *prog, const struct lab_xrun *x, uint64_t t, ui
 		if (k + krunner_wheel_slack(gap) > late)
 			late = k + krunner_wheel_slack(gap);
 	}
-	w.at = t + shift;
+	w.at = (uint64_t)((int64_t)t + shift);
 	w.lo = w.at > early ? w.at - early : 0;
 	w.hi = w.at + late;
 	return w;
 }
 
 static void
-when(struct msg *m, const struct lab_xexp *e, const struct window *w)
+when(struct msg *m, const struct lab_xexp *e, const struct window_t *w)
 {
 	add(m, " at %.4f s", (double)e->at_ns / 1e9);
 	if (w->lo != w->at || w->hi != w->at)
@@ -529,7 +583,7 @@ static bool
 check_seg(const struct lab_xprog *prog, struct lab_xrun *x, const struct lab_xexp *e, bool *used,
     bool model, struct msg *m)
 {
-	struct window w = window_of(prog, x, e->at_ns, e->tol_ns, model);
+	struct window_t w = window_of(prog, x, prog->nsteps, e->at_ns, e->tol_ns, model);
 	const struct lab_xrec *o, *best = NULL;
 	uint64_t bestd = 0, d;
 	char op[64];
@@ -594,7 +648,7 @@ static bool
 check_state(const struct lab_xprog *prog, struct lab_xrun *x, const struct lab_xexp *e,
     bool model, struct msg *m)
 {
-	struct window w = window_of(prog, x, e->at_ns, e->tol_ns, model);
+	struct window_t w = window_of(prog, x, prog->nsteps, e->at_ns, e->tol_ns, model);
 	const struct lab_xrec *o, *near = NULL;
 	int c = conn_of(prog, x, e->h);
 	size_t i;
@@ -632,7 +686,7 @@ static bool
 check_call(const struct lab_xprog *prog, struct lab_xrun *x, const struct lab_xexp *e,
     bool model, struct msg *m)
 {
-	struct window w = window_of(prog, x, e->at_ns, e->tol_ns, model);
+	struct window_t w = window_of(prog, x, prog->nsteps, e->at_ns, e->tol_ns, model);
 	const struct lab_xrec *o, *near = NULL;
 	size_t i;
 	bool in;
@@ -700,8 +754,8 @@ check_nothing(const struct lab_xprog *prog, struct lab_xrun *x, const struct lab
     bool model, struct msg *m)
 {
 	/* From the latest end of the window before it to the start of the next. */
-	struct window a = window_of(prog, x, e->from_ns, 0, model);
-	struct window b = window_of(prog, x, e->at_ns, 0, model);
+	struct window_t a = window_of(prog, x, prog->nsteps, e->from_ns, 0, model);
+	struct window_t b = window_of(prog, x, prog->nsteps, e->at_ns, 0, model);
 	const struct lab_xrec *o;
 	char fl[16];
 	size_t i;

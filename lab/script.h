@@ -48,6 +48,14 @@ struct lab_xstep {
 	bool		 abs;
 	int		 exp;		/* LX_SOERROR, LX_COUNTER: expectation index */
 	const char	*name;		/* LX_COUNTER: nstat name */
+	/*
+	 * "at +D after": at_ns is ref_ns + after_ns, an estimate; it plays
+	 * after_ns after the last segment the stack sent by ref_ns (on the
+	 * kernel: by the end of ref_ns's late window), or at once if that
+	 * has passed.
+	 */
+	bool		 after;
+	uint64_t	 after_ns, ref_ns;
 };
 
 enum lab_xkind { LXE_SEG = 0, LXE_STATE, LXE_CALL, LXE_SOERROR, LXE_COUNTER, LXE_NOTHING };

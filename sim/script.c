@@ -35,6 +35,7 @@ struct parser {
 	unsigned int		 n;
 	char			 buf[MAX_LINE];
 	struct td_err		*err;
+	tm_time			 last_t;	/* the previous timed line's time (for +T) */
 };
 
 static int perr(struct parser *ps, unsigned int col, const char *fmt, ...)
@@ -108,6 +109,28 @@ parse_time(struct parser *ps, const struct tok *t, tm_time *out)
 	if (v * mul > 1e15)
 		return perr(ps, t->col, "time '%s' too large", t->s);
 	*out = (tm_time)(v * mul + 0.5);
+	return 0;
+}
+
+/*
+ * A statement's time: absolute, or "+T", T after the previous timed line's
+ * time (packetdrill's relative times).
+ */
+static int
+parse_stime(struct parser *ps, const struct tok *t, tm_time *out)
+{
+	struct tok r = *t;
+
+	if (t->s[0] != '+')
+		return parse_time(ps, t, out);
+	r.s = t->s + 1;
+	r.col = t->col + 1;
+	if (r.s[0] == '+' || r.s[0] == '-' || parse_time(ps, &r, out) < 0)
+		return perr(ps, t->col, "bad time '%s' (like +0.1 or +250ms after the previous line)",
+		    t->s);
+	if (*out > TM_MAX_SIM_TIME || ps->last_t > TM_MAX_SIM_TIME - *out)
+		return perr(ps, t->col, "time '%s' is past the simulator's bound of one day", t->s);
+	*out += ps->last_t;
 	return 0;
 }
 
@@ -299,6 +322,28 @@ st_set(struct parser *ps)
 	return 0;
 }
 
+/* sysctl KNOB=VALUE...: set for every host, sysctl knobs only (the kernel has them too). */
+static int
+st_sysctl(struct parser *ps)
+{
+	const struct tm_knob *k;
+	char name[64];
+	unsigned int i;
+	size_t n;
+
+	if (need(ps, 1, "KNOB=VALUE") < 0)
+		return -1;
+	for (i = 1; i < ps->n; i++) {
+		n = strcspn(ps->t[i].s, "=");
+		snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1),
+		    ps->t[i].s);
+		if (ps->t[i].s[n] == '=' && (k = tm_knob_find(name)) != NULL && k->sysctl == NULL)
+			return perr(ps, ps->t[i].col, "'%s' is a knob of the model, not a sysctl (use set)",
+			    name);
+	}
+	return st_set(ps);
+}
+
 static int
 st_link(struct parser *ps)
 {
@@ -308,13 +353,19 @@ st_link(struct parser *ps)
 	int a, b;
 
 	memset(&l, 0, sizeof(l));
-	if ((a = host_arg(ps, 1)) < 0 || (b = host_arg(ps, 2)) < 0)
+	if (ps->n > 1 && strcmp(ps->t[1].s, "*") == 0)
+		a = -1;		/* the injected segments' link to b */
+	else if ((a = host_arg(ps, 1)) < 0)
+		return -1;
+	if ((b = host_arg(ps, 2)) < 0)
 		return -1;
 	l.delay = TM_MS(10);
 	for (i = 3; i < ps->n; i++) {
 		const char *k = ps->t[i].s;
 
 		if (strcmp(k, "oneway") == 0) {
+			if (a < 0)
+				return perr(ps, ps->t[i].col, "'oneway' does not apply to '*' (injected segments go one way)");
 			both = false;
 			continue;
 		}
@@ -339,6 +390,11 @@ st_link(struct parser *ps)
 			return perr(ps, ps->t[i].col, "unknown link option '%s'", k);
 		}
 		i++;
+	}
+	if (a < 0) {
+		l.set = true;
+		ps->w->inject_link[b] = l;
+		return 0;
 	}
 	tm_world_link(ps->w, a, b, &l, both);
 	return 0;
@@ -455,11 +511,11 @@ parse_when(struct parser *ps, const struct tok *t, tm_time *at, tm_time *tol)
 
 	*tol = 0;
 	if (sep == NULL)
-		return parse_time(ps, &a, at);
+		return parse_stime(ps, &a, at);
 	*sep = '\0';
 	b.s = sep + 1;
 	b.col = t->col + (unsigned int)(sep + 1 - tl);
-	return parse_time(ps, &a, at) < 0 ? -1 : parse_time(ps, &b, tol);
+	return parse_stime(ps, &a, at) < 0 ? -1 : parse_time(ps, &b, tol);
 }
 
 static int
@@ -504,8 +560,9 @@ st_expect(struct parser *ps)
 			if (end > e.from)
 				e.from = end;
 		}
-		if (parse_time(ps, &ps->t[3], &e.at) < 0)
+		if (parse_stime(ps, &ps->t[3], &e.at) < 0)
 			return -1;
+		ps->last_t = e.at;
 		if (e.at <= e.from)
 			return perr(ps, ps->t[3].col, "'%s' is not after the previous expectation (%.4f s)",
 			    ps->t[3].s, (double)e.from / 1e9);
@@ -513,6 +570,7 @@ st_expect(struct parser *ps)
 	}
 	if (parse_when(ps, &ps->t[1], &e.at, &e.tol) < 0)
 		return -1;
+	ps->last_t = e.at;
 	if (need(ps, 3, "host and what") < 0)
 		return -1;
 	if ((h = tm_world_host_find(ps->w, ps->t[2].s)) < 0)
@@ -649,8 +707,22 @@ st_at(struct parser *ps)
 	memset(&a, 0, sizeof(a));
 	a.sock_ref = a.bind_ref = -1;
 	a.line = ps->line;
-	if (need(ps, 1, "time") < 0 || parse_time(ps, &ps->t[1], &a.at) < 0)
+	if (need(ps, 1, "time") < 0 || parse_stime(ps, &ps->t[1], &a.at) < 0)
 		return -1;
+	if (ps->n > 2 && strcmp(ps->t[2].s, "after") == 0) {
+		/* at +D after inject ...: D after the target's last segment (sim.h). */
+		if (ps->t[1].s[0] != '+')
+			return perr(ps, ps->t[1].col, "'after' takes a relative time (+D), not '%s'",
+			    ps->t[1].s);
+		if (ps->n < 4 || strcmp(ps->t[3].s, "inject") != 0)
+			return perr(ps, ps->t[2].col, "'after' times an injection: at +D after inject ...");
+		a.after = true;
+		a.after_ref = ps->last_t;
+		a.after_d = a.at - ps->last_t;
+		memmove(&ps->t[2], &ps->t[3], (ps->n - 3) * sizeof(ps->t[0]));
+		ps->n--;
+	}
+	ps->last_t = a.at;
 	if (need(ps, 2, "host or flood/inject") < 0)
 		return -1;
 	if (strcmp(ps->t[2].s, "flood") == 0) {
@@ -876,6 +948,8 @@ statement(struct parser *ps)
 		r = need(ps, 1, "host name") < 0 ? -1 : st_host(ps);
 	} else if (strcmp(kw, "set") == 0) {
 		r = st_set(ps);
+	} else if (strcmp(kw, "sysctl") == 0) {
+		r = st_sysctl(ps);
 	} else if (strcmp(kw, "link") == 0) {
 		r = st_link(ps);
 	} else if (strcmp(kw, "fault") == 0) {
@@ -893,7 +967,7 @@ statement(struct parser *ps)
 		ps->w->until_set = true;
 		r = 0;
 	} else {
-		return perr(ps, ps->t[0].col, "unknown statement '%s' (profile host set link fault at expect run)", kw);
+		return perr(ps, ps->t[0].col, "unknown statement '%s' (profile host set sysctl link fault at expect run)", kw);
 	}
 	return r;
 }

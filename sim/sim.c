@@ -235,6 +235,7 @@ tm_world_reset(struct tm_world *w, uint64_t seed)
 	w->nacts = 0;
 	w->nqueued = 0;
 	w->nisns = 0;
+	memset(w->sent, 0, sizeof(w->sent));
 	for (i = 0; i < w->nfaults; i++)
 		w->faults[i].matched = 0;
 	for (i = 0; i < w->nhosts; i++)
@@ -401,6 +402,10 @@ log_add(struct tm_world *w, const struct tm_effect *fx, struct td_err *err)
 
 	if (fx->kind == TM_FX_SEG_OUT && (fx->u.seg.seg.flags & TM_SYN))
 		isn_note(w, &fx->u.seg.seg);
+	if (fx->kind == TM_FX_SEG_OUT && fx->host < w->nhosts) {
+		w->last_out[fx->host] = fx->at;
+		w->sent[fx->host] = true;
+	}
 	if (fx->kind == TM_FX_ERROR)
 		w->errors++;
 	if (fx->kind != TM_FX_TIMER_SET && fx->kind != TM_FX_TIMER_CLR)
@@ -486,7 +491,8 @@ route(struct tm_world *w, int from, const struct tm_seg *s, struct td_err *err)
 
 	if (to < 0)
 		return drop_seg(w, from, to, s, "no host at the destination address", err);
-	l = (from >= 0 && w->link[from][to].set) ? &w->link[from][to] : &w->default_link;
+	l = (from >= 0 && w->link[from][to].set) ? &w->link[from][to] :
+	    (from < 0 && w->inject_link[to].set) ? &w->inject_link[to] : &w->default_link;
 	/* Every rule sees every segment (its nth counts them all); then the actions apply. */
 	for (i = 0; i < w->nfaults; i++) {
 		struct tm_fault *f = &w->faults[i];
@@ -703,7 +709,9 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 	for (i = w->nqueued; i < w->nacts; i++) {
 		memset(&e, 0, sizeof(e));
 		e.kind = Q_ACTION;
-		e.at = w->acts[i].at;
+		/* "after": first its reference time, where its own time is found. */
+		e.at = w->acts[i].after && !w->acts[i].resolved ? w->acts[i].after_ref :
+		    w->acts[i].at;
 		e.idx = (uint32_t)i;
 		e.host = w->acts[i].host;
 		if (q_push(w, &e) < 0)
@@ -763,6 +771,34 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 		case Q_ACTION:
 			i = q->idx;
 			q_free(w, slot);
+			if (w->acts[i].after && !w->acts[i].resolved) {
+				struct tm_action *a = &w->acts[i];
+				int to = host_by_addr(w, &a->seg.dst);
+
+				memset(&e, 0, sizeof(e));
+				e.kind = Q_ACTION;
+				e.idx = (uint32_t)i;
+				e.host = a->host;
+				e.at = w->now;
+				if (!a->ref_seen) {
+					/* Once more at the end of this instant: a segment sent at ref counts. */
+					a->ref_seen = true;
+					if (q_push(w, &e) < 0)
+						return td_errf(err, ENOMEM, "simulator: out of memory");
+					break;
+				}
+
+				/* D after the host's last segment by now, or now if that passed. */
+				a->at = to >= 0 && w->sent[to] && w->last_out[to] + a->after_d > w->now ?
+				    w->last_out[to] + a->after_d : w->now;
+				if (to < 0 || !w->sent[to])
+					a->at = w->now + a->after_d;
+				a->resolved = true;
+				e.at = a->at;
+				if (q_push(w, &e) < 0)
+					return td_errf(err, ENOMEM, "simulator: out of memory");
+				break;
+			}
 			if (do_action(w, &w->acts[i], err) < 0)
 				return -1;
 			break;

@@ -16,12 +16,17 @@
  *
  * Scripts (tm_script_load) describe a scenario in text; the named scenarios
  * (tm_scenarios) are such scripts.  The format, one statement a line, '#'
- * starts a comment, times like 0, 1.5, 250ms, 2s, 1m:
+ * starts a comment, times like 0, 1.5, 250ms, 2s, 1m; a time +T (at and
+ * expect lines, as packetdrill writes them) is T after the previous timed
+ * line's time:
  *
  *   profile linux|rfc9293            base profile of hosts declared after it
  *   host NAME ADDRESS [KNOB=VALUE]...   an endpoint; knobs as in --set
  *   set [NAME] KNOB=VALUE            a knob for one host or (no NAME) all
  *   link A B [delay T] [jitter T] [loss P] [dup P] [reorder P]   (P in 0..1)
+ *   link * B [delay T] ...           the link of injected segments and floods to B
+ *                                    (default: delay 10ms, as between hosts)
+ *   sysctl KNOB=VALUE...             as set, for sysctl knobs only (tcp_rto_min_us=...)
  *   fault drop|dup|delay T  A>B [flags F] [bare|data] [nth N] [after T] [before T]
  *                                    F: letters S A F R P U E W or "none" (SYN ACK FIN
  *                                    RST exactly, P U E W when named)
@@ -32,6 +37,8 @@
  *   at T NAME setsockopt H OPT VALUE   OPT: keepalive keepidle keepintvl keepcnt
  *                                    linger2 user_timeout linger0 syncnt
  *   at T flood PEER:PORT COUNT [from ADDRESS]   spoofed SYNs (no host answers)
+ *   at +T after inject ...           T after the last segment PEER sent by the
+ *                                    previous line's time (at once if that passed)
  *   at T inject SRC:SPORT>PEER:PORT FLAGS seq N [ack N] [len N] [win N] [mss N]
  *                [wscale N] [sackOK] [ts VAL ECR] [sack L:R[,L:R]...] [abs]   a raw segment;
  *                a SYN's seq is its ISN; other segments' seq counts from the ISN
@@ -126,6 +133,13 @@ struct tm_action {
 	uint32_t		count;		/* FLOOD: number of SYNs */
 	unsigned int		line;		/* script line, for messages */
 	bool			abs;		/* INJECT: seq and ack as written */
+	/*
+	 * INJECT "at +D after": D after the last segment the target host sent
+	 * by the previous statement's time ref (at once if that has passed);
+	 * at is then ref + D, an estimate.  resolved: its time is known.
+	 */
+	bool			after, resolved, ref_seen;
+	tm_time			after_d, after_ref;
 };
 
 /* An expectation of a script (sim/expect.c). */
@@ -182,6 +196,9 @@ struct tm_world {
 	struct tm_host	 hosts[TM_MAX_HOSTS];
 	struct tm_link	 link[TM_MAX_HOSTS][TM_MAX_HOSTS];
 	struct tm_link	 default_link;
+	struct tm_link	 inject_link[TM_MAX_HOSTS];	/* "link * B": injected segments to B */
+	tm_time		 last_out[TM_MAX_HOSTS];	/* when each host last sent a segment */
+	bool		 sent[TM_MAX_HOSTS];
 	struct tm_fault	 faults[TM_MAX_FAULTS];
 	unsigned int	 nfaults;
 	/* Handles: script names for sockets ("c1" -> host, id). */

@@ -147,6 +147,11 @@ static const struct tm_knob knobs[] = {
 	  "retransmission budget before ETIMEDOUT (RTO-based, about 924 s for 15)" },
 	{ "tcp_rfc1337", F(rfc1337), TM_KU_INT, "net.ipv4.tcp_rfc1337", 0, 1,
 	  "1: ignore RST in TIME_WAIT (RFC 1337); 0: the RST kills the timewait socket" },
+	/* net/ipv4/sysctl_net_ipv4.c: 1000..120000 ms and 1..INT_MAX us (checked on 6.18). */
+	{ "tcp_rto_max_ms", F(rto_max), TM_KU_MS, "net.ipv4.tcp_rto_max_ms", 1000, 120000,
+	  "largest RTO (TCP_RTO_MAX, Linux 6.15+)" },
+	{ "tcp_rto_min_us", F(rto_min), TM_KU_US, "net.ipv4.tcp_rto_min_us", 1, INT_MAX,
+	  "smallest RTO in microseconds (TCP_RTO_MIN, Linux 6.11+)" },
 	{ "tcp_syn_linear_timeouts", F(syn_linear_timeouts), TM_KU_INT, "net.ipv4.tcp_syn_linear_timeouts", 0, 255,
 	  "SYN retransmissions at a fixed RTO before exponential backoff" },
 	{ "tcp_syn_retries", F(syn_retries), TM_KU_INT, "net.ipv4.tcp_syn_retries", 1, 127,
@@ -205,7 +210,13 @@ tm_knob_find(const char *name)
 static bool
 knob_is_time(const struct tm_knob *k)
 {
-	return k->unit == TM_KU_SEC || k->unit == TM_KU_MS;
+	return k->unit == TM_KU_SEC || k->unit == TM_KU_MS || k->unit == TM_KU_US;
+}
+
+static tm_time
+knob_unit_ns(const struct tm_knob *k)
+{
+	return k->unit == TM_KU_SEC ? TM_SEC(1) : k->unit == TM_KU_MS ? TM_MS(1) : 1000;
 }
 
 int64_t
@@ -217,7 +228,7 @@ tm_knob_get(const struct tm_profile *p, const struct tm_knob *k)
 
 	if (knob_is_time(k)) {
 		memcpy(&t, base, sizeof(t));
-		return (int64_t)(k->unit == TM_KU_SEC ? t / TM_SEC(1) : t / TM_MS(1));
+		return (int64_t)(t / knob_unit_ns(k));
 	}
 	if (k->unit == TM_KU_BOOL)
 		return *(const bool *)base ? 1 : 0;
@@ -237,7 +248,7 @@ knob_put(struct tm_profile *p, const struct tm_knob *k, int64_t v)
 	int iv;
 
 	if (knob_is_time(k)) {
-		t = (tm_time)v * (k->unit == TM_KU_SEC ? TM_SEC(1) : TM_MS(1));
+		t = (tm_time)v * knob_unit_ns(k);
 		memcpy(base, &t, sizeof(t));
 	} else if (k->unit == TM_KU_BOOL) {
 		*(bool *)base = v != 0;

@@ -236,7 +236,7 @@ struct tm_profile	tm_profile_from_values(int (*get)(const void *ctx, const char 
 /* "linux" or "rfc9293" (also "rfc"); -1 if unknown. */
 int	tm_profile_by_name(const char *name, struct tm_profile *out);
 
-enum tm_knob_unit { TM_KU_INT = 0, TM_KU_BOOL, TM_KU_SEC, TM_KU_MS };
+enum tm_knob_unit { TM_KU_INT = 0, TM_KU_BOOL, TM_KU_SEC, TM_KU_MS, TM_KU_US };
 
 struct tm_knob {
 	const char	*name;		/* "tcp_fin_timeout" (sysctl tail) */

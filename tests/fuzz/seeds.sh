@@ -11,4 +11,5 @@ sockdiag|events)	echo "$top/tests/fixtures/netlink" ;;
 pcap)		echo "$top/tests/fixtures/packets" ;;
 replay)		echo "$top/tests/fixtures/packets" ;;
 config)		echo "$top/tests/fixtures/sysctl $top/contrib" ;;
+script)		echo "$top/tests/fixtures/scripts $top/tests/conformance/scripts" ;;
 esac

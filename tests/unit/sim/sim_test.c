@@ -409,7 +409,7 @@ static const struct {
 	{ "host a 10.0.0.1\nat 1x a close c\n", "test:2:4: bad time '1x' (like 1.5, 250ms, 2s, 1m)" },
 	{ "host a 10.0.0.1\nat 1 a close c\n", "test:2:14: unknown socket 'c' (name it with 'as')" },
 	{ "host a 10.0.0.1 tcp_syncookies=9\n", "test:1:17: bad value '9' for tcp_syncookies (0..2)" },
-	{ "bogus\n", "test:1:1: unknown statement 'bogus' (profile host set link fault at expect run)" },
+	{ "bogus\n", "test:1:1: unknown statement 'bogus' (profile host set sysctl link fault at expect run)" },
 	{ "host a 10.0.0.1\nfault drop a>z\n", "test:2:14: unknown host 'z'" },
 	{ "host a 10.0.0.1\nfault drop a>* flags SX\n", "test:2:22: bad flags 'SX' (letters S A F R P U E W, or none)" },
 	{ "# nothing\n", "test: no host declared" },
