@@ -158,6 +158,8 @@ struct tm_world;
 struct sim_xscript *sim_xscript_compile(const struct tm_world *w, char *why, size_t len);
 const struct lab_scen *sim_xscript_scen(const struct sim_xscript *x);
 void	sim_xscript_free(struct sim_xscript *x);
+/* A conformance scenario written as a script (sc->script), compiled under its name. */
+struct sim_xscript *sim_xscript_of(const struct lab_scen *sc, char *why, size_t len);
 /* sim -f FILE --against-kernel (cmd/sim_kernel.c): the script text read from file. */
 int	sim_script_against_kernel(struct td_ctx *ctx, const char *file, const char *text,
 	    const char *const *sets, unsigned int nsets);

@@ -74,6 +74,9 @@ list_kscens(FILE *fp)
  * The child: both legs in a new namespace.  Exit 0 when both agree with the
  * expectation, TD_EXIT_DIFFERS when either differs, else a sysexits value.
  */
+static int xchild(struct td_ctx *ctx, const struct lab_scen *sc, struct lab_run *run,
+    const struct tm_profile *prof);
+
 static int
 child(struct td_ctx *ctx, const struct lab_scen *sc, struct lab_run *run)
 {
@@ -83,6 +86,19 @@ child(struct td_ctx *ctx, const struct lab_scen *sc, struct lab_run *run)
 	struct utsname u;
 	char cite[96];
 	int ret, diffs;
+
+	if (sc->script != NULL) {
+		/* A scenario written as a script: its lines judged on both sides. */
+		struct sim_xscript *x = sim_xscript_of(sc, cite, sizeof(cite));
+
+		if (x == NULL)
+			return cmd_fail(ctx, TD_EXIT_SOFTWARE, "scenario %s: %s", sc->name, cite);
+		kscen_cite(sc, cite, sizeof(cite));
+		fprintf(ctx->out, "scenario %s: %s (%s)\n", sc->name, sc->summary, cite);
+		ret = xchild(ctx, sim_xscript_scen(x), run, NULL);
+		sim_xscript_free(x);
+		return ret;
+	}
 
 	/* Any terminating signal removes the tracefs instance, then ends the child. */
 	tfs_guard(TFS_SIG_REMOVE);
@@ -198,6 +214,7 @@ sim_against_kernel(struct td_ctx *ctx, const char *name, const char *const *sets
 
 struct sim_xscript {
 	const struct tm_world	*w;
+	struct tm_world		*own;		/* sim_xscript_of: the world it loaded */
 	struct lab_scen		 sc;
 	struct lab_xprog	 prog;
 	struct lab_step		 sysctls[LAB_SETS_MAX + 1];
@@ -512,7 +529,8 @@ xcompile(struct sim_xscript *b)
 			return -1;
 	if (xsysctls(b) < 0)
 		return -1;
-	qsort(p->steps, p->nsteps, sizeof(*p->steps), xstep_cmp);
+	if (p->nsteps > 1)
+		qsort(p->steps, p->nsteps, sizeof(*p->steps), xstep_cmp);
 	/* The sample steps name their expectation by index: kept through the sort. */
 	for (i = 0; i < p->nsteps; i++)
 		if (p->steps[i].at_ns > end)
@@ -527,8 +545,14 @@ xcompile(struct sim_xscript *b)
 	return 0;
 }
 
+/*
+ * Both legs of a compiled script, then the ladders and one line per
+ * expectation.  prof: the model's profile (the script's); NULL: the linux
+ * profile from the namespace's sysctls (a named scenario, with --set).
+ */
 static int
-xchild(struct td_ctx *ctx, struct lab_scen *sc, struct lab_run *run, const struct tm_profile *prof)
+xchild(struct td_ctx *ctx, const struct lab_scen *sc, struct lab_run *run,
+    const struct tm_profile *prof)
 {
 	const struct lab_xprog *p = sc->prog;
 	struct lab lab;
@@ -551,7 +575,8 @@ xchild(struct td_ctx *ctx, struct lab_scen *sc, struct lab_run *run, const struc
 	mrun.base_port = run->base_port;
 	mrun.kaddr = run->kaddr;
 	mrun.paddr = run->paddr;
-	if (lab_run_model(prof, sc, &mrun, LAB_MUT_NONE, &err) < 0) {
+	if ((prof != NULL ? lab_run_model(prof, sc, &mrun, LAB_MUT_NONE, &err) :
+	    lab_run_model_like(run, LAB_MUT_NONE, &mrun, &err)) < 0) {
 		lab_run_free(&mrun);
 		return cmd_fail_err(ctx, &err);
 	}
@@ -560,8 +585,11 @@ xchild(struct td_ctx *ctx, struct lab_scen *sc, struct lab_run *run, const struc
 	if (uname(&u) == 0)
 		fprintf(ctx->out, "kernel   %s %s, in a throwaway namespace over TUN, %s\n", u.sysname,
 		    u.release, run->family == AF_INET6 ? "IPv6" : "IPv4");
-	fprintf(ctx->out, "model    profile %s, with the script's knobs (set in the namespace too)\n\n",
-	    prof->name);
+	if (prof != NULL)
+		fprintf(ctx->out, "model    profile %s, with the script's knobs (set in the namespace too)\n\n",
+		    prof->name);
+	else
+		fprintf(ctx->out, "model    profile linux from the namespace's sysctls\n\n");
 	lab_run_compare(run, &mrun, ctx->out);
 	kf = run->x != NULL ? run->x->failed : (unsigned int)p->nexps;
 	mf = mrun.x != NULL ? mrun.x->failed : (unsigned int)p->nexps;
@@ -620,11 +648,44 @@ sim_xscript_scen(const struct sim_xscript *x)
 	return &x->sc;
 }
 
+struct sim_xscript *
+sim_xscript_of(const struct lab_scen *sc, char *why, size_t len)
+{
+	struct tm_profile base = tm_profile_linux();
+	struct td_err err = { 0 };
+	struct sim_xscript *x;
+	struct tm_world *w = calloc(1, sizeof(*w));
+
+	if (w == NULL || tm_world_init(w, 1, false, &err) < 0) {
+		free(w);
+		snprintf(why, len, "out of memory");
+		return NULL;
+	}
+	if (tm_script_load(w, sc->script, sc->name, &base, &err) < 0 ||
+	    (x = sim_xscript_compile(w, why, len)) == NULL) {
+		if (err.msg[0] != '\0')
+			snprintf(why, len, "%s", err.msg);
+		tm_world_free(w);
+		free(w);
+		return NULL;
+	}
+	x->own = w;
+	/* The table's words for it, and its own steps. */
+	x->sc.name = sc->name;
+	x->sc.summary = sc->summary;
+	x->sc.source = sc->source;
+	return x;
+}
+
 void
 sim_xscript_free(struct sim_xscript *x)
 {
 	if (x == NULL)
 		return;
+	if (x->own != NULL) {
+		tm_world_free(x->own);
+		free(x->own);
+	}
 	free(x->prog.steps);
 	free(x->prog.exps);
 	free(x);

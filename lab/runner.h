@@ -98,6 +98,12 @@ struct lab_scen {
 	/* A compiled `sim -f` script (lab/script.h) instead of steps (which then
 	 * carry only its KS_SYSCTL lines); NULL for the scenarios above. */
 	const struct lab_xprog	*prog;
+	/*
+	 * The scenario as a `sim -f` script (sim/sim.h), its one host the stack
+	 * under test: the caller compiles it into prog (cmd/sim_kernel.c
+	 * sim_xscript_of()) and plays that; steps is empty then.
+	 */
+	const char		*script;
 };
 
 /* One recorded event of a run. */

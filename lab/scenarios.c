@@ -297,16 +297,6 @@ static const struct lab_step rfc5961_keepalive[] = {
 	END
 };
 
-/* T4: an RST with seq == RCV.NXT resets the connection: ECONNRESET. */
-static const struct lab_step rst_established[] = {
-	LISTEN(8),
-	HANDSHAKE(0),
-	IN(0, "R 1 - 0"),
-	SS(0, "none", 0),
-	SOERROR(0, 104),
-	END
-};
-
 /*
  * TCP_USER_TIMEOUT=1500 ms with unacknowledged data: a tail loss probe
  * (tcp_schedule_loss_probe(): 2 * srtt + TCP_RTO_MIN with one segment out)
@@ -454,29 +444,6 @@ static const struct lab_step fin_wait2_linger2[] = {
 	IN(0, ". 1 2 0"),
 	SS(0, "FIN_WAIT2", 2000),
 	QUIET(2600),
-	SS(0, "none", 0),
-	END
-};
-
-/* Part B #18: close() with unread data sends RST instead of FIN. */
-static const struct lab_step close_unread[] = {
-	LISTEN(8),
-	HANDSHAKE(0),
-	IN(0, "P. 1 1 10"),
-	OUT(0, 0, ". 1 11 0"),
-	CLOSE(0),
-	OUT(0, 0, "R. 1 11 0"),
-	SS(0, "none", 0),
-	END
-};
-
-/* Part B #18: SO_LINGER {1, 0}: close() aborts with a RST at once. */
-static const struct lab_step close_linger0[] = {
-	LISTEN(8),
-	HANDSHAKE(0),
-	SOCKOPT(0, "linger", 0),
-	CLOSE(0),
-	OUT(0, 0, "R. 1 1 0"),
 	SS(0, "none", 0),
 	END
 };
@@ -744,6 +711,69 @@ static const struct lab_step syn_recv_rst[] = {
 	END
 };
 
+/*
+ * Scenarios written in the script language of `sim -f` (sim/sim.h),
+ * compiled by the caller (cmd/sim_kernel.c sim_xscript_of()) into the
+ * runner's steps and judged line by line; steps holds no step then.
+ */
+static const struct lab_step script_only[] = { END };
+
+/* Part B #18: close() with unread data sends RST. */
+static const char close_unread_sim[] =
+	"# close() with unread data sends RST, not FIN (tcp_close() in\n"
+	"# net/ipv4/tcp.c: data_was_unread -> tcp_send_active_reset(); RFC 2525\n"
+	"# 2.17).  The conformance scenario close-unread, as a script: the kernel\n"
+	"# and the model are judged on the same lines.\n"
+	"host server 198.18.0.2\n"
+	"at 0 server listen 20000 as L\n"
+	"at 0 inject 198.18.0.9:20001>server:20000 S seq 1000 mss 1460 sackOK wscale 7\n"
+	"at 0.1 inject 198.18.0.9:20001>server:20000 . seq 1 ack 1\n"
+	"at 0.15 server accept L as s\n"
+	"at 0.2 inject 198.18.0.9:20001>server:20000 P. seq 1 ack 1 len 10\n"
+	"at 0.3 server close s\n"
+	"expect 0.01 server sends S. seq 0 ack 1 len 0 opts mss,sackOK,wscale\n"
+	"expect 0.15 server accept s = 0\n"
+	"expect 0.11 server state s ESTABLISHED\n"
+	"expect 0.21 server sends . seq 1 ack 11 len 0\n"
+	"expect 0.3 server sends R. seq 1 ack 11 len 0\n"
+	"expect 0.3 server state s CLOSE\n"
+	"expect nothing until 1\n";
+
+/* Part B #18: SO_LINGER {1, 0}: close() aborts with a RST at once. */
+static const char close_linger0_sim[] =
+	"# SO_LINGER {1, 0}: close() aborts at once with a RST (tcp_close():\n"
+	"# sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime ->\n"
+	"# tcp_send_active_reset()).  The conformance scenario close-linger0, as a\n"
+	"# script.\n"
+	"host server 198.18.0.2\n"
+	"at 0 server listen 20000 as L\n"
+	"at 0 inject 198.18.0.9:20001>server:20000 S seq 1000 mss 1460 sackOK wscale 7\n"
+	"at 0.1 inject 198.18.0.9:20001>server:20000 . seq 1 ack 1\n"
+	"at 0.15 server accept L as s\n"
+	"at 0.2 server setsockopt s linger0 1\n"
+	"at 0.2 server close s\n"
+	"expect 0.01 server sends S. seq 0 ack 1 len 0 opts mss,sackOK,wscale\n"
+	"expect 0.2 server sends R. seq 1 ack 1 len 0\n"
+	"expect 0.2 server state s CLOSE\n"
+	"expect nothing until 1\n";
+
+/* T4: an exact RST resets ESTABLISHED; SO_ERROR is ECONNRESET. */
+static const char rst_established_sim[] =
+	"# An RST at exactly RCV.NXT resets ESTABLISHED (RFC 5961 3.2; RFC 9293\n"
+	"# 3.10.7.4): the socket closes and the application reads ECONNRESET\n"
+	"# (tcp_reset()).  The conformance scenario rst-established, as a script.\n"
+	"host server 198.18.0.2\n"
+	"at 0 server listen 20000 as L\n"
+	"at 0 inject 198.18.0.9:20001>server:20000 S seq 1000 mss 1460 sackOK wscale 7\n"
+	"at 0.1 inject 198.18.0.9:20001>server:20000 . seq 1 ack 1\n"
+	"at 0.15 server accept L as s\n"
+	"at 0.2 inject 198.18.0.9:20001>server:20000 R seq 1\n"
+	"expect 0.01 server sends S. seq 0 ack 1 len 0 opts mss,sackOK,wscale\n"
+	"expect 0.21 server state s CLOSE\n"
+	"expect 0.3 server so_error s = ECONNRESET\n"
+	"expect nothing until 1\n";
+
+
 #define HS(c)	#c " LISTEN>SYN_RECV, " #c " SYN_RECV>ESTABLISHED"
 
 const struct lab_scen lab_scens[] = {
@@ -786,8 +816,8 @@ const struct lab_scen lab_scens[] = {
 	  "T4", false, rfc5961_keepalive,
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 send_reset(TCP_KEEPALIVE_TIMEOUT), "
 	  "c0 ESTABLISHED>CLOSE" },
-	{ "rst-established", "an exact RST resets ESTABLISHED: ECONNRESET", "T4", false,
-	  rst_established, "L CLOSE>LISTEN, " HS(c0) ", c0 receive_reset, c0 ESTABLISHED>CLOSE" },
+	{ .name = "rst-established", .summary = "an exact RST resets ESTABLISHED: ECONNRESET",
+	  .source = "T4", .steps = script_only, .script = rst_established_sim },
 	{ "user-timeout", "TCP_USER_TIMEOUT ends retransmission at 1.5 s", "B17", false,
 	  user_timeout, "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE" },
 	{ "server-close", "FIN_WAIT2 then TIME_WAIT 60 s, re-armed by a retransmitted FIN",
@@ -820,10 +850,10 @@ const struct lab_scen lab_scens[] = {
 	  fin_wait2_linger2,
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>FIN_WAIT1, c0 FIN_WAIT1>FIN_WAIT2, "
 	  "c0 FIN_WAIT2>CLOSE" },
-	{ "close-unread", "close() with unread data sends RST", "B18", false, close_unread,
-	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE, c0 send_reset(TCP_ABORT_ON_CLOSE)" },
-	{ "close-linger0", "SO_LINGER {1, 0}: close() sends RST", "B18", false, close_linger0,
-	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE, c0 send_reset(TCP_STATE)" },
+	{ .name = "close-unread", .summary = "close() with unread data sends RST", .source = "B18",
+	  .steps = script_only, .script = close_unread_sim },
+	{ .name = "close-linger0", .summary = "SO_LINGER {1, 0}: close() sends RST", .source = "B18",
+	  .steps = script_only, .script = close_linger0_sim },
 	{ "last-ack-rtx", "LAST_ACK retransmits the unacknowledged FIN", "E1", false,
 	  last_ack_rtx,
 	  "L CLOSE>LISTEN, " HS(c0) ", c0 ESTABLISHED>CLOSE_WAIT, c0 CLOSE_WAIT>LAST_ACK, "

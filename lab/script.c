@@ -234,7 +234,7 @@ do_inject(struct xctx *x, const struct lab_xstep *xs, struct td_err *err)
 	struct kconn *k = &r->conn[xs->c];
 	struct tm_seg s = xs->seg;
 	uint64_t now = r->ops->now(r);
-	char fl[16], o[64];
+	char fl[16], o[64], a[32];
 
 	s.src = r->paddr;
 	s.dst = r->kaddr;
@@ -254,10 +254,14 @@ do_inject(struct xctx *x, const struct lab_xstep *xs, struct td_err *err)
 		return -1;
 	tm_flags_str(s.flags, fl, sizeof(fl));
 	opts_str(opt_bits(&s), o, sizeof(o));
-	text(x, now, KR_IN, xs->c, "%s seq %" PRId64 " ack %" PRId64 " len %u win %u %s", fl,
+	if (s.flags & TM_ACK)
+		snprintf(a, sizeof(a), " ack %" PRId64,
+		    k->kisn_known ? (int64_t)(int32_t)(s.ack - k->kisn) : (int64_t)s.ack);
+	else
+		a[0] = '\0';
+	text(x, now, KR_IN, xs->c, "%s seq %" PRId64 "%s len %u win %u %s", fl,
 	    x->pisn_known[xs->c] && !(s.flags & TM_SYN) ? (int64_t)(int32_t)(s.seq - x->pisn[xs->c]) :
-	    (int64_t)s.seq,
-	    k->kisn_known ? (int64_t)(int32_t)(s.ack - k->kisn) : (int64_t)s.ack, s.len, s.wnd, o);
+	    (int64_t)s.seq, a, s.len, s.wnd, o);
 	return 0;
 }
 
@@ -447,6 +451,9 @@ krunner_run_script(struct krunner *r, struct td_err *err)
 		return td_errf(err, ENOMEM, "out of memory");
 	}
 	r->run->x = x.x;
+	/* The script's ports, whatever the caller chose (listen() takes base_port). */
+	if (prog->lport != 0)
+		r->run->base_port = prog->lport;
 	for (i = 0; i < LAB_X_HANDLES; i++)
 		x.x->hconn[i] = (int)i < prog->nh ? prog->hconn[i] : -1;
 	for (c = 0; c < prog->nconns && c < LAB_CONN_MAX; c++) {

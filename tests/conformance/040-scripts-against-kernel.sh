@@ -22,17 +22,27 @@ for f in "$D"/*.sim "$TD_SRCDIR/tests/fixtures/scripts/synack-options.sim"; do
 	[ "$st" = 0 ] || diag "$(grep -E 'kernel:|model:' <<<"$out" | head -5)"
 done
 
-# A wrong expectation (the RST acknowledges 11 bytes, not 12) fails on both
+# The conformance scenarios written as scripts (lab/scenarios.c): by name,
+# each line judged on both sides.
+for n in close-unread close-linger0 rst-established; do
+	out=$("$TD_BIN" sim --against-kernel "$n" 2>"$T/err"); st=$?
+	expect_eq "scenario $n exits 0" "$st" 0
+	check "$n: every line met on both" grep -qE "^expectations: kernel ([0-9]+) met, 0 failed; model \1 met, 0 failed$" <<<"$out"
+	check "$n: lines named by the scenario" grep -q "^$n:[0-9]*: met on both$" <<<"$out"
+done
+
+# A wrong expectation (the FIN acknowledges 102, not 103) fails on both
 # sides, each named with FILE:LINE and what came.
-sed 's/^expect 0.3 server sends R. seq 1 ack 11 len 0$/expect 0.3 server sends R. seq 1 ack 12 len 0/' \
-	"$D/close-unread.sim" >"$T/wrong.sim"
-line=$(grep -n 'R. seq 1 ack 12' "$T/wrong.sim" | cut -d: -f1)
+sed 's/^expect 0.6 server sends F. seq 1 ack 102 len 0$/expect 0.6 server sends F. seq 1 ack 103 len 0/' \
+	"$D/peer-close-delack.sim" >"$T/wrong.sim"
+line=$(grep -n 'F. seq 1 ack 103' "$T/wrong.sim" | cut -d: -f1)
+nexp=$(grep -c '^expect ' "$T/wrong.sim")
 out=$("$TD_BIN" sim -f "$T/wrong.sim" --against-kernel 2>"$T/err"); st=$?
 expect_eq "a wrong expectation exits 1" "$st" 1
-check "the kernel side names FILE:LINE and what came" grep -q "^$T/wrong.sim:$line: kernel: expected server sends R. seq 1 ack 12 len 0 at 0.3000 s (.*); got R. seq 1 ack 11 len 0 win [0-9]* at 0.3[0-9]* s (the nearest)$" <<<"$out"
-check "the model side too" grep -q "^$T/wrong.sim:$line: model: expected server sends R. seq 1 ack 12 len 0 at 0.3000 s; got R. seq 1 ack 11 len 0 win [0-9]* at 0.3000 s (the nearest)$" <<<"$out"
-check "the count says one failed on each" grep -q "^expectations: kernel 6 met, 1 failed; model 6 met, 1 failed$" <<<"$out"
-check "a warning on stderr" grep -q "1 of 7 expectations failed on the kernel, 1 on the model" "$T/err"
+check "the kernel side names FILE:LINE and what came" grep -q "^$T/wrong.sim:$line: kernel: expected server sends F. seq 1 ack 103 len 0 at 0.6000 s (.*); got F. seq 1 ack 102 len 0 win [0-9]* at 0.6[0-9]* s (the nearest)$" <<<"$out"
+check "the model side too" grep -q "^$T/wrong.sim:$line: model: expected server sends F. seq 1 ack 103 len 0 at 0.6000 s; got F. seq 1 ack 102 len 0 win [0-9]* at 0.6000 s (the nearest)$" <<<"$out"
+check "the count says one failed on each" grep -q "^expectations: kernel $((nexp - 1)) met, 1 failed; model $((nexp - 1)) met, 1 failed$" <<<"$out"
+check "a warning on stderr" grep -q "1 of $nexp expectations failed on the kernel, 1 on the model" "$T/err"
 
 # A sysctl the script sets reaches the namespace, and the model reads it back:
 # tcp_synack_retries=1 leaves one SYN-ACK retransmission, on both sides.
@@ -80,9 +90,9 @@ at 0 inject 198.18.0.9:1>a:80 S"
 bad "a bad line" 65 "bad.sim:2:4: bad time 'x'" \
 	"host a 198.18.0.1
 at x a listen 80"
-"$TD_BIN" sim -j -f "$D/close-unread.sim" --against-kernel >/dev/null 2>"$T/err"; st=$?
+"$TD_BIN" sim -j -f "$D/client-close.sim" --against-kernel >/dev/null 2>"$T/err"; st=$?
 expect_eq "-j exits 64" "$st" 64
 if command -v setpriv >/dev/null; then
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$TD_BIN" sim -f "$D/close-unread.sim" --against-kernel 2>"$T/err"; st=$?
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$TD_BIN" sim -f "$D/client-close.sim" --against-kernel 2>"$T/err"; st=$?
 	expect_eq "without root it exits 77" "$st" 77
 fi

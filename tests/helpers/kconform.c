@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/cmd.h"
 #include "collectors/snapshot.h"
 #include "collectors/tracefs_inst.h"
 #include "core/num.h"
@@ -65,6 +66,7 @@ run_one(const struct lab_scen *sc, int family, unsigned int id, uint16_t port, c
 {
 	struct td_err err = { 0 };
 	struct lab_run run = { 0 };
+	struct sim_xscript *xs = NULL;
 	FILE *pf = NULL;
 	int ret, st = 0;
 
@@ -81,6 +83,16 @@ run_one(const struct lab_scen *sc, int family, unsigned int id, uint16_t port, c
 	run.family = family;
 	run.base_port = port;
 	run.pcap_fp = pf;
+	if (sc->script != NULL) {
+		/* A scenario written as a script: compiled by the command's compiler. */
+		char why[400];
+
+		if ((xs = sim_xscript_of(sc, why, sizeof(why))) == NULL) {
+			printf("# %s: script: %s\n", sc->name, why);
+			return 4;
+		}
+		sc = sim_xscript_scen(xs);
+	}
 	ret = lab_run_kernel(&lab, sc, &run, &err);
 	lab_leave(&lab);
 	if (pf != NULL)
@@ -100,6 +112,7 @@ run_one(const struct lab_scen *sc, int family, unsigned int id, uint16_t port, c
 		st |= model_leg(sc, &run, verbose);
 	fflush(stdout);
 	lab_run_free(&run);
+	sim_xscript_free(xs);
 	return st;
 }
 

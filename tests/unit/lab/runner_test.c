@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/cmd.h"
 #include "collectors/snapshot.h"
 #include "lab/runner.h"
 #include "sim/sim.h"
@@ -51,11 +52,25 @@ model_run(const struct lab_scen *sc, int family, enum lab_mut mut, struct lab_ru
 {
 	struct td_err err = { 0 };
 	struct tm_profile p = scen_profile(sc);
+	struct sim_xscript *xs = NULL;
+	char why[400];
 
 	memset(run, 0, sizeof(*run));
 	run->family = family;
 	run->base_port = 20000;
+	if (sc->script != NULL) {
+		/* A scenario written as a script: the command's compiler makes its steps. */
+		xs = sim_xscript_of(sc, why, sizeof(why));
+		ck_assert_msg(xs != NULL, "%s: %s", sc->name, why);
+		sc = sim_xscript_scen(xs);
+	}
 	ck_assert_msg(lab_run_model(&p, sc, run, mut, &err) == 0, "%s: %s", sc->name, err.msg);
+	/* Every expectation of a script was judged (a run that judged none cannot fail). */
+	if (xs != NULL) {
+		ck_assert_ptr_nonnull(run->x);
+		run->scen = NULL;	/* freed with its compiler's steps */
+	}
+	sim_xscript_free(xs);
 }
 
 START_TEST(test_model_meets_scenario)
