@@ -10,6 +10,8 @@
 #   BENCH_FDS      descriptors they hold, default 200000
 #   BENCH_ATTR_SIZE  sockets of the attribution host, default 100000 (0: skip)
 #   BENCH_RESULTS  where results go, default BUILD_DIR/bench-results
+#   BENCH_NS, BENCH_PER, BENCH_RUNS  the all-namespaces run (bench/allns.sh):
+#                  namespaces (default 100, 0 skips it), sockets each, runs
 #
 # Per size, bench/tdbench starts bench/populate (which makes the namespace,
 # fills it, checks it with a dump and reports how long it took) and runs
@@ -18,7 +20,9 @@
 # TIME_WAIT socket.  The ratio table (markdown) goes to stdout and to
 # BENCH_RESULTS/table.md; the ratios to BENCH_RESULTS/ratios.txt, which the
 # next run compares against (it says what got slower).  bench/sim_bench
-# and bench/replay.sh (replay against tshark) run once before.
+# and bench/replay.sh (replay against tshark) run once before, and
+# bench/allns.sh (one -A run against the per-namespace ones) after; its
+# lines are added to table.md.
 #
 # In the runs by size the sockets are held by as few processes as the
 # kernel's SCM_MAX_FD lets the populator hand them to (a host where sockets
@@ -186,3 +190,17 @@ cp "$tmp/ratios" "$res/ratios.txt"
 cp "$tmp/table.md" "$res/table.md"
 echo
 echo "bench: table in $res/table.md"
+
+# The whole host at once: -A against the per-namespace runs (bench/allns.sh,
+# BENCH_NS namespaces of BENCH_PER sockets; BENCH_NS=0 skips it).
+if [ "${BENCH_NS:-100}" -gt 0 ]; then
+	echo
+	echo "bench: all namespaces ..." >&2
+	if ! "$top/bench/allns.sh" "$build" > "$tmp/allns"; then
+		cat "$tmp/allns"
+		echo "bench: allns.sh failed" >&2
+		exit 1
+	fi
+	{ echo; echo "All namespaces (bench/allns.sh):"; echo; sed 's/^/    /' "$tmp/allns"; } |
+	    tee -a "$res/table.md"
+fi
