@@ -22,7 +22,7 @@
 #include <string.h>
 
 static void
-put(struct jw *w, const char *s, size_t n)
+put_slow(struct jw *w, const char *s, size_t n)
 {
 	size_t k;
 
@@ -52,13 +52,30 @@ put(struct jw *w, const char *s, size_t n)
 	}
 }
 
-static void
+/*
+ * The bytes into the buffer.  The common case (room, no error) is a copy
+ * here; put_slow flushes.  A writer in error keeps n where it failed and
+ * writes nothing more: w->n < sizeof(buf) alone would not stop it, so the
+ * fast path checks err too.
+ */
+static inline void
+put(struct jw *w, const char *s, size_t n)
+{
+	if (n <= sizeof(w->buf) - w->n && w->err == 0) {
+		memcpy(w->buf + w->n, s, n);
+		w->n += n;
+		return;
+	}
+	put_slow(w, s, n);
+}
+
+static inline void
 putc1(struct jw *w, char c)
 {
 	if (w->n < sizeof(w->buf))
 		w->buf[w->n++] = c;
 	else
-		put(w, &c, 1);
+		put_slow(w, &c, 1);
 }
 
 /* Newline and indentation before an item of, or the end of, level d. */
@@ -79,8 +96,14 @@ newline(struct jw *w, enum jw_style st, unsigned int spaces)
 	}
 }
 
+/*
+ * s[0..n) as a JSON string.  ascii: 1 when s is not valid UTF-8 (every
+ * byte from 0x80 up becomes '?'), 0 when it is, -1 not known yet: then
+ * the validity is looked up at the first such byte, so that ASCII text
+ * (nearly all of it) is read once.
+ */
 static void
-escaped(struct jw *w, const char *s, size_t n, bool ascii)
+escaped(struct jw *w, const char *s, size_t n, int ascii)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const char *run = s, *end = s + n;
@@ -90,6 +113,8 @@ escaped(struct jw *w, const char *s, size_t n, bool ascii)
 	putc1(w, '"');
 	for (; s < end; s++) {
 		c = (unsigned char)*s;
+		if (c >= 0x80 && ascii < 0)
+			ascii = !record_utf8_valid(end - n, n);
 		if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !ascii))
 			continue;
 		put(w, run, (size_t)(s - run));
@@ -122,15 +147,39 @@ escaped(struct jw *w, const char *s, size_t n, bool ascii)
  * copied as they are (the hot path: some 25 keys a socket); any other
  * key is escaped like a string.
  */
+/* Bytes a key may hold and be copied as it is (not '"', '\\', controls, non-ASCII, NUL). */
+static const uint8_t plain_byte[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x20-0x2f, no '"' */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,			/* 0x30-0x3f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,			/* 0x40-0x4f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,			/* 0x50-0x5f, no '\\' */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,			/* 0x60-0x6f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,			/* 0x70-0x7f */
+};
+
 static void
 plain_or_escaped(struct jw *w, const char *key)
 {
 	const unsigned char *p = (const unsigned char *)key;
 
-	while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+	/* With room for a short key, copied as it is checked. */
+	if (w->err == 0 && sizeof(w->buf) - w->n >= 66) {
+		char *o = w->buf + w->n, *lim = o + 65;
+
+		*o++ = '"';
+		while (plain_byte[*p] && o < lim)
+			*o++ = (char)*p++;
+		if (*p == '\0') {
+			*o++ = '"';
+			w->n = (size_t)(o - w->buf);
+			return;
+		}
+		p = (const unsigned char *)key;
+	}
+	while (plain_byte[*p])
 		p++;
 	if (*p != '\0') {
-		escaped(w, key, strlen(key), !record_utf8_valid(key, strlen(key)));
+		escaped(w, key, strlen(key), -1);
 		return;
 	}
 	putc1(w, '"');
@@ -233,7 +282,7 @@ void
 jw_strn(struct jw *w, const char *key, const char *s, size_t n)
 {
 	item(w, key);
-	escaped(w, s, n, !record_utf8_valid(s, n));
+	escaped(w, s, n, -1);
 }
 
 void

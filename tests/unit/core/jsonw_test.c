@@ -87,6 +87,29 @@ strings_doc(json_t **doc, struct sink *k)
 		json_object_set_new(*doc, key, json_string(utf8[i]));
 		jw_str(&k->w, key, utf8[i]);
 	}
+	/*
+	 * Keys the writer copies as it checks them (short and plain), one
+	 * past that length, non-ASCII ones, and enough of them to cross the
+	 * buffer's end at every offset (the copy needs room for the whole).
+	 */
+	{
+		char big[80];
+
+		memset(big, 'k', 70);
+		big[70] = '\0';
+		json_object_set_new(*doc, big, json_integer(70));
+		jw_int(&k->w, big, 70);
+		big[64] = '\0';
+		json_object_set_new(*doc, big, json_integer(64));
+		jw_int(&k->w, big, 64);
+		json_object_set_new(*doc, "caf\xc3\xa9", json_integer(1));
+		jw_int(&k->w, "caf\xc3\xa9", 1);
+		for (i = 0; i < 3000; i++) {
+			snprintf(big, sizeof(big), "key_%zu%.*s", i, (int)(i % 50), "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz");
+			json_object_set_new(*doc, big, json_integer((json_int_t)i));
+			jw_int(&k->w, big, (int64_t)i);
+		}
+	}
 	jw_end(&k->w);
 }
 
