@@ -80,6 +80,17 @@ escape(const unsigned char *in, size_t n, bool keep_tab_nl, bool more_to_come, c
 			 * copied in one go: this loop is every byte of stdout. */
 			size_t j = i + 1;
 
+			/* Eight bytes at a time: none below 0x20, none above 0x7e
+			 * (the "hasless"/"hasmore" tests of Bit Twiddling Hacks). */
+			for (; j + 8 <= n; j += 8) {
+				uint64_t x;
+
+				memcpy(&x, in + j, 8);
+				if (((x - UINT64_C(0x2020202020202020)) & ~x) & UINT64_C(0x8080808080808080))
+					break;
+				if (((x + UINT64_C(0x0101010101010101)) | x) & UINT64_C(0x8080808080808080))
+					break;
+			}
 			while (j < n && in[j] >= 0x20 && in[j] < 0x7f)
 				j++;
 			memcpy(out + o, in + i, j - i);

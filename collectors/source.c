@@ -189,7 +189,19 @@ static int
 add_owner(const struct td_sock *sk, void *arg, struct td_err *err)
 {
 	struct owner_walk *ow = arg;
-	struct td_sock copy = *sk;
+	struct td_sock copy;
+
+	/*
+	 * No owner is looked up for this one (no inode: request and timewait
+	 * sockets, nearly all of a host in trouble; or a state not asked for)
+	 * and the decoder left it saying so: no copy of the whole socket.
+	 */
+	if ((sk->inode == 0 || (ow->src->owner_states != 0 &&
+	    !(ow->src->owner_states & TD_STATE_BIT(sk->state)))) &&
+	    !sk->has_owner && sk->nowners == 0 && sk->owners_more == 0 &&
+	    sk->owner_status == TD_OWNER_NA)
+		return ow->fn(sk, ow->arg, err);
+	copy = *sk;
 
 	set_owners(ow, &copy);
 	return ow->fn(&copy, ow->arg, err);
