@@ -25,6 +25,8 @@
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/findings.h"
+#include "cmd/watch_record.h"
+#include "collectors/recording.h"
 #include "collectors/source.h"
 #include "core/safefile.h"
 
@@ -172,6 +174,7 @@ check_run(struct td_ctx *ctx, int argc, char **argv, struct check_outcome *oc)
 		CHECK_LONGOPTS,
 		{ "state-file",	required_argument,	NULL, OPT_STATE },
 		{ "output",	required_argument,	NULL, 'o' },
+		{ "at",		required_argument,	NULL, CMD_OPT_AT },
 		CMD_FORMAT_LONGOPTS,
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -203,6 +206,9 @@ check_run(struct td_ctx *ctx, int argc, char **argv, struct check_outcome *oc)
 		case 'o':
 			co->output = optarg;
 			break;
+		case CMD_OPT_AT:
+			ctx->at = optarg;
+			break;
 		case 'h':
 			cmd_usage(ctx->out, ctx);
 			oc->help = true;
@@ -216,6 +222,8 @@ check_run(struct td_ctx *ctx, int argc, char **argv, struct check_outcome *oc)
 	}
 	if (optind < argc)
 		return check_failf(ctx, TD_EXIT_UNKNOWN, "unexpected argument '%s'", argv[optind]);
+	if (cmd_at_misuse(ctx) != NULL)
+		return check_failf(ctx, TD_EXIT_UNKNOWN, "%s", cmd_at_misuse(ctx));
 	co->format = ctx->format;
 	if (co->format == TD_FMT_NDJSON) {
 		co->format = TD_FMT_TABLE;	/* the failure report itself cannot be ndjson */
@@ -226,7 +234,11 @@ check_run(struct td_ctx *ctx, int argc, char **argv, struct check_outcome *oc)
 		return check_failf(ctx, TD_EXIT_UNKNOWN, "%s cannot be used with --all-netns (one report per namespace)",
 		    co->output != NULL ? "-o" : "--state-file");
 	ctx->stop_all = false;	/* from here on, a failure is the namespace's */
-	status = check_collect(ctx, co, &oc->cs, TD_EXIT_UNKNOWN);
+	/* A watch recording: the samples up to --at, as watch ran them (cmd/watch_record.c). */
+	if (ctx->from != NULL && co->state_file == NULL && rec_is_recording(ctx->from))
+		status = check_rec_collect(ctx, co, &oc->cs, TD_EXIT_UNKNOWN);
+	else
+		status = check_collect(ctx, co, &oc->cs, TD_EXIT_UNKNOWN);
 	if (status != 0)
 		return status;
 	oc->analyzed = true;

@@ -184,6 +184,7 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 	}
 	if (source_header(&cs->src, &cs->snap, &err) < 0)
 		return check_fail(ctx, fail_status, &err);
+	cmd_rec_note(ctx, &cs->src);
 	unseen_init(&cs->unseen, &cs->snap, true, cs->src.want_owner);
 	if (co->state_file != NULL)
 		check_compare_state(ctx, co, cs);

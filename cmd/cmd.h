@@ -33,6 +33,8 @@ struct td_ctx {
 	bool		 format_set;	/* -j or --format given */
 	int		 family;	/* 0, AF_INET or AF_INET6 (-4/-6) */
 	const char	*from;		/* --from FILE */
+	const char	*at;		/* --at TIME: a sample of a --from recording */
+	const struct rec_sample *rec_sample;	/* the sample check is replaying, or NULL */
 	const char	*netns;		/* -N NAME */
 	int		 netns_pid;	/* --netns-pid PID, 0 if none */
 	const char	*proc_root;	/* --proc-root DIR (tests), default /proc */
@@ -100,6 +102,7 @@ void	cmd_usage(FILE *fp, const struct td_ctx *ctx);
  * main() resets getopt before calling a command's run().
  */
 #define CMD_OPT_FORMAT	0x1000
+#define CMD_OPT_AT	0x1001	/* --at TIME (ls, summary, check): ctx->at */
 #define CMD_OPT_EXIT	(-2)
 #define CMD_COMMON_LONGOPTS						\
 	{ "help",	no_argument,		NULL, 'h' },			\
@@ -124,6 +127,14 @@ int	cmd_parse_format(const char *s, enum td_format *fmt);
 
 /* Prepare a source from the global options (netns already entered). */
 void	cmd_source_init(struct td_ctx *ctx, struct td_source *src);
+/*
+ * After source_header() on a watch recording: say on stderr which sample
+ * answers (its time and number, the time asked), and that the last frame
+ * was cut short when it was (a writer at work).  Nothing otherwise.
+ */
+void	cmd_rec_note(struct td_ctx *ctx, const struct td_source *src);
+/* Why ctx->at (--at) cannot be used (a usage error), or NULL when it can or is not given. */
+const char *cmd_at_misuse(const struct td_ctx *ctx);
 
 struct cmd;
 /*

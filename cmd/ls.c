@@ -48,6 +48,7 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 		{ "info",	no_argument, NULL, 'i' },
 		{ "extended",	no_argument, NULL, 'e' },
 		{ "no-header",	no_argument, NULL, 'H' },
+		{ "at",		required_argument, NULL, CMD_OPT_AT },
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -68,9 +69,12 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 		case 'i': oo.info = true; break;
 		case 'e': oo.extended = true; break;
 		case 'H': oo.no_header = true; break;
+		case CMD_OPT_AT: ctx->at = optarg; break;
 		default: return status;
 		}
 	}
+	if (cmd_at_misuse(ctx) != NULL)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "%s", cmd_at_misuse(ctx));
 	if (filter_parse(&filter, argc - optind, argv + optind, &err) < 0)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "%s", err.msg);
 	r = output_sock_renderer(ctx->format);
@@ -87,6 +91,7 @@ cmd_ls(struct td_ctx *ctx, int argc, char **argv)
 		source_close(&src);
 		return cmd_fail_err(ctx, &err);
 	}
+	cmd_rec_note(ctx, &src);
 	o.fp = ctx->out;
 	o.opts = &oo;
 	o.snap = &snap;

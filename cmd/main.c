@@ -30,7 +30,7 @@
 /* Sorted; exact names only (ip(8) warns why prefixes break). */
 const struct cmd td_commands[] = {
 	{ "check",	cmd_check,	CMD_NAGIOS | CMD_ALL_NETNS,
-	  "check [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] [--state-file FILE] [-o FILE] [-j | --format FORMAT]",
+	  "check [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] [--state-file FILE] [-o FILE] [--at TIME] [-j | --format FORMAT]",
 	  "diagnose: findings with evidence and fixes; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
 	  "  -c, --config FILE      thresholds (default /etc/tcpdoctor.conf if it exists)\n"
 	  "      --set S.K=VALUE    set one threshold, e.g. --set close_wait.warning=20\n"
@@ -38,6 +38,8 @@ const struct cmd td_commands[] = {
 	  "      --skip ID,...      run all but these analyzers\n"
 	  "      --state-file FILE  keep counters and sockets between runs (rates, growth, age)\n"
 	  "  -o, --output FILE      write the report to FILE atomically (temporary file + rename)\n"
+	  "      --at TIME          with --from RECORDING (watch --record): the sample at or before\n"
+	  "                         TIME (RFC 3339, or +SECONDS from its start), replayed as watch ran it\n"
 	  "  -j, --format F         table, json, nagios or prometheus\n"
 	  "analyzers:\n"
 	  "exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (any failure)" },
@@ -49,7 +51,7 @@ const struct cmd td_commands[] = {
 	  "      --no-trace     do not read the tracepoint (lifetimes and causes then unknown)\n"
 	  "      --rcvbuf BYTES the notification socket's receive buffer (default 8 MiB)\n"
 	  "      --record FILE  also write every record to FILE: ndjson in zstd frames, one per\n"
-	  "                     batch (readable while written), mode 0600, rotated to FILE.1\n"
+	  "                     batch (readable while written), mode 0600, rotated to FILE.1..7\n"
 	  "      --record-size BYTES  rotate at this size (default 64 MiB)\n"
 	  "      --at TIME      with --from RECORDING: the records up to TIME (as written in them)\n"
 	  "tcpdoctor --from RECORDING events replays a recording, here or on another machine\n"
@@ -70,13 +72,14 @@ const struct cmd td_commands[] = {
 	  "  an empty filter is refused, and listening sockets are left alone unless the\n"
 	  "  filter names the state (state listening)\n"
 	  "exit status: 0, 64 usage, 69 kernel without CONFIG_INET_DIAG_DESTROY, 77 not permitted" },
-	{ "ls",		cmd_ls,		CMD_ALL_NETNS,	"ls [-p] [-c] [-i] [-e] [-H] [FILTER]",
+	{ "ls",		cmd_ls,		CMD_ALL_NETNS,	"ls [-p] [-c] [-i] [-e] [-H] [--at TIME] [FILTER]",
 	  "list sockets, like ss -tan, with filters",
 	  "  -p, --processes   owning process (pid, command)\n"
 	  "  -c, --cgroup      who runs in its cgroup (pod, container, unit) and the cgroup path\n"
 	  "  -i, --info        tcp_info and socket memory on a second line\n"
 	  "  -e, --extended    timer, uid, inode, socket cookie\n"
 	  "  -H, --no-header   no header line\n"
+	  "      --at TIME     with --from RECORDING: the sample at or before TIME (or +SECONDS)\n"
 	  "  -j, --format F    json (one document) or ndjson (one socket per line)\n"
 	  "FILTER: [state NAME...] [exclude NAME...] [EXPR]\n"
 	  "  NAME: ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE,\n"
@@ -115,9 +118,10 @@ const struct cmd td_commands[] = {
 	  "save sockets, counters and sysctls as JSON",
 	  "  -o, --output FILE  write FILE atomically (temporary file + rename)\n"
 	  "read it back anywhere with: tcpdoctor --from FILE COMMAND" },
-	{ "summary",	cmd_summary,	CMD_ALL_NETNS,		"summary [--top N]",
+	{ "summary",	cmd_summary,	CMD_ALL_NETNS,		"summary [--top N] [--at TIME]",
 	  "counts per state, listener queues, top ports and peers, key counters",
 	  "  -t, --top N        how many ports and peers per state (1-100, default 5)\n"
+	  "      --at TIME      with --from RECORDING: the sample at or before TIME (or +SECONDS)\n"
 	  "  -j, --format json  one JSON document" },
 	{ "trace",	cmd_trace,	CMD_LIVE_ONLY,	"trace [-d SECONDS] [-c COUNT] [-P PORT] [state NAME...]",
 	  "live state transitions from the kernel tracepoint, explained by the model",
@@ -140,8 +144,8 @@ const struct cmd td_commands[] = {
 	  "  -j, --format json  JSON instead of text" },
 	{ "version",	cmd_version,	CMD_NO_NETNS,	"version",
 	  "print the version" },
-	{ "watch",	cmd_watch,	CMD_LIVE_ONLY | CMD_ALL_NETNS | CMD_ALL_NETNS_SELF,
-	  "watch [-i SECONDS] [-n COUNT] [-d SECONDS] [-o FILE] [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...]",
+	{ "watch",	cmd_watch,	CMD_ALL_NETNS | CMD_ALL_NETNS_SELF,
+	  "watch [-i SECONDS] [-n COUNT] [-d SECONDS] [-o FILE] [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] [--record FILE] [--record-size BYTES] | --from RECORDING watch [--speed F] [-n COUNT] [--at TIME]",
 	  "continuous monitoring: states, rates, findings as they start and clear",
 	  "  -i, --interval S   seconds between samples (default 5)\n"
 	  "  -n, --count N      stop after N samples (default: until interrupted)\n"
@@ -149,7 +153,14 @@ const struct cmd td_commands[] = {
 	  "  -o, --output FILE  with --format prometheus: FILE, replaced atomically every sample\n"
 	  "  -c, --config FILE  thresholds, as for check\n"
 	  "  --set, --only, --skip   as for check\n"
-	  "  -j                 one JSON object per sample (ndjson)" },
+	  "  -j                 one JSON object per sample (ndjson)\n"
+	  "      --record FILE  also record every sample (sockets as changes, findings) to FILE:\n"
+	  "                     ndjson in zstd frames, readable while written, mode 0600\n"
+	  "      --record-size BYTES  rotate FILE to FILE.1..7 at this size (default 64 MiB)\n"
+	  "tcpdoctor --from RECORDING watch plays it back (-j: the lines as printed live):\n"
+	  "      --speed F      F times the recorded pace (0: as fast as possible; default 1, 0 with -n)\n"
+	  "      --at TIME      start at the sample at or after TIME (RFC 3339, or +SECONDS)\n"
+	  "tcpdoctor --from RECORDING ls|summary|check --at TIME answers for one sample" },
 };
 const unsigned int td_ncommands = ARRAY_SIZE(td_commands);
 
@@ -236,6 +247,8 @@ cmd_source_init(struct td_ctx *ctx, struct td_source *src)
 	memset(src, 0, sizeof(*src));
 	src->proc_root = ctx->proc_root;
 	src->from = ctx->from;
+	src->at = ctx->at;
+	src->sample = ctx->rec_sample;
 	src->netns_label = ctx->netns_label;
 	src->states = TD_STATES_ALL;
 	src->family = ctx->family;

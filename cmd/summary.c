@@ -631,6 +631,7 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "top",	required_argument, NULL, 't' },
+		{ "at",		required_argument, NULL, CMD_OPT_AT },
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -650,12 +651,17 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 				    "--top: '%s' is not a number from 1 to %d", optarg, TOP_MAX);
 			ntop = (unsigned int)v;
 			break;
+		case CMD_OPT_AT:
+			ctx->at = optarg;
+			break;
 		default:
 			return status;
 		}
 	}
 	if (optind < argc)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (cmd_at_misuse(ctx) != NULL)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "%s", cmd_at_misuse(ctx));
 	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table or json");
 
@@ -664,7 +670,7 @@ cmd_summary(struct td_ctx *ctx, int argc, char **argv)
 	src.any_order = true;		/* counts: both families in one kernel walk */
 	src.want_ext = SOCKDIAG_EXT(INET_DIAG_SKMEMINFO);	/* nothing else is read */
 	if (source_header(&src, &snap, &err) < 0 ||
-	    source_walk(&src, summary_visit, &s, &err) < 0) {
+	    (cmd_rec_note(ctx, &src), source_walk(&src, summary_visit, &s, &err)) < 0) {
 		status = cmd_fail_err(ctx, &err);
 		goto out;
 	}

@@ -41,6 +41,7 @@
 #include "collectors/netns.h"
 #include "collectors/snapfile.h"
 #include "cmd/watch.h"
+#include "cmd/watch_record.h"
 #include "collectors/tracefs_inst.h"
 #include "core/num.h"
 #include "core/safefile.h"
@@ -81,10 +82,7 @@ const size_t watch_nrates = sizeof(watch_rates) / sizeof(watch_rates[0]);
  * CLOSING) come after the original six, which keep their place.  NDJSON
  * carries every state.
  */
-static const struct {
-	enum td_state	 st;
-	const char	*col;
-} cols[] = {
+const struct watch_col watch_cols[] = {
 	{ TD_ST_ESTABLISHED, "estab" },
 	{ TD_ST_SYN_RECV, "synrecv" },
 	{ TD_ST_TIME_WAIT, "timewait" },
@@ -96,7 +94,9 @@ static const struct {
 	{ TD_ST_LAST_ACK, "lastack" },
 	{ TD_ST_CLOSING, "closing" },
 };
-#define NCOLS	(sizeof(cols) / sizeof(cols[0]))
+const size_t watch_ncols = sizeof(watch_cols) / sizeof(watch_cols[0]);
+#define cols	watch_cols
+#define NCOLS	watch_ncols
 
 static void
 finding_key(const struct td_finding *f, char *buf, size_t len)
@@ -242,6 +242,18 @@ tops_visit(void *arg, const struct td_snapshot *snap, const struct td_sock *sk)
 		if ((s = tally_slot(&tops.cw, &k, sizeof(k), &is_new)) >= 0)
 			tops.cw.ent[s].count++;
 	}
+}
+
+/* Every socket of a sample: the console's top lists, the recording. */
+static void
+watch_visit(void *arg, const struct td_snapshot *snap, const struct td_sock *sk)
+{
+	struct watch *w = arg;
+
+	if (w->console)
+		tops_visit(NULL, snap, sk);
+	if (w->rec != NULL)
+		wrec_sock(w->rec, sk, snap->meta.time_ns);
 }
 
 /* The largest groups of t into out[] (at most WATCH_TOP); what == 'p' names processes. */
@@ -392,8 +404,8 @@ table_row(struct watch *w, const struct check_state *cs)
 			    (double)(cs->snap.meta.time_ns - w->act[i].since_ns) / 1e9);
 }
 
-static int
-json_record(struct watch *w, const struct check_state *cs)
+static json_t *
+json_sample(struct watch *w, const struct check_state *cs)
 {
 	struct snapfile_head head = { &cs->snap.meta, "watch", SNAPFILE_HEAD_NETNS };
 	json_t *o, *states, *rt, *fa, *added, *cleared, *active;
@@ -449,7 +461,7 @@ json_record(struct watch *w, const struct check_state *cs)
 	json_object_set_new(o, "cleared", cleared);
 	json_object_set_new(o, "active", active);
 	json_object_set_new(o, "untracked_findings", json_integer((json_int_t)w->untracked));
-	return output_json_line(w->ctx->out, o);
+	return o;
 }
 
 /*
@@ -558,10 +570,17 @@ sample(struct watch *w, struct check_opts *co, long done)
 	struct check_state cs;
 	int status;
 
+	json_t *obj = NULL;
+	struct td_err rerr = { 0 };
+
 	if (w->console)
 		memset(&tops, 0, sizeof(tops));	/* this namespace's sockets only */
+	if (w->rec != NULL)
+		wrec_begin(w->rec);
 	status = check_collect(ctx, co, &cs, -1);
 	if (status != 0) {
+		if (w->rec != NULL)
+			wrec_failed(w->rec);
 		if (w->output != NULL)
 			prom_failed(w->output, check_last_error());
 		check_state_free(&cs);
@@ -584,10 +603,22 @@ sample(struct watch *w, struct check_opts *co, long done)
 		if (w->nslabel == NULL)
 			console_draw(w);
 	} else if (ctx->format == TD_FMT_JSON) {
-		json_record(w, &cs);
+		obj = json_sample(w, &cs);
+		(void)output_json_line(ctx->out, json_incref(obj));
 	} else {
 		table_row(w, &cs);
 	}
+	/* The recording keeps what the NDJSON line said, whatever was printed. */
+	if (w->rec != NULL) {
+		if (obj == NULL)
+			obj = json_sample(w, &cs);
+		if (wrec_sample(w->rec, w, &cs, obj, &rerr) < 0) {
+			json_decref(obj);
+			check_state_free(&cs);
+			return cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", rerr.msg);
+		}
+	}
+	json_decref(obj);
 	errno = 0;
 	if (fflush(ctx->out) != 0 || ferror(ctx->out)) {
 		/* Quiet when the reader went away (a closed pipe). */
@@ -713,11 +744,16 @@ mono_ns(void)
 int
 cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 {
+	enum { OPT_RECORD = 0x3000, OPT_RECORD_SIZE, OPT_SPEED };
 	static const struct option opts[] = {
 		{ "interval",	required_argument, NULL, 'i' },
 		{ "count",	required_argument, NULL, 'n' },
 		{ "duration",	required_argument, NULL, 'd' },
 		{ "output",	required_argument, NULL, 'o' },
+		{ "record",	required_argument, NULL, OPT_RECORD },
+		{ "record-size", required_argument, NULL, OPT_RECORD_SIZE },
+		{ "speed",	required_argument, NULL, OPT_SPEED },
+		{ "at",		required_argument, NULL, CMD_OPT_AT },
 		CHECK_LONGOPTS,
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -730,7 +766,10 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	double interval = 5, duration = 0;
 	int64_t count = 0, done = 0;
 	int64_t next, start;
-	const char *output = NULL;
+	const char *output = NULL, *record = NULL, *at = NULL;
+	uint64_t record_max = REC_DEFAULT_MAX;
+	static struct wrec rec;
+	double speed = -1;
 	int ch, status = TD_EXIT_OK;
 	bool console;
 	size_t i, k;
@@ -764,6 +803,26 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case OPT_RECORD:
+			record = optarg;
+			break;
+		case OPT_RECORD_SIZE: {
+			int64_t v;
+
+			if (td_num_i64(optarg, (int64_t)REC_MIN_MAX, INT64_MAX, &v, NULL) < 0)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--record-size: '%s' is not a number "
+				    "of bytes from %llu", optarg, (unsigned long long)REC_MIN_MAX);
+			record_max = (uint64_t)v;
+			break;
+		}
+		case OPT_SPEED:
+			if (td_num_double(optarg, 0, 1e6, &speed, NULL) < 0)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--speed: '%s' is not a factor from 0 "
+				    "(as fast as possible) to 1000000", optarg);
+			break;
+		case CMD_OPT_AT:
+			at = optarg;
+			break;
 		default:
 			return status;
 		}
@@ -772,6 +831,22 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
 	if (ctx->format == TD_FMT_NDJSON)
 		ctx->format = TD_FMT_JSON;
+	if (ctx->from != NULL) {
+		/* Playback of a recording (cmd/watch_record.c). */
+		if (record != NULL || output != NULL || ctx->all_netns)
+			return cmd_fail(ctx, TD_EXIT_USAGE, "--from plays a recording back: %s does not apply",
+			    record != NULL ? "--record" : output != NULL ? "-o" : "-A");
+		if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON)
+			return cmd_fail(ctx, TD_EXIT_USAGE, "a recording plays back as table or ndjson (-j)");
+		/* -n alone: as fast as possible; else the recorded pace. */
+		return wrec_play(ctx, speed >= 0 ? speed : count != 0 ? 0 : 1, count, at);
+	}
+	if (speed >= 0 || at != NULL)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "%s goes with --from RECORDING (playback)",
+		    speed >= 0 ? "--speed" : "--at");
+	if (record != NULL && (ctx->all_netns || output != NULL))
+		return cmd_fail(ctx, TD_EXIT_USAGE, "--record records one namespace's samples: not with %s",
+		    ctx->all_netns ? "-A" : "-o");
 	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON &&
 	    ctx->format != TD_FMT_PROMETHEUS)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table, ndjson (-j) or prometheus (with -o FILE)");
@@ -804,6 +879,13 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	 */
 	co.min_window_ns = (int64_t)(interval * 1e9 / 2);
 
+	if (record != NULL) {
+		if (wrec_open(&rec, record, record_max, interval, &err) < 0) {
+			safefile_rmdtemp(dir);
+			return cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
+		}
+		w.rec = &rec;
+	}
 	tfs_guard(TFS_SIG_STOP);
 	if (console && console_open(&err) < 0) {
 		/* Not silently: say why, and print the table instead. */
@@ -815,9 +897,12 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	if (console)
 		console_draw(&w);
 	start = next = mono_ns();
-	if (console) {
+	if (console && ctx->all_netns) {
 		co.visit = tops_visit;
 		co.visit_arg = NULL;
+	} else if (console || w.rec != NULL) {
+		co.visit = watch_visit;
+		co.visit_arg = &w;
 	}
 	if (ctx->all_netns) {
 		wa.v = calloc(WATCH_MAX_NETNS, sizeof(*wa.v));
@@ -853,6 +938,12 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	/* The terminal first: every message after this is readable. */
 	console_close();
 	safefile_rmdtemp(dir);
+	if (w.rec != NULL) {
+		memset(&err, 0, sizeof(err));
+		if (wrec_close(w.rec, &err) < 0 && status == TD_EXIT_OK)
+			status = cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
+		w.rec = NULL;
+	}
 	for (i = 0; i < w.nact; i++)
 		free(w.act[i].summary);
 	for (k = 0; ctx->all_netns && k < wa.n; k++)

@@ -32,6 +32,14 @@ struct watch_rate {
 extern const struct watch_rate watch_rates[];
 extern const size_t watch_nrates;
 
+/* States shown as table columns (the table's order). */
+struct watch_col {
+	enum td_state	 st;
+	const char	*col;
+};
+extern const struct watch_col watch_cols[];
+extern const size_t watch_ncols;
+
 /* An active finding, remembered from sample to sample. */
 struct watch_active {
 	char			key[WATCH_KEY];
@@ -62,11 +70,14 @@ struct watch_listener {
 	uint64_t	accept_queue, backlog, syn_queue;
 };
 
+struct wrec;
+
 struct watch {
 	struct td_ctx		*ctx;
 	const char		*nslabel;	/* -A: the namespace's label (a table column), else NULL */
 	const char		*output;	/* --format prometheus -o FILE, else NULL */
 	bool			 console;	/* the console draws it (cmd/console.c) */
+	struct wrec		*rec;		/* --record (cmd/watch_record.h), else NULL */
 	struct watch_active	 act[WATCH_MAX_ACTIVE];
 	size_t			 nact;
 	uint64_t		 untracked;	/* findings not tracked: act[] was full */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -70,6 +71,12 @@ rec_open(struct rec_writer *w, const char *path, uint64_t max, struct td_err *er
 	w->cctx = ZSTD_createCCtx();
 	if (w->cctx == NULL)
 		return td_errf(err, ENOMEM, "record '%s': out of memory", path);
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, 3)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1))) {
+		ZSTD_freeCCtx(w->cctx);
+		w->cctx = NULL;
+		return td_errf(err, EINVAL, "record '%s': zstd refuses its parameters", path);
+	}
 	if (open_file(w, err) < 0) {
 		ZSTD_freeCCtx(w->cctx);
 		w->cctx = NULL;
@@ -100,18 +107,43 @@ rec_add(struct rec_writer *w, const char *line, size_t len, struct td_err *err)
 	return 0;
 }
 
-/* PATH -> PATH.1, then a new PATH.  PATH.1 must be missing or ours (no link, no device). */
+/* PATH.k into buf (k 0: PATH itself). */
+static void
+numbered(const char *path, unsigned int k, char *buf, size_t len)
+{
+	if (k == 0)
+		snprintf(buf, len, "%s", path);
+	else
+		snprintf(buf, len, "%s.%u", path, k);
+}
+
+/*
+ * Number the files back (PATH.6 -> PATH.7, ..., PATH -> PATH.1), then a
+ * new PATH.  Every name involved must be missing or ours (no link, no
+ * device), checked before anything moves; the oldest is removed.
+ */
 static int
 rotate(struct rec_writer *w, struct td_err *err)
 {
-	char old[PATH_MAX + 3];
+	char from[PATH_MAX + 8], to[PATH_MAX + 8];
+	unsigned int k;
 
-	snprintf(old, sizeof(old), "%s.1", w->path);
-	if (safefile_check("record", old, SAFEFILE_PRIVATE, err) < 0)
-		return -1;
-	if (rename(w->path, old) < 0)
-		return td_errf(err, errno, "record '%s': cannot rotate to '%s': %s", w->path, old,
-		    strerror(errno));
+	for (k = 1; k < REC_KEEP; k++) {
+		numbered(w->path, k, to, sizeof(to));
+		if (safefile_check("record", to, SAFEFILE_PRIVATE, err) < 0)
+			return -1;
+	}
+	numbered(w->path, REC_KEEP - 1, to, sizeof(to));
+	if (unlink(to) < 0 && errno != ENOENT)
+		return td_errf(err, errno, "record '%s': cannot remove the oldest file '%s': %s",
+		    w->path, to, strerror(errno));
+	for (k = REC_KEEP - 1; k-- > 0;) {
+		numbered(w->path, k, from, sizeof(from));
+		numbered(w->path, k + 1, to, sizeof(to));
+		if (rename(from, to) < 0 && !(errno == ENOENT && k > 0))
+			return td_errf(err, errno, "record '%s': cannot rotate '%s' to '%s': %s",
+			    w->path, from, to, strerror(errno));
+	}
 	close(w->fd);
 	w->fd = -1;
 	w->rotations++;
@@ -134,8 +166,12 @@ rec_flush(struct rec_writer *w, struct td_err *err)
 		w->out = nb;
 		w->outcap = bound;
 	}
-	/* One whole frame per batch, its content size in the header. */
-	n = ZSTD_compressCCtx(w->cctx, w->out, w->outcap, w->buf, w->len, 3);
+	/*
+	 * One whole frame per batch, its content size in the header and a
+	 * checksum of its content at its end (RFC 8878, 3.1.1), so that a
+	 * damaged frame is an error, never lines that decode to something else.
+	 */
+	n = ZSTD_compress2(w->cctx, w->out, w->outcap, w->buf, w->len);
 	if (ZSTD_isError(n))
 		return td_errf(err, EIO, "record '%s': zstd: %s", w->path, ZSTD_getErrorName(n));
 	if (write_all(w->fd, w->out, n) < 0)
@@ -176,7 +212,12 @@ magic(const char *path)
 
 	if (fd < 0)
 		return -1;
-	n = read(fd, m, sizeof(m));
+	/*
+	 * pread: standard input redirected from a file (--from /dev/stdin)
+	 * shares its offset with the reader that comes next; a pipe, which
+	 * cannot be read twice, is not a recording (ESPIPE).
+	 */
+	n = pread(fd, m, sizeof(m), 0);
 	close(fd);
 	if (n == 0)
 		return 0;
@@ -231,13 +272,15 @@ deliver(struct rec_rd *rd, const char *p, size_t n, const char *path, struct td_
 }
 
 static int
-read_one(const char *path, struct rec_rd *rd, bool *truncated, struct td_err *err)
+read_one(const char *path, struct rec_rd *rd, bool *truncated, struct rec_cut *cut,
+    struct td_err *err)
 {
 	static char in[1 << 16], out[1 << 17];
 	ZSTD_DCtx *d;
 	ZSTD_inBuffer ib;
 	ZSTD_outBuffer ob;
 	size_t hint = 0, r;
+	uint64_t base = 0, frame = 0;	/* bytes before this read; where the frame began */
 	ssize_t n;
 	int fd, rc = 0;
 
@@ -262,12 +305,17 @@ read_one(const char *path, struct rec_rd *rd, bool *truncated, struct td_err *er
 			ob = (ZSTD_outBuffer){ out, sizeof(out), 0 };
 			hint = ZSTD_decompressStream(d, &ob, &ib);
 			if (ZSTD_isError(hint)) {
-				rc = td_errf(err, EBADMSG, "recording '%s': not a tcpdoctor recording, or "
-				    "damaged (zstd: %s)", path, ZSTD_getErrorName(hint));
+				rc = td_errf(err, EBADMSG, "recording '%s': damaged frame at byte %llu "
+				    "(zstd: %s); not a tcpdoctor recording, or not written by it",
+				    path, (unsigned long long)frame, ZSTD_getErrorName(hint));
 				break;
 			}
 			rc = deliver(rd, out, ob.pos, path, err);
+			/* 0: a frame ended here (and everything it held is out). */
+			if (hint == 0 && ob.pos < ob.size)
+				frame = base + ib.pos;
 		}
+		base += (uint64_t)n;
 	}
 	/* Flush what the decoder still holds of a complete frame. */
 	while (rc == 0) {
@@ -279,34 +327,101 @@ read_one(const char *path, struct rec_rd *rd, bool *truncated, struct td_err *er
 		hint = r;
 		rc = deliver(rd, out, ob.pos, path, err);
 	}
-	/* A frame cut short: the writer is at work (or the copy was taken meanwhile). */
-	if (rc == 0 && hint != 0)
+	/*
+	 * A frame cut short: the writer is at work (or the copy was taken
+	 * meanwhile).  Its complete lines were delivered; the line it cuts
+	 * is not.  Readers of batched records (a watch sample) wait for the
+	 * record that closes the batch.
+	 */
+	if (rc == 0 && hint != 0) {
 		*truncated = true;
+		if (cut != NULL) {
+			snprintf(cut->file, sizeof(cut->file), "%s", path);
+			cut->offset = frame;
+		}
+	}
 	ZSTD_freeDCtx(d);
 	close(fd);
 	return rc;
 }
 
 int
-rec_read(const char *path, rec_line_fn fn, void *arg, bool *truncated, struct td_err *err)
+rec_read_at(const char *path, rec_line_fn fn, void *arg, bool *truncated, struct rec_cut *cut,
+    struct td_err *err)
 {
 	struct rec_rd rd = { .fn = fn, .arg = arg };
-	char old[PATH_MAX + 3];
-	struct td_err e2 = { 0 };
+	char name[PATH_MAX + 8];
+	struct td_err e2;
+	unsigned int k;
 	int rc = 0;
 
 	*truncated = false;
+	if (strlen(path) + 3 > PATH_MAX)
+		return td_errf(err, ENAMETOOLONG, "recording '%s': name too long", path);
 	rd.line = malloc(REC_LINE_MAX);
 	if (rd.line == NULL)
 		return td_errf(err, ENOMEM, "recording '%s': out of memory", path);
-	if (strlen(path) + 3 <= PATH_MAX) {
-		snprintf(old, sizeof(old), "%s.1", path);
-		if (safefile_check("recording", old, SAFEFILE_REGULAR, &e2) == 0 &&
-		    access(old, F_OK) == 0)
-			rc = read_one(old, &rd, truncated, err);
+	/* The set, oldest first: PATH.7 .. PATH.1, then PATH. */
+	for (k = REC_KEEP; rc == 0 && k-- > 0;) {
+		numbered(path, k, name, sizeof(name));
+		memset(&e2, 0, sizeof(e2));
+		if (k > 0 && (safefile_check("recording", name, SAFEFILE_REGULAR, &e2) < 0 ||
+		    access(name, F_OK) != 0))
+			continue;
+		rc = read_one(name, &rd, truncated, cut, err);
 	}
-	if (rc == 0)
-		rc = read_one(path, &rd, truncated, err);
 	free(rd.line);
 	return rc;
+}
+
+int
+rec_read(const char *path, rec_line_fn fn, void *arg, bool *truncated, struct td_err *err)
+{
+	return rec_read_at(path, fn, arg, truncated, NULL, err);
+}
+
+/* RFC 3339 as written here: YYYY-MM-DDTHH:MM:SS[.fraction]Z.  0, or -1. */
+int
+rec_parse_time(const char *s, int64_t *ns)
+{
+	struct tm tm;
+	const char *p;
+	int64_t frac = 0;
+	int digits = 0;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p == NULL)
+		return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (digits < 9) {
+				frac = frac * 10 + (*p - '0');
+				digits++;
+			}
+		if (digits == 0)
+			return -1;
+		for (; digits < 9; digits++)
+			frac *= 10;
+	}
+	if (p[0] != 'Z' || p[1] != '\0')
+		return -1;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || t < 0 || t > INT64_MAX / 1000000000 - 1)
+		return -1;
+	*ns = (int64_t)t * 1000000000 + frac;
+	return 0;
+}
+
+void
+rec_time_str(int64_t ns, char *buf, size_t len)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	struct tm tm;
+	char day[24];
+
+	gmtime_r(&secs, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%09dZ", day, (int)(ns % 1000000000));
 }

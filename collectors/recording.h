@@ -12,10 +12,13 @@
  *
  * The file is opened as safefile_open_private() opens lock files: a regular
  * file of the effective user, created with mode 0600, never through a
- * symbolic link.  When it reaches the size limit it is renamed to PATH.1
- * (replacing an older PATH.1, which must itself be a regular file of the
- * effective user) and a new PATH is started: at most two files, about
- * twice the limit.
+ * symbolic link.  When it reaches the size limit the files are numbered
+ * back, as logrotate numbers them: PATH.(k) becomes PATH.(k+1) from the
+ * oldest down, PATH becomes PATH.1, and a new PATH is started; the oldest,
+ * PATH.(REC_KEEP-1), is removed.  Every name renamed, replaced or removed
+ * must be missing or a regular file of the effective user (no link, no
+ * device).  At most REC_KEEP files, about REC_KEEP times the limit; the
+ * reader reads the set as one, oldest first.
  */
 #ifndef TD_COLLECTORS_RECORDING_H
 #define TD_COLLECTORS_RECORDING_H
@@ -30,6 +33,7 @@ struct td_err;
 #define REC_DEFAULT_MAX	(64ull << 20)	/* bytes per file before rotation */
 #define REC_MIN_MAX	4096ull
 #define REC_MODE	0600
+#define REC_KEEP	8	/* files kept: PATH and PATH.1 .. PATH.7 */
 
 struct rec_writer {
 	int		 fd;
@@ -76,5 +80,25 @@ bool	rec_is_recording(const char *path);
 #define REC_LINE_MAX	(1u << 20)
 typedef int (*rec_line_fn)(char *line, size_t len, void *arg, struct td_err *err);
 int	rec_read(const char *path, rec_line_fn fn, void *arg, bool *truncated, struct td_err *err);
+
+/*
+ * The same, saying where a cut-short last frame starts (the file of the
+ * set and the byte offset in it) when *truncated is set.  A damaged frame
+ * is an error naming the file and the byte offset where that frame starts.
+ */
+struct rec_cut {
+	char		file[PATH_MAX + 8];
+	uint64_t	offset;
+};
+int	rec_read_at(const char *path, rec_line_fn fn, void *arg, bool *truncated,
+	    struct rec_cut *cut, struct td_err *err);
+
+/*
+ * RFC 3339 as the records write it: YYYY-MM-DDTHH:MM:SS[.fraction]Z (UTC).
+ * 0 with *ns set (nanoseconds since the epoch), or -1.
+ */
+int	rec_parse_time(const char *s, int64_t *ns);
+/* ns as RFC 3339 with nanoseconds, UTC (what rec_parse_time() reads); len >= 32. */
+void	rec_time_str(int64_t ns, char *buf, size_t len);
 
 #endif /* TD_COLLECTORS_RECORDING_H */

@@ -855,18 +855,14 @@ write_err(struct td_err *err)
 	    strerror(errno != 0 ? errno : EIO));
 }
 
-int
-snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *snap,
-    const char *command, struct td_err *err)
+json_t *
+snapfile_header_doc(const struct td_snapshot *snap, const char *command)
 {
-	const char *key;
-	json_t *doc, *v;
+	json_t *doc;
 
-	w->fp = fp;
-	w->nsocks = 0;
 	doc = snapfile_header_json(snap, command);
 	if (doc == NULL)
-		return td_errf(err, ENOMEM, "snapshot: out of memory");
+		return NULL;
 	json_object_set_new(doc, "counters", snapfile_counters_json(&snap->ctr));
 	json_object_set_new(doc, "sysctls", snapfile_sysctls_json(&snap->sys));
 	if (sysctl_unreadable(&snap->sys, NULL, NULL) > 0) {
@@ -880,6 +876,21 @@ snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *sn
 				    json_integer(snap->sys.error[i]));
 		json_object_set_new(doc, "sysctls_unreadable", u);
 	}
+	return doc;
+}
+
+int
+snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *snap,
+    const char *command, struct td_err *err)
+{
+	const char *key;
+	json_t *doc, *v;
+
+	w->fp = fp;
+	w->nsocks = 0;
+	doc = snapfile_header_doc(snap, command);
+	if (doc == NULL)
+		return td_errf(err, ENOMEM, "snapshot: out of memory");
 	/*
 	 * The header indented, each socket compact on its own line: small
 	 * files that diff well, without paying for indentation per socket.

@@ -70,6 +70,12 @@ struct snapfile_head {
 
 extern const struct record_desc snapfile_head_desc;
 json_t	*snapfile_counters_json(const struct td_counters *ctr);
+/*
+ * The whole header of a snapshot document: snapfile_header_json() plus
+ * counters, sysctls and, when some could not be read, sysctls_unreadable;
+ * what snapfile_header_from_json() reads back.  NULL when out of memory.
+ */
+json_t	*snapfile_header_doc(const struct td_snapshot *snap, const char *command);
 json_t	*snapfile_sysctls_json(const struct td_sysctls *sys);
 
 /* ---- JSON to records ---- */

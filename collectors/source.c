@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "collectors/counters.h"
 #include "collectors/netns.h"
 #include "collectors/procs.h"
+#include "collectors/recsample.h"
 #include "collectors/snapfile.h"
 #include "collectors/sockdiag.h"
 #include "collectors/sysctl.h"
@@ -86,16 +88,74 @@ live_meta(const struct td_source *src, struct td_meta *m)
 	snprintf(m->version, sizeof(m->version), "%s", TD_VERSION);
 }
 
+bool
+source_is_recording(const struct td_source *src)
+{
+	return src->priv_rec || (src->from != NULL && rec_is_recording(src->from));
+}
+
+/* A watch recording: the sample for src->at, read once and kept. */
+static int
+rec_header(struct td_source *src, struct td_snapshot *snap, struct td_err *err)
+{
+	struct rec_pick *p = src->priv_rec ? src->priv : NULL;
+	struct rec_at at = { 0 };
+
+	if (p == NULL) {
+		if (src->at != NULL && rec_at_parse(src->at, &at) < 0)
+			return td_errf(err, EINVAL, "--at: '%s' is not a time (2026-01-31T23:59:59.5Z) "
+			    "nor +SECONDS from the recording's start (+90s, +2m)", src->at);
+		p = calloc(1, sizeof(*p));
+		if (p == NULL)
+			return td_errf(err, ENOMEM, "recording: out of memory");
+		if (rec_pick(src->from, &at, p, err) < 0) {
+			free(p);
+			return -1;
+		}
+		src->priv = p;
+		src->priv_rec = true;
+		src->rec = p;
+	}
+	*snap = p->snap;
+	return 0;
+}
+
+static int
+rec_walk(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
+{
+	const struct rec_pick *p = src->priv;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (sockdiag_state_match(src->states, p->socks[i].state) &&
+		    (src->family == 0 || src->family == p->socks[i].family) &&
+		    fn(&p->socks[i], arg, err) < 0)
+			return -1;
+	return 0;
+}
+
 int
 source_header(struct td_source *src, struct td_snapshot *snap, struct td_err *err)
 {
 	memset(snap, 0, sizeof(*snap));
+	if (src->sample != NULL) {
+		*snap = src->sample->snap;
+		return 0;
+	}
+	if (src->from != NULL && source_is_recording(src))
+		return rec_header(src, snap, err);
 	if (src->from != NULL) {
 		/* The header is read when the file is opened; keep the reader. */
 		snapfile_close(src->priv);
 		src->priv = snapfile_open(src->from, snap, err);
+		if (src->priv != NULL && src->at != NULL)
+			return td_errf(err, EINVAL, "--at picks a sample of a recording: '%s' is a "
+			    "snapshot", src->from);
 		return src->priv != NULL ? 0 : -1;
 	}
+	if (src->at != NULL)
+		return td_errf(err, EINVAL, "--at picks a sample of a recording: it needs --from "
+		    "RECORDING (one that watch --record wrote)");
 	live_meta(src, &snap->meta);
 	if (counters_read(proc_root(src), &snap->ctr, err) < 0)
 		return -1;
@@ -297,12 +357,25 @@ source_walk(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 	if (src->family != 0 && src->family != AF_INET && src->family != AF_INET6)
 		return td_errf(err, EAFNOSUPPORT, "address family %d is not supported",
 		    src->family);
+	if (src->sample != NULL) {
+		const struct rec_sample *s = src->sample;
+		size_t i;
+
+		for (i = 0; i < s->n; i++)
+			if (sockdiag_state_match(src->states, s->socks[i].state) &&
+			    (src->family == 0 || src->family == s->socks[i].family) &&
+			    fn(&s->socks[i], arg, err) < 0)
+				return -1;
+		return 0;
+	}
 	if (src->from != NULL) {
 		struct td_snapshot snap;
 
 		/* source_header opens the file; a walk without it opens it here. */
 		if (src->priv == NULL && source_header(src, &snap, err) < 0)
 			return -1;
+		if (src->priv_rec)
+			return rec_walk(src, fn, arg, err);
 		return snapfile_walk(src->priv, src->states, src->family, fn, arg, err);
 	}
 	if (src->want_cgroup) {
@@ -334,7 +407,13 @@ source_close(struct td_source *src)
 		fclose(src->fp);
 		src->fp = NULL;
 	}
-	if (src->from != NULL)
+	if (src->priv_rec) {
+		rec_pick_free(src->priv);
+		free(src->priv);
+	} else if (src->from != NULL) {
 		snapfile_close(src->priv);
+	}
 	src->priv = NULL;
+	src->priv_rec = false;
+	src->rec = NULL;
 }

@@ -20,6 +20,9 @@
 #include "collectors/procs.h"
 #include "collectors/snapshot.h"
 
+struct rec_pick;
+struct rec_sample;
+
 struct td_source {
 	/* Set by the caller. */
 	const char	*proc_root;	/* "/proc"; a fixture directory in tests */
@@ -39,6 +42,10 @@ struct td_source {
 	bool		 want_cgroup;	/* cgroup id -> path and container (cgroup.c) */
 	bool		 any_order;	/* sockets may come in any order (not AF_INET
 					 * first): both families in one kernel walk */
+	const struct rec_sample *sample; /* a recorded sample to answer for (check
+					 * replaying a recording), else NULL */
+	const char	*at;		/* with from a watch recording: --at TIME
+					 * (recsample.h), NULL for its last sample */
 
 	/* Set by source_walk, for the caller to report. */
 	size_t		 owners_hidden;	/* with want_owner: processes whose fds could
@@ -46,11 +53,15 @@ struct td_source {
 					 * have no owner (= procs.unreadable) */
 	struct procs_stats procs;	/* with want_owner: what the owner scan saw */
 	size_t		 owner_bytes;	/* with want_owner: memory of the owner map */
+	const struct rec_pick *rec;	/* from a recording: the sample used (its
+					 * time, number, the time asked), else NULL */
 
 	/* Private to the collectors. */
 	FILE		*fp;		/* open snapshot file */
 	void		*priv;
+	bool		 priv_rec;	/* priv is a struct rec_pick */
 };
+
 
 /*
  * Fill *snap with the header: meta, counters and sysctls.  For a live
@@ -65,6 +76,12 @@ int	source_header(struct td_source *src, struct td_snapshot *snap, struct td_err
  * and returns -1 when fn does; returns 0 at the end, or -1 with *err set.
  */
 int	source_walk(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err);
+
+/*
+ * Whether src->from is a recording (collectors/recording.h) rather than a
+ * snapshot file.  A recording answers for one of its samples: src->at.
+ */
+bool	source_is_recording(const struct td_source *src);
 
 /* Release what the source holds; safe to call twice. */
 void	source_close(struct td_source *src);

@@ -15,6 +15,8 @@ bench) pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools time procps
 fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
 *) echo "deps.sh: unknown set '$what' (build, test, bench, fuzz)" >&2; exit 64 ;;
 esac
+# The recording tests read watch --record files with zstdcat.
+[ "$what" = test ] && pkgs="$pkgs zstd"
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then

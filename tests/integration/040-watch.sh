@@ -57,5 +57,6 @@ expect_eq "table: header and three rows, plus the new finding" \
 
 "$TD_BIN" watch -i 0 > /dev/null 2>&1
 expect_eq "watch -i 0 is a usage error" "$?" 64
-"$TD_BIN" --from /dev/null watch > /dev/null 2>&1
-expect_eq "watch --from is a usage error" "$?" 64
+"$TD_BIN" --from /dev/null watch > /dev/null 2> "$t/from.err"
+expect_eq "watch --from plays back recordings only: anything else is bad data" "$?" 65
+check "... said so" grep -q "is not a recording" "$t/from.err"

@@ -1,0 +1,754 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `watch --record FILE` and `watch --from RECORDING`: see watch_record.h;
+ * the format is in collectors/recsample.h.
+ *
+ * The writer keeps, for the previous sample, each socket's cookie and a
+ * hash (FNV-1a, 64 bits) of its record as the snapshot file writes it: a
+ * socket is put again only when its record changed, and the cookies of
+ * the previous sample not seen again are "gone".  Every
+ * WREC_KEYFRAME_EVERY samples, after a rotation and after a failed
+ * sample, the whole list is written again (a keyframe), so that each file
+ * of a rotated set, read alone, answers from its first sample on.
+ */
+#include "cmd/watch_record.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/check_common.h"
+#include "cmd/cmd.h"
+#include "cmd/exit.h"
+#include "cmd/output.h"
+#include "cmd/watch.h"
+#include "collectors/recsample.h"
+#include "collectors/snapfile.h"
+#include "core/err.h"
+#include "core/safefile.h"
+
+#ifndef TD_VERSION
+#define TD_VERSION	"unknown"
+#endif
+#ifndef TD_SCHEMA
+#define TD_SCHEMA	"tcpdoctor/1"
+#endif
+
+#define GONE_PER_LINE	1024
+
+/* ---- The cookie maps ---- */
+
+static size_t
+slot(uint64_t cookie, size_t cap)
+{
+	cookie ^= cookie >> 33;
+	cookie *= 0xff51afd7ed558ccdULL;
+	cookie ^= cookie >> 33;
+	return (size_t)cookie & (cap - 1);
+}
+
+static struct wrec_ent *
+map_find(struct wrec_ent *m, size_t cap, uint64_t cookie)
+{
+	size_t i;
+
+	if (cap == 0)
+		return NULL;
+	for (i = slot(cookie, cap); m[i].cookie != 0; i = (i + 1) & (cap - 1))
+		if (m[i].cookie == cookie)
+			return &m[i];
+	return NULL;
+}
+
+static void
+map_put(struct wrec_ent *m, size_t cap, uint64_t cookie, uint64_t hash)
+{
+	size_t i = slot(cookie, cap);
+
+	while (m[i].cookie != 0)
+		i = (i + 1) & (cap - 1);
+	m[i].cookie = cookie;
+	m[i].hash = hash;
+}
+
+/* Room in the current map for one more (it stays at most half full). */
+static int
+cur_room(struct wrec *r)
+{
+	struct wrec_ent *nm;
+	size_t cap, i;
+
+	if (2 * (r->cur_n + 1) <= r->cur_cap)
+		return 0;
+	cap = r->cur_cap != 0 ? 2 * r->cur_cap : 1024;
+	nm = calloc(cap, sizeof(*nm));
+	if (nm == NULL)
+		return -1;
+	for (i = 0; i < r->cur_cap; i++)
+		if (r->cur[i].cookie != 0)
+			map_put(nm, cap, r->cur[i].cookie, r->cur[i].hash);
+	free(r->cur);
+	r->cur = nm;
+	r->cur_cap = cap;
+	return 0;
+}
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* ---- Lines ---- */
+
+/* The head every record starts with. */
+static json_t *
+rec_head(const char *type, int64_t time_ns)
+{
+	char t[40];
+
+	rec_time_str(time_ns, t, sizeof(t));
+	return json_pack("{s:s,s:s,s:s,s:i,s:s}", "schema", TD_SCHEMA, "command", "watch",
+	    "type", type, "version", REC_WATCH_VERSION, "time", t);
+}
+
+/* Add o (stolen) as one line of the current batch. */
+static int
+add_line(struct wrec *r, json_t *o, struct td_err *err)
+{
+	char *s;
+	int rc;
+
+	if (o == NULL)
+		return td_errf(err, ENOMEM, "record '%s': out of memory", r->w.path);
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (s == NULL)
+		return td_errf(err, ENOMEM, "record '%s': out of memory", r->w.path);
+	rc = rec_add(&r->w, s, strlen(s), err);
+	free(s);
+	return rc;
+}
+
+static int
+flush_chunk(struct wrec *r, int which, int64_t time_ns, struct td_err *err)
+{
+	json_t *o;
+
+	if (json_array_size(r->chunk[which]) == 0)
+		return 0;
+	o = rec_head("sockets", time_ns);
+	if (o == NULL)
+		return td_errf(err, ENOMEM, "record '%s': out of memory", r->w.path);
+	json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
+	json_object_set_new(o, "op", json_string(which == 1 ? "extra" : r->keyframe ? "set" : "put"));
+	/* The line takes the chunk; a new one starts. */
+	json_object_set_new(o, "sockets", r->chunk[which]);
+	r->chunk[which] = json_array();
+	if (r->chunk[which] == NULL) {
+		json_decref(o);
+		return td_errf(err, ENOMEM, "record '%s': out of memory", r->w.path);
+	}
+	return add_line(r, o, err);
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int
+wrec_open(struct wrec *r, const char *path, uint64_t max, double interval_s, struct td_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->chunk[0] = json_array();
+	r->chunk[1] = json_array();
+	if (r->chunk[0] == NULL || r->chunk[1] == NULL) {
+		json_decref(r->chunk[0]);
+		json_decref(r->chunk[1]);
+		return td_errf(err, ENOMEM, "record '%s': out of memory", path);
+	}
+	if (rec_open(&r->w, path, max, err) < 0) {
+		json_decref(r->chunk[0]);
+		json_decref(r->chunk[1]);
+		return -1;
+	}
+	r->interval_s = interval_s;
+	r->need_key = true;
+	r->need_start = true;
+	return 0;
+}
+
+void
+wrec_begin(struct wrec *r)
+{
+	struct td_err err = { 0 };
+	json_t *o;
+
+	r->seq++;
+	r->count = 0;
+	r->cur_n = 0;
+	if (r->cur != NULL)
+		memset(r->cur, 0, r->cur_cap * sizeof(*r->cur));
+	json_array_clear(r->chunk[0]);
+	json_array_clear(r->chunk[1]);
+	r->keyframe = r->need_key || r->since_key + 1 >= WREC_KEYFRAME_EVERY;
+	r->need_key = false;
+	if (r->need_start) {
+		/* Each file of a rotated set says what it is. */
+		o = rec_head("start", now_ns());
+		if (o != NULL)
+			json_object_update_new(o, json_pack("{s:f,s:i,s:s}", "interval_s", r->interval_s,
+			    "keyframe_every", WREC_KEYFRAME_EVERY, "tcpdoctor", TD_VERSION));
+		if (add_line(r, o, &err) < 0)
+			r->err_code = err.code != 0 ? err.code : ENOMEM;
+		r->need_start = false;
+	}
+}
+
+void
+wrec_sock(struct wrec *r, const struct td_sock *sk, int64_t time_ns)
+{
+	struct td_err err = { 0 };
+	struct wrec_ent *e;
+	json_t *j;
+	char *s;
+	uint64_t h;
+	int which = 0;
+
+	if (r->err_code != 0)
+		return;
+	r->count++;
+	j = snapfile_sock_json(sk);
+	s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	if (s == NULL || cur_room(r) < 0) {
+		free(s);
+		json_decref(j);
+		r->err_code = ENOMEM;
+		return;
+	}
+	h = fnv1a(s);
+	free(s);
+	if (sk->cookie == 0 || map_find(r->cur, r->cur_cap, sk->cookie) != NULL) {
+		which = 1;	/* cookie 0, or twice in one dump: this sample only */
+	} else {
+		map_put(r->cur, r->cur_cap, sk->cookie, h);
+		r->cur_n++;
+		if (!r->keyframe && (e = map_find(r->prev, r->prev_cap, sk->cookie)) != NULL &&
+		    e->hash == h) {
+			json_decref(j);
+			return;	/* unchanged */
+		}
+	}
+	if (json_array_append_new(r->chunk[which], j) < 0) {
+		r->err_code = ENOMEM;
+		return;
+	}
+	if (json_array_size(r->chunk[which]) >= REC_SOCKS_PER_LINE &&
+	    flush_chunk(r, which, time_ns, &err) < 0)
+		r->err_code = err.code != 0 ? err.code : EIO;
+}
+
+void
+wrec_failed(struct wrec *r)
+{
+	r->need_key = true;
+}
+
+int
+wrec_event(struct wrec *r, json_t *ev, struct td_err *err)
+{
+	json_t *o = rec_head("event", now_ns());
+
+	if (o == NULL)
+		return td_errf(err, ENOMEM, "record '%s': out of memory", r->w.path);
+	json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
+	json_object_set(o, "event", ev);
+	return add_line(r, o, err);
+}
+
+static int
+write_gone(struct wrec *r, int64_t time_ns, struct td_err *err)
+{
+	json_t *a = NULL, *o;
+	size_t i;
+
+	for (i = 0; i < r->prev_cap; i++) {
+		if (r->prev[i].cookie == 0 ||
+		    map_find(r->cur, r->cur_cap, r->prev[i].cookie) != NULL)
+			continue;
+		if (a == NULL && (a = json_array()) == NULL)
+			return td_errf(err, ENOMEM, "record '%s': out of memory", r->w.path);
+		json_array_append_new(a, json_integer((json_int_t)r->prev[i].cookie));
+		if (json_array_size(a) < GONE_PER_LINE)
+			continue;
+		o = rec_head("gone", time_ns);
+		json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
+		json_object_set_new(o, "cookies", a);
+		a = NULL;
+		if (add_line(r, o, err) < 0)
+			return -1;
+	}
+	if (a == NULL)
+		return 0;
+	o = rec_head("gone", time_ns);
+	json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
+	json_object_set_new(o, "cookies", a);
+	return add_line(r, o, err);
+}
+
+int
+wrec_sample(struct wrec *r, const struct watch *w, const struct check_state *cs, json_t *obj,
+    struct td_err *err)
+{
+	int64_t t = cs->snap.meta.time_ns;
+	struct wrec_ent *tmp;
+	json_t *o, *doc;
+	size_t i, tcap;
+	char tm[40];
+
+	if (r->err_code != 0) {
+		r->err_code = 0;
+		r->need_key = true;
+		return td_errf(err, ENOMEM, "record '%s': out of memory", r->w.path);
+	}
+	if (flush_chunk(r, 0, t, err) < 0 || flush_chunk(r, 1, t, err) < 0 ||
+	    (!r->keyframe && write_gone(r, t, err) < 0))
+		goto fail;
+	o = rec_head("sample", t);
+	doc = snapfile_header_doc(&cs->snap, "watch");
+	if (o == NULL || doc == NULL) {
+		json_decref(o);
+		json_decref(doc);
+		td_errf(err, ENOMEM, "record '%s': out of memory", r->w.path);
+		goto fail;
+	}
+	json_object_del(doc, "time");	/* the head's, to the nanosecond */
+	json_object_update_new(o, doc);
+	json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
+	json_object_set_new(o, "keyframe", json_boolean(r->keyframe));
+	json_object_set_new(o, "sockets", json_integer((json_int_t)r->count));
+	json_object_set(o, "watch", obj);
+	if (add_line(r, o, err) < 0)
+		goto fail;
+	/* The findings that started or cleared in this sample. */
+	for (i = 0; i < w->nact; i++) {
+		const struct watch_active *a = &w->act[i];
+
+		if (!a->started && !a->cleared)
+			continue;
+		o = rec_head("finding", t);
+		rec_time_str(a->since_ns, tm, sizeof(tm));
+		json_object_update_new(o, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?}", "seq",
+		    (json_int_t)r->seq, "event", a->cleared ? "clear" : "start", "key", a->key,
+		    "severity", td_severity_name(a->sev), "since", tm, "summary", a->summary));
+		if (add_line(r, o, err) < 0)
+			goto fail;
+	}
+	if (rec_flush(&r->w, err) < 0)
+		goto fail;
+	/* This sample's map becomes the previous one. */
+	tmp = r->prev;
+	tcap = r->prev_cap;
+	r->prev = r->cur;
+	r->prev_cap = r->cur_cap;
+	r->cur = tmp;
+	r->cur_cap = tcap;
+	r->since_key = r->keyframe ? 0 : r->since_key + 1;
+	if (r->w.rotations != r->rotations) {
+		r->rotations = r->w.rotations;
+		r->need_key = true;
+		r->need_start = true;
+	}
+	return 0;
+fail:
+	r->need_key = true;
+	return -1;
+}
+
+int
+wrec_close(struct wrec *r, struct td_err *err)
+{
+	int rc = rec_close(&r->w, err);
+
+	free(r->prev);
+	free(r->cur);
+	r->prev = r->cur = NULL;
+	r->prev_cap = r->cur_cap = 0;
+	json_decref(r->chunk[0]);
+	json_decref(r->chunk[1]);
+	r->chunk[0] = r->chunk[1] = NULL;
+	return rc;
+}
+
+const char *
+cmd_at_misuse(const struct td_ctx *ctx)
+{
+	static char msg[PATH_MAX + 200];
+	struct rec_at at;
+
+	if (ctx->at == NULL)
+		return NULL;
+	if (rec_at_parse(ctx->at, &at) < 0) {
+		snprintf(msg, sizeof(msg), "--at: '%s' is not a time (2026-01-31T23:59:59.5Z) nor "
+		    "+SECONDS from the recording's start (+90s, +2m)", ctx->at);
+		return msg;
+	}
+	if (ctx->from == NULL)
+		return "--at picks a sample of a recording: it needs --from RECORDING";
+	/* A missing file is the source's to report (66). */
+	if (access(ctx->from, F_OK) == 0 && !rec_is_recording(ctx->from)) {
+		snprintf(msg, sizeof(msg), "--at picks a sample of a recording: '%s' is not one "
+		    "(a snapshot, or nothing readable)", ctx->from);
+		return msg;
+	}
+	return NULL;
+}
+
+/* ---- Which sample answers (ls, summary, check --from RECORDING) ---- */
+
+void
+cmd_rec_note(struct td_ctx *ctx, const struct td_source *src)
+{
+	const struct rec_pick *p = src->rec;
+	char a[40], b[40];
+
+	if (p == NULL)
+		return;
+	rec_time_str(p->snap.meta.time_ns, a, sizeof(a));
+	if (p->want_ns != 0) {
+		rec_time_str(p->want_ns, b, sizeof(b));
+		fprintf(stderr, "tcpdoctor: %s: '%s': sample %" PRIu64 " of %" PRIu64 ", taken at %s "
+		    "(the last at or before %s)\n", ctx->cmd, ctx->from, p->index, p->nsamples, a, b);
+	} else {
+		fprintf(stderr, "tcpdoctor: %s: '%s': sample %" PRIu64 " of %" PRIu64 ", taken at %s "
+		    "(the last; --at TIME picks another)\n", ctx->cmd, ctx->from, p->index,
+		    p->nsamples, a);
+	}
+	if (p->cut.file[0] != '\0')
+		fprintf(stderr, "tcpdoctor: %s: '%s': its last frame, from byte %" PRIu64 " of '%s', "
+		    "is cut short (a writer at work, or a copy taken meanwhile): read up to there\n",
+		    ctx->cmd, ctx->from, p->cut.offset, p->cut.file);
+}
+
+/* ---- Playback ---- */
+
+#define PLAY_KEYS	256
+
+struct play {
+	struct td_ctx	*ctx;
+	double		 speed;
+	int64_t		 count, done, from_ns;
+	int64_t		 last_ns;	/* the previous sample played */
+	struct rec_at	 at;
+	bool		 have_start;
+	int64_t		 start_ns;
+	uint64_t	 lineno, rows;
+	int		 werr;
+	/* When each active finding started (for "active N s" of a cleared one). */
+	char		 key[PLAY_KEYS][WATCH_KEY];
+	int64_t		 since[PLAY_KEYS];
+	size_t		 nkey;
+};
+
+static volatile sig_atomic_t play_stop;
+
+static void
+play_sig(int sig)
+{
+	play_stop = sig;
+}
+
+static void
+play_sleep(double s)
+{
+	struct timespec ts;
+
+	if (s <= 0)
+		return;
+	if (s > 3600)
+		s = 3600;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (!play_stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void
+hhmmss(int64_t ns, char *buf, size_t len)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(buf, len, "%H:%M:%S", &tm);
+}
+
+/* One sample as the table printed it (cmd/watch.c, table_row()). */
+static void
+play_row(struct play *p, const json_t *o, int64_t t)
+{
+	FILE *fp = p->ctx->out;
+	const json_t *states = json_object_get(o, "states"), *rt = json_object_get(o, "rates_per_s");
+	const json_t *fa = json_object_get(o, "findings"), *v, *f;
+	char tt[16], key[WATCH_KEY];
+	size_t i, j;
+
+	if (p->rows++ % 20 == 0) {
+		fprintf(fp, "%-8s", "time");
+		for (i = 0; i < watch_ncols; i++)
+			fprintf(fp, " %9s", watch_cols[i].col);
+		for (i = 0; i < watch_nrates; i++)
+			if (watch_rates[i].col[0] != '\0')
+				fprintf(fp, " %8s", watch_rates[i].col);
+		fputs("  findings\n", fp);
+	}
+	hhmmss(t, tt, sizeof(tt));
+	fprintf(fp, "%-8s", tt);
+	for (i = 0; i < watch_ncols; i++)
+		fprintf(fp, " %9" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(states,
+		    td_state_name(watch_cols[i].st))));
+	for (i = 0; i < watch_nrates; i++) {
+		if (watch_rates[i].col[0] == '\0')
+			continue;
+		v = json_object_get(rt, td_counter_fields[watch_rates[i].id].json);
+		if (!json_is_number(v))
+			fprintf(fp, " %8s", "-");
+		else
+			fprintf(fp, " %8.1f", json_number_value(v));
+	}
+	fprintf(fp, "  %zu\n", json_array_size(fa));
+	json_array_foreach(fa, i, f) {
+		snprintf(key, sizeof(key), "%s %s", json_string_value(json_object_get(f, "id")),
+		    json_string_value(json_object_get(f, "subject")) != NULL ?
+		    json_string_value(json_object_get(f, "subject")) : "");
+		json_array_foreach(json_object_get(o, "new"), j, v)
+			if (json_is_string(v) && strcmp(json_string_value(v), key) == 0)
+				fprintf(fp, "  + %-8s %s: %s\n",
+				    json_string_value(json_object_get(f, "severity")),
+				    json_string_value(json_object_get(f, "id")),
+				    json_string_value(json_object_get(f, "summary")));
+	}
+	json_array_foreach(json_object_get(o, "cleared"), i, v) {
+		double age = -1;
+
+		for (j = 0; j < p->nkey; j++)
+			if (json_is_string(v) && strcmp(p->key[j], json_string_value(v)) == 0)
+				age = (double)(t - p->since[j]) / 1e9;
+		if (age >= 0)
+			fprintf(fp, "  - cleared  %s (active %.0f s)\n", json_string_value(v), age);
+		else
+			fprintf(fp, "  - cleared  %s\n", json_string_value(v));
+	}
+}
+
+static int
+play_line(char *line, size_t len, void *arg, struct td_err *err)
+{
+	struct play *p = arg;
+	const char *type, *s;
+	json_error_t je;
+	json_t *o, *w;
+	int64_t t;
+	int rc = 0;
+
+	p->lineno++;
+	if (play_stop || (p->count != 0 && p->done >= p->count))
+		return 0;
+	o = json_loadb(line, len, 0, &je);
+	type = o != NULL ? json_string_value(json_object_get(o, "type")) : NULL;
+	if (o == NULL || type == NULL || (s = json_string_value(json_object_get(o, "time"))) == NULL ||
+	    rec_parse_time(s, &t) < 0) {
+		json_decref(o);
+		return td_errf(err, EBADMSG, "recording '%s': line %llu is not a tcpdoctor record",
+		    p->ctx->from, (unsigned long long)p->lineno);
+	}
+	if (!p->have_start) {
+		p->have_start = true;
+		p->start_ns = t;
+		if (p->at.given)
+			p->from_ns = p->at.relative ? t + p->at.ns : p->at.ns;
+	}
+	s = json_string_value(json_object_get(o, "command"));
+	if (s == NULL || strcmp(s, "watch") != 0)
+		goto out;
+	if (strcmp(type, "finding") == 0 && (s = json_string_value(json_object_get(o, "key"))) != NULL) {
+		const char *since = json_string_value(json_object_get(o, "since"));
+		int64_t sn = t;
+		size_t j;
+
+		if (since != NULL)
+			(void)rec_parse_time(since, &sn);
+		for (j = 0; j < p->nkey && strcmp(p->key[j], s) != 0; j++)
+			;
+		if (j == p->nkey && p->nkey < PLAY_KEYS)
+			p->nkey++;
+		if (j < p->nkey) {
+			snprintf(p->key[j], sizeof(p->key[j]), "%s", s);
+			p->since[j] = sn;
+		}
+		goto out;
+	}
+	if (strcmp(type, "sample") != 0 || t < p->from_ns)
+		goto out;
+	w = json_object_get(o, "watch");
+	if (!json_is_object(w)) {
+		rc = td_errf(err, EBADMSG, "recording '%s': line %llu: a sample without its \"watch\" "
+		    "record", p->ctx->from, (unsigned long long)p->lineno);
+		goto out;
+	}
+	if (p->speed > 0 && p->done > 0)
+		play_sleep((double)(t - p->last_ns) / 1e9 / p->speed);
+	p->last_ns = t;
+	if (p->ctx->format == TD_FMT_JSON)
+		rc = output_json_line(p->ctx->out, json_incref(w));
+	else
+		play_row(p, w, t);
+	if (rc < 0 || fflush(p->ctx->out) != 0 || ferror(p->ctx->out)) {
+		p->werr = errno != 0 ? errno : EIO;
+		rc = td_errf(err, p->werr, "writing output: %s", strerror(p->werr));
+	}
+	p->done++;
+out:
+	json_decref(o);
+	return rc;
+}
+
+int
+wrec_play(struct td_ctx *ctx, double speed, int64_t count, const char *at)
+{
+	struct play p;
+	struct rec_cut cut;
+	struct td_err err = { 0 };
+	struct sigaction sa;
+	bool truncated = false;
+
+	memset(&p, 0, sizeof(p));
+	p.ctx = ctx;
+	p.speed = speed;
+	p.count = count;
+	if (at != NULL && rec_at_parse(at, &p.at) < 0)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "--at: '%s' is not a time (2026-01-31T23:59:59.5Z) "
+		    "nor +SECONDS from the recording's start (+90s, +2m)", at);
+	if (!rec_is_recording(ctx->from))
+		return cmd_fail(ctx, TD_EXIT_DATAERR, "--from '%s' is not a recording (watch plays "
+		    "back what watch --record wrote)", ctx->from);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = play_sig;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (rec_read_at(ctx->from, play_line, &p, &truncated, &cut, &err) < 0) {
+		if (p.werr != 0)
+			return cmd_fail_write(ctx, TD_EXIT_OSERR, p.werr);
+		return cmd_fail_err(ctx, &err);
+	}
+	if (truncated)
+		fprintf(stderr, "tcpdoctor: watch: '%s': its last frame, from byte %" PRIu64 " of '%s', "
+		    "is cut short (a writer at work, or a copy taken meanwhile): played up to there\n",
+		    ctx->from, cut.offset, cut.file);
+	if (p.done == 0 && !play_stop)
+		return cmd_fail(ctx, TD_EXIT_DATAERR, "'%s' holds no watch sample%s", ctx->from,
+		    p.at.given ? " at or after the time asked" : "");
+	return TD_EXIT_OK;
+}
+
+/* ---- check --from RECORDING: the samples replayed through the analyzers ---- */
+
+struct crc {
+	struct td_ctx		*ctx;
+	struct check_opts	 co;		/* the caller's, with the private state file */
+	struct check_state	*cs;
+	int			 fail, status;
+	uint64_t		 target;	/* the index of the sample asked for */
+	bool			 done;
+};
+
+static int
+crc_fn(const struct rec_sample *s, void *arg, struct td_err *err)
+{
+	struct crc *c = arg;
+	struct check_state tmp;
+	int st;
+
+	(void)err;
+	if (s->interval_s > 0)
+		c->co.min_window_ns = (int64_t)(s->interval_s * 1e9 / 2);
+	c->ctx->rec_sample = s;
+	if (s->index < c->target) {
+		st = check_collect(c->ctx, &c->co, &tmp, c->fail);
+		if (st == 0)
+			st = check_save_state(c->ctx, &c->co, &tmp, c->fail);
+		check_state_free(&tmp);
+		c->ctx->rec_sample = NULL;
+		if (st != 0) {
+			c->status = st;
+			return 1;
+		}
+		return 0;
+	}
+	c->status = check_collect(c->ctx, &c->co, c->cs, c->fail);
+	c->ctx->rec_sample = NULL;
+	c->done = true;
+	return 1;
+}
+
+int
+check_rec_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
+    int fail_status)
+{
+	struct td_source src;
+	struct td_snapshot snap;
+	struct td_err err = { 0 };
+	struct rec_cut cut;
+	struct crc c;
+	char dir[PATH_MAX], state[PATH_MAX + 16];
+	int rc;
+
+	memset(cs, 0, sizeof(*cs));
+	cs->lockfd = -1;
+	/* Which sample answers, said once. */
+	cmd_source_init(ctx, &src);
+	if (source_header(&src, &snap, &err) < 0) {
+		source_close(&src);
+		return check_failf(ctx, fail_status, "%s", err.msg);
+	}
+	cmd_rec_note(ctx, &src);
+	memset(&c, 0, sizeof(c));
+	c.target = src.rec->index;
+	source_close(&src);
+	if (safefile_mkdtemp(dir, sizeof(dir), "/tmp", "tcpdoctor-check", &err) < 0)
+		return check_failf(ctx, fail_status, "cannot make a directory for the state file: %s",
+		    err.msg);
+	snprintf(state, sizeof(state), "%s/state.json", dir);
+	c.ctx = ctx;
+	c.co = *co;
+	c.co.state_file = state;
+	c.co.output = NULL;
+	c.cs = cs;
+	c.fail = fail_status;
+	rc = rec_samples(ctx->from, crc_fn, &c, &cut, &err);
+	safefile_rmdtemp(dir);
+	cs->co = co;
+	if (rc < 0 && c.status == 0)
+		return check_failf(ctx, fail_status, "%s", err.msg);
+	if (c.status == 0 && !c.done)
+		return check_failf(ctx, fail_status, "'%s': sample %llu is gone (the recording "
+		    "changed while it was read)", ctx->from, (unsigned long long)c.target);
+	return c.status;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `watch --record FILE` and `watch --from RECORDING`: the recording of
+ * what each sample saw (collectors/recsample.h has the format) and its
+ * playback.  Kept apart from cmd/watch.c, which calls these hooks:
+ * wrec_begin() before a sample, wrec_sock() with each of its sockets,
+ * wrec_sample() once it is printed, wrec_failed() when it failed.
+ */
+#ifndef TD_CMD_WATCH_RECORD_H
+#define TD_CMD_WATCH_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "collectors/recording.h"
+#include "collectors/snapshot.h"
+
+struct td_ctx;
+struct td_err;
+struct watch;
+struct check_state;
+
+#define WREC_KEYFRAME_EVERY	30	/* samples between keyframes */
+
+struct wrec_ent {
+	uint64_t	cookie;		/* 0: an empty slot */
+	uint64_t	hash;		/* of the socket's record */
+};
+
+struct wrec {
+	struct rec_writer	 w;
+	uint64_t		 seq;		/* the sample being recorded */
+	unsigned int		 since_key;	/* samples since the last keyframe */
+	unsigned int		 rotations;	/* w.rotations at the last sample */
+	bool			 keyframe;	/* this sample is one */
+	bool			 need_key;	/* the next sample must be one */
+	bool			 need_start;	/* write a "start" record first */
+	double			 interval_s;
+	/* Cookies of the previous sample and of this one, with their records' hashes. */
+	struct wrec_ent		*prev, *cur;
+	size_t			 prev_cap, cur_cap, cur_n;
+	/* Socket records waiting for their line, by op (set or put; extra). */
+	json_t			*chunk[2];
+	uint64_t		 count;		/* sockets in this sample */
+	int			 err_code;	/* a failure during the walk (ENOMEM) */
+};
+
+/* Open the recording; 0, or -1 with *err set. */
+int	wrec_open(struct wrec *r, const char *path, uint64_t max, double interval_s,
+	    struct td_err *err);
+void	wrec_begin(struct wrec *r);
+void	wrec_sock(struct wrec *r, const struct td_sock *sk, int64_t time_ns);
+/*
+ * Record the sample: its sockets' changes, its header, watch's record of
+ * it (obj, borrowed) and the findings that started or cleared in it.
+ * 0, or -1 with *err set.
+ */
+int	wrec_sample(struct wrec *r, const struct watch *w, const struct check_state *cs,
+	    json_t *obj, struct td_err *err);
+/* The sample failed: the next one is a keyframe. */
+void	wrec_failed(struct wrec *r);
+/* A record of an event watch followed (type "event"), added to the current sample. */
+int	wrec_event(struct wrec *r, json_t *ev, struct td_err *err);
+int	wrec_close(struct wrec *r, struct td_err *err);
+
+/*
+ * `watch --from RECORDING`: the samples again, as NDJSON exactly as they
+ * were printed (-j), or as the table; at speed times the recorded pace
+ * (0: as fast as possible), at most count samples (0: all), from the
+ * sample at or after at (NULL: the first).  Returns the exit status.
+ */
+int	wrec_play(struct td_ctx *ctx, double speed, int64_t count, const char *at);
+
+/*
+ * `check --from RECORDING [--at TIME]` without --state-file: the samples
+ * up to the one for TIME go through the analyzers in order, each with the
+ * state the previous one left (a private state file, watch's interval as
+ * the shortest window), as watch ran them; that sample's run is left in
+ * *cs as check_collect() leaves it.  Returns what check_collect() does.
+ */
+struct check_opts;
+int	check_rec_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
+	    int fail_status);
+
+#endif /* TD_CMD_WATCH_RECORD_H */
