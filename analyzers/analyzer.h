@@ -29,6 +29,7 @@
 
 struct td_config;
 struct td_history;
+struct events_agg;
 
 /* ---- Findings ---- */
 
@@ -176,6 +177,12 @@ struct analyzer_ctx {
 	struct td_history		*next;	/* what to remember for the next
 						 * run, NULL without --state-file */
 	struct td_delta			 delta;
+	/*
+	 * Connection events of the run's window (check --events), NULL when
+	 * none were given: failed_connects judges nothing then.
+	 */
+	const struct events_agg		*events;
+	double				 connect_timeout_s;	/* connect()'s give-up, the model's */
 };
 
 /*

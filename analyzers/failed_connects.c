@@ -60,6 +60,16 @@ fc_advice(struct td_finding *f, unsigned int outcome, const struct td_snapshot *
 	}
 }
 
+/* The registry's view: the events check --events gave, if any. */
+static int
+fc_finish(void *st, const struct analyzer_ctx *ax, struct td_findings *out, struct td_err *err)
+{
+	(void)st;
+	if (ax->events == NULL)
+		return 0;
+	return failed_connects_findings(ax->events, ax->snap, ax->connect_timeout_s, out, err);
+}
+
 int
 failed_connects_findings(const struct events_agg *agg, const struct td_snapshot *snap,
     double giveup_s, struct td_findings *out, struct td_err *err)
@@ -108,3 +118,9 @@ failed_connects_findings(const struct events_agg *agg, const struct td_snapshot 
 	}
 	return 0;
 }
+
+const struct analyzer analyzer_failed_connects = {
+	.id = "failed_connects",
+	.title = "destinations whose connect()s fail: refused, timed out, unreachable, no local port (from recorded connection events: check --events)",
+	.finish = fc_finish,
+};

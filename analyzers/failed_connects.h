@@ -19,8 +19,10 @@
  *  - no_local_port: connect() found no free local port for the 4-tuple
  *    (__inet_hash_connect() returns -EADDRNOTAVAIL; tcp_v4_connect() then
  *    leaves SYN_SENT for CLOSE without sending anything).
- * Not a registry analyzer: `check` sees no events; the commands that
- * follow events (events) call it with their aggregates.
+ * `events` calls failed_connects_findings() with its aggregates; in the
+ * registry, as analyzer_failed_connects, it judges the events check is
+ * given (check --events RECORDING: analyzer_ctx.events) and nothing
+ * without them.
  */
 #ifndef TD_ANALYZERS_FAILED_CONNECTS_H
 #define TD_ANALYZERS_FAILED_CONNECTS_H

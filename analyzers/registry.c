@@ -10,7 +10,8 @@
 
 extern const struct analyzer analyzer_syn_flood, analyzer_accept_queue,
     analyzer_time_wait, analyzer_close_wait, analyzer_orphans,
-    analyzer_dead_peers, analyzer_resets, analyzer_connects, analyzer_stuck;
+    analyzer_dead_peers, analyzer_resets, analyzer_connects, analyzer_failed_connects,
+    analyzer_stuck;
 
 const struct analyzer *const td_analyzers[] = {
 	&analyzer_syn_flood,
@@ -20,6 +21,7 @@ const struct analyzer *const td_analyzers[] = {
 	&analyzer_orphans,
 	&analyzer_dead_peers,
 	&analyzer_connects,
+	&analyzer_failed_connects,
 	&analyzer_resets,
 	&analyzer_stuck,
 	NULL,

@@ -57,7 +57,7 @@ render_file(struct td_ctx *ctx, const char *path, enum td_format fmt, const stru
 	return 0;
 }
 
-enum { OPT_STATE = 256 };
+enum { OPT_STATE = 256, OPT_EVENTS };
 
 /* What check_run() leaves for cmd_check() to report, success or failure. */
 struct check_outcome {
@@ -173,6 +173,7 @@ check_run(struct td_ctx *ctx, int argc, char **argv, struct check_outcome *oc)
 	static const struct option opts[] = {
 		CHECK_LONGOPTS,
 		{ "state-file",	required_argument,	NULL, OPT_STATE },
+		{ "events",	required_argument,	NULL, OPT_EVENTS },
 		{ "output",	required_argument,	NULL, 'o' },
 		{ "at",		required_argument,	NULL, CMD_OPT_AT },
 		CMD_FORMAT_LONGOPTS,
@@ -202,6 +203,9 @@ check_run(struct td_ctx *ctx, int argc, char **argv, struct check_outcome *oc)
 		switch (ch) {
 		case OPT_STATE:
 			co->state_file = optarg;
+			break;
+		case OPT_EVENTS:
+			co->events = optarg;
 			break;
 		case 'o':
 			co->output = optarg;

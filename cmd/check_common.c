@@ -11,6 +11,7 @@
 #include "cmd/exit.h"
 #include "collectors/sockdiag.h"
 #include "collectors/sysctl.h"
+#include "tcp/tm.h"
 
 void
 check_opts_init(struct check_opts *co, const struct td_ctx *ctx)
@@ -140,6 +141,34 @@ check_compare_state(struct td_ctx *ctx, const struct check_opts *co, struct chec
 	cs->keep_state = !history_replaces(v);
 }
 
+/*
+ * --events: the connections recorded since the previous run (a usable
+ * state) or up to the snapshot, for failed_connects; the connect()
+ * timeout its advice quotes is the recorded one, else the model's for the
+ * snapshot's sysctls (tcp_syn_retries).
+ */
+static int
+check_load_events(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
+    struct td_err *err)
+{
+	struct tm_profile prof;
+	int64_t since = cs->run.ax.prev != NULL ? cs->prev.time_ns : 0;
+
+	if (check_events_load(co->events, since, cs->snap.meta.time_ns, &cs->events, err) < 0)
+		return -1;
+	if (cs->events.cut.file[0] != '\0')
+		cmd_warn(ctx, "--events '%s': its last frame, from byte %llu of '%s', is cut short "
+		    "(a writer at work): read up to there", co->events,
+		    (unsigned long long)cs->events.cut.offset, cs->events.cut.file);
+	cs->run.ax.events = cs->events.agg;
+	cs->run.ax.connect_timeout_s = cs->events.giveup_s;
+	if (cs->run.ax.connect_timeout_s <= 0) {
+		prof = tm_profile_from_values(sysctl_value, &cs->snap.sys);
+		cs->run.ax.connect_timeout_s = (double)tm_syn_giveup(&prof) / 1e9;
+	}
+	return 0;
+}
+
 int
 check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
     int fail_status)
@@ -156,6 +185,17 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 		return check_fail(ctx, fail_status, &ctx->setup_err);
 	if ((rc = check_config(ctx, co, cs, fail_status, &mask)) != 0)
 		return rc;
+	/*
+	 * failed_connects judges events: without --events it does not run (nor
+	 * count); asked for by name, it is an error, not a silent OK.
+	 */
+	if (co->events == NULL && (i = (size_t)analyzer_index("failed_connects")) < 64 &&
+	    ((mask >> i) & 1)) {
+		if (co->only != NULL)
+			return check_failf(ctx, fail_status, "--only: failed_connects judges recorded "
+			    "connection events: give --events RECORDING");
+		mask &= ~(UINT64_C(1) << i);
+	}
 	cmd_source_init(ctx, &cs->src);
 	/* The owners the enabled analyzers ask for: their descriptors say. */
 	for (i = 0; td_analyzers[i] != NULL; i++)
@@ -188,6 +228,8 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 	unseen_init(&cs->unseen, &cs->snap, true, cs->src.want_owner);
 	if (co->state_file != NULL)
 		check_compare_state(ctx, co, cs);
+	if (co->events != NULL && check_load_events(ctx, co, cs, &err) < 0)
+		return check_fail(ctx, fail_status, &err);
 	cs->run.ax.snap = &cs->snap;
 	cs->run.ax.cfg = &cs->cfg;
 	cs->run.enabled = mask;
@@ -260,4 +302,5 @@ check_state_free(struct check_state *cs)
 	history_unlock(cs->lockfd);
 	cs->lockfd = -1;
 	source_close(&cs->src);
+	check_events_free(&cs->events);
 }

@@ -13,6 +13,7 @@
 #include "analyzers/analyzer.h"
 #include "analyzers/config.h"
 #include "analyzers/history.h"
+#include "cmd/check_events.h"
 #include "cmd/cmd.h"
 #include "cmd/listeners.h"
 #include "cmd/unseen.h"
@@ -27,6 +28,7 @@ struct check_opts {
 	unsigned int	 nset;
 	const char	*only, *skip;		/* --only, --skip lists */
 	const char	*state_file;		/* --state-file */
+	const char	*events;		/* --events RECORDING (failed_connects) */
 	int64_t		 min_window_ns;		/* shortest window for rates */
 	const char	*output;		/* -o FILE */
 	enum td_format	 format;
@@ -50,6 +52,7 @@ struct check_state {
 	bool			keep_state;	/* the file's state is newer, or the
 						 * baseline of a too short window */
 	struct td_unseen	unseen;		/* what the collection could not see */
+	struct check_events	events;		/* --events: the window's connections */
 	const struct check_opts	*co;		/* for its visit hook */
 };
 

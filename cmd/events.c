@@ -27,6 +27,7 @@
 
 #include "analyzers/failed_connects.h"
 #include "cmd/cmd.h"
+#include "cmd/events.h"
 #include "cmd/exit.h"
 #include "cmd/filter.h"
 #include "cmd/findings.h"
@@ -1167,4 +1168,11 @@ out_free:
 	if (sig == SIGPIPE && status == TD_EXIT_OK)
 		status = TD_EXIT_OSERR;
 	return status;
+}
+
+/* A recorded "connection" record (events --record) back into its event: see cmd/events.h. */
+const char *
+events_conn_from_json(const json_t *o, int64_t t, struct td_conn_ev *ev)
+{
+	return decode_conn(o, t, ev);
 }

@@ -30,13 +30,15 @@
 /* Sorted; exact names only (ip(8) warns why prefixes break). */
 const struct cmd td_commands[] = {
 	{ "check",	cmd_check,	CMD_NAGIOS | CMD_ALL_NETNS,
-	  "check [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] [--state-file FILE] [-o FILE] [--at TIME] [-j | --format FORMAT]",
+	  "check [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] [--state-file FILE] [--events RECORDING] [-o FILE] [--at TIME] [-j | --format FORMAT]",
 	  "diagnose: findings with evidence and fixes; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
 	  "  -c, --config FILE      thresholds (default /etc/tcpdoctor.conf if it exists)\n"
 	  "      --set S.K=VALUE    set one threshold, e.g. --set close_wait.warning=20\n"
 	  "      --only ID,...      run only these analyzers\n"
 	  "      --skip ID,...      run all but these analyzers\n"
 	  "      --state-file FILE  keep counters and sockets between runs (rates, growth, age)\n"
+	  "      --events REC       the connections a running events/watch --record recorded\n"
+	  "                         (since the state file's last run) for failed_connects\n"
 	  "  -o, --output FILE      write the report to FILE atomically (temporary file + rename)\n"
 	  "      --at TIME          with --from RECORDING (watch --record): the sample at or before\n"
 	  "                         TIME (RFC 3339, or +SECONDS from its start), replayed as watch ran it\n"

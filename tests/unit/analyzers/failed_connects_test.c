@@ -93,6 +93,36 @@ START_TEST(test_failed_connects_healthy)
 }
 END_TEST
 
+/* The registry's analyzer: the events of analyzer_ctx, nothing without them. */
+START_TEST(test_failed_connects_registry)
+{
+	const struct analyzer *a = analyzer_find("failed_connects");
+	struct analyzer_ctx ax;
+	struct td_findings fs = { 0 };
+	struct td_snapshot snap;
+	struct td_err err = { 0 };
+	struct ev_dest *d;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(a->title);
+	memset(&agg, 0, sizeof(agg));
+	memset(&snap, 0, sizeof(snap));
+	memset(&ax, 0, sizeof(ax));
+	ax.snap = &snap;
+	d = dest("198.18.0.3", 80, 4);
+	d->n[EV_TIMED_OUT] = 4;
+	ck_assert_int_eq(a->finish(NULL, &ax, &fs, &err), 0);
+	ck_assert_uint_eq(fs.n, 0);		/* no events given */
+	ax.events = &agg;
+	ax.connect_timeout_s = 3;
+	ck_assert_int_eq(a->finish(NULL, &ax, &fs, &err), 0);
+	ck_assert_uint_eq(fs.n, 1);
+	ck_assert_str_eq(fs.v[0].id, "failed_connects.timed_out");
+	ck_assert(td_ev_find(&fs.v[0], "connect_timeout_s")->f == 3);
+	td_findings_free(&fs);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -101,6 +131,7 @@ test_suite(void)
 
 	tcase_add_loop_test(tc, test_failed_connects_findings, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_failed_connects_healthy);
+	tcase_add_test(tc, test_failed_connects_registry);
 	suite_add_tcase(s, tc);
 	return s;
 }

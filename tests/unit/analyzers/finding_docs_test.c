@@ -60,6 +60,50 @@ produced_ids(char ids[][48], size_t max)
 	return n;
 }
 
+/*
+ * Ids an analyzer keeps in a table and passes to td_finding_add() by
+ * pointer (failed_connects.c's kinds[]): every literal "NAME.what" in
+ * analyzers/NAME.c, NAME a registry analyzer, not among the n found yet.
+ */
+static size_t
+table_ids(char ids[][48], size_t n, size_t max)
+{
+	DIR *d = opendir(TD_SRCDIR "/analyzers");
+	struct dirent *e;
+	char path[512], name[64], pat[72], *src;
+	const char *p, *q;
+	size_t len, k;
+	bool seen;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (len < 3 || len > 60 || strcmp(e->d_name + len - 2, ".c") != 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 2), e->d_name);
+		if (analyzer_find(name) == NULL)
+			continue;
+		snprintf(path, sizeof(path), TD_SRCDIR "/analyzers/%s", e->d_name);
+		snprintf(pat, sizeof(pat), "\"%s.", name);
+		src = slurp(path);
+		for (p = src; (p = strstr(p, pat)) != NULL; p++) {
+			if ((q = strchr(p + 1, '"')) == NULL || (len = (size_t)(q - p - 1)) >= 48)
+				break;
+			seen = false;
+			for (k = 0; k < n; k++)
+				seen |= strlen(ids[k]) == len && memcmp(ids[k], p + 1, len) == 0;
+			if (seen || n >= max)
+				continue;
+			memcpy(ids[n], p + 1, len);
+			ids[n][len] = '\0';
+			n++;
+		}
+		free(src);
+	}
+	closedir(d);
+	return n;
+}
+
 START_TEST(test_finding_docs_cover_the_analyzers)
 {
 	char ids[128][48];
@@ -68,6 +112,7 @@ START_TEST(test_finding_docs_cover_the_analyzers)
 	char an[48];
 	bool used;
 
+	n = table_ids(ids, n, 128);
 	ck_assert_uint_ge(n, 17);
 	for (i = 0; i < n; i++) {
 		ck_assert_msg(finding_doc_find(ids[i]) != NULL, "%s has no row in finding_docs.c", ids[i]);
