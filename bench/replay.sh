@@ -3,7 +3,7 @@
 #
 # replay against tshark on the same captures: tcpdoctor replay (summary)
 # and `tshark -q -n -z conv,tcp` (per-conversation table), median wall time
-# of BENCH_REPLAY_RUNS runs (default 3) and the largest peak RSS, on
+# of BENCH_REPLAY_RUNS runs (default 3, interleaved) and the largest peak RSS, on
 # captures of BENCH_REPLAY_CONNS connections (default "20000 80000": 13
 # packets each, 1000 open at once, made by tests/helpers/pcapgen; each run
 # under GNU time for its wall time and peak RSS), so peak
@@ -34,15 +34,21 @@ for n in ${BENCH_REPLAY_CONNS:-20000 80000}; do
 	if [ "$(id -u)" -eq 0 ]; then
 		cmds+=("tcpdoctor-replay-nobody-$n=setpriv --reuid=nobody --regid=nogroup --clear-groups $bin replay $f")
 	fi
+	# Runs interleaved (A B C, A B C, ...): on a shared, loaded machine a
+	# burst of load then weighs on every command alike.
+	: > "$dir/runs"
+	for _ in $(seq 1 "$runs"); do
+		for c in "${cmds[@]}"; do
+			# shellcheck disable=SC2086
+			/usr/bin/time -f "%e %M" -o "$dir/time" ${c#*=} >/dev/null 2>&1 ||
+				{ echo "bench replay: ${c%%=*} failed" >&2; exit 1; }
+			echo "${c%%=*} $(cat "$dir/time")" >> "$dir/runs"
+		done
+	done
 	res=""
 	for c in "${cmds[@]}"; do
 		name=${c%%=*}
-		# shellcheck disable=SC2086
-		line=$(for _ in $(seq 1 "$runs"); do
-			/usr/bin/time -f "%e %M" -o "$dir/time" ${c#*=} >/dev/null 2>&1 ||
-				{ echo "bench replay: $name failed" >&2; exit 1; }
-			cat "$dir/time"
-		done | sort -n | awk -v n="$runs" -v name="$name" '
+		line=$(awk -v name="$name" '$1 == name {print $2, $3}' "$dir/runs" | sort -n | awk -v n="$runs" -v name="$name" '
 			{ t[NR] = $1; if ($2 > m) m = $2 }
 			END { printf "%s %d %d\n", name, t[int((n + 1) / 2)] * 1e6, m }') || exit 1
 		res+="$line"$'\n'

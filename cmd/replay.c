@@ -402,6 +402,7 @@ stats_json(const struct rp_stats *st, const struct tm_profile *p)
 	json_object_set_new(o, "expired", json_integer((json_int_t)st->expired));
 	json_object_set_new(o, "dropped", json_integer((json_int_t)st->dropped));
 	json_object_set_new(o, "segments_after_end", json_integer((json_int_t)st->tombstone_segments));
+	json_object_set_new(o, "time_wait_forgotten", json_integer((json_int_t)st->tw_forgotten));
 	json_object_set_new(o, "duration", json_real(st->last_ts > st->first_ts ?
 	    (double)(st->last_ts - st->first_ts) / 1e9 : 0.0));
 	for (k = 0; k < rp_nstates; k++)
@@ -448,6 +449,9 @@ summary_table(FILE *fp, const char *name, struct td_capture *cap, const struct t
 	fprintf(fp, "connections %" PRIu64 " (open at most %" PRIu64 " at once, expired idle %" PRIu64
 	    ", dropped over the cap %" PRIu64 "); profile %s\n",
 	    st->conns, st->open_peak, st->expired, st->dropped, p->name);
+	if (st->tw_forgotten > 0)
+		fprintf(fp, "ended connections forgotten while maybe still in TIME_WAIT %" PRIu64
+		    " (remembered: 4 per connection open at once, at least 4096)\n", st->tw_forgotten);
 	fputs("\nCONN_STATE  COUNT\n", fp);
 	for (k = 0; k < rp_nstates; k++)
 		if (st->by_state[k] > 0)

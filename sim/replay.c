@@ -221,6 +221,25 @@ tomb_remove(struct replay *r, struct rp_tomb *t)
 	free(t);
 }
 
+/*
+ * How many ended connections are remembered: RP_TOMB_PER_OPEN per connection
+ * open at once (at least RP_TOMB_MIN, at most max_conns), so that memory
+ * follows the connections open at once and not the length of the capture
+ * (a busy capture ends thousands of connections a second, each in TIME_WAIT
+ * for 60 s).
+ */
+static uint64_t
+tomb_cap(const struct replay *r)
+{
+	uint64_t cap = r->st.open_peak * RP_TOMB_PER_OPEN;
+
+	if (cap < RP_TOMB_MIN)
+		cap = RP_TOMB_MIN;
+	if (cap > r->o.max_conns)
+		cap = r->o.max_conns;
+	return cap;
+}
+
 /* Keep what TIME_WAIT questions need of c (no tomb when memory runs out). */
 static void
 tomb_add(struct replay *r, const struct rp_conn *c, uint64_t until, int8_t tw_side)
@@ -228,8 +247,12 @@ tomb_add(struct replay *r, const struct rp_conn *c, uint64_t until, int8_t tw_si
 	struct rp_tomb *t;
 	int i;
 
-	if (r->ntomb >= r->o.max_conns && r->t_tail != NULL)
-		tomb_remove(r, r->t_tail);	/* the oldest goes first */
+	while (r->ntomb >= tomb_cap(r) && r->t_tail != NULL) {
+		/* The oldest goes first; counted when it may still be in TIME_WAIT. */
+		if (r->t_tail->tw_side >= 0 && r->t_tail->until > r->now)
+			r->st.tw_forgotten++;
+		tomb_remove(r, r->t_tail);
+	}
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return;

@@ -31,6 +31,8 @@ struct td_err;
 #define RP_RTX_MAX	8		/* retransmission intervals kept */
 #define RP_HIST_MAX	48		/* history letters kept */
 #define RP_DEPS_KEPT	6		/* departures kept per connection */
+#define RP_TOMB_MIN	4096		/* ended connections remembered, at least */
+#define RP_TOMB_PER_OPEN 4		/* ... and per connection open at once (peak) */
 
 /* Wireshark's tcp.analysis.* names, counted per connection. */
 enum rp_an {
@@ -191,6 +193,7 @@ struct rp_listener {
 struct rp_stats {
 	uint64_t	segments, conns, open, open_peak, ended, expired, dropped;
 	uint64_t	tombstone_segments;	/* segments after a connection's end */
+	uint64_t	tw_forgotten;	/* ended ones given up while maybe still in TIME_WAIT */
 	uint64_t	by_state[16];	/* index: rp_state_index() */
 	uint64_t	by_end[8];
 	uint64_t	an[RP_AN_MAX];

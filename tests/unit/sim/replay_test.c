@@ -206,6 +206,28 @@ START_TEST(test_midstream_and_cap)
 }
 END_TEST
 
+/*
+ * Ended connections are remembered 4 per connection open at once, at least
+ * 4096: 5000 clean closes one after another (one open at a time) forget the
+ * TIME_WAIT of the 904 oldest, and a RST to the first is no longer known.
+ */
+START_TEST(test_tombstones_bounded)
+{
+	struct replay *r = mk(0);
+	unsigned int i;
+
+	for (i = 0; i < 5000; i++)
+		clean(r, (uint16_t)(20000 + i), i * 10);
+	ck_assert_uint_eq(rp_stats(r)->open_peak, 1);
+	ck_assert_uint_eq(rp_stats(r)->tw_forgotten, 5000 - RP_TOMB_MIN);
+	seg(r, S, 20000, 50000, TM_RST, 5002, 0, 0);
+	ck_assert_uint_eq(rp_stats(r)->rst_in_tw, 0);
+	seg(r, S, 24999, 50001, TM_RST, 5002, 0, 0);	/* the newest is remembered */
+	ck_assert_uint_eq(rp_stats(r)->rst_in_tw, 1);
+	rp_free(r);
+}
+END_TEST
+
 /* ---- sim/capture.c on in-memory pcap files ---- */
 
 static size_t
@@ -308,6 +330,7 @@ test_suite(void)
 	tcase_add_test(tc, test_reuse_server_in_time_wait);
 	tcase_add_test(tc, test_synack_rto_3s);
 	tcase_add_test(tc, test_midstream_and_cap);
+	tcase_add_test(tc, test_tombstones_bounded);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("capture");
 	tcase_add_test(tc, test_capture_links);
