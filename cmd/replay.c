@@ -102,6 +102,42 @@ intervals_json(const uint64_t *v, unsigned int n)
 	return a;
 }
 
+/* The model's view of side i: its states (named and timed by the model) and next event. */
+static json_t *
+model_side_json(const struct rp_conn *c, int i, const struct tm_profile *p)
+{
+	const struct rp_mside *m = &c->s[i].m;
+	json_t *o, *tl, *nx;
+	char buf[200];
+	unsigned int k;
+
+	if (c->model == RP_MODEL_OFF)
+		return json_null();
+	o = json_object();
+	tl = json_array();
+	for (k = 0; k < m->ntl; k++) {
+		json_t *e = json_object();
+
+		json_object_set_new(e, "t", json_real((double)m->tl[k].t / 1e9));
+		json_object_set_new(e, "state", json_string(tm_state_name(m->tl[k].st)));
+		json_object_set_new(e, "object", json_string(tm_obj_name(m->tl[k].obj)));
+		json_object_set_new(e, "packet", json_integer((json_int_t)m->tl[k].pkt));
+		json_object_set_new(e, "why", m->tl[k].why != NULL ? json_string(m->tl[k].why) : json_null());
+		json_array_append_new(tl, e);
+	}
+	json_object_set_new(o, "state", json_string(tm_state_name(m->st)));
+	json_object_set_new(o, "object", json_string(tm_obj_name(m->obj)));
+	json_object_set_new(o, "timeline", tl);
+	json_object_set_new(o, "timeline_more", json_integer(m->tl_more));
+	nx = json_object();
+	rp_model_next(c, i, p, buf, sizeof(buf));
+	json_object_set_new(nx, "event", json_string(buf));
+	json_object_set_new(nx, "at", m->has_next ? json_real((double)m->next_t / 1e9) : json_null());
+	json_object_set_new(nx, "timer", m->has_next ? json_string(tm_timer_name(m->next_timer)) : json_null());
+	json_object_set_new(o, "next", nx);
+	return o;
+}
+
 static json_t *
 side_json(const struct rp_conn *c, int i, const struct tm_profile *p)
 {
@@ -128,8 +164,14 @@ side_json(const struct rp_conn *c, int i, const struct tm_profile *p)
 	json_object_set_new(o, i == 0 ? "syn_retransmits" : "synack_retransmits",
 	    intervals_json(s->syn_rtx, s->nsyn_rtx));
 	json_object_set_new(o, "fin_retransmits", intervals_json(s->fin_rtx, s->nfin_rtx));
-	rp_expected(c, i, p, buf, sizeof(buf));
-	json_object_set_new(o, "expected", json_string(buf));
+	if (c->model == RP_MODEL_FOLLOWED) {
+		rp_model_next(c, i, p, buf, sizeof(buf));
+		json_object_set_new(o, "expected", json_string(buf));
+	} else {
+		rp_expected(c, i, p, buf, sizeof(buf));
+		json_object_set_new(o, "expected", json_string(buf));
+	}
+	json_object_set_new(o, "model", model_side_json(c, i, p));
 	return o;
 }
 
@@ -150,6 +192,10 @@ conn_json(const struct rp_conn *c, const struct tm_profile *p)
 	json_object_set_new(o, "partial", json_boolean(c->partial));
 	json_object_set_new(o, "reused", json_boolean(c->reused));
 	json_object_set_new(o, "capture_near", json_string(rp_capture_near(c)));
+	json_object_set_new(o, "model", json_string(c->model == RP_MODEL_FOLLOWED ? "followed" :
+	    c->model == RP_MODEL_LOST ? "lost" : "not_followed"));
+	if (c->model != RP_MODEL_FOLLOWED)
+		json_object_set_new(o, "model_note", json_string(c->model_note));
 	hs = json_object();
 	if (c->syn_t != 0 && c->synack_t != 0)
 		json_object_set_new(hs, "syn_to_synack", json_real((double)(c->synack_t - c->syn_t) / 1e9));
@@ -330,10 +376,20 @@ print_ladder(struct rp_run *run)
 	if (run->rows_more > 0)
 		fprintf(fp, "(%" PRIu64 " more packets not drawn)\n", run->rows_more);
 	for (k = 0; k < 2; k++) {
-		rp_expected(c, k, run->prof, buf, sizeof(buf));
+		uint8_t st = c->s[k].st;
+
+		/* A followed connection: the model's own state and next event. */
+		if (c->model == RP_MODEL_FOLLOWED) {
+			rp_model_next(c, k, run->prof, buf, sizeof(buf));
+			st = c->s[k].m.st;
+		} else {
+			rp_expected(c, k, run->prof, buf, sizeof(buf));
+		}
 		fprintf(fp, "model (%s) expects from the %s (%s): %s\n", run->prof->name,
-		    k == 0 ? "originator" : "responder", tm_state_name(c->s[k].st), buf);
+		    k == 0 ? "originator" : "responder", tm_state_name(st), buf);
 	}
+	if (c->model != RP_MODEL_FOLLOWED)
+		fprintf(fp, "model: %s\n", c->model_note);
 	for (i = 0; i < c->ndep; i++)
 		fprintf(fp, "departure %s (packet %" PRIu64 "): %s\n", rp_dep_name(c->dep[i].id),
 		    c->dep[i].pkt, c->dep[i].text);
@@ -393,7 +449,7 @@ static json_t *
 stats_json(const struct rp_stats *st, const struct tm_profile *p)
 {
 	json_t *o = json_object(), *bs = json_object(), *be = json_object(), *an = json_object(),
-	    *dp = json_object(), *near = json_object();
+	    *dp = json_object(), *near = json_object(), *mo;
 	unsigned int k;
 
 	json_object_set_new(o, "profile", json_string(p->name));
@@ -425,6 +481,11 @@ stats_json(const struct rp_stats *st, const struct tm_profile *p)
 	json_object_set_new(near, "responder", json_integer((json_int_t)st->near[1]));
 	json_object_set_new(near, "unknown", json_integer((json_int_t)st->near[2]));
 	json_object_set_new(o, "capture_near", near);
+	mo = json_object();
+	json_object_set_new(mo, "followed", json_integer((json_int_t)st->model_followed));
+	json_object_set_new(mo, "not_followed", json_integer((json_int_t)st->model_off));
+	json_object_set_new(mo, "lost", json_integer((json_int_t)st->model_lost));
+	json_object_set_new(o, "model", mo);
 	json_object_set_new(o, "rst_total", json_integer((json_int_t)st->rst_total));
 	json_object_set_new(o, "rst_max_per_second", json_integer((json_int_t)st->rst_max_per_s));
 	return o;
@@ -468,6 +529,9 @@ summary_table(FILE *fp, const char *name, struct td_capture *cap, const struct t
 	for (k = 0; k < RP_DEP_MAX; k++)
 		if (st->dep[k] > 0)
 			fprintf(fp, "%-28s %6" PRIu64 "\n", rp_dep_name(k), st->dep[k]);
+	fprintf(fp, "\nMODEL (%s): followed %" PRIu64 " connections from their SYN; not followed %" PRIu64
+	    " (picked up in the middle or SYN not captured); lost %" PRIu64 "\n", p->name,
+	    st->model_followed, st->model_off, st->model_lost);
 	fputs("\nFINDINGS\n", fp);
 	if (fs->n == 0)
 		fputs("none: no anomaly in this capture\n", fp);

@@ -18,6 +18,7 @@
 
 #include "core/err.h"
 #include "sim/replay.h"
+#include "sim/replay_model.h"
 
 #define OOO_NS		3000000ull	/* Wireshark's out-of-order threshold, 3 ms */
 
@@ -29,7 +30,8 @@ static const char *const an_names[RP_AN_MAX] = {
 
 static const char *const dep_names[RP_DEP_MAX] = {
 	"syn_rto", "synack_rto", "rst_not_fin", "data_after_fin", "out_of_window",
-	"time_wait_lower_seq", "synack_after_ack",
+	"time_wait_lower_seq", "synack_after_ack", "ack_missing", "rst_unexpected",
+	"unexpected_segment",
 };
 
 static const char *const end_names[] = {
@@ -185,6 +187,7 @@ tab_remove(struct replay *r, struct rp_conn *c)
 		*pp = c->hnext;
 	lru_unlink(r, c);
 	r->st.open--;
+	rpm_free(c->mdl);
 	free(c);
 }
 
@@ -585,6 +588,21 @@ conn_end(struct replay *r, struct rp_conn *c, enum rp_end how)
 	c->done = true;
 	c->end = (uint8_t)how;
 	c->end_t = r->now;
+	if (c->mdl != NULL) {
+		struct rpm_deps md = { .n = 0 };
+		uint32_t dummy = 0;
+		unsigned int k;
+
+		rpm_end(c->mdl, c, r->now, &md);
+		for (k = 0; k < md.n; k++)
+			depart(r, c, md.v[k].id, c->last_pkt, &dummy, "%s", md.v[k].text);
+	}
+	if (c->model == RP_MODEL_FOLLOWED)
+		r->st.model_followed++;
+	else if (c->model == RP_MODEL_LOST)
+		r->st.model_lost++;
+	else
+		r->st.model_off++;
 	if (how == RP_END_OPEN || how == RP_END_TIMEOUT || how == RP_END_EVICTED) {
 		/* One FIN only: the other end never finished (CLOSE_WAIT from the wire). */
 		if (c->s[0].fin_sent != c->s[1].fin_sent && c->established) {
@@ -725,6 +743,43 @@ on_rst(struct replay *r)
 		r->st.rst_max_per_s = r->st.rst_sec_n;
 }
 
+/*
+ * The segment through the model (sim/replay_model.c), before the engine's
+ * own bookkeeping of it: what is new in it is measured against what the
+ * sending side had sent so far.
+ */
+static void
+model_segment(struct replay *r, struct rp_conn *c, int d, const struct tm_seg *g, uint64_t no,
+    struct rp_pkt *pk)
+{
+	const struct rp_side *s = &c->s[d];
+	struct rpm_seen sn;
+	struct rpm_deps md = { .n = 0 };
+	uint8_t f = g->flags;
+	tm_seq dend = g->seq + g->len;
+	unsigned int k;
+
+	memset(&sn, 0, sizeof(sn));
+	sn.dir = d;
+	sn.seg = g;
+	sn.t = r->now;
+	sn.pkt = no;
+	sn.ctl_rtx = (f & TM_SYN) && s->nsyn > 0 && g->seq == s->isn;
+	sn.keepalive = !(f & (TM_SYN | TM_FIN)) && s->has_isn && g->len <= 1 && s->sent_data &&
+	    g->seq == s->snd_max - 1;
+	if (g->len > 0 && !(f & (TM_SYN | TM_RST)) && s->has_isn && !sn.keepalive &&
+	    TM_SEQ_GT(dend, s->snd_max)) {
+		sn.new_data = true;
+		sn.new_len = dend - (TM_SEQ_GT(g->seq, s->snd_max) ? g->seq : s->snd_max);
+	}
+	sn.new_fin = (f & TM_FIN) && !(f & TM_RST) && !s->fin_sent;
+	sn.peer_rtx = sn.ctl_rtx || (!(f & (TM_SYN | TM_RST)) && s->has_isn && !sn.keepalive &&
+	    (g->len > 0 || (f & TM_FIN)) && TM_SEQ_LT(g->seq, s->snd_max));
+	rpm_segment(c->mdl, c, &sn, &md, &pk->mresp);
+	for (k = 0; k < md.n; k++)
+		depart(r, c, md.v[k].id, no, &pk->dep, "%s", md.v[k].text);
+}
+
 void
 rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g, bool badsum)
 {
@@ -793,6 +848,19 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 			return;
 		c->partial = partial;
 		c->flipped = flipped;
+		/* The model follows a connection from its SYN (sim/replay_model.c). */
+		if ((f & (TM_SYN | TM_ACK | TM_RST)) == TM_SYN) {
+			c->mdl = rpm_new(&r->o.prof, c);
+			if (c->mdl == NULL) {
+				c->model = RP_MODEL_OFF;
+				snprintf(c->model_note, sizeof(c->model_note), "not followed: out of memory");
+			}
+		} else {
+			c->model = RP_MODEL_OFF;
+			snprintf(c->model_note, sizeof(c->model_note), "%s", partial ?
+			    "not followed: picked up in the middle (the model starts at the SYN)" :
+			    "not followed: its SYN was not captured");
+		}
 		if (partial) {
 			c->established = true;
 			set_state(c, 0, TM_ESTABLISHED, r->now, no);
@@ -849,6 +917,8 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 	seqlen = tm_seg_seqlen(g);
 	end = g->seq + seqlen;
 	pure_ack = (f & (TM_SYN | TM_FIN | TM_RST | TM_ACK)) == TM_ACK && g->len == 0;
+	if (c->mdl != NULL && c->model == RP_MODEL_FOLLOWED)
+		model_segment(r, c, d, g, no, &pk);
 
 	/* ---- RST ---- */
 	if (f & TM_RST) {
@@ -867,6 +937,11 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 		set_state(c, 1 - d, TM_CLOSE, r->now, no);
 		pk.st_after[0] = c->s[0].st;
 		pk.st_after[1] = c->s[1].st;
+		pk.mst_after[0] = c->s[0].m.st;
+		pk.mst_after[1] = c->s[1].m.st;
+		pk.mobj_after[0] = c->s[0].m.obj;
+		pk.mobj_after[1] = c->s[1].m.obj;
+		pk.followed = c->model == RP_MODEL_FOLLOWED;
 		if (r->o.on_pkt != NULL)
 			r->o.on_pkt(c, &pk, r->o.arg);
 		conn_end(r, c, RP_END_RST);
@@ -890,14 +965,16 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 				s->syn_rtx[s->nsyn_rtx++] = iv;
 			if (!synack) {
 				want = tm_syn_rtx_at(&r->o.prof, k) - (k > 1 ? tm_syn_rtx_at(&r->o.prof, k - 1) : 0);
-				if (k == 1 && (iv * 2 < want || iv > want + want / 2))
+				/* A followed connection's retransmissions are the model's to judge. */
+				if (k == 1 && c->model != RP_MODEL_FOLLOWED && (iv * 2 < want || iv > want + want / 2))
 					depart(r, c, RP_DEP_SYN_RTO, no, &pk.dep,
 					    "SYN retransmitted after %.2f s; %s retransmits after %.2f s",
 					    (double)iv / 1e9, r->o.prof.name, (double)want / 1e9);
 			} else {
 				want = tm_synack_rtx_at(&r->o.prof, k) - (k > 1 ? tm_synack_rtx_at(&r->o.prof, k - 1) : 0);
 				/* A SYN-ACK answering a retransmitted SYN is not a timer's. */
-				if (k == 1 && o->syn_t <= s->syn_t && (iv * 2 < want || iv > want + want / 2))
+				if (k == 1 && c->model != RP_MODEL_FOLLOWED && o->syn_t <= s->syn_t &&
+				    (iv * 2 < want || iv > want + want / 2))
 					depart(r, c, RP_DEP_SYNACK_RTO, no, &pk.dep,
 					    "SYN-ACK retransmitted after %.2f s; %s retransmits after %.2f s",
 					    (double)iv / 1e9, r->o.prof.name, (double)want / 1e9);
@@ -1114,6 +1191,11 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 	}
 	pk.st_after[0] = c->s[0].st;
 	pk.st_after[1] = c->s[1].st;
+	pk.mst_after[0] = c->s[0].m.st;
+	pk.mst_after[1] = c->s[1].m.st;
+	pk.mobj_after[0] = c->s[0].m.obj;
+	pk.mobj_after[1] = c->s[1].m.obj;
+	pk.followed = c->model == RP_MODEL_FOLLOWED;
 	if (r->o.on_pkt != NULL)
 		r->o.on_pkt(c, &pk, r->o.arg);
 
@@ -1189,6 +1271,7 @@ rp_free(struct replay *r)
 		return;
 	for (c = r->lru_head; c != NULL; c = n) {
 		n = c->lnext;
+		rpm_free(c->mdl);
 		free(c);
 	}
 	for (t = r->t_head; t != NULL; t = tn) {

@@ -26,6 +26,8 @@
 #include "tcp/tm.h"
 
 struct td_err;
+struct rp_model;
+struct rp_conn;
 
 #define RP_TL_MAX	16		/* states kept per endpoint timeline */
 #define RP_RTX_MAX	8		/* retransmission intervals kept */
@@ -60,6 +62,9 @@ enum rp_dep {
 	RP_DEP_OUT_OF_WINDOW,		/* data beyond the receiver's advertised window */
 	RP_DEP_TW_LOWER_SEQ,		/* SYN reopening TIME_WAIT with a lower sequence number */
 	RP_DEP_SYNACK_AFTER_ACK,	/* SYN-ACK retransmitted after the third ACK was seen */
+	RP_DEP_ACK_MISSING,		/* the model acknowledges a SYN-ACK or FIN; no ACK came */
+	RP_DEP_RST_UNEXPECTED,		/* a RST where no call or segment makes the model send one */
+	RP_DEP_UNEXPECTED,		/* a segment the model would not send in its state */
 	RP_DEP_MAX
 };
 const char	*rp_dep_name(enum rp_dep d);	/* "synack_rto", ... */
@@ -78,6 +83,42 @@ struct rp_tl {
 	uint64_t	t;		/* ns since the first packet of the capture */
 	uint8_t		st;		/* enum tm_state */
 	uint64_t	pkt;		/* packet number that showed it */
+};
+
+/* The model's view of one endpoint (sim/replay_model.c). */
+#define RP_MTL_MAX	12		/* model states kept per endpoint */
+
+struct rp_mtl {
+	uint64_t	t, pkt;		/* ns since the capture's first packet; the packet that caused it */
+	uint8_t		st, obj;	/* enum tm_state, enum tm_obj */
+	const char	*why;		/* the model's reason (static text), or NULL */
+};
+
+struct rp_mside {
+	uint8_t		st, obj;	/* the model's state of the endpoint now, and its object */
+	struct rp_mtl	tl[RP_MTL_MAX];
+	uint8_t		ntl;
+	uint32_t	tl_more;
+	bool		has_next;	/* a timer of the model is armed */
+	uint64_t	next_t;		/* when it fires, ns since the capture's first packet */
+	uint8_t		next_timer;	/* enum tm_timer */
+	bool		started;	/* the model has seen the endpoint start */
+	bool		syn_waiting;	/* a SYN waits for this (responder) side's answer */
+	uint64_t	rto;		/* its retransmission timeout, ns */
+};
+
+/*
+ * The model's expected next event of side i in words (rp_mside's state,
+ * object and next timer under p): "TIME_WAIT ends at 61.2 s (...)".
+ */
+void	rp_model_next(const struct rp_conn *c, int i, const struct tm_profile *p, char *buf,
+	    size_t len);
+
+/* Whether the model followed a connection. */
+enum rp_follow {
+	RP_MODEL_FOLLOWED = 0,
+	RP_MODEL_OFF,			/* not followed from the start (c->model_note says why) */
+	RP_MODEL_LOST,			/* followed up to a packet (c->model_note) */
 };
 
 struct rp_side {
@@ -104,6 +145,7 @@ struct rp_side {
 	bool		saw_keepalive;	/* the last segment was a keep-alive probe */
 	bool		lost;		/* a gap was seen since the last advance */
 	uint64_t	adv_t;		/* when snd_max last advanced */
+	struct rp_mside	m;		/* the model's view of it */
 };
 
 struct rp_departure {
@@ -136,7 +178,10 @@ struct rp_conn {
 	uint8_t		ndep;
 	uint32_t	dep_more;
 	uint32_t	dep_seen;	/* bitmask of enum rp_dep */
+	uint8_t		model;		/* enum rp_follow */
+	char		model_note[160];	/* why it is not (or no longer) followed */
 	/* Private to replay.c. */
+	struct rp_model	*mdl;
 	struct rp_conn	*hnext, *lprev, *lnext;
 	uint32_t	hash;
 	bool		done;		/* handed to on_end (then freed) */
@@ -153,12 +198,26 @@ const char	*rp_capture_near(const struct rp_conn *c);	/* originator|responder|un
 void		 rp_expected(const struct rp_conn *c, int i, const struct tm_profile *p,
 		    char *buf, size_t len);
 
+/* What the receiving side's model answered a segment with (for ladders). */
+struct rp_mresp {
+	bool		has;
+	int		dir;		/* the side that sends it: 0 originator */
+	struct tm_seg	seg;		/* as the model sends it (payload NULL) */
+	bool		rtx;
+	uint32_t	rseq, rack;	/* relative to its own ISN and to the peer's */
+	bool		has_rack;	/* the peer's ISN is known */
+};
+
 /* One packet as a connection saw it (for ladders). */
 struct rp_pkt {
 	uint64_t	no, t;		/* t: ns since the capture's first packet */
 	int		dir;		/* 0: originator -> responder */
 	const struct tm_seg *seg;
 	uint8_t		st_before[2], st_after[2];
+	uint8_t		mst_after[2];	/* the model's states after it */
+	uint8_t		mobj_after[2];
+	bool		followed;	/* the model follows the connection */
+	struct rp_mresp	mresp;		/* the model's answer to it */
 	uint32_t	an;		/* bitmask of enum rp_an */
 	uint32_t	dep;		/* bitmask of enum rp_dep raised by this packet */
 };
@@ -208,6 +267,7 @@ struct rp_stats {
 	uint64_t	synack_after_ack;
 	uint64_t	first_ts, last_ts;	/* absolute capture times, ns */
 	uint64_t	near[3];	/* capture_near: originator, responder, unknown */
+	uint64_t	model_followed, model_off, model_lost;	/* connections */
 	char		ex_half[3][96], ex_rst_tw[3][96], ex_reuse[3][96];
 	uint8_t		nex_half, nex_rst_tw, nex_reuse;
 	struct rp_listener lis[RP_LISTENERS];

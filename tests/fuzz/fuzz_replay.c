@@ -2,10 +2,14 @@
 /*
  * Fuzz target: the whole replay path on one capture: libpcap reading
  * (sim/capture.c), link layers and the segment codec, the
- * connection engine (sim/replay.c) with every connection's words computed
+ * connection engine (sim/replay.c) and the model following both endpoints
+ * (sim/replay_model.c), with every connection's words computed
  * as it ends, and the capture-level findings (sim/replay_findings.c).
  */
 #include "tests/fuzz/fuzz.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #include "sim/replay_findings.h"
 #include "sim/capture.h"
@@ -22,6 +26,22 @@ on_end(const struct rp_conn *c, void *arg)
 	(void)rp_capture_near(c);
 	rp_expected(c, 0, p, buf, sizeof(buf));
 	rp_expected(c, 1, p, buf, sizeof(buf));
+	/* The model's view of each side (sim/replay_model.c) is read as the renderers do. */
+	for (int i = 0; i < 2; i++) {
+		const struct rp_mside *m = &c->s[i].m;
+
+		(void)tm_state_name(m->st);
+		(void)tm_obj_name(m->obj);
+		rp_model_next(c, i, p, buf, sizeof(buf));
+		if (strlen(buf) >= sizeof(buf) || m->ntl > RP_MTL_MAX)
+			abort();
+		for (unsigned int k = 0; k < m->ntl; k++)
+			if (m->tl[k].why != NULL)
+				(void)strlen(m->tl[k].why);
+	}
+	for (unsigned int k = 0; k < c->ndep; k++)
+		if (strlen(c->dep[k].text) >= sizeof(c->dep[k].text))
+			abort();
 }
 
 int

@@ -114,6 +114,11 @@ kill "$LEAK_PID" 2>/dev/null
 expect_eq "leak: the leaked connection is S2" "$(jget "$dir/leak.json" '[c for c in d["connections"] if c["id"] == 1][0]["conn_state"]')" S2
 expect_eq "leak: its responder stays in CLOSE_WAIT" "$(jget "$dir/leak.json" '[c for c in d["connections"] if c["id"] == 1][0]["responder"]["state"]')" CLOSE_WAIT
 expect_eq "leak: finding replay.half_closed" "$(jget "$dir/leak.json" '[f["id"] for f in d["findings"]]')" "['replay.half_closed']"
+expect_eq "leak: the model has the responder in CLOSE_WAIT with no timer, until close()" \
+	"$(jget "$dir/leak.json" '(lambda c: (c["responder"]["model"]["state"], c["responder"]["model"]["next"]["timer"], c["responder"]["model"]["next"]["event"].split(":")[0]))([c for c in d["connections"] if c["id"] == 1][0])')" \
+	"('CLOSE_WAIT', None, 'close() by the application')"
+expect_eq "leak: and the originator in FIN_WAIT2, no departure" \
+	"$(jget "$dir/leak.json" '(lambda c: (c["originator"]["model"]["state"], c["departures"]))([c for c in d["connections"] if c["id"] == 1][0])')" "('FIN_WAIT2', [])"
 "$TD_BIN" replay --list "$dir/leak.pcap" 'state close-wait' > "$dir/leak.list"
 expect_eq "leak: the ls filter 'state close-wait' selects only it" "$(grep -E '^ +[0-9]+  ' "$dir/leak.list" | awk '{print $1, $2}')" "1 S2"
 
@@ -134,6 +139,8 @@ cap_stop
 expect_eq "storm: every connection REJ" "$(jget "$dir/storm.json" 'list(d["summary"]["conn_state"])')" "['REJ']"
 n=$(jget "$dir/storm.json" 'd["summary"]["conn_state"]["REJ"]')
 check "storm: at least 150 of 300 captured ($n)" test "$n" -ge 150
+expect_eq "storm: the model sends the same RST (nothing listens): no departure, every originator CLOSE" \
+	"$(jget "$dir/storm.json" '(d["summary"]["departures"], sorted(set(c["originator"]["model"]["state"] for c in d["connections"])))')" "({}, ['CLOSE'])"
 expect_eq "storm: finding replay.rst_storm" "$(jget "$dir/storm.json" '[f["id"] for f in d["findings"]]')" "['replay.rst_storm']"
 
 # ---- flood: spoofed SYNs into a TUN device ----
@@ -159,6 +166,9 @@ l.bind(("198.18.0.1", 8080)); l.listen(16); time.sleep(600)'
 		"[('replay.syn_flood', 'critical', '198.18.0.1:8080')]"
 	src=$(jget "$dir/flood.json" 'd["findings"][0]["evidence"]["sources"]')
 	check "flood: many distinct sources ($src)" test "$src" -ge 20
+	expect_eq "flood: the model holds a request socket with its SYN-ACK timer for each" \
+		"$(jget "$dir/flood.json" 'sorted(set((c["responder"]["model"]["state"], c["responder"]["model"]["object"], c["responder"]["model"]["next"]["timer"]) for c in d["connections"]))')" \
+		"[('NEW_SYN_RECV', 'req', 'synack')]"
 else
 	skip "flood: needs /dev/net/tun"
 fi
@@ -187,6 +197,8 @@ l.bind(("198.18.0.1", 8080)); l.listen(5); time.sleep(600)'
 	check "overflow: 4 of the second wave's 5 ACKs found the queue full ($n)" test "$n" -eq 4
 	dep=$(jget "$dir/ovf.json" 'd["summary"]["departures"].get("synack_after_ack", 0)')
 	check "overflow: departures synack_after_ack ($dep)" test "$dep" -ge 4
+	expect_eq "overflow: no other departure (the listener's queue is the findings' business)" \
+		"$(jget "$dir/ovf.json" 'sorted(d["summary"]["departures"])')" "['synack_after_ack']"
 else
 	skip "overflow: needs /dev/net/tun"
 fi
@@ -211,6 +223,8 @@ l.bind(("198.18.0.1", 8080)); l.listen(16); time.sleep(600)'
 	expect_eq "lostack: the bad checksum is counted, the segment used" "$(jget "$dir/lost.json" 'd["capture"]["bad_checksum"]')" 1
 	iv=$(jget "$dir/lost.json" '"%.1f" % d["connections"][0]["responder"]["synack_retransmits"][0]')
 	expect_eq "lostack: SYN-ACK retransmitted after 1 s" "$iv" 1.0
+	expect_eq "lostack: the SYN-ACK after the ACK is the only departure" \
+		"$(jget "$dir/lost.json" '[x["id"] for x in d["connections"][0]["departures"]]')" "['synack_after_ack']"
 	expect_eq "lostack: both ends ESTABLISHED at the end" \
 		"$(jget "$dir/lost.json" '(d["connections"][0]["originator"]["state"], d["connections"][0]["responder"]["state"])')" \
 		"('ESTABLISHED', 'ESTABLISHED')"
