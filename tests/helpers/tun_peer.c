@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test helper: a TCP server behind a TUN device that departs from what a
+ * TCP stack does, on purpose, so that a capture of it shows replay's model
+ * a departure.  Creates TUN device DEV with address LOCAL/15 (the kernel's
+ * side), prints "ready", and answers SYNs to 198.18.1.2:80 from the kernel.
+ * MODE:
+ *   early       the first SYN-ACK carries a wrong TCP checksum (the kernel
+ *               drops it, a capture of DEV shows it), and the SYN-ACK is
+ *               retransmitted 300 ms later, where Linux waits 1 s
+ *               (TCP_TIMEOUT_INIT); then the connection is closed cleanly;
+ *   datafin     after the handshake it sends its FIN, and 50 ms later 100
+ *               bytes of data beyond that FIN (data after FIN);
+ *   clean       answers as a TCP stack would: SYN-ACK, ACKs, FIN after the
+ *               client's FIN;
+ *   rsttw       as clean, then 100 ms after the client's last ACK (the client
+ *               is in TIME_WAIT) a RST to it: TIME_WAIT assassination
+ *               (RFC 1337).
+ * Each segment the kernel sends is answered at once; the server's initial
+ * sequence number is 7000.  Runs until killed.  Needs CAP_NET_ADMIN; use only
+ * inside a test namespace.
+ * Usage: tun_peer DEV LOCAL early|datafin|clean|rsttw
+ */
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "tcp/segment.h"
+
+#define PEER	"198.18.1.2"
+#define ISS	7000u
+
+static int fd;
+static uint8_t out[TM_PKT_MAX];
+
+static int
+die(const char *what)
+{
+	fprintf(stderr, "tun_peer: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+static int
+configure(const char *dev, struct in_addr local)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (s < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev);
+	sin->sin_family = AF_INET;
+	sin->sin_addr = local;
+	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
+		goto fail;
+	sin->sin_addr.s_addr = htonl(0xfffe0000u);
+	if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
+		goto fail;
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	close(s);
+	return 0;
+fail:
+	close(s);
+	return -1;
+}
+
+/* Send a segment from the peer to the client of in; bad: a wrong TCP checksum. */
+static int
+reply(const struct tm_seg *in, uint8_t flags, tm_seq seq, tm_seq ack, uint32_t len, int bad)
+{
+	struct tm_seg s;
+	struct td_err err = { 0 };
+	int n;
+
+	memset(&s, 0, sizeof(s));
+	s.src = in->dst;
+	s.dst = in->src;
+	s.sport = in->dport;
+	s.dport = in->sport;
+	s.seq = seq;
+	s.ack = ack;
+	s.flags = flags;
+	s.wnd = 65535;
+	s.len = len;
+	if (flags & TM_SYN) {
+		s.has_mss = true;
+		s.mss = 1460;
+	}
+	n = tm_seg_encode(&s, out, sizeof(out), &err);
+	if (n < 0) {
+		fprintf(stderr, "tun_peer: %s\n", err.msg);
+		return -1;
+	}
+	if (bad)
+		out[20 + 16] ^= 0x5a;	/* the TCP checksum (no IP options) */
+	return write(fd, out, (size_t)n) == n ? 0 : -1;
+}
+
+static void
+pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ifreq ifr;
+	struct in_addr local;
+	struct tm_addr peer;
+	struct pollfd pfd;
+	uint8_t buf[TM_PKT_MAX];
+	const char *mode;
+	ssize_t n;
+
+	if (argc != 4 || inet_pton(AF_INET, argv[2], &local) != 1 ||
+	    (strcmp(argv[3], "early") != 0 && strcmp(argv[3], "datafin") != 0 &&
+	    strcmp(argv[3], "clean") != 0 && strcmp(argv[3], "rsttw") != 0)) {
+		fprintf(stderr, "usage: tun_peer DEV LOCAL early|datafin|clean|rsttw\n");
+		return 64;
+	}
+	mode = argv[3];
+	tm_addr_parse(PEER, &peer);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return die("/dev/net/tun");
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", argv[1]);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return die("TUNSETIFF");
+	if (configure(argv[1], local) < 0)
+		return die("configure the device");
+	printf("ready\n");
+	fflush(stdout);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		struct tm_seg in;
+		struct td_err err = { 0 };
+		uint32_t dlen;
+		tm_seq cnxt;
+
+		if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
+			return die("poll");
+		if (!(pfd.revents & POLLIN))
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0 || tm_seg_decode(buf, (size_t)n, &in, &err) != TM_DEC_OK)
+			continue;
+		if (memcmp(&in.dst.a, &peer.a, sizeof(peer.a)) != 0 || in.dport != 80)
+			continue;
+		dlen = in.len + ((in.flags & TM_FIN) ? 1 : 0);
+		cnxt = in.seq + dlen;
+		if ((in.flags & (TM_SYN | TM_ACK)) == TM_SYN) {
+			if (strcmp(mode, "early") == 0) {
+				if (reply(&in, TM_SYN | TM_ACK, ISS, in.seq + 1, 0, 1) < 0)
+					return die("write");
+				pause_ms(300);
+			}
+			if (reply(&in, TM_SYN | TM_ACK, ISS, in.seq + 1, 0, 0) < 0)
+				return die("write");
+			continue;
+		}
+		if (in.flags & TM_RST)
+			continue;
+		if (in.flags & TM_FIN) {
+			/* The client closed: ACK and FIN (datafin: its FIN went out already). */
+			if (strcmp(mode, "datafin") == 0) {
+				if (reply(&in, TM_ACK, ISS + 2, cnxt, 0, 0) < 0)
+					return die("write");
+			} else if (reply(&in, TM_FIN | TM_ACK, ISS + 1, cnxt, 0, 0) < 0) {
+				return die("write");
+			}
+			continue;
+		}
+		if (in.ack == ISS + 1 && dlen == 0 && strcmp(mode, "datafin") == 0) {
+			/* The third ACK: FIN, then data beyond it. */
+			if (reply(&in, TM_FIN | TM_ACK, ISS + 1, in.seq, 0, 0) < 0)
+				return die("write");
+			pause_ms(50);
+			if (reply(&in, TM_ACK | TM_PSH, ISS + 2, in.seq, 100, 0) < 0)
+				return die("write");
+			continue;
+		}
+		if (in.ack == ISS + 2 && dlen == 0 && strcmp(mode, "rsttw") == 0) {
+			/* The client's last ACK: it is in TIME_WAIT now. */
+			pause_ms(100);
+			if (reply(&in, TM_RST, ISS + 2, 0, 0, 0) < 0)
+				return die("write");
+			continue;
+		}
+		if (dlen > 0 && reply(&in, TM_ACK, in.ack, cnxt, 0, 0) < 0)
+			return die("write");
+	}
+}
