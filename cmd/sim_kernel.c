@@ -329,6 +329,8 @@ xaction(struct sim_xscript *b, const struct tm_action *a)
 	s->op = LX_APP;
 	s->h = a->sock_ref;
 	s->bind = a->bind_ref;
+	if ((unsigned int)ap->call >= TM_CALL_MAX || call_ops[ap->call] == KS_END)
+		return xfail(b, a->line, "'%s' is not played against the kernel", tm_call_name(ap->call));
 	s->st.op = call_ops[ap->call];
 	switch (ap->call) {
 	case TM_CALL_LISTEN:
@@ -414,6 +416,9 @@ xexpect(struct sim_xscript *b, const struct tm_expect *te)
 			break;
 		}
 		e->kind = LXE_CALL;
+		if (te->call >= TM_CALL_MAX || call_ops[te->call] == KS_END)
+			return xfail(b, te->line, "'%s' is not played against the kernel",
+			    tm_call_name((enum tm_call)te->call));
 		e->call = call_ops[te->call];
 		break;
 	case TM_EXP_COUNTER:
