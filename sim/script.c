@@ -915,17 +915,34 @@ st_at(struct parser *ps)
 			return -1;
 		if (need(ps, 6, "OPTION VALUE") < 0)
 			return -1;
-		if ((o = tm_sockopt_parse(ps->t[5].s)) < 0)
+		if ((o = tm_sockopt_parse(ps->t[5].s)) < 0 || o >= TM_SO_READONLY)
 			return perr(ps, ps->t[5].col, "unknown socket option '%s' (keepalive keepidle "
-			    "keepintvl keepcnt linger2 user_timeout linger0 syncnt)", ps->t[5].s);
+			    "keepintvl keepcnt linger2 user_timeout linger0 syncnt defer_accept rcvbuf "
+			    "sndbuf)", ps->t[5].s);
 		a.app.opt = (enum tm_sockopt)o;
 		if (td_num_i64(ps->t[6].s, -1000000, 100000000, &sv, NULL) < 0)
 			return perr(ps, ps->t[6].col, "bad value '%s'", ps->t[6].s);
 		a.app.val = sv;
 		i = 7;
+	} else if (strcmp(verb, "getsockopt") == 0 || strcmp(verb, "ioctl") == 0) {
+		int o;
+		bool io = verb[0] == 'i';
+
+		a.app.call = io ? TM_CALL_IOCTL : TM_CALL_GETSOCKOPT;
+		if ((a.sock_ref = handle_arg(ps, 4, true)) < 0 || need(ps, 5, "OPTION") < 0)
+			return -1;
+		o = tm_sockopt_parse(ps->t[5].s);
+		if (io ? (o != TM_SO_SIOCINQ && o != TM_SO_SIOCOUTQ) : (o < 0 || o == TM_SO_LINGER0 ||
+		    o == TM_SO_SIOCINQ || o == TM_SO_SIOCOUTQ))
+			return perr(ps, ps->t[5].col, io ? "unknown ioctl '%s' (siocinq siocoutq)" :
+			    "unknown socket option '%s' (so_error tcpi_state tcpi_retransmits "
+			    "tcpi_backoff tcpi_probes rcvbuf sndbuf defer_accept keepalive syncnt "
+			    "user_timeout)", ps->t[5].s);
+		a.app.opt = (enum tm_sockopt)o;
+		i = 6;
 	} else {
 		return perr(ps, ps->t[3].col, "unknown call '%s' (listen connect accept send recv "
-		    "shutdown close setsockopt)", verb);
+		    "shutdown close setsockopt getsockopt ioctl)", verb);
 	}
 	if (i < ps->n)
 		return perr(ps, ps->t[i].col, "unexpected '%s'", ps->t[i].s);

@@ -2,7 +2,7 @@
 /*
  * Application calls (the socket API: net/ipv4/af_inet.c, tcp.c,
  * inet_connection_sock.c): connect, listen, accept, send, recv, shutdown,
- * close and setsockopt.  A visible state x call table (app_table[]) decides
+ * close, setsockopt, getsockopt and ioctl.  A visible state x call table (app_table[]) decides
  * which calls are allowed and their errors; close() and shutdown() move along
  * tcp.c's new_state[].
  */
@@ -15,7 +15,7 @@
 enum app_action {
 	A_ERR = 0,		/* fail with err */
 	A_CONNECT, A_LISTEN, A_BACKLOG, A_ACCEPT, A_SEND, A_SEND_QUEUE, A_RECV,
-	A_SHUT_FIN, A_SHUT_DISCONNECT, A_SHUT_LISTEN, A_NOP, A_CLOSE, A_SETOPT,
+	A_SHUT_FIN, A_SHUT_DISCONNECT, A_SHUT_LISTEN, A_NOP, A_CLOSE, A_SETOPT, A_GETOPT, A_IOCTL,
 };
 
 #define ST(s)		(1u << (s))
@@ -52,6 +52,9 @@ static const struct {
 	{ TM_CALL_SHUTDOWN, ST_ALL, A_NOP, 0 },
 	{ TM_CALL_CLOSE, ST_ALL, A_CLOSE, 0 },
 	{ TM_CALL_SETSOCKOPT, ST_ALL, A_SETOPT, 0 },
+	{ TM_CALL_GETSOCKOPT, ST_ALL, A_GETOPT, 0 },
+	{ TM_CALL_IOCTL, ST(TM_LISTEN), A_ERR, EINVAL },	/* tcp_ioctl() */
+	{ TM_CALL_IOCTL, ST_ALL, A_IOCTL, 0 },
 };
 
 /* tcp.c new_state[]: what close() moves to, and whether it sends a FIN. */
@@ -237,7 +240,58 @@ app_close(struct ctx *c, struct tm_conn *k)
 
 /* ---- setsockopt() ---- */
 
-static void
+/*
+ * secs_to_retrans() (net/ipv4/tcp.c): TCP_DEFER_ACCEPT seconds as the number
+ * of SYN-ACK retransmissions (1 s, doubling up to TCP_RTO_MAX) that cover
+ * them; retrans_to_secs() turns it back for getsockopt().
+ */
+static uint8_t
+secs_to_retrans(int64_t secs, tm_time rto, tm_time rto_max)
+{
+	tm_time period = rto, want = TM_SEC(secs);
+	unsigned int res = 1;
+
+	if (secs <= 0)
+		return 0;
+	while (want > period && res < 255) {
+		res++;
+		rto = rto * 2 > rto_max ? rto_max : rto * 2;
+		period += rto;
+	}
+	return (uint8_t)res;
+}
+
+static int64_t
+retrans_to_secs(unsigned int n, tm_time rto, tm_time rto_max)
+{
+	tm_time period = rto;
+
+	if (n == 0)
+		return 0;
+	while (--n) {
+		rto = rto * 2 > rto_max ? rto_max : rto * 2;
+		period += rto;
+	}
+	return (int64_t)(period / TM_SEC(1));
+}
+
+/*
+ * sock_setsockopt() SO_RCVBUF / SO_SNDBUF: the value, capped at
+ * net.core.rmem_max / wmem_max (212992, the default), doubled "to allow
+ * room for struct sk_buff overhead", and at least SOCK_MIN_RCVBUF (2304:
+ * 2048 + the aligned struct sk_buff) or SOCK_MIN_SNDBUF (twice that).
+ */
+static int
+buf_value(int64_t v, int min)
+{
+	if (v > 212992)
+		v = 212992;
+	if (v < 0)
+		v = 0;
+	return (int)(v * 2 > min ? v * 2 : min);
+}
+
+static int
 app_setopt(struct ctx *c, struct tm_conn *k, const struct tm_app *a)
 {
 	int64_t v = a->val;
@@ -280,9 +334,86 @@ app_setopt(struct ctx *c, struct tm_conn *k, const struct tm_app *a)
 	case TM_SO_SYNCNT:
 		k->opt.syncnt = (int)v;
 		break;
-	case TM_SO_MAX:
+	case TM_SO_DEFER_ACCEPT:
+		k->opt.defer_accept = secs_to_retrans(v, c->p->rto_init, c->p->rto_max);
 		break;
+	case TM_SO_RCVBUF:
+		k->opt.rcvbuf = buf_value(v, 2304);
+		break;
+	case TM_SO_SNDBUF:
+		k->opt.sndbuf = buf_value(v, 4608);
+		break;
+	default:
+		return ENOPROTOOPT;	/* read only */
 	}
+	return 0;
+}
+
+/*
+ * getsockopt(): sock_getsockopt() for the SOL_SOCKET ones, do_tcp_getsockopt()
+ * and tcp_get_info() for the TCP ones.  Buffer sizes not set by the
+ * application are the tcp_rmem[1] / tcp_wmem[1] defaults of tcp_init_sock()
+ * (autotuning, which grows them once established, is not modelled).
+ */
+static int
+app_getopt(struct ctx *c, struct tm_conn *k, enum tm_sockopt o, int64_t *ret)
+{
+	switch (o) {
+	case TM_SO_KEEPALIVE:		*ret = k->opt.keepalive; break;
+	case TM_SO_KEEPIDLE:		*ret = (int64_t)(tmi_ka_time(c, k) / TM_SEC(1)); break;
+	case TM_SO_KEEPINTVL:
+		*ret = (int64_t)((k->opt.keepintvl ? k->opt.keepintvl : c->p->keepalive_intvl) /
+		    TM_SEC(1));
+		break;
+	case TM_SO_KEEPCNT:
+		*ret = k->opt.keepcnt ? k->opt.keepcnt : c->p->keepalive_probes;
+		break;
+	case TM_SO_LINGER2:
+		/* do_tcp_getsockopt(): (linger2 ?: tcp_fin_timeout) / HZ, or -1 */
+		*ret = k->opt.linger2_s < 0 ? -1 : k->opt.linger2_s ? k->opt.linger2_s :
+		    (int64_t)(c->p->fin_timeout / TM_SEC(1));
+		break;
+	case TM_SO_SYNCNT:		*ret = k->opt.syncnt ? k->opt.syncnt : c->p->syn_retries; break;
+	case TM_SO_USER_TIMEOUT:	*ret = (int64_t)(k->opt.user_timeout / TM_MS(1)); break;
+	case TM_SO_DEFER_ACCEPT:
+		*ret = retrans_to_secs(k->opt.defer_accept, c->p->rto_init, c->p->rto_max);
+		break;
+	case TM_SO_RCVBUF:		*ret = k->opt.rcvbuf ? k->opt.rcvbuf : 131072; break;
+	case TM_SO_SNDBUF:		*ret = k->opt.sndbuf ? k->opt.sndbuf : 16384; break;
+	case TM_SO_ERROR:
+		/* sock_error(): xchg(&sk->sk_err, 0) */
+		*ret = k->err;
+		k->err = 0;
+		break;
+	case TM_SO_TCPI_STATE:		*ret = k->state; break;
+	case TM_SO_TCPI_RETRANSMITS:	*ret = k->retransmits; break;
+	case TM_SO_TCPI_BACKOFF:	*ret = k->backoff; break;
+	case TM_SO_TCPI_PROBES:		*ret = k->probes_out; break;
+	default:
+		return ENOPROTOOPT;
+	}
+	return 0;
+}
+
+/*
+ * tcp_ioctl(): SIOCINQ is tcp_inq(), the bytes not yet read (the peer's
+ * FIN is not counted; 0 before the handshake completed); SIOCOUTQ is
+ * write_seq - snd_una, the bytes not yet acknowledged, our FIN counting one
+ * once queued (tcp_send_fin() advances write_seq).
+ */
+static int
+app_ioctl(struct tm_conn *k, enum tm_sockopt o, int64_t *ret)
+{
+	bool opening = k->state == TM_SYN_SENT || k->state == TM_SYN_RECV;
+
+	if (o == TM_SO_SIOCINQ)
+		*ret = opening ? 0 : k->rcvq;
+	else if (o == TM_SO_SIOCOUTQ)
+		*ret = opening ? 0 : (int64_t)(uint32_t)(k->snd_nxt - k->snd_una) + k->sndq +
+		    (k->fin_queued && !k->fin_sent);
+	else
+		return EINVAL;
+	return 0;
 }
 
 /* ---- The call table at work ---- */
@@ -319,7 +450,7 @@ tmi_app_call(struct ctx *c, const struct tm_app *a)
 		return;
 	}
 	if (k != NULL && k->err && a->call != TM_CALL_CLOSE && a->call != TM_CALL_SETSOCKOPT &&
-	    a->call != TM_CALL_RECV) {
+	    a->call != TM_CALL_RECV && a->call != TM_CALL_GETSOCKOPT && a->call != TM_CALL_IOCTL) {
 		/* sock_error(): a pending error is returned first, once. */
 		err = k->err;
 		k->err = 0;
@@ -386,6 +517,15 @@ tmi_app_call(struct ctx *c, const struct tm_app *a)
 		tmi_push(c, k);
 		break;
 	case A_SEND_QUEUE:
+		/*
+		 * tcp_sendmsg_locked() -> sk_stream_wait_connect(): a blocking
+		 * send() waits for the handshake (its data then rides on the
+		 * ACK, sk_write_pending); a non-blocking one gets EAGAIN.
+		 */
+		if (a->nonblock) {
+			err = EAGAIN;
+			break;
+		}
 		k->sndq += a->len;
 		ret = a->len;
 		break;
@@ -399,6 +539,7 @@ tmi_app_call(struct ctx *c, const struct tm_app *a)
 		if (k->rcvq > 0) {
 			ret = a->len && a->len < k->rcvq ? a->len : k->rcvq;
 			k->rcvq -= (uint32_t)ret;
+			tmi_cleanup_rbuf(c, k, (uint32_t)ret);
 		} else if (k->err) {
 			err = k->err;
 			k->err = 0;
@@ -449,7 +590,13 @@ tmi_app_call(struct ctx *c, const struct tm_app *a)
 		app_close(c, k);
 		return;
 	case A_SETOPT:
-		app_setopt(c, k, a);
+		err = app_setopt(c, k, a);
+		break;
+	case A_GETOPT:
+		err = app_getopt(c, k, a->opt, &ret);
+		break;
+	case A_IOCTL:
+		err = app_ioctl(k, a->opt, &ret);
 		break;
 	}
 	tmi_app_result(c, id, a->call, err, err && err != EINPROGRESS ? -1 : ret, NULL);

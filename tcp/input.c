@@ -237,6 +237,48 @@ ofo_pull(struct tm_conn *k)
 	return fin;
 }
 
+/*
+ * tcp_measure_rcv_mss(): the largest segment seen (up to our MSS) is the
+ * peer's MSS as far as delayed ACKs go; a smaller one sets ICSK_ACK_PUSHED,
+ * a second one ICSK_ACK_PUSHED2 (cleared when an ACK goes out).  The header
+ * length terms of the kernel's test are left out: segments here are either
+ * full or clearly small.
+ */
+static void
+measure_rcv_mss(const struct ctx *c, struct tm_conn *k, uint32_t len)
+{
+	uint32_t mss = k->rcv_mss ? k->rcv_mss : 536;	/* tcp_initialize_rcv_mss(): TCP_MSS_DEFAULT */
+
+	if (len >= mss) {
+		k->rcv_mss = len < c->p->mss ? len : c->p->mss;
+	} else {
+		k->rcv_mss = mss;
+		if (k->pushed < 2)
+			k->pushed++;
+	}
+}
+
+/*
+ * tcp_cleanup_rbuf() after recv() copied bytes: an ACK that is owed goes out
+ * now if more than one rcv_mss came since the last one (rcv_nxt - rcv_wup,
+ * the peer's FIN included), or the read emptied the queue after small
+ * segments (ICSK_ACK_PUSHED2, or ICSK_ACK_PUSHED outside pingpong mode,
+ * which tcp_fin() entered).
+ */
+void
+tmi_cleanup_rbuf(struct ctx *c, struct tm_conn *k, uint32_t copied)
+{
+	uint32_t wup = k->unacked_rcv + (k->fin_rcvd ? 1 : 0);
+	uint32_t mss = k->rcv_mss ? k->rcv_mss : 536;
+	bool pingpong = k->fin_rcvd && c->p->fin_pingpong;
+
+	if (!k->ack_pending || k->state == TM_CLOSE)
+		return;
+	if (wup > mss || (copied > 0 && k->rcvq == 0 &&
+	    (k->pushed >= 2 || (k->pushed == 1 && !pingpong))))
+		tmi_send_ack(c, k, "tcp_cleanup_rbuf(): the read made the owed ACK due");
+}
+
 /* tcp_data_queue(): in-order data and FIN, out-of-order ranges kept aside. */
 static void
 data_queue(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
@@ -268,6 +310,8 @@ data_queue(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
 	}
 	skip = k->rcv_nxt - s->seq;
 	len = s->len > skip ? s->len - skip : 0;
+	if (len > 0)
+		measure_rcv_mss(c, k, s->len);
 	if (len > 0) {
 		k->rcv_nxt += len;
 		k->rcvq += len;
@@ -424,6 +468,7 @@ static int
 conn_ack(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
 {
 	uint32_t acked;
+	bool sampled;
 
 	if (TM_SEQ_GT(s->ack, k->snd_nxt)) {
 		if (k->state == TM_SYN_RECV) {
@@ -444,12 +489,19 @@ conn_ack(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
 	if (acked == 0)
 		return 0;
 	k->snd_una = s->ack;
-	if (k->rtt_start && TM_SEQ_GEQ(s->ack, k->rtt_seq) && k->retransmits == 0)
+	sampled = k->rtt_start && TM_SEQ_GEQ(s->ack, k->rtt_seq) && k->retransmits == 0;
+	if (sampled)
 		tmi_rtt_sample(c, k, c->now - k->rtt_start);
 	if (k->rtt_start && TM_SEQ_GEQ(s->ack, k->rtt_seq))
 		k->rtt_start = 0;
 	k->retransmits = 0;
-	k->backoff = 0;
+	/*
+	 * tcp_ack_update_rtt(): "RFC6298: only reset backoff on valid RTT
+	 * measurement": none for retransmitted data (Karn), unless the
+	 * timestamp echo gives one (tcp_rtt_tsopt_us()).
+	 */
+	if (sampled || k->has_ts)
+		k->backoff = 0;
 	k->retrans_stamp = 0;
 	k->head_sent = c->now;
 	if (k->srtt == 0)

@@ -331,6 +331,16 @@ tmi_req_rcv(struct ctx *c, struct tm_reqsk *r, const struct tm_seg *s)
 	}
 	if (!(flg & TM_ACK))
 		return;
+	if (r->num_timeout < l->opt.defer_accept && end == r->irs + 1) {
+		/*
+		 * tcp_check_req(): "While TCP_DEFER_ACCEPT is active, drop bare
+		 * ACK": the request stays, marked acked, until data (or the end
+		 * of the deferring period, reqsk_timer_handler()) comes.
+		 */
+		r->acked = true;
+		tmi_count(c, TM_C_DEFER_ACCEPT_DROP);
+		return;
+	}
 	k = syn_recv_sock(c, l, s, id, r->iss, r->irs);
 	if (k == NULL) {
 		/* listen_overflow: (Part B #8, lab T2). */

@@ -117,6 +117,7 @@ tmi_conn_clear_ack(struct ctx *c, struct tm_conn *k)
 {
 	k->ack_pending = false;
 	k->unacked_rcv = 0;
+	k->pushed = 0;
 	tmi_timer_stop(c, TM_OBJ_FULL, k->id, &k->deadline[TM_T_DELACK], TM_T_DELACK);
 }
 

@@ -86,6 +86,7 @@ static const char *const call_names[TM_CALL_MAX] = {
 	[TM_CALL_CONNECT] = "connect", [TM_CALL_LISTEN] = "listen", [TM_CALL_ACCEPT] = "accept",
 	[TM_CALL_SEND] = "send", [TM_CALL_RECV] = "recv", [TM_CALL_SHUTDOWN] = "shutdown",
 	[TM_CALL_CLOSE] = "close", [TM_CALL_SETSOCKOPT] = "setsockopt",
+	[TM_CALL_GETSOCKOPT] = "getsockopt", [TM_CALL_IOCTL] = "ioctl",
 	[TM_CALL_SO_ERROR] = "so_error",
 };
 
@@ -100,6 +101,11 @@ static const char *const sockopt_names[TM_SO_MAX] = {
 	[TM_SO_KEEPINTVL] = "keepintvl", [TM_SO_KEEPCNT] = "keepcnt",
 	[TM_SO_LINGER2] = "linger2", [TM_SO_USER_TIMEOUT] = "user_timeout",
 	[TM_SO_LINGER0] = "linger0", [TM_SO_SYNCNT] = "syncnt",
+	[TM_SO_DEFER_ACCEPT] = "defer_accept", [TM_SO_RCVBUF] = "rcvbuf",
+	[TM_SO_SNDBUF] = "sndbuf", [TM_SO_ERROR] = "so_error", [TM_SO_TCPI_STATE] = "tcpi_state",
+	[TM_SO_TCPI_RETRANSMITS] = "tcpi_retransmits", [TM_SO_TCPI_BACKOFF] = "tcpi_backoff",
+	[TM_SO_TCPI_PROBES] = "tcpi_probes", [TM_SO_SIOCINQ] = "siocinq",
+	[TM_SO_SIOCOUTQ] = "siocoutq",
 };
 
 const char *

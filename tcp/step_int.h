@@ -70,6 +70,7 @@ void	tmi_conn_done(struct ctx *c, struct tm_conn *k, enum tm_event_id ev, const 
 void	tmi_conn_error(struct ctx *c, struct tm_conn *k, int err, const char *why);
 void	tmi_rtt_sample(struct ctx *c, struct tm_conn *k, tm_time m);
 void	tmi_conn_rcv(struct ctx *c, struct tm_conn *k, const struct tm_seg *s);
+void	tmi_cleanup_rbuf(struct ctx *c, struct tm_conn *k, uint32_t copied);
 
 /* tcp/listen.c */
 void	tmi_synack_seg(struct ctx *c, const struct tm_reqsk *r, struct tm_seg *s);

@@ -184,7 +184,8 @@ static void
 req_timer(struct ctx *c, struct tm_reqsk *r)
 {
 	struct tm_conn *l = tm_host_conn(c->h, r->listener);
-	int max = c->p->synack_retries;
+	int max = c->p->synack_retries, defer;
+	bool expire, resend;
 	struct tm_seg s;
 	tm_time t;
 
@@ -192,6 +193,10 @@ req_timer(struct ctx *c, struct tm_reqsk *r)
 		tmi_req_drop(c, NULL, r, TM_E_LISTEN_STOP, "listener gone");
 		return;
 	}
+	/* The listener's TCP_SYNCNT overrides tcp_synack_retries. */
+	if (l->opt.syncnt)
+		max = l->opt.syncnt;
+	defer = l->opt.defer_accept;
 	if ((l->qlen << 1) > (l->backlog > 8 ? l->backlog : 8)) {
 		/* Fewer retries for old requests when the queue is half full. */
 		int young = l->young << 1;
@@ -203,15 +208,27 @@ req_timer(struct ctx *c, struct tm_reqsk *r)
 			young <<= 1;
 		}
 	}
-	if (r->num_timeout >= max) {
+	/*
+	 * syn_ack_recalc(): with TCP_DEFER_ACCEPT, a request whose bare ACK
+	 * came (acked) is not dropped before the deferring period ends, and
+	 * its SYN-ACK is not resent until the last retransmission of the
+	 * period, "to give last chance for data or ACK to create established
+	 * socket"; the timer runs on all the same.
+	 */
+	expire = r->num_timeout >= max && (!r->acked || r->num_timeout >= defer);
+	resend = !r->acked || r->num_timeout + 1 >= defer;
+	if (expire) {
 		tmi_req_drop(c, l, r, TM_E_TMR_SYNACK,
 		    "reqsk_timer_handler(): SYN-ACK retries exhausted, dropped silently (no RST)");
 		return;
 	}
-	tmi_synack_seg(c, r, &s);
-	tmi_emit_seg(c, c->p->minisocks ? TM_OBJ_REQ : TM_OBJ_FULL, r->id, &s, true,
-	    r->acked ? "tcp_rtx_synack(): the 3rd ACK was dropped (accept queue full)" :
-	    "tcp_rtx_synack() (tracepoint tcp_retransmit_synack)");
+	if (resend) {
+		tmi_synack_seg(c, r, &s);
+		tmi_emit_seg(c, c->p->minisocks ? TM_OBJ_REQ : TM_OBJ_FULL, r->id, &s, true,
+		    r->acked && defer ? "tcp_rtx_synack(): the end of TCP_DEFER_ACCEPT's period" :
+		    r->acked ? "tcp_rtx_synack(): the 3rd ACK was dropped (accept queue full)" :
+		    "tcp_rtx_synack() (tracepoint tcp_retransmit_synack)");
+	}
 	if (r->num_timeout++ == 0)
 		l->young--;
 	t = r->num_timeout > 30 ? c->p->rto_max : c->p->rto_init << r->num_timeout;

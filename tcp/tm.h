@@ -301,7 +301,8 @@ const char	*tm_timer_name(enum tm_timer t);	/* "retransmit", ... */
 	X(DSACK_OLD_SENT,	"TcpExtTCPDSACKOldSent")		\
 	X(DELAYED_ACKS,		"TcpExtDelayedACKs")			\
 	X(KEEPALIVE,		"TcpExtTCPKeepAlive")				\
-	X(LOSS_PROBES,		"TcpExtTCPLossProbes")
+	X(LOSS_PROBES,		"TcpExtTCPLossProbes")			\
+	X(DEFER_ACCEPT_DROP,	"TcpExtTCPDeferAcceptDrop")
 
 enum tm_counter {
 #define X(id, name)	TM_C_##id,
@@ -323,6 +324,8 @@ enum tm_call {
 	TM_CALL_SHUTDOWN,		/* how: SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2 */
 	TM_CALL_CLOSE,
 	TM_CALL_SETSOCKOPT,		/* opt, val */
+	TM_CALL_GETSOCKOPT,		/* opt: ret is its value (so_error clears sk_err) */
+	TM_CALL_IOCTL,			/* opt siocinq or siocoutq: ret is the byte count */
 	TM_CALL_SO_ERROR,		/* not a call: an error reported asynchronously
 					 * (what SO_ERROR / the next call would return) */
 	TM_CALL_MAX
@@ -337,8 +340,23 @@ enum tm_sockopt {
 	TM_SO_USER_TIMEOUT,		/* TCP_USER_TIMEOUT, ms */
 	TM_SO_LINGER0,			/* SO_LINGER {1, 0}: abortive close */
 	TM_SO_SYNCNT,			/* TCP_SYNCNT */
+	TM_SO_DEFER_ACCEPT,		/* TCP_DEFER_ACCEPT, seconds (kept as SYN-ACK
+					 * retransmissions, secs_to_retrans()) */
+	TM_SO_RCVBUF,			/* SO_RCVBUF, bytes (kept doubled, sock_setsockopt()) */
+	TM_SO_SNDBUF,			/* SO_SNDBUF, bytes (kept doubled) */
+	/* Read only: getsockopt() and ioctl(); setsockopt() gives ENOPROTOOPT. */
+	TM_SO_ERROR,			/* SO_ERROR: sk_err, cleared by the read */
+	TM_SO_TCPI_STATE,		/* TCP_INFO tcpi_state (sk_state) */
+	TM_SO_TCPI_RETRANSMITS,		/* tcpi_retransmits (icsk_retransmits) */
+	TM_SO_TCPI_BACKOFF,		/* tcpi_backoff (icsk_backoff) */
+	TM_SO_TCPI_PROBES,		/* tcpi_probes (icsk_probes_out) */
+	TM_SO_SIOCINQ,			/* ioctl SIOCINQ: bytes to read (tcp_inq()) */
+	TM_SO_SIOCOUTQ,			/* ioctl SIOCOUTQ: write_seq - snd_una */
 	TM_SO_MAX
 };
+
+/* The first read-only option. */
+#define TM_SO_READONLY	TM_SO_ERROR
 
 const char	*tm_call_name(enum tm_call c);
 const char	*tm_sockopt_name(enum tm_sockopt o);
@@ -351,6 +369,8 @@ struct tm_app {
 	uint16_t	lport, rport;
 	int		backlog;	/* listen */
 	uint32_t	len;		/* send/recv */
+	bool		nonblock;	/* O_NONBLOCK: send() before the handshake
+					 * completed gives EAGAIN (else it waits) */
 	int		how;		/* shutdown */
 	enum tm_sockopt	opt;
 	int64_t		val;
@@ -439,6 +459,9 @@ struct tm_sockopts {
 	tm_time		user_timeout;		/* 0: off */
 	bool		linger0;
 	int		syncnt;			/* 0: tcp_syn_retries */
+	uint8_t		defer_accept;		/* TCP_DEFER_ACCEPT in retransmissions */
+	int		rcvbuf, sndbuf;		/* sk_rcvbuf, sk_sndbuf set by the
+						 * application (0: tcp_rmem[1], tcp_wmem[1]) */
 };
 
 #define TM_OFO_MAX	4
@@ -477,6 +500,8 @@ struct tm_conn {
 	unsigned int	probes_out;
 	int		quick;		/* quick ACKs left */
 	uint32_t	unacked_rcv;	/* bytes received since our last ACK */
+	uint32_t	rcv_mss;	/* icsk_ack.rcv_mss: the peer's segment size seen (0: 536) */
+	uint8_t		pushed;		/* small segments since our last ACK (ICSK_ACK_PUSHED, 2) */
 	tm_seq		dsack[2];	/* pending D-SACK block */
 	bool		dsack_pending;
 	struct {

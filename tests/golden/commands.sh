@@ -86,6 +86,8 @@ for f in close-unread closed-port-rst keepalive-probes syn-linear synack-options
 	run sim "script-$f" sim -f "tests/fixtures/scripts/$f.sim"
 	run sim "script-$f-json" --mask sim -f "tests/fixtures/scripts/$f.sim" -j
 done
+# Socket calls in a script: getsockopt, ioctl, TCP_DEFER_ACCEPT.
+run sim script-sockcalls sim -f tests/fixtures/scripts/sockcalls.sim
 run sim active-close-rfc9293 sim active-close --profile rfc9293
 run sim syn-flood-nocookies sim syn-flood --set tcp_syncookies=0
 run sim _unknown sim no-such-scenario

@@ -37,7 +37,7 @@ else not_ok "explain a counter: the model's scenarios that move it"; diag "$out"
 printf 'host a 198.18.0.1\nhost b 198.18.0.2\nat 1 a connect b:80 from 40000 as c\nat 2 a sned c 10\n' > "$t/bad.sim"
 "$TD_BIN" sim -f "$t/bad.sim" 2> "$t/err"; expect_eq "sim: bad script exits 65" "$?" 65
 expect_eq "sim: the error names file, line and column" "$(cat "$t/err")" \
-	"tcpdoctor: sim: $t/bad.sim:4:8: unknown call 'sned' (listen connect accept send recv shutdown close setsockopt)"
+	"tcpdoctor: sim: $t/bad.sim:4:8: unknown call 'sned' (listen connect accept send recv shutdown close setsockopt getsockopt ioctl)"
 "$TD_BIN" sim handshake --set tcp_nonsense=1 2> "$t/err"; expect_eq "sim: unknown knob exits 64" "$?" 64
 "$TD_BIN" sim handshake --profile bsd 2> "$t/err"; expect_eq "sim: unknown profile exits 64" "$?" 64
 printf 'host a 198.18.0.1\nhost b 198.18.0.2\nat 0 b listen 80 as L\nat 0.1 a connect b:80 from 40000 as c\nat 1 a close c\n' > "$t/ok.sim"
