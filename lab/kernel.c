@@ -7,12 +7,18 @@
  */
 #include "lab/runner.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include <linux/sockios.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,9 +33,25 @@
 #include "lab/script.h"
 #include "lab/tun.h"
 
+/*
+ * A blocking call (KS_BLOCK): made on a thread, on a socket whose
+ * O_NONBLOCK is cleared for it, while the runner goes on playing the peer.
+ */
+struct kblock {
+	bool		 started;
+	pthread_t	 th;
+	int		 call;		/* 'c' connect, 'a' accept, 'r' recv */
+	int		 fd;
+	struct sockaddr_storage ss;
+	socklen_t	 sslen;
+	atomic_bool	 done;
+	long		 res;		/* fd, bytes, 0; -errno */
+};
+
 struct kernel {
 	struct lab	*lab;
 	int		 lfd;		/* listener */
+	struct kblock	 blk[LAB_CONN_MAX];
 	struct lab_pcap	 pcap;
 	bool		 pcap_on;
 	uint64_t	 realtime_off;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
@@ -146,6 +168,183 @@ conn_socket(struct krunner *r, int c, struct td_err *err)
 	return r->conn[c].fd;
 }
 
+static void *
+block_thread(void *arg)
+{
+	struct kblock *b = arg;
+	char buf[4096];
+	long rc;
+
+	if (b->call == 'c')
+		rc = connect(b->fd, (struct sockaddr *)&b->ss, b->sslen);
+	else if (b->call == 'a')
+		rc = accept4(b->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	else
+		rc = recv(b->fd, buf, sizeof(buf), 0);
+	b->res = rc < 0 ? -errno : rc;
+	atomic_store(&b->done, true);
+	return NULL;
+}
+
+static void
+set_blocking(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, on ? fl & ~O_NONBLOCK : fl | O_NONBLOCK);
+}
+
+/* Wait for a blocking call until deadline (ns, monotonic); true if it returned. */
+static bool
+block_join(struct kblock *b, uint64_t deadline)
+{
+	struct timespec ts;
+
+	if (!b->started)
+		return false;
+	while (!atomic_load(&b->done) && lab_now_ns() < deadline) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = 1000000;
+		nanosleep(&ts, NULL);
+	}
+	if (!atomic_load(&b->done))
+		return false;
+	pthread_join(b->th, NULL);
+	b->started = false;
+	set_blocking(b->fd, false);
+	return true;
+}
+
+/* End a call still blocked at the end of the run (a blocking syscall is a cancellation point). */
+static void
+block_cancel(struct kblock *b)
+{
+	if (!b->started)
+		return;
+	if (!atomic_load(&b->done))
+		pthread_cancel(b->th);
+	pthread_join(b->th, NULL);
+	b->started = false;
+}
+
+/* The accepted fd as connection index (by the peer's port), or -errno. */
+static long
+accepted_conn(struct krunner *r, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	uint16_t port;
+	int c;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) {
+		close(fd);
+		return -errno;
+	}
+	port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	for (c = 0; c < LAB_CONN_MAX; c++)
+		if (r->conn[c].pport == port && r->conn[c].fd < 0) {
+			r->conn[c].fd = fd;
+			return c;
+		}
+	close(fd);
+	return -ENOENT;
+}
+
+static int
+do_block(struct krunner *r, const struct lab_step *st, long *res, struct td_err *err)
+{
+	struct kernel *kb = KB(r);
+	struct kblock *b = &kb->blk[st->c];
+	struct kconn *k = &r->conn[st->c];
+
+	if (st->op == KS_BLOCK) {
+		memset(b, 0, sizeof(*b));
+		atomic_init(&b->done, false);
+		if (strcmp(st->s1, "connect") == 0) {
+			if ((b->fd = conn_socket(r, st->c, err)) < 0)
+				return -1;
+			b->call = 'c';
+			b->sslen = (socklen_t)sockaddr_of(&r->paddr, k->pport, &b->ss);
+		} else if (strcmp(st->s1, "accept") == 0) {
+			b->fd = kb->lfd;
+			b->call = 'a';
+		} else if (strcmp(st->s1, "recv") == 0) {
+			b->fd = k->fd;
+			b->call = 'r';
+		} else {
+			return td_errf(err, EINVAL, "scenario: unknown blocking call '%s'", st->s1);
+		}
+		set_blocking(b->fd, true);
+		if (pthread_create(&b->th, NULL, block_thread, b) != 0) {
+			set_blocking(b->fd, false);
+			return td_errf(err, EAGAIN, "pthread_create failed");
+		}
+		b->started = true;
+		/* A call that does not block returns at once: give it a moment to. */
+		*res = block_join(b, lab_now_ns() + 20 * KMS);
+		if (*res && b->call == 'a' && b->res >= 0)
+			(void)accepted_conn(r, (int)b->res);
+		return 0;
+	}
+	if (st->op == KS_BLOCKED) {
+		*res = atomic_load(&b->done);
+		return 0;
+	}
+	if (!block_join(b, lab_now_ns() + 1000 * KMS)) {
+		*res = LAB_STILL_BLOCKED;
+		return 0;
+	}
+	*res = b->res;
+	if (b->call == 'a' && b->res >= 0)
+		*res = accepted_conn(r, (int)b->res) == st->c ? 0 : -ENOENT;
+	return 0;
+}
+
+/* getsockopt() and ioctl() checks. */
+static int
+do_getopt(struct krunner *r, const struct lab_step *st, long *res, struct td_err *err)
+{
+	int fd = st->c < 0 ? KB(r)->lfd : r->conn[st->c].fd, v = 0, rc;
+	socklen_t len = sizeof(v);
+	struct tcp_info ti;
+
+	if (fd < 0)
+		return td_errf(err, EBADF, "c%d: %s: no socket", st->c, st->s1);
+	if (strncmp(st->s1, "tcpi_", 5) == 0) {
+		len = sizeof(ti);
+		memset(&ti, 0, sizeof(ti));
+		rc = getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len);
+		if (strcmp(st->s1, "tcpi_state") == 0)
+			v = ti.tcpi_state;
+		else if (strcmp(st->s1, "tcpi_retransmits") == 0)
+			v = ti.tcpi_retransmits;
+		else if (strcmp(st->s1, "tcpi_backoff") == 0)
+			v = ti.tcpi_backoff;
+		else if (strcmp(st->s1, "tcpi_probes") == 0)
+			v = ti.tcpi_probes;
+		else
+			return td_errf(err, EINVAL, "scenario: unknown TCP_INFO field '%s'", st->s1);
+	} else if (strcmp(st->s1, "siocinq") == 0) {
+		rc = ioctl(fd, SIOCINQ, &v);
+	} else if (strcmp(st->s1, "siocoutq") == 0) {
+		rc = ioctl(fd, SIOCOUTQ, &v);
+	} else if (strcmp(st->s1, "so_error") == 0) {
+		rc = getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &len);
+	} else if (strcmp(st->s1, "rcvbuf") == 0) {
+		rc = getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len);
+	} else if (strcmp(st->s1, "sndbuf") == 0) {
+		rc = getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len);
+	} else if (strcmp(st->s1, "defer_accept") == 0) {
+		rc = getsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, &len);
+	} else {
+		return td_errf(err, EINVAL, "scenario: unknown option '%s'", st->s1);
+	}
+	*res = rc < 0 ? -errno : v;
+	return 0;
+}
+
 static int
 do_sockopt(struct krunner *r, const struct lab_step *st, long *res, struct td_err *err)
 {
@@ -161,6 +360,9 @@ do_sockopt(struct krunner *r, const struct lab_step *st, long *res, struct td_er
 		{ "user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT },
 		{ "syncnt", IPPROTO_TCP, TCP_SYNCNT },
 		{ "linger", SOL_SOCKET, SO_LINGER },
+		{ "defer_accept", IPPROTO_TCP, TCP_DEFER_ACCEPT },
+		{ "rcvbuf", SOL_SOCKET, SO_RCVBUF },
+		{ "sndbuf", SOL_SOCKET, SO_SNDBUF },
 	};
 	struct linger lg = { 1, (int)st->n };
 	int fd, v = (int)st->n, rc;
@@ -171,7 +373,9 @@ do_sockopt(struct krunner *r, const struct lab_step *st, long *res, struct td_er
 			break;
 	if (i == sizeof(tab) / sizeof(tab[0]))
 		return td_errf(err, EINVAL, "scenario: unknown socket option '%s'", st->s1);
-	if ((fd = conn_socket(r, st->c, err)) < 0)
+	if (st->c < 0)
+		fd = KB(r)->lfd;
+	else if ((fd = conn_socket(r, st->c, err)) < 0)
 		return -1;
 	if (tab[i].opt == SO_LINGER && tab[i].level == SOL_SOCKET)
 		rc = setsockopt(fd, tab[i].level, tab[i].opt, &lg, sizeof(lg));
@@ -204,7 +408,7 @@ k_app(struct krunner *r, const struct lab_step *st, long *res, struct td_err *er
 		if ((fd = conn_socket(r, st->c, err)) < 0)
 			return -1;
 		len = (socklen_t)sockaddr_of(&r->paddr, k->pport, &ss);
-		if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS)
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0)
 			*res = -errno;
 		break;
 	case KS_ACCEPT:
@@ -254,6 +458,12 @@ k_app(struct krunner *r, const struct lab_step *st, long *res, struct td_err *er
 		break;
 	case KS_SOCKOPT:
 		return do_sockopt(r, st, res, err);
+	case KS_GETOPT:
+		return do_getopt(r, st, res, err);
+	case KS_BLOCK:
+	case KS_BLOCKED:
+	case KS_RETURNED:
+		return do_block(r, st, res, err);
 	case KS_SOERROR:
 		len = sizeof(v);
 		v = 0;
@@ -390,6 +600,8 @@ lab_run_kernel(struct lab *lab, const struct lab_scen *scen, struct lab_run *run
 		goto out;
 	ret = krunner_run(r, err);
 out:
+	for (c = 0; c < LAB_CONN_MAX; c++)
+		block_cancel(&kb->blk[c]);
 	if (kb->pcap.fp != NULL)
 		lab_pcap_close(&kb->pcap, NULL);
 	for (c = 0; c < LAB_CONN_MAX; c++)

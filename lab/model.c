@@ -69,6 +69,18 @@ struct model {
 		long	val;
 	}			 pend[LAB_CONN_MAX][8];
 	int			 npend[LAB_CONN_MAX];
+	/*
+	 * A blocking call (KS_BLOCK): made non-blocking, and made again when
+	 * a later step asks whether it returned, as the kernel's woken caller
+	 * would (inet_wait_for_connect(), inet_csk_wait_for_connect(),
+	 * sk_wait_data()): nothing happens between two steps but the events
+	 * the model already stepped through.
+	 */
+	struct {
+		char	call;		/* 'c', 'a', 'r'; 0: none */
+		bool	done;
+		long	res;
+	}			 blk[LAB_CONN_MAX];
 };
 
 #define MB(r)	((struct model *)(r)->be)
@@ -374,7 +386,7 @@ app_call(struct model *m, const struct tm_app *a, long *res)
 	ev.u.app = *a;
 	do_step(m, &ev, 0);
 	fx = app_fx(m, a->call);
-	*res = fx != NULL && fx->u.app.err && fx->u.app.err != EINPROGRESS ? -fx->u.app.err : 0;
+	*res = fx != NULL && fx->u.app.err ? -fx->u.app.err : 0;
 	return 0;
 }
 
@@ -397,6 +409,113 @@ setopt(struct model *m, uint32_t sock, const char *name, long val, long *res, st
 	a.opt = (enum tm_sockopt)opt;
 	a.val = val;
 	return app_call(m, &a, res);
+}
+
+static int m_app(struct krunner *r, const struct lab_step *st, long *res, struct td_err *err);
+
+/* Has conn c's blocking call returned?  Makes it again if not. */
+static int
+blk_poll(struct krunner *r, int c, struct td_err *err)
+{
+	struct model *m = MB(r);
+	struct lab_step st = { .c = c };
+	struct tm_conn *tc;
+	long res = 0;
+
+	if (m->blk[c].done || m->blk[c].call == 0)
+		return 0;
+	switch (m->blk[c].call) {
+	case 'c':
+		/* inet_wait_for_connect(): until the state leaves SYN_SENT/SYN_RECV. */
+		tc = tm_host_conn(&m->host, r->conn[c].sock);
+		if (tc == NULL) {
+			res = -EBADF;
+		} else if (tc->err) {
+			res = -tc->err;		/* sock_error() clears it */
+			tc->err = 0;
+		} else if (tc->state == TM_SYN_SENT || tc->state == TM_SYN_RECV) {
+			return 0;
+		} else {
+			res = tc->state == TM_CLOSE ? -ECONNABORTED : 0;
+		}
+		break;
+	case 'a':
+		st.op = KS_ACCEPT;
+		if (m_app(r, &st, &res, err) < 0)
+			return -1;
+		if (res == -EAGAIN)
+			return 0;
+		res = res == c ? 0 : res >= 0 ? -ENOENT : res;
+		break;
+	default:
+		st.op = KS_RECV;
+		if (m_app(r, &st, &res, err) < 0)
+			return -1;
+		if (res == -EAGAIN)
+			return 0;
+		break;
+	}
+	m->blk[c].done = true;
+	m->blk[c].res = res;
+	return 0;
+}
+
+static int
+m_block(struct krunner *r, const struct lab_step *st, long *res, struct td_err *err)
+{
+	struct model *m = MB(r);
+	struct lab_step call = *st;
+	long r0 = 0;
+
+	if (st->op == KS_BLOCK) {
+		m->blk[st->c].done = false;
+		if (strcmp(st->s1, "connect") == 0) {
+			m->blk[st->c].call = 'c';
+			call.op = KS_CONNECT;
+			if (m_app(r, &call, &r0, err) < 0)
+				return -1;
+			if (r0 != -EINPROGRESS) {
+				m->blk[st->c].done = true;
+				m->blk[st->c].res = r0;
+			}
+		} else if (strcmp(st->s1, "accept") == 0) {
+			m->blk[st->c].call = 'a';
+		} else if (strcmp(st->s1, "recv") == 0) {
+			m->blk[st->c].call = 'r';
+		} else {
+			return td_errf(err, EINVAL, "scenario: unknown blocking call '%s'", st->s1);
+		}
+	}
+	if (blk_poll(r, st->c, err) < 0)
+		return -1;
+	if (st->op != KS_RETURNED)
+		*res = m->blk[st->c].done;
+	else
+		*res = m->blk[st->c].done ? m->blk[st->c].res : LAB_STILL_BLOCKED;
+	if (st->op == KS_RETURNED && m->blk[st->c].done)
+		m->blk[st->c].call = 0;
+	return 0;
+}
+
+static int
+m_getopt(struct krunner *r, const struct lab_step *st, long *res, struct td_err *err)
+{
+	struct model *m = MB(r);
+	uint32_t sock = st->c < 0 ? m->listener : r->conn[st->c].sock;
+	const struct tm_effect *fx;
+	struct tm_app a;
+	int opt;
+
+	if ((opt = tm_sockopt_parse(st->s1)) < 0)
+		return td_errf(err, EINVAL, "model: option '%s' is not modelled", st->s1);
+	memset(&a, 0, sizeof(a));
+	a.call = strncmp(st->s1, "sioc", 4) == 0 ? TM_CALL_IOCTL : TM_CALL_GETSOCKOPT;
+	a.sock = sock;
+	a.opt = (enum tm_sockopt)opt;
+	app_call(m, &a, res);
+	if (*res == 0 && (fx = app_fx(m, a.call)) != NULL)
+		*res = (long)fx->u.app.ret;
+	return 0;
 }
 
 static int
@@ -459,6 +578,7 @@ m_app(struct krunner *r, const struct lab_step *st, long *res, struct td_err *er
 		a.call = TM_CALL_SEND;
 		a.sock = k->sock;
 		a.len = (uint32_t)st->n;
+		a.nonblock = true;	/* the kernel leg's sockets are non-blocking */
 		app_call(m, &a, res);
 		break;
 	case KS_SHUTDOWN:
@@ -480,7 +600,15 @@ m_app(struct krunner *r, const struct lab_step *st, long *res, struct td_err *er
 		app_call(m, &a, res);
 		*res = 0;
 		break;
+	case KS_GETOPT:
+		return m_getopt(r, st, res, err);
+	case KS_BLOCK:
+	case KS_BLOCKED:
+	case KS_RETURNED:
+		return m_block(r, st, res, err);
 	case KS_SOCKOPT:
+		if (st->c < 0)
+			return setopt(m, m->listener, st->s1, st->n, res, err);
 		if (k->sock == 0) {
 			if (m->npend[st->c] == 8)
 				return td_errf(err, ENOBUFS, "model: too many options before connect");

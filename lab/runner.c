@@ -449,16 +449,61 @@ step_app(struct krunner *r, const struct lab_step *st, struct td_err *err)
 			fail(r, "c%d: recv() returned %s%ld, expected %s%ld", st->c,
 			    res < 0 ? "errno " : "", res < 0 ? -res : res, st->n < 0 ? "errno " : "",
 			    st->n < 0 ? -st->n : st->n);
+	} else if (st->op == KS_GETOPT) {
+		if (res < 0)
+			rec(r, now, KR_CHECK, st->c, "%s = %s", st->s1, strerrorname_np((int)-res));
+		else
+			rec(r, now, KR_CHECK, st->c, "%s = %ld", st->s1, res);
+		if (res != st->n)
+			fail(r, "c%d: %s is %s%ld, expected %s%ld", st->c, st->s1,
+			    res < 0 ? "errno " : "", res < 0 ? -res : res, st->n < 0 ? "errno " : "",
+			    st->n < 0 ? -st->n : st->n);
+	} else if (st->op == KS_BLOCK || st->op == KS_BLOCKED) {
+		/* res: 0 while the call blocks, 1 once it returned. */
+		rec(r, now, KR_CHECK, st->c, "%s %s", st->s1 != NULL ? st->s1 : "call",
+		    res ? "returned" : "blocks");
+		if (res)
+			fail(r, "c%d: the blocking %s returned at +%.3fs, expected it to block", st->c,
+			    st->s1 != NULL ? st->s1 : "call", rel_s(r, now));
+	} else if (st->op == KS_RETURNED) {
+		if (res == LAB_STILL_BLOCKED)
+			rec(r, now, KR_CHECK, st->c, "still blocked");
+		else if (res < 0)
+			rec(r, now, KR_CHECK, st->c, "returned %s", strerrorname_np((int)-res));
+		else
+			rec(r, now, KR_CHECK, st->c, "returned %ld", res);
+		if (res == LAB_STILL_BLOCKED)
+			fail(r, "c%d: the blocking call had not returned 1 s after +%.3fs", st->c,
+			    rel_s(r, now));
+		else if (res != st->n)
+			fail(r, "c%d: the blocking call returned %s%ld, expected %s%ld", st->c,
+			    res < 0 ? "errno " : "", res < 0 ? -res : res, st->n < 0 ? "errno " : "",
+			    st->n < 0 ? -st->n : st->n);
+	} else if (st->op == KS_SEND && st->s1 != NULL) {
+		if (res < 0)
+			rec(r, now, KR_APP, st->c, "send(%ld) = %s", st->n, strerrorname_np((int)-res));
+		else
+			rec(r, now, KR_APP, st->c, "send(%ld)", st->n);
+		if (res >= 0 || strcmp(strerrorname_np((int)-res), st->s1) != 0)
+			fail(r, "c%d: send(%ld) gave %s, expected %s", st->c, st->n,
+			    res < 0 ? strerrorname_np((int)-res) : "success", st->s1);
+	} else if (st->op == KS_CONNECT && st->n != 0) {
+		rec(r, now, KR_APP, st->c, "connect() = %s", res ? strerrorname_np((int)-res) : "0");
+		if (res != st->n)
+			fail(r, "c%d: connect() gave %s, expected %s", st->c,
+			    res ? strerrorname_np((int)-res) : "0", strerrorname_np((int)-st->n));
 	} else if (st->op == KS_ACCEPT) {
 		if (res < 0)
 			rec(r, now, KR_APP, st->c, "accept() = %s", strerror((int)-res));
 		else
 			rec(r, now, KR_APP, (int)res, "accept()");
-		if (res != st->c)
+		if (res != (st->n < 0 ? st->n : st->c))
 			fail(r, "c%d: accept() gave %s%ld", st->c, res < 0 ? "errno " : "c",
 			    res < 0 ? -res : res);
 	} else {
 		app_name(st, name, sizeof(name));
+		if (st->op == KS_CONNECT && res == -EINPROGRESS)
+			res = 0;	/* non-blocking: either is success */
 		if (res < 0) {
 			rec(r, now, KR_APP, st->c, "%s = %s", name, strerror((int)-res));
 			fail(r, "c%d: %s failed: %s", st->c, name, strerror((int)-res));

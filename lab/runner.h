@@ -46,14 +46,16 @@ enum lab_op {
 	KS_END = 0,
 	KS_SYSCTL,	/* s1 = name, s2 = value (before anything else) */
 	KS_LISTEN,	/* n = backlog */
-	KS_CONNECT,	/* conn c connects to the peer */
-	KS_ACCEPT,	/* accept one child; it must be conn c (n = errno expected, 0) */
-	KS_SEND,	/* conn c writes n bytes */
+	KS_CONNECT,	/* conn c connects to the peer (non-blocking; n = -EINPROGRESS:
+			 * checked, 0: 0 or EINPROGRESS) */
+	KS_ACCEPT,	/* accept one child; it must be conn c (n < 0: it must fail, -errno) */
+	KS_SEND,	/* conn c writes n bytes (s1: the errno name it must fail with) */
 	KS_SHUTDOWN,	/* conn c (c < 0: the listener): shutdown(n), n = SHUT_RD 0,
 			 * SHUT_WR 1, SHUT_RDWR 2 */
 	KS_CLOSE,	/* conn c (c < 0: the listener): close() */
 	KS_SOCKOPT,	/* conn c: option s1 (keepalive keepidle keepintvl keepcnt
-			 * linger2 user_timeout linger syncnt) = n */
+			 * linger2 user_timeout linger syncnt
+			 * defer_accept rcvbuf sndbuf; c < 0: the listener) = n */
 	KS_SOERROR,	/* conn c: SO_ERROR must be n */
 	KS_IN,		/* the peer sends seg on conn c */
 	KS_OUT,		/* the kernel sends seg on conn c, ms after the previous step */
@@ -63,6 +65,14 @@ enum lab_op {
 	KS_ISN_CLOCK,	/* conn c's last two ISNs advanced by 15.625 per us (a 64 ns tick) */
 	KS_NSTAT,	/* counter s1 (nstat name, "TcpExtListenOverflows") rose by n */
 	KS_RECV,	/* conn c: a non-blocking recv() must return n (bytes; -errno) */
+	KS_GETOPT,	/* conn c (c < 0: the listener): getsockopt or ioctl s1 (so_error
+			 * tcpi_state tcpi_retransmits tcpi_backoff tcpi_probes siocinq
+			 * siocoutq rcvbuf sndbuf defer_accept) must give n (-errno) */
+	KS_BLOCK,	/* conn c starts a blocking call s1 (connect, accept: of conn c,
+			 * recv) that must not return yet */
+	KS_BLOCKED,	/* conn c's blocking call has not returned */
+	KS_RETURNED,	/* conn c's blocking call returned n (bytes, 0; -errno), within
+			 * 1 s of this step (the woken thread's scheduling, not TCP) */
 };
 
 struct lab_step {
@@ -75,6 +85,7 @@ struct lab_step {
 };
 
 #define LAB_CONN_MAX	8
+#define LAB_STILL_BLOCKED	(-999999L)	/* KS_RETURNED: no return yet */
 #define LAB_SETS_MAX	16
 
 struct lab_scen {

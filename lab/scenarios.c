@@ -10,6 +10,9 @@
  */
 #include "lab/runner.h"
 
+#include "core/tcpstate.h"
+
+#include <errno.h>
 #include <string.h>
 
 #define SYSCTL(n, v)		{ .op = KS_SYSCTL, .s1 = (n), .s2 = (v) }
@@ -29,6 +32,13 @@
 #define SS(c_, st, t)		{ .op = KS_SS, .c = (c_), .s1 = (st), .n = (t) }
 #define NSTAT(name, v)		{ .op = KS_NSTAT, .s1 = (name), .n = (v) }
 #define ISN_CLOCK(c_)		{ .op = KS_ISN_CLOCK, .c = (c_) }
+#define GETOPT(c_, o, v)	{ .op = KS_GETOPT, .c = (c_), .s1 = (o), .n = (v) }
+#define BLOCK(c_, call)		{ .op = KS_BLOCK, .c = (c_), .s1 = (call) }
+#define BLOCKED(c_)		{ .op = KS_BLOCKED, .c = (c_) }
+#define RETURNED(c_, v)		{ .op = KS_RETURNED, .c = (c_), .n = (v) }
+#define CONNECT_NB(c_)		{ .op = KS_CONNECT, .c = (c_), .n = -EINPROGRESS }
+#define SEND_ERR(c_, n_, e)	{ .op = KS_SEND, .c = (c_), .n = (n_), .s1 = (e) }
+#define ACCEPT_ERR(c_, e)	{ .op = KS_ACCEPT, .c = (c_), .n = -(e) }
 #define END			{ .op = KS_END }
 
 #define PEER_SYN	"S 0 0 0 mss,sackok,ws"
@@ -773,6 +783,285 @@ static const char rst_established_sim[] =
 	"expect 0.3 server so_error s = ECONNRESET\n"
 	"expect nothing until 1\n";
 
+/* ---- Socket calls, from the public packetdrill and gVisor suites (facts only) ---- */
+
+/*
+ * packetdrill gtests/net/tcp/blocking/blocking-connect.pkt: a blocking
+ * connect() sleeps in inet_wait_for_connect() until the SYN-ACK moves the
+ * socket to ESTABLISHED, then returns 0.
+ */
+static const struct lab_step blocking_connect[] = {
+	BLOCK(0, "connect"),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	QUIET(100),
+	BLOCKED(0),
+	IN(0, "S. 0 1 0 mss,sackok,ws"),
+	OUT(0, 0, ". 1 1 0"),
+	RETURNED(0, 0),
+	GETOPT(0, "tcpi_state", TD_ST_ESTABLISHED),
+	GETOPT(0, "so_error", 0),
+	END
+};
+
+/*
+ * packetdrill gtests/net/tcp/blocking/blocking-accept.pkt: a blocking
+ * accept() sleeps in inet_csk_wait_for_connect() through the SYN and the
+ * SYN-ACK, returns the child at the third ACK, and the child sends.
+ */
+static const struct lab_step blocking_accept[] = {
+	LISTEN(1),
+	BLOCK(0, "accept"),
+	IN(0, PEER_SYN),
+	OUT(0, 0, KERNEL_SA),
+	BLOCKED(0),
+	IN(0, ". 1 1 0"),
+	RETURNED(0, 0),
+	SEND(0, 100),
+	OUT(0, 0, "P. 1 1 100"),
+	IN(0, ". 1 101 0"),
+	GETOPT(0, "siocoutq", 0),
+	END
+};
+
+/*
+ * packetdrill gtests/net/tcp/blocking/blocking-read.pkt: a blocking read()
+ * sleeps in sk_wait_data() until data comes, returns it, and a second one
+ * returns 0 at the peer's FIN (whose ACK, after data, the delayed-ACK timer
+ * sends, as T8).
+ */
+static const struct lab_step blocking_read[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	BLOCK(0, "recv"),
+	QUIET(100),
+	BLOCKED(0),
+	IN(0, "P. 1 1 100"),
+	OUT(0, 0, ". 1 101 0"),
+	RETURNED(0, 100),
+	BLOCK(0, "recv"),
+	IN(0, "F. 101 1 0"),
+	RETURNED(0, 0),
+	OUT(40, 0, ". 1 102 0"),
+	SS(0, "CLOSE_WAIT", 0),
+	END
+};
+
+/*
+ * packetdrill gtests/net/tcp/ioctl/ioctl-siocinq-fin.pkt: SIOCINQ
+ * (tcp_ioctl() -> tcp_inq()) counts the bytes not yet read, and not the
+ * peer's FIN ("Subtract 1, if FIN was received").  Unlike the script's
+ * kernel, 6.18 does not ACK the data-carrying FIN at once (tcp_fin() enters
+ * pingpong mode, as T8); the read() of its 1000 bytes sends the ACK
+ * (tcp_cleanup_rbuf(): rcv_nxt - rcv_wup, 1001, exceeds the 1000-byte
+ * rcv_mss that tcp_measure_rcv_mss() learnt).
+ */
+static const struct lab_step siocinq_fin[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	GETOPT(0, "siocinq", 0),
+	IN(0, "P. 1 1 1000"),
+	OUT(0, 0, ". 1 1001 0"),
+	GETOPT(0, "siocinq", 1000),
+	RECV(0, 1000),
+	GETOPT(0, "siocinq", 0),
+	IN(0, "FP. 1001 1 1000"),
+	QUIET(5),
+	GETOPT(0, "siocinq", 1000),
+	RECV(0, 1000),
+	OUT(0, 0, ". 1 2002 0"),
+	GETOPT(0, "siocinq", 0),
+	RECV(0, 0),
+	GETOPT(-1, "siocinq", -EINVAL),
+	END
+};
+
+/*
+ * gVisor packetimpact tcp_queue_send_recv_in_syn_sent_test.go, with a
+ * non-blocking socket: connect() gives EINPROGRESS, send() in SYN_SENT
+ * gives EAGAIN (tcp_sendmsg_locked() -> sk_stream_wait_connect() with no
+ * timeout), SIOCOUTQ is 0 before the handshake and then write_seq -
+ * snd_una: the data until it is ACKed, and our FIN counts one.
+ */
+static const struct lab_step siocoutq[] = {
+	CONNECT_NB(0),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	SEND_ERR(0, 100, "EAGAIN"),
+	GETOPT(0, "siocoutq", 0),
+	GETOPT(0, "so_error", 0),
+	GETOPT(0, "tcpi_state", TD_ST_SYN_SENT),
+	IN(0, "S. 0 1 0 mss,sackok,ws"),
+	OUT(0, 0, ". 1 1 0"),
+	SEND(0, 100),
+	OUT(0, 0, "P. 1 1 100"),
+	GETOPT(0, "siocoutq", 100),
+	IN(0, ". 1 101 0"),
+	GETOPT(0, "siocoutq", 0),
+	SHUTDOWN(0),
+	OUT(0, 0, "F. 101 1 0"),
+	GETOPT(0, "siocoutq", 1),
+	GETOPT(0, "tcpi_state", TD_ST_FIN_WAIT1),
+	IN(0, ". 1 102 0"),
+	GETOPT(0, "siocoutq", 0),
+	GETOPT(0, "tcpi_state", TD_ST_FIN_WAIT2),
+	END
+};
+
+/*
+ * gVisor packetimpact tcp_synsent_reset_test.go: an RST|ACK acknowledging
+ * the SYN refuses the connection: TCP_INFO shows CLOSE, SO_ERROR gives
+ * ECONNREFUSED once (sock_error() clears it); the socket is no longer
+ * hashed, so a later ACK to its port gets a RST.  Before that, an RST whose
+ * ACK is not ours is dropped (tcp_rcv_synsent_state_process():
+ * reset_and_undo, no reply to a RST) and the SYN timer re-armed to
+ * TCP_TIMEOUT_MIN (2 jiffies) as nothing was retransmitted yet.
+ */
+static const struct lab_step refused_connect[] = {
+	CONNECT_NB(0),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	IN(0, "R. 0 5 0"),
+	OUT(8, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	GETOPT(0, "tcpi_state", TD_ST_SYN_SENT),
+	GETOPT(0, "tcpi_retransmits", 1),
+	IN(0, "R. 0 1 0"),
+	GETOPT(0, "tcpi_state", TD_ST_CLOSE),
+	GETOPT(0, "so_error", ECONNREFUSED),
+	GETOPT(0, "so_error", 0),
+	IN(0, ". 0 1 0"),
+	OUT(0, 0, "R 1 - 0"),
+	END
+};
+
+/*
+ * gVisor packetimpact tcp_info_test.go and tcp_retransmits_test.go:
+ * unacknowledged data is probed (TLP, which counts as no retransmission) and
+ * then retransmitted by the RTO; TCP_INFO's tcpi_retransmits
+ * (icsk_retransmits) and tcpi_backoff (icsk_backoff) count the RTOs
+ * (tcp_retransmit_timer()).  The ACK clears tcpi_retransmits but not the
+ * backoff: tcp_ack_update_rtt() resets it only with an RTT sample ("RFC6298:
+ * only reset backoff on valid RTT measurement"), and an ACK of retransmitted
+ * data without timestamps gives none (Karn).
+ */
+static const struct lab_step info_retransmits[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	GETOPT(-1, "tcpi_state", TD_ST_LISTEN),
+	SEND(0, 100),
+	OUT(0, 0, "P. 1 1 100"),
+	GETOPT(0, "tcpi_retransmits", 0),
+	OUT(200, 0, "P. 1 1 100"),
+	GETOPT(0, "tcpi_retransmits", 0),
+	GETOPT(0, "tcpi_backoff", 0),
+	OUT(200, 0, "P. 1 1 100"),
+	GETOPT(0, "tcpi_retransmits", 1),
+	GETOPT(0, "tcpi_backoff", 1),
+	OUT(400, 0, "P. 1 1 100"),
+	GETOPT(0, "tcpi_retransmits", 2),
+	GETOPT(0, "tcpi_backoff", 2),
+	IN(0, ". 1 101 0"),
+	GETOPT(0, "tcpi_retransmits", 0),
+	GETOPT(0, "tcpi_backoff", 2),
+	GETOPT(0, "siocoutq", 0),
+	END
+};
+
+/*
+ * packetdrill gtests/net/tcp/shutdown/shutdown-wr-close.pkt: after
+ * shutdown(SHUT_WR) and the ACK of our FIN, send() gives EPIPE, data from
+ * the peer on the half-closed connection is ACKed and read, and after
+ * close() the peer's FIN is ACKed into TIME_WAIT.
+ */
+static const struct lab_step shutdown_wr_data[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	SHUTDOWN(0),
+	OUT(0, 0, "F. 1 1 0"),
+	IN(0, ". 1 2 0"),
+	SEND_ERR(0, 100, "EPIPE"),
+	IN(0, "P. 1 2 100"),
+	OUT(0, 0, ". 2 101 0"),
+	GETOPT(0, "siocinq", 100),
+	RECV(0, 100),
+	GETOPT(0, "tcpi_state", TD_ST_FIN_WAIT2),
+	CLOSE(0),
+	IN(0, "F. 101 2 0"),
+	OUT(0, 0, ". 2 102 0"),
+	SS(0, "TIME_WAIT", 60000),
+	END
+};
+
+/*
+ * packetdrill gtests/net/tcp/close/close-on-syn-sent.pkt: close() in
+ * SYN_SENT removes the socket, and the SYN-ACK that comes later finds no
+ * socket: RST with seq = its ACK.
+ */
+static const struct lab_step close_syn_sent_synack[] = {
+	CONNECT_NB(0),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	CLOSE(0),
+	QUIET(100),
+	IN(0, "S. 0 1 0 mss,sackok,ws"),
+	OUT(0, 0, "R 1 - 0"),
+	END
+};
+
+/* ---- TCP_DEFER_ACCEPT (net/ipv4/tcp_minisocks.c, inet_connection_sock.c) ---- */
+
+/*
+ * tcp_check_req(): while req->num_timeout < rskq_defer_accept (1 s is one
+ * retransmission, secs_to_retrans()), a bare third ACK is dropped and the
+ * request marked acked: accept() finds nothing and ss shows SYN_RECV.  The
+ * first data creates the child, which ACKs it.
+ */
+static const struct lab_step defer_accept_data[] = {
+	LISTEN(8),
+	SOCKOPT(-1, "defer_accept", 1),
+	GETOPT(-1, "defer_accept", 1),
+	IN(0, PEER_SYN),
+	OUT(0, 0, KERNEL_SA),
+	IN(0, ". 1 1 0"),
+	QUIET(100),
+	ACCEPT_ERR(0, EAGAIN),
+	SS(0, "SYN_RECV", 0),
+	IN(0, "P. 1 1 10"),
+	OUT(0, 0, ". 1 11 0"),
+	ACCEPT(0),
+	GETOPT(0, "siocinq", 10),
+	SS(0, "ESTABLISHED", 0),
+	END
+};
+
+/*
+ * reqsk_timer_handler() -> syn_ack_recalc(): with TCP_DEFER_ACCEPT = 3 s (2
+ * retransmissions) and tcp_synack_retries = 2, an acked request gets no
+ * SYN-ACK at 1 s ("Do not resend while waiting for data after ACK"), one at
+ * 3 s (the last of the period, "to give last chance for data or ACK"), and
+ * is dropped silently at 7 s; the ACK then finds only the listener.  c1: a
+ * bare ACK after the period's last SYN-ACK creates the child.
+ */
+static const struct lab_step defer_accept_expiry[] = {
+	SYSCTL("net.ipv4.tcp_synack_retries", "2"),
+	LISTEN(8),
+	SOCKOPT(-1, "defer_accept", 3),
+	GETOPT(-1, "defer_accept", 3),
+	IN(0, PEER_SYN),
+	OUT(0, 0, KERNEL_SA),
+	IN(0, ". 1 1 0"),
+	QUIET(200),
+	IN(1, PEER_SYN),
+	OUT(0, 1, KERNEL_SA),
+	IN(1, ". 1 1 0"),
+	OUT(2800, 0, KERNEL_SA),
+	OUT(200, 1, KERNEL_SA),
+	IN(1, ". 1 1 0"),
+	ACCEPT(1),
+	SS(1, "ESTABLISHED", 0),
+	SS(0, "SYN_RECV", 0),
+	QUIET(4300),
+	SS(0, "none", 0),
+	IN(0, ". 1 1 0"),
+	OUT(0, 0, "R 1 - 0"),
+	END
+};
 
 #define HS(c)	#c " LISTEN>SYN_RECV, " #c " SYN_RECV>ESTABLISHED"
 
@@ -894,6 +1183,29 @@ const struct lab_scen lab_scens[] = {
 	{ "syn-recv-rst", "crossed SYNs, then an RST at RCV.NXT: ECONNRESET", "T12", true,
 	  syn_recv_rst,
 	  "c0 CLOSE>SYN_SENT, c0 SYN_SENT>SYN_RECV, c0 receive_reset, c0 SYN_RECV>CLOSE" },
+	{ "blocking-connect", "a blocking connect() returns 0 at the SYN-ACK", "T13", true,
+	  blocking_connect, NULL },
+	{ "blocking-accept", "a blocking accept() returns the child at the third ACK", "T13",
+	  false, blocking_accept, NULL },
+	{ "blocking-read", "a blocking read() returns the data, then 0 at the FIN", "T13", false,
+	  blocking_read, NULL },
+	{ "siocinq-fin", "SIOCINQ counts unread bytes, not the FIN", "T13", false, siocinq_fin,
+	  NULL },
+	{ "siocoutq", "EINPROGRESS, EAGAIN in SYN_SENT, SIOCOUTQ counts unACKed data and the FIN",
+	  "T13", true, siocoutq, NULL },
+	{ "refused-connect", "RST with a bad ACK ignored, then ECONNREFUSED, TCP_INFO CLOSE", "T13",
+	  true, refused_connect, NULL },
+	{ "info-retransmits", "tcpi_retransmits and tcpi_backoff count RTOs; the ACK keeps the backoff",
+	  "T13",
+	  false, info_retransmits, NULL },
+	{ "shutdown-wr-data", "half-closed: EPIPE, the peer's data ACKed and read, then TIME_WAIT",
+	  "T13", false, shutdown_wr_data, NULL },
+	{ "close-syn-sent-synack", "close() in SYN_SENT, the late SYN-ACK gets a RST", "T13", true,
+	  close_syn_sent_synack, NULL },
+	{ "defer-accept-data", "TCP_DEFER_ACCEPT: the bare ACK is dropped, data creates the child",
+	  "T14", false, defer_accept_data, NULL },
+	{ "defer-accept-expiry", "TCP_DEFER_ACCEPT: no SYN-ACK until the period's end, then dropped",
+	  "T14", false, defer_accept_expiry, NULL },
 	{ NULL, NULL, NULL, false, NULL, NULL },
 };
 
