@@ -295,6 +295,7 @@ static const enum lab_op call_ops[TM_CALL_MAX] = {
 	[TM_CALL_CONNECT] = KS_CONNECT, [TM_CALL_LISTEN] = KS_LISTEN, [TM_CALL_ACCEPT] = KS_ACCEPT,
 	[TM_CALL_SEND] = KS_SEND, [TM_CALL_RECV] = KS_RECV, [TM_CALL_SHUTDOWN] = KS_SHUTDOWN,
 	[TM_CALL_CLOSE] = KS_CLOSE, [TM_CALL_SETSOCKOPT] = KS_SOCKOPT,
+	[TM_CALL_GETSOCKOPT] = KS_GETOPT, [TM_CALL_IOCTL] = KS_GETOPT,
 };
 
 static int
@@ -356,9 +357,13 @@ xaction(struct sim_xscript *b, const struct tm_action *a)
 	case TM_CALL_SHUTDOWN:
 		s->st.n = ap->how;
 		break;
+	case TM_CALL_GETSOCKOPT:
+	case TM_CALL_IOCTL:
+		/* The runner's KS_GETOPT reads both, by the option's name. */
+		s->st.s1 = tm_sockopt_name(ap->opt);
+		break;
 	case TM_CALL_SETSOCKOPT:
-		if (a->sock_ref >= 0 && p->hlisten[a->sock_ref])
-			return xfail(b, a->line, "setsockopt on a listener is not played against the kernel");
+		/* The runner plays a listener's options on its socket (c < 0). */
 		s->st.s1 = tm_sockopt_name(ap->opt);
 		s->st.n = (long)ap->val;
 		if (ap->opt == TM_SO_LINGER0) {

@@ -38,6 +38,7 @@ struct pseg {
 	uint32_t	len;
 	unsigned int	opts;
 	uint32_t	wmin;		/* "w>=N": the window field at least N (0: any) */
+	bool		wexact;		/* "w=N": the window field exactly wmin */
 };
 
 /* ---- Recording and failing ---- */
@@ -140,9 +141,11 @@ parse_seg(const char *spec, struct pseg *p, struct td_err *err)
 	/* sscanf only splits the words; core/num.h reads the numbers. */
 	n = sscanf(spec, "%15s %23s %23s %23s %63s %23s", fl, seq, ack, len, opts, win);
 	if (n < 4 || tm_flags_parse(fl, strlen(fl), &p->flags) < 0 || parse_opts(opts, &p->opts) < 0 ||
-	    (n == 6 && (strncmp(win, "w>=", 3) != 0 || td_num_u64(win + 3, 10, 65535, &wmin, NULL) < 0)))
+	    (n == 6 && strncmp(win, "w>=", 3) != 0 && strncmp(win, "w=", 2) != 0) ||
+	    (n == 6 && td_num_u64(win + (win[1] == '=' ? 2 : 3), 10, 65535, &wmin, NULL) < 0))
 		return td_errf(err, EINVAL, "scenario: bad segment '%s'", spec);
 	p->wmin = (uint32_t)wmin;
+	p->wexact = n == 6 && win[1] == '=';
 	p->any_seq = strcmp(seq, "-") == 0;
 	p->any_ack = strcmp(ack, "-") == 0;
 	if ((!p->any_seq && td_num_i64(seq, INT64_MIN, INT64_MAX, &p->seq, NULL) < 0) ||
@@ -380,9 +383,9 @@ step_out(struct krunner *r, const struct lab_step *st, struct td_err *err)
 	    p.opts != e.opts)
 		return fail(r, "c%d: expected '%s', got c%d '%s' at +%.3fs", st->c,
 		    st->seg, c, got, rel_s(r, ts));
-	if (s.wnd < e.wmin)
-		return fail(r, "c%d: '%s' at +%.3fs has window %u, expected at least %u", c, got,
-		    rel_s(r, ts), s.wnd, e.wmin);
+	if (e.wexact ? s.wnd != e.wmin : s.wnd < e.wmin)
+		return fail(r, "c%d: '%s' at +%.3fs has window %u, expected %s%u", c, got,
+		    rel_s(r, ts), s.wnd, e.wexact ? "" : "at least ", e.wmin);
 	if (ts < lo)
 		return fail(r, "c%d: '%s' came at +%.3fs, %.0f ms early (expected +%.3fs)", c, got,
 		    rel_s(r, ts), (double)(want - ts) / 1e6, rel_s(r, want));

@@ -16,7 +16,8 @@
  * absent: none).  In an expectation the options' presence must match, and a
  * sixth field "w>=N" asks for a window field of at least N (the value itself
  * is not compared with the model's, whose buffer sizing is not the
- * kernel's: it tells a window sent unscaled from one shifted by wscale).  A
+ * kernel's: it tells a window sent unscaled from one shifted by wscale), and
+ * "w=N" for exactly N (where SO_RCVBUF fixes it).  A
  * kernel SYN's SEQ is relative to the ISN the kernel used before on that
  * connection (so a SYN-ACK after TIME_WAIT shows its ISN offset); then the
  * ISN becomes its seq.

@@ -1004,6 +1004,93 @@ static const struct lab_step close_syn_sent_synack[] = {
 	END
 };
 
+/*
+ * packetdrill gtests/net/tcp/blocking/blocking-connect.pkt with gVisor
+ * packetimpact tcp_synsent_reset_test.go's refusal: the RST|ACK wakes the
+ * blocking connect(), which returns ECONNREFUSED (inet_wait_for_connect(),
+ * then sock_error(), which clears sk_err: SO_ERROR is 0 after it).
+ */
+static const struct lab_step blocking_connect_refused[] = {
+	BLOCK(0, "connect"),
+	OUT(0, 0, "S 0 - 0 mss,sackok,ts,ws"),
+	IN(0, "R. 0 1 0"),
+	RETURNED(0, -ECONNREFUSED),
+	GETOPT(0, "so_error", 0),
+	GETOPT(0, "tcpi_state", TD_ST_CLOSE),
+	END
+};
+
+/*
+ * packetdrill gtests/net/tcp/blocking/blocking-read.pkt with an RST instead
+ * of data: tcp_reset() sets sk_err and wakes the reader, whose read()
+ * returns ECONNRESET; a blocking accept() is woken by shutdown(SHUT_RD) of
+ * its listener (tcp_disconnect(), T9) and returns EINVAL
+ * (inet_csk_wait_for_connect(): the socket left LISTEN).
+ */
+static const struct lab_step blocking_wakeups[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	BLOCK(0, "recv"),
+	IN(0, "R 1 - 0"),
+	RETURNED(0, -ECONNRESET),
+	SS(0, "none", 0),
+	BLOCK(1, "accept"),
+	QUIET(100),
+	BLOCKED(1),
+	SHUTDOWN_HOW(-1, 0),
+	RETURNED(1, -EINVAL),
+	END
+};
+
+/*
+ * gVisor packetimpact tcp_rcv_buf_space_test.go and
+ * tcp_handshake_window_size_test.go: SO_RCVBUF 1000 on the listener is kept
+ * as 2304 (twice, at least SOCK_MIN_RCVBUF) and bounds the SYN-ACK's window
+ * (tcp_openreq_init_rwin(), tcp_select_initial_window()): half the buffer,
+ * 1152, below the MSS so not rounded to it, with window scale 0; the child
+ * inherits the buffer.
+ */
+static const struct lab_step rcvbuf_window[] = {
+	LISTEN(8),
+	SOCKOPT(-1, "rcvbuf", 1000),
+	GETOPT(-1, "rcvbuf", 2304),
+	IN(0, PEER_SYN),
+	OUT(0, 0, "S. 0 1 0 mss,sackok,ws w=1152"),
+	IN(0, ". 1 1 0"),
+	ACCEPT(0),
+	GETOPT(0, "rcvbuf", 2304),
+	IN(1, PEER_SYN),
+	OUT(0, 1, "S. 0 1 0 mss,sackok,ws w=1152"),
+	END
+};
+
+
+/*
+ * gVisor packetimpact tcp_unacc_seq_ack_test.go: in ESTABLISHED a segment
+ * acknowledging data never sent is dropped, data and all, and gets a
+ * challenge ACK (tcp_ack(): after(ack, snd_nxt) -> tcp_send_challenge_ack());
+ * a second one within 500 ms gets none (the per-socket limit,
+ * __tcp_oow_rate_limited(), which spares no data here); then the same data
+ * with the right ACK is taken.
+ */
+static const struct lab_step unacc_ack[] = {
+	LISTEN(8),
+	HANDSHAKE(0),
+	SEND(0, 10),
+	OUT(0, 0, "P. 1 1 10"),
+	IN(0, ". 1 11 0"),
+	IN(0, "P. 1 20 10"),
+	OUT(0, 0, ". 11 1 0"),
+	IN(0, "P. 1 20 10"),
+	QUIET(200),
+	GETOPT(0, "siocinq", 0),
+	IN(0, "P. 1 11 10"),
+	OUT(0, 0, ". 11 11 0"),
+	GETOPT(0, "siocinq", 10),
+	NSTAT("TcpExtTCPChallengeACK", 1),
+	END
+};
+
 /* ---- TCP_DEFER_ACCEPT (net/ipv4/tcp_minisocks.c, inet_connection_sock.c) ---- */
 
 /*
@@ -1202,6 +1289,14 @@ const struct lab_scen lab_scens[] = {
 	  "T13", false, shutdown_wr_data, NULL },
 	{ "close-syn-sent-synack", "close() in SYN_SENT, the late SYN-ACK gets a RST", "T13", true,
 	  close_syn_sent_synack, NULL },
+	{ "blocking-connect-refused", "a blocking connect() woken by RST|ACK returns ECONNREFUSED",
+	  "T13", true, blocking_connect_refused, NULL },
+	{ "blocking-wakeups", "RST wakes a blocking read() (ECONNRESET), SHUT_RD a blocking accept()",
+	  "T13", false, blocking_wakeups, NULL },
+	{ "rcvbuf-window", "SO_RCVBUF 1000: buffer 2304, SYN-ACK window 1152, window scale 0",
+	  "T13", false, rcvbuf_window, NULL },
+	{ "unacc-ack", "ESTABLISHED: an ACK of unsent data gets a challenge ACK, data dropped",
+	  "T11", false, unacc_ack, NULL },
 	{ "defer-accept-data", "TCP_DEFER_ACCEPT: the bare ACK is dropped, data creates the child",
 	  "T14", false, defer_accept_data, NULL },
 	{ "defer-accept-expiry", "TCP_DEFER_ACCEPT: no SYN-ACK until the period's end, then dropped",

@@ -277,6 +277,7 @@ call_name(enum lab_op op)
 	case KS_SHUTDOWN:	return "shutdown";
 	case KS_CLOSE:		return "close";
 	case KS_SOCKOPT:	return "setsockopt";
+	case KS_GETOPT:		return "getsockopt";
 	default:		return "call";
 	}
 }

@@ -475,8 +475,12 @@ conn_ack(struct ctx *c, struct tm_conn *k, const struct tm_seg *s)
 			tmi_send_reset_for(c, s, TM_OBJ_FULL, k->id, "SYN_RECV: unacceptable ACK");
 			return -1;
 		}
-		if (k->state != TM_ESTABLISHED)
-			tmi_challenge_ack(c, k, "tcp_ack(): ACK of unsent data");
+		/*
+		 * tcp_ack() (6.18): "if (after(ack, tp->snd_nxt))":
+		 * tcp_send_challenge_ack() in every state, ESTABLISHED too
+		 * (RFC 9293 3.10.7.4: send an ACK, drop the segment).
+		 */
+		tmi_challenge_ack(c, k, "tcp_ack(): ACK of unsent data");
 		return -1;
 	}
 	k->probes_out = 0;

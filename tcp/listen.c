@@ -46,17 +46,48 @@ cookie_valid(const struct ctx *c, const struct tm_seg *ack)
 
 /* ---- SYN in LISTEN (tcp_conn_request()) ---- */
 
+/*
+ * tcp_openreq_init_rwin() -> tcp_select_initial_window() when the listener's
+ * SO_RCVBUF was set (SOCK_RCVBUF_LOCK): the space is tcp_full_space(), half
+ * the buffer (tcp_win_from_space() at TCP_DEFAULT_SCALING_RATIO), which also
+ * clamps the window; rounded down to a multiple of the MSS (less the
+ * timestamp option) when larger; the window scale the smallest that covers
+ * it, ilog2(space) - 15, at least 0.  false: the profile's window and scale.
+ */
+static bool
+req_rwin(struct ctx *c, const struct tm_reqsk *r, uint32_t *wnd, uint8_t *ws)
+{
+	const struct tm_conn *l = tm_host_conn(c->h, r->listener);
+	uint32_t space, mss = c->p->mss - (r->has_ts ? 12 : 0), x;
+	unsigned int lg = 0;
+
+	if (l == NULL || l->opt.rcvbuf == 0)
+		return false;
+	space = (uint32_t)l->opt.rcvbuf / 2;
+	for (x = space; x > 1; x >>= 1)
+		lg++;
+	*ws = !r->has_ws || lg <= 15 ? 0 : lg - 15 > 14 ? 14 : (uint8_t)(lg - 15);
+	if (space > mss)
+		space -= space % mss;
+	*wnd = space > 65535 ? 65535 : space;
+	return true;
+}
+
 void
 tmi_synack_seg(struct ctx *c, const struct tm_reqsk *r, struct tm_seg *s)
 {
+	uint32_t wnd = c->p->rcv_wnd;
+	uint8_t ws = c->p->wscale;
+
+	(void)req_rwin(c, r, &wnd, &ws);
 	tmi_seg_init(s, &r->laddr, &r->raddr, r->lport, r->rport, r->iss, r->irs + 1, TM_SYN | TM_ACK);
-	s->wnd = c->p->rcv_wnd > 65535 ? 65535 : (uint16_t)c->p->rcv_wnd;
+	s->wnd = wnd > 65535 ? 65535 : (uint16_t)wnd;
 	s->has_mss = true;
 	s->mss = c->p->mss;
 	s->has_ts = r->has_ts;
 	s->sack_ok = r->has_sack;
 	s->has_wscale = r->has_ws;
-	s->wscale = c->p->wscale;
+	s->wscale = ws;
 	if (s->has_ts) {
 		s->tsval = tmi_ts_now(c, r->ts_off);
 		s->tsecr = r->ts_recent;
@@ -288,8 +319,8 @@ tmi_req_rcv(struct ctx *c, struct tm_reqsk *r, const struct tm_seg *s)
 	struct tm_conn *k;
 	struct tm_seg out;
 	tm_seq end = s->seq + tm_seg_seqlen(s);
-	uint8_t flg = s->flags & (TM_SYN | TM_RST | TM_ACK);
-	uint32_t id = r->id;
+	uint8_t flg = s->flags & (TM_SYN | TM_RST | TM_ACK), rws;
+	uint32_t id = r->id, rwnd;
 
 	if (l == NULL || l->state != TM_LISTEN) {
 		tmi_req_drop(c, NULL, r, TM_E_LISTEN_STOP, "listener gone");
@@ -307,7 +338,9 @@ tmi_req_rcv(struct ctx *c, struct tm_reqsk *r, const struct tm_seg *s)
 		tmi_send_reset_for(c, s, TM_OBJ_FULL, l->id, "tcp_check_req(): bad ACK, reset by the listener");
 		return;
 	}
-	if (!tmi_in_window(s->seq, end, r->irs + 1, r->irs + 1 + c->p->rcv_wnd)) {
+	if (!req_rwin(c, r, &rwnd, &rws))
+		rwnd = c->p->rcv_wnd;
+	if (!tmi_in_window(s->seq, end, r->irs + 1, r->irs + 1 + rwnd)) {
 		if (!(flg & TM_RST))
 			req_send_ack(c, r, s, "tcp_check_req(): out of window");
 		return;
@@ -355,6 +388,9 @@ tmi_req_rcv(struct ctx *c, struct tm_reqsk *r, const struct tm_seg *s)
 	k->has_ts = r->has_ts;
 	k->has_sack = r->has_sack;
 	k->has_ws = r->has_ws;
+	/* sk_clone_lock() copies sk_rcvbuf and its lock; the child keeps the request's window. */
+	k->opt.rcvbuf = l->opt.rcvbuf;
+	k->own_rwin = req_rwin(c, r, &k->rcv_wnd, &k->rcv_wscale);
 	k->snd_mss = r->peer_mss < c->p->mss ? r->peer_mss : c->p->mss;
 	k->snd_wscale = r->peer_wscale;
 	k->snd_wnd = k->has_ws ? (uint32_t)s->wnd << k->snd_wscale : s->wnd;

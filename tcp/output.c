@@ -75,7 +75,7 @@ wnd_field(const struct ctx *c, const struct tm_conn *k, bool syn)
 
 	if (syn || !k->has_ws)
 		return w > 65535 ? 65535 : (uint16_t)w;
-	w >>= c->p->wscale;
+	w >>= k->own_rwin ? k->rcv_wscale : c->p->wscale;
 	return w > 65535 ? 65535 : (uint16_t)w;
 }
 

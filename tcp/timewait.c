@@ -34,7 +34,7 @@ tmi_enter_timewait(struct ctx *c, struct tm_conn *k, enum tm_state substate, tm_
 	tw->rcv_nxt = k->rcv_nxt;
 	tw->rcv_wnd = k->rcv_wnd;
 	/* tcp_time_wait(): tw_rcv_wscale = rx_opt.rcv_wscale, 0 unless agreed. */
-	tw->rcv_wscale = k->has_ws ? c->p->wscale : 0;
+	tw->rcv_wscale = !k->has_ws ? 0 : k->own_rwin ? k->rcv_wscale : c->p->wscale;
 	tw->has_ts = k->has_ts;
 	tw->ts_recent = k->ts_recent;
 	tw->ts_recent_stamp = k->ts_recent_stamp;

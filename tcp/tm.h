@@ -487,6 +487,9 @@ struct tm_conn {
 	tm_seq		iss, irs, snd_una, snd_nxt, rcv_nxt, write_seq;
 	uint32_t	snd_wnd, rcv_wnd, snd_mss;
 	uint8_t		snd_wscale;	/* the peer's window scale */
+	bool		own_rwin;	/* SO_RCVBUF chose rcv_wnd and rcv_wscale
+					 * (tcp_select_initial_window()); else the profile's */
+	uint8_t		rcv_wscale;
 	uint32_t	rcvq;		/* bytes received, not yet read */
 	uint32_t	sndq;		/* bytes queued, not yet sent */
 	int		err;		/* sk_err: reported on the next call */

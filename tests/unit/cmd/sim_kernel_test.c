@@ -111,8 +111,6 @@ static const struct {
 	{ SRV "at 1 inject 198.18.0.8:1>server:20000 S\n",
 	  "t.sim:4: against the kernel there is one peer address; 198.18.0.8 is a second" },
 	{ SRV "at 1 server listen 81 as M\n", "t.sim:4: against the kernel there is one listening port" },
-	{ SRV "at 1 server setsockopt L keepalive 1\n",
-	  "t.sim:4: setsockopt on a listener is not played against the kernel" },
 	{ SRV "at 1 server accept L as s\nat 2 server setsockopt s linger0 0\n",
 	  "t.sim:5: linger0 0 is not played against the kernel (only SO_LINGER {1, 0})" },
 	{ SRV "set rfc5961=0\n",

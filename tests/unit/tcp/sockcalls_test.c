@@ -4,8 +4,9 @@
  * (SO_ERROR, TCP_INFO fields, buffer sizes, TCP_DEFER_ACCEPT), ioctl
  * SIOCINQ/SIOCOUTQ, SO_RCVBUF/SO_SNDBUF values, TCP_DEFER_ACCEPT in the
  * listener (tcp_check_req(), syn_ack_recalc()), a non-blocking send() before
- * the handshake, the ACK a read makes due (tcp_cleanup_rbuf()) and the
- * backoff an ACK of retransmitted data keeps (Karn).  Each test drives one
+ * the handshake, the ACK a read makes due (tcp_cleanup_rbuf()), the
+ * backoff an ACK of retransmitted data keeps (Karn), SO_RCVBUF's window and
+ * the challenge ACK to an ACK of unsent data.  Each test drives one
  * host through tm_step() with segments from a peer written by hand.
  */
 #include "tests/unit/check_main.h"
@@ -132,6 +133,8 @@ peer(struct fx *f, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len)
 		e.u.seg.has_mss = true;
 		e.u.seg.mss = 1460;
 		e.u.seg.sack_ok = true;
+		e.u.seg.has_wscale = true;
+		e.u.seg.wscale = 7;
 	}
 	step(f, &e);
 }
@@ -404,6 +407,58 @@ START_TEST(test_info_retransmits_karn)
 }
 END_TEST
 
+/* tcp_openreq_init_rwin(): SO_RCVBUF on the listener bounds the SYN-ACK's window and scale. */
+START_TEST(test_rcvbuf_window)
+{
+	struct fx f;
+	int64_t id = 0;
+	const struct tm_seg *sa;
+
+	setup(&f);
+	ck_assert_int_eq(call(&f, TM_CALL_LISTEN, 0, 0, 0, &id), 0);
+	f.listener = (uint32_t)id;
+	peer(&f, TM_SYN, PEER_ISN, 0, 0);
+	ck_assert_ptr_nonnull(sa = sent(&f));
+	ck_assert_uint_eq(sa->wnd, f.p.rcv_wnd > 65535 ? 65535 : f.p.rcv_wnd);	/* unset: the profile's */
+	/* 1000 -> 2304 (SOCK_MIN_RCVBUF) -> space 1152, below the MSS: not rounded, scale 0. */
+	ck_assert_int_eq(call(&f, TM_CALL_SETSOCKOPT, f.listener, TM_SO_RCVBUF, 1000, NULL), 0);
+	peer(&f, TM_SYN, PEER_ISN, 0, 0);		/* the SYN again: the SYN-ACK again */
+	ck_assert_ptr_nonnull(sa = sent(&f));
+	ck_assert_uint_eq(sa->wnd, 1152);
+	ck_assert_uint_eq(sa->wscale, 0);
+	/* 100000 -> 200000 -> space 100000: 68 * 1460 = 99280, capped at 65535; scale 1. */
+	ck_assert_int_eq(call(&f, TM_CALL_SETSOCKOPT, f.listener, TM_SO_RCVBUF, 100000, NULL), 0);
+	f.now += TM_SEC(2);
+	peer(&f, TM_SYN, PEER_ISN, 0, 0);
+	ck_assert_ptr_nonnull(sa = sent(&f));
+	ck_assert_uint_eq(sa->wnd, 65535);
+	ck_assert_uint_eq(sa->wscale, 1);
+	/* The child starts from the SYN-ACK's window (rsk_rcv_wnd: at most U16_MAX). */
+	peer(&f, TM_ACK, PEER_ISN + 1, our_iss(&f) + 1, 0);
+	ck_assert_int_eq(call(&f, TM_CALL_ACCEPT, f.listener, 0, 0, &id), 0);
+	ck_assert_uint_eq(tm_host_conn(&f.h, (uint32_t)id)->rcv_wnd, 65535);
+	ck_assert_int_eq(get(&f, (uint32_t)id, TM_SO_RCVBUF), 200000);
+}
+END_TEST
+
+/* tcp_ack(): an ACK of data never sent gets a challenge ACK in ESTABLISHED too, rate-limited. */
+START_TEST(test_unsent_ack_challenge)
+{
+	struct fx f;
+	uint32_t iss;
+
+	setup(&f);
+	iss = open_passive(&f);
+	peer(&f, TM_ACK | TM_PSH, PEER_ISN + 1, iss + 100, 10);
+	ck_assert_ptr_nonnull(sent(&f));
+	ck_assert_uint_eq(sent(&f)->ack, PEER_ISN + 1);		/* the data was dropped */
+	ck_assert_uint_eq(f.h.counters[TM_C_CHALLENGE_ACK], 1);
+	peer(&f, TM_ACK | TM_PSH, PEER_ISN + 1, iss + 100, 10);
+	ck_assert_ptr_null(sent(&f));				/* within 500 ms: none */
+	ck_assert_int_eq(ioctl_(&f, f.sock, TM_SO_SIOCINQ), 0);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -418,6 +473,8 @@ test_suite(void)
 	tcase_add_test(tc, test_send_before_handshake);
 	tcase_add_test(tc, test_read_sends_owed_ack);
 	tcase_add_test(tc, test_info_retransmits_karn);
+	tcase_add_test(tc, test_rcvbuf_window);
+	tcase_add_test(tc, test_unsent_ack_challenge);
 	suite_add_tcase(s, tc);
 	return s;
 }
