@@ -25,6 +25,7 @@
 #include "collectors/snapfile.h"
 #include "collectors/source.h"
 #include "core/err.h"
+#include "core/ladder.h"
 #include "sim/replay.h"
 
 #define SKIP_MSGS	10		/* skipped packets named one by one, then counted */
@@ -36,7 +37,7 @@ struct lrow {
 	uint64_t	no, t;
 	int		dir;
 	uint8_t		st[2];
-	char		label[96];
+	struct td_lseg	seg;
 };
 
 struct rp_run {
@@ -295,26 +296,24 @@ on_end(const struct rp_conn *c, void *arg)
 	note_write(run);
 }
 
+/* The packet for the ladder: seq and ack relative to each side's ISN, its tcp.analysis words. */
 static void
-seg_label(const struct rp_conn *c, const struct rp_pkt *p, char *buf, size_t len)
+seg_lseg(const struct rp_conn *c, const struct rp_pkt *p, struct td_lseg *out)
 {
 	const struct tm_seg *g = p->seg;
 	const struct rp_side *s = &c->s[p->dir], *o = &c->s[1 - p->dir];
-	char fl[16];
-	size_t n;
+	size_t n = 0;
 	unsigned int k;
 
-	tm_flags_str(g->flags, fl, sizeof(fl));
-	n = (size_t)snprintf(buf, len, "%s %u", fl, s->has_isn ? g->seq - s->isn : g->seq);
-	if ((g->flags & TM_ACK) && n < len)
-		n += (size_t)snprintf(buf + n, len - n, " ack %u", o->has_isn ? g->ack - o->isn : g->ack);
-	if (g->len > 0 && n < len)
-		n += (size_t)snprintf(buf + n, len - n, " len %u", g->len);
-	if (g->wnd == 0 && !(g->flags & TM_RST) && n < len)
-		n += (size_t)snprintf(buf + n, len - n, " win 0");
-	for (k = 0; k < RP_AN_MAX && n < len; k++)
+	tm_seg_ladder(g, out);
+	out->has_rseq = s->has_isn;
+	out->rseq = (uint32_t)(g->seq - s->isn);
+	out->has_rack = o->has_isn;
+	out->rack = (uint32_t)(g->ack - o->isn);
+	for (k = 0; k < RP_AN_MAX && n < sizeof(out->tags); k++)
 		if (p->an & (1u << k))
-			n += (size_t)snprintf(buf + n, len - n, " [%s]", rp_an_name(k));
+			n += (size_t)snprintf(out->tags + n, sizeof(out->tags) - n, "%s[%s]",
+			    n ? " " : "", rp_an_name(k));
 }
 
 static void
@@ -335,7 +334,7 @@ on_pkt(const struct rp_conn *c, const struct rp_pkt *p, void *arg)
 	r->dir = p->dir;
 	r->st[0] = p->st_after[0];
 	r->st[1] = p->st_after[1];
-	seg_label(c, p, r->label, sizeof(r->label));
+	seg_lseg(c, p, &r->seg);
 }
 
 /* ---- The ladder (--conn) ---- */
@@ -345,31 +344,31 @@ print_ladder(struct rp_run *run)
 {
 	const struct rp_conn *c = &run->conn_copy;
 	FILE *fp = run->ctx->out;
-	char a[64], b[64], mid[MIDW + 8], buf[200], st0[20], st1[20];
+	const struct td_ladder view = { .out = fp, .layout = TD_LADDER_ARROWS,
+	    .style = TD_LADDER_WIRE, .twidth = 10, .tprec = 6, .colw = COLW, .midw = MIDW };
+	char a[64], b[64], buf[200];
 	uint8_t prev[2] = { 0, 0 };
-	size_t i, ll, pad;
+	size_t i;
 	int k;
 
 	endpoint(&c->s[0], a, sizeof(a));
 	endpoint(&c->s[1], b, sizeof(b));
 	fprintf(fp, "connection %" PRIu64 ": %s > %s  conn_state %s  history %s  ended %s\n",
 	    c->id, a, b, rp_conn_state(c), c->history[0] ? c->history : "-", rp_end_name(c->end));
-	fprintf(fp, "%10s  %-*s %-*s %s\n", "time", COLW, "originator", MIDW, "", "responder");
+	td_ladder_head(&view, "time", "originator", "responder");
 	for (i = 0; i < run->nrows; i++) {
 		const struct lrow *r = &run->rows[i];
-		static const char dash[] = "--------------------------------------------------";
+		/* Each side's state where this packet changed it. */
+		struct td_lrow lr = {
+			.left = r->st[0] != prev[0] ? tm_state_name(r->st[0]) : NULL,
+			.right = r->st[1] != prev[1] ? tm_state_name(r->st[1]) : NULL,
+		};
 
-		ll = strlen(r->label);
-		if (ll > MIDW - 6)
-			ll = MIDW - 6;
-		pad = MIDW - 6 - ll;
-		if (r->dir == 0)
-			snprintf(mid, sizeof(mid), "-- %.*s %.*s>", (int)ll, r->label, (int)pad, dash);
-		else
-			snprintf(mid, sizeof(mid), "<%.*s %.*s --", (int)pad, dash, (int)ll, r->label);
-		snprintf(st0, sizeof(st0), "%s", r->st[0] != prev[0] ? tm_state_name(r->st[0]) : "");
-		snprintf(st1, sizeof(st1), "%s", r->st[1] != prev[1] ? tm_state_name(r->st[1]) : "");
-		fprintf(fp, "%10.6f  %-*s %-*s %s\n", (double)r->t / 1e9, COLW, st0, MIDW, mid, st1);
+		lr.seen.present = true;
+		lr.seen.t = r->t;
+		lr.seen.dir = r->dir == 0 ? TD_LDIR_RIGHT : TD_LDIR_LEFT;
+		lr.seen.seg = r->seg;
+		td_ladder_row(&view, &lr);
 		prev[0] = r->st[0];
 		prev[1] = r->st[1];
 	}

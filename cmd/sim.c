@@ -22,6 +22,7 @@
 #include "cmd/output.h"
 #include "collectors/source.h"
 #include "collectors/snapshot.h"
+#include "core/ladder.h"
 #include "core/num.h"
 #include "lab/runner.h"
 #include "sim/sim.h"
@@ -105,74 +106,27 @@ addr_str(const struct tm_addr *a, char *buf, size_t len)
 		inet_ntop(AF_INET6, &a->a, buf, (socklen_t)len);
 }
 
+/* A segment for the ladder renderer: relative seq/ack where the ISN is known. */
 static void
-flags_str(uint8_t f, char *buf)
+seg_lseg(struct rel *r, const struct tm_seg *s, bool rtx, struct td_lseg *out)
 {
-	char *p = buf;
+	struct isn_ent *e;
+	size_t n = 0;
 
-	if (f & TM_SYN)
-		*p++ = 'S';
-	if (f & TM_FIN)
-		*p++ = 'F';
-	if (f & TM_RST)
-		*p++ = 'R';
-	if (f & TM_PSH)
-		*p++ = 'P';
-	if (f & TM_URG)
-		*p++ = 'U';
-	if (f & TM_ACK)
-		*p++ = '.';
-	*p = '\0';
-}
-
-static void
-seg_label(struct rel *r, const struct tm_seg *s, bool rtx, char *buf, size_t len)
-{
-	char fl[12];
-	int64_t seq, ack;
-	bool hs, ha;
-	size_t n;
-
-	flags_str(s->flags, fl);
-	rel_of(r, s, &seq, &ack, &hs, &ha);
-	n = (size_t)snprintf(buf, len, "%s", fl);
-	if (hs && s->len > 0)
-		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " %" PRId64 ":%" PRId64, seq,
-		    seq + s->len);
-	else if (hs)
-		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " seq %" PRId64, seq);
-	else
-		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " seq %" PRIu32, s->seq);
-	if (s->flags & TM_ACK) {
-		if (ha)
-			n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " ack %" PRId64, ack);
-		else
-			n += (size_t)snprintf(buf + n, len > n ? len - n : 0, " ack %" PRIu32, s->ack);
-	}
-	if (s->nsack > 0 && n < len) {
-		/* A first block below the ACK is a D-SACK (RFC 2883). */
-		if ((s->flags & TM_ACK) && TM_SEQ_LT(s->sack[0][0], s->ack))
-			n += (size_t)snprintf(buf + n, len - n, " <dsack>");
-		else
-			n += (size_t)snprintf(buf + n, len - n, " <sack x%u>", s->nsack);
-	}
-	if ((s->flags & TM_SYN) && n < len)
-		n += (size_t)snprintf(buf + n, len - n, " <mss%s%s%s>", s->sack_ok ? ",sack" : "",
-		    s->has_ts ? ",ts" : "", s->has_wscale ? ",ws" : "");
-	if ((s->flags & TM_SYN) && n < len) {
-		struct isn_ent *e = rel_find(r, &s->src.a, s->sport, s->dport);
-
-		if (e != NULL && e->has_prev && e->isn == s->seq)
-			n += (size_t)snprintf(buf + n, len - n, " ISN=old+%" PRIu32, (uint32_t)(e->isn - e->prev));
-	}
-	if (rtx && n < len)
-		snprintf(buf + n, len - n, " (rtx)");
+	tm_seg_ladder(s, out);
+	rel_of(r, s, &out->rseq, &out->rack, &out->has_rseq, &out->has_rack);
+	if ((s->flags & TM_SYN) && (e = rel_find(r, &s->src.a, s->sport, s->dport)) != NULL &&
+	    e->has_prev && e->isn == s->seq)
+		n += (size_t)snprintf(out->tags, sizeof(out->tags), "ISN=old+%" PRIu32,
+		    (uint32_t)(e->isn - e->prev));
+	if (rtx && n < sizeof(out->tags))
+		snprintf(out->tags + n, sizeof(out->tags) - n, "%s(rtx)", n ? " " : "");
 }
 
 /* ---- The ladder ---- */
 
 struct ladder {
-	FILE		*out;
+	struct td_ladder view;
 	const struct tm_world *w;
 	struct rel	 rel;
 	struct in6_addr	 ext[EXT_SHOWN];
@@ -239,35 +193,37 @@ hide_sock(struct ladder *l, unsigned int host, uint32_t sock)
 #define COLW	26
 #define MIDW	62
 
+/* A row of words in the hosts' columns (right: host 1). */
 static void
-row(struct ladder *l, tm_time at, const char *left, const char *mid, const char *right)
+row(struct ladder *l, tm_time at, bool right, const char *text)
 {
-	fprintf(l->out, "%10.4f  %-*s %-*s %s\n", (double)at / 1e9, COLW, left, MIDW, mid, right);
+	struct td_lrow r = { .left = right ? NULL : text, .right = right ? text : NULL };
+
+	r.seen.present = true;
+	r.seen.t = (uint64_t)at;
+	td_ladder_row(&l->view, &r);
 }
 
+/* A segment's row: an arrow toward the right (host 1) or left, a note after it. */
 static void
-arrow(char *buf, size_t len, const char *label, bool to_right, bool lost)
+seg_row(struct ladder *l, tm_time at, const struct tm_seg *s, bool rtx, bool to_right, bool lost,
+    const char *left, const char *right, const char *note)
 {
-	char tmp[MIDW + 1];
-	size_t ll = strlen(label), pad;
+	struct td_lrow r = { .left = left, .right = right, .note = note };
 
-	if (ll > MIDW - 6)
-		ll = MIDW - 6;
-	pad = MIDW - 6 - ll;
-	if (to_right)
-		snprintf(tmp, sizeof(tmp), "-- %.*s %.*s%s", (int)ll, label, (int)pad,
-		    "--------------------------------------------------------------", lost ? "x" : ">");
-	else
-		snprintf(tmp, sizeof(tmp), "%s%.*s %.*s --", lost ? "x" : "<", (int)pad,
-		    "--------------------------------------------------------------", (int)ll, label);
-	snprintf(buf, len, "%s", tmp);
+	r.seen.present = true;
+	r.seen.t = (uint64_t)at;
+	r.seen.dir = to_right ? TD_LDIR_RIGHT : TD_LDIR_LEFT;
+	r.seen.lost = lost;
+	seg_lseg(&l->rel, s, rtx, &r.seen.seg);
+	td_ladder_row(&l->view, &r);
 }
 
 static void
 ladder_row(struct ladder *l, const struct tm_effect *fx, bool rtx)
 {
 	const struct tm_world *w = l->w;
-	char text[160], mid[MIDW + 8], label[120], a[64];
+	char text[160], a[64];
 	unsigned int h = fx->host;
 	bool right = h == 1, lost;
 
@@ -282,10 +238,8 @@ ladder_row(struct ladder *l, const struct tm_effect *fx, bool rtx)
 		if (fx->reason == NULL || (h < TM_MAX_HOSTS && l->last_in_hidden[h]))
 			return;
 		/* A duplicated or delayed copy: drawn when it arrives. */
-		seg_label(&l->rel, &fx->u.seg.seg, false, label, sizeof(label));
-		arrow(mid, sizeof(mid), label, h == 1, false);
 		snprintf(text, sizeof(text), "(arrives: %s)", fx->reason);
-		row(l, fx->at, "", mid, text);
+		seg_row(l, fx->at, &fx->u.seg.seg, false, h == 1, false, NULL, NULL, text);
 		return;
 	case TM_FX_SEG_OUT:
 	case TM_FX_SEG_DROP:
@@ -301,20 +255,14 @@ ladder_row(struct ladder *l, const struct tm_effect *fx, bool rtx)
 			right = fx->u.seg.to_host != 1;
 			addr_str(&fx->u.seg.seg.src, a, sizeof(a));
 			snprintf(text, sizeof(text), "%s:%u (injected)", a, fx->u.seg.seg.sport);
-			seg_label(&l->rel, &fx->u.seg.seg, false, label, sizeof(label));
-			arrow(mid, sizeof(mid), label, !right, fx->kind == TM_FX_SEG_DROP);
-			row(l, fx->at, right ? "" : text, mid, right ? text : "");
+			seg_row(l, fx->at, &fx->u.seg.seg, false, !right, fx->kind == TM_FX_SEG_DROP,
+			    right ? NULL : text, right ? text : NULL, NULL);
 			return;
 		}
 		lost = fx->kind == TM_FX_SEG_DROP;
-		seg_label(&l->rel, &fx->u.seg.seg, rtx, label, sizeof(label));
-		arrow(mid, sizeof(mid), label, !right, lost);
-		if (lost) {
+		if (lost)
 			snprintf(text, sizeof(text), "(lost: %s)", fx->reason ? fx->reason : "?");
-			row(l, fx->at, "", mid, text);
-		} else {
-			row(l, fx->at, "", mid, "");
-		}
+		seg_row(l, fx->at, &fx->u.seg.seg, rtx, !right, lost, NULL, NULL, lost ? text : NULL);
 		return;
 	case TM_FX_STATE:
 		if (h < TM_MAX_HOSTS && (sock_hidden(l, h, fx->sock) || (l->last_in_hidden[h] &&
@@ -330,7 +278,7 @@ ladder_row(struct ladder *l, const struct tm_effect *fx, bool rtx)
 		else
 			snprintf(text, sizeof(text), "#%u %s %s>%s", fx->sock, tm_obj_name(fx->obj),
 			    tm_state_name(fx->u.st.from), tm_state_name(fx->u.st.to));
-		row(l, fx->at, right ? "" : text, "", right ? text : "");
+		row(l, fx->at, right, text);
 		return;
 	case TM_FX_APP:
 		if (fx->u.app.call == TM_CALL_SO_ERROR)
@@ -341,11 +289,11 @@ ladder_row(struct ladder *l, const struct tm_effect *fx, bool rtx)
 		else
 			snprintf(text, sizeof(text), "%s(#%u) = %" PRId64, tm_call_name(fx->u.app.call),
 			    fx->sock, fx->u.app.ret);
-		row(l, fx->at, right ? "" : text, "", right ? text : "");
+		row(l, fx->at, right, text);
 		return;
 	case TM_FX_ERROR:
 		snprintf(text, sizeof(text), "MODEL ERROR: %s", fx->reason ? fx->reason : "?");
-		row(l, fx->at, right ? "" : text, "", right ? text : "");
+		row(l, fx->at, right, text);
 		return;
 	default:
 		return;
@@ -399,7 +347,7 @@ seg_json(struct rel *r, const struct tm_seg *s)
 	bool hs, ha;
 	json_t *o, *opts;
 
-	flags_str(s->flags, fl);
+	td_ladder_flags(TD_LADDER_MODEL, s->flags, fl, sizeof(fl));
 	addr_str(&s->src, a, sizeof(a));
 	addr_str(&s->dst, b, sizeof(b));
 	rel_of(r, s, &seq, &ack, &hs, &ha);
@@ -835,7 +783,8 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 			status = cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
 			goto out;
 		}
-		lad->out = ctx->out;
+		lad->view = (struct td_ladder){ .out = ctx->out, .layout = TD_LADDER_ARROWS,
+		    .style = TD_LADDER_MODEL, .twidth = 10, .tprec = 4, .colw = COLW, .midw = MIDW };
 		lad->w = &w;
 		w.on_fx = ladder_fx;
 		w.on_fx_arg = lad;
@@ -858,9 +807,8 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		else
 			snprintf(a1, sizeof(a1), "-");
 		fputc('\n', ctx->out);
-		fprintf(ctx->out, "%10s  %-*s %-*s %s\n", "time (s)", COLW, w.host_name[0], MIDW, "",
-		    w.nhosts > 1 ? w.host_name[1] : "");
-		fprintf(ctx->out, "%10s  %-*s %-*s %s\n", "", COLW, a0, MIDW, "", a1);
+		td_ladder_head(&lad->view, "time (s)", w.host_name[0], w.nhosts > 1 ? w.host_name[1] : "");
+		td_ladder_head(&lad->view, "", a0, a1);
 	}
 	if (tm_world_run(&w, TM_SEC(14400), &err) < 0) {
 		status = cmd_fail_err(ctx, &err);	/* a bound (EOVERFLOW): 65 */

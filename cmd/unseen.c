@@ -2,11 +2,11 @@
 /* What a command could not see; see unseen.h. */
 #include "cmd/unseen.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "collectors/sysctl.h"
+#include "core/util.h"
 
 void
 unseen_init(struct td_unseen *u, const struct td_snapshot *snap, bool sysctls, bool owners)
@@ -50,22 +50,6 @@ unseen_any(const struct td_unseen *u)
 	    u->sysctls_unreadable > 0;
 }
 
-/* Append to buf at *off, never past len. */
-static void __attribute__((format(printf, 4, 5)))
-put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*off >= len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *off, len - *off, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*off += (size_t)n < len - *off ? (size_t)n : len - *off - 1;
-}
-
 void
 unseen_describe(const struct td_unseen *u, char *buf, size_t len)
 {
@@ -75,34 +59,34 @@ unseen_describe(const struct td_unseen *u, char *buf, size_t len)
 
 	buf[0] = '\0';
 	if (u->processes_unreadable > 0) {
-		put(buf, len, &off, "could not read %zu of %zu processes (%s)",
+		td_appendf(buf, len, &off, "could not read %zu of %zu processes (%s)",
 		    u->processes_unreadable, u->processes, strerror(u->processes_code));
 		if (u->owner_unreadable > 0)
-			put(buf, len, &off, ": the owners of %llu sockets are unknown (run as root to see them)",
+			td_appendf(buf, len, &off, ": the owners of %llu sockets are unknown (run as root to see them)",
 			    (unsigned long long)u->owner_unreadable);
 		else
-			put(buf, len, &off, ": owners may be missing");
+			td_appendf(buf, len, &off, ": owners may be missing");
 	} else if (u->owner_unreadable > 0) {
 		/* A replayed snapshot: the processes were unreadable where it was taken. */
-		put(buf, len, &off, "the owners of %llu sockets were unreadable when the snapshot was taken",
+		td_appendf(buf, len, &off, "the owners of %llu sockets were unreadable when the snapshot was taken",
 		    (unsigned long long)u->owner_unreadable);
 	}
 	if (u->owner_skipped > 0)
-		put(buf, len, &off, "%sthe owners of %llu sockets were not looked up (more sockets than the owner table holds)",
+		td_appendf(buf, len, &off, "%sthe owners of %llu sockets were not looked up (more sockets than the owner table holds)",
 		    off > 0 ? "; " : "", (unsigned long long)u->owner_skipped);
 	if (u->sysctls_unreadable > 0) {
-		put(buf, len, &off, "%scould not read %u of %d sysctls (%s: ", off > 0 ? "; " : "",
+		td_appendf(buf, len, &off, "%scould not read %u of %d sysctls (%s: ", off > 0 ? "; " : "",
 		    u->sysctls_unreadable, TD_SYS_MAX, strerror(u->sysctls_code));
 		for (i = 0; i < TD_SYS_MAX; i++) {
 			if (!((u->sysctls_mask >> i) & 1))
 				continue;
 			if (shown++ == 3) {
-				put(buf, len, &off, ", ...");
+				td_appendf(buf, len, &off, ", ...");
 				break;
 			}
-			put(buf, len, &off, "%s%s", shown > 1 ? ", " : "", td_sysctl_fields[i].name);
+			td_appendf(buf, len, &off, "%s%s", shown > 1 ? ", " : "", td_sysctl_fields[i].name);
 		}
-		put(buf, len, &off, "): defaults assumed");
+		td_appendf(buf, len, &off, "): defaults assumed");
 	}
 }
 

@@ -3,10 +3,20 @@
 #ifndef TD_CORE_UTIL_H
 #define TD_CORE_UTIL_H
 
+#include <stddef.h>
+
 /* Number of elements of an array (not a pointer). */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Strip leading and trailing white space (isspace) in place; returns the start. */
 char	*td_trim(char *s);
+
+/*
+ * Append printf-style text to buf at *off, never past len: the text is
+ * cut at the end of buf (always terminated) and *off stays below len, so
+ * calls can follow one another without checking.
+ */
+void	td_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
 
 #endif /* TD_CORE_UTIL_H */

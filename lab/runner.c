@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "collectors/snapshot.h"
+#include "core/ladder.h"
 #include "core/num.h"
 #include "lab/backend.h"
 #include "lab/script.h"
@@ -799,31 +800,36 @@ rec_sorted(const struct lab_run *run)
 	return v;
 }
 
+/* "c0 " or "-  ": whose record. */
 static void
-rec_line(const struct lab_rec *e, char *buf, size_t cap)
+rec_who(const struct lab_rec *e, char *buf, size_t cap)
 {
-	char who[8];
-
 	if (e->c >= 0)
-		snprintf(who, sizeof(who), "c%d", e->c % 100);
+		snprintf(buf, cap, "c%d", e->c % 100);
 	else
-		snprintf(who, sizeof(who), "-");
-	snprintf(buf, cap, "%9.3f  %-3s %s  %s", (double)e->t_ns / 1e9, who, rec_kinds[e->kind],
-	    e->text);
+		snprintf(buf, cap, "-");
 }
 
 void
 lab_run_print(const struct lab_run *run, FILE *fp)
 {
+	const struct td_ladder view = { .out = fp, .layout = TD_LADDER_LIST, .twidth = 9,
+	    .tprec = 3 };
 	struct lab_rec *v = rec_sorted(run);
-	char line[160];
+	char who[8], line[160];
 	size_t i;
 
 	if (v == NULL)
 		return;
 	for (i = 0; i < run->nrec; i++) {
-		rec_line(&v[i], line, sizeof(line));
-		fprintf(fp, "%s\n", line);
+		struct td_lrow r = { 0 };
+
+		rec_who(&v[i], who, sizeof(who));
+		snprintf(line, sizeof(line), "%-3s %s  %s", who, rec_kinds[v[i].kind], v[i].text);
+		r.seen.present = true;
+		r.seen.t = v[i].t_ns;
+		r.seen.text = line;
+		td_ladder_row(&view, &r);
 	}
 	free(v);
 }
@@ -874,24 +880,23 @@ same(const struct lab_rec *k, const struct lab_rec *m)
 	    -d <= (int64_t)(tolerance(t) + k->slack_ns);
 }
 
+/* One side of a comparison row: the record's time, who, what (+ since its step). */
 static void
-cmp_line(const struct lab_rec *e, char *buf, size_t cap)
+cmp_side(const struct lab_rec *e, struct td_lside *sd, char *buf, size_t cap)
 {
 	char who[8];
 
-	buf[0] = '\0';
 	if (e == NULL)
 		return;
-	if (e->c >= 0)
-		snprintf(who, sizeof(who), "c%d", e->c % 100);
-	else
-		snprintf(who, sizeof(who), "-");
+	rec_who(e, who, sizeof(who));
 	if (e->kind == KR_OUT)
-		snprintf(buf, cap, "%7.3f %-3s %s %s  (+%.3f)", (double)e->t_ns / 1e9, who,
-		    rec_kinds[e->kind], e->text, (double)e->dt_ns / 1e9);
+		snprintf(buf, cap, "%-3s %s %s  (+%.3f)", who, rec_kinds[e->kind], e->text,
+		    (double)e->dt_ns / 1e9);
 	else
-		snprintf(buf, cap, "%7.3f %-3s %s %s", (double)e->t_ns / 1e9, who,
-		    rec_kinds[e->kind], e->text);
+		snprintf(buf, cap, "%-3s %s %s", who, rec_kinds[e->kind], e->text);
+	sd->present = true;
+	sd->t = e->t_ns;
+	sd->text = buf;
 }
 
 /* Next record of step (or of the trace, step -1) at or after *i; NULL at the end. */
@@ -920,6 +925,8 @@ last_step(const struct lab_run *run)
 int
 lab_run_compare(const struct lab_run *k, const struct lab_run *m, FILE *fp)
 {
+	const struct td_ladder view = { .out = fp, .layout = TD_LADDER_SIDE, .twidth = 7,
+	    .tprec = 3, .colw = 66 };
 	const struct lab_rec *ek, *em;
 	char a[128], b[128];
 	int step, nstep, diffs = 0;
@@ -928,17 +935,19 @@ lab_run_compare(const struct lab_run *k, const struct lab_run *m, FILE *fp)
 
 	nstep = last_step(k) > last_step(m) ? last_step(k) : last_step(m);
 	if (fp != NULL)
-		fprintf(fp, "  %-66s | %s\n", "kernel (time, who, what, +since the previous step)",
+		td_ladder_head(&view, NULL, "kernel (time, who, what, +since the previous step)",
 		    "model");
 	/* The ladders, step by step, then the traces (step -1). */
 	for (step = 0; step <= nstep + 1; step++) {
 		int s = step <= nstep ? step : -1;
 
 		if (s < 0 && fp != NULL)
-			fprintf(fp, "  %-66s | %s\n", "trace (state changes, SYN-ACK retransmissions)",
+			td_ladder_head(&view, NULL, "trace (state changes, SYN-ACK retransmissions)",
 			    "model");
 		i = j = 0;
 		for (;;) {
+			struct td_lrow r = { 0 };
+
 			ek = next_of(k, &i, s);
 			em = next_of(m, &j, s);
 			if (ek == NULL && em == NULL)
@@ -949,10 +958,13 @@ lab_run_compare(const struct lab_run *k, const struct lab_run *m, FILE *fp)
 			else
 				ok = !(ek != NULL && compared(ek)) && !(em != NULL && compared(em));
 			diffs += !ok;
-			cmp_line(ek, a, sizeof(a));
-			cmp_line(em, b, sizeof(b));
-			if (fp != NULL)
-				fprintf(fp, "%c %-66s | %s\n", ok ? ' ' : '!', a, b);
+			if (fp == NULL)
+				continue;
+			/* The kernel's record is what was seen, the model's what it expected. */
+			cmp_side(ek, &r.seen, a, sizeof(a));
+			cmp_side(em, &r.expected, b, sizeof(b));
+			r.differs = !ok;
+			td_ladder_row(&view, &r);
 		}
 	}
 	return diffs;

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/ladder.h"
 
 #define IP4_HDR		20
 #define IP6_HDR		40
@@ -621,25 +622,25 @@ tm_flags_parse(const char *s, size_t n, uint8_t *flags)
 const char *
 tm_flags_str(uint8_t flags, char *buf, size_t cap)
 {
-	/* tcpdump's order (print-tcp.c tcp_flag_values[]). */
-	static const struct {
-		uint8_t	 bit;
-		char	 c;
-	} tab[] = {
-		{ TM_FIN, 'F' }, { TM_SYN, 'S' }, { TM_RST, 'R' }, { TM_PSH, 'P' },
-		{ TM_ACK, '.' }, { TM_URG, 'U' }, { TM_ECE, 'E' }, { TM_CWR, 'W' },
-	};
-	size_t i, n = 0;
+	return td_ladder_flags(TD_LADDER_WIRE, flags, buf, cap);
+}
 
-	if (cap == 0)
-		return buf;
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]) && n + 1 < cap; i++)
-		if (flags & tab[i].bit)
-			buf[n++] = tab[i].c;
-	buf[n] = '\0';
-	if (n == 0)
-		snprintf(buf, cap, "none");
-	return buf;
+void
+tm_seg_ladder(const struct tm_seg *seg, struct td_lseg *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->flags = seg->flags;
+	out->seq = seg->seq;
+	out->ack = seg->ack;
+	out->len = seg->len;
+	out->win = seg->wnd;
+	out->mss = seg->has_mss;
+	out->sack_ok = seg->sack_ok;
+	out->ts = seg->has_ts;
+	out->wscale = seg->has_wscale;
+	out->nsack = seg->nsack;
+	/* A first block below the ACK is a D-SACK (RFC 2883 section 4). */
+	out->dsack = seg->nsack > 0 && (seg->flags & TM_ACK) && TM_SEQ_LT(seg->sack[0][0], seg->ack);
 }
 
 const char *

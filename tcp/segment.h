@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/ladder.h"
+
 typedef uint32_t tm_seq;		/* compare with TM_SEQ_LT() etc., never < */
 
 #define TM_SEQ_LT(a, b)		((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
@@ -22,17 +24,18 @@ typedef uint32_t tm_seq;		/* compare with TM_SEQ_LT() etc., never < */
 #define TM_SEQ_GT(a, b)		TM_SEQ_LT(b, a)
 #define TM_SEQ_GEQ(a, b)	TM_SEQ_LEQ(b, a)
 
-/* TCP header flags (RFC 9293 3.1, RFC 3168). */
-enum tm_flag {
-	TM_FIN = 0x01,
-	TM_SYN = 0x02,
-	TM_RST = 0x04,
-	TM_PSH = 0x08,
-	TM_ACK = 0x10,
-	TM_URG = 0x20,
-	TM_ECE = 0x40,
-	TM_CWR = 0x80,
-};
+/*
+ * TCP header flags (RFC 9293 3.1, RFC 3168): the header's bits, defined
+ * once in core/ladder.h (the renderer draws segments of every layer).
+ */
+#define TM_FIN	TD_LF_FIN
+#define TM_SYN	TD_LF_SYN
+#define TM_RST	TD_LF_RST
+#define TM_PSH	TD_LF_PSH
+#define TM_ACK	TD_LF_ACK
+#define TM_URG	TD_LF_URG
+#define TM_ECE	TD_LF_ECE
+#define TM_CWR	TD_LF_CWR
 
 #define TM_SACK_MAX	4
 
@@ -46,7 +49,7 @@ struct tm_seg {
 	struct tm_addr	src, dst;
 	uint16_t	sport, dport;
 	tm_seq		seq, ack;
-	uint8_t		flags;		/* enum tm_flag */
+	uint8_t		flags;		/* TM_FIN, TM_SYN, ... */
 	uint16_t	wnd;		/* raw header field (unscaled) */
 	uint16_t	urp;
 	uint8_t		ttl;		/* hop limit; 0 means "codec default" (64) */
@@ -116,6 +119,13 @@ const char *tm_addr_str(const struct tm_addr *a, char *buf, size_t cap);
 
 /* Flags as tcpdump prints them: "S.", "F.", "R", "P." ("none" if 0). */
 const char *tm_flags_str(uint8_t flags, char *buf, size_t cap);
+
+/*
+ * A segment as the ladder renderer (core/ladder.h) draws it: flags, raw
+ * seq and ack, length, window, options, D-SACK; the caller adds what it
+ * knows of the ISNs (rseq, rack) and the tags.
+ */
+void	tm_seg_ladder(const struct tm_seg *seg, struct td_lseg *out);
 
 /*
  * The one flag parser (scripts, conformance scenarios): the first n
