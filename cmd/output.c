@@ -104,6 +104,15 @@ output_json_line(FILE *fp, json_t *v)
 	return 0;
 }
 
+void
+output_json_head(struct jw *w, const struct td_snapshot *snap, const char *command)
+{
+	struct snapfile_head h = { &snap->meta, command, SNAPFILE_HEAD_ALL };
+
+	jw_obj(w, NULL);
+	jw_rec_members(w, &snapfile_head_desc, &h, 0);
+}
+
 int
 output_json_doc(FILE *fp, const struct td_snapshot *snap, const char *command, json_t *body)
 {
@@ -447,14 +456,11 @@ jw_failed(const struct out *o)
 static int
 json_begin(struct out *o)
 {
-	struct snapfile_head h = { &o->snap->meta, o->command, SNAPFILE_HEAD_ALL };
-
 	if ((o->jw = malloc(sizeof(*o->jw))) == NULL)
 		return -1;
 	/* {head...,"sockets":[ one socket a line ],"count":N,tail...} */
 	jw_init(o->jw, o->fp, JW_COMPACT);
-	jw_obj(o->jw, NULL);
-	jw_rec_members(o->jw, &snapfile_head_desc, &h, 0);
+	output_json_head(o->jw, o->snap, o->command);
 	jw_style(o->jw, JW_LINES);
 	jw_arr(o->jw, "sockets");
 	jw_style(o->jw, JW_COMPACT);

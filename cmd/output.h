@@ -55,6 +55,12 @@ void	output_free(struct out *o);
 
 /* Dump one JSON value compactly followed by a newline; steals v. */
 int	output_json_line(FILE *fp, json_t *v);
+/*
+ * The one JSON document head: open the document's object on w and write
+ * schema, command, time, host, netns, kernel and meta from snap; the
+ * caller writes its members and closes the object.
+ */
+void	output_json_head(struct jw *w, const struct td_snapshot *snap, const char *command);
 /* A whole JSON document: head fields + members of body; steals body. */
 int	output_json_doc(FILE *fp, const struct td_snapshot *snap, const char *command,
 	    json_t *body);

@@ -15,13 +15,12 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include <jansson.h>
-
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "collectors/source.h"
 #include "collectors/snapshot.h"
+#include "core/jsonw.h"
 #include "core/ladder.h"
 #include "core/num.h"
 #include "lab/runner.h"
@@ -337,41 +336,144 @@ ladder_fx(const struct tm_effect *fx, void *arg)
 	ladder_row(l, fx, false);
 }
 
-/* ---- JSON ---- */
+/* ---- JSON: the event log, each kind of record described once (core/record.h) ---- */
 
-static json_t *
-seg_json(struct rel *r, const struct tm_seg *s)
+/* A segment as the log writes it: addresses, flags, options, relative seq/ack. */
+struct seg_view {
+	const struct tm_seg *s;
+	char		 src[64], dst[64], flags[12];
+	const char	*opts[5];
+	size_t		 nopts;
+	int64_t		 rseq, rack;
+	bool		 has_rseq, has_rack;
+};
+
+/* An event, with the world (host names, profiles) and its segment's view. */
+struct fx_view {
+	const struct tm_world	*w;
+	const struct tm_effect	*fx;
+	struct seg_view		 seg;
+};
+
+/* A state change as the sock:inet_sock_set_state tracepoint would print it. */
+struct trace_view {
+	const struct tm_world	*w;
+	const struct tm_effect	*fx;
+	int			 sport, dport;
+	bool			 has_ports;
+};
+
+/* What the document says of the run beside the world. */
+struct sim_doc {
+	const struct tm_scenario *sc;	/* NULL for a script */
+	const char	*name, *profile;
+	uint64_t	 seed;
+	const char	*answer;	/* with sc */
+};
+
+/* An expectation's verdict. */
+struct exp_view {
+	int64_t		 line;
+	bool		 met;
+	const char	*message;	/* NULL when met */
+};
+
+static void
+seg_view(struct rel *r, const struct tm_seg *s, struct seg_view *sv)
 {
-	char fl[12], a[64], b[64];
-	int64_t seq, ack;
-	bool hs, ha;
-	json_t *o, *opts;
-
-	td_ladder_flags(TD_LADDER_MODEL, s->flags, fl, sizeof(fl));
-	addr_str(&s->src, a, sizeof(a));
-	addr_str(&s->dst, b, sizeof(b));
-	rel_of(r, s, &seq, &ack, &hs, &ha);
-	opts = json_array();
+	sv->s = s;
+	sv->nopts = 0;
+	td_ladder_flags(TD_LADDER_MODEL, s->flags, sv->flags, sizeof(sv->flags));
+	addr_str(&s->src, sv->src, sizeof(sv->src));
+	addr_str(&s->dst, sv->dst, sizeof(sv->dst));
+	rel_of(r, s, &sv->rseq, &sv->rack, &sv->has_rseq, &sv->has_rack);
 	if (s->has_mss)
-		json_array_append_new(opts, json_string("mss"));
+		sv->opts[sv->nopts++] = "mss";
 	if (s->sack_ok)
-		json_array_append_new(opts, json_string("sack_ok"));
+		sv->opts[sv->nopts++] = "sack_ok";
 	if (s->has_ts)
-		json_array_append_new(opts, json_string("ts"));
+		sv->opts[sv->nopts++] = "ts";
 	if (s->has_wscale)
-		json_array_append_new(opts, json_string("wscale"));
+		sv->opts[sv->nopts++] = "wscale";
 	if (s->nsack)
-		json_array_append_new(opts, json_string("sack"));
-	o = json_pack("{s:s, s:i, s:s, s:i, s:s, s:I, s:I, s:I, s:i, s:o}",
-	    "src", a, "sport", s->sport, "dst", b, "dport", s->dport, "flags", fl,
-	    "seq", (json_int_t)s->seq, "ack", (json_int_t)s->ack, "len", (json_int_t)s->len,
-	    "win", s->wnd, "options", opts);
-	if (hs)
-		json_object_set_new(o, "rel_seq", json_integer(seq));
-	if (ha)
-		json_object_set_new(o, "rel_ack", json_integer(ack));
-	return o;
+		sv->opts[sv->nopts++] = "sack";
 }
+
+static bool
+seg_get_sport(const void *rec, struct record_val *v)
+{
+	return record_int(v, ((const struct seg_view *)rec)->s->sport);
+}
+
+static bool
+seg_get_dport(const void *rec, struct record_val *v)
+{
+	return record_int(v, ((const struct seg_view *)rec)->s->dport);
+}
+
+static bool
+seg_get_seq(const void *rec, struct record_val *v)
+{
+	return record_int(v, ((const struct seg_view *)rec)->s->seq);
+}
+
+static bool
+seg_get_ack(const void *rec, struct record_val *v)
+{
+	return record_int(v, ((const struct seg_view *)rec)->s->ack);
+}
+
+static bool
+seg_get_len(const void *rec, struct record_val *v)
+{
+	return record_int(v, ((const struct seg_view *)rec)->s->len);
+}
+
+static bool
+seg_get_win(const void *rec, struct record_val *v)
+{
+	return record_int(v, ((const struct seg_view *)rec)->s->wnd);
+}
+
+static bool
+seg_get_options(const void *rec, struct record_val *v)
+{
+	const struct seg_view *sv = rec;
+
+	return record_strs(v, sv->opts, sv->nopts);
+}
+
+static bool
+seg_get_rel_seq(const void *rec, struct record_val *v)
+{
+	const struct seg_view *sv = rec;
+
+	return sv->has_rseq && record_int(v, sv->rseq);
+}
+
+static bool
+seg_get_rel_ack(const void *rec, struct record_val *v)
+{
+	const struct seg_view *sv = rec;
+
+	return sv->has_rack && record_int(v, sv->rack);
+}
+
+static const struct record_field seg_fields[] = {
+	RECORD_CHARS("src", struct seg_view, src),
+	RECORD_FN("sport", seg_get_sport),
+	RECORD_CHARS("dst", struct seg_view, dst),
+	RECORD_FN("dport", seg_get_dport),
+	RECORD_CHARS("flags", struct seg_view, flags),
+	RECORD_FN("seq", seg_get_seq),
+	RECORD_FN("ack", seg_get_ack),
+	RECORD_FN("len", seg_get_len),
+	RECORD_FN("win", seg_get_win),
+	RECORD_FN("options", seg_get_options),
+	RECORD_FN("rel_seq", seg_get_rel_seq),
+	RECORD_FN("rel_ack", seg_get_rel_ack),
+};
+static const struct record_desc seg_desc = RECORD_DESC("sim segment", seg_fields);
 
 static const char *
 host_name(const struct tm_world *w, unsigned int h)
@@ -379,82 +481,231 @@ host_name(const struct tm_world *w, unsigned int h)
 	return h < w->nhosts ? w->host_name[h] : "outside";
 }
 
-static json_t *
-fx_json(const struct tm_world *w, struct rel *r, const struct tm_effect *fx)
-{
-	json_t *o = json_pack("{s:f, s:I, s:s, s:s}", "t", (double)fx->at / 1e9,
-	    "t_ns", (json_int_t)fx->at, "host", host_name(w, fx->host),
-	    "kind", tm_fx_kind_name(fx->kind));
+#define FXV(rec)	((const struct fx_view *)(rec))
+#define FXK(rec)	(FXV(rec)->fx->kind)
+#define FXIS_SEG(k)	((k) == TM_FX_SEG_OUT || (k) == TM_FX_SEG_IN || (k) == TM_FX_SEG_DROP)
 
-	switch (fx->kind) {
-	case TM_FX_SEG_OUT:
-	case TM_FX_SEG_IN:
-	case TM_FX_SEG_DROP:
-		rel_learn(r, &fx->u.seg.seg);
-		json_object_set_new(o, "seg", seg_json(r, &fx->u.seg.seg));
-		if (fx->kind == TM_FX_SEG_OUT)
-			json_object_set_new(o, "rtx", json_boolean(fx->u.seg.rtx));
-		break;
-	case TM_FX_STATE:
-	case TM_FX_ERROR:
-		json_object_set_new(o, "from", json_string(tm_state_name(fx->u.st.from)));
-		json_object_set_new(o, "to", json_string(tm_state_name(fx->u.st.to)));
-		json_object_set_new(o, "event", json_string(tm_event_name(fx->u.st.event)));
-		break;
-	case TM_FX_TIMER_SET:
-	case TM_FX_TIMER_CLR:
-		json_object_set_new(o, "timer", json_string(tm_timer_name(fx->u.tmr.timer)));
-		if (fx->kind == TM_FX_TIMER_SET)
-			json_object_set_new(o, "expires", json_real((double)fx->u.tmr.expires / 1e9));
-		break;
-	case TM_FX_COUNTER:
-		json_object_set_new(o, "counter", json_string(tm_counter_name(fx->u.ctr.id)));
-		json_object_set_new(o, "delta", json_integer(fx->u.ctr.delta));
-		break;
-	case TM_FX_APP:
-		json_object_set_new(o, "call", json_string(tm_call_name(fx->u.app.call)));
-		json_object_set_new(o, "errno", json_string(tm_errno_name(fx->u.app.err)));
-		json_object_set_new(o, "ret", json_integer(fx->u.app.ret));
-		break;
-	default:
-		break;
-	}
-	if (fx->kind != TM_FX_SEG_IN && fx->kind != TM_FX_SEG_DROP && fx->kind != TM_FX_COUNTER) {
-		json_object_set_new(o, "obj", json_string(tm_obj_name(fx->obj)));
-		json_object_set_new(o, "sock", json_integer(fx->sock));
-	}
-	if (fx->kind == TM_FX_STATE)
-		json_object_set_new(o, "traced", json_boolean(tm_fx_traced(&w->prof[0], fx)));
-	if (fx->reason != NULL)
-		json_object_set_new(o, "reason", json_string(fx->reason));
-	return o;
+static bool
+fx_get_t(const void *rec, struct record_val *v)
+{
+	return record_real(v, (double)FXV(rec)->fx->at / 1e9);
 }
 
-/*
- * The document head (time, host, netns, kernel) describes where the
- * simulation ran, from the same live header every command uses.
- */
-static int
-sim_json_out(struct td_ctx *ctx, json_t *body)
+static bool
+fx_get_t_ns(const void *rec, struct record_val *v)
 {
-	struct td_snapshot *snap = calloc(1, sizeof(*snap));
-	struct td_source src;
-	struct td_err err = { 0 };
-	int r;
-
-	if (snap == NULL) {
-		json_decref(body);
-		return -1;
-	}
-	cmd_source_init(ctx, &src);
-	src.from = NULL;
-	if (source_header(&src, snap, &err) < 0)
-		memset(snap, 0, sizeof(*snap));
-	source_close(&src);
-	r = output_json_doc(ctx->out, snap, "sim", body);
-	free(snap);
-	return r;
+	return record_int(v, FXV(rec)->fx->at);
 }
+
+static bool
+fx_get_host(const void *rec, struct record_val *v)
+{
+	return record_str(v, host_name(FXV(rec)->w, FXV(rec)->fx->host));
+}
+
+static bool
+fx_get_kind(const void *rec, struct record_val *v)
+{
+	return record_str(v, tm_fx_kind_name(FXK(rec)));
+}
+
+static bool
+fx_get_seg(const void *rec, struct record_val *v)
+{
+	return FXIS_SEG(FXK(rec)) && record_obj(v, &seg_desc, &FXV(rec)->seg);
+}
+
+static bool
+fx_get_rtx(const void *rec, struct record_val *v)
+{
+	return FXK(rec) == TM_FX_SEG_OUT && record_bool(v, FXV(rec)->fx->u.seg.rtx);
+}
+
+static bool
+fx_is_state(const void *rec)
+{
+	return FXK(rec) == TM_FX_STATE || FXK(rec) == TM_FX_ERROR;
+}
+
+static bool
+fx_get_from(const void *rec, struct record_val *v)
+{
+	return fx_is_state(rec) && record_str(v, tm_state_name(FXV(rec)->fx->u.st.from));
+}
+
+static bool
+fx_get_to(const void *rec, struct record_val *v)
+{
+	return fx_is_state(rec) && record_str(v, tm_state_name(FXV(rec)->fx->u.st.to));
+}
+
+static bool
+fx_get_event(const void *rec, struct record_val *v)
+{
+	return fx_is_state(rec) && record_str(v, tm_event_name(FXV(rec)->fx->u.st.event));
+}
+
+static bool
+fx_get_timer(const void *rec, struct record_val *v)
+{
+	return (FXK(rec) == TM_FX_TIMER_SET || FXK(rec) == TM_FX_TIMER_CLR) &&
+	    record_str(v, tm_timer_name(FXV(rec)->fx->u.tmr.timer));
+}
+
+static bool
+fx_get_expires(const void *rec, struct record_val *v)
+{
+	return FXK(rec) == TM_FX_TIMER_SET &&
+	    record_real(v, (double)FXV(rec)->fx->u.tmr.expires / 1e9);
+}
+
+static bool
+fx_get_counter(const void *rec, struct record_val *v)
+{
+	return FXK(rec) == TM_FX_COUNTER && record_str(v, tm_counter_name(FXV(rec)->fx->u.ctr.id));
+}
+
+static bool
+fx_get_delta(const void *rec, struct record_val *v)
+{
+	return FXK(rec) == TM_FX_COUNTER && record_int(v, FXV(rec)->fx->u.ctr.delta);
+}
+
+static bool
+fx_get_call(const void *rec, struct record_val *v)
+{
+	return FXK(rec) == TM_FX_APP && record_str(v, tm_call_name(FXV(rec)->fx->u.app.call));
+}
+
+static bool
+fx_get_errno(const void *rec, struct record_val *v)
+{
+	return FXK(rec) == TM_FX_APP && record_str(v, tm_errno_name(FXV(rec)->fx->u.app.err));
+}
+
+static bool
+fx_get_ret(const void *rec, struct record_val *v)
+{
+	return FXK(rec) == TM_FX_APP && record_int(v, FXV(rec)->fx->u.app.ret);
+}
+
+/* Segments in and dropped, and counters, belong to no socket object. */
+static bool
+fx_has_obj(const void *rec)
+{
+	return FXK(rec) != TM_FX_SEG_IN && FXK(rec) != TM_FX_SEG_DROP && FXK(rec) != TM_FX_COUNTER;
+}
+
+static bool
+fx_get_obj(const void *rec, struct record_val *v)
+{
+	return fx_has_obj(rec) && record_str(v, tm_obj_name(FXV(rec)->fx->obj));
+}
+
+static bool
+fx_get_sock(const void *rec, struct record_val *v)
+{
+	return fx_has_obj(rec) && record_int(v, FXV(rec)->fx->sock);
+}
+
+static bool
+fx_get_traced(const void *rec, struct record_val *v)
+{
+	return FXK(rec) == TM_FX_STATE &&
+	    record_bool(v, tm_fx_traced(&FXV(rec)->w->prof[0], FXV(rec)->fx));
+}
+
+static bool
+fx_get_reason(const void *rec, struct record_val *v)
+{
+	return FXV(rec)->fx->reason != NULL && record_str(v, FXV(rec)->fx->reason);
+}
+
+static const struct record_field fx_fields[] = {
+	RECORD_FN("t", fx_get_t),
+	RECORD_FN("t_ns", fx_get_t_ns),
+	RECORD_FN("host", fx_get_host),
+	RECORD_FN("kind", fx_get_kind),
+	RECORD_FN("seg", fx_get_seg),
+	RECORD_FN("rtx", fx_get_rtx),
+	RECORD_FN("from", fx_get_from),
+	RECORD_FN("to", fx_get_to),
+	RECORD_FN("event", fx_get_event),
+	RECORD_FN("timer", fx_get_timer),
+	RECORD_FN("expires", fx_get_expires),
+	RECORD_FN("counter", fx_get_counter),
+	RECORD_FN("delta", fx_get_delta),
+	RECORD_FN("call", fx_get_call),
+	RECORD_FN("errno", fx_get_errno),
+	RECORD_FN("ret", fx_get_ret),
+	RECORD_FN("obj", fx_get_obj),
+	RECORD_FN("sock", fx_get_sock),
+	RECORD_FN("traced", fx_get_traced),
+	RECORD_FN("reason", fx_get_reason),
+};
+static const struct record_desc fx_desc = RECORD_DESC("sim event", fx_fields);
+
+#define TRV(rec)	((const struct trace_view *)(rec))
+
+static bool
+tr_get_t(const void *rec, struct record_val *v)
+{
+	return record_real(v, (double)TRV(rec)->fx->at / 1e9);
+}
+
+static bool
+tr_get_host(const void *rec, struct record_val *v)
+{
+	return record_str(v, TRV(rec)->w->host_name[TRV(rec)->fx->host]);
+}
+
+static bool
+tr_get_sock(const void *rec, struct record_val *v)
+{
+	return record_int(v, TRV(rec)->fx->sock);
+}
+
+static bool
+tr_get_oldstate(const void *rec, struct record_val *v)
+{
+	return record_str(v, tm_state_name(TRV(rec)->fx->u.st.from));
+}
+
+static bool
+tr_get_newstate(const void *rec, struct record_val *v)
+{
+	return record_str(v, tm_state_name(TRV(rec)->fx->u.st.to));
+}
+
+static bool
+tr_get_sport(const void *rec, struct record_val *v)
+{
+	return TRV(rec)->has_ports && record_int(v, TRV(rec)->sport);
+}
+
+static bool
+tr_get_dport(const void *rec, struct record_val *v)
+{
+	return TRV(rec)->has_ports && record_int(v, TRV(rec)->dport);
+}
+
+static const struct record_field trace_fields[] = {
+	RECORD_FN("t", tr_get_t),
+	RECORD_FN("host", tr_get_host),
+	RECORD_FN("sock", tr_get_sock),
+	RECORD_FN("oldstate", tr_get_oldstate),
+	RECORD_FN("newstate", tr_get_newstate),
+	RECORD_FN("sport", tr_get_sport),
+	RECORD_FN("dport", tr_get_dport),
+};
+static const struct record_desc trace_desc = RECORD_DESC("sim trace line", trace_fields);
+
+static const struct record_field exp_fields[] = {
+	RECORD_INT("line", struct exp_view, line),
+	RECORD_BOOL("met", struct exp_view, met),
+	RECORD_TEXT("message", NULL, struct exp_view, message),
+};
+static const struct record_desc exp_desc = RECORD_DESC("sim expectation", exp_fields);
 
 /*
  * The ports of a socket, from the first segment it sent (a child shares its
@@ -549,44 +800,48 @@ print_counters(FILE *out, const struct tm_world *w)
 	}
 }
 
-static json_t *
-counters_json(const struct tm_world *w)
+/* Each host's counters that moved, by name. */
+static void
+counters_jw(struct jw *jw, const struct tm_world *w)
 {
-	json_t *o = json_object(), *hc;
 	unsigned int h, c;
 
+	jw_obj(jw, "counters");
 	for (h = 0; h < w->nhosts; h++) {
-		hc = json_object();
+		jw_obj(jw, w->host_name[h]);
 		for (c = 0; c < TM_C_MAX; c++)
 			if (w->hosts[h].counters[c])
-				json_object_set_new(hc, tm_counter_name(c),
-				    json_integer((json_int_t)w->hosts[h].counters[c]));
-		json_object_set_new(o, w->host_name[h], hc);
+				jw_int(jw, tm_counter_name(c), (int64_t)w->hosts[h].counters[c]);
+		jw_end(jw);
 	}
-	return o;
+	jw_end(jw);
 }
 
-static json_t *
-hosts_json(const struct tm_world *w)
+/* The hosts: name, address, profile and the value of every knob with a sysctl. */
+static void
+hosts_jw(struct jw *jw, const struct tm_world *w)
 {
-	json_t *a = json_array(), *knobs;
 	const struct tm_knob *k;
 	size_t nk, i;
 	unsigned int h;
 	char buf[64];
 
 	k = tm_knobs(&nk);
+	jw_arr(jw, "hosts");
 	for (h = 0; h < w->nhosts; h++) {
 		addr_str(&w->hosts[h].addr, buf, sizeof(buf));
-		knobs = json_object();
+		jw_obj(jw, NULL);
+		jw_str(jw, "name", w->host_name[h]);
+		jw_str(jw, "address", buf);
+		jw_str(jw, "profile", w->prof[h].name);
+		jw_obj(jw, "knobs");
 		for (i = 0; i < nk; i++)
 			if (k[i].sysctl != NULL)
-				json_object_set_new(knobs, k[i].name,
-				    json_integer(tm_knob_get(&w->prof[h], &k[i])));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "name", w->host_name[h],
-		    "address", buf, "profile", w->prof[h].name, "knobs", knobs));
+				jw_int(jw, k[i].name, tm_knob_get(&w->prof[h], &k[i]));
+		jw_end(jw);
+		jw_end(jw);
 	}
-	return a;
+	jw_end(jw);
 }
 
 /*
@@ -642,13 +897,93 @@ exp_print(const struct tm_expect *e, bool met, const char *msg, void *arg)
 }
 
 static void
-exp_json(const struct tm_expect *e, bool met, const char *msg, void *arg)
+exp_jw(const struct tm_expect *e, bool met, const char *msg, void *arg)
 {
-	json_t *o = json_pack("{s:I, s:b}", "line", (json_int_t)e->line, "met", met);
+	struct exp_view ev = { (int64_t)e->line, met, met ? NULL : msg };
 
-	if (!met)
-		json_object_set_new(o, "message", json_string(msg));
-	json_array_append_new(arg, o);
+	jw_rec(arg, NULL, &exp_desc, &ev);
+}
+
+/*
+ * The event log as one JSON document, streamed: the document head (where
+ * the simulation ran, from the same live header every command uses), the
+ * run, every event, the trace the kernel would print, the counters, the
+ * answer and the expectations' verdicts (*failed: how many failed).
+ */
+static int
+sim_json(struct td_ctx *ctx, const struct tm_world *w, const struct sim_doc *d,
+    unsigned int *failed)
+{
+	struct td_snapshot *snap = calloc(1, sizeof(*snap));
+	struct rel *r = calloc(1, sizeof(*r));
+	struct jw *jw = malloc(sizeof(*jw));
+	struct fx_view fv = { .w = w };
+	struct td_source src;
+	struct td_err err = { 0 };
+	size_t k;
+	int rc = -1;
+
+	if (snap == NULL || r == NULL || jw == NULL)
+		goto out;
+	cmd_source_init(ctx, &src);
+	src.from = NULL;
+	if (source_header(&src, snap, &err) < 0)
+		memset(snap, 0, sizeof(*snap));
+	source_close(&src);
+	jw_init(jw, ctx->out, JW_INDENT2);
+	output_json_head(jw, snap, "sim");
+	jw_str(jw, "scenario", d->name);
+	jw_str(jw, "profile", d->profile);
+	jw_int(jw, "seed", (int64_t)d->seed);	/* as jansson's json_int_t wrote it */
+	hosts_jw(jw, w);
+	jw_bool(jw, "quiescent", w->quiescent);
+	jw_real(jw, "end", (double)w->last_at / 1e9);
+	jw_int(jw, "model_errors", (int)w->errors);
+	jw_arr(jw, "events");
+	for (k = 0; k < w->nlog; k++) {
+		fv.fx = &w->log[k];
+		if (FXIS_SEG(fv.fx->kind)) {
+			rel_learn(r, &fv.fx->u.seg.seg);
+			seg_view(r, &fv.fx->u.seg.seg, &fv.seg);
+		}
+		jw_rec(jw, NULL, &fx_desc, &fv);
+	}
+	jw_end(jw);
+	jw_arr(jw, "trace");
+	for (k = 0; k < w->nlog; k++) {
+		const struct tm_effect *fx = &w->log[k];
+		struct trace_view tv = { .w = w, .fx = fx };
+
+		if (fx->kind != TM_FX_STATE || fx->host >= w->nhosts ||
+		    !tm_fx_traced(&w->prof[fx->host], fx))
+			continue;
+		/* connect() is traced before the port is chosen (F21). */
+		tv.has_ports = sock_ports(w, fx->host, fx->sock, &tv.sport, &tv.dport);
+		if (tv.has_ports && fx->u.st.from == TM_CLOSE && fx->u.st.to == TM_SYN_SENT)
+			tv.sport = 0;
+		jw_rec(jw, NULL, &trace_desc, &tv);
+	}
+	jw_end(jw);
+	counters_jw(jw, w);
+	if (d->sc != NULL) {
+		jw_str(jw, "question", d->sc->question);
+		jw_str(jw, "question_en", d->sc->question_en);
+		jw_str(jw, "answer", d->answer);
+		jw_str(jw, "verified", d->sc->verified);
+	}
+	if (w->nexps > 0) {
+		jw_arr(jw, "expectations");
+		*failed = tm_expect_check(w, exp_jw, jw);
+		jw_end(jw);
+	}
+	jw_end(jw);
+	jw_raw(jw, "\n", 1);
+	rc = jw_flush(jw);
+out:
+	free(jw);
+	free(r);
+	free(snap);
+	return rc;
 }
 
 int
@@ -819,54 +1154,9 @@ cmd_sim(struct td_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		struct rel *r = calloc(1, sizeof(*r));
-		json_t *doc, *ev = json_array(), *trace = json_array();
-		size_t k;
+		struct sim_doc d = { sc, name, base.name, seed, answer };
 
-		if (r == NULL) {
-			status = cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
-			goto out;
-		}
-		for (k = 0; k < w.nlog; k++) {
-			const struct tm_effect *fx = &w.log[k];
-			json_t *te;
-			int sp, dp;
-
-			json_array_append_new(ev, fx_json(&w, r, fx));
-			if (fx->kind != TM_FX_STATE || fx->host >= w.nhosts ||
-			    !tm_fx_traced(&w.prof[fx->host], fx))
-				continue;
-			te = json_pack("{s:f, s:s, s:I, s:s, s:s}", "t", (double)fx->at / 1e9,
-			    "host", w.host_name[fx->host], "sock", (json_int_t)fx->sock,
-			    "oldstate", tm_state_name(fx->u.st.from), "newstate", tm_state_name(fx->u.st.to));
-			if (sock_ports(&w, fx->host, fx->sock, &sp, &dp)) {
-				/* connect() is traced before the port is chosen (F21). */
-				if (fx->u.st.from == TM_CLOSE && fx->u.st.to == TM_SYN_SENT)
-					sp = 0;
-				json_object_set_new(te, "sport", json_integer(sp));
-				json_object_set_new(te, "dport", json_integer(dp));
-			}
-			json_array_append_new(trace, te);
-		}
-		free(r);
-		doc = json_pack("{s:s, s:s, s:I, s:o, s:b, s:f, s:i, s:o, s:o, s:o}",
-		    "scenario", name, "profile", base.name, "seed", (json_int_t)seed,
-		    "hosts", hosts_json(&w), "quiescent", w.quiescent,
-		    "end", (double)w.last_at / 1e9, "model_errors", (int)w.errors, "events", ev,
-		    "trace", trace, "counters", counters_json(&w));
-		if (sc != NULL) {
-			json_object_set_new(doc, "question", json_string(sc->question));
-			json_object_set_new(doc, "question_en", json_string(sc->question_en));
-			json_object_set_new(doc, "answer", json_string(answer));
-			json_object_set_new(doc, "verified", json_string(sc->verified));
-		}
-		if (w.nexps > 0) {
-			json_t *ex = json_array();
-
-			failed = tm_expect_check(&w, exp_json, ex);
-			json_object_set_new(doc, "expectations", ex);
-		}
-		if (sim_json_out(ctx, doc) < 0) {
+		if (sim_json(ctx, &w, &d, &failed) < 0) {
 			status = cmd_fail(ctx, TD_EXIT_OSERR, "writing JSON failed");
 			goto out;
 		}

@@ -409,6 +409,12 @@ jw_val(struct jw *w, const char *key, const struct record_val *v)
 				jw_rec(w, NULL, v->desc, e);
 		jw_end(w);
 		break;
+	case RECORD_T_STRS:
+		jw_arr(w, key);
+		for (i = 0; i < v->n; i++)
+			jw_str(w, NULL, v->strs[i]);
+		jw_end(w);
+		break;
 	}
 }
 

@@ -79,6 +79,15 @@ record_arr(struct record_val *v, const struct record_desc *desc, const void *fir
 	return true;
 }
 
+bool
+record_strs(struct record_val *v, const char *const *strs, size_t n)
+{
+	v->type = RECORD_T_STRS;
+	v->strs = strs;
+	v->n = n;
+	return true;
+}
+
 /* Unsigned integer of size bytes at p (memcpy: the field may be unaligned). */
 static uint64_t
 load_unsigned(const char *p, size_t size)
@@ -241,6 +250,19 @@ record_val_json(const struct record_val *v)
 				json_decref(a);
 				return NULL;
 			}
+		return a;
+	case RECORD_T_STRS:
+		if ((a = json_array()) == NULL)
+			return NULL;
+		for (i = 0; i < v->n; i++) {
+			struct record_val sv;
+
+			record_str(&sv, v->strs[i]);
+			if (json_array_append_new(a, str_json(&sv)) < 0) {
+				json_decref(a);
+				return NULL;
+			}
+		}
 		return a;
 	}
 	return NULL;

@@ -63,6 +63,7 @@ enum record_type {
 	RECORD_T_STR,		/* s, n bytes (not NUL-terminated necessarily) */
 	RECORD_T_OBJ,		/* desc, rec: a nested record */
 	RECORD_T_ARR,		/* desc, rec, n, stride: n records, stride bytes apart */
+	RECORD_T_STRS,		/* strs, n: an array of n strings */
 };
 
 struct record_desc;
@@ -78,6 +79,7 @@ struct record_val {
 	bool			 cut;		/* STR: at most RECORD_STR_MAX bytes */
 	const struct record_desc *desc;
 	const void		*rec;
+	const char *const	*strs;		/* STRS */
 	size_t			 stride;
 	/* ARR: an element is written only when keep() says so (NULL: all). */
 	bool			(*keep)(const void *elem);
@@ -146,6 +148,8 @@ bool	record_null(struct record_val *v);
 bool	record_obj(struct record_val *v, const struct record_desc *desc, const void *rec);
 bool	record_arr(struct record_val *v, const struct record_desc *desc, const void *first,
 	    size_t n, size_t stride, bool (*keep)(const void *elem));
+/* An array of n strings (NUL-terminated, written as record_str() writes one). */
+bool	record_strs(struct record_val *v, const char *const *strs, size_t n);
 
 /* The bytes of a STR value that are written (cut applied). */
 size_t	record_str_len(const struct record_val *v);

@@ -325,6 +325,8 @@ struct rec {
 	char		bad[8];
 	struct pair	pairs[3];
 	unsigned int	npairs;
+	const char	*tags[3];
+	size_t		ntags;
 };
 
 static bool
@@ -364,6 +366,14 @@ get_label(const void *r, struct record_val *v)
 	return record_str(v, v->buf);
 }
 
+static bool
+get_tags(const void *r, struct record_val *v)
+{
+	const struct rec *x = r;
+
+	return record_strs(v, x->tags, x->ntags);
+}
+
 static const struct record_field rec_fields[] = {
 	RECORD_INT("u8", struct rec, u8),
 	RECORD_INT("i8", struct rec, i8),
@@ -376,6 +386,7 @@ static const struct record_field rec_fields[] = {
 	RECORD_FN("label", get_label),
 	RECORD_FN("first", get_first),
 	RECORD_FN("pairs", get_pairs),
+	RECORD_FN("tags", get_tags),
 };
 static const struct record_desc rec_desc = RECORD_DESC("rec", rec_fields);
 
@@ -385,6 +396,7 @@ START_TEST(test_record_writer_equals_jansson)
 		.u8 = 255, .i8 = -128, .big = UINT64_MAX, .neg = INT64_MIN, .flag = true,
 		.ratio = 0.25, .name = "full1234", .bad = "a\xff\xc3)",
 		.pairs = { { 80, -1 }, { 0, 5 }, { 443, 7 } }, .npairs = 3,
+		.tags = { "mss", "x\xff\"" }, .ntags = 2,
 	};
 	struct sink k;
 	char *want, *got;
@@ -399,10 +411,13 @@ START_TEST(test_record_writer_equals_jansson)
 	ck_assert_ptr_nonnull(strstr(got, "\"bad\":\"a?" "?)\""));
 	ck_assert_ptr_nonnull(strstr(got, "\"big\":9223372036854775807"));
 	ck_assert_ptr_nonnull(strstr(got, "\"pairs\":[{\"port\":80,\"delta\":-1},{\"port\":443,\"delta\":7}]"));
+	/* An array of strings (record_strs): each as a string field is written. */
+	ck_assert_ptr_nonnull(strstr(got, "\"tags\":[\"mss\",\"x?\\\"\"]"));
 	free(want);
 	free(got);
 
 	r.npairs = 0;
+	r.ntags = 0;
 	sink_open(&k, JW_INDENT2);
 	jw_rec(&k.w, NULL, &rec_desc, &r);
 	want = jansson_text(record_json(&rec_desc, &r), JSON_INDENT(2));
