@@ -11,9 +11,12 @@
  * Without a topic it lists the topics.
  *
  * Adding a kind of topic: one row in providers[] below with a match
- * function (does this provider know TOPIC?), a show function (text and
- * JSON), and a list function for the index.  Counters and finding ids join
- * the same way.
+ * function (does this provider know TOPIC?), a show function, and a list
+ * function for the index.  A show function describes its answer once, as a
+ * record (core/record.h: a JSON member and/or a table line per field, in
+ * the order both show them), fills a view of it and hands it to
+ * ex_record(), the one place that asks which format.  Counters and finding
+ * ids join the same way.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -139,10 +142,11 @@ dur(tm_time t, char *buf, size_t len)
 		snprintf(buf, len, "%.1f s", (double)t / 1e9);
 }
 
-static json_t *
-dur_json(tm_time t)
+/* A duration for JSON: seconds, null when unbounded. */
+static bool
+dur_val(struct record_val *v, tm_time t)
 {
-	return t == TM_TIME_INF ? json_null() : json_real((double)t / 1e9);
+	return t == TM_TIME_INF ? record_null(v) : record_real(v, (double)t / 1e9);
 }
 
 /* ---- States ---- */
@@ -191,6 +195,152 @@ events_text(uint32_t mask, char *buf, size_t len)
 			    tm_event_name((enum tm_event_id)e));
 }
 
+/* A timer of a state: its JSON members, and its line under the table's heading. */
+struct timer_view {
+	const struct tm_state_timer *t;
+	const char	*name, *what;
+	char		*line;
+};
+
+static bool
+timer_get_first(const void *rec, struct record_val *v)
+{
+	return dur_val(v, ((const struct timer_view *)rec)->t->first);
+}
+
+static bool
+timer_get_total(const void *rec, struct record_val *v)
+{
+	return dur_val(v, ((const struct timer_view *)rec)->t->total);
+}
+
+static const struct record_field timer_fields[] = {
+	RECORD_TEXT("timer", NULL, struct timer_view, name),
+	RECORD_FN("first", timer_get_first),
+	RECORD_FN("total", timer_get_total),
+	RECORD_TEXT("what", NULL, struct timer_view, what),
+	{ .how = RECORD_AT_STRP, .off = offsetof(struct timer_view, line),
+	  .size = sizeof(char *), .flags = RECORD_F_TABLE_ITEM },
+};
+static const struct record_desc timer_desc = RECORD_DESC("state timer", timer_fields);
+
+/* An edge of the transition table out of a state. */
+struct edge_view {
+	const char	*object, *from, *to, *event, *source;
+	bool		 kernel_only;
+	char		*line;
+};
+
+static const struct record_field edge_fields[] = {
+	RECORD_TEXT("object", NULL, struct edge_view, object),
+	RECORD_TEXT("from", NULL, struct edge_view, from),
+	RECORD_TEXT("to", NULL, struct edge_view, to),
+	RECORD_TEXT("event", NULL, struct edge_view, event),
+	RECORD_BOOL("kernel_only", struct edge_view, kernel_only),
+	RECORD_TEXT("source", NULL, struct edge_view, source),
+	{ .how = RECORD_AT_STRP, .off = offsetof(struct edge_view, line),
+	  .size = sizeof(char *), .flags = RECORD_F_TABLE_ITEM },
+};
+static const struct record_desc edge_desc = RECORD_DESC("state edge", edge_fields);
+
+/* A state as explain answers it. */
+struct state_view {
+	const char	*kind, *name, *means, *waits_for, *leaves_by, *pile_means;
+	char		*man;			/* JSON: "tcpdoctor-tcp(7) SECTION" */
+	const char	*knobs, *scenarios;	/* JSON: with man, when the state has refs */
+	const char	*events;		/* JSON: "" for none */
+	const char	*events_line;		/* the table's: "none" for none */
+	struct timer_view timers[8];
+	size_t		 ntimers;
+	tm_time		 life, life_orphan, life_ka;
+	char		*longest;		/* the table's "longest stay" */
+	struct edge_view *edges;
+	size_t		 nedges;
+	char		*knobs_line, *see_it, *read;	/* the table's refs (NULL: none) */
+};
+
+#define STV(rec)	((const struct state_view *)(rec))
+
+static bool
+state_get_timers(const void *rec, struct record_val *v)
+{
+	return record_arr(v, &timer_desc, STV(rec)->timers, STV(rec)->ntimers,
+	    sizeof(struct timer_view), NULL);
+}
+
+static bool
+state_get_edges(const void *rec, struct record_val *v)
+{
+	return record_arr(v, &edge_desc, STV(rec)->edges, STV(rec)->nedges,
+	    sizeof(struct edge_view), NULL);
+}
+
+static bool
+state_get_life(const void *rec, struct record_val *v)
+{
+	return dur_val(v, STV(rec)->life);
+}
+
+static bool
+state_get_life_orphan(const void *rec, struct record_val *v)
+{
+	return dur_val(v, STV(rec)->life_orphan);
+}
+
+static bool
+state_get_life_ka(const void *rec, struct record_val *v)
+{
+	return dur_val(v, STV(rec)->life_ka);
+}
+
+/*
+ * JSON has the references first and the table last; each member and each
+ * line is one field below, in the order both formats show them.
+ */
+static const struct record_field state_fields[] = {
+	RECORD_TEXT("man", NULL, struct state_view, man),
+	RECORD_TEXT("knobs", NULL, struct state_view, knobs),
+	RECORD_TEXT("scenarios", NULL, struct state_view, scenarios),
+	RECORD_TEXT("kind", NULL, struct state_view, kind),
+	RECORD_TEXT("state", NULL, struct state_view, name),
+	RECORD_TEXT("means", "means:", struct state_view, means),
+	RECORD_TEXT("waits_for", "waits for:", struct state_view, waits_for),
+	RECORD_TEXT("events", NULL, struct state_view, events),
+	RECORD_TEXT(NULL, "events:", struct state_view, events_line),
+	{ .key = "timers", .how = RECORD_GET, .get = state_get_timers,
+	  .label = "timers on this host (model, linux profile, this host's sysctls):",
+	  .flags = RECORD_F_TABLE_NONE },
+	RECORD_FN("max_lifetime", state_get_life),
+	RECORD_FN("max_lifetime_orphan", state_get_life_orphan),
+	RECORD_FN("max_lifetime_keepalive", state_get_life_ka),
+	RECORD_TEXT(NULL, "longest stay:", struct state_view, longest),
+	RECORD_TEXT("leaves_by", "leaves by:", struct state_view, leaves_by),
+	{ .key = "edges", .how = RECORD_GET, .get = state_get_edges,
+	  .label = "edges (model's transition table; * = kernel-only, not in RFC 9293):" },
+	RECORD_TEXT(NULL, "knobs:", struct state_view, knobs_line),
+	RECORD_TEXT(NULL, "see it:", struct state_view, see_it),
+	RECORD_TEXT(NULL, "read:", struct state_view, read),
+	RECORD_TEXT("pile_means", "a pile of them:", struct state_view, pile_means),
+};
+static const struct record_desc state_desc = RECORD_DESC("state", state_fields);
+
+/* The table's "60 s; after close() (orphan): 120 s; with SO_KEEPALIVE: ..." */
+static char *
+longest_stay(tm_time life, tm_time life_orphan, tm_time life_ka)
+{
+	char a[32], b[32], c[32];
+	char *s;
+
+	dur(life, a, sizeof(a));
+	dur(life_orphan, b, sizeof(b));
+	dur(life_ka, c, sizeof(c));
+	if (asprintf(&s, "%s%s%s%s%s", a, life_orphan != life ? "; after close() (orphan): " : "",
+	    life_orphan != life ? b : "", life_ka != life ? "; with SO_KEEPALIVE: " : "",
+	    life_ka != life ? c : "") < 0)
+		return NULL;
+	return s;
+}
+
 static void
 state_show(struct explain *ex, const char *topic)
 {
@@ -199,92 +349,72 @@ state_show(struct explain *ex, const char *topic)
 	struct tm_state_timer tm[8];
 	struct tm_sockctx orphan = { .orphan = true }, ka = { .keepalive = true };
 	const struct tm_transition *tr;
+	struct state_view v = { .kind = "state", .name = tm_state_name(st), .means = info->meaning,
+		.waits_for = info->waits_for, .leaves_by = info->leaves_by,
+		.pile_means = info->pile_means };
 	char ev[256], a[32], b[32];
-	size_t n, i, nt;
-	FILE *out = ex->ctx->out;
-	tm_time life = tm_state_max_lifetime(&ex->p, st, NULL);
-	tm_time life_orphan = tm_state_max_lifetime(&ex->p, st, &orphan);
-	tm_time life_ka = tm_state_max_lifetime(&ex->p, st, &ka);
-	json_t *timers = json_array(), *edges = json_array();
+	size_t n, i;
 
 	events_text(tm_state_waits(&ex->p, st), ev, sizeof(ev));
-	nt = tm_state_timers(&ex->p, st, NULL, tm, ARRAY_SIZE(tm));
-	tr = tm_transitions(&n);
-	if (!ex->json) {
-		fprintf(out, "%s%s\n", tm_state_name(st), st == TM_NEW_SYN_RECV ?
-		    " (kernel-internal; ss shows it as SYN-RECV)" : "");
-		fprintf(out, "  means:      %s\n", info->meaning);
-		fprintf(out, "  waits for:  %s\n", info->waits_for);
-		fprintf(out, "  events:     %s\n", ev[0] ? ev : "none");
-		fprintf(out, "  timers on this host (model, linux profile, this host's sysctls):\n");
-		if (nt == 0)
-			fprintf(out, "    none\n");
-	}
-	for (i = 0; i < nt; i++) {
+	v.events = ev;
+	v.events_line = ev[0] ? ev : "none";
+	v.ntimers = tm_state_timers(&ex->p, st, NULL, tm, ARRAY_SIZE(tm));
+	for (i = 0; i < v.ntimers; i++) {
 		dur(tm[i].first, a, sizeof(a));
 		dur(tm[i].total, b, sizeof(b));
-		if (!ex->json)
-			fprintf(out, "    %-10s first after %s, gives up after %s: %s\n",
-			    tm_timer_name(tm[i].timer), a, b, tm[i].what);
-		json_array_append_new(timers, json_pack("{s:s, s:o, s:o, s:s}", "timer",
-		    tm_timer_name(tm[i].timer), "first", dur_json(tm[i].first), "total",
-		    dur_json(tm[i].total), "what", tm[i].what));
+		v.timers[i].t = &tm[i];
+		v.timers[i].name = tm_timer_name(tm[i].timer);
+		v.timers[i].what = tm[i].what;
+		if (asprintf(&v.timers[i].line, "%-10s first after %s, gives up after %s: %s",
+		    tm_timer_name(tm[i].timer), a, b, tm[i].what) < 0)
+			v.timers[i].line = NULL;
 	}
-	if (!ex->json) {
-		dur(life, a, sizeof(a));
-		fprintf(out, "  longest stay: %s", a);
-		if (life_orphan != life) {
-			dur(life_orphan, b, sizeof(b));
-			fprintf(out, "; after close() (orphan): %s", b);
-		}
-		if (life_ka != life) {
-			dur(life_ka, b, sizeof(b));
-			fprintf(out, "; with SO_KEEPALIVE: %s", b);
-		}
-		fputc('\n', out);
-		fprintf(out, "  leaves by:  %s\n", info->leaves_by);
-		fprintf(out, "  edges (model's transition table; * = kernel-only, not in RFC 9293):\n");
-	}
-	for (i = 0; i < n; i++) {
+	v.life = tm_state_max_lifetime(&ex->p, st, NULL);
+	v.life_orphan = tm_state_max_lifetime(&ex->p, st, &orphan);
+	v.life_ka = tm_state_max_lifetime(&ex->p, st, &ka);
+	v.longest = longest_stay(v.life, v.life_orphan, v.life_ka);
+	tr = tm_transitions(&n);
+	v.edges = calloc(n ? n : 1, sizeof(*v.edges));
+	for (i = 0; i < n && v.edges != NULL; i++) {
+		struct edge_view *e = &v.edges[v.nedges];
+
 		if (tr[i].from != st || !(tr[i].flags & (ex->p.minisocks ? TM_TR_LINUX : TM_TR_RFC)))
 			continue;
-		if (!ex->json)
-			fprintf(out, "    %s%s -> %s on %s%s: %s\n", tr[i].obj == TM_OBJ_FULL ? "" :
-			    tr[i].obj == TM_OBJ_REQ ? "(request) " : "(timewait) ", tm_state_name(tr[i].from),
-			    tm_state_name(tr[i].to), tm_event_name(tr[i].event),
-			    (tr[i].flags & TM_TR_KERNEL) ? " *" : "", tr[i].why);
-		json_array_append_new(edges, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "object",
-		    tm_obj_name(tr[i].obj), "from", tm_state_name(tr[i].from), "to",
-		    tm_state_name(tr[i].to), "event", tm_event_name(tr[i].event), "kernel_only",
-		    (tr[i].flags & TM_TR_KERNEL) != 0, "source", tr[i].why));
+		*e = (struct edge_view){ tm_obj_name(tr[i].obj), tm_state_name(tr[i].from),
+		    tm_state_name(tr[i].to), tm_event_name(tr[i].event), tr[i].why,
+		    (tr[i].flags & TM_TR_KERNEL) != 0, NULL };
+		if (asprintf(&e->line, "%s%s -> %s on %s%s: %s", tr[i].obj == TM_OBJ_FULL ? "" :
+		    tr[i].obj == TM_OBJ_REQ ? "(request) " : "(timewait) ", tm_state_name(tr[i].from),
+		    tm_state_name(tr[i].to), tm_event_name(tr[i].event),
+		    (tr[i].flags & TM_TR_KERNEL) ? " *" : "", tr[i].why) < 0)
+			e->line = NULL;
+		v.nedges++;
 	}
 	for (i = 0; i < ARRAY_SIZE(state_refs); i++) {
 		if (state_refs[i].st != st)
 			continue;
-		if (!ex->json) {
-			if (state_refs[i].knobs[0])
-				fprintf(out, "  knobs:      %s (tcpdoctor explain KNOB)\n", state_refs[i].knobs);
-			fprintf(out, "  see it:     tcpdoctor sim %s\n", state_refs[i].scenarios);
-			fprintf(out, "  read:       tcpdoctor-tcp(7) %s\n", state_refs[i].man);
-		}
-		json_object_set_new(ex->doc, "man", json_pack("s+", "tcpdoctor-tcp(7) ", state_refs[i].man));
-		json_object_set_new(ex->doc, "knobs", json_string(state_refs[i].knobs));
-		json_object_set_new(ex->doc, "scenarios", json_string(state_refs[i].scenarios));
+		v.knobs = state_refs[i].knobs;
+		v.scenarios = state_refs[i].scenarios;
+		if (asprintf(&v.man, "tcpdoctor-tcp(7) %s", state_refs[i].man) < 0)
+			v.man = NULL;
+		if (v.knobs[0] != '\0' &&
+		    asprintf(&v.knobs_line, "%s (tcpdoctor explain KNOB)", v.knobs) < 0)
+			v.knobs_line = NULL;
+		if (asprintf(&v.see_it, "tcpdoctor sim %s", v.scenarios) < 0)
+			v.see_it = NULL;
+		v.read = v.man;
 	}
-	if (!ex->json)
-		fprintf(out, "  a pile of them: %s\n", info->pile_means);
-	json_object_set_new(ex->doc, "kind", json_string("state"));
-	json_object_set_new(ex->doc, "state", json_string(tm_state_name(st)));
-	json_object_set_new(ex->doc, "means", json_string(info->meaning));
-	json_object_set_new(ex->doc, "waits_for", json_string(info->waits_for));
-	json_object_set_new(ex->doc, "events", json_string(ev));
-	json_object_set_new(ex->doc, "timers", timers);
-	json_object_set_new(ex->doc, "max_lifetime", dur_json(life));
-	json_object_set_new(ex->doc, "max_lifetime_orphan", dur_json(life_orphan));
-	json_object_set_new(ex->doc, "max_lifetime_keepalive", dur_json(life_ka));
-	json_object_set_new(ex->doc, "leaves_by", json_string(info->leaves_by));
-	json_object_set_new(ex->doc, "edges", edges);
-	json_object_set_new(ex->doc, "pile_means", json_string(info->pile_means));
+	ex_record(ex, NULL, &state_desc, &v, "%s%s", v.name, st == TM_NEW_SYN_RECV ?
+	    " (kernel-internal; ss shows it as SYN-RECV)" : "");
+	for (i = 0; i < v.ntimers; i++)
+		free(v.timers[i].line);
+	for (i = 0; i < v.nedges; i++)
+		free(v.edges[i].line);
+	free(v.edges);
+	free(v.longest);
+	free(v.man);
+	free(v.knobs_line);
+	free(v.see_it);
 }
 
 static void
@@ -353,13 +483,69 @@ static const struct record_field advice_fields[] = {
 };
 static const struct record_desc advice_desc = RECORD_DESC("advice", advice_fields);
 
+/* A knob as explain answers it: the advice, this host's value, the model's. */
+struct knob_view {
+	const char		*kind, *name;
+	const struct td_advice	*adv;
+	bool			 has_value, has_model;
+	int64_t			 value, model_value;
+	char			 this_host[24];		/* the table's: the value */
+	const char		*means;			/* a model knob's meaning (no advice) */
+	char			 model[200];		/* "" for nothing to say */
+	char			*model_line;		/* the table's: "NAME=V; model" */
+};
+
+#define KNV(rec)	((const struct knob_view *)(rec))
+
+static bool
+knob_get_advice(const void *rec, struct record_val *v)
+{
+	return KNV(rec)->adv != NULL && record_obj(v, &advice_desc, KNV(rec)->adv);
+}
+
+static bool
+knob_get_value(const void *rec, struct record_val *v)
+{
+	return KNV(rec)->has_value && record_int(v, KNV(rec)->value);
+}
+
+static bool
+knob_get_this_host(const void *rec, struct record_val *v)
+{
+	return KNV(rec)->has_value && record_str(v, KNV(rec)->this_host);
+}
+
+static bool
+knob_get_model_value(const void *rec, struct record_val *v)
+{
+	return KNV(rec)->has_model && record_int(v, KNV(rec)->model_value);
+}
+
+static bool
+knob_get_model(const void *rec, struct record_val *v)
+{
+	return KNV(rec)->has_model && KNV(rec)->model[0] && record_str(v, KNV(rec)->model);
+}
+
+static const struct record_field knob_fields[] = {
+	RECORD_TEXT("kind", NULL, struct knob_view, kind),
+	RECORD_TEXT("name", NULL, struct knob_view, name),
+	RECORD_FN("advice", knob_get_advice),
+	RECORD_FN("value", knob_get_value),
+	{ .how = RECORD_GET, .get = knob_get_this_host, .label = "this host:" },
+	RECORD_TEXT(NULL, "means:", struct knob_view, means),
+	RECORD_FN("model_value", knob_get_model_value),
+	RECORD_FN("model", knob_get_model),
+	RECORD_TEXT(NULL, "model:", struct knob_view, model_line),
+};
+static const struct record_desc knob_desc = RECORD_DESC("knob", knob_fields);
+
 static void
 knob_show(struct explain *ex, const char *topic)
 {
 	const struct td_advice *adv = advice_find(topic);
 	const struct tm_knob *k = tm_knob_find(topic);
-	FILE *out = ex->ctx->out;
-	char model[200] = "";
+	struct knob_view v = { .kind = "knob", .adv = adv };
 	int id;
 
 	if (k == NULL && adv != NULL) {
@@ -367,34 +553,34 @@ knob_show(struct explain *ex, const char *topic)
 
 		k = tm_knob_find(dot ? dot + 1 : adv->name);
 	}
-	if (k != NULL)
-		knob_model(ex, k, model, sizeof(model));
-	json_object_set_new(ex->doc, "kind", json_string("knob"));
 	if (adv != NULL) {
-		json_object_set_new(ex->doc, "name", json_string(adv->name));
-		ex_record(ex, "advice", &advice_desc, adv, "%s", adv->name);
+		v.name = adv->name;
 		id = adv->sysctl_id;
 		if (id >= 0 && id < TD_SYS_MAX && ex->snap->sys.s[id].readable) {
-			if (!ex->json)
-				fprintf(out, "  this host:  %" PRId64 "\n", ex->snap->sys.s[id].v[0]);
-			json_object_set_new(ex->doc, "value", json_integer(ex->snap->sys.s[id].v[0]));
+			v.has_value = true;
+			v.value = ex->snap->sys.s[id].v[0];
+			snprintf(v.this_host, sizeof(v.this_host), "%" PRId64, v.value);
 		}
-	} else if (k != NULL) {
-		json_object_set_new(ex->doc, "name", json_string(k->name));
-		if (!ex->json && k->sysctl != NULL)
-			fprintf(out, "%s (sysctl %s; no advice on it)\n  means:      %s\n", k->name,
-			    k->sysctl, k->what);
-		else if (!ex->json)
-			fprintf(out, "%s (a model knob, not a sysctl)\n  means:      %s\n", k->name, k->what);
+	} else {
+		v.name = k->name;
+		v.means = k->what;
 	}
 	if (k != NULL) {
-		json_object_set_new(ex->doc, "model_value", json_integer(tm_knob_get(&ex->p, k)));
-		if (!ex->json)
-			fprintf(out, "  model:      %s=%" PRId64 "%s%s\n", k->name, tm_knob_get(&ex->p, k),
-			    model[0] ? "; " : "", model);
-		if (model[0])
-			json_object_set_new(ex->doc, "model", json_string(model));
+		v.has_model = true;
+		v.model_value = tm_knob_get(&ex->p, k);
+		knob_model(ex, k, v.model, sizeof(v.model));
+		if (asprintf(&v.model_line, "%s=%" PRId64 "%s%s", k->name, v.model_value,
+		    v.model[0] ? "; " : "", v.model) < 0)
+			v.model_line = NULL;
 	}
+	if (adv != NULL)
+		ex_record(ex, NULL, &knob_desc, &v, "%s", adv->name);
+	else if (k->sysctl != NULL)
+		ex_record(ex, NULL, &knob_desc, &v, "%s (sysctl %s; no advice on it)", k->name,
+		    k->sysctl);
+	else
+		ex_record(ex, NULL, &knob_desc, &v, "%s (a model knob, not a sysctl)", k->name);
+	free(v.model_line);
 }
 
 static void
@@ -420,27 +606,66 @@ all_knobs_match(const char *topic)
 	return strcmp(topic, "knobs") == 0;
 }
 
+/* Every model knob: a member "NAME": value in JSON, a row of the table. */
+struct knob_row {
+	const char	*name;
+	int64_t		 value;
+	char		*line;
+};
+
+static const struct record_field knob_row_fields[] = {
+	{ .key = "name", .how = RECORD_AT_STRP, .off = offsetof(struct knob_row, name),
+	  .size = sizeof(const char *) },
+	RECORD_INT("value", struct knob_row, value),
+	{ .how = RECORD_AT_STRP, .off = offsetof(struct knob_row, line), .size = sizeof(char *),
+	  .flags = RECORD_F_TABLE_ITEM },
+};
+static const struct record_desc knob_row_desc = RECORD_DESC("knob row", knob_row_fields);
+
+struct knobs_view {
+	const char	*kind;
+	struct knob_row	*rows;
+	size_t		 n;
+};
+
+static bool
+knobs_get_rows(const void *rec, struct record_val *v)
+{
+	const struct knobs_view *kv = rec;
+
+	return record_map(v, &knob_row_desc, kv->rows, kv->n, sizeof(*kv->rows));
+}
+
+static const struct record_field knobs_fields[] = {
+	RECORD_TEXT("kind", NULL, struct knobs_view, kind),
+	{ .key = "knobs", .how = RECORD_GET, .get = knobs_get_rows, .flags = RECORD_F_TABLE_ROWS },
+};
+static const struct record_desc knobs_desc = RECORD_DESC("knobs", knobs_fields);
+
 static void
 all_knobs_show(struct explain *ex, const char *topic)
 {
 	const struct tm_knob *k;
-	json_t *o = json_object();
-	size_t n, i;
+	struct knobs_view v = { .kind = "knobs" };
+	size_t i;
 
 	(void)topic;
-	k = tm_knobs(&n);
-	if (!ex->json)
-		fputs("knob                        here   unit  what\n", ex->ctx->out);
-	for (i = 0; i < n; i++) {
-		if (!ex->json)
-			fprintf(ex->ctx->out, "%-26s %6" PRId64 "   %-4s  %s%s\n", k[i].name,
-			    tm_knob_get(&ex->p, &k[i]), k[i].unit == TM_KU_SEC ? "s" :
-			    k[i].unit == TM_KU_MS ? "ms" : k[i].unit == TM_KU_US ? "us" : "", k[i].what,
-			    k[i].sysctl == NULL ? " (model only)" : "");
-		json_object_set_new(o, k[i].name, json_integer(tm_knob_get(&ex->p, &k[i])));
+	k = tm_knobs(&v.n);
+	if ((v.rows = calloc(v.n ? v.n : 1, sizeof(*v.rows))) == NULL)
+		v.n = 0;
+	for (i = 0; i < v.n; i++) {
+		v.rows[i].name = k[i].name;
+		v.rows[i].value = tm_knob_get(&ex->p, &k[i]);
+		if (asprintf(&v.rows[i].line, "%-26s %6" PRId64 "   %-4s  %s%s", k[i].name,
+		    v.rows[i].value, k[i].unit == TM_KU_SEC ? "s" : k[i].unit == TM_KU_MS ? "ms" :
+		    k[i].unit == TM_KU_US ? "us" : "", k[i].what,
+		    k[i].sysctl == NULL ? " (model only)" : "") < 0)
+			v.rows[i].line = NULL;
 	}
-	json_object_set_new(ex->doc, "kind", json_string("knobs"));
-	json_object_set_new(ex->doc, "knobs", o);
+	ex_record(ex, NULL, &knobs_desc, &v, "knob                        here   unit  what");
+	for (i = 0; i < v.n; i++)
+		free(v.rows[i].line);
+	free(v.rows);
 }
 
 static bool
@@ -548,6 +773,329 @@ finding_list(struct explain *ex, json_t *index)
 /* ---- Questions: ISN, MSL, syncookies, what TIME_WAIT costs ---- */
 
 /*
+ * What a question's answer shows of this host: table lines and JSON
+ * members, each question's own description over this one record.
+ */
+struct live_ctr {
+	const char	*name;
+	bool		 present;
+	int64_t		 value;
+};
+
+struct live_cache {
+	const char		*name;
+	const struct td_slab	*slab;
+};
+
+struct live {
+	const char	*line[2];		/* the table's lines */
+	char		 buf[2][768];
+	double		 tick_ns, wrap_s;	/* isn */
+	tm_time		 t[2];			/* msl: TIME_WAIT; handshake: SYN-ACK, SYN give-up */
+	bool		 readable;		/* msl, syncookies: the sysctl */
+	int64_t		 sysctl;
+	struct live_ctr	 ctr[6];		/* syncookies */
+	size_t		 nctr;
+	struct td_slab	 slab[4];		/* time-wait-cost */
+	struct live_cache cache[4];
+	const char	*slab_err;		/* NULL when /proc/slabinfo was read */
+	const char	*slab_line[4];
+	char		 slab_buf[4][256];
+	char		 err_msg[sizeof(((struct td_err *)0)->msg)];
+};
+
+#define LV(rec)	((const struct live *)(rec))
+
+static bool
+live_get_t0(const void *rec, struct record_val *v)
+{
+	return dur_val(v, LV(rec)->t[0]);
+}
+
+static bool
+live_get_t1(const void *rec, struct record_val *v)
+{
+	return dur_val(v, LV(rec)->t[1]);
+}
+
+static bool
+live_get_sysctl(const void *rec, struct record_val *v)
+{
+	return LV(rec)->readable ? record_int(v, LV(rec)->sysctl) : record_null(v);
+}
+
+static const struct record_field isn_live_fields[] = {
+	RECORD_TEXT(NULL, "model:", struct live, line[0]),
+	RECORD_REAL("isn_tick_ns", struct live, tick_ns),
+	RECORD_REAL("isn_wrap_s", struct live, wrap_s),
+};
+static const struct record_desc isn_live_desc = RECORD_DESC("isn here", isn_live_fields);
+
+static const struct record_field msl_live_fields[] = {
+	RECORD_TEXT(NULL, "this host:", struct live, line[0]),
+	RECORD_FN("time_wait_s", live_get_t0),
+	RECORD_FN("tcp_fin_timeout", live_get_sysctl),
+};
+static const struct record_desc msl_live_desc = RECORD_DESC("msl here", msl_live_fields);
+
+static bool
+ctr_get_value(const void *rec, struct record_val *v)
+{
+	const struct live_ctr *c = rec;
+
+	return c->present ? record_int(v, c->value) : record_null(v);
+}
+
+static const struct record_field live_ctr_fields[] = {
+	RECORD_TEXT("name", NULL, struct live_ctr, name),
+	RECORD_FN("value", ctr_get_value),
+};
+static const struct record_desc live_ctr_desc = RECORD_DESC("counter here", live_ctr_fields);
+
+static bool
+live_get_ctrs(const void *rec, struct record_val *v)
+{
+	return record_map(v, &live_ctr_desc, LV(rec)->ctr, LV(rec)->nctr, sizeof(struct live_ctr));
+}
+
+static const struct record_field syncookies_live_fields[] = {
+	RECORD_TEXT(NULL, "this host:", struct live, line[0]),
+	RECORD_FN("tcp_syncookies", live_get_sysctl),
+	RECORD_TEXT(NULL, "counters:", struct live, line[1]),
+	RECORD_FN("counters", live_get_ctrs),
+};
+static const struct record_desc syncookies_live_desc = RECORD_DESC("syncookies here",
+    syncookies_live_fields);
+
+static const struct record_field handshake_live_fields[] = {
+	RECORD_TEXT(NULL, "this host:", struct live, line[0]),
+	RECORD_FN("synack_giveup_s", live_get_t0),
+	RECORD_FN("syn_giveup_s", live_get_t1),
+};
+static const struct record_desc handshake_live_desc = RECORD_DESC("handshake here",
+    handshake_live_fields);
+
+static const struct record_field slab_fields[] = {
+	RECORD_INT("objsize", struct td_slab, objsize),
+	RECORD_INT("active_objs", struct td_slab, active_objs),
+	RECORD_INT("num_objs", struct td_slab, num_objs),
+};
+static const struct record_desc slab_desc = RECORD_DESC("slab cache", slab_fields);
+
+static bool
+cache_get_value(const void *rec, struct record_val *v)
+{
+	const struct live_cache *c = rec;
+
+	return c->slab->found ? record_obj(v, &slab_desc, c->slab) : record_null(v);
+}
+
+static const struct record_field live_cache_fields[] = {
+	RECORD_TEXT("name", NULL, struct live_cache, name),
+	RECORD_FN("value", cache_get_value),
+};
+static const struct record_desc live_cache_desc = RECORD_DESC("cache here", live_cache_fields);
+
+static bool
+slabinfo_get_readable(const void *rec, struct record_val *v)
+{
+	return record_bool(v, LV(rec)->slab_err == NULL);
+}
+
+static bool
+slabinfo_get_caches(const void *rec, struct record_val *v)
+{
+	return LV(rec)->slab_err == NULL &&
+	    record_map(v, &live_cache_desc, LV(rec)->cache, 4, sizeof(struct live_cache));
+}
+
+static const struct record_field slabinfo_fields[] = {
+	RECORD_FN("readable", slabinfo_get_readable),
+	RECORD_TEXT("error", NULL, struct live, slab_err),
+	RECORD_FN("caches", slabinfo_get_caches),
+};
+static const struct record_desc slabinfo_desc = RECORD_DESC("slabinfo", slabinfo_fields);
+
+static bool
+live_get_slabinfo(const void *rec, struct record_val *v)
+{
+	return record_obj(v, &slabinfo_desc, rec);
+}
+
+static bool
+live_get_tw_bytes(const void *rec, struct record_val *v)
+{
+	return LV(rec)->slab_err == NULL && LV(rec)->slab[0].found &&
+	    record_int(v, (int64_t)LV(rec)->slab[0].objsize);
+}
+
+static const struct record_field tw_cost_live_fields[] = {
+	RECORD_FN("slabinfo", live_get_slabinfo),
+	RECORD_TEXT(NULL, "slab:", struct live, slab_line[0]),
+	RECORD_TEXT(NULL, "slab:", struct live, slab_line[1]),
+	RECORD_TEXT(NULL, "slab:", struct live, slab_line[2]),
+	RECORD_TEXT(NULL, "slab:", struct live, slab_line[3]),
+	RECORD_TEXT(NULL, "this host:", struct live, line[0]),
+	RECORD_FN("time_wait_bytes", live_get_tw_bytes),
+};
+static const struct record_desc tw_cost_live_desc = RECORD_DESC("time-wait cost here",
+    tw_cost_live_fields);
+
+/* One of the live lines, printf-style. */
+static void
+live_line(struct live *lv, int i, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+live_line(struct live *lv, int i, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(lv->buf[i], sizeof(lv->buf[i]), fmt, ap);
+	va_end(ap);
+	lv->line[i] = lv->buf[i];
+}
+
+static int64_t
+host_sysctl(struct explain *ex, enum td_sysctl_id id, bool *readable)
+{
+	*readable = ex->snap->sys.s[id].readable;
+	return ex->snap->sys.s[id].v[0];
+}
+
+static const struct record_desc *
+isn_live(struct explain *ex, struct live *lv)
+{
+	/* seq_scale(): the clock is ktime_get_real_ns() >> isn_shift. */
+	lv->tick_ns = ex->p.isn_tick_ns ? (double)ex->p.isn_tick_ns : (double)(1ull << ex->p.isn_shift);
+	lv->wrap_s = 4294967296.0 * lv->tick_ns / 1e9;
+	live_line(lv, 0, "the clock part ticks every %.0f ns (%.3f per microsecond, %.0f per second); "
+	    "the 32-bit space wraps every %.1f s", lv->tick_ns, 1e3 / lv->tick_ns, 1e9 / lv->tick_ns,
+	    lv->wrap_s);
+	return &isn_live_desc;
+}
+
+static const struct record_desc *
+msl_live(struct explain *ex, struct live *lv)
+{
+	struct tm_sockctx orphan = { .orphan = true };
+	char a[32], b[32];
+
+	lv->sysctl = host_sysctl(ex, TD_SYS_FIN_TIMEOUT, &lv->readable);
+	lv->t[0] = ex->p.timewait_len;
+	dur(ex->p.timewait_len, a, sizeof(a));
+	dur(tm_state_max_lifetime(&ex->p, TM_FIN_WAIT2, &orphan), b, sizeof(b));
+	if (lv->readable)
+		live_line(lv, 0, "TIME_WAIT lasts %s whatever tcp_fin_timeout says; tcp_fin_timeout=%" PRId64
+		    " bounds only an orphaned FIN_WAIT2 (model: %s)", a, lv->sysctl, b);
+	else
+		live_line(lv, 0, "TIME_WAIT lasts %s; tcp_fin_timeout is unreadable here "
+		    "(it bounds only an orphaned FIN_WAIT2)", a);
+	return &msl_live_desc;
+}
+
+static const struct record_desc *
+syncookies_live(struct explain *ex, struct live *lv)
+{
+	static const enum td_counter_id ids[] = {
+		TD_CTR_SYNCOOKIES_SENT, TD_CTR_SYNCOOKIES_RECV, TD_CTR_SYNCOOKIES_FAILED,
+		TD_CTR_REQQ_FULL_DO_COOKIES, TD_CTR_REQQ_FULL_DROP, TD_CTR_LISTEN_DROPS,
+	};
+	char buf[512];
+	size_t i, n = 0;
+	int64_t v = host_sysctl(ex, TD_SYS_SYNCOOKIES, &lv->readable);
+
+	lv->sysctl = v;
+	if (lv->readable)
+		live_line(lv, 0, "tcp_syncookies=%" PRId64 " (%s)", v,
+		    v == 0 ? "never: a full SYN queue drops SYNs" :
+		    v == 1 ? "cookies only while a listener's SYN queue overflows" :
+		    "cookies for every SYN: a test mode, the SYN queue stays empty and only counters show a flood");
+	else
+		live_line(lv, 0, "tcp_syncookies is unreadable here");
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		const struct td_field *f = &td_counter_fields[ids[i]];
+		struct live_ctr *c = &lv->ctr[lv->nctr++];
+
+		c->name = f->key;
+		c->present = ex->snap->ctr.present[ids[i]];
+		c->value = (int64_t)ex->snap->ctr.v[ids[i]];
+		if (!c->present)
+			td_appendf(buf, sizeof(buf), &n, "%s%s absent", i ? ", " : "", f->key);
+		else
+			td_appendf(buf, sizeof(buf), &n, "%s%s %llu", i ? ", " : "", f->key,
+			    (unsigned long long)ex->snap->ctr.v[ids[i]]);
+	}
+	live_line(lv, 1, "%s (since boot or since the namespace was made)", buf);
+	return &syncookies_live_desc;
+}
+
+static const struct record_desc *
+handshake_live(struct explain *ex, struct live *lv)
+{
+	char a[32], b[32];
+
+	lv->t[0] = tm_synack_giveup(&ex->p);
+	lv->t[1] = tm_syn_giveup(&ex->p);
+	dur(lv->t[0], a, sizeof(a));
+	dur(lv->t[1], b, sizeof(b));
+	live_line(lv, 0, "an unanswered request socket expires after %s (tcp_synack_retries=%d); "
+	    "connect() to a silent peer fails after %s (tcp_syn_retries=%d)", a,
+	    ex->p.synack_retries, b, ex->p.syn_retries);
+	return &handshake_live_desc;
+}
+
+/* The caches a TIME_WAIT, a request and a full TCP socket come from. */
+static const char *const tw_caches[] = { "tw_sock_TCP", "tw_sock_TCPv6", "request_sock_TCP", "TCP" };
+
+static const struct record_desc *
+tw_cost_live(struct explain *ex, struct live *lv)
+{
+	struct td_err err = { 0 };
+	const char *where = ex->ctx->from != NULL ?
+	    " (this machine's slab caches, not the snapshot's host)" : "";
+	uint64_t tw;
+	size_t i;
+
+	_Static_assert(ARRAY_SIZE(tw_caches) == ARRAY_SIZE(lv->slab), "one slab a cache");
+	if (slabinfo_read(ex->ctx->proc_root, tw_caches, lv->slab, ARRAY_SIZE(tw_caches), &err) < 0) {
+		snprintf(lv->err_msg, sizeof(lv->err_msg), "%s", err.msg);
+		lv->slab_err = lv->err_msg;
+		live_line(lv, 0, "could not read the object sizes: %s%s", err.msg,
+		    err.code == EACCES ? " (/proc/slabinfo is readable by root only; run as root to see "
+		    "what a TIME_WAIT socket costs here)" : "");
+		return &tw_cost_live_desc;
+	}
+	for (i = 0; i < ARRAY_SIZE(tw_caches); i++) {
+		lv->cache[i] = (struct live_cache){ tw_caches[i], &lv->slab[i] };
+		if (!lv->slab[i].found)
+			snprintf(lv->slab_buf[i], sizeof(lv->slab_buf[i]), "%s is not listed in "
+			    "/proc/slabinfo (merged into another cache of the same size; boot with "
+			    "slab_nomerge to see it apart)", tw_caches[i]);
+		else
+			snprintf(lv->slab_buf[i], sizeof(lv->slab_buf[i]),
+			    "%-16s %5llu bytes per object, %llu in use (%s)", tw_caches[i],
+			    (unsigned long long)lv->slab[i].objsize,
+			    (unsigned long long)lv->slab[i].active_objs,
+			    i < 2 ? "struct tcp_timewait_sock: a TIME_WAIT or orphaned FIN_WAIT2 connection" :
+			    i == 2 ? "struct tcp_request_sock: a SYN_RECV request" :
+			    "struct tcp_sock: a full socket");
+		lv->slab_line[i] = lv->slab_buf[i];
+	}
+	if (lv->slab[0].found) {
+		tw = ex->snap->ctr.present[TD_CTR_SOCK_TW] ? ex->snap->ctr.v[TD_CTR_SOCK_TW] : 0;
+		live_line(lv, 0, "a TIME_WAIT connection costs %llu bytes of slab%s, not 4 KiB; "
+		    "100000 of them take %.1f MiB; the %llu timewait sockets of %s (sockstat tw) "
+		    "take %.1f KiB", (unsigned long long)lv->slab[0].objsize, where,
+		    100000.0 * (double)lv->slab[0].objsize / 1048576.0, (unsigned long long)tw,
+		    ex->ctx->from != NULL ? "the snapshot" : "this namespace",
+		    (double)tw * (double)lv->slab[0].objsize / 1024.0);
+	}
+	return &tw_cost_live_desc;
+}
+
+/*
  * Each answers a question the folklore gets wrong (the seed article's
  * questions, tests/data/seed-questions.txt) with what Linux does, where in
  * the kernel it is decided, the section of tcpdoctor-tcp(7) that explains
@@ -562,178 +1110,9 @@ struct question {
 	const char	*decided;	/* kernel files and functions */
 	const char	*knobs;		/* sysctls that matter ("" if none) */
 	const char	*see;		/* tcpdoctor-tcp(7) section and commands */
-	void		(*live)(struct explain *ex);
+	/* What this host shows: fills *lv, returns the description of what it filled. */
+	const struct record_desc *(*live)(struct explain *ex, struct live *lv);
 };
-
-/* One "  label: text" line in text, one string member in JSON. */
-static void
-say(struct explain *ex, const char *label, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-say(struct explain *ex, const char *label, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	char *text = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
-	va_end(ap);
-	if (text == NULL)
-		return;
-	if (!ex->json)
-		fprintf(ex->ctx->out, "  %-11s %s\n", label, text);
-	if (key != NULL)
-		json_object_set_new(ex->doc, key, json_string(text));
-	free(text);
-}
-
-static int64_t
-host_sysctl(struct explain *ex, enum td_sysctl_id id, bool *readable)
-{
-	*readable = ex->snap->sys.s[id].readable;
-	return ex->snap->sys.s[id].v[0];
-}
-
-static void
-isn_live(struct explain *ex)
-{
-	/* seq_scale(): the clock is ktime_get_real_ns() >> isn_shift. */
-	double tick_ns = ex->p.isn_tick_ns ? (double)ex->p.isn_tick_ns : (double)(1ull << ex->p.isn_shift);
-	double wrap_s = 4294967296.0 * tick_ns / 1e9;
-
-	say(ex, "model:", NULL, "the clock part ticks every %.0f ns (%.3f per microsecond, %.0f per second); "
-	    "the 32-bit space wraps every %.1f s", tick_ns, 1e3 / tick_ns, 1e9 / tick_ns, wrap_s);
-	json_object_set_new(ex->doc, "isn_tick_ns", json_real(tick_ns));
-	json_object_set_new(ex->doc, "isn_wrap_s", json_real(wrap_s));
-}
-
-static void
-msl_live(struct explain *ex)
-{
-	struct tm_sockctx orphan = { .orphan = true };
-	char a[32], b[32];
-	bool r;
-	int64_t fin = host_sysctl(ex, TD_SYS_FIN_TIMEOUT, &r);
-
-	dur(ex->p.timewait_len, a, sizeof(a));
-	dur(tm_state_max_lifetime(&ex->p, TM_FIN_WAIT2, &orphan), b, sizeof(b));
-	if (r)
-		say(ex, "this host:", NULL, "TIME_WAIT lasts %s whatever tcp_fin_timeout says; tcp_fin_timeout=%" PRId64
-		    " bounds only an orphaned FIN_WAIT2 (model: %s)", a, fin, b);
-	else
-		say(ex, "this host:", NULL, "TIME_WAIT lasts %s; tcp_fin_timeout is unreadable here "
-		    "(it bounds only an orphaned FIN_WAIT2)", a);
-	json_object_set_new(ex->doc, "time_wait_s", dur_json(ex->p.timewait_len));
-	json_object_set_new(ex->doc, "tcp_fin_timeout", r ? json_integer(fin) : json_null());
-}
-
-static void
-syncookies_live(struct explain *ex)
-{
-	static const enum td_counter_id ids[] = {
-		TD_CTR_SYNCOOKIES_SENT, TD_CTR_SYNCOOKIES_RECV, TD_CTR_SYNCOOKIES_FAILED,
-		TD_CTR_REQQ_FULL_DO_COOKIES, TD_CTR_REQQ_FULL_DROP, TD_CTR_LISTEN_DROPS,
-	};
-	json_t *c = json_object();
-	char buf[512];
-	size_t i, n = 0;
-	bool r;
-	int64_t v = host_sysctl(ex, TD_SYS_SYNCOOKIES, &r);
-
-	if (r)
-		say(ex, "this host:", NULL, "tcp_syncookies=%" PRId64 " (%s)", v,
-		    v == 0 ? "never: a full SYN queue drops SYNs" :
-		    v == 1 ? "cookies only while a listener's SYN queue overflows" :
-		    "cookies for every SYN: a test mode, the SYN queue stays empty and only counters show a flood");
-	else
-		say(ex, "this host:", NULL, "tcp_syncookies is unreadable here");
-	json_object_set_new(ex->doc, "tcp_syncookies", r ? json_integer(v) : json_null());
-	buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(ids); i++) {
-		const struct td_field *f = &td_counter_fields[ids[i]];
-
-		if (!ex->snap->ctr.present[ids[i]]) {
-			json_object_set_new(c, f->key, json_null());
-			n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s absent",
-			    i ? ", " : "", f->key);
-			continue;
-		}
-		json_object_set_new(c, f->key, json_integer((json_int_t)ex->snap->ctr.v[ids[i]]));
-		n += (size_t)snprintf(buf + n, n < sizeof(buf) ? sizeof(buf) - n : 0, "%s%s %llu",
-		    i ? ", " : "", f->key, (unsigned long long)ex->snap->ctr.v[ids[i]]);
-	}
-	say(ex, "counters:", NULL, "%s (since boot or since the namespace was made)", buf);
-	json_object_set_new(ex->doc, "counters", c);
-}
-
-static void
-handshake_live(struct explain *ex)
-{
-	char a[32], b[32];
-
-	dur(tm_synack_giveup(&ex->p), a, sizeof(a));
-	dur(tm_syn_giveup(&ex->p), b, sizeof(b));
-	say(ex, "this host:", NULL, "an unanswered request socket expires after %s (tcp_synack_retries=%d); "
-	    "connect() to a silent peer fails after %s (tcp_syn_retries=%d)", a,
-	    ex->p.synack_retries, b, ex->p.syn_retries);
-	json_object_set_new(ex->doc, "synack_giveup_s", dur_json(tm_synack_giveup(&ex->p)));
-	json_object_set_new(ex->doc, "syn_giveup_s", dur_json(tm_syn_giveup(&ex->p)));
-}
-
-/* The caches a TIME_WAIT, a request and a full TCP socket come from. */
-static const char *const tw_caches[] = { "tw_sock_TCP", "tw_sock_TCPv6", "request_sock_TCP", "TCP" };
-
-static void
-tw_cost_live(struct explain *ex)
-{
-	struct td_slab slab[ARRAY_SIZE(tw_caches)];
-	struct td_err err = { 0 };
-	json_t *j = json_object(), *caches = json_object();
-	const char *where = ex->ctx->from != NULL ?
-	    " (this machine's slab caches, not the snapshot's host)" : "";
-	size_t i;
-
-	json_object_set_new(ex->doc, "slabinfo", j);
-	if (slabinfo_read(ex->ctx->proc_root, tw_caches, slab, ARRAY_SIZE(tw_caches), &err) < 0) {
-		say(ex, "this host:", NULL, "could not read the object sizes: %s%s", err.msg,
-		    err.code == EACCES ? " (/proc/slabinfo is readable by root only; run as root to see "
-		    "what a TIME_WAIT socket costs here)" : "");
-		json_object_set_new(j, "readable", json_false());
-		json_object_set_new(j, "error", json_string(err.msg));
-		json_decref(caches);
-		return;
-	}
-	json_object_set_new(j, "readable", json_true());
-	json_object_set_new(j, "caches", caches);
-	for (i = 0; i < ARRAY_SIZE(tw_caches); i++) {
-		if (!slab[i].found) {
-			say(ex, "slab:", NULL, "%s is not listed in /proc/slabinfo (merged into another cache "
-			    "of the same size; boot with slab_nomerge to see it apart)", tw_caches[i]);
-			json_object_set_new(caches, tw_caches[i], json_null());
-			continue;
-		}
-		json_object_set_new(caches, tw_caches[i], json_pack("{s:I, s:I, s:I}", "objsize",
-		    (json_int_t)slab[i].objsize, "active_objs", (json_int_t)slab[i].active_objs,
-		    "num_objs", (json_int_t)slab[i].num_objs));
-		say(ex, "slab:", NULL, "%-16s %5llu bytes per object, %llu in use (%s)", tw_caches[i],
-		    (unsigned long long)slab[i].objsize, (unsigned long long)slab[i].active_objs,
-		    i < 2 ? "struct tcp_timewait_sock: a TIME_WAIT or orphaned FIN_WAIT2 connection" :
-		    i == 2 ? "struct tcp_request_sock: a SYN_RECV request" : "struct tcp_sock: a full socket");
-	}
-	if (slab[0].found) {
-		uint64_t tw = ex->snap->ctr.present[TD_CTR_SOCK_TW] ? ex->snap->ctr.v[TD_CTR_SOCK_TW] : 0;
-
-		say(ex, "this host:", NULL, "a TIME_WAIT connection costs %llu bytes of slab%s, not 4 KiB; "
-		    "100000 of them take %.1f MiB; the %llu timewait sockets of %s (sockstat tw) "
-		    "take %.1f KiB", (unsigned long long)slab[0].objsize, where,
-		    100000.0 * (double)slab[0].objsize / 1048576.0, (unsigned long long)tw,
-		    ex->ctx->from != NULL ? "the snapshot" : "this namespace",
-		    (double)tw * (double)slab[0].objsize / 1024.0);
-		json_object_set_new(ex->doc, "time_wait_bytes", json_integer((json_int_t)slab[0].objsize));
-	}
-}
 
 static const struct question questions[] = {
 	{ "three-way-handshake", "3-way-handshake four-way-handshake 4-way-handshake handshake-segments",
@@ -859,23 +1238,61 @@ question_match(const char *topic)
 	return question_find(topic) != NULL;
 }
 
+/* A question as explain answers it: the words, then what this host shows. */
+struct question_view {
+	const char		*kind, *name, *title, *decided, *see;
+	const struct question	*q;
+	char			*folklore, *linux_, *knobs;
+	const struct record_desc *live_desc;
+	struct live		 live;
+};
+
+#define QV(rec)	((const struct question_view *)(rec))
+
+static bool
+question_get_live(const void *rec, struct record_val *v)
+{
+	return record_obj(v, QV(rec)->live_desc, &QV(rec)->live);
+}
+
+static const struct record_field question_fields[] = {
+	RECORD_TEXT("kind", NULL, struct question_view, kind),
+	RECORD_TEXT("name", NULL, struct question_view, name),
+	RECORD_TEXT("title", NULL, struct question_view, title),
+	RECORD_TEXT("folklore", "folklore:", struct question_view, folklore),
+	RECORD_TEXT("linux", "linux:", struct question_view, linux_),
+	RECORD_TEXT("decided_in", "decided in:", struct question_view, decided),
+	RECORD_TEXT("knobs", "knobs:", struct question_view, knobs),
+	{ .key = "live", .how = RECORD_GET, .get = question_get_live, .flags = RECORD_F_INLINE },
+	RECORD_TEXT("see", "see:", struct question_view, see),
+};
+static const struct record_desc question_desc = RECORD_DESC("question", question_fields);
+
 static void
 question_show(struct explain *ex, const char *topic)
 {
-	const struct question *q = question_find(topic);
+	struct question_view *v = calloc(1, sizeof(*v));
 
-	json_object_set_new(ex->doc, "kind", json_string("question"));
-	json_object_set_new(ex->doc, "name", json_string(q->name));
-	if (!ex->json)
-		fprintf(ex->ctx->out, "%s: %s\n", q->name, q->title);
-	json_object_set_new(ex->doc, "title", json_string(q->title));
-	say(ex, "folklore:", "folklore", "%s.", q->folklore);
-	say(ex, "linux:", "linux", "%s.", q->linux);
-	say(ex, "decided in:", "decided_in", "%s", q->decided);
-	if (q->knobs[0] != '\0')
-		say(ex, "knobs:", "knobs", "%s (tcpdoctor explain KNOB)", q->knobs);
-	q->live(ex);
-	say(ex, "see:", "see", "%s", q->see);
+	if (v == NULL)
+		return;
+	v->kind = "question";
+	v->q = question_find(topic);
+	v->name = v->q->name;
+	v->title = v->q->title;
+	v->decided = v->q->decided;
+	v->see = v->q->see;
+	if (asprintf(&v->folklore, "%s.", v->q->folklore) < 0)
+		v->folklore = NULL;
+	if (asprintf(&v->linux_, "%s.", v->q->linux) < 0)
+		v->linux_ = NULL;
+	if (v->q->knobs[0] != '\0' && asprintf(&v->knobs, "%s (tcpdoctor explain KNOB)", v->q->knobs) < 0)
+		v->knobs = NULL;
+	v->live_desc = v->q->live(ex, &v->live);
+	ex_record(ex, NULL, &question_desc, v, "%s: %s", v->q->name, v->q->title);
+	free(v->folklore);
+	free(v->linux_);
+	free(v->knobs);
+	free(v);
 }
 
 static void
@@ -930,42 +1347,70 @@ model_counter(const struct td_field *f)
 	return -1;
 }
 
-static void
-counter_show(struct explain *ex, const char *topic)
+/* A scenario that moves a counter, and by how much. */
+struct moved {
+	const char	*scenario;
+	int64_t		 delta;
+};
+
+static const struct record_field moved_fields[] = {
+	RECORD_TEXT("scenario", NULL, struct moved, scenario),
+	RECORD_INT("delta", struct moved, delta),
+};
+static const struct record_desc moved_desc = RECORD_DESC("moved", moved_fields);
+
+/* A counter as explain answers it. */
+struct counter_view {
+	const char	*kind, *name, *section, *json_key, *means;
+	bool		 present, modelled;
+	uint64_t	 value;
+	char		*this_host, *model_line;	/* the table's */
+	const char	*see_it;			/* the table's, when modelled */
+	struct moved	*moved;
+	size_t		 nmoved;
+};
+
+#define CTV(rec)	((const struct counter_view *)(rec))
+
+static bool
+counter_get_value(const void *rec, struct record_val *v)
 {
-	int id = counter_index(topic), mc;
-	const struct td_field *f = &td_counter_fields[id];
+	/* As jansson's json_int_t held it. */
+	return CTV(rec)->present && record_int(v, (int64_t)CTV(rec)->value);
+}
+
+static bool
+counter_get_moved(const void *rec, struct record_val *v)
+{
+	return CTV(rec)->modelled &&
+	    record_arr(v, &moved_desc, CTV(rec)->moved, CTV(rec)->nmoved, sizeof(struct moved), NULL);
+}
+
+static const struct record_field counter_fields[] = {
+	RECORD_TEXT("kind", NULL, struct counter_view, kind),
+	RECORD_TEXT("name", NULL, struct counter_view, name),
+	RECORD_TEXT("section", NULL, struct counter_view, section),
+	RECORD_TEXT("json_key", NULL, struct counter_view, json_key),
+	RECORD_TEXT("means", "means:", struct counter_view, means),
+	RECORD_FN("value", counter_get_value),
+	RECORD_TEXT(NULL, "this host:", struct counter_view, this_host),
+	RECORD_TEXT(NULL, "model:", struct counter_view, model_line),
+	RECORD_FN("scenarios_moving_it", counter_get_moved),
+	RECORD_TEXT(NULL, "see it:", struct counter_view, see_it),
+};
+static const struct record_desc counter_desc = RECORD_DESC("counter", counter_fields);
+
+/* The named scenarios that move model counter mc, run with this host's knobs. */
+static size_t
+counter_moved(struct explain *ex, int mc, struct moved *out)
+{
 	const struct tm_scenario *sc;
-	json_t *moved = json_array();
 	struct td_err err = { 0 };
 	struct tm_world w;
-	FILE *out = ex->ctx->out;
-	size_t n, i;
+	size_t n, i, k = 0;
 	uint64_t sum;
 	unsigned int h;
 
-	json_object_set_new(ex->doc, "kind", json_string("counter"));
-	json_object_set_new(ex->doc, "name", json_string(f->key));
-	json_object_set_new(ex->doc, "section", json_string(f->section));
-	json_object_set_new(ex->doc, "json_key", json_string(f->json));
-	json_object_set_new(ex->doc, "means", json_string(f->help));
-	if (!ex->json)
-		fprintf(out, "%s%s (%s)\n  means:      %s\n", f->section, f->key, f->json, f->help);
-	if (ex->snap->ctr.present[id]) {
-		json_object_set_new(ex->doc, "value", json_integer((json_int_t)ex->snap->ctr.v[id]));
-		if (!ex->json)
-			fprintf(out, "  this host:  %llu%s\n", (unsigned long long)ex->snap->ctr.v[id],
-			    f->kind == TD_COUNTER ? " since boot (or since the namespace was made)" : " now");
-	} else if (!ex->json) {
-		fprintf(out, "  this host:  absent on this kernel\n");
-	}
-	if ((mc = model_counter(f)) < 0) {
-		if (!ex->json)
-			fprintf(out, "  model:      the bundled TCP does not keep this counter\n");
-		json_decref(moved);
-		return;
-	}
-	/* Answered by the model: which named scenarios move it, with this host's knobs. */
 	sc = tm_scenarios(&n);
 	for (i = 0; i < n; i++) {
 		if (tm_world_init(&w, 1, false, &err) < 0)
@@ -975,24 +1420,53 @@ counter_show(struct explain *ex, const char *topic)
 			for (sum = 0, h = 0; h < w.nhosts; h++)
 				sum += w.hosts[h].counters[mc];
 			if (sum > 0)
-				json_array_append_new(moved, json_pack("{s:s, s:I}", "scenario", sc[i].name,
-				    "delta", (json_int_t)sum));
+				out[k++] = (struct moved){ sc[i].name, (int64_t)sum };
 		}
 		tm_world_free(&w);
 	}
-	if (!ex->json) {
-		fprintf(out, "  model:      moves in");
-		if (json_array_size(moved) == 0)
-			fprintf(out, " none of the named scenarios");
-		for (i = 0; i < json_array_size(moved); i++) {
-			json_t *m = json_array_get(moved, i);
+	return k;
+}
 
-			fprintf(out, "%s %s (+%lld)", i ? "," : "", json_string_value(json_object_get(m, "scenario")),
-			    (long long)json_integer_value(json_object_get(m, "delta")));
-		}
-		fprintf(out, "\n  see it:     tcpdoctor sim SCENARIO -j (its counter records)\n");
+static void
+counter_show(struct explain *ex, const char *topic)
+{
+	int id = counter_index(topic), mc;
+	const struct td_field *f = &td_counter_fields[id];
+	struct counter_view v = { .kind = "counter", .name = f->key, .section = f->section,
+		.json_key = f->json, .means = f->help, .present = ex->snap->ctr.present[id],
+		.value = ex->snap->ctr.v[id] };
+	size_t nsc, i, n = 0, cap;
+
+	if (v.present) {
+		if (asprintf(&v.this_host, "%llu%s", (unsigned long long)v.value,
+		    f->kind == TD_COUNTER ? " since boot (or since the namespace was made)" : " now") < 0)
+			v.this_host = NULL;
+	} else if ((v.this_host = strdup("absent on this kernel")) == NULL) {
+		v.this_host = NULL;
 	}
-	json_object_set_new(ex->doc, "scenarios_moving_it", moved);
+	if ((mc = model_counter(f)) < 0) {
+		v.model_line = strdup("the bundled TCP does not keep this counter");
+	} else {
+		/* Answered by the model: which named scenarios move it, with this host's knobs. */
+		tm_scenarios(&nsc);
+		v.modelled = true;
+		v.see_it = "tcpdoctor sim SCENARIO -j (its counter records)";
+		if ((v.moved = calloc(nsc ? nsc : 1, sizeof(*v.moved))) != NULL)
+			v.nmoved = counter_moved(ex, mc, v.moved);
+		for (i = 0, cap = 64; i < v.nmoved; i++)
+			cap += strlen(v.moved[i].scenario) + 32;
+		if ((v.model_line = malloc(cap)) != NULL) {
+			td_appendf(v.model_line, cap, &n, "moves in%s",
+			    v.nmoved == 0 ? " none of the named scenarios" : "");
+			for (i = 0; i < v.nmoved; i++)
+				td_appendf(v.model_line, cap, &n, "%s %s (+%lld)", i ? "," : "",
+				    v.moved[i].scenario, (long long)v.moved[i].delta);
+		}
+	}
+	ex_record(ex, NULL, &counter_desc, &v, "%s%s (%s)", f->section, f->key, f->json);
+	free(v.this_host);
+	free(v.model_line);
+	free(v.moved);
 }
 
 static void

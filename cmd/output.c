@@ -67,23 +67,64 @@ output_wrap(FILE *fp, const char *text, int col, const struct output_wrap *ow)
 	fputc('\n', fp);
 }
 
+/* The ITEM strings of an array's or map's elements, indent spaces in. */
+static void
+rec_items(FILE *fp, const struct record_val *arr, int indent, bool none)
+{
+	const struct record_desc *d = arr->desc;
+	const char *e;
+	struct record_val v;
+	size_t i, k, shown = 0;
+
+	for (i = 0, e = arr->rec; i < arr->n; i++, e += arr->stride) {
+		if (arr->keep != NULL && !arr->keep(e))
+			continue;
+		for (k = 0; k < d->n; k++)
+			if ((d->f[k].flags & RECORD_F_TABLE_ITEM) && record_get(&d->f[k], e, &v) &&
+			    v.type == RECORD_T_STR) {
+				fprintf(fp, "%*s%.*s\n", indent, "", (int)v.n, v.s);
+				shown++;
+			}
+	}
+	if (shown == 0 && none)
+		fprintf(fp, "%*snone\n", indent, "");
+}
+
 void
 output_rec_lines(FILE *fp, const struct record_desc *d, const void *rec)
 {
+	const struct record_field *f;
 	struct record_val v;
 	size_t i;
 
 	for (i = 0; i < d->n; i++) {
-		if (d->f[i].label == NULL || !record_get(&d->f[i], rec, &v))
+		f = &d->f[i];
+		if (!record_get(f, rec, &v))
+			continue;
+		if (v.type == RECORD_T_OBJ) {
+			/* A nested record's lines stand in its place. */
+			output_rec_lines(fp, v.desc, v.rec);
+			continue;
+		}
+		if (v.type == RECORD_T_ARR || v.type == RECORD_T_MAP) {
+			if (f->label != NULL) {
+				fprintf(fp, "  %s\n", f->label);
+				rec_items(fp, &v, 4, (f->flags & RECORD_F_TABLE_NONE) != 0);
+			} else if (f->flags & RECORD_F_TABLE_ROWS) {
+				rec_items(fp, &v, 0, false);
+			}
+			continue;
+		}
+		if (f->label == NULL)
 			continue;
 		if (v.type == RECORD_T_STR) {
-			if (v.n == 0 && (d->f[i].flags & RECORD_F_TABLE_NONEMPTY))
+			if (v.n == 0 && (f->flags & RECORD_F_TABLE_NONEMPTY))
 				continue;
-			fprintf(fp, "  %-11s %.*s\n", d->f[i].label, (int)v.n, v.s);
+			fprintf(fp, "  %-11s %.*s\n", f->label, (int)v.n, v.s);
 		} else if (v.type == RECORD_T_INT) {
-			fprintf(fp, "  %-11s %" PRId64 "\n", d->f[i].label, v.i);
+			fprintf(fp, "  %-11s %" PRId64 "\n", f->label, v.i);
 		} else if (v.type == RECORD_T_UINT) {
-			fprintf(fp, "  %-11s %" PRIu64 "\n", d->f[i].label, v.u);
+			fprintf(fp, "  %-11s %" PRIu64 "\n", f->label, v.u);
 		}
 	}
 }

@@ -82,7 +82,9 @@ void	output_wrap(FILE *fp, const char *text, int col, const struct output_wrap *
 /*
  * The labelled fields of a record (core/record.h) as table lines,
  * "  LABEL       VALUE" (the label padded to 11 columns), in the
- * description's order: strings as they are, integers in decimal.
+ * description's order: strings as they are, integers in decimal; a nested
+ * record's lines in its place; arrays and maps as record.h's
+ * RECORD_F_TABLE_* say (a heading and its items, or rows).
  */
 struct record_desc;
 void	output_rec_lines(FILE *fp, const struct record_desc *d, const void *rec);

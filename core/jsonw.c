@@ -409,6 +409,17 @@ jw_val(struct jw *w, const char *key, const struct record_val *v)
 				jw_rec(w, NULL, v->desc, e);
 		jw_end(w);
 		break;
+	case RECORD_T_MAP:
+		jw_obj(w, key);
+		for (i = 0, e = v->rec; i < v->n; i++, e += v->stride) {
+			struct record_val vv;
+			char name[RECORD_STR_MAX + 1];
+
+			if (record_map_entry(v->desc, e, name, &vv))
+				jw_val(w, name, &vv);
+		}
+		jw_end(w);
+		break;
 	case RECORD_T_STRS:
 		jw_arr(w, key);
 		for (i = 0; i < v->n; i++)
@@ -424,9 +435,14 @@ jw_rec_members(struct jw *w, const struct record_desc *d, const void *rec, unsig
 	struct record_val v;
 	size_t i;
 
-	for (i = 0; i < d->n; i++)
-		if (d->f[i].key != NULL && !(d->f[i].group & skip) && record_get(&d->f[i], rec, &v))
+	for (i = 0; i < d->n; i++) {
+		if (d->f[i].key == NULL || (d->f[i].group & skip) || !record_get(&d->f[i], rec, &v))
+			continue;
+		if ((d->f[i].flags & RECORD_F_INLINE) && v.type == RECORD_T_OBJ)
+			jw_rec_members(w, v.desc, v.rec, 0);
+		else
 			jw_val(w, d->f[i].key, &v);
+	}
 }
 
 void

@@ -80,6 +80,34 @@ record_arr(struct record_val *v, const struct record_desc *desc, const void *fir
 }
 
 bool
+record_map(struct record_val *v, const struct record_desc *desc, const void *first,
+    size_t n, size_t stride)
+{
+	v->type = RECORD_T_MAP;
+	v->desc = desc;
+	v->rec = first;
+	v->n = n;
+	v->stride = stride;
+	v->keep = NULL;
+	return true;
+}
+
+bool
+record_map_entry(const struct record_desc *d, const void *elem, char name[RECORD_STR_MAX + 1],
+    struct record_val *value)
+{
+	struct record_val kv;
+
+	if (d->n < 2 || !record_get(&d->f[0], elem, &kv) || kv.type != RECORD_T_STR ||
+	    !record_get(&d->f[1], elem, value))
+		return false;
+	/* A char array's name may lack its NUL. */
+	memcpy(name, kv.s, record_str_len(&kv));
+	name[record_str_len(&kv)] = '\0';
+	return true;
+}
+
+bool
 record_strs(struct record_val *v, const char *const *strs, size_t n)
 {
 	v->type = RECORD_T_STRS;
@@ -251,6 +279,21 @@ record_val_json(const struct record_val *v)
 				return NULL;
 			}
 		return a;
+	case RECORD_T_MAP:
+		if ((a = json_object()) == NULL)
+			return NULL;
+		for (i = 0, e = v->rec; i < v->n; i++, e += v->stride) {
+			struct record_val vv;
+			char name[RECORD_STR_MAX + 1];
+
+			if (!record_map_entry(v->desc, e, name, &vv))
+				continue;
+			if (json_object_set_new(a, name, record_val_json(&vv)) < 0) {
+				json_decref(a);
+				return NULL;
+			}
+		}
+		return a;
 	case RECORD_T_STRS:
 		if ((a = json_array()) == NULL)
 			return NULL;
@@ -274,10 +317,16 @@ record_json_members(json_t *o, const struct record_desc *d, const void *rec, uns
 	struct record_val v;
 	size_t i;
 
-	for (i = 0; i < d->n; i++)
-		if (d->f[i].key != NULL && !(d->f[i].group & skip) && record_get(&d->f[i], rec, &v) &&
-		    json_object_set_new(o, d->f[i].key, record_val_json(&v)) < 0)
+	for (i = 0; i < d->n; i++) {
+		if (d->f[i].key == NULL || (d->f[i].group & skip) || !record_get(&d->f[i], rec, &v))
+			continue;
+		if ((d->f[i].flags & RECORD_F_INLINE) && v.type == RECORD_T_OBJ) {
+			if (record_json_members(o, v.desc, v.rec, 0) < 0)
+				return -1;
+		} else if (json_object_set_new(o, d->f[i].key, record_val_json(&v)) < 0) {
 			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -64,6 +64,8 @@ enum record_type {
 	RECORD_T_OBJ,		/* desc, rec: a nested record */
 	RECORD_T_ARR,		/* desc, rec, n, stride: n records, stride bytes apart */
 	RECORD_T_STRS,		/* strs, n: an array of n strings */
+	RECORD_T_MAP,		/* desc, rec, n, stride: an object of n members, each
+				 * element's first field the name, its second the value */
 };
 
 struct record_desc;
@@ -109,6 +111,19 @@ struct record_field {
 
 /* A table leaves out an empty string (JSON still has it, as ""). */
 #define RECORD_F_TABLE_NONEMPTY	1u
+/* JSON: a nested record's members are this record's own (no key of its own). */
+#define RECORD_F_INLINE		2u
+/*
+ * Tables.  A record's labelled fields are lines "  LABEL       VALUE"; a
+ * nested record's labelled lines stand in its parent's place.  An array
+ * with a label is a heading "  LABEL" and, under it, each element's
+ * RECORD_F_TABLE_ITEM string indented by four ("    none" for no element
+ * with RECORD_F_TABLE_NONE); an array with RECORD_F_TABLE_ROWS (no
+ * label) is its elements' ITEM strings as they are, one a line.
+ */
+#define RECORD_F_TABLE_ITEM	4u
+#define RECORD_F_TABLE_NONE	8u
+#define RECORD_F_TABLE_ROWS	16u
 
 struct record_desc {
 	const char			*name;	/* for messages and tests */
@@ -148,6 +163,15 @@ bool	record_null(struct record_val *v);
 bool	record_obj(struct record_val *v, const struct record_desc *desc, const void *rec);
 bool	record_arr(struct record_val *v, const struct record_desc *desc, const void *first,
 	    size_t n, size_t stride, bool (*keep)(const void *elem));
+/* An object of n members: each element's first field its name, the second its value. */
+bool	record_map(struct record_val *v, const struct record_desc *desc, const void *first,
+	    size_t n, size_t stride);
+/*
+ * A map element's member: its name (first field, a string, NUL-terminated
+ * into name) and its value (second field).  False: the element is left out.
+ */
+bool	record_map_entry(const struct record_desc *d, const void *elem,
+	    char name[RECORD_STR_MAX + 1], struct record_val *value);
 /* An array of n strings (NUL-terminated, written as record_str() writes one). */
 bool	record_strs(struct record_val *v, const char *const *strs, size_t n);
 

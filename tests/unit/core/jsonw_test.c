@@ -314,6 +314,12 @@ struct pair {
 	int32_t		delta;
 };
 
+/* A map's element: its name, then its value (null when odd). */
+struct named {
+	char		name[8];
+	int64_t		v;
+};
+
 struct rec {
 	uint8_t		u8;
 	int8_t		i8;
@@ -327,6 +333,8 @@ struct rec {
 	unsigned int	npairs;
 	const char	*tags[3];
 	size_t		ntags;
+	struct named	named[2];
+	size_t		nnamed;
 };
 
 static bool
@@ -367,6 +375,35 @@ get_label(const void *r, struct record_val *v)
 }
 
 static bool
+named_value(const void *r, struct record_val *v)
+{
+	const struct named *x = r;
+
+	return x->v % 2 ? record_null(v) : record_int(v, x->v);
+}
+
+static const struct record_field named_fields[] = {
+	RECORD_CHARS("name", struct named, name),
+	RECORD_FN("value", named_value),
+};
+static const struct record_desc named_desc = RECORD_DESC("named", named_fields);
+
+static bool
+get_map(const void *r, struct record_val *v)
+{
+	const struct rec *x = r;
+
+	return record_map(v, &named_desc, x->named, x->nnamed, sizeof(x->named[0]));
+}
+
+/* The first pair's members as the record's own (RECORD_F_INLINE). */
+static bool
+get_inline(const void *r, struct record_val *v)
+{
+	return record_obj(v, &pair_desc, &((const struct rec *)r)->pairs[2]);
+}
+
+static bool
 get_tags(const void *r, struct record_val *v)
 {
 	const struct rec *x = r;
@@ -387,6 +424,8 @@ static const struct record_field rec_fields[] = {
 	RECORD_FN("first", get_first),
 	RECORD_FN("pairs", get_pairs),
 	RECORD_FN("tags", get_tags),
+	RECORD_FN("map", get_map),
+	{ .key = "inline", .how = RECORD_GET, .get = get_inline, .flags = RECORD_F_INLINE },
 };
 static const struct record_desc rec_desc = RECORD_DESC("rec", rec_fields);
 
@@ -397,6 +436,7 @@ START_TEST(test_record_writer_equals_jansson)
 		.ratio = 0.25, .name = "full1234", .bad = "a\xff\xc3)",
 		.pairs = { { 80, -1 }, { 0, 5 }, { 443, 7 } }, .npairs = 3,
 		.tags = { "mss", "x\xff\"" }, .ntags = 2,
+		.named = { { "12345678", 4 }, { "odd", 3 } }, .nnamed = 2,
 	};
 	struct sink k;
 	char *want, *got;
@@ -413,6 +453,8 @@ START_TEST(test_record_writer_equals_jansson)
 	ck_assert_ptr_nonnull(strstr(got, "\"pairs\":[{\"port\":80,\"delta\":-1},{\"port\":443,\"delta\":7}]"));
 	/* An array of strings (record_strs): each as a string field is written. */
 	ck_assert_ptr_nonnull(strstr(got, "\"tags\":[\"mss\",\"x?\\\"\"]"));
+	/* A map: names from the elements (a char array without its NUL too), then the inline members. */
+	ck_assert_ptr_nonnull(strstr(got, "\"map\":{\"12345678\":4,\"odd\":null},\"port\":443,\"delta\":7}"));
 	free(want);
 	free(got);
 
