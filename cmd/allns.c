@@ -46,6 +46,8 @@
 #include "cmd/cmd.h"
 #include "cmd/exit.h"
 #include "collectors/netns.h"
+#include "collectors/snapfile.h"
+#include "core/jsonw.h"
 #include "core/safefile.h"
 
 /*
@@ -94,31 +96,31 @@ worse(const struct cmd *c, int a, int b)
 static void
 json_head(FILE *fp, const char *command)
 {
-	char when[40], host[256] = "";
+	struct td_meta *m = calloc(1, sizeof(*m));
+	struct snapfile_head h = { m, command, SNAPFILE_HEAD_NETNS | SNAPFILE_HEAD_KERNEL };
+	struct jw *w = malloc(sizeof(*w));
+	const char *tail = ",\"all_netns\":true,\"namespaces\":[\n";
 	struct utsname u;
-	struct tm tm;
-	time_t t = time(NULL);
-	json_t *o;
-	char *text;
 
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (gethostname(host, sizeof(host) - 1) < 0)
-		host[0] = '\0';
-	if (uname(&u) < 0)
-		u.release[0] = '\0';
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "schema", TD_SCHEMA, "command", command,
-	    "time", when, "host", host, "netns", "*", "kernel", u.release);
-	text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	/* The object stays open: "all_netns" and the runs' documents follow. */
-	if (text != NULL && strlen(text) > 1) {
-		text[strlen(text) - 1] = '\0';
-		fprintf(fp, "%s,\"all_netns\":true,\"namespaces\":[\n", text);
-	} else {
+	if (m == NULL || w == NULL) {
 		fprintf(fp, "{\"schema\":\"%s\",\"all_netns\":true,\"namespaces\":[\n", TD_SCHEMA);
+		goto out;
 	}
-	free(text);
-	json_decref(o);
+	m->time_ns = (int64_t)time(NULL) * 1000000000;
+	if (gethostname(m->host, sizeof(m->host) - 1) < 0)
+		m->host[0] = '\0';
+	snprintf(m->netns, sizeof(m->netns), "*");
+	if (uname(&u) == 0)
+		snprintf(m->kernel, sizeof(m->kernel), "%s", u.release);
+	jw_init(w, fp, JW_COMPACT);
+	jw_obj(w, NULL);
+	jw_rec_members(w, &snapfile_head_desc, &h, 0);
+	/* The object stays open: "all_netns" and the runs' documents follow. */
+	jw_raw(w, tail, strlen(tail));
+	jw_flush(w);
+out:
+	free(w);
+	free(m);
 }
 
 /* ---- Prometheus: the runs' expositions joined, each series labelled netns ---- */

@@ -400,22 +400,16 @@ print_ladder(struct rp_run *run)
 static int
 json_head_open(FILE *fp, const struct td_snapshot *snap)
 {
-	json_t *head = snapfile_header_json(snap, "replay");
-	char *s;
-	size_t n;
+	struct jw *w = malloc(sizeof(*w));
+	int rc;
 
-	if (head == NULL)
+	if (w == NULL)
 		return -1;
-	s = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(head);
-	if (s == NULL || (n = strlen(s)) < 2 || s[n - 1] != '}') {
-		free(s);
-		return -1;
-	}
-	s[n - 1] = '\0';
-	fputs(s, fp);
-	free(s);
-	return 0;
+	jw_init(w, fp, JW_COMPACT);
+	output_json_head(w, snap, "replay");
+	rc = jw_flush(w);	/* the object stays open */
+	free(w);
+	return rc;
 }
 
 /* ---- Summary ---- */
