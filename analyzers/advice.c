@@ -16,6 +16,7 @@
 #include "collectors/snapshot.h"
 #include "collectors/sysctl.h"
 #include "core/num.h"
+#include "core/util.h"
 #include "tcp/tm.h"
 
 const char *
@@ -761,7 +762,7 @@ const struct td_advice td_advice_table[] = {
 	  "milliseconds a TIME_WAIT entry must age before tcp_tw_reuse may take it", "1000", "the default",
 	  "", "", "present on 6.18 (tcpdoctor-tcp(7) TIME_WAIT)", "", j_int },
 };
-const size_t td_advice_count = sizeof(td_advice_table) / sizeof(td_advice_table[0]);
+const size_t td_advice_count = ARRAY_SIZE(td_advice_table);
 
 const struct td_advice *
 advice_find(const char *name)

@@ -55,7 +55,7 @@ mentions_time_wait(const char *s)
 	static const char *const words[] = { "time_wait", "time-wait", "timewait", "time wait" };
 	size_t i;
 
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(words); i++)
 		if (strcasestr(s, words[i]) != NULL)
 			return true;
 	return false;

@@ -47,7 +47,7 @@ parse_bool(const char *s, bool *b)
 	static const char *const no[] = { "no", "false", "off", "0" };
 	size_t i;
 
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
 			*b = true;
 			return 0;

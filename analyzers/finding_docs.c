@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The finding ids and what they mean; see finding_docs.h and KERNEL-FACTS. */
 #include "analyzers/finding_docs.h"
+#include "core/util.h"
 
 #include <string.h>
 
@@ -154,7 +155,7 @@ const struct td_finding_doc td_finding_docs[] = {
 	  "tcp_tw_recycle is on (kernels before 4.12): SYNs from clients behind NAT are silently dropped",
 	  "tcp_tw_recycle", "tcp_tw_recycle=0 and remove it from sysctl.conf", "" },
 };
-const size_t td_finding_doc_count = sizeof(td_finding_docs) / sizeof(td_finding_docs[0]);
+const size_t td_finding_doc_count = ARRAY_SIZE(td_finding_docs);
 
 const struct td_finding_doc *
 finding_doc_find(const char *id)

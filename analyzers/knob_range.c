@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/num.h"
+#include "core/util.h"
 
 /* proc_dou8vec_minmax() without extra1/extra2: a u8, 0 to 255. */
 #define U8		1, 0, 255, "proc_dou8vec_minmax"
@@ -73,7 +74,7 @@ const struct knob_range knob_ranges[] = {
 	{ "net.ipv4.tcp_window_scaling",	U8 },
 	{ "net.ipv4.tcp_wmem",			3, 1, INT32_MAX, "proc_dointvec_minmax, extra1 SYSCTL_ONE" },
 };
-const size_t knob_range_count = sizeof(knob_ranges) / sizeof(knob_ranges[0]);
+const size_t knob_range_count = ARRAY_SIZE(knob_ranges);
 
 const struct knob_range *
 knob_range_find(const char *name)

@@ -19,6 +19,7 @@
 #include "collectors/cgroup.h"
 #include "collectors/snapshot.h"
 #include "core/num.h"
+#include "core/util.h"
 
 enum fkind { FN_AND = 1, FN_OR, FN_NOT, FN_SPORT, FN_DPORT, FN_SRC, FN_DST, FN_CGROUP, FN_UNIT,
 	FN_CONTAINER, FN_POD };
@@ -72,7 +73,7 @@ state_mask(const char *name, unsigned int *mask)
 	size_t i;
 	int st;
 
-	for (i = 0; i < sizeof(state_words) / sizeof(state_words[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(state_words); i++)
 		if (strcasecmp(name, state_words[i].name) == 0) {
 			*mask = state_words[i].mask;
 			return 0;
@@ -143,7 +144,7 @@ is_keyword(const char *t)
 
 	if (is_and(t) || is_or(t) || is_not(t) || is_state_kw(t))
 		return true;
-	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(kw); i++)
 		if (strcmp(t, kw[i]) == 0)
 			return true;
 	return false;
@@ -208,7 +209,7 @@ parse_op(const char *t)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
 		if (strcmp(ops[i].s, t) == 0)
 			return ops[i].op;
 	return 0;

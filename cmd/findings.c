@@ -21,6 +21,7 @@
 #include "collectors/counters.h"
 #include "collectors/sysctl.h"
 #include "core/safefile.h"
+#include "core/util.h"
 
 static const char *const sev_upper[] = { "OK", "INFO", "WARNING", "CRITICAL" };
 
@@ -365,9 +366,9 @@ findings_nagios(FILE *fp, const struct check_report *r)
 	}
 	fputs(" |", fp);
 	perf(fp, "sockets", r->sockets, "");
-	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(states); i++)
 		perf(fp, td_state_name((unsigned int)states[i]), r->by_state[states[i]], "");
-	for (i = 0; i < sizeof(ctrs) / sizeof(ctrs[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ctrs); i++)
 		if (r->snap->ctr.present[ctrs[i]])
 			perf(fp, td_counter_fields[ctrs[i]].json, r->snap->ctr.v[ctrs[i]], "c");
 	fputc('\n', fp);

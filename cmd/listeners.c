@@ -14,6 +14,7 @@
  * exposes no SYN-queue length (F14).
  */
 #include "cmd/listeners.h"
+#include "core/util.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -142,7 +143,7 @@ listener_stats_prometheus(FILE *fp, const struct listener_stats *ls)
 	}
 	qsort(rows, n, sizeof(*rows), row_cmp);
 	shown = n < LISTENERS_TOP ? n : LISTENERS_TOP;
-	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+	for (f = 0; f < ARRAY_SIZE(fams); f++) {
 		if (shown == 0)
 			break;
 		family(fp, fams[f].name, fams[f].type, fams[f].help);

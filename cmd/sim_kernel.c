@@ -32,6 +32,7 @@
 #include "lab/script.h"
 #include "sim/sim.h"
 #include "tcp/tm.h"
+#include "core/util.h"
 
 /*
  * Where users read what a scenario expects: "T1" and "E1" are sequences of
@@ -49,7 +50,7 @@ kscen_cite(const struct lab_scen *sc, char *buf, size_t len)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		if (strcmp(sc->source, rows[i].src) == 0) {
 			snprintf(buf, len, "tcpdoctor-tcp(7) %s", rows[i].section);
 			return;

@@ -42,6 +42,7 @@
 #include "collectors/sockdiag.h"
 #include "collectors/source.h"
 #include "core/num.h"
+#include "core/util.h"
 
 #define PEER_SLOTS	128
 #define LST_MAX		1024		/* listeners shown; the rest are counted */
@@ -462,7 +463,7 @@ static const enum td_counter_id key_counters[] = {
 	TD_CTR_CURR_ESTAB, TD_CTR_SOCK_ORPHAN, TD_CTR_SOCK_TW,
 };
 
-#define NKEY	(sizeof(key_counters) / sizeof(key_counters[0]))
+#define NKEY	(ARRAY_SIZE(key_counters))
 
 static json_t *
 summary_json(struct summary *s, const struct td_snapshot *snap, unsigned int ntop)

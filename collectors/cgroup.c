@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Sockets to cgroups to containers, units and pods; see cgroup.h. */
 #include "collectors/cgroup.h"
+#include "core/util.h"
 
 #include <sys/stat.h>
 
@@ -148,7 +149,7 @@ cgroup_kind_name(unsigned int kind)
 		[CG_CRIO] = "crio", [CG_PODMAN] = "podman", [CG_KUBE] = "kube",
 	};
 
-	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "";
+	return kind < ARRAY_SIZE(names) ? names[kind] : "";
 }
 
 char *

@@ -28,6 +28,7 @@
 
 #include "collectors/snapshot.h"
 #include "core/num.h"
+#include "core/util.h"
 
 #define NETNS_RUN_DIR	"/run/netns"
 
@@ -110,7 +111,7 @@ netns_current_cookie(void)
 	size_t i;
 	int fd;
 
-	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(families); i++) {
 		fd = socket(families[i], SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			continue;

@@ -25,6 +25,7 @@
 
 #include "collectors/sockdiag.h"
 #include "core/safefile.h"
+#include "core/util.h"
 
 /* One socket object in a file is far below this; more is garbage. */
 #define SNAP_ELEM_MAX	(1 << 20)
@@ -83,8 +84,6 @@ static const char *const kind_names[] = {
 	[TD_SK_FULL] = "full", [TD_SK_REQ] = "request", [TD_SK_TW] = "timewait",
 };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
 static json_int_t
 clamp_u64(uint64_t v)
 {
@@ -137,7 +136,7 @@ sk_kind(const void *rec, struct record_val *v)
 {
 	unsigned int k = SK(rec)->kind;
 
-	return record_str(v, k < NELEM(kind_names) && kind_names[k] != NULL ? kind_names[k] : "full");
+	return record_str(v, k < ARRAY_SIZE(kind_names) && kind_names[k] != NULL ? kind_names[k] : "full");
 }
 
 /* IPv4 sockets store addresses v4-mapped; IPv6 ones keep ::ffff: visible. */
@@ -620,7 +619,7 @@ snapfile_sock_from_json(const json_t *o, struct td_sock *sk, struct td_err *err)
 	sk->state = (uint8_t)i;
 	if (get_str(o, "", "kind", true, buf, sizeof(buf), err) < 0)
 		return -1;
-	if ((i = name_index(buf, kind_names, NELEM(kind_names))) < 0)
+	if ((i = name_index(buf, kind_names, ARRAY_SIZE(kind_names))) < 0)
 		return td_errf(err, EBADMSG, "\"kind\" '%s' is not full, request or timewait", buf);
 	sk->kind = (uint8_t)i;
 	if (get_addr(o, "src", sk->family, &sk->src, err) < 0 ||
@@ -677,12 +676,12 @@ snapfile_sock_from_json(const json_t *o, struct td_sock *sk, struct td_err *err)
 	if (get_str(o, "", "cong", false, sk->cong, sizeof(sk->cong), err) < 0)
 		return -1;
 	if ((t = json_object_get(o, "tcp_info")) != NULL) {
-		if (get_fields(t, "tcp_info.", &sk->tcpi, tcpi_fields, NELEM(tcpi_fields), err) < 0)
+		if (get_fields(t, "tcp_info.", &sk->tcpi, tcpi_fields, ARRAY_SIZE(tcpi_fields), err) < 0)
 			return -1;
 		sk->has_tcpi = true;
 	}
 	if ((t = json_object_get(o, "skmem")) != NULL) {
-		if (get_fields(t, "skmem.", &sk->skmem, skmem_fields, NELEM(skmem_fields), err) < 0)
+		if (get_fields(t, "skmem.", &sk->skmem, skmem_fields, ARRAY_SIZE(skmem_fields), err) < 0)
 			return -1;
 		sk->has_skmem = true;
 	}
@@ -1228,7 +1227,7 @@ header_member_known(const char *name)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(known); i++)
 		if (strcmp(name, known[i]) == 0)
 			return true;
 	return false;

@@ -28,6 +28,7 @@
 #include "collectors/sockdiag.h"
 #include "collectors/sysctl.h"
 #include "core/safefile.h"
+#include "core/util.h"
 
 #ifndef TD_VERSION
 #define TD_VERSION	"unknown"
@@ -183,7 +184,7 @@ dump_families(const struct td_source *src, unsigned int states, bool want_info,
 		req.family = AF_UNSPEC;
 		return sockdiag_dump(&req, fn, arg, err);
 	}
-	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(families); i++) {
 		if (src->family != 0 && src->family != families[i])
 			continue;
 		req.family = families[i];

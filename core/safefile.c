@@ -19,6 +19,7 @@
 
 #include "core/err.h"
 #include "core/num.h"
+#include "core/util.h"
 
 #define TMP_MARKER	".tcpdoctor-tmp"
 #define WHO_MAX		560	/* who(): two quoted names, each cut at 250 */
@@ -278,12 +279,12 @@ fd_name(const char *p, int *n)
 	char own[48];
 	size_t i;
 
-	for (i = 0; i < sizeof(std) / sizeof(std[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(std); i++)
 		if (strcmp(p, std[i].name) == 0) {
 			*n = std[i].fd;
 			return true;
 		}
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (strncmp(p, dirs[i], strlen(dirs[i])) == 0)
 			return parse_fdnum(p + strlen(dirs[i]), n);
 	snprintf(own, sizeof(own), "/proc/%d/fd/", (int)getpid());

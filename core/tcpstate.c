@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The one TCP state table; see tcpstate.h. */
 #include "core/tcpstate.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -94,7 +95,7 @@ td_state_parse_n(const char *name, size_t n)
 	for (st = 1; st < TD_ST_MAX; st++)
 		if (state_eq(name, n, state_names[st]))
 			return (int)st;
-	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(aliases); i++)
 		if (state_eq(name, n, aliases[i].name))
 			return (int)aliases[i].st;
 	return -1;

@@ -32,6 +32,7 @@
 #include "lab/pcap.h"
 #include "lab/script.h"
 #include "lab/tun.h"
+#include "core/util.h"
 
 /*
  * A blocking call (KS_BLOCK): made on a thread, on a socket whose
@@ -368,10 +369,10 @@ do_sockopt(struct krunner *r, const struct lab_step *st, long *res, struct td_er
 	int fd, v = (int)st->n, rc;
 	size_t i;
 
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(tab); i++)
 		if (strcmp(tab[i].name, st->s1) == 0)
 			break;
-	if (i == sizeof(tab) / sizeof(tab[0]))
+	if (i == ARRAY_SIZE(tab))
 		return td_errf(err, EINVAL, "scenario: unknown socket option '%s'", st->s1);
 	if (st->c < 0)
 		fd = KB(r)->lfd;

@@ -17,6 +17,7 @@
 #include "collectors/snapshot.h"
 #include "core/ladder.h"
 #include "core/num.h"
+#include "core/util.h"
 #include "lab/backend.h"
 #include "lab/script.h"
 
@@ -118,10 +119,10 @@ parse_opts(const char *s, unsigned int *o)
 		return 0;
 	while (*s) {
 		n = strcspn(s, ",");
-		for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(tab); i++)
 			if (strlen(tab[i].name) == n && strncmp(tab[i].name, s, n) == 0)
 				break;
-		if (i == sizeof(tab) / sizeof(tab[0]))
+		if (i == ARRAY_SIZE(tab))
 			return -1;
 		*o |= tab[i].bit;
 		s += n;

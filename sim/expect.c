@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/util.h"
 
 int
 tm_world_add_expect(struct tm_world *w, const struct tm_expect *e, struct td_err *err)
@@ -55,7 +56,7 @@ tm_errno_name(int e)
 
 	if (e == 0)
 		return "0";
-	for (i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(errnos); i++)
 		if (errnos[i].e == e)
 			return errnos[i].name;
 	return "E?";
@@ -66,7 +67,7 @@ tm_errno_parse(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(errnos); i++)
 		if (strcmp(errnos[i].name, name) == 0)
 			return errnos[i].e;
 	return -1;
@@ -166,10 +167,10 @@ tm_exp_opts_parse(const char *s)
 		return 0;
 	for (;;) {
 		n = strcspn(s, ",");
-		for (i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(opt_names); i++)
 			if (strlen(opt_names[i]) == n && strncmp(opt_names[i], s, n) == 0)
 				break;
-		if (i == sizeof(opt_names) / sizeof(opt_names[0]))
+		if (i == ARRAY_SIZE(opt_names))
 			return -1;
 		o |= 1 << i;
 		if (s[n] == '\0')
@@ -193,7 +194,7 @@ opts_text(struct msg *m, uint8_t o)
 	bool first = true;
 
 	add(m, " opts ");
-	for (i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(opt_names); i++)
 		if (o & (1u << i)) {
 			add(m, "%s%s", first ? "" : ",", opt_names[i]);
 			first = false;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/util.h"
 #include "sim/replay.h"
 #include "sim/replay_model.h"
 
@@ -41,7 +42,7 @@ static const char *const end_names[] = {
 const char *const rp_state_names[] = {
 	"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH",
 };
-const unsigned int rp_nstates = sizeof(rp_state_names) / sizeof(rp_state_names[0]);
+const unsigned int rp_nstates = ARRAY_SIZE(rp_state_names);
 
 /*
  * What is kept of a connection after it ended, for TIME_WAIT questions (RST
@@ -90,7 +91,7 @@ rp_dep_name(enum rp_dep d)
 const char *
 rp_end_name(enum rp_end e)
 {
-	return (unsigned int)e < sizeof(end_names) / sizeof(end_names[0]) ? end_names[e] : "?";
+	return (unsigned int)e < ARRAY_SIZE(end_names) ? end_names[e] : "?";
 }
 
 int
