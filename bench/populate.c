@@ -80,6 +80,7 @@
 #include <unistd.h>
 
 #include "collectors/sockdiag.h"
+#include "tests/helpers/rawpkt.h"
 
 #define PORT_MAIN	80		/* listener of TIME_WAIT, ESTABLISHED, CLOSE_WAIT */
 #define PORT_FULL	81		/* the listener with a full accept queue */
@@ -246,34 +247,11 @@ self_client(int family, int block, unsigned long seq)
 	return fd;
 }
 
-static uint16_t
-csum(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t *p = data;
-
-	for (; len > 1; len -= 2, p += 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-	if (len)
-		sum += (uint32_t)(p[0] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
 /* COUNT SYNs to 198.18.0.1:PORT_SYN + i % NPORTS from 198.19.x.y (RFC 9293 3.1 header). */
 static void
 raw_syns(unsigned long count, unsigned int nports)
 {
-	struct {
-		struct iphdr	ip;
-		struct tcphdr	tcp;
-	} pkt;
-	struct {
-		uint32_t	src, dst;
-		uint8_t		zero, proto;
-		uint16_t	len;
-		struct tcphdr	tcp;
-	} ph;
+	struct rawpkt4 pkt;
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	unsigned long i;
 	int fd;
@@ -283,28 +261,10 @@ raw_syns(unsigned long count, unsigned int nports)
 		die("raw socket");
 	to.sin_addr.s_addr = htonl(0xc6120001u);
 	for (i = 0; i < count; i++) {
-		memset(&pkt, 0, sizeof(pkt));
-		pkt.ip.version = 4;
-		pkt.ip.ihl = 5;
-		pkt.ip.tot_len = htons(sizeof(pkt));
-		pkt.ip.ttl = 64;
-		pkt.ip.protocol = IPPROTO_TCP;
 		/* 198.19.0.0/16: 250 addresses, then the next port. */
-		pkt.ip.saddr = htonl(0xc6130000u + (uint32_t)(i % 250) + 1);
-		pkt.ip.daddr = to.sin_addr.s_addr;
-		pkt.tcp.source = htons((uint16_t)(2000 + i / 250 % 60000));
-		pkt.tcp.dest = htons((uint16_t)(PORT_SYN + i % nports));
-		pkt.tcp.seq = htonl(0x10000000u + (uint32_t)i);
-		pkt.tcp.doff = 5;
-		pkt.tcp.syn = 1;
-		pkt.tcp.window = htons(65535);
-		memset(&ph, 0, sizeof(ph));
-		ph.src = pkt.ip.saddr;
-		ph.dst = pkt.ip.daddr;
-		ph.proto = IPPROTO_TCP;
-		ph.len = htons(sizeof(pkt.tcp));
-		ph.tcp = pkt.tcp;
-		pkt.tcp.check = csum(&ph, sizeof(ph), 0);
+		rawpkt_tcp4(&pkt, htonl(0xc6130000u + (uint32_t)(i % 250) + 1), to.sin_addr.s_addr,
+		    (uint16_t)(2000 + i / 250 % 60000), (uint16_t)(PORT_SYN + i % nports),
+		    0x10000000u + (uint32_t)i, 0, true, 0);
 		if (sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
 			die("raw SYN %lu", i);
 		/*

@@ -26,20 +26,7 @@
 #include <unistd.h>
 
 #include "core/num.h"
-
-static uint16_t
-csum(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t *p = data;
-
-	for (; len > 1; len -= 2, p += 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-	if (len)
-		sum += (uint32_t)(p[0] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
+#include "tests/helpers/rawpkt.h"
 
 /* The TCP SYN every source sends (checksum left to the caller). */
 static void
@@ -91,16 +78,7 @@ send_v6(const struct in6_addr *dst, long port, long count)
 int
 main(int argc, char **argv)
 {
-	struct {
-		struct iphdr	ip;
-		struct tcphdr	tcp;
-	} pkt;
-	struct {
-		uint32_t	src, dst;
-		uint8_t		zero, proto;
-		uint16_t	len;
-		struct tcphdr	tcp;
-	} ph;
+	struct rawpkt4 pkt;
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	struct in6_addr dst6;
 	int64_t port, count, i;
@@ -123,24 +101,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < count; i++) {
-		memset(&pkt, 0, sizeof(pkt));
-		pkt.ip.version = 4;
-		pkt.ip.ihl = 5;
-		pkt.ip.tot_len = htons(sizeof(pkt));
-		pkt.ip.id = htons((uint16_t)i);
-		pkt.ip.ttl = 64;
-		pkt.ip.protocol = IPPROTO_TCP;
-		pkt.ip.saddr = htonl(0xc6130000u + (uint32_t)i + 1);	/* 198.19.0.0 + i + 1 */
-		pkt.ip.daddr = to.sin_addr.s_addr;
-		syn_header(&pkt.tcp, i, port);
-		ph.src = pkt.ip.saddr;
-		ph.dst = pkt.ip.daddr;
-		ph.zero = 0;
-		ph.proto = IPPROTO_TCP;
-		ph.len = htons(sizeof(pkt.tcp));
-		ph.tcp = pkt.tcp;
-		pkt.tcp.check = csum(&ph, sizeof(ph), 0);
-		pkt.ip.check = csum(&pkt.ip, sizeof(pkt.ip), 0);
+		/* From 198.19.0.0 + i + 1, the port and sequence number of syn_header(). */
+		rawpkt_tcp4(&pkt, htonl(0xc6130000u + (uint32_t)i + 1), to.sin_addr.s_addr,
+		    (uint16_t)(40000 + i % 20000), (uint16_t)port, 0x10000000u + (uint32_t)i, 0, true,
+		    (uint16_t)i);
 		if (sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
 			fprintf(stderr, "rawsyn: sendto: %s\n", strerror(errno));
 			return 1;

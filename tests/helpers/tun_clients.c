@@ -37,22 +37,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/helpers/rawpkt.h"
+
 #define SRC	0xc6120102u	/* 198.18.1.2 */
 #define SPORT0	40000
-
-static uint16_t
-csum(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t *p = data;
-
-	for (; len > 1; len -= 2, p += 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-	if (len)
-		sum += (uint32_t)(p[0] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
 
 static int
 die(const char *what)
@@ -61,76 +49,17 @@ die(const char *what)
 	return 1;
 }
 
-static int
-configure(const char *dev, struct in_addr local)
-{
-	struct ifreq ifr;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (s < 0)
-		return -1;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev);
-	sin->sin_family = AF_INET;
-	sin->sin_addr = local;
-	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
-		goto fail;
-	sin->sin_addr.s_addr = htonl(0xfffe0000u);
-	if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
-		goto fail;
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		goto fail;
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		goto fail;
-	close(s);
-	return 0;
-fail:
-	close(s);
-	return -1;
-}
-
-/* A 40-byte IPv4/TCP segment without options. */
+/* A 40-byte IPv4/TCP segment without options; bad: a wrong TCP checksum. */
 static void
 seg(uint8_t *buf, struct in_addr dst, uint16_t port, uint16_t sport, uint32_t seq,
     uint32_t ack, int syn, int bad)
 {
-	struct iphdr *ip = (struct iphdr *)buf;
-	struct tcphdr *tcp = (struct tcphdr *)(buf + sizeof(*ip));
-	struct {
-		uint32_t	src, dst;
-		uint8_t		zero, proto;
-		uint16_t	len;
-		struct tcphdr	tcp;
-	} ph;
+	struct rawpkt4 p;
 
-	memset(buf, 0, sizeof(*ip) + sizeof(*tcp));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons(sizeof(*ip) + sizeof(*tcp));
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_TCP;
-	ip->saddr = htonl(SRC);
-	ip->daddr = dst.s_addr;
-	tcp->source = htons(sport);
-	tcp->dest = htons(port);
-	tcp->seq = htonl(seq);
-	tcp->ack_seq = htonl(ack);
-	tcp->doff = 5;
-	tcp->syn = syn ? 1 : 0;
-	tcp->ack = syn ? 0 : 1;
-	tcp->window = htons(65535);
-	ph.src = ip->saddr;
-	ph.dst = ip->daddr;
-	ph.zero = 0;
-	ph.proto = IPPROTO_TCP;
-	ph.len = htons(sizeof(*tcp));
-	ph.tcp = *tcp;
-	tcp->check = csum(&ph, sizeof(ph), 0);
+	rawpkt_tcp4(&p, htonl(SRC), dst.s_addr, sport, port, seq, ack, syn, 0);
 	if (bad)
-		tcp->check ^= htons(0x5a5a);
-	ip->check = csum(ip, sizeof(*ip), 0);
+		p.tcp.check ^= htons(0x5a5a);
+	memcpy(buf, &p, sizeof(p));
 }
 
 int
@@ -163,7 +92,7 @@ main(int argc, char **argv)
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", argv[1]);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		return die("TUNSETIFF");
-	if (configure(argv[1], local) < 0)
+	if (rawpkt_tun_up(argv[1], local) < 0)
 		return die("configure the device");
 	printf("ready\n");
 	fflush(stdout);
