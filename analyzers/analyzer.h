@@ -119,6 +119,14 @@ struct td_finding *td_finding_add(struct td_findings *out, struct td_err *err,
 		    const char *id, const char *subject, enum td_severity sev,
 		    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /*
+ * The info finding ID of an analyzer that remembers sockets across runs in
+ * the state file: "N WHAT were not recorded in the state file (at most MAX
+ * are, and the file keeps at most TD_HISTORY_COOKIES sockets): ..." with
+ * the counts as evidence.  Nothing when untracked is 0.  0, or -1 (*err).
+ */
+int	td_finding_untracked(struct td_findings *out, struct td_err *err, const char *id,
+	    const char *what, uint64_t untracked, uint64_t tracked, int max);
+/*
  * Evidence helpers.  An item beyond TD_FINDING_EV_MAX, or memory running
  * out, marks the finding incomplete (never a silent drop).
  */

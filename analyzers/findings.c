@@ -371,3 +371,23 @@ ax_ev_window(const struct analyzer_ctx *ax, struct td_finding *f)
 	else
 		td_ev_bool(f, "counters_since_boot", true);
 }
+
+int
+td_finding_untracked(struct td_findings *out, struct td_err *err, const char *id,
+    const char *what, uint64_t untracked, uint64_t tracked, int max)
+{
+	struct td_finding *f;
+
+	if (untracked == 0)
+		return 0;
+	f = td_finding_add(out, err, id, "", TD_SEV_INFO,
+	    "%llu %s were not recorded in the state file (at most %d are, and the file keeps at most %d sockets): whether they are stuck is known for the %llu recorded only",
+	    (unsigned long long)untracked, what, max, TD_HISTORY_COOKIES,
+	    (unsigned long long)tracked);
+	if (f == NULL)
+		return -1;
+	td_ev_int(f, "untracked", (int64_t)untracked);
+	td_ev_int(f, "tracked", (int64_t)tracked);
+	td_ev_int(f, "tracked_max", max);
+	return 0;
+}

@@ -306,26 +306,6 @@ or_fin_wait2(const struct analyzer_ctx *ax, const struct or_state *st, struct td
 	return 0;
 }
 
-/* Orphans not remembered across runs: said, never dropped silently. */
-static int
-or_untracked(const struct or_state *st, struct td_findings *out, struct td_err *err)
-{
-	struct td_finding *f;
-
-	if (st->untracked == 0)
-		return 0;
-	f = td_finding_add(out, err, "orphans.untracked", "", TD_SEV_INFO,
-	    "%llu orphaned sockets were not recorded in the state file (at most %d are, and the file keeps at most %d sockets): whether they are stuck is known for the %llu recorded only",
-	    (unsigned long long)st->untracked, OR_TRACK_MAX, TD_HISTORY_COOKIES,
-	    (unsigned long long)st->tracked);
-	if (f == NULL)
-		return -1;
-	td_ev_int(f, "untracked", (int64_t)st->untracked);
-	td_ev_int(f, "tracked", (int64_t)st->tracked);
-	td_ev_int(f, "tracked_max", OR_TRACK_MAX);
-	return 0;
-}
-
 static int
 or_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, struct td_err *err)
 {
@@ -347,7 +327,8 @@ or_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 		if (or_retransmitting(ax, st, &st->rtx.ent[idx[i]], out, err) < 0)
 			return -1;
 	if (or_fin_wait2(ax, st, out, err) < 0 || or_stuck(st, out, err) < 0 ||
-	    or_untracked(st, out, err) < 0)
+	    td_finding_untracked(out, err, "orphans.untracked", "orphaned sockets",
+	    st->untracked, st->tracked, OR_TRACK_MAX) < 0)
 		return -1;
 	if (have_orphans)
 		orphans = snap->ctr.v[TD_CTR_SOCK_ORPHAN];

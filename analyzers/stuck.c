@@ -216,24 +216,14 @@ static int
 st_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, struct td_err *err)
 {
 	struct st_state *st = stp;
-	struct td_finding *f;
 	int gi;
 
 	for (gi = 0; gi < ST_NGROUPS; gi++)
 		if (st->g[gi].stuck > 0 && st_report(ax, st, gi, out, err) < 0)
 			return -1;
-	if (st->untracked == 0)
-		return 0;
-	f = td_finding_add(out, err, "stuck.untracked", "", TD_SEV_INFO,
-	    "%llu connecting or closing sockets were not recorded in the state file (at most %d are, and the file keeps at most %d sockets): whether they are stuck is known for the %llu recorded only",
-	    (unsigned long long)st->untracked, ST_TRACK_MAX, TD_HISTORY_COOKIES,
-	    (unsigned long long)st->tracked);
-	if (f == NULL)
-		return -1;
-	td_ev_int(f, "untracked", (int64_t)st->untracked);
-	td_ev_int(f, "tracked", (int64_t)st->tracked);
-	td_ev_int(f, "tracked_max", ST_TRACK_MAX);
-	return 0;
+	/* Sockets not remembered across runs: said, never dropped silently. */
+	return td_finding_untracked(out, err, "stuck.untracked", "connecting or closing sockets",
+	    st->untracked, st->tracked, ST_TRACK_MAX);
 }
 
 const struct analyzer analyzer_stuck = {

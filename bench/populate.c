@@ -80,6 +80,8 @@
 #include <unistd.h>
 
 #include "collectors/sockdiag.h"
+#include "core/tcpstate.h"
+#include "core/util.h"
 #include "tests/helpers/rawpkt.h"
 
 #define PORT_MAIN	80		/* listener of TIME_WAIT, ESTABLISHED, CLOSE_WAIT */
@@ -109,15 +111,6 @@ die(const char *fmt, ...)
 		fprintf(stderr, ": %s", strerror(e));
 	fputc('\n', stderr);
 	exit(1);
-}
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Write a sysctl of this namespace (net sysctls follow the opener's netns). */
@@ -193,6 +186,23 @@ listener(int family, unsigned int port, int backlog)
 	return fd;
 }
 
+/* A stream socket bound to src (any address of the range: IPV6_FREEBIND). */
+static int
+bound_client(int family, const struct sockaddr_storage *src, socklen_t slen, int flags,
+    unsigned long seq)
+{
+	int fd, one = 1;
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	if (fd < 0)
+		die("socket");
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)src, slen) < 0)
+		die("bind client %lu", seq);
+	return fd;
+}
+
 /*
  * Client number seq of a family and address block, connected to port;
  * blocking unless nonblock.  Source address and port come from seq, so
@@ -203,20 +213,14 @@ client(int family, int block, unsigned long seq, unsigned int port, int nonblock
 {
 	struct sockaddr_storage src, dst;
 	socklen_t slen, dlen;
-	int fd, one = 1;
+	int fd;
 
 	if (seq >= (unsigned long)NADDR * NPORTS)
 		die("client %lu: out of source addresses", seq);
 	slen = client_addr(&src, family, block, (unsigned int)(seq % NADDR),
 	    FIRST_PORT + (unsigned int)(seq / NADDR));
 	dlen = server_addr(&dst, family, port);
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
-	if (fd < 0)
-		die("socket");
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&src, slen) < 0)
-		die("bind client %lu", seq);
+	fd = bound_client(family, &src, slen, nonblock ? SOCK_NONBLOCK : 0, seq);
 	if (connect(fd, (struct sockaddr *)&dst, dlen) < 0 &&
 	    !(nonblock && errno == EINPROGRESS))
 		die("connect client %lu to port %u", seq, port);
@@ -231,17 +235,11 @@ self_client(int family, int block, unsigned long seq)
 {
 	struct sockaddr_storage src;
 	socklen_t slen;
-	int fd, one = 1;
+	int fd;
 
 	slen = client_addr(&src, family, block, (unsigned int)(seq % NADDR),
 	    FIRST_PORT + (unsigned int)(seq / NADDR));
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		die("socket");
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&src, slen) < 0)
-		die("bind client %lu", seq);
+	fd = bound_client(family, &src, slen, 0, seq);
 	if (connect(fd, (struct sockaddr *)&src, slen) < 0)
 		die("connect client %lu to itself", seq);
 	return fd;
@@ -469,11 +467,6 @@ on_term(int sig)
 int
 main(int argc, char **argv)
 {
-	static const char *names[16] = {
-		[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV", [4] = "FIN_WAIT1",
-		[5] = "FIN_WAIT2", [6] = "TIME_WAIT", [7] = "CLOSE", [8] = "CLOSE_WAIT",
-		[9] = "LAST_ACK", [10] = "LISTEN", [11] = "CLOSING", [12] = "NEW_SYN_RECV",
-	};
 	unsigned long n, n_tw, n_tw4, n_est_pairs, n_cw_pairs, n_syn_recv, n_syn_sent, rest;
 	unsigned long procs = 5000, fds = 200000, i, seq4 = 0, seq6 = 0, nthreads;
 	unsigned long want[16] = { 0 };
@@ -514,7 +507,7 @@ main(int argc, char **argv)
 		nthreads = 1;
 	if (nthreads > MAX_THREADS)
 		nthreads = MAX_THREADS;
-	t0 = now_ns();
+	t0 = td_mono_ns();
 
 	/* The mix: every count derived from N, the remainder to TIME_WAIT. */
 	n_est_pairs = n * 9 / 100 / 2;
@@ -654,7 +647,7 @@ main(int argc, char **argv)
 	close(ack[0]);
 
 	/* TIME_WAIT last, on every CPU we may use: see tw_worker. */
-	t_tw = now_ns();
+	t_tw = td_mono_ns();
 	for (i = 0; i < nthreads; i++) {
 		tw[i].first = n_tw * i / nthreads;
 		tw[i].end = n_tw * (i + 1) / nthreads;
@@ -669,7 +662,7 @@ main(int argc, char **argv)
 		close(tw[i].l4);
 		close(tw[i].l6);
 	}
-		t_end = now_ns();
+		t_end = td_mono_ns();
 
 	/*
 	 * Verify with a dump of both families.  The last closes may still be
@@ -680,7 +673,7 @@ main(int argc, char **argv)
 	 * lifetime the benchmark has to run in.
 	 */
 	for (tries = 0; tries < 60; tries++) {
-		if (tries > 0 && now_ns() - t_end > 2000000000LL)
+		if (tries > 0 && td_mono_ns() - t_end > 2000000000LL)
 			break;
 		if (tries > 0)
 			nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
@@ -698,7 +691,7 @@ main(int argc, char **argv)
 			break;
 		if (getenv("POPULATE_DEBUG") != NULL)
 			fprintf(stderr, "populate: debug: try %d at +%.1f s: TIME_WAIT %lu SYN_RECV %lu\n",
-			    tries, (double)(now_ns() - t_end) / 1e9, got.st[TD_ST_TIME_WAIT],
+			    tries, (double)(td_mono_ns() - t_end) / 1e9, got.st[TD_ST_TIME_WAIT],
 			    got.st[TD_ST_SYN_RECV]);
 	}
 	fprintf(stderr, "populate: %lu sockets (%lu IPv4, %lu IPv6) in %.1f s "
@@ -718,7 +711,7 @@ main(int argc, char **argv)
 
 		if (want[i] == 0 && got.st[i] == 0)
 			continue;
-		fprintf(stderr, "populate:   %-12s %8lu", names[i] ? names[i] : "?", got.st[i]);
+		fprintf(stderr, "populate:   %-12s %8lu", td_state_name((unsigned int)i), got.st[i]);
 		if (diff != 0)
 			fprintf(stderr, "  (made %lu)", want[i]);
 		if (diff > (i == TD_ST_SYN_RECV ? want[i] / 10 : want[i] / 200) + 1) {

@@ -47,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/util.h"
+
 #define MAX_CMDS	64
 #define MAX_ARGS	32
 #define MAX_ROUNDS	101
@@ -95,15 +97,6 @@ die(const char *fmt, ...)
 		waitpid(pop_pid, NULL, 0);
 	}
 	exit(1);
-}
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void
@@ -161,7 +154,7 @@ pop_start(void)
 	fclose(fp);
 	pop_failures = 0;
 	tw_start = tw;
-	fresh_window = tw_start + TW_LIFE_NS - MARGIN_NS - now_ns();
+	fresh_window = tw_start + TW_LIFE_NS - MARGIN_NS - td_mono_ns();
 	npop++;
 	pop_ms_sum += ms;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pop_pid);
@@ -187,7 +180,7 @@ run_once(struct cmd *c)
 	argv[i] = NULL;
 	fprintf(logfp, "== %s (%ld sockets)\n", c->name, total);
 	fflush(logfp);
-	t0 = now_ns();
+	t0 = td_mono_ns();
 	pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
@@ -202,7 +195,7 @@ run_once(struct cmd *c)
 	while (wait4(pid, &st, 0, &ru) < 0)
 		if (errno != EINTR)
 			die("wait4: %s", strerror(errno));
-	t1 = now_ns();
+	t1 = td_mono_ns();
 	if (WIFSIGNALED(st))
 		die("%s died of signal %d (its messages: the log)", c->name, WTERMSIG(st));
 	if (WEXITSTATUS(st) > c->maxexit)
@@ -224,7 +217,7 @@ measure(struct cmd *c)
 	if (c->nofit)
 		return;
 	for (tries = 0; tries < MAX_TRIES; tries++) {
-		if (now_ns() + c->last_ns * 5 / 4 > tw_start + TW_LIFE_NS - MARGIN_NS)
+		if (td_mono_ns() + c->last_ns * 5 / 4 > tw_start + TW_LIFE_NS - MARGIN_NS)
 			pop_start();
 		d = run_once(c);
 		if (d >= 0) {
@@ -324,7 +317,7 @@ main(int argc, char **argv)
 	if (logfp == NULL)
 		die("cannot open '%s': %s", logfile, strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	t0 = now_ns();
+	t0 = td_mono_ns();
 	pop_start();
 	for (r = 0; r < rounds; r++)
 		for (j = 0; j < ncmds; j++)
@@ -337,7 +330,7 @@ main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &self);
 	fprintf(out, "# sockets %ld\n# rounds %d\n# populations %d\n# populate_ms %.0f\n"
 	    "# runner_rss_kib %ld\n# elapsed_s %.0f\n", total, rounds, npop,
-	    npop ? pop_ms_sum / npop : 0.0, self.ru_maxrss, (double)(now_ns() - t0) / 1e9);
+	    npop ? pop_ms_sum / npop : 0.0, self.ru_maxrss, (double)(td_mono_ns() - t0) / 1e9);
 	for (j = 0; j < ncmds; j++) {
 		struct cmd *c = &cmds[j];
 

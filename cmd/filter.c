@@ -394,10 +394,23 @@ ends_and(const char *t)
 	return t == NULL || strcmp(t, ")") == 0 || is_or(t);
 }
 
+/* A node of kind over the terms left and right (right < 0: its parse failed). */
+static int
+join(struct parser *p, int kind, int left, int right)
+{
+	int idx;
+
+	if (right < 0 || (idx = new_node(p, kind)) < 0)
+		return -1;
+	p->f->n[idx].a = (int16_t)left;
+	p->f->n[idx].b = (int16_t)right;
+	return idx;
+}
+
 static int
 parse_and(struct parser *p)
 {
-	int left, right, idx;
+	int left;
 	const char *t;
 
 	left = parse_term(p);
@@ -409,12 +422,8 @@ parse_and(struct parser *p)
 			if (ends_and(peek(p)))
 				return td_errf(p->err, EINVAL, "'%s' needs a term after it", t);
 		}
-		right = parse_term(p);
-		if (right < 0 || (idx = new_node(p, FN_AND)) < 0)
+		if ((left = join(p, FN_AND, left, parse_term(p))) < 0)
 			return -1;
-		p->f->n[idx].a = (int16_t)left;
-		p->f->n[idx].b = (int16_t)right;
-		left = idx;
 	}
 	return left;
 }
@@ -422,7 +431,7 @@ parse_and(struct parser *p)
 static int
 parse_or(struct parser *p)
 {
-	int left, right, idx;
+	int left;
 	const char *t;
 
 	left = parse_and(p);
@@ -432,12 +441,8 @@ parse_or(struct parser *p)
 		p->pos++;
 		if (peek(p) == NULL)
 			return td_errf(p->err, EINVAL, "'%s' needs a term after it", t);
-		right = parse_and(p);
-		if (right < 0 || (idx = new_node(p, FN_OR)) < 0)
+		if ((left = join(p, FN_OR, left, parse_and(p))) < 0)
 			return -1;
-		p->f->n[idx].a = (int16_t)left;
-		p->f->n[idx].b = (int16_t)right;
-		left = idx;
 	}
 	return left;
 }

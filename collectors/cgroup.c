@@ -319,24 +319,6 @@ map_walk(struct cgroup_map *m)
 	walk(m, fd, rel, 0, 0);
 }
 
-/* Undo mountinfo's octal escapes (fs/seq_file.c mangle_path). */
-static void
-unescape(char *s)
-{
-	char *w = s;
-
-	while (*s != '\0') {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*w++ = *s++;
-		}
-	}
-	*w = '\0';
-}
-
 /* The first cgroup2 mount (fs/proc_namespace.c show_mountinfo(): "... - cgroup2 ..."). */
 static void
 find_root(const char *proc_root, char *root, size_t len)
@@ -361,7 +343,7 @@ find_root(const char *proc_root, char *root, size_t len)
 			;
 		if (i < 5)
 			continue;
-		unescape(f[4]);
+		td_unescape_octal(f[4]);
 		if (strlen(f[4]) < len) {
 			snprintf(root, len, "%s", f[4]);
 			break;

@@ -207,24 +207,6 @@ add_named(struct netns_list *l, struct td_err *err)
 	return rc;
 }
 
-/* Undo mountinfo's octal escapes (\040 for a space, fs/seq_file.c mangle_path). */
-static void
-unescape(char *s)
-{
-	char *w = s;
-
-	while (*s != '\0') {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*w++ = *s++;
-		}
-	}
-	*w = '\0';
-}
-
 /*
  * nsfs bind mounts of network namespaces: mountinfo lines (fs/proc_namespace.c
  * show_mountinfo()) "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [TAGS] - nsfs SRC
@@ -255,7 +237,7 @@ add_mounts(const char *proc_root, struct netns_list *l, struct td_err *err)
 		}
 		if (i < 5 || strncmp(f[3], "net:[", 5) != 0)
 			continue;
-		unescape(f[4]);
+		td_unescape_octal(f[4]);
 		rc = list_add(l, f[4], NETNS_HOW_MOUNT, f[4], 0, err);
 	}
 	free(line);

@@ -4,12 +4,22 @@
 #define TD_CORE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Number of elements of an array (not a pointer). */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Strip leading and trailing white space (isspace) in place; returns the start. */
 char	*td_trim(char *s);
+
+/* CLOCK_MONOTONIC in nanoseconds (intervals, deadlines). */
+int64_t	td_mono_ns(void);
+
+/*
+ * Undo, in place, the octal escapes /proc/PID/mountinfo writes for a space,
+ * tab, newline and backslash ("\040", fs/seq_file.c mangle_path()).
+ */
+void	td_unescape_octal(char *s);
 
 /*
  * Append printf-style text to buf at *off, never past len: the text is

@@ -24,6 +24,7 @@
 
 #include "collectors/snapshot.h"
 #include "tcp/segment.h"
+#include "core/util.h"
 
 /* MNL_SOCKET_BUFFER_SIZE calls sysconf(): a VLA.  Our messages are tiny. */
 #define RTNL_BUF	8192
@@ -31,10 +32,7 @@
 uint64_t
 lab_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return (uint64_t)td_mono_ns();
 }
 
 int

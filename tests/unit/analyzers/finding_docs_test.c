@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests for analyzers/finding_docs.c: every finding id an analyzer can
- * produce (each td_finding_add(..., "ID", ...) in analyzers/NAME.c) has a row,
+ * produce (each td_finding_add(..., "ID", ...) or td_finding_untracked(...,
+ * "ID", ...) in analyzers/NAME.c) has a row,
  * every row is produced by some analyzer, and the JSON man page lists it.
  */
 #include "tests/unit/check_main.h"
@@ -29,14 +30,15 @@ slurp(const char *path)
 	return buf;
 }
 
-/* Every quoted "analyzer.what" after td_finding_add( in the analyzers' sources. */
+/* Every quoted "analyzer.what" after td_finding_add( or td_finding_untracked( in the analyzers' sources. */
 static size_t
 produced_ids(char ids[][48], size_t max)
 {
 	DIR *d = opendir(TD_SRCDIR "/analyzers");
 	struct dirent *e;
+	static const char *const calls[] = { "td_finding_add(", "td_finding_untracked(" };
 	char path[512], *src, *p, *q;
-	size_t n = 0;
+	size_t n = 0, c;
 
 	ck_assert_ptr_nonnull(d);
 	while ((e = readdir(d)) != NULL) {
@@ -44,15 +46,17 @@ produced_ids(char ids[][48], size_t max)
 			continue;
 		snprintf(path, sizeof(path), TD_SRCDIR "/analyzers/%s", e->d_name);
 		src = slurp(path);
-		for (p = src; (p = strstr(p, "td_finding_add(")) != NULL; p++) {
-			p = strchr(p, '"');
-			if (p == NULL || (q = strchr(p + 1, '"')) == NULL || q - p - 1 >= 48)
-				break;
-			if (memchr(p + 1, '.', (size_t)(q - p - 1)) == NULL || n >= max)
-				continue;	/* the declaration in findings.c, not a use */
-			memcpy(ids[n], p + 1, (size_t)(q - p - 1));
-			ids[n][q - p - 1] = '\0';
-			n++;
+		for (c = 0; c < 2; c++) {
+			for (p = src; (p = strstr(p, calls[c])) != NULL; p++) {
+				p = strchr(p, '"');
+				if (p == NULL || (q = strchr(p + 1, '"')) == NULL || q - p - 1 >= 48)
+					break;
+				if (memchr(p + 1, '.', (size_t)(q - p - 1)) == NULL || n >= max)
+					continue;	/* the declaration in findings.c, not a use */
+				memcpy(ids[n], p + 1, (size_t)(q - p - 1));
+				ids[n][q - p - 1] = '\0';
+				n++;
+			}
 		}
 		free(src);
 	}

@@ -114,6 +114,30 @@ START_TEST(test_td_trim)
 }
 END_TEST
 
+/* mountinfo's escapes (fs/seq_file.c mangle_path): \040 space, \011 tab, \134 backslash. */
+START_TEST(test_td_unescape_octal)
+{
+	char a[] = "/run/netns/my\\040ns\\011x\\134", b[] = "\\08 \\4000 \\", c[] = "";
+	char buf[64];
+	size_t n = 0;
+
+	td_unescape_octal(a);
+	ck_assert_str_eq(a, "/run/netns/my ns\tx\\");
+	/* Not an escape: a digit above 7, a first digit above 3, a cut one. */
+	td_unescape_octal(b);
+	ck_assert_str_eq(b, "\\08 \\4000 \\");
+	td_unescape_octal(c);
+	ck_assert_str_eq(c, "");
+	/* td_appendf: cut at the end of the buffer, the offset kept below it. */
+	td_appendf(buf, 8, &n, "%s", "abc");
+	td_appendf(buf, 8, &n, "%d", 12345);
+	ck_assert_str_eq(buf, "abc1234");
+	ck_assert_uint_eq(n, 7);
+	td_appendf(buf, 8, &n, "more");
+	ck_assert_str_eq(buf, "abc1234");
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -128,6 +152,7 @@ test_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("util");
 	tcase_add_test(tc, test_td_trim);
+	tcase_add_test(tc, test_td_unescape_octal);
 	suite_add_tcase(s, tc);
 	return s;
 }
