@@ -112,6 +112,21 @@ history_sort(struct td_history *h)
 }
 
 int64_t
+history_track(const struct td_history *prev, struct td_history *next, uint64_t cookie,
+    int64_t now, uint64_t max, uint64_t *tracked, uint64_t *untracked)
+{
+	int64_t first = prev != NULL ? history_first_seen(prev, cookie) : -1;
+
+	if (next != NULL) {
+		if (*tracked < max && history_add_cookie(next, cookie, first >= 0 ? first : now))
+			(*tracked)++;
+		else
+			(*untracked)++;
+	}
+	return first;
+}
+
+int64_t
 history_first_seen(const struct td_history *h, uint64_t cookie)
 {
 	struct td_hist_cookie key = { .cookie = cookie }, *p;

@@ -126,6 +126,14 @@ void	history_untracked(struct td_history *h);
 void	history_sort(struct td_history *h);
 /* When the socket with this cookie was first seen, or -1 (sorted cookies). */
 int64_t	history_first_seen(const struct td_history *h, uint64_t cookie);
+/*
+ * An analyzer's tracked socket: when it was first seen (prev, may be NULL;
+ * -1 if not in it), and it is remembered in next (may be NULL) from then,
+ * or from now when new; while the analyzer's own count *tracked is below
+ * max and next has room (*tracked grows), else *untracked grows.
+ */
+int64_t	history_track(const struct td_history *prev, struct td_history *next, uint64_t cookie,
+	    int64_t now, uint64_t max, uint64_t *tracked, uint64_t *untracked);
 /* Set or read a named gauge; history_gauge returns false if absent. */
 void	history_set_gauge(struct td_history *h, const char *key, int64_t value);
 bool	history_gauge(const struct td_history *h, const char *key, int64_t *value);

@@ -76,20 +76,14 @@ static void
 or_age(struct or_state *st, const struct analyzer_ctx *ax, const struct td_sock *sk)
 {
 	struct tm_sockctx c = { .orphan = true };
-	int64_t first = -1, age, now = ax->snap->meta.mono_ns;
+	int64_t first, age, now = ax->snap->meta.mono_ns;
 	tm_time max;
 	double scale = 1;
 
 	if (sk->cookie == 0)
 		return;
-	if (ax->prev != NULL)
-		first = history_first_seen(ax->prev, sk->cookie);
-	if (ax->next != NULL) {
-		if (st->tracked < OR_TRACK_MAX && history_add_cookie(ax->next, sk->cookie, first >= 0 ? first : now))
-			st->tracked++;
-		else
-			st->untracked++;
-	}
+	first = history_track(ax->prev, ax->next, sk->cookie, now, OR_TRACK_MAX, &st->tracked,
+	    &st->untracked);
 	if (first < 0 || now <= first)
 		return;
 	age = now - first;

@@ -126,21 +126,14 @@ static void
 st_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 {
 	struct st_state *st = stp;
-	int64_t first = -1, age, bound, now = ax->snap->meta.mono_ns;
+	int64_t first, age, bound, now = ax->snap->meta.mono_ns;
 	struct st_group_state *g;
 	int gi = st_group(sk);
 
 	if (gi < 0 || sk->cookie == 0)
 		return;
-	if (ax->prev != NULL)
-		first = history_first_seen(ax->prev, sk->cookie);
-	if (ax->next != NULL) {
-		if (st->tracked < ST_TRACK_MAX &&
-		    history_add_cookie(ax->next, sk->cookie, first >= 0 ? first : now))
-			st->tracked++;
-		else
-			st->untracked++;
-	}
+	first = history_track(ax->prev, ax->next, sk->cookie, now, ST_TRACK_MAX, &st->tracked,
+	    &st->untracked);
 	if (first < 0 || now <= first)
 		return;
 	age = now - first;
