@@ -4,8 +4,10 @@
  *
  * Runs a named scenario or a script through the simulator (sim/sim.h) and
  * prints a ladder diagram (times, flags, relative seq/ack, each side's state
- * changes and application calls) or the event log as JSON.  Without an
- * argument it lists the named scenarios.
+ * changes and application calls; which rows to draw is decided here, the
+ * drawing is core/ladder.h's) or the event log as JSON (records described
+ * once, written by core/jsonw.h).  Without an argument it lists the named
+ * scenarios.
  */
 #include <errno.h>
 #include <getopt.h>

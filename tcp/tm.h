@@ -21,9 +21,10 @@
  * but their state changes are reported as one TCB's (obj FULL, RFC states).
  *
  * The event log.  One struct tm_effect per effect, in order, is the common
- * record format: the simulator writes it, cmd/sim.c renders it as a ladder or
- * as JSON ("schema":"tcpdoctor/1"), and a kernel run observed over TUN is
- * recorded into the same records so the two can be compared:
+ * record format: the simulator writes it, cmd/sim.c renders it as a ladder
+ * (core/ladder.h) or as JSON ("schema":"tcpdoctor/1"), and a kernel run
+ * observed over TUN is recorded into the same records so the two can be
+ * compared:
  *   TM_FX_SEG_OUT   a segment the host sent (kernel: read from the TUN fd)
  *   TM_FX_SEG_IN    a segment delivered to the host (kernel: written to TUN);
  *                   reason names the fault rule when it is a duplicated or
