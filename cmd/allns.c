@@ -282,6 +282,28 @@ prom_flush(struct prom_merge *pm, FILE *fp, const json_t *unseen)
 	return ferror(fp) ? -1 : rc;
 }
 
+/* For watch -A -o FILE: the same merge, one exposition per namespace. */
+struct prom_merge *
+cmd_prom_merge_new(void)
+{
+	return calloc(1, sizeof(struct prom_merge));
+}
+
+void
+cmd_prom_merge_take(struct prom_merge *pm, const char *text, size_t len, const char *netns)
+{
+	prom_take(pm, text, len, netns);
+}
+
+int
+cmd_prom_merge_flush(struct prom_merge *pm, FILE *fp, const json_t *unseen)
+{
+	int rc = prom_flush(pm, fp, unseen);
+
+	free(pm);
+	return rc;
+}
+
 /* ---- Joining the runs ---- */
 
 struct joiner {

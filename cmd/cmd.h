@@ -146,6 +146,18 @@ int	cmd_all_netns(struct td_ctx *ctx, const struct cmd *c, int argc, char **argv
 /* Does a namespace match --netns-filter (always, without one)? */
 struct netns_info;
 bool	cmd_netns_selected(const struct td_ctx *ctx, const struct netns_info *ns);
+/*
+ * -A Prometheus: expositions of several namespaces joined into one, each
+ * family once, every sample labelled netns (cmd/allns.c).  _flush writes
+ * it to fp with tcpdoctor_netns_unseen for the unseen (a JSON array of
+ * {netns, reason}, may be NULL) and frees pm; -1 when memory ran out or
+ * writing failed.
+ */
+struct prom_merge;
+struct json_t;
+struct prom_merge *cmd_prom_merge_new(void);
+void	cmd_prom_merge_take(struct prom_merge *pm, const char *text, size_t len, const char *netns);
+int	cmd_prom_merge_flush(struct prom_merge *pm, FILE *fp, const struct json_t *unseen);
 
 /* One per cmd/<name>.c. */
 int	cmd_check(struct td_ctx *, int, char **);

@@ -10,10 +10,13 @@
  *			by TIME_WAIT and by ephemeral ports, processes by CLOSE_WAIT
  *	4 findings	active, with severity and age; sorted by s
  *	5 history	findings that started during the run, and when they cleared
+ *	6 connections	the connection events since the last sample, per destination
+ *			and listener (cmd/watch_events.h), and the events lost
  *	footer		the keys
  *
  * In 80x24 every panel gets its rows; a taller terminal gives the extra
- * rows to findings, a wider one to the sparklines.  A digit shows that
+ * rows to connections and findings, a wider one to the sparklines.  With
+ * -A, n and N step through the namespaces (the header says which).  A digit shows that
  * panel alone on the whole screen (the same digit again, or 0, returns).
  * Text wider than the screen is cut at its edge on the overview; the
  * panel alone wraps it, so every word can be read.
@@ -31,7 +34,10 @@
 
 #include <curses.h>
 
+#include "analyzers/tally.h"
 #include "cmd/cmd.h"
+#include "cmd/watch_events.h"
+#include "collectors/events.h"
 #include "core/err.h"
 
 #define MIN_COLS	80
@@ -47,7 +53,8 @@ static struct {
 	bool	utf8;		/* block characters for the sparklines */
 	bool	paused;
 	bool	help;
-	int	panel;		/* 0: overview, 1-5: that panel alone */
+	int	panel;		/* 0: overview, 1-6: that panel alone */
+	size_t	view;		/* -A: the namespace shown */
 	int	sort;
 	int	scroll;		/* first row of the panel alone */
 } con;
@@ -461,6 +468,141 @@ panel_history(const struct watch *w, int y, int h, bool alone)
 	return row - y;
 }
 
+/* ---- 6 connections: the events between samples ---- */
+
+static const struct ev_dest *sort_rows;
+
+static uint64_t
+row_failed(const struct ev_dest *d)
+{
+	return d->n[EV_REFUSED] + d->n[EV_TIMED_OUT] + d->n[EV_UNREACHABLE] + d->n[EV_ABANDONED] +
+	    d->n[EV_CONNECT_FAILED] + d->n[EV_NO_PORT];
+}
+
+/* The troubled first (failed connects and resets), then the busiest. */
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct ev_dest *x = sort_rows + *(const size_t *)a, *y = sort_rows + *(const size_t *)b;
+	uint64_t bx = row_failed(x) + x->n[EV_RESET], by = row_failed(y) + y->n[EV_RESET];
+
+	if (bx != by)
+		return bx < by ? 1 : -1;
+	if (x->opened != y->opened)
+		return x->opened < y->opened ? 1 : -1;
+	return 0;
+}
+
+/* One destination or listener of the run: its counts, the interval's in brackets. */
+static void
+conn_row(const struct ev_dest *d, const struct ev_dest *iv, bool listener, int row)
+{
+	char ep[64], life[32] = "?", buf[256];
+
+	td_ep_str(&d->addr, d->port, ep, sizeof(ep));
+	if (d->life_n > 0)
+		snprintf(life, sizeof(life), "%llums", (unsigned long long)(d->life_sum_ms / d->life_n));
+	if (listener)
+		snprintf(buf, sizeof(buf), "from %-21s accepted %llu reset %llu dropped %llu life %s (+%llu)",
+		    ep, (unsigned long long)d->opened, (unsigned long long)d->n[EV_RESET],
+		    (unsigned long long)d->dropped, life, (unsigned long long)(iv != NULL ? iv->opened : 0));
+	else
+		snprintf(buf, sizeof(buf), "to   %-21s opened %llu ok %llu refused %llu timeout %llu reset %llu life %s (+%llu)",
+		    ep, (unsigned long long)d->opened, (unsigned long long)d->succeeded,
+		    (unsigned long long)d->n[EV_REFUSED], (unsigned long long)d->n[EV_TIMED_OUT],
+		    (unsigned long long)d->n[EV_RESET], life,
+		    (unsigned long long)(iv != NULL ? iv->opened : 0));
+	if (row_failed(d) > 0 || d->n[EV_RESET] > 0 || d->dropped > 0)
+		attron(COLOR_PAIR(2));
+	put(row, 2, COLS - 2, buf);
+	attroff(COLOR_PAIR(2));
+}
+
+static const struct ev_dest *
+iv_row(const struct ev_dest *rows, size_t n, const struct ev_dest *d)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rows[i].family == d->family && rows[i].port == d->port &&
+		    memcmp(&rows[i].addr, &d->addr, sizeof(d->addr)) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+static int
+panel_events(const struct watch *w, int y, int h, bool alone)
+{
+	static size_t idx[EV_AGG_CAP], lidx[EV_AGG_CAP];
+	const struct watch_ev *e = w->ev;
+	const struct events_agg *t;
+	uint64_t refused = 0, tmo = 0, rst = 0;
+	size_t i, nd, nl, skip = alone ? (size_t)con.scroll : 0;
+	int row = y + 1, end;
+	char buf[512];
+
+	if (e == NULL || !e->available) {
+		snprintf(buf, sizeof(buf), "6 connections: UNKNOWN (%s)", e != NULL && e->why[0] != '\0' ?
+		    e->why : "events unavailable");
+		title(y, buf);
+		return 1;
+	}
+	t = e->tot;
+	for (i = 0; i < e->iv->ndest; i++) {
+		refused += e->iv->dest[i].n[EV_REFUSED];
+		tmo += e->iv->dest[i].n[EV_TIMED_OUT];
+		rst += e->iv->dest[i].n[EV_RESET];
+	}
+	for (i = 0; i < e->iv->nlsn; i++)
+		rst += e->iv->lsn[i].n[EV_RESET];
+	snprintf(buf, sizeof(buf), "6 connections (%.1f s): %llu ended, %llu refused, %llu timed out, %llu reset, %llu lost%s",
+	    e->iv_s, (unsigned long long)e->iv->total, (unsigned long long)refused,
+	    (unsigned long long)tmo, (unsigned long long)rst,
+	    (unsigned long long)(e->lost_iv + e->tlost_iv), e->traced ? "" : ", untraced");
+	title(y, buf);
+	if (alone && row < y + h) {
+		snprintf(buf, sizeof(buf), "run: %llu ended; lost %llu notifications, %llu transitions",
+		    (unsigned long long)t->total, (unsigned long long)e->lost, (unsigned long long)e->tlost);
+		put(row++, 2, COLS - 2, buf);
+		if (!e->traced && row < y + h)
+			put(row++, 2, COLS - 2, e->why);
+		row++;
+	}
+	/*
+	 * The run's rows, the troubled first; (+N) is what the last interval
+	 * added.  When they do not fit, the last row says how many more
+	 * (unless it is the only one: then the first row shows).
+	 */
+	sort_rows = t->dest;
+	for (i = nd = 0; i < t->ndest; i++)
+		idx[nd++] = i;
+	qsort(idx, nd, sizeof(idx[0]), row_cmp);
+	sort_rows = t->lsn;
+	for (i = nl = 0; i < t->nlsn; i++)
+		lidx[nl++] = i;
+	qsort(lidx, nl, sizeof(lidx[0]), row_cmp);
+	end = y + h;
+	if (skip > nd + nl)
+		skip = nd + nl;
+	if (nd + nl - skip > (size_t)(end - row) && end - row > 1)
+		end--;			/* room for "... more" */
+	for (i = skip; i < nd + nl && row < end; i++) {
+		if (i < nd)
+			conn_row(&t->dest[idx[i]], iv_row(e->iv->dest, e->iv->ndest, &t->dest[idx[i]]),
+			    false, row++);
+		else
+			conn_row(&t->lsn[lidx[i - nd]], iv_row(e->iv->lsn, e->iv->nlsn, &t->lsn[lidx[i - nd]]),
+			    true, row++);
+	}
+	if (nd + nl == 0 && row < y + h) {
+		put(row++, 2, COLS - 2, w->samples > 1 ? "no connection ended yet" : "waiting for the second sample");
+	} else if (i < nd + nl && end < y + h) {
+		snprintf(buf, sizeof(buf), "... %zu more (press 6%s)", nd + nl - i, alone ? ", then arrows" : "");
+		put(row++, 2, COLS - 2, buf);
+	}
+	return row - y;
+}
+
 static void
 help_screen(void)
 {
@@ -470,11 +612,12 @@ help_screen(void)
 		"  q        quit (the terminal is restored; so are ^C and kill)",
 		"  p        pause: stop sampling, keep the screen; p again resumes",
 		"  s        sort the findings: severity, age, name",
-		"  1 - 5    one panel on the whole screen: 1 sockets, 2 rates,",
+		"  1 - 6    one panel on the whole screen: 1 sockets, 2 rates,",
 		"           3 top listeners, destinations, processes, 4 findings",
-		"           (wrapped), 5 this run's findings",
+		"           (wrapped), 5 this run's findings, 6 connections",
 		"  0        back to all panels",
-		"  up/down  scroll the findings when they are alone",
+		"  up/down  scroll the findings or connections when alone",
+		"  n, N     with -A: the next, the previous namespace",
 		"  ?        this help",
 		"",
 		"A finding clears after 3 samples without it; its age counts from",
@@ -493,10 +636,11 @@ help_screen(void)
 void
 console_draw(const struct watch *w)
 {
-	char buf[600], t[32];
+	char buf[1024], t[32];
 	time_t secs = (time_t)(w->last_ns / 1000000000);
 	struct tm tm;
-	int y, body, h;
+	int y, body, h, hist;
+	char nsbuf[48];
 
 	if (!con.open)
 		return;
@@ -515,9 +659,18 @@ console_draw(const struct watch *w)
 	gmtime_r(&secs, &tm);
 	strftime(t, sizeof(t), "%H:%M:%S UTC", &tm);
 	/* What changes first: a long host or namespace name is what the edge cuts. */
-	snprintf(buf, sizeof(buf), " tcpdoctor watch%s  %s  %s  every %.1f s  %s  netns %s ",
-	    con.paused ? "  PAUSED" : "", w->samples ? t : "--:--:--", w->samples ? td_severity_name(w->worst) : "-",
-	    w->interval_s, w->host[0] ? w->host : "-", w->netns[0] ? w->netns : "-");
+	if (w->ns_count > 0) {
+		/* -A: which namespace comes first, the edge cuts the host. */
+		snprintf(nsbuf, sizeof(nsbuf), "%zu/%zu", w->ns_index + 1, w->ns_count);
+		snprintf(buf, sizeof(buf), " tcpdoctor watch%s  netns %s %s  %s  %s  every %.1f s  %s ",
+		    con.paused ? "  PAUSED" : "", nsbuf, w->netns[0] ? w->netns : "(current)",
+		    w->samples ? t : "--:--:--", w->samples ? td_severity_name(w->worst) : "-",
+		    w->interval_s, w->host[0] ? w->host : "-");
+	} else {
+		snprintf(buf, sizeof(buf), " tcpdoctor watch%s  %s  %s  every %.1f s  %s  netns %s ",
+		    con.paused ? "  PAUSED" : "", w->samples ? t : "--:--:--", w->samples ? td_severity_name(w->worst) : "-",
+		    w->interval_s, w->host[0] ? w->host : "-", w->netns[0] ? w->netns : "-");
+	}
 	attron(A_REVERSE);
 	mvhline(0, 0, ' ', COLS);
 	put(0, 0, COLS, buf);
@@ -540,21 +693,39 @@ console_draw(const struct watch *w)
 	case 5:
 		panel_history(w, y, body, true);
 		break;
+	case 6:
+		panel_events(w, y, body, true);
+		break;
 	default:
-		/* 80x24: 7 + 4 + 4 rows, findings the rest but 3 for the history. */
+		/*
+		 * 80x24: 7 + 4 + 4 rows, 2 for the connections, findings the
+		 * rest but 2 for the history; half of a taller screen's extra
+		 * rows (up to 8) go to the connections, the rest to findings.
+		 */
 		y += panel_states(w, y, 7, false);
 		y += panel_rates(w, y, 4, false);
 		y += panel_top(w, y, 4, false);
-		h = LINES - 1 - y - 3;
+		h = 2 + ((LINES - MIN_LINES) / 2 < 8 ? (LINES - MIN_LINES) / 2 : 8);
+		panel_events(w, y, h, false);
+		y += h;
+		hist = LINES < MIN_LINES + 2 ? 2 : 3;
+		h = LINES - 1 - y - hist;
 		y += panel_findings(w, y, h > 2 ? h : 2, false) > 0 ? (h > 2 ? h : 2) : 0;
 		panel_history(w, y, LINES - 1 - y, false);
 		break;
 	}
 	attron(A_REVERSE);
 	mvhline(LINES - 1, 0, ' ', COLS);
-	put(LINES - 1, 0, COLS, " q quit  p pause  s sort  1-5 one panel  0 all  ? help");
+	put(LINES - 1, 0, COLS, w->ns_count > 0 ? " q quit  p pause  s sort  1-6 one panel  0 all  n/N netns  ? help" :
+	    " q quit  p pause  s sort  1-6 one panel  0 all  ? help");
 	attroff(A_REVERSE);
 	refresh();
+}
+
+size_t
+console_view(void)
+{
+	return con.view;
 }
 
 enum console_next
@@ -585,8 +756,13 @@ console_wait(const struct watch *w, int64_t deadline, volatile sig_atomic_t *sto
 		} else if (ch == '?' || ch == 'h') {
 			con.help = true;
 		} else if (ch >= '0' && ch <= '9') {
-			con.panel = ch - '0' > 5 || ch - '0' == con.panel ? 0 : ch - '0';
+			con.panel = ch - '0' > 6 || ch - '0' == con.panel ? 0 : ch - '0';
 			con.scroll = 0;
+		} else if ((ch == 'n' || ch == 'N') && w->ns_count > 1) {
+			con.view = ch == 'n' ? (w->ns_index + 1) % w->ns_count :
+			    (w->ns_index + w->ns_count - 1) % w->ns_count;
+			con.scroll = 0;
+			return CONSOLE_VIEW;
 		} else if (ch == KEY_DOWN) {
 			con.scroll++;
 		} else if (ch == KEY_UP && con.scroll > 0) {

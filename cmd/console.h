@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cmd/watch.h"
@@ -21,7 +22,11 @@ struct td_err;
 enum console_next {
 	CONSOLE_SAMPLE = 0,	/* time for the next sample */
 	CONSOLE_QUIT,		/* q, or a signal that stops watch */
+	CONSOLE_VIEW,		/* -A: n or N picked another namespace (console_view()) */
 };
+
+/* -A: the namespace the console shows, an index the caller takes modulo the count. */
+size_t	console_view(void);
 
 /* Whether watch shows the console: standard output is a terminal and no format was asked for. */
 bool	console_wanted(const struct td_ctx *ctx);

@@ -42,9 +42,12 @@
 #include "collectors/snapfile.h"
 #include "cmd/watch.h"
 #include "cmd/watch_record.h"
+#include "cmd/watch_events.h"
+#include "collectors/sysctl.h"
 #include "collectors/tracefs_inst.h"
 #include "core/num.h"
 #include "core/safefile.h"
+#include "tcp/tm.h"
 
 #define HEADER_EVERY		20	/* table rows between headers */
 
@@ -244,7 +247,10 @@ tops_visit(void *arg, const struct td_snapshot *snap, const struct td_sock *sk)
 	}
 }
 
-/* Every socket of a sample: the console's top lists, the recording. */
+/* The connection events of the run (cmd/watch_events.c); NULL with --no-events. */
+static struct watch_events *events;
+
+/* Every socket of a sample: the console's top lists, the recording, the listeners' drops for the events. */
 static void
 watch_visit(void *arg, const struct td_snapshot *snap, const struct td_sock *sk)
 {
@@ -254,6 +260,7 @@ watch_visit(void *arg, const struct td_snapshot *snap, const struct td_sock *sk)
 		tops_visit(NULL, snap, sk);
 	if (w->rec != NULL)
 		wrec_sock(w->rec, sk, snap->meta.time_ns);
+	watch_events_visit(w, sk);
 }
 
 /* The largest groups of t into out[] (at most WATCH_TOP); what == 'p' names processes. */
@@ -373,6 +380,8 @@ table_row(struct watch *w, const struct check_state *cs)
 		for (i = 0; i < NRATES; i++)
 			if (rates[i].col[0] != '\0')
 				fprintf(fp, " %8s", rates[i].col);
+		if (w->events)
+			watch_events_table_head(fp);
 		fputs("  findings\n", fp);
 	}
 	time_text(cs->snap.meta.time_ns, t, sizeof(t));
@@ -390,6 +399,8 @@ table_row(struct watch *w, const struct check_state *cs)
 		else
 			fprintf(fp, " %8.1f", r);
 	}
+	if (w->events)
+		watch_events_table_cells(fp, w);
 	fprintf(fp, "  %zu\n", cs->findings.n);
 	/* What changed: started findings in full, cleared ones by name with how long they lasted. */
 	for (i = 0; i < cs->findings.n; i++) {
@@ -461,20 +472,16 @@ json_sample(struct watch *w, const struct check_state *cs)
 	json_object_set_new(o, "cleared", cleared);
 	json_object_set_new(o, "active", active);
 	json_object_set_new(o, "untracked_findings", json_integer((json_int_t)w->untracked));
+	if (w->events)
+		json_object_set_new(o, "events", watch_events_json(w));
 	return o;
 }
 
-/*
- * The sample as check --format prometheus writes it, to path, replaced
- * atomically (findings_write_file()), so node_exporter's textfile collector
- * never reads half a file.  A verdict that rests on what could not be seen
- * is UNKNOWN there too (tcpdoctor_up 0, with the reason).
- */
+/* The sample's exposition: check --format prometheus's families, then the events'. */
 static int
-prom_sample(struct watch *w, const struct check_state *cs, const char *path)
+prom_render(struct watch *w, const struct check_state *cs, FILE *fp)
 {
 	struct check_report rep;
-	struct td_err err = { 0 };
 	char why[320];
 
 	memset(&rep, 0, sizeof(rep));
@@ -493,7 +500,46 @@ prom_sample(struct watch *w, const struct check_state *cs, const char *path)
 		rep.status = TD_EXIT_UNKNOWN;
 		rep.error = why;
 	}
-	if (findings_write_file(path, findings_prometheus, &rep, &err) < 0)
+	if (findings_prometheus(fp, &rep) < 0)
+		return -1;
+	return w->events ? watch_events_prometheus(fp, w) : 0;
+}
+
+/*
+ * The sample as check --format prometheus writes it (and the events'
+ * counters), to path, replaced atomically (core/safefile.h), so
+ * node_exporter's textfile collector never reads half a file.  A verdict
+ * that rests on what could not be seen is UNKNOWN there too
+ * (tcpdoctor_up 0, with the reason).  -A: the namespace's exposition is
+ * kept in w->prom, and prom_all() writes them joined.
+ */
+static int
+prom_sample(struct watch *w, const struct check_state *cs, const char *path)
+{
+	struct td_err err = { 0 };
+	struct safefile sf;
+	FILE *m;
+	int rc;
+
+	if (w->nslabel != NULL) {
+		free(w->prom);
+		w->prom = NULL;
+		w->nprom = 0;
+		if ((m = open_memstream(&w->prom, &w->nprom)) == NULL)
+			return cmd_fail(w->ctx, TD_EXIT_OSERR, "out of memory");
+		rc = prom_render(w, cs, m);
+		if (fclose(m) != 0 || rc < 0)
+			return cmd_fail(w->ctx, TD_EXIT_OSERR, "out of memory");
+		return 0;
+	}
+	if (safefile_create(&sf, "output", path, 0, 0644, &err) < 0)
+		return cmd_fail(w->ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
+	/* A failed write is reported by safefile_commit(), naming the file. */
+	if (prom_render(w, cs, sf.fp) < 0 && sf.werr == 0) {
+		safefile_abort(&sf);
+		return cmd_fail(w->ctx, TD_EXIT_CANTCREAT, "output '%s': cannot render the report", path);
+	}
+	if (safefile_commit(&sf, &err) < 0)
 		return cmd_fail(w->ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
 	return 0;
 }
@@ -556,6 +602,8 @@ summary_table(const struct watch *w, FILE *fp)
 	if (w->log_dropped > 0)
 		fprintf(fp, "  and %llu more findings started (not listed: at most %d are)\n",
 		    (unsigned long long)w->log_dropped, WATCH_MAX_ACTIVE);
+	if (w->events)
+		watch_events_summary(fp, w);
 }
 
 /*
@@ -577,6 +625,7 @@ sample(struct watch *w, struct check_opts *co, long done)
 		memset(&tops, 0, sizeof(tops));	/* this namespace's sockets only */
 	if (w->rec != NULL)
 		wrec_begin(w->rec);
+	co->visit_arg = w;
 	status = check_collect(ctx, co, &cs, -1);
 	if (status != 0) {
 		if (w->rec != NULL)
@@ -585,6 +634,17 @@ sample(struct watch *w, struct check_opts *co, long done)
 			prom_failed(w->output, check_last_error());
 		check_state_free(&cs);
 		return status;
+	}
+	/* The connections since the previous sample, and their findings (failed connects, died young). */
+	if (w->events) {
+		struct td_err err = { 0 };
+
+		if (watch_events_sample(events, w, &cs.snap, &cs.findings, &err) < 0 ||
+		    td_findings_check(&cs.findings, &err) < 0) {
+			check_state_free(&cs);
+			return cmd_fail_err(ctx, &err);
+		}
+		td_findings_sort(&cs.findings);
 	}
 	/* What it could not see, once (it rarely changes between samples). */
 	if (done == 0)
@@ -643,6 +703,7 @@ struct watch_ns {
 	char		label[256];
 	char		state[PATH_MAX + 32];	/* its state file in the private directory */
 	long		done;			/* its samples so far */
+	uint64_t	round;			/* the last round of samples it was in */
 };
 
 struct watch_all {
@@ -651,9 +712,48 @@ struct watch_all {
 	int		 self;			/* the caller's own namespace */
 	unsigned int	 rows;			/* table rows printed, all namespaces */
 	bool		 full_said;
-	bool		 console;		/* the console draws v[0] */
+	bool		 console;		/* the console draws one (n, N pick it) */
 	double		 interval_s;
+	bool		 events;		/* the connection events are followed */
+	bool		 untraced_said;		/* the warning that transitions are not traced */
+	const char	*output;		/* -o FILE: one textfile, every namespace labelled */
+	uint64_t	 round;			/* rounds of samples so far */
+	json_t		*unseen;		/* this round's namespaces not entered */
 };
+
+/*
+ * -A -o FILE: this round's expositions joined (each family once, every
+ * sample with its netns label, tcpdoctor_netns_unseen for those not
+ * entered), replaced atomically like one namespace's.
+ */
+static int
+prom_all(struct watch_all *wa, struct td_ctx *ctx)
+{
+	struct prom_merge *pm;
+	struct td_err err = { 0 };
+	struct safefile sf;
+	size_t k;
+	int rc;
+
+	if (safefile_create(&sf, "output", wa->output, 0, 0644, &err) < 0)
+		return cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
+	if ((pm = cmd_prom_merge_new()) == NULL) {
+		safefile_abort(&sf);
+		return cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
+	}
+	for (k = 0; k < wa->n; k++)
+		if (wa->v[k].round == wa->round && wa->v[k].w.prom != NULL)
+			cmd_prom_merge_take(pm, wa->v[k].w.prom, wa->v[k].w.nprom,
+			    wa->v[k].label[0] != '\0' ? wa->v[k].label : "(current)");
+	rc = cmd_prom_merge_flush(pm, sf.fp, wa->unseen);
+	if (rc < 0 && sf.werr == 0) {
+		safefile_abort(&sf);
+		return cmd_fail(ctx, TD_EXIT_OSERR, "output '%s': out of memory", wa->output);
+	}
+	if (safefile_commit(&sf, &err) < 0)
+		return cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
+	return 0;
+}
 
 /*
  * One sample of every namespace (found again each time: they come and go).
@@ -671,6 +771,9 @@ sample_all(struct watch_all *wa, struct td_ctx *ctx, struct check_opts *co, cons
 
 	if (netns_discover(ctx->proc_root, &l, &err) < 0)
 		return cmd_fail_err(ctx, &err);
+	wa->round++;
+	json_decref(wa->unseen);
+	wa->unseen = json_array();
 	for (i = 0; i < l.n && status == 0; i++) {
 		const struct netns_info *ns = &l.v[i];
 
@@ -693,8 +796,9 @@ sample_all(struct watch_all *wa, struct td_ctx *ctx, struct check_opts *co, cons
 			s->ino = ns->ino;
 			s->w.ctx = ctx;
 			s->w.console = wa->console;
+			s->w.events = wa->events;
 			s->w.interval_s = wa->interval_s;
-			s->w.output = NULL;
+			s->w.output = wa->output;
 			snprintf(s->state, sizeof(s->state), "%s/state-%" PRIu64 "-%" PRIu64 ".json", dir,
 			    ns->dev, ns->ino);
 		}
@@ -704,7 +808,20 @@ sample_all(struct watch_all *wa, struct td_ctx *ctx, struct check_opts *co, cons
 		memset(&err, 0, sizeof(err));
 		if (netns_enter_info(ns, &err) < 0) {
 			cmd_warn(ctx, "%s", err.msg);
+			json_array_append_new(wa->unseen, json_pack("{s:s, s:s}", "netns", ns->label,
+			    "reason", err.code == ENOENT ? "vanished" : "not entered"));
 			continue;
+		}
+		if (s->done == 0 && wa->events) {
+			const char *why;
+
+			/* Its own destroy notifications: the socket is bound to the namespace it is made in. */
+			/* Unavailable: said for each namespace; untraced (the same for all): once. */
+			if (watch_events_attach(events, &s->w, &why) < 0 && why != NULL)
+				cmd_warn(ctx, "netns %s: %s", ns->label[0] != '\0' ? ns->label : "(current)", why);
+			else if (why != NULL && !wa->untraced_said)
+				cmd_warn(ctx, "%s", why);
+			wa->untraced_said |= why != NULL && s->w.ev != NULL && s->w.ev->available;
 		}
 		snprintf(ctx->netns_label, sizeof(ctx->netns_label), "%s", ns->label);
 		co->state_file = s->state;
@@ -712,12 +829,26 @@ sample_all(struct watch_all *wa, struct td_ctx *ctx, struct check_opts *co, cons
 		status = sample(&s->w, co, s->done);
 		wa->rows = s->w.rows;
 		s->done++;
+		s->round = wa->round;
 		memset(&err, 0, sizeof(err));
 		if (netns_return(wa->self, &err) < 0 && status == 0)
 			status = cmd_fail_err(ctx, &err);
 	}
 	netns_list_free(&l);
+	if (status == 0 && wa->output != NULL)
+		status = prom_all(wa, ctx);
 	return status;
+}
+
+/* -A: the namespace the console shows (console_view(), n and N), numbered for its header. */
+static const struct watch *
+all_view(struct watch_all *wa)
+{
+	size_t i = console_view() % wa->n;
+
+	wa->v[i].w.ns_index = i;
+	wa->v[i].w.ns_count = wa->n;
+	return &wa->v[i].w;
 }
 
 /* Sleep until deadline (CLOCK_MONOTONIC ns) or a signal. */
@@ -754,6 +885,7 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		{ "record-size", required_argument, NULL, OPT_RECORD_SIZE },
 		{ "speed",	required_argument, NULL, OPT_SPEED },
 		{ "at",		required_argument, NULL, CMD_OPT_AT },
+		{ "no-events",	no_argument,	   NULL, 0x100 },
 		CHECK_LONGOPTS,
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -771,7 +903,9 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	static struct wrec rec;
 	double speed = -1;
 	int ch, status = TD_EXIT_OK;
-	bool console;
+	bool console, no_events = false;
+	const struct watch *view;
+	enum console_next cn;
 	size_t i, k;
 
 	memset(&w, 0, sizeof(w));
@@ -823,6 +957,9 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		case CMD_OPT_AT:
 			at = optarg;
 			break;
+		case 0x100:
+			no_events = true;
+			break;
 		default:
 			return status;
 		}
@@ -855,10 +992,8 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		    "--format prometheus needs -o FILE (a textfile for node_exporter, rewritten every interval)");
 	if (ctx->format != TD_FMT_PROMETHEUS && output != NULL)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "-o FILE goes with --format prometheus only");
-	if (output != NULL && ctx->all_netns)
-		return cmd_fail(ctx, TD_EXIT_USAGE,
-		    "-o FILE is one namespace's textfile: not with -A (run one watch -N NAME -o FILE per namespace)");
 	w.output = output;
+	wa.output = output;
 	co.format = ctx->format;
 	/* On a terminal, and no format asked for: the console (cmd/console.c). */
 	console = ctx->format == TD_FMT_TABLE && output == NULL && console_wanted(ctx);
@@ -887,6 +1022,25 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		w.rec = &rec;
 	}
 	tfs_guard(TFS_SIG_STOP);
+	/*
+	 * The connection events between samples (cmd/watch_events.c): the
+	 * trace session now, each namespace's notifications when it is first
+	 * sampled (-A) or here.  Unavailable is said, and shown as unknown.
+	 */
+	if (!no_events) {
+		struct td_sysctls sys;
+		struct tm_profile prof;
+		const char *why;
+
+		memset(&sys, 0, sizeof(sys));
+		(void)sysctl_read(ctx->proc_root, &sys, &err);
+		memset(&err, 0, sizeof(err));
+		prof = tm_profile_from_values(sysctl_value, &sys);
+		events = watch_events_start(ctx, (int64_t)tm_syn_giveup(&prof), tm_syn_rtx_count(&prof));
+		w.events = wa.events = true;
+		if (!ctx->all_netns && (watch_events_attach(events, &w, &why), why != NULL))
+			cmd_warn(ctx, "%s", why);
+	}
 	if (console && console_open(&err) < 0) {
 		/* Not silently: say why, and print the table instead. */
 		fprintf(stderr, "tcpdoctor: watch: %s\n", err.msg);
@@ -897,13 +1051,8 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	if (console)
 		console_draw(&w);
 	start = next = mono_ns();
-	if (console && ctx->all_netns) {
-		co.visit = tops_visit;
-		co.visit_arg = NULL;
-	} else if (console || w.rec != NULL) {
-		co.visit = watch_visit;
-		co.visit_arg = &w;
-	}
+	co.visit = watch_visit;
+	co.visit_arg = &w;
 	if (ctx->all_netns) {
 		wa.v = calloc(WATCH_MAX_NETNS, sizeof(*wa.v));
 		wa.self = netns_self_fd(&err);
@@ -916,9 +1065,9 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	}
 	while (!stop && (count == 0 || done < count)) {
 		status = ctx->all_netns ? sample_all(&wa, ctx, &co, dir) : sample(&w, &co, done);
-		/* -A: the console shows the first namespace found (the caller's own with -A's self). */
+		/* -A: the console shows one namespace at a time; n and N step through them. */
 		if (console && ctx->all_netns && status == 0 && wa.n > 0)
-			console_draw(&wa.v[0].w);
+			console_draw(all_view(&wa));
 		if (status != 0)
 			break;
 		done++;
@@ -927,16 +1076,25 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		next += (int64_t)(interval * 1e9);
 		if (duration > 0 && (double)(next - start) > duration * 1e9)
 			break;
-		if (!console)
+		if (!console) {
 			sleep_until(next);
-		else if (console_wait(ctx->all_netns && wa.n > 0 ? &wa.v[0].w : &w, next, &stop) == CONSOLE_QUIT)
-			break;
+		} else {
+			do {
+				view = ctx->all_netns && wa.n > 0 ? all_view(&wa) : &w;
+				if ((cn = console_wait(view, next, &stop)) == CONSOLE_VIEW)
+					console_draw(all_view(&wa));
+			} while (cn == CONSOLE_VIEW);
+			if (cn == CONSOLE_QUIT)
+				break;
+		}
 		/* After a pause, sample from now on, not a burst to catch up. */
 		if (console && mono_ns() > next + (int64_t)(interval * 1e9))
 			next = mono_ns();
 	}
 	/* The terminal first: every message after this is readable. */
 	console_close();
+	watch_events_stop(events);
+	events = NULL;
 	safefile_rmdtemp(dir);
 	if (w.rec != NULL) {
 		memset(&err, 0, sizeof(err));
@@ -967,9 +1125,15 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 			}
 		fflush(NULL);
 	}
+	watch_ev_free(&w);
+	for (k = 0; ctx->all_netns && k < wa.n; k++) {
+		watch_ev_free(&wa.v[k].w);
+		free(wa.v[k].w.prom);
+	}
 	if (ctx->all_netns) {
 		close(wa.self);
 		free(wa.v);
+		json_decref(wa.unseen);
 	}
 	/* INT and TERM are the way to stop it, PIPE a reader gone: those end normally. */
 	if (stop != 0 && stop != SIGINT && stop != SIGTERM && stop != SIGPIPE) {

@@ -17,6 +17,8 @@
 #include "collectors/counters.h"
 #include "collectors/snapshot.h"
 
+struct watch_ev;
+
 #define WATCH_MAX_ACTIVE	256	/* active findings tracked from sample to sample */
 #define WATCH_CLEAR_AFTER	3	/* samples a finding must be absent to clear */
 #define WATCH_HIST		240	/* samples kept for sparklines */
@@ -78,6 +80,7 @@ struct watch {
 	const char		*output;	/* --format prometheus -o FILE, else NULL */
 	bool			 console;	/* the console draws it (cmd/console.c) */
 	struct wrec		*rec;		/* --record (cmd/watch_record.h), else NULL */
+	bool			 events;	/* the connection events are followed */
 	struct watch_active	 act[WATCH_MAX_ACTIVE];
 	size_t			 nact;
 	uint64_t		 untracked;	/* findings not tracked: act[] was full */
@@ -101,6 +104,10 @@ struct watch {
 	struct watch_group	 tw_dest[WATCH_TOP], eph_dest[WATCH_TOP], cw_proc[WATCH_TOP];
 	size_t			 ntw_dest, neph_dest, ncw_proc;
 	char			 host[256], netns[256];	/* as in struct td_meta */
+	struct watch_ev		*ev;		/* the connection events (cmd/watch_events.h), NULL if none */
+	size_t			 ns_index, ns_count;	/* -A: which namespace of how many (console) */
+	char			*prom;		/* -A -o: this namespace's last exposition */
+	size_t			 nprom;
 	double			 interval_s;	/* the interval asked for */
 	enum td_severity	 worst;
 };

@@ -813,6 +813,8 @@ events_agg_add(struct events_agg *a, const struct td_conn_ev *ev)
 		r->life_n++;
 		if ((uint64_t)life > r->life_max_ms)
 			r->life_max_ms = (uint64_t)life;
+		if (ev->outcome == EV_RESET && life < EV_YOUNG_MS)
+			r->died_young++;
 	}
 	if (r->comm[0] == '\0' && ev->comm[0] != '\0') {
 		memcpy(r->comm, ev->comm, sizeof(r->comm));

@@ -155,6 +155,7 @@ struct ev_dest {
 	uint64_t	succeeded;	/* reached ESTABLISHED */
 	uint64_t	bytes_sent, bytes_received;
 	uint64_t	life_sum_ms, life_max_ms, life_n;	/* over those with a known birth */
+	uint64_t	died_young;	/* established, then reset within EV_YOUNG_MS of birth */
 	uint64_t	dropped;	/* listener: growth of its sk_drops, which
 					   tcp_listendrop() counts for accept-queue
 					   overflows and other SYN drops (cmd fills it) */
@@ -163,6 +164,7 @@ struct ev_dest {
 };
 
 #define EV_AGG_CAP	1024	/* destinations and listeners kept, each */
+#define EV_YOUNG_MS	1000	/* a reset connection younger than this died young */
 
 struct events_agg {
 	struct ev_dest	dest[EV_AGG_CAP];

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The connection events inside `watch`: while watch runs, a thread of its
+ * own reads the sock_diag destroy notifications of every watched namespace
+ * and the sock:inet_sock_set_state transitions (and the resets, where the
+ * kernel has those events) through the events collector
+ * (collectors/events.h: events_open, events_poll, the tracker that joins
+ * the two streams and the aggregates), so a connection that lived and died
+ * between two samples is counted, with its lifetime and bytes.  At each
+ * sample of a namespace, what its connections added since the previous
+ * sample becomes that sample's interval (struct watch_ev, read by the line
+ * outputs, the console and the Prometheus file) and is added to the run's
+ * totals.
+ *
+ * Per destination (connect()): opened, succeeded, refused (a RST answered
+ * the SYN), timed out, unreachable, reset after establishment; per
+ * listener (accept()): accepted, reset, dropped (the growth of the
+ * listener's sk_drops between two samples, which tcp_listendrop() counts
+ * for accept-queue overflows and other SYN drops, net/ipv4/tcp_input.c).
+ *
+ * Lost notifications (ENOBUFS, SK_MEMINFO_DROPS) and lost transitions
+ * (trace buffer overruns) are counted per interval and per run.  Without
+ * CAP_NET_ADMIN (the destroy groups) the events are unavailable: every
+ * output says so, with the reason, and shows them as unknown, never 0.
+ */
+#ifndef TD_CMD_WATCH_EVENTS_H
+#define TD_CMD_WATCH_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct watch;
+struct watch_events;
+struct td_ctx;
+struct td_sock;
+struct td_snapshot;
+struct td_findings;
+struct td_err;
+struct events_agg;
+struct json_t;
+
+#define WEV_PROM_TOP	16	/* destinations (and listeners) with a label of their own */
+#define WEV_LSN		256	/* listeners whose drops are followed, per namespace */
+
+/* A destination or listener with its own Prometheus label. */
+struct wev_key {
+	uint8_t		family;
+	uint16_t	port;
+	uint8_t		addr[16];
+};
+
+/* What the events said about one namespace (struct watch's ev). */
+struct watch_ev {
+	bool		available;	/* its destroy notifications are read */
+	bool		traced;		/* transitions traced: outcomes and lifetimes exact */
+	char		why[384];	/* !available: why not; !traced: why not traced */
+	struct events_agg *iv;		/* the last interval: between its last two samples */
+	struct events_agg *tot;		/* the run */
+	double		iv_s;		/* the interval's length, 0 before the second sample */
+	uint64_t	lost_iv, lost;	/* notifications lost: the interval, the run */
+	uint64_t	tlost_iv, tlost;	/* transitions lost (the trace buffer; all namespaces) */
+	uint64_t	lost_seen, tlost_seen;	/* the counters at the previous sample */
+	/* Prometheus: the destinations and listeners labelled, in order of first sight. */
+	struct wev_key	pdest[WEV_PROM_TOP], plsn[WEV_PROM_TOP];
+	size_t		npdest, nplsn;
+	/* The listeners of the latest sample and their sk_drops. */
+	struct {
+		struct wev_key	k;
+		uint32_t	drops, prev;
+		bool		seen, known;
+	}		lsn[WEV_LSN];
+	size_t		nlsn;
+	int		slot;		/* the collector thread's slot, -1 if none */
+};
+
+/*
+ * Start following events: the trace session (one for every namespace, the
+ * tracepoint sees them all) and the collector thread.  ctx gives the
+ * family; sys_giveup_ns and syn_rtx the model's connect() timeout under
+ * the current namespace's sysctls (tm_syn_giveup, tm_syn_rtx_count).
+ * Never fails: without tracefs, the events go untraced (watch_ev.traced
+ * false, with the reason); out of memory, NULL (every namespace then says
+ * unavailable).
+ */
+struct watch_events *watch_events_start(const struct td_ctx *ctx, int64_t syn_giveup_ns,
+	    unsigned int syn_rtx);
+
+/*
+ * Subscribe w's namespace (the one the calling thread is in now) to the
+ * destroy notifications.  Called once per namespace.  Returns 0, or -1
+ * when the events are unavailable there (EPERM where the kernel wants
+ * CAP_NET_ADMIN, out of memory; we NULL); *why then points to the reason
+ * (w->ev->why), and also when they are read untraced, for the caller to
+ * say; NULL otherwise.
+ */
+int	watch_events_attach(struct watch_events *we, struct watch *w, const char **why);
+
+/* Called with every socket of a sample: the listeners' drops. */
+void	watch_events_visit(struct watch *w, const struct td_sock *sk);
+
+/*
+ * At a sample of w's namespace: the connections since its previous sample
+ * become the interval (w->ev->iv), added to the run (w->ev->tot); the
+ * findings they support are appended to *out (failed connects, and
+ * connections that die young), the connect() timeout taken from the
+ * snapshot's sysctls.  Returns 0, or -1 with *err set.
+ */
+int	watch_events_sample(struct watch_events *we, struct watch *w, const struct td_snapshot *snap,
+	    struct td_findings *out, struct td_err *err);
+
+/* Stop the thread, close every subscription and the trace session; safe with NULL. */
+void	watch_events_stop(struct watch_events *we);
+
+/* Free what watch_events_attach and _sample gave w (safe when none). */
+void	watch_ev_free(struct watch *w);
+
+/* The "events" member of a watch NDJSON record. */
+struct json_t *watch_events_json(const struct watch *w);
+
+/* Table: the header cells, and the cells of a sample ("?" when unknown). */
+void	watch_events_table_head(FILE *fp);
+void	watch_events_table_cells(FILE *fp, const struct watch *w);
+
+/*
+ * Prometheus: the events' families for w (netns: a label value, or NULL
+ * for none).  Counters per destination and listener with bounded labels:
+ * the first WEV_PROM_TOP seen have their own, the rest are summed in
+ * "other" (so every counter only grows).  Returns 0, or -1 when writing fails.
+ */
+int	watch_events_prometheus(FILE *fp, const struct watch *w);
+
+/* How many connections (ended) the run counted in w's namespace, for the summary. */
+void	watch_events_summary(FILE *fp, const struct watch *w);
+
+#endif /* TD_CMD_WATCH_EVENTS_H */
