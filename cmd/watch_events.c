@@ -168,12 +168,14 @@ collector(void *arg)
 		if (we->ts != NULL) {
 			memset(&err, 0, sizeof(err));
 			if (tracefs_poll(we->ts, WEV_TICK_MS, on_trace, we, &err) < 0) {
+				struct tracefs_session *ts = we->ts;
+
 				pthread_mutex_lock(&we->mu);
 				snprintf(we->untraced, sizeof(we->untraced), "reading the trace failed: %.300s",
 				    err.msg);
+				we->ts = NULL;		/* the samples read it under the lock */
 				pthread_mutex_unlock(&we->mu);
-				tracefs_close(we->ts);
-				we->ts = NULL;
+				tracefs_close(ts);
 			}
 		} else {
 			struct timespec d = { 0, WEV_TICK_MS * 1000000L };

@@ -85,7 +85,8 @@ check "nobody: snapshot warns in one line" sh -c "[ \$(wc -l < '$dir/err') -eq 1
 expect_eq "root, --from nobody's snapshot: still exit 3" "$?" 3
 check "--from: says the owners were unreadable where it was taken" grep -q 'the owners of [0-9]* sockets were unreadable when the snapshot was taken' "$dir/err"
 ip netns exec "$ns" "${NOBODY[@]}" "$TD_BIN" watch -n 1 -i 0.1 > /dev/null 2> "$dir/err"
-check "nobody: watch warns in one line" sh -c "[ \$(wc -l < '$dir/err') -eq 1 ] && grep -q 'watch: warning: could not read' '$dir/err'"
+# Besides, watch says once that it cannot trace the connection events (its own fact, its own line).
+check "nobody: watch warns in one line" sh -c "[ \$(grep -v 'transitions not traced' '$dir/err' | wc -l) -eq 1 ] && grep -q 'watch: warning: could not read' '$dir/err'"
 
 # ---- An accept queue full on root's listener: the owner is only named ----
 mkns aq >/dev/null || { not_ok "create a network namespace"; exit 1; }
