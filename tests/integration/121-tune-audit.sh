@@ -107,6 +107,18 @@ expect_eq "the audit calls invalid exactly what the kernel refuses ($agree of $t
 
 # ---- memory: 200,000 lines ----
 # Lines of other subsystems are counted, not kept: judged in bounded memory.
+# What a run adds over a one-line audit is bounded in every build; the whole
+# peak (16 MiB) is the goal for a plain build, not for AddressSanitizer's,
+# whose shadow memory and instrumented code alone come near it.
+printf 'net.ipv4.tcp_syncookies = 1\n' > "$dir/small.conf"
+/usr/bin/time -v "$TD_BIN" tune --audit "$dir/small.conf" > /dev/null 2> "$dir/small.time"
+base=$(awk -F: '/Maximum resident/ { print $2 + 0 }' "$dir/small.time")
+diag "peak RSS for a one-line audit: $base KiB"
+if ldd "$TD_BIN" 2>/dev/null | grep -q libasan; then sanitized=1; else sanitized=; fi
+rss_bounded() {	# label rss
+	check "$1: adds under 8 MiB to a one-line audit ($2 - $base KiB)" test $(($2 - base)) -lt 8192
+	[ -n "$sanitized" ] || check "$1: peak RSS under 16 MiB ($2 KiB)" test "$2" -lt 16384
+}
 "$PY" -c 'import sys
 with open(sys.argv[1], "w") as f:
     for i in range(200000): f.write("vm.swappiness = %d\n" % (i % 100))
@@ -116,7 +128,7 @@ expect_eq "200,000 other lines: exit 0" "$?" 0
 check "all counted" grep -q "judged 1 TCP lines .* (200000 other lines skipped)" "$dir/big.out"
 rss=$(awk -F: '/Maximum resident/ { print $2 + 0 }' "$dir/big.time")
 diag "peak RSS for 200,001 lines: $rss KiB"
-check "peak RSS under 16 MiB ($rss KiB)" test "$rss" -lt 16384
+rss_bounded "200,001 lines" "$rss"
 # TCP lines are kept (each judged line is printed) up to a stated bound.
 "$PY" -c 'import sys
 with open(sys.argv[1], "w") as f:
@@ -126,4 +138,4 @@ expect_eq "200,000 TCP lines: exit 65" "$?" 65
 check "the error names the bound" grep -q "line 4097: more than 4096 TCP settings in this run" "$dir/bigtcp.time"
 rss=$(awk -F: '/Maximum resident/ { print $2 + 0 }' "$dir/bigtcp.time")
 diag "peak RSS for 200,000 TCP lines: $rss KiB"
-check "peak RSS under 16 MiB ($rss KiB)" test "$rss" -lt 16384
+rss_bounded "200,000 TCP lines" "$rss"
