@@ -136,6 +136,7 @@ l = socket.socket(); l.bind(("127.0.0.1", 7070)); l.listen(16)
 os.dup2(l.fileno(), 9)        # every process holds it as fd 9 too
 for i in range(2):
     if os.fork() == 0:
+        ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG SIGKILL: they go with the master
         ctypes.CDLL(None).prctl(15, b"worker", 0, 0, 0)
         time.sleep(600); os._exit(0)
 ctypes.CDLL(None).prctl(15, b"master", 0, 0, 0)
