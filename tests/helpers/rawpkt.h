@@ -3,7 +3,7 @@
  * What the helpers that write raw IPv4 TCP segments share (tests/helpers
  * rawsyn, tun_clients, tun_synflood; bench/populate): one 40-byte segment
  * without options, its checksums by the project's one Internet checksum
- * (tm_inet_csum, RFC 1071), and a TUN device's address.  Header-only: each
+ * (tm_inet_csum, RFC 1071), and a TUN device: its creation and address.  Header-only: each
  * helper is a program of its own.
  */
 #ifndef TD_TESTS_HELPERS_RAWPKT_H
@@ -14,10 +14,12 @@
 
 #include <arpa/inet.h>
 #include <linux/if.h>
+#include <linux/if_tun.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -103,6 +105,49 @@ rawpkt_tun_up(const char *dev, struct in_addr local)
 fail:
 	close(s);
 	return -1;
+}
+
+/*
+ * Create TUN device DEV (no packet information), give it LOCAL/15, bring it
+ * up and print "ready" on stdout.  The device's descriptor, or -1 with errno
+ * set and *what naming the step that failed.
+ */
+static inline int
+rawpkt_tun_open(const char *dev, struct in_addr local, const char **what)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+	*what = "/dev/net/tun";
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev);
+	*what = "TUNSETIFF";
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		goto fail;
+	*what = "configure the device";
+	if (rawpkt_tun_up(dev, local) < 0)
+		goto fail;
+	printf("ready\n");
+	fflush(stdout);
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Wait up to 30 s for the file GO to exist: 0, or -1. */
+static inline int
+rawpkt_wait_go(const char *go)
+{
+	for (int i = 0; access(go, F_OK) != 0; i++) {
+		if (i > 600)
+			return -1;
+		usleep(50000);
+	}
+	return 0;
 }
 
 #endif /* TD_TESTS_HELPERS_RAWPKT_H */

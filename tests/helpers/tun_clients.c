@@ -65,7 +65,7 @@ seg(uint8_t *buf, struct in_addr dst, uint16_t port, uint16_t sport, uint32_t se
 int
 main(int argc, char **argv)
 {
-	struct ifreq ifr;
+	const char *what;
 	struct in_addr local;
 	struct pollfd pfd;
 	uint8_t buf[2048], *acked;
@@ -84,23 +84,11 @@ main(int argc, char **argv)
 	acked = calloc((size_t)count, 1);
 	if (acked == NULL)
 		return die("calloc");
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	fd = rawpkt_tun_open(argv[1], local, &what);
 	if (fd < 0)
-		return die("/dev/net/tun");
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", argv[1]);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		return die("TUNSETIFF");
-	if (rawpkt_tun_up(argv[1], local) < 0)
-		return die("configure the device");
-	printf("ready\n");
-	fflush(stdout);
-	for (i = 0; access(argv[5], F_OK) != 0; i++) {
-		if (i > 600)
-			return die("waiting for the go file");
-		usleep(50000);
-	}
+		return die(what);
+	if (rawpkt_wait_go(argv[5]) < 0)
+		return die("waiting for the go file");
 	wave = lostack ? count : count / 2;
 	for (i = 0; i < wave; i++) {
 		seg(buf, local, (uint16_t)port, (uint16_t)(SPORT0 + i), 1000000u * (uint32_t)(i + 1), 0, 1, 0);

@@ -41,6 +41,7 @@
 
 #include "core/err.h"
 #include "tcp/segment.h"
+#include "tests/helpers/rawpkt.h"
 
 #define PEER	"198.18.1.2"
 #define ISS	7000u
@@ -53,36 +54,6 @@ die(const char *what)
 {
 	fprintf(stderr, "tun_peer: %s: %s\n", what, strerror(errno));
 	return 1;
-}
-
-static int
-configure(const char *dev, struct in_addr local)
-{
-	struct ifreq ifr;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (s < 0)
-		return -1;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev);
-	sin->sin_family = AF_INET;
-	sin->sin_addr = local;
-	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
-		goto fail;
-	sin->sin_addr.s_addr = htonl(0xfffe0000u);
-	if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
-		goto fail;
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		goto fail;
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		goto fail;
-	close(s);
-	return 0;
-fail:
-	close(s);
-	return -1;
 }
 
 /* Send a segment from the peer to the client of in; bad: a wrong TCP checksum. */
@@ -128,7 +99,7 @@ pause_ms(long ms)
 int
 main(int argc, char **argv)
 {
-	struct ifreq ifr;
+	const char *what;
 	struct in_addr local;
 	struct tm_addr peer;
 	struct pollfd pfd;
@@ -144,18 +115,9 @@ main(int argc, char **argv)
 	}
 	mode = argv[3];
 	tm_addr_parse(PEER, &peer);
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	fd = rawpkt_tun_open(argv[1], local, &what);
 	if (fd < 0)
-		return die("/dev/net/tun");
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", argv[1]);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		return die("TUNSETIFF");
-	if (configure(argv[1], local) < 0)
-		return die("configure the device");
-	printf("ready\n");
-	fflush(stdout);
+		return die(what);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	for (;;) {

@@ -64,7 +64,7 @@ syn(uint8_t *buf, struct in_addr dst, uint16_t port, uint32_t src, uint16_t spor
 int
 main(int argc, char **argv)
 {
-	struct ifreq ifr;
+	const char *what;
 	struct in_addr local;
 	struct pollfd pfd;
 	uint8_t buf[2048];
@@ -84,23 +84,11 @@ main(int argc, char **argv)
 		return 64;
 	}
 	rng ^= seed * 0x9e3779b97f4a7c15ULL;
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	fd = rawpkt_tun_open(argv[1], local, &what);
 	if (fd < 0)
-		return die("/dev/net/tun");
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", argv[1]);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		return die("TUNSETIFF");
-	if (rawpkt_tun_up(argv[1], local) < 0)
-		return die("configure the device");
-	printf("ready\n");
-	fflush(stdout);
-	for (i = 0; access(argv[5], F_OK) != 0; i++) {
-		if (i > 600)
-			return die("waiting for the go file");
-		usleep(50000);
-	}
+		return die(what);
+	if (rawpkt_wait_go(argv[5]) < 0)
+		return die("waiting for the go file");
 	for (i = 0; i < count; i++) {
 		/* 198.18.0.0/15 minus 198.18.0.0/24: 198.18.1.0 .. 198.19.255.254 */
 		do
