@@ -564,40 +564,6 @@ print_start(struct ev_run *r, double giveup_s, struct td_err *err)
 
 /* ---- Replaying a recording (--from) ---- */
 
-/* RFC 3339 as written here: YYYY-MM-DDTHH:MM:SS[.fraction]Z.  0, or -1. */
-static int
-parse_time(const char *s, int64_t *ns)
-{
-	struct tm tm;
-	const char *p;
-	int64_t frac = 0;
-	int digits = 0;
-	time_t t;
-
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (p == NULL)
-		return -1;
-	if (*p == '.') {
-		for (p++; isdigit((unsigned char)*p); p++)
-			if (digits < 9) {
-				frac = frac * 10 + (*p - '0');
-				digits++;
-			}
-		if (digits == 0)
-			return -1;
-		for (; digits < 9; digits++)
-			frac *= 10;
-	}
-	if (p[0] != 'Z' || p[1] != '\0')
-		return -1;
-	t = timegm(&tm);
-	if (t == (time_t)-1 || t < 0 || t > INT64_MAX / 1000000000 - 1)
-		return -1;
-	*ns = (int64_t)t * 1000000000 + frac;
-	return 0;
-}
-
 static const char *
 jstr(const json_t *o, const char *key)
 {
@@ -675,7 +641,7 @@ decode_conn(const json_t *o, int64_t t, struct td_conn_ev *ev)
 		return "outcome";
 	ev->outcome = (uint8_t)k;
 	ev->traced = json_is_true(json_object_get(o, "traced"));
-	if (born != NULL && parse_time(born, &ev->born_ns) < 0)
+	if (born != NULL && rec_parse_time(born, &ev->born_ns) < 0)
 		return "born";
 	x = json_object_get(o, "lifetime_ms");
 	if (json_is_integer(x)) {
@@ -757,7 +723,7 @@ replay_line(char *line, size_t len, void *arg, struct td_err *err)
 	type = jstr(o, "type");
 	if (!json_is_object(o) || (s = jstr(o, "schema")) == NULL || strcmp(s, TD_SCHEMA) != 0 ||
 	    (s = jstr(o, "command")) == NULL || strcmp(s, "events") != 0 || type == NULL ||
-	    (s = jstr(o, "time")) == NULL || parse_time(s, &t) < 0) {
+	    (s = jstr(o, "time")) == NULL || rec_parse_time(s, &t) < 0) {
 		json_decref(o);
 		return td_errf(err, EBADMSG, "recording '%s': line %llu is not a record of "
 		    "tcpdoctor events (schema, command, type and time)", rp->path,
@@ -943,7 +909,7 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 			record_max = (uint64_t)v;
 			break;
 		case OPT_AT:
-			if (parse_time(optarg, &at) < 0 || at == 0)
+			if (rec_parse_time(optarg, &at) < 0 || at == 0)
 				return cmd_fail(ctx, TD_EXIT_USAGE, "--at: '%s' is not a time as the "
 				    "records write it (2026-01-31T23:59:59.5Z)", optarg);
 			break;
