@@ -374,6 +374,36 @@ j_netdev_max_backlog(const struct td_audit_in *in, char *why, size_t len)
 }
 
 static enum td_verdict
+j_rto_min(const struct td_audit_in *in, char *why, size_t len)
+{
+	if (need_ints(in, 1, why, len) != TD_VERDICT_FINE)
+		return TD_VERDICT_INVALID;
+	if (in->v[0] < 40000) {
+		WHY("an RTO floor below 40 ms, the time a Linux peer may hold back an ACK (TCP_DELACK_MIN), retransmits spuriously unless every peer answers faster; per route, ip route's rto_min lock overrides it");
+		return TD_VERDICT_CAUTION;
+	}
+	if (in->v[0] > 200000) {
+		WHY("a floor above the 200 ms default makes every timeout recovery slower and does not make dead connections end sooner or later (tcp_retries2's timeout is modelled on the constant TCP_RTO_MIN)");
+		return TD_VERDICT_CAUTION;
+	}
+	WHY("the smallest RTO; tcp_retries2's timeout does not depend on it (retransmits_timed_out() models it on the constant TCP_RTO_MIN)");
+	return TD_VERDICT_FINE;
+}
+
+static enum td_verdict
+j_rto_max(const struct td_audit_in *in, char *why, size_t len)
+{
+	if (need_ints(in, 1, why, len) != TD_VERDICT_FINE)
+		return TD_VERDICT_INVALID;
+	if (in->v[0] < 120000) {
+		WHY("a cap on the backed-off RTO below 120 s: a connection that lost many segments retries sooner, and tcp_retries2 connections to a dead peer also give up sooner (tcp_model_timeout() uses it)");
+		return TD_VERDICT_CAUTION;
+	}
+	WHY("the largest RTO, the kernel's default");
+	return TD_VERDICT_FINE;
+}
+
+static enum td_verdict
 j_port_range(const struct td_audit_in *in, char *why, size_t len)
 {
 	int64_t n;
@@ -424,7 +454,7 @@ j_retries2(const struct td_audit_in *in, char *why, size_t len)
 
 	if (need_ints(in, 1, why, len) != TD_VERDICT_FINE)
 		return TD_VERDICT_INVALID;
-	t = secs(tm_retries_timeout(&p, (int)in->v[0], p.rto_min));
+	t = secs(tm_retries_timeout(&p, (int)in->v[0], p.retries_base));
 	if (in->v[0] < 8) {
 		WHY("established connections die after about %.0f s of loss, under the 100 s RFC 1122 asks for (8 gives about 100 s); prefer TCP_USER_TIMEOUT per socket",
 		    t);
@@ -706,6 +736,20 @@ const struct td_advice td_advice_table[] = {
 	  "1: TIME_WAIT ignores RSTs (RFC 1337); 0: an in-window RST ends it", "0", "0 or 1",
 	  "TIME_WAIT assassination", "",
 	  "the ip-sysctl wording reads backwards (tcpdoctor-tcp(7) TIME_WAIT)", "", j_rfc1337 },
+	{ "net.ipv4.tcp_rto_max_ms", TD_SYS_RTO_MAX_MS,
+	  "the largest retransmission timeout in milliseconds (TCP_RTO_MAX), per network namespace",
+	  "120000 (since 6.15; before, the constant 120 s)", "the default; 1000-120000 are accepted",
+	  "long silences after repeated losses: a timer backed off to 120 s leaves a recovered path idle that long",
+	  "dead peers as such: tcp_retries2 decides when to give up (though this cap shortens that time too)",
+	  "tcp_model_timeout() in net/ipv4/tcp_timer.c computes tcp_retries2's timeout with it; the TCP_RTO_MAX_MS socket option overrides it per socket",
+	  "more retransmissions into a path that is down; connections to unreachable peers give up sooner", j_rto_max },
+	{ "net.ipv4.tcp_rto_min_us", TD_SYS_RTO_MIN_US,
+	  "the smallest retransmission timeout in microseconds (TCP_RTO_MIN), per network namespace",
+	  "200000 (since 6.11; before, the constant 200 ms)", "the default; lower only where every peer's RTT and ACK delay are far below it",
+	  "slow recovery from tail loss on low-latency networks, where every RTO waits at least 200 ms",
+	  "how long a connection to a dead peer lingers: tcp_retries2's timeout is modelled on the constant TCP_RTO_MIN, not this",
+	  "read when a socket is created (icsk_rto_min); a route's locked rto_min metric (ip route ... rto_min lock) overrides it (tcp_rto_min(), include/net/tcp.h)",
+	  "below a peer's delayed-ACK time (40 ms on Linux), spurious retransmissions", j_rto_min },
 	{ "net.ipv4.tcp_rmem", -1,
 	  "receive buffer per socket: min, default, max bytes (autotuning stays within them)",
 	  "4096 131072 6291456", "max of at least the bandwidth-delay product",

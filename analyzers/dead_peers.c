@@ -139,7 +139,7 @@ dp_give_up_s(const struct td_sysctls *sys, int64_t retries)
 {
 	struct tm_profile p = tm_profile_from_values(sysctl_value, sys);
 
-	return (double)tm_retries_timeout(&p, (int)retries, p.rto_min) / 1e9;
+	return (double)tm_retries_timeout(&p, (int)retries, p.retries_base) / 1e9;
 }
 
 /* One group of idle inbound connections without keepalive: a process and its port. */

@@ -59,6 +59,9 @@ const struct knob_range knob_ranges[] = {
 	{ "net.ipv4.tcp_retries1",		1, 0, 255, "proc_dou8vec_minmax, extra2 tcp_retr1_max" },
 	{ "net.ipv4.tcp_retries2",		U8 },
 	{ "net.ipv4.tcp_rfc1337",		U8 },
+	/* Measured on 6.18: 0 and 2147483648 refused; 999 and 120001 refused. */
+	{ "net.ipv4.tcp_rto_max_ms",		1, 1000, 120000, "proc_dointvec_minmax, SYSCTL_ONE_THOUSAND to TCP_RTO_MAX_MSEC" },
+	{ "net.ipv4.tcp_rto_min_us",		1, 1, INT32_MAX, "proc_dointvec_minmax, extra1 SYSCTL_ONE" },
 	/* 6.18 refuses any of the three under 4096 (measured); tcp_wmem takes 1. */
 	{ "net.ipv4.tcp_rmem",			3, 4096, INT32_MAX, "proc_dointvec_minmax" },
 	{ "net.ipv4.tcp_sack",			U8 },

@@ -463,7 +463,7 @@ knob_model(struct explain *ex, const struct tm_knob *k, char *buf, size_t len)
 		snprintf(buf, len, "with SO_KEEPALIVE a dead peer is noticed after %s%s", a,
 		    p->keepalive_rst ? ", then RST and ETIMEDOUT" : "");
 	} else if (strcmp(k->name, "tcp_retries2") == 0) {
-		dur(tm_retries_timeout(p, p->retries2, p->rto_min), a, sizeof(a));
+		dur(tm_retries_timeout(p, p->retries2, p->retries_base), a, sizeof(a));
 		snprintf(buf, len, "unacknowledged data times out after about %s", a);
 	} else if (strcmp(k->name, "tcp_orphan_retries") == 0) {
 		dur(tm_state_max_lifetime(p, TM_FIN_WAIT1, &orphan), a, sizeof(a));
@@ -564,6 +564,11 @@ knob_show(struct explain *ex, const char *topic)
 	} else {
 		v.name = k->name;
 		v.means = k->what;
+		/* A model knob without advice still has this host's value when it is a sysctl. */
+		if (k->sysctl != NULL && sysctl_value(&ex->snap->sys, k->sysctl, &v.value) > 0) {
+			v.has_value = true;
+			snprintf(v.this_host, sizeof(v.this_host), "%" PRId64, v.value);
+		}
 	}
 	if (k != NULL) {
 		v.has_model = true;

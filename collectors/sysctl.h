@@ -46,7 +46,9 @@ enum td_sys_kind {
 	X(RFC1337,		"net.ipv4.tcp_rfc1337",			TD_SYS_INT)	\
 	X(CHALLENGE_ACK_LIMIT,	"net.ipv4.tcp_challenge_ack_limit",	TD_SYS_INT)	\
 	X(INVALID_RATELIMIT,	"net.ipv4.tcp_invalid_ratelimit",	TD_SYS_INT)	\
-	X(NETDEV_MAX_BACKLOG,	"net.core.netdev_max_backlog",		TD_SYS_INT)
+	X(NETDEV_MAX_BACKLOG,	"net.core.netdev_max_backlog",		TD_SYS_INT)	\
+	X(RTO_MIN_US,		"net.ipv4.tcp_rto_min_us",		TD_SYS_INT)	\
+	X(RTO_MAX_MS,		"net.ipv4.tcp_rto_max_ms",		TD_SYS_INT)
 
 enum td_sysctl_id {
 #define X(id, name, kind)	TD_SYS_##id,

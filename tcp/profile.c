@@ -44,6 +44,7 @@ tm_profile_linux(void)
 	p.orphan_retries = 0;
 	p.rto_init = TM_SEC(1);		/* TCP_TIMEOUT_INIT */
 	p.rto_min = TM_MS(200);		/* TCP_RTO_MIN */
+	p.retries_base = TM_MS(200);	/* TCP_RTO_MIN in retransmits_timed_out() */
 	p.rto_max = TM_SEC(120);	/* TCP_RTO_MAX */
 	p.delack_min = TM_MS(40);	/* TCP_DELACK_MIN = HZ/25 */
 	p.quickacks = 16;		/* TCP_MAX_QUICKACKS */
@@ -89,6 +90,7 @@ tm_profile_rfc9293(void)
 	p.syn_retries = 7;		/* >= 3 min total (RFC 1122 4.2.3.5 R2) */
 	p.synack_retries = 7;
 	p.rto_min = TM_SEC(1);		/* RFC 6298 2.4 */
+	p.retries_base = p.rto_min;
 	p.rto_max = TM_SEC(60);
 	p.tlp = false;			/* RFC 8985 is not part of RFC 9293 */
 	p.fin_pingpong = false;		/* RFC 9293 3.10.7.4: "send an acknowledgment for the FIN" */

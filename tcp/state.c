@@ -573,7 +573,7 @@ tm_state_max_lifetime(const struct tm_profile *p, enum tm_state st, const struct
 	case TM_CLOSING:
 	case TM_LAST_ACK:
 		/* Our FIN is retransmitted until the retry budget runs out. */
-		return tm_retries_timeout(p, ctx->orphan ? orphan_retries(p) : p->retries2, p->rto_min);
+		return tm_retries_timeout(p, ctx->orphan ? orphan_retries(p) : p->retries2, p->retries_base);
 	case TM_FIN_WAIT2:
 		if (!ctx->orphan || !p->orphan_fin_wait2)
 			return TM_TIME_INF;
@@ -624,7 +624,7 @@ tm_state_timers(const struct tm_profile *p, enum tm_state st, const struct tm_so
 		break;
 	case TM_ESTABLISHED:
 	case TM_CLOSE_WAIT:
-		ADD(TM_T_RTX, p->rto_min, tm_retries_timeout(p, p->retries2, p->rto_min),
+		ADD(TM_T_RTX, p->rto_min, tm_retries_timeout(p, p->retries2, p->retries_base),
 		    "only while data is unacknowledged: retransmission, ETIMEDOUT after tcp_retries2");
 		ADD(TM_T_DELACK, p->delack_min, p->delack_min, "delayed ACK");
 		ADD(TM_T_KEEPALIVE, ctx->opt.keepidle ? ctx->opt.keepidle : p->keepalive_time,

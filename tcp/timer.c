@@ -61,7 +61,7 @@ conn_rtx_timer(struct ctx *c, struct tm_conn *k)
 		if (k->orphan)
 			retries = p->orphan_retries == 0 ? 8 : p->orphan_retries;
 		tmo = k->opt.user_timeout ? k->opt.user_timeout :
-		    tm_retries_timeout(p, retries, p->rto_min);
+		    tm_retries_timeout(p, retries, p->retries_base);
 		expired = c->now - k->retrans_stamp >= tmo;
 	}
 	if (expired) {

@@ -189,6 +189,9 @@ struct tm_profile {
 	int	retries1, retries2;	/* tcp_retries1/2 */
 	int	orphan_retries;		/* tcp_orphan_retries (0 means 8) */
 	tm_time	rto_init, rto_min, rto_max;
+	tm_time	retries_base;		/* rto_base of the retries2/orphan timeout model:
+					 * TCP_RTO_MIN, a constant (linux: tcp_rto_min_us
+					 * does not move it, retransmits_timed_out()) */
 	tm_time	delack_min;		/* TCP_DELACK_MIN, 40 ms */
 	int	quickacks;		/* segments ACKed at once at the start */
 	bool	fin_pingpong;		/* tcp_fin(): pingpong mode, the FIN's ACK is

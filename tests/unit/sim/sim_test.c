@@ -676,7 +676,7 @@ START_TEST(test_property_random_faults)
 	w.on_fx_arg = &pr;
 	ck_assert_int_eq(tm_script_load(&w, script, "prop", &p, &err), 0);
 	/* The model's bound: the retry budgets plus TIME_WAIT after the last call. */
-	bound = TM_SEC(42) + tm_syn_giveup(&p) + tm_retries_timeout(&p, p.retries2, p.rto_min) +
+	bound = TM_SEC(42) + tm_syn_giveup(&p) + tm_retries_timeout(&p, p.retries2, p.retries_base) +
 	    p.timewait_len + tm_synack_giveup(&p);
 	ck_assert_int_eq(tm_world_run(&w, bound, &err), 0);
 	ck_assert_msg(w.errors == 0, "seed %u (%s): model errors", seed, p.name);

@@ -6,6 +6,7 @@
  */
 #include "tests/unit/check_main.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "collectors/sysctl.h"
@@ -66,9 +67,36 @@ START_TEST(test_tm_retries_timeout)
 	struct tm_profile p = tm_profile_linux();
 
 	/* tcp_retries2=15 with TCP_RTO_MIN: 924.6 s (ip-sysctl.rst). */
-	ck_assert_uint_eq(tm_retries_timeout(&p, 15, p.rto_min), TM_MS(924600));
+	ck_assert_uint_eq(tm_retries_timeout(&p, 15, p.retries_base), TM_MS(924600));
 	/* orphan retries 8: 102.2 s. */
-	ck_assert_uint_eq(tm_retries_timeout(&p, 8, p.rto_min), TM_MS(102200));
+	ck_assert_uint_eq(tm_retries_timeout(&p, 8, p.retries_base), TM_MS(102200));
+}
+END_TEST
+
+/* A host's sysctls for tm_profile_from_values(): "name=value;..." */
+static int
+get_from(const void *ctx, const char *sysctl, int64_t *v)
+{
+	const char *s = strstr((const char *)ctx, sysctl);
+
+	if (s == NULL)
+		return 0;
+	*v = strtoll(s + strlen(sysctl) + 1, NULL, 10);
+	return 1;
+}
+
+START_TEST(test_retries_timeout_follows_rto_max_not_rto_min)
+{
+	struct tm_profile p = tm_profile_from_values(get_from, "net.ipv4.tcp_rto_min_us=5000;");
+	struct tm_sockctx est = { 0 };	/* a LAST_ACK FIN: tcp_retries2 */
+
+	/* retransmits_timed_out(): rto_base is the constant TCP_RTO_MIN. */
+	ck_assert_uint_eq(p.rto_min, TM_MS(5));
+	ck_assert_uint_eq(tm_state_max_lifetime(&p, TM_LAST_ACK, &est), TM_MS(924600));
+	/* tcp_model_timeout() caps with tcp_rto_max(): 60 s gives ilog2(300) = 8,
+	 * 511 x 200 ms + 7 x 60 s = 522.2 s. */
+	p = tm_profile_from_values(get_from, "net.ipv4.tcp_rto_max_ms=60000;");
+	ck_assert_uint_eq(tm_state_max_lifetime(&p, TM_LAST_ACK, &est), TM_MS(522200));
 }
 END_TEST
 
@@ -245,6 +273,7 @@ test_suite(void)
 	tcase_add_test(tc, test_tm_syn_giveup);
 	tcase_add_loop_test(tc, test_tm_synack_rtx_at_t1, 0, (int)(sizeof(t1_at_s) / sizeof(t1_at_s[0])));
 	tcase_add_test(tc, test_tm_retries_timeout);
+	tcase_add_test(tc, test_retries_timeout_follows_rto_max_not_rto_min);
 	tcase_add_test(tc, test_tm_state_max_lifetime);
 	tcase_add_test(tc, test_tm_transition_table_kernel_edges);
 	tcase_add_test(tc, test_tm_transitions_sorted);
