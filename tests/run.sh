@@ -20,6 +20,7 @@ pass=0 fail=0 skip=0
 logdir="$top/$build/test-logs"
 mkdir -p "$logdir"
 pattern=${TD_TESTS:-*}
+: > "$logdir/durations"
 failed_list=()
 
 tally() {	# name logfile status
@@ -49,18 +50,21 @@ tally() {	# name logfile status
 }
 
 run_one() {	# name command...
-	local name=$1 log status
+	local name=$1 log status t0
 	shift
 	# shellcheck disable=SC2053
 	[[ $name == $pattern ]] || return 0
 	log="$logdir/$(echo "$name" | tr '/' '_').log"
 	rm -f "$log.pid"
+	t0=$(date +%s%N)
 	# The script's own pid names its namespaces (td-PID-SUFFIX, see
 	# mkns in tests/lib.sh): any left behind is a leak, and so a failure.
 	timeout --kill-after=10 900 bash -c 'echo $$ > "$0"; exec "$@"' "$log.pid" "$@" > "$log" 2>&1
 	status=$?
 	[ $status -eq 124 ] && echo "not ok - timed out" >> "$log"
 	reap_namespaces "$log"
+	# Seconds per test, for keeping CI inside its budget (sort -k2 -rn).
+	echo "$name $(( ($(date +%s%N) - t0) / 1000000 ))" | awk '{ printf "%s %.1f\n", $1, $2 / 1000 }' >> "$logdir/durations"
 	tally "$name" "$log" "$status"
 }
 
