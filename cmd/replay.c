@@ -26,6 +26,7 @@
 #include "collectors/source.h"
 #include "core/err.h"
 #include "core/ladder.h"
+#include "core/util.h"
 #include "sim/replay.h"
 
 #define SKIP_MSGS	10		/* skipped packets named one by one, then counted */
@@ -33,11 +34,30 @@
 #define COLW		13
 #define MIDW		50
 
+/* A segment the model sends in answer, numbered as the capture's. */
+struct lexp {
+	bool		has;
+	int		dir;		/* 0: the originator sends it */
+	struct td_lseg	seg;
+};
+
 struct lrow {
 	uint64_t	no, t;
 	int		dir;
 	uint8_t		st[2];
 	struct td_lseg	seg;
+	uint32_t	an;		/* tcp.analysis words (enum rp_an bits) */
+	bool		followed;	/* the model follows the connection */
+	uint8_t		mst[2];		/* the model's states after the packet */
+	uint32_t	dep;		/* departures this packet raised (enum rp_dep bits) */
+	struct rp_departure *deps;	/* with their words (malloc'd, NULL if none) */
+	unsigned int	ndeps;
+	struct lexp	ans;		/* the receiver's model's answer to it */
+	struct lexp	syn_ans;	/* the responder's model's answer to the SYN, known here */
+	struct lexp	instead;	/* the model's segment in this one's place (FIN for RST) */
+	/* Filled when drawing: the expectation shown beside this row. */
+	const struct lexp *show;	/* the model's segment in this row's place, or NULL */
+	bool		none_came;	/* show is this row's answer and none came in time */
 };
 
 struct rp_run {
@@ -296,6 +316,23 @@ on_end(const struct rp_conn *c, void *arg)
 	note_write(run);
 }
 
+static void
+lexp_fill(struct lexp *x, const struct rp_mresp *m)
+{
+	memset(x, 0, sizeof(*x));
+	x->has = m->has;
+	if (!m->has)
+		return;
+	tm_seg_ladder(&m->seg, &x->seg);
+	x->seg.has_rseq = true;
+	x->seg.rseq = m->rseq;
+	x->seg.has_rack = m->has_rack;
+	x->seg.rack = m->rack;
+	if (m->rtx)
+		snprintf(x->seg.tags, sizeof(x->seg.tags), "(rtx)");
+	x->dir = m->dir;
+}
+
 /* The packet for the ladder: seq and ack relative to each side's ISN, its tcp.analysis words. */
 static void
 seg_lseg(const struct rp_conn *c, const struct rp_pkt *p, struct td_lseg *out)
@@ -335,14 +372,175 @@ on_pkt(const struct rp_conn *c, const struct rp_pkt *p, void *arg)
 	r->st[0] = p->st_after[0];
 	r->st[1] = p->st_after[1];
 	seg_lseg(c, p, &r->seg);
+	r->an = p->an;
+	r->followed = p->followed;
+	r->mst[0] = p->mst_after[0];
+	r->mst[1] = p->mst_after[1];
+	r->dep = p->dep;
+	if (p->ndeps > 0 && (r->deps = malloc(p->ndeps * sizeof(*r->deps))) != NULL) {
+		memcpy(r->deps, p->deps, p->ndeps * sizeof(*r->deps));
+		r->ndeps = p->ndeps;
+	}
+	lexp_fill(&r->ans, &p->mresp);
+	lexp_fill(&r->syn_ans, &p->msyn);
+	lexp_fill(&r->instead, &p->minstead);
+	if (r->instead.has)
+		snprintf(r->instead.seg.tags, sizeof(r->instead.seg.tags), "(close())");
 }
 
 /* ---- The ladder (--conn) ---- */
 
+#define ANSWER_LOOK	3	/* the answering side's segments looked at for the model's answer */
+/*
+ * How long after the segment the model answers at once its answer may come
+ * and still be it: TCP_DELACK_MAX (200 ms, include/net/tcp.h) for a delayed
+ * ACK, 100 ms for the capture point, plus the handshake's round trip.
+ */
+#define ANSWER_WAIT	TM_MS(300)
+
+/*
+ * Whether got, a segment the answering side sent, is what the model's answer
+ * x stands for: the same kind (RST, SYN-ACK, FIN) and, for an ACK, at least
+ * as far (a delayed ACK, or one carried on data, that covers it is the
+ * same answer).
+ */
+static bool
+answer_met(const struct td_lseg *x, const struct td_lseg *got)
+{
+	if (x->flags & TD_LF_RST)
+		return (got->flags & TD_LF_RST) != 0;
+	if (got->flags & TD_LF_RST)
+		return false;
+	if (x->flags & TD_LF_SYN)
+		return (got->flags & (TD_LF_SYN | TD_LF_ACK)) == (x->flags & (TD_LF_SYN | TD_LF_ACK));
+	if ((x->flags & TD_LF_FIN) && !(got->flags & TD_LF_FIN))
+		return false;
+	if (x->flags & TD_LF_ACK) {
+		if (!(got->flags & TD_LF_ACK))
+			return false;
+		/* Sequence-space order (RFC 9293 3.4), relative numbers taken mod 2^32. */
+		if (x->has_rack && got->has_rack && (int32_t)((uint32_t)got->rack - (uint32_t)x->rack) < 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The model's answer x to row a: met if one of the answering side's next
+ * ANSWER_LOOK segments is it; otherwise shown beside the first of them (the
+ * model's segment in its place), or beside row a when the capture has none.
+ */
+static void
+place_answer(struct rp_run *run, size_t a, const struct lexp *x, uint64_t wait)
+{
+	size_t j, first = SIZE_MAX;
+	unsigned int n = 0;
+
+	for (j = a + 1; j < run->nrows && n < ANSWER_LOOK; j++) {
+		if (run->rows[j].dir != x->dir)
+			continue;
+		if (run->rows[j].t > run->rows[a].t + wait)
+			break;
+		if (n++ == 0)
+			first = j;
+		if (answer_met(&x->seg, &run->rows[j].seg))
+			return;
+	}
+	if (first != SIZE_MAX) {
+		if (run->rows[first].show == NULL)
+			run->rows[first].show = x;
+	} else if ((j < run->nrows || run->rows_more == 0) && run->rows[a].show == NULL) {
+		run->rows[a].show = x;
+		run->rows[a].none_came = true;
+	}
+}
+
+/*
+ * The handshake's round trip at the capture point: SYN to ACK, or, when a
+ * SYN or SYN-ACK was retransmitted, the last SYN-ACK to the ACK (the
+ * retransmission's wait is not a round trip).
+ */
+static uint64_t
+answer_wait(const struct rp_conn *c)
+{
+	uint64_t rtt = 0;
+
+	if (c->syn_t != 0 && c->ack_t > c->syn_t && c->s[0].nsyn <= 1 && c->s[1].nsyn <= 1)
+		rtt = c->ack_t - c->syn_t;
+	else if (c->synack_t != 0 && c->ack_t > c->synack_t)
+		rtt = c->ack_t - c->synack_t;
+	return ANSWER_WAIT + rtt;
+}
+
+static void
+place_answers(struct rp_run *run)
+{
+	const struct rp_conn *c = &run->conn_copy;
+	uint64_t wait = answer_wait(c);
+	size_t i, k;
+
+	for (i = 0; i < run->nrows; i++) {
+		struct lrow *r = &run->rows[i];
+		struct lexp *xs[3] = { &r->ans, &r->syn_ans, &r->instead };
+
+		/* The model acknowledges the capture's numbers: relative to the peer's ISN as seen. */
+		for (k = 0; k < 3; k++) {
+			if (xs[k]->has && c->s[1 - xs[k]->dir].has_isn) {
+				xs[k]->seg.has_rack = true;
+				xs[k]->seg.rack = (uint32_t)(xs[k]->seg.ack - c->s[1 - xs[k]->dir].isn);
+			}
+		}
+
+		if (r->instead.has && r->show == NULL)
+			r->show = &r->instead;
+		if (r->ans.has)
+			place_answer(run, i, &r->ans, wait);
+		if (!r->syn_ans.has)
+			continue;
+		/* The responder's answer belongs to the last SYN before this row. */
+		for (k = i + 1; k-- > 0;) {
+			const struct td_lseg *g = &run->rows[k].seg;
+
+			if (run->rows[k].dir == 0 && (g->flags & (TD_LF_SYN | TD_LF_ACK)) == TD_LF_SYN) {
+				place_answer(run, k, &r->syn_ans, wait);
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * The departures row r raised, with their details where the connection kept
+ * them (RP_DEPS_KEPT): those the model found at the connection's end are
+ * kept with its last packet.
+ */
+static void
+row_departures(const struct rp_conn *c, const struct lrow *r, char *buf, size_t len, size_t *n)
+{
+	unsigned int d, k;
+	uint32_t named = 0;
+
+	for (k = 0; k < r->ndeps; k++) {
+		td_appendf(buf, len, n, "%s! %s: %s", *n ? "; " : "", rp_dep_name(r->deps[k].id),
+		    r->deps[k].text);
+		named |= 1u << r->deps[k].id;
+	}
+	for (k = 0; k < c->ndep; k++) {
+		if (c->dep[k].pkt != r->no || (named & (1u << c->dep[k].id)))
+			continue;
+		td_appendf(buf, len, n, "%s! %s: %s", *n ? "; " : "", rp_dep_name(c->dep[k].id),
+		    c->dep[k].text);
+		named |= 1u << c->dep[k].id;
+	}
+	for (d = 0; d < RP_DEP_MAX; d++)
+		if ((r->dep & (1u << d)) && !(named & (1u << d)))
+			td_appendf(buf, len, n, "%s! %s", *n ? "; " : "", rp_dep_name(d));
+}
+
 static void
 print_ladder(struct rp_run *run)
 {
-	const struct rp_conn *c = &run->conn_copy;
+	struct rp_conn *c = &run->conn_copy;
 	FILE *fp = run->ctx->out;
 	const struct td_ladder view = { .out = fp, .layout = TD_LADDER_ARROWS,
 	    .style = TD_LADDER_WIRE, .twidth = 10, .tprec = 6, .colw = COLW, .midw = MIDW };
@@ -356,6 +554,7 @@ print_ladder(struct rp_run *run)
 	fprintf(fp, "connection %" PRIu64 ": %s > %s  conn_state %s  history %s  ended %s\n",
 	    c->id, a, b, rp_conn_state(c), c->history[0] ? c->history : "-", rp_end_name(c->end));
 	td_ladder_head(&view, "time", "originator", "responder");
+	place_answers(run);
 	for (i = 0; i < run->nrows; i++) {
 		const struct lrow *r = &run->rows[i];
 		/* Each side's state where this packet changed it. */
@@ -364,10 +563,38 @@ print_ladder(struct rp_run *run)
 			.right = r->st[1] != prev[1] ? tm_state_name(r->st[1]) : NULL,
 		};
 
+		char note[80], label[256], words[256 + RP_DEPS_KEPT * 200];
+		size_t n = 0;
+
 		lr.seen.present = true;
 		lr.seen.t = r->t;
 		lr.seen.dir = r->dir == 0 ? TD_LDIR_RIGHT : TD_LDIR_LEFT;
 		lr.seen.seg = r->seg;
+		/* The model's states where they are not the capture's (its objects: NEW_SYN_RECV, ...). */
+		if (r->followed && (r->mst[0] != r->st[0] || r->mst[1] != r->st[1])) {
+			snprintf(note, sizeof(note), "model: %s | %s", tm_state_name(r->mst[0]),
+			    tm_state_name(r->mst[1]));
+			lr.note = note;
+		}
+		/*
+		 * Beside it: the model's segment where the capture has another one
+		 * (or none), and the departures the packet raised.
+		 */
+		words[0] = '\0';
+		if (r->show != NULL) {
+			td_ladder_label(&view, &r->show->seg, label, sizeof(label));
+			td_appendf(words, sizeof(words), &n, "%s %s", r->show->dir == 0 ? "->" : "<-", label);
+			if (r->none_came)
+				td_appendf(words, sizeof(words), &n, ", none came within %.2f s",
+				    (double)answer_wait(c) / 1e9);
+		}
+		row_departures(c, r, words, sizeof(words), &n);
+		if (n > 0) {
+			lr.expected.present = true;
+			lr.expected.t = r->t;
+			lr.expected.text = words;
+			lr.differs = true;
+		}
 		td_ladder_row(&view, &lr);
 		prev[0] = r->st[0];
 		prev[1] = r->st[1];
@@ -394,6 +621,104 @@ print_ladder(struct rp_run *run)
 		    c->dep[i].pkt, c->dep[i].text);
 	if (c->dep_more > 0)
 		fprintf(fp, "(%u more departures)\n", c->dep_more);
+}
+
+/* ---- The ladder as JSON (-j --conn) ---- */
+
+static json_t *
+lseg_json(const struct td_lseg *g, int dir)
+{
+	json_t *o = json_object();
+	char fl[16];
+
+	json_object_set_new(o, "from", json_string(dir == 0 ? "originator" : "responder"));
+	json_object_set_new(o, "flags", json_string(td_ladder_flags(TD_LADDER_WIRE, g->flags, fl,
+	    sizeof(fl))));
+	json_object_set_new(o, "seq", json_integer(g->has_rseq ? g->rseq : (json_int_t)g->seq));
+	json_object_set_new(o, "ack", !(g->flags & TD_LF_ACK) ? json_null() :
+	    json_integer(g->has_rack ? g->rack : (json_int_t)g->ack));
+	json_object_set_new(o, "relative", json_boolean(g->has_rseq && (g->has_rack ||
+	    !(g->flags & TD_LF_ACK))));
+	json_object_set_new(o, "len", json_integer(g->len));
+	json_object_set_new(o, "win", json_integer(g->win));
+	return o;
+}
+
+/* Row r's departures: its own, then those the connection kept for its packet. */
+static json_t *
+row_departures_json(const struct rp_conn *c, const struct lrow *r)
+{
+	json_t *a = json_array();
+	uint32_t named = 0;
+	unsigned int d, k;
+
+	for (k = 0; k < r->ndeps + c->ndep; k++) {
+		const struct rp_departure *x = k < r->ndeps ? &r->deps[k] : &c->dep[k - r->ndeps];
+		json_t *e;
+
+		if ((k >= r->ndeps && (x->pkt != r->no || (named & (1u << x->id)))))
+			continue;
+		e = json_object();
+		json_object_set_new(e, "id", json_string(rp_dep_name(x->id)));
+		json_object_set_new(e, "detail", json_string(x->text));
+		json_array_append_new(a, e);
+		named |= 1u << x->id;
+	}
+	for (d = 0; d < RP_DEP_MAX; d++) {
+		json_t *e;
+
+		if (!(r->dep & (1u << d)) || (named & (1u << d)))
+			continue;
+		e = json_object();
+		json_object_set_new(e, "id", json_string(rp_dep_name(d)));
+		json_object_set_new(e, "detail", json_null());
+		json_array_append_new(a, e);
+	}
+	return a;
+}
+
+static json_t *
+rows_json(const struct rp_run *run)
+{
+	const struct rp_conn *c = &run->conn_copy;
+	json_t *a = json_array();
+	size_t i;
+	unsigned int k;
+
+	for (i = 0; i < run->nrows; i++) {
+		const struct lrow *r = &run->rows[i];
+		json_t *o = lseg_json(&r->seg, r->dir), *an = json_array(), *st, *x;
+
+		json_object_set_new(o, "packet", json_integer((json_int_t)r->no));
+		json_object_set_new(o, "t", json_real((double)r->t / 1e9));
+		for (k = 0; k < RP_AN_MAX; k++)
+			if (r->an & (1u << k))
+				json_array_append_new(an, json_string(rp_an_name(k)));
+		json_object_set_new(o, "analysis", an);
+		st = json_object();
+		json_object_set_new(st, "originator", json_string(tm_state_name(r->st[0])));
+		json_object_set_new(st, "responder", json_string(tm_state_name(r->st[1])));
+		json_object_set_new(o, "states", st);
+		if (r->followed) {
+			st = json_object();
+			json_object_set_new(st, "originator", json_string(tm_state_name(r->mst[0])));
+			json_object_set_new(st, "responder", json_string(tm_state_name(r->mst[1])));
+		} else {
+			st = json_null();
+		}
+		json_object_set_new(o, "model_states", st);
+		if (r->show != NULL) {
+			x = lseg_json(&r->show->seg, r->show->dir);
+			json_object_set_new(x, "why", json_string(r->show == &r->instead ? "instead" :
+			    r->none_came ? "none_came" : "differs"));
+		} else {
+			x = json_null();
+		}
+		json_object_set_new(o, "expected", x);
+		json_object_set_new(o, "departures", row_departures_json(c, r));
+		json_array_append_new(a, o);
+	}
+	return a;
 }
 
 /* The document head (schema, command, time, host, ...) left open for the array. */
@@ -624,8 +949,8 @@ cmd_replay(struct td_ctx *ctx, int argc, char **argv)
 	name = argv[optind++];
 	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_NDJSON)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "replay prints a table, json or ndjson");
-	if (run.want_conn != 0 && ctx->format != TD_FMT_TABLE)
-		return cmd_fail(ctx, TD_EXIT_USAGE, "--conn draws a ladder: a table only");
+	if (run.want_conn != 0 && ctx->format == TD_FMT_NDJSON)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "--conn draws one connection's ladder: a table or -j");
 	if (optind < argc) {
 		if (filter_parse(&run.filt, argc - optind, argv + optind, &err) < 0)
 			return cmd_fail(ctx, TD_EXIT_USAGE, "%s", err.msg);
@@ -685,7 +1010,8 @@ cmd_replay(struct td_ctx *ctx, int argc, char **argv)
 	}
 	run.prof = rp_profile(rp);
 
-	if (ctx->format == TD_FMT_JSON) {
+	/* --conn's document is written once the connection is found. */
+	if (ctx->format == TD_FMT_JSON && run.want_conn == 0) {
 		if (json_head_open(ctx->out, snap) < 0) {
 			status = cmd_fail(ctx, TD_EXIT_SOFTWARE, "JSON head");
 			goto out;
@@ -739,7 +1065,27 @@ cmd_replay(struct td_ctx *ctx, int argc, char **argv)
 			    " connections", run.want_conn, rp_stats(rp)->conns);
 			goto out;
 		}
-		print_ladder(&run);
+		if (ctx->format == TD_FMT_JSON) {
+			json_t *cv = conn_json(&run.conn_copy, run.prof);
+
+			place_answers(&run);
+			json_object_set_new(cv, "packets", rows_json(&run));
+			json_object_set_new(cv, "packets_more", json_integer((json_int_t)run.rows_more));
+			if (json_head_open(ctx->out, snap) < 0) {
+				json_decref(cv);
+				status = cmd_fail(ctx, TD_EXIT_SOFTWARE, "JSON head");
+				goto out;
+			}
+			fputs(",\"connections\":[\n", ctx->out);
+			json_dumpf(cv, ctx->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			json_decref(cv);
+			run.shown = 1;
+		} else {
+			print_ladder(&run);
+		}
+	}
+	if (run.want_conn != 0 && ctx->format == TD_FMT_TABLE) {
+		/* drawn above */
 	} else if (ctx->format == TD_FMT_TABLE) {
 		if (run.list)
 			fputc('\n', ctx->out);
@@ -779,6 +1125,8 @@ out:
 	td_findings_free(&fs);
 	rp_free(rp);
 	td_capture_close(cap);
+	for (size_t i = 0; run.rows != NULL && i < run.nrows; i++)
+		free(run.rows[i].deps);
 	free(run.rows);
 	free(snap);
 	return status;

@@ -74,6 +74,10 @@ struct replay {
 	bool		 have_base;
 	uint64_t	 next_id;
 	uint64_t	 now;			/* relative ns of the current packet */
+	/* The departures of the current packet, every one with its words (for on_pkt). */
+	struct rp_departure cur[RP_DEPS_KEPT];
+	unsigned int	 ncur;
+	uint64_t	 cur_no;
 };
 
 const char *
@@ -463,6 +467,15 @@ depart(struct replay *r, struct rp_conn *c, enum rp_dep d, uint64_t pkt, uint32_
 
 	*mask |= 1u << d;
 	r->st.dep[d]++;
+	if (r->o.on_pkt != NULL && pkt == r->cur_no && r->ncur < RP_DEPS_KEPT) {
+		struct rp_departure *x = &r->cur[r->ncur++];
+
+		x->id = (uint8_t)d;
+		x->pkt = pkt;
+		va_start(ap, fmt);
+		vsnprintf(x->text, sizeof(x->text), fmt, ap);
+		va_end(ap);
+	}
 	if (c->dep_seen & (1u << d)) {
 		c->dep_more++;
 		return;
@@ -776,7 +789,7 @@ model_segment(struct replay *r, struct rp_conn *c, int d, const struct tm_seg *g
 	sn.new_fin = (f & TM_FIN) && !(f & TM_RST) && !s->fin_sent;
 	sn.peer_rtx = sn.ctl_rtx || (!(f & (TM_SYN | TM_RST)) && s->has_isn && !sn.keepalive &&
 	    (g->len > 0 || (f & TM_FIN)) && TM_SEQ_LT(g->seq, s->snd_max));
-	rpm_segment(c->mdl, c, &sn, &md, &pk->mresp);
+	rpm_segment(c->mdl, c, &sn, &md, pk);
 	for (k = 0; k < md.n; k++)
 		depart(r, c, md.v[k].id, no, &pk->dep, "%s", md.v[k].text);
 }
@@ -805,6 +818,8 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 	if (ts_ns > r->st.last_ts)
 		r->st.last_ts = ts_ns;
 	r->st.segments++;
+	r->cur_no = no;
+	r->ncur = 0;
 	expire(r);
 
 	for (c = r->tab[h & r->mask]; c != NULL; c = c->hnext)
@@ -943,6 +958,8 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 		pk.mobj_after[0] = c->s[0].m.obj;
 		pk.mobj_after[1] = c->s[1].m.obj;
 		pk.followed = c->model == RP_MODEL_FOLLOWED;
+		pk.deps = r->cur;
+		pk.ndeps = r->ncur;
 		if (r->o.on_pkt != NULL)
 			r->o.on_pkt(c, &pk, r->o.arg);
 		conn_end(r, c, RP_END_RST);
@@ -1197,6 +1214,8 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 	pk.mobj_after[0] = c->s[0].m.obj;
 	pk.mobj_after[1] = c->s[1].m.obj;
 	pk.followed = c->model == RP_MODEL_FOLLOWED;
+	pk.deps = r->cur;
+	pk.ndeps = r->ncur;
 	if (r->o.on_pkt != NULL)
 		r->o.on_pkt(c, &pk, r->o.arg);
 

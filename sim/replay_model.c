@@ -61,6 +61,7 @@ struct rp_model {
 	uint32_t	 errors;
 	bool		 delivering;	/* in deliver(): the answer is the packet's row's expectation */
 	struct rp_mresp	*resp;		/* where it goes (rpm_segment's caller), or NULL */
+	struct rp_mresp	*syn_resp;	/* where the responder's answer to the SYN goes, or NULL */
 };
 
 static const char *const side_name[2] = { "originator", "responder" };
@@ -294,6 +295,14 @@ step(struct rp_model *m, struct rp_conn *c, int i, const struct tm_event *ev, in
 				e->want_ack = false;
 			}
 			if (!collect)
+				break;
+			/*
+			 * A SYN-ACK answering a retransmitted SYN (tcp_check_req(),
+			 * inet_rtx_syn_ack) is not the retransmission timer's: no
+			 * interval to judge (the ladder shows it as the SYN's answer).
+			 */
+			if (m->delivering && (s->flags & (TM_SYN | TM_ACK)) == (TM_SYN | TM_ACK) &&
+			    f->u.seg.rtx)
 				break;
 			if (s->flags & TM_RST)
 				expect(e, X_RST, f->at, false, 0);
@@ -610,8 +619,8 @@ overdue(struct rp_model *m, struct rp_conn *c, int i, uint64_t t, struct rpm_dep
 			}
 		} else if (x->kind == X_ACK && t > x->t + ack_tol(m)) {
 			dep(out, RP_DEP_ACK_MISSING, "the model (%s) has the %s acknowledge the %s at %.3f s; "
-			    "no ACK was seen by %.3f s and the %s was not retransmitted (lost beyond the "
-			    "capture point, or another path)", m->p->name, side_name[i],
+			    "no ACK by %.3f s, and the %s not retransmitted (lost past the capture point?)",
+			    m->p->name, side_name[i],
 			    c->s[1 - i].fin_sent ? "FIN" : "SYN-ACK", sec(x->t - MODEL_T0),
 			    sec(x->t - MODEL_T0 + ack_tol(m)), c->s[1 - i].fin_sent ? "FIN" : "SYN-ACK");
 			x->reported = true;
@@ -626,13 +635,17 @@ static void
 responder_start(struct rp_model *m, struct rp_conn *c, bool listening, uint64_t pkt)
 {
 	struct rpm_end *e = &m->e[1];
+	struct rp_mresp *keep = m->resp;
 
 	if (e->started || !m->have_syn)
 		return;
 	e->started = true;
 	if (listening)
 		app(m, c, 1, m->syn_t, pkt, TM_CALL_LISTEN, 0, 0, 0);
+	/* Its answer is the SYN's (the ladder shows it beside the SYN), not this packet's. */
+	m->resp = m->syn_resp;
 	deliver(m, c, 1, &m->syn, m->syn_t, pkt);
+	m->resp = keep;
 }
 
 /* The RST the side sent: explained by the model, or a departure. */
@@ -664,9 +677,59 @@ explain_rst(struct rp_model *m, struct rp_conn *c, int d, struct rpm_deps *out)
 	    m->p->name);
 }
 
+/*
+ * What side d's model sends if its application calls close() at t, found on
+ * a copy of the endpoint (the endpoint itself goes on as the capture shows):
+ * with nothing unread, Linux's tcp_close() sends a FIN (tcp_send_fin); the
+ * model has read everything that came (deliver()).
+ */
+static void
+probe_close(const struct rp_model *m, const struct rp_conn *c, int d, uint64_t t,
+    struct rp_mresp *out)
+{
+	struct rpm_end *tmp = malloc(sizeof(*tmp));
+	struct tm_effect fx[FX_MAX];
+	struct tm_fxbuf buf = { fx, 0, FX_MAX, 0 };
+	struct tm_event ev;
+	struct tm_conn *k;
+	size_t i;
+
+	if (tmp == NULL)
+		return;
+	*tmp = m->e[d];
+	tmp->h.conns = tmp->conns;
+	tmp->h.reqs = tmp->reqs;
+	tmp->h.tws = tmp->tws;
+	if ((k = conn_of(tmp)) == NULL) {
+		free(tmp);
+		return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.at = t;
+	ev.kind = TM_EV_APP;
+	ev.u.app.call = TM_CALL_CLOSE;
+	ev.u.app.sock = k->id;
+	tm_step(m->p, &tmp->h, &ev, &buf);
+	for (i = 0; i < buf.n; i++) {
+		const struct tm_seg *s = &fx[i].u.seg.seg;
+
+		if (fx[i].kind != TM_FX_SEG_OUT)
+			continue;
+		out->has = true;
+		out->dir = d;
+		out->seg = *s;
+		out->rtx = false;
+		out->rseq = s->seq - k->iss;
+		out->rack = s->ack - c->s[1 - d].isn;
+		out->has_rack = c->s[1 - d].has_isn;
+		break;
+	}
+	free(tmp);
+}
+
 void
 rpm_segment(struct rp_model *m, struct rp_conn *c, const struct rpm_seen *sn, struct rpm_deps *out,
-    struct rp_mresp *resp)
+    struct rp_pkt *pk)
 {
 	const struct tm_seg *g = sn->seg;
 	int d = sn->dir, o = 1 - d;
@@ -676,9 +739,13 @@ rpm_segment(struct rp_model *m, struct rp_conn *c, const struct rpm_seen *sn, st
 	unsigned int i;
 	int err;
 
-	if (resp != NULL)
-		memset(resp, 0, sizeof(*resp));
-	m->resp = resp;
+	if (pk != NULL) {
+		memset(&pk->mresp, 0, sizeof(pk->mresp));
+		memset(&pk->msyn, 0, sizeof(pk->msyn));
+		memset(&pk->minstead, 0, sizeof(pk->minstead));
+	}
+	m->resp = pk != NULL ? &pk->mresp : NULL;
+	m->syn_resp = pk != NULL ? &pk->msyn : NULL;
 	if (c->model != RP_MODEL_FOLLOWED)
 		return;
 	/* Timers due before this segment, on both sides. */
@@ -735,6 +802,10 @@ rpm_segment(struct rp_model *m, struct rp_conn *c, const struct rpm_seen *sn, st
 		if (d == 1 && !e->started)
 			responder_start(m, c, false, sn->pkt);	/* nothing listened */
 		explain_rst(m, c, d, out);
+		/* The engine reports rst_not_fin: the model's close() is the segment in its place. */
+		if (pk != NULL && (c->s[d].m.st == TM_ESTABLISHED || c->s[d].m.st == TM_CLOSE_WAIT) &&
+		    !c->s[d].fin_sent)
+			probe_close(m, c, d, t, &pk->minstead);
 	} else if (g->flags & TM_SYN) {
 		/* A SYN from the responder, a SYN-ACK from the originator: simultaneous open. */
 		c->model = RP_MODEL_LOST;

@@ -66,7 +66,7 @@ struct rp_model	*rpm_new(const struct tm_profile *p, struct rp_conn *c);
 void		 rpm_free(struct rp_model *m);
 /* One segment the capture showed, before the engine's own bookkeeping of it ends. */
 void		 rpm_segment(struct rp_model *m, struct rp_conn *c, const struct rpm_seen *sn,
-		    struct rpm_deps *out, struct rp_mresp *resp);
+		    struct rpm_deps *out, struct rp_pkt *pk);
 /*
  * The connection ends (or the capture does) at time t: expectations past
  * their tolerance become departures, and each side's model state and next

@@ -122,3 +122,16 @@ run errors bad-knob sim handshake --set tcp_nope=1
 run errors bad-script sim -f /nonexistent/script
 run errors sim-lab-name sim server-close
 run errors lab-sim-name sim --against-kernel handshake
+
+# replay --conn: a capture's ladder with the model's segment beside a packet
+# where the capture has another (synack-late: 179-replay-model's late peer,
+# its first SYN-ACK dropped by the client and retransmitted after 3 s;
+# rst-not-fin: its rstfin peer, a RST answering the client's FIN) and a clean
+# one with nothing beside it; --from's snapshot gives the linux profile its
+# sysctls.
+for f in synack-late rst-not-fin; do
+	run replay "$f" --from "$mix" replay --conn 1 "tests/fixtures/packets/$f.pcap"
+done
+run replay clean-keepalive --from "$mix" replay --conn 1 tests/fuzz/corpus/replay/loopback-keepalive.pcap
+run replay conn-missing --from "$mix" replay --conn 2 tests/fuzz/corpus/replay/loopback-keepalive.pcap
+run replay conn-ndjson --from "$mix" replay --format ndjson --conn 1 tests/fuzz/corpus/replay/loopback-keepalive.pcap

@@ -15,11 +15,17 @@
  *               client's FIN;
  *   rsttw       as clean, then 100 ms after the client's last ACK (the client
  *               is in TIME_WAIT) a RST to it: TIME_WAIT assassination
- *               (RFC 1337).
+ *               (RFC 1337);
+ *   late        the first SYN-ACK carries a wrong TCP checksum, the client's
+ *               retransmitted SYNs go unanswered, and the SYN-ACK is
+ *               retransmitted 3 s after the first, where Linux answers the
+ *               SYN's retransmission at once and retransmits after 1 s;
+ *   rstfin      as clean, but the client's FIN is answered with RST, where a
+ *               Linux socket ACKs it and sends its own FIN on close().
  * Each segment the kernel sends is answered at once; the server's initial
  * sequence number is 7000.  Runs until killed.  Needs CAP_NET_ADMIN; use only
  * inside a test namespace.
- * Usage: tun_peer DEV LOCAL early|datafin|clean|rsttw
+ * Usage: tun_peer DEV LOCAL early|datafin|clean|rsttw|late|rstfin
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -32,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,11 +113,13 @@ main(int argc, char **argv)
 	uint8_t buf[TM_PKT_MAX];
 	const char *mode;
 	ssize_t n;
+	bool synacked = false;
 
 	if (argc != 4 || inet_pton(AF_INET, argv[2], &local) != 1 ||
 	    (strcmp(argv[3], "early") != 0 && strcmp(argv[3], "datafin") != 0 &&
-	    strcmp(argv[3], "clean") != 0 && strcmp(argv[3], "rsttw") != 0)) {
-		fprintf(stderr, "usage: tun_peer DEV LOCAL early|datafin|clean|rsttw\n");
+	    strcmp(argv[3], "clean") != 0 && strcmp(argv[3], "rsttw") != 0 &&
+	    strcmp(argv[3], "late") != 0 && strcmp(argv[3], "rstfin") != 0)) {
+		fprintf(stderr, "usage: tun_peer DEV LOCAL early|datafin|clean|rsttw|late|rstfin\n");
 		return 64;
 	}
 	mode = argv[3];
@@ -138,6 +147,15 @@ main(int argc, char **argv)
 		dlen = in.len + ((in.flags & TM_FIN) ? 1 : 0);
 		cnxt = in.seq + dlen;
 		if ((in.flags & (TM_SYN | TM_ACK)) == TM_SYN) {
+			if (strcmp(mode, "late") == 0) {
+				/* One answer, to the first SYN only: the retransmitted ones wait. */
+				if (synacked)
+					continue;
+				synacked = true;
+				if (reply(&in, TM_SYN | TM_ACK, ISS, in.seq + 1, 0, 1) < 0)
+					return die("write");
+				pause_ms(3000);
+			}
 			if (strcmp(mode, "early") == 0) {
 				if (reply(&in, TM_SYN | TM_ACK, ISS, in.seq + 1, 0, 1) < 0)
 					return die("write");
@@ -153,6 +171,9 @@ main(int argc, char **argv)
 			/* The client closed: ACK and FIN (datafin: its FIN went out already). */
 			if (strcmp(mode, "datafin") == 0) {
 				if (reply(&in, TM_ACK, ISS + 2, cnxt, 0, 0) < 0)
+					return die("write");
+			} else if (strcmp(mode, "rstfin") == 0) {
+				if (reply(&in, TM_RST | TM_ACK, ISS + 1, cnxt, 0, 0) < 0)
 					return die("write");
 			} else if (reply(&in, TM_FIN | TM_ACK, ISS + 1, cnxt, 0, 0) < 0) {
 				return die("write");

@@ -13,7 +13,16 @@
 #             300 ms, where Linux waits 1 s: departure synack_rto, and only it
 #   datafin   a peer that sends 100 bytes after its own FIN: data_after_fin
 #   tunclean  the same TUN peer behaving (tun_peer clean): no departure, so
-#             the two above come from the planted faults, not the TUN path
+#             the two above come from the planted faults, not the TUN path,
+#             and its --conn ladder has nothing beside a packet
+#   late      a peer (tun_peer late) whose first SYN-ACK the kernel drops and
+#             which ignores the retransmitted SYNs until it retransmits the
+#             SYN-ACK 3 s later: --conn shows beside each retransmitted SYN
+#             the model's SYN-ACK that never came, and synack_rto (Linux
+#             retransmits after 1 s)
+#   rstfin    a peer (tun_peer rstfin) that answers the client's FIN with RST:
+#             --conn shows beside the RST the FIN the model's close() sends,
+#             and rst_not_fin; -j --conn carries the same
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v tcpdump >/dev/null || skip_all "needs tcpdump (scripts/deps.sh test)"
@@ -131,3 +140,37 @@ peer tunclean clean
 expect_eq "tunclean: SF, followed, no departure" \
 	"$(jget "$dir/tunclean.json" '(d["connections"][0]["conn_state"], d["connections"][0]["model"], d["summary"]["departures"])')" "('SF', 'followed', {})"
 expect_eq "tunclean: no finding" "$(jget "$dir/tunclean.json" 'd["findings"]')" "[]"
+"$TD_BIN" replay --conn 1 "$dir/tunclean.pcap" > "$dir/tunclean.ladder"
+check "tunclean: the ladder has nothing beside a packet" sh -c "! grep -q 'expected:' '$dir/tunclean.ladder'"
+check "tunclean: the ladder draws the handshake" grep -q "<-* S. 0 ack 1 --" "$dir/tunclean.ladder"
+
+# ---- late: the SYN-ACK retransmitted after 3 s, the SYN's retransmissions unanswered ----
+peer late late
+"$TD_BIN" replay --conn 1 "$dir/late.pcap" > "$dir/late.ladder"
+check "late: beside a retransmitted SYN, the model's SYN-ACK that never came" \
+	grep -Eq -- "-- S 0 \[retransmission\] -+> .*expected: <- S\. 0 ack 1 \(rtx\), none came within" "$dir/late.ladder"
+check "late: the ladder names synack_rto against the model's 1 s" \
+	grep -q "! synack_rto: the model (linux) retransmits the SYN-ACK 1.00 s after the previous one" "$dir/late.ladder"
+iv=$(jget "$dir/late.json" '"%.1f" % d["connections"][0]["responder"]["synack_retransmits"][0]')
+expect_eq "late: the SYN-ACK came again after 3 s" "$iv" 3.0
+"$TD_BIN" replay -j --conn 1 "$dir/late.pcap" > "$dir/late-conn.json"
+expect_eq "late: -j --conn: the SYN rows carry the model's SYN-ACK that never came" \
+	"$(jget "$dir/late-conn.json" '[(p["flags"], p["expected"]["flags"], p["expected"]["from"], p["expected"]["why"]) for p in d["connections"][0]["packets"] if p["expected"] and p["from"] == "originator" and p["flags"] == "S"]')" \
+	"[('S', 'S.', 'responder', 'none_came'), ('S', 'S.', 'responder', 'none_came')]"
+check "late: -j --conn matches the schema" "$PY" "$TD_SRCDIR/tests/helpers/validate.py" "$dir/late-conn.json"
+
+# ---- rstfin: RST where Linux sends FIN ----
+peer rstfin rstfin
+expect_eq "rstfin: RSTR, reset by the responder in CLOSE_WAIT" \
+	"$(jget "$dir/rstfin.json" '(d["connections"][0]["conn_state"], d["connections"][0]["ending"])')" \
+	"('RSTR', {'how': 'rst', 'by': 'responder', 'state': 'CLOSE_WAIT'})"
+"$TD_BIN" replay --conn 1 "$dir/rstfin.pcap" > "$dir/rstfin.ladder"
+check "rstfin: beside the RST, the FIN the model's close() sends, and rst_not_fin" \
+	grep -Eq -- "<-+ R\. 1 ack 22 -- .*expected: <- F\. 1 ack 22 \(close\(\)\); ! rst_not_fin: responder reset in CLOSE_WAIT without a FIN" "$dir/rstfin.ladder"
+expect_eq "rstfin: only the RST row has something beside it" "$(grep -c 'expected:' "$dir/rstfin.ladder")" 1
+"$TD_BIN" replay -j --conn 1 "$dir/rstfin.pcap" > "$dir/rstfin-conn.json"
+expect_eq "rstfin: -j --conn: the RST's row" \
+	"$(jget "$dir/rstfin-conn.json" '(lambda p: (p["flags"], p["expected"]["flags"], p["expected"]["seq"], p["expected"]["ack"], p["expected"]["why"], [x["id"] for x in p["departures"]]))(d["connections"][0]["packets"][-1])')" \
+	"('R.', 'F.', 1, 22, 'instead', ['rst_not_fin'])"
+expect_eq "rstfin: -j --conn: one connection" "$(jget "$dir/rstfin-conn.json" '(d["count"], len(d["connections"]))')" "(1, 1)"
+check "rstfin: -j --conn matches the schema" "$PY" "$TD_SRCDIR/tests/helpers/validate.py" "$dir/rstfin-conn.json"
