@@ -82,6 +82,22 @@ int
 check_events_load(const char *path, int64_t since_ns, int64_t until_ns, struct check_events *out,
     struct td_err *err)
 {
+	struct events_agg *agg = calloc(1, sizeof(*agg));
+
+	if (agg == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	if (check_events_load_into(path, since_ns, until_ns, agg, out, err) < 0) {
+		free(agg);
+		return -1;
+	}
+	out->agg = agg;
+	return 0;
+}
+
+int
+check_events_load_into(const char *path, int64_t since_ns, int64_t until_ns,
+    struct events_agg *agg, struct check_events *out, struct td_err *err)
+{
 	struct ce c;
 	bool truncated = false;
 
@@ -96,16 +112,11 @@ check_events_load(const char *path, int64_t since_ns, int64_t until_ns, struct c
 	c.path = path;
 	c.since = since_ns;
 	c.until = until_ns;
-	c.agg = calloc(1, sizeof(*c.agg));
-	if (c.agg == NULL)
-		return td_errf(err, ENOMEM, "out of memory");
-	if (rec_read_at(path, ce_line, &c, &truncated, &out->cut, err) < 0) {
-		free(c.agg);
+	c.agg = agg;
+	if (rec_read_at(path, ce_line, &c, &truncated, &out->cut, err) < 0)
 		return -1;
-	}
 	if (!truncated)
 		out->cut.file[0] = '\0';
-	out->agg = c.agg;
 	out->giveup_s = c.giveup_s;
 	out->connections = c.used;
 	return 0;

@@ -25,6 +25,9 @@ struct check_events {
  */
 int	check_events_load(const char *path, int64_t since_ns, int64_t until_ns,
 	    struct check_events *out, struct td_err *err);
+/* The same, adding to agg (the caller's, with rows made beforehand: out->agg stays NULL). */
+int	check_events_load_into(const char *path, int64_t since_ns, int64_t until_ns,
+	    struct events_agg *agg, struct check_events *out, struct td_err *err);
 void	check_events_free(struct check_events *ce);
 
 #endif /* TD_CMD_CHECK_EVENTS_H */

@@ -180,40 +180,50 @@ json_u64(uint64_t v)
 	return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
 }
 
-static int
-print_conn(struct ev_run *r, const struct td_conn_ev *ev, struct td_err *err)
+/* One connection as a table row (cmd/events.h). */
+void
+events_conn_row(FILE *fp, const struct td_conn_ev *ev)
 {
 	const struct td_sock *sk = &ev->sk;
 	char t[40], ep[2][INET6_ADDRSTRLEN + 10], life[32], rtt[32], owner[48];
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	int64_t ms = events_lifetime_ms(ev);
+
+	time_text(ev->time_ns, t, sizeof(t), false);
+	endpoint_text(sk, &sk->src, sk->sport, ep[0], sizeof(ep[0]));
+	endpoint_text(sk, &sk->dst, sk->dport, ep[1], sizeof(ep[1]));
+	if (ms < 0)
+		snprintf(life, sizeof(life), "?");
+	else
+		output_ms(ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms, life, sizeof(life));
+	if (sk->tcpi.rtt != 0)
+		snprintf(rtt, sizeof(rtt), "%.2fms", sk->tcpi.rtt / 1000.0);
+	else
+		snprintf(rtt, sizeof(rtt), "-");
+	if (ev->comm[0] != '\0')
+		snprintf(owner, sizeof(owner), "%s/%d", ev->comm, ev->pid);
+	else
+		snprintf(owner, sizeof(owner), "uid:%u", sk->uid);
+	fprintf(fp, "%-15s %-22s %-22s %-7s %-14s %8s %10" PRIu64 " %10" PRIu64
+	    " %4u %8s %-16s %s\n", t, ep[0], ep[1], ev_role_name(ev->role),
+	    ev_outcome_name(ev->outcome), life, sk->tcpi.bytes_sent,
+	    sk->tcpi.bytes_received, ev_outcome_failed_connect(ev->outcome) ? ev->syns :
+	    sk->tcpi.total_retrans, rtt, owner,
+	    ev_reset_cause(ev) != NULL ? ev_reset_cause(ev) : "-");
+}
+
+/* One connection as its "connection" record (cmd/events.h). */
+json_t *
+events_conn_json(const struct td_conn_ev *ev, const char *host, const char *netns)
+{
+	const struct td_sock *sk = &ev->sk;
+	char t[40], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	int64_t ms = events_lifetime_ms(ev);
 	json_t *o;
 
-	if (r->ctx->format == TD_FMT_TABLE) {
-		time_text(ev->time_ns, t, sizeof(t), false);
-		endpoint_text(sk, &sk->src, sk->sport, ep[0], sizeof(ep[0]));
-		endpoint_text(sk, &sk->dst, sk->dport, ep[1], sizeof(ep[1]));
-		if (ms < 0)
-			snprintf(life, sizeof(life), "?");
-		else
-			output_ms(ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms, life, sizeof(life));
-		if (sk->tcpi.rtt != 0)
-			snprintf(rtt, sizeof(rtt), "%.2fms", sk->tcpi.rtt / 1000.0);
-		else
-			snprintf(rtt, sizeof(rtt), "-");
-		if (ev->comm[0] != '\0')
-			snprintf(owner, sizeof(owner), "%s/%d", ev->comm, ev->pid);
-		else
-			snprintf(owner, sizeof(owner), "uid:%u", sk->uid);
-		fprintf(r->ctx->out, "%-15s %-22s %-22s %-7s %-14s %8s %10" PRIu64 " %10" PRIu64
-		    " %4u %8s %-16s %s\n", t, ep[0], ep[1], ev_role_name(ev->role),
-		    ev_outcome_name(ev->outcome), life, sk->tcpi.bytes_sent,
-		    sk->tcpi.bytes_received, ev_outcome_failed_connect(ev->outcome) ? ev->syns :
-		    sk->tcpi.total_retrans, rtt, owner,
-		    ev_reset_cause(ev) != NULL ? ev_reset_cause(ev) : "-");
-	}
-	if (r->ctx->format != TD_FMT_TABLE || r->rec != NULL) {
-		o = line_head(r, "connection", ev->time_ns);
+	time_text(ev->time_ns, t, sizeof(t), true);
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "schema", TD_SCHEMA, "command", "events",
+	    "type", "connection", "time", t, "host", host, "netns", netns);
+	if (o != NULL) {
 		td_addr_str(sk, &sk->src, src, sizeof(src));
 		td_addr_str(sk, &sk->dst, dst, sizeof(dst));
 		json_object_set_new(o, "family", json_string(sk->family == AF_INET ? "ipv4" : "ipv6"));
@@ -255,9 +265,18 @@ print_conn(struct ev_run *r, const struct td_conn_ev *ev, struct td_err *err)
 		    json_string(ev->reset_reason) : json_null());
 		json_object_set_new(o, "cause", ev_reset_cause(ev) != NULL ?
 		    json_string(ev_reset_cause(ev)) : json_null());
-		if (emit(r, o, err) < 0)
-			return -1;
 	}
+	return o;
+}
+
+static int
+print_conn(struct ev_run *r, const struct td_conn_ev *ev, struct td_err *err)
+{
+	if (r->ctx->format == TD_FMT_TABLE)
+		events_conn_row(r->ctx->out, ev);
+	if ((r->ctx->format != TD_FMT_TABLE || r->rec != NULL) &&
+	    emit(r, events_conn_json(ev, r->host, r->netns), err) < 0)
+		return -1;
 	return flush_out(r, err);
 }
 

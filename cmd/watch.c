@@ -35,6 +35,7 @@
 #include "cmd/check_common.h"
 #include "cmd/cmd.h"
 #include "cmd/console.h"
+#include "cmd/events.h"
 #include "cmd/exit.h"
 #include "cmd/findings.h"
 #include "cmd/output.h"
@@ -607,6 +608,45 @@ summary_table(const struct watch *w, FILE *fp)
 }
 
 /*
+ * The connections that ended in the interval (watch_events_keep()), each
+ * as `events` prints it: a record before the sample's (-j), or a row
+ * under "  ~ " (the table), with --connections; and into the recording.
+ * Returns 0, or the exit status after printing the error.
+ */
+static int
+sample_conns(struct watch *w, const struct check_state *cs)
+{
+	const struct watch_ev *e = w->ev;
+	struct td_err err = { 0 };
+	bool print = w->connections && w->output == NULL && !w->console;
+	json_t *o;
+	size_t i;
+
+	if (e->conns_over > 0)
+		cmd_warn(w->ctx, "%" PRIu64 " connections of this interval not %s: more than %d",
+		    e->conns_over, w->rec != NULL ? "recorded one by one" : "printed", WEV_KEEP);
+	for (i = 0; i < e->nconns && (print || w->rec != NULL); i++) {
+		o = events_conn_json(&e->conns[i], cs->snap.meta.host, cs->snap.meta.netns);
+		if (o == NULL)
+			return cmd_fail(w->ctx, TD_EXIT_OSERR, "out of memory");
+		if (w->rec != NULL && wrec_event(w->rec, o, e->conns[i].time_ns, &err) < 0) {
+			json_decref(o);
+			return cmd_fail(w->ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
+		}
+		if (print && w->ctx->format == TD_FMT_JSON) {
+			(void)output_json_line(w->ctx->out, o);
+			continue;
+		}
+		json_decref(o);
+		if (print) {
+			fputs("  ~ ", w->ctx->out);
+			events_conn_row(w->ctx->out, &e->conns[i]);
+		}
+	}
+	return 0;
+}
+
+/*
  * One sample of one namespace (the one this thread is in): collect,
  * analyze against the namespace's own state file, print the row or the
  * record.  Returns 0, or the exit status after printing the error.
@@ -645,6 +685,11 @@ sample(struct watch *w, struct check_opts *co, long done)
 			return cmd_fail_err(ctx, &err);
 		}
 		td_findings_sort(&cs.findings);
+	}
+	/* Each connection of the interval: printed (--connections) and recorded, before the sample. */
+	if (w->ev != NULL && (status = sample_conns(w, &cs)) != 0) {
+		check_state_free(&cs);
+		return status;
 	}
 	/* What it could not see, once (it rarely changes between samples). */
 	if (done == 0)
@@ -715,6 +760,7 @@ struct watch_all {
 	bool		 console;		/* the console draws one (n, N pick it) */
 	double		 interval_s;
 	bool		 events;		/* the connection events are followed */
+	bool		 connections;		/* --connections */
 	bool		 untraced_said;		/* the warning that transitions are not traced */
 	const char	*output;		/* -o FILE: one textfile, every namespace labelled */
 	uint64_t	 round;			/* rounds of samples so far */
@@ -797,6 +843,7 @@ sample_all(struct watch_all *wa, struct td_ctx *ctx, struct check_opts *co, cons
 			s->w.ctx = ctx;
 			s->w.console = wa->console;
 			s->w.events = wa->events;
+			s->w.connections = wa->connections;
 			s->w.interval_s = wa->interval_s;
 			s->w.output = wa->output;
 			snprintf(s->state, sizeof(s->state), "%s/state-%" PRIu64 "-%" PRIu64 ".json", dir,
@@ -875,7 +922,7 @@ mono_ns(void)
 int
 cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_RECORD = 0x3000, OPT_RECORD_SIZE, OPT_SPEED };
+	enum { OPT_RECORD = 0x3000, OPT_RECORD_SIZE, OPT_SPEED, OPT_CONNECTIONS };
 	static const struct option opts[] = {
 		{ "interval",	required_argument, NULL, 'i' },
 		{ "count",	required_argument, NULL, 'n' },
@@ -886,6 +933,7 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		{ "speed",	required_argument, NULL, OPT_SPEED },
 		{ "at",		required_argument, NULL, CMD_OPT_AT },
 		{ "no-events",	no_argument,	   NULL, 0x100 },
+		{ "connections", no_argument,	   NULL, OPT_CONNECTIONS },
 		CHECK_LONGOPTS,
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -903,7 +951,7 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	static struct wrec rec;
 	double speed = -1;
 	int ch, status = TD_EXIT_OK;
-	bool console, no_events = false;
+	bool console, no_events = false, connections = false;
 	const struct watch *view;
 	enum console_next cn;
 	size_t i, k;
@@ -960,6 +1008,9 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		case 0x100:
 			no_events = true;
 			break;
+		case OPT_CONNECTIONS:
+			connections = true;
+			break;
 		default:
 			return status;
 		}
@@ -975,9 +1026,17 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 			    record != NULL ? "--record" : output != NULL ? "-o" : "-A");
 		if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON)
 			return cmd_fail(ctx, TD_EXIT_USAGE, "a recording plays back as table or ndjson (-j)");
-		/* -n alone: as fast as possible; else the recorded pace. */
-		return wrec_play(ctx, speed >= 0 ? speed : count != 0 ? 0 : 1, count, at);
+		struct wrec_play_opts po = {
+			/* -n alone: as fast as possible; else the recorded pace. */
+			.speed = speed >= 0 ? speed : count != 0 ? 0 : 1,
+			.count = count, .at = at, .connections = connections,
+		};
+
+		return wrec_play(ctx, &po);
 	}
+	if (connections && (no_events || output != NULL))
+		return cmd_fail(ctx, TD_EXIT_USAGE, "--connections prints the connection events: not with %s",
+		    no_events ? "--no-events" : "-o");
 	if (speed >= 0 || at != NULL)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "%s goes with --from RECORDING (playback)",
 		    speed >= 0 ? "--speed" : "--at");
@@ -1038,6 +1097,8 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		prof = tm_profile_from_values(sysctl_value, &sys);
 		events = watch_events_start(ctx, (int64_t)tm_syn_giveup(&prof), tm_syn_rtx_count(&prof));
 		w.events = wa.events = true;
+		if (record != NULL || connections)
+			watch_events_keep(events);
 		if (!ctx->all_netns && (watch_events_attach(events, &w, &why), why != NULL))
 			cmd_warn(ctx, "%s", why);
 	}
@@ -1048,6 +1109,7 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	}
 	w.interval_s = wa.interval_s = interval;
 	w.console = wa.console = console;
+	w.connections = wa.connections = connections;
 	if (console)
 		console_draw(&w);
 	start = next = mono_ns();

@@ -81,6 +81,7 @@ struct watch {
 	bool			 console;	/* the console draws it (cmd/console.c) */
 	struct wrec		*rec;		/* --record (cmd/watch_record.h), else NULL */
 	bool			 events;	/* the connection events are followed */
+	bool			 connections;	/* --connections: each one printed too */
 	struct watch_active	 act[WATCH_MAX_ACTIVE];
 	size_t			 nact;
 	uint64_t		 untracked;	/* findings not tracked: act[] was full */

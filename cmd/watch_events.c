@@ -60,6 +60,9 @@ struct wev_slot {
 	struct events_sub	*sub;
 	struct events_agg	*cur;		/* filled by the thread since the last sample */
 	uint64_t		 lost;		/* events_lost(sub), read by the thread */
+	struct td_conn_ev	*keep;		/* watch_events_keep(): the connections since */
+	size_t			 nkeep;
+	uint64_t		 over;		/* beyond WEV_KEEP */
 };
 
 struct watch_events {
@@ -68,6 +71,7 @@ struct watch_events {
 	bool			 running;
 	volatile sig_atomic_t	 quit;
 	int			 family;
+	bool			 keep;		/* each connection, not only its counts */
 	struct tracefs_session	*ts;
 	struct events_tracker	*tr;
 	char			 untraced[384];	/* why not traced, "" when traced */
@@ -93,10 +97,21 @@ static void
 release_one(struct watch_events *we, const struct wev_held *h)
 {
 	struct td_conn_ev ev;
+	struct wev_slot *s;
 
 	events_track_destroy(we->tr, &h->sk, h->t, &ev);
-	if (h->slot >= 0 && (size_t)h->slot < we->nslot && we->slot[h->slot].cur != NULL)
-		events_agg_add(we->slot[h->slot].cur, &ev);
+	if (h->slot < 0 || (size_t)h->slot >= we->nslot || we->slot[h->slot].cur == NULL)
+		return;
+	s = &we->slot[h->slot];
+	events_agg_add(s->cur, &ev);
+	if (!we->keep)
+		return;
+	if (s->keep == NULL)
+		s->keep = calloc(WEV_KEEP, sizeof(*s->keep));
+	if (s->keep == NULL || s->nkeep == WEV_KEEP)
+		s->over++;
+	else
+		s->keep[s->nkeep++] = ev;
 }
 
 /* The notifications held long enough (all with all); with the lock held. */
@@ -263,6 +278,13 @@ watch_events_start(const struct td_ctx *ctx, int64_t syn_giveup_ns, unsigned int
 	return we;
 }
 
+void
+watch_events_keep(struct watch_events *we)
+{
+	if (we != NULL)
+		we->keep = true;
+}
+
 static struct watch_ev *
 ev_of(struct watch *w)
 {
@@ -346,6 +368,7 @@ watch_events_stop(struct watch_events *we)
 	for (i = 0; i < we->nslot; i++) {
 		events_close(we->slot[i].sub);
 		free(we->slot[i].cur);
+		free(we->slot[i].keep);
 	}
 	tracefs_close(we->ts);
 	events_tracker_free(we->tr);
@@ -361,6 +384,7 @@ watch_ev_free(struct watch *w)
 		return;
 	free(w->ev->iv);
 	free(w->ev->tot);
+	free(w->ev->conns);
 	free(w->ev);
 	w->ev = NULL;
 }
@@ -461,6 +485,17 @@ watch_events_sample(struct watch_events *we, struct watch *w, const struct td_sn
 	s->cur = e->iv;
 	e->iv = a;
 	memset(s->cur, 0, sizeof(*s->cur));
+	/* The connections kept, the same way (the thread allocates a list when it needs one). */
+	if (we->keep) {
+		struct td_conn_ev *c = s->keep;
+
+		s->keep = e->conns;
+		e->conns = c;
+		e->nconns = s->nkeep;
+		e->conns_over = s->over;
+		s->nkeep = 0;
+		s->over = 0;
+	}
 	/* Listeners first, so a connection accepted on a wildcard address finds its row. */
 	for (i = 0; i < e->nlsn; i++)
 		if (e->lsn[i].seen)

@@ -38,10 +38,12 @@ struct td_snapshot;
 struct td_findings;
 struct td_err;
 struct events_agg;
+struct td_conn_ev;
 struct json_t;
 
 #define WEV_PROM_TOP	16	/* destinations (and listeners) with a label of their own */
 #define WEV_LSN		256	/* listeners whose drops are followed, per namespace */
+#define WEV_KEEP	4096	/* connections kept per interval and namespace (watch_events_keep) */
 
 /* A destination or listener with its own Prometheus label. */
 struct wev_key {
@@ -72,6 +74,13 @@ struct watch_ev {
 	}		lsn[WEV_LSN];
 	size_t		nlsn;
 	int		slot;		/* the collector thread's slot, -1 if none */
+	/*
+	 * watch_events_keep(): the connections of the last interval, each as
+	 * it ended (time order), at most WEV_KEEP; over: the ones beyond.
+	 */
+	struct td_conn_ev *conns;
+	size_t		nconns;
+	uint64_t	conns_over;
 };
 
 /*
@@ -85,6 +94,12 @@ struct watch_ev {
  */
 struct watch_events *watch_events_start(const struct td_ctx *ctx, int64_t syn_giveup_ns,
 	    unsigned int syn_rtx);
+
+/*
+ * Keep each connection of an interval, not only its counts (watch
+ * --record, --connections): watch_ev.conns.  Call before the first attach.
+ */
+void	watch_events_keep(struct watch_events *we);
 
 /*
  * Subscribe w's namespace (the one the calling thread is in now) to the

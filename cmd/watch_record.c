@@ -23,15 +23,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyzers/failed_connects.h"
+#include "analyzers/lifetimes.h"
 #include "cmd/check_common.h"
+#include "cmd/check_events.h"
 #include "cmd/cmd.h"
+#include "cmd/events.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "cmd/watch.h"
 #include "collectors/recsample.h"
 #include "collectors/snapfile.h"
+#include "collectors/sysctl.h"
 #include "core/err.h"
 #include "core/safefile.h"
+#include "tcp/tm.h"
 
 #ifndef TD_VERSION
 #define TD_VERSION	"unknown"
@@ -272,9 +278,9 @@ wrec_failed(struct wrec *r)
 }
 
 int
-wrec_event(struct wrec *r, json_t *ev, struct td_err *err)
+wrec_event(struct wrec *r, json_t *ev, int64_t time_ns, struct td_err *err)
 {
-	json_t *o = rec_head("event", now_ns());
+	json_t *o = rec_head("event", time_ns);
 
 	if (o == NULL)
 		return td_errf(err, ENOMEM, "record '%s': out of memory", r->w.path);
@@ -455,7 +461,9 @@ struct play {
 	struct td_ctx	*ctx;
 	double		 speed;
 	int64_t		 count, done, from_ns;
-	int64_t		 last_ns;	/* the previous sample played */
+	bool		 connections;	/* the "event" records too */
+	bool		 played;	/* something was printed */
+	int64_t		 last_ns;	/* the previous sample or event played */
 	struct rec_at	 at;
 	bool		 have_start;
 	int64_t		 start_ns;
@@ -558,6 +566,58 @@ play_row(struct play *p, const json_t *o, int64_t t)
 	}
 }
 
+/* Output that failed: said once, and the reading stops. */
+static int
+play_flush(struct play *p, int rc, struct td_err *err)
+{
+	if (rc < 0 || fflush(p->ctx->out) != 0 || ferror(p->ctx->out)) {
+		p->werr = errno != 0 ? errno : EIO;
+		return td_errf(err, p->werr, "writing output: %s", strerror(p->werr));
+	}
+	return 0;
+}
+
+/* Wait, at the pace asked, for what happened at t. */
+static void
+play_pace(struct play *p, int64_t t)
+{
+	if (p->speed > 0 && p->played)
+		play_sleep((double)(t - p->last_ns) / 1e9 / p->speed);
+	if (t > p->last_ns || !p->played)
+		p->last_ns = t;
+	p->played = true;
+}
+
+/*
+ * A connection watch followed, as watch --connections printed it: the
+ * record itself (-j), or the events table's row.
+ */
+static int
+play_event(struct play *p, const json_t *o, int64_t t, struct td_err *err)
+{
+	const json_t *ev = json_object_get(o, "event");
+	const char *type = json_string_value(json_object_get(ev, "type"));
+	const char *s = json_string_value(json_object_get(ev, "time"));
+	struct td_conn_ev ce;
+	int64_t et;
+	int rc = 0;
+
+	if (type == NULL || strcmp(type, "connection") != 0 || s == NULL ||
+	    rec_parse_time(s, &et) < 0)
+		return 0;	/* kinds of later versions */
+	play_pace(p, t);
+	if (p->ctx->format == TD_FMT_JSON) {
+		rc = output_json_line(p->ctx->out, json_incref((json_t *)ev));
+	} else {
+		if ((s = events_conn_from_json(ev, et, &ce)) != NULL)
+			return td_errf(err, EBADMSG, "recording '%s': line %llu: a connection with a bad "
+			    "or missing '%s'", p->ctx->from, (unsigned long long)p->lineno, s);
+		fputs("  ~ ", p->ctx->out);
+		events_conn_row(p->ctx->out, &ce);
+	}
+	return play_flush(p, rc, err);
+}
+
 static int
 play_line(char *line, size_t len, void *arg, struct td_err *err)
 {
@@ -605,6 +665,10 @@ play_line(char *line, size_t len, void *arg, struct td_err *err)
 		}
 		goto out;
 	}
+	if (strcmp(type, "event") == 0 && p->connections && t >= p->from_ns) {
+		rc = play_event(p, o, t, err);
+		goto out;
+	}
 	if (strcmp(type, "sample") != 0 || t < p->from_ns)
 		goto out;
 	w = json_object_get(o, "watch");
@@ -613,17 +677,12 @@ play_line(char *line, size_t len, void *arg, struct td_err *err)
 		    "record", p->ctx->from, (unsigned long long)p->lineno);
 		goto out;
 	}
-	if (p->speed > 0 && p->done > 0)
-		play_sleep((double)(t - p->last_ns) / 1e9 / p->speed);
-	p->last_ns = t;
+	play_pace(p, t);
 	if (p->ctx->format == TD_FMT_JSON)
 		rc = output_json_line(p->ctx->out, json_incref(w));
 	else
 		play_row(p, w, t);
-	if (rc < 0 || fflush(p->ctx->out) != 0 || ferror(p->ctx->out)) {
-		p->werr = errno != 0 ? errno : EIO;
-		rc = td_errf(err, p->werr, "writing output: %s", strerror(p->werr));
-	}
+	rc = play_flush(p, rc, err);
 	p->done++;
 out:
 	json_decref(o);
@@ -631,8 +690,9 @@ out:
 }
 
 int
-wrec_play(struct td_ctx *ctx, double speed, int64_t count, const char *at)
+wrec_play(struct td_ctx *ctx, const struct wrec_play_opts *po)
 {
+	const char *at = po->at;
 	struct play p;
 	struct rec_cut cut;
 	struct td_err err = { 0 };
@@ -641,8 +701,9 @@ wrec_play(struct td_ctx *ctx, double speed, int64_t count, const char *at)
 
 	memset(&p, 0, sizeof(p));
 	p.ctx = ctx;
-	p.speed = speed;
-	p.count = count;
+	p.speed = po->speed;
+	p.count = po->count;
+	p.connections = po->connections;
 	if (at != NULL && rec_at_parse(at, &p.at) < 0)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "--at: '%s' is not a time (2026-01-31T23:59:59.5Z) "
 		    "nor +SECONDS from the recording's start (+90s, +2m)", at);
@@ -676,8 +737,53 @@ struct crc {
 	struct check_state	*cs;
 	int			 fail, status;
 	uint64_t		 target;	/* the index of the sample asked for */
+	int64_t			 prev_ns;	/* the time of the sample before it */
 	bool			 done;
 };
+
+/*
+ * The connections recorded in the interval that ended at sample s (after
+ * the previous sample, up to it), judged as watch judged them then
+ * (cmd/watch_events.c, watch_events_sample()): the aggregates, with a row
+ * made beforehand for each of the sample's listeners so that connections
+ * accepted on a wildcard address count for it, through failed_connects
+ * and lifetimes, the connect() timeout the model derives from the
+ * recorded sysctls.  Only when watch followed the events ("events":
+ * {"available": true} in its record).  Returns 0, or -1 with *err set.
+ */
+static int
+crc_events(struct crc *c, const struct rec_sample *s, struct td_err *err)
+{
+	const json_t *ev = json_object_get(json_object_get(s->watch, "events"), "available");
+	struct check_state *cs = c->cs;
+	struct check_events ce;
+	struct events_agg *agg;
+	struct tm_profile prof;
+	size_t i;
+	int rc;
+
+	if (!json_is_true(ev) || c->co.events != NULL)
+		return 0;
+	if ((agg = calloc(1, sizeof(*agg))) == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	for (i = 0; i < s->n; i++)
+		if (s->socks[i].state == TD_ST_LISTEN)
+			(void)events_agg_listener(agg, s->socks[i].family, &s->socks[i].src,
+			    s->socks[i].sport);
+	prof = tm_profile_from_values(sysctl_value, &s->snap.sys);
+	rc = check_events_load_into(c->ctx->from, c->prev_ns, s->snap.meta.time_ns, agg, &ce, err);
+	if (rc == 0)
+		rc = failed_connects_findings(agg, &s->snap, (double)tm_syn_giveup(&prof) / 1e9,
+		    &cs->findings, err);
+	if (rc == 0)
+		rc = lifetimes_findings(agg, &cs->findings, err);
+	if (rc == 0)
+		rc = td_findings_check(&cs->findings, err);
+	free(agg);
+	if (rc == 0)
+		td_findings_sort(&cs->findings);
+	return rc;
+}
 
 static int
 crc_fn(const struct rec_sample *s, void *arg, struct td_err *err)
@@ -691,6 +797,7 @@ crc_fn(const struct rec_sample *s, void *arg, struct td_err *err)
 		c->co.min_window_ns = (int64_t)(s->interval_s * 1e9 / 2);
 	c->ctx->rec_sample = s;
 	if (s->index < c->target) {
+		c->prev_ns = s->snap.meta.time_ns;
 		st = check_collect(c->ctx, &c->co, &tmp, c->fail);
 		if (st == 0)
 			st = check_save_state(c->ctx, &c->co, &tmp, c->fail);
@@ -705,6 +812,8 @@ crc_fn(const struct rec_sample *s, void *arg, struct td_err *err)
 	c->status = check_collect(c->ctx, &c->co, c->cs, c->fail);
 	c->ctx->rec_sample = NULL;
 	c->done = true;
+	if (c->status == 0 && crc_events(c, s, err) < 0)
+		c->status = check_failf(c->ctx, c->fail, "%s", err->msg);
 	return 1;
 }
 

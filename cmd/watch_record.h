@@ -61,17 +61,28 @@ int	wrec_sample(struct wrec *r, const struct watch *w, const struct check_state 
 	    json_t *obj, struct td_err *err);
 /* The sample failed: the next one is a keyframe. */
 void	wrec_failed(struct wrec *r);
-/* A record of an event watch followed (type "event"), added to the current sample. */
-int	wrec_event(struct wrec *r, json_t *ev, struct td_err *err);
+/*
+ * A record of an event watch followed (type "event": ev, borrowed, is the
+ * record as `events -j` prints it), at time_ns (the nanosecond the event
+ * was read), added to the current sample.  0, or -1 with *err set.
+ */
+int	wrec_event(struct wrec *r, json_t *ev, int64_t time_ns, struct td_err *err);
 int	wrec_close(struct wrec *r, struct td_err *err);
 
 /*
  * `watch --from RECORDING`: the samples again, as NDJSON exactly as they
- * were printed (-j), or as the table; at speed times the recorded pace
- * (0: as fast as possible), at most count samples (0: all), from the
- * sample at or after at (NULL: the first).  Returns the exit status.
+ * were printed (-j), or as the table, at the pace, from the sample and
+ * for as many samples as po says; with po->connections, the connection
+ * events recorded between them too, each where it came (as watch
+ * --connections printed them).  Returns the exit status.
  */
-int	wrec_play(struct td_ctx *ctx, double speed, int64_t count, const char *at);
+struct wrec_play_opts {
+	double		 speed;		/* times the recorded pace, 0: as fast as possible */
+	int64_t		 count;		/* samples, 0: all */
+	const char	*at;		/* NULL: from the first */
+	bool		 connections;	/* the connection events too (--connections) */
+};
+int	wrec_play(struct td_ctx *ctx, const struct wrec_play_opts *po);
 
 /*
  * `check --from RECORDING [--at TIME]` without --state-file: the samples
