@@ -483,6 +483,11 @@ place_answers(struct rp_run *run)
 		struct lrow *r = &run->rows[i];
 		struct lexp *xs[3] = { &r->ans, &r->syn_ans, &r->instead };
 
+		/* A peer whose ISN the capture showed only later (picked up in the middle). */
+		if (!r->seg.has_rack && c->s[1 - r->dir].has_isn) {
+			r->seg.has_rack = true;
+			r->seg.rack = (uint32_t)(r->seg.ack - c->s[1 - r->dir].isn);
+		}
 		/* The model acknowledges the capture's numbers: relative to the peer's ISN as seen. */
 		for (k = 0; k < 3; k++) {
 			if (xs[k]->has && c->s[1 - xs[k]->dir].has_isn) {
@@ -803,6 +808,7 @@ stats_json(const struct rp_stats *st, const struct tm_profile *p)
 	json_object_set_new(mo, "followed", json_integer((json_int_t)st->model_followed));
 	json_object_set_new(mo, "not_followed", json_integer((json_int_t)st->model_off));
 	json_object_set_new(mo, "lost", json_integer((json_int_t)st->model_lost));
+	json_object_set_new(mo, "picked_up", json_integer((json_int_t)st->model_picked_up));
 	json_object_set_new(o, "model", mo);
 	json_object_set_new(o, "rst_total", json_integer((json_int_t)st->rst_total));
 	json_object_set_new(o, "rst_max_per_second", json_integer((json_int_t)st->rst_max_per_s));
@@ -847,9 +853,10 @@ summary_table(FILE *fp, const char *name, struct td_capture *cap, const struct t
 	for (k = 0; k < RP_DEP_MAX; k++)
 		if (st->dep[k] > 0)
 			fprintf(fp, "%-28s %6" PRIu64 "\n", rp_dep_name(k), st->dep[k]);
-	fprintf(fp, "\nMODEL (%s): followed %" PRIu64 " connections from their SYN; not followed %" PRIu64
-	    " (picked up in the middle or SYN not captured); lost %" PRIu64 "\n", p->name,
-	    st->model_followed, st->model_off, st->model_lost);
+	fprintf(fp, "\nMODEL (%s): followed %" PRIu64 " connections from their SYN or picked up in the "
+	    "middle (%" PRIu64 " picked up); not followed %" PRIu64 " (SYN not captured, or picked up at "
+	    "a segment without ACK); lost %" PRIu64 "\n", p->name, st->model_followed,
+	    st->model_picked_up, st->model_off, st->model_lost);
 	fputs("\nFINDINGS\n", fp);
 	if (fs->n == 0)
 		fputs("none: no anomaly in this capture\n", fp);

@@ -296,7 +296,27 @@ rp_conn_state(const struct rp_conn *c)
 	const struct rp_side *o = &c->s[0], *rs = &c->s[1];
 	bool syn = o->nsyn > 0 && !c->partial, synack = rs->nsyn > 0;
 
-	/* Zeek's conn_state, base/protocols/conn/main.zeek (documented values). */
+	/*
+	 * Zeek's conn_state, base/protocols/conn/main.zeek (documented values).
+	 * A connection picked up in the middle has both endpoints "partial"
+	 * there (inactive for conn_state) until each one's FIN or RST: closed
+	 * both ways it is SF, by one side SH or SHR, reset by the responder
+	 * RSTRH (RSTR once the originator closed), by the originator OTH (RSTO
+	 * once the responder closed), else OTH.
+	 */
+	if (c->partial) {
+		if (c->end == RP_END_RST && c->end_by == 1)
+			return o->fin_sent ? "RSTR" : "RSTRH";
+		if (c->end == RP_END_RST)
+			return rs->fin_sent ? "RSTO" : "OTH";
+		if (o->fin_sent && rs->fin_sent)
+			return "SF";
+		if (o->fin_sent)
+			return "SH";
+		if (rs->fin_sent)
+			return "SHR";
+		return "OTH";
+	}
 	if (c->end == RP_END_RST) {
 		if (c->end_by == 0)
 			return synack || c->partial ? "RSTO" : "RSTOS0";
@@ -611,6 +631,8 @@ conn_end(struct replay *r, struct rp_conn *c, enum rp_end how)
 		for (k = 0; k < md.n; k++)
 			depart(r, c, md.v[k].id, c->last_pkt, &dummy, "%s", md.v[k].text);
 	}
+	if (c->partial && c->model != RP_MODEL_OFF)
+		r->st.model_picked_up++;
 	if (c->model == RP_MODEL_FOLLOWED)
 		r->st.model_followed++;
 	else if (c->model == RP_MODEL_LOST)
@@ -864,17 +886,23 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 			return;
 		c->partial = partial;
 		c->flipped = flipped;
-		/* The model follows a connection from its SYN (sim/replay_model.c). */
-		if ((f & (TM_SYN | TM_ACK | TM_RST)) == TM_SYN) {
+		/*
+		 * The model follows a connection from its SYN, or from the first
+		 * segment of one picked up in the middle (sim/replay_model.c).
+		 */
+		if ((f & (TM_SYN | TM_ACK | TM_RST)) == TM_SYN || partial) {
 			c->mdl = rpm_new(&r->o.prof, c);
 			if (c->mdl == NULL) {
 				c->model = RP_MODEL_OFF;
 				snprintf(c->model_note, sizeof(c->model_note), "not followed: out of memory");
+			} else if (partial && rpm_pickup(c->mdl, c, conn_dir(c, g), g, r->now, no) < 0) {
+				c->model = RP_MODEL_OFF;	/* rpm_pickup() said why */
+				rpm_free(c->mdl);
+				c->mdl = NULL;
 			}
 		} else {
 			c->model = RP_MODEL_OFF;
-			snprintf(c->model_note, sizeof(c->model_note), "%s", partial ?
-			    "not followed: picked up in the middle (the model starts at the SYN)" :
+			snprintf(c->model_note, sizeof(c->model_note), "%s",
 			    "not followed: its SYN was not captured");
 		}
 		if (partial) {
@@ -903,9 +931,8 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 					uint32_t dummy = 0;
 
 					depart(r, c, RP_DEP_TW_LOWER_SEQ, no, &dummy,
-					    "SYN seq %u is not above the old connection's %u and carries no newer "
-					    "timestamp: Linux's TIME_WAIT answers it with an ACK, not a new "
-					    "connection (tcp_timewait_state_process)",
+					    "SYN seq %u not above the old connection's %u, no newer timestamp: "
+					    "Linux's TIME_WAIT ACKs it (tcp_timewait_state_process)",
 					    g->seq, t->snd_max[od]);
 				}
 			}
@@ -933,6 +960,11 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 	seqlen = tm_seg_seqlen(g);
 	end = g->seq + seqlen;
 	pure_ack = (f & (TM_SYN | TM_FIN | TM_RST | TM_ACK)) == TM_ACK && g->len == 0;
+	/* A connection picked up in the middle: its first segment starts the side's numbering. */
+	if (c->partial && !(f & TM_SYN) && !s->has_isn) {
+		first_seq(s, g);
+		s->adv_t = r->now;
+	}
 	if (c->mdl != NULL && c->model == RP_MODEL_FOLLOWED)
 		model_segment(r, c, d, g, no, &pk);
 

@@ -274,6 +274,7 @@ struct rp_stats {
 	uint64_t	first_ts, last_ts;	/* absolute capture times, ns */
 	uint64_t	near[3];	/* capture_near: originator, responder, unknown */
 	uint64_t	model_followed, model_off, model_lost;	/* connections */
+	uint64_t	model_picked_up;	/* of those followed or lost, picked up in the middle */
 	char		ex_half[3][96], ex_rst_tw[3][96], ex_reuse[3][96];
 	uint8_t		nex_half, nex_rst_tw, nex_reuse;
 	struct rp_listener lis[RP_LISTENERS];

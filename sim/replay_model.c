@@ -618,8 +618,8 @@ overdue(struct rp_model *m, struct rp_conn *c, int i, uint64_t t, struct rpm_dep
 				x->reported = true;
 			}
 		} else if (x->kind == X_ACK && t > x->t + ack_tol(m)) {
-			dep(out, RP_DEP_ACK_MISSING, "the model (%s) has the %s acknowledge the %s at %.3f s; "
-			    "no ACK by %.3f s, and the %s not retransmitted (lost past the capture point?)",
+			dep(out, RP_DEP_ACK_MISSING, "the model (%s) has the %s ACK the %s at %.3f s; none by "
+			    "%.3f s, and the %s not retransmitted (lost past the capture point?)",
 			    m->p->name, side_name[i],
 			    c->s[1 - i].fin_sent ? "FIN" : "SYN-ACK", sec(x->t - MODEL_T0),
 			    sec(x->t - MODEL_T0 + ack_tol(m)), c->s[1 - i].fin_sent ? "FIN" : "SYN-ACK");
@@ -888,6 +888,112 @@ rpm_segment(struct rp_model *m, struct rp_conn *c, const struct rpm_seen *sn, st
 		snprintf(c->model_note, sizeof(c->model_note),
 		    "not followed from packet %" PRIu64 ": the model reported an illegal transition", sn->pkt);
 	}
+}
+
+/* ---- A connection picked up in the middle ---- */
+
+/* A segment of the handshake the capture did not show, from side i. */
+static void
+synth_seg(const struct rp_conn *c, int i, struct tm_seg *s, uint8_t flags, tm_seq seq, tm_seq ack,
+    bool ts, uint32_t tsval, uint32_t tsecr)
+{
+	memset(s, 0, sizeof(*s));
+	s->src = c->s[i].addr;
+	s->dst = c->s[1 - i].addr;
+	s->sport = c->s[i].port;
+	s->dport = c->s[1 - i].port;
+	s->seq = seq;
+	s->ack = ack;
+	s->flags = flags;
+	s->wnd = 65535;
+	if (flags & TM_SYN) {
+		/*
+		 * The options the SYNs negotiated are not in the capture: SACK
+		 * permitted, timestamps if the segments carry them, and the
+		 * largest window scale (RFC 7323 2.3: 14), so that no window of
+		 * the model holds back what the capture shows was sent.
+		 */
+		s->has_mss = true;
+		s->mss = 1460;
+		s->sack_ok = true;
+		s->has_wscale = true;
+		s->wscale = 14;
+	}
+	s->has_ts = ts;
+	s->tsval = tsval;
+	s->tsecr = tsecr;
+}
+
+int
+rpm_pickup(struct rp_model *m, struct rp_conn *c, int d, const struct tm_seg *g, uint64_t t,
+    uint64_t pkt)
+{
+	uint64_t mt = t + MODEL_T0;
+	tm_seq iss[2];
+	uint32_t tsv[2];
+	struct tm_seg s;
+	struct tm_conn *k;
+	int i;
+
+	if (!(g->flags & TM_ACK) || (g->flags & (TM_SYN | TM_RST))) {
+		snprintf(c->model_note, sizeof(c->model_note), "not followed: picked up in the middle at "
+		    "a segment without ACK or with RST (no sequence number for both sides)");
+		return -1;
+	}
+	iss[d] = g->seq - 1;
+	iss[1 - d] = g->ack - 1;
+	/* Timestamps no newer than the segments to come (PAWS, RFC 7323 5). */
+	tsv[d] = g->tsval;
+	tsv[1 - d] = g->tsecr;
+
+	/* The originator connects: its SYN, numbered as the capture's. */
+	m->e[0].started = true;
+	app(m, c, 0, mt, pkt, TM_CALL_CONNECT, 0, 0, 0);
+	if ((k = conn_of(&m->e[0])) == NULL)
+		goto fail;
+	k->iss = iss[0];
+	k->snd_una = iss[0];
+	k->snd_nxt = k->write_seq = k->rtt_seq = iss[0] + 1;
+	/* The responder listens and takes the SYN; its request socket has the capture's ISN. */
+	m->e[1].started = true;
+	app(m, c, 1, mt, pkt, TM_CALL_LISTEN, 0, 0, 0);
+	synth_seg(c, 0, &s, TM_SYN, iss[0], 0, g->has_ts, tsv[0], 0);
+	deliver(m, c, 1, &s, mt, pkt);
+	if (m->e[1].reqs[0].id == 0)
+		goto fail;
+	m->e[1].reqs[0].iss = iss[1];
+	synth_seg(c, 1, &s, TM_SYN | TM_ACK, iss[1], iss[0] + 1, g->has_ts, tsv[1], tsv[0]);
+	deliver(m, c, 0, &s, mt, pkt);
+	synth_seg(c, 0, &s, TM_ACK, iss[0] + 1, iss[1] + 1, g->has_ts, tsv[0], tsv[1]);
+	deliver(m, c, 1, &s, mt, pkt);
+	for (i = 0; i < 2; i++) {
+		struct rpm_end *e = &m->e[i];
+		struct rp_mside *ms = &c->s[i].m;
+
+		k = conn_of(e);
+		if (k == NULL || k->state != TM_ESTABLISHED)
+			goto fail;
+		/* Nothing of the handshake is owed to the capture. */
+		e->nx = 0;
+		e->want_ack = false;
+		e->last_ctl = 0;
+		e->dl = 0;
+		k->ack_pending = false;
+		k->deadline[TM_T_DELACK] = 0;
+		/* The model's timeline starts where the capture does. */
+		ms->ntl = 0;
+		ms->tl_more = 0;
+		tl_add(ms, mt, pkt, TM_ESTABLISHED, TM_OBJ_FULL, "picked up in the middle: the "
+		    "handshake was before the capture");
+		ms->st = TM_ESTABLISHED;
+		ms->obj = TM_OBJ_FULL;
+	}
+	m->errors = 0;
+	return 0;
+fail:
+	snprintf(c->model_note, sizeof(c->model_note), "not followed: the model did not take the "
+	    "handshake made up for a connection picked up in the middle");
+	return -1;
 }
 
 /* ---- Summary: state and next event ---- */

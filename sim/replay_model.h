@@ -64,6 +64,15 @@ struct rpm_seen {
  */
 struct rp_model	*rpm_new(const struct tm_profile *p, struct rp_conn *c);
 void		 rpm_free(struct rp_model *m);
+/*
+ * A connection picked up in the middle: both endpoints are made ESTABLISHED
+ * in the model as if a handshake had come just before g, side d's first
+ * segment (with ACK), at t (ns since the capture's first packet): side d's
+ * ISN is g's seq - 1, its peer's g's ack - 1.  Returns 0, or -1 if the model
+ * did not take it (c->model_note says why).
+ */
+int		 rpm_pickup(struct rp_model *m, struct rp_conn *c, int d, const struct tm_seg *g,
+		    uint64_t t, uint64_t pkt);
 /* One segment the capture showed, before the engine's own bookkeeping of it ends. */
 void		 rpm_segment(struct rp_model *m, struct rp_conn *c, const struct rpm_seen *sn,
 		    struct rpm_deps *out, struct rp_pkt *pk);

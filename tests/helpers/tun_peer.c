@@ -21,11 +21,15 @@
  *               retransmitted 3 s after the first, where Linux answers the
  *               SYN's retransmission at once and retransmits after 1 s;
  *   rstfin      as clean, but the client's FIN is answered with RST, where a
- *               Linux socket ACKs it and sends its own FIN on close().
+ *               Linux socket ACKs it and sends its own FIN on close();
+ *   overwin     as clean, and after the third ACK 100 bytes 200000 bytes
+ *               beyond the server's next sequence number, far outside the
+ *               client's window (it offered no window scale to the server,
+ *               so its window is at most 65535).
  * Each segment the kernel sends is answered at once; the server's initial
  * sequence number is 7000.  Runs until killed.  Needs CAP_NET_ADMIN; use only
  * inside a test namespace.
- * Usage: tun_peer DEV LOCAL early|datafin|clean|rsttw|late|rstfin
+ * Usage: tun_peer DEV LOCAL early|datafin|clean|rsttw|late|rstfin|overwin
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -118,8 +122,9 @@ main(int argc, char **argv)
 	if (argc != 4 || inet_pton(AF_INET, argv[2], &local) != 1 ||
 	    (strcmp(argv[3], "early") != 0 && strcmp(argv[3], "datafin") != 0 &&
 	    strcmp(argv[3], "clean") != 0 && strcmp(argv[3], "rsttw") != 0 &&
-	    strcmp(argv[3], "late") != 0 && strcmp(argv[3], "rstfin") != 0)) {
-		fprintf(stderr, "usage: tun_peer DEV LOCAL early|datafin|clean|rsttw|late|rstfin\n");
+	    strcmp(argv[3], "late") != 0 && strcmp(argv[3], "rstfin") != 0 &&
+	    strcmp(argv[3], "overwin") != 0)) {
+		fprintf(stderr, "usage: tun_peer DEV LOCAL early|datafin|clean|rsttw|late|rstfin|overwin\n");
 		return 64;
 	}
 	mode = argv[3];
@@ -186,6 +191,14 @@ main(int argc, char **argv)
 				return die("write");
 			pause_ms(50);
 			if (reply(&in, TM_ACK | TM_PSH, ISS + 2, in.seq, 100, 0) < 0)
+				return die("write");
+			continue;
+		}
+		if (in.ack == ISS + 1 && dlen == 0 && !(in.flags & TM_FIN) &&
+		    strcmp(mode, "overwin") == 0 && !synacked) {
+			/* The third ACK: data far beyond the client's window, once. */
+			synacked = true;
+			if (reply(&in, TM_ACK | TM_PSH, ISS + 1 + 200000, in.seq, 100, 0) < 0)
 				return die("write");
 			continue;
 		}

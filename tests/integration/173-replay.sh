@@ -14,6 +14,14 @@
 #             replay.accept_queue_overflow
 #   lostack   one client whose first ACK is corrupted and dropped (tun_clients
 #             lostack): replay.lost_third_ack, then ESTABLISHED
+#   midfin    a loopback connection already open (data both ways) when
+#             tcpdump starts, then more data and FIN both ways: picked up in
+#             the middle, SF (Zeek's word for a partial connection closed both
+#             ways), history without S, bytes from the capture only, followed
+#             by the model from ESTABLISHED to TIME_WAIT, no departure
+#   midrst    the same, the server resetting (SO_LINGER 0): RSTRH, the
+#             model judges the RST (rst_not_fin, the FIN close() sends),
+#             replay.reset_instead_of_close
 #   pipe      tcpdump -U -w - | tcpdoctor replay --format ndjson -: a
 #             connection's line comes out while tcpdump still runs
 #   damaged   truncated and corrupt captures, a directory, a non-capture
@@ -231,6 +239,66 @@ l.bind(("198.18.0.1", 8080)); l.listen(16); time.sleep(600)'
 else
 	skip "lostack: needs /dev/net/tun"
 fi
+
+# ---- midfin, midrst: connections already open when the capture began ----
+# mid OUT MODE: the connection is made and used, then tcpdump starts (as a
+# child of the script, stopped by it), then more data and the close.
+mid() {
+	local ns
+	ns=$(mkns "mid$2")
+	ip netns exec "$ns" "$PY" - "$1" "$2" <<'PYEOF'
+import socket, struct, subprocess, sys, time
+out, mode = sys.argv[1], sys.argv[2]
+l = socket.socket(); l.bind(("127.0.0.1", 8091)); l.listen(1)
+c = socket.create_connection(("127.0.0.1", 8091)); s, _ = l.accept()
+c.sendall(b"a" * 1000); s.recv(5000); s.sendall(b"b" * 500); c.recv(5000)
+time.sleep(0.3)
+err = open(out + ".err", "w")
+p = subprocess.Popen(["tcpdump", "--immediate-mode", "-i", "lo", "-U", "-s", "256", "-Z", "root",
+                      "-w", out, "tcp"], stderr=err)
+for i in range(200):
+    if "listening on" in open(out + ".err").read(): break
+    time.sleep(0.05)
+time.sleep(0.2)
+c.sendall(b"x" * 300); s.recv(5000); s.sendall(b"y" * 200); c.recv(5000)
+time.sleep(0.1)
+if mode == "fin":
+    c.close(); time.sleep(0.05); s.close()
+else:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.close()
+    time.sleep(0.05); c.close()
+time.sleep(0.3)
+p.send_signal(2); p.wait(timeout=10)
+PYEOF
+	"$TD_BIN" replay -j "$1" > "$1.json"
+}
+mid "$dir/midfin.pcap" fin
+c0='d["connections"][0]'
+expect_eq "midfin: one connection, picked up in the middle, SF, history without S" \
+	"$(jget "$dir/midfin.pcap.json" "(d['count'], $c0['partial'], $c0['conn_state'], 's' in $c0['history'].lower())")" "(1, True, 'SF', False)"
+expect_eq "midfin: the client is the originator (it spoke first), both sides' bytes since the capture began" \
+	"$(jget "$dir/midfin.pcap.json" "($c0['originator']['endpoint'].endswith(':8091'), $c0['responder']['endpoint'], $c0['originator']['bytes'], $c0['responder']['bytes'])")" \
+	"(False, '127.0.0.1:8091', 300, 200)"
+expect_eq "midfin: the capture's states from ESTABLISHED, the client closing first" \
+	"$(jget "$dir/midfin.pcap.json" "([t['state'] for t in $c0['originator']['timeline']], [t['state'] for t in $c0['responder']['timeline']], $c0['ending']['how'], $c0['closed_first'])")" \
+	"(['ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT'], ['ESTABLISHED', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSE'], 'fin', 'originator')"
+expect_eq "midfin: the model picked it up and followed it to TIME_WAIT, no departure" \
+	"$(jget "$dir/midfin.pcap.json" "($c0['model'], [t['state'] for t in $c0['originator']['model']['timeline']], $c0['originator']['model']['next']['timer'], $c0['departures'], d['summary']['model'])")" \
+	"('followed', ['ESTABLISHED', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT'], 'timewait', [], {'followed': 1, 'not_followed': 0, 'lost': 0, 'picked_up': 1})"
+check "midfin: JSON matches the schema" "$PY" "$TD_SRCDIR/tests/helpers/validate.py" "$dir/midfin.pcap.json"
+"$TD_BIN" replay --conn 1 "$dir/midfin.pcap" > "$dir/midfin.ladder"
+check "midfin: the ladder starts ESTABLISHED, numbered from the first segment" \
+	grep -Eq "^ +0\.000000  ESTABLISHED +-- P\. 1 ack 1 len 300 -+>  ESTABLISHED" "$dir/midfin.ladder"
+mid "$dir/midrst.pcap" rst
+expect_eq "midrst: RSTRH (reset by the responder, the originator seen only mid-stream)" \
+	"$(jget "$dir/midrst.pcap.json" "($c0['conn_state'], $c0['ending'])")" "('RSTRH', {'how': 'rst', 'by': 'responder', 'state': 'ESTABLISHED'})"
+expect_eq "midrst: the model judges the RST" \
+	"$(jget "$dir/midrst.pcap.json" "($c0['model'], [x['id'] for x in $c0['departures']])")" "('followed', ['rst_not_fin'])"
+expect_eq "midrst: finding replay.reset_instead_of_close (one connection: info)" \
+	"$(jget "$dir/midrst.pcap.json" '[(f["id"], f["severity"], f["evidence"]["conns"]) for f in d["findings"]]')" "[('replay.reset_instead_of_close', 'info', 1)]"
+"$TD_BIN" replay --conn 1 "$dir/midrst.pcap" > "$dir/midrst.ladder"
+check "midrst: beside the RST, the FIN the model's close() sends" \
+	grep -Eq -- "<-+ R\. 201 ack 301 -- .*expected: <- F\. 201 ack 301 \(close\(\)\); ! rst_not_fin" "$dir/midrst.ladder"
 
 # ---- pipe: live, a connection printed as it ends ----
 ns=$(mkns pipe)

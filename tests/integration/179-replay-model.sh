@@ -23,6 +23,11 @@
 #   rstfin    a peer (tun_peer rstfin) that answers the client's FIN with RST:
 #             --conn shows beside the RST the FIN the model's close() sends,
 #             and rst_not_fin; -j --conn carries the same
+#   overwin   a peer (tun_peer overwin) sending 100 bytes 200000 beyond its
+#             next sequence number, outside the client's window: out_of_window
+#   isn       nine connections to one TUN peer whose ISN is always 7000:
+#             replay.isn_predictable; nine to a Linux listener on loopback
+#             (RFC 6528 ISNs): no finding
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v tcpdump >/dev/null || skip_all "needs tcpdump (scripts/deps.sh test)"
@@ -72,7 +77,7 @@ cap_stop
 "$TD_BIN" replay -j "$dir/clean.pcap" > "$dir/clean.json"
 expect_eq "clean: exit 0" "$?" 0
 expect_eq "clean: the model followed the connection" "$(jget "$dir/clean.json" '(d["summary"]["model"], d["connections"][0]["model"])')" \
-	"({'followed': 1, 'not_followed': 0, 'lost': 0}, 'followed')"
+	"({'followed': 1, 'not_followed': 0, 'lost': 0, 'picked_up': 0}, 'followed')"
 expect_eq "clean: no departure from the model" "$(jget "$dir/clean.json" '(d["summary"]["departures"], d["connections"][0]["departures"])')" "({}, [])"
 expect_eq "clean: the originator's states by the model" \
 	"$(jget "$dir/clean.json" '[(t["state"], t["object"]) for t in d["connections"][0]["originator"]["model"]["timeline"]]')" \
@@ -174,3 +179,39 @@ expect_eq "rstfin: -j --conn: the RST's row" \
 	"('R.', 'F.', 1, 22, 'instead', ['rst_not_fin'])"
 expect_eq "rstfin: -j --conn: one connection" "$(jget "$dir/rstfin-conn.json" '(d["count"], len(d["connections"]))')" "(1, 1)"
 check "rstfin: -j --conn matches the schema" "$PY" "$TD_SRCDIR/tests/helpers/validate.py" "$dir/rstfin-conn.json"
+
+# ---- overwin: data far outside the receiver's window ----
+peer overwin overwin
+expect_eq "overwin: departure out_of_window, the only one" \
+	"$(jget "$dir/overwin.json" '[x["id"] for x in d["connections"][0]["departures"]]')" "['out_of_window']"
+check "overwin: it names the receiver's window edge" \
+	sh -c "'$PY' -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d[\"connections\"][0][\"departures\"][0][\"detail\"])' '$dir/overwin.json' | grep -q 'beyond the receiver.s window edge'"
+
+# ---- isn: one listener's ISNs all the same (tun_peer answers every SYN with ISN 7000) ----
+ns=$(mkns isn)
+bg ip netns exec "$ns" "$TD_HELPERS/tun_peer" tdisn0 198.18.0.1 clean > /dev/null
+wait_for 10 sh -c "ip -n $ns addr show dev tdisn0 2>/dev/null | grep -q 198.18.0.1" || not_ok "isn: tun_peer made tdisn0"
+cap_start "$ns" tdisn0 "$dir/isn.pcap" || not_ok "tcpdump started (isn)"
+ip netns exec "$ns" "$PY" -c '
+import socket
+for i in range(9):
+    c = socket.create_connection(("198.18.1.2", 80), timeout=5)
+    c.sendall(b"x" * 20); c.close()'
+cap_stop
+"$TD_BIN" replay -j "$dir/isn.pcap" > "$dir/isn.json"
+expect_eq "isn: replay.isn_predictable on the listener, 9 SYN-ACKs" \
+	"$(jget "$dir/isn.json" '[(f["id"], f["subject"], f["evidence"]["synacks"]) for f in d["findings"] if f["id"] == "replay.isn_predictable"]')" \
+	"[('replay.isn_predictable', '198.18.1.2:80', 9)]"
+# The control: nine connections to a Linux listener (RFC 6528 ISNs) are not predictable.
+ns=$(mkns isnlx)
+cap_start "$ns" lo "$dir/isnlx.pcap" || not_ok "tcpdump started (isnlx)"
+ip netns exec "$ns" "$PY" -c '
+import socket
+l = socket.socket(); l.bind(("127.0.0.1", 8092)); l.listen(16)
+for i in range(9):
+    c = socket.create_connection(("127.0.0.1", 8092)); s, _ = l.accept()
+    c.sendall(b"x" * 20); s.recv(100); c.close(); s.close()'
+cap_stop
+"$TD_BIN" replay -j "$dir/isnlx.pcap" > "$dir/isnlx.json"
+expect_eq "isnlx: nine Linux connections, no finding" \
+	"$(jget "$dir/isnlx.json" '(d["count"], d["findings"])')" "(9, [])"

@@ -12,6 +12,11 @@
 #           accepts a SYN in TIME_WAIT with a newer timestamp):
 #           replay.port_reuse_time_wait, reused_ports, and the model follows
 #           both connections without a departure
+#   twlow   the same, then a SYN from the client's port with a sequence
+#           number 100000 below the old connection's and no timestamp, sent
+#           through a raw socket (its ISN read back from the capture): Linux's
+#           TIME_WAIT ACKs it and the client's stack resets:
+#           time_wait_lower_seq on the new connection
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v tcpdump >/dev/null || skip_all "needs tcpdump (scripts/deps.sh test)"
@@ -90,3 +95,45 @@ expect_eq "reuse: the model follows both, no departure" \
 expect_eq "reuse: the server closed first and holds TIME_WAIT by the model" \
 	"$(jget "$dir/reuse.json" '[(c["closed_first"], c["responder"]["model"]["state"]) for c in d["connections"]]')" \
 	"[('responder', 'TIME_WAIT'), ('responder', 'TIME_WAIT')]"
+
+# ---- twlow: a SYN below the old connection's sequence reopening TIME_WAIT ----
+ns=$(mkns twlow)
+cap_start "$ns" lo "$dir/twlow.pcap" || not_ok "tcpdump started (twlow)"
+ip netns exec "$ns" "$PY" - "$dir/twlow.pcap" <<'PYEOF'
+import re, socket, struct, subprocess, sys, time
+pcap = sys.argv[1]
+l = socket.socket(); l.bind(("127.0.0.1", 8096)); l.listen(1)
+c = socket.create_connection(("127.0.0.1", 8096)); s, _ = l.accept()
+cport = c.getsockname()[1]
+c.sendall(b"x" * 10); s.recv(100)
+s.close()                          # the server closes first: its TIME_WAIT
+time.sleep(0.05); c.recv(100); c.close()
+time.sleep(0.2)
+# The client's ISN, from its SYN in the capture so far (tcpdump -U writes each packet).
+txt = subprocess.run(["tcpdump", "-r", pcap, "-S", "-n", "tcp[13] == 2"], capture_output=True,
+                     text=True, timeout=10).stdout
+seq = (int(re.search(r"seq (\d+)", txt).group(1)) - 100000) % (1 << 32)
+def csum(b):
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+a = socket.inet_aton("127.0.0.1")
+hdr = struct.pack("!HHIIBBHHH", cport, 8096, seq, 0, 5 << 4, 0x02, 65535, 0, 0)
+ck = csum(struct.pack("!4s4sBBH", a, a, 0, 6, len(hdr)) + hdr)
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+r.sendto(hdr[:16] + struct.pack("!H", ck) + hdr[18:], ("127.0.0.1", 0))
+time.sleep(0.3)
+PYEOF
+cap_stop
+"$TD_BIN" replay -j "$dir/twlow.pcap" > "$dir/twlow.json"
+expect_eq "twlow: the SYN is a new connection on the old 4-tuple, the old one SF" \
+	"$(jget "$dir/twlow.json" '[(c["conn_state"], c["reused"]) for c in d["connections"]][0:2]')" "[('SF', False), ('RSTOS0', True)]"
+expect_eq "twlow: departure time_wait_lower_seq on it" \
+	"$(jget "$dir/twlow.json" '[x["id"] for x in d["connections"][1]["departures"]][0:1]')" "['time_wait_lower_seq']"
+check "twlow: it says Linux's TIME_WAIT ACKs it" \
+	sh -c "'$PY' -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d[\"connections\"][1][\"departures\"][0][\"detail\"])' '$dir/twlow.json' | grep -q \"Linux's TIME_WAIT ACKs it\""
+expect_eq "twlow: the server's TIME_WAIT answered with an ACK (the capture shows it)" \
+	"$(jget "$dir/twlow.json" 'd["connections"][1]["history"]')" "SaR"
+expect_eq "twlow: finding replay.port_reuse_time_wait" \
+	"$(jget "$dir/twlow.json" '[f["id"] for f in d["findings"] if f["id"] == "replay.port_reuse_time_wait"]')" "['replay.port_reuse_time_wait']"

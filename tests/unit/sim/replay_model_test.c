@@ -171,7 +171,7 @@ START_TEST(test_model_ack_missing)
 	seg(r, C, 41005, 2000, TM_SYN, 1, 0, 0);	/* the capture goes on */
 	rp_finish(r);
 	ck_assert_int_ge(nended, 1);
-	ck_assert(has_dep(&ended[0], RP_DEP_ACK_MISSING, "responder acknowledge the FIN"));
+	ck_assert(has_dep(&ended[0], RP_DEP_ACK_MISSING, "responder ACK the FIN"));
 	rp_free(r);
 }
 END_TEST
@@ -208,17 +208,30 @@ START_TEST(test_model_rst_after_data_explained)
 }
 END_TEST
 
-START_TEST(test_model_midstream_not_followed)
+/*
+ * A connection picked up in the middle is followed from its first segment
+ * (both endpoints ESTABLISHED, the numbers from that segment's seq and ack);
+ * one picked up at a segment without ACK is not.
+ */
+START_TEST(test_model_midstream)
 {
 	struct replay *r = mk();
 
 	seg(r, S, 41008, 0, TM_ACK | TM_PSH, 7000, 3000, 100);
+	seg(r, C, 41008, 1, TM_ACK, 3000, 7100, 0);
+	seg(r, C, 41009, 2, TM_PSH, 3000, 0, 10);
 	rp_finish(r);
-	ck_assert_int_eq(nended, 1);
-	ck_assert_int_eq(ended[0].model, RP_MODEL_OFF);
-	ck_assert_msg(strstr(ended[0].model_note, "picked up in the middle") != NULL, "%s",
-	    ended[0].model_note);
+	ck_assert_int_eq(nended, 2);
+	ck_assert_int_eq(ended[0].model, RP_MODEL_FOLLOWED);
+	ck_assert_uint_eq(ended[0].ndep, 0);
+	ck_assert_int_eq(ended[0].s[0].m.st, TM_ESTABLISHED);
+	ck_assert_int_eq(ended[0].s[1].m.st, TM_ESTABLISHED);
+	ck_assert_int_eq(ended[0].s[0].m.tl[0].st, TM_ESTABLISHED);
+	ck_assert_int_eq(ended[1].model, RP_MODEL_OFF);
+	ck_assert_msg(strstr(ended[1].model_note, "picked up in the middle at a segment without ACK") !=
+	    NULL, "%s", ended[1].model_note);
 	ck_assert_uint_eq(rp_stats(r)->model_off, 1);
+	ck_assert_uint_eq(rp_stats(r)->model_picked_up, 1);
 	rp_free(r);
 }
 END_TEST
@@ -235,7 +248,7 @@ test_suite(void)
 	tcase_add_test(tc, test_model_ack_missing);
 	tcase_add_test(tc, test_model_rst_last_ack);
 	tcase_add_test(tc, test_model_rst_after_data_explained);
-	tcase_add_test(tc, test_model_midstream_not_followed);
+	tcase_add_test(tc, test_model_midstream);
 	suite_add_tcase(s, tc);
 	return s;
 }

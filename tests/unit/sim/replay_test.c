@@ -207,6 +207,52 @@ START_TEST(test_midstream_and_cap)
 END_TEST
 
 /*
+ * Connections picked up in the middle: conn_state as Zeek words them for
+ * endpoints it saw only mid-stream (SF, SH, SHR, RSTRH, OTH), and the model
+ * follows each from its first segment, both endpoints ESTABLISHED: a FIN
+ * exchange leaves the closer in TIME_WAIT by the model's timer, a RST from
+ * the responder is judged (rst_not_fin).
+ */
+START_TEST(test_midstream_words_and_model)
+{
+	struct replay *r = mk(16);
+
+	/* 40010: data both ways, FIN both ways. */
+	seg(r, C, 40010, 0, TM_ACK | TM_PSH, 2001, 9001, 100);
+	seg(r, S, 40010, 1, TM_ACK | TM_PSH, 9001, 2101, 50);
+	seg(r, C, 40010, 2, TM_ACK | TM_FIN, 2101, 9051, 0);
+	seg(r, S, 40010, 3, TM_ACK | TM_FIN, 9051, 2102, 0);
+	seg(r, C, 40010, 4, TM_ACK, 2102, 9052, 0);
+	/* 40011: the client's FIN only; 40012: the server's; 40013: the server resets. */
+	seg(r, C, 40011, 10, TM_ACK | TM_FIN, 3001, 8001, 0);
+	seg(r, S, 40012, 11, TM_ACK | TM_FIN, 8001, 3001, 0);
+	seg(r, C, 40013, 12, TM_ACK | TM_PSH, 4001, 7001, 10);
+	seg(r, S, 40013, 13, TM_ACK | TM_RST, 7001, 4011, 0);
+	/* 40014: data, then nothing. */
+	seg(r, C, 40014, 14, TM_ACK, 5001, 6001, 0);
+	rp_finish(r);
+	ck_assert_int_eq(nended, 5);
+	ck_assert_str_eq(rp_conn_state(&ended[0]), "SF");
+	ck_assert_uint_eq(ended[0].s[0].bytes, 100);
+	ck_assert_uint_eq(ended[0].s[1].bytes, 50);
+	ck_assert_int_eq(ended[0].model, RP_MODEL_FOLLOWED);
+	ck_assert_uint_eq(ended[0].ndep, 0);
+	ck_assert_int_eq(ended[0].s[0].m.tl[0].st, TM_ESTABLISHED);
+	ck_assert_int_eq(ended[0].s[0].m.st, TM_TIME_WAIT);
+	ck_assert_int_eq(ended[0].s[1].m.st, TM_CLOSE);
+	ck_assert_str_eq(rp_conn_state(&ended[1]), "RSTRH");
+	ck_assert_int_eq(ended[1].model, RP_MODEL_FOLLOWED);
+	ck_assert_uint_eq(ended[1].ndep, 1);
+	ck_assert_int_eq(ended[1].dep[0].id, RP_DEP_RST_NOT_FIN);
+	ck_assert_str_eq(rp_conn_state(&ended[2]), "SH");
+	ck_assert_str_eq(rp_conn_state(&ended[3]), "SHR");
+	ck_assert_str_eq(rp_conn_state(&ended[4]), "OTH");
+	ck_assert_uint_eq(rp_stats(r)->model_picked_up, 5);
+	rp_free(r);
+}
+END_TEST
+
+/*
  * Ended connections are remembered 4 per connection open at once, at least
  * 4096: 5000 clean closes one after another (one open at a time) forget the
  * TIME_WAIT of the 904 oldest, and a RST to the first is no longer known.
@@ -330,6 +376,7 @@ test_suite(void)
 	tcase_add_test(tc, test_reuse_server_in_time_wait);
 	tcase_add_test(tc, test_synack_rto_3s);
 	tcase_add_test(tc, test_midstream_and_cap);
+	tcase_add_test(tc, test_midstream_words_and_model);
 	tcase_add_test(tc, test_tombstones_bounded);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("capture");
