@@ -38,6 +38,7 @@
 #include "cmd/cmd.h"
 #include "cmd/watch_events.h"
 #include "collectors/events.h"
+#include "collectors/recording.h"
 #include "core/err.h"
 
 #define MIN_COLS	80
@@ -57,6 +58,7 @@ static struct {
 	size_t	view;		/* -A: the namespace shown */
 	int	sort;
 	int	scroll;		/* first row of the panel alone */
+	uint64_t seek;		/* playback: the sample asked for */
 } con;
 
 static void
@@ -618,6 +620,10 @@ help_screen(void)
 		"  0        back to all panels",
 		"  up/down  scroll the findings or connections when alone",
 		"  n, N     with -A: the next, the previous namespace",
+		"  playback (watch --from RECORDING):",
+		"  <- ->    the previous, the next sample (p first to stay there)",
+		"  [ ]      10 samples back, forward; g G: the first, the last",
+		"  + -      twice, half the pace (x1: as recorded)",
 		"  ?        this help",
 		"",
 		"A finding clears after 3 samples without it; its age counts from",
@@ -659,7 +665,19 @@ console_draw(const struct watch *w)
 	gmtime_r(&secs, &tm);
 	strftime(t, sizeof(t), "%H:%M:%S UTC", &tm);
 	/* What changes first: a long host or namespace name is what the edge cuts. */
-	if (w->ns_count > 0) {
+	if (w->play != NULL) {
+		/* Playback: which sample of the recording, when, at what pace. */
+		char when[40];
+
+		rec_time_str(w->play->time_ns, when, sizeof(when));
+		when[23] = '\0';		/* to the millisecond */
+		when[10] = ' ';
+		snprintf(buf, sizeof(buf), " tcpdoctor watch  %s  sample %llu/%llu  %s UTC  x%g  %s  %s  netns %s ",
+		    con.paused ? "PAUSED" : w->play->index == w->play->count ? "END" : "PLAYING",
+		    (unsigned long long)w->play->index, (unsigned long long)w->play->count, when,
+		    w->play->speed, w->samples ? td_severity_name(w->worst) : "-",
+		    w->host[0] ? w->host : "-", w->netns[0] ? w->netns : "-");
+	} else if (w->ns_count > 0) {
 		/* -A: which namespace comes first, the edge cuts the host. */
 		snprintf(nsbuf, sizeof(nsbuf), "%zu/%zu", w->ns_index + 1, w->ns_count);
 		snprintf(buf, sizeof(buf), " tcpdoctor watch%s  netns %s %s  %s  %s  every %.1f s  %s ",
@@ -716,7 +734,9 @@ console_draw(const struct watch *w)
 	}
 	attron(A_REVERSE);
 	mvhline(LINES - 1, 0, ' ', COLS);
-	put(LINES - 1, 0, COLS, w->ns_count > 0 ? " q quit  p pause  s sort  1-6 one panel  0 all  n/N netns  ? help" :
+	put(LINES - 1, 0, COLS, w->play != NULL ?
+	    " q quit  p pause  <- -> step  [ ] 10  +/- speed  1-6 panel  0 all  ? help" :
+	    w->ns_count > 0 ? " q quit  p pause  s sort  1-6 one panel  0 all  n/N netns  ? help" :
 	    " q quit  p pause  s sort  1-6 one panel  0 all  ? help");
 	attroff(A_REVERSE);
 	refresh();
@@ -726,6 +746,12 @@ size_t
 console_view(void)
 {
 	return con.view;
+}
+
+uint64_t
+console_seek(void)
+{
+	return con.seek;
 }
 
 enum console_next
@@ -763,6 +789,23 @@ console_wait(const struct watch *w, int64_t deadline, volatile sig_atomic_t *sto
 			    (w->ns_index + w->ns_count - 1) % w->ns_count;
 			con.scroll = 0;
 			return CONSOLE_VIEW;
+		} else if (w->play != NULL && (ch == KEY_LEFT || ch == KEY_RIGHT || ch == '[' ||
+		    ch == ']' || ch == 'g' || ch == 'G' || ch == KEY_HOME || ch == KEY_END || ch == KEY_PPAGE ||
+		    ch == KEY_NPAGE)) {
+			int64_t i = (int64_t)w->play->index, n = (int64_t)w->play->count;
+
+			i += ch == KEY_LEFT ? -1 : ch == KEY_RIGHT ? 1 : ch == '[' || ch == KEY_PPAGE ? -10 :
+			    ch == ']' || ch == KEY_NPAGE ? 10 : ch == 'g' || ch == KEY_HOME ? -n : n;
+			con.seek = (uint64_t)(i < 1 ? 1 : i > n ? n : i);
+			return CONSOLE_SEEK;
+		} else if (w->play != NULL && (ch == '+' || ch == '-')) {
+			/* The pace is the caller's: the seek to the same sample makes it take the new one. */
+			if (ch == '+' && w->play->speed < 1024)
+				w->play->speed *= 2;
+			else if (ch == '-' && w->play->speed > 1.0 / 64)
+				w->play->speed /= 2;
+			con.seek = w->play->index;
+			return CONSOLE_SEEK;
 		} else if (ch == KEY_DOWN) {
 			con.scroll++;
 		} else if (ch == KEY_UP && con.scroll > 0) {

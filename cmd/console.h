@@ -23,7 +23,23 @@ enum console_next {
 	CONSOLE_SAMPLE = 0,	/* time for the next sample */
 	CONSOLE_QUIT,		/* q, or a signal that stops watch */
 	CONSOLE_VIEW,		/* -A: n or N picked another namespace (console_view()) */
+	CONSOLE_SEEK,		/* playback: a key asked for another sample (console_seek()) */
 };
+
+/*
+ * Playback (watch --from RECORDING): which sample of how many the model
+ * holds, and when it was taken; the console names it in its status line
+ * and turns the step, jump and speed keys into CONSOLE_SEEK.
+ */
+struct watch_play {
+	const char	*path;		/* the recording */
+	uint64_t	 index, count;	/* the sample shown, from 1, of count */
+	int64_t		 time_ns;	/* when it was taken */
+	double		 speed;		/* times the recorded pace (+ and - change it) */
+};
+
+/* Playback: the sample the last CONSOLE_SEEK asked for (1 .. count). */
+uint64_t console_seek(void);
 
 /* -A: the namespace the console shows, an index the caller takes modulo the count. */
 size_t	console_view(void);

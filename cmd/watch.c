@@ -679,7 +679,10 @@ sample(struct watch *w, struct check_opts *co, long done)
 	if (w->events) {
 		struct td_err err = { 0 };
 
-		if (watch_events_sample(events, w, &cs.snap, &cs.findings, &err) < 0 ||
+		/* Playback: the recorded connections of the sample's interval. */
+		if ((ctx->rec_sample != NULL ?
+		    watch_events_replay(w, ctx->rec_sample, &cs.snap, &cs.findings, &err) :
+		    watch_events_sample(events, w, &cs.snap, &cs.findings, &err)) < 0 ||
 		    td_findings_check(&cs.findings, &err) < 0) {
 			check_state_free(&cs);
 			return cmd_fail_err(ctx, &err);
@@ -705,7 +708,7 @@ sample(struct watch *w, struct check_opts *co, long done)
 		}
 	} else if (w->console) {
 		/* -A: drawn by the caller once every namespace is sampled. */
-		if (w->nslabel == NULL)
+		if (w->nslabel == NULL && !w->quiet)
 			console_draw(w);
 	} else if (ctx->format == TD_FMT_JSON) {
 		obj = json_sample(w, &cs);
@@ -736,6 +739,12 @@ sample(struct watch *w, struct check_opts *co, long done)
 	if (status != 0)
 		return status;
 	return 0;
+}
+
+int
+watch_sample(struct watch *w, struct check_opts *co, long done)
+{
+	return sample(w, co, done);
 }
 
 /* ---- -A: every namespace, each with its own memory ---- */
@@ -1032,6 +1041,13 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 			.count = count, .at = at, .connections = connections,
 		};
 
+		/* On a terminal, and no format asked for: the console, as live. */
+		if (ctx->format == TD_FMT_TABLE && console_wanted(ctx)) {
+			co.format = ctx->format;
+			co.visit = watch_visit;
+			co.visit_arg = &w;
+			return wrec_console(ctx, &po, &w, &co);
+		}
 		return wrec_play(ctx, &po);
 	}
 	if (connections && (no_events || output != NULL))

@@ -18,6 +18,7 @@
 #include "collectors/snapshot.h"
 
 struct watch_ev;
+struct watch_play;
 
 #define WATCH_MAX_ACTIVE	256	/* active findings tracked from sample to sample */
 #define WATCH_CLEAR_AFTER	3	/* samples a finding must be absent to clear */
@@ -110,6 +111,8 @@ struct watch {
 	char			*prom;		/* -A -o: this namespace's last exposition */
 	size_t			 nprom;
 	double			 interval_s;	/* the interval asked for */
+	struct watch_play	*play;		/* watch --from RECORDING on the console, else NULL */
+	bool			 quiet;		/* playback catching up: update the model, draw nothing */
 	enum td_severity	 worst;
 };
 

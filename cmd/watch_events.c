@@ -37,8 +37,10 @@
 #include "analyzers/lifetimes.h"
 #include "analyzers/tally.h"
 #include "cmd/cmd.h"
+#include "cmd/events.h"
 #include "cmd/watch.h"
 #include "collectors/events.h"
+#include "collectors/recsample.h"
 #include "collectors/sysctl.h"
 #include "collectors/tracefs.h"
 #include "tcp/tm.h"
@@ -385,6 +387,7 @@ watch_ev_free(struct watch *w)
 	free(w->ev->iv);
 	free(w->ev->tot);
 	free(w->ev->conns);
+	free(w->ev->next);
 	free(w->ev);
 	w->ev = NULL;
 }
@@ -464,56 +467,33 @@ merge_row(struct ev_dest *rows, size_t *n, uint64_t *other, const struct ev_dest
 	rows[(*n)++] = *r;
 }
 
-int
-watch_events_sample(struct watch_events *we, struct watch *w, const struct td_snapshot *snap,
-    struct td_findings *out, struct td_err *err)
+/* The listeners of the latest sample get their rows in a (the next interval) beforehand. */
+static void
+seed_listeners(const struct watch_ev *e, struct events_agg *a)
 {
-	struct watch_ev *e = w->ev;
-	struct events_agg *a;
-	struct wev_slot *s;
-	struct ev_dest *row;
-	struct tm_profile prof;
-	uint64_t lost, tlost;
 	size_t i;
 
-	if (we == NULL || e == NULL || !e->available)
-		return 0;
-	s = &we->slot[e->slot];
-	pthread_mutex_lock(&we->mu);
-	/* What the thread filled becomes the interval; it starts an empty one. */
-	a = s->cur;
-	s->cur = e->iv;
-	e->iv = a;
-	memset(s->cur, 0, sizeof(*s->cur));
-	/* The connections kept, the same way (the thread allocates a list when it needs one). */
-	if (we->keep) {
-		struct td_conn_ev *c = s->keep;
-
-		s->keep = e->conns;
-		e->conns = c;
-		e->nconns = s->nkeep;
-		e->conns_over = s->over;
-		s->nkeep = 0;
-		s->over = 0;
-	}
 	/* Listeners first, so a connection accepted on a wildcard address finds its row. */
 	for (i = 0; i < e->nlsn; i++)
 		if (e->lsn[i].seen)
-			(void)events_agg_listener(s->cur, e->lsn[i].k.family,
+			(void)events_agg_listener(a, e->lsn[i].k.family,
 			    (const struct in6_addr *)e->lsn[i].k.addr, e->lsn[i].k.port);
-	lost = s->lost;
-	tlost = we->tlost;
-	e->traced = we->ts != NULL;
-	snprintf(e->why, sizeof(e->why), "%s", we->untraced);
-	pthread_mutex_unlock(&we->mu);
+}
+
+/*
+ * The interval e->iv is complete: the listeners' drops since the previous
+ * sample, the run's totals, and the findings the interval supports.
+ */
+static int
+interval_close(struct watch *w, const struct td_snapshot *snap, struct td_findings *out,
+    struct td_err *err)
+{
+	struct watch_ev *e = w->ev;
+	struct ev_dest *row;
+	struct tm_profile prof;
+	size_t i;
 
 	e->iv_s = w->samples > 0 ? (double)(snap->meta.time_ns - w->last_ns) / 1e9 : 0;
-	e->lost_iv = lost - e->lost_seen;
-	e->lost_seen = lost;
-	e->lost = lost;
-	e->tlost_iv = tlost - e->tlost_seen;
-	e->tlost_seen = tlost;
-	e->tlost = tlost;
 	/* The listeners' drops since the previous sample. */
 	for (i = 0; i < e->nlsn; i++) {
 		if (!e->lsn[i].seen)
@@ -539,6 +519,121 @@ watch_events_sample(struct watch_events *we, struct watch *w, const struct td_sn
 	if (failed_connects_findings(e->iv, snap, (double)tm_syn_giveup(&prof) / 1e9, out, err) < 0)
 		return -1;
 	return lifetimes_findings(e->iv, out, err);
+}
+
+int
+watch_events_sample(struct watch_events *we, struct watch *w, const struct td_snapshot *snap,
+    struct td_findings *out, struct td_err *err)
+{
+	struct watch_ev *e = w->ev;
+	struct events_agg *a;
+	struct wev_slot *s;
+	uint64_t lost, tlost;
+
+	if (we == NULL || e == NULL || !e->available)
+		return 0;
+	s = &we->slot[e->slot];
+	pthread_mutex_lock(&we->mu);
+	/* What the thread filled becomes the interval; it starts an empty one. */
+	a = s->cur;
+	s->cur = e->iv;
+	e->iv = a;
+	memset(s->cur, 0, sizeof(*s->cur));
+	/* The connections kept, the same way (the thread allocates a list when it needs one). */
+	if (we->keep) {
+		struct td_conn_ev *c = s->keep;
+
+		s->keep = e->conns;
+		e->conns = c;
+		e->nconns = s->nkeep;
+		e->conns_over = s->over;
+		s->nkeep = 0;
+		s->over = 0;
+	}
+	seed_listeners(e, s->cur);
+	lost = s->lost;
+	tlost = we->tlost;
+	e->traced = we->ts != NULL;
+	snprintf(e->why, sizeof(e->why), "%s", we->untraced);
+	pthread_mutex_unlock(&we->mu);
+
+	e->lost_iv = lost - e->lost_seen;
+	e->lost_seen = lost;
+	e->lost = lost;
+	e->tlost_iv = tlost - e->tlost_seen;
+	e->tlost_seen = tlost;
+	e->tlost = tlost;
+	return interval_close(w, snap, out, err);
+}
+
+static uint64_t
+jcount(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+}
+
+int
+watch_events_replay(struct watch *w, const struct rec_sample *rs, const struct td_snapshot *snap,
+    struct td_findings *out, struct td_err *err)
+{
+	const json_t *j = json_object_get(rs->watch, "events"), *run, *r;
+	struct watch_ev *e = ev_of(w);
+	struct events_agg *a;
+	struct td_conn_ev ev;
+	const char *bad, *s;
+	int64_t t;
+	size_t i;
+
+	if (e == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	if (!json_is_true(json_object_get(j, "available"))) {
+		e->available = false;
+		s = json_string_value(json_object_get(j, "reason"));
+		snprintf(e->why, sizeof(e->why), "%s", s != NULL ? s : json_is_object(j) ?
+		    "events unavailable" : "the recording has no events (watch --no-events)");
+		return 0;
+	}
+	if (e->iv == NULL && (e->iv = calloc(1, sizeof(*e->iv))) == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	if (e->tot == NULL && (e->tot = calloc(1, sizeof(*e->tot))) == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	if (e->next == NULL && (e->next = calloc(1, sizeof(*e->next))) == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	/* The first sample's listeners were walked before e existed: seen now, as live. */
+	if (!e->available)
+		for (e->available = true, i = 0; i < rs->n; i++)
+			watch_events_visit(w, &rs->socks[i]);
+	e->traced = json_is_true(json_object_get(j, "traced"));
+	s = json_string_value(json_object_get(j, "reason"));
+	snprintf(e->why, sizeof(e->why), "%s", s != NULL ? s : "");
+	/* The interval: the listeners' rows made at the previous sample, then its connections. */
+	a = e->iv;
+	e->iv = e->next;
+	e->next = a;
+	json_array_foreach(rs->events, i, r) {
+		s = json_string_value(json_object_get(r, "type"));
+		if (s == NULL || strcmp(s, "connection") != 0)
+			continue;
+		s = json_string_value(json_object_get(r, "time"));
+		if (s == NULL || rec_parse_time(s, &t) < 0)
+			return td_errf(err, EBADMSG, "recording: sample %llu: a connection without its "
+			    "time", (unsigned long long)rs->seq);
+		if ((bad = events_conn_from_json(r, t, &ev)) != NULL)
+			return td_errf(err, EBADMSG, "recording: sample %llu: a connection with a bad or "
+			    "missing '%s'", (unsigned long long)rs->seq, bad);
+		events_agg_add(e->iv, &ev);
+	}
+	memset(e->next, 0, sizeof(*e->next));
+	seed_listeners(e, e->next);
+	/* What watch counted as lost, as it said it. */
+	run = json_object_get(j, "run");
+	e->lost_iv = jcount(j, "lost_notifications");
+	e->tlost_iv = jcount(j, "lost_transitions");
+	e->lost = jcount(run, "lost_notifications");
+	e->tlost = jcount(run, "lost_transitions");
+	return interval_close(w, snap, out, err);
 }
 
 /* ---- Outputs ---- */

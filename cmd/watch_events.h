@@ -81,6 +81,7 @@ struct watch_ev {
 	struct td_conn_ev *conns;
 	size_t		nconns;
 	uint64_t	conns_over;
+	struct events_agg *next;	/* playback: the next interval, its listeners' rows made */
 };
 
 /*
@@ -122,6 +123,19 @@ void	watch_events_visit(struct watch *w, const struct td_sock *sk);
  * snapshot's sysctls.  Returns 0, or -1 with *err set.
  */
 int	watch_events_sample(struct watch_events *we, struct watch *w, const struct td_snapshot *snap,
+	    struct td_findings *out, struct td_err *err);
+
+/*
+ * Playback (watch --from RECORDING on the console): the sample s of a
+ * recording as watch_events_sample() made it live.  What watch said of
+ * the events (its record's "events": available, traced, lost) is taken
+ * as recorded; the interval is rebuilt from the sample's recorded
+ * connections (rec_sample.events), joined to the listeners of the
+ * sample before it as live, and judged by the same analyzers.  Returns
+ * 0, or -1 with *err set (a connection record that is damaged).
+ */
+struct rec_sample;
+int	watch_events_replay(struct watch *w, const struct rec_sample *s, const struct td_snapshot *snap,
 	    struct td_findings *out, struct td_err *err);
 
 /* Stop the thread, close every subscription and the trace session; safe with NULL. */

@@ -27,11 +27,13 @@
 #include "analyzers/lifetimes.h"
 #include "cmd/check_common.h"
 #include "cmd/check_events.h"
+#include "cmd/console.h"
 #include "cmd/cmd.h"
 #include "cmd/events.h"
 #include "cmd/exit.h"
 #include "cmd/output.h"
 #include "cmd/watch.h"
+#include "cmd/watch_events.h"
 #include "collectors/recsample.h"
 #include "collectors/snapfile.h"
 #include "collectors/sysctl.h"
@@ -726,6 +728,191 @@ wrec_play(struct td_ctx *ctx, const struct wrec_play_opts *po)
 	if (p.done == 0 && !play_stop)
 		return cmd_fail(ctx, TD_EXIT_DATAERR, "'%s' holds no watch sample%s", ctx->from,
 		    p.at.given ? " at or after the time asked" : "");
+	return TD_EXIT_OK;
+}
+
+/* ---- Playback on the console ---- */
+
+struct cplay {
+	struct td_ctx		*ctx;
+	struct watch		*w;
+	struct check_opts	*co;
+	struct watch_play	 play;
+	int64_t			*times;		/* each sample's time, in order */
+	uint64_t		 n;		/* samples */
+	uint64_t		 k;		/* the sample being run, from 1 */
+	uint64_t		 target;	/* the sample to show */
+	char			 state[PATH_MAX + 16];	/* the private state file */
+	long			 done;		/* samples run (unseen_warn once) */
+	bool			 restart, quit;
+	int			 status;
+};
+
+static int
+cplay_time(const struct rec_sample *s, void *arg, struct td_err *err)
+{
+	struct cplay *c = arg;
+	int64_t *nt;
+
+	if (c->n % 256 == 0) {
+		nt = realloc(c->times, (c->n + 256) * sizeof(*nt));
+		if (nt == NULL)
+			return td_errf(err, ENOMEM, "out of memory");
+		c->times = nt;
+	}
+	c->times[c->n++] = s->snap.meta.time_ns;
+	return 0;
+}
+
+/* The model as before the first sample; the analyzers' memory too. */
+static void
+cplay_reset(struct cplay *c)
+{
+	struct watch *w = c->w;
+	struct td_ctx *ctx = w->ctx;
+	double interval_s = w->interval_s;
+	size_t i;
+
+	for (i = 0; i < w->nact; i++)
+		free(w->act[i].summary);
+	watch_ev_free(w);
+	memset(w, 0, sizeof(*w));
+	w->ctx = ctx;
+	w->console = true;
+	w->events = true;
+	w->play = &c->play;
+	w->interval_s = interval_s;
+	(void)unlink(c->state);
+	c->k = 0;
+}
+
+/* Each sample: run, and at the one to show, wait for its time to end or a key. */
+static int
+cplay_fn(const struct rec_sample *s, void *arg, struct td_err *err)
+{
+	struct cplay *c = arg;
+	enum console_next cn;
+	int64_t deadline;
+	struct timespec ts;
+
+	(void)err;
+	c->k++;
+	if (s->interval_s > 0) {
+		c->co->min_window_ns = (int64_t)(s->interval_s * 1e9 / 2);
+		c->w->interval_s = s->interval_s;
+	}
+	c->w->quiet = c->k != c->target;
+	c->play.index = c->k;
+	c->play.time_ns = s->snap.meta.time_ns;
+	c->ctx->rec_sample = s;
+	c->status = watch_sample(c->w, c->co, c->done++);
+	c->ctx->rec_sample = NULL;
+	if (c->status != 0)
+		return 1;
+	if (c->k < c->target)
+		return 0;
+	for (;;) {
+		deadline = INT64_MAX;		/* the last: keys only */
+		if (c->k < c->n && c->play.speed > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			deadline = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec +
+			    (int64_t)((double)(c->times[c->k] - c->times[c->k - 1]) / c->play.speed);
+		}
+		cn = console_wait(c->w, deadline, &play_stop);
+		if (cn == CONSOLE_QUIT) {
+			c->quit = true;
+			return 1;
+		}
+		if (cn == CONSOLE_SAMPLE) {
+			c->target = c->k + 1;
+			return 0;
+		}
+		if (cn != CONSOLE_SEEK)
+			continue;
+		c->target = console_seek();
+		if (c->target > c->k)
+			return 0;
+		if (c->target < c->k) {
+			c->restart = true;	/* the model only goes forward: from the start */
+			return 1;
+		}
+		console_draw(c->w);		/* the same sample, another pace */
+	}
+}
+
+int
+wrec_console(struct td_ctx *ctx, const struct wrec_play_opts *po, struct watch *w,
+    struct check_opts *co)
+{
+	struct cplay c;
+	struct rec_cut cut;
+	struct rec_at at;
+	struct td_err err = { 0 };
+	struct sigaction sa;
+	char dir[PATH_MAX];
+	int64_t from = 0;
+	int rc;
+
+	if (po->at != NULL && rec_at_parse(po->at, &at) < 0)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "--at: '%s' is not a time (2026-01-31T23:59:59.5Z) "
+		    "nor +SECONDS from the recording's start (+90s, +2m)", po->at);
+	if (!rec_is_recording(ctx->from))
+		return cmd_fail(ctx, TD_EXIT_DATAERR, "--from '%s' is not a recording (watch plays "
+		    "back what watch --record wrote)", ctx->from);
+	memset(&c, 0, sizeof(c));
+	c.ctx = ctx;
+	c.w = w;
+	c.co = co;
+	if (rec_samples(ctx->from, cplay_time, &c, &cut, &err) < 0) {
+		free(c.times);
+		return cmd_fail_err(ctx, &err);
+	}
+	if (po->at != NULL && at.given)
+		from = at.relative ? c.times[0] + at.ns : at.ns;	/* from the first sample */
+	for (c.target = 1; c.target <= c.n && c.times[c.target - 1] < from; c.target++)
+		;
+	if (c.target > c.n) {
+		free(c.times);
+		return cmd_fail(ctx, TD_EXIT_DATAERR, "'%s' holds no watch sample%s", ctx->from,
+		    c.n > 0 ? " at or after the time asked" : "");
+	}
+	if (safefile_mkdtemp(dir, sizeof(dir), "/tmp", "tcpdoctor-watch", &err) < 0) {
+		free(c.times);
+		return cmd_fail(ctx, TD_EXIT_CANTCREAT, "cannot make a directory for the state file: %s",
+		    err.msg);
+	}
+	snprintf(c.state, sizeof(c.state), "%s/state.json", dir);
+	co->state_file = c.state;
+	c.play.path = ctx->from;
+	c.play.count = c.n;
+	c.play.speed = po->speed > 0 ? po->speed : 1;
+	w->play = &c.play;
+	if (console_open(&err) < 0) {
+		/* Not silently: say why, and play the table instead. */
+		fprintf(stderr, "tcpdoctor: watch: %s\n", err.msg);
+		safefile_rmdtemp(dir);
+		free(c.times);
+		w->play = NULL;
+		return wrec_play(ctx, po);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = play_sig;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	do {
+		c.restart = false;
+		cplay_reset(&c);
+		rc = rec_samples(ctx->from, cplay_fn, &c, &cut, &err);
+	} while (rc == 0 && c.restart && c.status == 0 && !play_stop);
+	console_close();
+	safefile_rmdtemp(dir);
+	cplay_reset(&c);
+	w->play = NULL;
+	free(c.times);
+	if (c.status != 0)
+		return c.status;
+	if (rc < 0)
+		return cmd_fail_err(ctx, &err);
 	return TD_EXIT_OK;
 }
 

@@ -85,13 +85,27 @@ struct wrec_play_opts {
 int	wrec_play(struct td_ctx *ctx, const struct wrec_play_opts *po);
 
 /*
+ * `watch --from RECORDING` on a terminal: the console (cmd/console.c)
+ * shows the recorded samples as it showed them live, each run again
+ * through watch's own sample (watch_sample(), the analyzers against a
+ * private state file, the events from the recorded connections), w being
+ * the console's model and co watch's options.  Keys step, jump and change
+ * the pace (struct watch_play); a step back replays from the start.
+ * Returns the exit status.
+ */
+struct check_opts;
+int	wrec_console(struct td_ctx *ctx, const struct wrec_play_opts *po, struct watch *w,
+	    struct check_opts *co);
+/* cmd/watch.c: one sample into w (from ctx->rec_sample when set); 0 or the exit status. */
+int	watch_sample(struct watch *w, struct check_opts *co, long done);
+
+/*
  * `check --from RECORDING [--at TIME]` without --state-file: the samples
  * up to the one for TIME go through the analyzers in order, each with the
  * state the previous one left (a private state file, watch's interval as
  * the shortest window), as watch ran them; that sample's run is left in
  * *cs as check_collect() leaves it.  Returns what check_collect() does.
  */
-struct check_opts;
 int	check_rec_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
 	    int fail_status);
 

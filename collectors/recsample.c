@@ -103,6 +103,8 @@ struct rd {
 	struct td_snapshot snap;
 	uint64_t	 seq;
 	json_t		*watch;		/* owned */
+	json_t		*pev;		/* the pending sample's "event" records (owned) */
+	uint64_t	 pevseq;
 	rec_sample_fn	 fn;
 	void		*arg;
 };
@@ -372,18 +374,24 @@ take_sample(struct rd *r, const json_t *o, uint64_t seq, int64_t t, struct td_er
 	r->seq = seq;
 	json_decref(r->watch);
 	r->watch = json_incref(json_object_get(o, "watch"));
-	if (!r->have_base || r->fn == NULL)
+	if (!r->have_base || r->fn == NULL) {
+		if (r->pev != NULL)
+			json_array_clear(r->pev);
 		return 0;
+	}
 	memset(&s, 0, sizeof(s));
 	s.snap = r->snap;
 	s.socks = r->v;
 	s.n = r->n_live + r->n_extra;
 	s.watch = r->watch;
+	s.events = r->pev != NULL && r->pevseq == seq ? r->pev : NULL;
 	s.seq = seq;
 	s.index = r->nsamples;
 	s.start_ns = r->start_ns;
 	s.interval_s = r->interval_s;
 	rc = r->fn(&s, r->arg, err);
+	if (r->pev != NULL)
+		json_array_clear(r->pev);
 	if (rc > 0)
 		r->stopped = true;
 	return rc < 0 ? -1 : 0;
@@ -445,7 +453,20 @@ line_fn(char *line, size_t len, void *arg, struct td_err *err)
 		else
 			rc = take_sample(r, o, seq, t, err);
 	}
-	/* start, finding, event and kinds of later versions: not samples. */
+	/* The events of a sample's interval come before it: kept for it. */
+	if (strcmp(type, "event") == 0 && juint(o, "seq", &seq) &&
+	    json_is_object(json_object_get(o, "event"))) {
+		if (r->pev == NULL && (r->pev = json_array()) == NULL) {
+			rc = td_errf(err, ENOMEM, "recording '%s': out of memory", r->path);
+			goto out;
+		}
+		if (r->pevseq != seq)
+			json_array_clear(r->pev);	/* a sample that never closed */
+		r->pevseq = seq;
+		if (json_array_append(r->pev, json_object_get(o, "event")) < 0)
+			rc = td_errf(err, ENOMEM, "recording '%s': out of memory", r->path);
+	}
+	/* start, finding and kinds of later versions: not samples. */
 out:
 	json_decref(o);
 	return rc;
@@ -462,6 +483,8 @@ rd_free(struct rd *r)
 	free(r->gone);
 	json_decref(r->watch);
 	r->watch = NULL;
+	json_decref(r->pev);
+	r->pev = NULL;
 }
 
 static int

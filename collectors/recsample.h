@@ -63,6 +63,8 @@ struct rec_sample {
 	const struct td_sock	*socks;		/* its sockets, n of them */
 	size_t			 n;
 	json_t			*watch;		/* what watch printed for it (borrowed) */
+	const json_t		*events;	/* the "event" records of its interval: the
+						   records themselves, in order (borrowed) */
 	uint64_t		 seq;		/* watch's sample number, from 1 */
 	uint64_t		 index;		/* its place in the recording, from 1 */
 	int64_t			 start_ns;	/* the recording's first record */
