@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -943,7 +944,9 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 	d = conn_dir(c, g);
 	s = &c->s[d];
 	o = &c->s[1 - d];
-	memset(&pk, 0, sizeof(pk));
+	/* The model's segments are large and rarely filled: only their .has is cleared. */
+	memset(&pk, 0, offsetof(struct rp_pkt, mresp));
+	pk.mresp.has = pk.msyn.has = pk.minstead.has = false;
 	pk.no = no;
 	pk.t = r->now;
 	pk.dir = d;

@@ -217,15 +217,16 @@ struct rp_pkt {
 	uint8_t		mst_after[2];	/* the model's states after it */
 	uint8_t		mobj_after[2];
 	bool		followed;	/* the model follows the connection */
+	uint32_t	an;		/* bitmask of enum rp_an */
+	uint32_t	dep;		/* bitmask of enum rp_dep raised by this packet */
+	const struct rp_departure *deps;	/* those of them with their words, for on_pkt */
+	unsigned int	ndeps;
+	/* The model's segments (only those with .has set are filled in; not zeroed per packet). */
 	struct rp_mresp	mresp;		/* the model's answer to it */
 	struct rp_mresp	msyn;		/* the responder's model's answer to the SYN, made when
 					   this packet (its first) showed the responder answering */
 	struct rp_mresp	minstead;	/* the model's segment in this packet's place (a FIN
 					   where the capture has a RST), dir: this packet's */
-	uint32_t	an;		/* bitmask of enum rp_an */
-	uint32_t	dep;		/* bitmask of enum rp_dep raised by this packet */
-	const struct rp_departure *deps;	/* those of them with their words, for on_pkt */
-	unsigned int	ndeps;
 };
 
 /* Capture-level aggregates for the findings (bounded tables). */

@@ -739,11 +739,8 @@ rpm_segment(struct rp_model *m, struct rp_conn *c, const struct rpm_seen *sn, st
 	unsigned int i;
 	int err;
 
-	if (pk != NULL) {
-		memset(&pk->mresp, 0, sizeof(pk->mresp));
-		memset(&pk->msyn, 0, sizeof(pk->msyn));
-		memset(&pk->minstead, 0, sizeof(pk->minstead));
-	}
+	if (pk != NULL)
+		pk->mresp.has = pk->msyn.has = pk->minstead.has = false;	/* each is filled whole */
 	m->resp = pk != NULL ? &pk->mresp : NULL;
 	m->syn_resp = pk != NULL ? &pk->msyn : NULL;
 	if (c->model != RP_MODEL_FOLLOWED)
