@@ -350,10 +350,21 @@ rp_capture_near(const struct rp_conn *c)
 {
 	uint64_t a, b;
 
-	if (c->syn_t == 0 || c->synack_t == 0 || c->ack_t == 0)
+	if (c->syn_t != 0 && c->synack_t != 0 && c->ack_t != 0) {
+		a = c->synack_t - c->syn_t;	/* SYN -> SYN-ACK */
+		b = c->ack_t - c->synack_t;	/* SYN-ACK -> ACK */
+	} else if (c->s[0].has_gap && c->s[1].has_gap) {
+		/*
+		 * No handshake (picked up in the middle): each side's shortest
+		 * wait from the other's data to its ACK of it.  Next to an
+		 * endpoint, its ACKs follow the data it gets at once; the other
+		 * endpoint's come a round trip after its data passed.
+		 */
+		a = c->s[1].ack_gap;
+		b = c->s[0].ack_gap;
+	} else {
 		return "unknown";
-	a = c->synack_t - c->syn_t;	/* SYN -> SYN-ACK */
-	b = c->ack_t - c->synack_t;	/* SYN-ACK -> ACK */
+	}
 	/* Near the responder, SYN->SYN-ACK is only its own processing time. */
 	if (a * 4 < b && b > 50000)
 		return "responder";
@@ -1188,6 +1199,15 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 				set_state(c, 1 - d, TM_TIME_WAIT, r->now, no);
 			else if (o->st == TM_LAST_ACK)
 				set_state(c, 1 - d, TM_CLOSE, r->now, no);
+		}
+		/* How long this side took, seen from here, to acknowledge all the peer's new data. */
+		if (o->sent_data && o->has_isn && TM_SEQ_GEQ(g->ack, o->snd_max) &&
+		    (!s->has_ack || TM_SEQ_LT(s->last_ack, o->snd_max)) && !(f & TM_RST)) {
+			uint64_t gap = r->now - o->adv_t;
+
+			if (!s->has_gap || gap < s->ack_gap)
+				s->ack_gap = gap;
+			s->has_gap = true;
 		}
 		s->has_ack = true;
 		s->last_ack = g->ack;

@@ -143,6 +143,9 @@ struct rp_side {
 	uint64_t	fin_rtx[RP_RTX_MAX];
 	uint8_t		nsyn_rtx, nfin_rtx;
 	bool		saw_keepalive;	/* the last segment was a keep-alive probe */
+	bool		has_gap;	/* ack_gap is known */
+	uint64_t	ack_gap;	/* ns: the shortest wait, at the capture point, from the
+					   peer's newest data to this side's ACK of all of it */
 	bool		lost;		/* a gap was seen since the last advance */
 	uint64_t	adv_t;		/* when snd_max last advanced */
 	struct rp_mside	m;		/* the model's view of it */

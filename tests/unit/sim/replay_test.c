@@ -253,6 +253,34 @@ START_TEST(test_midstream_words_and_model)
 END_TEST
 
 /*
+ * Which end the capture point was nearer to, for connections picked up in
+ * the middle: from each side's shortest wait between the other's data and
+ * its ACK of it (next to the client, the client's ACKs come at once and the
+ * server's a round trip, 40 ms, after the client's data; and the other way).
+ */
+START_TEST(test_midstream_capture_near)
+{
+	struct replay *r = mk(16);
+
+	seg(r, C, 40020, 0, TM_ACK | TM_PSH, 2001, 9001, 100);
+	seg(r, S, 40020, 40, TM_ACK, 9001, 2101, 0);
+	seg(r, S, 40020, 41, TM_ACK | TM_PSH, 9001, 2101, 50);
+	seg(r, C, 40020, 41, TM_ACK, 2101, 9051, 0);
+	seg(r, C, 40021, 100, TM_ACK | TM_PSH, 3001, 8001, 100);
+	seg(r, S, 40021, 100, TM_ACK, 8001, 3101, 0);
+	seg(r, S, 40021, 101, TM_ACK | TM_PSH, 8001, 3101, 50);
+	seg(r, C, 40021, 141, TM_ACK, 3101, 8051, 0);
+	seg(r, C, 40022, 200, TM_ACK | TM_PSH, 4001, 7001, 100);	/* no ACK of it: unknown */
+	rp_finish(r);
+	ck_assert_int_eq(nended, 3);
+	ck_assert_str_eq(rp_capture_near(&ended[0]), "originator");
+	ck_assert_str_eq(rp_capture_near(&ended[1]), "responder");
+	ck_assert_str_eq(rp_capture_near(&ended[2]), "unknown");
+	rp_free(r);
+}
+END_TEST
+
+/*
  * Ended connections are remembered 4 per connection open at once, at least
  * 4096: 5000 clean closes one after another (one open at a time) forget the
  * TIME_WAIT of the 904 oldest, and a RST to the first is no longer known.
@@ -377,6 +405,7 @@ test_suite(void)
 	tcase_add_test(tc, test_synack_rto_3s);
 	tcase_add_test(tc, test_midstream_and_cap);
 	tcase_add_test(tc, test_midstream_words_and_model);
+	tcase_add_test(tc, test_midstream_capture_near);
 	tcase_add_test(tc, test_tombstones_bounded);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("capture");
