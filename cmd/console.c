@@ -40,6 +40,7 @@
 #include "collectors/events.h"
 #include "collectors/recording.h"
 #include "core/err.h"
+#include "core/util.h"
 
 #define MIN_COLS	80
 #define MIN_LINES	24
@@ -142,15 +143,6 @@ console_close(void)
 	if (con.held != NULL)
 		fclose(con.held);
 	con.held = NULL;
-}
-
-static int64_t
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* "42s", "3m12s", "2h05m", "3d04h". */
@@ -763,7 +755,7 @@ console_wait(const struct watch *w, int64_t deadline, volatile sig_atomic_t *sto
 	for (;;) {
 		if (*stop)
 			return CONSOLE_QUIT;
-		left = deadline - mono_now();
+		left = deadline - td_mono_ns();
 		if (left <= 0 && !con.paused)
 			return CONSOLE_SAMPLE;
 		/* Wake at least every 200 ms: a signal, the deadline, a resize. */

@@ -48,9 +48,9 @@
 #include "collectors/tracefs_inst.h"
 #include "core/num.h"
 #include "core/safefile.h"
+#include "core/util.h"
 #include "tcp/tm.h"
 
-#define HEADER_EVERY		20	/* table rows between headers */
 
 /*
  * Every terminating signal (tfs_guard(TFS_SIG_STOP): HUP of a dropped
@@ -330,8 +330,8 @@ model_update(struct watch *w, const struct check_state *cs)
 
 
 /* HH:MM:SS, UTC: the table's time column (JSON has the full date in its head). */
-static void
-time_text(int64_t ns, char *buf, size_t len)
+void
+watch_time_text(int64_t ns, char *buf, size_t len)
 {
 	time_t secs = (time_t)(ns / 1000000000);
 	struct tm tm;
@@ -363,6 +363,24 @@ rate(const struct check_state *cs, enum td_counter_id id)
 	return (double)(cs->snap.ctr.v[id] - cs->prev.ctr.v[id]) / dt;
 }
 
+void
+watch_table_head(FILE *fp, bool netns, bool with_events)
+{
+	size_t i;
+
+	if (netns)
+		fprintf(fp, "%-16s ", "netns");
+	fprintf(fp, "%-8s", "time");
+	for (i = 0; i < NCOLS; i++)
+		fprintf(fp, " %9s", cols[i].col);
+	for (i = 0; i < NRATES; i++)
+		if (rates[i].col[0] != '\0')
+			fprintf(fp, " %8s", rates[i].col);
+	if (with_events)
+		watch_events_table_head(fp);
+	fputs("  findings\n", fp);
+}
+
 static void
 table_row(struct watch *w, const struct check_state *cs)
 {
@@ -372,20 +390,9 @@ table_row(struct watch *w, const struct check_state *cs)
 	size_t i;
 	double r;
 
-	if (w->rows++ % HEADER_EVERY == 0) {
-		if (w->nslabel != NULL)
-			fprintf(fp, "%-16s ", "netns");
-		fprintf(fp, "%-8s", "time");
-		for (i = 0; i < NCOLS; i++)
-			fprintf(fp, " %9s", cols[i].col);
-		for (i = 0; i < NRATES; i++)
-			if (rates[i].col[0] != '\0')
-				fprintf(fp, " %8s", rates[i].col);
-		if (w->events)
-			watch_events_table_head(fp);
-		fputs("  findings\n", fp);
-	}
-	time_text(cs->snap.meta.time_ns, t, sizeof(t));
+	if (w->rows++ % WATCH_HEADER_EVERY == 0)
+		watch_table_head(fp, w->nslabel != NULL, w->events);
+	watch_time_text(cs->snap.meta.time_ns, t, sizeof(t));
 	if (w->nslabel != NULL)
 		fprintf(fp, "%-16s ", w->nslabel[0] != '\0' ? w->nslabel : "(current)");
 	fprintf(fp, "%-8s", t);
@@ -576,8 +583,8 @@ summary_table(const struct watch *w, FILE *fp)
 	size_t i, cleared = 0;
 	const struct watch_log *l;
 
-	time_text(w->first_ns, a, sizeof(a));
-	time_text(w->last_ns, b, sizeof(b));
+	watch_time_text(w->first_ns, a, sizeof(a));
+	watch_time_text(w->last_ns, b, sizeof(b));
 	for (i = 0; i < w->nlog; i++)
 		cleared += w->log[i].clear_ns != 0;
 	fprintf(fp, "summary: %llu samples from %s to %s (%.0f s); %llu findings started, %zu cleared, %llu still active\n",
@@ -590,9 +597,9 @@ summary_table(const struct watch *w, FILE *fp)
 			    (unsigned long long)w->first_state[st], (unsigned long long)w->last_state[st]);
 	for (i = 0; i < w->nlog; i++) {
 		l = &w->log[i];
-		time_text(l->start_ns, a, sizeof(a));
+		watch_time_text(l->start_ns, a, sizeof(a));
 		if (l->clear_ns != 0) {
-			time_text(l->clear_ns, b, sizeof(b));
+			watch_time_text(l->clear_ns, b, sizeof(b));
 			fprintf(fp, "  + %s %-8s %s, cleared %s (%.0f s)\n", a, td_severity_name(l->sev),
 			    l->key, b, (double)(l->clear_ns - l->start_ns) / 1e9);
 		} else {
@@ -881,7 +888,7 @@ sample_all(struct watch_all *wa, struct td_ctx *ctx, struct check_opts *co, cons
 		}
 		snprintf(ctx->netns_label, sizeof(ctx->netns_label), "%s", ns->label);
 		co->state_file = s->state;
-		s->w.rows = wa->rows;		/* one table: the header every HEADER_EVERY rows */
+		s->w.rows = wa->rows;		/* one table: the header every WATCH_HEADER_EVERY rows */
 		status = sample(&s->w, co, s->done);
 		wa->rows = s->w.rows;
 		s->done++;
@@ -917,14 +924,6 @@ sleep_until(int64_t deadline)
 		;
 }
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 
 
@@ -1128,7 +1127,7 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	w.connections = wa.connections = connections;
 	if (console)
 		console_draw(&w);
-	start = next = mono_ns();
+	start = next = td_mono_ns();
 	co.visit = watch_visit;
 	co.visit_arg = &w;
 	if (ctx->all_netns) {
@@ -1166,8 +1165,8 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 				break;
 		}
 		/* After a pause, sample from now on, not a burst to catch up. */
-		if (console && mono_ns() > next + (int64_t)(interval * 1e9))
-			next = mono_ns();
+		if (console && td_mono_ns() > next + (int64_t)(interval * 1e9))
+			next = td_mono_ns();
 	}
 	/* The terminal first: every message after this is readable. */
 	console_close();

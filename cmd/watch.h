@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "analyzers/analyzer.h"
 #include "collectors/counters.h"
@@ -25,6 +26,7 @@ struct watch_play;
 #define WATCH_HIST		240	/* samples kept for sparklines */
 #define WATCH_TOP		8	/* top listeners kept per sample */
 #define WATCH_KEY		(48 + 96 + 2)	/* id + " " + subject */
+#define WATCH_HEADER_EVERY	20	/* table rows between headers */
 
 /* Counters shown as rates, per second (table columns, JSON, console). */
 struct watch_rate {
@@ -115,6 +117,15 @@ struct watch {
 	bool			 quiet;		/* playback catching up: update the model, draw nothing */
 	enum td_severity	 worst;
 };
+
+/*
+ * The table's header line (cmd/watch.c): the netns column (-A), the
+ * states, the rates, the events' columns when they are followed.  The
+ * live table and its playback (cmd/watch_record.c) print it.
+ */
+void	watch_table_head(FILE *fp, bool netns, bool events);
+/* HH:MM:SS, UTC: the table's time column. */
+void	watch_time_text(int64_t ns, char *buf, size_t len);
 
 /* The i-th sample of the history, 0 the oldest kept. */
 static inline size_t

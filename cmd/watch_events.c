@@ -43,6 +43,7 @@
 #include "collectors/recsample.h"
 #include "collectors/sysctl.h"
 #include "collectors/tracefs.h"
+#include "core/util.h"
 #include "tcp/tm.h"
 
 #define EV_HOLD_NS	300000000LL	/* notifications wait this long for their transitions */
@@ -84,15 +85,6 @@ struct watch_events {
 	size_t			 nslot;
 };
 
-static int64_t
-real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ---- The collector thread ---- */
 
 static void
@@ -120,7 +112,7 @@ release_one(struct watch_events *we, const struct wev_held *h)
 static void
 release(struct watch_events *we, bool all)
 {
-	int64_t cut = real_ns() - EV_HOLD_NS;
+	int64_t cut = td_real_ns() - EV_HOLD_NS;
 
 	while (we->qlen > 0) {
 		struct wev_held *h = &we->q[we->qhead];
@@ -732,6 +724,17 @@ watch_events_table_head(FILE *fp)
 	fprintf(fp, " %6s %6s %6s %6s %6s", "conns", "refusd", "tmout", "rstest", "lost");
 }
 
+/* conns, refusd, tmout, rstest, lost; NULL: unknown ("?"). */
+static void
+table_cells(FILE *fp, const uint64_t *v)
+{
+	if (v == NULL)
+		fprintf(fp, " %6s %6s %6s %6s %6s", "?", "?", "?", "?", "?");
+	else
+		fprintf(fp, " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64, v[0],
+		    v[1], v[2], v[3], v[4]);
+}
+
 void
 watch_events_table_cells(FILE *fp, const struct watch *w)
 {
@@ -740,7 +743,7 @@ watch_events_table_cells(FILE *fp, const struct watch *w)
 	size_t i;
 
 	if (e == NULL || !e->available) {
-		fprintf(fp, " %6s %6s %6s %6s %6s", "?", "?", "?", "?", "?");
+		table_cells(fp, NULL);
 		return;
 	}
 	for (i = 0; i < e->iv->ndest; i++) {
@@ -750,8 +753,29 @@ watch_events_table_cells(FILE *fp, const struct watch *w)
 	}
 	for (i = 0; i < e->iv->nlsn; i++)
 		rst += e->iv->lsn[i].n[EV_RESET];
-	fprintf(fp, " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64, e->iv->total,
-	    refused, tmo, rst, e->lost_iv + e->tlost_iv);
+	table_cells(fp, (const uint64_t []){ e->iv->total, refused, tmo, rst, e->lost_iv + e->tlost_iv });
+}
+
+void
+watch_events_table_cells_json(FILE *fp, const json_t *ev)
+{
+	const json_t *iv = json_object_get(ev, "interval"), *r;
+	uint64_t refused = 0, tmo = 0, rst = 0;
+	size_t i;
+
+	if (!json_is_true(json_object_get(ev, "available"))) {
+		table_cells(fp, NULL);
+		return;
+	}
+	json_array_foreach(json_object_get(iv, "destinations"), i, r) {
+		refused += jcount(r, "refused");
+		tmo += jcount(r, "timed_out");
+		rst += jcount(r, "reset");
+	}
+	json_array_foreach(json_object_get(iv, "listeners"), i, r)
+		rst += jcount(r, "reset");
+	table_cells(fp, (const uint64_t []){ jcount(iv, "connections"), refused, tmo, rst,
+	    jcount(ev, "lost_notifications") + jcount(ev, "lost_transitions") });
 }
 
 /* The label value of a row: its own ("198.18.0.2:80") or "other". */

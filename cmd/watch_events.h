@@ -150,6 +150,8 @@ struct json_t *watch_events_json(const struct watch *w);
 /* Table: the header cells, and the cells of a sample ("?" when unknown). */
 void	watch_events_table_head(FILE *fp);
 void	watch_events_table_cells(FILE *fp, const struct watch *w);
+/* The same cells from the "events" member of a recorded record (playback). */
+void	watch_events_table_cells_json(FILE *fp, const struct json_t *ev);
 
 /*
  * Prometheus: the events' families for w (netns: a label value, or NULL

@@ -39,6 +39,7 @@
 #include "collectors/sysctl.h"
 #include "core/err.h"
 #include "core/safefile.h"
+#include "core/util.h"
 #include "tcp/tm.h"
 
 #ifndef TD_VERSION
@@ -52,15 +53,6 @@
 
 /* ---- The cookie maps ---- */
 
-static size_t
-slot(uint64_t cookie, size_t cap)
-{
-	cookie ^= cookie >> 33;
-	cookie *= 0xff51afd7ed558ccdULL;
-	cookie ^= cookie >> 33;
-	return (size_t)cookie & (cap - 1);
-}
-
 static struct wrec_ent *
 map_find(struct wrec_ent *m, size_t cap, uint64_t cookie)
 {
@@ -68,7 +60,7 @@ map_find(struct wrec_ent *m, size_t cap, uint64_t cookie)
 
 	if (cap == 0)
 		return NULL;
-	for (i = slot(cookie, cap); m[i].cookie != 0; i = (i + 1) & (cap - 1))
+	for (i = rec_cookie_slot(cookie, cap); m[i].cookie != 0; i = (i + 1) & (cap - 1))
 		if (m[i].cookie == cookie)
 			return &m[i];
 	return NULL;
@@ -77,7 +69,7 @@ map_find(struct wrec_ent *m, size_t cap, uint64_t cookie)
 static void
 map_put(struct wrec_ent *m, size_t cap, uint64_t cookie, uint64_t hash)
 {
-	size_t i = slot(cookie, cap);
+	size_t i = rec_cookie_slot(cookie, cap);
 
 	while (m[i].cookie != 0)
 		i = (i + 1) & (cap - 1);
@@ -172,15 +164,6 @@ flush_chunk(struct wrec *r, int which, int64_t time_ns, struct td_err *err)
 	return add_line(r, o, err);
 }
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int
 wrec_open(struct wrec *r, const char *path, uint64_t max, double interval_s, struct td_err *err)
 {
@@ -220,7 +203,7 @@ wrec_begin(struct wrec *r)
 	r->need_key = false;
 	if (r->need_start) {
 		/* Each file of a rotated set says what it is. */
-		o = rec_head("start", now_ns());
+		o = rec_head("start", td_real_ns());
 		if (o != NULL)
 			json_object_update_new(o, json_pack("{s:f,s:i,s:s}", "interval_s", r->interval_s,
 			    "keyframe_every", WREC_KEYFRAME_EVERY, "tcpdoctor", TD_VERSION));
@@ -500,36 +483,20 @@ play_sleep(double s)
 		;
 }
 
-static void
-hhmmss(int64_t ns, char *buf, size_t len)
-{
-	time_t secs = (time_t)(ns / 1000000000);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(buf, len, "%H:%M:%S", &tm);
-}
-
-/* One sample as the table printed it (cmd/watch.c, table_row()). */
+/* One sample as the table printed it (cmd/watch.c, table_row()), the events' columns included. */
 static void
 play_row(struct play *p, const json_t *o, int64_t t)
 {
 	FILE *fp = p->ctx->out;
 	const json_t *states = json_object_get(o, "states"), *rt = json_object_get(o, "rates_per_s");
 	const json_t *fa = json_object_get(o, "findings"), *v, *f;
+	const json_t *ev = json_object_get(o, "events");	/* NULL: watch --no-events */
 	char tt[16], key[WATCH_KEY];
 	size_t i, j;
 
-	if (p->rows++ % 20 == 0) {
-		fprintf(fp, "%-8s", "time");
-		for (i = 0; i < watch_ncols; i++)
-			fprintf(fp, " %9s", watch_cols[i].col);
-		for (i = 0; i < watch_nrates; i++)
-			if (watch_rates[i].col[0] != '\0')
-				fprintf(fp, " %8s", watch_rates[i].col);
-		fputs("  findings\n", fp);
-	}
-	hhmmss(t, tt, sizeof(tt));
+	if (p->rows++ % WATCH_HEADER_EVERY == 0)
+		watch_table_head(fp, false, ev != NULL);
+	watch_time_text(t, tt, sizeof(tt));
 	fprintf(fp, "%-8s", tt);
 	for (i = 0; i < watch_ncols; i++)
 		fprintf(fp, " %9" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(states,
@@ -543,6 +510,8 @@ play_row(struct play *p, const json_t *o, int64_t t)
 		else
 			fprintf(fp, " %8.1f", json_number_value(v));
 	}
+	if (ev != NULL)
+		watch_events_table_cells_json(fp, ev);
 	fprintf(fp, "  %zu\n", json_array_size(fa));
 	json_array_foreach(fa, i, f) {
 		snprintf(key, sizeof(key), "%s %s", json_string_value(json_object_get(f, "id")),
@@ -793,7 +762,6 @@ cplay_fn(const struct rec_sample *s, void *arg, struct td_err *err)
 	struct cplay *c = arg;
 	enum console_next cn;
 	int64_t deadline;
-	struct timespec ts;
 
 	(void)err;
 	c->k++;
@@ -814,8 +782,7 @@ cplay_fn(const struct rec_sample *s, void *arg, struct td_err *err)
 	for (;;) {
 		deadline = INT64_MAX;		/* the last: keys only */
 		if (c->k < c->n && c->play.speed > 0) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			deadline = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec +
+			deadline = td_mono_ns() +
 			    (int64_t)((double)(c->times[c->k] - c->times[c->k - 1]) / c->play.speed);
 		}
 		cn = console_wait(c->w, deadline, &play_stop);

@@ -127,15 +127,6 @@ grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-static size_t
-slot(uint64_t cookie, size_t cap)
-{
-	cookie ^= cookie >> 33;
-	cookie *= 0xff51afd7ed558ccdULL;
-	cookie ^= cookie >> 33;
-	return (size_t)cookie & (cap - 1);
-}
-
 /* Index of the table socket with this cookie, or -1. */
 static long
 lookup(const struct rd *r, uint64_t cookie)
@@ -144,7 +135,7 @@ lookup(const struct rd *r, uint64_t cookie)
 
 	if (r->icap == 0)
 		return -1;
-	for (i = slot(cookie, r->icap); r->idx[i] != 0; i = (i + 1) & (r->icap - 1))
+	for (i = rec_cookie_slot(cookie, r->icap); r->idx[i] != 0; i = (i + 1) & (r->icap - 1))
 		if (r->v[r->idx[i] - 1].cookie == cookie)
 			return (long)r->idx[i] - 1;
 	return -1;
@@ -153,7 +144,7 @@ lookup(const struct rd *r, uint64_t cookie)
 static void
 index_put(struct rd *r, size_t k)
 {
-	size_t i = slot(r->v[k].cookie, r->icap);
+	size_t i = rec_cookie_slot(r->v[k].cookie, r->icap);
 
 	while (r->idx[i] != 0)
 		i = (i + 1) & (r->icap - 1);

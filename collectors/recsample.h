@@ -42,6 +42,20 @@
 #include "collectors/snapshot.h"
 
 #define REC_WATCH_VERSION	1
+
+/*
+ * The slot of a socket cookie in an open-addressing table of cap slots (a
+ * power of two): the cookie mixed (MurmurHash3's fmix64 steps), masked.
+ * The writer's cookie maps (cmd/watch_record.c) and the reader's index use it.
+ */
+static inline size_t
+rec_cookie_slot(uint64_t cookie, size_t cap)
+{
+	cookie ^= cookie >> 33;
+	cookie *= 0xff51afd7ed558ccdULL;
+	cookie ^= cookie >> 33;
+	return (size_t)cookie & (cap - 1);
+}
 #define REC_SOCKS_PER_LINE	128	/* socket records per "sockets" line */
 
 /* A moment asked for: --at TIME (absolute, or +SECONDS from the recording's start). */

@@ -14,6 +14,8 @@ char	*td_trim(char *s);
 
 /* CLOCK_MONOTONIC in nanoseconds (intervals, deadlines). */
 int64_t	td_mono_ns(void);
+/* CLOCK_REALTIME in nanoseconds since the epoch (what records are stamped with). */
+int64_t	td_real_ns(void);
 
 /*
  * Undo, in place, the octal escapes /proc/PID/mountinfo writes for a space,

@@ -162,3 +162,8 @@ sys.exit(not any(x["id"] == "failed_connects.refused" and x.get("subject") == "1
 if "$PY" -c 'import jsonschema' 2>/dev/null; then
 	check "the schema accepts the recording's records, events included" sh -c "zstdcat '$t/rec' | '$PY' '$TD_SRCDIR/tests/helpers/validate.py' --ndjson=record_watch /dev/stdin"
 fi
+
+# The table playback has the live table's event columns, from the recorded counts.
+check "table playback: the events' columns in the header" grep -q "conns refusd  tmout rstest   lost  findings" "$t/play.table"
+conns=$(awk '/^time / { for (i = 1; i <= NF; i++) if ($i == "conns") c = i } /^[0-9][0-9]:/ && c { s += $c } END { print s + 0 }' "$t/play.table")
+expect_eq "table playback: the conns column adds up to the connections that ended" "$conns" "$(get ended)"
