@@ -16,7 +16,7 @@
 # prints the apt-get command to run.
 
 PKG_CONFIG ?= pkg-config
-PKGS       := libmnl jansson libzstd libpcap ncursesw
+PKGS       := libmnl jansson libzstd libpcap ncursesw libtracefs libtraceevent
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
@@ -117,7 +117,7 @@ unit: all $(UNIT) $(HELPERS) $(FUZZERS) $(BENCH)
 check: all $(UNIT) $(HELPERS) $(FUZZERS) $(BENCH)
 	@tests/run.sh $(BUILD)
 
-# make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=1] [FUZZ_TARGETS='trace_line ...']:
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=1] [FUZZ_TARGETS='trace_raw ...']:
 # each target under libFuzzer, starting from its seed corpus; new inputs go to
 # build-fuzz/corpus/, reproducers to build-fuzz/crash/.  Fails on any crash,
 # sanitizer report, leak, timeout or out-of-memory (tests/fuzz/run.sh).

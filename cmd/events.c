@@ -1133,9 +1133,13 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		    "receive buffer was full): the counts are low", events_lost(sub),
 		    events_lost(sub) == 1 ? " was" : "s were", events_overruns(sub),
 		    events_overruns(sub) == 1 ? "" : "s");
-	if (ts != NULL && tracefs_lost(ts) > 0)
-		cmd_warn(ctx, "%" PRIu64 " transitions were lost: the trace buffer overflowed",
-		    tracefs_lost(ts));
+	if (ts != NULL && tracefs_lost(ts) > 0) {
+		char per_cpu[512];
+		uint64_t lost = tracefs_lost_text(ts, per_cpu, sizeof(per_cpu));
+
+		cmd_warn(ctx, "%" PRIu64 " transitions were lost: the trace buffer overflowed (%s)",
+		    lost, per_cpu);
+	}
 out:
 	if (r.rec != NULL)
 		(void)rec_close(r.rec, &terr);

@@ -165,12 +165,29 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 		output_json_line(r->ctx->out, o);
 	}
 	/* The errno of the write that failed, not whatever came after it. */
-	if (fflush(r->ctx->out) != 0 || ferror(r->ctx->out)) {
+	if (ferror(r->ctx->out)) {
 		r->write_failed = true;
 		return td_errf(err, errno != 0 ? errno : EIO, "writing output: %s",
 		    strerror(errno != 0 ? errno : EIO));
 	}
 	r->count++;
+	return 0;
+}
+
+/*
+ * The output goes out once per batch the client delivers (at most one
+ * poll's wait after the event), not once per event: a write per event is
+ * what made a burst overrun the trace buffer.
+ */
+static int
+trace_flush(struct trace_run *r, struct td_err *err)
+{
+	errno = 0;
+	if (fflush(r->ctx->out) != 0 || ferror(r->ctx->out)) {
+		r->write_failed = true;
+		return td_errf(err, errno != 0 ? errno : EIO, "writing output: %s",
+		    strerror(errno != 0 ? errno : EIO));
+	}
 	return 0;
 }
 
@@ -290,6 +307,8 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 				wait = (int)(deadline - now);
 		}
 		rc = tracefs_poll(s, wait, trace_one, &r, &err);
+		if (rc > 0 && trace_flush(&r, &err) < 0)
+			rc = -1;
 		if (rc < 0 && r.write_failed) {
 			/* A reader that went away (`trace | head`) ends it quietly. */
 			status = cmd_fail_write(ctx, TD_EXIT_OSERR, err.code);
@@ -300,9 +319,14 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 			break;
 		}
 	}
-	if (tracefs_lost(s) > 0)
-		cmd_warn(ctx, "%" PRIu64 " events were lost: the trace buffer overflowed",
-		    tracefs_lost(s));
+	{
+		char per_cpu[512];
+		uint64_t lost = tracefs_lost_text(s, per_cpu, sizeof(per_cpu));
+
+		if (lost > 0)
+			cmd_warn(ctx, "%" PRIu64 " event%s lost: the trace buffer overflowed (%s)", lost,
+			    lost == 1 ? " was" : "s were", per_cpu);
+	}
 	tracefs_close(s);
 out:
 	/*

@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sock:inet_sock_set_state (and, for the kernel lab, three tcp events)
- * through a private tracefs instance.  The kernel filters (TCP, ports, new
- * state), we read trace_pipe's (or trace's) text lines and parse the fields
- * the events' print formats name (the format files of events/sock/... and
- * events/tcp/...; include/trace/events/sock.h and tcp.h).
+ * The TCP tracepoints through a private tracefs instance, on libtracefs
+ * (instance, filters, enabling) and libtraceevent (the events' formats,
+ * the ring buffer's sub-buffers, the records' fields).  See tracefs.h.
+ *
+ * Nothing here knows an offset: every field is found by name in the
+ * event's format file (tep_find_field) and read by the size the format
+ * gives (tep_read_number_field); symbolic values (socket states, reset
+ * and drop reasons) are looked up in the __print_symbolic() tables of the
+ * format's print fmt, so a kernel that adds or renumbers reasons is read
+ * correctly.
  */
 #include "collectors/tracefs.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <arpa/inet.h>
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -25,63 +28,686 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event-parse.h>
+#include <kbuffer.h>
+#include <tracefs.h>
+
 #include "collectors/snapshot.h"
 #include "collectors/tracefs_inst.h"
 #include "core/num.h"
 
-#define TRACE_SECS_MAX	((int64_t)4000000000)	/* 126 years of uptime */
+/* ETH_P_IP and ETH_P_IPV6 (include/uapi/linux/if_ether.h): kfree_skb's protocol. */
+#define ETHERTYPE_IP	0x0800
+#define ETHERTYPE_IPV6	0x86DD
+/* Sub-buffers read per CPU in one tracefs_poll: a flood cannot keep it there. */
+#define PAGES_PER_POLL	256
+
+static const struct {
+	const char	*sys, *name, *dir;
+} kinds[TD_TRACE_KINDS] = {
+	[TD_TRACE_STATE] = { "sock", "inet_sock_set_state", "sock/inet_sock_set_state" },
+	[TD_TRACE_RETRANSMIT_SYNACK] = { "tcp", "tcp_retransmit_synack",
+	    "tcp/tcp_retransmit_synack" },
+	[TD_TRACE_SEND_RESET] = { "tcp", "tcp_send_reset", "tcp/tcp_send_reset" },
+	[TD_TRACE_RECEIVE_RESET] = { "tcp", "tcp_receive_reset", "tcp/tcp_receive_reset" },
+	[TD_TRACE_RETRANSMIT_SKB] = { "tcp", "tcp_retransmit_skb", "tcp/tcp_retransmit_skb" },
+	[TD_TRACE_DESTROY_SOCK] = { "tcp", "tcp_destroy_sock", "tcp/tcp_destroy_sock" },
+	[TD_TRACE_KFREE_SKB] = { "skb", "kfree_skb", "skb/kfree_skb" },
+};
+
+const char *
+tracefs_kind_dir(enum td_trace_kind k)
+{
+	return (unsigned int)k < TD_TRACE_KINDS ? kinds[k].dir : "?";
+}
+
+const char *
+tracefs_kind_name(enum td_trace_kind k)
+{
+	return (unsigned int)k < TD_TRACE_KINDS ? kinds[k].name : "?";
+}
+
+/* One event's fields, found by name in its format (NULL: the format has no such field). */
+struct kind_dec {
+	struct tep_event	*ev;
+	struct tep_format_field	*family, *protocol, *sport, *dport, *saddr, *daddr, *saddr6,
+				*daddr6, *oldstate, *newstate, *state, *reason, *err, *cookie,
+				*location;
+};
+
+/* The kernel's text symbols (/proc/kallsyms), for kfree_skb's location. */
+struct ksym {
+	uint64_t	addr;
+	int32_t		name;		/* offset in the pool for TCP functions, else -1 */
+};
+
+#define COMM_SLOTS	1024
+
+struct comm_slot {
+	int32_t	pid;
+	int64_t	when;			/* mono_ns of the event that asked */
+	char	comm[16];
+};
+
+struct tracefs_decoder {
+	struct tep_handle	*tep;
+	struct kbuffer		*kb;
+	struct kind_dec		 k[TD_TRACE_KINDS];
+	unsigned int		 want;		/* the kinds decoded */
+	uint16_t		 port, port_hi;
+	unsigned int		 states;
+	struct ksym		*sym;
+	size_t			 nsym;
+	char			*pool;
+	bool			 live;		/* comms from the kernel's saved_cmdlines */
+	bool			 cmdlines_read;	/* saved_cmdlines read again in this batch */
+	uint64_t		 records;
+	uint64_t		*missed;	/* per CPU: events the sub-buffers say were missed */
+	size_t			 ncpu_missed;
+	struct comm_slot	 comms[COMM_SLOTS];	/* live only */
+};
+
+struct batch {
+	struct td_trace_ev	*ev;
+	size_t			 n, cap;
+};
 
 struct tracefs_session {
-	struct tfs_inst	inst;			/* the instance */
-	const char *events[TD_TRACE_KINDS];	/* the enabled events' directories */
-	size_t	nevents;
-	int	fd;			/* trace_pipe, -1 when kept */
-	int64_t	mono_to_real;		/* ns to add to the mono clock */
-	unsigned int swept;		/* dead runs' instances removed at open */
-	char	swept_name[64];		/* the first of them */
-	char	buf[65536];
-	size_t	len;			/* bytes of an unfinished line in buf */
+	struct tfs_inst		 inst;
+	struct tracefs_decoder	*d;
+	unsigned int		 missing;
+	char			 why[TD_TRACE_KINDS][96];
+	int			*fd;		/* per CPU trace_pipe_raw, -1 when none */
+	size_t			 ncpu;
+	size_t			 pagesize;
+	char			*page;
+	int64_t			 mono_to_real;
+	unsigned int		 swept;
+	char			 swept_name[64];
+	struct batch		 b;		/* one poll's events, put in time order */
 };
 
-/* Per kind: its name, the text before its fields in a trace line, its events/ directory. */
-static const struct {
-	const char	*name;
-	const char	*tag;
-	const char	*dir;
-} kinds[TD_TRACE_KINDS] = {
-	[TD_TRACE_STATE] = { "inet_sock_set_state", ": inet_sock_set_state: ",
-	    "sock/inet_sock_set_state" },
-	[TD_TRACE_RETRANSMIT_SYNACK] = { "tcp_retransmit_synack", ": tcp_retransmit_synack: ",
-	    "tcp/tcp_retransmit_synack" },
-	[TD_TRACE_SEND_RESET] = { "tcp_send_reset", ": tcp_send_reset: ", "tcp/tcp_send_reset" },
-	[TD_TRACE_RECEIVE_RESET] = { "tcp_receive_reset", ": tcp_receive_reset: ",
-	    "tcp/tcp_receive_reset" },
-};
+/* ---- Symbols of the format ---- */
 
-/* Write text to dir/name; a missing file is taken for a missing tracepoint (ev). */
-static int
-write_file(const char *dir, const char *name, const char *text, const char *ev,
-    struct td_err *err)
+/*
+ * The name __print_symbolic(REC->field, { value, "NAME" }, ...) in the
+ * print fmt gives value, searching operators (a ? b : c) too.  Values the
+ * format spells as enum names (tcp_send_reset's states) do not match.
+ */
+static const char *
+sym_in(const struct tep_print_arg *a, const char *field, unsigned long long v)
 {
-	char p[PATH_MAX];
-	ssize_t n;
-	int fd, saved;
+	const struct tep_print_flag_sym *f;
+	const char *r;
+	unsigned long long fv;
+	char *end;
 
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0) {
-		saved = errno;
-		return td_errf(err, saved == ENOENT ? ENODEV : saved, "tracefs: %s: %s%s%s%s", p,
-		    strerror(saved), saved == ENOENT ? " (no " : "", saved == ENOENT ? ev : "",
-		    saved == ENOENT ? " tracepoint?)" : "");
+	for (; a != NULL; a = a->next) {
+		switch (a->type) {
+		case TEP_PRINT_SYMBOL:
+			if (a->symbol.field != NULL && a->symbol.field->type == TEP_PRINT_FIELD &&
+			    a->symbol.field->field.name != NULL &&
+			    strcmp(a->symbol.field->field.name, field) == 0) {
+				for (f = a->symbol.symbols; f != NULL; f = f->next) {
+					if (f->value == NULL || f->str == NULL)
+						continue;
+					errno = 0;
+					fv = strtoull(f->value, &end, 0);
+					if (errno == 0 && end != f->value && *end == '\0' && fv == v)
+						return f->str;
+				}
+			}
+			break;
+		case TEP_PRINT_OP:
+			if ((r = sym_in(a->op.left, field, v)) != NULL ||
+			    (r = sym_in(a->op.right, field, v)) != NULL)
+				return r;
+			break;
+		case TEP_PRINT_TYPE:
+			if ((r = sym_in(a->typecast.item, field, v)) != NULL)
+				return r;
+			break;
+		default:
+			break;
+		}
 	}
-	n = write(fd, text, strlen(text));
-	saved = errno;
-	close(fd);
-	if (n < 0)
-		return td_errf(err, saved, "tracefs: writing '%s' to %s: %s", text, p, strerror(saved));
+	return NULL;
+}
+
+static const char *
+sym_name(const struct tep_event *ev, const char *field, unsigned long long v)
+{
+	return sym_in(ev->print_fmt.args, field, v);
+}
+
+/* ---- Kernel symbols ---- */
+
+static int
+ksym_cmp(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * Text symbols of a kallsyms file ("ADDR TYPE NAME [MODULE]"); the names
+ * of those in the kernel's TCP code (every function whose name holds
+ * "tcp": tcp_v4_rcv, tcp_rcv_state_process, tcp_data_queue, ...) are kept.
+ * Returns 0, or -1 with *err set (also when the addresses are hidden:
+ * kptr_restrict, Documentation/admin-guide/sysctl/kernel.rst).
+ */
+static int
+ksyms_load(struct tracefs_decoder *d, const char *path, struct td_err *err)
+{
+	char line[512], name[256], type;
+	size_t cap = 0, pool_len = 0, pool_cap = 0, n;
+	unsigned long long addr;
+	bool nonzero = false;
+	struct ksym *ns;
+	char *np;
+	FILE *fp;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return td_errf(err, errno, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 ||
+		    (type != 't' && type != 'T'))
+			continue;
+		nonzero |= addr != 0;
+		if (d->nsym == cap) {
+			cap = cap != 0 ? cap * 2 : 65536;
+			if ((ns = realloc(d->sym, cap * sizeof(*ns))) == NULL)
+				goto nomem;
+			d->sym = ns;
+		}
+		d->sym[d->nsym].addr = addr;
+		d->sym[d->nsym].name = -1;
+		if (strstr(name, "tcp") != NULL) {
+			n = strlen(name) + 1;
+			if (pool_len + n > pool_cap) {
+				pool_cap = pool_cap != 0 ? pool_cap * 2 : 65536;
+				if ((np = realloc(d->pool, pool_cap)) == NULL)
+					goto nomem;
+				d->pool = np;
+			}
+			memcpy(d->pool + pool_len, name, n);
+			d->sym[d->nsym].name = (int32_t)pool_len;
+			pool_len += n;
+		}
+		d->nsym++;
+	}
+	fclose(fp);
+	if (!nonzero)
+		return td_errf(err, EPERM, "%s hides the kernel's addresses (kernel.kptr_restrict)",
+		    path);
+	qsort(d->sym, d->nsym, sizeof(*d->sym), ksym_cmp);
+	return 0;
+nomem:
+	fclose(fp);
+	return td_errf(err, ENOMEM, "out of memory");
+}
+
+/* The TCP function holding addr, or NULL if addr is elsewhere. */
+static const char *
+ksym_tcp(const struct tracefs_decoder *d, uint64_t addr)
+{
+	size_t lo = 0, hi = d->nsym, mid;
+
+	/* The last symbol at or below addr. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (d->sym[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || d->sym[lo - 1].name < 0 || lo == d->nsym)
+		return NULL;
+	return d->pool + d->sym[lo - 1].name;
+}
+
+/* ---- The decoder ---- */
+
+static void
+find_fields(struct kind_dec *k)
+{
+	struct tep_event *e = k->ev;
+
+	k->family = tep_find_field(e, "family");
+	k->protocol = tep_find_field(e, "protocol");
+	k->sport = tep_find_field(e, "sport");
+	k->dport = tep_find_field(e, "dport");
+	k->saddr = tep_find_field(e, "saddr");
+	k->daddr = tep_find_field(e, "daddr");
+	k->saddr6 = tep_find_field(e, "saddr_v6");
+	k->daddr6 = tep_find_field(e, "daddr_v6");
+	k->oldstate = tep_find_field(e, "oldstate");
+	k->newstate = tep_find_field(e, "newstate");
+	k->state = tep_find_field(e, "state");
+	k->reason = tep_find_field(e, "reason");
+	k->err = tep_find_field(e, "err");
+	k->cookie = tep_find_field(e, "sock_cookie");
+	k->location = tep_find_field(e, "location");
+}
+
+/* Load the formats of the sock, tcp and skb systems from dir (NULL: this kernel's tracefs). */
+static struct tracefs_decoder *
+decoder_new(const char *dir, const struct tracefs_opts *opts, struct td_err *err)
+{
+	const char *systems[] = { "sock", "tcp", "skb", NULL };
+	struct tracefs_decoder *d = calloc(1, sizeof(*d));
+	int k;
+
+	if (d == NULL) {
+		td_errf(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	errno = 0;
+	d->tep = tracefs_local_events_system(dir, systems);
+	if (d->tep == NULL) {
+		td_errf(err, errno != 0 ? errno : ENOENT, "tracefs: cannot read the event formats "
+		    "under %s/events: %s", dir != NULL ? dir : tracefs_tracing_dir(),
+		    strerror(errno != 0 ? errno : ENOENT));
+		free(d);
+		return NULL;
+	}
+	d->kb = tep_kbuffer(d->tep);
+	if (d->kb == NULL) {
+		td_errf(err, ENOMEM, "tracefs: cannot make a ring buffer reader");
+		tep_free(d->tep);
+		free(d);
+		return NULL;
+	}
+	for (k = 0; k < TD_TRACE_KINDS; k++) {
+		d->k[k].ev = tep_find_event_by_name(d->tep, kinds[k].sys, kinds[k].name);
+		if (d->k[k].ev != NULL)
+			find_fields(&d->k[k]);
+	}
+	if (opts != NULL) {
+		d->port = opts->port;
+		d->port_hi = opts->port_hi > opts->port ? opts->port_hi : opts->port;
+		d->states = opts->states;
+	}
+	return d;
+}
+
+void
+tracefs_decoder_free(struct tracefs_decoder *d)
+{
+	if (d == NULL)
+		return;
+	if (d->kb != NULL)
+		kbuffer_free(d->kb);
+	if (d->tep != NULL)
+		tep_free(d->tep);
+	free(d->sym);
+	free(d->pool);
+	free(d->missed);
+	free(d);
+}
+
+struct tracefs_decoder *
+tracefs_decoder_load(const char *dir, const struct tracefs_opts *opts, struct td_err *err)
+{
+	struct tracefs_decoder *d = decoder_new(dir, opts, err);
+	char path[PATH_MAX];
+	int k;
+
+	if (d == NULL)
+		return NULL;
+	for (k = 0; k < TD_TRACE_KINDS; k++)
+		if (d->k[k].ev != NULL && (opts == NULL || opts->events == 0 ||
+		    (opts->events & TD_TRACE_BIT(k))))
+			d->want |= TD_TRACE_BIT(k);
+	/* As a live session: kfree_skb has no ports to filter by. */
+	if (opts != NULL && opts->port != 0)
+		d->want &= ~TD_TRACE_BIT(TD_TRACE_KFREE_SKB);
+	/* kfree_skb needs the kernel's symbols of the capture: DIR/kallsyms. */
+	snprintf(path, sizeof(path), "%s/kallsyms", dir);
+	if ((d->want & TD_TRACE_BIT(TD_TRACE_KFREE_SKB)) && ksyms_load(d, path, err) < 0) {
+		tracefs_decoder_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* The field's bytes if the record holds them, else NULL. */
+static const uint8_t *
+fld(const struct tep_format_field *f, const void *data, int size, int want)
+{
+	if (f == NULL || f->offset < 0 || f->size < want || f->offset + f->size > size)
+		return NULL;
+	return (const uint8_t *)data + f->offset;
+}
+
+static bool
+num(const struct tep_format_field *f, const void *data, int size, unsigned long long *v)
+{
+	return fld(f, data, size, 1) != NULL && tep_read_number_field((struct tep_format_field *)f,
+	    data, v) == 0;
+}
+
+static void
+v4_mapped(struct in6_addr *a, const uint8_t *v4)
+{
+	memset(a, 0, sizeof(*a));
+	a->s6_addr[10] = a->s6_addr[11] = 0xff;
+	memcpy(&a->s6_addr[12], v4, 4);
+}
+
+/*
+ * A struct sockaddr_in or sockaddr_in6 as tcp_send_reset stores it since
+ * 6.10 (__u8 saddr[sizeof(struct sockaddr_in6)], TP_STORE_ADDR_PORTS):
+ * family in host order, then the port in network order, then the address
+ * (include/uapi/linux/in.h, in6.h).  Returns the family, 0 if unusable.
+ */
+static int
+sockaddr_decode(const uint8_t *p, size_t len, struct in6_addr *a, uint16_t *port)
+{
+	uint16_t fam;
+
+	if (len < sizeof(struct sockaddr_in))
+		return 0;
+	memcpy(&fam, p, 2);
+	*port = (uint16_t)(p[2] << 8 | p[3]);
+	if (fam == AF_INET) {
+		v4_mapped(a, p + 4);
+		return AF_INET;
+	}
+	if (fam == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		memcpy(a, p + 8, 16);
+		return AF_INET6;
+	}
 	return 0;
 }
+
+/* The ends of the connection: -1 if the record has none it can read. */
+static int
+decode_ends(const struct kind_dec *k, const void *data, int size, struct td_trace_ev *ev)
+{
+	unsigned long long fam = 0, v;
+	const uint8_t *s, *d;
+	int f1, f2;
+
+	if (k->family == NULL) {
+		/* tcp_send_reset since 6.10: two sockaddrs, no family field. */
+		s = fld(k->saddr, data, size, (int)sizeof(struct sockaddr_in));
+		d = fld(k->daddr, data, size, (int)sizeof(struct sockaddr_in));
+		if (s == NULL || d == NULL)
+			return -1;
+		f1 = sockaddr_decode(s, (size_t)k->saddr->size, &ev->src, &ev->sport);
+		f2 = sockaddr_decode(d, (size_t)k->daddr->size, &ev->dst, &ev->dport);
+		if (f1 == 0 || f1 != f2)
+			return -1;
+		ev->family = (uint8_t)f1;
+		return 0;
+	}
+	if (!num(k->family, data, size, &fam) || (fam != AF_INET && fam != AF_INET6))
+		return -1;
+	ev->family = (uint8_t)fam;
+	if (!num(k->sport, data, size, &v))
+		return -1;
+	ev->sport = (uint16_t)v;
+	if (!num(k->dport, data, size, &v))
+		return -1;
+	ev->dport = (uint16_t)v;
+	/* For AF_INET the v6 fields hold the v4-mapped address too; the v4 ones are plain. */
+	if (fam == AF_INET) {
+		if ((s = fld(k->saddr, data, size, 4)) == NULL || (d = fld(k->daddr, data, size, 4)) ==
+		    NULL)
+			return -1;
+		v4_mapped(&ev->src, s);
+		v4_mapped(&ev->dst, d);
+	} else {
+		if ((s = fld(k->saddr6, data, size, 16)) == NULL ||
+		    (d = fld(k->daddr6, data, size, 16)) == NULL)
+			return -1;
+		memcpy(&ev->src, s, 16);
+		memcpy(&ev->dst, d, 16);
+	}
+	return 0;
+}
+
+/* A socket state field: by the format's symbol (TCP_ESTABLISHED...), else the kernel's number. */
+static uint8_t
+state_of(const struct tep_event *e, const struct tep_format_field *f, const void *data, int size)
+{
+	unsigned long long v;
+	const char *name;
+	int st;
+
+	if (!num(f, data, size, &v))
+		return TD_ST_UNKNOWN;
+	if ((name = sym_name(e, f->name, v)) != NULL &&
+	    (st = td_state_parse_kernel(name, strlen(name))) > 0)
+		return (uint8_t)st;
+	/* include/net/tcp_states.h: the numbers enum td_state copies. */
+	return v < TD_ST_MAX ? (uint8_t)v : TD_ST_UNKNOWN;
+}
+
+/*
+ * The command of the task that was running: the kernel's saved_cmdlines
+ * (read again at most once per batch), else /proc/PID/comm while the
+ * process lives.  Answers are kept a second per PID, so a burst from one
+ * process costs no system call per event.
+ */
+static void
+comm_of(struct tracefs_decoder *d, struct td_trace_ev *ev)
+{
+	struct comm_slot *c = &d->comms[(uint32_t)ev->pid % COMM_SLOTS];
+	const char *name;
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	if (!d->live || ev->pid < 0)
+		return;
+	if (c->pid == ev->pid && ev->mono_ns - c->when < 1000000000 && ev->mono_ns >= c->when) {
+		memcpy(ev->comm, c->comm, sizeof(ev->comm));
+		return;
+	}
+	name = tep_data_comm_from_pid(d->tep, ev->pid);
+	if ((name == NULL || strcmp(name, "<...>") == 0) && !d->cmdlines_read) {
+		d->cmdlines_read = true;
+		(void)tracefs_load_cmdlines(NULL, d->tep);
+		name = tep_data_comm_from_pid(d->tep, ev->pid);
+	}
+	if (name != NULL && strcmp(name, "<...>") != 0) {
+		snprintf(ev->comm, sizeof(ev->comm), "%s", name);
+	} else if (ev->pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)ev->pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			n = read(fd, ev->comm, sizeof(ev->comm) - 1);
+			close(fd);
+			ev->comm[n > 0 ? n : 0] = '\0';
+			ev->comm[strcspn(ev->comm, "\n")] = '\0';
+		}
+	}
+	c->pid = ev->pid;
+	c->when = ev->mono_ns;
+	memcpy(c->comm, ev->comm, sizeof(c->comm));
+}
+
+static bool
+port_ok(const struct tracefs_decoder *d, const struct td_trace_ev *ev)
+{
+	if (d->port == 0)
+		return true;
+	return (ev->sport >= d->port && ev->sport <= d->port_hi) ||
+	    (ev->dport >= d->port && ev->dport <= d->port_hi);
+}
+
+/*
+ * Decode one record into *ev: 1 for an event of ours that passes the
+ * filters, 0 for another (or one filtered here), -1 for a record its
+ * format cannot read (counted, not fatal: the caller says so).
+ */
+static int
+decode_record(struct tracefs_decoder *d, void *data, int size, unsigned long long ts,
+    unsigned int cpu, int64_t mono_to_real, struct td_trace_ev *ev)
+{
+	struct tep_record rec = { .ts = ts, .cpu = (int)cpu, .data = data, .size = size };
+	unsigned long long v;
+	const struct kind_dec *k = NULL;
+	const char *name;
+	int type, i;
+
+	if (size < 8)
+		return -1;
+	type = tep_data_type(d->tep, &rec);
+	for (i = 0; i < TD_TRACE_KINDS; i++)
+		if ((d->want & TD_TRACE_BIT(i)) && d->k[i].ev != NULL && d->k[i].ev->id == type) {
+			k = &d->k[i];
+			break;
+		}
+	if (k == NULL)
+		return 0;
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = (uint8_t)i;
+	ev->cpu = (uint16_t)cpu;
+	ev->mono_ns = (int64_t)(ts & INT64_MAX);
+	if (__builtin_add_overflow(ev->mono_ns, mono_to_real, &ev->time_ns))
+		return -1;
+	ev->pid = tep_data_pid(d->tep, &rec);
+	if (k->cookie != NULL && num(k->cookie, data, size, &v))
+		ev->cookie = v;
+	switch (i) {
+	case TD_TRACE_KFREE_SKB:
+		if (!num(k->location, data, size, &v))
+			return -1;
+		/* Only drops in the kernel's TCP code (the drop site's function). */
+		if (d->sym != NULL) {
+			if ((name = ksym_tcp(d, v)) == NULL)
+				return 0;
+			snprintf(ev->where, sizeof(ev->where), "%s", name);
+		}
+		if (!num(k->reason, data, size, &v))
+			return -1;
+		name = sym_name(k->ev, "reason", v);
+		if (name != NULL)
+			snprintf(ev->reason, sizeof(ev->reason), "%s", name);
+		else
+			snprintf(ev->reason, sizeof(ev->reason), "%llu", v);
+		break;
+	default:
+		if (decode_ends(k, data, size, ev) < 0)
+			return -1;
+		if (k->protocol != NULL && (!num(k->protocol, data, size, &v) || v != IPPROTO_TCP))
+			return 0;
+		if (!port_ok(d, ev))
+			return 0;
+		if (i == TD_TRACE_STATE) {
+			ev->oldstate = state_of(k->ev, k->oldstate, data, size);
+			ev->newstate = state_of(k->ev, k->newstate, data, size);
+			if (ev->oldstate == TD_ST_UNKNOWN || ev->newstate == TD_ST_UNKNOWN)
+				return -1;
+			if (d->states != 0 && !(d->states & TD_STATE_BIT(ev->newstate)))
+				return 0;
+		}
+		if (k->state != NULL)
+			ev->state = state_of(k->ev, k->state, data, size);
+		if (k->err != NULL && num(k->err, data, size, &v))
+			ev->err = (int32_t)(int64_t)(long long)v;
+		if (k->reason != NULL && num(k->reason, data, size, &v)) {
+			name = sym_name(k->ev, "reason", v);
+			if (name != NULL)
+				snprintf(ev->reason, sizeof(ev->reason), "%s", name);
+			else
+				snprintf(ev->reason, sizeof(ev->reason), "%llu", v);
+		}
+		break;
+	}
+	comm_of(d, ev);
+	return 1;
+}
+
+static void
+missed_add(struct tracefs_decoder *d, unsigned int cpu, uint64_t n)
+{
+	uint64_t *m;
+	size_t want = (size_t)cpu + 1;
+
+	if (want > d->ncpu_missed) {
+		if ((m = realloc(d->missed, want * sizeof(*m))) == NULL)
+			return;
+		memset(m + d->ncpu_missed, 0, (want - d->ncpu_missed) * sizeof(*m));
+		d->missed = m;
+		d->ncpu_missed = want;
+	}
+	d->missed[cpu] += n;
+}
+
+/*
+ * One sub-buffer of psize bytes (the buffer behind it holds psize more,
+ * zeroed, as slack): each event of ours to fn.
+ */
+static int
+decode_page(struct tracefs_decoder *d, void *page, size_t psize, unsigned int cpu,
+    int64_t mono_to_real, td_trace_fn fn, void *arg, struct td_err *err)
+{
+	struct td_trace_ev ev;
+	unsigned long long ts;
+	void *data;
+	int missed, rc, count = 0;
+
+	/* The header's commit (the data's length) must stay inside the sub-buffer. */
+	if (kbuffer_load_subbuffer(d->kb, page) < 0 || kbuffer_start_of_data(d->kb) < 0 ||
+	    kbuffer_subbuffer_size(d->kb) < 0 ||
+	    (size_t)kbuffer_start_of_data(d->kb) + (size_t)kbuffer_subbuffer_size(d->kb) > psize)
+		return td_errf(err, EPROTO, "trace: cpu%u: a sub-buffer the ring buffer's header_page "
+		    "format does not describe", cpu);
+	/* The kernel marks a sub-buffer read after overwritten ones (RB_MISSED_EVENTS). */
+	missed = kbuffer_missed_events(d->kb);
+	if (missed != 0)
+		missed_add(d, cpu, missed > 0 ? (uint64_t)missed : 1);
+	for (data = kbuffer_read_event(d->kb, &ts); data != NULL;
+	    data = kbuffer_next_event(d->kb, &ts)) {
+		d->records++;
+		ev.kind = TD_TRACE_KINDS;
+		if (kbuffer_event_size(d->kb) < 0 || (char *)data < (char *)page ||
+		    (size_t)((char *)data - (char *)page) + (size_t)kbuffer_event_size(d->kb) > psize)
+			return td_errf(err, EPROTO, "trace: cpu%u: a record longer than its sub-buffer",
+			    cpu);
+		rc = decode_record(d, data, kbuffer_event_size(d->kb), ts, cpu, mono_to_real, &ev);
+		if (rc < 0)
+			return td_errf(err, EPROTO, "trace: cpu%u: a %s record its format does not "
+			    "describe", cpu, ev.kind < TD_TRACE_KINDS ? kinds[ev.kind].name : "short");
+		if (rc == 0)
+			continue;
+		if (fn(&ev, arg, err) < 0)
+			return -1;
+		count++;
+	}
+	return count;
+}
+
+int
+tracefs_decode(struct tracefs_decoder *d, const void *buf, size_t len, unsigned int cpu,
+    int64_t mono_to_real, td_trace_fn fn, void *arg, struct td_err *err)
+{
+	size_t ps = (size_t)getpagesize(), off, n1;
+	char *page;
+	int n, count = 0;
+
+	if ((page = calloc(2, ps)) == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	/* Sub-buffer by sub-buffer; a short last one is padded with zeros. */
+	for (off = 0; off < len; off += ps) {
+		n1 = len - off < ps ? len - off : ps;
+		memset(page, 0, 2 * ps);
+		memcpy(page, (const char *)buf + off, n1);
+		if ((n = decode_page(d, page, ps, cpu, mono_to_real, fn, arg, err)) < 0) {
+			count = -1;
+			break;
+		}
+		count += n;
+	}
+	free(page);
+	return count;
+}
+
+/* ---- The session ---- */
 
 static int64_t
 clock_ns(clockid_t id)
@@ -92,50 +718,119 @@ clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The kernel-side port filter of opts ("" for none). */
+/* The kernel-side filter of kind k under opts, into buf ("" for none). */
 static void
-port_filter(const struct tracefs_opts *opts, char *buf, size_t len)
+kernel_filter(const struct kind_dec *k, enum td_trace_kind kind, const struct tracefs_opts *opts,
+    char *buf, size_t len)
 {
+	size_t n = 0;
+	unsigned int st;
+	bool first = true;
+
+#define ADD(...) do { if (n < len) n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__); } while (0)
 	buf[0] = '\0';
-	if (opts == NULL || opts->port == 0)
+	if (kind == TD_TRACE_KFREE_SKB) {
+		/* skb->protocol, host order: IPv4 and IPv6 only; which code dropped it is checked here. */
+		ADD("protocol == %u || protocol == %u", ETHERTYPE_IP, ETHERTYPE_IPV6);
 		return;
-	if (opts->port_hi > opts->port)
-		snprintf(buf, len, "(sport >= %u && sport <= %u) || (dport >= %u && dport <= %u)",
-		    opts->port, opts->port_hi, opts->port, opts->port_hi);
-	else
-		snprintf(buf, len, "(sport == %u || dport == %u)", opts->port, opts->port);
+	}
+	if (k->protocol != NULL)
+		ADD("protocol == %u", IPPROTO_TCP);
+	if (opts != NULL && opts->port != 0 && k->sport != NULL && k->dport != NULL) {
+		if (opts->port_hi > opts->port)
+			ADD("%s((sport >= %u && sport <= %u) || (dport >= %u && dport <= %u))",
+			    n > 0 ? " && " : "", opts->port, opts->port_hi, opts->port, opts->port_hi);
+		else
+			ADD("%s(sport == %u || dport == %u)", n > 0 ? " && " : "", opts->port,
+			    opts->port);
+	}
+	if (kind == TD_TRACE_STATE && opts != NULL && opts->states != 0 && k->newstate != NULL) {
+		ADD("%s(", n > 0 ? " && " : "");
+		for (st = 1; st < TD_ST_MAX; st++) {
+			if (!(opts->states & TD_STATE_BIT(st)))
+				continue;
+			ADD("%snewstate == %u", first ? "" : " || ", st);
+			first = false;
+		}
+		ADD(")");
+	}
+#undef ADD
 }
 
-/* Filter and enable one tcp event (their formats have no protocol field). */
 static int
-enable_tcp_event(struct tracefs_session *s, enum td_trace_kind k, const char *ports,
-    struct td_err *err)
+inst_write(struct tracefs_session *s, const char *file, const char *text, struct td_err *err)
 {
-	char name[128];
+	errno = 0;
+	if (tracefs_instance_file_write(s->inst.ti, file, text) < 0)
+		return td_errf(err, errno != 0 ? errno : EIO, "tracefs: writing '%s' to %s/%s: %s",
+		    text, s->inst.dir, file, strerror(errno != 0 ? errno : EIO));
+	return 0;
+}
 
-	/* tcp_send_reset prints src= and dest= sockaddrs, not sport and dport: filtered when read. */
-	if (ports[0] != '\0' && k != TD_TRACE_SEND_RESET) {
-		snprintf(name, sizeof(name), "events/%s/filter", kinds[k].dir);
-		if (write_file(s->inst.dir, name, ports, kinds[k].name, err) < 0)
-			return -1;
+/* Possible CPUs: per_cpu/cpuN of the instance. */
+static size_t
+count_cpus(const struct tracefs_session *s)
+{
+	char p[PATH_MAX + 64];
+	struct stat st;
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+	size_t i;
+
+	if (n < 1)
+		n = 1;
+	/* A few more than configured, in case of holes in the numbering. */
+	for (i = (size_t)n; i < (size_t)n + 64; i++) {
+		snprintf(p, sizeof(p), "%s/per_cpu/cpu%zu", s->inst.dir, i);
+		if (stat(p, &st) < 0)
+			break;
 	}
-	snprintf(name, sizeof(name), "events/%s/enable", kinds[k].dir);
-	s->events[s->nevents++] = kinds[k].dir;
-	return write_file(s->inst.dir, name, "1", kinds[k].name, err);
+	return i;
+}
+
+static void
+close_pipes(struct tracefs_session *s)
+{
+	size_t i;
+
+	for (i = 0; s->fd != NULL && i < s->ncpu; i++) {
+		if (s->fd[i] >= 0)
+			close(s->fd[i]);
+		s->fd[i] = -1;
+	}
+}
+
+static int
+open_pipes(struct tracefs_session *s, struct td_err *err)
+{
+	char p[PATH_MAX + 64];
+	size_t i;
+
+	for (i = 0; i < s->ncpu; i++) {
+		snprintf(p, sizeof(p), "%s/per_cpu/cpu%zu/trace_pipe_raw", s->inst.dir, i);
+		s->fd[i] = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		/* A CPU that is not present has no buffer to read. */
+		if (s->fd[i] < 0 && errno != ENOENT && errno != ENODEV) {
+			td_errf(err, errno, "tracefs: %s: %s", p, strerror(errno));
+			close_pipes(s);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 struct tracefs_session *
 tracefs_open(const struct tracefs_opts *opts, struct td_err *err)
 {
-	const char *state_ev = kinds[TD_TRACE_STATE].name;
 	struct tracefs_session *s;
-	char filter[512], ports[160], path[PATH_MAX + 16];
+	struct tracefs_opts none = { 0 };
+	char filter[512];
 	const char *root;
-	size_t n;
-	unsigned int st, want;
-	bool first = true;
+	unsigned int want;
+	struct td_err kerr = { 0 };
 	int k;
 
+	if (opts == NULL)
+		opts = &none;
 	root = tfs_root(err);
 	if (root == NULL)
 		return NULL;
@@ -144,58 +839,109 @@ tracefs_open(const struct tracefs_opts *opts, struct td_err *err)
 		td_errf(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	s->fd = -1;
-	want = opts != NULL && opts->events != 0 ? opts->events : TD_TRACE_BIT(TD_TRACE_STATE);
-	if (tfs_inst_make(&s->inst, root, opts != NULL && opts->prefix != NULL ? opts->prefix :
-	    "tcpdoctor", &s->swept, s->swept_name, err) < 0) {
+	s->inst.slot = -1;
+	want = opts->events != 0 ? opts->events : TD_TRACE_BIT(TD_TRACE_STATE);
+	if ((s->d = decoder_new(root, opts, err)) == NULL) {
 		free(s);
 		return NULL;
 	}
-	port_filter(opts, ports, sizeof(ports));
-	n = (size_t)snprintf(filter, sizeof(filter), "protocol == 6");
-	if (ports[0] != '\0')
-		n += (size_t)snprintf(filter + n, sizeof(filter) - n, " && (%s)", ports);
-	if (opts != NULL && opts->states != 0) {
-		n += (size_t)snprintf(filter + n, sizeof(filter) - n, " && (");
-		for (st = 1; st < TD_ST_MAX && n < sizeof(filter); st++) {
-			if (!(opts->states & TD_STATE_BIT(st)))
-				continue;
-			n += (size_t)snprintf(filter + n, sizeof(filter) - n, "%snewstate == %u",
-			    first ? "" : " || ", st);
-			first = false;
+	s->d->live = true;
+	for (k = 0; k < TD_TRACE_KINDS; k++) {
+		if (!(want & TD_TRACE_BIT(k)))
+			continue;
+		if (s->d->k[k].ev == NULL) {
+			if (!opts->optional || k == TD_TRACE_STATE) {
+				td_errf(err, ENODEV, "tracefs: %s/events/%s: no such tracepoint in this "
+				    "kernel", root, kinds[k].dir);
+				goto fail;
+			}
+			s->missing |= TD_TRACE_BIT(k);
+			snprintf(s->why[k], sizeof(s->why[k]), "not in this kernel");
+			continue;
 		}
-		snprintf(filter + n, sizeof(filter) - n, ")");
+		if (k == TD_TRACE_KFREE_SKB && opts->port != 0) {
+			/* Its record has no ports: it cannot be narrowed to them. */
+			s->missing |= TD_TRACE_BIT(k);
+			snprintf(s->why[k], sizeof(s->why[k]), "its record has no ports to filter by");
+			continue;
+		}
+		if (k == TD_TRACE_KFREE_SKB && ksyms_load(s->d, "/proc/kallsyms", &kerr) < 0) {
+			s->missing |= TD_TRACE_BIT(k);
+			snprintf(s->why[k], sizeof(s->why[k]), "%.95s", kerr.msg);
+			continue;
+		}
+		s->d->want |= TD_TRACE_BIT(k);
 	}
+	if (tfs_inst_make(&s->inst, root, opts->prefix != NULL ? opts->prefix : "tcpdoctor",
+	    &s->swept, s->swept_name, err) < 0)
+		goto fail;
 	/* The mono clock is CLOCK_MONOTONIC: one offset turns it into wall time. */
-	if (write_file(s->inst.dir, "trace_clock", "mono", state_ev, err) < 0)
+	if (inst_write(s, "trace_clock", "mono", err) < 0)
 		goto fail;
-	if (want & TD_TRACE_BIT(TD_TRACE_STATE)) {
-		s->events[s->nevents++] = kinds[TD_TRACE_STATE].dir;
-		if (write_file(s->inst.dir, "events/sock/inet_sock_set_state/filter", filter, state_ev,
-		    err) < 0 ||
-		    write_file(s->inst.dir, "events/sock/inet_sock_set_state/enable", "1", state_ev,
-		    err) < 0)
+	/* Wake a reader at the first event, not when half the buffer is full (6.x). */
+	if (tracefs_file_exists(s->inst.ti, "buffer_percent") &&
+	    inst_write(s, "buffer_percent", "0", err) < 0)
+		goto fail;
+	for (k = 0; k < TD_TRACE_KINDS; k++) {
+		if (!(s->d->want & TD_TRACE_BIT(k)))
+			continue;
+		kernel_filter(&s->d->k[k], (enum td_trace_kind)k, opts, filter, sizeof(filter));
+		errno = 0;
+		if (filter[0] != '\0' &&
+		    tracefs_event_filter_apply(s->inst.ti, s->d->k[k].ev, filter) < 0) {
+			td_errf(err, errno != 0 ? errno : EINVAL, "tracefs: %s/events/%s/filter: the "
+			    "kernel refused '%s': %s", s->inst.dir, kinds[k].dir, filter,
+			    strerror(errno != 0 ? errno : EINVAL));
 			goto fail;
+		}
+		errno = 0;
+		if (tracefs_event_enable(s->inst.ti, kinds[k].sys, kinds[k].name) < 0) {
+			td_errf(err, errno != 0 ? errno : ENODEV, "tracefs: %s/events/%s/enable: %s",
+			    s->inst.dir, kinds[k].dir, strerror(errno != 0 ? errno : ENODEV));
+			goto fail;
+		}
 	}
-	for (k = TD_TRACE_STATE + 1; k < TD_TRACE_KINDS; k++)
-		if ((want & TD_TRACE_BIT(k)) && enable_tcp_event(s, (enum td_trace_kind)k, ports,
-		    err) < 0)
-			goto fail;
-	if (write_file(s->inst.dir, "tracing_on", "1", state_ev, err) < 0)
+	if (tracefs_trace_on(s->inst.ti) < 0) {
+		td_errf(err, errno != 0 ? errno : EIO, "tracefs: %s/tracing_on: %s", s->inst.dir,
+		    strerror(errno != 0 ? errno : EIO));
 		goto fail;
+	}
 	s->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
-	if (opts != NULL && opts->kept)
-		return s;
-	snprintf(path, sizeof(path), "%s/trace_pipe", s->inst.dir);
-	s->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (s->fd < 0) {
-		td_errf(err, errno, "tracefs: %s: %s", path, strerror(errno));
+	s->ncpu = count_cpus(s);
+	s->pagesize = (size_t)getpagesize();
+	if (tep_get_sub_buffer_size(s->d->tep) > 0 &&
+	    (size_t)tep_get_sub_buffer_size(s->d->tep) > s->pagesize)
+		s->pagesize = (size_t)tep_get_sub_buffer_size(s->d->tep);
+	s->fd = malloc(s->ncpu * sizeof(*s->fd));
+	s->page = calloc(2, s->pagesize);	/* the second half: zeroed slack */
+	if (s->fd == NULL || s->page == NULL) {
+		td_errf(err, ENOMEM, "out of memory");
 		goto fail;
 	}
+	for (k = 0; (size_t)k < s->ncpu; k++)
+		s->fd[k] = -1;
+	/*
+	 * Kept: the buffers are opened only to read them (tracefs_read), so the
+	 * TFS_SIG_REMOVE handler's rmdir is never refused for an open file.
+	 */
+	if (!opts->kept && open_pipes(s, err) < 0)
+		goto fail;
 	return s;
 fail:
 	tracefs_close(s);
 	return NULL;
+}
+
+unsigned int
+tracefs_missing(const struct tracefs_session *s)
+{
+	return s->missing;
+}
+
+const char *
+tracefs_missing_why(const struct tracefs_session *s, enum td_trace_kind k)
+{
+	return (unsigned int)k < TD_TRACE_KINDS && (s->missing & TD_TRACE_BIT(k)) ? s->why[k] : "";
 }
 
 void
@@ -203,10 +949,13 @@ tracefs_close(struct tracefs_session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->fd >= 0)
-		close(s->fd);
+	close_pipes(s);
 	/* An instance can be removed once nothing holds its files open. */
-	tfs_inst_remove(&s->inst, s->events, s->nevents);
+	tfs_inst_remove(&s->inst);
+	tracefs_decoder_free(s->d);
+	free(s->fd);
+	free(s->page);
+	free(s->b.ev);
 	free(s);
 }
 
@@ -218,344 +967,272 @@ tracefs_swept(const struct tracefs_session *s, const char **first)
 }
 
 uint64_t
-tracefs_lost(struct tracefs_session *s)
+tracefs_records(const struct tracefs_session *s)
 {
-	char p[PATH_MAX + 300], line[128];
-	struct dirent *de;
-	uint64_t total = 0, v;
-	DIR *d;
+	return s->d->records;
+}
+
+size_t
+tracefs_lost_cpus(struct tracefs_session *s, uint64_t *lost, size_t cap)
+{
+	char p[PATH_MAX + 64], line[128];
+	uint64_t v, stat;
+	size_t i;
 	FILE *fp;
 
-	snprintf(p, sizeof(p), "%s/per_cpu", s->inst.dir);
-	d = opendir(p);
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "cpu", 3) != 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/per_cpu/%s/stats", s->inst.dir, de->d_name);
-		fp = fopen(p, "re");
-		if (fp == NULL)
-			continue;
-		while (fgets(line, sizeof(line), fp) != NULL)
-			if (sscanf(line, "overrun: %" SCNu64, &v) == 1)
-				total += v;
-		fclose(fp);
+	for (i = 0; i < s->ncpu && i < cap; i++) {
+		stat = 0;
+		snprintf(p, sizeof(p), "%s/per_cpu/cpu%zu/stats", s->inst.dir, i);
+		if ((fp = fopen(p, "re")) != NULL) {
+			/* kernel/trace/trace.c tracing_stats_read(). */
+			while (fgets(line, sizeof(line), fp) != NULL)
+				if (sscanf(line, "overrun: %" SCNu64, &v) == 1 ||
+				    sscanf(line, "dropped events: %" SCNu64, &v) == 1)
+					stat += v;
+			fclose(fp);
+		}
+		/* The same losses seen from the reader: the larger count is the truer. */
+		v = i < s->d->ncpu_missed ? s->d->missed[i] : 0;
+		lost[i] = stat > v ? stat : v;
 	}
-	closedir(d);
+	return i;
+}
+
+uint64_t
+tracefs_lost(struct tracefs_session *s)
+{
+	uint64_t lost[256], total = 0;
+	size_t i, n = tracefs_lost_cpus(s, lost, sizeof(lost) / sizeof(lost[0]));
+
+	for (i = 0; i < n; i++)
+		total += lost[i];
 	return total;
 }
 
-/* The value of "key=" in the event text, copied into buf; NULL if absent. */
-static const char *
-field(const char *text, const char *key, char *buf, size_t len)
+uint64_t
+tracefs_lost_text(struct tracefs_session *s, char *buf, size_t len)
 {
-	size_t kl = strlen(key), i;
-	const char *p = text;
+	uint64_t lost[256], total = 0;
+	size_t i, n = tracefs_lost_cpus(s, lost, sizeof(lost) / sizeof(lost[0])), o = 0;
 
-	while ((p = strstr(p, key)) != NULL) {
-		if ((p == text || p[-1] == ' ') && p[kl] == '=') {
-			p += kl + 1;
-			for (i = 0; i + 1 < len && p[i] != '\0' && p[i] != ' ' && p[i] != '\n'; i++)
-				buf[i] = p[i];
-			buf[i] = '\0';
-			return buf;
-		}
-		p += kl;
-	}
-	return NULL;
-}
-
-static int
-parse_state(const char *s)
-{
-	return td_state_parse_kernel(s, strlen(s));
-}
-
-static int
-parse_addr(const char *s, struct in6_addr *a)
-{
-	struct in_addr a4;
-
-	if (inet_pton(AF_INET6, s, a) == 1)
-		return 0;
-	if (inet_pton(AF_INET, s, &a4) == 1) {
-		memset(a, 0, sizeof(*a));
-		a->s6_addr[10] = a->s6_addr[11] = 0xff;
-		memcpy(&a->s6_addr[12], &a4, 4);
-		return 0;
-	}
-	return -1;
-}
-
-/* "family=AF_INET" or "AF_INET6" into ev->family; -1 with *err set otherwise. */
-static int
-parse_family(const char *p, const char *line, struct td_trace_ev *ev, struct td_err *err)
-{
-	char fam[16];
-
-	if (field(p, "family", fam, sizeof(fam)) == NULL ||
-	    (strcmp(fam, "AF_INET") != 0 && strcmp(fam, "AF_INET6") != 0))
-		return td_errf(err, EPROTO, "trace: bad family in '%.80s'", line);
-	ev->family = strcmp(fam, "AF_INET") == 0 ? AF_INET : AF_INET6;
-	return 0;
-}
-
-/* sport, dport, saddr/daddr (saddrv6/daddrv6 for AF_INET6) into ev. */
-static int
-parse_ends(const char *p, const char *line, struct td_trace_ev *ev, struct td_err *err)
-{
-	char v[64], sa[64], da[64];
-	uint64_t port;
-
-	if (field(p, "sport", v, sizeof(v)) == NULL || td_num_u64(v, 10, 65535, &port, NULL) < 0)
-		return td_errf(err, EPROTO, "trace: bad sport in '%.80s'", line);
-	ev->sport = (uint16_t)port;
-	if (field(p, "dport", v, sizeof(v)) == NULL || td_num_u64(v, 10, 65535, &port, NULL) < 0)
-		return td_errf(err, EPROTO, "trace: bad dport in '%.80s'", line);
-	ev->dport = (uint16_t)port;
-	/* saddrv6 holds the address for both families (v4-mapped for AF_INET). */
-	if (ev->family == AF_INET) {
-		if (field(p, "saddr", sa, sizeof(sa)) == NULL || field(p, "daddr", da, sizeof(da)) == NULL)
-			return td_errf(err, EPROTO, "trace: no address in '%.80s'", line);
-	} else if (field(p, "saddrv6", sa, sizeof(sa)) == NULL ||
-	    field(p, "daddrv6", da, sizeof(da)) == NULL) {
-		return td_errf(err, EPROTO, "trace: no address in '%.80s'", line);
-	}
-	if (parse_addr(sa, &ev->src) < 0 || parse_addr(da, &ev->dst) < 0)
-		return td_errf(err, EPROTO, "trace: bad address in '%.80s'", line);
-	return 0;
-}
-
-/* A %pISpc sockaddr: "198.18.0.1:80" or "[2001:db8::1]:80". */
-static int
-parse_sockaddr(const char *s, struct in6_addr *a, uint16_t *port)
-{
-	char host[64];
-	const char *colon, *open = s[0] == '[' ? s + 1 : s;
-	uint64_t v;
-
-	if (open != s) {
-		if ((colon = strchr(open, ']')) == NULL || colon[1] != ':')
-			return -1;
-	} else if ((colon = strrchr(s, ':')) == NULL) {
-		return -1;
-	}
-	if ((size_t)(colon - open) >= sizeof(host))
-		return -1;
-	memcpy(host, open, (size_t)(colon - open));
-	host[colon - open] = '\0';
-	colon += open != s ? 2 : 1;
-	if (!isdigit((unsigned char)*colon) || td_num_u64(colon, 10, 65535, &v, NULL) < 0)
-		return -1;
-	*port = (uint16_t)v;
-	return parse_addr(host, a);
-}
-
-int
-tracefs_parse_line(const char *line, int64_t mono_to_real, struct td_trace_ev *ev,
-    struct td_err *err)
-{
-	const char *ev_at = NULL, *p, *bracket, *dash, *ts;
-	char proto[24], v[64], sa[64], da[64];
-	int64_t secs, frac, pid;
-	int digits;
-	int old, new, k;
-	size_t n;
-
-	for (k = 0; k < TD_TRACE_KINDS; k++)
-		if ((ev_at = strstr(line, kinds[k].tag)) != NULL)
-			break;
-	if (ev_at == NULL)
-		return 0;
-	memset(ev, 0, sizeof(*ev));
-	ev->pid = -1;
-	ev->kind = (uint8_t)k;
-	p = ev_at + strlen(kinds[k].tag);
-	switch (k) {
-	case TD_TRACE_STATE:
-		if (field(p, "protocol", proto, sizeof(proto)) == NULL)
-			return td_errf(err, EPROTO, "trace: no protocol in '%.80s'", line);
-		if (strcmp(proto, "IPPROTO_TCP") != 0)
-			return 0;
-		if (parse_family(p, line, ev, err) < 0)
-			return -1;
-		if (field(p, "oldstate", v, sizeof(v)) == NULL || (old = parse_state(v)) < 0 ||
-		    field(p, "newstate", v, sizeof(v)) == NULL || (new = parse_state(v)) < 0)
-			return td_errf(err, EPROTO, "trace: bad state in '%.80s'", line);
-		ev->oldstate = (uint8_t)old;
-		ev->newstate = (uint8_t)new;
-		if (parse_ends(p, line, ev, err) < 0)
-			return -1;
-		break;
-	case TD_TRACE_SEND_RESET:
-		/* Since 6.10: src= and dest= sockaddrs and the reason; before, the sk fields. */
-		if (field(p, "src", sa, sizeof(sa)) != NULL) {
-			if (field(p, "dest", da, sizeof(da)) == NULL ||
-			    parse_sockaddr(sa, &ev->src, &ev->sport) < 0 ||
-			    parse_sockaddr(da, &ev->dst, &ev->dport) < 0)
-				return td_errf(err, EPROTO, "trace: bad address in '%.80s'", line);
-			ev->family = sa[0] == '[' ? AF_INET6 : AF_INET;
-		} else if (parse_family(p, line, ev, err) < 0 || parse_ends(p, line, ev, err) < 0) {
-			return -1;
-		}
-		field(p, "reason", ev->reason, sizeof(ev->reason));
-		break;
-	default:
-		if (parse_family(p, line, ev, err) < 0 || parse_ends(p, line, ev, err) < 0)
-			return -1;
-		break;
-	}
-	/* The timestamp ends right before ": EVENT: ". */
-	ts = ev_at;
-	while (ts > line && (isdigit((unsigned char)ts[-1]) || ts[-1] == '.'))
-		ts--;
-	/*
-	 * seconds.fraction, read as integers: a double loses nanoseconds after
-	 * days of uptime.  The clock is CLOCK_MONOTONIC, seconds since boot:
-	 * more than TRACE_SECS_MAX (over 100 years) is not a timestamp, and
-	 * would overflow the nanoseconds.
-	 */
-	secs = 0;
-	frac = 0;
-	digits = 0;
-	for (p = ts; p < ev_at && *p != '.'; p++) {
-		secs = secs * 10 + (*p - '0');
-		if (secs > TRACE_SECS_MAX)
-			return td_errf(err, EPROTO, "trace: timestamp out of range in '%.80s'", line);
-	}
-	if (p < ev_at)
-		for (p++; p < ev_at; p++, digits++)
-			if (digits < 9)
-				frac = frac * 10 + (*p - '0');
-	for (; digits < 9; digits++)
-		frac *= 10;
-	if (ts == ev_at || *ts == '.')
-		return td_errf(err, EPROTO, "trace: no timestamp in '%.80s'", line);
-	ev->mono_ns = secs * 1000000000 + frac;
-	if (__builtin_add_overflow(ev->mono_ns, mono_to_real, &ev->time_ns))
-		return td_errf(err, EPROTO, "trace: timestamp out of range in '%.80s'", line);
-	/* "comm-pid [cpu]": comm may hold spaces and dashes, the pid follows the last '-'. */
-	bracket = strstr(line, " [");
-	if (bracket != NULL && bracket < ts) {
-		p = line;
-		while (*p == ' ')
-			p++;
-		for (dash = bracket; dash > p && *dash != '-'; dash--)
-			;
-		if (*dash == '-') {
-			/* The pid is left-aligned: blanks may follow it before " [". */
-			if (td_num_i64n(dash + 1, strspn(dash + 1, "0123456789"), 10, 0, INT32_MAX,
-			    &pid, NULL) == 0)
-				ev->pid = (int32_t)pid;
-			n = (size_t)(dash - p);
-			if (n >= sizeof(ev->comm))
-				n = sizeof(ev->comm) - 1;
-			if (strncmp(p, "<...>", 5) != 0) {
-				memcpy(ev->comm, p, n);
-				ev->comm[n] = '\0';
-			}
-		}
-	}
-	return 1;
-}
-
-int
-tracefs_read_file(const char *path, int64_t mono_to_real, td_trace_fn fn, void *arg,
-    struct td_err *err)
-{
-	struct td_trace_ev ev;
-	char line[1024];
-	size_t len;
-	bool whole = true, nl, skip;
-	int count = 0, rc;
-	FILE *fp;
-
-	/*
-	 * An open file keeps the kernel from removing the instance (EBUSY):
-	 * a signal handler that removes it waits until the file is closed.
-	 */
-	tfs_block(true);
-	if ((fp = fopen(path, "re")) == NULL) {
-		int e = errno;
-
-		tfs_block(false);
-		return td_errf(err, e, "%s: %s", path, strerror(e));
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		/* The rest of a line longer than the buffer is dropped with it. */
-		len = strlen(line);
-		nl = len > 0 && line[len - 1] == '\n';
-		skip = !whole || !(nl || feof(fp));
-		whole = nl || feof(fp);
-		if (skip)
+	if (len > 0)
+		buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (lost[i] == 0)
 			continue;
-		if (nl)
-			line[len - 1] = '\0';
-		if ((rc = tracefs_parse_line(line, mono_to_real, &ev, err)) == 1)
-			rc = fn(&ev, arg, err) < 0 ? -1 : (count++, 1);
-		if (rc < 0) {
-			count = -1;
-			break;
-		}
+		total += lost[i];
+		if (o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%scpu%zu %" PRIu64, o > 0 ? ", " : "", i,
+			    lost[i]);
 	}
-	fclose(fp);
-	tfs_block(false);
-	return count;
+	return total;
 }
 
-int
-tracefs_read(struct tracefs_session *s, td_trace_fn fn, void *arg, struct td_err *err)
-{
-	char path[PATH_MAX + 16];
+/* ---- Reading ---- */
 
-	snprintf(path, sizeof(path), "%s/trace", s->inst.dir);
-	return tracefs_read_file(path, s->mono_to_real, fn, arg, err);
+static int
+batch_add(const struct td_trace_ev *ev, void *arg, struct td_err *err)
+{
+	struct batch *b = arg;
+	struct td_trace_ev *nb;
+	size_t cap;
+
+	if (b->n == b->cap) {
+		cap = b->cap != 0 ? b->cap * 2 : 256;
+		if ((nb = realloc(b->ev, cap * sizeof(*nb))) == NULL)
+			return td_errf(err, ENOMEM, "out of memory");
+		b->ev = nb;
+		b->cap = cap;
+	}
+	b->ev[b->n++] = *ev;
+	return 0;
+}
+
+struct order {
+	int64_t	t;
+	size_t	i;
+};
+
+static int
+order_cmp(const void *a, const void *b)
+{
+	const struct order *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	/* The order read breaks ties: CPU, then position in its buffer. */
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Drain CPU i's buffer into the batch: 0, or -1 with *err set. */
+static int
+drain(struct tracefs_session *s, int fd, unsigned int cpu, size_t max_pages, struct td_err *err)
+{
+	ssize_t r;
+	size_t pages;
+
+	for (pages = 0; max_pages == 0 || pages < max_pages; pages++) {
+		r = read(fd, s->page, s->pagesize);
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return td_errf(err, errno, "trace: reading %s/per_cpu/cpu%u/trace_pipe_raw: %s",
+			    s->inst.dir, cpu, strerror(errno));
+		}
+		if (r == 0)
+			return 0;
+		/* The kernel hands a whole sub-buffer; the rest of a short read is zeros. */
+		if ((size_t)r < s->pagesize)
+			memset(s->page + r, 0, s->pagesize - (size_t)r);
+		if (decode_page(s->d, s->page, s->pagesize, cpu, s->mono_to_real, batch_add, &s->b,
+		    err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Deliver the batch in time order (one CPU's buffer is ordered, the CPUs together are not). */
+static int
+deliver(struct batch *b, td_trace_fn fn, void *arg, struct td_err *err)
+{
+	size_t i, n = b->n;
+	struct order *o;
+	int rc = (int)(n > INT_MAX ? INT_MAX : n);
+
+	b->n = 0;
+	if (n == 0)
+		return 0;
+	if ((o = malloc(n * sizeof(*o))) == NULL)
+		return td_errf(err, ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		o[i].t = b->ev[i].mono_ns;
+		o[i].i = i;
+	}
+	qsort(o, n, sizeof(*o), order_cmp);
+	for (i = 0; i < n; i++)
+		if (fn(&b->ev[o[i].i], arg, err) < 0) {
+			rc = -1;
+			break;
+		}
+	free(o);
+	return rc;
 }
 
 int
 tracefs_poll(struct tracefs_session *s, int timeout_ms, td_trace_fn fn, void *arg,
     struct td_err *err)
 {
-	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-	struct td_trace_ev ev;
-	char *start, *nl;
-	ssize_t r;
-	int rc, count = 0;
+	struct pollfd pfd[256];
+	size_t i, n = 0;
+	int rc;
 
-	rc = poll(&pfd, 1, timeout_ms);
+	for (i = 0; i < s->ncpu && n < sizeof(pfd) / sizeof(pfd[0]); i++)
+		if (s->fd[i] >= 0) {
+			pfd[n].fd = s->fd[i];
+			pfd[n].events = POLLIN;
+			n++;
+		}
+	rc = poll(pfd, (nfds_t)n, timeout_ms);
 	if (rc < 0)
 		return errno == EINTR ? 0 : td_errf(err, errno, "trace: poll: %s", strerror(errno));
-	if (rc == 0)
-		return 0;
-	for (;;) {
-		r = read(s->fd, s->buf + s->len, sizeof(s->buf) - 1 - s->len);
-		if (r < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			return td_errf(err, errno, "trace: reading trace_pipe: %s", strerror(errno));
-		}
-		if (r == 0)
-			break;
-		s->len += (size_t)r;
-		s->buf[s->len] = '\0';
-		start = s->buf;
-		while ((nl = strchr(start, '\n')) != NULL) {
-			*nl = '\0';
-			rc = tracefs_parse_line(start, s->mono_to_real, &ev, err);
-			if (rc < 0)
-				return -1;
-			if (rc == 1) {
-				if (fn(&ev, arg, err) < 0)
-					return -1;
-				count++;
-			}
-			start = nl + 1;
-		}
-		s->len -= (size_t)(start - s->buf);
-		memmove(s->buf, start, s->len);
-		if (s->len == sizeof(s->buf) - 1)
-			s->len = 0;	/* a line longer than the buffer: drop it */
+	/* Read every CPU, not only those that woke: the wake-up lags the data. */
+	s->d->cmdlines_read = false;
+	s->b.n = 0;
+	for (i = 0; i < s->ncpu; i++)
+		if (s->fd[i] >= 0 && drain(s, s->fd[i], (unsigned int)i, PAGES_PER_POLL, err) < 0)
+			return -1;
+	return deliver(&s->b, fn, arg, err);
+}
+
+int
+tracefs_read(struct tracefs_session *s, td_trace_fn fn, void *arg, struct td_err *err)
+{
+	int rc = 0;
+	size_t i;
+
+	/*
+	 * While a buffer is open the kernel refuses to remove the instance
+	 * (EBUSY): a signal handler that removes it waits until they are closed.
+	 */
+	tfs_block(true);
+	if (open_pipes(s, err) < 0) {
+		tfs_block(false);
+		return -1;
 	}
-	return count;
+	s->d->cmdlines_read = false;
+	s->b.n = 0;
+	for (i = 0; i < s->ncpu && rc == 0; i++)
+		if (s->fd[i] >= 0)
+			rc = drain(s, s->fd[i], (unsigned int)i, 0, err);
+	close_pipes(s);
+	tfs_block(false);
+	if (rc < 0)
+		return -1;
+	return deliver(&s->b, fn, arg, err);
+}
+
+/* The whole of fp into *buf (malloc'd), *len bytes; at most 64 MiB. */
+static int
+read_all(FILE *fp, const char *path, char **buf, size_t *len, struct td_err *err)
+{
+	size_t cap = 0, n;
+	char *nb;
+
+	*buf = NULL;
+	*len = 0;
+	for (;;) {
+		if (*len == cap) {
+			if (cap >= (size_t)64 << 20)
+				return td_errf(err, EFBIG, "%s: larger than 64 MiB", path);
+			cap = cap != 0 ? cap * 2 : 65536;
+			if ((nb = realloc(*buf, cap)) == NULL)
+				return td_errf(err, ENOMEM, "out of memory");
+			*buf = nb;
+		}
+		n = fread(*buf + *len, 1, cap - *len, fp);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(fp))
+		return td_errf(err, EIO, "%s: read error", path);
+	return 0;
+}
+
+int
+tracefs_read_dir(const char *dir, const struct tracefs_opts *opts, int64_t mono_to_real,
+    td_trace_fn fn, void *arg, struct td_err *err)
+{
+	struct tracefs_decoder *d;
+	struct batch b = { 0 };
+	char path[PATH_MAX];
+	unsigned int cpu;
+	size_t len = 0;
+	char *buf = NULL;
+	int rc = 0;
+	FILE *fp;
+
+	if ((d = tracefs_decoder_load(dir, opts, err)) == NULL)
+		return -1;
+	for (cpu = 0; rc == 0; cpu++) {
+		snprintf(path, sizeof(path), "%s/cpu%u.raw", dir, cpu);
+		if ((fp = fopen(path, "re")) == NULL) {
+			if (errno != ENOENT || cpu == 0)
+				rc = td_errf(err, errno, "%s: %s", path, strerror(errno));
+			break;
+		}
+		free(buf);
+		buf = NULL;
+		len = 0;
+		rc = read_all(fp, path, &buf, &len, err);
+		fclose(fp);
+		if (rc == 0 && tracefs_decode(d, buf, len, cpu, mono_to_real, batch_add, &b, err) < 0)
+			rc = -1;
+	}
+	free(buf);
+	tracefs_decoder_free(d);
+	if (rc == 0)
+		rc = deliver(&b, fn, arg, err);
+	free(b.ev);
+	return rc;
 }

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <tracefs.h>
+
 #include "collectors/snapshot.h"
 #include "core/num.h"
 
@@ -337,13 +339,14 @@ tfs_inst_make(struct tfs_inst *in, const char *root, const char *prefix,
 {
 	static unsigned int seq;
 	unsigned long long start, ns;
-	char path[PATH_MAX + 16], state;
+	char path[PATH_MAX + 16], name[128], state, *dir;
 	unsigned int n;
 	size_t i;
 	int saved;
 
 	in->dir[0] = '\0';
 	in->slot = -1;
+	in->ti = NULL;
 	if (read_stat("/proc/self/stat", &state, &start) < 0 || pid_ns(&ns) < 0)
 		return td_errf(err, errno ? errno : EPROTO,
 		    "tracefs: cannot read this process's start time and PID namespace in /proc: %s",
@@ -357,18 +360,36 @@ tfs_inst_make(struct tfs_inst *in, const char *root, const char *prefix,
 		return td_errf(err, EBUSY, "tracefs: too many instances in one process");
 	/* Blocked until the handler's table and the kernel agree. */
 	tfs_block(true);
-	snprintf(in->dir, sizeof(in->dir), "%s/instances/%s-%ld-%llu-%llu-%u", root, prefix,
-	    (long)getpid(), start, ns, seq++);
+	snprintf(name, sizeof(name), "%s-%ld-%llu-%llu-%u", prefix, (long)getpid(), start, ns,
+	    seq++);
+	snprintf(in->dir, sizeof(in->dir), "%s/instances/%s", root, name);
 	memcpy(slots[i].dir, in->dir, sizeof(slots[i].dir));
 	slots[i].hold = -1;
 	slots[i].live = 1;
 	in->slot = (int)i;
-	if (mkdir(in->dir, 0700) < 0) {
-		saved = errno;
+	/* libtracefs finds the mount itself; the instance must be new and where we said. */
+	(void)tracefs_set_tracing_dir((char *)root);
+	errno = 0;
+	in->ti = tracefs_instance_create(name);
+	saved = in->ti == NULL ? (errno != 0 ? errno : EIO) :
+	    !tracefs_instance_is_new(in->ti) ? EEXIST : 0;
+	dir = saved == 0 ? tracefs_instance_get_dir(in->ti) : NULL;
+	if (saved == 0 && (dir == NULL || strcmp(dir, in->dir) != 0))
+		saved = EXDEV;
+	free(dir);
+	if (saved != 0) {
+		if (in->ti != NULL) {
+			/* Not ours (EEXIST) stays; one made elsewhere (EXDEV) goes. */
+			if (saved == EXDEV)
+				(void)tracefs_instance_destroy(in->ti);
+			tracefs_instance_free(in->ti);
+			in->ti = NULL;
+		}
 		slots[i].live = 0;
 		in->slot = -1;
 		tfs_block(false);
-		td_errf(err, saved, "tracefs: cannot make instance %s: %s%s", in->dir, strerror(saved),
+		td_errf(err, saved, "tracefs: cannot make instance %s: %s%s", in->dir,
+		    saved == EXDEV ? "libtracefs made it elsewhere" : strerror(saved),
 		    saved == EACCES || saved == EPERM ? " (needs root or CAP_SYS_ADMIN)" : "");
 		in->dir[0] = '\0';
 		return -1;
@@ -380,12 +401,8 @@ tfs_inst_make(struct tfs_inst *in, const char *root, const char *prefix,
 }
 
 void
-tfs_inst_remove(struct tfs_inst *in, const char *const *events, size_t nevents)
+tfs_inst_remove(struct tfs_inst *in)
 {
-	char path[PATH_MAX + 128];
-	size_t i;
-	int fd;
-
 	if (in->dir[0] == '\0')
 		return;
 	tfs_block(true);
@@ -394,15 +411,21 @@ tfs_inst_remove(struct tfs_inst *in, const char *const *events, size_t nevents)
 			close(slots[in->slot].hold);
 		slots[in->slot].hold = -1;
 	}
-	/* Off first: if someone else holds a file open, rmdir fails with EBUSY. */
-	for (i = 0; i < nevents; i++) {
-		snprintf(path, sizeof(path), "%s/events/%s/enable", in->dir, events[i]);
-		if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) >= 0) {
-			(void)!write(fd, "0", 1);
-			close(fd);
-		}
+	/*
+	 * Off first: if someone else holds a file open, the rmdir fails with
+	 * EBUSY and the events at least stop.  The rmdir disables them too
+	 * (event_trace_del_tracer(), kernel/trace/trace_events.c).
+	 */
+	if (in->ti != NULL) {
+		(void)tracefs_event_disable(in->ti, NULL, NULL);
+		(void)tracefs_trace_off(in->ti);
+		if (tracefs_instance_destroy(in->ti) < 0)
+			(void)rmdir(in->dir);
+		tracefs_instance_free(in->ti);
+		in->ti = NULL;
+	} else {
+		(void)rmdir(in->dir);
 	}
-	(void)rmdir(in->dir);
 	if (in->slot >= 0)
 		slots[in->slot].live = 0;
 	in->slot = -1;

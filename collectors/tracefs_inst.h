@@ -70,21 +70,24 @@ void	tfs_block(bool block);
  */
 void	tfs_reraise(int sig) __attribute__((noreturn));
 
+struct tracefs_instance;
+
 struct tfs_inst {
 	char	dir[PATH_MAX];		/* ROOT/instances/PREFIX-..., "" when none */
 	int	slot;			/* in the signal handler's table, -1 if none */
+	struct tracefs_instance *ti;	/* libtracefs's handle of it, NULL when none */
 };
 
 /*
- * Make root/instances/PREFIX-PID-STARTTIME-PIDNS-N after sweeping the dead
- * owners' instances; *removed (may be NULL) gets how many were swept and
+ * Make root/instances/PREFIX-PID-STARTTIME-PIDNS-N (tracefs_instance_create
+ * of libtracefs) after sweeping the dead owners' instances; *removed (may be NULL) gets how many were swept and
  * swept_name[64] the first one's name.  Returns 0, or -1 with *err set.
  */
 int	tfs_inst_make(struct tfs_inst *in, const char *root, const char *prefix,
 	    unsigned int *removed, char *swept_name, struct td_err *err);
 
-/* Disable the given event directories' enable files and remove the instance; safe twice. */
-void	tfs_inst_remove(struct tfs_inst *in, const char *const *events, size_t nevents);
+/* Disable the instance's events and remove it (tracefs_instance_destroy); safe twice. */
+void	tfs_inst_remove(struct tfs_inst *in);
 
 /*
  * Remove every instance under root/instances named by tcpdoctor (both

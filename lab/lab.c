@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The kernel lab: namespace, TUN wiring, per-namespace sysctls and a
- * private tracefs instance.  See lab.h for the contract.  Trace lines are
- * parsed from the formats in /sys/kernel/tracing/events/{sock,tcp}/.../format
- * (include/trace/events/sock.h, include/trace/events/tcp.h).
+ * private tracefs instance.  See lab.h for the contract.  The trace is
+ * read and decoded by the project's tracefs client (collectors/tracefs.h:
+ * binary records, by the formats in /sys/kernel/tracing/events/{sock,tcp}/).
  */
 #include "lab/lab.h"
 
@@ -186,13 +186,19 @@ collect_init(struct collect *c, const struct lab *lab, struct lab_ev *ev, size_t
 }
 
 int
-lab_trace_read_file(const struct lab *lab, const char *path, struct lab_ev *ev, size_t cap,
+lab_trace_read_dir(const struct lab *lab, const char *dir, struct lab_ev *ev, size_t cap,
     struct td_err *err)
 {
+	const struct tracefs_opts o = {
+		.events = TD_TRACE_BIT(TD_TRACE_STATE) | TD_TRACE_BIT(TD_TRACE_RETRANSMIT_SYNACK) |
+		    TD_TRACE_BIT(TD_TRACE_SEND_RESET) | TD_TRACE_BIT(TD_TRACE_RECEIVE_RESET),
+		.port = lab->port_lo,
+		.port_hi = lab->port_hi,
+	};
 	struct collect c;
 
 	collect_init(&c, lab, ev, cap);
-	if (tracefs_read_file(path, 0, collect_one, &c, err) < 0)
+	if (tracefs_read_dir(dir, &o, 0, collect_one, &c, err) < 0)
 		return -1;
 	return (int)c.n;
 }

@@ -84,7 +84,8 @@ int	lab_sysctl(struct lab *lab, const char *name, const char *value,
 int	lab_trace_start(struct lab *lab, uint16_t lo, uint16_t hi, struct td_err *err);
 
 /*
- * Parse the instance's buffer (non-consuming) into ev[0..cap): only events
+ * Read the instance's buffers (binary, per CPU, decoded by the events'
+ * formats: collectors/tracefs.h) into ev[0..cap), in time order: only events
  * on the filtered ports whose local address is the lab's (the tracepoint
  * has no namespace field; the id-derived addresses stand in for one).
  * Returns the number of events (at most cap), or -1 with *err set.
@@ -92,8 +93,8 @@ int	lab_trace_start(struct lab *lab, uint16_t lo, uint16_t hi, struct td_err *er
 int	lab_trace_read(struct lab *lab, struct lab_ev *ev, size_t cap,
 	    struct td_err *err);
 
-/* The same for a file of trace text (tests). */
-int	lab_trace_read_file(const struct lab *lab, const char *path, struct lab_ev *ev,
+/* The same for a recorded directory (tests; tracefs_read_dir: formats and cpuN.raw). */
+int	lab_trace_read_dir(const struct lab *lab, const char *dir, struct lab_ev *ev,
 	    size_t cap, struct td_err *err);
 
 /* Remove the tracefs instance and close the device; safe to call twice. */

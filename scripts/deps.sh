@@ -7,10 +7,10 @@
 # exact command to run and fails.  Prints nothing when all is present.
 set -eu
 what=${1:-build}
-pkgs="gcc make pkg-config libmnl-dev libjansson-dev libzstd-dev libpcap-dev libncurses-dev iproute2"
+pkgs="gcc make pkg-config libmnl-dev libjansson-dev libzstd-dev libpcap-dev libncurses-dev libtracefs-dev libtraceevent-dev iproute2"
 case "$what" in
 build) ;;
-test)  pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools prometheus procps bsdextrautils time tcpdump tmux strace" ;;
+test)  pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools prometheus procps bsdextrautils time tcpdump tmux strace nftables" ;;
 bench) pkgs="$pkgs check mandoc python3 python3-jsonschema net-tools time procps tcpdump tshark" ;;
 fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
 *) echo "deps.sh: unknown set '$what' (build, test, bench, fuzz)" >&2; exit 64 ;;

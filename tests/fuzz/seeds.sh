@@ -10,6 +10,7 @@ snapfile)	echo "$top/tests/fixtures/snapshots" ;;
 sockdiag|events)	echo "$top/tests/fixtures/netlink" ;;
 pcap)		echo "$top/tests/fixtures/packets" ;;
 replay)		echo "$top/tests/fixtures/packets" ;;
+trace_raw)	echo "$top/tests/fixtures/tracefs" ;;
 config)		echo "$top/tests/fixtures/sysctl $top/contrib" ;;
 script)		echo "$top/tests/fixtures/scripts $top/tests/conformance/scripts" ;;
 esac

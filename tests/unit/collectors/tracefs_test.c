@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Tests for collectors/tracefs.c: parsing trace_pipe lines recorded on 6.18. */
+/*
+ * Tests for collectors/tracefs.c's decoder: the formats and a per-CPU
+ * binary buffer recorded on 6.18 by tests/fixtures/tracefs/capture.sh
+ * (loopback in a namespace: a close with unread data on port 40001, a
+ * connect to the closed port 40002, IPv6 on 40003, a SYN-ACK retransmitted
+ * on 40004, a data segment retransmitted on 40005), decoded by the
+ * events' formats; and damaged sub-buffers.
+ */
 #include "tests/unit/check_main.h"
 
 #include <arpa/inet.h>
@@ -11,262 +18,240 @@
 
 #include "collectors/snapshot.h"
 #include "collectors/tracefs.h"
+#include "tests/unit/collectors/fixture.h"
 
-static const char v4_line[] =
-    "         python3-18409   [001] ..s2.  1925.176341: inet_sock_set_state: family=AF_INET "
-    "protocol=IPPROTO_TCP sport=54897 dport=58198 saddr=127.0.0.1 daddr=127.0.0.1 "
-    "saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:127.0.0.1 oldstate=TCP_LISTEN newstate=TCP_SYN_RECV";
-static const char v6_line[] =
-    "        kconform-18390   [000] bN.1.  1925.847887: inet_sock_set_state: family=AF_INET6 "
-    "protocol=IPPROTO_TCP sport=20030 dport=20031 saddr=127.0.0.6 daddr=127.0.0.6 "
-    "saddrv6=2001:db8:7464::87:47:1 daddrv6=2001:db8:7464::87:47:2 oldstate=TCP_SYN_RECV "
-    "newstate=TCP_ESTABLISHED";
-static const char anon_line[] =
-    "           <...>-18409   [000] .....  1925.172988: inet_sock_set_state: family=AF_INET "
-    "protocol=IPPROTO_TCP sport=0 dport=54897 saddr=127.0.0.1 daddr=127.0.0.1 "
-    "saddrv6=::ffff:127.0.0.1 daddrv6=::ffff:127.0.0.1 oldstate=TCP_CLOSE newstate=TCP_SYN_SENT";
-static const char dash_comm_line[] =
-    "   my-app worker-77   [001] .....    12.000001: inet_sock_set_state: family=AF_INET "
-    "protocol=IPPROTO_TCP sport=1 dport=2 saddr=198.18.0.1 daddr=198.19.0.1 "
-    "saddrv6=::ffff:198.18.0.1 daddrv6=::ffff:198.19.0.1 oldstate=TCP_FIN_WAIT2 newstate=TCP_CLOSE";
+#define MAXEV	128
+
+struct got {
+	struct td_trace_ev	ev[MAXEV];
+	int			n;
+};
 
 static int
-count_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
+keep(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 {
-	(void)ev;
+	struct got *g = arg;
+
 	(void)err;
-	(*(int *)arg)++;
+	if (g->n < MAXEV)
+		g->ev[g->n] = *ev;
+	g->n++;
 	return 0;
 }
 
-START_TEST(test_tracefs_parse_line_v4)
+static int
+read_fixture(const struct tracefs_opts *o, struct got *g, struct td_err *err)
 {
-	struct td_trace_ev ev;
-	struct td_err err = { 0 };
-	char buf[INET6_ADDRSTRLEN];
-	struct td_sock tmp = { .family = AF_INET };
+	char dir[4096];
 
-	ck_assert_int_eq(tracefs_parse_line(v4_line, 1000, &ev, &err), 1);
-	ck_assert_int_eq(ev.family, AF_INET);
-	ck_assert_int_eq(ev.oldstate, TD_ST_LISTEN);
-	ck_assert_int_eq(ev.newstate, TD_ST_SYN_RECV);
-	ck_assert_int_eq(ev.sport, 54897);
-	ck_assert_int_eq(ev.dport, 58198);
-	ck_assert_str_eq(td_addr_str(&tmp, &ev.src, buf, sizeof(buf)), "127.0.0.1");
-	ck_assert_int_eq(ev.pid, 18409);
-	ck_assert_str_eq(ev.comm, "python3");
-	ck_assert(ev.time_ns == 1925176341000LL + 1000);
+	snprintf(dir, sizeof(dir), "%s", fixture_path("tracefs", ""));
+	memset(g, 0, sizeof(*g));
+	return tracefs_read_dir(dir, o, 1000, keep, g, err);
 }
-END_TEST
 
-START_TEST(test_tracefs_parse_line_v6)
+static const char *
+addr(const struct in6_addr *a, char *buf)
 {
-	struct td_trace_ev ev;
-	struct td_err err = { 0 };
-	struct in6_addr want;
-
-	ck_assert_int_eq(tracefs_parse_line(v6_line, 0, &ev, &err), 1);
-	ck_assert_int_eq(ev.family, AF_INET6);
-	inet_pton(AF_INET6, "2001:db8:7464::87:47:2", &want);
-	ck_assert(memcmp(&ev.dst, &want, 16) == 0);
-	ck_assert_int_eq(ev.newstate, TD_ST_ESTABLISHED);
-	ck_assert_str_eq(ev.comm, "kconform");
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
 }
-END_TEST
 
-START_TEST(test_tracefs_parse_line_comm)
+/* The first event of kind k on port (either side) at or after index *from. */
+static const struct td_trace_ev *
+find(const struct got *g, enum td_trace_kind k, uint16_t port, int *from)
 {
-	struct td_trace_ev ev;
-	struct td_err err = { 0 };
+	int i;
 
-	ck_assert_int_eq(tracefs_parse_line(anon_line, 0, &ev, &err), 1);
-	ck_assert_str_eq(ev.comm, "");
-	ck_assert_int_eq(ev.pid, 18409);
-	ck_assert_int_eq(ev.sport, 0);
-	ck_assert_int_eq(tracefs_parse_line(dash_comm_line, 0, &ev, &err), 1);
-	ck_assert_str_eq(ev.comm, "my-app worker");
-	ck_assert_int_eq(ev.pid, 77);
+	for (i = from != NULL ? *from : 0; i < g->n && i < MAXEV; i++)
+		if (g->ev[i].kind == k && (port == 0 || g->ev[i].sport == port ||
+		    g->ev[i].dport == port)) {
+			if (from != NULL)
+				*from = i + 1;
+			return &g->ev[i];
+		}
+	return NULL;
 }
-END_TEST
 
-static const char *const other_lines[] = {
-	"# tracer: nop",
-	"",
-	"   python3-1 [000] ..... 1.0: sched_switch: prev_comm=a",
-	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_SCTP "
-	    "sport=1 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 oldstate=TCP_CLOSE newstate=TCP_LISTEN",
-};
-
-START_TEST(test_tracefs_parse_line_other)
+static int
+count(const struct got *g, enum td_trace_kind k)
 {
-	struct td_trace_ev ev;
-	struct td_err err = { 0 };
+	int i, n = 0;
 
-	ck_assert_int_eq(tracefs_parse_line(other_lines[_i], 0, &ev, &err), 0);
+	for (i = 0; i < g->n && i < MAXEV; i++)
+		n += g->ev[i].kind == k;
+	return n;
 }
-END_TEST
 
-static const char *const bad_lines[] = {
-	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP",
-	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP "
-	    "sport=1 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 oldstate=TCP_BOGUS newstate=TCP_LISTEN",
-	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP "
-	    "sport=99999 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 oldstate=TCP_CLOSE newstate=TCP_LISTEN",
-	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP "
-	    "sport=1 dport=2 saddr=1.2.3 daddr=1.2.3.4 oldstate=TCP_CLOSE newstate=TCP_LISTEN",
-	"inet_sock_set_state: family=AF_INET protocol=IPPROTO_TCP "
-	    "sport=1 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 oldstate=TCP_CLOSE newstate=TCP_LISTEN",
-	"   x-1 [000] ..... 1.0: inet_sock_set_state: family=AF_UNIX protocol=IPPROTO_TCP",
-};
-
-START_TEST(test_tracefs_parse_line_bad)
+START_TEST(test_decode_all)
 {
-	struct td_trace_ev ev;
 	struct td_err err = { 0 };
-	char line[512];
-
-	/* The last case has no timestamp at all: prefix it so only that is wrong. */
-	snprintf(line, sizeof(line), "%s%s", _i == 4 ? "x: " : "", bad_lines[_i]);
-	ck_assert_int_eq(tracefs_parse_line(line, 0, &ev, &err), -1);
-	ck_assert(strncmp(err.msg, "trace: ", 7) == 0);
-}
-END_TEST
-
-/*
- * Timestamps too large for nanoseconds in an int64_t (found by the fuzzer
- * as signed overflows): an error, not undefined behaviour.  The largest
- * accepted value still converts exactly.
- */
-static const char *const big_stamps[] = {
-	"123456789012345678901234", "9223372036854775808", "9223372036.854775808",
-	"99999999999991", "4000000001.0",
-};
-
-START_TEST(test_tracefs_parse_line_timestamp_range)
-{
-	struct td_trace_ev ev;
-	struct td_err err = { 0 };
-	char line[512];
-
-	snprintf(line, sizeof(line), "   x-1 [000] ..... %s: inet_sock_set_state: family=AF_INET "
-	    "protocol=IPPROTO_TCP sport=1 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 oldstate=TCP_CLOSE "
-	    "newstate=TCP_LISTEN", big_stamps[_i]);
-	ck_assert_int_eq(tracefs_parse_line(line, 0, &ev, &err), -1);
-	ck_assert_msg(strstr(err.msg, "trace: timestamp out of range in '") == err.msg, "%s", err.msg);
-}
-END_TEST
-
-START_TEST(test_tracefs_parse_line_timestamp_limits)
-{
-	struct td_trace_ev ev;
-	struct td_err err = { 0 };
-	char line[512];
-
-	snprintf(line, sizeof(line), "   x-1 [000] ..... 4000000000.999999999: inet_sock_set_state: "
-	    "family=AF_INET protocol=IPPROTO_TCP sport=1 dport=2 saddr=1.2.3.4 daddr=1.2.3.4 "
-	    "oldstate=TCP_CLOSE newstate=TCP_LISTEN");
-	ck_assert_int_eq(tracefs_parse_line(line, 0, &ev, &err), 1);
-	ck_assert(ev.time_ns == 4000000000999999999LL);
-	/* The offset to wall time must not overflow either. */
-	ck_assert_int_eq(tracefs_parse_line(line, INT64_MAX - 4000000000999999998LL, &ev, &err), -1);
-	ck_assert_msg(strstr(err.msg, "timestamp out of range") != NULL, "%s", err.msg);
-	ck_assert_int_eq(tracefs_parse_line(line, INT64_MAX - 4000000000999999999LL, &ev, &err), 1);
-	ck_assert(ev.time_ns == INT64_MAX);
-}
-END_TEST
-
-/* The three tcp events the kernel lab reads (include/trace/events/tcp.h, as 6.18 prints them). */
-START_TEST(test_tracefs_parse_line_tcp_events)
-{
-	struct td_trace_ev ev;
-	struct td_err err = { 0 };
+	struct got g;
+	const struct td_trace_ev *e;
 	char a[INET6_ADDRSTRLEN];
+	int i, n;
 
-	ck_assert_int_eq(tracefs_parse_line("  <idle>-0 [001] ..s1.  1080.250000: "
-	    "tcp_retransmit_synack: family=AF_INET6 sport=20000 dport=20002 saddr=0.0.0.0 "
-	    "daddr=0.0.0.0 saddrv6=2001:db8:7464::1:7:1 daddrv6=2001:db8:7464::1:7:2", 5, &ev,
-	    &err), 1);
-	ck_assert_int_eq(ev.kind, TD_TRACE_RETRANSMIT_SYNACK);
-	ck_assert_int_eq(ev.family, AF_INET6);
-	ck_assert_uint_eq(ev.sport, 20000);
-	ck_assert_uint_eq(ev.dport, 20002);
-	ck_assert(ev.mono_ns == 1080250000000LL);
-	ck_assert(ev.time_ns == 1080250000005LL);
-	inet_ntop(AF_INET6, &ev.src, a, sizeof(a));
-	ck_assert_str_eq(a, "2001:db8:7464::1:7:1");
+	n = read_fixture(NULL, &g, &err);
+	ck_assert_msg(n == 71, "%d events: %s", n, err.msg);
+	/* Time order, and the offset added. */
+	for (i = 1; i < n; i++)
+		ck_assert(g.ev[i].mono_ns >= g.ev[i - 1].mono_ns);
+	ck_assert_int_eq(g.ev[0].time_ns, g.ev[0].mono_ns + 1000);
+	ck_assert_int_eq(count(&g, TD_TRACE_STATE), 44);
+	ck_assert_int_eq(count(&g, TD_TRACE_RETRANSMIT_SYNACK), 1);
+	ck_assert_int_eq(count(&g, TD_TRACE_SEND_RESET), 3);
+	ck_assert_int_eq(count(&g, TD_TRACE_RECEIVE_RESET), 3);
+	ck_assert_int_eq(count(&g, TD_TRACE_RETRANSMIT_SKB), 3);
+	ck_assert_int_eq(count(&g, TD_TRACE_DESTROY_SOCK), 13);
+	ck_assert_int_eq(count(&g, TD_TRACE_KFREE_SKB), 4);
 
-	ck_assert_int_eq(tracefs_parse_line("  <idle>-0 [001] ..s1.  1081.500000: tcp_send_reset: "
-	    "skbaddr=0000 skaddr=0000 src=[2001:db8:7464::1:7:1]:20000 "
-	    "dest=[2001:db8:7464::1:7:2]:20003 state=TCP_ESTABLISHED reason=TCP_KEEPALIVE_TIMEOUT",
-	    0, &ev, &err), 1);
-	ck_assert_int_eq(ev.kind, TD_TRACE_SEND_RESET);
-	ck_assert_int_eq(ev.family, AF_INET6);
-	ck_assert_uint_eq(ev.sport, 20000);
-	ck_assert_uint_eq(ev.dport, 20003);
-	ck_assert_str_eq(ev.reason, "TCP_KEEPALIVE_TIMEOUT");
+	/* The first: the listener on 40001, CLOSE -> LISTEN, IPv4 v4-mapped. */
+	e = &g.ev[0];
+	ck_assert_int_eq(e->kind, TD_TRACE_STATE);
+	ck_assert_int_eq(e->family, AF_INET);
+	ck_assert_uint_eq(e->sport, 40001);
+	ck_assert_uint_eq(e->dport, 0);
+	ck_assert_int_eq(e->oldstate, TD_ST_CLOSE);
+	ck_assert_int_eq(e->newstate, TD_ST_LISTEN);
+	ck_assert_str_eq(addr(&e->src, a), "::ffff:127.0.0.1");
+	ck_assert_int_eq(e->pid, 22373);
+	ck_assert_uint_eq(e->mono_ns, 23022949321392ULL);
 
-	ck_assert_int_eq(tracefs_parse_line("  x-1 [001] ..s1.  1.5: tcp_send_reset: skbaddr=0 "
-	    "skaddr=0 src=198.18.1.7:80 dest=198.19.1.7:4000 state=TCP_LISTEN reason=NOT_SPECIFIED",
-	    0, &ev, &err), 1);
-	ck_assert_int_eq(ev.family, AF_INET);
-	ck_assert_uint_eq(ev.sport, 80);
-	ck_assert_uint_eq(ev.dport, 4000);
-	inet_ntop(AF_INET6, &ev.dst, a, sizeof(a));
-	ck_assert_str_eq(a, "::ffff:198.19.1.7");
+	/* close() with unread data: RST, the reason by name from the format. */
+	e = find(&g, TD_TRACE_SEND_RESET, 40001, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->reason, "TCP_ABORT_ON_CLOSE");
+	ck_assert_uint_eq(e->sport, 40001);		/* the sender is the local end */
+	ck_assert_uint_eq(e->dport, 56686);
+	ck_assert_int_eq(e->family, AF_INET);
+	ck_assert_int_eq(e->state, TD_ST_CLOSE);
+	e = find(&g, TD_TRACE_RECEIVE_RESET, 40001, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->sport, 56686);
+	ck_assert_uint_eq(e->cookie, 0xd21f78);
 
-	ck_assert_int_eq(tracefs_parse_line("  <idle>-0 [001] ..s1.  1082.000000: "
-	    "tcp_receive_reset: family=AF_INET sport=20000 dport=20004 saddr=198.18.1.7 "
-	    "daddr=198.19.1.7 saddrv6=::ffff:198.18.1.7 daddrv6=::ffff:198.19.1.7 sock_cookie=1a",
-	    0, &ev, &err), 1);
-	ck_assert_int_eq(ev.kind, TD_TRACE_RECEIVE_RESET);
-	ck_assert_uint_eq(ev.dport, 20004);
+	/* A SYN to the closed port: RST NO_SOCKET and the SYN's drop in tcp_v4_rcv. */
+	e = find(&g, TD_TRACE_SEND_RESET, 40002, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->reason, "NO_SOCKET");
+	ck_assert_uint_eq(e->sport, 40002);
+	e = find(&g, TD_TRACE_KFREE_SKB, 0, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->reason, "NO_SOCKET");
+	ck_assert_str_eq(e->where, "tcp_v4_rcv");
+	ck_assert_int_eq(e->family, 0);
+
+	/* IPv6. */
+	e = find(&g, TD_TRACE_STATE, 40003, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->family, AF_INET6);
+	ck_assert_str_eq(addr(&e->src, a), "::1");
+
+	/* The third ACK dropped: the SYN-ACK again, by the listener's port. */
+	e = find(&g, TD_TRACE_RETRANSMIT_SYNACK, 0, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->sport, 40004);
+	ck_assert_uint_eq(e->dport, 35446);
+
+	/* Data dropped: retransmitted by the client, ESTABLISHED, sent fine. */
+	e = find(&g, TD_TRACE_RETRANSMIT_SKB, 0, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->dport, 40005);
+	ck_assert_int_eq(e->state, TD_ST_ESTABLISHED);
+	ck_assert_int_eq(e->err, 0);
+
+	/* Destroyed sockets carry their cookie. */
+	e = find(&g, TD_TRACE_DESTROY_SOCK, 0, NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_ne(e->cookie, 0);
 }
 END_TEST
 
-static const char *const bad_resets[] = {
-	"src=198.18.1.7 dest=198.19.1.7:4000",
-	"src=198.18.1.7:99999 dest=198.19.1.7:4000",
-	"src=[2001:db8::1:80 dest=198.19.1.7:4000",
-	"src=198.18.1.7:80",
-	"src=198.18.1.7:80 dest=198.19.1.7:",
-	"state=TCP_LISTEN",
-};
-
-START_TEST(test_tracefs_parse_line_bad_reset)
+START_TEST(test_decode_filters)
 {
-	struct td_trace_ev ev;
+	struct tracefs_opts o = { .port = 40003 };
 	struct td_err err = { 0 };
-	char line[256];
+	struct got g;
+	int i, n;
 
-	snprintf(line, sizeof(line), "  x-1 [001] ..s1.  1.5: tcp_send_reset: skaddr=0 %s",
-	    bad_resets[_i]);
-	ck_assert_int_eq(tracefs_parse_line(line, 0, &ev, &err), -1);
-	ck_assert(strncmp(err.msg, "trace: ", 7) == 0);
+	/* A port: its events only, and no kfree_skb (its record has no ports). */
+	n = read_fixture(&o, &g, &err);
+	ck_assert_msg(n == 15, "%d events: %s", n, err.msg);
+	for (i = 0; i < n; i++) {
+		ck_assert(g.ev[i].sport == 40003 || g.ev[i].dport == 40003);
+		ck_assert_int_ne(g.ev[i].kind, TD_TRACE_KFREE_SKB);
+	}
+	/* A port range. */
+	o.port = 40004;
+	o.port_hi = 40005;
+	n = read_fixture(&o, &g, &err);
+	ck_assert_int_eq(find(&g, TD_TRACE_RETRANSMIT_SYNACK, 0, NULL) != NULL, 1);
+	ck_assert_int_eq(find(&g, TD_TRACE_RETRANSMIT_SKB, 0, NULL) != NULL, 1);
+	ck_assert_ptr_null(find(&g, TD_TRACE_STATE, 40003, NULL));
+	/* States: transitions into CLOSE_WAIT, and the events asked for only. */
+	memset(&o, 0, sizeof(o));
+	o.states = TD_STATE_BIT(TD_ST_CLOSE_WAIT);
+	o.events = TD_TRACE_BIT(TD_TRACE_STATE);
+	n = read_fixture(&o, &g, &err);
+	ck_assert_msg(n == 3, "%d events: %s", n, err.msg);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(g.ev[i].newstate, TD_ST_CLOSE_WAIT);
 }
 END_TEST
 
-/* A kept buffer read as a file: comments skipped, an over-long line dropped whole. */
-START_TEST(test_tracefs_read_file)
+/* The recorded buffer, damaged: an error naming the CPU, never a crash or a wrong event. */
+START_TEST(test_decode_damaged)
 {
-	char path[] = "/tmp/td-tracefs-XXXXXX";
+	struct tracefs_decoder *d;
 	struct td_err err = { 0 };
-	int fd, n = 0;
+	struct got g;
+	char path[4096];
+	unsigned char *buf;
+	size_t len, ps = (size_t)getpagesize();
+	uint64_t commit;
 	FILE *fp;
-	size_t i;
+	int n;
 
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	fp = fdopen(fd, "w");
-	fprintf(fp, "# tracer: nop\n%s\n", v4_line);
-	for (i = 0; i < 3000; i++)
-		fputc(i < 100 ? ' ' : 'x', fp);
-	fprintf(fp, "%s\n%s", v4_line, v6_line);	/* the last line without its newline */
+	ck_assert_uint_eq(ps, 4096);
+	d = tracefs_decoder_load(fixture_path("tracefs", ""), NULL, &err);
+	ck_assert_msg(d != NULL, "%s", err.msg);
+	snprintf(path, sizeof(path), "%s", fixture_path("tracefs", "cpu0.raw"));
+	fp = fopen(path, "rb");
+	ck_assert_ptr_nonnull(fp);
+	buf = malloc(2 * ps);
+	len = fread(buf, 1, 2 * ps, fp);
 	fclose(fp);
-	ck_assert_int_eq(tracefs_read_file(path, 0, count_one, &n, &err), 2);
-	ck_assert_int_eq(n, 2);
-	unlink(path);
-	ck_assert_int_eq(tracefs_read_file(path, 0, count_one, &n, &err), -1);
-	ck_assert_ptr_nonnull(strstr(err.msg, "No such file or directory"));
+	ck_assert_uint_eq(len, 2 * ps);
+	memset(&g, 0, sizeof(g));
+	ck_assert_int_eq(tracefs_decode(d, buf, len, 0, 0, keep, &g, &err), 71);
+
+	/* A commit (data length, header_page: offset 8) past the sub-buffer's end. */
+	memcpy(&commit, buf + 8, 8);
+	commit = (commit & ~0xfffffULL) | 0xffff;
+	memcpy(buf + 8, &commit, 8);
+	memset(&g, 0, sizeof(g));
+	memset(&err, 0, sizeof(err));
+	n = tracefs_decode(d, buf, len, 3, 0, keep, &g, &err);
+	ck_assert_int_eq(n, -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "cpu3: a sub-buffer"));
+
+	/* A short buffer is padded; zeros are an empty sub-buffer. */
+	memset(buf, 0, 2 * ps);
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(tracefs_decode(d, buf, 100, 0, 0, keep, &g, &err), 0);
+	free(buf);
+	tracefs_decoder_free(d);
+
+	/* Formats that are not there: an error naming the place. */
+	memset(&err, 0, sizeof(err));
+	ck_assert_ptr_null(tracefs_decoder_load("/nonexistent", NULL, &err));
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/events"));
+}
+END_TEST
+
+START_TEST(test_kind_names)
+{
+	ck_assert_str_eq(tracefs_kind_dir(TD_TRACE_KFREE_SKB), "skb/kfree_skb");
+	ck_assert_str_eq(tracefs_kind_name(TD_TRACE_SEND_RESET), "tcp_send_reset");
+	ck_assert_str_eq(tracefs_kind_name(TD_TRACE_KINDS), "?");
 }
 END_TEST
 
@@ -274,22 +259,12 @@ Suite *
 test_suite(void)
 {
 	Suite *s = suite_create("collectors/tracefs");
-	TCase *tc = tcase_create("tracefs_parse_line");
+	TCase *tc = tcase_create("decoder");
 
-	tcase_add_test(tc, test_tracefs_parse_line_v4);
-	tcase_add_test(tc, test_tracefs_parse_line_v6);
-	tcase_add_test(tc, test_tracefs_parse_line_comm);
-	tcase_add_loop_test(tc, test_tracefs_parse_line_other, 0,
-	    (int)(sizeof(other_lines) / sizeof(other_lines[0])));
-	tcase_add_loop_test(tc, test_tracefs_parse_line_bad, 0,
-	    (int)(sizeof(bad_lines) / sizeof(bad_lines[0])));
-	tcase_add_loop_test(tc, test_tracefs_parse_line_timestamp_range, 0,
-	    (int)(sizeof(big_stamps) / sizeof(big_stamps[0])));
-	tcase_add_test(tc, test_tracefs_parse_line_timestamp_limits);
-	tcase_add_test(tc, test_tracefs_parse_line_tcp_events);
-	tcase_add_loop_test(tc, test_tracefs_parse_line_bad_reset, 0,
-	    (int)(sizeof(bad_resets) / sizeof(bad_resets[0])));
-	tcase_add_test(tc, test_tracefs_read_file);
+	tcase_add_test(tc, test_decode_all);
+	tcase_add_test(tc, test_decode_filters);
+	tcase_add_test(tc, test_decode_damaged);
+	tcase_add_test(tc, test_kind_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
