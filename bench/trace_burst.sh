@@ -7,7 +7,8 @@
 # `trace -j -P PORT` runs.  Each connection makes 10 state transitions
 # (tests/integration/030-trace.sh), so the events expected are 10 per
 # connection.  Prints the events printed, the events the tool says were
-# lost (per CPU), the burst's length and the events handled per second.
+# lost (per CPU), the burst's length, the events handled per second and the
+# CPU time the tracer used.
 #
 # Usage: bench/trace_burst.sh TCPDOCTOR_BINARY      (root)
 set -u
@@ -59,6 +60,8 @@ os.wait()
 PYEOF
 end=$(date +%s.%N)
 sleep 2
+# CPU time the tracer spent (utime + stime, fields 14 and 15 of /proc/PID/stat, in ticks)
+cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' /proc/"$tr"/stat)
 kill -INT "$tr"; wait "$tr"; tr=
 lines=$(wc -l < "$t/out")
 lost=$(sed -n 's/.*: \([0-9][0-9]*\) events* w[ae][rs]e* lost.*/\1/p' "$t/err")
@@ -67,4 +70,5 @@ echo "printed:      $lines"
 echo "lost (said):  ${lost:-0}  $(grep -o '(cpu[^)]*)' "$t/err")"
 echo "burst:        $(echo "$end - $start" | bc) s"
 echo "handled/s:    $(echo "$lines / ($end - $start)" | bc)"
+echo "tracer CPU:   $cpu s ($(echo "scale=2; $cpu * 1000000 / $lines" | bc) us per event printed)"
 grep -v "^$" "$t/err" | sed 's/^/stderr: /' | head -5

@@ -125,13 +125,16 @@ const struct cmd td_commands[] = {
 	  "  -t, --top N        how many ports and peers per state (1-100, default 5)\n"
 	  "      --at TIME      with --from RECORDING: the sample at or before TIME (or +SECONDS)\n"
 	  "  -j, --format json  one JSON document" },
-	{ "trace",	cmd_trace,	CMD_LIVE_ONLY,	"trace [-d SECONDS] [-c COUNT] [-P PORT] [state NAME...]",
+	{ "trace",	cmd_trace,	CMD_LIVE_ONLY,	"trace [-d SECONDS] [-c COUNT] [-P PORT] [-e EVENTS] [FILTER]",
 	  "live state transitions from the kernel tracepoint, explained by the model",
 	  "  -d, --duration S   stop after S seconds (default: until interrupted)\n"
-	  "  -c, --count N      stop after N transitions\n"
+	  "  -c, --count N      stop after N events\n"
 	  "  -P, --port PORT    only sockets with this local or remote port\n"
-	  "  state NAME...      only transitions into these states (exclude NAME... too)\n"
-	  "  -j                 one JSON object per transition (ndjson)\n"
+	  "  -e, --events LIST  also: send-reset, receive-reset, retransmit-synack,\n"
+	  "                     retransmit, destroy, drop (TCP drops); all (default: state)\n"
+	  "  FILTER             as ls: state NAME... (transitions into these states),\n"
+	  "                     exclude NAME..., sport, dport, src, dst, and, or, not\n"
+	  "  -j                 one JSON object per event (ndjson)\n"
 	  "Needs root (tracefs).  The tracepoint sees every network namespace and\n"
 	  "never shows request or timewait sockets: FIN_WAIT2 -> CLOSE is the handover\n"
 	  "to TIME_WAIT." },

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `tcpdoctor trace [-d SECONDS] [-c COUNT] [-P PORT] [state NAME...]`:
+ * `tcpdoctor trace [-d SECONDS] [-c COUNT] [-P PORT] [-e EVENTS] [FILTER]`:
  * live TCP state transitions from the sock:inet_sock_set_state
  * tracepoint, each annotated by the model: is the edge one Linux takes,
  * what the kernel-only edges mean, and how long the new state may last
- * under this host's sysctls.
+ * under this host's sysctls.  With -e, the kernel's other TCP events
+ * beside them: resets sent (with the kernel's reason) and received,
+ * SYN-ACKs and segments retransmitted, sockets destroyed, and TCP
+ * segments dropped (skb:kfree_skb, with the drop reason), each explained.
  */
 #include <sys/socket.h>
 
@@ -40,7 +43,161 @@ struct trace_run {
 	uint64_t		 count, limit;
 	bool			 write_failed;	/* err holds the failed write's errno */
 	struct td_meta		 meta;		/* the JSON head: host, and the event's time */
+	const struct td_filter	*filter;	/* the expression (root >= 0), or NULL */
 };
+
+/* -e words: each names one event (the client's kinds). */
+static const struct {
+	const char		*word;
+	enum td_trace_kind	 kind;
+	const char		*label;		/* the table's event column */
+} event_words[] = {
+	{ "state",		TD_TRACE_STATE,			NULL },
+	{ "send-reset",		TD_TRACE_SEND_RESET,		"RST sent" },
+	{ "receive-reset",	TD_TRACE_RECEIVE_RESET,		"RST received" },
+	{ "retransmit-synack",	TD_TRACE_RETRANSMIT_SYNACK,	"SYN-ACK retransmitted" },
+	{ "retransmit",		TD_TRACE_RETRANSMIT_SKB,	"segment retransmitted" },
+	{ "destroy",		TD_TRACE_DESTROY_SOCK,		"socket destroyed" },
+	{ "drop",		TD_TRACE_KFREE_SKB,		"segment dropped" },
+};
+
+/*
+ * Reset reasons (enum sk_rst_reason, include/net/rstreason.h; the names
+ * come from the running kernel's tcp_send_reset format) in plain words.
+ */
+static const struct {
+	const char	*name, *text;
+} rst_reasons[] = {
+	{ "NOT_SPECIFIED", "the kernel gave no reason" },
+	{ "NO_SOCKET", "no socket for the segment: nothing listens on that port, or the "
+	    "connection is already gone" },
+	{ "TCP_INVALID_ACK_SEQUENCE", "the segment acknowledged data never sent "
+	    "(tcp_rcv_synsent_state_process, tcp_check_req)" },
+	{ "TCP_RFC7323_PAWS", "the segment failed the timestamp check (PAWS, RFC 7323)" },
+	{ "TCP_TOO_OLD_ACK", "the segment acknowledged data older than the window" },
+	{ "TCP_ACK_UNSENT_DATA", "the segment acknowledged data not sent yet" },
+	{ "TCP_FLAGS", "the segment's flags do not fit the connection's state" },
+	{ "TCP_OLD_ACK", "an old ACK for a connection still in the handshake" },
+	{ "TCP_ABORT_ON_DATA", "data arrived for a socket the application had already closed "
+	    "(tcp_rcv_state_process)" },
+	{ "TCP_TIMEWAIT_SOCKET", "a segment a TIME_WAIT socket must refuse "
+	    "(tcp_timewait_state_process)" },
+	{ "INVALID_SYN", "a SYN that is not acceptable for the connection" },
+	{ "TCP_ABORT_ON_CLOSE", "the socket was closed with unread data (tcp_close(), RFC 2525 "
+	    "section 2.17)" },
+	{ "TCP_ABORT_ON_LINGER", "closed with SO_LINGER and a zero timeout, or the orphan's "
+	    "FIN_WAIT2 time (tcp_fin_timeout) ran out" },
+	{ "TCP_ABORT_ON_MEMORY", "the kernel aborted an orphaned connection: too many orphans "
+	    "or TCP memory exhausted (tcp_out_of_resources)" },
+	{ "TCP_STATE", "the application disconnected (shutdown/connect(AF_UNSPEC)) or closed "
+	    "a connection in a state that calls for a reset (tcp_disconnect)" },
+	{ "TCP_KEEPALIVE_TIMEOUT", "keepalive probes went unanswered (tcp_keepalive_probes)" },
+	{ "TCP_DISCONNECT_WITH_DATA", "disconnected while data was still queued to send" },
+};
+
+/* Drop reasons (enum skb_drop_reason, include/net/dropreason-core.h) met in TCP. */
+static const struct {
+	const char	*name, *text;
+} drop_reasons[] = {
+	{ "NOT_SPECIFIED", "the kernel gave no reason" },
+	{ "NO_SOCKET", "no socket for the segment: nothing listens on that port, or the "
+	    "connection is already gone" },
+	{ "SOCKET_FILTER", "a socket filter (BPF) dropped it" },
+	{ "SOCKET_RCVBUFF", "the socket's receive buffer was full" },
+	{ "SOCKET_BACKLOG", "the socket's backlog was full while the application held it" },
+	{ "PROTO_MEM", "TCP memory is exhausted (tcp_mem)" },
+	{ "TCP_CSUM", "bad TCP checksum" },
+	{ "TCP_FLAGS", "flags that do not fit the connection's state" },
+	{ "TCP_ZEROWINDOW", "data sent into a zero window" },
+	{ "TCP_OLD_DATA", "data already received (a retransmission of what was acknowledged)" },
+	{ "TCP_OVERWINDOW", "data beyond the advertised window" },
+	{ "TCP_OFOMERGE", "out-of-order data that overlapped data already queued" },
+	{ "TCP_RFC7323_PAWS", "failed the timestamp check (PAWS, RFC 7323)" },
+	{ "TCP_RFC7323_PAWS_ACK", "an ACK that failed the timestamp check (PAWS, RFC 7323)" },
+	{ "TCP_OLD_SEQUENCE", "a sequence number older than the window" },
+	{ "TCP_INVALID_SEQUENCE", "a sequence number outside the window" },
+	{ "TCP_INVALID_END_SEQUENCE", "data ending outside the window" },
+	{ "TCP_INVALID_ACK_SEQUENCE", "acknowledged data never sent" },
+	{ "TCP_RESET", "a RST (the connection was reset)" },
+	{ "TCP_INVALID_SYN", "a SYN where none is acceptable (answered with a challenge ACK)" },
+	{ "TCP_CLOSE", "the connection is closed" },
+	{ "TCP_FASTOPEN", "a TCP Fast Open segment the listener refused" },
+	{ "TCP_OLD_ACK", "an ACK older than what was already acknowledged" },
+	{ "TCP_TOO_OLD_ACK", "an ACK far older than the window" },
+	{ "TCP_ACK_UNSENT_DATA", "an ACK for data not sent yet" },
+	{ "TCP_OFO_QUEUE_PRUNE", "out-of-order data pruned for lack of memory" },
+	{ "TCP_OFO_DROP", "out-of-order data dropped (no room in the receive window)" },
+	{ "TCP_LISTEN_OVERFLOW", "the listener's accept queue was full (ListenOverflows)" },
+	{ "TCP_MINTTL", "below the socket's minimum TTL (IP_MINTTL)" },
+	{ "TCP_MD5NOTFOUND", "no TCP-MD5 signature where one is required" },
+	{ "TCP_MD5UNEXPECTED", "a TCP-MD5 signature where none is expected" },
+	{ "TCP_MD5FAILURE", "a wrong TCP-MD5 signature" },
+	{ "TCP_ABORT_ON_DATA", "data for a socket the application had already closed" },
+	{ "QUEUE_PURGE", "queued data thrown away when the connection ended" },
+	{ "NETFILTER_DROP", "a netfilter rule dropped it" },
+};
+
+static const char *
+reason_text(bool drop, const char *name)
+{
+	size_t i;
+
+	if (drop) {
+		for (i = 0; i < sizeof(drop_reasons) / sizeof(drop_reasons[0]); i++)
+			if (strcmp(drop_reasons[i].name, name) == 0)
+				return drop_reasons[i].text;
+	} else {
+		for (i = 0; i < sizeof(rst_reasons) / sizeof(rst_reasons[0]); i++)
+			if (strcmp(rst_reasons[i].name, name) == 0)
+				return rst_reasons[i].text;
+	}
+	return NULL;
+}
+
+/*
+ * Parse -e: words from event_words, "all", separated by commas or blanks.
+ * Returns the TD_TRACE_BIT mask, or 0 with *bad at the unknown word.
+ */
+static unsigned int
+parse_events(const char *arg, char *bad, size_t badlen)
+{
+	unsigned int mask = 0;
+	const char *p;
+	size_t n, i;
+
+	for (p = arg; *p != '\0'; p += n) {
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n == 0)
+			continue;
+		if (n == 3 && strncmp(p, "all", 3) == 0) {
+			mask |= (1u << TD_TRACE_KINDS) - 1;
+			continue;
+		}
+		for (i = 0; i < sizeof(event_words) / sizeof(event_words[0]); i++)
+			if (strlen(event_words[i].word) == n && strncmp(p, event_words[i].word, n) == 0)
+				break;
+		if (i == sizeof(event_words) / sizeof(event_words[0])) {
+			snprintf(bad, badlen, "%.*s", (int)(n < 64 ? n : 64), p);
+			return 0;
+		}
+		mask |= TD_TRACE_BIT(event_words[i].kind);
+	}
+	if (mask == 0)
+		snprintf(bad, badlen, "%s", arg);
+	return mask;
+}
+
+static const char *
+event_label(enum td_trace_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(event_words) / sizeof(event_words[0]); i++)
+		if (event_words[i].kind == k)
+			return event_words[i].label;
+	return "?";
+}
 
 /*
  * Did the filter name TIME_WAIT (time-wait, TIME_WAIT, the group bucket)
@@ -120,6 +277,136 @@ endpoint_text(const char *addr, uint16_t port, char *buf, size_t len)
 	snprintf(buf, len, strchr(addr, ':') != NULL ? "[%s]:%s" : "%s:%s", addr, p);
 }
 
+/* What the event means, in words (the model's sysctls where they bear on it). */
+static void
+explain(const struct trace_run *r, const struct td_trace_ev *ev, char *buf, size_t len)
+{
+	const char *t;
+
+	switch (ev->kind) {
+	case TD_TRACE_SEND_RESET:
+		t = ev->reason[0] != '\0' ? reason_text(false, ev->reason) : NULL;
+		if (ev->reason[0] == '\0')
+			snprintf(buf, len, "this host reset the connection (this kernel's tcp_send_reset "
+			    "gives no reason)");
+		else if (t != NULL)
+			snprintf(buf, len, "this host reset the connection: %s", t);
+		else
+			snprintf(buf, len, "this host reset the connection: the kernel's reason %s "
+			    "(include/net/rstreason.h)", ev->reason);
+		break;
+	case TD_TRACE_RECEIVE_RESET:
+		snprintf(buf, len, "the peer reset the connection: the application gets ECONNRESET "
+		    "(ECONNREFUSED while connecting, EPIPE in CLOSE_WAIT; tcp_reset())");
+		break;
+	case TD_TRACE_RETRANSMIT_SYNACK:
+		snprintf(buf, len, "the handshake's third segment (the client's ACK) has not arrived: "
+		    "the listener sends its SYN-ACK again, up to tcp_synack_retries=%d times, and "
+		    "drops the request after %.0f s", r->prof.synack_retries,
+		    (double)tm_synack_giveup(&r->prof) / 1e9);
+		break;
+	case TD_TRACE_RETRANSMIT_SKB:
+		if (ev->err != 0)
+			snprintf(buf, len, "a segment sent again in %s, but the send failed here: %s "
+			    "(%d)", td_state_name(ev->state), strerror(-ev->err), ev->err);
+		else
+			snprintf(buf, len, "a segment sent again in %s: no ACK came within the "
+			    "retransmission timeout, or duplicate ACKs/SACK asked for it",
+			    td_state_name(ev->state));
+		break;
+	case TD_TRACE_DESTROY_SOCK:
+		snprintf(buf, len, "the socket is freed (inet_csk_destroy_sock()): its last event");
+		break;
+	case TD_TRACE_KFREE_SKB:
+		t = reason_text(true, ev->reason);
+		if (t != NULL)
+			snprintf(buf, len, "a TCP segment dropped in %s: %s", ev->where[0] != '\0' ?
+			    ev->where : "TCP", t);
+		else
+			snprintf(buf, len, "a TCP segment dropped in %s: the kernel's reason %s "
+			    "(include/net/dropreason-core.h)", ev->where[0] != '\0' ? ev->where : "TCP",
+			    ev->reason);
+		break;
+	default:
+		buf[0] = '\0';
+		break;
+	}
+}
+
+/* Does the event pass the expression (the filter language of ls)? */
+static bool
+event_matches(const struct trace_run *r, const struct td_trace_ev *ev)
+{
+	struct td_filter f;
+	struct td_sock sk;
+
+	if (r->filter == NULL)
+		return true;
+	/* No addresses, nothing to match (a drop): left out, as said at the start. */
+	if (ev->family == 0)
+		return false;
+	memset(&sk, 0, sizeof(sk));
+	sk.family = ev->family;
+	sk.sport = ev->sport;
+	sk.dport = ev->dport;
+	sk.src = ev->src;
+	sk.dst = ev->dst;
+	sk.state = ev->kind == TD_TRACE_STATE ? ev->newstate : ev->state;
+	/* The states filtered transitions in the kernel; the other events by the expression. */
+	f = *r->filter;
+	f.states = ~0u;	/* also state 0: events without a state field */
+	return filter_match(&f, &sk);
+}
+
+/* One of the events beside the transitions: table line or NDJSON object. */
+static void
+other_one(struct trace_run *r, const struct td_trace_ev *ev, const char *src, const char *dst)
+{
+	struct snapfile_head head = { &r->meta, "trace", SNAPFILE_HEAD_USEC };
+	char t[40], ep[2][INET6_ADDRSTRLEN + 10], what[64], text[512], cookie[24];
+	json_t *o;
+
+	explain(r, ev, text, sizeof(text));
+	if (r->ctx->format == TD_FMT_TABLE) {
+		time_text(ev->time_ns, t, sizeof(t));
+		if (ev->family != 0) {
+			endpoint_text(src, ev->sport, ep[0], sizeof(ep[0]));
+			endpoint_text(dst, ev->dport, ep[1], sizeof(ep[1]));
+		} else {
+			snprintf(ep[0], sizeof(ep[0]), "-");
+			snprintf(ep[1], sizeof(ep[1]), "-");
+		}
+		snprintf(what, sizeof(what), "%s%s%s%s", event_label((enum td_trace_kind)ev->kind),
+		    ev->reason[0] != '\0' ? " (" : "", ev->reason, ev->reason[0] != '\0' ? ")" : "");
+		fprintf(r->ctx->out, "%s %-22s %-22s %-36s %s\n", t, ep[0], ep[1], what, text);
+		return;
+	}
+	r->meta.time_ns = ev->time_ns;
+	o = record_json(&snapfile_head_desc, &head);
+	json_object_set_new(o, "event", json_string(tracefs_kind_name((enum td_trace_kind)ev->kind)));
+	json_object_set_new(o, "family", ev->family == 0 ? json_null() :
+	    json_string(ev->family == AF_INET ? "ipv4" : "ipv6"));
+	json_object_set_new(o, "src", ev->family != 0 ? json_string(src) : json_null());
+	json_object_set_new(o, "sport", ev->family != 0 ? json_integer(ev->sport) : json_null());
+	json_object_set_new(o, "dst", ev->family != 0 ? json_string(dst) : json_null());
+	json_object_set_new(o, "dport", ev->family != 0 ? json_integer(ev->dport) : json_null());
+	json_object_set_new(o, "state", ev->state != TD_ST_UNKNOWN ?
+	    json_string(td_state_name(ev->state)) : json_null());
+	json_object_set_new(o, "reason", ev->reason[0] != '\0' ? json_string(ev->reason) :
+	    json_null());
+	json_object_set_new(o, "where", ev->where[0] != '\0' ? json_string(ev->where) :
+	    json_null());
+	json_object_set_new(o, "err", ev->kind == TD_TRACE_RETRANSMIT_SKB ? json_integer(ev->err) :
+	    json_null());
+	/* The socket's cookie as sock_diag gives it (ss -e), in hex: JSON numbers lose 64 bits. */
+	snprintf(cookie, sizeof(cookie), "%" PRIx64, ev->cookie);
+	json_object_set_new(o, "cookie", ev->cookie != 0 ? json_string(cookie) : json_null());
+	json_object_set_new(o, "pid", ev->pid > 0 ? json_integer(ev->pid) : json_null());
+	json_object_set_new(o, "comm", ev->comm[0] != '\0' ? json_string(ev->comm) : json_null());
+	json_object_set_new(o, "explanation", json_string(text));
+	output_json_line(r->ctx->out, o);
+}
+
 static int
 trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 {
@@ -135,10 +422,14 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 
 	if (r->limit != 0 && r->count >= r->limit)
 		return 0;
+	if (!event_matches(r, ev))
+		return 0;
 	errno = 0;
 	addr_text(ev, &ev->src, src, sizeof(src));
 	addr_text(ev, &ev->dst, dst, sizeof(dst));
-	if (r->ctx->format == TD_FMT_TABLE) {
+	if (ev->kind != TD_TRACE_STATE) {
+		other_one(r, ev, src, dst);
+	} else if (r->ctx->format == TD_FMT_TABLE) {
 		time_text(ev->time_ns, t, sizeof(t));
 		lifetime_text(&r->prof, ev->newstate, life, sizeof(life));
 		endpoint_text(src, ev->sport, ep[0], sizeof(ep[0]));
@@ -198,6 +489,7 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 		{ "duration",	required_argument, NULL, 'd' },
 		{ "count",	required_argument, NULL, 'c' },
 		{ "port",	required_argument, NULL, 'P' },
+		{ "events",	required_argument, NULL, 'e' },
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -214,8 +506,10 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 	struct timespec ts;
 	int64_t v;
 	int ch, status = TD_EXIT_OK, rc, sig;
+	char bad[80], missing[512];
+	size_t k;
 
-	while ((ch = cmd_getopt(ctx, argc, argv, "d:c:P:", opts, &status)) != -1) {
+	while ((ch = cmd_getopt(ctx, argc, argv, "d:c:P:e:", opts, &status)) != -1) {
 		switch (ch) {
 		case 'd':
 			/* More than 0: the smallest double above 0 is the bound. */
@@ -235,17 +529,29 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 				    optarg);
 			to.port = (uint16_t)v;
 			break;
+		case 'e':
+			if ((to.events = parse_events(optarg, bad, sizeof(bad))) == 0)
+				return cmd_fail(ctx, TD_EXIT_USAGE, "--events: '%s' is not an event (state, "
+				    "send-reset, receive-reset, retransmit-synack, retransmit, destroy, "
+				    "drop, all)", bad);
+			break;
 		default:
 			return status;
 		}
 	}
 	if (filter_parse(&filter, argc - optind, argv + optind, &err) < 0)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "%s", err.msg);
+	if (filter.needs_cgroup)
+		return cmd_fail(ctx, TD_EXIT_USAGE, "cgroup, unit, container and pod name a socket's "
+		    "owner, which a tracepoint does not carry: trace cannot filter by them");
 	if (filter.root >= 0)
-		return cmd_fail(ctx, TD_EXIT_USAGE,
-		    "only 'state NAME...' and 'exclude NAME...' filter transitions (use --port for a port)");
+		r.filter = &filter;
 	if (filter.states != TD_STATES_ALL)
 		to.states = filter.states;
+	if (to.events == 0)
+		to.events = TD_TRACE_BIT(TD_TRACE_STATE);
+	/* The other events are optional: what this kernel lacks is named once. */
+	to.optional = true;
 	/*
 	 * A full socket never enters TIME_WAIT: tcp_time_wait()
 	 * (net/ipv4/tcp_minisocks.c) hands the connection to a timewait socket
@@ -287,6 +593,22 @@ cmd_trace(struct td_ctx *ctx, int argc, char **argv)
 	if ((swept = tracefs_swept(s, &first)) > 0)
 		cmd_warn(ctx, "removed %u tracefs instance%s left by runs that are gone (%s%s)", swept,
 		    swept == 1 ? "" : "s", first, swept > 1 ? " and others" : "");
+	missing[0] = '\0';
+	for (k = 0; k < TD_TRACE_KINDS; k++) {
+		const char *why = tracefs_missing_why(s, (enum td_trace_kind)k);
+
+		if (why[0] != '\0')
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s (%s)",
+			    missing[0] != '\0' ? ", " : "", tracefs_kind_dir((enum td_trace_kind)k), why);
+		/* A drop has no addresses or ports: an expression leaves it out. */
+		else if (k == TD_TRACE_KFREE_SKB && r.filter != NULL &&
+		    (to.events & TD_TRACE_BIT(k)))
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s (%s)",
+			    missing[0] != '\0' ? ", " : "", tracefs_kind_dir((enum td_trace_kind)k),
+			    "its record has no addresses for the filter");
+	}
+	if (missing[0] != '\0')
+		cmd_warn(ctx, "not traced: %s", missing);
 	if (ctx->format == TD_FMT_TABLE) {
 		fprintf(ctx->out, "%-15s %-22s %-22s %-11s    %-11s %-9s %s\n", "Time (UTC)", "Local",
 		    "Peer", "Old", "New", "Max stay", "Note");

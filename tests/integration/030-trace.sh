@@ -81,5 +81,7 @@ expect_eq "trace -N is a usage error (the tracepoint is global)" "$?" 64
 expect_eq "trace --from is a usage error" "$?" 64
 "$TD_BIN" trace -d abc > /dev/null 2>&1
 expect_eq "trace -d abc is a usage error" "$?" 64
-"$TD_BIN" trace sport = 80 > /dev/null 2>&1
-expect_eq "trace with a port expression points to --port" "$?" 64
+"$TD_BIN" trace -d 0.2 sport = 80 > /dev/null 2>&1
+expect_eq "trace takes a port expression, as ls does" "$?" 0
+"$TD_BIN" trace -d 0.2 sport = > /dev/null 2> "$t/badf"
+expect_eq "a broken expression is a usage error" "$?" 64
