@@ -651,7 +651,23 @@ decode_page(struct tracefs_decoder *d, void *page, size_t psize, unsigned int cp
 	void *data;
 	int missed, rc, count = 0;
 
-	/* The header's commit (the data's length) must stay inside the sub-buffer. */
+	int ts_size = tep_get_header_timestamp_size(d->tep);
+	int commit_size = tep_get_header_page_size(d->tep);
+	unsigned long long commit;
+
+	/*
+	 * The header's commit (the data's length; the top bits are flags,
+	 * RB_MISSED_EVENTS and RB_MISSED_STORED, kernel/trace/ring_buffer.c)
+	 * must stay inside the sub-buffer before kbuffer walks the events: it
+	 * trusts it (events/header_page gives the fields' sizes).
+	 */
+	if (ts_size <= 0 || commit_size <= 0 || (size_t)(ts_size + commit_size) >= psize)
+		return td_errf(err, EPROTO, "trace: cpu%u: a sub-buffer the ring buffer's header_page "
+		    "format does not describe", cpu);
+	commit = tep_read_number(d->tep, (char *)page + ts_size, commit_size) & ((1ULL << 27) - 1);
+	if (commit > psize - (size_t)(ts_size + commit_size))
+		return td_errf(err, EPROTO, "trace: cpu%u: a sub-buffer the ring buffer's header_page "
+		    "format does not describe", cpu);
 	if (kbuffer_load_subbuffer(d->kb, page) < 0 || kbuffer_start_of_data(d->kb) < 0 ||
 	    kbuffer_subbuffer_size(d->kb) < 0 ||
 	    (size_t)kbuffer_start_of_data(d->kb) + (size_t)kbuffer_subbuffer_size(d->kb) > psize)
