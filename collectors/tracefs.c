@@ -101,6 +101,8 @@ struct tracefs_decoder {
 	char			*pool;
 	bool			 live;		/* comms from the kernel's saved_cmdlines */
 	bool			 cmdlines_read;	/* saved_cmdlines read again in this batch */
+	char			*cmdlines;	/* its text */
+	int64_t			 boot_minus_mono; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC (suspend) */
 	uint64_t		 records;
 	uint64_t		*missed;	/* per CPU: events the sub-buffers say were missed */
 	size_t			 ncpu_missed;
@@ -344,6 +346,7 @@ tracefs_decoder_free(struct tracefs_decoder *d)
 	free(d->sym);
 	free(d->pool);
 	free(d->missed);
+	free(d->cmdlines);
 	free(d);
 }
 
@@ -487,43 +490,106 @@ state_of(const struct tep_event *e, const struct tep_format_field *f, const void
 }
 
 /*
- * The command of the task that was running: the kernel's saved_cmdlines
- * (read again at most once per batch), else /proc/PID/comm while the
- * process lives.  Answers are kept a second per PID, so a burst from one
+ * The name saved_cmdlines ("PID COMM" lines) gives PID, read again at most
+ * once per batch; false if it has none.  Read here rather than through
+ * tracefs_load_cmdlines(), whose handle keeps the first name it learnt for
+ * a PID: that of an earlier process once pid_max wraps.
+ */
+static bool
+comm_saved(struct tracefs_decoder *d, int32_t pid, char *comm, size_t len)
+{
+	const char *p;
+	char *end;
+	long v;
+	int size = 0;
+
+	if (!d->cmdlines_read) {
+		d->cmdlines_read = true;
+		free(d->cmdlines);
+		d->cmdlines = tracefs_instance_file_read(NULL, "saved_cmdlines", &size);
+	}
+	for (p = d->cmdlines; p != NULL && *p != '\0'; p = strchr(p, '\n') != NULL ?
+	    strchr(p, '\n') + 1 : NULL) {
+		v = strtol(p, &end, 10);
+		if (end != p && v == pid && *end == ' ') {
+			snprintf(comm, len, "%.*s", (int)strcspn(end + 1, "\n"), end + 1);
+			return comm[0] != '\0' && strcmp(comm, "<...>") != 0;
+		}
+	}
+	return false;
+}
+
+/*
+ * The command of PID from /proc/PID/stat if that process is the one that
+ * ran at the event: it started no later (field 22, starttime, in clock
+ * ticks since boot: task->start_boottime, fs/proc/array.c do_task_stat()).
+ * A later start means the PID was used again since (pid_max wraps).
+ */
+static bool
+comm_proc(const struct tracefs_decoder *d, const struct td_trace_ev *ev, char *comm, size_t len)
+{
+	char path[64], buf[1024], *open_p, *close_p, *f;
+	unsigned long long start;
+	long hz = sysconf(_SC_CLK_TCK);
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)ev->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "PID (COMM) S ...": COMM may hold spaces and parentheses. */
+	if ((open_p = strchr(buf, '(')) == NULL || (close_p = strrchr(buf, ')')) == NULL ||
+	    close_p < open_p || hz <= 0)
+		return false;
+	/* After ")": field 3 (state) is the first; starttime is field 22. */
+	f = close_p + 1;
+	for (i = 3; i < 22 && f != NULL; i++)
+		f = strchr(f + 1, ' ');
+	if (f == NULL || sscanf(f, " %llu", &start) != 1)
+		return false;
+	/* One tick of slack: starttime is rounded down to ticks. */
+	if ((int64_t)(start / (unsigned long long)hz) * 1000000000 +
+	    (int64_t)(start % (unsigned long long)hz) * (1000000000 / hz) >
+	    ev->mono_ns + d->boot_minus_mono + 1000000000 / hz)
+		return false;
+	snprintf(comm, len, "%.*s", (int)(close_p - open_p - 1), open_p + 1);
+	return true;
+}
+
+/*
+ * The command of the task that was running: /proc/PID/stat while that
+ * process lives (comm_proc), else the kernel's saved_cmdlines (read again
+ * at most once per batch).  saved_cmdlines alone is not enough: the
+ * kernel saves a task's name only at a context switch after an event and
+ * only when its lock is free (tracing_record_taskinfo(),
+ * kernel/trace/trace.c), so under load it still names an earlier process
+ * of the same PID.  Answers are kept a second per PID, so a burst from one
  * process costs no system call per event.
  */
 static void
 comm_of(struct tracefs_decoder *d, struct td_trace_ev *ev)
 {
 	struct comm_slot *c = &d->comms[(uint32_t)ev->pid % COMM_SLOTS];
-	const char *name;
-	char path[64];
-	ssize_t n;
-	int fd;
 
 	if (!d->live || ev->pid < 0)
 		return;
+	if (ev->pid == 0) {
+		/* The idle task: softirq work on an idle CPU (the name trace_pipe prints). */
+		snprintf(ev->comm, sizeof(ev->comm), "<idle>");
+		return;
+	}
 	if (c->pid == ev->pid && ev->mono_ns - c->when < 1000000000 && ev->mono_ns >= c->when) {
 		memcpy(ev->comm, c->comm, sizeof(ev->comm));
 		return;
 	}
-	name = tep_data_comm_from_pid(d->tep, ev->pid);
-	if ((name == NULL || strcmp(name, "<...>") == 0) && !d->cmdlines_read) {
-		d->cmdlines_read = true;
-		(void)tracefs_load_cmdlines(NULL, d->tep);
-		name = tep_data_comm_from_pid(d->tep, ev->pid);
-	}
-	if (name != NULL && strcmp(name, "<...>") != 0) {
-		snprintf(ev->comm, sizeof(ev->comm), "%s", name);
-	} else if (ev->pid > 0) {
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)ev->pid);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-			n = read(fd, ev->comm, sizeof(ev->comm) - 1);
-			close(fd);
-			ev->comm[n > 0 ? n : 0] = '\0';
-			ev->comm[strcspn(ev->comm, "\n")] = '\0';
-		}
-	}
+	if (!comm_proc(d, ev, ev->comm, sizeof(ev->comm)) &&
+	    !comm_saved(d, ev->pid, ev->comm, sizeof(ev->comm)))
+		ev->comm[0] = '\0';
 	c->pid = ev->pid;
 	c->when = ev->mono_ns;
 	memcpy(c->comm, ev->comm, sizeof(c->comm));
@@ -862,6 +928,7 @@ tracefs_open(const struct tracefs_opts *opts, struct td_err *err)
 		return NULL;
 	}
 	s->d->live = true;
+	s->d->boot_minus_mono = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
 	for (k = 0; k < TD_TRACE_KINDS; k++) {
 		if (!(want & TD_TRACE_BIT(k)))
 			continue;
@@ -1107,13 +1174,18 @@ drain(struct tracefs_session *s, int fd, unsigned int cpu, size_t max_pages, str
 	return 0;
 }
 
-/* Deliver the batch in time order (one CPU's buffer is ordered, the CPUs together are not). */
+/*
+ * Deliver the batch in time order (one CPU's buffer is ordered, the CPUs
+ * together are not), up to cut: the events after it stay at the front of
+ * the batch for the next call.  Returns how many were delivered.
+ */
 static int
-deliver(struct batch *b, td_trace_fn fn, void *arg, struct td_err *err)
+deliver(struct batch *b, int64_t cut, td_trace_fn fn, void *arg, struct td_err *err)
 {
-	size_t i, n = b->n;
+	size_t i, n = b->n, done = 0, kept = 0;
+	struct td_trace_ev *rest = NULL;
 	struct order *o;
-	int rc = (int)(n > INT_MAX ? INT_MAX : n);
+	int rc = 0;
 
 	b->n = 0;
 	if (n == 0)
@@ -1125,21 +1197,47 @@ deliver(struct batch *b, td_trace_fn fn, void *arg, struct td_err *err)
 		o[i].i = i;
 	}
 	qsort(o, n, sizeof(*o), order_cmp);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && o[i].t <= cut; i++, done++)
 		if (fn(&b->ev[o[i].i], arg, err) < 0) {
 			rc = -1;
 			break;
 		}
+	if (rc == 0 && done < n) {
+		if ((rest = malloc((n - done) * sizeof(*rest))) == NULL) {
+			rc = td_errf(err, ENOMEM, "out of memory");
+		} else {
+			for (i = done; i < n; i++)
+				rest[kept++] = b->ev[o[i].i];
+			memcpy(b->ev, rest, kept * sizeof(*rest));
+			b->n = kept;
+			free(rest);
+		}
+	}
 	free(o);
-	return rc;
+	return rc < 0 ? -1 : (int)(done > INT_MAX ? INT_MAX : done);
 }
+
+/*
+ * How long an event is held back before it is delivered.  The CPUs'
+ * buffers are read one after the other: an event that CPU 0 records just
+ * after its buffer was read, stamped before one that CPU 1 records and
+ * that is read in the same pass, would otherwise come a batch later than
+ * the newer one (a connect()'s CLOSE->SYN_SENT after the SYN_SENT->
+ * ESTABLISHED that the SYN-ACK made on another CPU).  An event is
+ * delivered once it is older than the moment the pass began by this
+ * much (the time between taking its timestamp and committing it,
+ * rb_reserve_next_event() to rb_commit(), is far shorter); or when a
+ * pass finds no new event, since then nothing older can follow.
+ */
+#define HOLD_NS		2000000LL
 
 int
 tracefs_poll(struct tracefs_session *s, int timeout_ms, td_trace_fn fn, void *arg,
     struct td_err *err)
 {
 	struct pollfd pfd[256];
-	size_t i, n = 0;
+	size_t i, n = 0, held = s->b.n;
+	int64_t cut;
 	int rc;
 
 	for (i = 0; i < s->ncpu && n < sizeof(pfd) / sizeof(pfd[0]); i++)
@@ -1148,16 +1246,19 @@ tracefs_poll(struct tracefs_session *s, int timeout_ms, td_trace_fn fn, void *ar
 			pfd[n].events = POLLIN;
 			n++;
 		}
+	/* Held events are delivered within a few milliseconds. */
+	if (held > 0 && (timeout_ms < 0 || timeout_ms > 2 * HOLD_NS / 1000000))
+		timeout_ms = (int)(2 * HOLD_NS / 1000000);
 	rc = poll(pfd, (nfds_t)n, timeout_ms);
 	if (rc < 0)
 		return errno == EINTR ? 0 : td_errf(err, errno, "trace: poll: %s", strerror(errno));
+	cut = clock_ns(CLOCK_MONOTONIC) - HOLD_NS;
 	/* Read every CPU, not only those that woke: the wake-up lags the data. */
 	s->d->cmdlines_read = false;
-	s->b.n = 0;
 	for (i = 0; i < s->ncpu; i++)
 		if (s->fd[i] >= 0 && drain(s, s->fd[i], (unsigned int)i, PAGES_PER_POLL, err) < 0)
 			return -1;
-	return deliver(&s->b, fn, arg, err);
+	return deliver(&s->b, s->b.n == held ? INT64_MAX : cut, fn, arg, err);
 }
 
 int
@@ -1184,7 +1285,7 @@ tracefs_read(struct tracefs_session *s, td_trace_fn fn, void *arg, struct td_err
 	tfs_block(false);
 	if (rc < 0)
 		return -1;
-	return deliver(&s->b, fn, arg, err);
+	return deliver(&s->b, INT64_MAX, fn, arg, err);
 }
 
 /* The whole of fp into *buf (malloc'd), *len bytes; at most 64 MiB. */
@@ -1248,7 +1349,7 @@ tracefs_read_dir(const char *dir, const struct tracefs_opts *opts, int64_t mono_
 	free(buf);
 	tracefs_decoder_free(d);
 	if (rc == 0)
-		rc = deliver(&b, fn, arg, err);
+		rc = deliver(&b, INT64_MAX, fn, arg, err);
 	free(b.ev);
 	return rc;
 }
