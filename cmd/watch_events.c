@@ -617,6 +617,14 @@ watch_events_replay(struct watch *w, const struct rec_sample *rs, const struct t
 			    "missing '%s'", (unsigned long long)rs->seq, bad);
 		events_agg_add(e->iv, &ev);
 	}
+	/*
+	 * Connections beyond what watch kept one by one (WEV_KEEP) are in
+	 * the recorded count only: counted, with no row ("other").
+	 */
+	if (jcount(json_object_get(j, "interval"), "connections") > e->iv->total) {
+		e->iv->other += jcount(json_object_get(j, "interval"), "connections") - e->iv->total;
+		e->iv->total = jcount(json_object_get(j, "interval"), "connections");
+	}
 	memset(e->next, 0, sizeof(*e->next));
 	seed_listeners(e, e->next);
 	/* What watch counted as lost, as it said it. */

@@ -913,11 +913,25 @@ crc_events(struct crc *c, const struct rec_sample *s, struct td_err *err)
 	struct check_events ce;
 	struct events_agg *agg;
 	struct tm_profile prof;
+	const json_t *r;
+	json_int_t iv;
+	uint64_t kept = 0;
 	size_t i;
 	int rc;
 
 	if (!json_is_true(ev) || c->co.events != NULL)
 		return 0;
+	/* More than watch keeps one by one (WEV_KEEP): said, never silent. */
+	iv = json_integer_value(json_object_get(json_object_get(json_object_get(s->watch, "events"),
+	    "interval"), "connections"));
+	json_array_foreach(s->events, i, r)
+		kept += json_is_string(json_object_get(r, "type")) &&
+		    strcmp(json_string_value(json_object_get(r, "type")), "connection") == 0;
+	if (iv > 0 && kept < (uint64_t)iv)
+		cmd_warn(c->ctx, "'%s': sample %llu: %llu of the %lld connections of its interval "
+		    "were recorded one by one (watch keeps at most %d): the events' findings are "
+		    "judged on those", c->ctx->from, (unsigned long long)s->seq,
+		    (unsigned long long)kept, (long long)iv, WEV_KEEP);
 	if ((agg = calloc(1, sizeof(*agg))) == NULL)
 		return td_errf(err, ENOMEM, "out of memory");
 	for (i = 0; i < s->n; i++)
