@@ -97,7 +97,7 @@ until_screen "1 sockets per state" 15 || { not_ok "the console starts again"; ex
 pid=$(tdpid)
 [ -n "$pid" ] && kill -TERM "$pid"
 until_screen "EXIT=0" 10 && ok "SIGTERM ends it, exit 0" || not_ok "SIGTERM ends it"
-restored && ok "SIGTERM: the terminal is restored" || not_ok "SIGTERM: the terminal is restored"
+restored && ok "SIGTERM: the terminal is restored" || { not_ok "SIGTERM: the terminal is restored"; screen | sed "s/^/# /"; }
 
 start 60 20
 until_screen "needs 80x24" 10 && ok "60x20: a notice, not a broken screen" || not_ok "60x20: a notice"
