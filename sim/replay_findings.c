@@ -74,10 +74,23 @@ capture_findings(const struct rp_stats *st, struct td_findings *out, struct td_e
 		}
 		if (l->synack_after_ack >= OVERFLOW_MIN_CONNS ||
 		    (l->s0_rtx >= OVERFLOW_MIN_CONNS && l->done > 0 && l->sources < FLOOD_MIN_SOURCES)) {
+			/*
+			 * The two signs (tcp_conn_request(): a SYN to a listener
+			 * whose accept queue is full is dropped; tcp_check_req()
+			 * label listen_overflow: a third ACK then is dropped and
+			 * the SYN-ACK retransmitted): the summary names those seen.
+			 */
+			char ack[96] = "", syn[96] = "";
+
+			if (l->synack_after_ack > 0)
+				snprintf(ack, sizeof(ack), "%" PRIu64 " connection(s) had their SYN-ACK retransmitted "
+				    "after the third ACK", l->synack_after_ack);
+			if (l->s0_rtx > 0)
+				snprintf(syn, sizeof(syn), "%" PRIu64 " connection(s) retransmitted their SYN and got "
+				    "no SYN-ACK", l->s0_rtx);
 			f = td_finding_add(out, err, "replay.accept_queue_overflow", who, TD_SEV_WARNING,
-			    "accept queue of %s overflowed: %" PRIu64 " connections had their SYN-ACK retransmitted after "
-			    "the third ACK, %" PRIu64 " SYNs went unanswered while %" PRIu64 " handshakes completed",
-			    who, l->synack_after_ack, l->s0_rtx, l->done);
+			    "accept queue of %s overflowed: %s%s%s; %" PRIu64 " handshake(s) completed",
+			    who, ack, ack[0] != '\0' && syn[0] != '\0' ? ", " : "", syn, l->done);
 			if (f == NULL)
 				return -1;
 			td_ev_int(f, "synack_after_ack_conns", (int64_t)l->synack_after_ack);

@@ -22,6 +22,10 @@
 #   midrst    the same, the server resetting (SO_LINGER 0): RSTRH, the
 #             model judges the RST (rst_not_fin, the FIN close() sends),
 #             replay.reset_instead_of_close
+#   synovf    loopback, listen(1) never accepting, 5 clients 0.4 s apart:
+#             the full accept queue drops the last 3 clients' SYNs while 2
+#             completed: replay.accept_queue_overflow by its unanswered-SYN
+#             sign, the SYNs counted = the kernel's ListenOverflows
 #   pipe      tcpdump -U -w - | tcpdoctor replay --format ndjson -: a
 #             connection's line comes out while tcpdump still runs
 #   damaged   truncated and corrupt captures, a directory, a non-capture
@@ -299,6 +303,62 @@ expect_eq "midrst: finding replay.reset_instead_of_close (one connection: info)"
 "$TD_BIN" replay --conn 1 "$dir/midrst.pcap" > "$dir/midrst.ladder"
 check "midrst: beside the RST, the FIN the model's close() sends" \
 	grep -Eq -- "<-+ R\. 201 ack 301 -- .*expected: <- F\. 201 ack 301 \(close\(\)\); ! rst_not_fin" "$dir/midrst.ladder"
+
+# ---- synovf: a full accept queue drops new SYNs (loopback) ----
+# listen(1), never accept(): two children fill the queue ("full" is
+# sk_ack_backlog > backlog), then tcp_conn_request() drops every SYN
+# (LINUX_MIB_LISTENOVERFLOWS) while the two stay ESTABLISHED.  The clients
+# give up (close in SYN_SENT: nothing sent) before the capture stops, and the
+# listener lives on past it (closing it would reset the two).
+ns=$(mkns synovf)
+cap_start "$ns" lo "$dir/synovf.pcap" || not_ok "tcpdump started (synovf)"
+cat > "$dir/synovf.py" <<'PYEOF'
+import socket, sys, time
+l = socket.socket(); l.bind(("127.0.0.1", 8093)); l.listen(1)   # never accept()
+cs = []
+for i in range(5):                                  # one client every 0.4 s
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.1", 8093))
+    except BlockingIOError: pass
+    cs.append(c); time.sleep(0.4)
+time.sleep(2.6)                                     # SYNs retransmitted 1 s apart
+for c in cs:                                        # tcpi_state 2: SYN_SENT, closed
+    if c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] == 2:   # without a packet
+        c.close()
+time.sleep(0.3)
+ovf = 0
+for line in open("/proc/net/netstat").read().split("\n"):
+    if line.startswith("TcpExt:") and "ListenOverflows" in line:
+        names = line.split()
+    elif line.startswith("TcpExt:"):
+        ovf = int(line.split()[names.index("ListenOverflows")])
+open(sys.argv[1], "w").write("%d\n" % ovf)
+time.sleep(60)                                      # the listener stays until killed
+PYEOF
+bg ip netns exec "$ns" "$PY" "$dir/synovf.py" "$dir/synovf.done"
+SYNOVF_PID=$BG_PID
+wait_for 15 test -s "$dir/synovf.done"
+cap_stop
+kill "$SYNOVF_PID" 2>/dev/null
+"$TD_BIN" replay -j "$dir/synovf.pcap" > "$dir/synovf.json"
+expect_eq "synovf: two handshakes completed (backlog 1 holds two), three SYNs never answered" \
+	"$(jget "$dir/synovf.json" '[c["conn_state"] for c in d["connections"]]')" "['S1', 'S1', 'S0', 'S0', 'S0']"
+expect_eq "synovf: finding replay.accept_queue_overflow, warning, on the listener, alone" \
+	"$(jget "$dir/synovf.json" '[(f["id"], f["severity"], f["subject"]) for f in d["findings"]]')" \
+	"[('replay.accept_queue_overflow', 'warning', '127.0.0.1:8093')]"
+expect_eq "synovf: evidence: 3 SYNs unanswered, all retransmitted, 2 completed, no SYN-ACK after an ACK" \
+	"$(jget "$dir/synovf.json" '(lambda e: (e["syn_unanswered"], e["syn_unanswered_retransmitted"], e["syn_retransmitted_conns"], e["completed"], e["synack_after_ack_conns"]))(d["findings"][0]["evidence"])')" \
+	"(3, 3, 3, 2, 0)"
+expect_eq "synovf: the summary names the unanswered SYNs, not the other sign" \
+	"$(jget "$dir/synovf.json" 'd["findings"][0]["summary"]')" \
+	"accept queue of 127.0.0.1:8093 overflowed: 3 connection(s) retransmitted their SYN and got no SYN-ACK; 2 handshake(s) completed"
+# Every SYN of the three (first and retransmitted) is one the kernel counted
+# as a listen overflow.
+syns=$(jget "$dir/synovf.json" 'sum(1 + len(c["originator"]["syn_retransmits"]) for c in d["connections"] if c["conn_state"] == "S0")')
+expect_eq "synovf: unanswered SYNs in the capture = the namespace's TcpExtListenOverflows ($syns)" "$syns" "$(cat "$dir/synovf.done")"
+check "synovf: each retransmitted at least twice ($syns SYNs)" test "$syns" -ge 9
+expect_eq "synovf: the model expects the same retransmissions: no departure" \
+	"$(jget "$dir/synovf.json" 'd["summary"]["departures"]')" "{}"
 
 # ---- pipe: live, a connection printed as it ends ----
 ns=$(mkns pipe)
