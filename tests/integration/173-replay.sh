@@ -26,6 +26,9 @@
 #             the full accept queue drops the last 3 clients' SYNs while 2
 #             completed: replay.accept_queue_overflow by its unanswered-SYN
 #             sign, the SYNs counted = the kernel's ListenOverflows
+#   resets    12 connections a server resets (SO_LINGER 0) among 3 closed
+#             with FIN: replay.reset_instead_of_close warning; resetsfew,
+#             10 among 101: under 10%, info
 #   pipe      tcpdump -U -w - | tcpdoctor replay --format ndjson -: a
 #             connection's line comes out while tcpdump still runs
 #   damaged   truncated and corrupt captures, a directory, a non-capture
@@ -359,6 +362,46 @@ expect_eq "synovf: unanswered SYNs in the capture = the namespace's TcpExtListen
 check "synovf: each retransmitted at least twice ($syns SYNs)" test "$syns" -ge 9
 expect_eq "synovf: the model expects the same retransmissions: no departure" \
 	"$(jget "$dir/synovf.json" 'd["summary"]["departures"]')" "{}"
+
+# ---- resets, resetsfew: servers closing with RST (SO_LINGER 0) ----
+# resets RST CLEAN OUT: RST connections the server resets after a request
+# and its answer, CLEAN closed with FIN both ways.
+resets() {
+	local ns
+	ns=$(mkns "rst$1")
+	cap_start "$ns" lo "$3" || not_ok "tcpdump started (resets $1)"
+	ip netns exec "$ns" "$PY" - "$1" "$2" <<'PYEOF'
+import socket, struct, sys, time
+nrst, nclean = int(sys.argv[1]), int(sys.argv[2])
+l = socket.socket(); l.bind(("127.0.0.1", 8094)); l.listen(16)
+for i in range(nrst + nclean):
+    c = socket.create_connection(("127.0.0.1", 8094)); s, _ = l.accept()
+    c.sendall(b"GET"); s.recv(100); s.sendall(b"OK"); c.recv(100)
+    if i < nrst:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close(); time.sleep(0.01); c.close()
+    else:
+        c.close(); time.sleep(0.01); s.close()
+    time.sleep(0.01)
+PYEOF
+	cap_stop
+	"$TD_BIN" replay -j "$3" > "$3.json"
+}
+resets 12 3 "$dir/resets.pcap"
+expect_eq "resets: 12 reset by the server (RSTR), 3 closed both ways (SF)" \
+	"$(jget "$dir/resets.pcap.json" 'sorted(d["summary"]["conn_state"].items())')" "[('RSTR', 12), ('SF', 3)]"
+expect_eq "resets: each RST judged against the FIN close() sends" \
+	"$(jget "$dir/resets.pcap.json" 'd["summary"]["departures"]')" "{'rst_not_fin': 12}"
+expect_eq "resets: replay.reset_instead_of_close, warning (12 >= 10 and 80% of 15)" \
+	"$(jget "$dir/resets.pcap.json" '[(f["id"], f["severity"], f["evidence"]["conns"], f["evidence"]["conns_total"]) for f in d["findings"]]')" \
+	"[('replay.reset_instead_of_close', 'warning', 12, 15)]"
+# 10 resets among 101 connections: 10 is under 10% of them, info.
+resets 10 91 "$dir/resetsfew.pcap"
+expect_eq "resetsfew: 10 RSTR, 91 SF" \
+	"$(jget "$dir/resetsfew.pcap.json" 'sorted(d["summary"]["conn_state"].items())')" "[('RSTR', 10), ('SF', 91)]"
+expect_eq "resetsfew: replay.reset_instead_of_close stays info (10 of 101 is under 10%)" \
+	"$(jget "$dir/resetsfew.pcap.json" '[(f["id"], f["severity"], f["evidence"]["conns"], f["evidence"]["conns_total"]) for f in d["findings"]]')" \
+	"[('replay.reset_instead_of_close', 'info', 10, 101)]"
 
 # ---- pipe: live, a connection printed as it ends ----
 ns=$(mkns pipe)
