@@ -6,8 +6,13 @@
  * off.  Lifecycles run back to back in one world, 100 simulated seconds
  * apart so that each one's TIME_WAIT has ended.  Prints one line:
  *   sim_lifecycles_per_sec N
+ * With an argument COUNT it runs exactly COUNT lifecycles (rounded up to a
+ * batch) instead of SECONDS of wall clock, so that an instruction count
+ * (valgrind --tool=callgrind bench/sim_bench 100000) divides by a known
+ * number of lifecycles.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -47,7 +52,7 @@ add(struct tm_world *w, tm_time at, uint16_t host, enum tm_call call, int sock_r
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	static const char script[] =
 	    "host client 198.18.0.1\nhost server 198.18.0.2\nlink client server delay 10ms\n"
@@ -55,11 +60,16 @@ main(void)
 	struct tm_profile p = tm_profile_linux();
 	struct td_err err = { 0 };
 	struct tm_world w;
-	unsigned long done = 0, i;
+	unsigned long done = 0, i, count = 0;
+	char *end;
 	double t0, el;
 	tm_time base;
 	int hc, hs, hl;
 
+	if (argc > 2 || (argc == 2 && ((count = strtoul(argv[1], &end, 10)) == 0 || *end != '\0'))) {
+		fprintf(stderr, "usage: sim_bench [COUNT]  (COUNT: lifecycles, a positive integer)\n");
+		return 2;
+	}
 	if (tm_world_init(&w, 1, false, &err) < 0 || tm_script_load(&w, script, "bench", &p, &err) < 0 ||
 	    tm_world_run(&w, TM_TIME_INF, &err) < 0) {
 		fprintf(stderr, "sim_bench: %s\n", err.msg);
@@ -93,7 +103,7 @@ main(void)
 		}
 		done += BATCH;
 		el = now_s() - t0;
-	} while (el < SECONDS);
+	} while (count != 0 ? done < count : el < SECONDS);
 	if (w.hosts[1].counters[TM_C_PASSIVE_OPENS] != done) {
 		fprintf(stderr, "sim_bench: %lu lifecycles but %llu passive opens\n", done,
 		    (unsigned long long)w.hosts[1].counters[TM_C_PASSIVE_OPENS]);

@@ -80,8 +80,13 @@ q_less(const struct tm_qent *a, const struct tm_qent *b)
 
 #define NO_SLOT	UINT32_MAX
 
-static int
-q_push(struct tm_world *w, const struct tm_qev *e)
+/*
+ * Queue an event at `at`: returns its payload slot, for the caller to fill
+ * in place (only the fields its kind reads), or NULL when out of memory.
+ * The pointer is good until the next q_new().
+ */
+static struct tm_qev *
+q_new(struct tm_world *w, tm_time at)
 {
 	struct tm_qent ent, *nh;
 	size_t i, parent;
@@ -91,7 +96,7 @@ q_push(struct tm_world *w, const struct tm_qev *e)
 		size_t cap = w->capheap ? w->capheap * 2 : 256;
 
 		if ((nh = realloc(w->heap, cap * sizeof(*nh))) == NULL)
-			return -1;
+			return NULL;
 		w->heap = nh;
 		w->capheap = cap;
 	}
@@ -101,10 +106,10 @@ q_push(struct tm_world *w, const struct tm_qev *e)
 		uint32_t *nf;
 
 		if (ns == NULL)
-			return -1;
+			return NULL;
 		w->slots = ns;
 		if ((nf = realloc(w->free_next, cap * sizeof(*nf))) == NULL)
-			return -1;
+			return NULL;
 		w->free_next = nf;
 		for (k = w->nslots; k < cap; k++)
 			nf[k] = k + 1 < cap ? k + 1 : NO_SLOT;
@@ -113,8 +118,8 @@ q_push(struct tm_world *w, const struct tm_qev *e)
 	}
 	slot = w->free_head;
 	w->free_head = w->free_next[slot];
-	w->slots[slot] = *e;
-	ent.at = e->at;
+	w->slots[slot].at = at;
+	ent.at = at;
 	ent.order = w->order++;
 	ent.slot = slot;
 	i = w->nheap++;
@@ -126,6 +131,18 @@ q_push(struct tm_world *w, const struct tm_qev *e)
 		i = parent;
 	}
 	w->heap[i] = ent;
+	return &w->slots[slot];
+}
+
+/* Queue a copy of e. */
+static int
+q_push(struct tm_world *w, const struct tm_qev *e)
+{
+	struct tm_qev *q = q_new(w, e->at);
+
+	if (q == NULL)
+		return -1;
+	*q = *e;
 	return 0;
 }
 
@@ -235,6 +252,8 @@ tm_world_reset(struct tm_world *w, uint64_t seed)
 	w->nacts = 0;
 	w->nqueued = 0;
 	w->nisns = 0;
+	w->isn_head = 0;
+	memset(w->isn_bucket, 0, sizeof(w->isn_bucket));
 	memset(w->sent, 0, sizeof(w->sent));
 	for (i = 0; i < w->nfaults; i++)
 		w->faults[i].matched = 0;
@@ -348,10 +367,36 @@ tm_world_set_all(struct tm_world *w, const char *assignment, struct td_err *err)
 
 /* ---- Running ---- */
 
-static bool
-same_tuple(const struct tm_addr *a, uint16_t ap, const struct tm_addr *b, uint16_t bp)
+#define NISNS	(sizeof(((struct tm_world *)0)->isns) / sizeof(((struct tm_world *)0)->isns[0]))
+
+#define NBUCKETS (sizeof(((struct tm_world *)0)->isn_bucket))
+_Static_assert(NBUCKETS == 128, "isn_hash() returns 7 bits");
+
+static unsigned int
+isn_hash(const struct tm_addr *src, uint32_t ports, const struct tm_addr *dst)
 {
-	return ap == bp && memcmp(&a->a, &b->a, sizeof(a->a)) == 0;
+	uint32_t x = ports, a, b;
+
+	memcpy(&a, &src->a.s6_addr[12], sizeof(a));
+	memcpy(&b, &dst->a.s6_addr[12], sizeof(b));
+	x ^= a * 0x85ebca6bu ^ b * 0xc2b2ae35u;
+	return (x * 0x9e3779b1u) >> 25;		/* 7 bits: NBUCKETS */
+}
+
+/* The ring index of the entry for src:sport -> dst:dport, or -1 if none. */
+static int
+isn_slot(const struct tm_world *w, const struct tm_addr *src, uint16_t sport,
+    const struct tm_addr *dst, uint16_t dport)
+{
+	uint32_t ports = (uint32_t)sport << 16 | dport;
+	unsigned int k;
+
+	for (k = w->isn_bucket[isn_hash(src, ports, dst)]; k != 0; k = w->isns[k - 1].next)
+		if (w->isns[k - 1].ports == ports &&
+		    memcmp(&w->isns[k - 1].src.a, &src->a, sizeof(src->a)) == 0 &&
+		    memcmp(&w->isns[k - 1].dst.a, &dst->a, sizeof(dst->a)) == 0)
+			return (int)k - 1;
+	return -1;
 }
 
 /* The ISN of the last SYN sent from src:sport to dst:dport; false if none. */
@@ -359,40 +404,45 @@ static bool
 isn_find(const struct tm_world *w, const struct tm_addr *src, uint16_t sport,
     const struct tm_addr *dst, uint16_t dport, tm_seq *isn)
 {
-	unsigned int i;
+	int k = isn_slot(w, src, sport, dst, dport);
 
-	for (i = 0; i < w->nisns; i++)
-		if (same_tuple(&w->isns[i].src, w->isns[i].sport, src, sport) &&
-		    same_tuple(&w->isns[i].dst, w->isns[i].dport, dst, dport)) {
-			*isn = w->isns[i].isn;
-			return true;
-		}
-	return false;
+	if (k < 0)
+		return false;
+	*isn = w->isns[k].isn;
+	return true;
 }
 
 /* Remember a SYN's sequence number as its sender's ISN on the tuple. */
 static void
 isn_note(struct tm_world *w, const struct tm_seg *s)
 {
-	unsigned int i;
+	int k = isn_slot(w, &s->src, s->sport, &s->dst, s->dport);
 
-	for (i = 0; i < w->nisns; i++)
-		if (same_tuple(&w->isns[i].src, w->isns[i].sport, &s->src, s->sport) &&
-		    same_tuple(&w->isns[i].dst, w->isns[i].dport, &s->dst, s->dport))
-			break;
-	if (i == w->nisns) {
+	if (k < 0) {
 		/* The table is small: when full, the oldest entry goes. */
-		if (w->nisns == sizeof(w->isns) / sizeof(w->isns[0])) {
-			memmove(&w->isns[0], &w->isns[1], (w->nisns - 1) * sizeof(w->isns[0]));
-			i = --w->nisns;
+		unsigned int b;
+		uint8_t *p;
+
+		if (w->nisns == NISNS) {
+			k = (int)w->isn_head;
+			w->isn_head = (w->isn_head + 1) % NISNS;
+			/* Unchain the oldest entry, whose place this one takes. */
+			b = isn_hash(&w->isns[k].src, w->isns[k].ports, &w->isns[k].dst);
+			for (p = &w->isn_bucket[b]; *p != 0 && *p != k + 1; p = &w->isns[*p - 1].next)
+				;
+			if (*p != 0)
+				*p = w->isns[k].next;
+		} else {
+			k = (int)((w->isn_head + w->nisns++) % NISNS);
 		}
-		w->nisns++;
+		w->isns[k].src = s->src;
+		w->isns[k].dst = s->dst;
+		w->isns[k].ports = (uint32_t)s->sport << 16 | s->dport;
+		b = isn_hash(&s->src, w->isns[k].ports, &s->dst);
+		w->isns[k].next = w->isn_bucket[b];
+		w->isn_bucket[b] = (uint8_t)(k + 1);
 	}
-	w->isns[i].src = s->src;
-	w->isns[i].dst = s->dst;
-	w->isns[i].sport = s->sport;
-	w->isns[i].dport = s->dport;
-	w->isns[i].isn = s->seq;
+	w->isns[k].isn = s->seq;
 }
 
 static int
@@ -477,13 +527,13 @@ drop_seg(struct tm_world *w, int from, int to, const struct tm_seg *s, const cha
 	return log_add(w, &fx, err);
 }
 
-/* Put a segment on the link from -> its destination. */
+/* Put a segment on the link from -> its destination, host to (-1: none). */
 static int
-route(struct tm_world *w, int from, const struct tm_seg *s, struct td_err *err)
+route(struct tm_world *w, int from, int to, const struct tm_seg *s, struct td_err *err)
 {
-	int to = host_by_addr(w, &s->dst);
 	const struct tm_link *l;
-	struct tm_qev e;
+	struct tm_qev *e;
+	uint32_t first;
 	tm_time extra = 0, dup_delay = 0;
 	bool dup = false;
 	const char *drop_why = NULL, *delay_why = NULL, *dup_why = "duplicated by the link";
@@ -524,21 +574,23 @@ route(struct tm_world *w, int from, const struct tm_seg *s, struct td_err *err)
 	if (l->reorder > 0 && rng_unit(w) < l->reorder)
 		extra += l->delay ? l->delay : TM_MS(1);
 	/* Only the fields an arrival uses are set (this is the hot path). */
-	e.kind = Q_ARRIVE;
-	e.host = (uint16_t)to;
-	e.why = delay_why;
-	e.seg = *s;
-	e.seg.payload = NULL;
-	e.at = w->now + l->delay + extra;
+	extra += w->now + l->delay;
 	if (l->jitter)
-		e.at += (tm_time)(rng_unit(w) * (double)l->jitter);
-	if (q_push(w, &e) < 0)
+		extra += (tm_time)(rng_unit(w) * (double)l->jitter);
+	if ((e = q_new(w, extra)) == NULL)
 		return td_errf(err, ENOMEM, "simulator: out of memory");
+	e->kind = Q_ARRIVE;
+	e->host = (uint16_t)to;
+	e->why = delay_why;
+	e->seg = *s;
+	e->seg.payload = NULL;
 	if (dup) {
-		e.at += dup_delay;
-		e.why = dup_why;
-		if (q_push(w, &e) < 0)
+		first = (uint32_t)(e - w->slots);
+		if ((e = q_new(w, extra + dup_delay)) == NULL)
 			return td_errf(err, ENOMEM, "simulator: out of memory");
+		*e = w->slots[first];
+		e->at = extra + dup_delay;
+		e->why = dup_why;
 	}
 	return 0;
 }
@@ -567,30 +619,29 @@ bind_results(struct tm_world *w, const struct tm_action *a, const struct tm_fxbu
 static int
 after_step(struct tm_world *w, unsigned int host, struct tm_fxbuf *fb, struct td_err *err)
 {
-	struct tm_qev e;
+	struct tm_qev *e;
 	size_t i;
+	int to = -1;
 
 	for (i = 0; i < fb->n; i++) {
 		struct tm_effect *fx = &fb->v[i];
 
 		if (fx->kind == TM_FX_SEG_OUT) {
-			int to = host_by_addr(w, &fx->u.seg.seg.dst);
-
+			to = host_by_addr(w, &fx->u.seg.seg.dst);
 			fx->u.seg.to_host = (uint16_t)(to < 0 ? 0xffff : to);
 		}
 		if (log_add(w, fx, err) < 0)
 			return -1;
-		if (fx->kind == TM_FX_SEG_OUT && route(w, (int)host, &fx->u.seg.seg, err) < 0)
+		if (fx->kind == TM_FX_SEG_OUT && route(w, (int)host, to, &fx->u.seg.seg, err) < 0)
 			return -1;
 		if (fx->kind == TM_FX_TIMER_SET) {
-			e.kind = Q_TIMER;
-			e.host = (uint16_t)host;
-			e.at = fx->u.tmr.expires;
-			e.idx = fx->sock;
-			e.obj = fx->obj;
-			e.timer = fx->u.tmr.timer;
-			if (q_push(w, &e) < 0)
+			if ((e = q_new(w, fx->u.tmr.expires)) == NULL)
 				return td_errf(err, ENOMEM, "simulator: out of memory");
+			e->kind = Q_TIMER;
+			e->host = (uint16_t)host;
+			e->idx = fx->sock;
+			e->obj = fx->obj;
+			e->timer = fx->u.tmr.timer;
 		}
 	}
 	if (fb->lost) {
@@ -649,7 +700,7 @@ inject(struct tm_world *w, const struct tm_seg *s0, bool abs, struct td_err *err
 	fx.u.seg.to_host = (uint16_t)(to < 0 ? 0xffff : to);
 	if (log_add(w, &fx, err) < 0)
 		return -1;
-	return route(w, -1, s, err);
+	return route(w, -1, to, s, err);
 }
 
 static int
@@ -740,21 +791,27 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 		 * queue new events and move the slots. */
 		switch (q->kind) {
 		case Q_ARRIVE:
-			fx.at = w->now;
-			fx.host = host;
-			fx.kind = TM_FX_SEG_IN;
-			fx.obj = TM_OBJ_FULL;
-			fx.sock = 0;
-			fx.reason = q->why;
-			fx.u.seg.seg = q->seg;
-			fx.u.seg.rtx = false;
-			fx.u.seg.to_host = host;
-			q_free(w, slot);
-			if (log_add(w, &fx, err) < 0)
-				return -1;
 			ev.at = w->now;
 			ev.kind = TM_EV_SEG;
-			ev.u.seg = fx.u.seg.seg;
+			ev.u.seg = q->seg;
+			if (w->on_fx == NULL && !w->keep_log) {
+				/* What log_add() does with a TM_FX_SEG_IN nobody reads. */
+				q_free(w, slot);
+				w->last_at = w->now;
+			} else {
+				fx.at = w->now;
+				fx.host = host;
+				fx.kind = TM_FX_SEG_IN;
+				fx.obj = TM_OBJ_FULL;
+				fx.sock = 0;
+				fx.reason = q->why;
+				fx.u.seg.seg = q->seg;
+				fx.u.seg.rtx = false;
+				fx.u.seg.to_host = host;
+				q_free(w, slot);
+				if (log_add(w, &fx, err) < 0)
+					return -1;
+			}
 			if (step(w, host, &ev, NULL, err) < 0)
 				return -1;
 			break;

@@ -234,14 +234,19 @@ struct tm_world {
 	void		*on_fx_arg;
 	/*
 	 * Initial sequence numbers seen (the last SYN on each tuple), so an
-	 * injected segment's seq and ack can count from them.
+	 * injected segment's seq and ack can count from them: a ring of nisns
+	 * entries from isn_head (the oldest), which goes when it is full;
+	 * ports is sport << 16 | dport.  Found through a chained hash:
+	 * isn_bucket[] and next hold an entry's index + 1, 0 ends a chain.
 	 */
 	struct {
 		struct tm_addr	src, dst;
-		uint16_t	sport, dport;
+		uint32_t	ports;
 		tm_seq		isn;
+		uint8_t		next;
 	}		 isns[64];
-	unsigned int	 nisns;
+	unsigned int	 nisns, isn_head;
+	uint8_t		 isn_bucket[128];
 	/* Results. */
 	unsigned int	 errors;	/* TM_FX_ERROR records seen */
 	uint64_t	 nevents;	/* events processed (bounded by TM_MAX_EVENTS) */

@@ -554,6 +554,50 @@ START_TEST(test_scenario_prose_from_run)
 END_TEST
 
 /* Issue 9: bounds on a run, each a clear error naming it (a 1 MiB script reached 3.8 GB). */
+/*
+ * The table of ISNs that injected segments count from keeps the last 64
+ * tuples: 62 flood SYNs after a handshake's SYN and SYN-ACK keep both, the
+ * 63rd pushes out the oldest (the injected SYN: its seq is then taken as
+ * written), the 64th the SYN-ACK too (so is its ack).
+ */
+START_TEST(test_isn_table_evicts_oldest)
+{
+	static const struct { unsigned int flood; uint32_t seq, ack_rel; } c[] = {
+		{ 62, 1001, 1 }, { 63, 1, 1 }, { 64, 1, 0 },
+	};
+	char script[512];
+	tm_seq synack_isn = 0;
+	size_t i, k;
+
+	for (k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		const struct tm_effect *ack = NULL;
+
+		snprintf(script, sizeof(script),
+		    "host server 198.18.0.2\n"
+		    "at 0 server listen 80 as L\n"
+		    "at 0.1 inject 198.18.0.9:20001>server:80 S seq 1000 mss 1460\n"
+		    "at 0.2 flood server:81 %u\n"
+		    "at 0.5 inject 198.18.0.9:20001>server:80 . seq 1 ack 1\n"
+		    "run 0.6\n", c[k].flood);
+		load(script, NULL);
+		for (i = 0; i < w.nlog; i++) {
+			const struct tm_effect *fx = &w.log[i];
+
+			if (fx->kind == TM_FX_SEG_OUT && fx->host == 0 &&
+			    fx->u.seg.seg.flags == (TM_SYN | TM_ACK))
+				synack_isn = fx->u.seg.seg.seq;
+			if (fx->kind == TM_FX_SEG_OUT && fx->host == 0xffff &&
+			    fx->u.seg.seg.flags == TM_ACK)
+				ack = fx;
+		}
+		ck_assert_ptr_nonnull(ack);
+		ck_assert_uint_eq(ack->u.seg.seg.seq, c[k].seq);
+		ck_assert_uint_eq(ack->u.seg.seg.ack, c[k].ack_rel ? synack_isn + 1 : 1);
+		teardown();
+	}
+}
+END_TEST
+
 START_TEST(test_run_bounds)
 {
 	struct td_err err = { 0 };
@@ -780,6 +824,7 @@ test_suite(void)
 	tcase_add_loop_test(tc, test_synack_schedule_one_model, 0, 4);
 	tcase_add_test(tc, test_scenario_prose_from_run);
 	tcase_add_test(tc, test_run_bounds);
+	tcase_add_test(tc, test_isn_table_evicts_oldest);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tp, 120);
 	tcase_add_loop_test(tp, test_property_random_faults, 0, 600);
