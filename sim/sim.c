@@ -413,7 +413,7 @@ isn_find(const struct tm_world *w, const struct tm_addr *src, uint16_t sport,
 }
 
 /* Remember a SYN's sequence number as its sender's ISN on the tuple. */
-static void
+static __attribute__((noinline)) void
 isn_note(struct tm_world *w, const struct tm_seg *s)
 {
 	int k = isn_slot(w, &s->src, s->sport, &s->dst, s->dport);
@@ -445,25 +445,12 @@ isn_note(struct tm_world *w, const struct tm_seg *s)
 	w->isns[k].isn = s->seq;
 }
 
-static int
-log_add(struct tm_world *w, const struct tm_effect *fx, struct td_err *err)
+/* The part of log_add() for a world that keeps its log. */
+static __attribute__((noinline)) int
+log_keep(struct tm_world *w, const struct tm_effect *fx, struct td_err *err)
 {
 	struct tm_effect *nl;
 
-	if (fx->kind == TM_FX_SEG_OUT && (fx->u.seg.seg.flags & TM_SYN))
-		isn_note(w, &fx->u.seg.seg);
-	if (fx->kind == TM_FX_SEG_OUT && fx->host < w->nhosts) {
-		w->last_out[fx->host] = fx->at;
-		w->sent[fx->host] = true;
-	}
-	if (fx->kind == TM_FX_ERROR)
-		w->errors++;
-	if (fx->kind != TM_FX_TIMER_SET && fx->kind != TM_FX_TIMER_CLR)
-		w->last_at = fx->at;
-	if (w->on_fx != NULL)
-		w->on_fx(fx, w->on_fx_arg);
-	if (!w->keep_log)
-		return 0;
 	if (w->nlog >= TM_MAX_LOG)
 		return td_errf(err, EOVERFLOW, "simulator: the event log reached its bound of %d records at %.3f s; shorten the script or its 'run' time",
 		    TM_MAX_LOG, (double)fx->at / 1e9);
@@ -477,6 +464,27 @@ log_add(struct tm_world *w, const struct tm_effect *fx, struct td_err *err)
 	}
 	w->log[w->nlog++] = *fx;
 	return 0;
+}
+
+/* Note one record: what the world tracks of it, the callback, the log. */
+static inline int
+log_add(struct tm_world *w, const struct tm_effect *fx, struct td_err *err)
+{
+	if (fx->kind == TM_FX_SEG_OUT) {
+		if (fx->u.seg.seg.flags & TM_SYN)
+			isn_note(w, &fx->u.seg.seg);
+		if (fx->host < w->nhosts) {
+			w->last_out[fx->host] = fx->at;
+			w->sent[fx->host] = true;
+		}
+	}
+	if (fx->kind == TM_FX_ERROR)
+		w->errors++;
+	if (fx->kind != TM_FX_TIMER_SET && fx->kind != TM_FX_TIMER_CLR)
+		w->last_at = fx->at;
+	if (w->on_fx != NULL)
+		w->on_fx(fx, w->on_fx_arg);
+	return w->keep_log ? log_keep(w, fx, err) : 0;
 }
 
 static int
@@ -822,7 +830,8 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 			ev.u.tmr.obj = (enum tm_obj)q->obj;
 			ev.u.tmr.timer = (enum tm_timer)q->timer;
 			q_free(w, slot);
-			if (step(w, host, &ev, NULL, err) < 0)
+			/* Most timer events find their timer stopped or moved: no step, no effects. */
+			if (tm_timer_due(&w->hosts[host], &ev) && step(w, host, &ev, NULL, err) < 0)
 				return -1;
 			break;
 		case Q_ACTION:

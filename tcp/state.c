@@ -279,6 +279,7 @@ profile_flag(const struct tm_profile *p)
  */
 static uint8_t legal_flags[TM_OBJ_TW + 1][TM_STATE_MAX][TM_STATE_MAX][TM_E_MAX];
 static pthread_once_t legal_once = PTHREAD_ONCE_INIT;
+static bool legal_built;		/* set (release) when legal_flags is complete */
 
 static void
 legal_build(void)
@@ -290,6 +291,7 @@ legal_build(void)
 		    table[i].to < TM_STATE_MAX && table[i].event < TM_E_MAX)
 			legal_flags[table[i].obj][table[i].from][table[i].to][table[i].event] =
 			    (uint8_t)table[i].flags;
+	__atomic_store_n(&legal_built, true, __ATOMIC_RELEASE);
 }
 
 bool
@@ -299,7 +301,8 @@ tm_transition_legal(const struct tm_profile *p, enum tm_obj obj, enum tm_state f
 	if ((unsigned int)obj > TM_OBJ_TW || (unsigned int)from >= TM_STATE_MAX ||
 	    (unsigned int)to >= TM_STATE_MAX || (unsigned int)ev >= TM_E_MAX)
 		return false;
-	(void)pthread_once(&legal_once, legal_build);
+	if (!__atomic_load_n(&legal_built, __ATOMIC_ACQUIRE))
+		(void)pthread_once(&legal_once, legal_build);
 	return (legal_flags[obj][from][to][ev] & profile_flag(p)) != 0;
 }
 

@@ -246,6 +246,31 @@ req_timer(struct ctx *c, struct tm_reqsk *r)
 
 /* ---- Dispatch ---- */
 
+bool
+tm_timer_due(struct tm_host *h, const struct tm_event *ev)
+{
+	struct tm_conn *k;
+	struct tm_reqsk *r;
+	struct tm_twsk *tw;
+	enum tm_timer t = ev->u.tmr.timer;
+	tm_time now = ev->at;
+
+	/* The conditions tmi_timer_fires() acts on, in its order. */
+	if (ev->u.tmr.obj == TM_OBJ_REQ || (ev->u.tmr.obj == TM_OBJ_FULL && t == TM_T_SYNACK)) {
+		r = tm_host_req(h, ev->u.tmr.sock);
+		return r != NULL && r->deadline && r->deadline <= now;
+	}
+	if (ev->u.tmr.obj == TM_OBJ_TW || (ev->u.tmr.obj == TM_OBJ_FULL && t == TM_T_TW)) {
+		tw = tm_host_tw(h, ev->u.tmr.sock);
+		return tw != NULL && tw->deadline && tw->deadline <= now;
+	}
+	if (ev->u.tmr.obj != TM_OBJ_FULL)
+		return false;
+	k = tm_host_conn(h, ev->u.tmr.sock);
+	return k != NULL && (unsigned int)t < TM_T_MAX && k->deadline[t] != 0 &&
+	    k->deadline[t] <= now;
+}
+
 void
 tmi_timer_fires(struct ctx *c, const struct tm_event *ev)
 {
@@ -254,6 +279,8 @@ tmi_timer_fires(struct ctx *c, const struct tm_event *ev)
 	struct tm_twsk *tw;
 	enum tm_timer t = ev->u.tmr.timer;
 
+	if (!tm_timer_due(c->h, ev))
+		return;
 	switch (ev->u.tmr.obj) {
 	case TM_OBJ_REQ:
 		r = tm_host_req(c->h, ev->u.tmr.sock);

@@ -616,6 +616,12 @@ int	tm_step(const struct tm_profile *p, struct tm_host *h, const struct tm_event
 struct tm_conn	*tm_host_conn(struct tm_host *h, uint32_t id);
 struct tm_reqsk	*tm_host_req(struct tm_host *h, uint32_t id);
 struct tm_twsk	*tm_host_tw(struct tm_host *h, uint32_t id);
+/*
+ * Whether a timer event (TM_EV_TIMER) finds its timer armed and due: false
+ * means tm_step() would do nothing with it (the timer was stopped or moved
+ * later, or its object is gone), so a caller may skip the step.
+ */
+bool	tm_timer_due(struct tm_host *h, const struct tm_event *ev);
 /* Earliest armed deadline of any object on the host, TM_TIME_INF if none. */
 tm_time	tm_host_next_deadline(const struct tm_host *h);
 /* Live objects (full sockets not CLOSE, requests, timewait). */
