@@ -293,11 +293,125 @@ find_fields(struct kind_dec *k)
 	k->location = tep_find_field(e, "location");
 }
 
-/* Load the formats of the sock, tcp and skb systems from dir (NULL: this kernel's tracefs). */
+/* The whole of root/rel into *buf (malloc'd, NUL-terminated), *len bytes; at most 1 MiB. */
+static int
+read_small(const char *root, const char *rel, char **buf, size_t *len)
+{
+	char path[PATH_MAX];
+	size_t cap = 8192, n = 0;
+	ssize_t r;
+	char *b, *nb;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if ((b = malloc(cap)) == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap >= 1u << 20 || (nb = realloc(b, cap * 2)) == NULL) {
+				free(b);
+				close(fd);
+				errno = cap >= 1u << 20 ? EFBIG : ENOMEM;
+				return -1;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		r = read(fd, b + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			free(b);
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+/*
+ * A handle that knows the ring buffer's sub-buffer header (events/
+ * header_page) and the formats of the events the client decodes, each
+ * parsed by libtraceevent (tep_parse_header_page, tep_parse_event).  Not
+ * tracefs_local_events_system(): it also loads all of /proc/kallsyms,
+ * saved_cmdlines and printk_formats, which the decoder never uses and
+ * which took seconds under the sanitizers.  An event the kernel lacks is
+ * simply not in the handle.
+ */
+static struct tep_handle *
+formats_load(const char *root, struct td_err *err)
+{
+	struct tep_handle *tep;
+	char rel[256], *buf;
+	size_t len;
+	int k;
+
+	if ((tep = tep_alloc()) == NULL) {
+		td_errf(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	tep_set_file_bigendian(tep, tep_is_bigendian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	tep_set_local_bigendian(tep, tep_is_bigendian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	tep_set_long_size(tep, (int)sizeof(long));
+	tep_set_page_size(tep, getpagesize());
+	if (read_small(root, "events/header_page", &buf, &len) < 0) {
+		td_errf(err, errno, "tracefs: cannot read %s/events/header_page: %s", root,
+		    strerror(errno));
+		tep_free(tep);
+		return NULL;
+	}
+	if (tep_parse_header_page(tep, buf, len, (int)sizeof(long)) < 0) {
+		td_errf(err, EINVAL, "tracefs: %s/events/header_page: not a sub-buffer header this "
+		    "libtraceevent can read", root);
+		free(buf);
+		tep_free(tep);
+		return NULL;
+	}
+	free(buf);
+	for (k = 0; k < TD_TRACE_KINDS; k++) {
+		snprintf(rel, sizeof(rel), "events/%s/format", kinds[k].dir);
+		if (read_small(root, rel, &buf, &len) < 0) {
+			if (errno == ENOENT)
+				continue;	/* not in this kernel: tracefs_missing() says so */
+			td_errf(err, errno, "tracefs: cannot read %s/%s: %s", root, rel,
+			    strerror(errno));
+			tep_free(tep);
+			return NULL;
+		}
+		if (tep_parse_event(tep, buf, len, kinds[k].sys) != 0) {
+			td_errf(err, EINVAL, "tracefs: %s/%s: a format libtraceevent cannot parse",
+			    root, rel);
+			free(buf);
+			tep_free(tep);
+			return NULL;
+		}
+		free(buf);
+	}
+	return tep;
+}
+
+/* Load the formats of the events the client knows from dir (NULL: this kernel's tracefs). */
 static struct tracefs_decoder *
 decoder_new(const char *dir, const struct tracefs_opts *opts, struct td_err *err)
 {
-	const char *systems[] = { "sock", "tcp", "skb", NULL };
 	struct tracefs_decoder *d = calloc(1, sizeof(*d));
 	int k;
 
@@ -305,12 +419,14 @@ decoder_new(const char *dir, const struct tracefs_opts *opts, struct td_err *err
 		td_errf(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	errno = 0;
-	d->tep = tracefs_local_events_system(dir, systems);
-	if (d->tep == NULL) {
-		td_errf(err, errno != 0 ? errno : ENOENT, "tracefs: cannot read the event formats "
-		    "under %s/events: %s", dir != NULL ? dir : tracefs_tracing_dir(),
-		    strerror(errno != 0 ? errno : ENOENT));
+	if (dir == NULL)
+		dir = tracefs_tracing_dir();
+	if (dir == NULL) {
+		td_errf(err, ENOENT, "tracefs: not mounted");
+		free(d);
+		return NULL;
+	}
+	if ((d->tep = formats_load(dir, err)) == NULL) {
 		free(d);
 		return NULL;
 	}
