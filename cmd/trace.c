@@ -289,6 +289,19 @@ explain(const struct trace_run *r, const struct td_trace_ev *ev, char *buf, size
 		if (ev->reason[0] == '\0')
 			snprintf(buf, len, "this host reset the connection (this kernel's tcp_send_reset "
 			    "gives no reason)");
+		else if (strcmp(ev->reason, "INVALID_SYN") == 0 && ev->state == TD_ST_LISTEN)
+			/*
+			 * tcp_check_req() answers for a request socket with the
+			 * listener's addresses: at embryonic_reset (reason
+			 * INVALID_SYN) after a SYN inside the request's window,
+			 * or after listen_overflow when the handshake's last ACK
+			 * found the accept queue full (tcp_v4_syn_recv_sock())
+			 * and tcp_abort_on_overflow is 1 (KERNEL-FACTS Part B #8).
+			 */
+			snprintf(buf, len, "this host refused a handshake it had answered: the listener's "
+			    "accept queue was full when the last ACK came and tcp_abort_on_overflow is 1 "
+			    "(ListenOverflows), or a SYN came inside the pending handshake "
+			    "(tcp_check_req()); the addresses are the listener's");
 		else if (t != NULL)
 			snprintf(buf, len, "this host reset the connection: %s", t);
 		else
