@@ -59,7 +59,7 @@ const struct cmd td_commands[] = {
 	  "tcpdoctor --from RECORDING events replays a recording, here or on another machine\n"
 	  "  FILTER             as for ls, without state words: sport/dport OP PORT, src/dst PREFIX\n"
 	  "  -j                 one JSON object per connection, then per destination and listener (ndjson)\n"
-	  "needs CAP_NET_ADMIN (sock_diag destroy groups); tracefs for lifetimes and causes" },
+	  "any user may read the destroy notifications; lifetimes and causes need tracefs (root)" },
 	{ "explain",	cmd_explain,	0,		"explain [TOPIC]",
 	  "what a TCP state, a knob or a scenario means, answered by the model for this host",
 	  "TOPIC: a state (TIME_WAIT, close-wait, ...), a sysctl (tcp_fin_timeout), knobs, scenarios,\n"

@@ -113,8 +113,8 @@ events_open(int family, int rcvbuf, struct td_err *err)
 		goto fail;
 	}
 	/*
-	 * sock_diag_bind() (net/core/sock_diag.c) lets only CAP_NET_ADMIN in
-	 * the namespace's user namespace join a destroy group: EPERM.
+	 * The kernel lets any user join (NL_CFG_F_NONROOT_RECV, see events.h);
+	 * EPERM/EACCES here comes from a security module (SELinux, AppArmor).
 	 */
 	for (grp = SKNLGRP_INET_TCP_DESTROY; grp <= SKNLGRP_INET6_TCP_DESTROY; grp++) {
 		if (grp != SKNLGRP_INET_TCP_DESTROY && grp != SKNLGRP_INET6_TCP_DESTROY)
@@ -127,7 +127,7 @@ events_open(int family, int rcvbuf, struct td_err *err)
 			saved = errno;
 			td_errf(err, saved, "events: cannot join the sock_diag destroy group: %s%s",
 			    strerror(saved), saved == EPERM || saved == EACCES ?
-			    " (needs CAP_NET_ADMIN)" : "");
+			    " (refused by a security module or by this kernel)" : "");
 			goto fail;
 		}
 	}

@@ -10,8 +10,14 @@
  * inet_diag_handler_get_info() (net/ipv4/inet_diag.c) fills the
  * inet_diag_msg (addresses, ports, uid, cookie) plus INET_DIAG_INFO: the
  * final tcp_info (bytes each way, retransmissions, RTT).  The group is
- * per namespace (sock_net(sk)->diag_nlsk) and joining it needs
- * CAP_NET_ADMIN in the namespace's user namespace (sock_diag_bind()).
+ * per namespace (sock_net(sk)->diag_nlsk) and joining it needs no
+ * privilege: diag_net_init() (net/core/sock_diag.c) creates the kernel
+ * socket with NL_CFG_F_NONROOT_RECV, so netlink_allowed()
+ * (net/netlink/af_netlink.c) lets any user bind to or add its groups, and
+ * sock_diag_bind() only loads the inet_diag module; any user of the
+ * namespace sees every TCP socket of it go away (tested on 6.18 as uid
+ * 65534 without capabilities: test 170).  Only SO_RCVBUFFORCE past
+ * net.core.rmem_max needs CAP_NET_ADMIN (sk_setsockopt(), net/core/sock.c).
  *
  * What it does not carry (so what the classification below works from):
  *  - the state the socket left: tcp_done() and tcp_close() set CLOSE before
@@ -200,8 +206,8 @@ struct events_sub;
  * Join the destroy groups of the current network namespace (family 0:
  * both, or AF_INET / AF_INET6) with a receive buffer of rcvbuf bytes
  * (SO_RCVBUFFORCE when allowed, else SO_RCVBUF up to rmem_max).  Returns
- * NULL with *err set: EPERM/EACCES without CAP_NET_ADMIN, or the error of
- * the failing call.
+ * NULL with *err set: the error of the failing call (EPERM/EACCES only
+ * where a security module refuses the join; the kernel itself does not).
  */
 struct events_sub *events_open(int family, int rcvbuf, struct td_err *err);
 

@@ -225,6 +225,30 @@ check "the loss reported on stderr" grep -q "notifications were lost (ENOBUFS .*
 check "without the tracepoint: outcomes from tcp_info, lifetimes unknown" \
     grep -q "transitions not traced: lifetimes and causes unknown" "$t/lost.out"
 
+# No privilege needed: the kernel lets any user join the destroy groups
+# (diag_net_init() sets NL_CFG_F_NONROOT_RECV, net/core/sock_diag.c).
+# As uid 65534 without capabilities, one connection of root's is seen.
+if command -v setpriv >/dev/null; then
+	ip netns exec "$c" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	    "$TD_BIN" events -j --no-trace -d 4 > "$t/nobody.json" 2> "$t/nobody.err" &
+	ne=$!
+	_td_pids+=("$ne")
+	if wait_for 5 subscribed "$c" "$ne"; then
+		ip netns exec "$c" "$PY" -c '
+import socket
+s = socket.socket(); s.bind(("198.18.0.1", 47999)); s.connect(("198.18.0.2", 80))
+s.sendall(b"x"); s.recv(4096); s.close()'
+		wait "$ne"; rc=$?
+		expect_eq "events as an unprivileged user exits 0" "$rc" 0
+		check "an unprivileged user sees root's connection go away" \
+		    grep -q '"type":"connection".*"sport":47999,"dst":"198.18.0.2","dport":80' "$t/nobody.json"
+	else
+		not_ok "an unprivileged user joins the destroy groups"; diag "$(cat "$t/nobody.err")"
+	fi
+else
+	[ "${CI:-}" = true ] && not_ok "setpriv (util-linux) is needed in CI" || skip "setpriv missing"
+fi
+
 # Bad input.
 out=$("$TD_BIN" events state established 2>&1); rc=$?
 expect_eq "a state word is refused (64)" "$rc" 64
