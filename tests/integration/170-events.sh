@@ -196,15 +196,19 @@ else
 	[ "${CI:-}" = true ] && not_ok "python3-jsonschema is needed in CI" || skip "python3-jsonschema missing"
 fi
 
-# Lost notifications: a small buffer, the reader stopped while 200 sockets go.
+# Lost notifications: a small buffer, the readers stopped while 200
+# sockets go; one reader writes the table, the other NDJSON.
 ip netns exec "$c" "$TD_BIN" events --no-trace --rcvbuf 4096 -d 6 > "$t/lost.out" 2> "$t/lost.err" &
 le=$!
 _td_pids+=("$le")
-wait_for 5 subscribed "$c" "$le" || not_ok "events ready (lost)"
-kill -STOP "$le"
-# nldrops: the kernel's drop count of that socket (/proc/net/netlink, Drops).
-nldrops() { ip netns exec "$c" awk -v p="$le" '$2 == 4 && $3 == p {print $9}' /proc/net/netlink; }
-dropped() { [ "$(nldrops)" -gt 0 ] 2>/dev/null; }
+ip netns exec "$c" "$TD_BIN" events -j --no-trace --rcvbuf 4096 -d 6 > "$t/lost.json" 2> "$t/lostj.err" &
+lj=$!
+_td_pids+=("$lj")
+wait_for 5 subscribed "$c" "$le" && wait_for 5 subscribed "$c" "$lj" || not_ok "events ready (lost)"
+kill -STOP "$le" "$lj"
+# nldrops PID: the kernel's drop count of that socket (/proc/net/netlink, Drops).
+nldrops() { ip netns exec "$c" awk -v p="$1" '$2 == 4 && $3 == p {print $9}' /proc/net/netlink; }
+dropped() { [ "$(nldrops "$le")" -gt 0 ] 2>/dev/null && [ "$(nldrops "$lj")" -gt 0 ] 2>/dev/null; }
 for round in 1 2 3; do
 	ip netns exec "$c" "$PY" - <<'PYEOF'
 import socket
@@ -214,13 +218,21 @@ PYEOF
 	# The notifications leave from a workqueue (sock_diag_broadcast_destroy()).
 	wait_for 3 dropped && break
 done
-drops=$(nldrops)
-kill -CONT "$le"
+drops=$(nldrops "$le")
+dropsj=$(nldrops "$lj")
+kill -CONT "$le" "$lj"
 wait "$le"; rc=$?
-expect_eq "events exits 0 after losing notifications" "$rc" 0
+wait "$lj"; rcj=$?
+expect_eq "events exits 0 after losing notifications" "$rc $rcj" "0 0"
 lost=$(sed -n 's/.* \([0-9][0-9]*\) notifications lost.*/\1/p' "$t/lost.out")
 expect_eq "every lost notification counted in the summary (the kernel's drop count)" "$lost" "$drops"
+lostj=$("$PY" -c '
+import json, sys
+v = [r["lost_notifications"] for r in map(json.loads, open(sys.argv[1])) if "lost_notifications" in r]
+print(v[-1] if v else "none")' "$t/lost.json")
+expect_eq "every lost notification counted in the NDJSON (lost_notifications)" "$lostj" "$dropsj"
 case $drops in ''|0) not_ok "the buffer overflowed (the test's own premise)" ;; *) ok "the buffer overflowed ($drops dropped)" ;; esac
+check "the loss reported on stderr (NDJSON run too)" grep -q "notifications were lost (ENOBUFS .*): the counts are low" "$t/lostj.err"
 check "the loss reported on stderr" grep -q "notifications were lost (ENOBUFS .*): the counts are low" "$t/lost.err"
 check "without the tracepoint: outcomes from tcp_info, lifetimes unknown" \
     grep -q "transitions not traced: lifetimes and causes unknown" "$t/lost.out"
