@@ -512,7 +512,7 @@ static int
 json_sock(struct out *o, const struct td_sock *sk)
 {
 	jw_obj(o->jw, NULL);
-	jw_rec_members(o->jw, &snapfile_sock_desc, sk, sock_skip(o));
+	snapfile_sock_members(o->jw, sk, sock_skip(o));
 	jw_end(o->jw);
 	o->count++;
 	return o->jw->err != 0 ? jw_failed(o) : 0;
@@ -569,7 +569,7 @@ static int
 ndjson_sock(struct out *o, const struct td_sock *sk)
 {
 	jw_obj_text(o->jw, NULL, o->line_head + 1, o->line_head_len - 1);
-	jw_rec_members(o->jw, &snapfile_sock_desc, sk, sock_skip(o));
+	snapfile_sock_members(o->jw, sk, sock_skip(o));
 	jw_end(o->jw);
 	jw_raw(o->jw, "\n", 1);
 	o->count++;

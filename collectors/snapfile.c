@@ -333,6 +333,190 @@ static const struct record_field sock_fields[] = {
 };
 const struct record_desc snapfile_sock_desc = RECORD_DESC("socket", sock_fields);
 
+/*
+ * The socket's members without the record walk: ls -j, NDJSON and snapshot
+ * write every socket, and the walk (a getter, a record_val and a key check
+ * a member) was most of their time.  The members up to v6only are present
+ * in every socket and need no escape (keys are literals here; names come
+ * from fixed tables; addresses are digits, hex, '.' and ':'); they go
+ * straight into the writer's buffer.  The rest (tcp_info, cgroup and
+ * container names, owners' comm: text that may need escaping) go through
+ * the description, and only when the socket has any of them.  It writes
+ * what jw_rec_members(&snapfile_sock_desc) writes, byte for byte
+ * (tests/unit/collectors/snapfile_test.c compares the two with jansson's
+ * document on the fixtures, tests/integration/156-sock-writer.sh on a live
+ * namespace).
+ */
+#define SOCK_FIXED	19	/* sock_fields[] up to v6only */
+#define SOCK_CGROUP	22	/* sock_fields[] from cgroup_id on */
+static const struct record_desc sock_cong_desc = { "socket", sock_fields + SOCK_FIXED, 1 };
+static const struct record_desc sock_info_desc = { "socket", sock_fields + SOCK_FIXED + 1, 2 };
+static const struct record_desc sock_tail_desc = {
+	"socket", sock_fields + SOCK_CGROUP, ARRAY_SIZE(sock_fields) - SOCK_CGROUP,
+};
+
+static char *
+lit(char *o, const char *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+#define LIT(o, s)	lit((o), (s), sizeof(s) - 1)
+
+static char *
+quoted(char *o, const char *s, size_t n)
+{
+	*o++ = '"';
+	memcpy(o, s, n);
+	o[n] = '"';
+	return o + n + 1;
+}
+
+static char *
+addr(char *o, const struct td_sock *sk, const struct in6_addr *a)
+{
+	struct record_val v;
+
+	sk_addr(sk, a, &v);
+	return quoted(o, v.s, v.n);
+}
+
+/*
+ * ,"key":{"a":1,...} for a table of unsigned members (tcp_info, skmem:
+ * their keys are C member names, nothing to escape), at most room bytes;
+ * NULL when the table needs more.
+ */
+static char *
+uints(char *o, size_t room, const char *key, const struct record_desc *d, const void *rec)
+{
+	char *start = o;
+	uint64_t v;
+	size_t i, n;
+
+	o = lit(o, key, strlen(key));
+	for (i = 0; i < d->n; i++) {
+		const char *p = (const char *)rec + d->f[i].off;
+		uint8_t u8;
+		uint16_t u16;
+		uint32_t u32;
+
+		switch (d->f[i].size) {
+		case 1: memcpy(&u8, p, 1); v = u8; break;
+		case 2: memcpy(&u16, p, 2); v = u16; break;
+		case 4: memcpy(&u32, p, 4); v = u32; break;
+		default: memcpy(&v, p, 8); break;
+		}
+		n = strlen(d->f[i].key);
+		/* The key, its quotes, ',' or '{', ':', 20 digits, and '}'. */
+		if ((size_t)(o - start) + n + 25 > room)
+			return NULL;
+		*o++ = i == 0 ? '{' : ',';
+		o = quoted(o, d->f[i].key, n);
+		*o++ = ':';
+		o = jw_fmt_u64(o, v > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : v);
+	}
+	if (d->n == 0)
+		*o++ = '{';
+	*o++ = '}';
+	return o;
+}
+
+/* tcp_info and skmem, when the socket has them (ls -i, snapshot). */
+static void
+sock_info(struct jw *w, const struct td_sock *sk)
+{
+	char *o, *e;
+	bool sep;
+
+	if (sk->cong[0] != '\0')
+		jw_rec_members(w, &sock_cong_desc, sk, 0);
+	if (!sk->has_tcpi && !sk->has_skmem)
+		return;
+	if ((o = jw_room(w, 4096, &sep)) == NULL ||
+	    (sk->has_tcpi && (o = uints(o, 2048, sep ? ",\"tcp_info\":" : "\"tcp_info\":",
+	    &tcpi_desc, &sk->tcpi)) == NULL) ||
+	    (sk->has_skmem && (e = uints(o, 2048, sep || sk->has_tcpi ? ",\"skmem\":" :
+	    "\"skmem\":", &skmem_desc, &sk->skmem)) == NULL)) {
+		/* Did not fit (it does, unless the tables grow): the description. */
+		jw_rec_members(w, &sock_info_desc, sk, 0);
+		return;
+	}
+	jw_room_done(w, sk->has_skmem ? e : o);
+}
+
+static bool
+sock_has_tail(const struct td_sock *sk)
+{
+	return sk->cgroup_id != 0 || sk->has_owner || sk->owner_status == TD_OWNER_UNREADABLE ||
+	    sk->owner_status == TD_OWNER_SKIPPED;
+}
+
+void
+snapfile_sock_members(struct jw *w, const struct td_sock *sk, unsigned int skip)
+{
+	const char *state = td_state_name(sk->state), *timer = td_timer_name(sk->timer);
+	const char *kind = sk->kind < ARRAY_SIZE(kind_names) && kind_names[sk->kind] != NULL ?
+	    kind_names[sk->kind] : "full";
+	size_t ns = strlen(state), nt = strlen(timer), nk = strlen(kind);
+	char *o;
+	bool sep;
+
+	/* Keys some 230 bytes, addresses 2 x 47, integers 12 x 20, names. */
+	if (ns + nt + nk > 256 || (o = jw_room(w, 1024, &sep)) == NULL) {
+		jw_rec_members(w, &snapfile_sock_desc, sk, skip);
+		return;
+	}
+	if (sep)
+		*o++ = ',';
+	o = LIT(o, "\"family\":");
+	o = sk->family == AF_INET ? LIT(o, "\"ipv4\"") : LIT(o, "\"ipv6\"");
+	o = LIT(o, ",\"state\":");
+	o = quoted(o, state, ns);
+	o = LIT(o, ",\"kind\":");
+	o = quoted(o, kind, nk);
+	o = LIT(o, ",\"src\":");
+	o = addr(o, sk, &sk->src);
+	o = LIT(o, ",\"sport\":");
+	o = jw_fmt_u64(o, sk->sport);
+	o = LIT(o, ",\"dst\":");
+	o = addr(o, sk, &sk->dst);
+	o = LIT(o, ",\"dport\":");
+	o = jw_fmt_u64(o, sk->dport);
+	o = LIT(o, ",\"ifindex\":");
+	o = jw_fmt_u64(o, sk->ifindex);
+	o = LIT(o, ",\"rqueue\":");
+	o = jw_fmt_u64(o, sk->rqueue);
+	o = LIT(o, ",\"wqueue\":");
+	o = jw_fmt_u64(o, sk->wqueue);
+	o = LIT(o, ",\"timer\":{\"name\":");
+	o = quoted(o, timer, nt);
+	o = LIT(o, ",\"expires_ms\":");
+	o = jw_fmt_u64(o, sk->timer_ms);
+	o = LIT(o, ",\"retrans\":");
+	o = jw_fmt_u64(o, sk->retrans);
+	o = LIT(o, "},\"uid\":");
+	o = jw_fmt_u64(o, sk->uid);
+	/* 64-bit unsigned members are written clamped, as jw_uint does. */
+	o = LIT(o, ",\"inode\":");
+	o = jw_fmt_u64(o, sk->inode > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : sk->inode);
+	o = LIT(o, ",\"cookie\":");
+	o = jw_fmt_u64(o, sk->cookie > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : sk->cookie);
+	o = LIT(o, ",\"shutdown\":");
+	o = jw_fmt_u64(o, sk->shutdown);
+	o = LIT(o, ",\"tos\":");
+	o = jw_fmt_u64(o, sk->tos);
+	o = LIT(o, ",\"tclass\":");
+	o = jw_fmt_u64(o, sk->tclass);
+	o = LIT(o, ",\"mark\":");
+	o = jw_fmt_u64(o, sk->mark);
+	o = sk->v6only ? LIT(o, ",\"v6only\":true") : LIT(o, ",\"v6only\":false");
+	jw_room_done(w, o);
+	if (!(skip & SNAPFILE_SOCK_INFO))
+		sock_info(w, sk);
+	if (sock_has_tail(sk))
+		jw_rec_members(w, &sock_tail_desc, sk, skip);
+}
+
 json_t *
 snapfile_sock_json(const struct td_sock *sk)
 {
@@ -920,7 +1104,9 @@ snapfile_put_sock(const struct td_sock *sk, void *writer, struct td_err *err)
 {
 	struct snapfile_writer *w = writer;
 
-	jw_rec(&w->jw, NULL, &snapfile_sock_desc, sk);
+	jw_obj(&w->jw, NULL);
+	snapfile_sock_members(&w->jw, sk, 0);
+	jw_end(&w->jw);
 	if (w->jw.err != 0)
 		return jw_err(w, err);
 	w->nsocks++;

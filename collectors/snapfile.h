@@ -45,6 +45,11 @@
 extern const struct record_desc snapfile_sock_desc;
 
 json_t	*snapfile_sock_json(const struct td_sock *sk);
+/*
+ * The socket's members into w's open object, but the groups in skip: what
+ * jw_rec_members(w, &snapfile_sock_desc, sk, skip) writes, faster.
+ */
+void	snapfile_sock_members(struct jw *w, const struct td_sock *sk, unsigned int skip);
 /* schema, command, time (RFC 3339, UTC), host, netns, kernel, meta{...}. */
 json_t	*snapfile_header_json(const struct td_snapshot *snap, const char *command);
 

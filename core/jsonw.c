@@ -291,29 +291,55 @@ jw_str(struct jw *w, const char *key, const char *s)
 	jw_strn(w, key, s, strlen(s));
 }
 
-/* Digits of v, right-aligned in buf (at least 21 bytes); returns the first. */
-static char *
-digits(uint64_t v, char *end)
+/* "00" to "99", two digits a division (the integers are most of a socket). */
+static const char pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+char *
+jw_fmt_u64(char *o, uint64_t v)
 {
-	*--end = '\0';
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	return end;
+	char tmp[20], *p = tmp + sizeof(tmp);
+	size_t n;
+
+	if (v < 10) {
+		*o = (char)('0' + v);
+		return o + 1;
+	}
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * v, 2);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	n = (size_t)(tmp + sizeof(tmp) - p);
+	memcpy(o, p, n);
+	return o + n;
+}
+
+char *
+jw_fmt_i64(char *o, int64_t v)
+{
+	if (v >= 0)
+		return jw_fmt_u64(o, (uint64_t)v);
+	*o++ = '-';
+	/* Magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	return jw_fmt_u64(o, (uint64_t)0 - (uint64_t)v);
 }
 
 void
 jw_int(struct jw *w, const char *key, int64_t v)
 {
-	char buf[24], *p;
+	char buf[24];
 
 	item(w, key);
-	/* Magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
-	p = digits(v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, buf + sizeof(buf));
-	if (v < 0)
-		*--p = '-';
-	put(w, p, (size_t)(buf + sizeof(buf) - 1 - p));
+	put(w, buf, (size_t)(jw_fmt_i64(buf, v) - buf));
 }
 
 void
@@ -501,6 +527,37 @@ jw_json(struct jw *w, const char *key, const json_t *v)
 	case JSON_NULL:
 		jw_null(w, key);
 		break;
+	}
+}
+
+char *
+jw_room(struct jw *w, size_t n, bool *sep)
+{
+	unsigned int d = w->depth;
+
+	if (w->err != 0 || d == 0 || !w->lvl[d - 1].obj || w->lvl[d - 1].style != JW_COMPACT ||
+	    n > sizeof(w->buf) / 2)
+		return NULL;
+	if (sizeof(w->buf) - w->n < n) {
+		errno = 0;
+		if (fwrite(w->buf, 1, w->n, w->fp) != w->n || ferror(w->fp)) {
+			w->err = errno != 0 ? errno : EIO;
+			return NULL;
+		}
+		w->n = 0;
+	}
+	*sep = w->lvl[d - 1].any;
+	return w->buf + w->n;
+}
+
+void
+jw_room_done(struct jw *w, char *end)
+{
+	size_t n = (size_t)(end - w->buf);
+
+	if (n > w->n) {
+		w->n = n;
+		w->lvl[w->depth - 1].any = true;
 	}
 }
 

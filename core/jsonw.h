@@ -118,6 +118,22 @@ void	jw_val(struct jw *w, const char *key, const struct record_val *v);
 /* Bytes as they are, for framing outside JSON (a newline after a document). */
 void	jw_raw(struct jw *w, const char *s, size_t n);
 /*
+ * Members written straight into the buffer by a writer that knows its keys
+ * at compile time (the socket record: snapfile_sock_members()).
+ * jw_room() makes room for n bytes (n at most JW_BUF / 2), flushing what
+ * is buffered, and returns where they go; NULL when the writer is in error
+ * or the innermost container is not a JW_COMPACT object (then write the
+ * members the ordinary way).  *sep is true when the first member must
+ * start with ','.  The caller writes at most n bytes, compact members
+ * only, and hands the end to jw_room_done().
+ */
+char	*jw_room(struct jw *w, size_t n, bool *sep);
+void	 jw_room_done(struct jw *w, char *end);
+/* The decimal digits of v at o (at most 20 bytes); returns their end. */
+char	*jw_fmt_u64(char *o, uint64_t v);
+/* v as jw_int writes it, at o (at most 20 bytes); returns the end. */
+char	*jw_fmt_i64(char *o, int64_t v);
+/*
  * Write out what is buffered.  Returns 0, or -1 with errno set to the
  * first failure (EINVAL for misuse, the write's errno otherwise).
  */

@@ -3,9 +3,10 @@
  * Test helper: the differential test of the streaming JSON writer.  Walks
  * the sockets of a source (the live kernel in the current namespace, or a
  * saved snapshot with -f) once, and for every socket
- *  - writes it with the streaming writer (core/jsonw.h) and with jansson
- *    (record_json()), full and as ls prints it (without -i, tcp_info;
- *    without -p, the cgroup): the bytes must be the same;
+ *  - writes it with the streaming writer (core/jsonw.h: the description
+ *    walk, and the socket writer snapfile_sock_members() the commands use)
+ *    and with jansson (record_json()), full and as ls prints it (without
+ *    -i, tcp_info; without -p, the cgroup): the bytes must be the same;
  * and feeds it to the real `ls -j`, `ls --format ndjson` and `snapshot`
  * writers while building the same three documents with jansson; at the
  * end each writer's output is parsed back and must equal its jansson
@@ -70,32 +71,52 @@ mem_close(struct mem *m)
 	}
 }
 
-/* The writer's bytes for sk (members but those in skip) against jansson's. */
+/*
+ * The writers' bytes for sk (members but those in skip) against jansson's:
+ * the description walk (jw_rec_members) and the socket writer the commands
+ * use (snapfile_sock_members), each after an empty object (ls -j) and
+ * after a member (NDJSON's head).
+ */
 static int
 same_bytes(struct diff *d, const struct td_sock *sk, unsigned int skip)
 {
 	json_t *o = json_object();
 	char *want;
-	int rc = 0;
+	int rc = 0, how;
 
-	rewind(d->one.fp);
-	jw_init(&d->jw, d->one.fp, JW_COMPACT);
-	jw_obj(&d->jw, NULL);
-	jw_rec_members(&d->jw, &snapfile_sock_desc, sk, skip);
-	jw_end(&d->jw);
-	jw_raw(&d->jw, "", 1);		/* the NUL that ends the text */
 	if (o == NULL || record_json_members(o, &snapfile_sock_desc, sk, skip) < 0 ||
-	    jw_flush(&d->jw) < 0 || fflush(d->one.fp) != 0) {
+	    (want = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
 		fprintf(stderr, "jsondiff: out of memory\n");
 		exit(2);
 	}
-	want = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (want == NULL || strcmp(want, d->one.text) != 0) {
-		printf("jsondiff: socket %zu differs%s\n  writer:  %s\n  jansson: %s\n", d->n,
-		    skip ? " (as ls prints it)" : "", d->one.text, want != NULL ? want : "(null)");
-		rc = -1;
+	for (how = 0; how < 4 && rc == 0; how++) {
+		rewind(d->one.fp);
+		jw_init(&d->jw, d->one.fp, JW_COMPACT);
+		jw_obj(&d->jw, NULL);
+		if (how >= 2)
+			jw_int(&d->jw, "h", 1);
+		if (how % 2 == 0)
+			jw_rec_members(&d->jw, &snapfile_sock_desc, sk, skip);
+		else
+			snapfile_sock_members(&d->jw, sk, skip);
+		jw_end(&d->jw);
+		jw_raw(&d->jw, "", 1);		/* the NUL that ends the text */
+		if (jw_flush(&d->jw) < 0 || fflush(d->one.fp) != 0) {
+			fprintf(stderr, "jsondiff: out of memory\n");
+			exit(2);
+		}
+		/* After the member: {"h":1, then what jansson prints after its '{'. */
+		if ((how < 2 && strcmp(want, d->one.text) != 0) ||
+		    (how >= 2 && (strncmp(d->one.text, "{\"h\":1", 6) != 0 ||
+		    strcmp(d->one.text + 6 + (want[1] != '}'), want + 1) != 0))) {
+			printf("jsondiff: socket %zu differs%s\n  %s: %s\n  jansson: %s\n", d->n,
+			    skip ? " (as ls prints it)" : "",
+			    how % 2 ? "socket writer" : "description walk", d->one.text, want);
+			rc = -1;
+		}
+		if (how == 1)
+			d->bytes += strlen(d->one.text);
 	}
-	d->bytes += strlen(d->one.text);
 	free(want);
 	json_decref(o);
 	return rc;

@@ -270,6 +270,194 @@ START_TEST(test_snapfile_sock_roundtrip_real_records)
 }
 END_TEST
 
+/* ---- The socket writer (snapfile_sock_members) against jansson ---- */
+
+/* What the fast writer, the description walk and jansson make of sk agree. */
+static void
+sock_differential(const struct td_sock *sk, unsigned int skip, const char *what, size_t idx)
+{
+	char *fast = NULL, *walk = NULL, *ref;
+	size_t nfast = 0, nwalk = 0, i;
+	json_t *doc, *parsed;
+	json_error_t jerr;
+	struct jw *w = malloc(sizeof(*w));
+	FILE *fp;
+	int pass;
+
+	ck_assert_ptr_nonnull(w);
+	/* Pass 0: the object empty before (ls -j); 1: a member before (NDJSON's head). */
+	for (pass = 0; pass < 2; pass++) {
+		fp = open_memstream(&fast, &nfast);
+		jw_init(w, fp, JW_COMPACT);
+		jw_obj(w, NULL);
+		if (pass == 1)
+			jw_int(w, "head", 1);
+		snapfile_sock_members(w, sk, skip);
+		jw_end(w);
+		ck_assert_int_eq(jw_flush(w), 0);
+		fclose(fp);
+		fp = open_memstream(&walk, &nwalk);
+		jw_init(w, fp, JW_COMPACT);
+		jw_obj(w, NULL);
+		if (pass == 1)
+			jw_int(w, "head", 1);
+		jw_rec_members(w, &snapfile_sock_desc, sk, skip);
+		jw_end(w);
+		ck_assert_int_eq(jw_flush(w), 0);
+		fclose(fp);
+		ck_assert_msg(nfast == nwalk && memcmp(fast, walk, nfast) == 0,
+		    "%s %zu skip %u: fast writer\n%s\ndescription walk\n%s", what, idx, skip, fast, walk);
+		if (pass == 0) {
+			/* jansson's document of the same record, less the skipped groups. */
+			doc = snapfile_sock_json(sk);
+			ck_assert_ptr_nonnull(doc);
+			for (i = 0; i < snapfile_sock_desc.n; i++)
+				if (snapfile_sock_desc.f[i].group & skip)
+					json_object_del(doc, snapfile_sock_desc.f[i].key);
+			ref = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			ck_assert_ptr_nonnull(ref);
+			ck_assert_msg(strcmp(ref, fast) == 0, "%s %zu skip %u: fast writer\n%s\njansson\n%s",
+			    what, idx, skip, fast, ref);
+			/* Value for value: what jansson reads back is what it built. */
+			parsed = json_loads(fast, 0, &jerr);
+			ck_assert_msg(parsed != NULL, "%s %zu: %s", what, idx, jerr.text);
+			ck_assert(json_equal(parsed, doc));
+			json_decref(parsed);
+			free(ref);
+			json_decref(doc);
+		}
+		free(fast);
+		free(walk);
+		fast = walk = NULL;
+	}
+	free(w);
+}
+
+static void
+sock_differential_all(const struct td_sock *sk, const char *what, size_t idx)
+{
+	static const unsigned int skips[] = {
+		0, SNAPFILE_SOCK_INFO, SNAPFILE_SOCK_CGROUP, SNAPFILE_SOCK_INFO | SNAPFILE_SOCK_CGROUP,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(skips) / sizeof(skips[0]); i++)
+		sock_differential(sk, skips[i], what, idx);
+}
+
+/* The recorded kernel records (tcp_info, skmem, cong, owners) as they are. */
+START_TEST(test_snapfile_sock_writer_real_records)
+{
+	struct recs *r = real_records();
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		sock_differential_all(&r->sk[i], "recorded socket", i);
+	free(r);
+}
+END_TEST
+
+/*
+ * Made-up records at the edges: every state, kind and timer number (and
+ * one past each table), u64 values above INT64_MAX, the widest integers,
+ * names that need escaping or are not UTF-8, cgroup and owner variants.
+ */
+START_TEST(test_snapfile_sock_writer_edges)
+{
+	struct recs *r = real_records();
+	struct td_sock sk;
+	size_t i, n = 0;
+	unsigned int v;
+
+	for (v = 0; v < 300; v++) {
+		sk = r->sk[v % r->n];
+		sk.family = v % 2 ? AF_INET : AF_INET6;
+		if (v % 5 == 0) {
+			/* An IPv6 socket whose addresses are v4-mapped keeps ::ffff: visible. */
+			memset(&sk.src, 0, sizeof(sk.src));
+			sk.src.s6_addr[10] = sk.src.s6_addr[11] = 0xff;
+			sk.src.s6_addr[12] = (uint8_t)v;
+			sk.src.s6_addr[15] = 255;
+		}
+		sk.state = (uint8_t)(v % 16);
+		sk.kind = (uint8_t)(v % 5);
+		sk.timer = (uint8_t)(v % 9);
+		sk.sport = (uint16_t)(v * 997);
+		sk.dport = v % 3 ? 65535 : 0;
+		sk.ifindex = v % 7 ? v : UINT32_MAX;
+		sk.rqueue = UINT32_MAX - v;
+		sk.wqueue = v * 1000003u;
+		sk.timer_ms = v % 4 ? 0 : 4294967295u;
+		sk.retrans = v;
+		sk.uid = v % 6 ? 65534 : UINT32_MAX;
+		sk.inode = v % 3 == 0 ? UINT64_MAX : (uint64_t)v * 10000000019ULL;
+		sk.cookie = v % 4 == 0 ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX - v;
+		sk.shutdown = (uint8_t)(v % 4);
+		sk.tos = (uint8_t)(255 - v);
+		sk.tclass = (uint8_t)v;
+		sk.mark = v % 2 ? 0 : 0xffffffffu;
+		sk.v6only = v % 3 == 1;
+		sk.has_tcpi = v % 4 != 3;
+		sk.has_skmem = v % 5 != 2;
+		if (v % 11 == 0)
+			sk.tcpi.bytes_acked = UINT64_MAX - v;
+		snprintf(sk.cong, sizeof(sk.cong), "%s", v % 6 == 0 ? "" : v % 6 == 1 ? "c\"u\\b\n" : "bbr");
+		sk.cgroup_id = v % 4 == 0 ? 0 : v % 4 == 1 ? UINT64_MAX : v;
+		snprintf(sk.cgroup, sizeof(sk.cgroup), "%s",
+		    v % 3 == 0 ? "" : v % 3 == 1 ? "/sys\x01tem.slice/\xff\xfe.service" : "/k8s/p\xc3\xa9\"d");
+		snprintf(sk.container, sizeof(sk.container), "%s", v % 2 ? "" : "pod ns/na\tme");
+		sk.owner_status = (uint8_t)(v % 5);
+		sk.has_owner = sk.owner_status == TD_OWNER_FOUND;
+		sk.nowners = (uint8_t)(sk.has_owner ? 1 + v % TD_SOCK_OWNERS : 0);
+		for (i = 0; i < sk.nowners; i++) {
+			sk.owners[i].pid = (int32_t)(100 + i);
+			sk.owners[i].fd = i == 1 ? -1 : (int32_t)i;
+			snprintf(sk.owners[i].comm, sizeof(sk.owners[i].comm), "%s",
+			    i % 2 ? "w\"k\x7f" : "nginx: worker");
+		}
+		sk.pid = sk.has_owner ? 100 : 0;
+		snprintf(sk.comm, sizeof(sk.comm), "%s", sk.has_owner ? "a\\b" : "");
+		sk.owners_more = v % 3 ? 0 : v;
+		sock_differential_all(&sk, "edge socket", v);
+		n++;
+	}
+	ck_assert_uint_eq(n, 300);
+	free(r);
+}
+END_TEST
+
+/* Every socket of the saved snapshot fixtures. */
+static int
+diff_saved(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	size_t *n = arg;
+
+	(void)err;
+	sock_differential_all(sk, "saved socket", (*n)++);
+	return 0;
+}
+
+START_TEST(test_snapfile_sock_writer_saved_fixtures)
+{
+	static const char *const files[] = {
+		"check-healthy.json", "check-s1-accept-queue.json", "check-s2-syn-flood.json",
+		"check-s4-close-wait.json", "check-s5-time-wait.json", "mixed.json",
+	};
+	struct snapfile_reader *rd;
+	struct td_snapshot snap;
+	struct td_err err = { 0 };
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		rd = snapfile_open(fixture_path("snapshots", files[i]), &snap, &err);
+		ck_assert_msg(rd != NULL, "%s: %s", files[i], err.msg);
+		ck_assert_int_eq(snapfile_walk(rd, 0, 0, diff_saved, &n, &err), 0);
+		snapfile_close(rd);
+	}
+	ck_assert_uint_gt(n, 6);
+}
+END_TEST
+
 START_TEST(test_snapfile_counters_and_sysctls_json)
 {
 	struct td_snapshot snap, back;
@@ -636,6 +824,9 @@ test_suite(void)
 	tcase_add_test(tc, test_snapfile_sock_json_fields);
 	tcase_add_test(tc, test_snapfile_sock_roundtrip_real_records);
 	tcase_add_test(tc, test_snapfile_counters_and_sysctls_json);
+	tcase_add_test(tc, test_snapfile_sock_writer_real_records);
+	tcase_add_test(tc, test_snapfile_sock_writer_edges);
+	tcase_add_test(tc, test_snapfile_sock_writer_saved_fixtures);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("snapfile_file");
