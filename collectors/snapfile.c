@@ -425,23 +425,23 @@ uints(char *o, size_t room, const char *key, const struct record_desc *d, const 
 static void
 sock_info(struct jw *w, const struct td_sock *sk)
 {
-	char *o, *e;
+	char *o;
 	bool sep;
 
 	if (sk->cong[0] != '\0')
 		jw_rec_members(w, &sock_cong_desc, sk, 0);
 	if (!sk->has_tcpi && !sk->has_skmem)
 		return;
-	if ((o = jw_room(w, 4096, &sep)) == NULL ||
-	    (sk->has_tcpi && (o = uints(o, 2048, sep ? ",\"tcp_info\":" : "\"tcp_info\":",
-	    &tcpi_desc, &sk->tcpi)) == NULL) ||
-	    (sk->has_skmem && (e = uints(o, 2048, sep || sk->has_tcpi ? ",\"skmem\":" :
-	    "\"skmem\":", &skmem_desc, &sk->skmem)) == NULL)) {
-		/* Did not fit (it does, unless the tables grow): the description. */
+	o = jw_room(w, 4096, &sep);
+	if (o != NULL && sk->has_tcpi)
+		o = uints(o, 2048, sep ? ",\"tcp_info\":" : "\"tcp_info\":", &tcpi_desc, &sk->tcpi);
+	if (o != NULL && sk->has_skmem)
+		o = uints(o, 2048, sep || sk->has_tcpi ? ",\"skmem\":" : "\"skmem\":", &skmem_desc,
+		    &sk->skmem);
+	if (o != NULL)
+		jw_room_done(w, o);
+	else	/* Did not fit (it does, unless the tables grow), or a failed write. */
 		jw_rec_members(w, &sock_info_desc, sk, 0);
-		return;
-	}
-	jw_room_done(w, sk->has_skmem ? e : o);
 }
 
 static bool
