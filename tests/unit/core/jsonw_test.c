@@ -127,7 +127,10 @@ START_TEST(test_jw_strings)
 }
 END_TEST
 
-static const int64_t ints[] = { 0, 1, -1, 9, 10, 65535, INT32_MAX, INT32_MIN,
+/* The digit pairs of jw_fmt_u64: every length, either side of a power of ten. */
+static const int64_t ints[] = { 0, 1, -1, 9, 10, 11, 99, 100, 101, -100, 999, 1000, 9999, 10000,
+    99999, 100000, 1000000007, 99999999999, 100000000000, -1000000000000000000,
+    999999999999999999, 1000000000000000000, 65535, INT32_MAX, INT32_MIN,
     (int64_t)UINT32_MAX, INT64_MAX, INT64_MIN, INT64_MIN + 1 };
 static const double reals[] = { 0.0, -0.0, 1.0, -1.5, 0.1, 1.0 / 3, 123456789.0, 1e16, 1e17,
     1e20, 1.5e300, 1e-5, 1e-4, 0.00012345, 2.5e-300, 4.9e-324, 1.7976931348623157e308, 0.04, 97.5 };
