@@ -87,6 +87,13 @@ int	cmd_fail_err(struct td_ctx *ctx, const struct td_err *err);
  * ctx->out_failed so that main() does not report it again; returns status.
  */
 int	cmd_fail_write(struct td_ctx *ctx, int status, int code);
+/*
+ * For commands that stream (trace, events): flushes fp first when flush is
+ * set, then on a write error sets *failed and returns -1 with "writing
+ * output: ..." in err: the errno of the write that failed (without a
+ * flush, errno as the caller left it), EIO if none.
+ */
+int	cmd_out_check(FILE *fp, bool flush, bool *failed, struct td_err *err);
 /* The exit status for an errno code (EACCES -> 77, EBADMSG -> 65, ...). */
 int	cmd_status_for(int code);
 /* Print a subcommand's usage line to fp. */

@@ -127,13 +127,7 @@ endpoint_text(const struct td_sock *sk, const struct in6_addr *a, uint16_t port,
 static int
 flush_out(struct ev_run *r, struct td_err *err)
 {
-	errno = 0;
-	if (fflush(r->ctx->out) != 0 || ferror(r->ctx->out)) {
-		r->write_failed = true;
-		return td_errf(err, errno != 0 ? errno : EIO, "writing output: %s",
-		    strerror(errno != 0 ? errno : EIO));
-	}
-	return 0;
+	return cmd_out_check(r->ctx->out, true, &r->write_failed, err);
 }
 
 static json_t *

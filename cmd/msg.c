@@ -81,6 +81,19 @@ cmd_warn(struct td_ctx *ctx, const char *fmt, ...)
 }
 
 int
+cmd_out_check(FILE *fp, bool flush, bool *failed, struct td_err *err)
+{
+	if (flush)
+		errno = 0;	/* without a flush, errno is still the failed write's */
+	if ((flush && fflush(fp) != 0) || ferror(fp)) {
+		*failed = true;
+		return td_errf(err, errno != 0 ? errno : EIO, "writing output: %s",
+		    strerror(errno != 0 ? errno : EIO));
+	}
+	return 0;
+}
+
+int
 cmd_fail_write(struct td_ctx *ctx, int status, int code)
 {
 	if (ctx != NULL) {

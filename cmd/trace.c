@@ -469,11 +469,8 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 		output_json_line(r->ctx->out, o);
 	}
 	/* The errno of the write that failed, not whatever came after it. */
-	if (ferror(r->ctx->out)) {
-		r->write_failed = true;
-		return td_errf(err, errno != 0 ? errno : EIO, "writing output: %s",
-		    strerror(errno != 0 ? errno : EIO));
-	}
+	if (ferror(r->ctx->out))
+		return cmd_out_check(r->ctx->out, false, &r->write_failed, err);
 	r->count++;
 	return 0;
 }
@@ -486,13 +483,7 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 static int
 trace_flush(struct trace_run *r, struct td_err *err)
 {
-	errno = 0;
-	if (fflush(r->ctx->out) != 0 || ferror(r->ctx->out)) {
-		r->write_failed = true;
-		return td_errf(err, errno != 0 ? errno : EIO, "writing output: %s",
-		    strerror(errno != 0 ? errno : EIO));
-	}
-	return 0;
+	return cmd_out_check(r->ctx->out, true, &r->write_failed, err);
 }
 
 int
