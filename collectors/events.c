@@ -278,7 +278,8 @@ struct events_tracker {
 	size_t			 cap;
 	int32_t			*bucket;
 	size_t			 nbucket;	/* a power of two */
-	int32_t			 free_head;
+	int32_t			 free_head;	/* entries given back, -1: none */
+	size_t			 fresh;		/* c[fresh..cap) never used yet */
 	struct ev_pending	 pend[EV_PENDING];
 	size_t			 phead, plen;
 	uint64_t		 full;
@@ -306,9 +307,14 @@ events_tracker_new(size_t cap, int64_t syn_giveup_ns, unsigned int syn_rtx_count
 		goto nomem;
 	for (i = 0; i < t->nbucket; i++)
 		t->bucket[i] = -1;
-	for (i = 0; i < cap; i++)
-		t->c[i].next = i + 1 < cap ? (int32_t)(i + 1) : -1;
-	t->free_head = 0;
+	/*
+	 * No free list through the whole table: entries are taken from
+	 * c[fresh] on until it is used up, so the calloc'd table (150 bytes
+	 * an entry, 10 MiB for watch's 65,536) stays untouched, out of the
+	 * resident set, until that many connections are followed at once.
+	 */
+	t->free_head = -1;
+	t->fresh = 0;
 	t->giveup_ns = syn_giveup_ns;
 	t->rtx_count = syn_rtx_count;
 	return t;
@@ -459,7 +465,11 @@ ev_new(struct events_tracker *t, uint8_t family, const struct in6_addr *src,
 	size_t b, i, old = 0;
 	int32_t idx;
 
-	if (t->free_head < 0) {
+	if (t->free_head < 0 && t->fresh < t->cap) {
+		c = &t->c[t->fresh];
+		c->next = -1;
+		t->free_head = (int32_t)t->fresh++;
+	} else if (t->free_head < 0) {
 		for (i = 1; i < t->cap; i++)
 			if (t->c[i].last_ns < t->c[old].last_ns)
 				old = i;
