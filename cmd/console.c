@@ -635,8 +635,7 @@ void
 console_draw(const struct watch *w)
 {
 	char buf[1024], t[32];
-	time_t secs = (time_t)(w->last_ns / 1000000000);
-	struct tm tm;
+	size_t toff;
 	int y, body, h, hist;
 	char nsbuf[48];
 
@@ -654,8 +653,9 @@ console_draw(const struct watch *w)
 		refresh();
 		return;
 	}
-	gmtime_r(&secs, &tm);
-	strftime(t, sizeof(t), "%H:%M:%S UTC", &tm);
+	td_time_utc(w->last_ns, t, sizeof(t), 0);
+	toff = strlen(t);
+	td_appendf(t, sizeof(t), &toff, " UTC");
 	/* What changes first: a long host or namespace name is what the edge cuts. */
 	if (w->play != NULL) {
 		/* Playback: which sample of the recording, when, at what pace. */

@@ -34,11 +34,13 @@
 #include "cmd/output.h"
 #include "collectors/events.h"
 #include "collectors/recording.h"
+#include "collectors/snapfile.h"
 #include "collectors/sockdiag.h"
 #include "collectors/sysctl.h"
 #include "collectors/tracefs.h"
 #include "collectors/tracefs_inst.h"
 #include "core/safefile.h"
+#include "core/util.h"
 #include "tcp/tm.h"
 
 /*
@@ -73,8 +75,7 @@ struct ev_run {
 	size_t			 qhead, qlen;
 	uint64_t		 count, limit;
 	bool			 write_failed;
-	char			 host[256];
-	char			 netns[256];
+	struct td_meta		 meta;		/* host and netns of every line's head */
 	struct lsn_base		 lsn[EV_LISTENERS];
 	size_t			 nlsn;
 	bool			 lsn_final;
@@ -99,18 +100,6 @@ now_real(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void
-time_text(int64_t ns, char *buf, size_t len, bool date)
-{
-	time_t secs = (time_t)(ns / 1000000000);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&secs, &tm);
-	n = strftime(buf, len, date ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%06ld%s", (long)(ns % 1000000000 / 1000), date ? "Z" : "");
-}
-
 /* addr:port, [v6]:port, port 0 as "*" (ss's spelling). */
 static void
 endpoint_text(const struct td_sock *sk, const struct in6_addr *a, uint16_t port, char *buf,
@@ -130,14 +119,16 @@ flush_out(struct ev_run *r, struct td_err *err)
 	return cmd_out_check(r->ctx->out, true, &r->write_failed, err);
 }
 
+/* The head of an events line: schema, command, type, time (to the microsecond), host, netns. */
 static json_t *
-line_head(struct ev_run *r, const char *type, int64_t t)
+events_head(const struct td_meta *meta, const char *type, int64_t t)
 {
-	char ts[40];
+	struct snapfile_head h = {
+		.meta = meta, .command = "events", .type = type, .time_ns = t,
+		.members = SNAPFILE_HEAD_NETNS | SNAPFILE_HEAD_USEC | SNAPFILE_HEAD_OWN_TIME,
+	};
 
-	time_text(t, ts, sizeof(ts), true);
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "schema", TD_SCHEMA, "command", "events",
-	    "type", type, "time", ts, "host", r->host, "netns", r->netns);
+	return snapfile_line_head(&h);
 }
 
 /*
@@ -182,7 +173,7 @@ events_conn_row(FILE *fp, const struct td_conn_ev *ev)
 	char t[40], ep[2][INET6_ADDRSTRLEN + 10], life[32], rtt[32], owner[48];
 	int64_t ms = events_lifetime_ms(ev);
 
-	time_text(ev->time_ns, t, sizeof(t), false);
+	td_time_utc(ev->time_ns, t, sizeof(t), TD_TIME_USEC);
 	endpoint_text(sk, &sk->src, sk->sport, ep[0], sizeof(ep[0]));
 	endpoint_text(sk, &sk->dst, sk->dport, ep[1], sizeof(ep[1]));
 	if (ms < 0)
@@ -207,16 +198,14 @@ events_conn_row(FILE *fp, const struct td_conn_ev *ev)
 
 /* One connection as its "connection" record (cmd/events.h). */
 json_t *
-events_conn_json(const struct td_conn_ev *ev, const char *host, const char *netns)
+events_conn_json(const struct td_conn_ev *ev, const struct td_meta *meta)
 {
 	const struct td_sock *sk = &ev->sk;
 	char t[40], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 	int64_t ms = events_lifetime_ms(ev);
 	json_t *o;
 
-	time_text(ev->time_ns, t, sizeof(t), true);
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "schema", TD_SCHEMA, "command", "events",
-	    "type", "connection", "time", t, "host", host, "netns", netns);
+	o = events_head(meta, "connection", ev->time_ns);
 	if (o != NULL) {
 		td_addr_str(sk, &sk->src, src, sizeof(src));
 		td_addr_str(sk, &sk->dst, dst, sizeof(dst));
@@ -229,7 +218,7 @@ events_conn_json(const struct td_conn_ev *ev, const char *host, const char *netn
 		json_object_set_new(o, "outcome", json_string(ev_outcome_name(ev->outcome)));
 		json_object_set_new(o, "traced", json_boolean(ev->traced));
 		if (ev->born_ns != 0) {
-			time_text(ev->born_ns, t, sizeof(t), true);
+			td_time_utc(ev->born_ns, t, sizeof(t), TD_TIME_DATE | TD_TIME_USEC);
 			json_object_set_new(o, "born", json_string(t));
 		} else {
 			json_object_set_new(o, "born", json_null());
@@ -269,7 +258,7 @@ print_conn(struct ev_run *r, const struct td_conn_ev *ev, struct td_err *err)
 	if (r->ctx->format == TD_FMT_TABLE)
 		events_conn_row(r->ctx->out, ev);
 	if ((r->ctx->format != TD_FMT_TABLE || r->rec != NULL) &&
-	    emit(r, events_conn_json(ev, r->host, r->netns), err) < 0)
+	    emit(r, events_conn_json(ev, &r->meta), err) < 0)
 		return -1;
 	return flush_out(r, err);
 }
@@ -426,7 +415,7 @@ row_json(struct ev_run *r, const struct ev_dest *d, bool listener, int64_t t)
 {
 	struct td_sock tmp = { .family = d->family };
 	char addr[INET6_ADDRSTRLEN];
-	json_t *o = line_head(r, listener ? "listener" : "destination", t), *n;
+	json_t *o = events_head(&r->meta, listener ? "listener" : "destination", t), *n;
 	unsigned int k;
 
 	td_addr_str(&tmp, &d->addr, addr, sizeof(addr));
@@ -492,7 +481,7 @@ print_findings(struct ev_run *r, double giveup_s, int64_t t, struct td_err *err)
 				    f->reco[j].reason);
 		}
 		if (r->ctx->format != TD_FMT_TABLE || r->rec != NULL) {
-			o = line_head(r, "finding", t);
+			o = events_head(&r->meta, "finding", t);
 			fo = findings_json_finding(f);
 			if (o == NULL || fo == NULL || json_object_update(o, fo) < 0) {
 				json_decref(o);
@@ -545,7 +534,7 @@ print_aggregates(struct ev_run *r, const struct ev_stats *st, int64_t t, struct 
 		if (emit(r, row_json(r, &a->lsn[i], true, t), err) < 0)
 			return -1;
 	if (st != NULL) {
-		o = line_head(r, "summary", t);
+		o = events_head(&r->meta, "summary", t);
 		json_object_set_new(o, "connections", json_u64(a->total));
 		json_object_set_new(o, "rows_full", json_u64(a->other));
 		json_object_set_new(o, "lost_notifications", json_u64(st->lost));
@@ -567,7 +556,7 @@ print_start(struct ev_run *r, double giveup_s, struct td_err *err)
 
 	if (r->ctx->format == TD_FMT_TABLE && r->rec == NULL)
 		return 0;
-	o = line_head(r, "start", now_real());
+	o = events_head(&r->meta, "start", now_real());
 	json_object_set_new(o, "connect_timeout_s", json_real(giveup_s));
 	json_object_set_new(o, "ip_local_port_range", pr->readable ?
 	    json_pack("[I,I]", (json_int_t)pr->v[0], (json_int_t)pr->v[1]) : json_null());
@@ -745,8 +734,9 @@ replay_line(char *line, size_t len, void *arg, struct td_err *err)
 	if (rp->at != 0 && t > rp->at)
 		goto out;
 	if (!rp->have_head) {
-		snprintf(r->host, sizeof(r->host), "%s", jstr(o, "host") != NULL ? jstr(o, "host") : "");
-		snprintf(r->netns, sizeof(r->netns), "%s",
+		snprintf(r->meta.host, sizeof(r->meta.host), "%s",
+		    jstr(o, "host") != NULL ? jstr(o, "host") : "");
+		snprintf(r->meta.netns, sizeof(r->meta.netns), "%s",
 		    jstr(o, "netns") != NULL ? jstr(o, "netns") : "");
 		rp->have_head = true;
 	}
@@ -964,13 +954,13 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		free(r.agg);
 		return status;
 	}
-	snprintf(r.netns, sizeof(r.netns), "%s", ctx->netns_label);
+	snprintf(r.meta.netns, sizeof(r.meta.netns), "%s", ctx->netns_label);
 
 	if (sysctl_read(ctx->proc_root, &r.sys, &err) < 0)
 		return cmd_fail_err(ctx, &err);
 	prof = tm_profile_from_values(sysctl_value, &r.sys);
-	if (gethostname(r.host, sizeof(r.host) - 1) < 0)
-		r.host[0] = '\0';
+	if (gethostname(r.meta.host, sizeof(r.meta.host) - 1) < 0)
+		r.meta.host[0] = '\0';
 	r.agg = calloc(1, sizeof(*r.agg));
 	r.q = calloc(EV_QUEUE, sizeof(*r.q));
 	if (r.agg == NULL || r.q == NULL) {

@@ -19,8 +19,11 @@
  * Decode a "connection" record, o, written at t (ns) into *ev.  Returns
  * NULL, or the key that is missing or wrong.
  */
-/* ev as events -j prints it ("command": "events", "type": "connection"); NULL out of memory. */
-json_t	*events_conn_json(const struct td_conn_ev *ev, const char *host, const char *netns);
+/*
+ * ev as events -j prints it ("command": "events", "type": "connection"),
+ * with meta's host and netns in its head; NULL out of memory.
+ */
+json_t	*events_conn_json(const struct td_conn_ev *ev, const struct td_meta *meta);
 /* ev as the events table prints it, one line. */
 void	 events_conn_row(FILE *fp, const struct td_conn_ev *ev);
 

@@ -198,7 +198,7 @@ findings_json_meta(const struct td_snapshot *snap, const char *command)
 {
 	struct snapfile_head h = { &snap->meta, command, SNAPFILE_HEAD_NETNS | SNAPFILE_HEAD_KERNEL };
 
-	return record_json(&snapfile_head_desc, &h);
+	return snapfile_line_head(&h);
 }
 
 json_t *

@@ -35,6 +35,7 @@
 #include "collectors/tracefs.h"
 #include "collectors/tracefs_inst.h"
 #include "core/num.h"
+#include "core/util.h"
 #include "tcp/tm.h"
 
 struct trace_run {
@@ -245,19 +246,6 @@ lifetime_text(const struct tm_profile *p, unsigned int st, char *buf, size_t len
 		snprintf(buf, len, "%.1fs", (double)t / 1e9);
 }
 
-/* HH:MM:SS.uuuuuu, UTC: the table's time column (JSON has the full date in its head). */
-static void
-time_text(int64_t ns, char *buf, size_t len)
-{
-	time_t secs = (time_t)(ns / 1000000000);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&secs, &tm);
-	n = strftime(buf, len, "%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%06ld", (long)(ns % 1000000000 / 1000));
-}
-
 static const char *
 addr_text(const struct td_trace_ev *ev, const struct in6_addr *a, char *buf, size_t len)
 {
@@ -375,13 +363,13 @@ event_matches(const struct trace_run *r, const struct td_trace_ev *ev)
 static void
 other_one(struct trace_run *r, const struct td_trace_ev *ev, const char *src, const char *dst)
 {
-	struct snapfile_head head = { &r->meta, "trace", SNAPFILE_HEAD_USEC };
+	struct snapfile_head head = { &r->meta, "trace", SNAPFILE_HEAD_USEC | SNAPFILE_HEAD_OWN_TIME };
 	char t[40], ep[2][INET6_ADDRSTRLEN + 10], what[64], text[512], cookie[24];
 	json_t *o;
 
 	explain(r, ev, text, sizeof(text));
 	if (r->ctx->format == TD_FMT_TABLE) {
-		time_text(ev->time_ns, t, sizeof(t));
+		td_time_utc(ev->time_ns, t, sizeof(t), TD_TIME_USEC);
 		if (ev->family != 0) {
 			endpoint_text(src, ev->sport, ep[0], sizeof(ep[0]));
 			endpoint_text(dst, ev->dport, ep[1], sizeof(ep[1]));
@@ -394,8 +382,8 @@ other_one(struct trace_run *r, const struct td_trace_ev *ev, const char *src, co
 		fprintf(r->ctx->out, "%s %-22s %-22s %-36s %s\n", t, ep[0], ep[1], what, text);
 		return;
 	}
-	r->meta.time_ns = ev->time_ns;
-	o = record_json(&snapfile_head_desc, &head);
+	head.time_ns = ev->time_ns;
+	o = snapfile_line_head(&head);
 	json_object_set_new(o, "event", json_string(tracefs_kind_name((enum td_trace_kind)ev->kind)));
 	json_object_set_new(o, "family", ev->family == 0 ? json_null() :
 	    json_string(ev->family == AF_INET ? "ipv4" : "ipv6"));
@@ -430,7 +418,7 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 	bool legal = tm_trace_edge_legal(&r->prof, (enum tm_state)ev->oldstate,
 	    (enum tm_state)ev->newstate);
 	tm_time max = tm_state_max_lifetime(&r->prof, (enum tm_state)ev->newstate, NULL);
-	struct snapfile_head head = { &r->meta, "trace", SNAPFILE_HEAD_USEC };
+	struct snapfile_head head = { &r->meta, "trace", SNAPFILE_HEAD_USEC | SNAPFILE_HEAD_OWN_TIME };
 	json_t *o;
 
 	if (r->limit != 0 && r->count >= r->limit)
@@ -443,7 +431,7 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 	if (ev->kind != TD_TRACE_STATE) {
 		other_one(r, ev, src, dst);
 	} else if (r->ctx->format == TD_FMT_TABLE) {
-		time_text(ev->time_ns, t, sizeof(t));
+		td_time_utc(ev->time_ns, t, sizeof(t), TD_TIME_USEC);
 		lifetime_text(&r->prof, ev->newstate, life, sizeof(life));
 		endpoint_text(src, ev->sport, ep[0], sizeof(ep[0]));
 		endpoint_text(dst, ev->dport, ep[1], sizeof(ep[1]));
@@ -451,8 +439,8 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 		    td_state_name(ev->oldstate), td_state_name(ev->newstate), life,
 		    legal ? "" : "UNEXPECTED by the model; ", note != NULL ? note : "");
 	} else {
-		r->meta.time_ns = ev->time_ns;
-		o = record_json(&snapfile_head_desc, &head);
+		head.time_ns = ev->time_ns;
+		o = snapfile_line_head(&head);
 		json_object_set_new(o, "src", json_string(src));
 		json_object_set_new(o, "sport", json_integer(ev->sport));
 		json_object_set_new(o, "dst", json_string(dst));

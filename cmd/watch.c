@@ -329,28 +329,6 @@ model_update(struct watch *w, const struct check_state *cs)
 }
 
 
-/* HH:MM:SS, UTC: the table's time column (JSON has the full date in its head). */
-void
-watch_time_text(int64_t ns, char *buf, size_t len)
-{
-	time_t secs = (time_t)(ns / 1000000000);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(buf, len, "%H:%M:%S", &tm);
-}
-
-/* RFC 3339, UTC: when an active finding started (NDJSON "since"). */
-static void
-time_iso(int64_t ns, char *buf, size_t len)
-{
-	time_t secs = (time_t)(ns / 1000000000);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Rate of counter id over the interval, or -1 when unknown. */
 static double
 rate(const struct check_state *cs, enum td_counter_id id)
@@ -392,7 +370,7 @@ table_row(struct watch *w, const struct check_state *cs)
 
 	if (w->rows++ % WATCH_HEADER_EVERY == 0)
 		watch_table_head(fp, w->nslabel != NULL, w->events);
-	watch_time_text(cs->snap.meta.time_ns, t, sizeof(t));
+	td_time_utc(cs->snap.meta.time_ns, t, sizeof(t), 0);
 	if (w->nslabel != NULL)
 		fprintf(fp, "%-16s ", w->nslabel[0] != '\0' ? w->nslabel : "(current)");
 	fprintf(fp, "%-8s", t);
@@ -434,7 +412,7 @@ json_sample(struct watch *w, const struct check_state *cs)
 	size_t i;
 	double r;
 
-	o = record_json(&snapfile_head_desc, &head);
+	o = snapfile_line_head(&head);
 	json_object_set_new(o, "interval_s", cs->run.ax.delta.known ?
 	    json_real(cs->run.ax.delta.interval_s) : json_null());
 	json_object_set_new(o, "sockets", json_integer((json_int_t)cs->sockets));
@@ -468,7 +446,7 @@ json_sample(struct watch *w, const struct check_state *cs)
 			json_array_append_new(cleared, json_string(a->key));
 			continue;
 		}
-		time_iso(a->since_ns, t, sizeof(t));
+		td_time_utc(a->since_ns, t, sizeof(t), TD_TIME_DATE);
 		json_array_append_new(active, json_pack("{s:s,s:s,s:s,s:f,s:i}", "key", a->key,
 		    "severity", td_severity_name(a->sev), "since", t,
 		    "age_s", (double)(cs->snap.meta.time_ns - a->since_ns) / 1e9,
@@ -583,8 +561,8 @@ summary_table(const struct watch *w, FILE *fp)
 	size_t i, cleared = 0;
 	const struct watch_log *l;
 
-	watch_time_text(w->first_ns, a, sizeof(a));
-	watch_time_text(w->last_ns, b, sizeof(b));
+	td_time_utc(w->first_ns, a, sizeof(a), 0);
+	td_time_utc(w->last_ns, b, sizeof(b), 0);
 	for (i = 0; i < w->nlog; i++)
 		cleared += w->log[i].clear_ns != 0;
 	fprintf(fp, "summary: %llu samples from %s to %s (%.0f s); %llu findings started, %zu cleared, %llu still active\n",
@@ -597,9 +575,9 @@ summary_table(const struct watch *w, FILE *fp)
 			    (unsigned long long)w->first_state[st], (unsigned long long)w->last_state[st]);
 	for (i = 0; i < w->nlog; i++) {
 		l = &w->log[i];
-		watch_time_text(l->start_ns, a, sizeof(a));
+		td_time_utc(l->start_ns, a, sizeof(a), 0);
 		if (l->clear_ns != 0) {
-			watch_time_text(l->clear_ns, b, sizeof(b));
+			td_time_utc(l->clear_ns, b, sizeof(b), 0);
 			fprintf(fp, "  + %s %-8s %s, cleared %s (%.0f s)\n", a, td_severity_name(l->sev),
 			    l->key, b, (double)(l->clear_ns - l->start_ns) / 1e9);
 		} else {
@@ -633,7 +611,7 @@ sample_conns(struct watch *w, const struct check_state *cs)
 		cmd_warn(w->ctx, "%" PRIu64 " connections of this interval not %s: more than %d",
 		    e->conns_over, w->rec != NULL ? "recorded one by one" : "printed", WEV_KEEP);
 	for (i = 0; i < e->nconns && (print || w->rec != NULL); i++) {
-		o = events_conn_json(&e->conns[i], cs->snap.meta.host, cs->snap.meta.netns);
+		o = events_conn_json(&e->conns[i], &cs->snap.meta);
 		if (o == NULL)
 			return cmd_fail(w->ctx, TD_EXIT_OSERR, "out of memory");
 		if (w->rec != NULL && wrec_event(w->rec, o, e->conns[i].time_ns, &err) < 0) {

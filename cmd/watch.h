@@ -124,8 +124,6 @@ struct watch {
  * live table and its playback (cmd/watch_record.c) print it.
  */
 void	watch_table_head(FILE *fp, bool netns, bool events);
-/* HH:MM:SS, UTC: the table's time column. */
-void	watch_time_text(int64_t ns, char *buf, size_t len);
 
 /* The i-th sample of the history, 0 the oldest kept. */
 static inline size_t

@@ -45,9 +45,6 @@
 #ifndef TD_VERSION
 #define TD_VERSION	"unknown"
 #endif
-#ifndef TD_SCHEMA
-#define TD_SCHEMA	"tcpdoctor/1"
-#endif
 
 #define GONE_PER_LINE	1024
 
@@ -117,11 +114,12 @@ fnv1a(const char *s)
 static json_t *
 rec_head(const char *type, int64_t time_ns)
 {
-	char t[40];
+	struct snapfile_head h = {
+		.command = "watch", .type = type, .version = REC_WATCH_VERSION, .time_ns = time_ns,
+		.members = SNAPFILE_HEAD_NSEC | SNAPFILE_HEAD_NO_HOST | SNAPFILE_HEAD_OWN_TIME,
+	};
 
-	rec_time_str(time_ns, t, sizeof(t));
-	return json_pack("{s:s,s:s,s:s,s:i,s:s}", "schema", TD_SCHEMA, "command", "watch",
-	    "type", type, "version", REC_WATCH_VERSION, "time", t);
+	return snapfile_line_head(&h);
 }
 
 /* Add o (stolen) as one line of the current batch. */
@@ -496,7 +494,7 @@ play_row(struct play *p, const json_t *o, int64_t t)
 
 	if (p->rows++ % WATCH_HEADER_EVERY == 0)
 		watch_table_head(fp, false, ev != NULL);
-	watch_time_text(t, tt, sizeof(tt));
+	td_time_utc(t, tt, sizeof(tt), 0);
 	fprintf(fp, "%-8s", tt);
 	for (i = 0; i < watch_ncols; i++)
 		fprintf(fp, " %9" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(states,

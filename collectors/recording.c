@@ -18,6 +18,7 @@
 
 #include "core/err.h"
 #include "core/safefile.h"
+#include "core/util.h"
 
 /* ZSTD_MAGICNUMBER, little-endian on disk (RFC 8878, 3.1.1). */
 static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
@@ -417,11 +418,5 @@ rec_parse_time(const char *s, int64_t *ns)
 void
 rec_time_str(int64_t ns, char *buf, size_t len)
 {
-	time_t secs = (time_t)(ns / 1000000000);
-	struct tm tm;
-	char day[24];
-
-	gmtime_r(&secs, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%09dZ", day, (int)(ns % 1000000000));
+	td_time_utc(ns, buf, len, TD_TIME_DATE | TD_TIME_NSEC);
 }

@@ -523,21 +523,6 @@ snapfile_sock_json(const struct td_sock *sk)
 	return record_json(&snapfile_sock_desc, sk);
 }
 
-/* RFC 3339 in UTC, to the second or (usec) the microsecond. */
-static void
-rfc3339(int64_t ns, char *buf, size_t len, bool usec)
-{
-	time_t t = (time_t)(ns / 1000000000);
-	struct tm tm;
-	size_t n;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    (n = strftime(buf, len, usec ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%dT%H:%M:%SZ", &tm)) == 0)
-		snprintf(buf, len, "1970-01-01T00:00:00Z");
-	else if (usec)
-		snprintf(buf + n, len - n, ".%06ldZ", (long)(ns % 1000000000 / 1000));
-}
-
 #define HEAD(rec)	((const struct snapfile_head *)(rec))
 
 static bool
@@ -554,10 +539,25 @@ head_command(const void *rec, struct record_val *v)
 }
 
 static bool
+head_type(const void *rec, struct record_val *v)
+{
+	return HEAD(rec)->type != NULL && record_str(v, HEAD(rec)->type);
+}
+
+static bool
+head_version(const void *rec, struct record_val *v)
+{
+	return HEAD(rec)->version != 0 && record_int(v, HEAD(rec)->version);
+}
+
+static bool
 head_time(const void *rec, struct record_val *v)
 {
-	rfc3339(HEAD(rec)->meta->time_ns, v->buf, sizeof(v->buf),
-	    (HEAD(rec)->members & SNAPFILE_HEAD_USEC) != 0);
+	unsigned int m = HEAD(rec)->members;
+
+	td_time_utc((m & SNAPFILE_HEAD_OWN_TIME) || HEAD(rec)->meta == NULL ? HEAD(rec)->time_ns :
+	    HEAD(rec)->meta->time_ns, v->buf, sizeof(v->buf), TD_TIME_DATE |
+	    ((m & SNAPFILE_HEAD_NSEC) ? TD_TIME_NSEC : (m & SNAPFILE_HEAD_USEC) ? TD_TIME_USEC : 0));
 	return record_str(v, v->buf);
 }
 
@@ -569,7 +569,7 @@ static const struct record_field kernel_field[] = { RECORD_CHARS("kernel", struc
 static bool
 head_meta_chars(const void *rec, struct record_val *v, const struct record_field *f, unsigned int bit)
 {
-	if (bit != 0 && !(HEAD(rec)->members & bit))
+	if (HEAD(rec)->meta == NULL || (bit != 0 && !(HEAD(rec)->members & bit)))
 		return false;
 	return record_get(f, HEAD(rec)->meta, v);
 }
@@ -577,6 +577,8 @@ head_meta_chars(const void *rec, struct record_val *v, const struct record_field
 static bool
 head_host(const void *rec, struct record_val *v)
 {
+	if (HEAD(rec)->members & SNAPFILE_HEAD_NO_HOST)
+		return false;
 	return head_meta_chars(rec, v, host_field, 0);
 }
 
@@ -605,7 +607,7 @@ static const struct record_desc meta_desc = RECORD_DESC("meta", meta_fields);
 static bool
 head_meta(const void *rec, struct record_val *v)
 {
-	if (!(HEAD(rec)->members & SNAPFILE_HEAD_META))
+	if (HEAD(rec)->meta == NULL || !(HEAD(rec)->members & SNAPFILE_HEAD_META))
 		return false;
 	return record_obj(v, &meta_desc, HEAD(rec)->meta);
 }
@@ -613,6 +615,8 @@ head_meta(const void *rec, struct record_val *v)
 static const struct record_field head_fields[] = {
 	RECORD_FN("schema", head_schema),
 	RECORD_FN("command", head_command),
+	RECORD_FN("type", head_type),
+	RECORD_FN("version", head_version),
 	RECORD_FN("time", head_time),
 	RECORD_FN("host", head_host),
 	RECORD_FN("netns", head_netns),
@@ -622,11 +626,17 @@ static const struct record_field head_fields[] = {
 const struct record_desc snapfile_head_desc = RECORD_DESC("head", head_fields);
 
 json_t *
+snapfile_line_head(const struct snapfile_head *h)
+{
+	return record_json(&snapfile_head_desc, h);
+}
+
+json_t *
 snapfile_header_json(const struct td_snapshot *snap, const char *command)
 {
 	struct snapfile_head h = { &snap->meta, command, SNAPFILE_HEAD_ALL };
 
-	return record_json(&snapfile_head_desc, &h);
+	return snapfile_line_head(&h);
 }
 
 /* The text sysctl (ip_local_reserved_ports), as every char array is written. */

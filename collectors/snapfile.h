@@ -54,26 +54,40 @@ void	snapfile_sock_members(struct jw *w, const struct td_sock *sk, unsigned int 
 json_t	*snapfile_header_json(const struct td_snapshot *snap, const char *command);
 
 /*
- * The head of every JSON document, described once (core/record.h):
- * schema, command, time (RFC 3339, UTC), host, then the members asked for:
- * netns, kernel, meta{time_ns, mono_ns, netns_ino, boot_id, source,
- * version}.  Render it with record_json() or jw_rec_members().
+ * The head of every JSON document and NDJSON line, described once
+ * (core/record.h): schema, command, type (a line's, when given), version
+ * (a recording's, when given), time (RFC 3339, UTC), host, then the
+ * members asked for: netns, kernel, meta{time_ns, mono_ns, netns_ino,
+ * boot_id, source, version}.  Render it with snapfile_line_head() (a
+ * json_t) or jw_rec_members() (a document streamed).
  */
 enum {
 	SNAPFILE_HEAD_NETNS	= 1 << 0,
 	SNAPFILE_HEAD_KERNEL	= 1 << 1,
 	SNAPFILE_HEAD_META	= 1 << 2,
-	SNAPFILE_HEAD_USEC	= 1 << 3,	/* time to the microsecond (events) */
+	SNAPFILE_HEAD_USEC	= 1 << 3,	/* time to the microsecond (events, trace) */
+	SNAPFILE_HEAD_NSEC	= 1 << 4,	/* time to the nanosecond (recordings) */
+	SNAPFILE_HEAD_NO_HOST	= 1 << 5,	/* no host (watch's recording lines) */
+	SNAPFILE_HEAD_OWN_TIME	= 1 << 6,	/* time is time_ns, not meta->time_ns */
 };
 #define SNAPFILE_HEAD_ALL	(SNAPFILE_HEAD_NETNS | SNAPFILE_HEAD_KERNEL | SNAPFILE_HEAD_META)
 
 struct snapfile_head {
-	const struct td_meta	*meta;
+	const struct td_meta	*meta;		/* host, netns, kernel, meta; NULL: none */
 	const char		*command;
 	unsigned int		 members;	/* SNAPFILE_HEAD_* */
+	const char		*type;		/* "type" of a line; NULL: left out */
+	int64_t			 time_ns;	/* a line's own time (SNAPFILE_HEAD_OWN_TIME) */
+	int			 version;	/* "version" of a recording; 0: left out */
 };
 
 extern const struct record_desc snapfile_head_desc;
+/*
+ * The head an NDJSON line of events, trace and watch (and their
+ * recordings) starts with, as a new object to add the line's members to;
+ * NULL when out of memory.
+ */
+json_t	*snapfile_line_head(const struct snapfile_head *h);
 json_t	*snapfile_counters_json(const struct td_counters *ctr);
 /*
  * The whole header of a snapshot document: snapfile_header_json() plus

@@ -70,3 +70,33 @@ td_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
 	if (n > 0)
 		*off += (size_t)n < len - *off ? (size_t)n : len - *off - 1;
 }
+
+void
+td_time_utc(int64_t ns, char *buf, size_t len, unsigned int flags)
+{
+	time_t secs = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	struct tm tm;
+	size_t off;
+
+	if (len == 0)
+		return;
+	if (gmtime_r(&secs, &tm) == NULL) {
+		/* A year past what struct tm holds: the epoch, as snapshots always wrote. */
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = 70;
+		tm.tm_mday = 1;
+		frac = 0;
+	}
+	off = strftime(buf, len, (flags & TD_TIME_DATE) ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
+	if (off == 0) {		/* did not fit: strftime() leaves buf undefined */
+		buf[0] = '\0';
+		return;
+	}
+	if (flags & TD_TIME_NSEC)
+		td_appendf(buf, len, &off, ".%09ld", frac);
+	else if (flags & TD_TIME_USEC)
+		td_appendf(buf, len, &off, ".%06ld", frac / 1000);
+	if (flags & TD_TIME_DATE)
+		td_appendf(buf, len, &off, "Z");
+}

@@ -18,6 +18,21 @@ int64_t	td_mono_ns(void);
 int64_t	td_real_ns(void);
 
 /*
+ * A time of the epoch in ns as UTC text, the one formatter every command's
+ * timestamps go through: HH:MM:SS (table columns), or with TD_TIME_DATE
+ * RFC 3339's YYYY-MM-DDTHH:MM:SS...Z (JSON, recordings), with
+ * TD_TIME_USEC six or TD_TIME_NSEC nine digits of the second.  Always
+ * terminated: the fraction and "Z" are cut at len, and the text is empty
+ * when the seconds do not fit; len >= 32 holds every form.
+ */
+enum {
+	TD_TIME_DATE	= 1 << 0,
+	TD_TIME_USEC	= 1 << 1,
+	TD_TIME_NSEC	= 1 << 2,
+};
+void	td_time_utc(int64_t ns, char *buf, size_t len, unsigned int flags);
+
+/*
  * Undo, in place, the octal escapes /proc/PID/mountinfo writes for a space,
  * tab, newline and backslash ("\040", fs/seq_file.c mangle_path()).
  */

@@ -493,6 +493,57 @@ START_TEST(test_snapfile_counters_and_sysctls_json)
 }
 END_TEST
 
+/*
+ * The line heads of events, trace, watch and watch's recording, each
+ * from snapfile_line_head(): the exact text (members in this order) that
+ * these commands wrote with their own json_pack() calls before.
+ */
+START_TEST(test_snapfile_line_heads)
+{
+	static const struct {
+		const char	*command, *type;
+		int		 version;
+		unsigned int	 members;
+		const char	*want;
+	} c[] = {
+		{ "events", "connection", 0,
+		    SNAPFILE_HEAD_NETNS | SNAPFILE_HEAD_USEC | SNAPFILE_HEAD_OWN_TIME,
+		    "{\"schema\":\"tcpdoctor/1\",\"command\":\"events\",\"type\":\"connection\","
+		    "\"time\":\"2026-11-24T09:40:49.000001Z\",\"host\":\"vm\",\"netns\":\"td-123-x\"}" },
+		{ "trace", NULL, 0, SNAPFILE_HEAD_USEC | SNAPFILE_HEAD_OWN_TIME,
+		    "{\"schema\":\"tcpdoctor/1\",\"command\":\"trace\","
+		    "\"time\":\"2026-11-24T09:40:49.000001Z\",\"host\":\"vm\"}" },
+		{ "watch", NULL, 0, SNAPFILE_HEAD_NETNS,
+		    "{\"schema\":\"tcpdoctor/1\",\"command\":\"watch\","
+		    "\"time\":\"2026-11-24T09:40:48Z\",\"host\":\"vm\",\"netns\":\"td-123-x\"}" },
+		{ "watch", "sample", 3,
+		    SNAPFILE_HEAD_NSEC | SNAPFILE_HEAD_NO_HOST | SNAPFILE_HEAD_OWN_TIME,
+		    "{\"schema\":\"tcpdoctor/1\",\"command\":\"watch\",\"type\":\"sample\","
+		    "\"version\":3,\"time\":\"2026-11-24T09:40:49.000001234Z\"}" },
+	};
+	struct td_snapshot snap;
+	struct snapfile_head h;
+	char *text;
+	size_t i;
+	json_t *o;
+
+	header(&snap);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		h = (struct snapfile_head){ .meta = &snap.meta, .command = c[i].command,
+		    .type = c[i].type, .version = c[i].version, .members = c[i].members,
+		    .time_ns = INT64_C(1795513249000001234) };
+		if (c[i].version != 0)
+			h.meta = NULL;		/* a recording line needs no meta */
+		o = snapfile_line_head(&h);
+		ck_assert_ptr_nonnull(o);
+		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		ck_assert_str_eq(text, c[i].want);
+		free(text);
+		json_decref(o);
+	}
+}
+END_TEST
+
 /* ---- files ---- */
 
 START_TEST(test_snapfile_save_load_roundtrip)
@@ -827,6 +878,7 @@ test_suite(void)
 	tcase_add_test(tc, test_snapfile_sock_writer_real_records);
 	tcase_add_test(tc, test_snapfile_sock_writer_edges);
 	tcase_add_test(tc, test_snapfile_sock_writer_saved_fixtures);
+	tcase_add_test(tc, test_snapfile_line_heads);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("snapfile_file");
