@@ -33,6 +33,7 @@
 #include "cmd/findings.h"
 #include "cmd/output.h"
 #include "collectors/events.h"
+#include "collectors/evowners.h"
 #include "collectors/recording.h"
 #include "collectors/snapfile.h"
 #include "collectors/sockdiag.h"
@@ -82,6 +83,8 @@ struct ev_run {
 	struct td_sysctls	 sys;
 	struct rec_writer	*rec;		/* --record, NULL without */
 	bool			 rec_failed;	/* err holds the recording's error */
+	struct ev_owners	*own;		/* owners before they go (evowners.h), NULL replaying */
+	bool			 own_warned;
 };
 
 /* What the summary says about the run. */
@@ -170,7 +173,7 @@ void
 events_conn_row(FILE *fp, const struct td_conn_ev *ev)
 {
 	const struct td_sock *sk = &ev->sk;
-	char t[40], ep[2][INET6_ADDRSTRLEN + 10], life[32], rtt[32], owner[48];
+	char t[40], ep[2][INET6_ADDRSTRLEN + 10], life[32], rtt[32], owner[64];
 	int64_t ms = events_lifetime_ms(ev);
 
 	td_time_utc(ev->time_ns, t, sizeof(t), TD_TIME_USEC);
@@ -185,7 +188,8 @@ events_conn_row(FILE *fp, const struct td_conn_ev *ev)
 	else
 		snprintf(rtt, sizeof(rtt), "-");
 	if (ev->comm[0] != '\0')
-		snprintf(owner, sizeof(owner), "%s/%d", ev->comm, ev->pid);
+		snprintf(owner, sizeof(owner), "%s/%d%s", ev->comm, ev->pid,
+		    ev->owner_from == EV_OWNER_LISTENER ? "(listener)" : "");
 	else
 		snprintf(owner, sizeof(owner), "uid:%u", sk->uid);
 	fprintf(fp, "%-15s %-22s %-22s %-7s %-14s %8s %10" PRIu64 " %10" PRIu64
@@ -241,6 +245,8 @@ events_conn_json(const struct td_conn_ev *ev, const struct td_meta *meta)
 		json_object_set_new(o, "pid", ev->pid > 0 ? json_integer(ev->pid) : json_null());
 		json_object_set_new(o, "comm", ev->comm[0] != '\0' ? json_string(ev->comm) :
 		    json_null());
+		json_object_set_new(o, "owner_from", ev_owner_from_name(ev->owner_from) != NULL ?
+		    json_string(ev_owner_from_name(ev->owner_from)) : json_null());
 		json_object_set_new(o, "cookie", json_u64(sk->cookie));
 		json_object_set_new(o, "reset_by", ev_reset_by_name(ev->reset_by) != NULL ?
 		    json_string(ev_reset_by_name(ev->reset_by)) : json_null());
@@ -274,6 +280,8 @@ release_one(struct ev_run *r, const struct ev_held *h, struct td_err *err)
 		return 0;
 	if (r->limit != 0 && r->count >= r->limit)
 		return 0;
+	if (r->own != NULL)
+		(void)ev_owners_fill(r->own, &ev);
 	events_agg_add(r->agg, &ev);
 	r->count++;
 	return print_conn(r, &ev, err);
@@ -325,6 +333,9 @@ on_trace(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 
 	(void)err;
 	events_track_trace(r->tr, ev);
+	/* listen(): its owner is looked up before its first connection goes. */
+	if (r->own != NULL && ev->kind == TD_TRACE_STATE && ev->newstate == TD_ST_LISTEN)
+		ev_owners_want(r->own);
 	return 0;
 }
 
@@ -367,6 +378,45 @@ on_listener(const struct td_sock *sk, void *arg, struct td_err *err)
 	return 0;
 }
 
+/* A listener row's owner is its listener's, where known (else its first connection's). */
+static void
+owners_rows(struct ev_run *r)
+{
+	size_t i;
+
+	for (i = 0; r->own != NULL && i < r->agg->nlsn; i++) {
+		struct ev_dest *d = &r->agg->lsn[i];
+
+		if (d->owner_from != EV_OWNER_LISTENER && ev_owners_listener(r->own, d->family,
+		    &d->addr, d->port, &d->pid, d->comm))
+			d->owner_from = EV_OWNER_LISTENER;
+	}
+}
+
+/*
+ * Refresh the owner table when a connection went without owner (or a
+ * listener appeared), at the rate evowners.h bounds; a failed scan is
+ * warned about once and the table kept.  The listener rows take their
+ * listener's owner.
+ */
+static void
+owners_tick(struct ev_run *r, bool now)
+{
+	struct td_err e = { 0 };
+	struct timespec ts;
+
+	if (r->own == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (now || ev_owners_due(r->own, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec))
+		(void)ev_owners_refresh(r->own, false, &e);
+	if (!r->own_warned && ev_owners_failed(r->own, &e)) {
+		cmd_warn(r->ctx, "owners of the sockets not looked up: %s", e.msg);
+		r->own_warned = true;
+	}
+	owners_rows(r);
+}
+
 static int
 dump_listeners(struct ev_run *r, struct td_err *err)
 {
@@ -387,9 +437,11 @@ static void
 print_row_table(struct ev_run *r, const struct ev_dest *d, bool listener)
 {
 	struct td_sock tmp = { .family = d->family };
-	char ep[INET6_ADDRSTRLEN + 10], life[32] = "?", mx[32] = "?";
+	char ep[INET6_ADDRSTRLEN + 10], life[32] = "?", mx[32] = "?", owner[40] = "-";
 
 	endpoint_text(&tmp, &d->addr, d->port, ep, sizeof(ep));
+	if (d->comm[0] != '\0')
+		snprintf(owner, sizeof(owner), "%s/%d", d->comm, d->pid);
 	if (d->life_n > 0) {
 		uint64_t avg = d->life_sum_ms / d->life_n;
 
@@ -399,15 +451,14 @@ print_row_table(struct ev_run *r, const struct ev_dest *d, bool listener)
 	}
 	if (listener)
 		fprintf(r->ctx->out, "  %-28s %8" PRIu64 " %6" PRIu64 " %6" PRIu64 " %10" PRIu64
-		    " %8s %8s %12" PRIu64 " %12" PRIu64 "\n", ep, d->opened, d->n[EV_RESET],
+		    " %8s %8s %12" PRIu64 " %12" PRIu64 " %s\n", ep, d->opened, d->n[EV_RESET],
 		    d->n[EV_CLOSED] + d->n[EV_ENDED], d->dropped, life, mx, d->bytes_sent,
-		    d->bytes_received);
+		    d->bytes_received, owner);
 	else
 		fprintf(r->ctx->out, "  %-28s %6" PRIu64 " %9" PRIu64 " %7" PRIu64 " %9" PRIu64
 		    " %11" PRIu64 " %6" PRIu64 " %6" PRIu64 " %8s %8s %s\n", ep, d->opened,
 		    d->succeeded, d->n[EV_REFUSED], d->n[EV_TIMED_OUT], d->n[EV_UNREACHABLE],
-		    d->n[EV_ABANDONED] + d->n[EV_CONNECT_FAILED], d->n[EV_RESET], life, mx,
-		    d->comm[0] != '\0' ? d->comm : "-");
+		    d->n[EV_ABANDONED] + d->n[EV_CONNECT_FAILED], d->n[EV_RESET], life, mx, owner);
 }
 
 static json_t *
@@ -445,6 +496,11 @@ row_json(struct ev_run *r, const struct ev_dest *d, bool listener, int64_t t)
 	json_object_set_new(o, "lifetime_max_ms", d->life_n > 0 ? json_u64(d->life_max_ms) :
 	    json_null());
 	json_object_set_new(o, "comm", d->comm[0] != '\0' ? json_string(d->comm) : json_null());
+	json_object_set_new(o, "pid", d->comm[0] != '\0' && d->pid > 0 ? json_integer(d->pid) :
+	    json_null());
+	json_object_set_new(o, "owner_from", d->comm[0] != '\0' &&
+	    ev_owner_from_name(d->owner_from) != NULL ?
+	    json_string(ev_owner_from_name(d->owner_from)) : json_null());
 	return o;
 }
 
@@ -512,9 +568,9 @@ print_aggregates(struct ev_run *r, const struct ev_stats *st, int64_t t, struct 
 		    "Unreachable", "Other", "Reset", "Life-avg", "Life-max", "Owner");
 		for (i = 0; i < a->ndest; i++)
 			print_row_table(r, &a->dest[i], false);
-		fprintf(r->ctx->out, "\nListeners (accept):\n  %-28s %8s %6s %6s %10s %8s %8s %12s %12s\n",
-		    "Local", "Accepted", "Reset", "Closed", "Dropped", "Life-avg", "Life-max",
-		    "Bytes-out", "Bytes-in");
+		fprintf(r->ctx->out, "\nListeners (accept):\n  %-28s %8s %6s %6s %10s %8s %8s %12s %12s"
+		    " %s\n", "Local", "Accepted", "Reset", "Closed", "Dropped", "Life-avg", "Life-max",
+		    "Bytes-out", "Bytes-in", "Owner");
 		for (i = 0; i < a->nlsn; i++)
 			print_row_table(r, &a->lsn[i], true);
 		if (st != NULL)
@@ -541,6 +597,13 @@ print_aggregates(struct ev_run *r, const struct ev_stats *st, int64_t t, struct 
 		json_object_set_new(o, "rcvbuf", json_integer(st->rcvbuf));
 		json_object_set_new(o, "traced", json_boolean(st->traced));
 		json_object_set_new(o, "untracked_transitions", json_u64(st->untracked));
+		if (r->own != NULL) {
+			struct ev_owners_stats os = ev_owners_stats(r->own);
+
+			json_object_set_new(o, "owner_scans", json_u64(os.refreshes));
+			json_object_set_new(o, "owner_scan_max_ms", json_real(os.max_ns / 1e6));
+			json_object_set_new(o, "owners_unknown", json_u64(os.unknown));
+		}
 		if (emit(r, o, err) < 0)
 			return -1;
 	}
@@ -683,6 +746,10 @@ decode_conn(const json_t *o, int64_t t, struct td_conn_ev *ev)
 		ev->pid = (int32_t)v;
 	if ((s = jstr(o, "comm")) != NULL)
 		snprintf(ev->comm, sizeof(ev->comm), "%s", s);
+	if ((s = jstr(o, "owner_from")) != NULL)
+		for (k = EV_OWNER_CONNECT; k <= EV_OWNER_LISTENER; k++)
+			if (strcmp(ev_owner_from_name(k), s) == 0)
+				ev->owner_from = (uint8_t)k;
 	if ((s = jstr(o, "reset_by")) != NULL)
 		ev->reset_by = strcmp(s, "local") == 0 ? EV_RESET_LOCAL :
 		    strcmp(s, "peer") == 0 ? EV_RESET_PEER : EV_RESET_UNKNOWN;
@@ -1046,6 +1113,16 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		    cmd_fail_err(ctx, &err);
 		goto out;
 	}
+	/*
+	 * The owners of what is open now, once the notifications and the
+	 * transitions are queued (a slow scan delays them, loses none).
+	 */
+	r.own = ev_owners_new(ctx->proc_root, ctx->family, &err);
+	if (r.own == NULL) {
+		status = cmd_fail_err(ctx, &err);
+		goto out;
+	}
+	owners_tick(&r, true);
 	clock_gettime(CLOCK_MONOTONIC, &tsp);
 	if (duration > 0)
 		deadline = (int64_t)tsp.tv_sec * 1000 + tsp.tv_nsec / 1000000 +
@@ -1070,6 +1147,8 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		}
 		if (rc >= 0)
 			rc = release(&r, false, &err);
+		if (rc >= 0)
+			owners_tick(&r, false);
 		/* One zstd frame per batch: what was flushed can be read at once. */
 		if (rc >= 0 && r.rec != NULL && rec_flush(r.rec, &err) < 0) {
 			rc = -1;
@@ -1095,6 +1174,7 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		};
 		int64_t t = now_real();
 
+		owners_rows(&r);
 		rc = print_aggregates(&r, &st, t, &err);
 		if (rc >= 0)
 			rc = print_findings(&r, (double)tm_syn_giveup(&prof) / 1e9, t, &err);
@@ -1130,6 +1210,7 @@ out:
 	tracefs_close(ts);
 	events_close(sub);
 	events_tracker_free(r.tr);
+	ev_owners_free(r.own);
 out_free:
 	free(r.agg);
 	free(r.q);

@@ -341,6 +341,17 @@ events_tracker_resets(struct events_tracker *t, bool traced)
 }
 
 const char *
+ev_owner_from_name(unsigned int f)
+{
+	switch (f) {
+	case EV_OWNER_CONNECT:	return "connect";
+	case EV_OWNER_SOCKET:	return "socket";
+	case EV_OWNER_LISTENER:	return "listener";
+	default:		return NULL;
+	}
+}
+
+const char *
 ev_reset_by_name(unsigned int r)
 {
 	return r == EV_RESET_LOCAL ? "local" : r == EV_RESET_PEER ? "peer" : NULL;
@@ -675,6 +686,8 @@ events_track_destroy(struct events_tracker *t, const struct td_sock *sk, int64_t
 	out->closed_ns = c->closed_ns;
 	out->pid = c->pid;
 	memcpy(out->comm, c->comm, sizeof(out->comm));
+	if (c->pid > 0)
+		out->owner_from = EV_OWNER_CONNECT;
 	out->reset_by = c->reset_by;
 	memcpy(out->reset_reason, c->reset_reason, sizeof(out->reset_reason));
 	/* tcp_disconnect() cleared these; the transitions knew them. */
@@ -829,5 +842,6 @@ events_agg_add(struct events_agg *a, const struct td_conn_ev *ev)
 	if (r->comm[0] == '\0' && ev->comm[0] != '\0') {
 		memcpy(r->comm, ev->comm, sizeof(r->comm));
 		r->pid = ev->pid;
+		r->owner_from = ev->owner_from;
 	}
 }

@@ -92,10 +92,20 @@ struct td_conn_ev {
 	int32_t		pid;		/* task in connect() (active) or running at the third
 					   ACK (passive, usually not the owner); -1 unknown */
 	char		comm[16];
+	uint8_t		owner_from;	/* enum ev_owner_from: whose pid/comm these are */
 	uint8_t		reset_by;	/* enum ev_reset_by: who sent the RST that ended it */
 	char		reset_reason[48];	/* EV_RESET_LOCAL: the kernel's reason
 						   (tcp:tcp_send_reset), "" if none */
 };
+
+/* Where a connection's pid and comm come from. */
+enum ev_owner_from {
+	EV_OWNER_NONE = 0,	/* not known */
+	EV_OWNER_CONNECT,	/* the task in connect() (the CLOSE->SYN_SENT transition) */
+	EV_OWNER_SOCKET,	/* a process holding the socket itself (/proc scan, evowners.h) */
+	EV_OWNER_LISTENER,	/* a process holding the listener that accepted it */
+};
+const char	*ev_owner_from_name(unsigned int f);	/* "connect", ..., NULL for none */
 
 /* Who reset a connection, from tcp:tcp_send_reset and tcp:tcp_receive_reset. */
 enum ev_reset_by {
@@ -167,6 +177,7 @@ struct ev_dest {
 					   overflows and other SYN drops (cmd fills it) */
 	char		comm[16];	/* the first owner seen, "" if none */
 	int32_t		pid;
+	uint8_t		owner_from;	/* enum ev_owner_from of that owner */
 };
 
 #define EV_AGG_CAP	1024	/* destinations and listeners kept, each */
