@@ -187,7 +187,8 @@ struct analyzer_ctx {
 	struct td_delta			 delta;
 	/*
 	 * Connection events of the run's window (check --events), NULL when
-	 * none were given: failed_connects judges nothing then.
+	 * none were given: the analyzers that judge them (judges_events:
+	 * failed_connects, lifetimes) judge nothing then.
 	 */
 	const struct events_agg		*events;
 	double				 connect_timeout_s;	/* connect()'s give-up, the model's */
@@ -227,6 +228,12 @@ struct analyzer {
 	unsigned int	 verdict_owner_states;
 	unsigned int	 named_owner_states;
 	uint64_t	 verdict_sysctls;
+	/*
+	 * It judges the connection events of analyzer_ctx.events alone
+	 * (check --events RECORDING): without them `check` leaves it out, and
+	 * --only naming it is an error rather than a blind OK.
+	 */
+	bool		 judges_events;
 	/* Optional: called once before the first socket. */
 	void	(*begin)(void *st, const struct analyzer_ctx *ax);
 	/* Called once per socket. */

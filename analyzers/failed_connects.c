@@ -122,5 +122,6 @@ failed_connects_findings(const struct events_agg *agg, const struct td_snapshot 
 const struct analyzer analyzer_failed_connects = {
 	.id = "failed_connects",
 	.title = "destinations whose connect()s fail: refused, timed out, unreachable, no local port (from recorded connection events: check --events)",
+	.judges_events = true,
 	.finish = fc_finish,
 };

@@ -9,8 +9,10 @@
  * FIN_WAIT1 or SYN_RECV straight to CLOSE, tcp_done()) within EV_YOUNG_MS
  * of their birth, gets the finding lifetimes.die_young.  A short
  * connection that ends with FIN on both sides is healthy and never counts.
- * Not a registry analyzer: `check` sees no events; `watch` calls it with
- * the aggregates of each interval.
+ * `watch` calls lifetimes_findings() with the aggregates of each interval;
+ * in the registry, as analyzer_lifetimes, it judges the events check is
+ * given (check --events RECORDING: analyzer_ctx.events, the connections
+ * recorded since the previous --state-file run) and nothing without them.
  */
 #ifndef TD_ANALYZERS_LIFETIMES_H
 #define TD_ANALYZERS_LIFETIMES_H

@@ -11,7 +11,7 @@
 extern const struct analyzer analyzer_syn_flood, analyzer_accept_queue,
     analyzer_time_wait, analyzer_close_wait, analyzer_orphans,
     analyzer_dead_peers, analyzer_resets, analyzer_connects, analyzer_failed_connects,
-    analyzer_stuck;
+    analyzer_lifetimes, analyzer_stuck;
 
 const struct analyzer *const td_analyzers[] = {
 	&analyzer_syn_flood,
@@ -22,6 +22,7 @@ const struct analyzer *const td_analyzers[] = {
 	&analyzer_dead_peers,
 	&analyzer_connects,
 	&analyzer_failed_connects,
+	&analyzer_lifetimes,
 	&analyzer_resets,
 	&analyzer_stuck,
 	NULL,

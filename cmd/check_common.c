@@ -4,8 +4,10 @@
 
 #include <linux/inet_diag.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/exit.h"
@@ -88,6 +90,13 @@ check_walk_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 	if (sk->state < TD_ST_MAX)
 		cs->by_state[sk->state]++;
 	listener_stats_visit(&cs->listeners, sk);
+	/*
+	 * --events: a row for each listener before the events are counted, so
+	 * that connections accepted on a wildcard address count for it, as in
+	 * watch (events_agg_add()); a full table leaves them their own rows.
+	 */
+	if (cs->events.agg != NULL && sk->state == TD_ST_LISTEN)
+		(void)events_agg_listener(cs->events.agg, sk->family, &sk->src, sk->sport);
 	if (cs->co != NULL && cs->co->visit != NULL)
 		cs->co->visit(cs->co->visit_arg, &cs->snap, sk);
 	unseen_sock(&cs->unseen, sk);
@@ -143,18 +152,24 @@ check_compare_state(struct td_ctx *ctx, const struct check_opts *co, struct chec
 
 /*
  * --events: the connections recorded since the previous run (a usable
- * state) or up to the snapshot, for failed_connects; the connect()
- * timeout its advice quotes is the recorded one, else the model's for the
- * snapshot's sysctls (tcp_syn_retries).
+ * state) or up to the snapshot, for the analyzers that judge them
+ * (failed_connects, lifetimes), counted into the rows the walk made for
+ * the listeners; the connect() timeout failed_connects' advice quotes is
+ * the recorded one, else the model's for the snapshot's sysctls
+ * (tcp_syn_retries).
  */
 static int
 check_load_events(struct td_ctx *ctx, const struct check_opts *co, struct check_state *cs,
     struct td_err *err)
 {
 	struct tm_profile prof;
+	struct events_agg *agg = cs->events.agg;
 	int64_t since = cs->run.ax.prev != NULL ? cs->prev.time_ns : 0;
+	int rc;
 
-	if (check_events_load(co->events, since, cs->snap.meta.time_ns, &cs->events, err) < 0)
+	rc = check_events_load_into(co->events, since, cs->snap.meta.time_ns, agg, &cs->events, err);
+	cs->events.agg = agg;
+	if (rc < 0)
 		return -1;
 	if (cs->events.cut.file[0] != '\0')
 		cmd_warn(ctx, "--events '%s': its last frame, from byte %llu of '%s', is cut short "
@@ -186,15 +201,20 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 	if ((rc = check_config(ctx, co, cs, fail_status, &mask)) != 0)
 		return rc;
 	/*
-	 * failed_connects judges events: without --events it does not run (nor
-	 * count); asked for by name, it is an error, not a silent OK.
+	 * failed_connects and lifetimes judge events: without --events they do
+	 * not run (nor count); asked for by name, it is an error, not a silent OK.
 	 */
-	if (co->events == NULL && (i = (size_t)analyzer_index("failed_connects")) < 64 &&
-	    ((mask >> i) & 1)) {
+	for (i = 0; co->events == NULL && td_analyzers[i] != NULL; i++) {
+		if (!td_analyzers[i]->judges_events || !((mask >> i) & 1))
+			continue;
 		if (co->only != NULL)
-			return check_failf(ctx, fail_status, "--only: failed_connects judges recorded "
-			    "connection events: give --events RECORDING");
+			return check_failf(ctx, fail_status, "--only: %s judges recorded "
+			    "connection events: give --events RECORDING", td_analyzers[i]->id);
 		mask &= ~(UINT64_C(1) << i);
+	}
+	if (co->events != NULL && (cs->events.agg = calloc(1, sizeof(*cs->events.agg))) == NULL) {
+		td_errf(&err, ENOMEM, "out of memory");
+		return check_fail(ctx, fail_status, &err);
 	}
 	cmd_source_init(ctx, &cs->src);
 	/* The owners the enabled analyzers ask for: their descriptors say. */
@@ -228,15 +248,15 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 	unseen_init(&cs->unseen, &cs->snap, true, cs->src.want_owner);
 	if (co->state_file != NULL)
 		check_compare_state(ctx, co, cs);
-	if (co->events != NULL && check_load_events(ctx, co, cs, &err) < 0)
-		return check_fail(ctx, fail_status, &err);
 	cs->run.ax.snap = &cs->snap;
 	cs->run.ax.cfg = &cs->cfg;
 	cs->run.enabled = mask;
 	for (i = 0; i < analyzer_count(); i++)
 		cs->nanalyzers += (mask >> i) & 1;
+	/* The events after the walk: it makes the listeners' rows (check_walk_sock()). */
 	if (analyzer_run_init(&cs->run, &err) < 0 ||
 	    source_walk(&cs->src, check_walk_sock, cs, &err) < 0 ||
+	    (co->events != NULL && check_load_events(ctx, co, cs, &err) < 0) ||
 	    analyzer_run_finish(&cs->run, &cs->findings, &err) < 0)
 		return check_fail(ctx, fail_status, &err);
 	unseen_source(&cs->unseen, &cs->src);

@@ -2,7 +2,8 @@
 /*
  * `check --events RECORDING`: the connection events a running
  * `events --record` (or `watch --record`, for the event records it keeps)
- * recorded feed the failed_connects analyzer.  The window is the one the
+ * recorded feed the analyzers that judge them (failed_connects,
+ * lifetimes: analyzer.h, judges_events).  The window is the one the
  * counters' rates use: since the previous run of the state file when
  * --state-file gives a usable one (a cron check sees what was recorded
  * since the last check), else everything recorded up to the snapshot's time.
@@ -76,22 +77,6 @@ ce_line(char *line, size_t len, void *arg, struct td_err *err)
 out:
 	json_decref(o);
 	return rc;
-}
-
-int
-check_events_load(const char *path, int64_t since_ns, int64_t until_ns, struct check_events *out,
-    struct td_err *err)
-{
-	struct events_agg *agg = calloc(1, sizeof(*agg));
-
-	if (agg == NULL)
-		return td_errf(err, ENOMEM, "out of memory");
-	if (check_events_load_into(path, since_ns, until_ns, agg, out, err) < 0) {
-		free(agg);
-		return -1;
-	}
-	out->agg = agg;
-	return 0;
 }
 
 int

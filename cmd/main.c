@@ -39,6 +39,7 @@ const struct cmd td_commands[] = {
 	  "      --state-file FILE  keep counters and sockets between runs (rates, growth, age)\n"
 	  "      --events REC       the connections a running events/watch --record recorded\n"
 	  "                         (since the state file's last run) for failed_connects\n"
+	  "                         and lifetimes\n"
 	  "  -o, --output FILE      write the report to FILE atomically (temporary file + rename)\n"
 	  "      --at TIME          with --from RECORDING (watch --record): the sample at or before\n"
 	  "                         TIME (RFC 3339, or +SECONDS from its start), replayed as watch ran it\n"

@@ -103,6 +103,31 @@ START_TEST(test_events_agg_died_young)
 }
 END_TEST
 
+/* The registry's analyzer: the events of analyzer_ctx, nothing without them. */
+START_TEST(test_lifetimes_registry)
+{
+	const struct analyzer *a = analyzer_find("lifetimes");
+	struct analyzer_ctx ax;
+	struct td_findings fs = { 0 };
+	struct td_err err = { 0 };
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert(a->judges_events);
+	ck_assert_ptr_nonnull(a->title);
+	memset(&agg, 0, sizeof(agg));
+	memset(&ax, 0, sizeof(ax));
+	row(&agg.lsn[agg.nlsn++], 9302, 6, 6);
+	ck_assert_int_eq(a->finish(NULL, &ax, &fs, &err), 0);
+	ck_assert_uint_eq(fs.n, 0);		/* no events given */
+	ax.events = &agg;
+	ck_assert_int_eq(a->finish(NULL, &ax, &fs, &err), 0);
+	ck_assert_uint_eq(fs.n, 1);
+	ck_assert_str_eq(fs.v[0].id, "lifetimes.die_young");
+	ck_assert_int_eq(td_ev_find(&fs.v[0], "died_young")->i, 6);
+	td_findings_free(&fs);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -112,6 +137,7 @@ test_suite(void)
 	tcase_add_loop_test(tc, test_lifetimes_findings, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_lifetimes_short_but_clean);
 	tcase_add_test(tc, test_events_agg_died_young);
+	tcase_add_test(tc, test_lifetimes_registry);
 	suite_add_tcase(s, tc);
 	return s;
 }
