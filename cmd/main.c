@@ -151,12 +151,15 @@ const struct cmd td_commands[] = {
 	{ "version",	cmd_version,	CMD_NO_NETNS,	"version",
 	  "print the version" },
 	{ "watch",	cmd_watch,	CMD_ALL_NETNS | CMD_ALL_NETNS_SELF,
-	  "watch [-i SECONDS] [-n COUNT] [-d SECONDS] [-o FILE] [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] [--record FILE] [--record-size BYTES] | --from RECORDING watch [--speed F] [-n COUNT] [--at TIME]",
+	  "watch [-i SECONDS] [-n COUNT] [-d SECONDS] [-o FILE] [--no-events] [--connections] [-c FILE] [--set SECTION.KEY=VALUE] [--only ID,...] [--skip ID,...] [--record FILE] [--record-size BYTES] | --from RECORDING watch [-j] [--connections] [--speed F] [-n COUNT] [--at TIME]",
 	  "continuous monitoring: states, rates, findings as they start and clear",
 	  "  -i, --interval S   seconds between samples (default 5)\n"
 	  "  -n, --count N      stop after N samples (default: until interrupted)\n"
 	  "  -d, --duration S   stop once S seconds have passed; a summary ends every run\n"
 	  "  -o, --output FILE  with --format prometheus: FILE, replaced atomically every sample\n"
+	  "      --no-events    without the connection events between samples (as events reads them)\n"
+	  "      --connections  print each connection that ended in the interval, as events does\n"
+	  "                     (not with --no-events or -o)\n"
 	  "  -c, --config FILE  thresholds, as for check\n"
 	  "  --set, --only, --skip   as for check\n"
 	  "  -j                 one JSON object per sample (ndjson)\n"
@@ -164,6 +167,7 @@ const struct cmd td_commands[] = {
 	  "                     ndjson in zstd frames, readable while written, mode 0600\n"
 	  "      --record-size BYTES  rotate FILE to FILE.1..7 at this size (default 64 MiB)\n"
 	  "tcpdoctor --from RECORDING watch plays it back (-j: the lines as printed live):\n"
+	  "      --connections  the recorded connections too, as printed live\n"
 	  "      --speed F      F times the recorded pace (0: as fast as possible; default 1, 0 with -n)\n"
 	  "      --at TIME      start at the sample at or after TIME (RFC 3339, or +SECONDS)\n"
 	  "tcpdoctor --from RECORDING ls|summary|check --at TIME answers for one sample" },

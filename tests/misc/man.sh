@@ -20,3 +20,18 @@ done
 for o in $(echo "$help" | sed -n '/^global options:/,/^$/p' | grep -oE -- '--[a-z-]+|-[0-9A-Za-z]\b' | sort -u); do
 	if grep -qF -- "$o" <<<"$page"; then ok "man documents option $o"; else not_ok "man documents option $o"; fi
 done
+# Every long option in a command's own table (cmd/NAME.c's struct option
+# rows) is listed by `NAME --help` and documented in tcpdoctor.8.
+for c in $(echo "$help" | sed -n '/^commands:/,/^$/p' | awk 'NR>1 && NF {print $1}'); do
+	src="$TD_SRCDIR/cmd/$c.c"
+	[ -f "$src" ] || continue
+	chelp=$("$TD_BIN" "$c" --help 2>&1)
+	missing=
+	for o in $(grep -oE '\{[[:space:]]*"[a-z][a-z0-9-]*",[[:space:]]*(no|required|optional)_argument' "$src" |
+	    sed -E 's/\{[[:space:]]*"([^"]*)".*/\1/'); do
+		grep -qF -- "--$o" <<<"$chelp" || missing="$missing --$o (help)"
+		grep -qF -- "--$o" <<<"$page" || missing="$missing --$o (man)"
+	done
+	if [ -z "$missing" ]; then ok "$c: every option of its table in --help and the man page"
+	else not_ok "$c: every option of its table in --help and the man page"; diag "missing:$missing"; fi
+done
