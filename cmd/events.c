@@ -1036,15 +1036,6 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 	}
 
 	tfs_guard(TFS_SIG_STOP);
-	sub = events_open(ctx->family, rcvbuf, &err);
-	if (sub == NULL) {
-		status = cmd_fail_err(ctx, &err);
-		goto out;
-	}
-	if (dump_listeners(&r, &err) < 0) {
-		status = cmd_fail_err(ctx, &err);
-		goto out;
-	}
 	if (record != NULL) {
 		if (rec_open(&rw, record, record_max, &err) < 0) {
 			status = cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
@@ -1100,6 +1091,20 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 			cmd_warn(ctx, "removed %u tracefs instance%s left by runs that are gone (%s%s)",
 			    swept, swept == 1 ? "" : "s", first, swept > 1 ? " and others" : "");
 		}
+	}
+	/*
+	 * Subscribed only once the transitions are traced: a socket whose
+	 * destroy notification can reach us has its transitions in the trace
+	 * (the subscription is what a caller can see, /proc/net/netlink).
+	 */
+	sub = events_open(ctx->family, rcvbuf, &err);
+	if (sub == NULL) {
+		status = cmd_fail_err(ctx, &err);
+		goto out;
+	}
+	if (dump_listeners(&r, &err) < 0) {
+		status = cmd_fail_err(ctx, &err);
+		goto out;
 	}
 	if (ctx->format == TD_FMT_TABLE) {
 		fprintf(ctx->out, "%-15s %-22s %-22s %-7s %-14s %8s %10s %10s %4s %8s %-16s %s\n",

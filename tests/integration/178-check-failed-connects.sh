@@ -77,6 +77,10 @@ while read -r l; do diag "$l"; done < "$t/f1"
 # from the trace, which a host busy with other sockets can overflow: then the
 # destination is the address alone.
 check "198.18.0.2:81: refused, 5 of 5, the service's fix" grep -qE "^failed_connects.refused 198.18.0.2(:81)? warning 5 5 0 service retries$" "$t/f1"
+if ! grep -qE "^failed_connects.refused 198.18.0.2(:81)? warning 5 5 0 service retries$" "$t/f1"; then
+	zstdcat "$t"/rec* 2>/dev/null | grep '"connection"' | grep -v '"198.18.0.3"' | while read -r l; do diag "recorded: $l"; done
+	while read -r l; do diag "live stderr: $l"; done < "$t/live.err"
+fi
 check "198.18.0.3:80: timed out, 4 of 4, the path's fix" grep -q "^failed_connects.timed_out 198.18.0.3:80 warning 4 0 4 path connect() timeout$" "$t/f1"
 check "the healthy destination is not reported" sh -c "! grep -q '198.18.0.2:80 ' '$t/f1'"
 check "the timeout quoted is the recorded one (tcp_syn_retries=1: 3 s)" grep -q "each attempt held its caller for 3 s" "$t/c1"
