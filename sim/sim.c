@@ -213,6 +213,7 @@ tm_world_free(struct tm_world *w)
 {
 	free(w->pool);
 	free(w->heap);
+	free(w->aq);
 	free(w->slots);
 	free(w->free_next);
 	free(w->log);
@@ -241,6 +242,7 @@ tm_world_reset(struct tm_world *w, uint64_t seed)
 	rng_seed(w, seed);
 	while (w->nheap > 0)
 		q_free(w, q_pop_slot(w));
+	w->aq_head = w->naq = 0;
 	w->order = 0;
 	w->now = 0;
 	w->nlog = 0;
@@ -755,42 +757,135 @@ do_action(struct tm_world *w, const struct tm_action *a, struct td_err *err)
 	return 0;
 }
 
+static int
+aq_cmp(const void *a, const void *b)
+{
+	return q_less(a, b) ? -1 : q_less(b, a) ? 1 : 0;
+}
+
+/*
+ * Queue the actions added since the last run: each gets the next insertion
+ * counter, as a push onto the heap would give it, and the actions' queue
+ * stays sorted by (time, counter).
+ */
+static int
+aq_add(struct tm_world *w)
+{
+	size_t i, n = w->naq - w->aq_head, add = w->nacts - w->nqueued;
+	bool sorted = true;
+
+	if (add == 0)
+		return 0;
+	if (w->aq_head > 0) {
+		memmove(w->aq, w->aq + w->aq_head, n * sizeof(*w->aq));
+		w->aq_head = 0;
+		w->naq = n;
+	}
+	if (n + add > w->capaq) {
+		size_t cap = w->capaq ? w->capaq : 32;
+		struct tm_qent *na;
+
+		while (cap < n + add)
+			cap *= 2;
+		if ((na = realloc(w->aq, cap * sizeof(*na))) == NULL)
+			return -1;
+		w->aq = na;
+		w->capaq = cap;
+	}
+	for (i = w->nqueued; i < w->nacts; i++) {
+		struct tm_qent *q = &w->aq[w->naq++];
+
+		/* "after": first its reference time, where its own time is found. */
+		q->at = w->acts[i].after && !w->acts[i].resolved ? w->acts[i].after_ref :
+		    w->acts[i].at;
+		q->order = w->order++;
+		q->slot = (uint32_t)i;
+		if (w->naq > 1 && q_less(q, q - 1))
+			sorted = false;
+	}
+	w->nqueued = w->nacts;
+	if (!sorted)	/* the counters are unique: any sort gives the one order */
+		qsort(w->aq, w->naq, sizeof(*w->aq), aq_cmp);
+	return 0;
+}
+
+/* Action i is due now: do it, or for an "after" action find its time and queue it. */
+static int
+action(struct tm_world *w, size_t i, struct td_err *err)
+{
+	struct tm_action *a = &w->acts[i];
+	struct tm_qev e;
+	int to;
+
+	if (!a->after || a->resolved)
+		return do_action(w, a, err);
+	to = host_by_addr(w, &a->seg.dst);
+	memset(&e, 0, sizeof(e));
+	e.kind = Q_ACTION;
+	e.idx = (uint32_t)i;
+	e.host = a->host;
+	e.at = w->now;
+	if (!a->ref_seen) {
+		/* Once more at the end of this instant: a segment sent at ref counts. */
+		a->ref_seen = true;
+		if (q_push(w, &e) < 0)
+			return td_errf(err, ENOMEM, "simulator: out of memory");
+		return 0;
+	}
+
+	/* D after the host's last segment by now, or now if that passed. */
+	a->at = to >= 0 && w->sent[to] && w->last_out[to] + a->after_d > w->now ?
+	    w->last_out[to] + a->after_d : w->now;
+	if (to < 0 || !w->sent[to])
+		a->at = w->now + a->after_d;
+	a->resolved = true;
+	e.at = a->at;
+	if (q_push(w, &e) < 0)
+		return td_errf(err, ENOMEM, "simulator: out of memory");
+	return 0;
+}
+
 int
 tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 {
 	struct tm_event ev;
-	struct tm_qev e;
 	struct tm_effect fx;
 	size_t i;
 
 	if (w->until_set)
 		until = w->until;
-	for (i = w->nqueued; i < w->nacts; i++) {
-		memset(&e, 0, sizeof(e));
-		e.kind = Q_ACTION;
-		/* "after": first its reference time, where its own time is found. */
-		e.at = w->acts[i].after && !w->acts[i].resolved ? w->acts[i].after_ref :
-		    w->acts[i].at;
-		e.idx = (uint32_t)i;
-		e.host = w->acts[i].host;
-		if (q_push(w, &e) < 0)
-			return td_errf(err, ENOMEM, "simulator: out of memory");
-	}
-	w->nqueued = w->nacts;
+	if (aq_add(w) < 0)
+		return td_errf(err, ENOMEM, "simulator: out of memory");
 	w->quiescent = false;
-	while (w->nheap > 0) {
+	while (w->nheap > 0 || w->aq_head < w->naq) {
 		const struct tm_qev *q;
+		const struct tm_qent *next;
 		uint32_t slot;
 		uint16_t host;
+		bool act;
 
-		if (w->heap[0].at > until)
+		/* The earlier of the heap's top and the next action. */
+		act = w->aq_head < w->naq &&
+		    (w->nheap == 0 || q_less(&w->aq[w->aq_head], &w->heap[0]));
+		next = act ? &w->aq[w->aq_head] : &w->heap[0];
+		if (next->at > until)
 			return 0;
 		if (++w->nevents > TM_MAX_EVENTS)
 			return td_errf(err, EOVERFLOW, "simulator: more than %llu events by %.3f s of simulated time (the bound on CPU and memory); shorten the script or its 'run' time",
-			    (unsigned long long)TM_MAX_EVENTS, (double)w->heap[0].at / 1e9);
-		if (w->nheap > TM_MAX_QUEUED)
+			    (unsigned long long)TM_MAX_EVENTS, (double)next->at / 1e9);
+		if (w->nheap + (w->naq - w->aq_head) > TM_MAX_QUEUED)
 			return td_errf(err, EOVERFLOW, "simulator: more than %d events waiting at once at %.3f s (the bound on memory); send less at a time",
-			    TM_MAX_QUEUED, (double)w->heap[0].at / 1e9);
+			    TM_MAX_QUEUED, (double)next->at / 1e9);
+		if (act) {
+			w->now = next->at;
+			i = next->slot;
+			w->aq_head++;
+			if (w->aq_head == w->naq)
+				w->aq_head = w->naq = 0;
+			if (action(w, i, err) < 0)
+				return -1;
+			continue;
+		}
 		slot = q_pop_slot(w);
 		q = &w->slots[slot];
 		w->now = q->at;
@@ -837,35 +932,7 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 		case Q_ACTION:
 			i = q->idx;
 			q_free(w, slot);
-			if (w->acts[i].after && !w->acts[i].resolved) {
-				struct tm_action *a = &w->acts[i];
-				int to = host_by_addr(w, &a->seg.dst);
-
-				memset(&e, 0, sizeof(e));
-				e.kind = Q_ACTION;
-				e.idx = (uint32_t)i;
-				e.host = a->host;
-				e.at = w->now;
-				if (!a->ref_seen) {
-					/* Once more at the end of this instant: a segment sent at ref counts. */
-					a->ref_seen = true;
-					if (q_push(w, &e) < 0)
-						return td_errf(err, ENOMEM, "simulator: out of memory");
-					break;
-				}
-
-				/* D after the host's last segment by now, or now if that passed. */
-				a->at = to >= 0 && w->sent[to] && w->last_out[to] + a->after_d > w->now ?
-				    w->last_out[to] + a->after_d : w->now;
-				if (to < 0 || !w->sent[to])
-					a->at = w->now + a->after_d;
-				a->resolved = true;
-				e.at = a->at;
-				if (q_push(w, &e) < 0)
-					return td_errf(err, ENOMEM, "simulator: out of memory");
-				break;
-			}
-			if (do_action(w, &w->acts[i], err) < 0)
+			if (action(w, i, err) < 0)
 				return -1;
 			break;
 		default:

@@ -210,6 +210,14 @@ struct tm_world {
 	struct tm_action *acts;
 	size_t		 nacts, capacts;
 	size_t		 nqueued;	/* actions already in the queue */
+	/*
+	 * The actions' queue: (time, insertion counter, action index) sorted
+	 * ascending, the next at aq_head.  The run takes the earlier of its
+	 * head and the heap's top, so the order is the one a single heap gives,
+	 * and the heap only holds what the run itself queues.
+	 */
+	struct tm_qent	*aq;
+	size_t		 aq_head, naq, capaq;
 	/* Expectations of the script, and its name for their messages. */
 	struct tm_expect *exps;
 	size_t		 nexps, capexps;
