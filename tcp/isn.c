@@ -13,43 +13,47 @@
 
 #define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
-static void
-sipround(uint64_t v[4])
-{
-	v[0] += v[1]; v[1] = ROTL(v[1], 13); v[1] ^= v[0]; v[0] = ROTL(v[0], 32);
-	v[2] += v[3]; v[3] = ROTL(v[3], 16); v[3] ^= v[2];
-	v[0] += v[3]; v[3] = ROTL(v[3], 21); v[3] ^= v[0];
-	v[2] += v[1]; v[1] = ROTL(v[1], 17); v[1] ^= v[2]; v[2] = ROTL(v[2], 32);
-}
+/*
+ * One SipRound on v0..v3, locals of the caller (a macro rather than a
+ * function of an array, so that the state stays in registers).
+ */
+#define SIPROUND(v0, v1, v2, v3) do {						\
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);		\
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;					\
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;					\
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);		\
+} while (0)
 
 uint64_t
 tm_siphash(const uint64_t key[2], const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint64_t v[4], m, b = (uint64_t)len << 56;
+	uint64_t v0, v1, v2, v3, m, b = (uint64_t)len << 56;
 	size_t i, left = len & 7;
 
-	v[0] = key[0] ^ 0x736f6d6570736575ull;
-	v[1] = key[1] ^ 0x646f72616e646f6dull;
-	v[2] = key[0] ^ 0x6c7967656e657261ull;
-	v[3] = key[1] ^ 0x7465646279746573ull;
+	v0 = key[0] ^ 0x736f6d6570736575ull;
+	v1 = key[1] ^ 0x646f72616e646f6dull;
+	v2 = key[0] ^ 0x6c7967656e657261ull;
+	v3 = key[1] ^ 0x7465646279746573ull;
 	for (i = 0; i + 8 <= len; i += 8) {
 		memcpy(&m, p + i, 8);
-		v[3] ^= m;
-		sipround(v);
-		sipround(v);
-		v[0] ^= m;
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
 	}
 	for (i = 0; i < left; i++)
 		b |= (uint64_t)p[len - left + i] << (8 * i);
-	v[3] ^= b;
-	sipround(v);
-	sipround(v);
-	v[0] ^= b;
-	v[2] ^= 0xff;
-	for (i = 0; i < 4; i++)
-		sipround(v);
-	return v[0] ^ v[1] ^ v[2] ^ v[3];
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
 }
 
 /*

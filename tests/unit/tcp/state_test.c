@@ -262,6 +262,24 @@ START_TEST(test_tm_isn_clock)
 }
 END_TEST
 
+/*
+ * SipHash-2-4's test vectors (Aumasson and Bernstein, "SipHash: a fast
+ * short-input PRF", appendix A and the reference vectors.h): key 00..0f,
+ * message 00 01 .. (len-1).
+ */
+START_TEST(test_tm_siphash_vectors)
+{
+	const uint64_t key[2] = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
+	uint8_t msg[15];
+	size_t i;
+
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)i;
+	ck_assert_uint_eq(tm_siphash(key, msg, 0), 0x726fdb47dd0e0e31ull);
+	ck_assert_uint_eq(tm_siphash(key, msg, 15), 0xa129ca6149be45e5ull);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -282,6 +300,7 @@ test_suite(void)
 	tcase_add_test(tc, test_tm_knob_set);
 	tcase_add_test(tc, test_tm_profile_from_values);
 	tcase_add_test(tc, test_tm_isn_clock);
+	tcase_add_test(tc, test_tm_siphash_vectors);
 	suite_add_tcase(s, tc);
 	return s;
 }
