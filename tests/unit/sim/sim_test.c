@@ -598,6 +598,69 @@ START_TEST(test_isn_table_evicts_oldest)
 }
 END_TEST
 
+/* When the socket of handle name entered LISTEN, and the record's place in the log. */
+static void
+listen_at(const char *name, tm_time *at, size_t *place)
+{
+	uint32_t sock = w.handle_sock[tm_world_handle(&w, name)];
+	size_t i;
+
+	*at = 0;
+	*place = 0;
+	for (i = 0; i < w.nlog; i++)
+		if (w.log[i].kind == TM_FX_STATE && w.log[i].sock == sock &&
+		    w.log[i].u.st.to == TM_LISTEN) {
+			*at = w.log[i].at;
+			*place = i;
+			return;
+		}
+	ck_abort_msg("no listen for %s", name);
+}
+
+/*
+ * Actions run in (time, order added) order whatever order they were added
+ * in, also when some are added between two runs (the actions' queue, w->aq).
+ */
+START_TEST(test_action_order)
+{
+	struct td_err err = { 0 };
+	struct tm_action a;
+	tm_time t1, t2, t3, t4;
+	size_t p1, p2, p3, p4;
+
+	load("host a 198.18.0.1\nhost b 198.18.0.2\n"
+	    "at 2 b listen 81 as L2\nat 1 b listen 80 as L1\nat 1 b listen 82 as L3\n"
+	    "run 1.5\n", NULL);
+	ck_assert_uint_eq(w.now, TM_SEC(1));
+	/* One more action, added after the first run, before the one still queued. */
+	memset(&a, 0, sizeof(a));
+	a.at = TM_MS(1800);
+	a.kind = TM_ACT_APP;
+	a.host = 1;
+	a.app.call = TM_CALL_LISTEN;
+	a.app.lport = 83;
+	a.app.backlog = 8;
+	a.sock_ref = -1;
+	a.bind_ref = tm_world_handle(&w, "L4");
+	ck_assert_int_eq(tm_world_add_action(&w, &a, &err), 0);
+	w.until_set = false;
+	ck_assert_int_eq(tm_world_run(&w, TM_SEC(10), &err), 0);
+	ck_assert(w.quiescent);
+	listen_at("L1", &t1, &p1);
+	listen_at("L2", &t2, &p2);
+	listen_at("L3", &t3, &p3);
+	listen_at("L4", &t4, &p4);
+	ck_assert_uint_eq(t1, TM_SEC(1));
+	ck_assert_uint_eq(t3, TM_SEC(1));
+	ck_assert_uint_eq(t4, TM_MS(1800));
+	ck_assert_uint_eq(t2, TM_SEC(2));
+	ck_assert_uint_lt(p1, p3);
+	ck_assert_uint_lt(p3, p4);
+	ck_assert_uint_lt(p4, p2);
+	teardown();
+}
+END_TEST
+
 START_TEST(test_run_bounds)
 {
 	struct td_err err = { 0 };
@@ -823,6 +886,7 @@ test_suite(void)
 	tcase_add_test(tc, test_syn_giveup_linux_numbers);
 	tcase_add_loop_test(tc, test_synack_schedule_one_model, 0, 4);
 	tcase_add_test(tc, test_scenario_prose_from_run);
+	tcase_add_test(tc, test_action_order);
 	tcase_add_test(tc, test_run_bounds);
 	tcase_add_test(tc, test_isn_table_evicts_oldest);
 	suite_add_tcase(s, tc);
