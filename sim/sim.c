@@ -633,6 +633,8 @@ after_step(struct tm_world *w, unsigned int host, struct tm_fxbuf *fb, struct td
 	size_t i;
 	int to = -1;
 
+	if (fb->noted)	/* what log_add() does with the records left out */
+		w->last_at = w->now;
 	for (i = 0; i < fb->n; i++) {
 		struct tm_effect *fx = &fb->v[i];
 
@@ -671,7 +673,9 @@ static int
 step(struct tm_world *w, unsigned int host, const struct tm_event *ev, const struct tm_action *a,
     struct td_err *err)
 {
-	struct tm_fxbuf fb = { .v = w->fx, .n = 0, .cap = w->capfx, .lost = 0 };
+	/* Quiet: records nobody logs or reads (state, counter, timer cleared) are not built. */
+	struct tm_fxbuf fb = { .v = w->fx, .n = 0, .cap = w->capfx, .lost = 0,
+	    .quiet = w->on_fx == NULL && !w->keep_log };
 
 	tm_step(&w->prof[host], &w->hosts[host], ev, &fb);
 	if (a != NULL)

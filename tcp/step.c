@@ -49,7 +49,7 @@ tmi_fx_new(struct ctx *c, enum tm_fx_kind kind, enum tm_obj obj, uint32_t sock, 
 {
 	struct tm_effect *fx;
 
-	if (c->out->n < c->out->cap) {
+	if (c->out->n + c->out->skipped < c->out->cap) {
 		fx = &c->out->v[c->out->n++];
 	} else {
 		c->out->lost++;
@@ -66,11 +66,37 @@ tmi_fx_new(struct ctx *c, enum tm_fx_kind kind, enum tm_obj obj, uint32_t sock, 
 	return fx;
 }
 
+/*
+ * A quiet buffer (struct tm_fxbuf) leaves this record out: true, and the
+ * record is counted where tmi_fx_new() would have put it (skipped, or lost
+ * when the buffer is full).  note: a state or counter record.
+ */
+static inline bool
+fx_skip(struct ctx *c, bool note)
+{
+	struct tm_fxbuf *out = c->out;
+
+	if (!out->quiet)
+		return false;
+	if (out->n + out->skipped < out->cap) {
+		out->skipped++;
+		out->noted |= note;
+	} else {
+		out->lost++;
+	}
+	return true;
+}
+
 void
 tmi_count(struct ctx *c, enum tm_counter id)
 {
-	struct tm_effect *fx = tmi_fx_new(c, TM_FX_COUNTER, TM_OBJ_FULL, 0, NULL);
+	struct tm_effect *fx;
 
+	if (fx_skip(c, true)) {
+		c->h->counters[id]++;
+		return;
+	}
+	fx = tmi_fx_new(c, TM_FX_COUNTER, TM_OBJ_FULL, 0, NULL);
 	fx->u.ctr.id = (uint16_t)id;
 	fx->u.ctr.delta = 1;
 	c->h->counters[id]++;
@@ -80,11 +106,14 @@ void
 tmi_report(struct ctx *c, enum tm_obj obj, uint32_t id, enum tm_state from, enum tm_state to,
     enum tm_event_id ev, const char *why)
 {
-	struct tm_effect *fx = tmi_fx_new(c, TM_FX_STATE, obj, id, why);
+	struct tm_effect *fx;
 
-	fx->u.st.from = (uint8_t)from;
-	fx->u.st.to = (uint8_t)to;
-	fx->u.st.event = (uint8_t)ev;
+	if (!fx_skip(c, true)) {
+		fx = tmi_fx_new(c, TM_FX_STATE, obj, id, why);
+		fx->u.st.from = (uint8_t)from;
+		fx->u.st.to = (uint8_t)to;
+		fx->u.st.event = (uint8_t)ev;
+	}
 	if (!tm_transition_legal(c->p, obj, from, ev, to)) {
 		fx = tmi_fx_new(c, TM_FX_ERROR, obj, id, "illegal transition (not in the table)");
 		fx->u.st.from = (uint8_t)from;
@@ -126,6 +155,8 @@ tmi_timer_stop(struct ctx *c, enum tm_obj obj, uint32_t id, tm_time *deadline, e
 	if (*deadline == 0)
 		return;
 	*deadline = 0;
+	if (fx_skip(c, false))
+		return;
 	fx = tmi_fx_new(c, TM_FX_TIMER_CLR, obj, id, NULL);
 	fx->u.tmr.timer = (uint8_t)t;
 }

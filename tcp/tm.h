@@ -447,10 +447,21 @@ bool	tm_fx_traced(const struct tm_profile *p, const struct tm_effect *fx);
 /*
  * Where tm_step() appends.  v[cap] is caller-owned; when full, further
  * effects are counted in lost and not stored (the step still completes).
+ *
+ * quiet: the caller reads only the records that act on the world (segments
+ * sent, timers armed, call results, errors), so TM_FX_STATE, TM_FX_COUNTER
+ * and TM_FX_TIMER_CLR records are not built; the host changes exactly as
+ * without quiet (an illegal transition still gives its TM_FX_ERROR).  Each
+ * left out still takes its place against cap (skipped), so the same records
+ * are lost as when they are stored; noted says a state or counter record
+ * was left out (its time is the step's).
  */
 struct tm_fxbuf {
 	struct tm_effect	*v;
 	size_t			 n, cap, lost;
+	bool			 quiet;
+	bool			 noted;
+	size_t			 skipped;
 };
 
 /* ---- Objects ---- */

@@ -853,6 +853,27 @@ START_TEST(test_property_random_calls)
 	ck_assert_msg(tm_script_load(&w, script, "random", &p, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(tm_world_run(&w, TM_SEC(14400), &err), 0);
 	ck_assert_msg(w.errors == 0, "run %d (%s): model errors in:\n%s", _i, p.name, script);
+	/*
+	 * Without a log the steps are quiet (struct tm_fxbuf): the same run with
+	 * the log kept ends at the same times with the same counters and events.
+	 */
+	{
+		tm_time last_at = w.last_at, now = w.now;
+		uint64_t nevents = w.nevents;
+		uint64_t ctr[2][TM_C_MAX];
+
+		memcpy(ctr[0], w.hosts[0].counters, sizeof(ctr[0]));
+		memcpy(ctr[1], w.hosts[1].counters, sizeof(ctr[1]));
+		teardown();
+		ck_assert_int_eq(tm_world_init(&w, (uint64_t)_i, true, &err), 0);
+		ck_assert_msg(tm_script_load(&w, script, "random", &p, &err) == 0, "%s", err.msg);
+		ck_assert_int_eq(tm_world_run(&w, TM_SEC(14400), &err), 0);
+		ck_assert_uint_eq(w.last_at, last_at);
+		ck_assert_uint_eq(w.now, now);
+		ck_assert_uint_eq(w.nevents, nevents);
+		ck_assert_mem_eq(w.hosts[0].counters, ctr[0], sizeof(ctr[0]));
+		ck_assert_mem_eq(w.hosts[1].counters, ctr[1], sizeof(ctr[1]));
+	}
 	teardown();
 }
 END_TEST
