@@ -9,6 +9,7 @@
 #include "tcp/step_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 
 #include "core/util.h"
 
@@ -56,6 +57,31 @@ static const struct {
 	{ TM_CALL_IOCTL, ST(TM_LISTEN), A_ERR, EINVAL },	/* tcp_ioctl() */
 	{ TM_CALL_IOCTL, ST_ALL, A_IOCTL, 0 },
 };
+
+/*
+ * The first matching row of app_table[] by (call, state), built once from
+ * the table, so a call does not walk it (close() matched at row 20):
+ * app_row[call][state] is the row + 1, 0 when none matches.
+ */
+static uint8_t app_row[TM_CALL_SO_ERROR][TM_STATE_MAX];
+static pthread_once_t app_row_once = PTHREAD_ONCE_INIT;
+static bool app_row_built;	/* set (release) when app_row is complete */
+
+_Static_assert(ARRAY_SIZE(app_table) < UINT8_MAX, "app_row holds a row + 1 in 8 bits");
+_Static_assert(TM_STATE_MAX <= 32, "app_table's states are a 32-bit mask");
+
+static void
+app_row_build(void)
+{
+	size_t row;
+	unsigned int st;
+
+	for (row = ARRAY_SIZE(app_table); row-- > 0;)	/* the first match wins */
+		for (st = 0; st < TM_STATE_MAX; st++)
+			if (app_table[row].call < TM_CALL_SO_ERROR && (app_table[row].states & ST(st)))
+				app_row[app_table[row].call][st] = (uint8_t)(row + 1);
+	__atomic_store_n(&app_row_built, true, __ATOMIC_RELEASE);
+}
 
 /* tcp.c new_state[]: what close() moves to, and whether it sends a FIN. */
 static const struct {
@@ -442,10 +468,10 @@ tmi_app_call(struct ctx *c, const struct tm_app *a)
 	} else if (id != 0 && (k = tm_host_conn(h, id)) != NULL) {
 		st = k->state;
 	}
-	for (row = 0; row < ARRAY_SIZE(app_table); row++)
-		if (app_table[row].call == a->call && (app_table[row].states & ST(st)))
-			break;
-	if (row == ARRAY_SIZE(app_table)) {
+	if (!__atomic_load_n(&app_row_built, __ATOMIC_ACQUIRE))
+		(void)pthread_once(&app_row_once, app_row_build);
+	row = (unsigned int)st < TM_STATE_MAX ? app_row[a->call][st] : 0;
+	if (row-- == 0) {
 		tmi_app_result(c, id, a->call, EINVAL, -1, "no row in the call table");
 		return;
 	}
