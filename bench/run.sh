@@ -96,15 +96,19 @@ run() {
 		exit 1
 	fi
 	cp "$tmp/raw-$label" "$res/raw-$label.txt"
-	# LABEL NAME MEDIAN MIN MAX P25 P75 RSS RUNS OVER_FLOOR OVER_SS
+	# LABEL NAME MEDIAN MIN MAX P25 P75 RSS RUNS OVER_FLOOR OVER_SS CPU CPU_OVER_SS
+	# (tdbench's CPU_MS, its ninth field, goes after the ratios: the columns
+	# before stay where the previous run's ratios.txt has them)
 	awk -v l="$label" '
 		/^#/ { next }
-		{ k++; line[k] = $0; med[$1] = $2 }
+		{ k++; line[k] = $0; med[$1] = $2; cpu[$1] = $9 }
 		END {
 			for (i = 1; i <= k; i++) {
 				split(line[i], f, " ")
-				if (f[2] == "-") { print l, line[i], "-", "-"; continue }
-				printf "%s %s %.2f %.2f\n", l, line[i], f[2] / med["floor-family"], f[2] / med["ss-tan"]
+				head = l " " f[1] " " f[2] " " f[3] " " f[4] " " f[5] " " f[6] " " f[7] " " f[8]
+				if (f[2] == "-") { print head, "-", "-", "-", "-"; continue }
+				cr = (cpu["ss-tan"] > 0) ? sprintf("%.2f", f[9] / cpu["ss-tan"]) : "-"
+				printf "%s %.2f %.2f %s %s\n", head, f[2] / med["floor-family"], f[2] / med["ss-tan"], f[9], cr
 			}
 		}' "$tmp/raw-$label" >> "$tmp/ratios"
 }
@@ -121,24 +125,27 @@ fi
 {
 	echo "Machine: $ncpu CPUs ($cpu), $mem; kernel $kernel; $(date -u '+%Y-%m-%d %H:%M UTC')."
 	echo "Medians of $rounds interleaved rounds; spread is min-max; peak RSS the largest of the rounds"
-	echo "(wait4 ru_maxrss).  attr-N: the same N sockets held by $procs processes with $fds descriptors."
+	echo "(wait4 ru_maxrss); CPU ms the median user + system time (wait4 rusage), which other work on"
+	echo "the machine disturbs less than the wall clock.  attr-N: the same N sockets held by $procs"
+	echo "processes with $fds descriptors."
 	for n in $labels; do
 		echo
 		sed -n 's/^# \(populations\|populate_ms\|runner_rss_kib\|elapsed_s\) /\1 /p' "$tmp/raw-$n" |
 		    awk -v n="$n" '{ v[$1] = $2 } END {
 			printf "%s sockets: populated in %.1f s (mean of %d populations), run took %d s; runner RSS %.1f MiB\n\n",
 			    n, v["populate_ms"] / 1000, v["populations"], v["elapsed_s"], v["runner_rss_kib"] / 1024 }'
-		echo "| command | ms | spread ms | over the floor | over \`ss -tan\` | peak RSS MiB |"
-		echo "|---|---|---|---|---|---|"
+		echo "| command | ms | spread ms | over the floor | over \`ss -tan\` | peak RSS MiB | CPU ms | CPU over \`ss -tan\` |"
+		echo "|---|---|---|---|---|---|---|---|"
 		awk -v n="$n" '$1 == n {
-			if ($3 == "-") { printf "| %s | did not fit in a TIME_WAIT lifetime | | | | |\n", $2; next }
-			printf "| %s | %.0f | %.0f-%.0f | %.2f | %.2f | %.1f |\n", $2, $3, $4, $5, $10, $11, $8 / 1024 }' "$tmp/ratios"
+			if ($3 == "-") { printf "| %s | did not fit in a TIME_WAIT lifetime | | | | | | |\n", $2; next }
+			printf "| %s | %.0f | %.0f-%.0f | %.2f | %.2f | %.1f | %.0f | %s |\n", $2, $3, $4, $5, $10, $11, $8 / 1024, $12, $13 }' "$tmp/ratios"
 	done
 	echo
 	echo "Goals (issue 11), at the largest size run, side by side:"
 	awk '
 		{ if ($1 ~ /^attr/) at = $1; else sz[$1] = 1
-		  t[$1, $2] = $3; fl[$1, $2] = $10; ss[$1, $2] = $11; rss[$1, $2] = $8; names[$2] = 1 }
+		  t[$1, $2] = $3; fl[$1, $2] = $10; ss[$1, $2] = $11; rss[$1, $2] = $8; names[$2] = 1
+		  cs[$1, $2] = $13 }
 		function verdict(ok) { return ok ? "met" : "MISSED" }
 		END {
 			big = 0; for (s in sz) if (s + 0 > big) big = s + 0
@@ -149,7 +156,7 @@ fi
 			split("ls-j ls-ndjson snapshot", a2, " ")
 			for (i = 1; i in a2; i++)
 				if ((big, a2[i]) in ss && ss[big, a2[i]] != "-")
-					printf "  %-14s <= 0.5x ss -tan:          %5.2f  %s\n", a2[i], ss[big, a2[i]], verdict(ss[big, a2[i]] <= 0.5)
+					printf "  %-14s <= 0.5x ss -tan:          %5.2f  %s  (CPU time: %s)\n", a2[i], ss[big, a2[i]], verdict(ss[big, a2[i]] <= 0.5), cs[big, a2[i]]
 			if (t[big, "ls"] > 0)
 				printf "  %-14s <= 1.3x ls:               %5.2f  %s\n", "ls-i", t[big, "ls-i"] / t[big, "ls"], verdict(t[big, "ls-i"] <= 1.3 * t[big, "ls"])
 			for (s in sz) if (t[s, "ss-tanp"] > 0) {

@@ -26,8 +26,10 @@
  * findings) or on a signal stops the benchmark: its stderr is in LOG.
  *
  * Output (OUT): a header of "# key value" lines, then per command
- *   NAME MEDIAN_MS MIN_MS MAX_MS P25_MS P75_MS PEAK_RSS_KIB RUNS
- * (PEAK_RSS the largest of the runs; RUNS 0 when it never fit).
+ *   NAME MEDIAN_MS MIN_MS MAX_MS P25_MS P75_MS PEAK_RSS_KIB RUNS CPU_MS
+ * (PEAK_RSS the largest of the runs; RUNS 0 when it never fit; CPU_MS the
+ * median of the runs' user + system time from wait4's rusage, which the
+ * other work on a shared machine disturbs less than the wall clock).
  *
  * Usage: tdbench -c CMDFILE -o OUT -l LOG [-r ROUNDS] -- POPULATE ARGV...
  */
@@ -61,7 +63,9 @@ struct cmd {
 	int		 maxexit;
 	char		*argv[MAX_ARGS + 1];
 	double		 ms[MAX_ROUNDS];
+	double		 cpu_ms[MAX_ROUNDS];	/* user + system time of each run */
 	int		 nms;
+	double		 last_cpu_ms;
 	long		 rss_kib;
 	int64_t		 last_ns;		/* duration of the last run */
 	int		 nofit;			/* longer than a fresh namespace lasts */
@@ -205,6 +209,8 @@ run_once(struct cmd *c)
 		return -1;
 	if (ru.ru_maxrss > c->rss_kib)
 		c->rss_kib = ru.ru_maxrss;
+	c->last_cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	return t1 - t0;
 }
 
@@ -221,6 +227,7 @@ measure(struct cmd *c)
 			pop_start();
 		d = run_once(c);
 		if (d >= 0) {
+			c->cpu_ms[c->nms] = c->last_cpu_ms;
 			c->ms[c->nms++] = (double)d / 1e6;
 			return;
 		}
@@ -335,14 +342,15 @@ main(int argc, char **argv)
 		struct cmd *c = &cmds[j];
 
 		if (c->nms == 0) {
-			fprintf(out, "%s - - - - - - 0\n", c->name);
+			fprintf(out, "%s - - - - - - 0 -\n", c->name);
 			continue;
 		}
 		qsort(c->ms, (size_t)c->nms, sizeof(double), cmp_double);
-		fprintf(out, "%s %.1f %.1f %.1f %.1f %.1f %ld %d\n", c->name,
+		qsort(c->cpu_ms, (size_t)c->nms, sizeof(double), cmp_double);
+		fprintf(out, "%s %.1f %.1f %.1f %.1f %.1f %ld %d %.1f\n", c->name,
 		    quantile(c->ms, c->nms, 0.5), c->ms[0], c->ms[c->nms - 1],
 		    quantile(c->ms, c->nms, 0.25), quantile(c->ms, c->nms, 0.75),
-		    c->rss_kib, c->nms);
+		    c->rss_kib, c->nms, quantile(c->cpu_ms, c->nms, 0.5));
 	}
 	if (fclose(out) != 0)
 		die("cannot write '%s'", outfile);

@@ -75,5 +75,5 @@ sed -i '/^fails/d' "$d/cmds"
 "$tdb" -c "$d/cmds" -o "$d/out" -l "$d/log" -r 2 -- "$pop" -P 0 -D 0 1000 2> "$d/err"
 expect_eq "tdbench exits 0" "$?" 0
 check "tdbench: sockets in the header" grep -qx '# sockets 1000' "$d/out"
-check "tdbench: one line per command, 2 runs each, with RSS" \
-	awk 'BEGIN { n = 0 } !/^#/ { if (NF != 8 || $8 != 2 || $2 <= 0 || $7 < 100) exit 1; n++ } END { exit n != 3 }' "$d/out"
+check "tdbench: one line per command, 2 runs each, with RSS and CPU time" \
+	awk 'BEGIN { n = 0 } !/^#/ { if (NF != 9 || $8 != 2 || $2 <= 0 || $7 < 100 || $9 !~ /^[0-9]+\.[0-9]$/) exit 1; n++ } END { exit n != 3 }' "$d/out"

@@ -30,6 +30,9 @@ check "the all-namespaces run is in the table" grep -q 'All namespaces' "$d/res/
 check "with its ratio to the per-namespace runs" grep -q 'ratio -A / sum of per-namespace floors: [0-9]' "$d/res/table.md"
 check "over 2 namespaces" grep -q 'namespaces: 2, sockets:' "$d/res/table.md"
 check "the ratios file for the next run" awk '$1 == 1000 && $2 == "ls" && $10 > 0 { f = 1 } END { exit !f }' "$d/res/ratios.txt"
+check "with CPU time and its ratio to ss -tan after the ratios" \
+    awk '$1 == 1000 && $2 == "ss-tan" && $13 == "1.00" && $12 >= 0 { f = 1 } END { exit !f }' "$d/res/ratios.txt"
+check "the table's CPU columns" grep -q '^| ss-tan | [0-9].* | 1.00 |$' "$d/res/table.md"
 check "no previous run yet" [ ! -e "$d/res/ratios.prev.txt" ]
 run_bench 2
 expect_eq "a second run exits 0" "$?" 0
