@@ -8,7 +8,7 @@
  * The table is data: tm_step() calls tm_transition_legal() for every state
  * change it makes and reports a change that is not a row as TM_FX_ERROR.
  */
-#include "tcp/tm.h"
+#include "tcp/step_int.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -277,9 +277,9 @@ profile_flag(const struct tm_profile *p)
  * model asks for every state change it makes (about 15 a connection's
  * lifetime), and a bisection of table[] was 6% of the simulator's time.
  */
-static uint8_t legal_flags[TM_OBJ_TW + 1][TM_STATE_MAX][TM_STATE_MAX][TM_E_MAX];
+uint8_t tmi_legal_flags[TM_OBJ_TW + 1][TM_STATE_MAX][TM_STATE_MAX][TM_E_MAX];
+bool tmi_legal_built;		/* set (release) when tmi_legal_flags is complete */
 static pthread_once_t legal_once = PTHREAD_ONCE_INIT;
-static bool legal_built;		/* set (release) when legal_flags is complete */
 
 static void
 legal_build(void)
@@ -289,21 +289,22 @@ legal_build(void)
 	for (i = 0; i < ARRAY_SIZE(table); i++)
 		if (table[i].obj <= TM_OBJ_TW && table[i].from < TM_STATE_MAX &&
 		    table[i].to < TM_STATE_MAX && table[i].event < TM_E_MAX)
-			legal_flags[table[i].obj][table[i].from][table[i].to][table[i].event] =
+			tmi_legal_flags[table[i].obj][table[i].from][table[i].to][table[i].event] =
 			    (uint8_t)table[i].flags;
-	__atomic_store_n(&legal_built, true, __ATOMIC_RELEASE);
+	__atomic_store_n(&tmi_legal_built, true, __ATOMIC_RELEASE);
+}
+
+void
+tmi_legal_build(void)
+{
+	(void)pthread_once(&legal_once, legal_build);
 }
 
 bool
 tm_transition_legal(const struct tm_profile *p, enum tm_obj obj, enum tm_state from,
     enum tm_event_id ev, enum tm_state to)
 {
-	if ((unsigned int)obj > TM_OBJ_TW || (unsigned int)from >= TM_STATE_MAX ||
-	    (unsigned int)to >= TM_STATE_MAX || (unsigned int)ev >= TM_E_MAX)
-		return false;
-	if (!__atomic_load_n(&legal_built, __ATOMIC_ACQUIRE))
-		(void)pthread_once(&legal_once, legal_build);
-	return (legal_flags[obj][from][to][ev] & profile_flag(p)) != 0;
+	return tmi_legal(p, obj, from, ev, to);
 }
 
 bool

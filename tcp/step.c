@@ -102,24 +102,26 @@ tmi_count(struct ctx *c, enum tm_counter id)
 	c->h->counters[id]++;
 }
 
+/* The parts of tmi_report() that build records, out of its quiet path. */
+static __attribute__((noinline)) void
+report_fx(struct ctx *c, enum tm_fx_kind kind, enum tm_obj obj, uint32_t id, enum tm_state from,
+    enum tm_state to, enum tm_event_id ev, const char *why)
+{
+	struct tm_effect *fx = tmi_fx_new(c, kind, obj, id, why);
+
+	fx->u.st.from = (uint8_t)from;
+	fx->u.st.to = (uint8_t)to;
+	fx->u.st.event = (uint8_t)ev;
+}
+
 void
-tmi_report(struct ctx *c, enum tm_obj obj, uint32_t id, enum tm_state from, enum tm_state to,
+tmi_report_full(struct ctx *c, enum tm_obj obj, uint32_t id, enum tm_state from, enum tm_state to,
     enum tm_event_id ev, const char *why)
 {
-	struct tm_effect *fx;
-
-	if (!fx_skip(c, true)) {
-		fx = tmi_fx_new(c, TM_FX_STATE, obj, id, why);
-		fx->u.st.from = (uint8_t)from;
-		fx->u.st.to = (uint8_t)to;
-		fx->u.st.event = (uint8_t)ev;
-	}
-	if (!tm_transition_legal(c->p, obj, from, ev, to)) {
-		fx = tmi_fx_new(c, TM_FX_ERROR, obj, id, "illegal transition (not in the table)");
-		fx->u.st.from = (uint8_t)from;
-		fx->u.st.to = (uint8_t)to;
-		fx->u.st.event = (uint8_t)ev;
-	}
+	if (!fx_skip(c, true))
+		report_fx(c, TM_FX_STATE, obj, id, from, to, ev, why);
+	if (!tmi_legal(c->p, obj, from, ev, to))
+		report_fx(c, TM_FX_ERROR, obj, id, from, to, ev, "illegal transition (not in the table)");
 }
 
 void

@@ -19,11 +19,51 @@ struct ctx {
 	struct tm_effect	 spill;		/* target when out is full */
 };
 
+/*
+ * tcp/state.c: tm_transition_legal() inline, for tmi_report() (every state
+ * change): the table's flags by (obj, from, to, event), built once.
+ */
+extern uint8_t tmi_legal_flags[TM_OBJ_TW + 1][TM_STATE_MAX][TM_STATE_MAX][TM_E_MAX];
+extern bool tmi_legal_built;
+void	tmi_legal_build(void);
+
+static inline bool
+tmi_legal(const struct tm_profile *p, enum tm_obj obj, enum tm_state from, enum tm_event_id ev,
+    enum tm_state to)
+{
+	if ((unsigned int)obj > TM_OBJ_TW || (unsigned int)from >= TM_STATE_MAX ||
+	    (unsigned int)to >= TM_STATE_MAX || (unsigned int)ev >= TM_E_MAX)
+		return false;
+	if (!__atomic_load_n(&tmi_legal_built, __ATOMIC_ACQUIRE))
+		tmi_legal_build();
+	return (tmi_legal_flags[obj][from][to][ev] & (p->minisocks ? TM_TR_LINUX : TM_TR_RFC)) != 0;
+}
+
 /* tcp/step.c */
 struct tm_effect *tmi_fx_new(struct ctx *c, enum tm_fx_kind kind, enum tm_obj obj, uint32_t sock, const char *why);
 void	tmi_count(struct ctx *c, enum tm_counter id);
-void	tmi_report(struct ctx *c, enum tm_obj obj, uint32_t id, enum tm_state from, enum tm_state to,
-    enum tm_event_id ev, const char *why);
+void	tmi_report_full(struct ctx *c, enum tm_obj obj, uint32_t id, enum tm_state from,
+    enum tm_state to, enum tm_event_id ev, const char *why);
+
+/*
+ * A state change: its TM_FX_STATE record, and a TM_FX_ERROR record when the
+ * table does not have the edge (tm_transition_legal()).  Inline, the common
+ * case of a quiet buffer (struct tm_fxbuf) with room and a legal edge: no
+ * record, only its place counted; tmi_report_full() does the rest.
+ */
+static inline void
+tmi_report(struct ctx *c, enum tm_obj obj, uint32_t id, enum tm_state from, enum tm_state to,
+    enum tm_event_id ev, const char *why)
+{
+	struct tm_fxbuf *out = c->out;
+
+	if (out->quiet && out->n + out->skipped < out->cap && tmi_legal(c->p, obj, from, ev, to)) {
+		out->skipped++;
+		out->noted = true;
+		return;
+	}
+	tmi_report_full(c, obj, id, from, to, ev, why);
+}
 void	tmi_app_result(struct ctx *c, uint32_t id, enum tm_call call, int err, int64_t ret, const char *why);
 void	tmi_timer_arm(struct ctx *c, enum tm_obj obj, uint32_t id, tm_time *deadline, enum tm_timer t,
     tm_time after);
