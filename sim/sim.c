@@ -80,23 +80,17 @@ q_less(const struct tm_qent *a, const struct tm_qent *b)
 
 #define NO_SLOT	UINT32_MAX
 
-/*
- * Queue an event at `at`: returns its payload slot, for the caller to fill
- * in place (only the fields its kind reads), or NULL when out of memory.
- * The pointer is good until the next q_new().
- */
-static struct tm_qev *
-q_new(struct tm_world *w, tm_time at)
+/* Room for one more event: the heap and the slots grow by doubling.  0, or -1 (out of memory). */
+static __attribute__((noinline)) int
+q_grow(struct tm_world *w)
 {
-	struct tm_qent ent, *nh;
-	size_t i, parent;
-	uint32_t slot;
+	struct tm_qent *nh;
 
 	if (w->nheap == w->capheap) {
 		size_t cap = w->capheap ? w->capheap * 2 : 256;
 
 		if ((nh = realloc(w->heap, cap * sizeof(*nh))) == NULL)
-			return NULL;
+			return -1;
 		w->heap = nh;
 		w->capheap = cap;
 	}
@@ -106,19 +100,37 @@ q_new(struct tm_world *w, tm_time at)
 		uint32_t *nf;
 
 		if (ns == NULL)
-			return NULL;
+			return -1;
 		w->slots = ns;
 		if ((nf = realloc(w->free_next, cap * sizeof(*nf))) == NULL)
-			return NULL;
+			return -1;
 		w->free_next = nf;
 		for (k = w->nslots; k < cap; k++)
 			nf[k] = k + 1 < cap ? k + 1 : NO_SLOT;
 		w->free_head = w->nslots;
 		w->nslots = cap;
 	}
+	return 0;
+}
+
+/*
+ * Queue an event at `at`: returns its payload slot, for the caller to fill
+ * in place (only the fields its kind reads), or NULL when out of memory.
+ * The pointer is good until the next q_new().  Inline: it is on every
+ * event's path.
+ */
+static inline __attribute__((always_inline)) struct tm_qev *
+q_new(struct tm_world *w, tm_time at)
+{
+	struct tm_qent ent;
+	size_t i, parent;
+	uint32_t slot;
+
+	if ((w->nheap == w->capheap || w->free_head == NO_SLOT) && q_grow(w) < 0)
+		return NULL;
 	slot = w->free_head;
 	w->free_head = w->free_next[slot];
-	w->slots[slot].at = at;
+	w->slots[slot].ev.at = at;
 	ent.at = at;
 	ent.order = w->order++;
 	ent.slot = slot;
@@ -138,7 +150,7 @@ q_new(struct tm_world *w, tm_time at)
 static int
 q_push(struct tm_world *w, const struct tm_qev *e)
 {
-	struct tm_qev *q = q_new(w, e->at);
+	struct tm_qev *q = q_new(w, e->ev.at);
 
 	if (q == NULL)
 		return -1;
@@ -147,7 +159,7 @@ q_push(struct tm_world *w, const struct tm_qev *e)
 }
 
 /* Take the earliest event off the heap; its payload stays in the returned slot. */
-static uint32_t
+static inline __attribute__((always_inline)) uint32_t
 q_pop_slot(struct tm_world *w)
 {
 	struct tm_qent last;
@@ -592,14 +604,15 @@ route(struct tm_world *w, int from, int to, const struct tm_seg *s, struct td_er
 	e->kind = Q_ARRIVE;
 	e->host = (uint16_t)to;
 	e->why = delay_why;
-	e->seg = *s;
-	e->seg.payload = NULL;
+	e->ev.kind = TM_EV_SEG;
+	e->ev.u.seg = *s;
+	e->ev.u.seg.payload = NULL;
 	if (dup) {
 		first = (uint32_t)(e - w->slots);
 		if ((e = q_new(w, extra + dup_delay)) == NULL)
 			return td_errf(err, ENOMEM, "simulator: out of memory");
 		*e = w->slots[first];
-		e->at = extra + dup_delay;
+		e->ev.at = extra + dup_delay;
 		e->why = dup_why;
 	}
 	return 0;
@@ -651,9 +664,10 @@ after_step(struct tm_world *w, unsigned int host, struct tm_fxbuf *fb, struct td
 				return td_errf(err, ENOMEM, "simulator: out of memory");
 			e->kind = Q_TIMER;
 			e->host = (uint16_t)host;
-			e->idx = fx->sock;
-			e->obj = fx->obj;
-			e->timer = fx->u.tmr.timer;
+			e->ev.kind = TM_EV_TIMER;
+			e->ev.u.tmr.sock = fx->sock;
+			e->ev.u.tmr.obj = (enum tm_obj)fx->obj;
+			e->ev.u.tmr.timer = (enum tm_timer)fx->u.tmr.timer;
 		}
 	}
 	if (fb->lost) {
@@ -669,15 +683,21 @@ after_step(struct tm_world *w, unsigned int host, struct tm_fxbuf *fb, struct td
 	return 0;
 }
 
+/*
+ * One step of host on ev.  slot: the queue slot ev lies in, freed once
+ * tm_step() has read it (before anything is queued), or NO_SLOT.
+ */
 static int
-step(struct tm_world *w, unsigned int host, const struct tm_event *ev, const struct tm_action *a,
-    struct td_err *err)
+step(struct tm_world *w, unsigned int host, const struct tm_event *ev, uint32_t slot,
+    const struct tm_action *a, struct td_err *err)
 {
 	/* Quiet: records nobody logs or reads (state, counter, timer cleared) are not built. */
 	struct tm_fxbuf fb = { .v = w->fx, .n = 0, .cap = w->capfx, .lost = 0,
 	    .quiet = w->on_fx == NULL && !w->keep_log };
 
 	tm_step(&w->prof[host], &w->hosts[host], ev, &fb);
+	if (slot != NO_SLOT)
+		q_free(w, slot);
 	if (a != NULL)
 		bind_results(w, a, &fb);
 	return after_step(w, host, &fb, err);
@@ -726,13 +746,13 @@ do_action(struct tm_world *w, const struct tm_action *a, struct td_err *err)
 
 	switch (a->kind) {
 	case TM_ACT_APP:
-		memset(&ev, 0, sizeof(ev));
+		/* Only the call's part: tm_step() reads no other member of an app event. */
 		ev.at = w->now;
 		ev.kind = TM_EV_APP;
 		ev.u.app = a->app;
 		if (a->sock_ref >= 0)
 			ev.u.app.sock = w->handle_sock[a->sock_ref];
-		return step(w, a->host, &ev, a, err);
+		return step(w, a->host, &ev, NO_SLOT, a, err);
 	case TM_ACT_INJECT:
 		return inject(w, &a->seg, a->abs, err);
 	case TM_ACT_FLOOD:
@@ -828,7 +848,7 @@ action(struct tm_world *w, size_t i, struct td_err *err)
 	e.kind = Q_ACTION;
 	e.idx = (uint32_t)i;
 	e.host = a->host;
-	e.at = w->now;
+	e.ev.at = w->now;
 	if (!a->ref_seen) {
 		/* Once more at the end of this instant: a segment sent at ref counts. */
 		a->ref_seen = true;
@@ -843,7 +863,7 @@ action(struct tm_world *w, size_t i, struct td_err *err)
 	if (to < 0 || !w->sent[to])
 		a->at = w->now + a->after_d;
 	a->resolved = true;
-	e.at = a->at;
+	e.ev.at = a->at;
 	if (q_push(w, &e) < 0)
 		return td_errf(err, ENOMEM, "simulator: out of memory");
 	return 0;
@@ -852,7 +872,6 @@ action(struct tm_world *w, size_t i, struct td_err *err)
 int
 tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 {
-	struct tm_event ev;
 	struct tm_effect fx;
 	size_t i;
 
@@ -892,18 +911,17 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 		}
 		slot = q_pop_slot(w);
 		q = &w->slots[slot];
-		w->now = q->at;
+		w->now = q->ev.at;
 		host = q->host;
-		/* Copy what the event needs out of its slot, then free it: a step may
-		 * queue new events and move the slots. */
+		/*
+		 * An arrival or a timer is stepped from its slot, which step() frees
+		 * once tm_step() has read it: nothing is queued (and the slots do
+		 * not move) until then.
+		 */
 		switch (q->kind) {
 		case Q_ARRIVE:
-			ev.at = w->now;
-			ev.kind = TM_EV_SEG;
-			ev.u.seg = q->seg;
 			if (w->on_fx == NULL && !w->keep_log) {
 				/* What log_add() does with a TM_FX_SEG_IN nobody reads. */
-				q_free(w, slot);
 				w->last_at = w->now;
 			} else {
 				fx.at = w->now;
@@ -912,25 +930,22 @@ tm_world_run(struct tm_world *w, tm_time until, struct td_err *err)
 				fx.obj = TM_OBJ_FULL;
 				fx.sock = 0;
 				fx.reason = q->why;
-				fx.u.seg.seg = q->seg;
+				fx.u.seg.seg = q->ev.u.seg;
 				fx.u.seg.rtx = false;
 				fx.u.seg.to_host = host;
-				q_free(w, slot);
-				if (log_add(w, &fx, err) < 0)
+				if (log_add(w, &fx, err) < 0) {
+					q_free(w, slot);
 					return -1;
+				}
 			}
-			if (step(w, host, &ev, NULL, err) < 0)
+			if (step(w, host, &q->ev, slot, NULL, err) < 0)
 				return -1;
 			break;
 		case Q_TIMER:
-			ev.at = w->now;
-			ev.kind = TM_EV_TIMER;
-			ev.u.tmr.sock = q->idx;
-			ev.u.tmr.obj = (enum tm_obj)q->obj;
-			ev.u.tmr.timer = (enum tm_timer)q->timer;
-			q_free(w, slot);
 			/* Most timer events find their timer stopped or moved: no step, no effects. */
-			if (tm_timer_due(&w->hosts[host], &ev) && step(w, host, &ev, NULL, err) < 0)
+			if (!tm_timer_due(&w->hosts[host], &q->ev))
+				q_free(w, slot);
+			else if (step(w, host, &q->ev, slot, NULL, err) < 0)
 				return -1;
 			break;
 		case Q_ACTION:

@@ -169,15 +169,17 @@ struct tm_expect {
 	uint64_t	 value;		/* COUNTER */
 };
 
-/* A queued event's payload (internal). */
+/*
+ * A queued event's payload (internal).  ev is what tm_step() gets for an
+ * arrival (ev.u.seg) or a timer (ev.u.tmr), stepped from the slot itself;
+ * ev.at is the event's time for every kind.
+ */
 struct tm_qev {
-	tm_time		at;
+	struct tm_event	ev;
 	uint8_t		kind;		/* 0 segment arrives, 1 timer, 2 action */
 	uint16_t	host;
-	uint32_t	idx;		/* action index, or timer sock id */
-	uint8_t		obj, timer;
+	uint32_t	idx;		/* action index */
 	const char	*why;		/* arrival of a duplicated or delayed copy: the rule */
-	struct tm_seg	seg;
 };
 
 /* A heap entry: small, so that sifting moves 24 bytes; the payload is in a slot. */
