@@ -12,19 +12,18 @@
  */
 #include "collectors/procs.h"
 
-#include <ctype.h>
-#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
-#include "core/num.h"
-#include "core/safefile.h"
 
 struct slot {
 	uint64_t	inode;		/* 0: empty */
@@ -213,39 +212,85 @@ procs_bytes(const struct procs_map *m)
 	    m->procs_cap * sizeof(struct proc);
 }
 
-/* "socket:[12345]" -> 12345, or 0. */
-static uint64_t
-socket_inode(const char *link)
+/*
+ * A decimal number of 1 to 19 digits, no sign, no leading zero (the way
+ * the kernel names pids, fds and inodes: proc_pid_readdir(),
+ * proc_readfd_common(), sockfs_dname()), as *v; false for anything else.
+ */
+static bool
+decimal(const char *s, size_t n, uint64_t *v)
 {
-	const char *p, *end;
+	uint64_t x = 0;
+	size_t i;
+
+	if (n == 0 || n > 19 || (s[0] == '0' && n > 1))
+		return false;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = x;
+	return true;
+}
+
+/* The link text "socket:[12345]" (n bytes) -> 12345, or 0. */
+static uint64_t
+socket_inode(const char *link, size_t n)
+{
 	uint64_t v;
 
-	if (strncmp(link, "socket:[", 8) != 0)
-		return 0;
-	p = link + 8;
-	if (!isdigit((unsigned char)*p))
-		return 0;
-	end = strchr(p, ']');
-	if (end == NULL || end[1] != '\0' || td_num_u64n(p, (size_t)(end - p), 10, UINT64_MAX, &v, NULL) < 0)
+	if (n < 10 || memcmp(link, "socket:[", 8) != 0 || link[n - 1] != ']' ||
+	    !decimal(link + 8, n - 9, &v))
 		return 0;
 	return v;
 }
 
-static void
-read_comm(const char *proc_root, const char *pid, char *comm)
+/*
+ * The directory entries of dfd in buf, by getdents64 (one system call per
+ * buffer, no stream to allocate); the byte count, 0 at the end, -1 with
+ * errno on failure.
+ */
+struct d64 {
+	uint64_t	ino;
+	int64_t		off;
+	unsigned short	reclen;
+	unsigned char	type;
+	char		name[];
+};
+
+static ssize_t
+dents(int dfd, char *buf, size_t len)
 {
-	char path[PATH_MAX];
-	FILE *fp;
+	return (ssize_t)syscall(SYS_getdents64, dfd, buf, len);
+}
+
+/* comm of the process whose directory under proc_root is procfd/pid. */
+static void
+read_comm(int procfd, const char *pid, char *comm)
+{
+	char path[32], buf[17];
+	struct stat st;
+	ssize_t n;
+	size_t k;
+	int fd;
 
 	memset(comm, 0, 16);
-	snprintf(path, sizeof(path), "%s/%s/comm", proc_root, pid);
-	fp = safefile_fopen_proc(path);
-	if (fp == NULL)
+	snprintf(path, sizeof(path), "%s/comm", pid);
+	/* O_NONBLOCK and a regular file only, as safefile_fopen_proc(). */
+	fd = openat(procfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	if (fgets(comm, 16, fp) == NULL)
-		comm[0] = '\0';
-	comm[strcspn(comm, "\n")] = '\0';
-	fclose(fp);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		/* The first line, at most 15 bytes of it (as fgets(comm, 16)). */
+		n = read(fd, buf, 16);
+		if (n > 0) {
+			buf[n] = '\0';
+			k = strcspn(buf, "\n");
+			memcpy(comm, buf, k < 15 ? k : 15);
+		}
+	}
+	close(fd);
 }
 
 /* Double an array of *cap elements (at least 16), up to limit.  0 or -1. */
@@ -273,11 +318,10 @@ grow_array(void **v, size_t *cap, size_t elem, size_t limit)
  * Returns 0, or -1 with *err set when memory runs out.
  */
 static int
-add_owner(struct procs_map *m, struct slot *s, size_t *pidx, const char *proc_root,
-    const char *pid, int32_t fd, struct td_err *err)
+add_owner(struct procs_map *m, struct slot *s, size_t *pidx, int procfd, const char *pid,
+    int32_t pidv, int32_t fd, struct td_err *err)
 {
 	struct own *w;
-	int64_t v;
 
 	if (s->count == 0)
 		m->found++;
@@ -291,11 +335,8 @@ add_owner(struct procs_map *m, struct slot *s, size_t *pidx, const char *proc_ro
 		    grow_array((void **)&m->procs, &m->procs_cap, sizeof(*m->procs), PROCS_MAX_OWNERS) < 0)
 			return td_errf(err, ENOMEM, "procs: out of memory for %zu processes", m->nprocs);
 		*pidx = m->nprocs++;
-		/* scan_procs() admits only directories whose names parse so. */
-		if (td_num_i64(pid, 1, INT32_MAX, &v, NULL) < 0)
-			v = -1;
-		m->procs[*pidx].pid = (int32_t)v;
-		read_comm(proc_root, pid, m->procs[*pidx].comm);
+		m->procs[*pidx].pid = pidv;
+		read_comm(procfd, pid, m->procs[*pidx].comm);
 	}
 	if (m->npool == m->pool_cap &&
 	    grow_array((void **)&m->pool, &m->pool_cap, sizeof(*m->pool), PROCS_MAX_OWNERS) < 0)
@@ -309,67 +350,75 @@ add_owner(struct procs_map *m, struct slot *s, size_t *pidx, const char *proc_ro
 }
 
 /*
- * Look through one process's fds.  Returns 1 when they were read, 0 when
- * they cannot be (*code set), -1 with *err set when memory runs out.
+ * Look through one process's fds: its fd directory opened relative to
+ * procfd, read by getdents64, each entry's link read by readlinkat on that
+ * directory (ss -p and netstat -p read the same links).  Only a
+ * "socket:[N]" link is looked at further.  Returns 1 when they were read,
+ * 0 when they cannot be (*code set), -1 with *err set when memory runs out.
  */
 static int
-scan_pid(struct procs_map *m, const char *proc_root, const char *pid, int *code,
+scan_pid(struct procs_map *m, int procfd, const char *pid, int32_t pidv, int *code,
     struct td_err *err)
 {
-	char path[PATH_MAX], link[64];
-	size_t pidx = (size_t)-1;
-	struct dirent *de;
+	char path[32], link[64];
+	char buf[8192] __attribute__((aligned(8)));
+	size_t pidx = (size_t)-1, off;
+	const struct d64 *de;
 	struct slot *s;
-	uint64_t ino;
-	ssize_t n;
-	int64_t fd;
-	DIR *d;
+	uint64_t ino, fd;
+	ssize_t n, got;
 	int dfd, rc = 1;
 
-	snprintf(path, sizeof(path), "%s/%s/fd", proc_root, pid);
-	d = opendir(path);
-	if (d == NULL) {
+	snprintf(path, sizeof(path), "%s/fd", pid);
+	dfd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
 		if (errno == ENOENT)
-			return 1;	/* gone meanwhile, or a kernel thread: not hidden */
+			return 1;	/* gone meanwhile: not hidden */
 		*code = errno;
 		return 0;
 	}
-	dfd = dirfd(d);
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		n = readlinkat(dfd, de->d_name, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = '\0';
-		ino = socket_inode(link);
-		if (ino == 0)
-			continue;
-		if (td_num_i64(de->d_name, 0, INT32_MAX, &fd, NULL) < 0)
-			continue;
-		s = m->size > 0 ? find_slot(m->slots, m->size, ino) : NULL;
-		if (s == NULL || s->inode != ino) {
-			if (m->collect == 0)
-				continue;	/* not wanted */
-			/* procs_collect: every socket held, up to its cap. */
-			if (m->used >= m->collect) {
-				m->overflow = true;
+	while (rc == 1 && (got = dents(dfd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < (size_t)got; off += de->reclen) {
+			de = (const struct d64 *)(buf + off);
+			if (de->name[0] == '.')
 				continue;
+			n = readlinkat(dfd, de->name, link, sizeof(link));
+			if (n <= 0 || (size_t)n >= sizeof(link))
+				continue;
+			ino = socket_inode(link, (size_t)n);
+			if (ino == 0)
+				continue;
+			if (!decimal(de->name, strlen(de->name), &fd) || fd > INT32_MAX)
+				continue;
+			s = m->size > 0 ? find_slot(m->slots, m->size, ino) : NULL;
+			if (s == NULL || s->inode != ino) {
+				if (m->collect == 0)
+					continue;	/* not wanted */
+				/* procs_collect: every socket held, up to its cap. */
+				if (m->used >= m->collect) {
+					m->overflow = true;
+					continue;
+				}
+				if ((m->used + 1) * 10 > m->size * 7 && grow(m, err) < 0) {
+					rc = -1;
+					break;
+				}
+				s = find_slot(m->slots, m->size, ino);
+				s->inode = ino;
+				m->used++;
 			}
-			if ((m->used + 1) * 10 > m->size * 7 && grow(m, err) < 0) {
+			if (add_owner(m, s, &pidx, procfd, pid, pidv, (int32_t)fd, err) < 0) {
 				rc = -1;
 				break;
 			}
-			s = find_slot(m->slots, m->size, ino);
-			s->inode = ino;
-			m->used++;
-		}
-		if (add_owner(m, s, &pidx, proc_root, pid, (int32_t)fd, err) < 0) {
-			rc = -1;
-			break;
 		}
 	}
-	closedir(d);
+	if (rc == 1 && got < 0 && errno != ENOENT) {
+		/* Unreadable midway (the process is gone: ENOENT, not hidden). */
+		*code = errno;
+		rc = 0;
+	}
+	close(dfd);
 	return rc;
 }
 
@@ -418,38 +467,43 @@ static int
 walk_procs(struct procs_map *m, const char *proc_root, struct procs_stats *st,
     struct td_err *err)
 {
-	struct dirent *de;
-	DIR *d;
-	int code = 0, rc;
+	char buf[8192] __attribute__((aligned(8)));
+	const struct d64 *de;
+	uint64_t pid;
+	ssize_t got;
+	size_t off;
+	int code = 0, rc = 0, procfd;
 
 	if (proc_root == NULL)
 		proc_root = "/proc";
-	d = opendir(proc_root);
-	if (d == NULL)
+	procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
 		return td_errf(err, errno, "procs: cannot read '%s': %s", proc_root,
 		    strerror(errno));
 	/*
 	 * Every process, even once every inode has an owner: a socket shared
-	 * after fork() has one in each process (ss -p lists them all).
+	 * after fork() has one in each process (ss -p lists them all).  The
+	 * directory lists thread-group leaders only (proc_pid_readdir()).
 	 */
-	while ((de = readdir(d)) != NULL) {
-		if (!isdigit((unsigned char)de->d_name[0]) ||
-		    td_num_i64(de->d_name, 1, INT32_MAX, &(int64_t){ 0 }, NULL) < 0)
-			continue;
-		st->processes++;
-		rc = scan_pid(m, proc_root, de->d_name, &code, err);
-		if (rc < 0) {
-			closedir(d);
-			return -1;
-		}
-		if (rc == 0) {
-			if (st->unreadable++ == 0)
+	while (rc == 0 && !m->overflow && (got = dents(procfd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < (size_t)got; off += de->reclen) {
+			de = (const struct d64 *)(buf + off);
+			if (!decimal(de->name, strlen(de->name), &pid) || pid < 1 || pid > INT32_MAX)
+				continue;
+			st->processes++;
+			rc = scan_pid(m, procfd, de->name, (int32_t)pid, &code, err);
+			if (rc < 0)
+				break;
+			if (rc == 0 && st->unreadable++ == 0)
 				st->unreadable_code = code;
+			rc = 0;
+			if (m->overflow)
+				break;	/* procs_collect's caller starts over */
 		}
-		if (m->overflow)
-			break;	/* procs_collect's caller starts over */
 	}
-	closedir(d);
+	close(procfd);
+	if (rc < 0)
+		return -1;
 	st->dropped_owners = m->dropped;
 	return 0;
 }

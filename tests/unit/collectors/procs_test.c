@@ -249,6 +249,84 @@ START_TEST(test_procs_collect_own_socket)
 }
 END_TEST
 
+/*
+ * A proc tree made here: links that only look like sockets are not taken
+ * ("socket:[]", a letter, a leading zero, text after "]", inode 0), a
+ * non-numeric fd name is not an fd, comm is its first line cut at 15
+ * bytes, and a process with more fds than one getdents64 buffer holds
+ * (1,000 entries, the scanner reads 8 KiB at a time) is read to the end.
+ */
+START_TEST(test_procs_scan_edges)
+{
+	static const char *const fake[] = { "socket:[]", "socket:[12a]", "socket:[012]",
+		"socket:[13]x", "socket:[0]", "socket:[14", "socket:12]" };
+	char root[] = "/tmp/td-procs-XXXXXX", path[256], target[64];
+	struct procs_map *m = procs_new();
+	struct td_err err = { 0 };
+	struct procs_stats st;
+	struct td_owner o[2];
+	size_t i, total;
+	bool complete;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	snprintf(path, sizeof(path), "%s/42", root);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/42/fd", root);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/42/comm", root);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("a-very-long-command-name\nsecond\n", fp);
+	fclose(fp);
+	for (i = 0; i < 1000; i++) {
+		snprintf(path, sizeof(path), "%s/42/fd/%zu", root, i);
+		snprintf(target, sizeof(target), "socket:[%zu]", 100000 + i);
+		ck_assert_int_eq(symlink(target, path), 0);
+	}
+	for (i = 0; i < sizeof(fake) / sizeof(fake[0]); i++) {
+		snprintf(path, sizeof(path), "%s/42/fd/%zu", root, 2000 + i);
+		ck_assert_int_eq(symlink(fake[i], path), 0);
+	}
+	snprintf(path, sizeof(path), "%s/42/fd/x9", root);
+	ck_assert_int_eq(symlink("socket:[99]", path), 0);
+
+	ck_assert_int_eq(procs_collect(m, root, 5000, &complete, &st, &err), 0);
+	ck_assert(complete);
+	ck_assert_uint_eq(st.processes, 1);
+	ck_assert_uint_eq(st.unreadable, 0);
+	ck_assert_uint_eq(procs_wanted(m), 1000);	/* the fakes and "x9" not among them */
+	ck_assert(!procs_known(m, 12));
+	ck_assert(!procs_known(m, 13));
+	ck_assert(!procs_known(m, 99));
+	for (i = 0; i < 1000; i++) {
+		ck_assert_uint_eq(procs_lookup(m, 100000 + i, o, 2, &total), 1);
+		ck_assert_int_eq(o[0].pid, 42);
+		ck_assert_int_eq(o[0].fd, (int)i);
+	}
+	ck_assert_str_eq(o[0].comm, "a-very-long-com");
+	procs_free(m);
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(path, sizeof(path), "%s/42/fd/%zu", root, i);
+		unlink(path);
+	}
+	for (i = 0; i < sizeof(fake) / sizeof(fake[0]); i++) {
+		snprintf(path, sizeof(path), "%s/42/fd/%zu", root, 2000 + i);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/42/fd/x9", root);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/42/fd", root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/42/comm", root);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/42", root);
+	rmdir(path);
+	rmdir(root);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -264,6 +342,7 @@ test_suite(void)
 	tc = tcase_create("procs_collect");
 	tcase_add_test(tc, test_procs_collect_fixture);
 	tcase_add_test(tc, test_procs_collect_own_socket);
+	tcase_add_test(tc, test_procs_scan_edges);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("procs_want");
 	tcase_add_test(tc, test_procs_want_many);
