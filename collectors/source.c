@@ -333,6 +333,10 @@ struct cgroup_walk {
 	struct cgroup_map	*map;
 	td_sock_fn		 fn;
 	void			*arg;
+	/* The last lookup: a host's sockets come in runs of one cgroup. */
+	uint64_t		 last_id;	/* 0: none yet */
+	char			 cgroup[sizeof(((struct td_sock *)0)->cgroup)];
+	char			 container[sizeof(((struct td_sock *)0)->container)];
 };
 
 /* The socket's cgroup path and owner, from the map (cheaper than /proc). */
@@ -345,8 +349,18 @@ add_cgroup(const struct td_sock *sk, void *arg, struct td_err *err)
 	if (sk->cgroup_id == 0)
 		return cw->fn(sk, cw->arg, err);
 	copy = *sk;
-	cgroup_map_lookup(cw->map, copy.cgroup_id, copy.cgroup, sizeof(copy.cgroup),
-	    copy.container, sizeof(copy.container));
+	/*
+	 * The same id gives the same answer within a walk: a miss has
+	 * already re-read the hierarchy once (cgroup_map_lookup), and the map
+	 * is not re-read after that.
+	 */
+	if (copy.cgroup_id != cw->last_id) {
+		cgroup_map_lookup(cw->map, copy.cgroup_id, cw->cgroup, sizeof(cw->cgroup),
+		    cw->container, sizeof(cw->container));
+		cw->last_id = copy.cgroup_id;
+	}
+	memcpy(copy.cgroup, cw->cgroup, sizeof(copy.cgroup));
+	memcpy(copy.container, cw->container, sizeof(copy.container));
 	return cw->fn(&copy, cw->arg, err);
 }
 
