@@ -28,6 +28,7 @@
 #include "analyzers/failed_connects.h"
 #include "cmd/cmd.h"
 #include "cmd/events.h"
+#include "cmd/evopts.h"
 #include "cmd/exit.h"
 #include "cmd/filter.h"
 #include "cmd/findings.h"
@@ -908,14 +909,12 @@ replay(struct ev_run *r, int64_t at, struct td_err *err)
 int
 cmd_events(struct td_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_NO_TRACE = 0x100, OPT_RCVBUF, OPT_RECORD, OPT_RECORD_SIZE, OPT_AT };
+	enum { OPT_NO_TRACE = 0x100, OPT_RCVBUF, OPT_AT };
 	static const struct option opts[] = {
-		{ "duration",	required_argument, NULL, 'd' },
+		EVOPT_LONGOPTS,
 		{ "count",	required_argument, NULL, 'c' },
 		{ "no-trace",	no_argument,	   NULL, OPT_NO_TRACE },
 		{ "rcvbuf",	required_argument, NULL, OPT_RCVBUF },
-		{ "record",	required_argument, NULL, OPT_RECORD },
-		{ "record-size", required_argument, NULL, OPT_RECORD_SIZE },
 		{ "at",		required_argument, NULL, OPT_AT },
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -927,37 +926,26 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 	struct tm_profile prof;
 	struct td_err err = { 0 }, terr = { 0 };
 	bool no_trace = false;
-	const char *record = NULL;
-	uint64_t record_max = REC_DEFAULT_MAX;
+	struct evopts eo;
 	struct rec_writer rw;
 	int64_t at = 0;
 	const char *first;
 	unsigned int swept;
-	double duration = 0;
 	int64_t deadline = 0, now;
 	struct timespec tsp;
 	char *end;
 	long v;
 	int ch, status = TD_EXIT_OK, rc = 0, sig, rcvbuf = 8 << 20;
 
+	evopts_init(&eo, 'c');
 	while ((ch = cmd_getopt(ctx, argc, argv, "d:c:", opts, &status)) != -1) {
+		switch (evopts_parse(ctx, &eo, ch, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			return TD_EXIT_USAGE;
+		}
 		switch (ch) {
-		case 'd':
-			errno = 0;
-			duration = strtod(optarg, &end);
-			if (errno != 0 || *end != '\0' || end == optarg || !(duration > 0) ||
-			    duration > 86400 * 366)
-				return cmd_fail(ctx, TD_EXIT_USAGE,
-				    "--duration: '%s' is not a number of seconds", optarg);
-			break;
-		case 'c':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || v < 1)
-				return cmd_fail(ctx, TD_EXIT_USAGE, "--count: '%s' is not a positive number",
-				    optarg);
-			r.limit = (uint64_t)v;
-			break;
 		case OPT_RCVBUF:
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -965,18 +953,6 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 				return cmd_fail(ctx, TD_EXIT_USAGE,
 				    "--rcvbuf: '%s' is not a number of bytes (4096-1073741824)", optarg);
 			rcvbuf = (int)v;
-			break;
-		case OPT_RECORD:
-			record = optarg;
-			break;
-		case OPT_RECORD_SIZE:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || end == optarg || v < (long)REC_MIN_MAX ||
-			    v > (1L << 40))
-				return cmd_fail(ctx, TD_EXIT_USAGE, "--record-size: '%s' is not a number "
-				    "of bytes (%llu-1099511627776)", optarg, (unsigned long long)REC_MIN_MAX);
-			record_max = (uint64_t)v;
 			break;
 		case OPT_AT:
 			if (rec_parse_time(optarg, &at) < 0 || at == 0)
@@ -990,6 +966,7 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 			return status;
 		}
 	}
+	r.limit = (uint64_t)eo.count;
 	if (filter_parse(&r.filter, argc - optind, argv + optind, &err) < 0)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "%s", err.msg);
 	if (r.filter.states != TD_STATES_ALL)
@@ -997,7 +974,7 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 		    "reported as it goes away, in state CLOSE (filter on ports and addresses)");
 	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON && ctx->format != TD_FMT_NDJSON)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "this command prints table or ndjson (-j)");
-	if (ctx->from != NULL && record != NULL)
+	if (ctx->from != NULL && eo.record != NULL)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "--record records the running kernel: it cannot "
 		    "be used with --from");
 	if (ctx->from == NULL && at != 0)
@@ -1036,8 +1013,8 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 	}
 
 	tfs_guard(TFS_SIG_STOP);
-	if (record != NULL) {
-		if (rec_open(&rw, record, record_max, &err) < 0) {
+	if (eo.record != NULL) {
+		if (rec_open(&rw, eo.record, eo.record_max, &err) < 0) {
 			status = cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
 			goto out;
 		}
@@ -1129,9 +1106,9 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 	}
 	owners_tick(&r, true);
 	clock_gettime(CLOCK_MONOTONIC, &tsp);
-	if (duration > 0)
+	if (eo.duration > 0)
 		deadline = (int64_t)tsp.tv_sec * 1000 + tsp.tv_nsec / 1000000 +
-		    (int64_t)(duration * 1000);
+		    (int64_t)(eo.duration * 1000);
 	while (!tfs_stop_signal && (r.limit == 0 || r.count < r.limit)) {
 		int wait = 100;
 

@@ -36,6 +36,7 @@
 #include "cmd/cmd.h"
 #include "cmd/console.h"
 #include "cmd/events.h"
+#include "cmd/evopts.h"
 #include "cmd/exit.h"
 #include "cmd/findings.h"
 #include "cmd/output.h"
@@ -908,14 +909,12 @@ sleep_until(int64_t deadline)
 int
 cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 {
-	enum { OPT_RECORD = 0x3000, OPT_RECORD_SIZE, OPT_SPEED, OPT_CONNECTIONS };
+	enum { OPT_SPEED = 0x3000, OPT_CONNECTIONS };
 	static const struct option opts[] = {
+		EVOPT_LONGOPTS,
 		{ "interval",	required_argument, NULL, 'i' },
 		{ "count",	required_argument, NULL, 'n' },
-		{ "duration",	required_argument, NULL, 'd' },
 		{ "output",	required_argument, NULL, 'o' },
-		{ "record",	required_argument, NULL, OPT_RECORD },
-		{ "record-size", required_argument, NULL, OPT_RECORD_SIZE },
 		{ "speed",	required_argument, NULL, OPT_SPEED },
 		{ "at",		required_argument, NULL, CMD_OPT_AT },
 		{ "no-events",	no_argument,	   NULL, 0x100 },
@@ -929,11 +928,11 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	struct check_opts co;
 	char dir[PATH_MAX], state[PATH_MAX + 16];
 	struct td_err err = { 0 };
-	double interval = 5, duration = 0;
-	int64_t count = 0, done = 0;
+	double interval = 5;
+	struct evopts eo;
+	int64_t done = 0;
 	int64_t next, start;
-	const char *output = NULL, *record = NULL, *at = NULL;
-	uint64_t record_max = REC_DEFAULT_MAX;
+	const char *output = NULL, *at = NULL;
 	static struct wrec rec;
 	double speed = -1;
 	int ch, status = TD_EXIT_OK;
@@ -945,8 +944,15 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	memset(&w, 0, sizeof(w));
 	w.ctx = ctx;
 	check_opts_init(&co, ctx);
+	evopts_init(&eo, 'n');
 	while ((ch = cmd_getopt(ctx, argc, argv, "i:n:d:o:c:", opts, &status)) != -1) {
 		switch (check_opt(ctx, &co, ch, optarg, TD_EXIT_USAGE)) {
+		case 1:
+			continue;
+		case -1:
+			return TD_EXIT_USAGE;
+		}
+		switch (evopts_parse(ctx, &eo, ch, optarg)) {
 		case 1:
 			continue;
 		case -1:
@@ -958,31 +964,9 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 				return cmd_fail(ctx, TD_EXIT_USAGE,
 				    "--interval: '%s' is not a number of seconds from 0.1 to 86400", optarg);
 			break;
-		case 'n':
-			if (td_num_i64(optarg, 1, INT64_MAX, &count, NULL) < 0)
-				return cmd_fail(ctx, TD_EXIT_USAGE, "--count: '%s' is not a positive number",
-				    optarg);
-			break;
-		case 'd':
-			if (td_num_double(optarg, 0.1, 86400 * 366, &duration, NULL) < 0)
-				return cmd_fail(ctx, TD_EXIT_USAGE,
-				    "--duration: '%s' is not a number of seconds from 0.1 to 31622400", optarg);
-			break;
 		case 'o':
 			output = optarg;
 			break;
-		case OPT_RECORD:
-			record = optarg;
-			break;
-		case OPT_RECORD_SIZE: {
-			int64_t v;
-
-			if (td_num_i64(optarg, (int64_t)REC_MIN_MAX, INT64_MAX, &v, NULL) < 0)
-				return cmd_fail(ctx, TD_EXIT_USAGE, "--record-size: '%s' is not a number "
-				    "of bytes from %llu", optarg, (unsigned long long)REC_MIN_MAX);
-			record_max = (uint64_t)v;
-			break;
-		}
 		case OPT_SPEED:
 			if (td_num_double(optarg, 0, 1e6, &speed, NULL) < 0)
 				return cmd_fail(ctx, TD_EXIT_USAGE, "--speed: '%s' is not a factor from 0 "
@@ -1007,15 +991,15 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		ctx->format = TD_FMT_JSON;
 	if (ctx->from != NULL) {
 		/* Playback of a recording (cmd/watch_record.c). */
-		if (record != NULL || output != NULL || ctx->all_netns)
+		if (eo.record != NULL || output != NULL || ctx->all_netns)
 			return cmd_fail(ctx, TD_EXIT_USAGE, "--from plays a recording back: %s does not apply",
-			    record != NULL ? "--record" : output != NULL ? "-o" : "-A");
+			    eo.record != NULL ? "--record" : output != NULL ? "-o" : "-A");
 		if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON)
 			return cmd_fail(ctx, TD_EXIT_USAGE, "a recording plays back as table or ndjson (-j)");
 		struct wrec_play_opts po = {
 			/* -n alone: as fast as possible; else the recorded pace. */
-			.speed = speed >= 0 ? speed : count != 0 ? 0 : 1,
-			.count = count, .at = at, .connections = connections,
+			.speed = speed >= 0 ? speed : eo.count != 0 ? 0 : 1,
+			.count = eo.count, .at = at, .connections = connections,
 		};
 
 		/* On a terminal, and no format asked for: the console, as live. */
@@ -1033,7 +1017,7 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	if (speed >= 0 || at != NULL)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "%s goes with --from RECORDING (playback)",
 		    speed >= 0 ? "--speed" : "--at");
-	if (record != NULL && (ctx->all_netns || output != NULL))
+	if (eo.record != NULL && (ctx->all_netns || output != NULL))
 		return cmd_fail(ctx, TD_EXIT_USAGE, "--record records one namespace's samples: not with %s",
 		    ctx->all_netns ? "-A" : "-o");
 	if (ctx->format != TD_FMT_TABLE && ctx->format != TD_FMT_JSON &&
@@ -1066,8 +1050,8 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	 */
 	co.min_window_ns = (int64_t)(interval * 1e9 / 2);
 
-	if (record != NULL) {
-		if (wrec_open(&rec, record, record_max, interval, &err) < 0) {
+	if (eo.record != NULL) {
+		if (wrec_open(&rec, eo.record, eo.record_max, interval, &err) < 0) {
 			safefile_rmdtemp(dir);
 			return cmd_fail(ctx, TD_EXIT_CANTCREAT, "%s", err.msg);
 		}
@@ -1090,7 +1074,7 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		prof = tm_profile_from_values(sysctl_value, &sys);
 		events = watch_events_start(ctx, (int64_t)tm_syn_giveup(&prof), tm_syn_rtx_count(&prof));
 		w.events = wa.events = true;
-		if (record != NULL || connections)
+		if (eo.record != NULL || connections)
 			watch_events_keep(events);
 		if (!ctx->all_netns && (watch_events_attach(events, &w, &why), why != NULL))
 			cmd_warn(ctx, "%s", why);
@@ -1118,7 +1102,7 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 			    cmd_fail_err(ctx, &err);
 		}
 	}
-	while (!stop && (count == 0 || done < count)) {
+	while (!stop && (eo.count == 0 || done < eo.count)) {
 		status = ctx->all_netns ? sample_all(&wa, ctx, &co, dir) : sample(&w, &co, done);
 		/* -A: the console shows one namespace at a time; n and N step through them. */
 		if (console && ctx->all_netns && status == 0 && wa.n > 0)
@@ -1126,10 +1110,10 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		if (status != 0)
 			break;
 		done++;
-		if (count != 0 && done >= count)
+		if (eo.count != 0 && done >= eo.count)
 			break;
 		next += (int64_t)(interval * 1e9);
-		if (duration > 0 && (double)(next - start) > duration * 1e9)
+		if (eo.duration > 0 && (double)(next - start) > eo.duration * 1e9)
 			break;
 		if (!console) {
 			sleep_until(next);

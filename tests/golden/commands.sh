@@ -114,6 +114,13 @@ run errors bad-command --from "$mix" frobnicate
 run errors bad-format --from "$mix" --format xml ls
 run errors bad-filter --from "$mix" ls state no-such-state
 run errors bad-top --from "$mix" summary --top 0
+# events and watch share one parser of -d, --count, --record-size (cmd/evopts.c): one message each.
+for c in events watch; do
+	n=$([ $c = events ] && echo -c || echo -n)
+	run errors "$c-bad-duration" $c -d 0.05
+	run errors "$c-bad-count" $c "$n" 0
+	run errors "$c-bad-record-size" $c --record-size 1099511627777
+done
 run errors bad-set --mask --from "$mix" check -c /dev/null --set close_wait.warning=abc
 run errors bad-only --mask --from "$mix" check -c /dev/null --only nope
 run errors bad-from --from /nonexistent/snap.json ls
