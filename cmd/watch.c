@@ -553,9 +553,9 @@ prom_failed(const char *path, const char *error)
 	(void)findings_write_file(path, findings_prometheus, &rep, &err);
 }
 
-/* What changed over the run: sockets per state, and the findings that started and cleared. */
-static void
-summary_table(const struct watch *w, FILE *fp)
+/* What changed over the run: see watch.h. */
+void
+watch_summary(const struct watch *w, FILE *fp)
 {
 	char a[16], b[16];
 	unsigned int st;
@@ -1156,11 +1156,11 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		FILE *sfp = ctx->format == TD_FMT_TABLE ? ctx->out : stderr;
 
 		if (!ctx->all_netns && w.samples > 0)
-			summary_table(&w, sfp);
+			watch_summary(&w, sfp);
 		for (k = 0; ctx->all_netns && k < wa.n; k++)
 			if (wa.v[k].w.samples > 0) {
 				fprintf(sfp, "netns %s:\n", wa.v[k].label[0] != '\0' ? wa.v[k].label : "(current)");
-				summary_table(&wa.v[k].w, sfp);
+				watch_summary(&wa.v[k].w, sfp);
 			}
 		fflush(NULL);
 	}

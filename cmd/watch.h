@@ -125,6 +125,14 @@ struct watch {
  */
 void	watch_table_head(FILE *fp, bool netns, bool events);
 
+/*
+ * What changed over the samples w ran (cmd/watch.c): sockets per state
+ * between the first and the last, the findings that started and cleared,
+ * the connections.  The live run prints it at its end, and so does the
+ * console's playback of a recording once the terminal is restored.
+ */
+void	watch_summary(const struct watch *w, FILE *fp);
+
 /* The i-th sample of the history, 0 the oldest kept. */
 static inline size_t
 watch_hist_index(const struct watch *w, size_t i)

@@ -870,6 +870,14 @@ wrec_console(struct td_ctx *ctx, const struct wrec_play_opts *po, struct watch *
 		rc = rec_samples(ctx->from, cplay_fn, &c, &cut, &err);
 	} while (rc == 0 && c.restart && c.status == 0 && !play_stop);
 	console_close();
+	/*
+	 * The terminal first, then what changed over the samples played (up
+	 * to the one shown when it closed), as the live console ends.
+	 */
+	if (rc >= 0 && c.status == 0 && w->samples > 0) {
+		watch_summary(w, ctx->out);
+		fflush(ctx->out);
+	}
 	safefile_rmdtemp(dir);
 	cplay_reset(&c);
 	w->play = NULL;

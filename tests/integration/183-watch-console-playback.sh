@@ -10,7 +10,8 @@
 # last, + and - the pace), the sample's number, its recorded time to the
 # millisecond in the status line, the CLOSE_WAIT count the live line
 # had, the finding from the sample the live run started it in, and the
-# refused connects in the connections panel; q restores the terminal.
+# refused connects in the connections panel; q restores the terminal and
+# prints the summary the live run printed (after G, all 10 samples ran).
 . "$(dirname "$0")/../lib.sh"
 require_root
 command -v tmux >/dev/null || { not_ok "tmux installed (scripts/deps.sh test)"; exit 1; }
@@ -120,6 +121,17 @@ wait_for 10 sh -c "tmux -S '$sock' capture-pane -t play -p | grep -Eq '^-?icanon
 	{ not_ok "q ends the playback"; screen | sed 's/^/# /'; exit 1; }
 check "q: exit 0" grep -q "^EXIT=0" <<<"$(screen)"
 check "q: the terminal is restored (canonical, echo)" grep -q "^icanon echo MODES" <<<"$(screen)"
+# The summary, on the restored terminal (joined where the 100 columns wrapped it):
+# the live run's, which went to stderr with -j, line for line.
+after=$(tm capture-pane -t play -p -J -S -100 | sed -n '/^summary: /,/^EXIT=/p' | sed '$d')
+live=$(sed -n '/^summary: /,$p' "$t/live.err")
+sed 's/^/# live: /' <<<"$live"
+if [ -n "$live" ] && [ "$after" = "$live" ]; then
+	ok "q: the summary of the 10 samples played, as the live run printed it"
+else
+	not_ok "q: the summary of the 10 samples played, as the live run printed it"
+	sed 's/^/# played: /' <<<"$after"
+fi
 
 # Not a terminal: the table, as before.
 "$TD_BIN" --from "$t/rec" watch --speed 0 > "$t/table" < /dev/null
