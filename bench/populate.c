@@ -4,15 +4,17 @@
  * the mix of issue 11 and hold them, for the benchmark runner (bench/tdbench).
  *
  *   89%  TIME_WAIT     over 64 IPv4 addresses (198.18.1.0/24) and 64 IPv6
- *                      ones (2001:db8:1::1:0/112), about 60% IPv4: sockets
- *                      connected to themselves (simultaneous open, RFC 9293
- *                      section 3.5) and closed, each ending in TIME_WAIT
- *                      through CLOSING (tcp_rcv_state_process,
- *                      net/ipv4/tcp_input.c).  That is one socket, about 3
- *                      loopback segments and 4 system calls a TIME_WAIT,
- *                      1.7 times faster than a client and a server
- *                      (-C: the client closes first), and the 60 s a
- *                      TIME_WAIT lives must hold the whole population
+ *                      ones (2001:db8:1::1:0/112), about 60% IPv4, each to
+ *                      a peer of its own (198.19.129.0/24, 2001:db8:2::1:0/112,
+ *                      the same port) that is never there: see tw_repair
+ *                      below.  No handshake: a socket in repair mode
+ *                      connects without a SYN, closes with a FIN that
+ *                      leaves through a veth without carrier, and one raw
+ *                      FIN+ACK of the absent peer puts it in TIME_WAIT
+ *                      (-S: sockets connected to themselves, as before;
+ *                      -C: a client and a server, the client closing
+ *                      first).  The 60 s a TIME_WAIT lives must hold the
+ *                      whole population, so what a socket costs matters
  *    9%  ESTABLISHED   connected pairs (both ends are sockets here)
  *   the rest           CLOSE_WAIT/FIN_WAIT2 pairs (the client shut down its
  *                      writing half), a listener with a full accept queue,
@@ -47,14 +49,19 @@
  * and a breakdown on stderr, and holds until its standard input ends or it
  * gets SIGTERM.  Exit 1 when the namespace does not hold what was made.
  *
- * TIME_WAIT is made by THREADS workers (default: one per online CPU), each
- * with its own listeners.
+ * TIME_WAIT is made by THREADS workers (default: two per online CPU, at
+ * most 8), each with its own raw socket (and listeners, -C).  On a host
+ * whose CPUs other work keeps busy, more runnable threads get more CPU: at
+ * 100,000 sockets under a load average of 12 on 2 CPUs, 11 to 13.5 us a
+ * TIME_WAIT socket with 4 threads, 14 to 19 us with 2.
  *
  * With POPULATE_DEBUG set in the environment, the SYN_RECV count right
  * after the raw SYNs and the counts of every verification try go to
- * stderr (how the SYN_RECV losses at 1M were found).
+ * stderr (how the SYN_RECV losses at 1M were found).  POPULATE_SKIP_FINACK=K
+ * (tests) leaves out the FIN+ACK of the first K TIME_WAIT sockets, as if
+ * the loopback had lost them: the verification must send them again.
  *
- * Usage: populate [-Ck] [-P PROCS] [-D FDS] [-T THREADS] N
+ * Usage: populate [-CSk] [-P PROCS] [-D FDS] [-T THREADS] N
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -64,6 +71,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/tcp.h>
 
 #include <errno.h>
@@ -82,6 +90,7 @@
 #include "collectors/sockdiag.h"
 #include "core/tcpstate.h"
 #include "core/util.h"
+#include "tcp/segment.h"
 #include "tests/helpers/rawpkt.h"
 
 #define PORT_MAIN	80		/* listener of TIME_WAIT, ESTABLISHED, CLOSE_WAIT */
@@ -91,6 +100,7 @@
 #define MAX_SYN_LISTENERS 64
 #define PORT_TW		90		/* PORT_TW + i: TIME_WAIT worker i's listeners */
 #define MAX_THREADS	8
+#define TW_BATCH	32		/* FIN+ACKs a sendmmsg() */
 #define FULL_BACKLOG	16
 #define NADDR		64		/* client source addresses per family */
 #define FIRST_PORT	1024
@@ -227,7 +237,8 @@ client(int family, int block, unsigned long seq, unsigned int port, int nonblock
 	return fd;
 }
 
-static int self_connect = 1;	/* -C: client and server pairs instead */
+enum tw_how { TW_REPAIR, TW_SELF, TW_PAIR };
+static enum tw_how tw_how = TW_REPAIR;	/* -S: TW_SELF, -C: TW_PAIR */
 
 /* A socket connected to itself (simultaneous open, RFC 9293 3.5 figure 7). */
 static int
@@ -375,6 +386,164 @@ flush_batch(void)
 }
 
 /*
+ * The peer of TIME_WAIT socket number seq of a family: 198.19.129.(i+1) or
+ * 2001:db8:2::1:(i+1) for the local address 198.18.1.(i+1) or
+ * 2001:db8:1::1:(i+1), the same port, so each (local address, peer
+ * address, peer port) has one socket, as when each was its own peer.
+ * Both prefixes route through tdb0 (main), whose peer is down.
+ */
+static socklen_t
+tw_peer(struct sockaddr_storage *ss, int family, unsigned long seq)
+{
+	socklen_t len = client_addr(ss, family, 1, (unsigned int)(seq % NADDR),
+	    FIRST_PORT + (unsigned int)(seq / NADDR));
+
+	if (family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_addr.s_addr ^= htonl(0x00018000u);	/* 18.1 -> 19.129 */
+	else
+		((struct sockaddr_in6 *)ss)->sin6_addr.s6_addr[5] = 2;	/* db8:1 -> db8:2 */
+	return len;
+}
+
+/* A FIN+ACK (RFC 9293 3.1), IPv4 or IPv6 header included, no options. */
+union finack {
+	struct { struct iphdr ip; struct tcphdr tcp; } v4;
+	struct { struct ip6_hdr ip; struct tcphdr tcp; } v6;
+};
+
+/*
+ * The FIN+ACK of the peer of a TIME_WAIT socket from..to (its peer and its
+ * own address): sequence 0, acknowledging 1.  A socket that connected in
+ * repair mode has sent and received nothing and its sequence numbers were
+ * never chosen (tcp_v4_connect and tcp_v6_connect pick an initial one only
+ * outside repair; tcp_connect_init takes snd_nxt from write_seq, and a new
+ * tcp_sock starts at 0): rcv_nxt is 0 and its FIN took sequence 0.  The
+ * checksum covers the pseudo-header (RFC 9293 3.1, RFC 8200 8.1).  Returns
+ * the length.
+ */
+static size_t
+finack(union finack *p, const struct sockaddr_storage *from, const struct sockaddr_storage *to)
+{
+	struct tcphdr *t;
+	uint32_t sum;
+	size_t len;
+
+	memset(p, 0, sizeof(*p));
+	if (from->ss_family == AF_INET) {
+		const struct sockaddr_in *f = (const struct sockaddr_in *)from;
+		const struct sockaddr_in *d = (const struct sockaddr_in *)to;
+		struct { uint32_t src, dst; uint8_t zero, proto; uint16_t len; } ph = {
+			f->sin_addr.s_addr, d->sin_addr.s_addr, 0, IPPROTO_TCP,
+			htons(sizeof(struct tcphdr)) };
+
+		p->v4.ip.version = 4;
+		p->v4.ip.ihl = 5;
+		p->v4.ip.tot_len = htons(sizeof(p->v4));
+		p->v4.ip.ttl = 64;
+		p->v4.ip.protocol = IPPROTO_TCP;
+		p->v4.ip.saddr = ph.src;
+		p->v4.ip.daddr = ph.dst;
+		p->v4.ip.check = htons(tm_inet_csum(&p->v4.ip, sizeof(p->v4.ip), 0));
+		t = &p->v4.tcp;
+		t->source = f->sin_port;
+		t->dest = d->sin_port;
+		sum = ~tm_inet_csum(&ph, sizeof(ph), 0) & 0xffffu;
+		len = sizeof(p->v4);
+	} else {
+		const struct sockaddr_in6 *f = (const struct sockaddr_in6 *)from;
+		const struct sockaddr_in6 *d = (const struct sockaddr_in6 *)to;
+		struct { struct in6_addr src, dst; uint32_t len; uint8_t zero[3], nxt; } ph;
+
+		memset(&ph, 0, sizeof(ph));
+		ph.src = f->sin6_addr;
+		ph.dst = d->sin6_addr;
+		ph.len = htonl(sizeof(struct tcphdr));
+		ph.nxt = IPPROTO_TCP;
+		p->v6.ip.ip6_flow = htonl(6u << 28);
+		p->v6.ip.ip6_plen = htons(sizeof(struct tcphdr));
+		p->v6.ip.ip6_nxt = IPPROTO_TCP;
+		p->v6.ip.ip6_hlim = 64;
+		p->v6.ip.ip6_src = ph.src;
+		p->v6.ip.ip6_dst = ph.dst;
+		t = &p->v6.tcp;
+		t->source = f->sin6_port;
+		t->dest = d->sin6_port;
+		sum = ~tm_inet_csum(&ph, sizeof(ph), 0) & 0xffffu;
+		len = sizeof(p->v6);
+	}
+	t->seq = 0;
+	t->ack_seq = htonl(1);
+	t->doff = 5;
+	t->fin = 1;
+	t->ack = 1;
+	t->window = htons(65535);
+	t->check = htons(tm_inet_csum(t, sizeof(*t), sum));
+	return len;
+}
+
+/*
+ * TIME_WAIT socket number seq of a family, up to its FIN (the FIN+ACK that
+ * ends it is the caller's: finack).  In repair mode (TCP_REPAIR,
+ * do_tcp_setsockopt in net/ipv4/tcp.c) connect() sends no SYN: tcp_connect
+ * (net/ipv4/tcp_output.c) calls tcp_finish_connect and the socket is
+ * ESTABLISHED.  Its send window is 0 until TCP_REPAIR_WINDOW sets one (with
+ * none the FIN would wait for a window probe).  Repair must be off before
+ * close(): __tcp_close (net/ipv4/tcp.c) disconnects a socket still in
+ * repair without a FIN; TCP_REPAIR_OFF_NO_WP turns it off without the
+ * window probe TCP_REPAIR_OFF sends.  close() then sends the FIN
+ * (FIN_WAIT1, the socket orphaned); the route of the peer leads to tdb0,
+ * whose peer is down, so it goes nowhere.  The peer's FIN+ACK acknowledges
+ * it (FIN_WAIT2) and ends the peer's half: tcp_rcv_state_process and
+ * tcp_fin (net/ipv4/tcp_input.c) put the socket in TIME_WAIT, whose ACK
+ * goes nowhere too.  A socket, six system calls and a sixth of a
+ * sendmmsg(); one segment through the loopback, two dropped at the veth.
+ * Returns -1 when this kernel does not let us repair (errno set).
+ */
+static int
+tw_repair(int family, unsigned long seq, struct sockaddr_storage *src,
+    struct sockaddr_storage *dst)
+{
+	struct tcp_repair_window win = { .snd_wnd = 65535, .max_window = 65535,
+	    .rcv_wnd = 65535 };
+	socklen_t slen, dlen;
+	int fd, one = 1, off = TCP_REPAIR_OFF_NO_WP;
+
+	slen = client_addr(src, family, 1, (unsigned int)(seq % NADDR),
+	    FIRST_PORT + (unsigned int)(seq / NADDR));
+	dlen = tw_peer(dst, family, seq);
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket");
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)src, slen) < 0)
+		die("bind TIME_WAIT socket %lu", seq);
+	if (connect(fd, (struct sockaddr *)dst, dlen) < 0)
+		die("connect TIME_WAIT socket %lu (repair mode)", seq);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win)) < 0)
+		die("TCP_REPAIR_WINDOW");
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)) < 0)
+		die("TCP_REPAIR_OFF_NO_WP");
+	close(fd);
+	return 0;
+}
+
+/* A raw socket of a family that writes its own IP header (IPPROTO_RAW). */
+static int
+raw_socket(int family)
+{
+	int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+
+	if (fd < 0)
+		die("raw socket");
+	return fd;
+}
+
+/*
  * TIME_WAIT sockets number first..end-1 (IPv4 below n_tw4): the client
  * closes first, the server answers with its FIN, so the client ends in
  * TIME_WAIT (tcp_fin, net/ipv4/tcp_input.c) and the server socket goes
@@ -384,20 +553,92 @@ flush_batch(void)
 struct tw_work {
 	pthread_t	 th;
 	unsigned long	 first, end, n_tw4;
+	unsigned long	 skip;		/* POPULATE_SKIP_FINACK: FIN+ACKs not sent (tests) */
 	int		 l4, l6;
 };
 static struct tw_work tw[MAX_THREADS];
+
+/* The FIN+ACKs of a batch of TIME_WAIT sockets (all of one family), sent. */
+struct tw_batch {
+	union finack	 pkt[TW_BATCH];
+	struct sockaddr_storage to[TW_BATCH];
+	struct iovec	 iov[TW_BATCH];
+	struct mmsghdr	 msg[TW_BATCH];
+	unsigned int	 n;
+};
+
+static void
+tw_flush(struct tw_batch *b, int raw)
+{
+	unsigned int done = 0;
+	int r;
+
+	while (done < b->n) {
+		r = sendmmsg(raw, b->msg + done, b->n - done, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("sendmmsg of %u FIN+ACKs", b->n - done);
+		done += (unsigned int)r;
+	}
+	b->n = 0;
+}
+
+static void
+tw_add(struct tw_batch *b, int raw, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *self)
+{
+	unsigned int k = b->n++;
+
+	b->iov[k].iov_base = &b->pkt[k];
+	b->iov[k].iov_len = finack(&b->pkt[k], peer, self);
+	b->to[k] = *self;
+	if (self->ss_family == AF_INET)
+		((struct sockaddr_in *)&b->to[k])->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&b->to[k])->sin6_port = 0;	/* raw: the protocol */
+	memset(&b->msg[k], 0, sizeof(b->msg[k]));
+	b->msg[k].msg_hdr.msg_name = &b->to[k];
+	b->msg[k].msg_hdr.msg_namelen = self->ss_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	b->msg[k].msg_hdr.msg_iov = &b->iov[k];
+	b->msg[k].msg_hdr.msg_iovlen = 1;
+	if (b->n == TW_BATCH)
+		tw_flush(b, raw);
+}
 
 static void *
 tw_worker(void *arg)
 {
 	struct tw_work *w = arg;
+	struct sockaddr_storage src, dst;
+	struct tw_batch *b = NULL;
 	unsigned long i;
-	int fd, a, v4;
+	int fd, a, v4, raw4 = -1, raw6 = -1, last4 = -1;
 
+	if (tw_how == TW_REPAIR) {
+		b = calloc(1, sizeof(*b));
+		if (b == NULL)
+			die("calloc");
+		raw4 = raw_socket(AF_INET);
+		raw6 = raw_socket(AF_INET6);
+	}
 	for (i = w->first; i < w->end; i++) {
 		v4 = i < w->n_tw4;
-		if (self_connect) {
+		if (tw_how == TW_REPAIR) {
+			if (v4 != last4 && b->n > 0)	/* a batch is of one family */
+				tw_flush(b, last4 ? raw4 : raw6);
+			last4 = v4;
+			if (tw_repair(v4 ? AF_INET : AF_INET6, v4 ? i : i - w->n_tw4, &src, &dst) < 0)
+				die("TCP_REPAIR (the TIME_WAIT sockets need it; -S makes them "
+				    "without)");
+			if (w->skip > 0)
+				w->skip--;	/* as if the loopback lost it */
+			else
+				tw_add(b, v4 ? raw4 : raw6, &dst, &src);
+			continue;
+		}
+		if (tw_how == TW_SELF) {
 			fd = self_client(v4 ? AF_INET : AF_INET6, 1, v4 ? i : i - w->n_tw4);
 			close(fd);
 			continue;
@@ -409,6 +650,13 @@ tw_worker(void *arg)
 			die("accept");
 		close(fd);
 		close(a);
+	}
+	if (b != NULL) {
+		if (b->n > 0)
+			tw_flush(b, last4 ? raw4 : raw6);
+		close(raw4);
+		close(raw6);
+		free(b);
 	}
 	return NULL;
 }
@@ -439,12 +687,23 @@ print_drops(void)
 struct counts {
 	unsigned long	st[16];
 	unsigned long	v4, v6;
+	int		raw4, raw6;	/* >= 0: FIN+ACK again to a TIME_WAIT socket still in FIN_WAIT1 */
+	unsigned long	resent;
 };
 
+/*
+ * Counts a socket; one of the TIME_WAIT sockets (tw_repair) still in
+ * FIN_WAIT1 lost its FIN+ACK (a loopback backlog that was full: softirq
+ * work deferred to ksoftirqd on a busy host, netdev_max_backlog): it gets
+ * another, which its FIN retransmissions (to nowhere) leave valid.
+ */
 static int
 count_one(const struct td_sock *sk, void *arg, struct td_err *err)
 {
 	struct counts *c = arg;
+	struct sockaddr_storage self, peer;
+	union finack p;
+	size_t len;
 
 	(void)err;
 	c->st[sk->state & 15]++;
@@ -452,6 +711,39 @@ count_one(const struct td_sock *sk, void *arg, struct td_err *err)
 		c->v4++;
 	else
 		c->v6++;
+	if (sk->state != TD_ST_FIN_WAIT1 || c->raw4 < 0)
+		return 0;
+	memset(&self, 0, sizeof(self));
+	memset(&peer, 0, sizeof(peer));
+	if (sk->family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&self, *b = (struct sockaddr_in *)&peer;
+
+		a->sin_family = b->sin_family = AF_INET;
+		memcpy(&a->sin_addr, &sk->src.s6_addr[12], 4);
+		memcpy(&b->sin_addr, &sk->dst.s6_addr[12], 4);
+		if ((ntohl(a->sin_addr.s_addr) & 0xffffff00u) != 0xc6120100u)
+			return 0;			/* not 198.18.1.0/24 */
+		a->sin_port = htons(sk->sport);
+		b->sin_port = htons(sk->dport);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&self, *b = (struct sockaddr_in6 *)&peer;
+
+		a->sin6_family = b->sin6_family = AF_INET6;
+		a->sin6_addr = sk->src;
+		b->sin6_addr = sk->dst;
+		if (sk->dst.s6_addr[5] != 2)
+			return 0;			/* not to 2001:db8:2::/64 */
+		a->sin6_port = htons(sk->sport);
+		b->sin6_port = htons(sk->dport);
+	}
+	len = finack(&p, &peer, &self);
+	if (sk->family == AF_INET)
+		((struct sockaddr_in *)&self)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&self)->sin6_port = 0;
+	if (sendto(sk->family == AF_INET ? c->raw4 : c->raw6, &p, len, 0, (struct sockaddr *)&self,
+	    sk->family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) > 0)
+		c->resent++;
 	return 0;
 }
 
@@ -474,7 +766,8 @@ main(int argc, char **argv)
 	struct counts got;
 	struct td_err err;
 	int64_t t0, t_tw, t_end;
-	unsigned long total_held, kept;
+	unsigned long total_held, kept, resent = 0;
+	int raw4 = -1, raw6 = -1;
 	int auto_procs = 0, tries, keep_going = 0;
 	struct sigaction sa;
 	int chan[2], ack[2], lmain4, lmain6, lfull, fd, a, opt, bad = 0;
@@ -482,12 +775,14 @@ main(int argc, char **argv)
 	pid_t parent = getpid(), pid;
 	char buf[64];
 
-	nthreads = (unsigned long)sysconf(_SC_NPROCESSORS_ONLN);
-	while ((opt = getopt(argc, argv, "P:D:T:Ck")) != -1) {
+	nthreads = 2 * (unsigned long)sysconf(_SC_NPROCESSORS_ONLN);
+	while ((opt = getopt(argc, argv, "P:D:T:CSk")) != -1) {
 		if (opt == 'k')
 			keep_going = 1;
 		else if (opt == 'C')
-			self_connect = 0;
+			tw_how = TW_PAIR;
+		else if (opt == 'S')
+			tw_how = TW_SELF;
 		else if (opt == 'T')
 			nthreads = strtoul(optarg, NULL, 10);
 		else if (opt == 'P')
@@ -499,7 +794,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc - 1 || (n = strtoul(argv[optind], NULL, 10)) < 1000 ||
 	    n > 4000000) {
-		fprintf(stderr, "usage: populate [-Ck] [-P PROCS] [-D FDS] [-T THREADS] N   "
+		fprintf(stderr, "usage: populate [-CSk] [-P PROCS] [-D FDS] [-T THREADS] N   "
 		    "(N from 1000 to 4000000)\n");
 		return 64;
 	}
@@ -553,7 +848,10 @@ main(int argc, char **argv)
 	 * retransmission that found it full failed: reqsk_timer_handler
 	 * (net/ipv4/inet_connection_sock.c) then drops the request socket.
 	 * At 1M sockets (4,000 SYN_RECV, their timers in step) 1,001 were
-	 * left 3 s after they were made.
+	 * left 3 s after they were made.  The FINs and last ACKs of the
+	 * TIME_WAIT sockets (tw_repair) leave the same way, to 198.19.129.0/24
+	 * and to 2001:db8:2::/64 (via fe80::2, a permanent neighbour: no
+	 * neighbour discovery on a link without carrier).
 	 */
 	run("ip link set lo up && ip addr add 198.18.0.1/17 dev lo && "
 	    "ip -6 route add local 2001:db8:1::/64 dev lo && "
@@ -561,7 +859,9 @@ main(int argc, char **argv)
 	    "ip addr add 198.18.128.1/24 dev tdb0 && "
 	    "ip link set tdb0 up && "
 	    "ip neigh add 198.18.128.2 lladdr 02:00:00:00:00:02 dev tdb0 nud permanent && "
-	    "ip route add 198.19.0.0/16 via 198.18.128.2 dev tdb0");
+	    "ip route add 198.19.0.0/16 via 198.18.128.2 dev tdb0 && "
+	    "ip -6 neigh add fe80::2 lladdr 02:00:00:00:00:02 dev tdb0 nud permanent && "
+	    "ip -6 route add 2001:db8:2::/64 via fe80::2 dev tdb0 onlink");
 	snprintf(buf, sizeof(buf), "%lu", 2 * n + 1000);
 	sysctl_set("net/ipv4/tcp_max_tw_buckets", buf);
 	sysctl_set("net/core/somaxconn", "65535");
@@ -652,6 +952,8 @@ main(int argc, char **argv)
 		tw[i].first = n_tw * i / nthreads;
 		tw[i].end = n_tw * (i + 1) / nthreads;
 		tw[i].n_tw4 = n_tw4;
+		tw[i].skip = i == 0 && getenv("POPULATE_SKIP_FINACK") != NULL ?
+		    strtoul(getenv("POPULATE_SKIP_FINACK"), NULL, 10) : 0;
 		tw[i].l4 = listener(AF_INET, PORT_TW + (unsigned int)i, 65535);
 		tw[i].l6 = listener(AF_INET6, PORT_TW + (unsigned int)i, 65535);
 		if (pthread_create(&tw[i].th, NULL, tw_worker, &tw[i]) != 0)
@@ -662,7 +964,11 @@ main(int argc, char **argv)
 		close(tw[i].l4);
 		close(tw[i].l6);
 	}
-		t_end = td_mono_ns();
+	t_end = td_mono_ns();
+	if (tw_how == TW_REPAIR) {
+		raw4 = raw_socket(AF_INET);
+		raw6 = raw_socket(AF_INET6);
+	}
 
 	/*
 	 * Verify with a dump of both families.  The last closes may still be
@@ -670,7 +976,8 @@ main(int argc, char **argv)
 	 * run later on a busy host): a few more tries, 50 ms apart, for at
 	 * most 2 s: each try is a dump of everything (about a second at 1M
 	 * sockets), and every second spent here is one less of the TIME_WAIT
-	 * lifetime the benchmark has to run in.
+	 * lifetime the benchmark has to run in.  A TIME_WAIT socket still in
+	 * FIN_WAIT1 gets its FIN+ACK again (count_one).
 	 */
 	for (tries = 0; tries < 60; tries++) {
 		if (tries > 0 && td_mono_ns() - t_end > 2000000000LL)
@@ -679,6 +986,8 @@ main(int argc, char **argv)
 			nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
 		memset(&got, 0, sizeof(got));
 		memset(&err, 0, sizeof(err));
+		got.raw4 = tw_how == TW_REPAIR ? raw4 : -1;
+		got.raw6 = raw6;
 		for (i = 0; i < 2; i++) {
 			struct sockdiag_req req = { .family = i == 0 ? AF_INET : AF_INET6 };
 
@@ -689,17 +998,26 @@ main(int argc, char **argv)
 		}
 		if (memcmp(got.st, want, sizeof(want)) == 0)
 			break;
+		resent += got.resent;
 		if (getenv("POPULATE_DEBUG") != NULL)
-			fprintf(stderr, "populate: debug: try %d at +%.1f s: TIME_WAIT %lu SYN_RECV %lu\n",
-			    tries, (double)(td_mono_ns() - t_end) / 1e9, got.st[TD_ST_TIME_WAIT],
-			    got.st[TD_ST_SYN_RECV]);
+			fprintf(stderr, "populate: debug: try %d at +%.1f s: TIME_WAIT %lu SYN_RECV %lu, "
+			    "%lu FIN+ACKs again\n", tries, (double)(td_mono_ns() - t_end) / 1e9,
+			    got.st[TD_ST_TIME_WAIT], got.st[TD_ST_SYN_RECV], got.resent);
 	}
 	fprintf(stderr, "populate: %lu sockets (%lu IPv4, %lu IPv6) in %.1f s "
-	    "(TIME_WAIT %.1f s, %.1f us each), %lu processes, %lu descriptors handed out\n",
+	    "(TIME_WAIT %.1f s, %.1f us each, %lu threads%s), %lu processes, "
+	    "%lu descriptors handed out\n",
 	    got.v4 + got.v6, got.v4, got.v6, (double)(t_end - t0) / 1e9,
 	    (double)(t_end - t_tw) / 1e9,
-	    n_tw > 0 ? (double)(t_end - t_tw) / 1e3 / (double)n_tw : 0.0,
-	    procs, nheld + bextra * procs);
+	    n_tw > 0 ? (double)(t_end - t_tw) / 1e3 / (double)n_tw : 0.0, nthreads,
+	    tw_how == TW_REPAIR ? ", repair mode" : tw_how == TW_SELF ? ", self-connected" :
+	    ", client and server", procs, nheld + bextra * procs);
+	if (resent > 0)
+		fprintf(stderr, "populate: %lu FIN+ACKs sent again (lost on the loopback)\n", resent);
+	if (raw4 >= 0) {
+		close(raw4);
+		close(raw6);
+	}
 	/*
 	 * Exact, or within 0.5% + 1 (a rare loopback close can end otherwise
 	 * on a loaded host), SYN_RECV within 10% (raw SYNs the loopback

@@ -10,6 +10,8 @@
 #   BENCH_FDS      descriptors they hold, default 200000
 #   BENCH_ATTR_SIZE  sockets of the attribution host, default 100000 (0: skip)
 #   BENCH_RESULTS  where results go, default BUILD_DIR/bench-results
+#   BENCH_TIME_LIMIT  seconds a size may take, default 1200: no command
+#                  starts after that (the commands keep the runs they had)
 #   BENCH_NS, BENCH_PER, BENCH_RUNS  the all-namespaces run (bench/allns.sh):
 #                  namespaces (default 100, 0 skips it), sockets each, runs
 #
@@ -17,7 +19,12 @@
 # fills it, checks it with a dump and reports how long it took) and runs
 # every command of the list below once per round, rounds interleaved,
 # populating afresh whenever the next run could outlive the oldest
-# TIME_WAIT socket.  The ratio table (markdown) goes to stdout and to
+# TIME_WAIT socket.  A size whose populations leave too little of the
+# TIME_WAIT lifetime to run a command (a machine too slow or too busy for
+# it: tdbench exits 3) is not run, and the table says so and why; the other
+# sizes still run, and bench/run.sh then exits 3.  When that happens after
+# some rounds, the size keeps the runs it had and its table says where it
+# stopped.  The ratio table (markdown) goes to stdout and to
 # BENCH_RESULTS/table.md; the ratios to BENCH_RESULTS/ratios.txt, which the
 # next run compares against (it says what got slower).  bench/sim_bench
 # and bench/replay.sh (replay against tshark) run once before, and
@@ -41,6 +48,7 @@ procs=${BENCH_PROCS:-5000}
 fds=${BENCH_FDS:-200000}
 attr=${BENCH_ATTR_SIZE:-100000}
 res=${BENCH_RESULTS:-$top/$build/bench-results}
+limit=${BENCH_TIME_LIMIT:-1200}
 b="$top/$build"
 td="$b/tcpdoctor"
 
@@ -84,14 +92,24 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 ncpu=$(nproc)
 mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 : > "$tmp/ratios"
+: > "$tmp/notrun"
 # run LABEL CMDFILE POPULATE-OPTIONS... N: one tdbench run, its ratios appended.
 run() {
-	local label=$1 cmds=$2 n
+	local label=$1 cmds=$2 n rc why
 	shift 2
 	n=${!#}
 	echo "bench: $label: $n sockets, $rounds rounds ..." >&2
-	if ! "$b/bench/tdbench" -c "$cmds" -o "$tmp/raw-$label" -l "$res/log-$label.txt" \
-	    -r "$rounds" -- "$b/bench/populate" "$@"; then
+	"$b/bench/tdbench" -c "$cmds" -o "$tmp/raw-$label" -l "$res/log-$label.txt" \
+	    -r "$rounds" -t "$limit" -- "$b/bench/populate" "$@" 2> >(tee "$tmp/err-$label" >&2)
+	rc=$?
+	wait	# for tee
+	if [ "$rc" -eq 3 ]; then
+		why=$(sed -n 's/^tdbench: //p' "$tmp/err-$label" | tail -1)
+		echo "bench: $label: not run: $why" >&2
+		printf '%s %s\n' "$label" "$why" >> "$tmp/notrun"
+		return 1
+	fi
+	if [ "$rc" -ne 0 ]; then
 		echo "bench: the run $label failed; commands' messages: $res/log-$label.txt" >&2
 		exit 1
 	fi
@@ -114,12 +132,10 @@ run() {
 }
 labels=""
 for n in $sizes; do
-	run "$n" "$tmp/cmds" -P 0 -D 0 "$n"
-	labels="$labels $n"
+	run "$n" "$tmp/cmds" -P 0 -D 0 "$n" && labels="$labels $n"
 done
 if [ "$attr" -gt 0 ]; then
-	run "attr-$attr" "$tmp/cmds-attr" -P "$procs" -D "$fds" "$attr"
-	labels="$labels attr-$attr"
+	run "attr-$attr" "$tmp/cmds-attr" -P "$procs" -D "$fds" "$attr" && labels="$labels attr-$attr"
 fi
 
 {
@@ -130,18 +146,29 @@ fi
 	echo "processes with $fds descriptors."
 	for n in $labels; do
 		echo
-		sed -n 's/^# \(populations\|populate_ms\|runner_rss_kib\|elapsed_s\) /\1 /p' "$tmp/raw-$n" |
-		    awk -v n="$n" '{ v[$1] = $2 } END {
-			printf "%s sockets: populated in %.1f s (mean of %d populations), run took %d s; runner RSS %.1f MiB\n\n",
-			    n, v["populate_ms"] / 1000, v["populations"], v["elapsed_s"], v["runner_rss_kib"] / 1024 }'
+		sed -n 's/^# \(populations\|populate_ms\|runner_rss_kib\|elapsed_s\|stopped\) /\1 /p' "$tmp/raw-$n" |
+		    awk -v n="$n" -v lim="$limit" '{ v[$1] = $2; if ($1 == "stopped") st = $3 } END {
+			printf "%s sockets: populated in %.1f s (mean of %d populations), run took %d s; runner RSS %.1f MiB",
+			    n, v["populate_ms"] / 1000, v["populations"], v["elapsed_s"], v["runner_rss_kib"] / 1024
+			if (v["stopped"] == "time_limit")
+				printf "; BENCH_TIME_LIMIT (%d s) reached in round %d: fewer runs where the row says so", lim, st
+			if (v["stopped"] == "too_slow")
+				printf "; STOPPED in round %d: three populations in a row left less than 10 s of the TIME_WAIT lifetime (the machine became too busy): fewer runs where the row says so", st
+			printf "\n\n" }'
 		echo "| command | ms | spread ms | over the floor | over \`ss -tan\` | peak RSS MiB | CPU ms | CPU over \`ss -tan\` |"
 		echo "|---|---|---|---|---|---|---|---|"
-		awk -v n="$n" '$1 == n {
-			if ($3 == "-") { printf "| %s | did not fit in a TIME_WAIT lifetime | | | | | | |\n", $2; next }
-			printf "| %s | %.0f | %.0f-%.0f | %.2f | %.2f | %.1f | %.0f | %s |\n", $2, $3, $4, $5, $10, $11, $8 / 1024, $12, $13 }' "$tmp/ratios"
+		awk -v n="$n" -v rounds="$rounds" -v stop="$(sed -n 's/^# stopped \([a-z_]*\) .*/\1/p' "$tmp/raw-$n")" -v nofit=" $(sed -n 's/^# nofit //p' "$tmp/raw-$n" | tr '\n' ' ')" '$1 == n {
+			if ($3 == "-" && index(nofit, " " $2 " ")) { printf "| %s | did not fit in a TIME_WAIT lifetime | | | | | | |\n", $2; next }
+			if ($3 == "-") { printf "| %s | not run: %s | | | | | | |\n", $2, stop == "too_slow" ? "the machine became too slow" : "time limit"; next }
+			name = $2; if ($9 < rounds) name = name " (" $9 " of " rounds " runs)"
+			printf "| %s | %.0f | %.0f-%.0f | %.2f | %.2f | %.1f | %.0f | %s |\n", name, $3, $4, $5, $10, $11, $8 / 1024, $12, $13 }' "$tmp/ratios"
 	done
+	while read -r n why; do
+		echo
+		echo "$n sockets: NOT RUN: $why"
+	done < "$tmp/notrun"
 	echo
-	echo "Goals (issue 11), at the largest size run, side by side:"
+	echo "Goals (issue 11), at the largest size run, side by side$(awk '{ printf "%s%s", NR == 1 ? " (not run: " : ", ", $1 } END { if (NR) printf ")" }' "$tmp/notrun"):"
 	awk '
 		{ if ($1 ~ /^attr/) at = $1; else sz[$1] = 1
 		  t[$1, $2] = $3; fl[$1, $2] = $10; ss[$1, $2] = $11; rss[$1, $2] = $8; names[$2] = 1
@@ -211,3 +238,6 @@ if [ "${BENCH_NS:-100}" -gt 0 ]; then
 	{ echo; echo "All namespaces (bench/allns.sh):"; echo; sed 's/^/    /' "$tmp/allns"; } |
 	    tee -a "$res/table.md"
 fi
+# A size the machine was too slow for: said in the table, and in the status.
+[ -s "$tmp/notrun" ] && exit 3
+exit 0

@@ -20,18 +20,36 @@
  * nevertheless ends past it is thrown away and made again in a fresh one.
  * A command that cannot fit even in a fresh namespace is reported as such.
  *
+ * The machine may be too slow (or too busy) for the size: when a
+ * population leaves less than MIN_WINDOW of the TIME_WAIT lifetime to run
+ * commands in, it is made again, and after MAX_POP_TRIES such populations
+ * in a row tdbench says so: before any run it exits 3 without timing
+ * anything; later (the machine became busier) it stops there and writes
+ * the runs it made, as the time limit does.  With -t SECONDS,
+ * no command starts once the run has taken that long: the commands keep
+ * the runs they had (fewer than ROUNDS; one that had none is reported as
+ * not run), so the total time is bounded by SECONDS plus one population
+ * and one command.
+ *
  * CMDFILE: one command a line, "NAME MAXEXIT ARGV..." split on blanks;
  * '#' starts a comment; "@N@" in an argument becomes the namespace's
  * socket count.  A command exiting above MAXEXIT (check exits 1 or 2 on
  * findings) or on a signal stops the benchmark: its stderr is in LOG.
  *
- * Output (OUT): a header of "# key value" lines, then per command
+ * Output (OUT): a header of "# key value" lines (among them "# stopped
+ * time_limit R" when the time limit ended the run in round R, "# stopped
+ * too_slow R" when the machine became too slow in round R, and "# nofit
+ * NAME" for each command that never fitted), then per command
  *   NAME MEDIAN_MS MIN_MS MAX_MS P25_MS P75_MS PEAK_RSS_KIB RUNS CPU_MS
- * (PEAK_RSS the largest of the runs; RUNS 0 when it never fit; CPU_MS the
+ * (PEAK_RSS the largest of the runs; RUNS 0 when it never ran; CPU_MS the
  * median of the runs' user + system time from wait4's rusage, which the
  * other work on a shared machine disturbs less than the wall clock).
  *
- * Usage: tdbench -c CMDFILE -o OUT -l LOG [-r ROUNDS] -- POPULATE ARGV...
+ * Exit: 0; 1 on an error (a command failed, the populator failed three
+ * times); 3 when the machine was too slow for the size (the message says
+ * how long populating took and what it left).
+ *
+ * Usage: tdbench -c CMDFILE -o OUT -l LOG [-r ROUNDS] [-t SECONDS] -- POPULATE ARGV...
  */
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -57,6 +75,8 @@
 #define TW_LIFE_NS	(60LL * 1000000000)	/* TCP_TIMEWAIT_LEN */
 #define MARGIN_NS	(2LL * 1000000000)
 #define MAX_TRIES	3
+#define MIN_WINDOW_NS	(10LL * 1000000000)	/* less, and the size is too big here */
+#define MAX_POP_TRIES	3
 
 struct cmd {
 	char		*name;
@@ -78,15 +98,16 @@ static int ncmds;
 static pid_t pop_pid = -1;
 static int pop_in = -1;
 static int64_t tw_start, fresh_window;
+static int too_slow;			/* pop_start gave up after runs were made */
 static long total;
-static int npop, pop_failures;
+static int npop, pop_failures, pop_slow;
 static double pop_ms_sum;
 
 static char **pop_argv;
 static FILE *logfp;
 
-static void __attribute__((format(printf, 1, 2), noreturn))
-die(const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3), noreturn))
+die_status(int status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -100,8 +121,9 @@ die(const char *fmt, ...)
 		kill(pop_pid, SIGTERM);
 		waitpid(pop_pid, NULL, 0);
 	}
-	exit(1);
+	exit(status);
 }
+#define die(...)	die_status(1, __VA_ARGS__)
 
 static void
 pop_stop(void)
@@ -116,7 +138,8 @@ pop_stop(void)
 	pop_pid = -1;
 }
 
-static void
+/* 0, or -1 when the machine became too slow after runs were made (see main). */
+static int
 pop_start(void)
 {
 	int in[2], out[2], nsfd;
@@ -152,13 +175,35 @@ pop_start(void)
 		if (++pop_failures > 2)
 			die("the populator did not get ready 3 times (see its messages above)");
 		fprintf(stderr, "tdbench: populating again\n");
-		pop_start();
-		return;
+		return pop_start();
 	}
 	fclose(fp);
 	pop_failures = 0;
 	tw_start = tw;
 	fresh_window = tw_start + TW_LIFE_NS - MARGIN_NS - td_mono_ns();
+	if (fresh_window < MIN_WINDOW_NS) {
+		/* Too slow now: the host may be busy for a while; try afresh. */
+		double left = fresh_window > 0 ? (double)fresh_window / 1e9 : 0.0;
+
+		fprintf(stderr, "tdbench: populating %ld sockets took %.1f s and left %.1f s of the "
+		    "60 s the first TIME_WAIT socket lives (at least %lld s needed)\n", total,
+		    ms / 1e3, left, MIN_WINDOW_NS / 1000000000);
+		if (++pop_slow >= MAX_POP_TRIES && npop == 0)
+			die_status(3, "%d populations of %ld sockets in a row left too little of the "
+			    "TIME_WAIT lifetime to run a command (the last took %.1f s and left %.1f s; "
+			    "at least %lld s needed): this machine is too slow or too busy for this size",
+			    pop_slow, total, ms / 1e3, left, MIN_WINDOW_NS / 1000000000);
+		if (pop_slow >= MAX_POP_TRIES) {
+			fprintf(stderr, "tdbench: %d populations in a row left too little of the "
+			    "TIME_WAIT lifetime (the last took %.1f s and left %.1f s): the machine "
+			    "became too slow or too busy; the commands keep the runs they had\n",
+			    pop_slow, ms / 1e3, left);
+			pop_stop();
+			return -1;
+		}
+		return pop_start();
+	}
+	pop_slow = 0;
 	npop++;
 	pop_ms_sum += ms;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pop_pid);
@@ -166,6 +211,7 @@ pop_start(void)
 	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0)
 		die("cannot enter %s: %s", path, strerror(errno));
 	close(nsfd);
+	return 0;
 }
 
 /* One run of c; returns its duration, or -1 when it outlived the TIME_WAIT. */
@@ -223,8 +269,11 @@ measure(struct cmd *c)
 	if (c->nofit)
 		return;
 	for (tries = 0; tries < MAX_TRIES; tries++) {
-		if (td_mono_ns() + c->last_ns * 5 / 4 > tw_start + TW_LIFE_NS - MARGIN_NS)
-			pop_start();
+		if (td_mono_ns() + c->last_ns * 5 / 4 > tw_start + TW_LIFE_NS - MARGIN_NS &&
+		    pop_start() < 0) {
+			too_slow = 1;
+			return;
+		}
 		d = run_once(c);
 		if (d >= 0) {
 			c->cpu_ms[c->nms] = c->last_cpu_ms;
@@ -298,24 +347,26 @@ int
 main(int argc, char **argv)
 {
 	const char *cmdfile = NULL, *outfile = NULL, *logfile = NULL;
-	int rounds = 5, opt, r, j;
+	int rounds = 5, opt, r, j, limit_s = 0, stopped = 0;
+	const char *why = NULL;
 	struct rusage self;
 	int64_t t0;
 	FILE *out;
 
-	while ((opt = getopt(argc, argv, "c:o:l:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:o:l:r:t:")) != -1) {
 		switch (opt) {
 		case 'c': cmdfile = optarg; break;
 		case 'o': outfile = optarg; break;
 		case 'l': logfile = optarg; break;
 		case 'r': rounds = atoi(optarg); break;
+		case 't': limit_s = atoi(optarg); break;
 		default: return 64;
 		}
 	}
 	if (cmdfile == NULL || outfile == NULL || logfile == NULL || optind >= argc ||
-	    rounds < 1 || rounds > MAX_ROUNDS) {
+	    rounds < 1 || rounds > MAX_ROUNDS || limit_s < 0) {
 		fprintf(stderr, "usage: tdbench -c CMDFILE -o OUT -l LOG [-r ROUNDS 1..%d] "
-		    "-- POPULATE ARGV...\n", MAX_ROUNDS);
+		    "[-t SECONDS] -- POPULATE ARGV...\n", MAX_ROUNDS);
 		return 64;
 	}
 	pop_argv = &argv[optind];
@@ -326,9 +377,22 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	t0 = td_mono_ns();
 	pop_start();
-	for (r = 0; r < rounds; r++)
-		for (j = 0; j < ncmds; j++)
+	for (r = 0; r < rounds && !stopped; r++)
+		for (j = 0; j < ncmds; j++) {
+			if (limit_s > 0 && td_mono_ns() - t0 > (int64_t)limit_s * 1000000000) {
+				fprintf(stderr, "tdbench: time limit of %d s reached in round %d of %d: "
+				    "the commands keep the runs they had\n", limit_s, r + 1, rounds);
+				stopped = r + 1;
+				why = "time_limit";
+				break;
+			}
 			measure(&cmds[(j + r) % ncmds]);
+			if (too_slow) {
+				stopped = r + 1;
+				why = "too_slow";
+				break;
+			}
+		}
 	pop_stop();
 
 	out = fopen(outfile, "w");
@@ -338,6 +402,11 @@ main(int argc, char **argv)
 	fprintf(out, "# sockets %ld\n# rounds %d\n# populations %d\n# populate_ms %.0f\n"
 	    "# runner_rss_kib %ld\n# elapsed_s %.0f\n", total, rounds, npop,
 	    npop ? pop_ms_sum / npop : 0.0, self.ru_maxrss, (double)(td_mono_ns() - t0) / 1e9);
+	if (stopped)
+		fprintf(out, "# stopped %s %d\n", why, stopped);
+	for (j = 0; j < ncmds; j++)
+		if (cmds[j].nofit)
+			fprintf(out, "# nofit %s\n", cmds[j].name);
 	for (j = 0; j < ncmds; j++) {
 		struct cmd *c = &cmds[j];
 
