@@ -224,7 +224,7 @@ refresh(struct ev_owners *o)
 	o->nfull = 0;
 	rc = source_walk(&src, on_sock, o, &err);
 	source_close(&src);
-	if (rc == 0)
+	if (rc == 0 && o->nn > 0)	/* ne is NULL until a socket was kept: qsort wants an array */
 		qsort(o->ne, o->nn, sizeof(*o->ne), ent_cmp);
 	wall = clock_ns(CLOCK_MONOTONIC) - t0;
 	cost = clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
