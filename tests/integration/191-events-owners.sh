@@ -30,7 +30,7 @@ listening() { ip netns exec "$ns" ss -Hltn "sport = :$port" | grep -q .; }
 run() {
 	local mode=$1 ev
 	shift
-	ip netns exec "$ns" "$TD_BIN" events -j -d 12 "$@" > "$t/$mode.json" 2> "$t/$mode.err" &
+	ip netns exec "$ns" "$TD_BIN" events -j -d 30 "$@" > "$t/$mode.json" 2> "$t/$mode.err" &
 	ev=$!
 	_td_pids+=("$ev")
 	wait_for 5 subscribed "$ev" || { not_ok "$mode: events subscribed"; return 1; }
@@ -43,12 +43,13 @@ import select, socket, sys, time
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("127.0.0.1", int(sys.argv[1]))); l.listen(16)
 held = []
-end = time.time() + 8
-while time.time() < end:
+accepted = 0
+end = time.time() + 30
+while time.time() < end and not (held == [] and accepted >= 3):
     rd, _, _ = select.select([l] + held, [], [], 0.1)
     for x in rd:
         if x is l:
-            held.append(l.accept()[0])
+            held.append(l.accept()[0]); accepted += 1
         elif x.recv(100) == b"":
             x.close(); held.remove(x)
 for x in held:
@@ -76,6 +77,10 @@ PYEOF
 	cli=$!
 	_td_pids+=("$cli")
 	wait "$cli"
+	# The last close was 0.3 s ago: its notification and transitions are in
+	# well before a second (notifications wait 300 ms for their transitions).
+	sleep 1
+	kill -INT "$ev"
 	wait "$ev"; rc=$?
 	expect_eq "$mode: events exits 0" "$rc" 0
 	[ "$rc" = 0 ] || diag "$(cat "$t/$mode.err")"
