@@ -95,14 +95,6 @@ struct ev_stats {
 	bool		traced;
 };
 
-static int64_t
-now_real(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* addr:port, [v6]:port, port 0 as "*" (ss's spelling). */
 static void
@@ -292,7 +284,7 @@ release_one(struct ev_run *r, const struct ev_held *h, struct td_err *err)
 static int
 release(struct ev_run *r, bool all, struct td_err *err)
 {
-	int64_t cut = now_real() - EV_HOLD_NS;
+	int64_t cut = td_real_ns() - EV_HOLD_NS;
 
 	while (r->qlen > 0) {
 		struct ev_held *h = &r->q[r->qhead];
@@ -404,12 +396,10 @@ static void
 owners_tick(struct ev_run *r, bool now)
 {
 	struct td_err e = { 0 };
-	struct timespec ts;
 
 	if (r->own == NULL)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (now || ev_owners_due(r->own, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec))
+	if (now || ev_owners_due(r->own, td_mono_ns()))
 		(void)ev_owners_refresh(r->own, false, &e);
 	if (!r->own_warned && ev_owners_failed(r->own, &e)) {
 		cmd_warn(r->ctx, "owners of the sockets not looked up: %s", e.msg);
@@ -620,7 +610,7 @@ print_start(struct ev_run *r, double giveup_s, struct td_err *err)
 
 	if (r->ctx->format == TD_FMT_TABLE && r->rec == NULL)
 		return 0;
-	o = events_head(&r->meta, "start", now_real());
+	o = events_head(&r->meta, "start", td_real_ns());
 	json_object_set_new(o, "connect_timeout_s", json_real(giveup_s));
 	json_object_set_new(o, "ip_local_port_range", pr->readable ?
 	    json_pack("[I,I]", (json_int_t)pr->v[0], (json_int_t)pr->v[1]) : json_null());
@@ -1154,7 +1144,7 @@ cmd_events(struct td_ctx *ctx, int argc, char **argv)
 			.lost = events_lost(sub), .rcvbuf = events_rcvbuf(sub), .traced = ts != NULL,
 			.untracked = r.tr != NULL ? events_tracker_full(r.tr) : 0,
 		};
-		int64_t t = now_real();
+		int64_t t = td_real_ns();
 
 		owners_rows(&r);
 		rc = print_aggregates(&r, &st, t, &err);

@@ -22,6 +22,7 @@
 
 #include "collectors/sockdiag.h"
 #include "collectors/tracefs.h"
+#include "core/util.h"
 
 #ifndef MNL_SOCKET_DUMP_SIZE
 #define MNL_SOCKET_DUMP_SIZE	32768
@@ -70,14 +71,6 @@ ev_role_name(unsigned int r)
 	}
 }
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 struct events_sub *
 events_open(int family, int rcvbuf, struct td_err *err)
@@ -202,7 +195,7 @@ events_poll(struct events_sub *s, int timeout_ms, events_fn fn, void *arg, struc
 		}
 		if (len == 0)
 			break;
-		rc = events_parse(buf, (size_t)len, now_ns(), fn, arg, err);
+		rc = events_parse(buf, (size_t)len, td_real_ns(), fn, arg, err);
 		if (rc < 0)
 			return -1;
 		total += rc;

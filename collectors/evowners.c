@@ -18,6 +18,7 @@
 #include "collectors/events.h"
 #include "collectors/snapshot.h"
 #include "collectors/source.h"
+#include "core/util.h"
 
 struct evo_ent {
 	uint64_t	cookie;
@@ -59,15 +60,6 @@ struct ev_owners {
 	uint64_t		 nfull;
 	int64_t			 refresh_ns;	/* CLOCK_REALTIME of the refresh running */
 };
-
-static int64_t
-clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static bool
 addr_any(const struct in6_addr *a)
@@ -214,11 +206,11 @@ refresh(struct ev_owners *o)
 		.proc_root = o->proc_root, .family = o->family, .states = HELD_STATES,
 		.want_owner = true, .any_order = true,
 	};
-	int64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID), wall, cost;
+	int64_t t0 = td_clock_ns(CLOCK_MONOTONIC), c0 = td_clock_ns(CLOCK_THREAD_CPUTIME_ID), wall, cost;
 	struct td_err err = { 0 };
 	int rc;
 
-	o->refresh_ns = clock_ns(CLOCK_REALTIME);
+	o->refresh_ns = td_clock_ns(CLOCK_REALTIME);
 	o->nn = 0;
 	o->nnl = 0;
 	o->nfull = 0;
@@ -226,8 +218,8 @@ refresh(struct ev_owners *o)
 	source_close(&src);
 	if (rc == 0 && o->nn > 0)	/* ne is NULL until a socket was kept: qsort wants an array */
 		qsort(o->ne, o->nn, sizeof(*o->ne), ent_cmp);
-	wall = clock_ns(CLOCK_MONOTONIC) - t0;
-	cost = clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	wall = td_clock_ns(CLOCK_MONOTONIC) - t0;
+	cost = td_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	pthread_mutex_lock(&o->mu);
 	o->st.refreshes++;
 	if (rc == 0)

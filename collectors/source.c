@@ -40,15 +40,6 @@ proc_root(const struct td_source *src)
 	return src->proc_root != NULL ? src->proc_root : "/proc";
 }
 
-static int64_t
-clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	if (clock_gettime(id, &ts) < 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* First line of a small file, or "" when it cannot be read. */
 static void
@@ -73,8 +64,8 @@ live_meta(const struct td_source *src, struct td_meta *m)
 	char path[PATH_MAX];
 
 	memset(m, 0, sizeof(*m));
-	m->time_ns = clock_ns(CLOCK_REALTIME);
-	m->mono_ns = clock_ns(CLOCK_BOOTTIME);
+	m->time_ns = td_clock_ns(CLOCK_REALTIME);
+	m->mono_ns = td_clock_ns(CLOCK_BOOTTIME);
 	if (gethostname(m->host, sizeof(m->host) - 1) < 0)
 		m->host[0] = '\0';
 	if (src->netns_label != NULL)

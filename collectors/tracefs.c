@@ -35,6 +35,7 @@
 #include "collectors/snapshot.h"
 #include "collectors/tracefs_inst.h"
 #include "core/num.h"
+#include "core/util.h"
 
 /* ETH_P_IP and ETH_P_IPV6 (include/uapi/linux/if_ether.h): kfree_skb's protocol. */
 #define ETHERTYPE_IP	0x0800
@@ -907,14 +908,6 @@ tracefs_decode(struct tracefs_decoder *d, const void *buf, size_t len, unsigned 
 
 /* ---- The session ---- */
 
-static int64_t
-clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* The kernel-side filter of kind k under opts, into buf ("" for none). */
 static void
@@ -1044,7 +1037,7 @@ tracefs_open(const struct tracefs_opts *opts, struct td_err *err)
 		return NULL;
 	}
 	s->d->live = true;
-	s->d->boot_minus_mono = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+	s->d->boot_minus_mono = td_clock_ns(CLOCK_BOOTTIME) - td_clock_ns(CLOCK_MONOTONIC);
 	for (k = 0; k < TD_TRACE_KINDS; k++) {
 		if (!(want & TD_TRACE_BIT(k)))
 			continue;
@@ -1105,7 +1098,7 @@ tracefs_open(const struct tracefs_opts *opts, struct td_err *err)
 		    strerror(errno != 0 ? errno : EIO));
 		goto fail;
 	}
-	s->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	s->mono_to_real = td_clock_ns(CLOCK_REALTIME) - td_clock_ns(CLOCK_MONOTONIC);
 	s->ncpu = count_cpus(s);
 	s->pagesize = (size_t)getpagesize();
 	if (tep_get_sub_buffer_size(s->d->tep) > 0 &&
@@ -1368,7 +1361,7 @@ tracefs_poll(struct tracefs_session *s, int timeout_ms, td_trace_fn fn, void *ar
 	rc = poll(pfd, (nfds_t)n, timeout_ms);
 	if (rc < 0)
 		return errno == EINTR ? 0 : td_errf(err, errno, "trace: poll: %s", strerror(errno));
-	cut = clock_ns(CLOCK_MONOTONIC) - HOLD_NS;
+	cut = td_clock_ns(CLOCK_MONOTONIC) - HOLD_NS;
 	/* Read every CPU, not only those that woke: the wake-up lags the data. */
 	s->d->cmdlines_read = false;
 	for (i = 0; i < s->ncpu; i++)

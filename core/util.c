@@ -22,21 +22,25 @@ td_trim(char *s)
 }
 
 int64_t
-td_mono_ns(void)
+td_clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (clock_gettime(id, &ts) < 0)
+		return 0;
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t
+td_mono_ns(void)
+{
+	return td_clock_ns(CLOCK_MONOTONIC);
 }
 
 int64_t
 td_real_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return td_clock_ns(CLOCK_REALTIME);
 }
 
 void

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Number of elements of an array (not a pointer). */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -12,6 +13,8 @@
 /* Strip leading and trailing white space (isspace) in place; returns the start. */
 char	*td_trim(char *s);
 
+/* Clock id's time in nanoseconds (0 when the clock cannot be read). */
+int64_t	td_clock_ns(clockid_t id);
 /* CLOCK_MONOTONIC in nanoseconds (intervals, deadlines). */
 int64_t	td_mono_ns(void);
 /* CLOCK_REALTIME in nanoseconds since the epoch (what records are stamped with). */
