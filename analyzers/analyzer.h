@@ -276,6 +276,16 @@ int	analyzer_run_finish(struct analyzer_run *run, struct td_findings *out,
 	    struct td_err *err);
 void	analyzer_run_free(struct analyzer_run *run);
 /*
+ * The findings of every analyzer that judges connection events
+ * (judges_events: failed_connects, lifetimes) over agg, appended to out
+ * unsorted: the one path `events`, `watch` (each interval, and played back)
+ * and `check --events` share.  snap gives the sysctls the advice quotes
+ * (may have none readable); connect_timeout_s is the model's connect()
+ * give-up under them.  Returns 0, or -1 with *err set.
+ */
+int	analyzer_events_findings(const struct events_agg *agg, const struct td_snapshot *snap,
+	    double connect_timeout_s, struct td_findings *out, struct td_err *err);
+/*
  * Parse a comma-separated list of analyzer ids into a bit mask.  Returns 0,
  * or -1 with *err naming the unknown id.
  */

@@ -72,6 +72,35 @@ analyzer_run_free(struct analyzer_run *run)
 }
 
 int
+analyzer_events_findings(const struct events_agg *agg, const struct td_snapshot *snap,
+    double connect_timeout_s, struct td_findings *out, struct td_err *err)
+{
+	struct analyzer_ctx ax;
+	const struct analyzer *a;
+	void *st;
+	size_t i;
+	int rc;
+
+	memset(&ax, 0, sizeof(ax));
+	ax.snap = snap;
+	ax.events = agg;
+	ax.connect_timeout_s = connect_timeout_s;
+	for (i = 0; (a = td_analyzers[i]) != NULL; i++) {
+		if (!a->judges_events)
+			continue;
+		if ((st = calloc(1, a->state_size > 0 ? a->state_size : 1)) == NULL)
+			return td_errf(err, ENOMEM, "out of memory for analyzer '%s'", a->id);
+		if (a->begin != NULL)
+			a->begin(st, &ax);
+		rc = a->finish(st, &ax, out, err);
+		free(st);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
 analyzer_parse_list(const char *list, uint64_t *mask, struct td_err *err)
 {
 	char buf[512], ids[256] = "", *tok, *save = NULL;

@@ -25,7 +25,7 @@
 
 #include <jansson.h>
 
-#include "analyzers/failed_connects.h"
+#include "analyzers/analyzer.h"
 #include "cmd/cmd.h"
 #include "cmd/events.h"
 #include "cmd/evopts.h"
@@ -495,7 +495,7 @@ row_json(struct ev_run *r, const struct ev_dest *d, bool listener, int64_t t)
 	return o;
 }
 
-/* The findings of the aggregates (failed_connects.h), after them. */
+/* The findings of the aggregates (failed_connects, lifetimes), after them. */
 static int
 print_findings(struct ev_run *r, double giveup_s, int64_t t, struct td_err *err)
 {
@@ -508,7 +508,7 @@ print_findings(struct ev_run *r, double giveup_s, int64_t t, struct td_err *err)
 
 	memset(&snap, 0, sizeof(snap));
 	snap.sys = r->sys;
-	if (failed_connects_findings(r->agg, &snap, giveup_s, &fs, err) < 0 ||
+	if (analyzer_events_findings(r->agg, &snap, giveup_s, &fs, err) < 0 ||
 	    td_findings_check(&fs, err) < 0) {
 		td_findings_free(&fs);
 		return -1;
@@ -853,6 +853,49 @@ out:
 }
 
 /*
+ * Before the connections are replayed into the aggregates, the listeners
+ * the run ended with (its "listener" records): the live run knew them from
+ * its first dump (dump_listeners), so a connection accepted by a wildcard
+ * listener is counted under that listener (0.0.0.0:80), not under the
+ * address it arrived at.  With the whole run replayed, a row's drops are
+ * the recorded ones (the live run took them from its last dump).
+ */
+static int
+replay_listener_line(char *line, size_t len, void *arg, struct td_err *err)
+{
+	struct replay *rp = arg;
+	struct td_sock sk;
+	struct ev_dest *row;
+	const char *type, *fam;
+	json_t *o;
+	int64_t port, dropped;
+
+	(void)len;
+	(void)err;
+	if (strstr(line, "\"listener\"") == NULL)
+		return 0;
+	if ((o = json_loads(line, 0, NULL)) == NULL)
+		return 0;	/* the replay proper says what is wrong with the line */
+	memset(&sk, 0, sizeof(sk));
+	type = jstr(o, "type");
+	fam = jstr(o, "family");
+	if (type != NULL && strcmp(type, "listener") == 0 && fam != NULL &&
+	    (strcmp(fam, "ipv4") == 0 || strcmp(fam, "ipv6") == 0) &&
+	    jint(o, "sport", 0, 65535, &port)) {
+		sk.family = strcmp(fam, "ipv4") == 0 ? AF_INET : AF_INET6;
+		sk.state = TD_ST_LISTEN;
+		sk.sport = (uint16_t)port;
+		if (jaddr(jstr(o, "src"), sk.family, &sk.src) && filter_match(&rp->r->filter, &sk)) {
+			row = events_agg_listener(rp->r->agg, sk.family, &sk.src, sk.sport);
+			if (row != NULL && rp->at == 0 && jint(o, "dropped", 0, INT64_MAX, &dropped))
+				row->dropped = (uint64_t)dropped;
+		}
+	}
+	json_decref(o);
+	return 0;
+}
+
+/*
  * `--from RECORDING events [--at TIME] [FILTER]`: the records up to TIME
  * as the live run printed them; then, where the run's own end is in the
  * recording (and no FILTER changes what it counts), its aggregates and
@@ -874,7 +917,11 @@ replay(struct ev_run *r, int64_t at, struct td_err *err)
 		    "Time (UTC)", "Local", "Peer", "Role", "Outcome", "Life", "Sent", "Received",
 		    "Retr", "RTT", "Owner", "Cause");
 	}
-	rc = rec_read(r->ctx->from, replay_line, &rp, &truncated, err);
+	rc = 0;
+	if (r->ctx->format == TD_FMT_TABLE || rp.filtered)
+		rc = rec_read(r->ctx->from, replay_listener_line, &rp, &truncated, err);
+	if (rc == 0)
+		rc = rec_read(r->ctx->from, replay_line, &rp, &truncated, err);
 	if (rc == 0 && truncated)
 		cmd_warn(r->ctx, "'%s' ends in the middle of a batch (still being written?): "
 		    "replayed up to its last complete one", r->ctx->from);

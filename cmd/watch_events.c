@@ -33,8 +33,7 @@
 
 #include <jansson.h>
 
-#include "analyzers/failed_connects.h"
-#include "analyzers/lifetimes.h"
+#include "analyzers/analyzer.h"
 #include "analyzers/tally.h"
 #include "cmd/cmd.h"
 #include "cmd/events.h"
@@ -508,9 +507,7 @@ interval_close(struct watch *w, const struct td_snapshot *snap, struct td_findin
 		merge_row(e->tot->lsn, &e->tot->nlsn, &e->tot->other, &e->iv->lsn[i]);
 	/* Findings from the interval; watch starts and clears them with hysteresis. */
 	prof = tm_profile_from_values(sysctl_value, &snap->sys);
-	if (failed_connects_findings(e->iv, snap, (double)tm_syn_giveup(&prof) / 1e9, out, err) < 0)
-		return -1;
-	return lifetimes_findings(e->iv, out, err);
+	return analyzer_events_findings(e->iv, snap, (double)tm_syn_giveup(&prof) / 1e9, out, err);
 }
 
 int

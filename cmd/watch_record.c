@@ -23,8 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analyzers/failed_connects.h"
-#include "analyzers/lifetimes.h"
+#include "analyzers/analyzer.h"
 #include "cmd/check_common.h"
 #include "cmd/check_events.h"
 #include "cmd/console.h"
@@ -947,10 +946,8 @@ crc_events(struct crc *c, const struct rec_sample *s, struct td_err *err)
 	prof = tm_profile_from_values(sysctl_value, &s->snap.sys);
 	rc = check_events_load_into(c->ctx->from, c->prev_ns, s->snap.meta.time_ns, agg, &ce, err);
 	if (rc == 0)
-		rc = failed_connects_findings(agg, &s->snap, (double)tm_syn_giveup(&prof) / 1e9,
+		rc = analyzer_events_findings(agg, &s->snap, (double)tm_syn_giveup(&prof) / 1e9,
 		    &cs->findings, err);
-	if (rc == 0)
-		rc = lifetimes_findings(agg, &cs->findings, err);
 	if (rc == 0)
 		rc = td_findings_check(&cs->findings, err);
 	free(agg);

@@ -114,6 +114,31 @@ expect_eq "second run, nothing new: nothing reported (exit 0)" "$?" 0
 check "... no lifetimes finding" sh -c "! grep -q lifetimes '$t/s2'"
 kill "$ev"; wait "$ev" 2>/dev/null
 
+# events itself says so at its end, as it says which destinations refuse:
+# the same findings (one path: analyzer_events_findings), in its NDJSON
+# and, played back from its recording, in its table.
+"$PY" - "$t/live" > "$t/evf" <<'PYEOF'
+import json, sys
+for line in open(sys.argv[1]):
+    f = json.loads(line)
+    if f.get("type") == "finding" and f["id"].startswith("lifetimes."):
+        ev = f["evidence"]
+        side = "listener" if "listener" in ev else "destination"
+        print(f["id"], f["subject"], f["severity"], side, ev.get("established"), ev.get("died_young"),
+              ev.get("reset"), ev.get("young_ms"), " ".join(r["key"] for r in f["recommendations"]))
+PYEOF
+while read -r l; do diag "events: $l"; done < "$t/evf"
+check "events -j ends with the listener 0.0.0.0:9891: 7 of 7 died young" \
+    grep -qx "lifetimes.die_young 0.0.0.0:9891 warning listener 7 7 7 1000 service" "$t/evf"
+check "... and the destination 198.18.189.1:9891" \
+    grep -qx "lifetimes.die_young 198.18.189.1:9891 warning destination 7 7 7 1000 service" "$t/evf"
+check "... and nothing else of lifetimes (not 9892)" sh -c "[ \$(wc -l < '$t/evf') -eq 2 ]"
+"$TD_BIN" --from "$t/rec" events > "$t/play" 2> "$t/play.err"
+expect_eq "events played back from its recording exits 0" "$?" 0
+check "its table lists both under Findings" sh -c "grep -q '^Findings:' '$t/play' &&
+    [ \$(grep -c '^  warning lifetimes.die_young: 7 of 7 connections' '$t/play') -eq 2 ]"
+check "... with the fix" grep -q "fix (app service): the service at 0.0.0.0:9891 resets" "$t/play"
+
 # Where it is documented, and asked for without its events.
 check "check --help lists lifetimes" sh -c "'$TD_BIN' check --help | grep -q 'failed_connects lifetimes'"
 check "explain lifetimes.die_young" sh -c "'$TD_BIN' explain lifetimes.die_young | grep -q 'within 1000 ms'"
