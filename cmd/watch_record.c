@@ -455,6 +455,8 @@ struct play {
 	char		 key[PLAY_KEYS][WATCH_KEY];
 	int64_t		 since[PLAY_KEYS];
 	size_t		 nkey;
+	/* The samples played, as the live run tallied them for its summary. */
+	struct watch	*sum;
 };
 
 static volatile sig_atomic_t play_stop;
@@ -534,6 +536,15 @@ play_row(struct play *p, const json_t *o, int64_t t)
 	}
 }
 
+static void
+play_free(struct play *p)
+{
+	if (p->sum != NULL)
+		watch_ev_free(p->sum);
+	free(p->sum);
+	p->sum = NULL;
+}
+
 /* Output that failed: said once, and the reading stops. */
 static int
 play_flush(struct play *p, int rc, struct td_err *err)
@@ -584,6 +595,94 @@ play_event(struct play *p, const json_t *o, int64_t t, struct td_err *err)
 		events_conn_row(p->ctx->out, &ce);
 	}
 	return play_flush(p, rc, err);
+}
+
+/*
+ * Tally one played sample as the live run tallied it (cmd/watch.c,
+ * active_update()), from what it recorded: the sockets per state, the
+ * findings it started ("new", with their severity and start in "active")
+ * and cleared, and its connection counts ("events": "run" is the run's
+ * totals so far), for the summary after the last one (watch_summary()).
+ */
+static int
+play_tally(struct play *p, const json_t *o, int64_t t, struct td_err *err)
+{
+	struct watch *w = p->sum;
+	const json_t *v, *a, *ev, *run;
+	const char *key, *sv, *since;
+	enum td_severity sev;
+	unsigned int st;
+	size_t i, j;
+	int64_t sn;
+
+	json_array_foreach(json_object_get(o, "new"), i, v) {
+		if ((key = json_string_value(v)) == NULL)
+			continue;
+		if (w->nlog == WATCH_MAX_ACTIVE) {
+			w->log_dropped++;
+			continue;
+		}
+		sev = TD_SEV_WARNING;
+		sn = t;
+		json_array_foreach(json_object_get(o, "active"), j, a) {
+			if (json_string_value(json_object_get(a, "key")) == NULL ||
+			    strcmp(json_string_value(json_object_get(a, "key")), key) != 0)
+				continue;
+			sv = json_string_value(json_object_get(a, "severity"));
+			for (st = TD_SEV_OK; sv != NULL && st <= TD_SEV_CRITICAL; st++)
+				if (strcmp(td_severity_name((enum td_severity)st), sv) == 0)
+					sev = (enum td_severity)st;
+			if ((since = json_string_value(json_object_get(a, "since"))) != NULL)
+				(void)rec_parse_time(since, &sn);
+			break;
+		}
+		snprintf(w->log[w->nlog].key, sizeof(w->log[0].key), "%s", key);
+		w->log[w->nlog].sev = sev;
+		w->log[w->nlog].start_ns = sn;
+		w->log[w->nlog++].clear_ns = 0;
+	}
+	json_array_foreach(json_object_get(o, "cleared"), i, v) {
+		if ((key = json_string_value(v)) == NULL)
+			continue;
+		for (j = w->nlog; j-- > 0;)
+			if (w->log[j].clear_ns == 0 && strcmp(w->log[j].key, key) == 0) {
+				w->log[j].clear_ns = t;
+				break;
+			}
+	}
+	for (st = 1; st < TD_ST_MAX; st++) {
+		v = json_object_get(json_object_get(o, "states"), td_state_name(st));
+		w->last_state[st] = json_is_integer(v) && json_integer_value(v) > 0 ?
+		    (uint64_t)json_integer_value(v) : 0;
+	}
+	if (w->samples++ == 0) {
+		w->first_ns = t;
+		memcpy(w->first_state, w->last_state, sizeof(w->first_state));
+	}
+	w->last_ns = t;
+	ev = json_object_get(o, "events");
+	if (!json_is_object(ev))
+		return 0;
+	w->events = true;
+	if (w->ev == NULL && ((w->ev = calloc(1, sizeof(*w->ev))) == NULL ||
+	    (w->ev->tot = calloc(1, sizeof(*w->ev->tot))) == NULL))
+		return td_errf(err, ENOMEM, "out of memory");
+	w->ev->available = json_is_true(json_object_get(ev, "available"));
+	w->ev->traced = json_is_true(json_object_get(ev, "traced"));
+	snprintf(w->ev->why, sizeof(w->ev->why), "%s",
+	    json_string_value(json_object_get(ev, "reason")) != NULL ?
+	    json_string_value(json_object_get(ev, "reason")) : "");
+	run = json_object_get(ev, "run");
+	v = json_object_get(run, "connections");
+	w->ev->tot->total = json_is_integer(v) && json_integer_value(v) > 0 ?
+	    (uint64_t)json_integer_value(v) : 0;
+	v = json_object_get(run, "lost_notifications");
+	w->ev->lost = json_is_integer(v) && json_integer_value(v) > 0 ?
+	    (uint64_t)json_integer_value(v) : 0;
+	v = json_object_get(run, "lost_transitions");
+	w->ev->tlost = json_is_integer(v) && json_integer_value(v) > 0 ?
+	    (uint64_t)json_integer_value(v) : 0;
+	return 0;
 }
 
 static int
@@ -651,6 +750,8 @@ play_line(char *line, size_t len, void *arg, struct td_err *err)
 	else
 		play_row(p, w, t);
 	rc = play_flush(p, rc, err);
+	if (rc == 0)
+		rc = play_tally(p, w, t, err);
 	p->done++;
 out:
 	json_decref(o);
@@ -669,6 +770,8 @@ wrec_play(struct td_ctx *ctx, const struct wrec_play_opts *po)
 
 	memset(&p, 0, sizeof(p));
 	p.ctx = ctx;
+	if ((p.sum = calloc(1, sizeof(*p.sum))) == NULL)
+		return cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
 	p.speed = po->speed;
 	p.count = po->count;
 	p.connections = po->connections;
@@ -683,6 +786,7 @@ wrec_play(struct td_ctx *ctx, const struct wrec_play_opts *po)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (rec_read_at(ctx->from, play_line, &p, &truncated, &cut, &err) < 0) {
+		play_free(&p);
 		if (p.werr != 0)
 			return cmd_fail_write(ctx, TD_EXIT_OSERR, p.werr);
 		return cmd_fail_err(ctx, &err);
@@ -691,9 +795,23 @@ wrec_play(struct td_ctx *ctx, const struct wrec_play_opts *po)
 		fprintf(stderr, "tcpdoctor: watch: '%s': its last frame, from byte %" PRIu64 " of '%s', "
 		    "is cut short (a writer at work, or a copy taken meanwhile): played up to there\n",
 		    ctx->from, cut.offset, cut.file);
-	if (p.done == 0 && !play_stop)
+	if (p.done == 0 && !play_stop) {
+		play_free(&p);
 		return cmd_fail(ctx, TD_EXIT_DATAERR, "'%s' holds no watch sample%s", ctx->from,
 		    p.at.given ? " at or after the time asked" : "");
+	}
+	/*
+	 * What changed over the samples played, as the live run ends: under
+	 * the table, on stderr with -j (every stdout line stays a record).
+	 */
+	if (p.sum->samples > 0) {
+		watch_summary(p.sum, ctx->format == TD_FMT_TABLE ? ctx->out : stderr);
+		if (fflush(ctx->out) != 0 || ferror(ctx->out)) {
+			play_free(&p);
+			return cmd_fail_write(ctx, TD_EXIT_OSERR, errno != 0 ? errno : EIO);
+		}
+	}
+	play_free(&p);
 	return TD_EXIT_OK;
 }
 

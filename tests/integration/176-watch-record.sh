@@ -83,14 +83,24 @@ check "--at +0.1s is the first sample" grep -q "sample 1 of 16" "$t/rel.err"
 check "no --at: the last sample, said" grep -q "sample 16 of 16, taken at $(tail -1 "$t/times")" "$t/last.err"
 
 # Playback: byte for byte with -j; the table has the finding's start.
-"$TD_BIN" --from "$t/rec" watch -j > "$t/play"
+"$TD_BIN" --from "$t/rec" watch -j > "$t/play" 2> "$t/play.err"
 expect_eq "watch --from RECORDING -j exits 0" "$?" 0
 if cmp -s "$t/live" "$t/play"; then ok "playback -j prints the live lines byte for byte"
 else not_ok "playback -j prints the live lines byte for byte"; diff "$t/live" "$t/play" | head -4 | while read -r l; do diag "$l"; done; fi
 "$TD_BIN" --from "$t/rec" watch --speed 0 > "$t/play.table"
+# The summary the live run ended with (on stderr with -j), played back:
+# on stderr with -j, under the table otherwise; line for line.
+sed -n '/^summary: /,$p' "$t/live.err" > "$t/sum.live"
+sed 's/^/# live: /' "$t/sum.live"
+check "the live run ended with its summary: the leak started and cleared" sh -c "
+    grep -q '^summary: 16 samples from .* 1 findings started, 1 cleared, 0 still active' '$t/sum.live' &&
+    grep -q '^  TIME_WAIT  *0 -> ' '$t/sum.live' && grep -q '^  + .* warning  close_wait.*, cleared ' '$t/sum.live'"
+check "playback -j ends with the same summary on stderr" cmp -s "$t/sum.live" "$t/play.err"
+check "table playback ends with the same summary" sh -c "sed -n '/^summary: /,\$p' '$t/play.table' | cmp -s - '$t/sum.live'"
 check "table playback shows the leak start" grep -q "^  + warning  close_wait" "$t/play.table"
 check "... and its clear, with how long it lasted" grep -q "^  - cleared  close_wait.*(active [0-9]* s)" "$t/play.table"
 expect_eq "table playback: one row a sample (plus the header)" "$(grep -c '^[0-9][0-9]:' "$t/play.table")" 16
-"$TD_BIN" --from "$t/rec" watch -j -n 3 --at +1s > "$t/play3"
+"$TD_BIN" --from "$t/rec" watch -j -n 3 --at +1s > "$t/play3" 2> "$t/play3.err"
+check "... and a summary of those three alone" grep -q "^summary: 3 samples from " "$t/play3.err"
 expect_eq "--count 3 --at +1s: three samples" "$(wc -l < "$t/play3")" 3
 check "the schema accepts the recording's records" sh -c "zstdcat '$t/rec' | '$PY' '$TD_SRCDIR/tests/helpers/validate.py' --ndjson=record_watch /dev/stdin"
