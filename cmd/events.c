@@ -180,9 +180,13 @@ events_conn_row(FILE *fp, const struct td_conn_ev *ev)
 		snprintf(rtt, sizeof(rtt), "%.2fms", sk->tcpi.rtt / 1000.0);
 	else
 		snprintf(rtt, sizeof(rtt), "-");
-	if (ev->comm[0] != '\0')
+	if (ev->comm[0] != '\0' && ev->pid > 0)
 		snprintf(owner, sizeof(owner), "%s/%d%s", ev->comm, ev->pid,
 		    ev->owner_from == EV_OWNER_LISTENER ? "(listener)" : "");
+	else if (ev->comm[0] != '\0' && ev->tid > 0)	/* the thread is gone: its process unknown */
+		snprintf(owner, sizeof(owner), "%s/tid:%d", ev->comm, ev->tid);
+	else if (ev->comm[0] != '\0')
+		snprintf(owner, sizeof(owner), "%s", ev->comm);
 	else
 		snprintf(owner, sizeof(owner), "uid:%u", sk->uid);
 	fprintf(fp, "%-15s %-22s %-22s %-7s %-14s %8s %10" PRIu64 " %10" PRIu64
@@ -236,6 +240,8 @@ events_conn_json(const struct td_conn_ev *ev, const struct td_meta *meta)
 		    json_real(sk->tcpi.rtt / 1000.0) : json_null());
 		json_object_set_new(o, "uid", json_integer(sk->uid));
 		json_object_set_new(o, "pid", ev->pid > 0 ? json_integer(ev->pid) : json_null());
+		json_object_set_new(o, "tid", ev->tid > 0 && ev->owner_from == EV_OWNER_CONNECT ?
+		    json_integer(ev->tid) : json_null());
 		json_object_set_new(o, "comm", ev->comm[0] != '\0' ? json_string(ev->comm) :
 		    json_null());
 		json_object_set_new(o, "owner_from", ev_owner_from_name(ev->owner_from) != NULL ?
@@ -667,6 +673,7 @@ decode_conn(const json_t *o, int64_t t, struct td_conn_ev *ev)
 	memset(ev, 0, sizeof(*ev));
 	ev->time_ns = t;
 	ev->pid = -1;
+	ev->tid = -1;
 	ev->sk.state = TD_ST_CLOSE;
 	ev->sk.has_tcpi = true;
 	if (fam == NULL || (strcmp(fam, "ipv4") != 0 && strcmp(fam, "ipv6") != 0))
@@ -735,6 +742,8 @@ decode_conn(const json_t *o, int64_t t, struct td_conn_ev *ev)
 	}
 	if (jint(o, "pid", 1, INT32_MAX, &v))
 		ev->pid = (int32_t)v;
+	if (jint(o, "tid", 1, INT32_MAX, &v))	/* absent in recordings before it */
+		ev->tid = (int32_t)v;
 	if ((s = jstr(o, "comm")) != NULL)
 		snprintf(ev->comm, sizeof(ev->comm), "%s", s);
 	if ((s = jstr(o, "owner_from")) != NULL)

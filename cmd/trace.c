@@ -403,6 +403,7 @@ other_one(struct trace_run *r, const struct td_trace_ev *ev, const char *src, co
 	snprintf(cookie, sizeof(cookie), "%" PRIx64, ev->cookie);
 	json_object_set_new(o, "cookie", ev->cookie != 0 ? json_string(cookie) : json_null());
 	json_object_set_new(o, "pid", ev->pid > 0 ? json_integer(ev->pid) : json_null());
+	json_object_set_new(o, "tid", ev->tid > 0 ? json_integer(ev->tid) : json_null());
 	json_object_set_new(o, "comm", ev->comm[0] != '\0' ? json_string(ev->comm) : json_null());
 	json_object_set_new(o, "explanation", json_string(text));
 	output_json_line(r->ctx->out, o);
@@ -450,6 +451,7 @@ trace_one(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 		json_object_set_new(o, "legal", json_boolean(legal));
 		json_object_set_new(o, "family", json_string(ev->family == AF_INET ? "ipv4" : "ipv6"));
 		json_object_set_new(o, "pid", ev->pid > 0 ? json_integer(ev->pid) : json_null());
+		json_object_set_new(o, "tid", ev->tid > 0 ? json_integer(ev->tid) : json_null());
 		json_object_set_new(o, "comm", ev->comm[0] != '\0' ? json_string(ev->comm) : json_null());
 		json_object_set_new(o, "max_lifetime_s", max == TM_TIME_INF ||
 		    ev->newstate == TD_ST_CLOSE ? json_null() : json_real((double)max / 1e9));

@@ -247,7 +247,7 @@ struct ev_conn {
 	uint16_t	sport, dport;
 	struct in6_addr	src, dst;
 	int64_t		born_ns, est_ns, closed_ns, last_ns;
-	int32_t		pid;
+	int32_t		pid, tid;
 	char		comm[16];
 	uint8_t		reset_by;	/* enum ev_reset_by */
 	uint8_t		reset_state;	/* the state the RST was sent or received in */
@@ -260,7 +260,7 @@ struct ev_pending {			/* a connect() whose source port is not known yet */
 	uint16_t	dport;
 	struct in6_addr	dst;
 	int64_t		t;		/* 0: taken */
-	int32_t		pid;
+	int32_t		pid, tid;
 	char		comm[16];
 };
 
@@ -491,6 +491,7 @@ ev_new(struct events_tracker *t, uint8_t family, const struct in6_addr *src,
 	c->sport = sport;
 	c->dport = dport;
 	c->pid = -1;
+	c->tid = -1;
 	b = ev_hash(t, family, dst, sport);
 	c->next = t->bucket[b];
 	t->bucket[b] = idx;
@@ -544,6 +545,7 @@ events_track_trace(struct events_tracker *t, const struct td_trace_ev *ev)
 		q->dst = ev->dst;
 		q->t = ev->time_ns != 0 ? ev->time_ns : 1;
 		q->pid = ev->pid;
+		q->tid = ev->tid;
 		memcpy(q->comm, ev->comm, sizeof(q->comm));
 		return;
 	}
@@ -594,6 +596,7 @@ events_track_trace(struct events_tracker *t, const struct td_trace_ev *ev)
 			if (ev_take_pending(t, ev, &p)) {
 				c->born_ns = p.t;
 				c->pid = p.pid;
+				c->tid = p.tid;
 				memcpy(c->comm, p.comm, sizeof(c->comm));
 			}
 		} else if (ev->newstate == TD_ST_SYN_RECV) {
@@ -666,6 +669,7 @@ events_track_destroy(struct events_tracker *t, const struct td_sock *sk, int64_t
 	out->time_ns = time_ns;
 	out->sk = *sk;
 	out->pid = -1;
+	out->tid = -1;
 	idx = t != NULL ? ev_find(t, sk->family, &sk->dst, sk->sport, sk->dport, true) : -1;
 	if (idx < 0) {
 		classify_untraced(out);
@@ -678,8 +682,9 @@ events_track_destroy(struct events_tracker *t, const struct td_sock *sk, int64_t
 	out->est_ns = c->est_ns;
 	out->closed_ns = c->closed_ns;
 	out->pid = c->pid;
+	out->tid = c->tid;
 	memcpy(out->comm, c->comm, sizeof(out->comm));
-	if (c->pid > 0)
+	if (c->pid > 0 || (c->tid > 0 && c->comm[0] != '\0'))
 		out->owner_from = EV_OWNER_CONNECT;
 	out->reset_by = c->reset_by;
 	memcpy(out->reset_reason, c->reset_reason, sizeof(out->reset_reason));

@@ -89,8 +89,9 @@ struct td_conn_ev {
 	int64_t		born_ns;	/* CLOSE->SYN_SENT or ->SYN_RECV, 0 if not seen */
 	int64_t		est_ns;		/* ->ESTABLISHED, 0 if not seen */
 	int64_t		closed_ns;	/* ->CLOSE, 0 if not seen */
-	int32_t		pid;		/* task in connect() (active) or running at the third
-					   ACK (passive, usually not the owner); -1 unknown */
+	int32_t		pid;		/* process in connect() (active) or running at the
+					   third ACK (passive, usually not the owner); -1 unknown */
+	int32_t		tid;		/* traced: that task's own id (a thread's), -1 unknown */
 	char		comm[16];
 	uint8_t		owner_from;	/* enum ev_owner_from: whose pid/comm these are */
 	uint8_t		reset_by;	/* enum ev_reset_by: who sent the RST that ended it */

@@ -424,6 +424,9 @@ ev_owners_fill(struct ev_owners *o, struct td_conn_ev *ev)
 	} else {
 		o->st.unknown++;
 		o->want = true;
+		/* The traced task's name stays, with its tid: its process is unknown. */
+		if (ev->comm[0] != '\0')
+			from = ev->owner_from;
 	}
 	pthread_mutex_unlock(&o->mu);
 	ev->owner_from = (uint8_t)from;

@@ -85,7 +85,8 @@ struct ksym {
 #define COMM_SLOTS	1024
 
 struct comm_slot {
-	int32_t	pid;
+	int32_t	tid;
+	int32_t	pid;			/* its process, -1 if unknown */
 	int64_t	when;			/* mono_ns of the event that asked */
 	char	comm[16];
 };
@@ -636,29 +637,70 @@ comm_saved(struct tracefs_decoder *d, int32_t pid, char *comm, size_t len)
 	return false;
 }
 
+/* A small /proc file into buf (terminated); its length, or -1. */
+static ssize_t
+proc_read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
 /*
- * The command of PID from /proc/PID/stat if that process is the one that
+ * The process of thread tid (the "Tgid:" line of /proc/TID/status, which
+ * answers for any thread id, listed in /proc or not: fs/proc/array.c
+ * task_state()), and that process's command when it is another task
+ * (/proc/TGID/comm: a thread's own name is often a worker's).  -1 if the
+ * thread is gone.
+ */
+static int32_t
+proc_tgid(int32_t tid, char *comm, size_t len)
+{
+	char path[64], buf[2048], *p;
+	long v;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (proc_read(path, buf, sizeof(buf)) <= 0 || (p = strstr(buf, "\nTgid:")) == NULL)
+		return -1;
+	v = strtol(p + 6, NULL, 10);
+	if (v <= 0 || v > INT32_MAX)
+		return -1;
+	if (v != tid) {
+		snprintf(path, sizeof(path), "/proc/%ld/comm", v);
+		if (proc_read(path, buf, sizeof(buf)) > 0 && buf[0] != '\n')
+			snprintf(comm, len, "%.*s", (int)strcspn(buf, "\n"), buf);
+	}
+	return (int32_t)v;
+}
+
+/*
+ * The command of task TID from /proc/TID/stat if that task is the one that
  * ran at the event: it started no later (field 22, starttime, in clock
  * ticks since boot: task->start_boottime, fs/proc/array.c do_task_stat()).
- * A later start means the PID was used again since (pid_max wraps).
+ * A later start means the id was used again since (pid_max wraps).  Then
+ * its process (proc_tgid): *pid, -1 if that could not be read.
  */
 static bool
-comm_proc(const struct tracefs_decoder *d, const struct td_trace_ev *ev, char *comm, size_t len)
+comm_proc(const struct tracefs_decoder *d, const struct td_trace_ev *ev, char *comm, size_t len,
+    int32_t *pid)
 {
 	char path[64], buf[1024], *open_p, *close_p, *f;
 	unsigned long long start;
 	long hz = sysconf(_SC_CLK_TCK);
-	ssize_t n;
-	int fd, i;
+	int i;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)ev->pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	*pid = -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)ev->tid);
+	if (proc_read(path, buf, sizeof(buf)) <= 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	/* "PID (COMM) S ...": COMM may hold spaces and parentheses. */
 	if ((open_p = strchr(buf, '(')) == NULL || (close_p = strrchr(buf, ')')) == NULL ||
 	    close_p < open_p || hz <= 0)
@@ -675,6 +717,7 @@ comm_proc(const struct tracefs_decoder *d, const struct td_trace_ev *ev, char *c
 	    ev->mono_ns + d->boot_minus_mono + 1000000000 / hz)
 		return false;
 	snprintf(comm, len, "%.*s", (int)(close_p - open_p - 1), open_p + 1);
+	*pid = proc_tgid(ev->tid, comm, len);
 	return true;
 }
 
@@ -691,22 +734,26 @@ comm_proc(const struct tracefs_decoder *d, const struct td_trace_ev *ev, char *c
 static void
 comm_of(struct tracefs_decoder *d, struct td_trace_ev *ev)
 {
-	struct comm_slot *c = &d->comms[(uint32_t)ev->pid % COMM_SLOTS];
+	struct comm_slot *c = &d->comms[(uint32_t)ev->tid % COMM_SLOTS];
 
-	if (!d->live || ev->pid < 0)
+	if (!d->live || ev->tid < 0)
 		return;
-	if (ev->pid == 0) {
+	if (ev->tid == 0) {
 		/* The idle task: softirq work on an idle CPU (the name trace_pipe prints). */
 		snprintf(ev->comm, sizeof(ev->comm), "<idle>");
+		ev->pid = 0;
 		return;
 	}
-	if (c->pid == ev->pid && ev->mono_ns - c->when < 1000000000 && ev->mono_ns >= c->when) {
+	if (c->tid == ev->tid && ev->mono_ns - c->when < 1000000000 && ev->mono_ns >= c->when) {
 		memcpy(ev->comm, c->comm, sizeof(ev->comm));
+		ev->pid = c->pid;
 		return;
 	}
-	if (!comm_proc(d, ev, ev->comm, sizeof(ev->comm)) &&
-	    !comm_saved(d, ev->pid, ev->comm, sizeof(ev->comm)))
+	/* The thread is gone: its name, if the kernel saved it; its process unknown. */
+	if (!comm_proc(d, ev, ev->comm, sizeof(ev->comm), &ev->pid) &&
+	    !comm_saved(d, ev->tid, ev->comm, sizeof(ev->comm)))
 		ev->comm[0] = '\0';
+	c->tid = ev->tid;
 	c->pid = ev->pid;
 	c->when = ev->mono_ns;
 	memcpy(c->comm, ev->comm, sizeof(c->comm));
@@ -752,7 +799,9 @@ decode_record(struct tracefs_decoder *d, void *data, int size, unsigned long lon
 	ev->mono_ns = (int64_t)(ts & INT64_MAX);
 	if (__builtin_add_overflow(ev->mono_ns, mono_to_real, &ev->time_ns))
 		return -1;
-	ev->pid = tep_data_pid(d->tep, &rec);
+	/* Its process: resolved by comm_of() in a live session, else unknown. */
+	ev->tid = tep_data_pid(d->tep, &rec);
+	ev->pid = -1;
 	if (k->cookie != NULL && num(k->cookie, data, size, &v))
 		ev->cookie = v;
 	switch (i) {

@@ -59,10 +59,18 @@ struct td_trace_ev {
 	uint16_t	sport, dport;
 	uint16_t	cpu;		/* the CPU whose buffer held it */
 	struct in6_addr	src, dst;	/* IPv4 stored v4-mapped */
-	int32_t		pid;		/* task that was running, -1 if unknown */
+	/*
+	 * The task that was running, as the tracepoint saw it: tid is the
+	 * kernel's current->pid (a thread's own id); pid its process (the
+	 * thread group, /proc/TID/status Tgid), resolved while the thread
+	 * lives (a live session), else -1: unknown, never the tid in its place.
+	 */
+	int32_t		pid;
+	int32_t		tid;		/* -1 if unknown */
 	int32_t		err;		/* retransmit_skb: the transmit's result (0, -errno) */
 	uint64_t	cookie;		/* the socket's cookie where the event has it, else 0 */
-	char		comm[16];	/* its command, "" if unknown */
+	char		comm[16];	/* its process's command (the thread's while the
+					 * process is unknown), "" if unknown */
 	char		reason[48];	/* send_reset: enum sk_rst_reason; kfree_skb: enum
 					 * skb_drop_reason; the name the format prints, "" if none */
 	char		where[48];	/* kfree_skb: the kernel function that dropped it */

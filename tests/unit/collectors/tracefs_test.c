@@ -112,7 +112,8 @@ START_TEST(test_decode_all)
 	ck_assert_int_eq(e->oldstate, TD_ST_CLOSE);
 	ck_assert_int_eq(e->newstate, TD_ST_LISTEN);
 	ck_assert_str_eq(addr(&e->src, a), "::ffff:127.0.0.1");
-	ck_assert_int_eq(e->pid, 22373);
+	ck_assert_int_eq(e->tid, 22373);	/* the task; its process unknown from a saved buffer */
+	ck_assert_int_eq(e->pid, -1);
 	ck_assert_uint_eq(e->mono_ns, 23022949321392ULL);
 
 	/* close() with unread data: RST, the reason by name from the format. */
