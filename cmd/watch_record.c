@@ -600,7 +600,7 @@ play_event(struct play *p, const json_t *o, int64_t t, struct td_err *err)
 /*
  * Tally one played sample as the live run tallied it (cmd/watch.c,
  * active_update()), from what it recorded: the sockets per state, the
- * findings it started ("new", with their severity and start in "active")
+ * findings it started ("new", with their severity in "active")
  * and cleared, and its connection counts ("events": "run" is the run's
  * totals so far), for the summary after the last one (watch_summary()).
  */
@@ -609,11 +609,10 @@ play_tally(struct play *p, const json_t *o, int64_t t, struct td_err *err)
 {
 	struct watch *w = p->sum;
 	const json_t *v, *a, *ev, *run;
-	const char *key, *sv, *since;
+	const char *key, *sv;
 	enum td_severity sev;
 	unsigned int st;
 	size_t i, j;
-	int64_t sn;
 
 	json_array_foreach(json_object_get(o, "new"), i, v) {
 		if ((key = json_string_value(v)) == NULL)
@@ -623,7 +622,6 @@ play_tally(struct play *p, const json_t *o, int64_t t, struct td_err *err)
 			continue;
 		}
 		sev = TD_SEV_WARNING;
-		sn = t;
 		json_array_foreach(json_object_get(o, "active"), j, a) {
 			if (json_string_value(json_object_get(a, "key")) == NULL ||
 			    strcmp(json_string_value(json_object_get(a, "key")), key) != 0)
@@ -632,13 +630,12 @@ play_tally(struct play *p, const json_t *o, int64_t t, struct td_err *err)
 			for (st = TD_SEV_OK; sv != NULL && st <= TD_SEV_CRITICAL; st++)
 				if (strcmp(td_severity_name((enum td_severity)st), sv) == 0)
 					sev = (enum td_severity)st;
-			if ((since = json_string_value(json_object_get(a, "since"))) != NULL)
-				(void)rec_parse_time(since, &sn);
 			break;
 		}
 		snprintf(w->log[w->nlog].key, sizeof(w->log[0].key), "%s", key);
 		w->log[w->nlog].sev = sev;
-		w->log[w->nlog].start_ns = sn;
+		/* The sample that started it (its "since" is written to the second). */
+		w->log[w->nlog].start_ns = t;
 		w->log[w->nlog++].clear_ns = 0;
 	}
 	json_array_foreach(json_object_get(o, "cleared"), i, v) {

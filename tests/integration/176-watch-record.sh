@@ -95,6 +95,7 @@ sed 's/^/# live: /' "$t/sum.live"
 check "the live run ended with its summary: the leak started and cleared" sh -c "
     grep -q '^summary: 16 samples from .* 1 findings started, 1 cleared, 0 still active' '$t/sum.live' &&
     grep -q '^  TIME_WAIT  *0 -> ' '$t/sum.live' && grep -q '^  + .* warning  close_wait.*, cleared ' '$t/sum.live'"
+sed "s/^/# played: /" "$t/play.err"
 check "playback -j ends with the same summary on stderr" cmp -s "$t/sum.live" "$t/play.err"
 check "table playback ends with the same summary" sh -c "sed -n '/^summary: /,\$p' '$t/play.table' | cmp -s - '$t/sum.live'"
 check "table playback shows the leak start" grep -q "^  + warning  close_wait" "$t/play.table"
