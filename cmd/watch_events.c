@@ -24,6 +24,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -39,6 +40,7 @@
 #include "cmd/events.h"
 #include "cmd/watch.h"
 #include "collectors/events.h"
+#include "collectors/evowners.h"
 #include "collectors/recsample.h"
 #include "collectors/sysctl.h"
 #include "collectors/tracefs.h"
@@ -65,6 +67,12 @@ struct wev_slot {
 	struct td_conn_ev	*keep;		/* watch_events_keep(): the connections since */
 	size_t			 nkeep;
 	uint64_t		 over;		/* beyond WEV_KEEP */
+	/*
+	 * The owners of its sockets before they go (collectors/evowners.h), as
+	 * `events` keeps them; made while the main thread is in the namespace,
+	 * so that its scanner thread dumps that namespace.  NULL: none.
+	 */
+	struct ev_owners	*own;
 };
 
 struct watch_events {
@@ -82,6 +90,15 @@ struct watch_events {
 	size_t			 qhead, qlen;
 	struct wev_slot		 slot[WEV_SLOTS];
 	size_t			 nslot;
+	/*
+	 * The owner scans of all namespaces together: one at a time, the next
+	 * no sooner than EVO_COST_FACTOR times the CPU the last took (at least
+	 * EVO_MIN_GAP_NS), taking the namespaces in turn, so that watch -A
+	 * spends what one `events` would on /proc, not that per namespace.
+	 */
+	char			 proc_root[PATH_MAX];
+	int64_t			 own_next;	/* CLOCK_MONOTONIC */
+	size_t			 own_rr;
 };
 
 /* ---- The collector thread ---- */
@@ -96,6 +113,8 @@ release_one(struct watch_events *we, const struct wev_held *h)
 	if (h->slot < 0 || (size_t)h->slot >= we->nslot || we->slot[h->slot].cur == NULL)
 		return;
 	s = &we->slot[h->slot];
+	if (s->own != NULL)
+		(void)ev_owners_fill(s->own, &ev);
 	events_agg_add(s->cur, &ev);
 	if (!we->keep)
 		return;
@@ -161,6 +180,36 @@ on_trace(const struct td_trace_ev *ev, void *arg, struct td_err *err)
 	return 0;
 }
 
+/*
+ * Start the owner scan of the next namespace that wants one, when the
+ * scans' common budget allows (struct watch_events, own_next); with the
+ * lock held.  A scan runs in its namespace's scanner thread: this thread
+ * only asks.
+ */
+static void
+owners_tick(struct watch_events *we)
+{
+	struct ev_owners_stats st;
+	struct td_err err;
+	int64_t now = td_mono_ns(), gap;
+	size_t i, k;
+
+	if (we->nslot == 0 || now < we->own_next)
+		return;
+	for (i = 0; i < we->nslot; i++) {
+		k = (we->own_rr + i) % we->nslot;
+		if (we->slot[k].own == NULL || !ev_owners_due(we->slot[k].own, now))
+			continue;
+		memset(&err, 0, sizeof(err));
+		(void)ev_owners_refresh(we->slot[k].own, false, &err);
+		st = ev_owners_stats(we->slot[k].own);
+		gap = st.last_cpu_ns * EVO_COST_FACTOR;
+		we->own_next = now + (gap > EVO_MIN_GAP_NS ? gap : EVO_MIN_GAP_NS);
+		we->own_rr = k + 1;
+		return;
+	}
+}
+
 static void *
 collector(void *arg)
 {
@@ -201,6 +250,7 @@ collector(void *arg)
 			we->slot[i].lost = events_lost(we->slot[i].sub);
 		}
 		release(we, false);
+		owners_tick(we);
 		if (we->ts != NULL && tick++ % 10 == 0)
 			we->tlost = tracefs_lost(we->ts);
 		pthread_mutex_unlock(&we->mu);
@@ -228,6 +278,8 @@ watch_events_start(const struct td_ctx *ctx, int64_t syn_giveup_ns, unsigned int
 	}
 	pthread_mutex_init(&we->mu, NULL);
 	we->family = ctx->family;
+	snprintf(we->proc_root, sizeof(we->proc_root), "%s",
+	    ctx->proc_root != NULL ? ctx->proc_root : "/proc");
 	we->tr = events_tracker_new(WEV_TRACK, syn_giveup_ns, syn_rtx, &err);
 	if (we->tr == NULL) {
 		snprintf(we->untraced, sizeof(we->untraced), "%s", err.msg);
@@ -338,6 +390,10 @@ watch_events_attach(struct watch_events *we, struct watch *w, const char **why)
 	e->slot = (int)we->nslot;
 	we->slot[we->nslot].sub = sub;
 	we->slot[we->nslot].cur = cur;
+	/* Without it (out of memory) the connections go without owners, as untraced ones. */
+	we->slot[we->nslot].own = ev_owners_new(we->proc_root, we->family, &err);
+	if (we->slot[we->nslot].own != NULL)
+		ev_owners_want(we->slot[we->nslot].own);	/* the first scan, in turn */
 	we->nslot++;
 	e->traced = we->ts != NULL;
 	snprintf(e->why, sizeof(e->why), "%s", we->untraced);
@@ -360,6 +416,7 @@ watch_events_stop(struct watch_events *we)
 		pthread_join(we->th, NULL);
 	for (i = 0; i < we->nslot; i++) {
 		events_close(we->slot[i].sub);
+		ev_owners_free(we->slot[i].own);
 		free(we->slot[i].cur);
 		free(we->slot[i].keep);
 	}
