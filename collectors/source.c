@@ -12,6 +12,9 @@
 #include <sys/utsname.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +267,54 @@ add_owner(const struct td_sock *sk, void *arg, struct td_err *err)
     TD_STATE_BIT(TD_ST_SYN_RECV) | TD_STATE_BIT(TD_ST_NEW_SYN_RECV)))
 
 /*
+ * The /proc scan of walk_with_owners() in a thread of its own, so that the
+ * kernel dumps the sockets that need no owner meanwhile: the scan is the
+ * kernel reading every descriptor's link (KERNEL-FACTS F22), the dump the
+ * kernel walking its socket tables, and on two CPUs neither waits for the
+ * other.  The thread touches only its job.
+ */
+struct scan_job {
+	struct procs_map	*map;
+	const char		*proc_root;
+	size_t			 cap;
+	bool			 complete;
+	struct procs_stats	 stats;
+	struct td_err		 err;
+	int			 rc;
+};
+
+static void *
+scan_thread(void *arg)
+{
+	struct scan_job *j = arg;
+
+	j->rc = procs_collect(j->map, j->proc_root, j->cap, &j->complete, &j->stats, &j->err);
+	return NULL;
+}
+
+/*
+ * Whether the scan may overlap a dump: the caller takes the sockets in any
+ * order (they then come state group by state group), owners are asked for
+ * some states only and others are dumped too, and this process may run on
+ * more than one CPU (on one, the thread would only add its switches).
+ * TD_OWNERS_SEQUENTIAL=1 in the environment keeps one thread (the tests
+ * compare both ways).
+ */
+static bool
+scan_overlaps(const struct td_source *src, unsigned int rest)
+{
+	const char *seq = getenv("TD_OWNERS_SEQUENTIAL");
+	cpu_set_t set;
+
+	if (!src->any_order || src->owner_states == 0 || rest == 0 ||
+	    (seq != NULL && strcmp(seq, "1") == 0))
+		return false;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return false;
+	return CPU_COUNT(&set) > 1;
+}
+
+/*
  * With owners: /proc is scanned once for every socket any process holds
  * (procs_collect, O(processes + descriptors)), then one dump delivers the
  * sockets with their owners.  Where more sockets are held than that table
@@ -276,8 +327,8 @@ static int
 walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 {
 	struct owner_walk ow = { .src = src, .fn = fn, .arg = arg };
-	unsigned int light;
-	bool complete = false;
+	unsigned int light, states, rest;
+	bool complete = false, split = false, scanned;
 	int rc;
 
 	ow.map = procs_new();
@@ -292,25 +343,61 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 		light = light != 0 ? light & src->owner_states : src->owner_states;
 	memset(&src->procs, 0, sizeof(src->procs));
 	rc = 0;
-	if ((light == 0 && src->owner_states == 0) || (light & INODE_STATES) != 0) {
+	states = src->states != 0 ? src->states : TD_STATES_ALL;
+	rest = src->owner_states != 0 ? states & ~src->owner_states : 0;
+	if ((light & INODE_STATES) != 0 && scan_overlaps(src, rest)) {
+		struct scan_job job = {
+			.map = ow.map, .proc_root = proc_root(src), .cap = src->owner_collect != 0 ?
+			    src->owner_collect : PROCS_COLLECT_INODES,
+		};
+		pthread_t th;
+		sigset_t all, old;
+		bool threaded;
+
+		/* Signals stay with the main thread. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		threaded = pthread_create(&th, NULL, scan_thread, &job) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (threaded) {
+			/*
+			 * What needs no owner goes now (add_owner() leaves it
+			 * as it is without reading the map the thread fills);
+			 * the rest once the scan is in.
+			 */
+			rc = dump_families(src, rest, src->want_info, true, add_owner, &ow, err);
+			pthread_join(th, NULL);
+			src->procs = job.stats;
+			if (rc == 0 && job.rc < 0) {
+				*err = job.err;
+				rc = -1;
+			}
+			complete = job.complete;
+			ow.all = complete;
+			split = true;
+		}
+	}
+	scanned = (light == 0 && src->owner_states == 0) || (light & INODE_STATES) != 0;
+	if (scanned && !split) {
 		rc = procs_collect(ow.map, proc_root(src), src->owner_collect != 0 ?
 		    src->owner_collect : PROCS_COLLECT_INODES, &complete,
 		    &src->procs, err);
 		ow.all = complete;
-		if (rc == 0 && !complete) {
-			procs_free(ow.map);
-			if ((ow.map = procs_new()) == NULL)
-				return td_errf(err, ENOMEM, "procs: out of memory");
-			rc = dump_families(src, light, false, true, want_inode, ow.map, err);
-			if (rc == 0)
-				rc = procs_resolve(ow.map, proc_root(src), &src->procs, err);
-		}
+	}
+	if (scanned && rc == 0 && !complete) {
+		procs_free(ow.map);
+		if ((ow.map = procs_new()) == NULL)
+			return td_errf(err, ENOMEM, "procs: out of memory");
+		rc = dump_families(src, light, false, true, want_inode, ow.map, err);
+		if (rc == 0)
+			rc = procs_resolve(ow.map, proc_root(src), &src->procs, err);
 	}
 	src->owners_hidden = src->procs.unreadable;
 	src->owner_bytes = procs_bytes(ow.map);
+	/* Split: the states that need an owner are left (states & owner_states, never 0). */
 	if (rc == 0)
-		rc = dump_families(src, src->states, src->want_info, src->any_order, add_owner,
-		    &ow, err);
+		rc = dump_families(src, split ? states & src->owner_states : src->states,
+		    src->want_info, src->any_order, add_owner, &ow, err);
 	if (rc == 0 && ow.asked == 0) {
 		/* No socket needed an owner: what the scan could not read hides nothing. */
 		memset(&src->procs, 0, sizeof(src->procs));

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,98 @@ START_TEST(test_source_walk_live_owner_fallback)
 		close(fd2);
 		close(fd);
 	}
+}
+END_TEST
+
+struct split {
+	uint64_t	lsn, cli;	/* the listener's inode, the client end's */
+	size_t		n_lsn, n_cli;
+	struct td_sock	l, c;
+};
+
+static int
+look_split(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct split *s = arg;
+
+	(void)err;
+	ck_assert_msg(sk->state == TD_ST_LISTEN || sk->state == TD_ST_ESTABLISHED, "state %u",
+	    sk->state);
+	if (sk->inode == s->lsn) {
+		s->n_lsn++;
+		s->l = *sk;
+	} else if (sk->inode == s->cli) {
+		s->n_cli++;
+		s->c = *sk;
+	}
+	return 0;
+}
+
+/*
+ * Owners asked for some states only, sockets in any order: the /proc scan
+ * may run in a thread beside the dump of the other states (two CPUs), or
+ * not (TD_OWNERS_SEQUENTIAL=1): the same sockets and owners either way,
+ * through the fallback past owner_collect too, and the same error when
+ * /proc cannot be read.
+ */
+START_TEST(test_source_walk_live_owner_split)
+{
+	const char *seq[] = { "1", "0" };
+	size_t caps[] = { 0, 1 }, i, k;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	struct stat st;
+	struct split s = { 0 };
+	uint16_t port;
+	int lfd = listener(&s.lsn, &port), cfd, afd;
+	struct td_err e1 = { 0 }, e2 = { 0 };
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(port);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(cfd, 0);
+	ck_assert_int_eq(connect(cfd, (struct sockaddr *)&a, alen), 0);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	ck_assert_int_eq(fstat(cfd, &st), 0);
+	s.cli = (uint64_t)st.st_ino;
+	for (k = 0; k < 2; k++) {
+		setenv("TD_OWNERS_SEQUENTIAL", seq[k], 1);
+		for (i = 0; i < 2; i++) {
+			struct td_source src = { .proc_root = "/proc", .want_owner = true,
+			    .any_order = true, .owner_collect = caps[i], .family = AF_INET,
+			    .owner_states = TD_STATE_BIT(TD_ST_LISTEN),
+			    .states = TD_STATE_BIT(TD_ST_LISTEN) | TD_STATE_BIT(TD_ST_ESTABLISHED) };
+			struct td_err err = { 0 };
+
+			memset(&s.n_lsn, 0, sizeof(s) - offsetof(struct split, n_lsn));
+			ck_assert_int_eq(source_walk(&src, look_split, &s, &err), 0);
+			ck_assert_uint_eq(s.n_lsn, 1);
+			ck_assert_uint_eq(s.n_cli, 1);
+			ck_assert_int_eq(s.l.owner_status, TD_OWNER_FOUND);
+			ck_assert_int_eq(s.l.pid, getpid());
+			ck_assert_int_eq(s.c.owner_status, TD_OWNER_NA);	/* not asked */
+			ck_assert(!s.c.has_owner);
+			ck_assert_uint_gt(src.procs.processes, 0);
+			source_close(&src);
+		}
+	}
+	/* /proc unreadable: the same error both ways. */
+	for (k = 0; k < 2; k++) {
+		struct td_source src = { .proc_root = "/nonexistent-td-proc", .want_owner = true,
+		    .any_order = true, .family = AF_INET, .owner_states = TD_STATE_BIT(TD_ST_LISTEN),
+		    .states = TD_STATE_BIT(TD_ST_LISTEN) | TD_STATE_BIT(TD_ST_ESTABLISHED) };
+
+		setenv("TD_OWNERS_SEQUENTIAL", seq[k], 1);
+		ck_assert_int_eq(source_walk(&src, look_split, &s, k == 0 ? &e1 : &e2), -1);
+		source_close(&src);
+	}
+	ck_assert_int_eq(e1.code, e2.code);
+	ck_assert_str_eq(e1.msg, e2.msg);
+	unsetenv("TD_OWNERS_SEQUENTIAL");
+	close(afd);
+	close(cfd);
+	close(lfd);
 }
 END_TEST
 
@@ -251,6 +344,7 @@ test_suite(void)
 	tc = tcase_create("source_walk");
 	tcase_add_test(tc, test_source_walk_live_finds_own_listener);
 	tcase_add_test(tc, test_source_walk_live_owner_fallback);
+	tcase_add_test(tc, test_source_walk_live_owner_split);
 	tcase_add_test(tc, test_source_walk_live_family);
 	tcase_add_test(tc, test_source_walk_bad_family);
 	suite_add_tcase(s, tc);
