@@ -194,6 +194,8 @@ want_inode(const struct td_sock *sk, void *arg, struct td_err *err)
 	return procs_want(arg, sk->inode, err);
 }
 
+struct scan_job;
+
 struct owner_walk {
 	struct procs_map	*map;
 	bool			 all;	/* the map holds every socket held (procs_collect) */
@@ -201,7 +203,19 @@ struct owner_walk {
 	const struct td_source	*src;
 	td_sock_fn		 fn;
 	void			*arg;
+	/*
+	 * The scan in a thread (walk_with_owners): while it runs, the sockets
+	 * of the owner states wait in buf (at most OWNER_WAIT of them, then
+	 * the dump waits for the scan); after an incomplete scan they are
+	 * dropped and delivered by a later dump instead (skip_owned).
+	 */
+	struct scan_job		*job;	/* NULL: none, or joined */
+	struct td_sock		*buf;
+	size_t			 nbuf, capbuf;
+	bool			 skip_owned;
 };
+
+#define OWNER_WAIT	4096	/* sockets held back for the scan: 4 MiB */
 
 /* The owners of one socket and, without any, why (enum td_owner_status). */
 static void
@@ -268,12 +282,13 @@ add_owner(const struct td_sock *sk, void *arg, struct td_err *err)
 
 /*
  * The /proc scan of walk_with_owners() in a thread of its own, so that the
- * kernel dumps the sockets that need no owner meanwhile: the scan is the
- * kernel reading every descriptor's link (KERNEL-FACTS F22), the dump the
- * kernel walking its socket tables, and on two CPUs neither waits for the
- * other.  The thread touches only its job.
+ * kernel dumps the sockets meanwhile: the scan is the kernel reading every
+ * descriptor's link (KERNEL-FACTS F22), the dump the kernel walking its
+ * socket tables, and on two CPUs neither waits for the other.  The thread
+ * touches only its job.
  */
 struct scan_job {
+	pthread_t		 th;
 	struct procs_map	*map;
 	const char		*proc_root;
 	size_t			 cap;
@@ -293,25 +308,90 @@ scan_thread(void *arg)
 }
 
 /*
- * Whether the scan may overlap a dump: the caller takes the sockets in any
- * order (they then come state group by state group), owners are asked for
- * some states only and others are dumped too, and this process may run on
- * more than one CPU (on one, the thread would only add its switches).
+ * Whether the scan may run beside the dump: the caller takes the sockets
+ * in any order (those that wait for their owner come last), owners are
+ * asked for some states only, and this process may run on more than one
+ * CPU (on one, the thread would only add its switches).
  * TD_OWNERS_SEQUENTIAL=1 in the environment keeps one thread (the tests
  * compare both ways).
  */
 static bool
-scan_overlaps(const struct td_source *src, unsigned int rest)
+scan_overlaps(const struct td_source *src)
 {
 	const char *seq = getenv("TD_OWNERS_SEQUENTIAL");
 	cpu_set_t set;
 
-	if (!src->any_order || src->owner_states == 0 || rest == 0 ||
-	    (seq != NULL && strcmp(seq, "1") == 0))
+	if (!src->any_order || src->owner_states == 0 || (seq != NULL && strcmp(seq, "1") == 0))
 		return false;
 	if (sched_getaffinity(0, sizeof(set), &set) < 0)
 		return false;
 	return CPU_COUNT(&set) > 1;
+}
+
+/*
+ * Wait for the scan; then the sockets held back get their owners, in the
+ * order they came, or, when the scan kept only part of the held sockets,
+ * wait for a later dump (skip_owned).  Returns 0, or -1 with *err set.
+ */
+static int
+scan_join(struct owner_walk *ow, struct td_err *err)
+{
+	struct scan_job *j = ow->job;
+	struct td_source *src = (struct td_source *)ow->src;
+	struct td_sock *sk;
+	size_t i;
+	int rc = 0;
+
+	pthread_join(j->th, NULL);
+	ow->job = NULL;
+	src->procs = j->stats;
+	if (j->rc < 0) {
+		*err = j->err;
+		return -1;
+	}
+	ow->all = j->complete;
+	if (!j->complete) {
+		ow->skip_owned = true;
+		ow->nbuf = 0;
+		return 0;
+	}
+	for (i = 0; i < ow->nbuf && rc == 0; i++) {
+		sk = &ow->buf[i];
+		set_owners(ow, sk);
+		rc = ow->fn(sk, ow->arg, err);
+	}
+	ow->nbuf = 0;
+	return rc;
+}
+
+/* The dump's callback while the scan may still run (see struct owner_walk). */
+static int
+add_owner_later(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct owner_walk *ow = arg;
+	bool owned = (ow->src->owner_states & TD_STATE_BIT(sk->state)) != 0;
+	struct td_sock *nb;
+	size_t n;
+
+	if (ow->job != NULL && owned) {
+		if (ow->nbuf == ow->capbuf && ow->capbuf < OWNER_WAIT) {
+			n = ow->capbuf == 0 ? 64 : ow->capbuf * 2;
+			if ((nb = realloc(ow->buf, n * sizeof(*nb))) != NULL) {
+				ow->buf = nb;
+				ow->capbuf = n;
+			}
+		}
+		if (ow->nbuf < ow->capbuf) {
+			ow->buf[ow->nbuf++] = *sk;
+			return 0;
+		}
+		if (scan_join(ow, err) < 0)	/* full: the scan first */
+			return -1;
+	}
+	if (owned && ow->skip_owned)
+		return 0;	/* delivered by the dump after the fallback scan */
+	/* Not owned: add_owner() leaves it as it is, without the map the thread fills. */
+	return add_owner(sk, ow, err);
 }
 
 /*
@@ -322,13 +402,21 @@ scan_overlaps(const struct td_source *src, unsigned int rest)
  * wanted: a light dump collects the inodes of the states asked for, /proc
  * is scanned for just those, and the second dump delivers the sockets.
  * Sockets born after the scan have no owner; ss -p has the same race.
+ *
+ * Where the scan may run beside the dump (scan_overlaps), it does: the
+ * dump delivers at once what needs no owner and holds back the sockets of
+ * the owner states until the scan is in (scan_join); after an incomplete
+ * scan, those are delivered by the fallback's dump instead.  The same
+ * sockets and owners as one thread gives, in another order.
  */
 static int
 walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 {
 	struct owner_walk ow = { .src = src, .fn = fn, .arg = arg };
-	unsigned int light, states, rest;
+	struct scan_job job;
+	unsigned int light;
 	bool complete = false, split = false, scanned;
+	sigset_t all, old;
 	int rc;
 
 	ow.map = procs_new();
@@ -343,61 +431,71 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 		light = light != 0 ? light & src->owner_states : src->owner_states;
 	memset(&src->procs, 0, sizeof(src->procs));
 	rc = 0;
-	states = src->states != 0 ? src->states : TD_STATES_ALL;
-	rest = src->owner_states != 0 ? states & ~src->owner_states : 0;
-	if ((light & INODE_STATES) != 0 && scan_overlaps(src, rest)) {
-		struct scan_job job = {
-			.map = ow.map, .proc_root = proc_root(src), .cap = src->owner_collect != 0 ?
-			    src->owner_collect : PROCS_COLLECT_INODES,
-		};
-		pthread_t th;
-		sigset_t all, old;
-		bool threaded;
-
+	scanned = (light == 0 && src->owner_states == 0) || (light & INODE_STATES) != 0;
+	if (scanned && scan_overlaps(src)) {
+		memset(&job, 0, sizeof(job));
+		job.map = ow.map;
+		job.proc_root = proc_root(src);
+		job.cap = src->owner_collect != 0 ? src->owner_collect : PROCS_COLLECT_INODES;
 		/* Signals stay with the main thread. */
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
-		threaded = pthread_create(&th, NULL, scan_thread, &job) == 0;
+		split = pthread_create(&job.th, NULL, scan_thread, &job) == 0;
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (threaded) {
-			/*
-			 * What needs no owner goes now (add_owner() leaves it
-			 * as it is without reading the map the thread fills);
-			 * the rest once the scan is in.
-			 */
-			rc = dump_families(src, rest, src->want_info, true, add_owner, &ow, err);
-			pthread_join(th, NULL);
-			src->procs = job.stats;
-			if (rc == 0 && job.rc < 0) {
-				*err = job.err;
-				rc = -1;
-			}
-			complete = job.complete;
-			ow.all = complete;
-			split = true;
+	}
+	if (split) {
+		ow.job = &job;
+		rc = dump_families(src, src->states, src->want_info, true, add_owner_later, &ow,
+		    err);
+		if (ow.job != NULL) {
+			/* The dump ended (or failed) first: the scan, then what waited. */
+			int jrc = scan_join(&ow, rc < 0 ? &(struct td_err){ 0 } : err);
+
+			if (rc == 0)
+				rc = jrc;
 		}
-	}
-	scanned = (light == 0 && src->owner_states == 0) || (light & INODE_STATES) != 0;
-	if (scanned && !split) {
-		rc = procs_collect(ow.map, proc_root(src), src->owner_collect != 0 ?
-		    src->owner_collect : PROCS_COLLECT_INODES, &complete,
-		    &src->procs, err);
-		ow.all = complete;
-	}
-	if (scanned && rc == 0 && !complete) {
-		procs_free(ow.map);
-		if ((ow.map = procs_new()) == NULL)
-			return td_errf(err, ENOMEM, "procs: out of memory");
-		rc = dump_families(src, light, false, true, want_inode, ow.map, err);
+		free(ow.buf);
+		complete = ow.all;
+		if (rc == 0 && ow.skip_owned) {
+			/* The fallback below, then the owner states alone. */
+			procs_free(ow.map);
+			if ((ow.map = procs_new()) == NULL)
+				return td_errf(err, ENOMEM, "procs: out of memory");
+			rc = dump_families(src, light, false, true, want_inode, ow.map, err);
+			if (rc == 0)
+				rc = procs_resolve(ow.map, proc_root(src), &src->procs, err);
+			src->owners_hidden = src->procs.unreadable;
+			src->owner_bytes = procs_bytes(ow.map);
+			ow.skip_owned = false;
+			if (rc == 0)
+				rc = dump_families(src, (src->states != 0 ? src->states :
+				    TD_STATES_ALL) & src->owner_states, src->want_info, true,
+				    add_owner, &ow, err);
+		} else {
+			src->owners_hidden = src->procs.unreadable;
+			src->owner_bytes = procs_bytes(ow.map);
+		}
+	} else {
+		if (scanned) {
+			rc = procs_collect(ow.map, proc_root(src), src->owner_collect != 0 ?
+			    src->owner_collect : PROCS_COLLECT_INODES, &complete,
+			    &src->procs, err);
+			ow.all = complete;
+		}
+		if (scanned && rc == 0 && !complete) {
+			procs_free(ow.map);
+			if ((ow.map = procs_new()) == NULL)
+				return td_errf(err, ENOMEM, "procs: out of memory");
+			rc = dump_families(src, light, false, true, want_inode, ow.map, err);
+			if (rc == 0)
+				rc = procs_resolve(ow.map, proc_root(src), &src->procs, err);
+		}
+		src->owners_hidden = src->procs.unreadable;
+		src->owner_bytes = procs_bytes(ow.map);
 		if (rc == 0)
-			rc = procs_resolve(ow.map, proc_root(src), &src->procs, err);
+			rc = dump_families(src, src->states, src->want_info, src->any_order, add_owner,
+			    &ow, err);
 	}
-	src->owners_hidden = src->procs.unreadable;
-	src->owner_bytes = procs_bytes(ow.map);
-	/* Split: the states that need an owner are left (states & owner_states, never 0). */
-	if (rc == 0)
-		rc = dump_families(src, split ? states & src->owner_states : src->states,
-		    src->want_info, src->any_order, add_owner, &ow, err);
 	if (rc == 0 && ow.asked == 0) {
 		/* No socket needed an owner: what the scan could not read hides nothing. */
 		memset(&src->procs, 0, sizeof(src->procs));
