@@ -39,7 +39,7 @@ struct dp_idle_key {
 	char		comm[16];
 };
 
-/* A listener's owner, by local port (listeners are dumped first). */
+/* A listener's owner, by local port. */
 struct dp_owner {
 	int32_t		pid;
 	char		comm[16];
@@ -53,7 +53,49 @@ struct dp_state {
 	struct td_tally	idle_groups;	/* count; n[0] sockets whose owner is known */
 	uint64_t	backing_off, unacked_bytes, idle, unaccepted;
 	uint32_t	max_retrans;
+	/*
+	 * Idle connections without keepalive seen before any listener of
+	 * their port (a walk may deliver the listeners last: collectors/
+	 * source.c holds them back for their owners), by local port: judged
+	 * at the end, when every listener is known.
+	 */
+	uint32_t	pend_idle[65536], pend_unaccepted[65536];
+	bool		pending;
 };
+
+/* One idle inbound connection of port without keepalive into its group. */
+static void
+dp_idle_add(struct dp_state *st, uint16_t port, const struct td_sock *sk, uint32_t n)
+{
+	struct dp_idle_key ik;
+	struct td_ep_key key;
+	bool is_new;
+	int s;
+
+	st->idle += n;
+	memset(&ik, 0, sizeof(ik));
+	ik.port = port;
+	if (sk != NULL && sk->has_owner) {
+		ik.pid = sk->pid;
+		memcpy(ik.comm, sk->comm, sizeof(ik.comm) - 1);
+	} else {
+		/*
+		 * check resolves owners of listeners, not of every established
+		 * socket (that would cost memory per socket): name the process
+		 * that listens on the port.
+		 */
+		memset(&key, 0, sizeof(key));
+		key.port = port;
+		s = tally_lookup(&st->listeners, &key, sizeof(key));
+		if (s >= 0) {
+			ik.pid = st->owner[s].pid;
+			memcpy(ik.comm, st->owner[s].comm, sizeof(ik.comm) - 1);
+		}
+	}
+	s = tally_slot(&st->idle_groups, &ik, sizeof(ik), &is_new);
+	if (s >= 0)
+		st->idle_groups.ent[s].count += n;
+}
 
 static bool
 dp_listening(const struct dp_state *st, uint16_t port)
@@ -65,7 +107,6 @@ static void
 dp_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 {
 	struct dp_state *st = stp;
-	struct dp_idle_key ik;
 	struct td_ep_key key;
 	bool is_new;
 	int s;
@@ -96,37 +137,43 @@ dp_visit(void *stp, const struct analyzer_ctx *ax, const struct td_sock *sk)
 		return;
 	}
 	/* Inbound (its local port listens), idle, no keepalive timer. */
-	if (sk->timer == TD_TIMER_OFF && sk->has_tcpi && dp_listening(st, sk->sport) &&
+	if (sk->timer == TD_TIMER_OFF && sk->has_tcpi &&
 	    sk->tcpi.last_data_recv >= config_get(ax->cfg, TD_TH_DP_IDLE) * 1000 &&
 	    sk->tcpi.last_data_sent >= config_get(ax->cfg, TD_TH_DP_IDLE) * 1000) {
+		if (!dp_listening(st, sk->sport)) {
+			/* Its listener may come later in the walk: judged at the end. */
+			if (sk->inode == 0) {
+				if (st->pend_unaccepted[sk->sport] < UINT32_MAX)
+					st->pend_unaccepted[sk->sport]++;
+			} else if (st->pend_idle[sk->sport] < UINT32_MAX) {
+				st->pend_idle[sk->sport]++;
+			}
+			st->pending = true;
+			return;
+		}
 		/* Not accepted yet (inode 0): the accept queue's, not an idle connection. */
 		if (sk->inode == 0) {
 			st->unaccepted++;
 			return;
 		}
-		st->idle++;
-		memset(&ik, 0, sizeof(ik));
-		ik.port = sk->sport;
-		if (sk->has_owner) {
-			ik.pid = sk->pid;
-			memcpy(ik.comm, sk->comm, sizeof(ik.comm) - 1);
-		} else {
-			/*
-			 * check resolves owners of listeners, not of every
-			 * established socket (that would cost memory per
-			 * socket): name the process that listens on the port.
-			 */
-			memset(&key, 0, sizeof(key));
-			key.port = sk->sport;
-			s = tally_lookup(&st->listeners, &key, sizeof(key));
-			if (s >= 0) {
-				ik.pid = st->owner[s].pid;
-				memcpy(ik.comm, st->owner[s].comm, sizeof(ik.comm) - 1);
-			}
-		}
-		s = tally_slot(&st->idle_groups, &ik, sizeof(ik), &is_new);
-		st->idle_groups.ent[s].count++;
+		dp_idle_add(st, sk->sport, sk, 1);
 	}
+}
+
+/* The pending ones whose port turned out to listen; the others are outbound. */
+static void
+dp_settle(struct dp_state *st)
+{
+	uint32_t port;
+
+	for (port = 0; st->pending && port < 65536; port++) {
+		if (!dp_listening(st, (uint16_t)port))
+			continue;
+		st->unaccepted += st->pend_unaccepted[port];
+		if (st->pend_idle[port] > 0)
+			dp_idle_add(st, (uint16_t)port, NULL, st->pend_idle[port]);
+	}
+	st->pending = false;
 }
 
 /*
@@ -192,7 +239,7 @@ dp_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 {
 	struct dp_state *st = stp;
 	const struct td_sysctls *sys = &ax->snap->sys;
-	int64_t r2 = sysctl_int(sys, TD_SYS_RETRIES2, 15);
+	int64_t r2 = (dp_settle(st), sysctl_int(sys, TD_SYS_RETRIES2, 15));
 	uint64_t aborts = 0, resets = 0, estab;
 	bool sb = true, sb2 = true;
 	struct td_finding *f;

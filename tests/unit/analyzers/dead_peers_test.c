@@ -73,6 +73,53 @@ START_TEST(test_dead_peers_idle_no_keepalive)
 }
 END_TEST
 
+/*
+ * The listener last (a walk that holds listeners back for their owners,
+ * collectors/source.c): the same finding, named after the listener's
+ * owner; an idle outbound connection (its port never listens) is not one.
+ */
+START_TEST(test_dead_peers_listener_last)
+{
+	struct synth_run r;
+	const struct td_finding *f;
+	struct td_sock l = synth_sock(TD_ST_LISTEN, "0.0.0.0", 6379, "0.0.0.0", 0), sk;
+	int i;
+
+	synth_begin(&r, "dead_peers");
+	for (i = 0; i < 150; i++) {
+		sk = synth_sock(TD_ST_ESTABLISHED, "10.0.0.1", 6379, "10.0.1.1", 30000 + i);
+		sk.has_tcpi = true;
+		sk.tcpi.last_data_recv = sk.tcpi.last_data_sent = 4000 * 1000;
+		synth_feed(&r, &sk);
+	}
+	for (i = 0; i < 200; i++) {
+		sk = synth_sock(TD_ST_ESTABLISHED, "10.0.0.1", 6379, "10.0.2.1", 30000 + i);
+		sk.inode = 0;
+		sk.has_tcpi = true;
+		sk.tcpi.last_data_recv = sk.tcpi.last_data_sent = 4000 * 1000;
+		synth_feed(&r, &sk);
+	}
+	for (i = 0; i < 300; i++) {	/* outbound: port 40000+i never listens */
+		sk = synth_sock(TD_ST_ESTABLISHED, "10.0.0.1", 40000 + i, "10.0.3.1", 5432);
+		sk.has_tcpi = true;
+		sk.tcpi.last_data_recv = sk.tcpi.last_data_sent = 4000 * 1000;
+		synth_feed(&r, &sk);
+	}
+	l.has_owner = true;
+	l.pid = 99;
+	snprintf(l.comm, sizeof(l.comm), "redis");
+	synth_feed(&r, &l);
+	synth_finish(&r);
+	f = synth_find(&r, "dead_peers.no_keepalive");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->subject, "redis[99] port 6379");
+	ck_assert_int_eq(synth_ev(f, "idle_without_keepalive"), 150);
+	ck_assert_int_eq(synth_ev(f, "not_yet_accepted"), 200);
+	ck_assert_int_eq(synth_ev(f, "pid"), 99);
+	synth_end(&r);
+}
+END_TEST
+
 START_TEST(test_dead_peers_healthy_silent)
 {
 	struct synth_run r;
@@ -100,6 +147,7 @@ test_suite(void)
 
 	tcase_add_test(tc, test_dead_peers_retransmitting);
 	tcase_add_test(tc, test_dead_peers_idle_no_keepalive);
+	tcase_add_test(tc, test_dead_peers_listener_last);
 	tcase_add_test(tc, test_dead_peers_healthy_silent);
 	suite_add_tcase(s, tc);
 	return s;
