@@ -767,8 +767,6 @@ wrec_play(struct td_ctx *ctx, const struct wrec_play_opts *po)
 
 	memset(&p, 0, sizeof(p));
 	p.ctx = ctx;
-	if ((p.sum = calloc(1, sizeof(*p.sum))) == NULL)
-		return cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
 	p.speed = po->speed;
 	p.count = po->count;
 	p.connections = po->connections;
@@ -778,6 +776,8 @@ wrec_play(struct td_ctx *ctx, const struct wrec_play_opts *po)
 	if (!rec_is_recording(ctx->from))
 		return cmd_fail(ctx, TD_EXIT_DATAERR, "--from '%s' is not a recording (watch plays "
 		    "back what watch --record wrote)", ctx->from);
+	if ((p.sum = calloc(1, sizeof(*p.sum))) == NULL)
+		return cmd_fail(ctx, TD_EXIT_OSERR, "out of memory");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = play_sig;
 	sigaction(SIGINT, &sa, NULL);
