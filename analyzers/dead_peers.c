@@ -239,13 +239,15 @@ dp_finish(void *stp, const struct analyzer_ctx *ax, struct td_findings *out, str
 {
 	struct dp_state *st = stp;
 	const struct td_sysctls *sys = &ax->snap->sys;
-	int64_t r2 = (dp_settle(st), sysctl_int(sys, TD_SYS_RETRIES2, 15));
+	int64_t r2 = sysctl_int(sys, TD_SYS_RETRIES2, 15);
 	uint64_t aborts = 0, resets = 0, estab;
 	bool sb = true, sb2 = true;
 	struct td_finding *f;
 	char peer[64] = "";
 	int top, idx[DP_REPORT];
 	size_t i, n;
+
+	dp_settle(st);
 
 	ax_counter(ax, TD_CTR_ABORT_ON_TIMEOUT, &aborts, &sb);
 	if (st->backing_off > 0) {

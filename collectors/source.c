@@ -394,6 +394,33 @@ add_owner_later(const struct td_sock *sk, void *arg, struct td_err *err)
 	return add_owner(sk, ow, err);
 }
 
+/* The held sockets one /proc scan keeps (procs_collect's cap). */
+static size_t
+collect_cap(const struct td_source *src)
+{
+	return src->owner_collect != 0 ? src->owner_collect : PROCS_COLLECT_INODES;
+}
+
+/*
+ * The fallback past that cap: the map starts over with the inodes of the
+ * states light asks for (a light dump) and /proc is scanned for just
+ * those.  Returns 0, or -1 with *err set.
+ */
+static int
+rescan_wanted(struct owner_walk *ow, unsigned int light, struct td_err *err)
+{
+	struct td_source *src = (struct td_source *)ow->src;
+	int rc;
+
+	procs_free(ow->map);
+	if ((ow->map = procs_new()) == NULL)
+		return td_errf(err, ENOMEM, "procs: out of memory");
+	rc = dump_families(src, light, false, true, want_inode, ow->map, err);
+	if (rc == 0)
+		rc = procs_resolve(ow->map, proc_root(src), &src->procs, err);
+	return rc;
+}
+
 /*
  * With owners: /proc is scanned once for every socket any process holds
  * (procs_collect, O(processes + descriptors)), then one dump delivers the
@@ -436,7 +463,7 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 		memset(&job, 0, sizeof(job));
 		job.map = ow.map;
 		job.proc_root = proc_root(src);
-		job.cap = src->owner_collect != 0 ? src->owner_collect : PROCS_COLLECT_INODES;
+		job.cap = collect_cap(src);
 		/* Signals stay with the main thread. */
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -455,41 +482,24 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 				rc = jrc;
 		}
 		free(ow.buf);
-		complete = ow.all;
+		/* Past the cap: the fallback, then the owner states alone. */
+		if (rc == 0 && ow.skip_owned)
+			rc = rescan_wanted(&ow, light, err);
+		src->owners_hidden = src->procs.unreadable;
+		src->owner_bytes = procs_bytes(ow.map);
 		if (rc == 0 && ow.skip_owned) {
-			/* The fallback below, then the owner states alone. */
-			procs_free(ow.map);
-			if ((ow.map = procs_new()) == NULL)
-				return td_errf(err, ENOMEM, "procs: out of memory");
-			rc = dump_families(src, light, false, true, want_inode, ow.map, err);
-			if (rc == 0)
-				rc = procs_resolve(ow.map, proc_root(src), &src->procs, err);
-			src->owners_hidden = src->procs.unreadable;
-			src->owner_bytes = procs_bytes(ow.map);
 			ow.skip_owned = false;
-			if (rc == 0)
-				rc = dump_families(src, (src->states != 0 ? src->states :
-				    TD_STATES_ALL) & src->owner_states, src->want_info, true,
-				    add_owner, &ow, err);
-		} else {
-			src->owners_hidden = src->procs.unreadable;
-			src->owner_bytes = procs_bytes(ow.map);
+			rc = dump_families(src, (src->states != 0 ? src->states : TD_STATES_ALL) &
+			    src->owner_states, src->want_info, true, add_owner, &ow, err);
 		}
 	} else {
 		if (scanned) {
-			rc = procs_collect(ow.map, proc_root(src), src->owner_collect != 0 ?
-			    src->owner_collect : PROCS_COLLECT_INODES, &complete,
+			rc = procs_collect(ow.map, proc_root(src), collect_cap(src), &complete,
 			    &src->procs, err);
 			ow.all = complete;
 		}
-		if (scanned && rc == 0 && !complete) {
-			procs_free(ow.map);
-			if ((ow.map = procs_new()) == NULL)
-				return td_errf(err, ENOMEM, "procs: out of memory");
-			rc = dump_families(src, light, false, true, want_inode, ow.map, err);
-			if (rc == 0)
-				rc = procs_resolve(ow.map, proc_root(src), &src->procs, err);
-		}
+		if (scanned && rc == 0 && !complete)
+			rc = rescan_wanted(&ow, light, err);
 		src->owners_hidden = src->procs.unreadable;
 		src->owner_bytes = procs_bytes(ow.map);
 		if (rc == 0)
