@@ -34,6 +34,15 @@ expect_eq() {
 # skip_all REASON: the whole script cannot run here.
 skip_all() { skip "$*"; exit 0; }
 
+# require_state_tracepoint [WHY]: tracefs (mounted if it is not) with the
+# sock:inet_sock_set_state event, else skip; in CI (CI=true) that is a failure.
+require_state_tracepoint() {
+	[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	[ -d /sys/kernel/tracing/events/sock/inet_sock_set_state ] && return 0
+	[ "${CI:-}" = true ] && { not_ok "tracefs with sock:inet_sock_set_state is needed in CI"; exit 1; }
+	skip_all "needs tracefs with sock:inet_sock_set_state${1:+ ($1)}"
+}
+
 # require_root: skip the script unless root with netns support.
 require_root() {
 	[ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces)"

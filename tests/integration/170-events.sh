@@ -14,13 +14,7 @@
 #  - the ndjson conforms to the schema; bad input is refused.
 . "$(dirname "$0")/../lib.sh"
 require_root
-tracing=1
-[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || tracing=0
-[ -d /sys/kernel/tracing/events/sock/inet_sock_set_state ] || tracing=0
-if [ "$tracing" = 0 ]; then
-	[ "${CI:-}" = true ] && { not_ok "tracefs with sock:inet_sock_set_state is needed in CI"; exit 1; }
-	skip_all "needs tracefs with sock:inet_sock_set_state (lifetimes and causes)"
-fi
+require_state_tracepoint "lifetimes and causes"
 c=$(mkns evc) || { not_ok "create namespace"; exit 1; }
 s=$(mkns evs) || { not_ok "create namespace"; exit 1; }
 t=$(tmpdir)

@@ -15,13 +15,7 @@
 # once, and nothing on a second run with nothing new.
 . "$(dirname "$0")/../lib.sh"
 require_root
-tracing=1
-[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || tracing=0
-[ -d /sys/kernel/tracing/events/sock/inet_sock_set_state ] || tracing=0
-if [ "$tracing" = 0 ]; then
-	[ "${CI:-}" = true ] && { not_ok "tracefs with sock:inet_sock_set_state is needed in CI"; exit 1; }
-	skip_all "needs tracefs with sock:inet_sock_set_state (lifetimes)"
-fi
+require_state_tracepoint "lifetimes"
 ns=$(mkns dy) || { not_ok "create namespace"; exit 1; }
 t=$(tmpdir)
 ip -n "$ns" addr add 198.18.189.1/32 dev lo || { not_ok "address"; exit 1; }

@@ -9,13 +9,7 @@
 # (python3, not the thread's name) and the thread's own id as tid.
 . "$(dirname "$0")/../lib.sh"
 require_root
-tracing=1
-[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || tracing=0
-[ -d /sys/kernel/tracing/events/sock/inet_sock_set_state ] || tracing=0
-if [ "$tracing" = 0 ]; then
-	[ "${CI:-}" = true ] && { not_ok "tracefs with sock:inet_sock_set_state is needed in CI"; exit 1; }
-	skip_all "needs tracefs with sock:inet_sock_set_state"
-fi
+require_state_tracepoint
 ns=$(mkns evthr) || { not_ok "create namespace"; exit 1; }
 t=$(tmpdir)
 port=47192
