@@ -297,29 +297,51 @@ static const char pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+/* Decimal digits of v (1 to 20). */
+static unsigned int
+ndigits(uint64_t v)
+{
+	unsigned int n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
+/* The digits go straight to their place, two at a time, from the end. */
 char *
 jw_fmt_u64(char *o, uint64_t v)
 {
-	char tmp[20], *p = tmp + sizeof(tmp);
-	size_t n;
+	unsigned int n;
+	char *p;
 
 	if (v < 10) {
 		*o = (char)('0' + v);
 		return o + 1;
 	}
+	n = ndigits(v);
+	p = o + n;
 	while (v >= 100) {
 		p -= 2;
-		memcpy(p, pairs + 2 * (v % 100), 2);
+		p[0] = pairs[2 * (v % 100)];
+		p[1] = pairs[2 * (v % 100) + 1];
 		v /= 100;
 	}
 	if (v >= 10) {
-		p -= 2;
-		memcpy(p, pairs + 2 * v, 2);
+		p[-2] = pairs[2 * v];
+		p[-1] = pairs[2 * v + 1];
 	} else {
-		*--p = (char)('0' + v);
+		p[-1] = (char)('0' + v);
 	}
-	n = (size_t)(tmp + sizeof(tmp) - p);
-	memcpy(o, p, n);
 	return o + n;
 }
 
