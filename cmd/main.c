@@ -117,9 +117,11 @@ const struct cmd td_commands[] = {
 	  "      --against-kernel  play a conformance scenario against this kernel (root,\n"
 	  "                        throwaway namespace, TUN) and the model, side by side\n"
 	  "without SCENARIO: list the named scenarios (with --against-kernel: its scenarios)" },
-	{ "snapshot",	cmd_snapshot,	CMD_ALL_NETNS,		"snapshot [-o FILE]",
+	{ "snapshot",	cmd_snapshot,	CMD_ALL_NETNS,		"snapshot [-o FILE [--plain]]",
 	  "save sockets, counters and sysctls as JSON",
-	  "  -o, --output FILE  write FILE atomically (temporary file + rename)\n"
+	  "  -o, --output FILE  write FILE atomically (temporary file + rename), compressed\n"
+	  "                     (zstd; zstd -dc FILE shows the JSON)\n"
+	  "      --plain        with -o: the plain JSON document, as standard output gets\n"
 	  "read it back anywhere with: tcpdoctor --from FILE COMMAND" },
 	{ "summary",	cmd_summary,	CMD_ALL_NETNS,		"summary [--top N] [--at TIME]",
 	  "counts per state, listener queues, top ports and peers, key counters",

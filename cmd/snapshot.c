@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `tcpdoctor snapshot [-o FILE]`: the whole snapshot (header, counters,
- * sysctls, every socket) as one JSON document, streamed socket by socket.
- * With -o it is written by the rules of core/safefile.h: a missing path or
- * a regular file is replaced atomically (a reader never sees half, a full
- * disk leaves the old file), a device or a FIFO is written through.
+ * `tcpdoctor snapshot [-o FILE [--plain]]`: the whole snapshot (header,
+ * counters, sysctls, every socket) as one JSON document, streamed socket
+ * by socket.  With -o it is written by the rules of core/safefile.h: a
+ * missing path or a regular file is replaced atomically (a reader never
+ * sees half, a full disk leaves the old file), a device or a FIFO is
+ * written through.  What -o writes is the snapshot file (format 2,
+ * collectors/snapfile.h: compressed, the owners in a table, the /proc scan
+ * beside the kernel's walk: collectors/snapsave.h); with --plain, or on
+ * standard output, the JSON document itself.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -15,6 +19,7 @@
 #include "cmd/exit.h"
 #include "cmd/unseen.h"
 #include "collectors/snapfile.h"
+#include "collectors/snapsave.h"
 #include "collectors/source.h"
 #include "core/safefile.h"
 
@@ -33,11 +38,41 @@ put_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 	return snapfile_put_sock(sk, sw->w, err);
 }
 
+/* A socket whose owners snapsave_live() looked up. */
+static void
+owner_seen(const struct td_sock *sk, void *arg)
+{
+	unseen_sock(arg, sk);
+}
+
+/* Collect into the open output: -1 with *err set when that failed. */
+static int
+collect(struct td_source *src, const struct td_snapshot *snap, FILE *fp, bool file,
+    struct snap_walk *sw, struct td_err *err)
+{
+	if (file && src->from == NULL)
+		return snapsave_live(src, snap, fp, owner_seen, &sw->unseen, err);
+	if (file) {
+		if (snapfile_begin_file(sw->w, fp, snap, "snapshot", SNAPFILE_THREADED, err) < 0 ||
+		    source_walk(src, put_sock, sw, err) < 0) {
+			snapfile_abort(sw->w);
+			return -1;
+		}
+		return snapfile_end(sw->w, err);
+	}
+	if (snapfile_begin(sw->w, fp, snap, "snapshot", err) < 0 ||
+	    source_walk(src, put_sock, sw, err) < 0 ||
+	    snapfile_end(sw->w, err) < 0)
+		return -1;
+	return 0;
+}
+
 int
 cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output",	required_argument, NULL, 'o' },
+		{ "plain",	no_argument,	   NULL, 'P' },
 		CMD_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -49,7 +84,7 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 	struct safefile sf;
 	const char *out = NULL;
 	FILE *fp = ctx->out;
-	bool failed = false;
+	bool failed = false, plain = false;
 	int ch, status = TD_EXIT_OK;
 
 	while ((ch = cmd_getopt(ctx, argc, argv, "o:", opts, &status)) != -1) {
@@ -57,12 +92,18 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'P':
+			plain = true;
+			break;
 		default:
 			return status;
 		}
 	}
 	if (optind < argc)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (plain && out == NULL)
+		return cmd_fail(ctx, TD_EXIT_USAGE,
+		    "--plain is for -o FILE: standard output gets the plain document already");
 	if (ctx->format_set && ctx->format != TD_FMT_JSON)
 		return cmd_fail(ctx, TD_EXIT_USAGE, "a snapshot is always json");
 	if (ctx->all_netns && out != NULL) {
@@ -94,9 +135,7 @@ cmd_snapshot(struct td_ctx *ctx, int argc, char **argv)
 	}
 	sw.w = &w;
 	unseen_init(&sw.unseen, &snap, true, true);
-	if (snapfile_begin(&w, fp, &snap, "snapshot", &err) < 0 ||
-	    source_walk(&src, put_sock, &sw, &err) < 0 ||
-	    snapfile_end(&w, &err) < 0)
+	if (collect(&src, &snap, fp, out != NULL && !plain, &sw, &err) < 0)
 		failed = true;
 	else
 		unseen_source(&sw.unseen, &src);

@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <zstd.h>
+
 #include "collectors/sockdiag.h"
 #include "core/safefile.h"
 #include "core/util.h"
@@ -45,37 +47,46 @@
 #define NF(type, f)	{ #f, RECORD_AT_UNSIGNED, offsetof(struct type, f), \
 	sizeof(((struct type *)0)->f), NULL, 0 }
 
-static const struct record_field tcpi_fields[] = {
-	NF(td_tcpi, state), NF(td_tcpi, ca_state), NF(td_tcpi, retransmits),
-	NF(td_tcpi, probes), NF(td_tcpi, backoff), NF(td_tcpi, options),
-	NF(td_tcpi, snd_wscale), NF(td_tcpi, rcv_wscale),
-	NF(td_tcpi, delivery_rate_app_limited),
-	NF(td_tcpi, rto), NF(td_tcpi, ato), NF(td_tcpi, snd_mss), NF(td_tcpi, rcv_mss),
-	NF(td_tcpi, unacked), NF(td_tcpi, sacked), NF(td_tcpi, lost), NF(td_tcpi, retrans),
-	NF(td_tcpi, fackets),
-	NF(td_tcpi, last_data_sent), NF(td_tcpi, last_ack_sent),
-	NF(td_tcpi, last_data_recv), NF(td_tcpi, last_ack_recv),
-	NF(td_tcpi, pmtu), NF(td_tcpi, rcv_ssthresh), NF(td_tcpi, rtt), NF(td_tcpi, rttvar),
-	NF(td_tcpi, snd_ssthresh), NF(td_tcpi, snd_cwnd),
-	NF(td_tcpi, advmss), NF(td_tcpi, reordering), NF(td_tcpi, rcv_rtt),
-	NF(td_tcpi, rcv_space), NF(td_tcpi, total_retrans),
-	NF(td_tcpi, pacing_rate), NF(td_tcpi, max_pacing_rate),
-	NF(td_tcpi, bytes_acked), NF(td_tcpi, bytes_received),
-	NF(td_tcpi, segs_out), NF(td_tcpi, segs_in), NF(td_tcpi, notsent_bytes),
-	NF(td_tcpi, min_rtt), NF(td_tcpi, data_segs_in), NF(td_tcpi, data_segs_out),
-	NF(td_tcpi, delivery_rate), NF(td_tcpi, busy_time), NF(td_tcpi, rwnd_limited),
-	NF(td_tcpi, sndbuf_limited), NF(td_tcpi, delivered), NF(td_tcpi, delivered_ce),
-	NF(td_tcpi, bytes_sent), NF(td_tcpi, bytes_retrans), NF(td_tcpi, dsack_dups),
-	NF(td_tcpi, reord_seen), NF(td_tcpi, rcv_ooopack), NF(td_tcpi, snd_wnd),
-	NF(td_tcpi, rcv_wnd), NF(td_tcpi, rehash), NF(td_tcpi, total_rto),
-	NF(td_tcpi, total_rto_recoveries), NF(td_tcpi, total_rto_time), NF(td_tcpi, len),
-};
+#define TCPI_FIELDS(X) \
+	X(td_tcpi, state) X(td_tcpi, ca_state) X(td_tcpi, retransmits) \
+	X(td_tcpi, probes) X(td_tcpi, backoff) X(td_tcpi, options) \
+	X(td_tcpi, snd_wscale) X(td_tcpi, rcv_wscale) \
+	X(td_tcpi, delivery_rate_app_limited) X(td_tcpi, rto) X(td_tcpi, ato) \
+	X(td_tcpi, snd_mss) X(td_tcpi, rcv_mss) X(td_tcpi, unacked) \
+	X(td_tcpi, sacked) X(td_tcpi, lost) X(td_tcpi, retrans) \
+	X(td_tcpi, fackets) X(td_tcpi, last_data_sent) \
+	X(td_tcpi, last_ack_sent) X(td_tcpi, last_data_recv) \
+	X(td_tcpi, last_ack_recv) X(td_tcpi, pmtu) X(td_tcpi, rcv_ssthresh) \
+	X(td_tcpi, rtt) X(td_tcpi, rttvar) X(td_tcpi, snd_ssthresh) \
+	X(td_tcpi, snd_cwnd) X(td_tcpi, advmss) X(td_tcpi, reordering) \
+	X(td_tcpi, rcv_rtt) X(td_tcpi, rcv_space) X(td_tcpi, total_retrans) \
+	X(td_tcpi, pacing_rate) X(td_tcpi, max_pacing_rate) \
+	X(td_tcpi, bytes_acked) X(td_tcpi, bytes_received) \
+	X(td_tcpi, segs_out) X(td_tcpi, segs_in) X(td_tcpi, notsent_bytes) \
+	X(td_tcpi, min_rtt) X(td_tcpi, data_segs_in) X(td_tcpi, data_segs_out) \
+	X(td_tcpi, delivery_rate) X(td_tcpi, busy_time) \
+	X(td_tcpi, rwnd_limited) X(td_tcpi, sndbuf_limited) \
+	X(td_tcpi, delivered) X(td_tcpi, delivered_ce) X(td_tcpi, bytes_sent) \
+	X(td_tcpi, bytes_retrans) X(td_tcpi, dsack_dups) \
+	X(td_tcpi, reord_seen) X(td_tcpi, rcv_ooopack) X(td_tcpi, snd_wnd) \
+	X(td_tcpi, rcv_wnd) X(td_tcpi, rehash) X(td_tcpi, total_rto) \
+	X(td_tcpi, total_rto_recoveries) X(td_tcpi, total_rto_time) \
+	X(td_tcpi, len)
 
-static const struct record_field skmem_fields[] = {
-	NF(td_skmem, rmem_alloc), NF(td_skmem, rcvbuf), NF(td_skmem, wmem_alloc),
-	NF(td_skmem, sndbuf), NF(td_skmem, fwd_alloc), NF(td_skmem, wmem_queued),
-	NF(td_skmem, optmem), NF(td_skmem, backlog), NF(td_skmem, drops),
-};
+#define SKMEM_FIELDS(X) \
+	X(td_skmem, rmem_alloc) X(td_skmem, rcvbuf) X(td_skmem, wmem_alloc) \
+	X(td_skmem, sndbuf) X(td_skmem, fwd_alloc) X(td_skmem, wmem_queued) \
+	X(td_skmem, optmem) X(td_skmem, backlog) X(td_skmem, drops)
+
+#define NF_FIELD(type, f)	NF(type, f),
+#define NF_KEYLEN(type, f)	sizeof(#f) - 1,
+static const struct record_field tcpi_fields[] = { TCPI_FIELDS(NF_FIELD) };
+static const struct record_field skmem_fields[] = { SKMEM_FIELDS(NF_FIELD) };
+/* Their keys' lengths: uints() writes them without a strlen each. */
+static const uint8_t tcpi_keylen[] = { TCPI_FIELDS(NF_KEYLEN) };
+static const uint8_t skmem_keylen[] = { SKMEM_FIELDS(NF_KEYLEN) };
+_Static_assert(sizeof(tcpi_keylen) == ARRAY_SIZE(tcpi_fields), "a length for each key");
+_Static_assert(sizeof(skmem_keylen) == ARRAY_SIZE(skmem_fields), "a length for each key");
 
 static const struct record_desc tcpi_desc = RECORD_DESC("tcp_info", tcpi_fields);
 static const struct record_desc skmem_desc = RECORD_DESC("skmem", skmem_fields);
@@ -354,6 +365,10 @@ static const struct record_desc sock_info_desc = { "socket", sock_fields + SOCK_
 static const struct record_desc sock_tail_desc = {
 	"socket", sock_fields + SOCK_CGROUP, ARRAY_SIZE(sock_fields) - SOCK_CGROUP,
 };
+#define SOCK_OWNER	25	/* sock_fields[] from owner on */
+static const struct record_desc sock_owner_desc = {
+	"socket", sock_fields + SOCK_OWNER, ARRAY_SIZE(sock_fields) - SOCK_OWNER,
+};
 
 static char *
 lit(char *o, const char *s, size_t n)
@@ -387,7 +402,8 @@ addr(char *o, const struct td_sock *sk, const struct in6_addr *a)
  * NULL when the table needs more.
  */
 static char *
-uints(char *o, size_t room, const char *key, const struct record_desc *d, const void *rec)
+uints(char *o, size_t room, const char *key, const struct record_desc *d, const uint8_t *keylen,
+    const void *rec)
 {
 	char *start = o;
 	uint64_t v;
@@ -406,7 +422,7 @@ uints(char *o, size_t room, const char *key, const struct record_desc *d, const 
 		case 4: memcpy(&u32, p, 4); v = u32; break;
 		default: memcpy(&v, p, 8); break;
 		}
-		n = strlen(d->f[i].key);
+		n = keylen[i];
 		/* The key, its quotes, ',' or '{', ':', 20 digits, and '}'. */
 		if ((size_t)(o - start) + n + 25 > room)
 			return NULL;
@@ -434,10 +450,11 @@ sock_info(struct jw *w, const struct td_sock *sk)
 		return;
 	o = jw_room(w, 4096, &sep);
 	if (o != NULL && sk->has_tcpi)
-		o = uints(o, 2048, sep ? ",\"tcp_info\":" : "\"tcp_info\":", &tcpi_desc, &sk->tcpi);
+		o = uints(o, 2048, sep ? ",\"tcp_info\":" : "\"tcp_info\":", &tcpi_desc, tcpi_keylen,
+		    &sk->tcpi);
 	if (o != NULL && sk->has_skmem)
 		o = uints(o, 2048, sep || sk->has_tcpi ? ",\"skmem\":" : "\"skmem\":", &skmem_desc,
-		    &sk->skmem);
+		    skmem_keylen, &sk->skmem);
 	if (o != NULL)
 		jw_room_done(w, o);
 	else	/* Did not fit (it does, unless the tables grow), or a failed write. */
@@ -449,6 +466,20 @@ sock_has_tail(const struct td_sock *sk)
 {
 	return sk->cgroup_id != 0 || sk->has_owner || sk->owner_status == TD_OWNER_UNREADABLE ||
 	    sk->owner_status == TD_OWNER_SKIPPED;
+}
+
+/*
+ * A timewait or request socket whose members of SNAPFILE_SOCK_MINI are
+ * what its kind always has (0): they can be left out and read back.  One
+ * read from a file that says otherwise keeps them.
+ */
+static bool
+mini(const struct td_sock *sk)
+{
+	return (sk->kind == TD_SK_TW || sk->kind == TD_SK_REQ) && sk->rqueue == 0 &&
+	    sk->wqueue == 0 && sk->uid == 0 && sk->inode == 0 && sk->shutdown == 0 &&
+	    sk->tos == 0 && sk->tclass == 0 && !sk->v6only &&
+	    (sk->kind != TD_SK_TW || sk->retrans == 0);
 }
 
 void
@@ -484,6 +515,28 @@ snapfile_sock_members(struct jw *w, const struct td_sock *sk, unsigned int skip)
 	o = jw_fmt_u64(o, sk->dport);
 	o = LIT(o, ",\"ifindex\":");
 	o = jw_fmt_u64(o, sk->ifindex);
+	if ((skip & SNAPFILE_SOCK_MINI) && mini(sk)) {
+		o = LIT(o, ",\"timer\":{\"name\":");
+		o = quoted(o, timer, nt);
+		o = LIT(o, ",\"expires_ms\":");
+		o = jw_fmt_u64(o, sk->timer_ms);
+		if (sk->kind != TD_SK_TW) {
+			o = LIT(o, ",\"retrans\":");
+			o = jw_fmt_u64(o, sk->retrans);
+		}
+		o = LIT(o, "},\"cookie\":");
+		o = jw_fmt_u64(o, sk->cookie > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : sk->cookie);
+		o = LIT(o, ",\"mark\":");
+		o = jw_fmt_u64(o, sk->mark);
+		jw_room_done(w, o);
+		/* Nothing else is there for these kinds, but say so if it were. */
+		if (!(skip & SNAPFILE_SOCK_INFO) && (sk->cong[0] != '\0' || sk->has_tcpi ||
+		    sk->has_skmem))
+			sock_info(w, sk);
+		if (sock_has_tail(sk))
+			jw_rec_members(w, &sock_tail_desc, sk, skip);
+		return;
+	}
 	o = LIT(o, ",\"rqueue\":");
 	o = jw_fmt_u64(o, sk->rqueue);
 	o = LIT(o, ",\"wqueue\":");
@@ -784,101 +837,16 @@ name_index(const char *name, const char *const *names, size_t n)
 	return -1;
 }
 
-int
-snapfile_sock_from_json(const json_t *o, struct td_sock *sk, struct td_err *err)
+/*
+ * The owner members of a socket object (or of an owners table entry):
+ * owner, owners, owners_more, owner_unseen, into sk's owner fields.
+ */
+static int
+get_owner_members(const json_t *o, struct td_sock *sk, struct td_err *err)
 {
 	const json_t *t;
-	char buf[32];
 	uint64_t v;
-	int i;
 
-	memset(sk, 0, sizeof(*sk));
-	if (!json_is_object(o))
-		return td_errf(err, EBADMSG, "expected object");
-	if (get_str(o, "", "family", true, buf, sizeof(buf), err) < 0)
-		return -1;
-	if (strcmp(buf, "ipv4") == 0)
-		sk->family = AF_INET;
-	else if (strcmp(buf, "ipv6") == 0)
-		sk->family = AF_INET6;
-	else
-		return td_errf(err, EBADMSG, "\"family\" is '%s', not ipv4 or ipv6", buf);
-	if (get_str(o, "", "state", true, buf, sizeof(buf), err) < 0)
-		return -1;
-	for (i = 0; i < TD_ST_MAX; i++)
-		if (strcmp(td_state_name((unsigned int)i), buf) == 0)
-			break;
-	if (i == TD_ST_MAX)
-		return td_errf(err, EBADMSG, "\"state\" '%s' is not a kernel state name", buf);
-	sk->state = (uint8_t)i;
-	if (get_str(o, "", "kind", true, buf, sizeof(buf), err) < 0)
-		return -1;
-	if ((i = name_index(buf, kind_names, ARRAY_SIZE(kind_names))) < 0)
-		return td_errf(err, EBADMSG, "\"kind\" '%s' is not full, request or timewait", buf);
-	sk->kind = (uint8_t)i;
-	if (get_addr(o, "src", sk->family, &sk->src, err) < 0 ||
-	    get_addr(o, "dst", sk->family, &sk->dst, err) < 0)
-		return -1;
-
-#define U(key, field, max, req)							\
-	do {									\
-		if (get_uint(o, "", key, max, req, &v, err) < 0)		\
-			return -1;						\
-		sk->field = v;							\
-	} while (0)
-	U("sport", sport, UINT16_MAX, true);
-	U("dport", dport, UINT16_MAX, true);
-	U("ifindex", ifindex, UINT32_MAX, false);
-	U("rqueue", rqueue, UINT32_MAX, true);
-	U("wqueue", wqueue, UINT32_MAX, true);
-	U("uid", uid, UINT32_MAX, false);
-	U("inode", inode, INT64_MAX, true);
-	U("cookie", cookie, INT64_MAX, false);
-	U("shutdown", shutdown, UINT8_MAX, false);
-	U("tos", tos, UINT8_MAX, false);
-	U("tclass", tclass, UINT8_MAX, false);
-	U("mark", mark, UINT32_MAX, false);
-	U("cgroup_id", cgroup_id, INT64_MAX, false);
-#undef U
-	if (get_str(o, "", "cgroup", false, sk->cgroup, sizeof(sk->cgroup), err) < 0 ||
-	    get_str(o, "", "container", false, sk->container, sizeof(sk->container), err) < 0)
-		return -1;
-	t = json_object_get(o, "v6only");
-	if (t != NULL && !json_is_boolean(t))
-		return td_errf(err, EBADMSG, "\"v6only\" is not true or false");
-	sk->v6only = json_is_true(t);
-
-	t = json_object_get(o, "timer");
-	if (t != NULL) {
-		if (!json_is_object(t))
-			return td_errf(err, EBADMSG, "\"timer\" is not an object");
-		if (get_str(t, "timer.", "name", true, buf, sizeof(buf), err) < 0)
-			return -1;
-		for (i = 0; i <= TD_TIMER_UNKNOWN; i++)
-			if (strcmp(td_timer_name((unsigned int)i), buf) == 0)
-				break;
-		if (i > TD_TIMER_UNKNOWN)
-			return td_errf(err, EBADMSG, "\"timer.name\" '%s' is not a timer name", buf);
-		sk->timer = (uint8_t)i;
-		if (get_uint(t, "timer.", "expires_ms", UINT32_MAX, false, &v, err) < 0)
-			return -1;
-		sk->timer_ms = (uint32_t)v;
-		if (get_uint(t, "timer.", "retrans", UINT32_MAX, false, &v, err) < 0)
-			return -1;
-		sk->retrans = (uint32_t)v;
-	}
-	if (get_str(o, "", "cong", false, sk->cong, sizeof(sk->cong), err) < 0)
-		return -1;
-	if ((t = json_object_get(o, "tcp_info")) != NULL) {
-		if (get_fields(t, "tcp_info.", &sk->tcpi, tcpi_fields, ARRAY_SIZE(tcpi_fields), err) < 0)
-			return -1;
-		sk->has_tcpi = true;
-	}
-	if ((t = json_object_get(o, "skmem")) != NULL) {
-		if (get_fields(t, "skmem.", &sk->skmem, skmem_fields, ARRAY_SIZE(skmem_fields), err) < 0)
-			return -1;
-		sk->has_skmem = true;
-	}
 	if ((t = json_object_get(o, "owner")) != NULL) {
 		if (!json_is_object(t))
 			return td_errf(err, EBADMSG, "\"owner\" is not an object");
@@ -934,6 +902,105 @@ snapfile_sock_from_json(const json_t *o, struct td_sock *sk, struct td_err *err)
 			return td_errf(err, EBADMSG, "\"owner_unseen\" beside \"owner\"");
 	}
 	return 0;
+}
+
+int
+snapfile_sock_from_json(const json_t *o, struct td_sock *sk, struct td_err *err)
+{
+	const json_t *t;
+	char buf[32];
+	uint64_t v;
+	int i;
+
+	memset(sk, 0, sizeof(*sk));
+	if (!json_is_object(o))
+		return td_errf(err, EBADMSG, "expected object");
+	if (get_str(o, "", "family", true, buf, sizeof(buf), err) < 0)
+		return -1;
+	if (strcmp(buf, "ipv4") == 0)
+		sk->family = AF_INET;
+	else if (strcmp(buf, "ipv6") == 0)
+		sk->family = AF_INET6;
+	else
+		return td_errf(err, EBADMSG, "\"family\" is '%s', not ipv4 or ipv6", buf);
+	if (get_str(o, "", "state", true, buf, sizeof(buf), err) < 0)
+		return -1;
+	for (i = 0; i < TD_ST_MAX; i++)
+		if (strcmp(td_state_name((unsigned int)i), buf) == 0)
+			break;
+	if (i == TD_ST_MAX)
+		return td_errf(err, EBADMSG, "\"state\" '%s' is not a kernel state name", buf);
+	sk->state = (uint8_t)i;
+	if (get_str(o, "", "kind", true, buf, sizeof(buf), err) < 0)
+		return -1;
+	if ((i = name_index(buf, kind_names, ARRAY_SIZE(kind_names))) < 0)
+		return td_errf(err, EBADMSG, "\"kind\" '%s' is not full, request or timewait", buf);
+	sk->kind = (uint8_t)i;
+	if (get_addr(o, "src", sk->family, &sk->src, err) < 0 ||
+	    get_addr(o, "dst", sk->family, &sk->dst, err) < 0)
+		return -1;
+
+#define U(key, field, max, req)							\
+	do {									\
+		if (get_uint(o, "", key, max, req, &v, err) < 0)		\
+			return -1;						\
+		sk->field = v;							\
+	} while (0)
+	U("sport", sport, UINT16_MAX, true);
+	U("dport", dport, UINT16_MAX, true);
+	U("ifindex", ifindex, UINT32_MAX, false);
+	/* A timewait or request socket may leave out what its kind never has. */
+	U("rqueue", rqueue, UINT32_MAX, sk->kind == TD_SK_FULL);
+	U("wqueue", wqueue, UINT32_MAX, sk->kind == TD_SK_FULL);
+	U("uid", uid, UINT32_MAX, false);
+	U("inode", inode, INT64_MAX, sk->kind == TD_SK_FULL);
+	U("cookie", cookie, INT64_MAX, false);
+	U("shutdown", shutdown, UINT8_MAX, false);
+	U("tos", tos, UINT8_MAX, false);
+	U("tclass", tclass, UINT8_MAX, false);
+	U("mark", mark, UINT32_MAX, false);
+	U("cgroup_id", cgroup_id, INT64_MAX, false);
+#undef U
+	if (get_str(o, "", "cgroup", false, sk->cgroup, sizeof(sk->cgroup), err) < 0 ||
+	    get_str(o, "", "container", false, sk->container, sizeof(sk->container), err) < 0)
+		return -1;
+	t = json_object_get(o, "v6only");
+	if (t != NULL && !json_is_boolean(t))
+		return td_errf(err, EBADMSG, "\"v6only\" is not true or false");
+	sk->v6only = json_is_true(t);
+
+	t = json_object_get(o, "timer");
+	if (t != NULL) {
+		if (!json_is_object(t))
+			return td_errf(err, EBADMSG, "\"timer\" is not an object");
+		if (get_str(t, "timer.", "name", true, buf, sizeof(buf), err) < 0)
+			return -1;
+		for (i = 0; i <= TD_TIMER_UNKNOWN; i++)
+			if (strcmp(td_timer_name((unsigned int)i), buf) == 0)
+				break;
+		if (i > TD_TIMER_UNKNOWN)
+			return td_errf(err, EBADMSG, "\"timer.name\" '%s' is not a timer name", buf);
+		sk->timer = (uint8_t)i;
+		if (get_uint(t, "timer.", "expires_ms", UINT32_MAX, false, &v, err) < 0)
+			return -1;
+		sk->timer_ms = (uint32_t)v;
+		if (get_uint(t, "timer.", "retrans", UINT32_MAX, false, &v, err) < 0)
+			return -1;
+		sk->retrans = (uint32_t)v;
+	}
+	if (get_str(o, "", "cong", false, sk->cong, sizeof(sk->cong), err) < 0)
+		return -1;
+	if ((t = json_object_get(o, "tcp_info")) != NULL) {
+		if (get_fields(t, "tcp_info.", &sk->tcpi, tcpi_fields, ARRAY_SIZE(tcpi_fields), err) < 0)
+			return -1;
+		sk->has_tcpi = true;
+	}
+	if ((t = json_object_get(o, "skmem")) != NULL) {
+		if (get_fields(t, "skmem.", &sk->skmem, skmem_fields, ARRAY_SIZE(skmem_fields), err) < 0)
+			return -1;
+		sk->has_skmem = true;
+	}
+	return get_owner_members(o, sk, err);
 }
 
 int
@@ -1072,15 +1139,14 @@ snapfile_header_doc(const struct td_snapshot *snap, const char *command)
 	return doc;
 }
 
-int
-snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *snap,
+/* The header, then the open "sockets" array, through w->jw (on fp). */
+static int
+begin_doc(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *snap,
     const char *command, struct td_err *err)
 {
 	const char *key;
 	json_t *doc, *v;
 
-	w->fp = fp;
-	w->nsocks = 0;
 	doc = snapfile_header_doc(snap, command);
 	if (doc == NULL)
 		return td_errf(err, ENOMEM, "snapshot: out of memory");
@@ -1095,10 +1161,48 @@ snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *sn
 	json_decref(doc);
 	jw_arr(&w->jw, "sockets");
 	jw_style(&w->jw, JW_COMPACT);
+	w->in_sockets = true;
 	if (w->jw.err != 0)
 		return td_errf(err, w->jw.err == EINVAL ? ENOMEM : w->jw.err,
 		    "snapshot: cannot encode the header");
 	return 0;
+}
+
+int
+snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *snap,
+    const char *command, struct td_err *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->fp = fp;
+	return begin_doc(w, fp, snap, command, err);
+}
+
+int
+snapfile_begin_file(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *snap,
+    const char *command, unsigned int flags, struct td_err *err)
+{
+	unsigned char tag[8 + sizeof(SNAPFILE_TAG) - 1];
+	uint32_t magic = SNAPFILE_MAGIC, len = sizeof(SNAPFILE_TAG) - 1;
+	int i;
+
+	memset(w, 0, sizeof(*w));
+	w->fp = fp;
+	w->table = (flags & SNAPFILE_OWNERS_TABLE) != 0;
+	/* The skippable frame: magic and size little-endian (RFC 8878, 3.1.2). */
+	for (i = 0; i < 4; i++) {
+		tag[i] = (unsigned char)(magic >> (8 * i));
+		tag[4 + i] = (unsigned char)(len >> (8 * i));
+	}
+	memcpy(tag + 8, SNAPFILE_TAG, len);
+	errno = 0;
+	if (fwrite(tag, 1, sizeof(tag), fp) != sizeof(tag))
+		return write_err(err);
+	if (zout_open(&w->z, fp, SNAPFILE_ZLEVEL, (flags & SNAPFILE_THREADED) != 0, err) < 0 &&
+	    ((flags & SNAPFILE_THREADED) == 0 || err->code != EAGAIN ||
+	    (memset(err, 0, sizeof(*err)), zout_open(&w->z, fp, SNAPFILE_ZLEVEL, false, err)) < 0))
+		return -1;
+	w->file = true;
+	return begin_doc(w, w->z.fp, snap, command, err);
 }
 
 /* The writer failed: errno is its first error. */
@@ -1115,35 +1219,160 @@ snapfile_put_sock(const struct td_sock *sk, void *writer, struct td_err *err)
 	struct snapfile_writer *w = writer;
 
 	jw_obj(&w->jw, NULL);
-	snapfile_sock_members(&w->jw, sk, 0);
+	snapfile_sock_members(&w->jw, sk, w->file ? SNAPFILE_SOCK_MINI : 0);
 	jw_end(&w->jw);
 	if (w->jw.err != 0)
 		return jw_err(w, err);
 	w->nsocks++;
+	if (w->table && sk->inode != 0) {
+		if (w->nheld == w->capheld) {
+			size_t cap = w->capheld == 0 ? 4096 : w->capheld * 2;
+			uint64_t *nh = realloc(w->held, cap * sizeof(*nh));
+
+			if (nh == NULL)
+				return td_errf(err, ENOMEM, "snapshot: out of memory");
+			w->held = nh;
+			w->capheld = cap;
+		}
+		/* sock_diag inodes are 32-bit (idiag_inode); a file's are below 2^56. */
+		w->held[w->nheld++] = (sk->inode & (UINT64_MAX >> 8)) << 8 | sk->state;
+	}
 	return 0;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t
+snapfile_held(struct snapfile_writer *w, const uint64_t **list)
+{
+	size_t i, n = 0;
+
+	if (w->in_sockets) {
+		jw_end(&w->jw);
+		w->in_sockets = false;
+		if (w->table) {
+			jw_style(&w->jw, JW_INDENT2);
+			jw_arr(&w->jw, "owners");
+			jw_style(&w->jw, JW_COMPACT);
+			w->in_owners = true;
+			if (w->nheld > 0)
+				qsort(w->held, w->nheld, sizeof(w->held[0]), cmp_u64);
+			for (i = 0; i < w->nheld; i++)
+				if (n == 0 || w->held[i] >> 8 != w->held[n - 1] >> 8)
+					w->held[n++] = w->held[i];
+			w->nheld = n;
+		}
+	}
+	*list = w->held;
+	return w->nheld;
+}
+
+int
+snapfile_put_owner(struct snapfile_writer *w, const struct td_sock *sk, struct td_err *err)
+{
+	if (!w->in_owners)
+		return td_errf(err, EINVAL, "snapshot: no owners table open");
+	/* What sk_owner .. sk_owner_unseen write: nothing for a socket without. */
+	if (!sk->has_owner && sk->owner_status != TD_OWNER_UNREADABLE &&
+	    sk->owner_status != TD_OWNER_SKIPPED)
+		return 0;
+	jw_obj(&w->jw, NULL);
+	jw_uint(&w->jw, "inode", sk->inode);
+	jw_rec_members(&w->jw, &sock_owner_desc, sk, 0);
+	jw_end(&w->jw);
+	return w->jw.err != 0 ? jw_err(w, err) : 0;
 }
 
 int
 snapfile_end(struct snapfile_writer *w, struct td_err *err)
 {
-	jw_end(&w->jw);
+	const uint64_t *list;
+	int rc = 0;
+
+	if (w->in_sockets)
+		snapfile_held(w, &list);
+	if (w->in_owners)
+		jw_end(&w->jw);
+	w->in_owners = false;
 	jw_end(&w->jw);
 	jw_raw(&w->jw, "\n", 1);
 	errno = 0;
 	if (jw_flush(&w->jw) < 0)
-		return jw_err(w, err);
-	if (fflush(w->fp) != 0)
+		rc = jw_err(w, err);
+	free(w->held);
+	w->held = NULL;
+	w->nheld = w->capheld = 0;
+	if (w->file) {
+		w->file = false;
+		if (rc < 0) {
+			zout_abort(&w->z);
+			return -1;
+		}
+		if (zout_close(&w->z, err) < 0)
+			return -1;
+	}
+	if (rc == 0 && fflush(w->fp) != 0)
 		return write_err(err);
-	return 0;
+	return rc;
+}
+
+void
+snapfile_abort(struct snapfile_writer *w)
+{
+	free(w->held);
+	w->held = NULL;
+	w->nheld = w->capheld = 0;
+	if (w->file)
+		zout_abort(&w->z);
+	w->file = false;
 }
 
 /* ---- Loading: the scanner ---- */
 
 #define SNAP_INBUF	65536
 
+/*
+ * The owners table of a snapshot file, as read: one entry per socket
+ * that has owner members, in increasing inode order, its owners in a
+ * shared array (with OWN_SEP, the first of them is the "owner" member,
+ * which then differs from owners[0]).
+ */
+#define SNAP_OWNERS_MAX	(1u << 22)	/* entries; a socket table has fewer */
+#define OWN_HAS		1u		/* has_owner */
+#define OWN_SEP		2u
+
+struct own_ent {
+	uint64_t	inode;
+	uint32_t	first;		/* index in own_owners */
+	uint32_t	more;		/* owners_more */
+	uint8_t		n;		/* owners kept */
+	uint8_t		status;		/* enum td_owner_status */
+	uint8_t		flags;		/* OWN_* */
+};
+
 struct snapfile_reader {
 	FILE		*fp;
 	char		*path;
+	/* A snapshot file (format 2): the text is decompressed from fp. */
+	bool		 z;
+	int		 version;
+	long		 zstart;	/* file offset of the first zstd frame */
+	void		*dctx;		/* ZSTD_DCtx */
+	char		*zin;		/* compressed bytes read, ZSTD_DStreamInSize() */
+	size_t		 zcap, zpos, zlen;
+	size_t		 zhint;		/* ZSTD_decompressStream's last return: 0 at a frame's end */
+	char		 zerr[160];	/* why the compressed data could not be read */
+	/* Its owners table, joined to the sockets by inode. */
+	struct own_ent	*own;
+	size_t		 nown, capown;
+	struct td_owner	*own_owners;
+	size_t		 nowners, capowners;
 	unsigned long	 line, col;	/* position of the next character */
 	unsigned long	 cline, ccol;	/* position of the last one read */
 	long		 off;		/* file offset of the next character */
@@ -1156,10 +1385,51 @@ struct snapfile_reader {
 	char		 in[SNAP_INBUF];
 };
 
+/*
+ * The next decompressed bytes of a snapshot file into r->in.  At the end
+ * of the data, a frame left unfinished (a cut file) or damaged data sets
+ * r->zerr, which sc_err() reports instead of what the scanner expected.
+ */
+static int
+sc_zfill(struct snapfile_reader *r)
+{
+	ZSTD_inBuffer ib;
+	ZSTD_outBuffer ob;
+	size_t n;
+
+	while (r->ilen == 0 && r->zerr[0] == '\0') {
+		if (r->zpos == r->zlen) {
+			r->zpos = 0;
+			r->zlen = fread(r->zin, 1, r->zcap, r->fp);
+			if (r->zlen == 0) {
+				if (r->zhint != 0 && !ferror(r->fp))
+					snprintf(r->zerr, sizeof(r->zerr), "the compressed data is cut "
+					    "short (truncated?)");
+				return -1;
+			}
+		}
+		ib = (ZSTD_inBuffer){ r->zin, r->zlen, r->zpos };
+		ob = (ZSTD_outBuffer){ r->in, sizeof(r->in), 0 };
+		n = ZSTD_decompressStream(r->dctx, &ob, &ib);
+		r->zpos = ib.pos;
+		if (ZSTD_isError(n)) {
+			snprintf(r->zerr, sizeof(r->zerr), "damaged compressed data (zstd: %s)",
+			    ZSTD_getErrorName(n));
+			return -1;
+		}
+		r->zhint = n;
+		r->ilen = ob.pos;
+	}
+	return r->ilen > 0 ? 0 : -1;
+}
+
 static int
 sc_fill(struct snapfile_reader *r)
 {
 	r->ipos = 0;
+	r->ilen = 0;
+	if (r->z)
+		return sc_zfill(r);
 	r->ilen = fread(r->in, 1, sizeof(r->in), r->fp);
 	return r->ilen > 0 ? 0 : -1;
 }
@@ -1196,13 +1466,35 @@ sc_unget(struct snapfile_reader *r, int c)
 	r->col = r->ccol;
 }
 
-/* Continue reading at file offset off, which is at line, col. */
+/*
+ * Continue reading at offset off of the text (of the file, or of the
+ * decompressed document: decompressed again from the start up to there),
+ * which is at line, col.
+ */
 static int
 sc_seek(struct snapfile_reader *r, long off, unsigned long line, unsigned long col)
 {
-	if (fseek(r->fp, off, SEEK_SET) < 0)
+	long at = 0;
+
+	if (fseek(r->fp, r->z ? r->zstart : off, SEEK_SET) < 0)
 		return -1;
 	r->ipos = r->ilen = 0;
+	if (r->z) {
+		ZSTD_DCtx_reset(r->dctx, ZSTD_reset_session_only);
+		r->zpos = r->zlen = 0;
+		r->zhint = 0;
+		r->zerr[0] = '\0';
+		for (;;) {
+			if (sc_fill(r) < 0) {
+				errno = EIO;
+				return -1;
+			}
+			if (at + (long)r->ilen > off)
+				break;
+			at += (long)r->ilen;
+		}
+		r->ipos = (size_t)(off - at);
+	}
 	r->off = off;
 	r->line = line;
 	r->col = col;
@@ -1232,6 +1524,8 @@ sc_err(struct snapfile_reader *r, unsigned long line, unsigned long col, struct 
 	va_end(ap);
 	if (ferror(r->fp))
 		return td_errf(err, EIO, "--from '%s': read error: %s", r->path, strerror(errno));
+	if (r->zerr[0] != '\0')
+		return td_errf(err, EBADMSG, "--from '%s': %s", r->path, r->zerr);
 	return td_errf(err, EBADMSG, "--from '%s': line %lu, column %lu: %s", r->path, line,
 	    col, msg);
 }
@@ -1413,6 +1707,153 @@ sc_reset(struct snapfile_reader *r)
 		r->buf[0] = '\0';
 }
 
+/* ---- Loading: the owners table of a snapshot file ---- */
+
+/* One entry of "owners" (an object), kept in r->own; entries come in increasing inode order. */
+static int
+own_add(struct snapfile_reader *r, const json_t *o, struct td_err *err)
+{
+	struct td_sock sk;
+	struct own_ent *e;
+	uint64_t inode;
+	size_t need, i;
+	bool sep;
+
+	if (!json_is_object(o))
+		return td_errf(err, EBADMSG, "expected object");
+	if (get_uint(o, "", "inode", INT64_MAX, true, &inode, err) < 0)
+		return -1;
+	if (inode == 0 || (r->nown > 0 && inode <= r->own[r->nown - 1].inode))
+		return td_errf(err, EBADMSG, "\"inode\" %llu is not above the entry before's "
+		    "(the table is in increasing inode order, without 0)",
+		    (unsigned long long)inode);
+	sk.has_owner = false;
+	sk.pid = 0;
+	sk.comm[0] = '\0';
+	sk.owner_status = TD_OWNER_NA;
+	sk.nowners = 0;
+	sk.owners_more = 0;
+	if (get_owner_members(o, &sk, err) < 0)
+		return -1;
+	if (!sk.has_owner && sk.owner_status == TD_OWNER_NA)
+		return 0;	/* nothing to say about it */
+	if (r->nown >= SNAP_OWNERS_MAX)
+		return td_errf(err, EBADMSG, "more than %u entries", SNAP_OWNERS_MAX);
+	sep = sk.has_owner && (sk.nowners == 0 || sk.owners[0].pid != sk.pid ||
+	    strcmp(sk.owners[0].comm, sk.comm) != 0);
+	need = r->nowners + sk.nowners + sep;
+	if (r->nown == r->capown) {
+		size_t cap = r->capown == 0 ? 1024 : r->capown * 2;
+		struct own_ent *n = realloc(r->own, cap * sizeof(*n));
+
+		if (n == NULL)
+			return td_errf(err, ENOMEM, "out of memory");
+		r->own = n;
+		r->capown = cap;
+	}
+	if (need > r->capowners) {
+		size_t cap = r->capowners == 0 ? 1024 : r->capowners;
+		struct td_owner *n;
+
+		while (cap < need)
+			cap *= 2;
+		if ((n = realloc(r->own_owners, cap * sizeof(*n))) == NULL)
+			return td_errf(err, ENOMEM, "out of memory");
+		r->own_owners = n;
+		r->capowners = cap;
+	}
+	e = &r->own[r->nown++];
+	e->inode = inode;
+	e->first = (uint32_t)r->nowners;
+	e->more = sk.owners_more;
+	e->n = sk.nowners;
+	e->status = sk.owner_status;
+	e->flags = (sk.has_owner ? OWN_HAS : 0) | (sep ? OWN_SEP : 0);
+	if (sep) {
+		struct td_owner *ow = &r->own_owners[r->nowners++];
+
+		ow->pid = sk.pid;
+		ow->fd = -1;
+		memcpy(ow->comm, sk.comm, sizeof(ow->comm));
+	}
+	for (i = 0; i < sk.nowners; i++)
+		r->own_owners[r->nowners++] = sk.owners[i];
+	return 0;
+}
+
+/* The entry of inode, or NULL. */
+static const struct own_ent *
+own_find(const struct snapfile_reader *r, uint64_t inode)
+{
+	size_t lo = 0, hi = r->nown, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (r->own[mid].inode < inode)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->nown && r->own[lo].inode == inode ? &r->own[lo] : NULL;
+}
+
+/* The socket's owners from its entry, as if they were its own members. */
+static void
+own_apply(const struct snapfile_reader *r, const struct own_ent *e, struct td_sock *sk)
+{
+	const struct td_owner *ow = &r->own_owners[e->first];
+
+	sk->has_owner = (e->flags & OWN_HAS) != 0;
+	sk->owner_status = e->status;
+	sk->owners_more = e->more;
+	if (sk->has_owner) {
+		sk->pid = ow->pid;
+		memcpy(sk->comm, ow->comm, sizeof(sk->comm));
+	}
+	if (e->flags & OWN_SEP)
+		ow++;
+	sk->nowners = e->n;
+	memcpy(sk->owners, ow, e->n * sizeof(*ow));
+}
+
+/* The "owners" array, its '[' just read: every entry into r->own. */
+static int
+read_owners(struct snapfile_reader *r, struct td_err *err)
+{
+	struct td_err sub = { 0 };
+	unsigned long line, col, n = 0;
+	json_t *o;
+	int c, rc;
+
+	c = sc_ws(r);
+	if (c == ']')
+		return 0;
+	for (;;) {
+		n++;
+		if (c != '{')
+			return sc_err(r, r->cline, r->ccol, err, c == EOF ?
+			    "unexpected end of file in \"owners\" (truncated?)" : "expected object");
+		sc_reset(r);
+		r->capture = true;
+		line = r->cline;
+		col = r->ccol;
+		if (sc_value(r, c, err) < 0 || (o = sc_load(r, line, col, err)) == NULL)
+			return -1;
+		rc = own_add(r, o, &sub);
+		json_decref(o);
+		if (rc < 0)
+			return sc_err(r, line, col, err, "owners entry %lu: %s", n, sub.msg);
+		c = sc_ws(r);
+		if (c == ']')
+			return 0;
+		if (c != ',')
+			return sc_err(r, r->cline, r->ccol, err, c == EOF ?
+			    "unexpected end of file in \"owners\" (truncated?)" :
+			    "expected ',' or ']'");
+		c = sc_ws(r);
+	}
+}
+
 /* The header members snapfile_header_from_json() and snapfile_open() read. */
 static bool
 header_member_known(const char *name)
@@ -1496,7 +1937,17 @@ read_header(struct snapfile_reader *r, struct td_err *err)
 			goto fail;
 		}
 		c = sc_ws(r);
-		if (strcmp(name, "sockets") == 0) {
+		if (strcmp(name, "owners") == 0) {
+			if (c != '[') {
+				sc_err(r, r->cline, r->ccol, err, c == EOF ?
+				    "unexpected end of file (truncated?)" :
+				    "\"owners\": expected array");
+				goto fail;
+			}
+			if (read_owners(r, err) < 0)
+				goto fail;
+			json_object_set_new(doc, name, json_null());	/* seen: not twice */
+		} else if (strcmp(name, "sockets") == 0) {
 			if (c != '[') {
 				sc_err(r, r->cline, r->ccol, err, c == EOF ?
 				    "unexpected end of file (truncated?)" :
@@ -1549,6 +2000,10 @@ end:
 		sc_err(r, r->cline, r->ccol, err, "data after the end of the snapshot");
 		goto fail;
 	}
+	if (r->zerr[0] != '\0') {	/* a frame cut short, or damaged, after the document */
+		sc_err(r, r->line, r->col, err, "%s", r->zerr);
+		goto fail;
+	}
 	if (!have_sockets) {
 		sc_err(r, r->line, r->col, err, "no \"sockets\" array");
 		goto fail;
@@ -1565,11 +2020,70 @@ snapfile_close(struct snapfile_reader *r)
 {
 	if (r == NULL)
 		return;
+	ZSTD_freeDCtx(r->dctx);
+	free(r->zin);
+	free(r->own);
+	free(r->own_owners);
 	if (r->fp != NULL)
 		fclose(r->fp);
 	free(r->path);
 	free(r->buf);
 	free(r);
+}
+
+/*
+ * A snapshot file (format 2) starts with the skippable frame of
+ * snapfile_begin_file(): then the text is the decompressed rest.  Anything
+ * else is read as it is, from where it started.  Returns 0, or -1 with
+ * *err set for a skippable frame that is not ours, or ours of a format
+ * this version does not read.
+ */
+static int
+open_tag(struct snapfile_reader *r, struct td_err *err)
+{
+	unsigned char h[8], tag[64];
+	const char *t = (const char *)tag;
+	uint32_t magic, len;
+	long start = ftell(r->fp);
+	size_t n = fread(h, 1, sizeof(h), r->fp);
+	char *end;
+	int i;
+
+	magic = len = 0;
+	for (i = 3; n == sizeof(h) && i >= 0; i--) {
+		magic = magic << 8 | h[i];
+		len = len << 8 | h[4 + i];
+	}
+	if (n < sizeof(h) || (magic & 0xfffffff0u) != (SNAPFILE_MAGIC & 0xfffffff0u)) {
+		if (start < 0 || fseek(r->fp, start, SEEK_SET) < 0)
+			return td_errf(err, errno, "--from '%s': cannot seek: %s", r->path,
+			    strerror(errno));
+		return 0;
+	}
+	/* RFC 8878, 3.1.2: magic 0x184D2A50 to 0x184D2A5F, size, user data. */
+	if (magic != SNAPFILE_MAGIC || len >= sizeof(tag) || fread(tag, 1, len, r->fp) != len ||
+	    memchr(tag, '\0', len) != NULL || len < sizeof("tcpdoctor snapshot 1\n") - 1 ||
+	    strncmp(t, "tcpdoctor snapshot ", 19) != 0 || tag[len - 1] != '\n')
+		return td_errf(err, EBADMSG, "--from '%s': not a tcpdoctor snapshot (it starts with "
+		    "a zstd skippable frame that is not one)", r->path);
+	tag[len - 1] = '\0';
+	errno = 0;
+	r->version = (int)strtol(t + 19, &end, 10);
+	if (errno != 0 || *end != '\0' || end == t + 19 || r->version < 1)
+		return td_errf(err, EBADMSG, "--from '%s': not a tcpdoctor snapshot (its tag is "
+		    "'%s')", r->path, t);
+	if (r->version != SNAPFILE_VERSION)
+		return td_errf(err, EBADMSG, "--from '%s': a snapshot file of format %d; this "
+		    "tcpdoctor reads formats 1 (JSON) and %d (a newer tcpdoctor wrote it?)", r->path,
+		    r->version, SNAPFILE_VERSION);
+	r->z = true;
+	r->zstart = start + 8 + (long)len;
+	r->dctx = ZSTD_createDCtx();
+	r->zcap = ZSTD_DStreamInSize();
+	r->zin = malloc(r->zcap);
+	if (r->dctx == NULL || r->zin == NULL)
+		return td_errf(err, ENOMEM, "--from '%s': out of memory", r->path);
+	return 0;
 }
 
 struct snapfile_reader *
@@ -1599,6 +2113,10 @@ snapfile_open(const char *path, struct td_snapshot *snap, struct td_err *err)
 		snapfile_close(r);
 		return NULL;
 	}
+	if (open_tag(r, err) < 0) {
+		snapfile_close(r);
+		return NULL;
+	}
 	r->line = r->col = 1;
 	doc = read_header(r, err);
 	if (doc == NULL) {
@@ -1625,19 +2143,36 @@ fail:
 	return NULL;
 }
 
-int
-snapfile_walk(struct snapfile_reader *r, unsigned int states, int family,
+/* Whether the captured element starts as the writer writes a socket of the other family. */
+static bool
+other_family(const struct snapfile_reader *r, int family)
+{
+	static const char pre[] = "{\"family\":\"ipv";
+
+	return r->len > sizeof(pre) && memcmp(r->buf, pre, sizeof(pre) - 1) == 0 &&
+	    r->buf[sizeof(pre)] == '"' &&
+	    r->buf[sizeof(pre) - 1] == (family == AF_INET ? '6' : '4');
+}
+
+/*
+ * One walk of the "sockets" array.  skip: a pass of a two-pass walk, in
+ * which the sockets of the other family (checked in the other pass) are
+ * passed over without being parsed.
+ */
+static int
+walk_pass(struct snapfile_reader *r, unsigned int states, int family, bool skip,
     td_sock_fn fn, void *arg, struct td_err *err)
 {
 	struct td_err sub = { 0 };
 	unsigned long line, col, n = 0;
+	const struct own_ent *e;
 	struct td_sock sk;
 	json_t *o;
 	int c, rc;
 
 	if (sc_seek(r, r->sockets_off, r->sockets_line, r->sockets_col) < 0)
-		return td_errf(err, errno, "--from '%s': cannot seek: %s", r->path,
-		    strerror(errno));
+		return r->zerr[0] != '\0' ? sc_err(r, r->line, r->col, err, "%s", r->zerr) :
+		    td_errf(err, errno, "--from '%s': cannot seek: %s", r->path, strerror(errno));
 	if (sc_get(r) != '[')
 		return sc_err(r, r->cline, r->ccol, err, "\"sockets\": expected array");
 	c = sc_ws(r);
@@ -1653,17 +2188,29 @@ snapfile_walk(struct snapfile_reader *r, unsigned int states, int family,
 		r->capture = true;
 		line = r->cline;
 		col = r->ccol;
-		if (sc_value(r, c, err) < 0 || (o = sc_load(r, line, col, err)) == NULL)
+		if (sc_value(r, c, err) < 0)
 			return -1;
-		rc = snapfile_sock_from_json(o, &sk, &sub);
-		json_decref(o);
-		if (rc < 0)
-			return sc_err(r, line, col, err, "socket %lu: %s", n, sub.msg);
-		if (sockdiag_state_match(states, sk.state) &&
-		    (family == 0 || family == sk.family) && fn(&sk, arg, err) < 0) {
-			if (err != NULL && err->msg[0] == '\0')
-				td_errf(err, 0, "--from '%s': walk stopped by the consumer", r->path);
-			return -1;
+		if (!skip || !other_family(r, family)) {
+			if ((o = sc_load(r, line, col, err)) == NULL)
+				return -1;
+			rc = snapfile_sock_from_json(o, &sk, &sub);
+			json_decref(o);
+			if (rc < 0)
+				return sc_err(r, line, col, err, "socket %lu: %s", n, sub.msg);
+			if (r->nown > 0 && sk.inode != 0 && (e = own_find(r, sk.inode)) != NULL) {
+				if (sk.has_owner || sk.owner_status != TD_OWNER_NA)
+					return sc_err(r, line, col, err, "socket %lu: owner members "
+					    "both here and in the owners table (inode %llu)", n,
+					    (unsigned long long)sk.inode);
+				own_apply(r, e, &sk);
+			}
+			if (sockdiag_state_match(states, sk.state) &&
+			    (family == 0 || family == sk.family) && fn(&sk, arg, err) < 0) {
+				if (err != NULL && err->msg[0] == '\0')
+					td_errf(err, 0, "--from '%s': walk stopped by the consumer",
+					    r->path);
+				return -1;
+			}
 		}
 		c = sc_ws(r);
 		if (c == ']')
@@ -1674,4 +2221,19 @@ snapfile_walk(struct snapfile_reader *r, unsigned int states, int family,
 			    "expected ',' or ']'");
 		c = sc_ws(r);
 	}
+}
+
+int
+snapfile_walk(struct snapfile_reader *r, unsigned int states, int family,
+    td_sock_fn fn, void *arg, struct td_err *err)
+{
+	/*
+	 * A snapshot file holds the sockets as one kernel walk of both
+	 * families gave them: IPv4 first, then IPv6, as the live commands
+	 * list them (the order within each family is the kernel's).
+	 */
+	if (r->z && family == 0)
+		return walk_pass(r, states, AF_INET, true, fn, arg, err) < 0 ? -1 :
+		    walk_pass(r, states, AF_INET6, true, fn, arg, err);
+	return walk_pass(r, states, family, false, fn, arg, err);
 }

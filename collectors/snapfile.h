@@ -30,6 +30,7 @@
 
 #include "collectors/snapshot.h"
 #include "core/jsonw.h"
+#include "core/zout.h"
 #include "core/record.h"
 
 /* ---- Records to JSON (new references; NULL only when out of memory) ---- */
@@ -42,6 +43,15 @@
  */
 #define SNAPFILE_SOCK_INFO	1u
 #define SNAPFILE_SOCK_CGROUP	2u	/* cgroup_id, cgroup, container: ls only with -c or -p */
+/*
+ * Not a group: in snapfile_sock_members(), a timewait or request socket
+ * leaves out the members its kind never has (the kernel reports them as
+ * constant 0 and sends no attribute for them: tcp_twsk_diag_fill and
+ * tcp_req_diag_fill, net/ipv4/tcp_diag.c): rqueue, wqueue, uid, inode,
+ * shutdown, tos, tclass, v6only, and a timewait one timer.retrans.  The
+ * snapshot file writes them so (format 2); a reader takes them as 0.
+ */
+#define SNAPFILE_SOCK_MINI	4u
 extern const struct record_desc snapfile_sock_desc;
 
 json_t	*snapfile_sock_json(const struct td_sock *sk);
@@ -115,6 +125,14 @@ struct snapfile_writer {
 	FILE		*fp;
 	size_t		 nsocks;
 	struct jw	 jw;	/* streams the document: no allocation per socket */
+	/* A snapshot file (snapfile_begin_file): */
+	bool		 file;		/* format 2: compressed, through z */
+	bool		 table;		/* owners go to the "owners" table */
+	bool		 in_sockets;	/* the "sockets" array is open */
+	bool		 in_owners;	/* the "owners" array is open */
+	uint64_t	*held;		/* table: inode << 8 | state of each socket with an inode */
+	size_t		 nheld, capheld;
+	struct zout	 z;
 };
 
 /*
@@ -127,6 +145,50 @@ int	snapfile_begin(struct snapfile_writer *w, FILE *fp, const struct td_snapshot
 	    const char *command, struct td_err *err);
 int	snapfile_put_sock(const struct td_sock *sk, void *writer, struct td_err *err);
 int	snapfile_end(struct snapfile_writer *w, struct td_err *err);
+
+/*
+ * The snapshot file that `snapshot -o` writes (format 2, man/tcpdoctor-json.7):
+ * a zstd skippable frame (RFC 8878, 3.1.2) of magic SNAPFILE_MAGIC holding
+ * the text SNAPFILE_TAG, then one zstd frame (with its checksum) holding
+ * the JSON document.  The document is a snapshot as above, but for two
+ * things.  The sockets come in the order one kernel walk of both families
+ * gave them; a reader hands out IPv4 first, then IPv6, as the live
+ * commands list them.  And with SNAPFILE_OWNERS_TABLE their owners are
+ * not members of each socket: after "sockets", an "owners" array holds,
+ * in increasing inode order, one object per socket that has owner members
+ * (the inode, then "owner", "owners", "owners_more", "owner_unseen" as a
+ * socket carries them), so that the /proc scan that finds them can run
+ * while the sockets are written.  A reader joins them by inode.
+ */
+#define SNAPFILE_MAGIC		0x184D2A5Du	/* a skippable frame's (0x184D2A5?) */
+#define SNAPFILE_TAG		"tcpdoctor snapshot 2\n"
+#define SNAPFILE_VERSION	2
+#define SNAPFILE_ZLEVEL		(-2)		/* 25 ms for 36 MB here, level 1 30 ms */
+enum {
+	SNAPFILE_OWNERS_TABLE	= 1u << 0,	/* owners in the table (snapfile_put_owner) */
+	SNAPFILE_THREADED	= 1u << 1,	/* a thread of the writer's own compresses */
+};
+/*
+ * Start a snapshot file on fp: the tag frame, then the compressed header
+ * and the open "sockets" array.  Sockets go through snapfile_put_sock;
+ * with SNAPFILE_OWNERS_TABLE they must carry no owner, and the writer
+ * keeps the inode and state of each that has an inode.  Then
+ * snapfile_held() lists those, snapfile_put_owner() writes the table and
+ * snapfile_end() ends the document and the frame (or snapfile_abort()).
+ */
+int	snapfile_begin_file(struct snapfile_writer *w, FILE *fp, const struct td_snapshot *snap,
+	    const char *command, unsigned int flags, struct td_err *err);
+/*
+ * The kept sockets, each inode << 8 | state, sorted by inode and each
+ * inode once (a socket the kernel reported twice is one); closes the
+ * "sockets" array and opens "owners".  The list stays the writer's.
+ */
+size_t	snapfile_held(struct snapfile_writer *w, const uint64_t **list);
+/* One owners entry: sk's inode and owner members (nothing when it has none). */
+int	snapfile_put_owner(struct snapfile_writer *w, const struct td_sock *sk,
+	    struct td_err *err);
+/* Stop a file (or a document) without ending it; the output is to be thrown away. */
+void	snapfile_abort(struct snapfile_writer *w);
 
 /* ---- Loading ---- */
 

@@ -109,6 +109,19 @@ for f in "$snaps"/*.json; do
 	run ls "$n-ie" --from "$f" ls -i -e
 done
 
+# The same snapshots as snapshot files (format 2, what snapshot -o writes:
+# compressed, the families mixed as one kernel walk gives them, the owners
+# in a table): every command reads them back to the same output as above.
+for f in "$snaps"/*.json; do
+	n=$(basename "$f" .json)
+	"$TD_HELPERS/snapcopy" -z -f "$f" "$t/$n.tds" || not_ok "snapcopy -z $n"
+	run summary "$n" --from "$t/$n.tds" summary
+	run check "$n-json" --from "$t/$n.tds" check -c /dev/null --format json
+	run snapshot "$n" --from "$t/$n.tds" snapshot
+	run ls "$n" --from "$t/$n.tds" ls
+	run ls "$n-ie" --from "$t/$n.tds" ls -i -e
+done
+
 # Bad input: one line naming the input, and the documented exit status.
 run errors bad-command --from "$mix" frobnicate
 run errors bad-format --from "$mix" --format xml ls

@@ -46,7 +46,7 @@ agree "live namespace, -i -p" ip netns exec "$ns" "$d" -i -p
 if out=$("$PY" "$v" "$t/ls.json"); then ok "ls -j -p -i conforms"; else not_ok "ls -j -p -i conforms"; diag "$out"; fi
 "$TD_BIN" -N "$ns" --format ndjson ls -p > "$t/ls.ndjson" 2>&1
 if out=$("$PY" "$v" --ndjson "$t/ls.ndjson"); then ok "ndjson conforms"; else not_ok "ndjson conforms"; diag "$out"; fi
-"$TD_BIN" -N "$ns" snapshot -o "$t/snap.json"
+"$TD_BIN" -N "$ns" snapshot -o "$t/snap.json" --plain
 if out=$("$PY" "$v" "$t/snap.json"); then ok "snapshot conforms"; else not_ok "snapshot conforms"; diag "$out"; fi
 comm=$("$PY" -c '
 import json, sys
@@ -54,6 +54,18 @@ for s in json.load(open(sys.argv[1]))["sockets"]:
     if s["sport"] == 7901 and s["state"] == "LISTEN":
         print(json.dumps(s["owner"]["comm"]))' "$t/snap.json")
 expect_eq "the odd process name, escaped and its non-UTF-8 bytes as '?'" "$comm" '"x\"\\\t\u0001??q"'
+# The snapshot file (format 2): its document conforms, the name is in its owners table.
+"$TD_BIN" -N "$ns" snapshot -o "$t/snap.tds"
+zstdcat "$t/snap.tds" > "$t/snap2.json"
+if out=$("$PY" "$v" "$t/snap2.json"); then ok "snapshot file conforms"; else not_ok "snapshot file conforms"; diag "$out"; fi
+comm=$("$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+own = {e["inode"]: e for e in d["owners"]}
+for s in d["sockets"]:
+    if s["sport"] == 7901 and s["state"] == "LISTEN":
+        print(json.dumps(own[s["inode"]]["owner"]["comm"]))' "$t/snap2.json")
+expect_eq "the snapshot file: the odd name in its owners table" "$comm" '"x\"\\\t\u0001??q"'
 
 # Issue 11's mix at 1000 sockets (bench/populate in a namespace of
 # its own: TIME_WAIT over IPv4 and IPv6, ESTABLISHED, CLOSE_WAIT, FIN_WAIT2,

@@ -53,12 +53,13 @@ elsewhere ls -j > "$t/there.ls" 2> /dev/null
 expect_eq "ls elsewhere exits 0" "$?" 0
 elsewhere snapshot -o "$t/there.snap" 2> /dev/null
 expect_eq "snapshot elsewhere exits 0" "$?" 0
+zstdcat "$t/there.snap" > "$t/there.snap.json"
 zstdcat "$t/rec" | "$PY" -c '
 import json, sys
 last = [r for r in map(json.loads, sys.stdin) if r["type"] == "sample"][-1]
 json.dump(last, sys.stdout)' > "$t/rec.last"
 expect_eq "check elsewhere: the live run's exit status" "$st" "$(tail -1 "$t/live" | "$PY" -c 'import json, sys; print({"ok": 0, "warning": 1, "critical": 2}.get(json.load(sys.stdin)["status"], 3))')"
-"$PY" - "$t/live" "$t/live.summary" "$t/there.check" "$t/there.summary" "$t/there.ls" "$t/there.snap" "$t/rec.last" > "$t/facts" <<'PYEOF'
+"$PY" - "$t/live" "$t/live.summary" "$t/there.check" "$t/there.summary" "$t/there.ls" "$t/there.snap.json" "$t/rec.last" > "$t/facts" <<'PYEOF'
 import json, sys
 live = [json.loads(l) for l in open(sys.argv[1])][-1]
 lsum = json.load(open(sys.argv[2]))

@@ -865,6 +865,401 @@ START_TEST(test_snapfile_empty_sockets)
 }
 END_TEST
 
+/* ---- The snapshot file (format 2: snapshot -o) ---- */
+
+/*
+ * Save r as a snapshot file: the sockets in the order of idx (both
+ * families mixed, as one kernel walk gives them), with table their
+ * owners in the owners table, as snapsave_live() writes them.
+ */
+static void
+save_file(const char *path, const struct td_snapshot *snap, const struct recs *r,
+    const size_t *idx, bool table, unsigned int flags)
+{
+	struct snapfile_writer w;
+	struct td_err err = { 0 };
+	struct td_sock *sk = malloc(sizeof(*sk));
+	FILE *fp = fopen(path, "w");
+	const uint64_t *held;
+	size_t i, j, n;
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(snapfile_begin_file(&w, fp, snap, "snapshot",
+	    flags | (table ? SNAPFILE_OWNERS_TABLE : 0), &err), 0);
+	for (i = 0; i < r->n; i++) {
+		*sk = r->sk[idx[i]];
+		if (table) {	/* the walk knows no owner yet */
+			sk->has_owner = false;
+			sk->owner_status = TD_OWNER_NA;
+			sk->nowners = 0;
+			sk->owners_more = 0;
+			sk->pid = 0;
+			sk->comm[0] = '\0';
+			memset(sk->owners, 0, sizeof(sk->owners));
+		}
+		ck_assert_int_eq(snapfile_put_sock(sk, &w, &err), 0);
+	}
+	if (table) {
+		n = snapfile_held(&w, &held);
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < r->n && r->sk[j].inode != held[i] >> 8; j++)
+				;
+			ck_assert_uint_lt(j, r->n);
+			ck_assert_uint_eq(held[i] & 0xff, r->sk[j].state);
+			if (i > 0)
+				ck_assert_uint_gt(held[i] >> 8, held[i - 1] >> 8);
+			ck_assert_int_eq(snapfile_put_owner(&w, &r->sk[j], &err), 0);
+		}
+	}
+	ck_assert_int_eq(snapfile_end(&w, &err), 0);
+	fclose(fp);
+	free(sk);
+}
+
+static char *
+file_bytes(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	char *b;
+
+	ck_assert_ptr_nonnull(fp);
+	fseek(fp, 0, SEEK_END);
+	*len = (size_t)ftell(fp);
+	rewind(fp);
+	b = malloc(*len + 1);
+	ck_assert_uint_eq(fread(b, 1, *len, fp), *len);
+	fclose(fp);
+	return b;
+}
+
+/* The sockets mixed (v6, v4, v6, ...) as one walk of both families gives them. */
+static void
+mixed_order(const struct recs *r, size_t *idx)
+{
+	size_t i, n = 0, v4 = 0, v6 = 0;
+
+	while (v4 < r->n || v6 < r->n) {
+		for (; v6 < r->n && r->sk[v6].family != AF_INET6; v6++)
+			;
+		if (v6 < r->n)
+			idx[n++] = v6++;
+		for (; v4 < r->n && r->sk[v4].family != AF_INET; v4++)
+			;
+		if (v4 < r->n)
+			idx[n++] = v4++;
+	}
+	ck_assert_uint_eq(n, r->n);
+	for (i = 0; i < 15; i++)	/* real_records: IPv4 first */
+		ck_assert_int_eq(r->sk[i].family, AF_INET);
+}
+
+START_TEST(test_format2_roundtrip)
+{
+	struct recs *r = real_records(), *b = calloc(1, sizeof(*b)), *c = calloc(1, sizeof(*c));
+	struct td_snapshot snap, s2;
+	struct snapfile_reader *rd;
+	struct td_err err = { 0 };
+	size_t idx[MAXSOCK], i, la, lb;
+	char pa[64], pb[64], pc[64], *ta, *tb;
+	int table;
+
+	header(&snap);
+	mixed_order(r, idx);
+	ck_assert(r->sk[1].inode != 0 && r->sk[2].inode != 0);
+	snprintf(pa, sizeof(pa), "%s", tmpname());
+	snprintf(pb, sizeof(pb), "%s", tmpname());
+	snprintf(pc, sizeof(pc), "%s", tmpname());
+	for (table = 0; table < 2; table++) {
+		save_file(pa, &snap, r, idx, table, SNAPFILE_THREADED);
+		save_file(pb, &snap, r, idx, table, 0);
+		/* Compressed by a helper thread or by the writer: the same bytes. */
+		ta = file_bytes(pa, &la);
+		tb = file_bytes(pb, &lb);
+		ck_assert(la == lb && memcmp(ta, tb, la) == 0);
+		ck_assert(memcmp(ta + 8, SNAPFILE_TAG, sizeof(SNAPFILE_TAG) - 1) == 0);
+		free(ta);
+		free(tb);
+		/* Read back: IPv4 first, each family in the file's order, owners joined. */
+		rd = load(pa, &s2, b, &err);
+		ck_assert_msg(rd != NULL, "%s", err.msg);
+		ck_assert_uint_eq(b->n, r->n);
+		for (i = 0; i < r->n; i++) {
+			struct td_sock want = r->sk[i];
+
+			clamp(&want);
+			ck_assert_msg(memcmp(&b->sk[i], &want, sizeof(want)) == 0,
+			    "table %d: record %zu differs", table, i);
+		}
+		ck_assert_str_eq(s2.meta.host, "vm");
+		ck_assert_uint_eq(s2.ctr.present[0], snap.ctr.present[0]);
+		/* Walked again, and by family: the same. */
+		memset(c, 0, sizeof(*c));
+		ck_assert_int_eq(snapfile_walk(rd, 0, 0, keep, c, &err), 0);
+		ck_assert(memcmp(c, b, sizeof(*b)) == 0);
+		memset(c, 0, sizeof(*c));
+		ck_assert_int_eq(snapfile_walk(rd, 0, AF_INET6, keep, c, &err), 0);
+		ck_assert_uint_eq(c->n, 11);
+		ck_assert(memcmp(&c->sk[0], &b->sk[15], sizeof(c->sk[0])) == 0);
+		snapfile_close(rd);
+		/* Saved again from what was read, as plain JSON: the plain save's bytes. */
+		save(pc, &s2, b);
+		save(pb, &s2, r);
+		ta = file_bytes(pb, &la);
+		tb = file_bytes(pc, &lb);
+		for (i = 0; i < r->n; i++)
+			clamp(&r->sk[i]);
+		ck_assert(la == lb && memcmp(ta, tb, la) == 0);
+		free(ta);
+		free(tb);
+	}
+	unlink(pa);
+	unlink(pb);
+	unlink(pc);
+	free(r);
+	free(b);
+	free(c);
+}
+END_TEST
+
+/* What SNAPFILE_SOCK_MINI leaves out of a timewait or request socket, and reads back as 0. */
+START_TEST(test_format2_mini_members)
+{
+	struct recs *r = real_records();
+	struct td_err err = { 0 };
+	struct td_sock back, odd;
+	char *text = NULL;
+	size_t len = 0, i, nmini = 0;
+	struct jw w;
+	json_t *o;
+	FILE *fp;
+
+	for (i = 0; i < r->n; i++) {
+		const struct td_sock *sk = &r->sk[i];
+		bool mini = sk->kind != TD_SK_FULL;
+
+		fp = open_memstream(&text, &len);
+		jw_init(&w, fp, JW_COMPACT);
+		jw_obj(&w, NULL);
+		snapfile_sock_members(&w, sk, SNAPFILE_SOCK_MINI);
+		jw_end(&w);
+		ck_assert_int_eq(jw_flush(&w), 0);
+		fclose(fp);
+		ck_assert_msg((strstr(text, "\"rqueue\"") == NULL) == mini, "%zu: %s", i, text);
+		ck_assert((strstr(text, "\"uid\"") == NULL) == mini);
+		ck_assert((strstr(text, "\"v6only\"") == NULL) == mini);
+		ck_assert(strstr(text, "\"cookie\"") != NULL && strstr(text, "\"mark\"") != NULL);
+		ck_assert((strstr(text, "\"retrans\"") == NULL) == (sk->kind == TD_SK_TW));
+		nmini += mini;
+		o = json_loads(text, 0, NULL);
+		ck_assert_ptr_nonnull(o);
+		ck_assert_int_eq(snapfile_sock_from_json(o, &back, &err), 0);
+		json_decref(o);
+		odd = *sk;
+		clamp(&odd);
+		ck_assert_msg(memcmp(&back, &odd, sizeof(odd)) == 0, "record %zu differs", i);
+		free(text);
+		text = NULL;
+	}
+	ck_assert_uint_eq(nmini, 9);	/* 5 request, 3 TIME_WAIT and 1 FIN_WAIT2 timewait */
+	/* One that says more than its kind has (from a file) keeps every member. */
+	for (i = 0; i < r->n && r->sk[i].kind != TD_SK_TW; i++)
+		;
+	odd = r->sk[i];
+	odd.uid = 1000;
+	fp = open_memstream(&text, &len);
+	jw_init(&w, fp, JW_COMPACT);
+	jw_obj(&w, NULL);
+	snapfile_sock_members(&w, &odd, SNAPFILE_SOCK_MINI);
+	jw_end(&w);
+	ck_assert_int_eq(jw_flush(&w), 0);
+	fclose(fp);
+	ck_assert_ptr_nonnull(strstr(text, "\"uid\":1000"));
+	ck_assert_ptr_nonnull(strstr(text, "\"rqueue\":0"));
+	free(text);
+	free(r);
+}
+END_TEST
+
+/* A file whose bytes are those of a snapshot file with tag (its length) and text after it. */
+static void
+tagged(const char *path, const char *tag, const void *rest, size_t n)
+{
+	FILE *fp = fopen(path, "w");
+	uint32_t len = (uint32_t)strlen(tag);
+	unsigned char h[8] = { 0x5d, 0x2a, 0x4d, 0x18 };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		h[4 + i] = (unsigned char)(len >> (8 * i));
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_uint_eq(fwrite(h, 1, 8, fp), 8);
+	ck_assert_uint_eq(fwrite(tag, 1, len, fp), len);
+	if (n > 0)
+		ck_assert_uint_eq(fwrite(rest, 1, n, fp), n);
+	fclose(fp);
+}
+
+START_TEST(test_format2_tags)
+{
+	struct td_snapshot snap;
+	struct td_err err = { 0 };
+	char *path = tmpname();
+	FILE *fp;
+
+	tagged(path, "tcpdoctor snapshot 3\n", "x", 1);
+	ck_assert_ptr_null(snapfile_open(path, &snap, &err));
+	ck_assert_int_eq(err.code, EBADMSG);
+	ck_assert_msg(strstr(err.msg, "a snapshot file of format 3; this tcpdoctor reads formats "
+	    "1 (JSON) and 2") != NULL, "%s", err.msg);
+	memset(&err, 0, sizeof(err));
+	tagged(path, "something else\n", "", 0);
+	ck_assert_ptr_null(snapfile_open(path, &snap, &err));
+	ck_assert_msg(strstr(err.msg, "not a tcpdoctor snapshot (it starts with a zstd skippable "
+	    "frame that is not one)") != NULL, "%s", err.msg);
+	/* Another skippable frame's magic. */
+	fp = fopen(path, "w");
+	fwrite("\x50\x2a\x4d\x18\x02\x00\x00\x00hi", 1, 10, fp);
+	fclose(fp);
+	memset(&err, 0, sizeof(err));
+	ck_assert_ptr_null(snapfile_open(path, &snap, &err));
+	ck_assert_ptr_nonnull(strstr(err.msg, "that is not one"));
+	/* Ours, then no zstd frame: the document is missing. */
+	memset(&err, 0, sizeof(err));
+	tagged(path, SNAPFILE_TAG, "", 0);
+	ck_assert_ptr_null(snapfile_open(path, &snap, &err));
+	ck_assert_int_eq(err.code, EBADMSG);
+	ck_assert_msg(strstr(err.msg, "empty file") != NULL, "%s", err.msg);
+	/* Ours, then plain text where the frames belong. */
+	memset(&err, 0, sizeof(err));
+	tagged(path, SNAPFILE_TAG, "{\"schema\":\"tcpdoctor/1\",\"sockets\":[]}", 36);
+	ck_assert_ptr_null(snapfile_open(path, &snap, &err));
+	ck_assert_int_eq(err.code, EBADMSG);
+	ck_assert_msg(strstr(err.msg, "damaged compressed data (zstd: ") != NULL, "%s", err.msg);
+	unlink(path);
+}
+END_TEST
+
+/* Cut a snapshot file anywhere, or change any byte: a clean error (or, changed, a clean load). */
+START_TEST(test_format2_cut_and_corrupt)
+{
+	struct recs *r = real_records(), *b = calloc(1, sizeof(*b));
+	struct td_snapshot snap, s2;
+	struct snapfile_reader *rd;
+	char *path = tmpname(), cut[64], *text;
+	size_t idx[MAXSOCK], len, i;
+
+	header(&snap);
+	mixed_order(r, idx);
+	save_file(path, &snap, r, idx, true, 0);
+	text = file_bytes(path, &len);
+	snprintf(cut, sizeof(cut), "%s", tmpname());
+	for (i = 0; i < len; i++) {
+		struct td_err err = { 0 };
+
+		write_file(cut, text, i);
+		rd = load(cut, &s2, b, &err);
+		ck_assert_msg(rd == NULL, "prefix of %zu bytes loaded", i);
+		ck_assert_msg(err.code == EBADMSG && strncmp(err.msg, "--from '", 8) == 0,
+		    "prefix %zu: code %d: %s", i, err.code, err.msg);
+	}
+	for (i = 0; i < len; i++) {
+		struct td_err err = { 0 };
+
+		text[i] ^= 0x21;
+		write_file(cut, text, len);
+		text[i] ^= 0x21;
+		rd = load(cut, &s2, b, &err);
+		/* The tag's text, or the frames' checksums: never a silent change. */
+		ck_assert_msg(rd == NULL && err.code == EBADMSG, "byte %zu changed: loaded", i);
+		snapfile_close(rd);
+	}
+	unlink(cut);
+	unlink(path);
+	free(text);
+	free(r);
+	free(b);
+}
+END_TEST
+
+static const struct {
+	const char	*text;
+	const char	*msg;
+} bad_owners[] = {
+	{ "\"owners\":{}}", "\"owners\": expected array" },
+	{ "\"owners\":[1]}", "line 3, column 11: expected object" },
+	{ "\"owners\":[{\"owner\":{\"pid\":1}}]}", "owners entry 1: missing \"inode\"" },
+	{ "\"owners\":[{\"inode\":0,\"owner_unseen\":\"skipped\"}]}",
+	  "owners entry 1: \"inode\" 0 is not above the entry before's" },
+	{ "\"owners\":[{\"inode\":9,\"owner_unseen\":\"skipped\"},{\"inode\":9}]}",
+	  "owners entry 2: \"inode\" 9 is not above the entry before's" },
+	{ "\"owners\":[{\"inode\":9,\"owner_unseen\":\"gone\"}]}",
+	  "owners entry 1: \"owner_unseen\" is not \"unreadable\" or \"skipped\"" },
+	{ "\"owners\":[{\"inode\":7,\"owner_unseen\":\"skipped\"}]}",
+	  "socket 1: owner members both here and in the owners table (inode 7)" },
+	{ "\"owners\":[],\"owners\":[]}", "duplicate member \"owners\"" },
+};
+
+START_TEST(test_format2_bad_owners)
+{
+	char text[1024];
+	const char *msg;
+	int code;
+
+	snprintf(text, sizeof(text), "%s\"sockets\":[{\"family\":\"ipv4\",\"state\":\"LISTEN\","
+	    "\"kind\":\"full\",\"src\":\"1.2.3.4\",\"dst\":\"0.0.0.0\",\"sport\":80,\"dport\":0,"
+	    "\"rqueue\":0,\"wqueue\":0,\"inode\":7,\"owner_unseen\":\"unreadable\"}],\n%s", head,
+	    bad_owners[_i].text);
+	msg = load_error(text, &code);
+	ck_assert_int_eq(code, EBADMSG);
+	ck_assert_msg(strstr(msg, bad_owners[_i].msg) != NULL, "%s", msg);
+}
+END_TEST
+
+/* Plain JSON with a table and mini sockets (zstd -d of a file) reads the same, in file order. */
+START_TEST(test_format2_plain_table)
+{
+	char text[2048];
+	struct td_snapshot snap;
+	struct snapfile_reader *rd;
+	struct td_err err = { 0 };
+	struct recs *b = calloc(1, sizeof(*b));
+	char *path = tmpname();
+
+	snprintf(text, sizeof(text), "%s\"sockets\":[\n"
+	    "{\"family\":\"ipv6\",\"state\":\"TIME_WAIT\",\"kind\":\"timewait\",\"src\":\"::1\","
+	    "\"sport\":1,\"dst\":\"::1\",\"dport\":2,\"ifindex\":0,\"timer\":{\"name\":\"timewait\","
+	    "\"expires_ms\":5},\"cookie\":3,\"mark\":0},\n"
+	    "{\"family\":\"ipv4\",\"state\":\"LISTEN\",\"kind\":\"full\",\"src\":\"1.2.3.4\","
+	    "\"dst\":\"0.0.0.0\",\"sport\":80,\"dport\":0,\"rqueue\":0,\"wqueue\":0,\"inode\":7}],\n"
+	    "\"owners\":[{\"inode\":7,\"owner\":{\"pid\":42,\"comm\":\"a\"},\"owners\":[{\"pid\":42,"
+	    "\"comm\":\"a\",\"fd\":3},{\"pid\":43,\"comm\":\"b\",\"fd\":4}],\"owners_more\":2},"
+	    "{\"inode\":8,\"owner_unseen\":\"skipped\"}]}\n", head);
+	write_file(path, text, strlen(text));
+	rd = load(path, &snap, b, &err);
+	ck_assert_msg(rd != NULL, "%s", err.msg);
+	ck_assert_uint_eq(b->n, 2);
+	ck_assert_int_eq(b->sk[0].family, AF_INET6);	/* plain text: file order */
+	ck_assert_uint_eq(b->sk[0].rqueue, 0);
+	ck_assert_uint_eq(b->sk[0].timer_ms, 5);
+	ck_assert(b->sk[1].has_owner && b->sk[1].pid == 42 && b->sk[1].nowners == 2);
+	ck_assert_int_eq(b->sk[1].owners[1].fd, 4);
+	ck_assert_str_eq(b->sk[1].owners[1].comm, "b");
+	ck_assert_uint_eq(b->sk[1].owners_more, 2);
+	ck_assert_int_eq(b->sk[1].owner_status, TD_OWNER_FOUND);
+	snapfile_close(rd);
+	/* A full socket still needs its queues. */
+	snprintf(text, sizeof(text), "%s\"sockets\":[{\"family\":\"ipv4\",\"state\":\"LISTEN\","
+	    "\"kind\":\"full\",\"src\":\"1.2.3.4\",\"dst\":\"0.0.0.0\",\"sport\":80,\"dport\":0,"
+	    "\"wqueue\":0,\"inode\":7}]}\n", head);
+	write_file(path, text, strlen(text));
+	memset(&err, 0, sizeof(err));
+	ck_assert_ptr_null(load(path, &snap, b, &err));
+	ck_assert_ptr_nonnull(strstr(err.msg, "socket 1: missing \"rqueue\""));
+	unlink(path);
+	free(b);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -898,6 +1293,17 @@ test_suite(void)
 	tcase_add_test(tc, test_snapfile_bad_socket_field);
 	tcase_add_test(tc, test_snapfile_schema);
 	tcase_add_test(tc, test_snapfile_missing_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("snapfile_format2");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_format2_roundtrip);
+	tcase_add_test(tc, test_format2_mini_members);
+	tcase_add_test(tc, test_format2_tags);
+	tcase_add_test(tc, test_format2_cut_and_corrupt);
+	tcase_add_loop_test(tc, test_format2_bad_owners, 0,
+	    (int)(sizeof(bad_owners) / sizeof(bad_owners[0])));
+	tcase_add_test(tc, test_format2_plain_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
