@@ -1103,6 +1103,8 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 		}
 	}
 	while (!stop && (eo.count == 0 || done < eo.count)) {
+		if (eo.count != 0 && done + 1 >= eo.count)
+			watch_events_final(events);
 		status = ctx->all_netns ? sample_all(&wa, ctx, &co, dir) : sample(&w, &co, done);
 		/* -A: the console shows one namespace at a time; n and N step through them. */
 		if (console && ctx->all_netns && status == 0 && wa.n > 0)

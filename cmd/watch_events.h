@@ -138,6 +138,13 @@ struct rec_sample;
 int	watch_events_replay(struct watch *w, const struct rec_sample *s, const struct td_snapshot *snap,
 	    struct td_findings *out, struct td_err *err);
 
+/*
+ * The next sample is the last (--count): no owner scan starts from now on,
+ * since its table would serve no interval and watch would only wait for
+ * it at the end.  Safe with NULL.
+ */
+void	watch_events_final(struct watch_events *we);
+
 /* Stop the thread, close every subscription and the trace session; safe with NULL. */
 void	watch_events_stop(struct watch_events *we);
 

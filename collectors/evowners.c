@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ struct ev_owners {
 	pthread_cond_t		 cv;
 	pthread_t		 th;
 	bool			 threaded, go, busy, stop;
+	atomic_bool		 quit;		/* ev_owners_free(): a running scan stops */
 	struct evo_ent		*e;		/* sorted by cookie */
 	size_t			 n;
 	struct evo_lsn		 l[EVO_MAX_LISTENERS];
@@ -104,6 +106,8 @@ on_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 	struct evo_lsn *l;
 	size_t cap;
 
+	if (atomic_load_explicit(&o->quit, memory_order_relaxed))
+		return td_errf(err, ECANCELED, "events: the owner scan was stopped");
 	if (!sk->has_owner || sk->pid <= 0)
 		return 0;
 	if (sk->state == TD_ST_LISTEN) {
@@ -204,7 +208,7 @@ refresh(struct ev_owners *o)
 {
 	struct td_source src = {
 		.proc_root = o->proc_root, .family = o->family, .states = HELD_STATES,
-		.want_owner = true, .any_order = true,
+		.want_owner = true, .any_order = true, .cancel = &o->quit,
 	};
 	int64_t t0 = td_clock_ns(CLOCK_MONOTONIC), c0 = td_clock_ns(CLOCK_THREAD_CPUTIME_ID), wall, cost;
 	struct td_err err = { 0 };
@@ -299,6 +303,8 @@ ev_owners_free(struct ev_owners *o)
 	if (o == NULL)
 		return;
 	if (o->threaded) {
+		/* A scan under way stops within a few hundred descriptors. */
+		atomic_store(&o->quit, true);
 		pthread_mutex_lock(&o->mu);
 		o->stop = true;
 		pthread_cond_signal(&o->cv);

@@ -2,7 +2,7 @@
 /*
  * inode -> every (pid, fd) holding it (see procs.h).  The wanted inodes
  * live in an open-addressing hash table (linear probing, power-of-two
- * size, at most 70% full) of 16-byte slots: the inode, the head of its
+ * size, at most 70% full) of 12-byte slots: the inode, the head of its
  * owner list and how many hold it.  Owners are 12-byte records in one pool
  * (process index, fd, next), and each owning process is named once in a
  * process table, so a prefork server's hundred workers sharing a listener
@@ -25,8 +25,13 @@
 
 #include "collectors/snapshot.h"
 
+/*
+ * A socket's inode in 32 bits: sock_diag reports no more (struct
+ * inet_diag_msg's idiag_inode is a __u32) and sockets get theirs from
+ * get_next_ino(), an unsigned int (fs/inode.c, net/socket.c sock_alloc).
+ */
 struct slot {
-	uint64_t	inode;		/* 0: empty */
+	uint32_t	inode;		/* 0: empty */
 	uint32_t	head;		/* first owner: pool index + 1, 0 if none */
 	uint32_t	count;		/* processes' fds holding it, counted past the caps */
 };
@@ -51,6 +56,7 @@ struct procs_map {
 	size_t		 nprocs, procs_cap;
 	size_t		 skipped, dropped;
 	size_t		 collect;	/* procs_collect: keep up to this many inodes */
+	const atomic_bool *cancel;	/* procs_cancel_on(), NULL if none */
 	bool		 overflow;	/* procs_collect: more were held than that */
 };
 
@@ -72,14 +78,14 @@ procs_free(struct procs_map *m)
 }
 
 static size_t
-hash_inode(uint64_t ino, size_t size)
+hash_inode(uint32_t ino, size_t size)
 {
 	/* Fibonacci hashing: inodes are often consecutive. */
-	return (size_t)((ino * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (size - 1);
+	return (size_t)(((uint64_t)ino * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (size - 1);
 }
 
 static struct slot *
-find_slot(struct slot *slots, size_t size, uint64_t ino)
+find_slot(struct slot *slots, size_t size, uint32_t ino)
 {
 	size_t i = hash_inode(ino, size);
 
@@ -116,6 +122,10 @@ procs_want(struct procs_map *m, uint64_t inode, struct td_err *err)
 
 	if (inode == 0)
 		return 0;
+	if (inode > UINT32_MAX) {	/* not a socket's (struct slot) */
+		m->skipped++;
+		return 0;
+	}
 	if (m->size > 0) {
 		s = find_slot(m->slots, m->size, inode);
 		if (s->inode == inode)
@@ -129,7 +139,7 @@ procs_want(struct procs_map *m, uint64_t inode, struct td_err *err)
 	if ((m->used + 1) * 10 > m->size * 7 && grow(m, err) < 0)
 		return -1;
 	s = find_slot(m->slots, m->size, inode);
-	s->inode = inode;
+	s->inode = (uint32_t)inode;
 	m->used++;
 	return 0;
 }
@@ -137,9 +147,9 @@ procs_want(struct procs_map *m, uint64_t inode, struct td_err *err)
 bool
 procs_known(const struct procs_map *m, uint64_t inode)
 {
-	if (m == NULL || m->size == 0 || inode == 0)
+	if (m == NULL || m->size == 0 || inode == 0 || inode > UINT32_MAX)
 		return false;
-	return find_slot(m->slots, m->size, inode)->inode == inode;
+	return find_slot(m->slots, m->size, (uint32_t)inode)->inode == inode;
 }
 
 /* Keep the k lowest (pid, fd) pairs in out[], sorted (insertion; k is small). */
@@ -175,9 +185,9 @@ procs_lookup(const struct procs_map *m, uint64_t inode, struct td_owner *out, si
 
 	if (total != NULL)
 		*total = 0;
-	if (m == NULL || m->size == 0 || inode == 0)
+	if (m == NULL || m->size == 0 || inode == 0 || inode > UINT32_MAX)
 		return 0;
-	s = find_slot(m->slots, m->size, inode);
+	s = find_slot(m->slots, m->size, (uint32_t)inode);
 	if (s->inode != inode)
 		return 0;
 	for (i = s->head; i != 0; i = m->pool[i - 1].next) {
@@ -191,6 +201,19 @@ procs_lookup(const struct procs_map *m, uint64_t inode, struct td_owner *out, si
 	if (total != NULL)
 		*total = s->count;
 	return n;
+}
+
+void
+procs_cancel_on(struct procs_map *m, const atomic_bool *flag)
+{
+	m->cancel = flag;
+}
+
+/* Whether the scan was told to stop (procs_cancel_on). */
+static bool
+cancelled(const struct procs_map *m)
+{
+	return m->cancel != NULL && atomic_load_explicit(m->cancel, memory_order_relaxed);
 }
 
 size_t
@@ -241,8 +264,8 @@ socket_inode(const char *link, size_t n)
 	uint64_t v;
 
 	if (n < 10 || memcmp(link, "socket:[", 8) != 0 || link[n - 1] != ']' ||
-	    !decimal(link + 8, n - 9, &v))
-		return 0;
+	    !decimal(link + 8, n - 9, &v) || v > UINT32_MAX)
+		return 0;	/* not a socket, or not one sock_diag can name (struct slot) */
 	return v;
 }
 
@@ -378,6 +401,11 @@ scan_pid(struct procs_map *m, int procfd, const char *pid, int32_t pidv, int *co
 		return 0;
 	}
 	while (rc == 1 && (got = dents(dfd, buf, sizeof(buf))) > 0) {
+		if (cancelled(m)) {
+			rc = -1;
+			td_errf(err, ECANCELED, "procs: the scan was stopped");
+			break;
+		}
 		for (off = 0; off < (size_t)got; off += de->reclen) {
 			de = (const struct d64 *)(buf + off);
 			if (de->name[0] == '.')
@@ -390,7 +418,7 @@ scan_pid(struct procs_map *m, int procfd, const char *pid, int32_t pidv, int *co
 				continue;
 			if (!decimal(de->name, strlen(de->name), &fd) || fd > INT32_MAX)
 				continue;
-			s = m->size > 0 ? find_slot(m->slots, m->size, ino) : NULL;
+			s = m->size > 0 ? find_slot(m->slots, m->size, (uint32_t)ino) : NULL;
 			if (s == NULL || s->inode != ino) {
 				if (m->collect == 0)
 					continue;	/* not wanted */
@@ -403,8 +431,8 @@ scan_pid(struct procs_map *m, int procfd, const char *pid, int32_t pidv, int *co
 					rc = -1;
 					break;
 				}
-				s = find_slot(m->slots, m->size, ino);
-				s->inode = ino;
+				s = find_slot(m->slots, m->size, (uint32_t)ino);
+				s->inode = (uint32_t)ino;
 				m->used++;
 			}
 			if (add_owner(m, s, &pidx, procfd, pid, pidv, (int32_t)fd, err) < 0) {

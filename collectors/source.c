@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,22 @@ want_inode(const struct td_sock *sk, void *arg, struct td_err *err)
 
 struct scan_job;
 
+/*
+ * A socket held back for the owner scan, in 424 bytes rather than 1 KiB:
+ * what the decoder fills comes before the owner fields, and past them only
+ * the cgroup id (sockdiag.c zeroes the socket first; the owners are
+ * set_owners()' and the cgroup's path add_cgroup()'s, both later).
+ * Chunks of HELD_CHUNK, so that no realloc copies (and doubles, for a
+ * moment) what is held.
+ */
+#define HELD_HEAD	offsetof(struct td_sock, pid)
+struct held {
+	unsigned char	head[HELD_HEAD];
+	uint64_t	cgroup_id;
+};
+#define OWNER_WAIT	8192	/* sockets held back for the scan: 3.3 MiB */
+#define HELD_CHUNK	256	/* 106 KiB */
+
 struct owner_walk {
 	struct procs_map	*map;
 	bool			 all;	/* the map holds every socket held (procs_collect) */
@@ -205,17 +222,15 @@ struct owner_walk {
 	void			*arg;
 	/*
 	 * The scan in a thread (walk_with_owners): while it runs, the sockets
-	 * of the owner states wait in buf (at most OWNER_WAIT of them, then
+	 * of the owner states wait in held[] (at most OWNER_WAIT of them, then
 	 * the dump waits for the scan); after an incomplete scan they are
 	 * dropped and delivered by a later dump instead (skip_owned).
 	 */
 	struct scan_job		*job;	/* NULL: none, or joined */
-	struct td_sock		*buf;
-	size_t			 nbuf, capbuf;
+	struct held		*held[OWNER_WAIT / HELD_CHUNK];	/* chunks, allocated as they fill */
+	size_t			 nheld;
 	bool			 skip_owned;
 };
-
-#define OWNER_WAIT	4096	/* sockets held back for the scan: 4 MiB */
 
 /* The owners of one socket and, without any, why (enum td_owner_status). */
 static void
@@ -338,7 +353,8 @@ scan_join(struct owner_walk *ow, struct td_err *err)
 {
 	struct scan_job *j = ow->job;
 	struct td_source *src = (struct td_source *)ow->src;
-	struct td_sock *sk;
+	struct td_sock *sk = NULL;
+	const struct held *h;
 	size_t i;
 	int rc = 0;
 
@@ -352,16 +368,48 @@ scan_join(struct owner_walk *ow, struct td_err *err)
 	ow->all = j->complete;
 	if (!j->complete) {
 		ow->skip_owned = true;
-		ow->nbuf = 0;
+		ow->nheld = 0;
 		return 0;
 	}
-	for (i = 0; i < ow->nbuf && rc == 0; i++) {
-		sk = &ow->buf[i];
+	if (ow->nheld > 0 && (sk = calloc(1, sizeof(*sk))) == NULL) {
+		ow->nheld = 0;
+		return td_errf(err, ENOMEM, "procs: out of memory");
+	}
+	for (i = 0; i < ow->nheld && rc == 0; i++) {
+		h = &ow->held[i / HELD_CHUNK][i % HELD_CHUNK];
+		memset(sk, 0, sizeof(*sk));	/* as the decoder gave it */
+		memcpy(sk, h->head, HELD_HEAD);
+		sk->cgroup_id = h->cgroup_id;
 		set_owners(ow, sk);
 		rc = ow->fn(sk, ow->arg, err);
 	}
-	ow->nbuf = 0;
+	if (ow->nheld > 0)
+		free(sk);
+	ow->nheld = 0;
 	return rc;
+}
+
+/*
+ * Hold sk back in ow->held[]: false when that is full (or out of memory),
+ * or when sk carries more than struct held keeps (not from the decoder).
+ */
+static bool
+hold(struct owner_walk *ow, const struct td_sock *sk)
+{
+	struct held *h;
+	size_t c = ow->nheld / HELD_CHUNK;
+
+	if (ow->nheld == OWNER_WAIT || sk->nowners != 0 || sk->owners_more != 0 ||
+	    sk->owner_status != TD_OWNER_NA || sk->pid != 0 || sk->comm[0] != '\0' ||
+	    sk->cgroup[0] != '\0' || sk->container[0] != '\0')
+		return false;
+	if (ow->held[c] == NULL && (ow->held[c] = malloc(HELD_CHUNK * sizeof(*h))) == NULL)
+		return false;
+	h = &ow->held[c][ow->nheld % HELD_CHUNK];
+	memcpy(h->head, sk, HELD_HEAD);
+	h->cgroup_id = sk->cgroup_id;
+	ow->nheld++;
+	return true;
 }
 
 /* The dump's callback while the scan may still run (see struct owner_walk). */
@@ -370,21 +418,10 @@ add_owner_later(const struct td_sock *sk, void *arg, struct td_err *err)
 {
 	struct owner_walk *ow = arg;
 	bool owned = (ow->src->owner_states & TD_STATE_BIT(sk->state)) != 0;
-	struct td_sock *nb;
-	size_t n;
 
 	if (ow->job != NULL && owned) {
-		if (ow->nbuf == ow->capbuf && ow->capbuf < OWNER_WAIT) {
-			n = ow->capbuf == 0 ? 64 : ow->capbuf * 2;
-			if ((nb = realloc(ow->buf, n * sizeof(*nb))) != NULL) {
-				ow->buf = nb;
-				ow->capbuf = n;
-			}
-		}
-		if (ow->nbuf < ow->capbuf) {
-			ow->buf[ow->nbuf++] = *sk;
+		if (hold(ow, sk))
 			return 0;
-		}
 		if (scan_join(ow, err) < 0)	/* full: the scan first */
 			return -1;
 	}
@@ -415,6 +452,7 @@ rescan_wanted(struct owner_walk *ow, unsigned int light, struct td_err *err)
 	procs_free(ow->map);
 	if ((ow->map = procs_new()) == NULL)
 		return td_errf(err, ENOMEM, "procs: out of memory");
+	procs_cancel_on(ow->map, ow->src->cancel);
 	rc = dump_families(src, light, false, true, want_inode, ow->map, err);
 	if (rc == 0)
 		rc = procs_resolve(ow->map, proc_root(src), &src->procs, err);
@@ -449,6 +487,7 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 	ow.map = procs_new();
 	if (ow.map == NULL)
 		return td_errf(err, ENOMEM, "procs: out of memory");
+	procs_cancel_on(ow.map, src->cancel);
 	/*
 	 * Owners are only looked up for these states (states 0 means every
 	 * state, so the owner mask alone then).
@@ -481,7 +520,8 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 			if (rc == 0)
 				rc = jrc;
 		}
-		free(ow.buf);
+		for (size_t c = 0; c < OWNER_WAIT / HELD_CHUNK; c++)
+			free(ow.held[c]);
 		/* Past the cap: the fallback, then the owner states alone. */
 		if (rc == 0 && ow.skip_owned)
 			rc = rescan_wanted(&ow, light, err);

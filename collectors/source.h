@@ -14,6 +14,7 @@
 #ifndef TD_COLLECTORS_SOURCE_H
 #define TD_COLLECTORS_SOURCE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -40,6 +41,8 @@ struct td_source {
 	uint8_t		 want_ext;	/* with want_info: only these SOCKDIAG_EXT()
 					 * attributes (0: all of them) */
 	bool		 want_cgroup;	/* cgroup id -> path and container (cgroup.c) */
+	const atomic_bool *cancel;	/* with want_owner: set meanwhile by another
+					 * thread, the /proc scan stops (ECANCELED) */
 	bool		 any_order;	/* sockets may come in any order (not AF_INET
 					 * first): both families in one kernel walk */
 	const struct rec_sample *sample; /* a recorded sample to answer for (check

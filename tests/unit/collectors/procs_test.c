@@ -222,6 +222,46 @@ START_TEST(test_procs_collect_fixture)
 }
 END_TEST
 
+/*
+ * A scan told to stop (procs_cancel_on) returns ECANCELED and keeps no
+ * owners; an inode past 32 bits (no socket's: sock_diag has 32) is never
+ * kept and a want of one is counted as skipped.
+ */
+START_TEST(test_procs_cancel_and_wide_inode)
+{
+	struct procs_map *m = procs_new();
+	struct td_err err = { 0 };
+	struct procs_stats st;
+	atomic_bool stop = true;
+	bool complete = true;
+
+	procs_cancel_on(m, &stop);
+	ck_assert_int_eq(procs_collect(m, fixture_path("proc", "procs"), 10, &complete, &st, &err), -1);
+	ck_assert_int_eq(err.code, ECANCELED);
+	ck_assert(!complete);
+	ck_assert(!procs_known(m, 4242));
+	procs_free(m);
+
+	m = procs_new();
+	stop = false;
+	procs_cancel_on(m, &stop);
+	ck_assert_int_eq(procs_collect(m, fixture_path("proc", "procs"), 10, &complete, &st, &err), 0);
+	ck_assert(complete);
+	ck_assert(procs_known(m, 4242));
+	ck_assert(!procs_known(m, 4242 + (UINT64_C(1) << 32)));
+	procs_free(m);
+
+	m = procs_new();
+	ck_assert_int_eq(procs_want(m, UINT64_C(1) << 32, &err), 0);
+	ck_assert_int_eq(procs_want(m, 4242, &err), 0);
+	ck_assert_uint_eq(procs_wanted(m), 1);
+	ck_assert_int_eq(procs_resolve(m, fixture_path("proc", "procs"), &st, &err), 0);
+	ck_assert_uint_eq(st.skipped_inodes, 1);
+	ck_assert(procs_known(m, 4242));
+	procs_free(m);
+}
+END_TEST
+
 /* The real /proc: this process's socket and its dup, among all the host's. */
 START_TEST(test_procs_collect_own_socket)
 {
@@ -342,6 +382,7 @@ test_suite(void)
 	tc = tcase_create("procs_collect");
 	tcase_add_test(tc, test_procs_collect_fixture);
 	tcase_add_test(tc, test_procs_collect_own_socket);
+	tcase_add_test(tc, test_procs_cancel_and_wide_inode);
 	tcase_add_test(tc, test_procs_scan_edges);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("procs_want");
