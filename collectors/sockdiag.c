@@ -25,6 +25,11 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
@@ -492,10 +497,215 @@ sockdiag_request(void *buf, const struct sockdiag_req *req, uint32_t seq)
 	return nlh;
 }
 
+/* One reply into buf: its length, or -1 with *code set (EINTR retried). */
+static ssize_t
+recv_reply(struct mnl_socket *nl, void *buf, size_t len, int *code)
+{
+	ssize_t n;
+
+	do
+		n = mnl_socket_recvfrom(nl, buf, len);
+	while (n < 0 && errno == EINTR);
+	*code = n < 0 ? errno : 0;
+	return n;
+}
+
+/*
+ * Whether the reply of n bytes ends the dump (NLMSG_DONE or NLMSG_ERROR
+ * in it, nothing, or a failed receive): the receiving thread then stops.
+ * A malformed reply ends it too; sockdiag_parse says what is wrong.
+ */
+static bool
+reply_ends(const void *buf, ssize_t n)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)n;
+
+	if (n <= 0)
+		return true;
+	while (left > 0) {
+		if (!mnl_nlmsg_ok(nlh, left) || nlh->nlmsg_len > (uint32_t)left)
+			return true;
+		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+			return true;
+		nlh = mnl_nlmsg_next(nlh, &left);
+	}
+	return false;
+}
+
+/*
+ * What to do with one reply: 1 to read the next, 0 when the dump is
+ * done, 2 when the kernel flagged it interrupted before any socket was
+ * delivered (start again), -1 with *err set.
+ */
+static int
+take_reply(const struct sockdiag_req *req, struct sockdiag_parser *p, const void *buf,
+    ssize_t n, int code, td_sock_fn fn, void *arg, struct td_err *err)
+{
+	int rc;
+
+	if (n < 0) {
+		if (code == ENOBUFS)
+			return td_errf(err, ENOBUFS, "sock_diag: the kernel dropped replies "
+			    "(ENOBUFS: receive buffer overrun); try again");
+		return kernel_error(code, "receive failed", err);
+	}
+	if (n == 0)
+		return td_errf(err, EPROTO, "sock_diag: the dump ended without NLMSG_DONE");
+	if (req->record != NULL && fwrite(buf, 1, (size_t)n, req->record) != (size_t)n)
+		return td_errf(err, EIO, "sock_diag: cannot write the recording");
+	rc = sockdiag_parse(p, buf, (size_t)n, fn, arg, err);
+	if (rc == 1 && p->intr) {
+		if (p->nsocks == 0)
+			return 2;
+		return td_errf(err, EINTR, "sock_diag: the socket table changed during "
+		    "the dump (NLM_F_DUMP_INTR after %zu sockets); run again", p->nsocks);
+	}
+	return rc;
+}
+
+/*
+ * The replies read by a thread of their own.  The kernel fills a dump's
+ * reply inside recvmsg (netlink_recvmsg() runs netlink_dump() for the
+ * next one), so while that thread waits in it the caller's thread
+ * decodes the replies before: on two CPUs the kernel's walk and the
+ * decoding, with whatever the callback does, overlap instead of taking
+ * turns.  A ring of RX_RING replies between them; the receiver stops at
+ * the reply that ends the dump, or when told to (stop).
+ */
+#define RX_RING	4
+
+struct rx_slot {
+	char		buf[MNL_SOCKET_DUMP_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t		n;
+	int		code;
+};
+
+struct rx {
+	struct mnl_socket	*nl;
+	pthread_t		 th;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 filled, freed;
+	unsigned int		 head, tail;	/* replies [tail, head) wait to be taken */
+	bool			 stop;
+	struct rx_slot		 slot[RX_RING];
+};
+
+static void *
+rx_thread(void *arg)
+{
+	struct rx *rx = arg;
+	struct rx_slot *s;
+	bool end;
+
+	for (;;) {
+		pthread_mutex_lock(&rx->mu);
+		while (!rx->stop && rx->head - rx->tail == RX_RING)
+			pthread_cond_wait(&rx->freed, &rx->mu);
+		if (rx->stop) {
+			pthread_mutex_unlock(&rx->mu);
+			break;
+		}
+		s = &rx->slot[rx->head % RX_RING];
+		pthread_mutex_unlock(&rx->mu);
+		s->n = recv_reply(rx->nl, s->buf, sizeof(s->buf), &s->code);
+		end = reply_ends(s->buf, s->n);
+		pthread_mutex_lock(&rx->mu);
+		rx->head++;
+		pthread_cond_signal(&rx->filled);
+		pthread_mutex_unlock(&rx->mu);
+		if (end)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * Whether replies may be read by a thread of their own: this process may
+ * run on more than one CPU, and TD_DUMP_ONE_THREAD=1 is not set (the
+ * tests compare both ways).
+ */
+static bool
+rx_wanted(void)
+{
+	static atomic_int known;	/* 0: not yet, 1: no, 2: yes */
+	const char *one = getenv("TD_DUMP_ONE_THREAD");
+	cpu_set_t set;
+	int v = atomic_load(&known);
+
+	if (v != 0)
+		return v == 2;
+	v = (one == NULL || strcmp(one, "1") != 0) &&
+	    sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1 ? 2 : 1;
+	atomic_store(&known, v);
+	return v == 2;
+}
+
+/*
+ * The rest of the dump through a receiving thread (struct rx), when one
+ * can be started: *rc as take_reply gives it for the last reply taken;
+ * false (nothing read) when no thread could be started.
+ */
+static bool
+take_threaded(const struct sockdiag_req *req, struct mnl_socket *nl, struct sockdiag_parser *p,
+    td_sock_fn fn, void *arg, int *rc, struct td_err *err)
+{
+	struct rx *rx;
+	struct rx_slot *s;
+	sigset_t all, old;
+	bool started;
+
+	rx = malloc(sizeof(*rx));
+	if (rx == NULL)
+		return false;
+	rx->nl = nl;
+	rx->head = rx->tail = 0;
+	rx->stop = false;
+	pthread_mutex_init(&rx->mu, NULL);
+	pthread_cond_init(&rx->filled, NULL);
+	pthread_cond_init(&rx->freed, NULL);
+	/* Signals stay with the caller's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	started = pthread_create(&rx->th, NULL, rx_thread, rx) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (started) {
+		while (*rc == 1) {
+			pthread_mutex_lock(&rx->mu);
+			while (rx->head == rx->tail)
+				pthread_cond_wait(&rx->filled, &rx->mu);
+			s = &rx->slot[rx->tail % RX_RING];
+			pthread_mutex_unlock(&rx->mu);
+			*rc = take_reply(req, p, s->buf, s->n, s->code, fn, arg, err);
+			pthread_mutex_lock(&rx->mu);
+			rx->tail++;
+			pthread_cond_signal(&rx->freed);
+			pthread_mutex_unlock(&rx->mu);
+		}
+		/*
+		 * Done, or stopped early (an error, a callback that stopped,
+		 * an interrupted dump): a receiver still reading gets out of
+		 * recvmsg with the next reply (a dump under way always has
+		 * one) and sees stop.
+		 */
+		pthread_mutex_lock(&rx->mu);
+		rx->stop = true;
+		pthread_cond_signal(&rx->freed);
+		pthread_mutex_unlock(&rx->mu);
+		pthread_join(rx->th, NULL);
+	}
+	pthread_cond_destroy(&rx->freed);
+	pthread_cond_destroy(&rx->filled);
+	pthread_mutex_destroy(&rx->mu);
+	free(rx);
+	return started;
+}
+
 /*
  * One attempt at a dump.  Returns 0 when done, 1 when the kernel flagged
  * the dump as interrupted before any socket was delivered (restart), -1
- * on error.
+ * on error.  The first reply is read here; a dump that goes on past it
+ * is read by a thread of its own where rx_wanted() (take_threaded).
  */
 static int
 dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg,
@@ -522,40 +732,17 @@ dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg
 	p.portid = mnl_socket_get_portid(nl);
 	p.type = nlh->nlmsg_type;
 	p.states = req->states;
-	rc = 1;
+	n = recv_reply(nl, buf, sizeof(buf), &saved);
+	rc = take_reply(req, &p, buf, n, saved, fn, arg, err);
+	if (rc == 1 && rx_wanted())
+		(void)take_threaded(req, nl, &p, fn, arg, &rc, err);
 	while (rc == 1) {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0) {
-			saved = errno;
-			if (saved == EINTR)
-				continue;
-			if (saved == ENOBUFS)
-				rc = td_errf(err, ENOBUFS, "sock_diag: the kernel dropped replies "
-				    "(ENOBUFS: receive buffer overrun); try again");
-			else
-				rc = kernel_error(saved, "receive failed", err);
-			break;
-		}
-		if (n == 0) {
-			rc = td_errf(err, EPROTO, "sock_diag: the dump ended without NLMSG_DONE");
-			break;
-		}
-		if (req->record != NULL &&
-		    fwrite(buf, 1, (size_t)n, req->record) != (size_t)n) {
-			rc = td_errf(err, EIO, "sock_diag: cannot write the recording");
-			break;
-		}
-		rc = sockdiag_parse(&p, buf, (size_t)n, fn, arg, err);
-		if (rc == 1 && p.intr) {
-			if (p.nsocks == 0)
-				break;
-			rc = td_errf(err, EINTR, "sock_diag: the socket table changed during "
-			    "the dump (NLM_F_DUMP_INTR after %zu sockets); run again", p.nsocks);
-		}
+		n = recv_reply(nl, buf, sizeof(buf), &saved);
+		rc = take_reply(req, &p, buf, n, saved, fn, arg, err);
 	}
 	mnl_socket_close(nl);
 	*nsocks = p.nsocks;
-	return rc;
+	return rc == 2 ? 1 : rc;
 }
 
 /* One dump, restarted while interrupted before any socket was delivered. */
