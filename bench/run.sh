@@ -182,13 +182,17 @@ fi
 				if ((big, a1[i]) in fl && fl[big, a1[i]] != "-")
 					printf "  %-14s <= 1.0x the floor:        %5.2f  %s\n", a1[i], fl[big, a1[i]], verdict(fl[big, a1[i]] <= 1.0)
 			# watch per sample: what three more samples cost (--count 4 against
-			# --count 1, the same start-up), by CPU time against the floor
-			# CPU time; by the wall clock too when samples outlast the 0.1 s
-			# interval (they then run back to back), else it is under 100 ms.
+			# --count 1, the same start-up).  Samples that outlast the 0.1 s
+			# interval run back to back: judged by the wall clock then, as the
+			# rows above; shorter ones hide in the interval: judged by CPU time
+			# against that of the floor.
 			if ((big, "watch-4") in cpu && cpu[big, "watch-4"] != "-" && cpu[big, "floor-family"] > 0) {
 				pc = (cpu[big, "watch-4"] - cpu[big, "watch-sample"]) / 3
 				pw = (t[big, "watch-4"] - t[big, "watch-sample"]) / 3
-				printf "  %-14s <= 1.0x the floor (CPU):  %5.2f  %s  (%.0f ms CPU a sample against %.0f; wall %s)\n", "watch per sample", pc / cpu[big, "floor-family"], verdict(pc <= cpu[big, "floor-family"]), pc, cpu[big, "floor-family"], pw > 110 ? sprintf("%.0f ms, %.2fx the floor", pw, pw / t[big, "floor-family"]) : "under the 100 ms interval"
+				if (pw > 110)
+					printf "  %-14s <= 1.0x the floor:        %5.2f  %s  (%.0f ms a sample, back to back; %.0f ms CPU)\n", "watch per sample", pw / t[big, "floor-family"], verdict(pw <= t[big, "floor-family"]), pw, pc
+				else
+					printf "  %-14s <= 1.0x the floor (CPU):  %5.2f  %s  (%.0f ms CPU a sample against %.0f; under the 100 ms interval)\n", "watch per sample", pc / cpu[big, "floor-family"], verdict(pc <= cpu[big, "floor-family"]), pc, cpu[big, "floor-family"]
 			}
 			split("ls-j ls-ndjson snapshot", a2, " ")
 			for (i = 1; i in a2; i++)
