@@ -21,10 +21,10 @@
 #include "collectors/source.h"
 #include "core/util.h"
 
-struct evo_ent {
+struct evo_ent {			/* 32 bytes */
 	uint64_t	cookie;
-	int64_t		seen_ns;	/* last refresh that saw it held */
 	int32_t		pid;		/* 0: taken (its notification came) */
+	uint32_t	seen_s;		/* last refresh that saw it held (ev_owners.born_ns + s) */
 	char		comm[16];
 };
 
@@ -40,6 +40,7 @@ struct evo_lsn {
 struct ev_owners {
 	char			 proc_root[PATH_MAX];
 	int			 family;
+	int64_t			 born_ns;	/* CLOCK_REALTIME when made: seen_s counts from it */
 	/* Under mu: what lookups read, and the requests. */
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
@@ -131,7 +132,10 @@ on_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 			o->nfull++;
 			return 0;
 		}
-		cap = o->ncap == 0 ? 1024 : o->ncap * 2;
+		/* The size the table had, and a quarter more: no copy in a steady run. */
+		cap = o->ncap == 0 ? o->n + o->n / 4 : o->ncap * 2;
+		if (cap < 1024)
+			cap = 1024;
 		if (cap > EVO_MAX_SOCKETS)
 			cap = EVO_MAX_SOCKETS;
 		grown = realloc(o->ne, cap * sizeof(*grown));
@@ -142,7 +146,8 @@ on_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 	}
 	e = &o->ne[o->nn++];
 	e->cookie = sk->cookie;
-	e->seen_ns = o->refresh_ns;
+	e->seen_s = o->refresh_ns > o->born_ns ?
+	    (uint32_t)((o->refresh_ns - o->born_ns) / 1000000000) : 0;
 	e->pid = sk->pid;
 	memcpy(e->comm, sk->comm, sizeof(e->comm));
 	return 0;
@@ -181,7 +186,8 @@ merge(struct ev_owners *o, int64_t now_ns)
 				m[nm++] = o->ne[i];
 			i++;
 		} else {
-			if (o->e[j].pid > 0 && o->e[j].seen_ns >= now_ns - EVO_KEEP_NS &&
+			if (o->e[j].pid > 0 &&
+			    (int64_t)o->e[j].seen_s * 1000000000 >= now_ns - o->born_ns - EVO_KEEP_NS &&
 			    nm < EVO_MAX_SOCKETS)
 				m[nm++] = o->e[j];
 			j++;
@@ -190,6 +196,10 @@ merge(struct ev_owners *o, int64_t now_ns)
 	free(o->e);
 	o->e = m;
 	o->n = nm;
+	/* The scan's array is made again by the next one, sized by this table. */
+	free(o->ne);
+	o->ne = NULL;
+	o->ncap = 0;
 	/* The listeners seen now, then the older ones still young. */
 	for (i = 0; i < o->nl; i++)
 		if (o->l[i].seen_ns >= now_ns - EVO_KEEP_NS && o->nnl < EVO_MAX_LISTENERS &&
@@ -287,6 +297,7 @@ ev_owners_new(const char *proc_root, int family, struct td_err *err)
 	}
 	snprintf(o->proc_root, sizeof(o->proc_root), "%s", proc_root != NULL ? proc_root : "/proc");
 	o->family = family;
+	o->born_ns = td_clock_ns(CLOCK_REALTIME);
 	pthread_mutex_init(&o->mu, NULL);
 	pthread_cond_init(&o->cv, NULL);
 	/* Signals stay with the main thread, which stops the run. */

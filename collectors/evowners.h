@@ -51,7 +51,7 @@ struct in6_addr;
 #define EVO_COST_FACTOR		20		/* at most 5% of one CPU */
 #define EVO_KEEP_NS		120000000000LL	/* unseen entries kept 2 min (tcp_fin_timeout
 						   60 s, LAST_ACK retransmissions) */
-#define EVO_MAX_SOCKETS		180000	/* cookies kept (= PROCS_COLLECT_INODES): 40 B each */
+#define EVO_MAX_SOCKETS		180000	/* cookies kept (= PROCS_COLLECT_INODES): 32 B each */
 #define EVO_MAX_LISTENERS	4096
 
 struct ev_owners;
