@@ -216,6 +216,39 @@ cancelled(const struct procs_map *m)
 	return m->cancel != NULL && atomic_load_explicit(m->cancel, memory_order_relaxed);
 }
 
+void
+procs_owners_of(const struct procs_map *m, bool all, const struct procs_stats *st,
+    struct td_sock *sk)
+{
+	size_t n, total;
+
+	sk->nowners = 0;
+	sk->owners_more = 0;
+	sk->has_owner = false;
+	sk->pid = 0;
+	sk->comm[0] = '\0';
+	if (!procs_known(m, sk->inode)) {
+		if (all)	/* no process readable holds it (or it was born since) */
+			sk->owner_status = st->unreadable > 0 ? TD_OWNER_UNREADABLE : TD_OWNER_NONE;
+		else	/* not in the table: past its cap, or born after the first dump */
+			sk->owner_status = st->skipped_inodes > 0 ? TD_OWNER_SKIPPED : TD_OWNER_NONE;
+		return;
+	}
+	n = procs_lookup(m, sk->inode, sk->owners, TD_SOCK_OWNERS, &total);
+	if (n > 0) {
+		sk->nowners = (uint8_t)n;
+		sk->owners_more = total > n ? (uint32_t)(total - n) : 0;
+		sk->has_owner = true;
+		sk->pid = sk->owners[0].pid;
+		memcpy(sk->comm, sk->owners[0].comm, sizeof(sk->comm));
+		sk->owner_status = TD_OWNER_FOUND;
+	} else if (total > 0) {
+		sk->owner_status = TD_OWNER_SKIPPED;	/* held, but past the owner cap */
+	} else {
+		sk->owner_status = st->unreadable > 0 ? TD_OWNER_UNREADABLE : TD_OWNER_NONE;
+	}
+}
+
 size_t
 procs_wanted(const struct procs_map *m)
 {

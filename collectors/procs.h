@@ -96,6 +96,17 @@ int	procs_collect(struct procs_map *m, const char *proc_root, size_t max_inodes,
  */
 void	procs_cancel_on(struct procs_map *m, const atomic_bool *flag);
 
+/*
+ * The owners of sk (its inode) from m and, without any, why (enum
+ * td_owner_status): owners[], nowners, owners_more, has_owner, pid, comm
+ * and owner_status are set.  all: m holds every socket some process holds
+ * (a complete procs_collect), else only the inodes registered with
+ * procs_want; st: what the scan saw.
+ */
+struct td_sock;
+void	procs_owners_of(const struct procs_map *m, bool all, const struct procs_stats *st,
+	    struct td_sock *sk);
+
 /* Whether inode was registered and kept (false: never wanted, or skipped). */
 bool	procs_known(const struct procs_map *m, uint64_t inode);
 

@@ -29,7 +29,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -37,6 +36,7 @@
 
 #include "collectors/procs.h"
 #include "collectors/snapfile.h"
+#include "core/util.h"
 #include "core/zout.h"
 
 #define RING		1024	/* sockets between the walk and the emitter: 1 MiB */
@@ -193,61 +193,6 @@ put(const struct td_sock *sk, void *arg, struct td_err *err)
 	return p->rc < 0 ? td_errf(err, p->err.code, "%s", p->err.msg) : 0;
 }
 
-/*
- * Whether to run threads: more than one CPU for this process, and not
- * TD_OWNERS_SEQUENTIAL=1 (as collectors/source.c decides for check).
- */
-static bool
-parallel(void)
-{
-	const char *seq = getenv("TD_OWNERS_SEQUENTIAL");
-	cpu_set_t set;
-
-	if (seq != NULL && strcmp(seq, "1") == 0)
-		return false;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return false;
-	return CPU_COUNT(&set) > 1;
-}
-
-/*
- * The owners of one socket (inode, state) and, without any, why: what
- * collectors/source.c's set_owners() gives a socket of a walk with owners.
- * all: the map holds every socket some process holds (a complete
- * procs_collect), else only the inodes registered with procs_want.
- */
-static void
-owners_of(struct td_sock *sk, const struct procs_map *map, bool all, const struct procs_stats *ps)
-{
-	size_t n, total;
-
-	sk->nowners = 0;
-	sk->owners_more = 0;
-	sk->has_owner = false;
-	sk->pid = 0;
-	sk->comm[0] = '\0';
-	if (!procs_known(map, sk->inode)) {
-		if (all)	/* no process readable holds it (or it was born since) */
-			sk->owner_status = ps->unreadable > 0 ? TD_OWNER_UNREADABLE : TD_OWNER_NONE;
-		else	/* not in the table: past its cap */
-			sk->owner_status = ps->skipped_inodes > 0 ? TD_OWNER_SKIPPED : TD_OWNER_NONE;
-		return;
-	}
-	n = procs_lookup(map, sk->inode, sk->owners, TD_SOCK_OWNERS, &total);
-	if (n > 0) {
-		sk->nowners = (uint8_t)n;
-		sk->owners_more = total > n ? (uint32_t)(total - n) : 0;
-		sk->has_owner = true;
-		sk->pid = sk->owners[0].pid;
-		memcpy(sk->comm, sk->owners[0].comm, sizeof(sk->comm));
-		sk->owner_status = TD_OWNER_FOUND;
-	} else if (total > 0) {
-		sk->owner_status = TD_OWNER_SKIPPED;	/* held, but past the owner cap */
-	} else {
-		sk->owner_status = ps->unreadable > 0 ? TD_OWNER_UNREADABLE : TD_OWNER_NONE;
-	}
-}
-
 /* The owners table: every socket with an inode the walk wrote, in inode order. */
 static int
 put_owners(struct pipe *p, struct td_source *src,
@@ -282,7 +227,7 @@ put_owners(struct pipe *p, struct td_source *src,
 	for (i = 0; i < n && rc == 0; i++) {
 		sk->inode = held[i] >> 8;
 		sk->state = (uint8_t)(held[i] & 0xff);
-		owners_of(sk, map, p->complete, &src->procs);
+		procs_owners_of(map, p->complete, &src->procs, sk);
 		if (seen != NULL)
 			seen(sk, arg);
 		rc = snapfile_put_owner(&p->w, sk, err);
@@ -370,7 +315,7 @@ snapsave_live(struct td_source *src, const struct td_snapshot *snap, FILE *fp,
 		free(p);
 		return -1;
 	}
-	if (parallel())
+	if (td_threads_wanted("TD_OWNERS_SEQUENTIAL"))
 		rc = walk_parallel(p, src, &started, err);
 	if (rc > 0) {
 		/* One thread: the scan first, as source.c does on one CPU. */

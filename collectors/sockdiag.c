@@ -26,7 +26,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -36,6 +35,8 @@
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
+
+#include "core/util.h"
 
 /* libmnl 1.0.4 (Debian 12) lacks it; later versions define 32768 too. */
 #ifndef MNL_SOCKET_DUMP_SIZE
@@ -629,15 +630,12 @@ static bool
 rx_wanted(void)
 {
 	static atomic_int known;	/* 0: not yet, 1: no, 2: yes */
-	const char *one = getenv("TD_DUMP_ONE_THREAD");
-	cpu_set_t set;
 	int v = atomic_load(&known);
 
-	if (v != 0)
-		return v == 2;
-	v = (one == NULL || strcmp(one, "1") != 0) &&
-	    sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1 ? 2 : 1;
-	atomic_store(&known, v);
+	if (v == 0) {
+		v = td_threads_wanted("TD_DUMP_ONE_THREAD") ? 2 : 1;
+		atomic_store(&known, v);
+	}
 	return v == 2;
 }
 

@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <limits.h>
 #include <stddef.h>
@@ -237,7 +236,6 @@ static void
 set_owners(struct owner_walk *ow, struct td_sock *sk)
 {
 	const struct procs_stats *ps = &ow->src->procs;
-	size_t n, total;
 
 	sk->nowners = 0;
 	sk->owners_more = 0;
@@ -247,26 +245,7 @@ set_owners(struct owner_walk *ow, struct td_sock *sk)
 	    !(ow->src->owner_states & TD_STATE_BIT(sk->state))))
 		return;
 	ow->asked++;
-	if (!procs_known(ow->map, sk->inode)) {
-		if (ow->all)	/* no process readable holds it (or it was born since) */
-			sk->owner_status = ps->unreadable > 0 ? TD_OWNER_UNREADABLE : TD_OWNER_NONE;
-		else	/* not in the table: past its cap, or born after the first dump */
-			sk->owner_status = ps->skipped_inodes > 0 ? TD_OWNER_SKIPPED : TD_OWNER_NONE;
-		return;
-	}
-	n = procs_lookup(ow->map, sk->inode, sk->owners, TD_SOCK_OWNERS, &total);
-	if (n > 0) {
-		sk->nowners = (uint8_t)n;
-		sk->owners_more = total > n ? (uint32_t)(total - n) : 0;
-		sk->has_owner = true;
-		sk->pid = sk->owners[0].pid;
-		memcpy(sk->comm, sk->owners[0].comm, sizeof(sk->comm));
-		sk->owner_status = TD_OWNER_FOUND;
-	} else if (total > 0) {
-		sk->owner_status = TD_OWNER_SKIPPED;	/* held, but past the owner cap */
-	} else {
-		sk->owner_status = ps->unreadable > 0 ? TD_OWNER_UNREADABLE : TD_OWNER_NONE;
-	}
+	procs_owners_of(ow->map, ow->all, ps, sk);
 }
 
 static int
@@ -333,14 +312,8 @@ scan_thread(void *arg)
 static bool
 scan_overlaps(const struct td_source *src)
 {
-	const char *seq = getenv("TD_OWNERS_SEQUENTIAL");
-	cpu_set_t set;
-
-	if (!src->any_order || src->owner_states == 0 || (seq != NULL && strcmp(seq, "1") == 0))
-		return false;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return false;
-	return CPU_COUNT(&set) > 1;
+	return src->any_order && src->owner_states != 0 &&
+	    td_threads_wanted("TD_OWNERS_SEQUENTIAL");
 }
 
 /*

@@ -3,8 +3,10 @@
 #include "core/util.h"
 
 #include <ctype.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -41,6 +43,19 @@ int64_t
 td_real_ns(void)
 {
 	return td_clock_ns(CLOCK_REALTIME);
+}
+
+bool
+td_threads_wanted(const char *one_thread)
+{
+	const char *v = getenv(one_thread);
+	cpu_set_t set;
+
+	if (v != NULL && strcmp(v, "1") == 0)
+		return false;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return false;
+	return CPU_COUNT(&set) > 1;
 }
 
 void

@@ -3,6 +3,7 @@
 #ifndef TD_CORE_UTIL_H
 #define TD_CORE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -19,6 +20,14 @@ int64_t	td_clock_ns(clockid_t id);
 int64_t	td_mono_ns(void);
 /* CLOCK_REALTIME in nanoseconds since the epoch (what records are stamped with). */
 int64_t	td_real_ns(void);
+
+/*
+ * Whether work may be split over threads: this process may run on more
+ * than one CPU (on one, a second thread only adds its switches), and the
+ * environment variable one_thread (TD_OWNERS_SEQUENTIAL,
+ * TD_DUMP_ONE_THREAD: the tests compare both ways) is not "1".
+ */
+bool	td_threads_wanted(const char *one_thread);
 
 /*
  * A time of the epoch in ns as UTC text, the one formatter every command's
