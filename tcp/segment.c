@@ -106,19 +106,28 @@ put32(uint8_t *p, uint32_t v)
 
 /* ---- Checksums ---- */
 
+/*
+ * Add the 16-bit big-endian words of p to sum (one's complement, RFC 1071).
+ * Four bytes at a time into 64 bits: 2^16 = 1 modulo 0xffff, so a 32-bit
+ * word adds what its two halves add, and the folding at the end (the
+ * end-around carries) gives the same 16 bits as word by word.
+ */
 static uint32_t
 csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
-	size_t i;
+	uint64_t s = sum;
+	size_t i = 0;
 
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	for (; i + 4 <= len; i += 4)
+		s += (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 |
+		    p[i + 3];
+	for (; i + 1 < len; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
 	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	/* Fold early so that long payloads cannot overflow 32 bits. */
-	while (sum > 0xffff)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
+		s += (uint32_t)p[len - 1] << 8;
+	while (s > 0xffff)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
 }
 
 uint16_t
