@@ -20,12 +20,14 @@
  */
 #include "cmd/watch_events.h"
 
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -81,6 +83,7 @@ struct watch_events {
 	pthread_t		 th;
 	bool			 running;
 	volatile sig_atomic_t	 quit;
+	int			 wake;		/* eventfd: readable once quit is set */
 	int			 family;
 	bool			 keep;		/* each connection, not only its counts */
 	struct tracefs_session	*ts;
@@ -243,9 +246,9 @@ collector(void *arg)
 				tracefs_close(ts);
 			}
 		} else {
-			struct timespec d = { 0, WEV_TICK_MS * 1000000L };
+			struct pollfd p = { .fd = we->wake, .events = POLLIN };
 
-			nanosleep(&d, NULL);
+			(void)poll(&p, we->wake >= 0 ? 1 : 0, WEV_TICK_MS);
 		}
 		pthread_mutex_lock(&we->mu);
 		for (i = 0; i < we->nslot; i++) {
@@ -285,6 +288,8 @@ watch_events_start(const struct td_ctx *ctx, int64_t syn_giveup_ns, unsigned int
 		return NULL;
 	}
 	pthread_mutex_init(&we->mu, NULL);
+	/* watch_events_stop() wakes the thread through it, not after a tick. */
+	we->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	we->family = ctx->family;
 	snprintf(we->proc_root, sizeof(we->proc_root), "%s",
 	    ctx->proc_root != NULL ? ctx->proc_root : "/proc");
@@ -313,6 +318,7 @@ watch_events_start(const struct td_ctx *ctx, int64_t syn_giveup_ns, unsigned int
 		} else {
 			events_tracker_resets(we->tr,
 			    (to.events & TD_TRACE_BIT(TD_TRACE_RECEIVE_RESET)) != 0);
+			tracefs_wake_on(we->ts, we->wake);
 		}
 	}
 	/* Signals stay with the main thread, which stops watch. */
@@ -323,6 +329,8 @@ watch_events_start(const struct td_ctx *ctx, int64_t syn_giveup_ns, unsigned int
 	if (!we->running) {
 		tracefs_close(we->ts);
 		events_tracker_free(we->tr);
+		if (we->wake >= 0)
+			close(we->wake);
 		pthread_mutex_destroy(&we->mu);
 		free(we->q);
 		free(we);
@@ -430,8 +438,12 @@ watch_events_stop(struct watch_events *we)
 	if (we == NULL)
 		return;
 	we->quit = 1;
+	if (we->wake >= 0)
+		(void)eventfd_write(we->wake, 1);
 	if (we->running)
 		pthread_join(we->th, NULL);
+	if (we->wake >= 0)
+		close(we->wake);
 	for (i = 0; i < we->nslot; i++) {
 		events_close(we->slot[i].sub);
 		ev_owners_free(we->slot[i].own);

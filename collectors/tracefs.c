@@ -129,6 +129,7 @@ struct tracefs_session {
 	unsigned int		 swept;
 	char			 swept_name[64];
 	struct batch		 b;		/* one poll's events, put in time order */
+	int			 wake;		/* tracefs_wake_on(), -1 if none */
 };
 
 /* ---- Symbols of the format ---- */
@@ -1080,6 +1081,7 @@ tracefs_open(const struct tracefs_opts *opts, struct td_err *err)
 		return NULL;
 	}
 	s->inst.slot = -1;
+	s->wake = -1;
 	want = opts->events != 0 ? opts->events : TD_TRACE_BIT(TD_TRACE_STATE);
 	if ((s->d = decoder_new(root, opts, err)) == NULL) {
 		free(s);
@@ -1404,6 +1406,11 @@ tracefs_poll(struct tracefs_session *s, int timeout_ms, td_trace_fn fn, void *ar
 			pfd[n].events = POLLIN;
 			n++;
 		}
+	if (s->wake >= 0 && n < sizeof(pfd) / sizeof(pfd[0])) {
+		pfd[n].fd = s->wake;
+		pfd[n].events = POLLIN;
+		n++;
+	}
 	/* Held events are delivered within a few milliseconds. */
 	if (held > 0 && (timeout_ms < 0 || timeout_ms > 2 * HOLD_NS / 1000000))
 		timeout_ms = (int)(2 * HOLD_NS / 1000000);
@@ -1417,6 +1424,12 @@ tracefs_poll(struct tracefs_session *s, int timeout_ms, td_trace_fn fn, void *ar
 		if (s->fd[i] >= 0 && drain(s, s->fd[i], (unsigned int)i, PAGES_PER_POLL, err) < 0)
 			return -1;
 	return deliver(&s->b, s->b.n == held ? INT64_MAX : cut, fn, arg, err);
+}
+
+void
+tracefs_wake_on(struct tracefs_session *s, int fd)
+{
+	s->wake = fd;
 }
 
 int

@@ -114,6 +114,12 @@ int	tracefs_poll(struct tracefs_session *s, int timeout_ms, td_trace_fn fn, void
 	    struct td_err *err);
 
 /*
+ * From now on tracefs_poll() also stops waiting when fd becomes readable
+ * (another thread's "stop now": fd is not read); -1: no such fd.
+ */
+void	tracefs_wake_on(struct tracefs_session *s, int fd);
+
+/*
  * Read what the buffers hold (opts.kept; the buffers are opened only for
  * the read, so a signal handler can remove the instance at any other time)
  * and call fn for each event.  Returns how many, or -1 with *err set (also
