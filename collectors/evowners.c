@@ -62,6 +62,7 @@ struct ev_owners {
 	size_t			 nnl;
 	uint64_t		 nfull;
 	int64_t			 refresh_ns;	/* CLOCK_REALTIME of the refresh running */
+	uint32_t		 refresh_s;	/* the same, in seconds since born_ns (evo_ent.seen_s) */
 };
 
 static bool
@@ -146,8 +147,7 @@ on_sock(const struct td_sock *sk, void *arg, struct td_err *err)
 	}
 	e = &o->ne[o->nn++];
 	e->cookie = sk->cookie;
-	e->seen_s = o->refresh_ns > o->born_ns ?
-	    (uint32_t)((o->refresh_ns - o->born_ns) / 1000000000) : 0;
+	e->seen_s = o->refresh_s;
 	e->pid = sk->pid;
 	memcpy(e->comm, sk->comm, sizeof(e->comm));
 	return 0;
@@ -225,6 +225,8 @@ refresh(struct ev_owners *o)
 	int rc;
 
 	o->refresh_ns = td_clock_ns(CLOCK_REALTIME);
+	o->refresh_s = o->refresh_ns > o->born_ns ?
+	    (uint32_t)((o->refresh_ns - o->born_ns) / 1000000000) : 0;
 	o->nn = 0;
 	o->nnl = 0;
 	o->nfull = 0;

@@ -326,7 +326,7 @@ scan_join(struct owner_walk *ow, struct td_err *err)
 {
 	struct scan_job *j = ow->job;
 	struct td_source *src = (struct td_source *)ow->src;
-	struct td_sock *sk = NULL;
+	struct td_sock sk;
 	const struct held *h;
 	size_t i;
 	int rc = 0;
@@ -344,20 +344,14 @@ scan_join(struct owner_walk *ow, struct td_err *err)
 		ow->nheld = 0;
 		return 0;
 	}
-	if (ow->nheld > 0 && (sk = calloc(1, sizeof(*sk))) == NULL) {
-		ow->nheld = 0;
-		return td_errf(err, ENOMEM, "procs: out of memory");
-	}
 	for (i = 0; i < ow->nheld && rc == 0; i++) {
 		h = &ow->held[i / HELD_CHUNK][i % HELD_CHUNK];
-		memset(sk, 0, sizeof(*sk));	/* as the decoder gave it */
-		memcpy(sk, h->head, HELD_HEAD);
-		sk->cgroup_id = h->cgroup_id;
-		set_owners(ow, sk);
-		rc = ow->fn(sk, ow->arg, err);
+		memset(&sk, 0, sizeof(sk));	/* as the decoder gave it */
+		memcpy(&sk, h->head, HELD_HEAD);
+		sk.cgroup_id = h->cgroup_id;
+		set_owners(ow, &sk);
+		rc = ow->fn(&sk, ow->arg, err);
 	}
-	if (ow->nheld > 0)
-		free(sk);
 	ow->nheld = 0;
 	return rc;
 }
