@@ -223,6 +223,9 @@ check_collect(struct td_ctx *ctx, const struct check_opts *co, struct check_stat
 			cs->src.owner_states |= td_analyzers[i]->verdict_owner_states |
 			    td_analyzers[i]->named_owner_states;
 	cs->src.want_owner = cs->src.owner_states != 0;
+	cs->src.owner_map = co->owner_map;
+	cs->src.owner_hint = co->owner_hint;
+	cs->src.owner_map_arg = co->visit_arg;
 	/* Findings name the container or unit first (collectors/cgroup.h). */
 	cs->src.want_cgroup = true;
 	cs->src.any_order = true;	/* aggregates: both families in one kernel walk */

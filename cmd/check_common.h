@@ -35,6 +35,10 @@ struct check_opts {
 	/* Optional: called with every socket of the walk, after the header (watch's console). */
 	void		(*visit)(void *arg, const struct td_snapshot *snap, const struct td_sock *sk);
 	void		*visit_arg;
+	size_t		 owner_hint;		/* td_source.owner_hint (watch: the last sample's) */
+	/* Optional: the walk's owner map, with visit_arg (td_source.owner_map; watch's events). */
+	void		(*owner_map)(void *arg, const struct procs_map *m, bool all,
+			    const struct procs_stats *st);
 };
 
 struct check_state {

@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sys/socket.h>
 
 #include "analyzers/analyzer.h"
@@ -416,6 +419,16 @@ main(int argc, char **argv)
 	int64_t v;
 	int ch, status;
 
+#ifdef __GLIBC__
+	/*
+	 * Large blocks (the owner tables, the dump's buffers, the events')
+	 * are mapped on their own and given back when freed.  glibc would
+	 * otherwise raise this threshold as such blocks are freed and serve
+	 * the next ones from the heap, where freed memory stays resident: watch
+	 * at a million sockets held 28 MiB after four samples instead of 20.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	/* Listings are large: write stdout in big blocks, not 4 KiB ones. */
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	opterr = 0;

@@ -265,6 +265,13 @@ watch_visit(void *arg, const struct td_snapshot *snap, const struct td_sock *sk)
 	watch_events_visit(w, sk);
 }
 
+/* The sample's owner map: the owners of the events' sockets, for nothing (watch_events.h). */
+static void
+watch_owner_map(void *arg, const struct procs_map *m, bool all, const struct procs_stats *st)
+{
+	watch_events_owner_map(arg, m, all, st);
+}
+
 /* The largest groups of t into out[] (at most WATCH_TOP); what == 'p' names processes. */
 static size_t
 tops_fill(const struct td_tally *t, struct watch_group *out, char what)
@@ -652,7 +659,11 @@ sample(struct watch *w, struct check_opts *co, long done)
 	if (w->rec != NULL)
 		wrec_begin(w->rec);
 	co->visit_arg = w;
+	co->owner_hint = w->owner_hint;
+	watch_events_begin(w);
 	status = check_collect(ctx, co, &cs, -1);
+	/* The next sample's owner map is sized by this one's. */
+	w->owner_hint = status == 0 ? cs.src.owner_inodes : 0;
 	if (status != 0) {
 		if (w->rec != NULL)
 			wrec_failed(w->rec);
@@ -1092,6 +1103,7 @@ cmd_watch(struct td_ctx *ctx, int argc, char **argv)
 	start = next = td_mono_ns();
 	co.visit = watch_visit;
 	co.visit_arg = &w;
+	co.owner_map = watch_owner_map;
 	if (ctx->all_netns) {
 		wa.v = calloc(WATCH_MAX_NETNS, sizeof(*wa.v));
 		wa.self = netns_self_fd(&err);

@@ -85,6 +85,7 @@ struct watch {
 	struct wrec		*rec;		/* --record (cmd/watch_record.h), else NULL */
 	bool			 events;	/* the connection events are followed */
 	bool			 connections;	/* --connections: each one printed too */
+	size_t			 owner_hint;	/* the last sample's held sockets (td_source.owner_hint) */
 	struct watch_active	 act[WATCH_MAX_ACTIVE];
 	size_t			 nact;
 	uint64_t		 untracked;	/* findings not tracked: act[] was full */

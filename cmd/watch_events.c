@@ -410,6 +410,7 @@ watch_events_attach(struct watch_events *we, struct watch *w, const char **why)
 	we->slot[we->nslot].own = ev_owners_new(we->proc_root, we->family, &err);
 	if (we->slot[we->nslot].own != NULL)
 		ev_owners_want(we->slot[we->nslot].own);	/* the first scan, in turn */
+	e->own = we->slot[we->nslot].own;
 	we->nslot++;
 	e->traced = we->ts != NULL;
 	snprintf(e->why, sizeof(e->why), "%s", we->untraced);
@@ -479,12 +480,31 @@ key_eq(const struct wev_key *k, int family, const struct in6_addr *a, uint16_t p
 }
 
 void
+watch_events_begin(struct watch *w)
+{
+	if (w->ev != NULL && w->ev->available && w->ev->own != NULL)
+		ev_owners_feed_begin(w->ev->own);
+}
+
+void
+watch_events_owner_map(struct watch *w, const struct procs_map *m, bool all,
+    const struct procs_stats *st)
+{
+	if (w->ev != NULL && w->ev->available && w->ev->own != NULL)
+		ev_owners_feed_map(w->ev->own, m, all, st);
+}
+
+void
 watch_events_visit(struct watch *w, const struct td_sock *sk)
 {
 	struct watch_ev *e = w->ev;
 	size_t i;
 
-	if (e == NULL || !e->available || sk->state != TD_ST_LISTEN || !sk->has_skmem)
+	if (e == NULL || !e->available)
+		return;
+	if (e->own != NULL)
+		ev_owners_feed_sock(e->own, sk);
+	if (sk->state != TD_ST_LISTEN || !sk->has_skmem)
 		return;
 	for (i = 0; i < e->nlsn; i++)
 		if (key_eq(&e->lsn[i].k, sk->family, &sk->src, sk->sport))
@@ -609,6 +629,9 @@ watch_events_sample(struct watch_events *we, struct watch *w, const struct td_sn
 	if (we == NULL || e == NULL || !e->available)
 		return 0;
 	s = &we->slot[e->slot];
+	/* The owners the sample's walk found (before scans may start: sampled). */
+	if (e->own != NULL)
+		ev_owners_feed_end(e->own);
 	pthread_mutex_lock(&we->mu);
 	s->sampled = true;
 	/* What the thread filled becomes the interval; it starts an empty one. */

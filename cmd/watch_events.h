@@ -82,6 +82,7 @@ struct watch_ev {
 	size_t		nconns;
 	uint64_t	conns_over;
 	struct events_agg *next;	/* playback: the next interval, its listeners' rows made */
+	struct ev_owners *own;		/* its sockets' owners (the collector thread's slot's), or NULL */
 };
 
 /*
@@ -112,7 +113,22 @@ void	watch_events_keep(struct watch_events *we);
  */
 int	watch_events_attach(struct watch_events *we, struct watch *w, const char **why);
 
-/* Called with every socket of a sample: the listeners' drops. */
+/*
+ * The owners of the sockets that go away come from the samples' own walks
+ * (collectors/evowners.h, ev_owners_feed_*): watch_events_begin() before
+ * a sample's walk of w's namespace, watch_events_visit() with each of its
+ * sockets, watch_events_owner_map() with the walk's owner map (check_opts
+ * owner_map), and watch_events_sample() merges them.  A sample without
+ * owners (analyzers that ask for none) gives nothing: the namespace's
+ * owner table then scans /proc on its own, as `events` does.
+ */
+struct procs_map;
+struct procs_stats;
+void	watch_events_begin(struct watch *w);
+void	watch_events_owner_map(struct watch *w, const struct procs_map *m, bool all,
+	    const struct procs_stats *st);
+
+/* Called with every socket of a sample: the listeners' drops, the owners. */
 void	watch_events_visit(struct watch *w, const struct td_sock *sk);
 
 /*

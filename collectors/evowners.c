@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Owners of sockets before they go away (see evowners.h): a table of
- * cookies sorted for bsearch, merged with the previous one at every
- * refresh, and a short list of listeners.
+ * cookies sorted for bsearch, a table of the owners' names by pid, both
+ * merged with the previous ones at every refresh, and a short list of
+ * listeners.
  */
 #include "collectors/evowners.h"
 
@@ -17,24 +18,54 @@
 #include <time.h>
 
 #include "collectors/events.h"
+#include "collectors/procs.h"
 #include "collectors/snapshot.h"
 #include "collectors/source.h"
 #include "core/util.h"
 
-struct evo_ent {			/* 32 bytes */
+struct evo_ent {			/* 16 bytes */
 	uint64_t	cookie;
-	int32_t		pid;		/* 0: taken (its notification came) */
-	uint32_t	seen_s;		/* last refresh that saw it held (ev_owners.born_ns + s) */
+	int32_t		pid;		/* 0: taken (its notification came), or no owner found */
+	uint32_t	seen_s;		/* last refresh that saw it held (ev_owners.born_ns + s);
+					 * while its refresh is built: the socket's inode */
+};
+
+struct evo_proc {			/* each owner's name once: 24 bytes */
+	int32_t		pid;
+	uint32_t	seen_s;		/* as evo_ent's: never older than an entry of its pid */
 	char		comm[16];
 };
 
 struct evo_lsn {
 	uint8_t		family;
 	uint16_t	port;
+	uint32_t	inode;		/* while its refresh is built */
 	struct in6_addr	addr;
 	int64_t		seen_ns;
 	int32_t		pid;
-	char		comm[16];
+};
+
+/*
+ * One refresh being built: by the scanner thread (a scan of its own) or by
+ * the caller (ev_owners_feed: a walk the caller makes anyway).  The
+ * sockets come first with their inodes, then the walk's owner map gives
+ * each its owner (build_map).
+ */
+struct evo_build {
+	struct evo_ent	*e;
+	size_t		 n, cap;
+	struct evo_proc	*p;
+	size_t		 np, pcap;
+	struct evo_lsn	 l[EVO_MAX_LISTENERS];
+	size_t		 nl;
+	uint64_t	 nfull;
+	int64_t		 ns;		/* CLOCK_REALTIME of the refresh */
+	uint32_t	 s;		/* the same, in seconds since born_ns (evo_ent.seen_s) */
+	bool		 mapped;	/* the owner map came */
+	bool		 all;		/* and it held every socket held */
+	bool		 nomem;		/* out of memory while building: not merged */
+	size_t		 hint;		/* the table's size when it began */
+	struct procs_stats ps;		/* what the map's scan saw */
 };
 
 struct ev_owners {
@@ -49,20 +80,16 @@ struct ev_owners {
 	atomic_bool		 quit;		/* ev_owners_free(): a running scan stops */
 	struct evo_ent		*e;		/* sorted by cookie */
 	size_t			 n;
+	struct evo_proc		*p;		/* sorted by pid */
+	size_t			 np;
 	struct evo_lsn		 l[EVO_MAX_LISTENERS];
 	size_t			 nl;
 	int64_t			 next_mono;	/* no refresh before (CLOCK_MONOTONIC) */
 	bool			 want;
 	struct ev_owners_stats	 st;
 	struct td_err		 err;		/* the last failed scan's error */
-	/* The scan's own (one scan at a time). */
-	struct evo_ent		*ne;		/* the refresh being built */
-	size_t			 nn, ncap;
-	struct evo_lsn		 nl_[EVO_MAX_LISTENERS];
-	size_t			 nnl;
-	uint64_t		 nfull;
-	int64_t			 refresh_ns;	/* CLOCK_REALTIME of the refresh running */
-	uint32_t		 refresh_s;	/* the same, in seconds since born_ns (evo_ent.seen_s) */
+	struct evo_build	 scan;		/* the scanner's (one scan at a time) */
+	struct evo_build	 feed;		/* the caller's (ev_owners_feed_*) */
 };
 
 static bool
@@ -99,58 +126,141 @@ lsn_find(struct evo_lsn *l, size_t n, int family, const struct in6_addr *addr, u
 	return wild;
 }
 
-/* One held socket of the scan (source_walk with owners). */
-static int
-on_sock(const struct td_sock *sk, void *arg, struct td_err *err)
+/* States whose sockets have an inode, so an owner (not TIME_WAIT, not requests). */
+#define HELD_STATES	(TD_STATES_ALL & ~(TD_STATE_BIT(TD_ST_TIME_WAIT) | \
+    TD_STATE_BIT(TD_ST_SYN_RECV) | TD_STATE_BIT(TD_ST_NEW_SYN_RECV)))
+
+static void
+build_begin(struct ev_owners *o, struct evo_build *b)
 {
-	struct ev_owners *o = arg;
+	b->ns = td_clock_ns(CLOCK_REALTIME);
+	b->s = b->ns > o->born_ns ? (uint32_t)((b->ns - o->born_ns) / 1000000000) : 0;
+	b->n = 0;
+	b->np = 0;
+	b->nl = 0;
+	b->nfull = 0;
+	b->mapped = b->all = b->nomem = false;
+	memset(&b->ps, 0, sizeof(b->ps));
+	pthread_mutex_lock(&o->mu);
+	b->hint = o->n;
+	pthread_mutex_unlock(&o->mu);
+}
+
+/* What the merge leaves: the arrays are made again by the next refresh, sized by the table. */
+static void
+build_release(struct evo_build *b)
+{
+	free(b->e);
+	b->e = NULL;
+	b->n = b->cap = 0;
+	free(b->p);
+	b->p = NULL;
+	b->np = b->pcap = 0;
+}
+
+/* One socket of the walk, by its inode until the owner map comes. */
+static void
+build_sock(struct evo_build *b, const struct td_sock *sk)
+{
 	struct evo_ent *e, *grown;
 	struct evo_lsn *l;
 	size_t cap;
 
-	if (atomic_load_explicit(&o->quit, memory_order_relaxed))
-		return td_errf(err, ECANCELED, "events: the owner scan was stopped");
-	if (!sk->has_owner || sk->pid <= 0)
-		return 0;
+	if (b->nomem || !(HELD_STATES & TD_STATE_BIT(sk->state)) || sk->inode == 0 ||
+	    sk->inode > UINT32_MAX)
+		return;
 	if (sk->state == TD_ST_LISTEN) {
-		l = lsn_find(o->nl_, o->nnl, sk->family, &sk->src, sk->sport, true);
-		if (l == NULL && o->nnl < EVO_MAX_LISTENERS) {
-			l = &o->nl_[o->nnl++];
+		l = lsn_find(b->l, b->nl, sk->family, &sk->src, sk->sport, true);
+		if (l == NULL && b->nl < EVO_MAX_LISTENERS) {
+			l = &b->l[b->nl++];
 			l->family = sk->family;
 			l->port = sk->sport;
 			l->addr = sk->src;
 		}
 		if (l == NULL) {
-			o->nfull++;
+			b->nfull++;
 		} else {
-			l->seen_ns = o->refresh_ns;
-			l->pid = sk->pid;
-			memcpy(l->comm, sk->comm, sizeof(l->comm));
+			l->seen_ns = b->ns;
+			l->pid = 0;
+			l->inode = (uint32_t)sk->inode;
 		}
 	}
-	if (o->nn == o->ncap) {
-		if (o->ncap >= EVO_MAX_SOCKETS) {
-			o->nfull++;
-			return 0;
+	if (b->n == b->cap) {
+		if (b->cap >= EVO_MAX_SOCKETS) {
+			b->nfull++;
+			return;
 		}
-		/* The size the table had, and a quarter more: no copy in a steady run. */
-		cap = o->ncap == 0 ? o->n + o->n / 4 : o->ncap * 2;
+		/* The size the table had, and a little more: no copy in a steady run. */
+		cap = b->cap == 0 ? b->hint + b->hint / 16 : b->cap * 2;
 		if (cap < 1024)
 			cap = 1024;
 		if (cap > EVO_MAX_SOCKETS)
 			cap = EVO_MAX_SOCKETS;
-		grown = realloc(o->ne, cap * sizeof(*grown));
-		if (grown == NULL)
-			return td_errf(err, ENOMEM, "events: out of memory for the owner table");
-		o->ne = grown;
-		o->ncap = cap;
+		grown = realloc(b->e, cap * sizeof(*grown));
+		if (grown == NULL) {
+			b->nomem = true;
+			return;
+		}
+		b->e = grown;
+		b->cap = cap;
 	}
-	e = &o->ne[o->nn++];
+	e = &b->e[b->n++];
 	e->cookie = sk->cookie;
-	e->seen_s = o->refresh_s;
-	e->pid = sk->pid;
-	memcpy(e->comm, sk->comm, sizeof(e->comm));
-	return 0;
+	e->pid = 0;
+	e->seen_s = (uint32_t)sk->inode;
+}
+
+static void
+build_proc(void *arg, int32_t pid, const char comm[16])
+{
+	struct evo_build *b = arg;
+	struct evo_proc *grown;
+	size_t cap;
+
+	if (b->nomem)
+		return;
+	if (b->np == b->pcap) {
+		cap = b->pcap == 0 ? 256 : b->pcap * 2;
+		grown = realloc(b->p, cap * sizeof(*grown));
+		if (grown == NULL) {
+			b->nomem = true;
+			return;
+		}
+		b->p = grown;
+		b->pcap = cap;
+	}
+	b->p[b->np].pid = pid;
+	b->p[b->np].seen_s = b->s;
+	memcpy(b->p[b->np].comm, comm, sizeof(b->p[b->np].comm));
+	b->p[b->np].comm[sizeof(b->p[b->np].comm) - 1] = '\0';
+	b->np++;
+}
+
+/* The owner of one inode by the map: its lowest pid, 0 if none holds it. */
+static int32_t
+owner_pid(const struct procs_map *m, uint32_t inode)
+{
+	struct td_owner ow;
+
+	return procs_lookup(m, inode, &ow, 1, NULL) > 0 ? ow.pid : 0;
+}
+
+/* The walk's owner map: each socket's owner, and the owners' names. */
+static void
+build_map(struct evo_build *b, const struct procs_map *m, bool all, const struct procs_stats *st)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		b->e[i].pid = owner_pid(m, b->e[i].seen_s);
+		b->e[i].seen_s = b->s;
+	}
+	for (i = 0; i < b->nl; i++)
+		b->l[i].pid = owner_pid(m, b->l[i].inode);
+	procs_each_process(m, build_proc, b);
+	b->mapped = true;
+	b->all = all;
+	b->ps = *st;
 }
 
 static int
@@ -161,101 +271,196 @@ ent_cmp(const void *a, const void *b)
 	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
 }
 
-/* States whose sockets have an inode, so an owner (not TIME_WAIT, not requests). */
-#define HELD_STATES	(TD_STATES_ALL & ~(TD_STATE_BIT(TD_ST_TIME_WAIT) | \
-    TD_STATE_BIT(TD_ST_SYN_RECV) | TD_STATE_BIT(TD_ST_NEW_SYN_RECV)))
+static int
+proc_cmp(const void *a, const void *b)
+{
+	const struct evo_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
 
 /*
- * Merge the scan into the table (with mu held): the new entries, and the
- * old ones unseen but younger than EVO_KEEP_NS and not taken.
+ * The merge of a refresh's sorted entries (those with an owner) with the
+ * table's (those not seen now, with an owner, younger than EVO_KEEP_NS),
+ * by key; into out when not NULL.  Returns how many.  Entries and names
+ * merge the same way: an element is (key, pid, seen_s) first.
  */
-static int
-merge(struct ev_owners *o, int64_t now_ns)
-{
-	struct evo_ent *m;
-	size_t i, j, k, nm;
+struct merge_kind {
+	size_t		size;
+	uint64_t	(*key)(const void *);
+	int32_t		(*pid)(const void *);
+	uint32_t	(*seen)(const void *);
+};
 
-	m = malloc((o->nn + o->n + 1) * sizeof(*m));
-	if (m == NULL)
-		return td_errf(&o->err, ENOMEM, "events: out of memory for the owner table");
-	for (i = j = nm = 0; i < o->nn || j < o->n;) {
-		if (j == o->n || (i < o->nn && o->ne[i].cookie <= o->e[j].cookie)) {
-			if (j < o->n && o->e[j].cookie == o->ne[i].cookie)
-				j++;
-			if (nm == 0 || m[nm - 1].cookie != o->ne[i].cookie)
-				m[nm++] = o->ne[i];
+static uint64_t	ent_key(const void *v) { return ((const struct evo_ent *)v)->cookie; }
+static int32_t	ent_pid(const void *v) { return ((const struct evo_ent *)v)->pid; }
+static uint32_t	ent_seen(const void *v) { return ((const struct evo_ent *)v)->seen_s; }
+static uint64_t	proc_key(const void *v) { return (uint64_t)((const struct evo_proc *)v)->pid; }
+static int32_t	proc_pid(const void *v) { return ((const struct evo_proc *)v)->pid; }
+static uint32_t	proc_seen(const void *v) { return ((const struct evo_proc *)v)->seen_s; }
+
+static const struct merge_kind ents_kind = { sizeof(struct evo_ent), ent_key, ent_pid, ent_seen };
+static const struct merge_kind procs_kind = { sizeof(struct evo_proc), proc_key, proc_pid, proc_seen };
+
+static size_t
+merge_run(const struct merge_kind *k, const char *nw, size_t nn, const char *old, size_t no,
+    uint32_t keep_s, size_t max, char *out)
+{
+	size_t i = 0, j = 0, nm = 0;
+	const char *a, *b, *x;
+	uint64_t last = 0;
+	bool b_ok;
+
+	while (i < nn || j < no) {
+		a = i < nn ? nw + i * k->size : NULL;
+		b = j < no ? old + j * k->size : NULL;
+		b_ok = b != NULL && k->pid(b) > 0 && k->seen(b) >= keep_s;
+		if (a != NULL && b != NULL && k->key(a) == k->key(b)) {
+			/* Seen now: the new one, or the old owner where none was found now. */
+			x = k->pid(a) > 0 ? a : b_ok ? b : NULL;
+			i++;
+			j++;
+		} else if (a != NULL && (b == NULL || k->key(a) < k->key(b))) {
+			x = k->pid(a) > 0 ? a : NULL;
 			i++;
 		} else {
-			if (o->e[j].pid > 0 &&
-			    (int64_t)o->e[j].seen_s * 1000000000 >= now_ns - o->born_ns - EVO_KEEP_NS &&
-			    nm < EVO_MAX_SOCKETS)
-				m[nm++] = o->e[j];
+			x = b_ok && nm < max ? b : NULL;
 			j++;
 		}
+		if (x == NULL || (nm > 0 && k->key(x) == last))
+			continue;
+		if (out != NULL)
+			memcpy(out + nm * k->size, x, k->size);
+		last = k->key(x);
+		nm++;
 	}
-	free(o->e);
-	o->e = m;
-	o->n = nm;
-	/* The scan's array is made again by the next one, sized by this table. */
-	free(o->ne);
-	o->ne = NULL;
-	o->ncap = 0;
-	/* The listeners seen now, then the older ones still young. */
-	for (i = 0; i < o->nl; i++)
-		if (o->l[i].seen_ns >= now_ns - EVO_KEEP_NS && o->nnl < EVO_MAX_LISTENERS &&
-		    lsn_find(o->nl_, o->nnl, o->l[i].family, &o->l[i].addr, o->l[i].port,
-		    true) == NULL)
-			o->nl_[o->nnl++] = o->l[i];
-	for (k = 0; k < o->nnl; k++)
-		o->l[k] = o->nl_[k];
-	o->nl = o->nnl;
+	return nm;
+}
+
+/* Merge into *tab (n of them) what is in nw (sorted); -1 out of memory (*tab unchanged). */
+static int
+merge_into(const struct merge_kind *k, void **tab, size_t *n, const void *nw, size_t nn,
+    uint32_t keep_s, size_t max)
+{
+	size_t nm = merge_run(k, nw, nn, *tab, *n, keep_s, max, NULL);
+	char *m = malloc(nm > 0 ? nm * k->size : 1);
+
+	if (m == NULL)
+		return -1;
+	merge_run(k, nw, nn, *tab, *n, keep_s, max, m);
+	free(*tab);
+	*tab = m;
+	*n = nm;
 	return 0;
+}
+
+/*
+ * Merge a refresh into the table (with mu held): the new entries and names,
+ * and the old ones unseen but younger than EVO_KEEP_NS and not taken; the
+ * listeners the same way.  Returns 0, or -1 (o->err set).
+ */
+static int
+merge(struct ev_owners *o, struct evo_build *b)
+{
+	int64_t keep_ns = b->ns - o->born_ns - EVO_KEEP_NS;
+	uint32_t keep_s = keep_ns <= 0 ? 0 : (uint32_t)(keep_ns / 1000000000);
+	size_t i, k;
+
+	/* Names first: a name is never dropped while an entry of its pid stays. */
+	if (merge_into(&procs_kind, (void **)&o->p, &o->np, b->p, b->np, keep_s, SIZE_MAX) < 0 ||
+	    merge_into(&ents_kind, (void **)&o->e, &o->n, b->e, b->n, keep_s, EVO_MAX_SOCKETS) < 0)
+		return td_errf(&o->err, ENOMEM, "events: out of memory for the owner table");
+	/* The listeners seen now, then the older ones still young. */
+	for (i = k = 0; i < b->nl; i++)
+		if (b->l[i].pid > 0)
+			b->l[k++] = b->l[i];
+	b->nl = k;
+	for (i = 0; i < o->nl; i++)
+		if (o->l[i].seen_ns >= b->ns - EVO_KEEP_NS && b->nl < EVO_MAX_LISTENERS &&
+		    lsn_find(b->l, b->nl, o->l[i].family, &o->l[i].addr, o->l[i].port,
+		    true) == NULL)
+			b->l[b->nl++] = o->l[i];
+	memcpy(o->l, b->l, b->nl * sizeof(*b->l));
+	o->nl = b->nl;
+	o->st.full += b->nfull;
+	o->st.processes = b->ps.processes;
+	o->st.unreadable = b->ps.unreadable;
+	o->st.sockets = o->n;
+	o->st.listeners = o->nl;
+	return 0;
+}
+
+/* Sort what a refresh found, for the merge (outside the lock). */
+static void
+build_sort(struct evo_build *b)
+{
+	if (b->n > 0)	/* e is NULL until a socket was kept: qsort wants an array */
+		qsort(b->e, b->n, sizeof(*b->e), ent_cmp);
+	if (b->np > 0)
+		qsort(b->p, b->np, sizeof(*b->p), proc_cmp);
+}
+
+static int
+scan_sock(const struct td_sock *sk, void *arg, struct td_err *err)
+{
+	struct ev_owners *o = arg;
+
+	if (atomic_load_explicit(&o->quit, memory_order_relaxed))
+		return td_errf(err, ECANCELED, "events: the owner scan was stopped");
+	build_sock(&o->scan, sk);
+	return 0;
+}
+
+static void
+scan_map(void *arg, const struct procs_map *m, bool all, const struct procs_stats *st)
+{
+	struct ev_owners *o = arg;
+
+	build_map(&o->scan, m, all, st);
 }
 
 /* One scan, then the merge under mu.  Returns 0 or -1 (o->err set). */
 static int
 refresh(struct ev_owners *o)
 {
+	/*
+	 * Owners of every state, so that /proc is scanned once for all the
+	 * held sockets (procs_collect) or, past its cap, for the inodes of
+	 * these states: either way the map holds every socket asked for.
+	 */
 	struct td_source src = {
 		.proc_root = o->proc_root, .family = o->family, .states = HELD_STATES,
 		.want_owner = true, .any_order = true, .cancel = &o->quit,
+		.owner_map = scan_map, .owner_map_arg = o,
 	};
 	int64_t t0 = td_clock_ns(CLOCK_MONOTONIC), c0 = td_clock_ns(CLOCK_THREAD_CPUTIME_ID), wall, cost;
+	struct evo_build *b = &o->scan;
 	struct td_err err = { 0 };
 	int rc;
 
-	o->refresh_ns = td_clock_ns(CLOCK_REALTIME);
-	o->refresh_s = o->refresh_ns > o->born_ns ?
-	    (uint32_t)((o->refresh_ns - o->born_ns) / 1000000000) : 0;
-	o->nn = 0;
-	o->nnl = 0;
-	o->nfull = 0;
-	rc = source_walk(&src, on_sock, o, &err);
+	build_begin(o, b);
+	rc = source_walk(&src, scan_sock, o, &err);
 	source_close(&src);
-	if (rc == 0 && o->nn > 0)	/* ne is NULL until a socket was kept: qsort wants an array */
-		qsort(o->ne, o->nn, sizeof(*o->ne), ent_cmp);
+	if (rc == 0 && (b->nomem || !b->mapped))
+		rc = td_errf(&err, ENOMEM, "events: out of memory for the owner table");
+	if (rc == 0)
+		build_sort(b);
 	wall = td_clock_ns(CLOCK_MONOTONIC) - t0;
 	cost = td_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	pthread_mutex_lock(&o->mu);
 	o->st.refreshes++;
 	if (rc == 0)
-		rc = merge(o, o->refresh_ns);
+		rc = merge(o, b);
 	else
 		o->err = err;
-	if (rc == 0) {
-		o->st.processes = src.procs.processes;
-		o->st.unreadable = src.procs.unreadable;
-		o->st.full += o->nfull;
-	} else {
+	if (rc < 0)
 		o->st.failed++;
-	}
+	build_release(b);
 	o->st.last_ns = wall;
 	o->st.last_cpu_ns = cost;
 	o->st.total_cpu_ns += cost;
 	if (wall > o->st.max_ns)
 		o->st.max_ns = wall;
-	o->st.sockets = o->n;
-	o->st.listeners = o->nl;
 	/* By the CPU it took: the wall time of a loaded host is mostly waiting. */
 	if (cost <= 0)
 		cost = wall;
@@ -327,7 +532,9 @@ ev_owners_free(struct ev_owners *o)
 	pthread_cond_destroy(&o->cv);
 	pthread_mutex_destroy(&o->mu);
 	free(o->e);
-	free(o->ne);
+	free(o->p);
+	build_release(&o->scan);
+	build_release(&o->feed);
 	free(o);
 }
 
@@ -389,6 +596,19 @@ ev_owners_due(struct ev_owners *o, int64_t mono_ns)
 	return due;
 }
 
+/* The name of pid's process into comm (with mu held); false when it has none. */
+static bool
+name_of(const struct ev_owners *o, int32_t pid, char comm[16])
+{
+	struct evo_proc key = { .pid = pid }, *p;
+
+	p = o->np > 0 ? bsearch(&key, o->p, o->np, sizeof(*o->p), proc_cmp) : NULL;
+	if (p == NULL)
+		return false;
+	memcpy(comm, p->comm, sizeof(p->comm));
+	return true;
+}
+
 bool
 ev_owners_listener(struct ev_owners *o, int family, const struct in6_addr *addr,
     uint16_t port, int32_t *pid, char comm[16])
@@ -398,11 +618,9 @@ ev_owners_listener(struct ev_owners *o, int family, const struct in6_addr *addr,
 
 	pthread_mutex_lock(&o->mu);
 	l = lsn_find(o->l, o->nl, family, addr, port, false);
-	found = l != NULL;
-	if (found) {
+	found = l != NULL && name_of(o, l->pid, comm);
+	if (found)
 		*pid = l->pid;
-		memcpy(comm, l->comm, 16);
-	}
 	pthread_mutex_unlock(&o->mu);
 	return found;
 }
@@ -429,15 +647,14 @@ ev_owners_fill(struct ev_owners *o, struct td_conn_ev *ev)
 	    lsn_find(o->l, o->nl, ev->sk.family, &ev->sk.src, ev->sk.sport, false) : NULL;
 	if (l != NULL && ev->role == EV_ROLE_UNKNOWN)
 		ev->role = EV_ROLE_PASSIVE;
-	if (e != NULL && e->pid > 0) {
+	/* A name is kept as long as an entry of its pid (merge()): found, unless out of memory. */
+	if (e != NULL && e->pid > 0 && name_of(o, e->pid, ev->comm)) {
 		ev->pid = e->pid;
-		memcpy(ev->comm, e->comm, sizeof(ev->comm));
 		from = EV_OWNER_SOCKET;
 		e->pid = 0;	/* destroyed once; the next merge drops it */
 		o->st.found_socket++;
-	} else if (l != NULL) {
+	} else if (l != NULL && name_of(o, l->pid, ev->comm)) {
 		ev->pid = l->pid;
-		memcpy(ev->comm, l->comm, sizeof(ev->comm));
 		from = EV_OWNER_LISTENER;
 		o->st.found_listener++;
 	} else {
@@ -450,6 +667,63 @@ ev_owners_fill(struct ev_owners *o, struct td_conn_ev *ev)
 	pthread_mutex_unlock(&o->mu);
 	ev->owner_from = (uint8_t)from;
 	return from;
+}
+
+void
+ev_owners_feed_begin(struct ev_owners *o)
+{
+	build_begin(o, &o->feed);
+}
+
+void
+ev_owners_feed_sock(struct ev_owners *o, const struct td_sock *sk)
+{
+	build_sock(&o->feed, sk);
+}
+
+void
+ev_owners_feed_map(struct ev_owners *o, const struct procs_map *m, bool all,
+    const struct procs_stats *st)
+{
+	build_map(&o->feed, m, all, st);
+}
+
+void
+ev_owners_feed_end(struct ev_owners *o)
+{
+	struct evo_build *b = &o->feed;
+	int64_t gap, now;
+
+	if (!b->mapped) {	/* the walk had no owner map: nothing learnt */
+		build_release(b);
+		return;
+	}
+	if (!b->nomem)
+		build_sort(b);
+	pthread_mutex_lock(&o->mu);
+	o->st.feeds++;
+	if (b->nomem) {
+		td_errf(&o->err, ENOMEM, "events: out of memory for the owner table");
+		o->st.failed++;
+	} else if (merge(o, b) < 0) {
+		o->st.failed++;
+	} else if (b->all) {
+		/*
+		 * A refresh for nothing: a scan of its own is due again only
+		 * once it would cost no more than the walk's own scan allows
+		 * (EVO_COST_FACTOR times its CPU), so that walks coming more
+		 * often than that leave the scanner idle.
+		 */
+		o->want = false;
+		gap = b->ps.cpu_ns * EVO_COST_FACTOR;
+		if (gap < EVO_MIN_GAP_NS)
+			gap = EVO_MIN_GAP_NS;
+		now = td_clock_ns(CLOCK_MONOTONIC);
+		if (o->next_mono < now + gap)
+			o->next_mono = now + gap;
+	}
+	pthread_mutex_unlock(&o->mu);
+	build_release(b);
 }
 
 struct ev_owners_stats

@@ -51,13 +51,15 @@ struct in6_addr;
 #define EVO_COST_FACTOR		20		/* at most 5% of one CPU */
 #define EVO_KEEP_NS		120000000000LL	/* unseen entries kept 2 min (tcp_fin_timeout
 						   60 s, LAST_ACK retransmissions) */
-#define EVO_MAX_SOCKETS		180000	/* cookies kept (= PROCS_COLLECT_INODES): 32 B each */
+#define EVO_MAX_SOCKETS		180000	/* cookies kept (= PROCS_COLLECT_INODES): 16 B each,
+					   the owners' names once per process */
 #define EVO_MAX_LISTENERS	4096
 
 struct ev_owners;
 
 struct ev_owners_stats {
 	uint64_t	refreshes;	/* scans run */
+	uint64_t	feeds;		/* walks fed (ev_owners_feed_end) */
 	uint64_t	failed;		/* of those, failed (the table was kept as it was) */
 	int64_t		last_ns;	/* wall time the last one took */
 	int64_t		last_cpu_ns;	/* CPU time (this thread) the last one took */
@@ -107,6 +109,27 @@ unsigned int	ev_owners_fill(struct ev_owners *o, struct td_conn_ev *ev);
 /* The owner of a listener, or false. */
 bool	ev_owners_listener(struct ev_owners *o, int family, const struct in6_addr *addr,
 	    uint16_t port, int32_t *pid, char comm[16]);
+
+/*
+ * Feeding the table from a walk the caller makes anyway with owners
+ * (watch's samples: source_walk with want_owner), so that it costs no
+ * /proc scan or dump of its own: begin, then every socket of the walk,
+ * then the walk's owner map (td_source.owner_map), then end, which merges
+ * them as a refresh would.  A walk whose map held every socket held
+ * (all) also puts the next scan of its own off (EVO_COST_FACTOR times
+ * that map's scan); one whose map came without them (past
+ * PROCS_COLLECT_INODES) gives the owners it has; one with no map (no
+ * owners asked for) gives nothing.  From one thread; a scan of the
+ * scanner thread may run meanwhile.
+ */
+void	ev_owners_feed_begin(struct ev_owners *o);
+struct td_sock;
+struct procs_map;
+struct procs_stats;
+void	ev_owners_feed_sock(struct ev_owners *o, const struct td_sock *sk);
+void	ev_owners_feed_map(struct ev_owners *o, const struct procs_map *m, bool all,
+	    const struct procs_stats *st);
+void	ev_owners_feed_end(struct ev_owners *o);
 
 struct ev_owners_stats	ev_owners_stats(struct ev_owners *o);
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "collectors/snapshot.h"
+#include "core/util.h"
 
 /*
  * A socket's inode in 32 bits: sock_diag reports no more (struct
@@ -112,6 +113,24 @@ grow(struct procs_map *m, struct td_err *err)
 	free(m->slots);
 	m->slots = n;
 	m->size = nsize;
+	return 0;
+}
+
+int
+procs_reserve(struct procs_map *m, size_t n, struct td_err *err)
+{
+	size_t size = 64;
+
+	if (m->size != 0 || m->used != 0)
+		return td_errf(err, EINVAL, "procs: reserve on a map in use");
+	if (n > PROCS_MAX_INODES)
+		n = PROCS_MAX_INODES;
+	while (n * 10 > size * 7)
+		size *= 2;
+	m->slots = calloc(size, sizeof(*m->slots));
+	if (m->slots == NULL)
+		return td_errf(err, ENOMEM, "procs: out of memory for %zu inodes", n);
+	m->size = size;
 	return 0;
 }
 
@@ -247,6 +266,16 @@ procs_owners_of(const struct procs_map *m, bool all, const struct procs_stats *s
 	} else {
 		sk->owner_status = st->unreadable > 0 ? TD_OWNER_UNREADABLE : TD_OWNER_NONE;
 	}
+}
+
+void
+procs_each_process(const struct procs_map *m,
+    void (*fn)(void *arg, int32_t pid, const char comm[16]), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < m->nprocs; i++)
+		fn(arg, m->procs[i].pid, m->procs[i].comm);
 }
 
 size_t
@@ -530,6 +559,7 @@ walk_procs(struct procs_map *m, const char *proc_root, struct procs_stats *st,
 {
 	char buf[8192] __attribute__((aligned(8)));
 	const struct d64 *de;
+	int64_t c0 = td_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	uint64_t pid;
 	ssize_t got;
 	size_t off;
@@ -563,6 +593,7 @@ walk_procs(struct procs_map *m, const char *proc_root, struct procs_stats *st,
 		}
 	}
 	close(procfd);
+	st->cpu_ns = td_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	if (rc < 0)
 		return -1;
 	st->dropped_owners = m->dropped;

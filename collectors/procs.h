@@ -51,11 +51,20 @@ struct procs_stats {
 	int	unreadable_code;	/* errno of the first such failure (EACCES) */
 	size_t	skipped_inodes;	/* wanted beyond PROCS_MAX_INODES: not looked up */
 	size_t	dropped_owners;	/* owners beyond PROCS_MAX_OWNERS: counted only */
+	int64_t	cpu_ns;		/* CPU time the scan took (its thread's) */
 };
 
 /* An empty map, or NULL when out of memory. */
 struct procs_map	*procs_new(void);
 void			 procs_free(struct procs_map *m);
+
+/*
+ * Size m's table for n inodes at once (at most PROCS_MAX_INODES), so that
+ * a map whose size is known from a previous walk is not grown, and copied,
+ * step by step.  m must be new.  Returns 0, or -1 with *err set when
+ * memory runs out.
+ */
+int	procs_reserve(struct procs_map *m, size_t n, struct td_err *err);
 
 /*
  * Register an inode to resolve (0 is ignored, a repeat is kept once).
@@ -117,6 +126,13 @@ bool	procs_known(const struct procs_map *m, uint64_t inode);
  */
 size_t	procs_lookup(const struct procs_map *m, uint64_t inode, struct td_owner *out,
 	    size_t max, size_t *total);
+
+/*
+ * Each process the map names (one that holds a kept inode), in the order
+ * the scan found them: fn(arg, pid, comm).
+ */
+void	procs_each_process(const struct procs_map *m,
+	    void (*fn)(void *arg, int32_t pid, const char comm[16]), void *arg);
 
 /* Number of wanted inodes kept, and of those with an owner. */
 size_t	procs_wanted(const struct procs_map *m);

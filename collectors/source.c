@@ -454,6 +454,12 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 	ow.map = procs_new();
 	if (ow.map == NULL)
 		return td_errf(err, ENOMEM, "procs: out of memory");
+	/* A little room over the hint: the next walk finds a few more, or fewer. */
+	if (src->owner_hint > 0 && procs_reserve(ow.map, src->owner_hint + src->owner_hint / 16,
+	    err) < 0) {
+		procs_free(ow.map);
+		return -1;
+	}
 	procs_cancel_on(ow.map, src->cancel);
 	/*
 	 * Owners are only looked up for these states (states 0 means every
@@ -513,6 +519,9 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 			rc = dump_families(src, src->states, src->want_info, src->any_order, add_owner,
 			    &ow, err);
 	}
+	src->owner_inodes = procs_wanted(ow.map);
+	if (rc == 0 && src->owner_map != NULL)
+		src->owner_map(src->owner_map_arg, ow.map, ow.all, &src->procs);
 	if (rc == 0 && ow.asked == 0) {
 		/* No socket needed an owner: what the scan could not read hides nothing. */
 		memset(&src->procs, 0, sizeof(src->procs));

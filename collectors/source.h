@@ -41,6 +41,19 @@ struct td_source {
 	uint8_t		 want_ext;	/* with want_info: only these SOCKDIAG_EXT()
 					 * attributes (0: all of them) */
 	bool		 want_cgroup;	/* cgroup id -> path and container (cgroup.c) */
+	/*
+	 * With want_owner: called at the end of a walk that went well, with
+	 * its owner map before it is freed and what the scan saw; all: the
+	 * map holds every socket some process holds (a complete
+	 * procs_collect), else only those of owner_states.  NULL: none.
+	 */
+	size_t		 owner_hint;	/* with want_owner: the sockets some process
+					 * holds, as far as known (a previous walk's
+					 * owner_inodes): the owner map is sized for
+					 * them at once; 0: grown as they come */
+	void		(*owner_map)(void *arg, const struct procs_map *m, bool all,
+			    const struct procs_stats *st);
+	void		*owner_map_arg;
 	const atomic_bool *cancel;	/* with want_owner: set meanwhile by another
 					 * thread, the /proc scan stops (ECANCELED) */
 	bool		 any_order;	/* sockets may come in any order (not AF_INET
@@ -56,6 +69,7 @@ struct td_source {
 					 * have no owner (= procs.unreadable) */
 	struct procs_stats procs;	/* with want_owner: what the owner scan saw */
 	size_t		 owner_bytes;	/* with want_owner: memory of the owner map */
+	size_t		 owner_inodes;	/* with want_owner: the inodes it kept */
 	const struct rec_pick *rec;	/* from a recording: the sample used (its
 					 * time, number, the time asked), else NULL */
 
