@@ -660,7 +660,7 @@ sample(struct watch *w, struct check_opts *co, long done)
 		wrec_begin(w->rec);
 	co->visit_arg = w;
 	co->owner_hint = w->owner_hint;
-	watch_events_begin(w);
+	watch_events_begin(events, w);
 	status = check_collect(ctx, co, &cs, -1);
 	/* The next sample's owner map is sized by this one's. */
 	w->owner_hint = status == 0 ? cs.src.owner_inodes : 0;

@@ -480,9 +480,10 @@ key_eq(const struct wev_key *k, int family, const struct in6_addr *a, uint16_t p
 }
 
 void
-watch_events_begin(struct watch *w)
+watch_events_begin(struct watch_events *we, struct watch *w)
 {
-	if (w->ev != NULL && w->ev->available && w->ev->own != NULL)
+	/* Not for the last sample: the events after it are not followed. */
+	if (we != NULL && !we->final && w->ev != NULL && w->ev->available && w->ev->own != NULL)
 		ev_owners_feed_begin(w->ev->own);
 }
 

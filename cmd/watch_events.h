@@ -116,7 +116,7 @@ int	watch_events_attach(struct watch_events *we, struct watch *w, const char **w
 /*
  * The owners of the sockets that go away come from the samples' own walks
  * (collectors/evowners.h, ev_owners_feed_*): watch_events_begin() before
- * a sample's walk of w's namespace, watch_events_visit() with each of its
+ * a sample's walk of w's namespace (nothing after watch_events_final()), watch_events_visit() with each of its
  * sockets, watch_events_owner_map() with the walk's owner map (check_opts
  * owner_map), and watch_events_sample() merges them.  A sample without
  * owners (analyzers that ask for none) gives nothing: the namespace's
@@ -124,7 +124,7 @@ int	watch_events_attach(struct watch_events *we, struct watch *w, const char **w
  */
 struct procs_map;
 struct procs_stats;
-void	watch_events_begin(struct watch *w);
+void	watch_events_begin(struct watch_events *we, struct watch *w);
 void	watch_events_owner_map(struct watch *w, const struct procs_map *m, bool all,
 	    const struct procs_stats *st);
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Owners of sockets before they go away (see evowners.h): a table of
- * cookies sorted for bsearch, a table of the owners' names by pid, both
- * merged with the previous ones at every refresh, and a short list of
- * listeners.
+ * Owners of sockets before they go away (see evowners.h): the cookies the
+ * latest refresh saw, sorted for bsearch (its own array, taken over as it
+ * is), those it no longer saw, kept a while, a table of the owners' names
+ * by pid, and a short list of listeners.
  */
 #include "collectors/evowners.h"
 
@@ -23,16 +23,26 @@
 #include "collectors/source.h"
 #include "core/util.h"
 
-struct evo_ent {			/* 16 bytes */
-	uint64_t	cookie;
-	int32_t		pid;		/* 0: taken (its notification came), or no owner found */
-	uint32_t	seen_s;		/* last refresh that saw it held (ev_owners.born_ns + s);
+/*
+ * A socket the latest refresh saw held: 12 bytes (the cookie in two
+ * halves, so that an array of them needs no padding).
+ */
+struct evo_ent {
+	uint32_t	lo, hi;		/* its cookie */
+	uint32_t	pid;		/* 0: taken (its notification came), or no owner found;
 					 * while its refresh is built: the socket's inode */
+};
+
+/* A socket the latest refresh did not see, kept EVO_KEEP_NS after it last was. */
+struct evo_old {
+	uint64_t	cookie;
+	uint32_t	pid;		/* 0: taken */
+	uint32_t	seen_s;		/* the refresh that saw it last (ev_owners.born_ns + s) */
 };
 
 struct evo_proc {			/* each owner's name once: 24 bytes */
 	int32_t		pid;
-	uint32_t	seen_s;		/* as evo_ent's: never older than an entry of its pid */
+	uint32_t	seen_s;		/* never older than an entry of its pid */
 	char		comm[16];
 };
 
@@ -60,7 +70,8 @@ struct evo_build {
 	size_t		 nl;
 	uint64_t	 nfull;
 	int64_t		 ns;		/* CLOCK_REALTIME of the refresh */
-	uint32_t	 s;		/* the same, in seconds since born_ns (evo_ent.seen_s) */
+	uint32_t	 s;		/* the same, in seconds since born_ns (evo_old.seen_s) */
+	bool		 active;	/* begun, not yet merged */
 	bool		 mapped;	/* the owner map came */
 	bool		 all;		/* and it held every socket held */
 	bool		 nomem;		/* out of memory while building: not merged */
@@ -78,8 +89,11 @@ struct ev_owners {
 	pthread_t		 th;
 	bool			 threaded, go, busy, stop;
 	atomic_bool		 quit;		/* ev_owners_free(): a running scan stops */
-	struct evo_ent		*e;		/* sorted by cookie */
+	struct evo_ent		*e;		/* seen by the latest refresh, sorted by cookie */
 	size_t			 n;
+	uint32_t		 last_s;	/* that refresh (evo_old.seen_s) */
+	struct evo_old		*old;		/* not seen by it, sorted by cookie */
+	size_t			 nold;
 	struct evo_proc		*p;		/* sorted by pid */
 	size_t			 np;
 	struct evo_lsn		 l[EVO_MAX_LISTENERS];
@@ -140,6 +154,7 @@ build_begin(struct ev_owners *o, struct evo_build *b)
 	b->nl = 0;
 	b->nfull = 0;
 	b->mapped = b->all = b->nomem = false;
+	b->active = true;
 	memset(&b->ps, 0, sizeof(b->ps));
 	pthread_mutex_lock(&o->mu);
 	b->hint = o->n;
@@ -156,6 +171,7 @@ build_release(struct evo_build *b)
 	free(b->p);
 	b->p = NULL;
 	b->np = b->pcap = 0;
+	b->active = false;
 }
 
 /* One socket of the walk, by its inode until the owner map comes. */
@@ -166,7 +182,7 @@ build_sock(struct evo_build *b, const struct td_sock *sk)
 	struct evo_lsn *l;
 	size_t cap;
 
-	if (b->nomem || !(HELD_STATES & TD_STATE_BIT(sk->state)) || sk->inode == 0 ||
+	if (!b->active || b->nomem || !(HELD_STATES & TD_STATE_BIT(sk->state)) || sk->inode == 0 ||
 	    sk->inode > UINT32_MAX)
 		return;
 	if (sk->state == TD_ST_LISTEN) {
@@ -205,9 +221,9 @@ build_sock(struct evo_build *b, const struct td_sock *sk)
 		b->cap = cap;
 	}
 	e = &b->e[b->n++];
-	e->cookie = sk->cookie;
-	e->pid = 0;
-	e->seen_s = (uint32_t)sk->inode;
+	e->lo = (uint32_t)sk->cookie;
+	e->hi = (uint32_t)(sk->cookie >> 32);
+	e->pid = (uint32_t)sk->inode;
 }
 
 static void
@@ -251,10 +267,10 @@ build_map(struct evo_build *b, const struct procs_map *m, bool all, const struct
 {
 	size_t i;
 
-	for (i = 0; i < b->n; i++) {
-		b->e[i].pid = owner_pid(m, b->e[i].seen_s);
-		b->e[i].seen_s = b->s;
-	}
+	if (!b->active)
+		return;
+	for (i = 0; i < b->n; i++)
+		b->e[i].pid = (uint32_t)owner_pid(m, b->e[i].pid);
 	for (i = 0; i < b->nl; i++)
 		b->l[i].pid = owner_pid(m, b->l[i].inode);
 	procs_each_process(m, build_proc, b);
@@ -263,10 +279,24 @@ build_map(struct evo_build *b, const struct procs_map *m, bool all, const struct
 	b->ps = *st;
 }
 
+static uint64_t
+ent_cookie(const struct evo_ent *e)
+{
+	return (uint64_t)e->hi << 32 | e->lo;
+}
+
 static int
 ent_cmp(const void *a, const void *b)
 {
-	const struct evo_ent *x = a, *y = b;
+	uint64_t x = ent_cookie(a), y = ent_cookie(b);
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+old_cmp(const void *a, const void *b)
+{
+	const struct evo_old *x = a, *y = b;
 
 	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
 }
@@ -280,77 +310,118 @@ proc_cmp(const void *a, const void *b)
 }
 
 /*
- * The merge of a refresh's sorted entries (those with an owner) with the
- * table's (those not seen now, with an owner, younger than EVO_KEEP_NS),
- * by key; into out when not NULL.  Returns how many.  Entries and names
- * merge the same way: an element is (key, pid, seen_s) first.
+ * The sockets of the table (o->e, o->old) that b did not see and that stay
+ * (an owner, not taken, seen no longer ago than keep_s), in cookie order,
+ * into out when not NULL; returns how many.  A socket b saw without owner
+ * (a map without it) gets its owner from the table instead.
  */
-struct merge_kind {
-	size_t		size;
-	uint64_t	(*key)(const void *);
-	int32_t		(*pid)(const void *);
-	uint32_t	(*seen)(const void *);
-};
-
-static uint64_t	ent_key(const void *v) { return ((const struct evo_ent *)v)->cookie; }
-static int32_t	ent_pid(const void *v) { return ((const struct evo_ent *)v)->pid; }
-static uint32_t	ent_seen(const void *v) { return ((const struct evo_ent *)v)->seen_s; }
-static uint64_t	proc_key(const void *v) { return (uint64_t)((const struct evo_proc *)v)->pid; }
-static int32_t	proc_pid(const void *v) { return ((const struct evo_proc *)v)->pid; }
-static uint32_t	proc_seen(const void *v) { return ((const struct evo_proc *)v)->seen_s; }
-
-static const struct merge_kind ents_kind = { sizeof(struct evo_ent), ent_key, ent_pid, ent_seen };
-static const struct merge_kind procs_kind = { sizeof(struct evo_proc), proc_key, proc_pid, proc_seen };
-
 static size_t
-merge_run(const struct merge_kind *k, const char *nw, size_t nn, const char *old, size_t no,
-    uint32_t keep_s, size_t max, char *out)
+stale_run(const struct ev_owners *o, struct evo_build *b, uint32_t keep_s, struct evo_old *out)
 {
-	size_t i = 0, j = 0, nm = 0;
-	const char *a, *b, *x;
-	uint64_t last = 0;
-	bool b_ok;
+	size_t i = 0, j = 0, k = 0, ns = 0;
+	uint64_t kt, ko, key;
+	struct evo_old x;
+	bool ok;
 
-	while (i < nn || j < no) {
-		a = i < nn ? nw + i * k->size : NULL;
-		b = j < no ? old + j * k->size : NULL;
-		b_ok = b != NULL && k->pid(b) > 0 && k->seen(b) >= keep_s;
-		if (a != NULL && b != NULL && k->key(a) == k->key(b)) {
-			/* Seen now: the new one, or the old owner where none was found now. */
-			x = k->pid(a) > 0 ? a : b_ok ? b : NULL;
-			i++;
-			j++;
-		} else if (a != NULL && (b == NULL || k->key(a) < k->key(b))) {
-			x = k->pid(a) > 0 ? a : NULL;
-			i++;
+	while (j < o->n || k < o->nold) {
+		kt = j < o->n ? ent_cookie(&o->e[j]) : UINT64_MAX;
+		ko = k < o->nold ? o->old[k].cookie : UINT64_MAX;
+		if (j < o->n && (k == o->nold || kt <= ko)) {
+			x = (struct evo_old){ .cookie = kt, .pid = o->e[j++].pid, .seen_s = o->last_s };
 		} else {
-			x = b_ok && nm < max ? b : NULL;
-			j++;
+			x = o->old[k++];
 		}
-		if (x == NULL || (nm > 0 && k->key(x) == last))
+		key = x.cookie;
+		ok = x.pid > 0 && x.seen_s >= keep_s;
+		while (i < b->n && ent_cookie(&b->e[i]) < key)
+			i++;
+		if (i < b->n && ent_cookie(&b->e[i]) == key) {
+			if (b->e[i].pid == 0 && ok)
+				b->e[i].pid = x.pid;
+			continue;	/* seen now */
+		}
+		if (!ok || ns >= EVO_MAX_SOCKETS)
 			continue;
 		if (out != NULL)
-			memcpy(out + nm * k->size, x, k->size);
-		last = k->key(x);
+			out[ns] = x;
+		ns++;
+	}
+	return ns;
+}
+
+/*
+ * The names: those of the refresh, and the older ones no older than
+ * keep_s (sorted by pid), into out when not NULL; returns how many.
+ */
+static size_t
+names_run(const struct ev_owners *o, const struct evo_build *b, uint32_t keep_s,
+    struct evo_proc *out)
+{
+	size_t i = 0, j = 0, nm = 0;
+	const struct evo_proc *x;
+
+	while (i < b->np || j < o->np) {
+		if (j == o->np || (i < b->np && b->p[i].pid <= o->p[j].pid)) {
+			x = &b->p[i++];
+			while (j < o->np && o->p[j].pid == x->pid)
+				j++;
+		} else if (o->p[j].seen_s >= keep_s) {
+			x = &o->p[j++];
+		} else {
+			j++;
+			continue;
+		}
+		if (nm > 0 && out != NULL && out[nm - 1].pid == x->pid)
+			continue;
+		if (out != NULL)
+			out[nm] = *x;
 		nm++;
 	}
 	return nm;
 }
 
-/* Merge into *tab (n of them) what is in nw (sorted); -1 out of memory (*tab unchanged). */
+/*
+ * The entries: b's sockets become the table (its array is taken over, no
+ * copy), those it did not see go to o->old.  Returns 0, or -1 when out of
+ * memory (the table unchanged).
+ */
 static int
-merge_into(const struct merge_kind *k, void **tab, size_t *n, const void *nw, size_t nn,
-    uint32_t keep_s, size_t max)
+merge_ents(struct ev_owners *o, struct evo_build *b, uint32_t keep_s)
 {
-	size_t nm = merge_run(k, nw, nn, *tab, *n, keep_s, max, NULL);
-	char *m = malloc(nm > 0 ? nm * k->size : 1);
+	size_t ns = stale_run(o, b, keep_s, NULL), i, n;
+	struct evo_old *old = malloc((ns > 0 ? ns : 1) * sizeof(*old));
 
-	if (m == NULL)
+	if (old == NULL)
 		return -1;
-	merge_run(k, nw, nn, *tab, *n, keep_s, max, m);
-	free(*tab);
-	*tab = m;
-	*n = nm;
+	stale_run(o, b, keep_s, old);
+	/* Without owner (none found, none before) or twice: not kept. */
+	for (i = n = 0; i < b->n; i++)
+		if (b->e[i].pid > 0 && (n == 0 || ent_cookie(&b->e[n - 1]) != ent_cookie(&b->e[i])))
+			b->e[n++] = b->e[i];
+	free(o->e);
+	o->e = b->e;
+	o->n = n;
+	b->e = NULL;
+	b->n = b->cap = 0;
+	free(o->old);
+	o->old = old;
+	o->nold = ns;
+	o->last_s = b->s;
+	return 0;
+}
+
+static int
+merge_names(struct ev_owners *o, const struct evo_build *b, uint32_t keep_s)
+{
+	size_t nm = names_run(o, b, keep_s, NULL);
+	struct evo_proc *p = malloc((nm > 0 ? nm : 1) * sizeof(*p));
+
+	if (p == NULL)
+		return -1;
+	nm = names_run(o, b, keep_s, p);
+	free(o->p);
+	o->p = p;
+	o->np = nm;
 	return 0;
 }
 
@@ -366,9 +437,11 @@ merge(struct ev_owners *o, struct evo_build *b)
 	uint32_t keep_s = keep_ns <= 0 ? 0 : (uint32_t)(keep_ns / 1000000000);
 	size_t i, k;
 
-	/* Names first: a name is never dropped while an entry of its pid stays. */
-	if (merge_into(&procs_kind, (void **)&o->p, &o->np, b->p, b->np, keep_s, SIZE_MAX) < 0 ||
-	    merge_into(&ents_kind, (void **)&o->e, &o->n, b->e, b->n, keep_s, EVO_MAX_SOCKETS) < 0)
+	/*
+	 * Names first: a name is never dropped while an entry of its pid
+	 * stays (the scan that saw the entry saw its process).
+	 */
+	if (merge_names(o, b, keep_s) < 0 || merge_ents(o, b, keep_s) < 0)
 		return td_errf(&o->err, ENOMEM, "events: out of memory for the owner table");
 	/* The listeners seen now, then the older ones still young. */
 	for (i = k = 0; i < b->nl; i++)
@@ -385,7 +458,7 @@ merge(struct ev_owners *o, struct evo_build *b)
 	o->st.full += b->nfull;
 	o->st.processes = b->ps.processes;
 	o->st.unreadable = b->ps.unreadable;
-	o->st.sockets = o->n;
+	o->st.sockets = o->n + o->nold;
 	o->st.listeners = o->nl;
 	return 0;
 }
@@ -532,6 +605,7 @@ ev_owners_free(struct ev_owners *o)
 	pthread_cond_destroy(&o->cv);
 	pthread_mutex_destroy(&o->mu);
 	free(o->e);
+	free(o->old);
 	free(o->p);
 	build_release(&o->scan);
 	build_release(&o->feed);
@@ -628,15 +702,22 @@ ev_owners_listener(struct ev_owners *o, int family, const struct in6_addr *addr,
 unsigned int
 ev_owners_fill(struct ev_owners *o, struct td_conn_ev *ev)
 {
-	struct evo_ent key = { .cookie = ev->sk.cookie }, *e;
+	struct evo_ent key = { .lo = (uint32_t)ev->sk.cookie, .hi = (uint32_t)(ev->sk.cookie >> 32) };
+	struct evo_old okey = { .cookie = ev->sk.cookie }, *x;
 	const struct evo_lsn *l;
 	unsigned int from = EV_OWNER_NONE;
+	uint32_t *pid = NULL;	/* the entry's owner, in the table or among the old */
+	struct evo_ent *e;
 
 	if (ev->pid > 0 && ev->comm[0] != '\0')
 		return ev->owner_from;
 	pthread_mutex_lock(&o->mu);
-	e = o->n > 0 && ev->sk.cookie != 0 ?
-	    bsearch(&key, o->e, o->n, sizeof(*o->e), ent_cmp) : NULL;
+	if (ev->sk.cookie != 0) {
+		e = o->n > 0 ? bsearch(&key, o->e, o->n, sizeof(*o->e), ent_cmp) : NULL;
+		x = e == NULL && o->nold > 0 ?
+		    bsearch(&okey, o->old, o->nold, sizeof(*o->old), old_cmp) : NULL;
+		pid = e != NULL ? &e->pid : x != NULL ? &x->pid : NULL;
+	}
 	/*
 	 * An accepted connection: its local address and port are those of a
 	 * listener (a connect() is never given a port a listener holds:
@@ -648,10 +729,10 @@ ev_owners_fill(struct ev_owners *o, struct td_conn_ev *ev)
 	if (l != NULL && ev->role == EV_ROLE_UNKNOWN)
 		ev->role = EV_ROLE_PASSIVE;
 	/* A name is kept as long as an entry of its pid (merge()): found, unless out of memory. */
-	if (e != NULL && e->pid > 0 && name_of(o, e->pid, ev->comm)) {
-		ev->pid = e->pid;
+	if (pid != NULL && *pid > 0 && name_of(o, (int32_t)*pid, ev->comm)) {
+		ev->pid = (int32_t)*pid;
 		from = EV_OWNER_SOCKET;
-		e->pid = 0;	/* destroyed once; the next merge drops it */
+		*pid = 0;	/* destroyed once; the next merge drops it */
 		o->st.found_socket++;
 	} else if (l != NULL && name_of(o, l->pid, ev->comm)) {
 		ev->pid = l->pid;
@@ -694,7 +775,7 @@ ev_owners_feed_end(struct ev_owners *o)
 	struct evo_build *b = &o->feed;
 	int64_t gap, now;
 
-	if (!b->mapped) {	/* the walk had no owner map: nothing learnt */
+	if (!b->active || !b->mapped) {	/* the walk had no owner map: nothing learnt */
 		build_release(b);
 		return;
 	}

@@ -51,8 +51,9 @@ struct in6_addr;
 #define EVO_COST_FACTOR		20		/* at most 5% of one CPU */
 #define EVO_KEEP_NS		120000000000LL	/* unseen entries kept 2 min (tcp_fin_timeout
 						   60 s, LAST_ACK retransmissions) */
-#define EVO_MAX_SOCKETS		180000	/* cookies kept (= PROCS_COLLECT_INODES): 16 B each,
-					   the owners' names once per process */
+#define EVO_MAX_SOCKETS		180000	/* cookies kept (= PROCS_COLLECT_INODES): 12 B each
+					   (16 once no refresh sees them), the owners'
+					   names once per process */
 #define EVO_MAX_LISTENERS	4096
 
 struct ev_owners;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * inode -> every (pid, fd) holding it (see procs.h).  The wanted inodes
- * live in an open-addressing hash table (linear probing, power-of-two
- * size, at most 70% full) of 12-byte slots: the inode, the head of its
- * owner list and how many hold it.  Owners are 12-byte records in one pool
+ * live in an open-addressing hash table (linear probing, any size, at
+ * most 70% full) of 8-byte slots: the inode and the head of its
+ * owner list, whose length says how many hold it (past PROCS_MAX_OWNERS,
+ * those not kept are counted per slot aside).  Owners are 12-byte records in one pool
  * (process index, fd, next), and each owning process is named once in a
  * process table, so a prefork server's hundred workers sharing a listener
  * cost a hundred small records and a hundred names, not a hundred copies
@@ -34,7 +35,6 @@
 struct slot {
 	uint32_t	inode;		/* 0: empty */
 	uint32_t	head;		/* first owner: pool index + 1, 0 if none */
-	uint32_t	count;		/* processes' fds holding it, counted past the caps */
 };
 
 struct own {
@@ -50,12 +50,15 @@ struct proc {
 
 struct procs_map {
 	struct slot	*slots;
+	uint32_t	*extra;		/* owners past PROCS_MAX_OWNERS, by slot index
+					 * (made at the first one, else NULL) */
 	size_t		 size, used, found;
 	struct own	*pool;
 	size_t		 npool, pool_cap;
 	struct proc	*procs;
 	size_t		 nprocs, procs_cap;
 	size_t		 skipped, dropped;
+	size_t		 max_owners;	/* PROCS_MAX_OWNERS, lower in tests (procs_limit_owners) */
 	size_t		 collect;	/* procs_collect: keep up to this many inodes */
 	const atomic_bool *cancel;	/* procs_cancel_on(), NULL if none */
 	bool		 overflow;	/* procs_collect: more were held than that */
@@ -73,6 +76,7 @@ procs_free(struct procs_map *m)
 	if (m == NULL)
 		return;
 	free(m->slots);
+	free(m->extra);
 	free(m->pool);
 	free(m->procs);
 	free(m);
@@ -81,8 +85,15 @@ procs_free(struct procs_map *m)
 static size_t
 hash_inode(uint32_t ino, size_t size)
 {
-	/* Fibonacci hashing: inodes are often consecutive. */
-	return (size_t)(((uint64_t)ino * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & (size - 1);
+	/*
+	 * Fibonacci hashing (inodes are often consecutive) to 32 bits, then
+	 * onto [0, size) by a multiply and shift: the table needs no
+	 * power-of-two size, so one sized for n inodes is n / 0.7 slots, not
+	 * up to twice that.
+	 */
+	uint32_t h = (uint32_t)(((uint64_t)ino * UINT64_C(0x9e3779b97f4a7c15)) >> 32);
+
+	return (size_t)(((uint64_t)h * size) >> 32);
 }
 
 static struct slot *
@@ -91,7 +102,8 @@ find_slot(struct slot *slots, size_t size, uint32_t ino)
 	size_t i = hash_inode(ino, size);
 
 	while (slots[i].inode != 0 && slots[i].inode != ino)
-		i = (i + 1) & (size - 1);
+		if (++i == size)
+			i = 0;
 	return &slots[i];
 }
 
@@ -100,18 +112,25 @@ grow(struct procs_map *m, struct td_err *err)
 {
 	size_t nsize = m->size == 0 ? 64 : m->size * 2, i;
 	struct slot *n, *s;
+	uint32_t *nx = NULL;
 
 	n = calloc(nsize, sizeof(*n));
-	if (n == NULL)
+	if (n == NULL || (m->extra != NULL && (nx = calloc(nsize, sizeof(*nx))) == NULL)) {
+		free(n);
 		return td_errf(err, ENOMEM, "procs: out of memory for %zu inodes", m->used);
+	}
 	for (i = 0; i < m->size; i++) {
 		if (m->slots[i].inode == 0)
 			continue;
 		s = find_slot(n, nsize, m->slots[i].inode);
 		*s = m->slots[i];
+		if (nx != NULL)
+			nx[s - n] = m->extra[i];
 	}
 	free(m->slots);
+	free(m->extra);
 	m->slots = n;
+	m->extra = nx;
 	m->size = nsize;
 	return 0;
 }
@@ -125,8 +144,9 @@ procs_reserve(struct procs_map *m, size_t n, struct td_err *err)
 		return td_errf(err, EINVAL, "procs: reserve on a map in use");
 	if (n > PROCS_MAX_INODES)
 		n = PROCS_MAX_INODES;
-	while (n * 10 > size * 7)
-		size *= 2;
+	/* At most 70% full, in steps of 64 slots. */
+	if (n * 10 > size * 7)
+		size = (n * 10 / 7 + 64) / 64 * 64;
 	m->slots = calloc(size, sizeof(*m->slots));
 	if (m->slots == NULL)
 		return td_errf(err, ENOMEM, "procs: out of memory for %zu inodes", n);
@@ -200,7 +220,7 @@ procs_lookup(const struct procs_map *m, uint64_t inode, struct td_owner *out, si
 	const struct slot *s;
 	struct td_owner o;
 	uint32_t i;
-	size_t n = 0;
+	size_t n = 0, all = 0;
 
 	if (total != NULL)
 		*total = 0;
@@ -216,10 +236,17 @@ procs_lookup(const struct procs_map *m, uint64_t inode, struct td_owner *out, si
 		o.fd = w->fd;
 		memcpy(o.comm, m->procs[w->proc].comm, sizeof(o.comm));
 		keep_lowest(out, &n, max, &o);
+		all++;
 	}
 	if (total != NULL)
-		*total = s->count;
+		*total = all + (m->extra != NULL ? m->extra[s - m->slots] : 0);
 	return n;
+}
+
+void
+procs_limit_owners(struct procs_map *m, size_t max)
+{
+	m->max_owners = max < PROCS_MAX_OWNERS ? max : PROCS_MAX_OWNERS;
 }
 
 void
@@ -294,7 +321,7 @@ size_t
 procs_bytes(const struct procs_map *m)
 {
 	return sizeof(*m) + m->size * sizeof(struct slot) + m->pool_cap * sizeof(struct own) +
-	    m->procs_cap * sizeof(struct proc);
+	    m->procs_cap * sizeof(struct proc) + (m->extra != NULL ? m->size * sizeof(*m->extra) : 0);
 }
 
 /*
@@ -406,12 +433,16 @@ static int
 add_owner(struct procs_map *m, struct slot *s, size_t *pidx, int procfd, const char *pid,
     int32_t pidv, int32_t fd, struct td_err *err)
 {
+	size_t idx = (size_t)(s - m->slots);
 	struct own *w;
 
-	if (s->count == 0)
+	if (s->head == 0 && (m->extra == NULL || m->extra[idx] == 0))
 		m->found++;
-	s->count++;
-	if (m->npool >= PROCS_MAX_OWNERS) {
+	if (m->npool >= (m->max_owners != 0 ? m->max_owners : PROCS_MAX_OWNERS)) {
+		/* Counted, not kept: aside, so that the slots stay 8 bytes. */
+		if (m->extra == NULL && (m->extra = calloc(m->size, sizeof(*m->extra))) == NULL)
+			return td_errf(err, ENOMEM, "procs: out of memory for %zu inodes", m->used);
+		m->extra[idx]++;
 		m->dropped++;
 		return 0;
 	}

@@ -31,13 +31,14 @@ struct td_owner;
 struct procs_map;
 
 /*
- * Hard caps.  The table holds at most PROCS_MAX_INODES inodes (12-byte
- * slots, at most 70% full, so never more than 2^19 slots: 6 MiB); an inode
+ * Hard caps.  The table holds at most PROCS_MAX_INODES inodes (8-byte
+ * slots, at most 70% full, so never more than 2^19 slots: 4 MiB); an inode
  * beyond it is not looked up and counted in procs_stats.skipped_inodes.
  * At most PROCS_MAX_OWNERS (process, fd) pairs are kept (12 bytes each, 6
  * MiB) with one name per process; more are counted per inode (procs_lookup's
- * *total) and in dropped_owners.  Memory follows what is wanted: 90,000
- * listeners and 90,000 CLOSE_WAIT sockets take 3 MiB of table.  An inode
+ * *total, 4 more bytes a slot once that happens) and in dropped_owners.
+ * Memory follows what is wanted: 90,000 listeners and 90,000 CLOSE_WAIT
+ * sockets take 2 MiB of table.  An inode
  * above 2^32 - 1 is no socket's (get_next_ino()) and is skipped.
  */
 #define PROCS_MAX_SLOTS		(1u << 19)
@@ -94,9 +95,12 @@ int	procs_resolve(struct procs_map *m, const char *proc_root, struct procs_stats
  * a new map instead.  m must be new.  Returns 0, or -1 with *err set as
  * procs_resolve.
  */
-#define PROCS_COLLECT_INODES	180000	/* 2^18 slots: 3 MiB of table */
+#define PROCS_COLLECT_INODES	180000	/* 2^18 slots: 2 MiB of table */
 int	procs_collect(struct procs_map *m, const char *proc_root, size_t max_inodes,
 	    bool *complete, struct procs_stats *st, struct td_err *err);
+
+/* Keep at most max owners instead of PROCS_MAX_OWNERS (tests of the cap; 0: that). */
+void	procs_limit_owners(struct procs_map *m, size_t max);
 
 /*
  * A flag another thread may set to stop the scans of m: procs_resolve and

@@ -218,12 +218,13 @@ START_TEST(test_evowners_fed)
 	feed(o, TD_ST_TIME_WAIT, 0, 33, 5002);
 	feed(o, TD_ST_ESTABLISHED, 999, 44, 5003);	/* nobody holds it */
 	feed(o, TD_ST_LISTEN, 4242, 55, 80);
+	feed(o, TD_ST_FIN_WAIT1, 777, 99, 5006);
 	feed_map(o, true);
 	ev_owners_feed_end(o);
 	st = ev_owners_stats(o);
 	ck_assert_uint_eq(st.feeds, 1);
 	ck_assert_uint_eq(st.refreshes, 0);
-	ck_assert_uint_eq(st.sockets, 3);	/* 11, 22 and the listener 55 */
+	ck_assert_uint_eq(st.sockets, 4);	/* 11, 22, the listener 55, 99 */
 	ck_assert_uint_eq(st.listeners, 1);
 	ck_assert_uint_eq(st.processes, 3);
 	/* A whole map: no scan of its own wanted, and none due within a second. */
@@ -250,17 +251,21 @@ START_TEST(test_evowners_fed)
 	 */
 	ev_owners_feed_begin(o);
 	feed(o, TD_ST_ESTABLISHED, 777, 77, 5004);
+	feed(o, TD_ST_FIN_WAIT1, 31337, 99, 5006);	/* not in this map: the owner it had */
 	feed_map(o, false);
 	ev_owners_feed_end(o);
 	st = ev_owners_stats(o);
 	ck_assert_uint_eq(st.feeds, 2);
-	ck_assert_uint_eq(st.sockets, 3);	/* 22, 55, 77 */
+	ck_assert_uint_eq(st.sockets, 4);	/* 22 and 55 (not seen now), 77, 99 */
 	ck_assert(ev_owners_due(o, td_clock_ns(CLOCK_MONOTONIC) + EVO_MIN_GAP_NS));
 	ck_assert_uint_eq(fill(o, 22, 5001, &ev), EV_OWNER_SOCKET);
 	ck_assert_int_eq(ev.pid, 200);
 	ck_assert_str_eq(ev.comm, "sshd");
 	ck_assert_uint_eq(fill(o, 77, 5004, &ev), EV_OWNER_SOCKET);
 	ck_assert_int_eq(ev.pid, 200);
+	ck_assert_uint_eq(fill(o, 99, 5006, &ev), EV_OWNER_SOCKET);
+	ck_assert_int_eq(ev.pid, 200);
+	ck_assert_str_eq(ev.comm, "sshd");
 
 	/* A walk without owner map (no owners asked for) teaches nothing. */
 	ev_owners_feed_begin(o);

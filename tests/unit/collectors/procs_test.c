@@ -305,7 +305,7 @@ START_TEST(test_procs_scan_edges)
 	struct td_err err = { 0 };
 	struct procs_stats st;
 	struct td_owner o[2];
-	size_t i, total;
+	size_t i, total, kept, before;
 	bool complete;
 	FILE *fp;
 
@@ -345,6 +345,41 @@ START_TEST(test_procs_scan_edges)
 		ck_assert_int_eq(o[0].fd, (int)i);
 	}
 	ck_assert_str_eq(o[0].comm, "a-very-long-com");
+	/* Sized at once; not again once in use. */
+	ck_assert_int_eq(procs_reserve(m, 10, &err), -1);
+	ck_assert_int_eq(err.code, EINVAL);
+	procs_free(m);
+
+	/* Sized for the 1,000 first. */
+	m = procs_new();
+	ck_assert_int_eq(procs_reserve(m, 1000, &err), 0);
+	before = procs_bytes(m);
+	ck_assert_int_eq(procs_collect(m, root, 5000, &complete, &st, &err), 0);
+	ck_assert(complete);
+	ck_assert_uint_eq(procs_wanted(m), 1000);
+	ck_assert_uint_eq(procs_found(m), 1000);
+	/* 1,000 at most 70% full: 1,429 slots at least, in steps of 64, of 8 bytes. */
+	ck_assert_uint_ge(before, 1429 * 8);
+	ck_assert_uint_lt(before, (1429 + 64) * 8 + 1024);
+	procs_free(m);
+
+	/*
+	 * Past the cap on owners (10 here): the others are counted, per
+	 * socket, not kept; the table grows meanwhile (64 slots to 2,048),
+	 * and the counts move with it.
+	 */
+	m = procs_new();
+	procs_limit_owners(m, 10);
+	ck_assert_int_eq(procs_collect(m, root, 5000, &complete, &st, &err), 0);
+	ck_assert(complete);
+	ck_assert_uint_eq(procs_wanted(m), 1000);
+	ck_assert_uint_eq(procs_found(m), 1000);
+	ck_assert_uint_eq(st.dropped_owners, 990);
+	for (i = 0, kept = 0; i < 1000; i++) {
+		kept += procs_lookup(m, 100000 + i, o, 2, &total);
+		ck_assert_uint_eq(total, 1);
+	}
+	ck_assert_uint_eq(kept, 10);
 	procs_free(m);
 
 	for (i = 0; i < 1000; i++) {
