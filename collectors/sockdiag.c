@@ -703,7 +703,8 @@ take_threaded(const struct sockdiag_req *req, struct mnl_socket *nl, struct sock
  * One attempt at a dump.  Returns 0 when done, 1 when the kernel flagged
  * the dump as interrupted before any socket was delivered (restart), -1
  * on error.  The first reply is read here; a dump that goes on past it
- * is read by a thread of its own where rx_wanted() (take_threaded).
+ * is read by a thread of its own where rx_wanted() (take_threaded), from
+ * the first reply after req->rx_hold is clear.
  */
 static int
 dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg,
@@ -715,6 +716,7 @@ dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg
 	struct nlmsghdr *nlh;
 	ssize_t n;
 	int rc, saved;
+	bool tried = false;
 
 	nl = open_diag(err);
 	if (nl == NULL)
@@ -732,9 +734,14 @@ dump_once(const struct sockdiag_req *req, uint32_t seq, td_sock_fn fn, void *arg
 	p.states = req->states;
 	n = recv_reply(nl, buf, sizeof(buf), &saved);
 	rc = take_reply(req, &p, buf, n, saved, fn, arg, err);
-	if (rc == 1 && rx_wanted())
-		(void)take_threaded(req, nl, &p, fn, arg, &rc, err);
 	while (rc == 1) {
+		/* Past the first reply: the rest by a reader thread, once allowed. */
+		if (!tried && rx_wanted() && (req->rx_hold == NULL ||
+		    !atomic_load_explicit(req->rx_hold, memory_order_acquire))) {
+			tried = true;
+			if (take_threaded(req, nl, &p, fn, arg, &rc, err))
+				break;	/* it read to the end */
+		}
 		n = recv_reply(nl, buf, sizeof(buf), &saved);
 		rc = take_reply(req, &p, buf, n, saved, fn, arg, err);
 	}

@@ -12,6 +12,7 @@
 #ifndef TD_COLLECTORS_SOCKDIAG_H
 #define TD_COLLECTORS_SOCKDIAG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,13 @@ struct sockdiag_req {
 	uint8_t		 ext;		/* with want_info: only these SOCKDIAG_EXT()
 					 * bits; 0 asks for all five */
 	FILE		*record;	/* if set, every raw reply buffer is written here */
+	/*
+	 * If set: while it is true, the replies are read by the caller's
+	 * thread, not by a thread of their own (another thread of the
+	 * caller's is busy: the owner scan beside the dump, so that the two
+	 * CPUs are not shared three ways); the reader starts once it is false.
+	 */
+	const atomic_bool *rx_hold;
 };
 
 /* The idiag_ext bit of an INET_DIAG_* attribute (include/uapi/linux/inet_diag.h). */

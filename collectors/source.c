@@ -164,13 +164,14 @@ source_header(struct td_source *src, struct td_snapshot *snap, struct td_err *er
  */
 static int
 dump_families(const struct td_source *src, unsigned int states, bool want_info,
-    bool any_order, td_sock_fn fn, void *arg, struct td_err *err)
+    bool any_order, const atomic_bool *rx_hold, td_sock_fn fn, void *arg, struct td_err *err)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct sockdiag_req req;
 	size_t i;
 
 	memset(&req, 0, sizeof(req));
+	req.rx_hold = rx_hold;
 	req.states = states;
 	req.want_info = want_info;
 	req.ext = src->want_ext;
@@ -290,6 +291,8 @@ struct scan_job {
 	struct procs_stats	 stats;
 	struct td_err		 err;
 	int			 rc;
+	atomic_bool		 busy;		/* until the scan is over: the dump reads
+						 * its replies itself (sockdiag_req.rx_hold) */
 };
 
 static void *
@@ -298,6 +301,7 @@ scan_thread(void *arg)
 	struct scan_job *j = arg;
 
 	j->rc = procs_collect(j->map, j->proc_root, j->cap, &j->complete, &j->stats, &j->err);
+	atomic_store_explicit(&j->busy, false, memory_order_release);
 	return NULL;
 }
 
@@ -420,7 +424,7 @@ rescan_wanted(struct owner_walk *ow, unsigned int light, struct td_err *err)
 	if ((ow->map = procs_new()) == NULL)
 		return td_errf(err, ENOMEM, "procs: out of memory");
 	procs_cancel_on(ow->map, ow->src->cancel);
-	rc = dump_families(src, light, false, true, want_inode, ow->map, err);
+	rc = dump_families(src, light, false, true, NULL, want_inode, ow->map, err);
 	if (rc == 0)
 		rc = procs_resolve(ow->map, proc_root(src), &src->procs, err);
 	return rc;
@@ -476,6 +480,7 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 		job.map = ow.map;
 		job.proc_root = proc_root(src);
 		job.cap = collect_cap(src);
+		atomic_init(&job.busy, true);
 		/* Signals stay with the main thread. */
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -484,8 +489,8 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 	}
 	if (split) {
 		ow.job = &job;
-		rc = dump_families(src, src->states, src->want_info, true, add_owner_later, &ow,
-		    err);
+		rc = dump_families(src, src->states, src->want_info, true, &job.busy,
+		    add_owner_later, &ow, err);
 		if (ow.job != NULL) {
 			/* The dump ended (or failed) first: the scan, then what waited. */
 			int jrc = scan_join(&ow, rc < 0 ? &(struct td_err){ 0 } : err);
@@ -503,7 +508,7 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 		if (rc == 0 && ow.skip_owned) {
 			ow.skip_owned = false;
 			rc = dump_families(src, (src->states != 0 ? src->states : TD_STATES_ALL) &
-			    src->owner_states, src->want_info, true, add_owner, &ow, err);
+			    src->owner_states, src->want_info, true, NULL, add_owner, &ow, err);
 		}
 	} else {
 		if (scanned) {
@@ -516,8 +521,8 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 		src->owners_hidden = src->procs.unreadable;
 		src->owner_bytes = procs_bytes(ow.map);
 		if (rc == 0)
-			rc = dump_families(src, src->states, src->want_info, src->any_order, add_owner,
-			    &ow, err);
+			rc = dump_families(src, src->states, src->want_info, src->any_order, NULL,
+			    add_owner, &ow, err);
 	}
 	src->owner_inodes = procs_wanted(ow.map);
 	if (rc == 0 && src->owner_map != NULL)
@@ -614,7 +619,7 @@ walk_live(struct td_source *src, td_sock_fn fn, void *arg, struct td_err *err)
 {
 	if (src->want_owner)
 		return walk_with_owners(src, fn, arg, err);
-	return dump_families(src, src->states, src->want_info, src->any_order, fn, arg, err);
+	return dump_families(src, src->states, src->want_info, src->any_order, NULL, fn, arg, err);
 }
 
 void
