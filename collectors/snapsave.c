@@ -54,6 +54,8 @@ struct pipe {
 	bool			 emitting;	/* a thread holds the emitter (under mu) */
 	bool			 walked;	/* the walk is over (under mu) */
 	bool			 scanned;	/* the scan is in (under mu) */
+	atomic_bool		 scanning;	/* until then: the walk reads its replies
+						 * itself (td_source.rx_hold) */
 	int			 rc;		/* the emitter failed: err says why */
 	struct td_err		 err;
 	/* The scan (the helper's first job; it touches only these). */
@@ -147,6 +149,7 @@ helper(void *arg)
 	struct pipe *p = arg;
 
 	scan(p);
+	atomic_store_explicit(&p->scanning, false, memory_order_release);
 	pthread_mutex_lock(&p->mu);
 	p->scanned = true;
 	news(p);
@@ -259,6 +262,7 @@ walk_parallel(struct pipe *p, struct td_source *src, bool *started, struct td_er
 	p->w.z.notify = chunk_queued;
 	p->w.z.notify_arg = p;
 	zout_expect_helper(&p->w.z, 1);
+	atomic_init(&p->scanning, true);
 	/* Signals stay with the main thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -273,7 +277,9 @@ walk_parallel(struct pipe *p, struct td_source *src, bool *started, struct td_er
 		p->ring = NULL;
 		return 1;
 	}
+	src->rx_hold = &p->scanning;
 	rc = source_walk(src, put, p, err);
+	src->rx_hold = NULL;
 	pthread_mutex_lock(&p->mu);
 	p->tail = p->fill;
 	p->walked = true;

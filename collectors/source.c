@@ -171,7 +171,7 @@ dump_families(const struct td_source *src, unsigned int states, bool want_info,
 	size_t i;
 
 	memset(&req, 0, sizeof(req));
-	req.rx_hold = rx_hold;
+	req.rx_hold = rx_hold != NULL ? rx_hold : src->rx_hold;
 	req.states = states;
 	req.want_info = want_info;
 	req.ext = src->want_ext;

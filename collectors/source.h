@@ -54,6 +54,9 @@ struct td_source {
 	void		(*owner_map)(void *arg, const struct procs_map *m, bool all,
 			    const struct procs_stats *st);
 	void		*owner_map_arg;
+	const atomic_bool *rx_hold;	/* while true, the dump's replies are read by
+					 * the caller's thread (sockdiag_req.rx_hold):
+					 * another thread of the caller's is busy */
 	const atomic_bool *cancel;	/* with want_owner: set meanwhile by another
 					 * thread, the /proc scan stops (ECANCELED) */
 	bool		 any_order;	/* sockets may come in any order (not AF_INET
