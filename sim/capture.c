@@ -34,6 +34,11 @@ struct td_capture {
 	struct td_cap_stats st;
 	char		 linkname[96];
 	uint8_t		 scratch[TM_PKT_MAX];
+	/*
+	 * A file's stdio buffer: read in large blocks, not 4 KiB ones (12,000
+	 * system calls for a 48 MB capture).  Freed after the stream closes.
+	 */
+	char		 iobuf[256 * 1024];
 };
 
 static uint16_t
@@ -84,6 +89,8 @@ cap_from_fp(FILE *fp, bool own, const char *name, struct td_err *err)
 	}
 	c->fp = fp;
 	c->own_fp = own;
+	if (fp != stdin)
+		(void)setvbuf(fp, c->iobuf, _IOFBF, sizeof(c->iobuf));
 	c->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (c->p == NULL) {
 		/* pcap_fopen_offline closes nothing on failure. */

@@ -62,8 +62,22 @@ struct rp_tomb {
 	uint32_t	 tsval[2];
 };
 
+/*
+ * Blocks of closed connections and their models kept for the next ones (at
+ * most POOL_MAX of each): a capture opens and closes connections all
+ * along, and malloc's search for 3.6 KiB blocks twice a connection was a
+ * tenth of replay's time.
+ */
+#define POOL_MAX	64
+
+struct pool {
+	void	*head;		/* each block's first word links the next */
+	size_t	 n;
+};
+
 struct replay {
 	struct rp_opts	 o;
+	struct pool	 conns, models;
 	struct rp_tomb	**ttab;
 	struct rp_tomb	*t_head, *t_tail;	/* head: newest */
 	uint64_t	 ntomb;
@@ -182,6 +196,45 @@ lru_front(struct replay *r, struct rp_conn *c)
 		r->lru_tail = c;
 }
 
+/* A block of size from the pool (not zeroed), else from malloc. */
+static void *
+pool_get(struct pool *p, size_t size)
+{
+	void *b = p->head;
+
+	if (b == NULL)
+		return malloc(size);
+	memcpy(&p->head, b, sizeof(void *));
+	p->n--;
+	return b;
+}
+
+static void
+pool_put(struct pool *p, void *b)
+{
+	if (b == NULL)
+		return;
+	if (p->n == POOL_MAX) {
+		free(b);
+		return;
+	}
+	memcpy(b, &p->head, sizeof(void *));
+	p->head = b;
+	p->n++;
+}
+
+static void
+pool_drain(struct pool *p)
+{
+	void *b;
+
+	while ((b = p->head) != NULL) {
+		memcpy(&p->head, b, sizeof(void *));
+		free(b);
+	}
+	p->n = 0;
+}
+
 static void
 tab_remove(struct replay *r, struct rp_conn *c)
 {
@@ -193,8 +246,9 @@ tab_remove(struct replay *r, struct rp_conn *c)
 		*pp = c->hnext;
 	lru_unlink(r, c);
 	r->st.open--;
-	rpm_free(c->mdl);
-	free(c);
+	if (c->mdl != NULL)
+		pool_put(&r->models, rpm_release(c->mdl));
+	pool_put(&r->conns, c);
 }
 
 static int
@@ -741,11 +795,12 @@ conn_new(struct replay *r, const struct tm_seg *s, uint32_t h, int orig_is_src, 
 		r->st.dropped++;	/* live connections are never evicted */
 		return NULL;
 	}
-	c = calloc(1, sizeof(*c));
+	c = pool_get(&r->conns, sizeof(*c));
 	if (c == NULL) {
 		r->st.dropped++;
 		return NULL;
 	}
+	memset(c, 0, sizeof(*c));
 	c->id = ++r->next_id;
 	c->hash = h;
 	c->closer = -1;
@@ -903,13 +958,15 @@ rp_segment(struct replay *r, uint64_t ts_ns, uint64_t no, const struct tm_seg *g
 		 * segment of one picked up in the middle (sim/replay_model.c).
 		 */
 		if ((f & (TM_SYN | TM_ACK | TM_RST)) == TM_SYN || partial) {
-			c->mdl = rpm_new(&r->o.prof, c);
+			void *mem = pool_get(&r->models, rpm_size());
+
+			c->mdl = mem != NULL ? rpm_new_in(mem, &r->o.prof, c) : NULL;
 			if (c->mdl == NULL) {
 				c->model = RP_MODEL_OFF;
 				snprintf(c->model_note, sizeof(c->model_note), "not followed: out of memory");
 			} else if (partial && rpm_pickup(c->mdl, c, conn_dir(c, g), g, r->now, no) < 0) {
 				c->model = RP_MODEL_OFF;	/* rpm_pickup() said why */
-				rpm_free(c->mdl);
+				pool_put(&r->models, rpm_release(c->mdl));
 				c->mdl = NULL;
 			}
 		} else {
@@ -1349,6 +1406,8 @@ rp_free(struct replay *r)
 		rpm_free(c->mdl);
 		free(c);
 	}
+	pool_drain(&r->conns);
+	pool_drain(&r->models);
 	for (t = r->t_head; t != NULL; t = tn) {
 		tn = t->lnext;
 		free(t);

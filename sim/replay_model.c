@@ -483,11 +483,30 @@ deliver(struct rp_model *m, struct rp_conn *c, int i, const struct tm_seg *g, ui
 struct rp_model *
 rpm_new(const struct tm_profile *p, struct rp_conn *c)
 {
-	struct rp_model *m = calloc(1, sizeof(*m));
+	void *mem = malloc(sizeof(struct rp_model));
+
+	return mem != NULL ? rpm_new_in(mem, p, c) : NULL;
+}
+
+size_t
+rpm_size(void)
+{
+	return sizeof(struct rp_model);
+}
+
+void *
+rpm_release(struct rp_model *m)
+{
+	return m;
+}
+
+struct rp_model *
+rpm_new_in(void *mem, const struct tm_profile *p, struct rp_conn *c)
+{
+	struct rp_model *m = mem;
 	int i;
 
-	if (m == NULL)
-		return NULL;
+	memset(m, 0, sizeof(*m));
 	m->p = p;
 	for (i = 0; i < 2; i++) {
 		struct rpm_end *e = &m->e[i];
