@@ -37,12 +37,18 @@ tw_all() { tail -n 1 "$dir/rec" 2>/dev/null | "$PY" -c '
 import json, sys
 x = json.loads(sys.stdin.read() or "{}")
 sys.exit(0 if x.get("states", {}).get("TIME_WAIT", 0) >= 400 else 1)' 2>/dev/null; }
-wait_for 20 tw_all || echo "# no sample with 400 in TIME_WAIT within 20 s"
+# What the kernel holds in TIME_WAIT after the burst, by ss: the test asks
+# watch for that many (at most the 400).  It failed a few times under load
+# with fewer than 400 in every sample, and it did not say whether the
+# kernel had fewer too.
+ktw=$(ip netns exec "$ns" ss -Htan state time-wait | wc -l)
+diag "after the burst the kernel holds $ktw TIME_WAIT sockets (ss)"
+wait_for 20 tw_all || echo "# no sample with 400 in TIME_WAIT within 20 s (ss: $(ip netns exec "$ns" ss -Htan state time-wait | wc -l))"
 sleep 0.6
 kill -INT "$wpid"
 wait "$wpid"
 expect_eq "watch ends normally on SIGINT" "$?" 0
-"$PY" - "$dir/rec" > "$dir/facts" <<'PYEOF'
+"$PY" - "$dir/rec" "$ktw" > "$dir/facts" <<'PYEOF'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 r = [x["rates_per_s"] for x in recs]
@@ -52,12 +58,14 @@ print("out", int(peak("active_opens") >= 50))
 print("in", int(peak("passive_opens") >= 50))
 print("tw", int(peak("tw") >= 50))
 tw = [x["states"]["TIME_WAIT"] for x in recs]
-print("tw_state", tw[0], int(max(tw) - tw[0] >= 400))
+want = min(400, int(sys.argv[2]))
+print("tw_state", tw[0], int(max(tw) - tw[0] >= want))
 PYEOF
 get() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$dir/facts"; }
 expect_eq "no connections before the burst" "$(get before)" 1
 expect_eq "connections out per second from the deltas (>= 50/s)" "$(get out)" 1
 expect_eq "connections in per second (>= 50/s)" "$(get in)" 1
 expect_eq "entries into TIME_WAIT per second (>= 50/s)" "$(get tw)" 1
-expect_eq "TIME_WAIT rises by the 400 connections" "$(get tw_state)" "0 1"
+check "the kernel holds TIME_WAIT sockets after the burst (ss: $ktw)" [ "${ktw:-0}" -ge 1 ]
+expect_eq "TIME_WAIT rises by the 400 connections (by what the kernel holds, $ktw, if fewer)" "$(get tw_state)" "0 1"
 check "watch ndjson conforms to the schema" "$PY" "$TD_SRCDIR/tests/helpers/validate.py" --ndjson=watch_record "$dir/rec"
