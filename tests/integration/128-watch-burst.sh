@@ -31,19 +31,23 @@ for i in range(400):
     c.recv(1)                                    # the server closes first...
     c.close()                                    # ...so TIME_WAIT is on the server side
 ' || not_ok "the burst"
-# Samples after the burst until one holds all 400 in TIME_WAIT (at most
-# 20 s: a loaded machine may take longer than the burst's second), then one more.
-tw_all() { tail -n 1 "$dir/rec" 2>/dev/null | "$PY" -c '
-import json, sys
-x = json.loads(sys.stdin.read() or "{}")
-sys.exit(0 if x.get("states", {}).get("TIME_WAIT", 0) >= 400 else 1)' 2>/dev/null; }
 # What the kernel holds in TIME_WAIT after the burst, by ss: the test asks
 # watch for that many (at most the 400).  It failed a few times under load
 # with fewer than 400 in every sample, and it did not say whether the
 # kernel had fewer too.
+# The kernel has held fewer (398 by ss just after the burst, 399 a few
+# seconds later, in a CI run under the sanitizers): waiting for a sample
+# with 400 then took the whole 20 s, and watch ended its 60 samples.
 ktw=$(ip netns exec "$ns" ss -Htan state time-wait | wc -l)
+want=$(( ktw < 400 ? ktw : 400 ))
 diag "after the burst the kernel holds $ktw TIME_WAIT sockets (ss)"
-wait_for 20 tw_all || echo "# no sample with 400 in TIME_WAIT within 20 s (ss: $(ip netns exec "$ns" ss -Htan state time-wait | wc -l))"
+# Samples after the burst until one holds them in TIME_WAIT (at most 20 s:
+# a loaded machine may take longer than the burst's second), then one more.
+tw_all() { tail -n 1 "$dir/rec" 2>/dev/null | "$PY" -c '
+import json, sys
+x = json.loads(sys.stdin.read() or "{}")
+sys.exit(0 if x.get("states", {}).get("TIME_WAIT", 0) >= int(sys.argv[1]) else 1)' "$want" 2>/dev/null; }
+wait_for 20 tw_all || echo "# no sample with $want in TIME_WAIT within 20 s (ss: $(ip netns exec "$ns" ss -Htan state time-wait | wc -l))"
 sleep 0.6
 kill -INT "$wpid"
 wait "$wpid"
