@@ -83,7 +83,13 @@ exec_one() {
 	t0=$(date +%s%N)
 	# The script's own pid names its namespaces (td-PID-SUFFIX, see
 	# mkns in tests/lib.sh): any left behind is a leak, and so a failure.
-	timeout --kill-after=10 900 bash -c 'echo $$ > "$0"; exec "$@"' "$log.pid" "$@" > "$log" 2>&1
+	# The lock's descriptor is not the test's: a process it leaves behind
+	# cannot hold the lock.
+	if [ -n "$lockfd" ]; then
+		timeout --kill-after=10 900 bash -c 'echo $$ > "$0"; exec "$@"' "$log.pid" "$@" > "$log" 2>&1 {lockfd}>&-
+	else
+		timeout --kill-after=10 900 bash -c 'echo $$ > "$0"; exec "$@"' "$log.pid" "$@" > "$log" 2>&1
+	fi
 	status=$?
 	[ $status -eq 124 ] && echo "not ok - timed out" >> "$log"
 	reap_namespaces "$log"
@@ -92,10 +98,24 @@ exec_one() {
 	return $status
 }
 
-run_one() {	# name command...
-	local name=$1 status
-	exec_one "$@"
+# With TD_LOCK (a file), suites run at the same time (.ci/run: the plain
+# one and the sanitizer one) share the host: an integration or conformance
+# test holds the lock shared, and one that must have the host to itself
+# holds it alone: every conformance test (they time the kernel against the
+# model), and every script with a line "# td-solo: WHY" (tracefs sessions,
+# which see the packets of every namespace, and tests that time something).
+lockfd=
+solo() { [[ $1 == conformance/* ]] || grep -q '^# td-solo:' "$2"; }
+
+run_one() {	# name file command...
+	local name=$1 file=$2 status
+	shift 2
+	if [ -n "$lockfd" ]; then
+		if solo "$name" "$file"; then flock -x "$lockfd"; else flock -s "$lockfd"; fi
+	fi
+	exec_one "$name" "$@"
 	status=$?
+	[ -n "$lockfd" ] && flock -u "$lockfd"
 	tally "$name" "$(logof "$name")" "$status"
 }
 
@@ -150,9 +170,12 @@ if [ ${#lane2[@]} -gt 0 ]; then
 	) &
 	lane2_pid=$!
 fi
+if [ -n "${TD_LOCK:-}" ]; then
+	exec {lockfd}<> "$TD_LOCK" || { echo "tests/run.sh: TD_LOCK: cannot open $TD_LOCK"; exit 1; }
+fi
 for i in "${lane1[@]}"; do
 	# shellcheck disable=SC2046
-	run_one "${names[$i]}" $(cmd_of "${files[$i]}") "${files[$i]}"
+	run_one "${names[$i]}" "${files[$i]}" $(cmd_of "${files[$i]}") "${files[$i]}"
 done
 if [ -n "$lane2_pid" ]; then
 	wait "$lane2_pid"

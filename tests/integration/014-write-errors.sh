@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # Streaming outputs stop at the first failed write.  A reader that goes away
 # (`| head -1`) ends the command at once, without a message, exit 71 --
 # also where SIGPIPE is ignored (systemd services, `trap '' PIPE` here),

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: it times summary at two sizes
 # `summary` stays flat in memory and linear in time at scale: many
 # listeners (once a record of 456 bytes each: 1M listeners took 456 MB) and
 # many distinct SYN_RECV endpoints (once matched pairwise: 200k took

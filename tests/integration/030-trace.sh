@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # `tcpdoctor trace` sees the real transitions of a connection made in a
 # namespace of ours: the kernel-specific edges of KERNEL-FACTS F21 (CLOSE ->
 # SYN_SENT with sport 0, LISTEN -> SYN_RECV, FIN_WAIT2 -> CLOSE instead of

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # No tracefs instance outlives its process.  `tcpdoctor trace`, sent each
 # terminating signal in turn, removes its instance (INT and TERM end it with
 # 0, PIPE with 71, the others by the signal itself); after a SIGKILL the

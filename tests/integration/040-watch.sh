@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # `tcpdoctor watch` samples a namespace of ours while a real condition
 # builds up: the accept-queue finding appears in a later sample as "new",
 # rates are per second once two samples exist, every record conforms to the

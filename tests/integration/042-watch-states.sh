@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # watch's state columns for the closing and connecting states: in a
 # namespace of ours, built on loopback (KERNEL-FACTS S1 and the zero-window
 # close):

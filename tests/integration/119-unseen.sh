@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # Not seeing is reported.  Run as nobody (setpriv) against root's servers:
 # every command says in one stderr line how many processes it could not
 # read; findings name the socket's uid and say the owner is unreadable

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # Every file tcpdoctor opens or writes as root is safe (tcpdoctor(8), FILES):
 # in a scratch directory, on private device nodes (mknod), FIFOs with and
 # without a reader, symbolic links (ours, and planted by an unprivileged

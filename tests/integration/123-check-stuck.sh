@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # Sockets older than the model allows: the client namespace routes
 # 198.18.10.0/24 through a peer namespace that neither forwards nor answers,
 # and sets tcp_syn_retries=1 (the SYN schedule gives up after about 3 s).

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # watch --format prometheus -o FILE, a standing textfile exporter, during a
 # CLOSE_WAIT leak that grows: a server accepts a connection every 0.25 s
 # whose client closes at once, and never closes its side.  Every interval

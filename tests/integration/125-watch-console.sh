@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # The console of watch, driven in tmux (send-keys, capture-pane) at 80x24
 # and at 132x40, on a namespace with a CLOSE_WAIT leak (6 sockets of
 # "leaky"): the screen shows every state, the rates, the listener with its

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # A SYN flood that starts and stops, watched: 200 spoofed SYNs written
 # into a TUN device to a listener with backlog 16 (as 102-check-syn-flood),
 # with tcp_synack_retries=1 in the namespace so the request sockets expire

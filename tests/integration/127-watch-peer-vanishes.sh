@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # A peer that vanishes mid-transfer, watched: two namespaces over a veth
 # (198.18.8.0/24, no default route); the server accepts 20 connections and
 # never reads, the client fills each window and close()s them (orphans in

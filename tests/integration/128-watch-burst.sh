@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # A burst of short connections, watched: 400 connect/close pairs on
 # loopback in about a second, in a namespace.  watch -j, a sample every
 # 0.5 s until the burst is over, must show the rates from the counter

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # Connection events inside watch: a burst of 200 short connections between
 # two samples (each sends 100 bytes, gets 50, closes) in a namespace of
 # ours, on an address only this test uses (198.18.129.1 on its lo: the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # Failed connects and connections that die young, seen by watch between
 # samples, in a namespace of ours (addresses only this test uses):
 #  - refused: 10 connect()s to 198.18.130.1:9, where nothing listens (the

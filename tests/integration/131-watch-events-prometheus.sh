@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # The connection events in watch's Prometheus textfile, and watch without
 # privileges.  In a namespace of ours, 20 destinations refuse 2 connect()s
 # each (closed ports 9001-9020 of 198.18.133.1), 5 more connections succeed

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # watch -A over two namespaces of ours (--netns-filter picks only them):
 #  - NDJSON: each namespace's records carry its own connection events: 30
 #    short connections in the first are counted there (60 sockets), none

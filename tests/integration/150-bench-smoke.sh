@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: it times the bench's commands
 # make bench at a tiny size: bench/populate fills a namespace of its own
 # with issue 11's mix (checked here with ss, independently of its own
 # dump), the host's sysctls stay as they were, the floor programs count

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: it times the bench's commands
 # make bench end to end at a tiny size (bench/run.sh): the ratio table for
 # the size, the all-namespaces run (bench/allns.sh) in the same table, the
 # ratios file the next run compares against, and on a second run the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch), which sees the packets of every namespace; and -A sees every namespace
 # -A / --all-netns: several namespaces at once, named (ip netns) and
 # unnamed (held only by processes the test starts, one of them by two),
 # each with its own listener and, in one, a CLOSE_WAIT leak.  ls, summary,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # `tcpdoctor events` against what the test did, in two namespaces of ours
 # joined by a veth (198.18.0.1 client, 198.18.0.2 server; SYN-ACKs to
 # 198.18.0.3 are blackholed, 198.18.0.9 has no owner):

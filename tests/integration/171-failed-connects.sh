@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # Failed connects told apart and diagnosed by `tcpdoctor events`: in two
 # namespaces of ours (198.18.0.1 client; 198.18.0.2 server, whose answers
 # from 198.18.0.3 are blackholed), three connect() attempts each that are

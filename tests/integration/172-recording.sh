@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # The recording of `events --record`: what `--from RECORDING events` says
 # equals what the live run printed (all of it, and the part up to --at),
 # it can be read while written, it rotates by size, it is created 0600 and

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # `tcpdoctor trace -e all` reports the kernel's own words on resets, built
 # for real in a namespace of ours on loopback: a connect() to a closed port
 # (tcp_send_reset NO_SOCKET from the listener side's kernel, tcp_receive_reset

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # `tcpdoctor trace` on retransmissions and drops, built for real in a
 # namespace of ours on loopback: the handshake's third ACK dropped by an
 # nftables rule (tcp:tcp_retransmit_synack from the listener), data dropped

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # watch --record round trip: a CLOSE_WAIT leak that grows and then ends,
 # in a namespace of ours (loopback).  A server accepts and never closes
 # (its clients close: CLOSE_WAIT piles up, 3 every 0.4 s), then closes

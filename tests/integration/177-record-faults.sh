@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # watch --record when things go wrong: a recording read while it is
 # written, one cut short (a copy taken mid-frame), one damaged in the
 # middle (a clear one-line error naming the file and the byte offset,

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # check --events: the failed_connects analyzer judges what a running
 # `events --record` recorded.  Two namespaces of ours over a veth
 # (198.18.0.1 client, 198.18.0.2 and .3 server; no default route): port 81

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # watch --record keeps the connections that came and went between two
 # samples.  In a namespace of ours (198.18.181.1 on its lo, an address
 # only this test uses), right after a sample: 30 short connections to a

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # "An incident recorded on one machine plays back on another": a recording
 # is self-contained.  In namespace A (net.core.somaxconn=8, tcp_fin_timeout
 # 7) a listen(128) capped at 8 overflows (the server never accepts, 40

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # watch --from RECORDING on a terminal plays the recording in the console,
 # driven in tmux (send-keys, capture-pane) at 100x30.  The recording is
 # real: in a namespace of ours a server accepts and never closes while its

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # `tcpdoctor trace -e` over a real lossy path between two namespaces of ours
 # joined by a veth (198.18.2.1 client, 198.18.2.2 server, no default route):
 #  - a transfer across a path that loses segments: netem (sch_netem) loses

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # check --events: the lifetimes analyzer judges what a running
 # `events --record` recorded, as watch judges each interval
 # (lifetimes.die_young).  One namespace of ours (198.18.189.1 on lo):

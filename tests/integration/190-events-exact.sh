@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # `tcpdoctor events -j`: the per-listener aggregates (accepted, reset,
 # dropped) and the per-destination resets after establishment equal what
 # the test did, exactly, and the drops equal the kernel's own counts.  One

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # `tcpdoctor events` names the owner of each socket that goes away, with and
 # without the tracepoints, in a namespace of ours (loopback): a server
 # process started after events (a new listener) accepts, a client process

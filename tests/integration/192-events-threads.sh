@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # The tracepoints name the task that ran (the kernel's current->pid: a
 # thread's own id), not its process.  In a namespace of ours (loopback), a
 # client process connects three times from a second thread, named

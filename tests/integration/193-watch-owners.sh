@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# td-solo: a tracefs session (watch, trace, events), which sees the packets of every namespace
 # watch's connection events name their owners as `events` does (the owner
 # table of collectors/evowners.c, kept per namespace).  Two namespaces of
 # ours, each with a one-thread server on 127.0.0.1:47193 started before
