@@ -173,22 +173,39 @@ for i in "${!names[@]}"; do
 	esac
 	lane1+=("$i")
 done
-# TD_ORDER (.ci/run, with TD_LOCK): solo-first runs the tests that hold the
-# host alone first (the conformance tests last of those), free-first the
-# others first, so that what two suites can run side by side meets.
+# TD_ORDER (.ci/run, with TD_LOCK), so that what two suites can run side
+# by side meets: free-first runs the tests that share the host first, then
+# those that hold it alone, the conformance tests last; solo-first runs
+# those that hold it alone while the file TD_LOCK.building is there (the
+# other suite is being built), then those that share it, then the rest.
+solos=() confs=() frees=()
 if [ -n "${TD_ORDER:-}" ]; then
-	solos=() confs=() frees=()
 	for i in "${lane1[@]}"; do
 		if [[ ${names[$i]} == conformance/* ]]; then confs+=("$i")
 		elif solo "${names[$i]}" "${files[$i]}"; then solos+=("$i")
 		else frees+=("$i"); fi
 	done
 	case $TD_ORDER in
-	solo-first) lane1=("${solos[@]}" "${confs[@]}" "${frees[@]}") ;;
+	solo-first) ;;
 	free-first) lane1=("${frees[@]}" "${solos[@]}" "${confs[@]}") ;;
 	*) echo "tests/run.sh: TD_ORDER: '$TD_ORDER' is not solo-first or free-first"; exit 1 ;;
 	esac
 fi
+# next_test: the index of the next test of the host lane into $next, or fails.
+next_test() {
+	if [ "${TD_ORDER:-}" != solo-first ]; then
+		[ ${#lane1[@]} -gt 0 ] || return 1
+		next=${lane1[0]}; lane1=("${lane1[@]:1}")
+	elif [ ${#solos[@]} -gt 0 ] && { [ -e "$TD_LOCK.building" ] || [ ${#frees[@]} -eq 0 ]; }; then
+		next=${solos[0]}; solos=("${solos[@]:1}")
+	elif [ ${#frees[@]} -gt 0 ]; then
+		next=${frees[0]}; frees=("${frees[@]:1}")
+	elif [ ${#confs[@]} -gt 0 ]; then
+		next=${confs[0]}; confs=("${confs[@]:1}")
+	else
+		return 1
+	fi
+}
 lane2_status="$logdir/lane2.status"
 : > "$lane2_status"
 lane2_pid=
@@ -212,9 +229,9 @@ if [ -n "${TD_LOCK:-}" ]; then
 	exec {lockfd}<> "$TD_LOCK" {quietfd}<> "$TD_LOCK.quiet" ||
 		{ echo "tests/run.sh: TD_LOCK: cannot open $TD_LOCK or $TD_LOCK.quiet"; exit 1; }
 fi
-for i in "${lane1[@]}"; do
+while next_test; do
 	# shellcheck disable=SC2046
-	run_one "${names[$i]}" "${files[$i]}" $(cmd_of "${files[$i]}") "${files[$i]}"
+	run_one "${names[$next]}" "${files[$next]}" $(cmd_of "${files[$next]}") "${files[$next]}"
 done
 if [ -n "$lane2_pid" ]; then
 	wait "$lane2_pid"
