@@ -91,10 +91,8 @@ exec_one() {
 	# mkns in tests/lib.sh): any left behind is a leak, and so a failure.
 	# The lock's descriptor is not the test's: a process it leaves behind
 	# cannot hold the lock.
-	if [ -n "$lockfd" ] && [ -n "$quietfd" ]; then
-		run_test "$log" "$@" {lockfd}>&- {quietfd}>&-
-	elif [ -n "$quietfd" ]; then
-		run_test "$log" "$@" {quietfd}>&-
+	if [ -n "$lockfd" ]; then
+		run_test "$log" "$@" {lockfd}>&-
 	else
 		run_test "$log" "$@"
 	fi
@@ -112,27 +110,19 @@ exec_one() {
 # holds it alone: every conformance test (they time the kernel against the
 # model), and every script with a line "# td-solo: WHY" (tracefs sessions,
 # which see the packets of every namespace, and tests that time something).
-# A conformance test, which times the kernel's packets to the millisecond,
-# also waits for the unit, misc and golden test under way in either suite to
-# end, and none starts until it is over (TD_LOCK.quiet): it failed with
-# those running beside it at the lowest priority (a RST read 36 ms late).
-lockfd= quietfd=
+# (.ci/run runs the conformance tests after both suites, with nothing else.)
+lockfd=
 solo() { [[ $1 == conformance/* ]] || grep -q '^# td-solo:' "$2"; }
 
 run_one() {	# name file command...
 	local name=$1 file=$2 status
 	shift 2
 	if [ -n "$lockfd" ]; then
-		# The quiet lock first: waiting for it holds up no other test.
-		[[ $name == conformance/* ]] && flock -x "$quietfd"
 		if solo "$name" "$file"; then flock -x "$lockfd"; else flock -s "$lockfd"; fi
 	fi
 	exec_one "$name" "$@"
 	status=$?
-	if [ -n "$lockfd" ]; then
-		flock -u "$lockfd"
-		flock -u "$quietfd"
-	fi
+	[ -n "$lockfd" ] && flock -u "$lockfd"
 	tally "$name" "$(logof "$name")" "$status"
 }
 
@@ -216,22 +206,16 @@ if [ ${#lane2[@]} -gt 0 ]; then
 		# lowest priority on a busy machine a unit test under the
 		# sanitizers took longer (procs_test's procs_want_cap, in CI).
 		export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-10}
-		if [ -n "${TD_LOCK:-}" ]; then
-			exec {quietfd}<> "$TD_LOCK.quiet" || exit 1
-		fi
 		for i in "${lane2[@]}"; do
-			[ -n "$quietfd" ] && flock -s "$quietfd"
 			# shellcheck disable=SC2046
 			exec_one "${names[$i]}" $(cmd_of "${files[$i]}") "${files[$i]}"
 			echo "$i $?" >> "$lane2_status"
-			[ -n "$quietfd" ] && flock -u "$quietfd"
 		done
 	) &
 	lane2_pid=$!
 fi
 if [ -n "${TD_LOCK:-}" ]; then
-	exec {lockfd}<> "$TD_LOCK" {quietfd}<> "$TD_LOCK.quiet" ||
-		{ echo "tests/run.sh: TD_LOCK: cannot open $TD_LOCK or $TD_LOCK.quiet"; exit 1; }
+	exec {lockfd}<> "$TD_LOCK" || { echo "tests/run.sh: TD_LOCK: cannot open $TD_LOCK"; exit 1; }
 fi
 while next_test; do
 	# shellcheck disable=SC2046
