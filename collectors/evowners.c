@@ -504,6 +504,7 @@ refresh(struct ev_owners *o)
 	struct td_source src = {
 		.proc_root = o->proc_root, .family = o->family, .states = HELD_STATES,
 		.want_owner = true, .any_order = true, .cancel = &o->quit,
+		.owner_threads = 1,	/* in the background: one thread, whose CPU is the cost */
 		.owner_map = scan_map, .owner_map_arg = o,
 	};
 	int64_t t0 = td_clock_ns(CLOCK_MONOTONIC), c0 = td_clock_ns(CLOCK_THREAD_CPUTIME_ID), wall, cost;

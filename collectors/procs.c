@@ -19,6 +19,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,7 @@ struct procs_map {
 	size_t		 collect;	/* procs_collect: keep up to this many inodes */
 	const atomic_bool *cancel;	/* procs_cancel_on(), NULL if none */
 	bool		 overflow;	/* procs_collect: more were held than that */
+	unsigned int	 threads;	/* procs_scan_threads(); 0 is 1 */
 };
 
 struct procs_map *
@@ -425,13 +429,47 @@ grow_array(void **v, size_t *cap, size_t elem, size_t limit)
 }
 
 /*
- * Record that fd of this process holds slot s.  *pidx is the process's
- * index in procs[], (size_t)-1 until its first socket of interest.
+ * One /proc scan, shared by its threads (procs_scan_threads): each takes
+ * the next few processes from the /proc directory, reads their fd links
+ * by itself (the kernel's part, and nearly all of the cost) and puts what
+ * it found into the map under mu, a process's sockets at a time.
+ */
+struct walk {
+	struct procs_map	*m;
+	int			 procfd;
+	pthread_mutex_t		 dir_mu;	/* the reads of procfd */
+	pthread_mutex_t		 mu;		/* m, and everything below */
+	atomic_bool		 stop;		/* an error, or the collect cap reached */
+	int			 rc;		/* 0, or -1 with err set (the first) */
+	struct td_err		*err;
+	size_t			 processes, unreadable;
+	int			 unreadable_code;
+	int64_t			 cpu_ns;
+};
+
+/* The socket links of one process found so far, not yet in the map. */
+#define PEND_MAX	256
+struct proc_scan {
+	const char	*pid;		/* its directory's name under /proc */
+	int32_t		 pidv;
+	size_t		 pidx;		/* in m->procs[], (size_t)-1 until added */
+	bool		 comm_read;
+	char		 comm[16];
+	size_t		 npend;
+	struct {
+		int32_t		fd;
+		uint32_t	ino;
+	}		 pend[PEND_MAX];
+};
+
+/*
+ * Record that fd of this process (ps) holds slot s; the process is added
+ * to procs[] at its first socket of interest.  With the walk's mu held.
  * Returns 0, or -1 with *err set when memory runs out.
  */
 static int
-add_owner(struct procs_map *m, struct slot *s, size_t *pidx, int procfd, const char *pid,
-    int32_t pidv, int32_t fd, struct td_err *err)
+add_owner(struct procs_map *m, struct slot *s, struct proc_scan *ps, int32_t fd,
+    struct td_err *err)
 {
 	size_t idx = (size_t)(s - m->slots);
 	struct own *w;
@@ -446,23 +484,94 @@ add_owner(struct procs_map *m, struct slot *s, size_t *pidx, int procfd, const c
 		m->dropped++;
 		return 0;
 	}
-	if (*pidx == (size_t)-1) {
+	if (ps->pidx == (size_t)-1) {
 		if (m->nprocs == m->procs_cap &&
 		    grow_array((void **)&m->procs, &m->procs_cap, sizeof(*m->procs), PROCS_MAX_OWNERS) < 0)
 			return td_errf(err, ENOMEM, "procs: out of memory for %zu processes", m->nprocs);
-		*pidx = m->nprocs++;
-		m->procs[*pidx].pid = pidv;
-		read_comm(procfd, pid, m->procs[*pidx].comm);
+		ps->pidx = m->nprocs++;
+		m->procs[ps->pidx].pid = ps->pidv;
+		memcpy(m->procs[ps->pidx].comm, ps->comm, sizeof(ps->comm));
 	}
 	if (m->npool == m->pool_cap &&
 	    grow_array((void **)&m->pool, &m->pool_cap, sizeof(*m->pool), PROCS_MAX_OWNERS) < 0)
 		return td_errf(err, ENOMEM, "procs: out of memory for %zu owners", m->npool);
 	w = &m->pool[m->npool++];
-	w->proc = (uint32_t)*pidx;
+	w->proc = (uint32_t)ps->pidx;
 	w->fd = fd;
 	w->next = s->head;
 	s->head = (uint32_t)m->npool;
 	return 0;
+}
+
+/* With mu held: whether the map keeps any of ps's sockets. */
+static bool
+keeps_any(const struct procs_map *m, const struct proc_scan *ps)
+{
+	size_t i;
+
+	if (m->collect != 0)
+		return !m->overflow;
+	for (i = 0; i < ps->npend && m->size > 0; i++)
+		if (find_slot(m->slots, m->size, ps->pend[i].ino)->inode == ps->pend[i].ino)
+			return true;
+	return false;
+}
+
+/*
+ * Put ps's pending sockets into the map.  The process's name is read
+ * (outside the lock) before its first socket the map keeps.  Returns 0, or
+ * -1 with *err set when memory runs out.
+ */
+static int
+flush(struct walk *w, struct proc_scan *ps, struct td_err *err)
+{
+	struct procs_map *m = w->m;
+	struct slot *s;
+	size_t i;
+	bool any;
+	int rc = 0;
+
+	if (ps->npend == 0)
+		return 0;
+	if (!ps->comm_read) {
+		pthread_mutex_lock(&w->mu);
+		any = keeps_any(m, ps);
+		pthread_mutex_unlock(&w->mu);
+		if (!any) {	/* none wanted (the wanted inodes do not change meanwhile) */
+			ps->npend = 0;
+			return 0;
+		}
+		read_comm(w->procfd, ps->pid, ps->comm);
+		ps->comm_read = true;
+	}
+	pthread_mutex_lock(&w->mu);
+	for (i = 0; i < ps->npend && rc == 0; i++) {
+		uint32_t ino = ps->pend[i].ino;
+
+		s = m->size > 0 ? find_slot(m->slots, m->size, ino) : NULL;
+		if (s == NULL || s->inode != ino) {
+			if (m->collect == 0)
+				continue;	/* not wanted */
+			/* procs_collect: every socket held, up to its cap. */
+			if (m->used >= m->collect) {
+				/* The caller starts over: the scan can stop. */
+				m->overflow = true;
+				atomic_store_explicit(&w->stop, true, memory_order_relaxed);
+				break;
+			}
+			if ((m->used + 1) * 10 > m->size * 7 && grow(m, err) < 0) {
+				rc = -1;
+				break;
+			}
+			s = find_slot(m->slots, m->size, ino);
+			s->inode = ino;
+			m->used++;
+		}
+		rc = add_owner(m, s, ps, ps->pend[i].fd, err);
+	}
+	pthread_mutex_unlock(&w->mu);
+	ps->npend = 0;
+	return rc;
 }
 
 /*
@@ -470,23 +579,28 @@ add_owner(struct procs_map *m, struct slot *s, size_t *pidx, int procfd, const c
  * procfd, read by getdents64, each entry's link read by readlinkat on that
  * directory (ss -p and netstat -p read the same links).  Only a
  * "socket:[N]" link is looked at further.  Returns 1 when they were read,
- * 0 when they cannot be (*code set), -1 with *err set when memory runs out.
+ * 0 when they cannot be (*code set), -1 with *err set when memory runs out
+ * or the scan was cancelled.
  */
 static int
-scan_pid(struct procs_map *m, int procfd, const char *pid, int32_t pidv, int *code,
+scan_pid(struct walk *w, struct proc_scan *ps, const char *pid, int32_t pidv, int *code,
     struct td_err *err)
 {
 	char path[32], link[64];
 	char buf[8192] __attribute__((aligned(8)));
-	size_t pidx = (size_t)-1, off;
+	size_t off;
 	const struct d64 *de;
-	struct slot *s;
 	uint64_t ino, fd;
 	ssize_t n, got;
 	int dfd, rc = 1;
 
+	ps->pid = pid;
+	ps->pidv = pidv;
+	ps->pidx = (size_t)-1;
+	ps->comm_read = false;
+	ps->npend = 0;
 	snprintf(path, sizeof(path), "%s/fd", pid);
-	dfd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = openat(w->procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		if (errno == ENOENT)
 			return 1;	/* gone meanwhile: not hidden */
@@ -494,11 +608,13 @@ scan_pid(struct procs_map *m, int procfd, const char *pid, int32_t pidv, int *co
 		return 0;
 	}
 	while (rc == 1 && (got = dents(dfd, buf, sizeof(buf))) > 0) {
-		if (cancelled(m)) {
+		if (cancelled(w->m)) {
 			rc = -1;
 			td_errf(err, ECANCELED, "procs: the scan was stopped");
 			break;
 		}
+		if (atomic_load_explicit(&w->stop, memory_order_relaxed))
+			break;	/* what is left is not needed */
 		for (off = 0; off < (size_t)got; off += de->reclen) {
 			de = (const struct d64 *)(buf + off);
 			if (de->name[0] == '.')
@@ -511,24 +627,9 @@ scan_pid(struct procs_map *m, int procfd, const char *pid, int32_t pidv, int *co
 				continue;
 			if (!decimal(de->name, strlen(de->name), &fd) || fd > INT32_MAX)
 				continue;
-			s = m->size > 0 ? find_slot(m->slots, m->size, (uint32_t)ino) : NULL;
-			if (s == NULL || s->inode != ino) {
-				if (m->collect == 0)
-					continue;	/* not wanted */
-				/* procs_collect: every socket held, up to its cap. */
-				if (m->used >= m->collect) {
-					m->overflow = true;
-					continue;
-				}
-				if ((m->used + 1) * 10 > m->size * 7 && grow(m, err) < 0) {
-					rc = -1;
-					break;
-				}
-				s = find_slot(m->slots, m->size, (uint32_t)ino);
-				s->inode = (uint32_t)ino;
-				m->used++;
-			}
-			if (add_owner(m, s, &pidx, procfd, pid, pidv, (int32_t)fd, err) < 0) {
+			ps->pend[ps->npend].fd = (int32_t)fd;
+			ps->pend[ps->npend].ino = (uint32_t)ino;
+			if (++ps->npend == PEND_MAX && flush(w, ps, err) < 0) {
 				rc = -1;
 				break;
 			}
@@ -539,8 +640,80 @@ scan_pid(struct procs_map *m, int procfd, const char *pid, int32_t pidv, int *co
 		*code = errno;
 		rc = 0;
 	}
+	/* What was read of a process unreadable midway counts (as before). */
+	if (rc >= 0 && flush(w, ps, err) < 0)
+		rc = -1;
 	close(dfd);
 	return rc;
+}
+
+/* With w->mu held: the first failure is the walk's. */
+static void
+walk_fail(struct walk *w, const struct td_err *err)
+{
+	if (w->rc == 0) {
+		w->rc = -1;
+		*w->err = *err;
+	}
+	atomic_store_explicit(&w->stop, true, memory_order_relaxed);
+}
+
+/*
+ * One thread's part of the walk: a few processes at a time from the /proc
+ * directory (a small buffer, so that the threads share the end of the
+ * list evenly), until it ends or the walk stops.
+ */
+static void *
+walk_run(void *arg)
+{
+	struct walk *w = arg;
+	char buf[1024] __attribute__((aligned(8)));
+	const struct d64 *de;
+	struct proc_scan *ps;
+	struct td_err err = { 0 };
+	int64_t c0 = td_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	size_t processes = 0, unreadable = 0, off;
+	int code = 0, first_code = 0, rc = 0;
+	uint64_t pid;
+	ssize_t got;
+
+	ps = malloc(sizeof(*ps));
+	if (ps == NULL) {
+		rc = td_errf(&err, ENOMEM, "procs: out of memory");
+		goto out;
+	}
+	while (rc == 0 && !atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		pthread_mutex_lock(&w->dir_mu);
+		got = dents(w->procfd, buf, sizeof(buf));
+		pthread_mutex_unlock(&w->dir_mu);
+		if (got <= 0)
+			break;
+		for (off = 0; off < (size_t)got && rc == 0; off += de->reclen) {
+			de = (const struct d64 *)(buf + off);
+			if (!decimal(de->name, strlen(de->name), &pid) || pid < 1 || pid > INT32_MAX)
+				continue;
+			if (atomic_load_explicit(&w->stop, memory_order_relaxed))
+				break;
+			processes++;
+			rc = scan_pid(w, ps, de->name, (int32_t)pid, &code, &err);
+			if (rc == 0 && unreadable++ == 0)
+				first_code = code;
+			if (rc > 0)
+				rc = 0;
+		}
+	}
+	free(ps);
+out:
+	pthread_mutex_lock(&w->mu);
+	if (rc < 0)
+		walk_fail(w, &err);
+	w->processes += processes;
+	if (unreadable > 0 && w->unreadable == 0)
+		w->unreadable_code = first_code;
+	w->unreadable += unreadable;
+	w->cpu_ns += td_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
 }
 
 static int	walk_procs(struct procs_map *m, const char *proc_root, struct procs_stats *st,
@@ -583,49 +756,67 @@ procs_collect(struct procs_map *m, const char *proc_root, size_t max_inodes, boo
 	return rc;
 }
 
-/* Every process's fds once; m->collect says whether to keep every socket. */
+void
+procs_scan_threads(struct procs_map *m, unsigned int n)
+{
+	cpu_set_t set;
+
+	if (n == 0) {
+		n = 1;
+		if (td_threads_wanted("TD_OWNERS_SEQUENTIAL") &&
+		    sched_getaffinity(0, sizeof(set), &set) == 0)
+			n = (unsigned int)CPU_COUNT(&set);
+	}
+	m->threads = n < 1 ? 1 : n > PROCS_SCAN_THREADS ? PROCS_SCAN_THREADS : n;
+}
+
+/*
+ * Every process's fds once, by m->threads threads (this one among them);
+ * m->collect says whether to keep every socket.
+ */
 static int
 walk_procs(struct procs_map *m, const char *proc_root, struct procs_stats *st,
     struct td_err *err)
 {
-	char buf[8192] __attribute__((aligned(8)));
-	const struct d64 *de;
-	int64_t c0 = td_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	uint64_t pid;
-	ssize_t got;
-	size_t off;
-	int code = 0, rc = 0, procfd;
+	pthread_t th[PROCS_SCAN_THREADS];
+	struct walk w = { .m = m, .err = err };
+	sigset_t all, old;
+	unsigned int i, n = 0;
 
 	if (proc_root == NULL)
 		proc_root = "/proc";
-	procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0)
+	w.procfd = open(proc_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w.procfd < 0)
 		return td_errf(err, errno, "procs: cannot read '%s': %s", proc_root,
 		    strerror(errno));
+	pthread_mutex_init(&w.dir_mu, NULL);
+	pthread_mutex_init(&w.mu, NULL);
+	atomic_init(&w.stop, false);
 	/*
 	 * Every process, even once every inode has an owner: a socket shared
 	 * after fork() has one in each process (ss -p lists them all).  The
 	 * directory lists thread-group leaders only (proc_pid_readdir()).
+	 * Signals stay with the caller's thread.
 	 */
-	while (rc == 0 && !m->overflow && (got = dents(procfd, buf, sizeof(buf))) > 0) {
-		for (off = 0; off < (size_t)got; off += de->reclen) {
-			de = (const struct d64 *)(buf + off);
-			if (!decimal(de->name, strlen(de->name), &pid) || pid < 1 || pid > INT32_MAX)
-				continue;
-			st->processes++;
-			rc = scan_pid(m, procfd, de->name, (int32_t)pid, &code, err);
-			if (rc < 0)
-				break;
-			if (rc == 0 && st->unreadable++ == 0)
-				st->unreadable_code = code;
-			rc = 0;
-			if (m->overflow)
-				break;	/* procs_collect's caller starts over */
-		}
+	if (m->threads > 1) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		for (i = 0; i + 1 < m->threads; i++)
+			if (pthread_create(&th[n], NULL, walk_run, &w) == 0)
+				n++;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
-	close(procfd);
-	st->cpu_ns = td_clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
-	if (rc < 0)
+	walk_run(&w);
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	close(w.procfd);
+	pthread_mutex_destroy(&w.dir_mu);
+	pthread_mutex_destroy(&w.mu);
+	st->processes = w.processes;
+	st->unreadable = w.unreadable;
+	st->unreadable_code = w.unreadable_code;
+	st->cpu_ns = w.cpu_ns;
+	if (w.rc < 0)
 		return -1;
 	st->dropped_owners = m->dropped;
 	return 0;

@@ -99,6 +99,19 @@ int	procs_resolve(struct procs_map *m, const char *proc_root, struct procs_stats
 int	procs_collect(struct procs_map *m, const char *proc_root, size_t max_inodes,
 	    bool *complete, struct procs_stats *st, struct td_err *err);
 
+/*
+ * Scan with up to n threads (at most PROCS_SCAN_THREADS; a new map has
+ * one, the caller's).  n 0: as many as this process may run on CPUs, or
+ * one with TD_OWNERS_SEQUENTIAL=1 in the environment.  Each thread reads
+ * the fd links of processes of its own, the kernel's work that is nearly
+ * all the scan costs, so two CPUs take about half the time; the map comes
+ * out the same (procs_lookup, procs_owners_of), except the order of
+ * procs_each_process and, past PROCS_MAX_OWNERS, which owners are kept
+ * rather than counted.
+ */
+#define PROCS_SCAN_THREADS	4
+void	procs_scan_threads(struct procs_map *m, unsigned int n);
+
 /* Keep at most max owners instead of PROCS_MAX_OWNERS (tests of the cap; 0: that). */
 void	procs_limit_owners(struct procs_map *m, size_t max);
 

@@ -424,6 +424,7 @@ rescan_wanted(struct owner_walk *ow, unsigned int light, struct td_err *err)
 	if ((ow->map = procs_new()) == NULL)
 		return td_errf(err, ENOMEM, "procs: out of memory");
 	procs_cancel_on(ow->map, ow->src->cancel);
+	procs_scan_threads(ow->map, ow->src->owner_threads);
 	rc = dump_families(src, light, false, true, NULL, want_inode, ow->map, err);
 	if (rc == 0)
 		rc = procs_resolve(ow->map, proc_root(src), &src->procs, err);
@@ -465,6 +466,7 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 		return -1;
 	}
 	procs_cancel_on(ow.map, src->cancel);
+	procs_scan_threads(ow.map, src->owner_threads);
 	/*
 	 * Owners are only looked up for these states (states 0 means every
 	 * state, so the owner mask alone then).

@@ -37,6 +37,8 @@ struct td_source {
 	size_t		 owner_collect;	/* with want_owner: held sockets the one /proc
 					 * scan keeps before it falls back to a dump
 					 * for the wanted inodes (0: PROCS_COLLECT_INODES) */
+	unsigned int	 owner_threads;	/* with want_owner: threads of the /proc scan
+					 * (procs_scan_threads; 0: one per CPU) */
 	bool		 want_info;	/* ask for tcp_info, skmeminfo, congestion */
 	uint8_t		 want_ext;	/* with want_info: only these SOCKDIAG_EXT()
 					 * attributes (0: all of them) */

@@ -8,7 +8,8 @@
 # process holding 20 established connections, a listener, TIME_WAIT.  Both
 # ways, check -j must report the same findings with the same owners and
 # evidence, and the same sockets per state (the unit test source_test.c
-# compares the error of a /proc that cannot be read).
+# compares the error of a /proc that cannot be read).  And ls -p names the
+# same holders with the /proc scan shared by threads as with one.
 . "$(dirname "$0")/../lib.sh"
 require_root
 ns=$(mkns ovl) || { not_ok "create namespace"; exit 1; }
@@ -55,3 +56,14 @@ check "the leak is found, owned by the server ($srv)" grep -q "^close_wait.leak 
 if cmp -s "$t/par.n" "$t/seq.n"; then ok "the same findings, owners, evidence and states both ways"
 else not_ok "the same findings, owners, evidence and states both ways"; diff "$t/seq.n" "$t/par.n" | head -10 | while read -r l; do diag "$l"; done; fi
 check "the same warnings both ways" cmp -s "$t/par.err" "$t/seq.err"
+
+# ls -p: the /proc scan shared by one thread per CPU (procs_scan_threads)
+# names the same holders, socket by socket, as one thread does; the client's
+# 20 established ends are its own.
+"$TD_BIN" -N "$ns" ls -p -H > "$t/ls-par" 2> "$t/ls-par.err"; st_par=$?
+TD_OWNERS_SEQUENTIAL=1 "$TD_BIN" -N "$ns" ls -p -H > "$t/ls-seq" 2> "$t/ls-seq.err"; st_seq=$?
+expect_eq "ls -p: exit 0 both ways" "$st_par $st_seq" "0 0"
+check "ls -p: the client's 20 established ends named by its PID ($cli)" \
+    [ "$(grep -c "ESTAB.*pid=$cli," "$t/ls-par")" -eq 20 ]
+if cmp -s <(sort "$t/ls-par") <(sort "$t/ls-seq"); then ok "ls -p: the same sockets and holders both ways"
+else not_ok "ls -p: the same sockets and holders both ways"; diff <(sort "$t/ls-seq") <(sort "$t/ls-par") | head -10 | while read -r l; do diag "$l"; done; fi

@@ -402,6 +402,194 @@ START_TEST(test_procs_scan_edges)
 }
 END_TEST
 
+/* A proc tree for the threaded scans: NPROC processes under root. */
+#define TP_NPROC	300
+#define TP_FDS		12
+
+/* Socket inode of fd f of process p: every third one shared with p + 1. */
+static unsigned int
+tp_inode(size_t p, size_t f)
+{
+	if (f % 3 == 0 && p > 0)
+		return (unsigned int)(500000 + (p - 1) * 100 + f);	/* p - 1's fd f */
+	return (unsigned int)(500000 + p * 100 + f);
+}
+
+static void
+tp_make(const char *root, bool make)
+{
+	char path[256], target[64];
+	size_t p, f;
+	FILE *fp;
+
+	for (p = 0; p < TP_NPROC; p++) {
+		snprintf(path, sizeof(path), "%s/%zu", root, 1000 + p);
+		if (make) {
+			ck_assert_int_eq(mkdir(path, 0700), 0);
+			snprintf(path, sizeof(path), "%s/%zu/comm", root, 1000 + p);
+			fp = fopen(path, "w");
+			ck_assert_ptr_nonnull(fp);
+			fprintf(fp, "proc-%zu\n", p);
+			fclose(fp);
+		}
+		snprintf(path, sizeof(path), "%s/%zu/fd", root, 1000 + p);
+		if (p % 50 == 7) {
+			/* A file where the fd directory should be: unreadable. */
+			if (make) {
+				fp = fopen(path, "w");
+				ck_assert_ptr_nonnull(fp);
+				fclose(fp);
+			} else {
+				unlink(path);
+			}
+		} else {
+			if (make)
+				ck_assert_int_eq(mkdir(path, 0700), 0);
+			for (f = 0; f < TP_FDS + 1; f++) {
+				snprintf(path, sizeof(path), "%s/%zu/fd/%zu", root, 1000 + p, f);
+				if (!make) {
+					unlink(path);
+					continue;
+				}
+				if (f == TP_FDS)	/* not a socket */
+					snprintf(target, sizeof(target), "pipe:[%zu]", 9000 + p);
+				else
+					snprintf(target, sizeof(target), "socket:[%u]", tp_inode(p, f));
+				ck_assert_int_eq(symlink(target, path), 0);
+			}
+			snprintf(path, sizeof(path), "%s/%zu/fd", root, 1000 + p);
+			if (!make)
+				rmdir(path);
+		}
+		if (!make) {
+			snprintf(path, sizeof(path), "%s/%zu/comm", root, 1000 + p);
+			unlink(path);
+			snprintf(path, sizeof(path), "%s/%zu", root, 1000 + p);
+			rmdir(path);
+		}
+	}
+}
+
+/* Every inode of the tree and its owners, as text: what a map answers. */
+static void
+tp_answers(const struct procs_map *m, char *out, size_t len)
+{
+	struct td_owner o[4];
+	size_t p, f, n, k, total, used = 0;
+
+	out[0] = '\0';
+	for (p = 0; p < TP_NPROC; p++)
+		for (f = 0; f < TP_FDS; f++) {
+			unsigned int ino = (unsigned int)(500000 + p * 100 + f);
+
+			n = procs_lookup(m, ino, o, 4, &total);
+			used += (size_t)snprintf(out + used, len - used, "%u %d %zu:", ino,
+			    procs_known(m, ino), total);
+			for (k = 0; k < n; k++)
+				used += (size_t)snprintf(out + used, len - used, " %d/%d/%s",
+				    o[k].pid, o[k].fd, o[k].comm);
+			used += (size_t)snprintf(out + used, len - used, "\n");
+			ck_assert_uint_lt(used, len);
+		}
+}
+
+static void
+tp_count_proc(void *arg, int32_t pid, const char comm[16])
+{
+	size_t *n = arg;
+
+	ck_assert_int_ge(pid, 1000);
+	ck_assert_int_eq(strncmp(comm, "proc-", 5), 0);
+	(*n)++;
+}
+
+/*
+ * The scan by 1, 2 and 4 threads (procs_scan_threads) gives the same map:
+ * every inode's owners (lowest pid first, shared ones in both processes),
+ * the processes it names, what could not be read; so does the resolve of
+ * some inodes only, and the collect past its cap is incomplete all the
+ * same.  And a scan told to stop stops in every thread.
+ */
+START_TEST(test_procs_threads)
+{
+	char root[] = "/tmp/td-procs-XXXXXX";
+	static char want[TP_NPROC * TP_FDS * 64], got[TP_NPROC * TP_FDS * 64];
+	static const unsigned int threads[] = { 1, 2, 4 };
+	struct procs_map *m;
+	struct td_err err = { 0 };
+	struct procs_stats st;
+	atomic_bool stop = true;
+	size_t i, p, f, nprocs;
+	bool complete;
+
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	tp_make(root, true);
+	for (i = 0; i < sizeof(threads) / sizeof(threads[0]); i++) {
+		m = procs_new();
+		procs_scan_threads(m, threads[i]);
+		ck_assert_int_eq(procs_collect(m, root, 100000, &complete, &st, &err), 0);
+		ck_assert(complete);
+		ck_assert_uint_eq(st.processes, TP_NPROC);
+		ck_assert_uint_eq(st.unreadable, TP_NPROC / 50);
+		ck_assert_int_eq(st.unreadable_code, ENOTDIR);
+		ck_assert_int_ge(st.cpu_ns, 0);
+		nprocs = 0;
+		procs_each_process(m, tp_count_proc, &nprocs);
+		ck_assert_uint_eq(nprocs, TP_NPROC - TP_NPROC / 50);
+		tp_answers(m, i == 0 ? want : got, sizeof(want));
+		if (i > 0)
+			ck_assert_str_eq(got, want);
+		procs_free(m);
+
+		/* The resolve of every other process's fd 1 and 3. */
+		m = procs_new();
+		procs_scan_threads(m, threads[i]);
+		for (p = 0; p < TP_NPROC; p += 2)
+			for (f = 1; f <= 3; f += 2)
+				ck_assert_int_eq(procs_want(m, tp_inode(p, f), &err), 0);
+		ck_assert_int_eq(procs_resolve(m, root, &st, &err), 0);
+		ck_assert_uint_eq(st.processes, TP_NPROC);
+		for (p = 0; p < TP_NPROC; p++) {
+			struct td_owner o[2];
+			size_t total;
+			bool held = p % 50 != 7;
+
+			ck_assert_uint_eq(procs_lookup(m, tp_inode(p, 1), o, 2, &total),
+			    p % 2 == 0 && held ? 1 : 0);
+			if (p % 2 == 0 && held) {
+				ck_assert_int_eq(o[0].pid, (int)(1000 + p));
+				ck_assert_int_eq(o[0].fd, 1);
+			}
+		}
+		procs_free(m);
+
+		/* Past the cap: incomplete, whichever thread got there. */
+		m = procs_new();
+		procs_scan_threads(m, threads[i]);
+		ck_assert_int_eq(procs_collect(m, root, 100, &complete, &st, &err), 0);
+		ck_assert(!complete);
+		procs_free(m);
+
+		m = procs_new();
+		procs_scan_threads(m, threads[i]);
+		procs_cancel_on(m, &stop);
+		ck_assert_int_eq(procs_collect(m, root, 100000, &complete, &st, &err), -1);
+		ck_assert_int_eq(err.code, ECANCELED);
+		ck_assert(!complete);
+		procs_free(m);
+	}
+	/* 0: one per CPU, at most PROCS_SCAN_THREADS; the answer is the same. */
+	m = procs_new();
+	procs_scan_threads(m, 0);
+	ck_assert_int_eq(procs_collect(m, root, 100000, &complete, &st, &err), 0);
+	tp_answers(m, got, sizeof(got));
+	ck_assert_str_eq(got, want);
+	procs_free(m);
+	tp_make(root, false);
+	ck_assert_int_eq(rmdir(root), 0);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -419,6 +607,7 @@ test_suite(void)
 	tcase_add_test(tc, test_procs_collect_own_socket);
 	tcase_add_test(tc, test_procs_cancel_and_wide_inode);
 	tcase_add_test(tc, test_procs_scan_edges);
+	tcase_add_test(tc, test_procs_threads);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("procs_want");
 	tcase_add_test(tc, test_procs_want_many);
