@@ -227,12 +227,22 @@ cat "$tmp/table.md"
 if [ -s "$res/ratios.txt" ]; then
 	echo
 	echo "Against the previous run ($res/ratios.prev.txt):"
-	awk 'NR == FNR { if ($10 != "-") old[$1, $2] = $10; orss[$1, $2] = $8; next }
+	# Slower: its ratio to the floor and its own CPU time (field 12,
+	# which other work on the machine disturbs less) both grew by more
+	# than 10%.  A ratio that grew while the CPU time did not is said
+	# apart: the floor, or the wall clock, moved.
+	awk 'NR == FNR { if ($10 != "-") old[$1, $2] = $10; orss[$1, $2] = $8; ocpu[$1, $2] = $12; next }
 		($1, $2) in old && $10 != "-" {
-			if ($10 > old[$1, $2] * 1.10) { printf "  slower: %s at %s sockets: %.2f -> %.2f the floor\n", $2, $1, old[$1, $2], $10; s++ }
+			if ($10 > old[$1, $2] * 1.10) {
+				if (ocpu[$1, $2] == "-" || $12 == "-" || $12 > ocpu[$1, $2] * 1.10) {
+					printf "  slower: %s at %s sockets: %.2f -> %.2f the floor, CPU %s -> %s ms\n", $2, $1, old[$1, $2], $10, ocpu[$1, $2], $12; s++
+				} else {
+					printf "  not slower: %s at %s sockets: %.2f -> %.2f the floor, but CPU %s -> %s ms\n", $2, $1, old[$1, $2], $10, ocpu[$1, $2], $12
+				}
+			}
 			if ($8 > orss[$1, $2] * 1.10 + 256) { printf "  more memory: %s at %s sockets: %.1f -> %.1f MiB\n", $2, $1, orss[$1, $2] / 1024, $8 / 1024; s++ }
 		}
-		END { if (!s) print "  nothing got slower (by more than 10% of its ratio to the floor) or bigger" }' \
+		END { if (!s) print "  nothing got slower (by more than 10% of its ratio to the floor and of its CPU time) or bigger" }' \
 	    "$res/ratios.txt" "$tmp/ratios"
 	mv "$res/ratios.txt" "$res/ratios.prev.txt"
 fi
