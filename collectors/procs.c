@@ -66,12 +66,23 @@ struct procs_map {
 	const atomic_bool *cancel;	/* procs_cancel_on(), NULL if none */
 	bool		 overflow;	/* procs_collect: more were held than that */
 	unsigned int	 threads;	/* procs_scan_threads(); 0 is 1 */
+	/* procs_help: the walk under way, and the threads helping it. */
+	pthread_mutex_t	 help_mu;
+	pthread_cond_t	 help_cv;
+	struct walk	*walk;
+	unsigned int	 helpers;
 };
 
 struct procs_map *
 procs_new(void)
 {
-	return calloc(1, sizeof(struct procs_map));
+	struct procs_map *m = calloc(1, sizeof(struct procs_map));
+
+	if (m != NULL) {
+		pthread_mutex_init(&m->help_mu, NULL);
+		pthread_cond_init(&m->help_cv, NULL);
+	}
+	return m;
 }
 
 void
@@ -83,6 +94,8 @@ procs_free(struct procs_map *m)
 	free(m->extra);
 	free(m->pool);
 	free(m->procs);
+	pthread_mutex_destroy(&m->help_mu);
+	pthread_cond_destroy(&m->help_cv);
 	free(m);
 }
 
@@ -770,6 +783,33 @@ procs_scan_threads(struct procs_map *m, unsigned int n)
 	m->threads = n < 1 ? 1 : n > PROCS_SCAN_THREADS ? PROCS_SCAN_THREADS : n;
 }
 
+void
+procs_scan_beside(struct procs_map *m)
+{
+	if (m->threads > 1)
+		m->threads--;
+}
+
+bool
+procs_help(struct procs_map *m)
+{
+	struct walk *w;
+
+	pthread_mutex_lock(&m->help_mu);
+	w = m->walk;
+	if (w != NULL)
+		m->helpers++;
+	pthread_mutex_unlock(&m->help_mu);
+	if (w == NULL)
+		return false;
+	walk_run(w);
+	pthread_mutex_lock(&m->help_mu);
+	if (--m->helpers == 0)
+		pthread_cond_broadcast(&m->help_cv);
+	pthread_mutex_unlock(&m->help_mu);
+	return true;
+}
+
 /*
  * Every process's fds once, by m->threads threads (this one among them);
  * m->collect says whether to keep every socket.
@@ -806,9 +846,17 @@ walk_procs(struct procs_map *m, const char *proc_root, struct procs_stats *st,
 				n++;
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
+	pthread_mutex_lock(&m->help_mu);
+	m->walk = &w;	/* from here, another thread may join in (procs_help) */
+	pthread_mutex_unlock(&m->help_mu);
 	walk_run(&w);
 	for (i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
+	pthread_mutex_lock(&m->help_mu);
+	m->walk = NULL;
+	while (m->helpers > 0)	/* they use w until they leave */
+		pthread_cond_wait(&m->help_cv, &m->help_mu);
+	pthread_mutex_unlock(&m->help_mu);
 	close(w.procfd);
 	pthread_mutex_destroy(&w.dir_mu);
 	pthread_mutex_destroy(&w.mu);

@@ -112,6 +112,23 @@ int	procs_collect(struct procs_map *m, const char *proc_root, size_t max_inodes,
 #define PROCS_SCAN_THREADS	4
 void	procs_scan_threads(struct procs_map *m, unsigned int n);
 
+/*
+ * The scan of m will run beside other work of the caller's (a dump), whose
+ * thread joins it by procs_help once that work is done: one thread fewer
+ * than procs_scan_threads gave (at least one), so that the threads at work
+ * are no more than the CPUs.
+ */
+void	procs_scan_beside(struct procs_map *m);
+
+/*
+ * Join the scan of m under way in another thread (procs_resolve,
+ * procs_collect), reading the fd links of the processes not yet taken
+ * until the /proc directory ends.  Returns false at once when no scan of
+ * m is under way (not yet begun, or over); true once this thread's part is
+ * done (the scan itself may not be: wait for its own thread).
+ */
+bool	procs_help(struct procs_map *m);
+
 /* Keep at most max owners instead of PROCS_MAX_OWNERS (tests of the cap; 0: that). */
 void	procs_limit_owners(struct procs_map *m, size_t max);
 

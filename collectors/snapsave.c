@@ -264,12 +264,14 @@ walk_parallel(struct pipe *p, struct td_source *src, bool *started, struct td_er
 	p->w.z.notify_arg = p;
 	zout_expect_helper(&p->w.z, 1);
 	atomic_init(&p->scanning, true);
+	procs_scan_beside(p->map);
 	/* Signals stay with the main thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	*started = pthread_create(&p->th, NULL, helper, p) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!*started) {
+		procs_scan_threads(p->map, 0);
 		zout_expect_helper(&p->w.z, -1);
 		p->w.z.notify = NULL;
 		pthread_mutex_destroy(&p->mu);
@@ -285,7 +287,14 @@ walk_parallel(struct pipe *p, struct td_source *src, bool *started, struct td_er
 	p->tail = p->fill;
 	p->walked = true;
 	news(p);
-	/* What is left in the ring, then the scan. */
+	/* What is left in the ring, then the scan, helped by this thread. */
+	while (p->head != p->tail && p->rc == 0)
+		work_or_wait(p);
+	if (!p->scanned) {
+		pthread_mutex_unlock(&p->mu);
+		procs_help(p->map);
+		pthread_mutex_lock(&p->mu);
+	}
 	while ((p->head != p->tail || !p->scanned) && p->rc == 0)
 		work_or_wait(p);
 	while (!p->scanned)

@@ -335,6 +335,7 @@ scan_join(struct owner_walk *ow, struct td_err *err)
 	size_t i;
 	int rc = 0;
 
+	procs_help(j->map);	/* this thread's dump is over: its CPU scans too */
 	pthread_join(j->th, NULL);
 	ow->job = NULL;
 	src->procs = j->stats;
@@ -483,11 +484,14 @@ walk_with_owners(struct td_source *src, td_sock_fn fn, void *arg, struct td_err 
 		job.proc_root = proc_root(src);
 		job.cap = collect_cap(src);
 		atomic_init(&job.busy, true);
+		procs_scan_beside(ow.map);
 		/* Signals stay with the main thread. */
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
 		split = pthread_create(&job.th, NULL, scan_thread, &job) == 0;
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (!split)
+			procs_scan_threads(ow.map, src->owner_threads);
 	}
 	if (split) {
 		ow.job = &job;

@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -510,6 +513,27 @@ tp_count_proc(void *arg, int32_t pid, const char comm[16])
  * some inodes only, and the collect past its cap is incomplete all the
  * same.  And a scan told to stop stops in every thread.
  */
+/* A scan in a thread of its own, for procs_help to join. */
+struct tp_beside {
+	struct procs_map	*m;
+	const char		*root;
+	struct procs_stats	 st;
+	struct td_err		 err;
+	bool			 complete;
+	int			 rc;
+	atomic_bool		 done;
+};
+
+static void *
+tp_beside_run(void *arg)
+{
+	struct tp_beside *b = arg;
+
+	b->rc = procs_collect(b->m, b->root, 100000, &b->complete, &b->st, &b->err);
+	atomic_store(&b->done, true);
+	return NULL;
+}
+
 START_TEST(test_procs_threads)
 {
 	char root[] = "/tmp/td-procs-XXXXXX";
@@ -577,6 +601,31 @@ START_TEST(test_procs_threads)
 		ck_assert_int_eq(err.code, ECANCELED);
 		ck_assert(!complete);
 		procs_free(m);
+	}
+	/*
+	 * A scan beside other work, joined by this thread (procs_help) while it
+	 * runs in another: every process counted once, the same answers.
+	 */
+	for (i = 0; i < 20; i++) {
+		struct tp_beside b = { .root = root };
+		pthread_t th;
+
+		b.m = procs_new();
+		procs_scan_threads(b.m, 2);
+		procs_scan_beside(b.m);
+		ck_assert(!procs_help(b.m));	/* no scan under way yet */
+		ck_assert_int_eq(pthread_create(&th, NULL, tp_beside_run, &b), 0);
+		while (!atomic_load(&b.done) && !procs_help(b.m))
+			sched_yield();
+		ck_assert_int_eq(pthread_join(th, NULL), 0);
+		ck_assert(!procs_help(b.m));	/* over */
+		ck_assert_int_eq(b.rc, 0);
+		ck_assert(b.complete);
+		ck_assert_uint_eq(b.st.processes, TP_NPROC);
+		ck_assert_uint_eq(b.st.unreadable, TP_NPROC / 50);
+		tp_answers(b.m, got, sizeof(got));
+		ck_assert_str_eq(got, want);
+		procs_free(b.m);
 	}
 	/* 0: one per CPU, at most PROCS_SCAN_THREADS; the answer is the same. */
 	m = procs_new();
