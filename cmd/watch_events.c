@@ -30,6 +30,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -82,7 +83,7 @@ struct watch_events {
 	pthread_mutex_t		 mu;
 	pthread_t		 th;
 	bool			 running;
-	volatile sig_atomic_t	 quit;
+	atomic_bool		 quit;
 	int			 wake;		/* eventfd: readable once quit is set */
 	int			 family;
 	bool			 keep;		/* each connection, not only its counts */
@@ -231,7 +232,7 @@ collector(void *arg)
 	size_t i;
 	int rc;
 
-	while (!we->quit) {
+	while (!atomic_load_explicit(&we->quit, memory_order_acquire)) {
 		/* The tracker is this thread's own: the wait needs no lock. */
 		if (we->ts != NULL) {
 			memset(&err, 0, sizeof(err));
@@ -438,7 +439,7 @@ watch_events_stop(struct watch_events *we)
 
 	if (we == NULL)
 		return;
-	we->quit = 1;
+	atomic_store_explicit(&we->quit, true, memory_order_release);
 	if (we->wake >= 0)
 		(void)eventfd_write(we->wake, 1);
 	if (we->running)
