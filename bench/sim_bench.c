@@ -11,7 +11,7 @@
  * (the first is the goal's: other work on the machine takes the CPU away
  * from this thread and lowers the second, not the first).
  * With an argument COUNT it runs exactly COUNT lifecycles (rounded up to a
- * batch) instead of SECONDS of wall clock, so that an instruction count
+ * batch) instead of SECONDS of CPU time, so that an instruction count
  * (valgrind --tool=callgrind bench/sim_bench 100000) divides by a known
  * number of lifecycles.
  */
