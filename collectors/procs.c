@@ -65,7 +65,7 @@ struct procs_map {
 	size_t		 collect;	/* procs_collect: keep up to this many inodes */
 	const atomic_bool *cancel;	/* procs_cancel_on(), NULL if none */
 	bool		 overflow;	/* procs_collect: more were held than that */
-	unsigned int	 threads;	/* procs_scan_threads(); 0 is 1 */
+	unsigned int	 threads;	/* procs_scan_threads() */
 	/* procs_help: the walk under way, and the threads helping it. */
 	pthread_mutex_t	 help_mu;
 	pthread_cond_t	 help_cv;
@@ -81,6 +81,7 @@ procs_new(void)
 	if (m != NULL) {
 		pthread_mutex_init(&m->help_mu, NULL);
 		pthread_cond_init(&m->help_cv, NULL);
+		procs_scan_threads(m, 0);
 	}
 	return m;
 }

@@ -100,9 +100,9 @@ int	procs_collect(struct procs_map *m, const char *proc_root, size_t max_inodes,
 	    bool *complete, struct procs_stats *st, struct td_err *err);
 
 /*
- * Scan with up to n threads (at most PROCS_SCAN_THREADS; a new map has
- * one, the caller's).  n 0: as many as this process may run on CPUs, or
- * one with TD_OWNERS_SEQUENTIAL=1 in the environment.  Each thread reads
+ * Scan with up to n threads (at most PROCS_SCAN_THREADS; the caller's is
+ * one of them).  n 0, as a new map has it: as many as this process may
+ * run on CPUs, or one with TD_OWNERS_SEQUENTIAL=1 in the environment.  Each thread reads
  * the fd links of processes of its own, the kernel's work that is nearly
  * all the scan costs, so two CPUs take about half the time; the map comes
  * out the same (procs_lookup, procs_owners_of), except the order of

@@ -219,7 +219,6 @@ put_owners(struct pipe *p, struct td_source *src,
 		map = procs_new();
 		if (map == NULL)
 			return td_errf(err, ENOMEM, "procs: out of memory");
-		procs_scan_threads(map, 0);
 		for (i = 0; i < n && rc == 0; i++)
 			rc = procs_want(map, held[i] >> 8, err);
 		if (rc == 0)
@@ -320,7 +319,6 @@ snapsave_live(struct td_source *src, const struct td_snapshot *snap, FILE *fp,
 		free(p);
 		return td_errf(err, ENOMEM, "snapshot: out of memory");
 	}
-	procs_scan_threads(p->map, 0);
 	memset(&src->procs, 0, sizeof(src->procs));
 	p->proc_root = src->proc_root != NULL ? src->proc_root : "/proc";
 	/* Owners come from the scan here, not from the walk. */
